@@ -1,0 +1,3 @@
+from posthog_setup.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,119 @@
+"""The command line: parse options, call the workflow, print its results.
+
+Exit codes follow Ruff and Black: 0 done or nothing to do, 1 changes needed under
+``--check`` or verification failed, 2 usage, configuration or internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from posthog_setup import __version__
+from posthog_setup.console import Console
+
+EXIT_OK = 0
+EXIT_CHANGES = 1
+EXIT_ERROR = 2
+
+_STAGES = ("begin", "edit", "revise", "conclude")
+
+
+class _WorkflowGroup(click.Group):
+    """A group whose bare form ``posthog-setup [PATH]`` runs all four stages."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        first = args[0] if args else None
+        if first is None or (first not in self.commands and first not in ("--help", "-h", "--version")):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+def _path_argument() -> Any:
+    return click.argument(
+        "path",
+        default=".",
+        type=click.Path(exists=True, file_okay=False, dir_okay=True, path_type=Path),
+    )
+
+
+def _verbosity_options(func: Any) -> Any:
+    func = click.option("-q", "--quiet", is_flag=True, help="Print only errors.")(func)
+    func = click.option("-v", "--verbose", is_flag=True, help="Print more detail.")(func)
+    return func
+
+
+@click.group(cls=_WorkflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="posthog-setup")
+def cli() -> None:
+    """Add PostHog product analytics to a Flask, FastAPI or Django project.
+
+    Run `posthog-setup [PATH]` for all four stages (begin, edit, revise, conclude),
+    or one stage alone with `posthog-setup STAGE [PATH]`.
+    """
+
+
+@cli.command("begin")
+@_path_argument()
+@click.option("--json", "as_json", is_flag=True, help="Print the whole analysis as JSON on stdout.")
+@_verbosity_options
+def begin_command(path: Path, as_json: bool, quiet: bool, verbose: bool) -> int:
+    """Analyse the project and write the event plan (posthog-events.json). Changes nothing else."""
+    from posthog_setup.workflow.begin import run_begin
+
+    console = Console.for_terminal(quiet=quiet, verbose=verbose)
+    return run_begin(path, console=console, as_json=as_json)
+
+
+@cli.command("run", hidden=True)
+@_path_argument()
+@_verbosity_options
+def run_command(path: Path, quiet: bool, verbose: bool) -> int:
+    """Run begin, edit, revise and conclude in order."""
+    from posthog_setup.workflow.begin import run_begin
+
+    console = Console.for_terminal(quiet=quiet, verbose=verbose)
+    return run_begin(path, console=console, as_json=False)
+
+
+@cli.command("mock-host")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8010, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--record",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also append every accepted event to FILE as JSON lines.",
+)
+def mock_host_command(host: str, port: int, record: Path | None) -> int:
+    """Run a local mock PostHog ingestion host that validates and records events."""
+    from posthog_setup.mockhost.command import serve_forever
+
+    return serve_forever(host=host, port=port, record=record)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    try:
+        result = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_ERROR
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return EXIT_ERROR
+    if isinstance(result, int):
+        return result
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
