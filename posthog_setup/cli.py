@@ -28,7 +28,9 @@ class _WorkflowGroup(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         first = args[0] if args else None
-        if first is None or (first not in self.commands and first not in ("--help", "-h", "--version")):
+        if first is None or (
+            first not in self.commands and first not in ("--help", "-h", "--version")
+        ):
             args = ["run", *args]
         return super().parse_args(ctx, args)
 

@@ -1,0 +1,267 @@
+"""What a handler's body shows: writes, counter-evidence, method branches, captures.
+
+Shared by every framework: the mutating judgement rests on evidence in the
+body (commits, saves, ORM writes, logout) and on counter-evidence (a token is
+issued, credentials are checked, the handler only searches or previews), not
+on the HTTP method alone. Each framework passes in how its handlers reach the
+current user.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterator
+
+from posthog_setup.analysis.context import FileContext, FunctionNode
+from posthog_setup.analysis.model import BodyFacts, Evidence, UserAccess
+
+#: Methods that write through a unit of work or ORM, whatever the receiver.
+_STRONG_WRITES = {
+    "commit": "commits the transaction",
+    "save": "saves a model",
+    "bulk_create": "creates rows",
+    "bulk_update": "updates rows",
+    "get_or_create": "may create a row",
+    "update_or_create": "creates or updates a row",
+    "insert_one": "inserts a document",
+    "insert_many": "inserts documents",
+    "update_one": "updates a document",
+    "update_many": "updates documents",
+    "delete_one": "deletes a document",
+    "delete_many": "deletes documents",
+    "replace_one": "replaces a document",
+    "set_password": "changes a password",
+}
+#: Methods that write only on a session / manager / repository receiver.
+_RECEIVER_WRITES = {
+    "add": "adds to the session",
+    "add_all": "adds to the session",
+    "delete": "deletes",
+    "merge": "merges into the session",
+    "create": "creates",
+    "update": "updates",
+    "remove": "removes",
+    "destroy": "destroys",
+}
+_WRITE_RECEIVERS = re.compile(
+    r"(^|\.)(session|db|objects|repo|repository|store|crud|dao|collection|table|manager)s?$"
+    r"|(_repo|_repository|_store|_crud|_session|_collection)$",
+    re.IGNORECASE,
+)
+_SQL_WRITE = re.compile(r"^\s*(insert|update|delete|replace|upsert|merge)\b", re.IGNORECASE)
+
+#: Calls whose presence says "this POST answers a question, it changes nothing".
+_TOKEN_CALLS = re.compile(
+    r"(create|issue|generate|encode|make|sign)_?(access_|refresh_|jwt_|auth_)?token|jwt\.encode"
+    r"|check_password|verify_password|check_password_hash|verify_token|decode_token|jwt\.decode",
+    re.IGNORECASE,
+)
+_READ_ONLY_NAMES = re.compile(
+    r"(^|_)(search|preview|validate|validation|check|verify|lookup|query|estimate|calculate"
+    r"|quote|render|token|introspect|autocomplete|suggest|filter|convert|dry_run)(_|$)",
+    re.IGNORECASE,
+)
+
+
+def dotted(node: ast.AST) -> str:
+    """Source spelling of a ``Name`` / ``Attribute`` chain (``db.session``), else ''."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    if isinstance(node, ast.Call):
+        inner = dotted(node.func)
+        return f"{inner}()" + ("." + ".".join(reversed(parts)) if parts else "") if inner else ""
+    return ""
+
+
+def walk_body(func: FunctionNode | ast.ClassDef) -> Iterator[ast.AST]:
+    """Every node of a body, not descending into nested functions or classes."""
+    stack: list[ast.AST] = list(reversed(func.body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _string_arg(call: ast.Call, index: int = 0, keyword: str | None = None) -> str | None:
+    if keyword is not None:
+        for kw in call.keywords:
+            if kw.arg == keyword and isinstance(kw.value, ast.Constant):
+                return kw.value.value if isinstance(kw.value.value, str) else None
+    if len(call.args) > index:
+        arg = call.args[index]
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            return arg.value
+    return None
+
+
+def write_evidence(call: ast.Call) -> Evidence | None:
+    """Evidence that a call writes data, or None."""
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return None
+    method = func.attr
+    receiver = dotted(func.value)
+    line = call.lineno
+    spelled = f"{receiver}.{method}()" if receiver else f".{method}()"
+    if method in _STRONG_WRITES:
+        return Evidence("write", f"{spelled} {_STRONG_WRITES[method]}", line, True)
+    if method in _RECEIVER_WRITES and receiver:
+        base = receiver.removesuffix("()")
+        if _WRITE_RECEIVERS.search(base) or (
+            isinstance(func.value, ast.Call)
+            and isinstance(func.value.func, ast.Attribute)
+            and func.value.func.attr in ("filter", "exclude", "all", "filter_by", "where")
+        ):
+            return Evidence("write", f"{spelled} {_RECEIVER_WRITES[method]}", line, True)
+    if method in ("execute", "executemany"):
+        sql = _string_arg(call)
+        if sql is not None and _SQL_WRITE.match(sql):
+            return Evidence("write", f"{spelled} runs {sql.split()[0].upper()}", line, True)
+    return None
+
+
+def method_branch(test: ast.AST) -> tuple[str, ...]:
+    """Methods a condition like ``request.method == "POST"`` tests for."""
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return ()
+    left, right = test.left, test.comparators[0]
+    if isinstance(right, ast.Attribute) and right.attr == "method":
+        left, right = right, left
+    if not (isinstance(left, ast.Attribute) and left.attr == "method"):
+        return ()
+    op = test.ops[0]
+    if isinstance(op, ast.Eq) and isinstance(right, ast.Constant) and isinstance(right.value, str):
+        return (right.value.upper(),)
+    if isinstance(op, ast.In) and isinstance(right, (ast.Tuple, ast.List, ast.Set)):
+        return tuple(
+            e.value.upper()
+            for e in right.elts
+            if isinstance(e, ast.Constant) and isinstance(e.value, str)
+        )
+    return ()
+
+
+def is_capture_call(call: ast.Call) -> str | None:
+    """The event name of an existing ``<client>.capture("event", ...)`` call ('' if not literal)."""
+    func = call.func
+    name = (
+        func.attr
+        if isinstance(func, ast.Attribute)
+        else func.id
+        if isinstance(func, ast.Name)
+        else ""
+    )
+    if name != "capture":
+        return None
+    event = _string_arg(call, 0, "event")
+    if event is None and len(call.args) >= 2:
+        # Pre-6.0 form capture(distinct_id, "event").
+        event = _string_arg(call, 1)
+    return event if event is not None else ""
+
+
+UserFinder = Callable[[FileContext, FunctionNode | ast.ClassDef, ast.AST], UserAccess | None]
+
+
+def scan_body(
+    ctx: FileContext,
+    func: FunctionNode | ast.ClassDef,
+    find_user: UserFinder | None = None,
+    *,
+    logout_calls: frozenset[str] = frozenset(),
+) -> BodyFacts:
+    """Collect the facts of one handler body.
+
+    ``find_user`` is asked about each node until it recognises how the body reaches
+    the current user; ``logout_calls`` are qualified names whose call ends a session
+    (itself a change of state, so a GET logout is mutating).
+    """
+    evidence: list[Evidence] = []
+    user: UserAccess | None = None
+    change_line: int | None = None
+    bound: list[str] = []
+    captures: list[str] = []
+    branches: list[str] = []
+    scope = ctx.names.scope_for_def(func)
+    for node in walk_body(func):
+        if user is None and find_user is not None:
+            user = find_user(ctx, func, node)
+        if isinstance(node, ast.Call):
+            found = write_evidence(node)
+            if found is not None:
+                evidence.append(found)
+                change_line = node.lineno
+                continue
+            event = is_capture_call(node)
+            if event is not None:
+                captures.append(event)
+                continue
+            qualified = ctx.names.resolve(node.func, scope) or ""
+            if qualified in logout_calls:
+                evidence.append(
+                    Evidence("logout", f"{dotted(node.func)}() ends the session", node.lineno, True)
+                )
+                continue
+            spelled = dotted(node.func)
+            if _TOKEN_CALLS.search(spelled) or _TOKEN_CALLS.search(qualified):
+                evidence.append(
+                    Evidence(
+                        "read-only",
+                        f"{spelled}() checks credentials or issues a token",
+                        node.lineno,
+                        False,
+                    )
+                )
+        elif isinstance(node, (ast.If, ast.IfExp, ast.While)):
+            branches.extend(m for m in method_branch(node.test) if m not in branches)
+        elif isinstance(node, ast.Assign):
+            bound.extend(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif (isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and isinstance(node.target, ast.Name)) or (isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(
+            node.target, ast.Name
+        )):
+            bound.append(node.target.id)
+    name = func.name
+    if not any(e.mutating for e in evidence) and _READ_ONLY_NAMES.search(name):
+        evidence.append(
+            Evidence("read-only", f"handler name {name!r} reads as a query", func.lineno, False)
+        )
+    return BodyFacts(
+        evidence=tuple(evidence),
+        user_access=user,
+        change_line=change_line,
+        locals=tuple(dict.fromkeys(bound)),
+        captures=tuple(captures),
+        method_branches=tuple(branches),
+        ignored=ctx.is_ignored(func),
+    )
+
+
+def judge_mutating(
+    methods: tuple[str, ...], body: BodyFacts, *, implicit: Evidence | None = None
+) -> tuple[bool, tuple[Evidence, ...]]:
+    """Does a route change data? The answer and the evidence it rests on.
+
+    Writes in the body (or an implicit write of a generic view) decide yes,
+    whatever the method. Without them, a mutating method decides yes unless
+    the body shows it only checks credentials, issues a token or searches.
+    """
+    evidence = list(body.evidence)
+    if implicit is not None:
+        evidence.insert(0, implicit)
+    writes = [e for e in evidence if e.mutating]
+    mutating_methods = [m for m in methods if m in ("POST", "PUT", "PATCH", "DELETE")]
+    if writes:
+        return True, tuple(evidence)
+    if not mutating_methods:
+        return False, tuple(evidence)
+    against = [e for e in evidence if not e.mutating]
+    method_evidence = Evidence("method", f"{'/'.join(mutating_methods)} request", 0, not against)
+    return not against, (method_evidence, *evidence)

@@ -1,0 +1,181 @@
+"""What a framework analyser gets for one file, and what it gives back."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from posthog_setup.analysis.model import (
+    AppObject,
+    AuthPoint,
+    CaptureCall,
+    DjangoView,
+    ErrorHandler,
+    Framework,
+    Handler,
+    LocalRoute,
+    ModuleFacts,
+    Monitoring,
+    Registration,
+    Route,
+    RouterRegistration,
+    UrlPattern,
+)
+from posthog_setup.analysis.names import ModuleNames
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+#: ``# posthog-setup: ignore`` or ``# posthog-setup: ignore[capture, pii]``
+IGNORE_COMMENT = re.compile(r"#\s*posthog-setup:\s*ignore(?:\[(?P<rules>[^\]]*)\])?")
+
+
+def ignored_rules(line_text: str) -> frozenset[str] | None:
+    """Rules an ignore comment on this line switches off; empty set means all; None, no comment."""
+    match = IGNORE_COMMENT.search(line_text)
+    if match is None:
+        return None
+    rules = match.group("rules")
+    if not rules:
+        return frozenset()
+    return frozenset(r.strip() for r in rules.split(",") if r.strip())
+
+
+@dataclass
+class FileContext:
+    """One parsed file: its text, tree and name resolver."""
+
+    file: str
+    module: str
+    is_package: bool
+    source: str
+    tree: ast.Module
+    names: ModuleNames
+    lines: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lines = self.source.splitlines()
+
+    @classmethod
+    def parse(cls, file: str, module: str, is_package: bool, source: str) -> FileContext:
+        """Parse ``source``; raises SyntaxError (or ValueError for NUL bytes)."""
+        tree = ast.parse(source, filename=file, type_comments=False)
+        return cls(file, module, is_package, source, tree, ModuleNames(tree, module, is_package))
+
+    def line(self, number: int) -> str:
+        return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
+
+    def is_ignored(self, node: ast.AST, rule: str = "capture") -> bool:
+        """True if an ignore comment on the node's first line(s) (or its decorators') covers ``rule``."""
+        first = getattr(node, "lineno", 0)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            first = min([first, *(d.lineno for d in node.decorator_list)])
+            last = node.body[0].lineno - 1 if node.body else node.lineno
+        else:
+            last = first
+        for number in range(first, max(first, last) + 1):
+            rules = ignored_rules(self.line(number))
+            if rules is not None and (not rules or rule in rules):
+                return True
+        return False
+
+    def handler(self, node: FunctionNode | ast.ClassDef) -> Handler:
+        """The Handler record of a function, method or (for implicit actions) a class."""
+        decorators = node.decorator_list
+        docstring = ast.get_docstring(node) if not isinstance(node, ast.ClassDef) else None
+        params: tuple[str, ...] = ()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            a = node.args
+            params = tuple(arg.arg for arg in [*a.posonlyargs, *a.args, *a.kwonlyargs])
+        return Handler(
+            module=self.module,
+            file=self.file,
+            qualname=self.names.qualname_of(node),
+            line=node.lineno,
+            end_line=node.end_lineno or node.lineno,
+            decorator_line=min([node.lineno, *(d.lineno for d in decorators)]),
+            is_async=isinstance(node, ast.AsyncFunctionDef),
+            params=params,
+            docstring=docstring.splitlines()[0] if docstring else None,
+        )
+
+    def qualified(self, local_name: str) -> str:
+        """A module-level definition's qualified name."""
+        return f"{self.module}.{local_name}" if self.module else local_name
+
+
+@dataclass
+class FactsBuilder:
+    """Mutable collector that framework analysers append to; frozen into ModuleFacts."""
+
+    file: str
+    module: str
+    frameworks: list[Framework] = field(default_factory=list)
+    apps: list[AppObject] = field(default_factory=list)
+    registrations: list[Registration] = field(default_factory=list)
+    routes: list[LocalRoute] = field(default_factory=list)
+    auth_points: list[AuthPoint] = field(default_factory=list)
+    error_handlers: list[ErrorHandler] = field(default_factory=list)
+    urlpatterns: list[UrlPattern] = field(default_factory=list)
+    django_views: list[DjangoView] = field(default_factory=list)
+    router_registrations: list[RouterRegistration] = field(default_factory=list)
+    django_settings: list[tuple[str, str]] = field(default_factory=list)
+    captures: list[CaptureCall] = field(default_factory=list)
+    env_vars: list[str] = field(default_factory=list)
+    monitoring: list[Monitoring] = field(default_factory=list)
+    posthog_imported: bool = False
+
+    def uses(self, framework: Framework) -> None:
+        if framework not in self.frameworks:
+            self.frameworks.append(framework)
+
+    def freeze(self) -> ModuleFacts:
+        return ModuleFacts(
+            file=self.file,
+            module=self.module,
+            frameworks=tuple(self.frameworks),
+            apps=tuple(self.apps),
+            registrations=tuple(self.registrations),
+            routes=tuple(self.routes),
+            auth_points=tuple(self.auth_points),
+            error_handlers=tuple(self.error_handlers),
+            urlpatterns=tuple(self.urlpatterns),
+            django_views=tuple(self.django_views),
+            router_registrations=tuple(self.router_registrations),
+            django_settings=tuple(self.django_settings),
+            captures=tuple(self.captures),
+            env_vars=tuple(sorted(set(self.env_vars))),
+            monitoring=tuple(self.monitoring),
+            posthog_imported=self.posthog_imported,
+        )
+
+
+@dataclass(frozen=True)
+class Linked:
+    """What one framework contributes to the project once all files are linked."""
+
+    apps: tuple[AppObject, ...] = ()
+    routes: tuple[Route, ...] = ()
+    auth_points: tuple[AuthPoint, ...] = ()
+    error_handlers: tuple[ErrorHandler, ...] = ()
+    settings: tuple[tuple[str, str, str], ...] = ()
+
+
+class FrameworkAnalyser(Protocol):
+    """One framework's analysis: a cheap text test, a per-file pass and a project-wide link."""
+
+    name: Framework
+
+    def wants(self, source: str) -> bool:
+        """Cheap text test: could this file hold anything of this framework?"""
+        ...
+
+    def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
+        """Record what this file declares."""
+        ...
+
+    def link(self, facts: Sequence[ModuleFacts]) -> Linked:
+        """Resolve prefixes, includes and registrations across the project's files."""
+        ...
