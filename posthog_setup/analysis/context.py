@@ -86,9 +86,14 @@ class FileContext:
         decorators = node.decorator_list
         docstring = ast.get_docstring(node) if not isinstance(node, ast.ClassDef) else None
         params: tuple[str, ...] = ()
+        annotations: tuple[tuple[str, str], ...] = ()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             a = node.args
-            params = tuple(arg.arg for arg in [*a.posonlyargs, *a.args, *a.kwonlyargs])
+            arguments = [*a.posonlyargs, *a.args, *a.kwonlyargs]
+            params = tuple(arg.arg for arg in arguments)
+            annotations = tuple(
+                (arg.arg, ast.unparse(arg.annotation)) for arg in arguments if arg.annotation is not None
+            )
         return Handler(
             module=self.module,
             file=self.file,
@@ -99,6 +104,7 @@ class FileContext:
             is_async=isinstance(node, ast.AsyncFunctionDef),
             params=params,
             docstring=docstring.splitlines()[0] if docstring else None,
+            annotations=annotations,
         )
 
     def qualified(self, local_name: str) -> str:

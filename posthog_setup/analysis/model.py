@@ -59,6 +59,8 @@ class Handler:
     is_async: bool = False
     params: tuple[str, ...] = ()
     docstring: str | None = None
+    #: parameter annotations as source (``("post_id", "int")``), where given
+    annotations: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:
@@ -108,6 +110,8 @@ class Route:
     change_line: int | None = None
     captures: tuple[str, ...] = ()
     ignored: bool = False
+    #: the model a generic view or viewset works on (``Order``), for naming
+    model: str | None = None
 
 
 AuthKind = Literal["login", "signup", "logout"]
