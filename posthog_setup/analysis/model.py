@@ -112,6 +112,8 @@ class Route:
     ignored: bool = False
     #: the model a generic view or viewset works on (``Order``), for naming
     model: str | None = None
+    #: names bound in the handler body, for properties of what it created
+    locals: tuple[str, ...] = ()
 
 
 AuthKind = Literal["login", "signup", "logout"]
