@@ -239,7 +239,9 @@ def validate_event(raw: Any) -> ValidEvent:
 def _common_token(events: list[Any]) -> str:
     # As in ingestion, an event without a token next to one with a token counts as a
     # disagreement: the request could not be routed to a single project.
-    tokens = {_token_of(event) if isinstance(event, dict) else None for event in events}
+    if not all(isinstance(event, dict) for event in events):
+        _parsing_error("an event must be a JSON object")
+    tokens = {_token_of(event) for event in events}
     if len(tokens) > 1:
         raise IngestError(
             400, "unroutable_events", "batch submitted with inconsistent api_key values"

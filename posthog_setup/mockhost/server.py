@@ -105,6 +105,8 @@ class MockHostHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "PostHogMockHost/1"
     server: MockHostServer
+    # Bytes of a refused body still to be drained after the refusal is sent.
+    _unread_body = 0
 
     def setup(self) -> None:
         """Apply the idle timeout and disable Nagle's algorithm for small, quick replies."""
@@ -148,6 +150,9 @@ class MockHostHandler(BaseHTTPRequestHandler):
 
     def _respond_error(self, error: IngestError, *, close: bool = False) -> None:
         self._respond(error.status, error.to_body(), close=close)
+        if self._unread_body:
+            self._linger(self._unread_body)
+            self._unread_body = 0
 
     def _respond_json(self, status: int, data: Any) -> None:
         self._respond(status, json.dumps(data).encode())
@@ -170,7 +175,8 @@ class MockHostHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             raise IngestError(400, "request_decoding_error", "invalid Content-Length header")
         if length > limit:
-            self._linger(length)
+            # Answered at once; the body is drained after the answer (see _respond_error).
+            self._unread_body = length
             raise payload_too_large(limit)
         return self._read_exact(length, deadline)
 
@@ -230,7 +236,11 @@ class MockHostHandler(BaseHTTPRequestHandler):
         return b"".join(pieces)
 
     def _linger(self, length: int) -> None:
-        """Discard an oversized body (up to a bound) so the client can read the refusal."""
+        """Discard an oversized body (up to a bound) so the client can read the refusal.
+
+        Closing a socket with unread input makes the kernel send a reset, which can destroy
+        the 413 before a client that is still writing gets to read it.
+        """
         self.close_connection = True
         if length > _DRAIN_LIMIT:
             return
