@@ -7,14 +7,16 @@ Exit codes follow Ruff and Black: 0 done or nothing to do, 1 changes needed unde
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from posthog_setup import __version__
 from posthog_setup.console import Console
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK = 0
 EXIT_CHANGES = 1
@@ -35,7 +37,7 @@ class _WorkflowGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-def _path_argument() -> Any:
+def _path_argument() -> Callable[[F], F]:
     return click.argument(
         "path",
         default=".",
@@ -43,7 +45,7 @@ def _path_argument() -> Any:
     )
 
 
-def _verbosity_options(func: Any) -> Any:
+def _verbosity_options(func: F) -> F:
     func = click.option("-q", "--quiet", is_flag=True, help="Print only errors.")(func)
     func = click.option("-v", "--verbose", is_flag=True, help="Print more detail.")(func)
     return func

@@ -1,0 +1,254 @@
+"""Analyse a project: files on disk -> per-file facts (in parallel) -> linked Analysis.
+
+Most files of a web project declare no route, app or PostHog call. A cheap
+text test picks the files that might; only those are parsed. Files are read,
+tested and parsed in worker processes (both cores), each returning plain
+``ModuleFacts`` that the framework analysers then link across files.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import multiprocessing
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from posthog_setup.analysis import existing
+from posthog_setup.analysis.context import FactsBuilder, FileContext, FrameworkAnalyser, Linked
+from posthog_setup.analysis.model import (
+    Analysis,
+    AppObject,
+    CaptureCall,
+    ExistingPostHog,
+    Framework,
+    ModuleFacts,
+    ProjectInfo,
+    SkippedFile,
+)
+from posthog_setup.analysis.names import module_name_for
+from posthog_setup.project.discovery import project_files
+from posthog_setup.project.files import UnreadableFile, decode_source, read_source
+from posthog_setup.project.manifests import find_manifests
+
+_FRAMEWORK_MODULES: tuple[Framework, ...] = ("flask", "fastapi", "django")
+#: Below this many files the pool costs more than it saves.
+_PARALLEL_THRESHOLD = 150
+
+
+def framework_analysers() -> tuple[FrameworkAnalyser, ...]:
+    """The framework analysers, in a fixed order."""
+    found: list[FrameworkAnalyser] = []
+    for name in _FRAMEWORK_MODULES:
+        module = importlib.import_module(f"posthog_setup.analysis.{name}")
+        found.append(module.analyser)
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What happened to one file: facts, nothing of interest, or skipped with a reason."""
+
+    file: str
+    facts: ModuleFacts | None = None
+    skipped: SkippedFile | None = None
+
+
+def module_for_file(relative: str, src_layout: bool) -> tuple[str, bool]:
+    """The importable module name of a project file (``src/`` layouts stripped)."""
+    if src_layout and relative.startswith("src/"):
+        relative = relative[len("src/") :]
+    return module_name_for(relative)
+
+
+def analyse_text(
+    file: str,
+    text: str,
+    analysers: Sequence[FrameworkAnalyser],
+    *,
+    src_layout: bool = False,
+) -> FileResult:
+    """Analyse one decoded file; the text test runs first, parsing only when it passes."""
+    wanted = [a for a in analysers if a.wants(text)]
+    wants_existing = existing.WANTS.search(text) is not None
+    if not wanted and not wants_existing:
+        return FileResult(file)
+    module, is_package = module_for_file(file, src_layout)
+    try:
+        ctx = FileContext.parse(file, module, is_package, text)
+    except SyntaxError as exc:
+        where = f" (line {exc.lineno})" if exc.lineno else ""
+        return FileResult(file, skipped=SkippedFile(file, f"syntax error{where}: {exc.msg}"))
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return FileResult(file, skipped=SkippedFile(file, f"cannot parse: {exc}"))
+    out = FactsBuilder(file, module)
+    for analyser in wanted:
+        analyser.collect(ctx, out)
+    if wants_existing:
+        existing.collect(ctx, out)
+    return FileResult(file, facts=out.freeze())
+
+
+def _analyse_paths(root: str, files: Sequence[str], src_layout: bool) -> list[FileResult]:
+    analysers = framework_analysers()
+    results = []
+    base = Path(root)
+    for file in files:
+        try:
+            source = read_source(base / file)
+        except UnreadableFile as exc:
+            results.append(FileResult(file, skipped=SkippedFile(file, str(exc))))
+            continue
+        results.append(analyse_text(file, source.text, analysers, src_layout=src_layout))
+    return results
+
+
+def _chunks(files: Sequence[str], count: int) -> list[list[str]]:
+    # Interleaved so that each chunk gets a fair share of large and small folders.
+    return [list(files[i::count]) for i in range(count) if files[i::count]]
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else methods[0])
+
+
+def analyse_files(
+    root: Path, files: Sequence[str], *, jobs: int | None = None, src_layout: bool = False
+) -> list[FileResult]:
+    """Analyse ``files`` (relative to ``root``), on every core when there are enough of them."""
+    workers = jobs or os.cpu_count() or 1
+    if workers <= 1 or len(files) < _PARALLEL_THRESHOLD:
+        return _analyse_paths(str(root), files, src_layout)
+    chunks = _chunks(files, workers * 4)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+        parts = pool.map(
+            _analyse_paths, [str(root)] * len(chunks), chunks, [src_layout] * len(chunks)
+        )
+        results = [result for part in parts for result in part]
+    order = {name: index for index, name in enumerate(files)}
+    results.sort(key=lambda r: order[r.file])
+    return results
+
+
+_STYLE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("snake_case", re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")),
+    ("Title Case", re.compile(r"^[A-Z][a-z0-9]*( [A-Z][a-z0-9]*)+$")),
+    ("noun verb", re.compile(r"^[a-z][a-z0-9]*( [a-z0-9]+)+$")),
+    ("camelCase", re.compile(r"^[a-z]+([A-Z][a-z0-9]*)+$")),
+    ("kebab-case", re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)+$")),
+)
+
+
+def naming_style(events: Iterable[str]) -> str | None:
+    """The naming style most of the project's own event names follow, if any."""
+    counts: dict[str, int] = {}
+    for event in events:
+        if event.startswith("$"):
+            continue
+        for style, pattern in _STYLE_PATTERNS:
+            if pattern.match(event):
+                counts[style] = counts.get(style, 0) + 1
+                break
+    if not counts:
+        return None
+    return max(sorted(counts), key=lambda s: counts[s])
+
+
+def _app_package(apps: Sequence[AppObject], facts: Sequence[ModuleFacts]) -> str:
+    """The package that holds the application, where new modules belong."""
+    for app in apps:
+        if app.kind in ("flask.Flask", "fastapi.FastAPI", "django.project"):
+            module = next((f.module for f in facts if f.file == app.file), "")
+            package_file = app.file.endswith("__init__.py")
+            parts = module.split(".")
+            package = module if package_file else ".".join(parts[:-1])
+            return package
+    return ""
+
+
+def link(
+    root: Path | None, results: Sequence[FileResult], analysers: Sequence[FrameworkAnalyser]
+) -> Analysis:
+    """Link per-file results into the project's Analysis."""
+    facts = [r.facts for r in results if r.facts is not None]
+    skipped = tuple(r.skipped for r in results if r.skipped is not None)
+    linked: list[Linked] = []
+    frameworks: list[Framework] = []
+    for analyser in analysers:
+        mine = [f for f in facts if analyser.name in f.frameworks]
+        if not mine:
+            continue
+        part = analyser.link(mine)
+        linked.append(part)
+        if part.apps or part.routes:
+            frameworks.append(analyser.name)
+    apps = tuple(a for part in linked for a in part.apps)
+    manager, manifests = find_manifests(root) if root is not None else ("pip", ())
+    captures: tuple[CaptureCall, ...] = tuple(c for f in facts for c in f.captures)
+    existing_posthog = ExistingPostHog(
+        in_manifests=tuple(m.file for m in manifests if m.posthog_requirement),
+        imported_in=tuple(f.file for f in facts if f.posthog_imported),
+        captures=captures,
+        naming_style=naming_style(c.event for c in captures if c.event),
+        env_vars=tuple(sorted({v for f in facts for v in f.env_vars})),
+    )
+    project = ProjectInfo(
+        root=str(root) if root is not None else "",
+        name=root.name if root is not None else "",
+        frameworks=tuple(frameworks),
+        dependency_manager=manager,
+        manifests=manifests,
+        app_package=_app_package(apps, facts),
+    )
+    return Analysis(
+        project=project,
+        apps=apps,
+        routes=tuple(r for part in linked for r in part.routes),
+        auth_points=tuple(p for part in linked for p in part.auth_points),
+        error_handlers=tuple(h for part in linked for h in part.error_handlers),
+        existing=existing_posthog,
+        monitoring=tuple(m for f in facts for m in f.monitoring),
+        skipped=skipped,
+        files_scanned=len(results),
+        files_analysed=len(facts),
+        django_settings=tuple(s for part in linked for s in part.settings),
+    )
+
+
+def _src_layout(root: Path, files: Sequence[str]) -> bool:
+    return any(f.startswith("src/") for f in files) and not (root / "src" / "__init__.py").is_file()
+
+
+def analyse_project(
+    root: Path, *, jobs: int | None = None, exclude: Sequence[str] = ()
+) -> Analysis:
+    """Analyse every Python file of the project at ``root``."""
+    files = project_files(root)
+    if exclude:
+        files = [f for f in files if not any(fnmatch.fnmatch(f, pattern) for pattern in exclude)]
+    src_layout = _src_layout(root, files)
+    results = analyse_files(root, files, jobs=jobs, src_layout=src_layout)
+    return link(root, results, framework_analysers())
+
+
+def analyse_sources(sources: Mapping[str, str | bytes]) -> Analysis:
+    """Analyse in-memory files (relative posix path -> source), as a project with no manifests."""
+    analysers = framework_analysers()
+    results = []
+    for file in sorted(sources):
+        content = sources[file]
+        if isinstance(content, bytes):
+            try:
+                text = decode_source(content).text
+            except UnreadableFile as exc:
+                results.append(FileResult(file, skipped=SkippedFile(file, str(exc))))
+                continue
+        else:
+            text = content
+        results.append(analyse_text(file, text, analysers))
+    return link(None, results, analysers)

@@ -1,0 +1,91 @@
+"""Settings from ``[tool.posthog-setup]`` in the project's ``pyproject.toml``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import tomlkit
+
+from posthog_setup.project.files import UnreadableFile, read_text_file
+
+EVENT_STYLES = ("snake_case", "noun verb", "Title Case", "camelCase", "kebab-case")
+FRAMEWORKS = ("flask", "fastapi", "django")
+
+
+class ConfigError(Exception):
+    """The project's configuration is unusable; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The tool's settings for one project (every field has a default)."""
+
+    exclude: tuple[str, ...] = ()
+    event_style: str | None = None
+    token_var: str | None = None
+    host_var: str | None = None
+    client_module: str | None = None
+    frameworks: tuple[str, ...] = ()
+
+
+def _strings(table: dict[str, object], key: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"[tool.posthog-setup] {key} must be a list of strings")
+    return tuple(value)
+
+
+def _string(table: dict[str, object], key: str) -> str | None:
+    value = table.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"[tool.posthog-setup] {key} must be a string")
+    return value
+
+
+def load_config(root: Path) -> Config:
+    """Read ``[tool.posthog-setup]``; defaults where there is no such table."""
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return Config()
+    try:
+        data = tomlkit.parse(read_text_file(path)).unwrap()
+    except UnreadableFile as exc:
+        raise ConfigError(f"pyproject.toml: {exc}") from exc
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(f"pyproject.toml is not valid TOML: {exc}") from exc
+    table = data.get("tool", {}).get("posthog-setup")
+    if table is None:
+        return Config()
+    if not isinstance(table, dict):
+        raise ConfigError("[tool.posthog-setup] must be a table")
+    known = {"exclude", "event-style", "token-var", "host-var", "client-module", "frameworks"}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(
+            f"[tool.posthog-setup] has unknown setting(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+        )
+    style = _string(table, "event-style")
+    if style is not None and style not in EVENT_STYLES:
+        raise ConfigError(
+            f"[tool.posthog-setup] event-style must be one of: {', '.join(EVENT_STYLES)}"
+        )
+    frameworks = _strings(table, "frameworks")
+    bad = [f for f in frameworks if f not in FRAMEWORKS]
+    if bad:
+        raise ConfigError(
+            f"[tool.posthog-setup] frameworks: unknown {', '.join(bad)} (known: {', '.join(FRAMEWORKS)})"
+        )
+    client_module = _string(table, "client-module")
+    if client_module is not None and not client_module.endswith(".py"):
+        raise ConfigError(
+            "[tool.posthog-setup] client-module must be a path to a .py file, relative to the project root"
+        )
+    return Config(
+        exclude=_strings(table, "exclude"),
+        event_style=style,
+        token_var=_string(table, "token-var"),
+        host_var=_string(table, "host-var"),
+        client_module=client_module,
+        frameworks=frameworks,
+    )

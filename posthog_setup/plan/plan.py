@@ -1,0 +1,387 @@
+"""The event plan: the analysis made durable as ``posthog-events.json``.
+
+People read and edit this file; revise checks the code against it. Events are
+keyed by where they are sent from (file, handler, route, methods), so a name a
+person changed in the file survives every later run. Ordering is stable (by
+file, then line) so diffs of the plan stay small.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from posthog_setup import __version__
+from posthog_setup.analysis.model import Analysis, AuthPoint, ErrorHandler, Handler, Route
+from posthog_setup.analysis.paths import path_parameters
+from posthog_setup.plan.naming import event_name, format_event, name_parts
+
+PLAN_FILE = "posthog-events.json"
+PLAN_VERSION = 1
+DEFAULT_TOKEN_VAR = "POSTHOG_PROJECT_TOKEN"
+DEFAULT_HOST_VAR = "POSTHOG_HOST"
+
+#: Property names never sent as event properties: they identify people or grant access.
+PII_NAMES = re.compile(
+    r"pass(word)?|passwd|secret|token|api_?key|auth|credential|session|cookie|e_?mail|phone|"
+    r"address|ssn|card|cvv|iban|birth|first_?name|last_?name|full_?name|username|ip",
+    re.IGNORECASE,
+)
+_INT_CONVERTERS = re.compile(r"<int:(\w+)>|\{(\w+):int\}")
+_FLOAT_CONVERTERS = re.compile(r"<float:(\w+)>|\{(\w+):float\}")
+_AUTH_EVENTS = {
+    "login": ("user", "logged_in"),
+    "signup": ("user", "signed_up"),
+    "logout": ("user", "logged_out"),
+}
+
+
+@dataclass(frozen=True)
+class PlannedProperty:
+    """An event property: its name, the handler expression that gives it, its JSON type."""
+
+    name: str
+    value: str
+    type: str
+
+
+@dataclass(frozen=True)
+class PlannedEvent:
+    """One event the integration sends, and where from."""
+
+    event: str
+    description: str
+    kind: str
+    file: str
+    handler: str
+    line: int
+    route: str | None
+    methods: tuple[str, ...]
+    properties: tuple[PlannedProperty, ...] = ()
+    distinct_id: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str, str, tuple[str, ...]]:
+        """Identity across runs: what a renamed event is matched by."""
+        return (self.kind, self.file, self.handler, self.route or "", self.methods)
+
+
+@dataclass(frozen=True)
+class PlannedExceptionCapture:
+    """An existing error handler that gets ``capture_exception``."""
+
+    file: str
+    handler: str
+    line: int
+    handles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SetupFacts:
+    """How the client is set up: the facts a reviewer checks once."""
+
+    frameworks: tuple[str, ...]
+    dependency_manager: str
+    manifest: str | None
+    client_module: str
+    token_var: str = DEFAULT_TOKEN_VAR
+    host_var: str = DEFAULT_HOST_VAR
+    posthog_already_required: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The analytics contract of the project."""
+
+    setup: SetupFacts
+    events: tuple[PlannedEvent, ...]
+    exception_captures: tuple[PlannedExceptionCapture, ...] = field(default=())
+
+
+def _property_type(route_path: str, name: str, handler: Handler) -> str:
+    annotation = dict(handler.annotations).get(name, "")
+    if annotation in ("int", "uuid.UUID", "UUID") or any(
+        name in m.groups() for m in _INT_CONVERTERS.finditer(route_path)
+    ):
+        return "integer" if annotation != "UUID" and annotation != "uuid.UUID" else "string"
+    if annotation == "float" or any(
+        name in m.groups() for m in _FLOAT_CONVERTERS.finditer(route_path)
+    ):
+        return "number"
+    if annotation == "bool":
+        return "boolean"
+    return "string"
+
+
+def _path_properties(route: Route, noun: str) -> list[PlannedProperty]:
+    found = []
+    kwargs_access = route.handler.class_name is not None and route.framework == "django"
+    for param in path_parameters(route.path):
+        if PII_NAMES.search(param):
+            continue
+        name = f"{noun}_id" if param in ("id", "pk") else param
+        if param in route.handler.params:
+            value = param
+        elif kwargs_access:
+            value = f'self.kwargs["{param}"]'
+        else:
+            continue
+        found.append(PlannedProperty(name, value, _property_type(route.path, param, route.handler)))
+    return found
+
+
+def _created_object_property(route: Route, noun: str, verb: str) -> list[PlannedProperty]:
+    """``post_id`` from a ``post`` local when the route creates one (bound before the capture)."""
+    if verb != "created" or noun not in route.locals:
+        return []
+    attribute = "pk" if route.framework == "django" else "id"
+    return [PlannedProperty(f"{noun}_id", f"{noun}.{attribute}", "integer")]
+
+
+def _description(noun: str, verb: str, route: Route) -> str:
+    methods = "/".join(m for m in route.methods if m not in ("GET", "HEAD", "OPTIONS")) or "/".join(
+        route.methods
+    )
+    subject = noun.replace("_", " ")
+    return f"A {subject} was {verb.replace('_', ' ')} ({methods} {route.path})."
+
+
+def _event_methods(route: Route) -> tuple[str, ...]:
+    mutating = tuple(m for m in route.methods if m in ("POST", "PUT", "PATCH", "DELETE"))
+    return mutating or route.methods
+
+
+def _auth_event(point: AuthPoint, style: str, routes: Iterable[Route]) -> PlannedEvent:
+    noun, verb = _AUTH_EVENTS[point.kind]
+    route = next(
+        (
+            r
+            for r in routes
+            if r.handler.file == point.handler.file and r.handler.qualname == point.handler.qualname
+        ),
+        None,
+    )
+    description = {
+        "login": "A user logged in.",
+        "signup": "A new user signed up.",
+        "logout": "A user logged out.",
+    }[point.kind]
+    return PlannedEvent(
+        event=format_event(noun, verb, style),
+        description=description,
+        kind=point.kind,
+        file=point.handler.file,
+        handler=point.handler.qualname,
+        line=point.line,
+        route=route.path if route else None,
+        methods=_event_methods(route) if route else (),
+        properties=(),
+        distinct_id=route.user_access.id_expression
+        if route and route.user_access and point.kind == "logout"
+        else None,
+    )
+
+
+def build_plan(
+    analysis: Analysis,
+    *,
+    client_module: str,
+    style: str | None = None,
+    token_var: str | None = None,
+    host_var: str | None = None,
+) -> Plan:
+    """The plan for a fresh integration of the analysed project."""
+    style = style or analysis.existing.naming_style or "snake_case"
+    auth_handlers = {(p.handler.file, p.handler.qualname) for p in analysis.auth_points}
+    events: list[PlannedEvent] = []
+    for route in analysis.routes:
+        if not route.mutating or route.ignored:
+            continue
+        if (route.handler.file, route.handler.qualname) in auth_handlers:
+            continue
+        noun, verb = name_parts(route)
+        properties = _path_properties(route, noun)
+        properties += [
+            p
+            for p in _created_object_property(route, noun, verb)
+            if p.name not in {q.name for q in properties}
+        ]
+        events.append(
+            PlannedEvent(
+                event=event_name(route, style),
+                description=_description(noun, verb, route),
+                kind="capture",
+                file=route.handler.file,
+                handler=route.handler.qualname,
+                line=route.handler.line,
+                route=route.path,
+                methods=_event_methods(route),
+                properties=tuple(properties),
+                distinct_id=route.user_access.id_expression if route.user_access else None,
+            )
+        )
+    events.extend(_auth_event(point, style, analysis.routes) for point in analysis.auth_points)
+    events.sort(key=lambda e: (e.file, e.line, e.event))
+    captures = tuple(_exception_capture(h) for h in analysis.error_handlers if h.server_error)
+    manifest = analysis.project.manifests[0] if analysis.project.manifests else None
+    env = analysis.existing.env_vars
+    return Plan(
+        setup=SetupFacts(
+            frameworks=analysis.project.frameworks,
+            dependency_manager=analysis.project.dependency_manager,
+            manifest=manifest.file if manifest else None,
+            client_module=client_module,
+            token_var=token_var
+            or _existing_var(env, ("TOKEN", "API_KEY", "KEY"))
+            or DEFAULT_TOKEN_VAR,
+            host_var=host_var or _existing_var(env, ("HOST",)) or DEFAULT_HOST_VAR,
+            posthog_already_required=next(
+                (
+                    m.posthog_requirement
+                    for m in analysis.project.manifests
+                    if m.posthog_requirement
+                ),
+                None,
+            ),
+        ),
+        events=tuple(events),
+        exception_captures=tuple(sorted(captures, key=lambda c: (c.file, c.line))),
+    )
+
+
+def _existing_var(env_vars: Iterable[str], suffixes: tuple[str, ...]) -> str | None:
+    for suffix in suffixes:
+        for name in sorted(env_vars):
+            if name.startswith("POSTHOG") and name.endswith(suffix) and "PERSONAL" not in name:
+                return name
+    return None
+
+
+def _exception_capture(handler: ErrorHandler) -> PlannedExceptionCapture:
+    return PlannedExceptionCapture(
+        handler.handler.file, handler.handler.qualname, handler.line, handler.handles
+    )
+
+
+# -- JSON --------------------------------------------------------------------------
+
+
+def plan_to_json(plan: Plan) -> str:
+    """The plan as the text of ``posthog-events.json`` (stable keys and order)."""
+    setup = asdict(plan.setup)
+    setup["frameworks"] = list(plan.setup.frameworks)
+    data: dict[str, Any] = {
+        "version": PLAN_VERSION,
+        "generator": f"posthog-setup {__version__}",
+        "setup": setup,
+        "events": [
+            {
+                "event": e.event,
+                "description": e.description,
+                "kind": e.kind,
+                "file": e.file,
+                "handler": e.handler,
+                "line": e.line,
+                "route": e.route,
+                "methods": list(e.methods),
+                "properties": [asdict(p) for p in e.properties],
+                "distinct_id": e.distinct_id,
+            }
+            for e in plan.events
+        ],
+        "exception_captures": [
+            {"file": c.file, "handler": c.handler, "line": c.line, "handles": list(c.handles)}
+            for c in plan.exception_captures
+        ],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+class PlanError(Exception):
+    """``posthog-events.json`` exists but cannot be used; the message says why."""
+
+
+def plan_from_json(text: str) -> Plan:
+    """Read ``posthog-events.json``; raises PlanError with a readable reason."""
+    try:
+        data = json.loads(text)
+        setup = data["setup"]
+        return Plan(
+            setup=SetupFacts(
+                frameworks=tuple(setup["frameworks"]),
+                dependency_manager=setup["dependency_manager"],
+                manifest=setup.get("manifest"),
+                client_module=setup["client_module"],
+                token_var=setup.get("token_var", DEFAULT_TOKEN_VAR),
+                host_var=setup.get("host_var", DEFAULT_HOST_VAR),
+                posthog_already_required=setup.get("posthog_already_required"),
+            ),
+            events=tuple(
+                PlannedEvent(
+                    event=e["event"],
+                    description=e.get("description", ""),
+                    kind=e.get("kind", "capture"),
+                    file=e["file"],
+                    handler=e["handler"],
+                    line=int(e.get("line", 0)),
+                    route=e.get("route"),
+                    methods=tuple(e.get("methods", ())),
+                    properties=tuple(
+                        PlannedProperty(p["name"], p["value"], p.get("type", "string"))
+                        for p in e.get("properties", ())
+                    ),
+                    distinct_id=e.get("distinct_id"),
+                )
+                for e in data["events"]
+            ),
+            exception_captures=tuple(
+                PlannedExceptionCapture(
+                    c["file"], c["handler"], int(c.get("line", 0)), tuple(c.get("handles", ()))
+                )
+                for c in data.get("exception_captures", ())
+            ),
+        )
+    except json.JSONDecodeError as exc:
+        raise PlanError(f"{PLAN_FILE} is not valid JSON (line {exc.lineno}: {exc.msg})") from exc
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PlanError(f"{PLAN_FILE} is missing or has a malformed field: {exc}") from exc
+
+
+def read_plan(root: Path) -> Plan | None:
+    """The project's plan, or None if there is none; raises PlanError if it is unusable."""
+    path = root / PLAN_FILE
+    if not path.is_file():
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanError(f"cannot read {PLAN_FILE}: {exc}") from exc
+    return plan_from_json(text)
+
+
+def merge_names(fresh: Plan, previous: Plan | None) -> Plan:
+    """``fresh`` with every event a person renamed in ``previous`` keeping its new name."""
+    if previous is None:
+        return fresh
+    names = {e.key: e for e in previous.events}
+    events = []
+    for event in fresh.events:
+        old = names.get(event.key)
+        if old is not None and old.event != event.event:
+            event = PlannedEvent(
+                **{
+                    **asdict(event),
+                    "event": old.event,
+                    "description": old.description,
+                    "properties": event.properties,
+                    "methods": event.methods,
+                }
+            )
+        events.append(event)
+    return Plan(
+        setup=fresh.setup, events=tuple(events), exception_captures=fresh.exception_captures
+    )

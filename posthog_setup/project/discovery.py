@@ -1,0 +1,161 @@
+"""Finding the project root and the files worth reading.
+
+Not walked: .git, virtualenvs (any folder with a ``pyvenv.cfg``), node_modules,
+migrations, build output, caches, and whatever the project's git ignores
+(asked of git itself where the project is a checkout, else read from its
+.gitignore).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pathspec
+
+ROOT_MARKERS = ("manage.py", "pyproject.toml", "setup.py", "setup.cfg", "Pipfile")
+
+#: Folder names never walked, whatever the ignore files say.
+PRUNED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        ".env",
+        "env",
+        "node_modules",
+        "__pycache__",
+        "migrations",
+        "build",
+        "dist",
+        "site-packages",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".hypothesis",
+        ".eggs",
+        ".idea",
+        ".vscode",
+        "htmlcov",
+        ".posthog-setup-cache",
+    }
+)
+
+
+def _has_marker(folder: Path) -> bool:
+    if any((folder / marker).is_file() for marker in ROOT_MARKERS):
+        return True
+    return any(folder.glob("requirements*.txt"))
+
+
+def find_project_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` holding a manifest or ``manage.py``.
+
+    The search stops at a repository boundary (a folder with ``.git``); where no
+    marker is found, ``start`` itself is the root (a bare app module).
+    """
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if _has_marker(folder):
+            return folder
+        if (folder / ".git").exists():
+            break
+    return start
+
+
+def _is_pruned(name: str, path: Path) -> bool:
+    if name in PRUNED_DIRS or name.endswith(".egg-info"):
+        return True
+    return (path / "pyvenv.cfg").is_file()
+
+
+def _git_listing(root: Path) -> list[str] | None:
+    """Tracked and untracked-but-not-ignored files under root, relative to it; None outside git."""
+    try:
+        result = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+                "--",
+                ".",
+            ],
+            capture_output=True,
+            check=False,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if result.returncode != 0:
+        return None
+    names = result.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return [n for n in names if n]
+
+
+def _gitignore_spec(root: Path) -> pathspec.GitIgnoreSpec | None:
+    ignore = root / ".gitignore"
+    try:
+        lines = ignore.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def _walk(root: Path) -> Iterator[str]:
+    spec = _gitignore_spec(root)
+    for folder, dirs, files in os.walk(root):
+        base = Path(folder)
+        rel_base = base.relative_to(root).as_posix()
+        prefix = "" if rel_base == "." else rel_base + "/"
+        kept = []
+        for name in sorted(dirs):
+            if _is_pruned(name, base / name):
+                continue
+            if spec is not None and spec.match_file(prefix + name + "/"):
+                continue
+            kept.append(name)
+        dirs[:] = kept
+        for name in sorted(files):
+            rel = prefix + name
+            if spec is None or not spec.match_file(rel):
+                yield rel
+
+
+def _outside_pruned(relative: str, root: Path, cache: dict[str, bool]) -> bool:
+    parts = relative.split("/")[:-1]
+    current = ""
+    for part in parts:
+        current = f"{current}/{part}" if current else part
+        pruned = cache.get(current)
+        if pruned is None:
+            pruned = _is_pruned(part, root / current)
+            cache[current] = pruned
+        if pruned:
+            return False
+    return True
+
+
+def project_files(root: Path, suffixes: Iterable[str] = (".py",)) -> list[str]:
+    """Files under ``root`` with one of ``suffixes``, relative and sorted, ignores honoured."""
+    wanted = tuple(suffixes)
+    listing = _git_listing(root)
+    if listing is None:
+        return [f for f in _walk(root) if f.endswith(wanted)]
+    cache: dict[str, bool] = {}
+    found = [
+        f
+        for f in listing
+        if f.endswith(wanted) and _outside_pruned(f, root, cache) and (root / f).is_file()
+    ]
+    return sorted(found)

@@ -1,0 +1,180 @@
+"""Dependency manifests: which manager the project uses, and whether it already needs posthog.
+
+Requirement strings are parsed with ``packaging`` and TOML with ``tomlkit``
+(the same library the edit stage uses to change them without reformatting).
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from packaging.requirements import InvalidRequirement, Requirement
+
+from posthog_setup.analysis.model import Manifest
+from posthog_setup.project.files import UnreadableFile, read_text_file
+
+_REQUIREMENTS_GLOB = (
+    "requirements*.txt",
+    "requirements/*.txt",
+    "requirements*.in",
+    "requirements/*.in",
+)
+_INCLUDE = re.compile(r"^\s*(?:-r|--requirement)\s*=?\s*(\S+)")
+
+
+def requirement_names(lines: list[str]) -> Iterator[tuple[int, Requirement]]:
+    """Parsed requirements of a requirements file, with their 0-based line numbers."""
+    for index, raw in enumerate(lines):
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith(("#", "-", "--")):
+            continue
+        line = line.rstrip("\\").strip()
+        try:
+            yield index, Requirement(line)
+        except InvalidRequirement:
+            continue
+
+
+def _posthog_in_requirements(path: Path, seen: set[Path]) -> str | None:
+    """The posthog requirement in a requirements file or the files it includes with ``-r``."""
+    if path in seen:
+        return None
+    seen.add(path)
+    try:
+        lines = read_text_file(path).splitlines()
+    except UnreadableFile:
+        return None
+    for _, requirement in requirement_names(lines):
+        if requirement.name.lower() == "posthog":
+            return str(requirement)
+    for line in lines:
+        match = _INCLUDE.match(line)
+        if match:
+            found = _posthog_in_requirements((path.parent / match.group(1)).resolve(), seen)
+            if found:
+                return found
+    return None
+
+
+def _load_toml(path: Path) -> dict[str, Any] | None:
+    try:
+        return tomlkit.parse(read_text_file(path)).unwrap()
+    except (UnreadableFile, tomlkit.exceptions.ParseError):
+        return None
+
+
+def _posthog_in_list(items: object) -> str | None:
+    if not isinstance(items, list):
+        return None
+    for item in items:
+        if not isinstance(item, str):
+            continue
+        try:
+            requirement = Requirement(item)
+        except InvalidRequirement:
+            continue
+        if requirement.name.lower() == "posthog":
+            return str(requirement)
+    return None
+
+
+def _posthog_in_pyproject(data: dict[str, Any]) -> str | None:
+    project = data.get("project", {})
+    found = _posthog_in_list(project.get("dependencies"))
+    if found:
+        return found
+    for extra in (project.get("optional-dependencies") or {}).values():
+        found = _posthog_in_list(extra)
+        if found:
+            return found
+    for group in (data.get("dependency-groups") or {}).values():
+        found = _posthog_in_list(group)
+        if found:
+            return found
+    poetry = data.get("tool", {}).get("poetry", {})
+    for table in (
+        poetry.get("dependencies"),
+        *(g.get("dependencies") for g in poetry.get("group", {}).values()),
+    ):
+        if isinstance(table, dict):
+            for name, spec in table.items():
+                if name.lower() == "posthog":
+                    version = spec if isinstance(spec, str) else spec.get("version", "*")
+                    return f"posthog {version}"
+    return None
+
+
+def _pyproject_manager(data: dict[str, Any], root: Path) -> str:
+    tool = data.get("tool", {})
+    if (root / "uv.lock").is_file() or "uv" in tool:
+        return "uv"
+    if "poetry" in tool or (root / "poetry.lock").is_file():
+        return "poetry"
+    if "pdm" in tool or (root / "pdm.lock").is_file():
+        return "pdm"
+    if "hatch" in tool:
+        return "hatch"
+    return "pip"
+
+
+def find_manifests(root: Path) -> tuple[str, tuple[Manifest, ...]]:
+    """The dependency manager in use and every manifest found at the project root."""
+    manifests: list[Manifest] = []
+    manager = ""
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        data = _load_toml(pyproject)
+        if data is not None:
+            has_deps = bool(
+                data.get("project", {}).get("dependencies")
+                or data.get("tool", {}).get("poetry", {}).get("dependencies")
+            )
+            if has_deps:
+                manager = _pyproject_manager(data, root)
+                kind = "poetry" if manager == "poetry" and "project" not in data else "pep621"
+                manifests.append(Manifest("pyproject.toml", kind, _posthog_in_pyproject(data)))
+    if (root / "Pipfile").is_file():
+        manager = manager or "pipenv"
+        data = _load_toml(root / "Pipfile") or {}
+        packages = {k.lower(): v for k, v in (data.get("packages") or {}).items()}
+        spec = packages.get("posthog")
+        manifests.append(
+            Manifest("Pipfile", "pipfile", f"posthog {spec}" if spec is not None else None)
+        )
+    seen: set[Path] = set()
+    for pattern in _REQUIREMENTS_GLOB:
+        for path in sorted(root.glob(pattern)):
+            relative = path.relative_to(root).as_posix()
+            if any(m.file == relative for m in manifests):
+                continue
+            manager = manager or "pip"
+            manifests.append(
+                Manifest(relative, "requirements", _posthog_in_requirements(path.resolve(), seen))
+            )
+    setup_cfg = root / "setup.cfg"
+    if setup_cfg.is_file():
+        parser = configparser.ConfigParser()
+        try:
+            parser.read_string(read_text_file(setup_cfg))
+            requires = parser.get("options", "install_requires", fallback="")
+        except (UnreadableFile, configparser.Error):
+            requires = ""
+        if requires.strip():
+            manager = manager or "pip"
+            found = _posthog_in_list([r.strip() for r in requires.splitlines() if r.strip()])
+            manifests.append(Manifest("setup.cfg", "setup.cfg", found))
+    setup_py = root / "setup.py"
+    if setup_py.is_file():
+        manager = manager or "pip"
+        try:
+            text = read_text_file(setup_py)
+        except UnreadableFile:
+            text = ""
+        match = re.search(r"""["'](posthog\b[^"']*)["']""", text)
+        manifests.append(Manifest("setup.py", "setup.py", match.group(1) if match else None))
+    return manager or "pip", tuple(manifests)

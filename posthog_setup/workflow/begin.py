@@ -1,0 +1,183 @@
+"""begin: analyse the project, write the event plan, change nothing else."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from posthog_setup.analysis.engine import analyse_project
+from posthog_setup.analysis.model import Analysis
+from posthog_setup.config import Config, ConfigError, load_config
+from posthog_setup.console import Console
+from posthog_setup.plan.plan import (
+    PLAN_FILE,
+    Plan,
+    PlanError,
+    build_plan,
+    merge_names,
+    plan_to_json,
+    read_plan,
+)
+from posthog_setup.project.discovery import find_project_root
+from posthog_setup.project.files import atomic_write
+
+EXIT_OK = 0
+EXIT_ERROR = 2
+CLIENT_MODULE_NAME = "posthog_client.py"
+_FRAMEWORK_TITLES = {"flask": "Flask", "fastapi": "FastAPI", "django": "Django"}
+
+
+@dataclass(frozen=True)
+class BeginResult:
+    """What begin found and planned."""
+
+    root: Path
+    analysis: Analysis
+    plan: Plan
+    plan_changed: bool
+
+
+def default_client_module(analysis: Analysis) -> str:
+    """Where the client module goes: beside the app, inside its package."""
+    primary = next(
+        (
+            a
+            for a in analysis.apps
+            if a.kind in ("flask.Flask", "fastapi.FastAPI", "django.project")
+        ),
+        analysis.apps[0] if analysis.apps else None,
+    )
+    if primary is None:
+        return CLIENT_MODULE_NAME
+    folder = PurePosixPath(primary.file).parent
+    return str(folder / CLIENT_MODULE_NAME) if str(folder) != "." else CLIENT_MODULE_NAME
+
+
+def plan_project(root: Path, config: Config) -> BeginResult:
+    """Analyse ``root`` and build its plan, keeping names a person chose in the previous plan."""
+    analysis = analyse_project(root, exclude=config.exclude)
+    previous = read_plan(root)
+    fresh = build_plan(
+        analysis,
+        client_module=config.client_module
+        or (previous.setup.client_module if previous else default_client_module(analysis)),
+        style=config.event_style,
+        token_var=config.token_var,
+        host_var=config.host_var,
+    )
+    plan = merge_names(fresh, previous)
+    return BeginResult(root, analysis, plan, previous != plan)
+
+
+def _cell(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def summary_table(result: BeginResult) -> str:
+    """The human summary: the project, its routes and what will be captured."""
+    analysis, plan = result.analysis, result.plan
+    project = analysis.project
+    frameworks = (
+        ", ".join(_FRAMEWORK_TITLES[f] for f in project.frameworks) or "no supported framework"
+    )
+    manifest = plan.setup.manifest or "no manifest"
+    lines = [
+        f"{project.name}: {frameworks} · {project.dependency_manager} ({manifest}) · "
+        f"{analysis.files_scanned} files, {analysis.files_analysed} analysed, {len(analysis.skipped)} skipped",
+        "",
+    ]
+    events_by_route = {(e.file, e.handler, e.route): e.event for e in plan.events}
+    rows = [("Route", "Methods", "Handler", "Mutates", "Event")]
+    for route in analysis.routes:
+        event = events_by_route.get((route.handler.file, route.handler.qualname, route.path), "")
+        mutates = "yes" if route.mutating else "no"
+        if route.ignored:
+            mutates += " (ignored)"
+        rows.append(
+            (
+                route.path,
+                " ".join(route.methods),
+                f"{route.handler.file}:{route.handler.line} {route.handler.qualname}",
+                mutates,
+                event,
+            )
+        )
+    if len(rows) > 1:
+        widths = [
+            min(max(len(r[i]) for r in rows), cap) for i, cap in enumerate((40, 18, 56, 13, 28))
+        ]
+        for index, row in enumerate(rows):
+            lines.append(
+                "  "
+                + "  ".join(_cell(c, w).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            )
+            if index == 0:
+                lines.append("  " + "  ".join("-" * w for w in widths))
+    else:
+        lines.append("  No routes found.")
+    lines.append("")
+    for point in analysis.auth_points:
+        event = next(
+            (
+                e.event
+                for e in plan.events
+                if e.kind == point.kind
+                and e.file == point.handler.file
+                and e.handler == point.handler.qualname
+            ),
+            "",
+        )
+        lines.append(f"  {point.kind:<7} {point.handler.file}:{point.line} {point.call} -> {event}")
+    for handler in analysis.error_handlers:
+        action = "capture_exception" if handler.server_error else "left alone (not a server error)"
+        lines.append(
+            f"  errors  {handler.handler.file}:{handler.line} {', '.join(handler.handles)} -> {action}"
+        )
+    existing = analysis.existing
+    if existing.in_manifests or existing.imported_in or existing.captures:
+        style = f", naming style {existing.naming_style}" if existing.naming_style else ""
+        lines.append(
+            f"  PostHog already present: {len(existing.captures)} capture call(s) in {len(existing.imported_in)} file(s){style}"
+            + (f"; required in {', '.join(existing.in_manifests)}" if existing.in_manifests else "")
+        )
+    for tool in analysis.monitoring:
+        lines.append(f"  beside  {tool.tool} ({tool.file}:{tool.line}, {tool.detail})")
+    for skipped in analysis.skipped:
+        lines.append(f"  skipped {skipped.file}: {skipped.reason}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def analysis_json(result: BeginResult) -> str:
+    """The whole analysis and plan as JSON."""
+    data: dict[str, Any] = {
+        "root": str(result.root),
+        "analysis": asdict(result.analysis),
+        "plan": json.loads(plan_to_json(result.plan)),
+    }
+    return json.dumps(data, indent=2, default=str)
+
+
+def run_begin(path: Path, *, console: Console, as_json: bool) -> int:
+    """The begin stage: analyse, write ``posthog-events.json``, report."""
+    root = find_project_root(path)
+    try:
+        config = load_config(root)
+        result = plan_project(root, config)
+    except (ConfigError, PlanError) as exc:
+        console.error(str(exc))
+        return EXIT_ERROR
+    text = plan_to_json(result.plan)
+    plan_path = root / PLAN_FILE
+    current = plan_path.read_text(encoding="utf-8") if plan_path.is_file() else None
+    if current != text:
+        atomic_write(plan_path, text.encode("utf-8"))
+    if as_json:
+        console.data(analysis_json(result))
+    console.info(summary_table(result))
+    verb = "Wrote" if current != text else "Unchanged:"
+    console.success(
+        f"{verb} {PLAN_FILE} ({len(result.plan.events)} events, {len(result.plan.exception_captures)} exception handlers)."
+    )
+    return EXIT_OK
