@@ -51,7 +51,11 @@ def decode_source(data: bytes) -> SourceText:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        raise UnreadableFile(f"bad encoding declaration: {exc.msg}") from exc
+        # Raised both for a bad declaration and for undeclared bytes that are not UTF-8.
+        if "coding" not in data[:200].decode("latin-1"):
+            encoding = "utf-8"
+        else:
+            raise UnreadableFile(f"bad encoding declaration: {exc.msg}") from exc
     bom = data.startswith(codecs.BOM_UTF8)
     if encoding == "utf-8-sig":
         encoding = "utf-8"

@@ -1,0 +1,100 @@
+"""Event names: <noun>_<past-tense verb> from the route and handler."""
+
+from __future__ import annotations
+
+import pytest
+
+from posthog_setup.analysis.model import Handler, Route
+from posthog_setup.plan.naming import event_name, format_event, past_tense, singular
+
+
+def route(
+    path: str,
+    methods: tuple[str, ...],
+    handler: str = "view",
+    *,
+    action: str | None = None,
+    model: str | None = None,
+) -> Route:
+    h = Handler("m", "m.py", handler, 1, 2, 1)
+    return Route("flask", path, methods, h, None, 1, True, (), None, action=action, model=model)
+
+
+@pytest.mark.parametrize(
+    ("path", "methods", "handler", "expected"),
+    [
+        ("/posts", ("POST",), "create", "post_created"),
+        ("/posts/<int:id>", ("PUT",), "update", "post_updated"),
+        ("/posts/<int:id>", ("DELETE",), "remove", "post_deleted"),
+        ("/posts/<int:id>/like", ("POST",), "like", "post_liked"),
+        ("/posts/new", ("GET", "POST"), "create", "post_created"),
+        ("/posts/<int:post_id>/edit", ("GET", "POST"), "edit", "post_updated"),
+        ("/posts/<int:post_id>/delete", ("POST",), "delete", "post_deleted"),
+        ("/posts/<int:post_id>/comments", ("POST",), "add_comment", "comment_created"),
+        ("/api/v1/categories/", ("POST",), "handle", "category_created"),
+        ("/api/orders/<pk>/cancel/", ("POST",), "cancel", "order_canceled"),
+        ("/projects/{project_id}/tasks/{task_id}", ("PATCH",), "patch_task", "task_updated"),
+        ("/items/<id>/pin", ("POST",), "pin", "item_pinned"),
+        ("/", ("POST",), "create_widget", "widget_created"),
+    ],
+)
+def test_event_names(path: str, methods: tuple[str, ...], handler: str, expected: str) -> None:
+    assert event_name(route(path, methods, handler)) == expected
+
+
+def test_viewset_action_and_model_name_the_event() -> None:
+    assert (
+        event_name(
+            route("/api/orders/", ("POST",), "OrderViewSet", action="create", model="OrderItem")
+        )
+        == "order_item_created"
+    )
+    assert (
+        event_name(
+            route("/api/orders/<pk>/", ("DELETE",), "OrderViewSet", action="destroy", model="Order")
+        )
+        == "order_deleted"
+    )
+
+
+@pytest.mark.parametrize(
+    ("style", "expected"),
+    [
+        ("snake_case", "post_created"),
+        ("noun verb", "post created"),
+        ("Title Case", "Post Created"),
+        ("camelCase", "postCreated"),
+        ("kebab-case", "post-created"),
+    ],
+)
+def test_styles(style: str, expected: str) -> None:
+    assert format_event("post", "created", style) == expected
+
+
+@pytest.mark.parametrize(
+    ("verb", "past"),
+    [
+        ("like", "liked"),
+        ("copy", "copied"),
+        ("play", "played"),
+        ("pin", "pinned"),
+        ("send", "sent"),
+        ("publish", "published"),
+    ],
+)
+def test_past_tense(verb: str, past: str) -> None:
+    assert past_tense(verb) == past
+
+
+@pytest.mark.parametrize(
+    ("plural", "one"),
+    [
+        ("posts", "post"),
+        ("categories", "category"),
+        ("boxes", "box"),
+        ("status", "status"),
+        ("addresses", "address"),
+    ],
+)
+def test_singular(plural: str, one: str) -> None:
+    assert singular(plural) == one

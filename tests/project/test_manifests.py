@@ -1,0 +1,93 @@
+"""The dependency manager and whether posthog is already required."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from posthog_setup.project.manifests import find_manifests
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+@pytest.mark.parametrize(
+    ("files", "manager", "kinds"),
+    [
+        ({"requirements.txt": "flask==3.0\n"}, "pip", ["requirements"]),
+        (
+            {"pyproject.toml": '[project]\nname="x"\ndependencies=["fastapi"]\n', "uv.lock": ""},
+            "uv",
+            ["pep621"],
+        ),
+        (
+            {
+                "pyproject.toml": '[tool.poetry]\nname="x"\n[tool.poetry.dependencies]\npython="^3.11"\ndjango="^5"\n'
+            },
+            "poetry",
+            ["poetry"],
+        ),
+        (
+            {"pyproject.toml": '[project]\nname="x"\ndependencies=["flask"]\n[tool.pdm]\n'},
+            "pdm",
+            ["pep621"],
+        ),
+        ({"Pipfile": '[packages]\nflask = "*"\n'}, "pipenv", ["pipfile"]),
+        ({"setup.cfg": "[options]\ninstall_requires =\n    flask\n"}, "pip", ["setup.cfg"]),
+        ({"setup.py": "setup(install_requires=['flask'])\n"}, "pip", ["setup.py"]),
+    ],
+)
+def test_manager_and_manifest_kinds(
+    tmp_path: Path, files: dict[str, str], manager: str, kinds: list[str]
+) -> None:
+    write(tmp_path, files)
+    found_manager, manifests = find_manifests(tmp_path)
+    assert found_manager == manager
+    assert [m.kind for m in manifests] == kinds
+    assert all(m.posthog_requirement is None for m in manifests)
+
+
+def test_posthog_found_through_a_requirements_include(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "requirements.txt": "-r requirements/base.txt\nflask\n",
+            "requirements/base.txt": "posthog>=3.0  # analytics\n",
+        },
+    )
+    _, manifests = find_manifests(tmp_path)
+    assert manifests[0].file == "requirements.txt"
+    assert manifests[0].posthog_requirement == "posthog>=3.0"
+
+
+@pytest.mark.parametrize(
+    ("files", "requirement"),
+    [
+        (
+            {"pyproject.toml": '[project]\nname="x"\ndependencies=["posthog>=7.66", "flask"]\n'},
+            "posthog>=7.66",
+        ),
+        (
+            {"pyproject.toml": '[tool.poetry.dependencies]\npython="^3.11"\nposthog="^6.0"\n'},
+            "posthog ^6.0",
+        ),
+        ({"Pipfile": '[packages]\nposthog = "==5.4"\n'}, "posthog ==5.4"),
+    ],
+)
+def test_existing_posthog_requirement(
+    tmp_path: Path, files: dict[str, str], requirement: str
+) -> None:
+    write(tmp_path, files)
+    _, manifests = find_manifests(tmp_path)
+    assert manifests[0].posthog_requirement == requirement
+
+
+def test_broken_toml_is_not_a_crash(tmp_path: Path) -> None:
+    write(tmp_path, {"pyproject.toml": "[project\nname=", "requirements.txt": "flask\n"})
+    manager, manifests = find_manifests(tmp_path)
+    assert manager == "pip"
+    assert [m.file for m in manifests] == ["requirements.txt"]
