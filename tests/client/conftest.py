@@ -152,6 +152,9 @@ class RecordingServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes; without TCP_NODELAY each
+            # response can stall for the peer's delayed ACK.
+            disable_nagle_algorithm = True
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
@@ -161,9 +164,7 @@ class RecordingServer:
                     body = gzip.decompress(raw)
                 payload: dict[str, Any] = json.loads(body)
                 reply = server._choose_reply(payload)
-                if reply.delay:
-                    time.sleep(reply.delay)
-                # Record before answering, so a client that saw the answer finds it here.
+                # Record on arrival, so a client that saw the answer finds it here.
                 server._record(
                     RecordedRequest(
                         path=self.path,
@@ -174,6 +175,8 @@ class RecordingServer:
                         received_at=time.monotonic(),
                     )
                 )
+                if reply.delay:
+                    time.sleep(reply.delay)
                 answer = json.dumps({"status": 1 if reply.status == 200 else reply.status})
                 data = answer.encode()
                 try:
