@@ -39,7 +39,7 @@ LIVE_PAGE_HTML = """<!doctype html>
           border: 1px solid var(--line); border-radius: 8px; overflow: hidden; }
   th, td { text-align: left; padding: .45rem .7rem; border-bottom: 1px solid var(--line);
            vertical-align: top; }
-  th { font-weight: 600; color: var(--muted); font-size: .85em; text-transform: uppercase;
+  th { white-space: nowrap; font-weight: 600; color: var(--muted); font-size: .85em; text-transform: uppercase;
        letter-spacing: .03em; }
   td.time { white-space: nowrap; color: var(--muted); font-variant-numeric: tabular-nums; }
   td.event { font-weight: 600; }
@@ -89,22 +89,47 @@ function shortValue(value) {
   return text.length > 80 ? text.slice(0, 77) + "..." : text;
 }
 
-function propertiesCell(properties) {
-  // The user's own properties say most; PostHog's "$" ones come after, a few at most.
+// PostHog's bookkeeping properties, left out of the summary column.
+const HIDDEN_PREFIXES = ["$lib", "$python", "$os", "$geoip", "$is_server", "$process_person"];
+const HIDDEN_KEYS = new Set(["$groups", "$exception_list", "$set", "$set_once"]);
+
+function isHidden(key) {
+  return HIDDEN_KEYS.has(key) || HIDDEN_PREFIXES.some((prefix) => key.startsWith(prefix));
+}
+
+function mainProperties(item) {
+  // What a person scanning the list wants first: the app's own properties, then what a
+  // special event is about (person properties set, the exception raised), then the rest.
+  const properties = item.properties || {};
+  const raw = item.raw || {};
+  const pairs = [];
+  for (const key of Object.keys(properties)) {
+    if (!key.startsWith("$")) pairs.push([key, properties[key]]);
+  }
+  for (const key of ["$set", "$set_once"]) {
+    const value = raw[key] || properties[key];
+    if (value && Object.keys(value).length) pairs.push([key, value]);
+  }
+  const exceptions = properties.$exception_list;
+  if (Array.isArray(exceptions) && exceptions.length) {
+    pairs.push(["exception", (exceptions[0].type || "") + ": " + (exceptions[0].value || "")]);
+  }
+  for (const key of Object.keys(properties)) {
+    if (key.startsWith("$") && !isHidden(key)) pairs.push([key, properties[key]]);
+  }
+  return pairs.slice(0, 6);
+}
+
+function propertiesCell(item) {
   const td = document.createElement("td");
   td.className = "props";
-  const keys = Object.keys(properties || {});
-  const own = keys.filter((k) => !k.startsWith("$"));
-  const shown = own.concat(keys.filter((k) => k.startsWith("$") && !k.startsWith("$lib")
-    && !k.startsWith("$python") && !k.startsWith("$os") && k !== "$geoip_disable"
-    && k !== "$is_server")).slice(0, 6);
-  shown.forEach((key, index) => {
+  mainProperties(item).forEach(([key, value], index) => {
     if (index > 0) td.appendChild(document.createTextNode("  "));
     const name = document.createElement("span");
     name.className = "key";
     name.textContent = key + "=";
     td.appendChild(name);
-    td.appendChild(document.createTextNode(shortValue(properties[key])));
+    td.appendChild(document.createTextNode(shortValue(value)));
   });
   return td;
 }
@@ -118,7 +143,7 @@ function addRow(item) {
     + String(time.getMilliseconds()).padStart(3, "0"), "time"));
   tr.appendChild(cell(item.event, item.event.startsWith("$") ? "event system" : "event"));
   tr.appendChild(cell(item.distinct_id, "distinct"));
-  tr.appendChild(propertiesCell(item.properties));
+  tr.appendChild(propertiesCell(item));
   rows.insertBefore(tr, rows.firstChild);
   while (rows.childElementCount > MAX_ROWS) rows.removeChild(rows.lastChild);
 }
