@@ -22,6 +22,7 @@ from posthog_setup.plan.plan import (
 )
 from posthog_setup.project.discovery import find_project_root
 from posthog_setup.project.files import atomic_write
+from posthog_setup.templating import render_client_module
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -151,10 +152,19 @@ def summary_table(result: BeginResult) -> str:
 
 def analysis_json(result: BeginResult) -> str:
     """The whole analysis and plan as JSON."""
+    setup = result.plan.setup
     data: dict[str, Any] = {
         "root": str(result.root),
         "analysis": asdict(result.analysis),
         "plan": json.loads(plan_to_json(result.plan)),
+        "client_module": {
+            "path": setup.client_module,
+            "source": render_client_module(
+                project_name=result.analysis.project.name,
+                token_var=setup.token_var,
+                host_var=setup.host_var,
+            ),
+        },
     }
     return json.dumps(data, indent=2, default=str)
 

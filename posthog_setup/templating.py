@@ -1,0 +1,50 @@
+"""Rendering the templates in ``templates/``: shipped inside the wheel, or beside a checkout."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+
+def templates_dir() -> Path:
+    """Where the templates are: ``posthog_setup/templates`` in an installed wheel, else the checkout's."""
+    packaged = Path(str(resources.files("posthog_setup"))) / "templates"
+    if packaged.is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parent.parent / "templates"
+    if checkout.is_dir():
+        return checkout
+    raise FileNotFoundError(f"templates folder not found (looked in {packaged} and {checkout})")
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # Python source and Markdown, never HTML
+    )
+
+
+def render(name: str, **context: Any) -> str:
+    """Render one template; a missing variable is an error, not an empty string."""
+    return _environment().get_template(name).render(**context)
+
+
+def render_client_module(
+    *, project_name: str, token_var: str, host_var: str, sync_mode: bool = False
+) -> str:
+    """The source of the project's PostHog client module."""
+    return render(
+        "posthog_client.py.j2",
+        project_name=project_name,
+        token_var=token_var,
+        host_var=host_var,
+        default_host="https://us.i.posthog.com",
+        sync_mode=sync_mode,
+    )

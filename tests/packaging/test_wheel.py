@@ -1,0 +1,65 @@
+"""The built wheel carries the templates, and an installed tool finds and renders them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_wheel_ships_templates_and_renders_them_when_installed(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    wheel = next(dist.glob("posthog_setup-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert "posthog_setup/templates/posthog_client.py.j2" in names
+
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, capture_output=True
+    )
+
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "fixtures" / "flask_blog", project)
+    # Run from an unrelated folder so nothing can be imported from the checkout.
+    environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    result = subprocess.run(
+        [str(env_dir / "bin" / "posthog-setup"), "begin", "--json", str(project)],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    source = output["client_module"]["source"]
+    assert 'os.environ.get("POSTHOG_PROJECT_TOKEN", "")' in source
+    assert "enable_exception_autocapture=True" in source
+    compile(source, "posthog_client.py", "exec")
+    located = subprocess.run(
+        [str(python), "-c", "import posthog_setup.templating as t; print(t.templates_dir())"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert located.stdout.strip().startswith(str(env_dir))
