@@ -1,0 +1,99 @@
+"""``posthog-setup mock-host``: startup message, Ctrl-C, a taken port, recording."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from posthog_setup.mockhost.command import serve_forever
+
+from .helpers import batch, event
+
+LISTENING = re.compile(r"Mock PostHog host listening on (http://127\.0\.0\.1:(\d+))")
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A loopback port some other socket is listening on."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield int(holder.getsockname()[1])
+
+
+def test_taken_port_is_one_clear_error_and_exit_code_2(
+    taken_port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = serve_forever(host="127.0.0.1", port=taken_port, record=None)
+
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert err.splitlines() == [
+        f"error: cannot listen on 127.0.0.1:{taken_port}: port {taken_port} is already in use"
+        " (choose another with --port)"
+    ]
+
+
+def test_taken_port_leaves_no_record_file(taken_port: int, tmp_path: Path) -> None:
+    record = tmp_path / "events.jsonl"
+
+    assert serve_forever(host="127.0.0.1", port=taken_port, record=record) == 2
+    assert not record.exists()
+
+
+def test_cli_serves_on_an_ephemeral_port_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    record = tmp_path / "events.jsonl"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "posthog_setup",
+            "mock-host",
+            "--port",
+            "0",
+            "--record",
+            str(record),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        first_line = process.stdout.readline()
+        match = LISTENING.search(first_line)
+        assert match, first_line
+        url, port = match.group(1), int(match.group(2))
+        assert port != 0
+        assert process.stdout.readline().strip() == f"Set POSTHOG_HOST={url}"
+
+        response = requests.post(url + "/batch/", json=batch(event("from_cli")), timeout=5)
+        assert response.status_code == 200
+
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    assert process.returncode == 0
+    assert "Traceback" not in err
+    assert "Traceback" not in out
+    [line] = record.read_text().splitlines()
+    recorded = json.loads(line)
+    assert recorded["event"] == "from_cli"
+    assert recorded["path"] == "/batch/"
