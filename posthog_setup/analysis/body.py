@@ -168,6 +168,12 @@ def is_capture_call(call: ast.Call) -> str | None:
     return event if event is not None else ""
 
 
+def reads_as_query(name: str) -> bool:
+    """True if a handler or view name reads as a query (``search``, ``ValidateCouponView``)."""
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    return _READ_ONLY_NAMES.search(snake) is not None
+
+
 UserFinder = Callable[[FileContext, FunctionNode | ast.ClassDef, ast.AST], UserAccess | None]
 
 

@@ -230,6 +230,8 @@ class DjangoView:
     actions: tuple[tuple[str, tuple[str, ...], bool, Handler, BodyFacts], ...] = ()
     line: int = 0
     model: str | None = None
+    #: the URL keyword a router puts in detail paths (``lookup_url_kwarg`` / ``lookup_field``)
+    lookup: str | None = None
 
 
 @dataclass(frozen=True)
