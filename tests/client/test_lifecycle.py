@@ -191,10 +191,10 @@ def test_forked_child_sends_only_its_own_events(
         try:
             os.close(read_end)
             child_ids = [client.capture("child", f"c{i}") for i in range(3)]
-            delivered = client.flush(5.0)
+            flushed = client.flush(5.0)
             stats = client.stats
             os.write(write_end, ",".join(child_ids).encode())
-            ok = delivered and dataclasses.astuple(stats) == (3, 3, 0, 0, 0)
+            ok = flushed and dataclasses.astuple(stats) == (3, 3, 0, 0, 0)
             exit_code = 0 if ok else 2
         finally:
             os._exit(exit_code)

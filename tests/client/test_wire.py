@@ -179,7 +179,8 @@ def test_page_sends_pageview_with_current_url(
 
 def _fail_checkout() -> None:
     try:
-        {}["cart"]
+        carts: dict[str, int] = {}
+        carts["cart"]
     except KeyError as missing:
         raise RuntimeError("checkout failed") from missing
 
@@ -255,7 +256,7 @@ def test_debug_mode_raises_for_invalid_events(make_client: ClientFactory) -> Non
         client.capture("u", "")
     with pytest.raises(TypeError, match="mapping"):
         client.capture("u", "e", ["not", "a", "mapping"])  # type: ignore[arg-type]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="UUID"):
         client.capture("u", "e", uuid="not-a-uuid")
     assert client.stats.dropped == 4
 
