@@ -1,0 +1,384 @@
+"""FastAPI: apps, routers and their prefixes, routes, exception handlers, token auth.
+
+Routes come from ``@r.get``-style decorators, ``@r.api_route`` and
+``r.add_api_route``, where ``r`` is an object a ``FastAPI(...)`` or
+``APIRouter(...)`` call created. ``include_router`` mounts a router under an
+app or another router; the include prefix and the router's own prefix add up.
+A handler reaches the current user through a parameter that depends on a
+user-returning function (``Depends(get_current_user)``); a user logs in where a
+handler authenticates and issues a token.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Sequence
+
+from posthog_setup.analysis.body import dotted, scan_body, walk_body
+from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
+from posthog_setup.analysis.model import (
+    AppKind,
+    AppObject,
+    AuthKind,
+    AuthPoint,
+    BodyFacts,
+    Framework,
+    LocalRoute,
+    ModuleFacts,
+    Registration,
+    UserAccess,
+)
+from posthog_setup.analysis.routing import (
+    SIGNUP_WORDS,
+    VERB_SHORTCUTS,
+    Constructor,
+    OwnerCall,
+    RouteFile,
+    RouteSpec,
+    call_arg,
+    error_handler,
+    error_target_name,
+    imports_any,
+    link_routes,
+    route_spec,
+    user_construction,
+    with_user,
+)
+
+_WANTS = re.compile(
+    r"fastapi|APIRouter|include_router|add_api_route|exception_handler"
+    r"|@\w[\w.]*\.(?:get|post|put|patch|delete|api_route)\("
+)
+_CONSTRUCTORS = {
+    "fastapi.FastAPI": Constructor("fastapi.FastAPI"),
+    "fastapi.APIRouter": Constructor("fastapi.APIRouter", prefix_keyword="prefix"),
+}
+_KINDS: tuple[AppKind, ...] = ("fastapi.FastAPI", "fastapi.APIRouter")
+_ROUTE_DECORATORS = VERB_SHORTCUTS | {"api_route"}
+_OWNER_CALLS = frozenset({"add_api_route", "include_router", "add_exception_handler"})
+_OWN_PACKAGES = ("fastapi", "starlette")
+_OTHER_PACKAGES = ("flask", "django")
+_DEPENDS = frozenset({"fastapi.Depends", "fastapi.Security"})
+_ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+_PASSWORD_FORMS = frozenset(
+    {
+        "fastapi.security.OAuth2PasswordRequestForm",
+        "fastapi.security.OAuth2PasswordRequestFormStrict",
+        "fastapi.security.oauth2.OAuth2PasswordRequestForm",
+        "fastapi.security.oauth2.OAuth2PasswordRequestFormStrict",
+    }
+)
+_USER_DEPENDENCY = re.compile(r"user", re.IGNORECASE)
+_ISSUES_TOKEN = re.compile(
+    r"(create|issue|generate|encode|make|sign)_?(access_|refresh_|jwt_|auth_)?token|jwt\.encode",
+    re.IGNORECASE,
+)
+_AUTHENTICATES = re.compile(
+    r"authenticate|verify_password|check_password|verify_credentials", re.IGNORECASE
+)
+_LOGOUT_WORDS = re.compile(r"log_?out|sign_?out", re.IGNORECASE)
+_USER_WORDS = re.compile(r"user|account|member", re.IGNORECASE)
+
+
+class FastAPIAnalyser:
+    """Finds FastAPI apps, routers, routes, exception handlers and token logins."""
+
+    name: Framework = "fastapi"
+
+    def wants(self, source: str) -> bool:
+        """Could this file declare anything FastAPI? (A text test; false positives are fine.)"""
+        return _WANTS.search(source) is not None
+
+    def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
+        """Record the apps, routes, includes, exception handlers and auth points of one file."""
+        _FastAPIFile(ctx, out).collect()
+
+    def link(self, facts: Sequence[ModuleFacts]) -> Linked:
+        """Resolve every route's full path through ``include_router`` prefixes."""
+        return link_routes("fastapi", facts, _KINDS, _mount_prefix)
+
+
+def _mount_prefix(child: AppObject, registration: Registration | None) -> str | None:
+    # FastAPI's rule: include_router's prefix comes before the router's own prefix.
+    include = registration.prefix if registration is not None else None
+    return (include or "") + child.prefix
+
+
+def dependency_user(ctx: FileContext, func: FunctionNode) -> UserAccess | None:
+    """A parameter that depends on a user-returning function: ``user = Depends(get_current_user)``,
+    ``user: Annotated[User, Depends(get_current_user)]`` or an alias of that defined in this file."""
+    for param, dependency in _dependencies(ctx, func):
+        name = dotted(dependency).rsplit(".", 1)[-1]
+        if _USER_DEPENDENCY.search(name):
+            return UserAccess("fastapi.Depends", f"{param}.id", None)
+    return None
+
+
+def _dependencies(ctx: FileContext, func: FunctionNode) -> list[tuple[str, ast.expr]]:
+    """(parameter name, the function it depends on) for each ``Depends(fn)`` parameter."""
+    # Defaults and annotations are evaluated in the scope around the function.
+    scope = ctx.names.scope_of(func)
+    args = func.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults: dict[str, ast.expr] = dict(
+        zip(
+            [a.arg for a in positional[len(positional) - len(args.defaults) :]],
+            args.defaults,
+            strict=True,
+        )
+    )
+    defaults.update(
+        (a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None
+    )
+    found: list[tuple[str, ast.expr]] = []
+    for arg in [*positional, *args.kwonlyargs]:
+        candidates: list[ast.expr] = []
+        if arg.arg in defaults:
+            candidates.append(defaults[arg.arg])
+        candidates.extend(_annotated_metadata(ctx, arg.annotation))
+        for candidate in candidates:
+            if (
+                isinstance(candidate, ast.Call)
+                and ctx.names.resolve_call(candidate, scope) in _DEPENDS
+            ):
+                dependency = call_arg(candidate, 0, "dependency")
+                if dependency is not None:
+                    found.append((arg.arg, dependency))
+    return found
+
+
+def _annotated_metadata(
+    ctx: FileContext, annotation: ast.expr | None, depth: int = 0
+) -> list[ast.expr]:
+    """The metadata of ``Annotated[T, meta...]``, following an alias assigned in this file."""
+    if annotation is None or depth > 3:
+        return []
+    names = ctx.names
+    if isinstance(annotation, (ast.Name, ast.Attribute)):
+        qualified = names.resolve(annotation)
+        alias = _module_assignment(ctx, qualified) if qualified else None
+        return _annotated_metadata(ctx, alias, depth + 1)
+    if (
+        isinstance(annotation, ast.Subscript)
+        and names.resolve(annotation.value) in _ANNOTATED
+        and isinstance(annotation.slice, ast.Tuple)
+    ):
+        return list(annotation.slice.elts[1:])
+    return []
+
+
+def _module_assignment(ctx: FileContext, qualified: str) -> ast.expr | None:
+    """The value of a module-level ``Name = value`` of this file, by qualified name."""
+    for node in ctx.tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        for target in targets:
+            if isinstance(target, ast.Name) and ctx.qualified(target.id) == qualified:
+                return node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+    return None
+
+
+class _FastAPIFile:
+    """The FastAPI facts of one file."""
+
+    def __init__(self, ctx: FileContext, out: FactsBuilder) -> None:
+        self.ctx = ctx
+        self.out = out
+        self.file = RouteFile(ctx, _CONSTRUCTORS)
+        self.imports_fastapi = imports_any(ctx, _OWN_PACKAGES)
+        # An imported router cannot be checked from this file; a file importing
+        # Flask or Django is not taken to declare FastAPI routes on it.
+        self.trust_imported = self.imports_fastapi or not imports_any(ctx, _OTHER_PACKAGES)
+        self._bodies: dict[ast.AST, BodyFacts] = {}
+        #: anything recorded: the builder is shared with the other frameworks' analysers
+        self.recorded = False
+
+    def collect(self) -> None:
+        self.out.apps.extend(self.file.apps)
+        for func, found in self.file.decorated(_ROUTE_DECORATORS | {"exception_handler"}):
+            if found.attr == "exception_handler":
+                self._exception_handler(
+                    func, call_arg(found.call, 0, "exc_class_or_status_code"), found
+                )
+                continue
+            spec = route_spec(found.call, found.attr, path_keyword="path", name_keyword="name")
+            if spec is not None:
+                self._add_route(found, spec, func)
+        for found in self.file.calls(_OWNER_CALLS):
+            scope = self.ctx.names.scope_of(found.call)
+            if found.attr == "add_api_route":
+                endpoint = self.file.function(call_arg(found.call, 1, "endpoint"), scope)
+                spec = route_spec(found.call, "api_route", path_keyword="path", name_keyword="name")
+                if endpoint is not None and spec is not None:
+                    self._add_route(found, spec, endpoint)
+            elif found.attr == "include_router":
+                registration = self.file.registration(
+                    found, call_arg(found.call, 0, "router"), "prefix"
+                )
+                if registration is not None and (found.kind or self.trust_imported):
+                    self.recorded = True
+                    self.out.registrations.append(registration)
+            else:
+                handler = self.file.function(call_arg(found.call, 1, "handler"), scope)
+                if handler is not None:
+                    target = call_arg(found.call, 0, "exc_class_or_status_code")
+                    self._exception_handler(handler, target, found)
+        if self.file.apps or self.imports_fastapi or self.recorded:
+            self.out.uses("fastapi")
+
+    # -- routes ---------------------------------------------------------------------------------
+
+    def _body(self, func: FunctionNode) -> BodyFacts:
+        if func not in self._bodies:
+            body = scan_body(self.ctx, func)
+            self._bodies[func] = with_user(body, dependency_user(self.ctx, func))
+        return self._bodies[func]
+
+    def _add_route(self, found: OwnerCall, spec: RouteSpec, func: FunctionNode) -> None:
+        if found.kind is None and not self.trust_imported:
+            return
+        body = self._body(func)
+        self.recorded = True
+        self.out.routes.append(
+            LocalRoute(
+                framework="fastapi",
+                owner=found.owner,
+                path=spec.path,
+                methods=spec.methods,
+                handler=self.ctx.handler(func),
+                line=found.call.lineno,
+                body=body,
+                name=spec.name or func.name,
+            )
+        )
+        self._auth_point(func, spec, body)
+
+    # -- exception handlers ---------------------------------------------------------------------
+
+    def _exception_handler(
+        self, func: FunctionNode, target: ast.expr | None, found: OwnerCall
+    ) -> None:
+        if target is None or (found.kind is None and not self.imports_fastapi):
+            return
+        scope = self.ctx.names.scope_of(found.call)
+        self.recorded = True
+        self.out.error_handlers.append(
+            error_handler(
+                self.ctx,
+                "fastapi",
+                func,
+                [error_target_name(self.ctx, target, scope)],
+                found.call.lineno,
+                # Starlette calls handler(request, exc).
+                error_param_index=1,
+                http_exception_sees_server_errors=False,
+            )
+        )
+
+    # -- login, signup, logout --------------------------------------------------------------------
+
+    def _auth_point(self, func: FunctionNode, spec: RouteSpec, body: BodyFacts) -> None:
+        words = f"{func.name} {spec.path}"
+        point = self._token_login(func)
+        if point is None and "POST" in spec.methods and any(e.mutating for e in body.evidence):
+            point = self._signup(func, body, SIGNUP_WORDS.search(words) is not None)
+        if point is None and _LOGOUT_WORDS.search(words):
+            point = self._logout(func, body)
+        if point is not None and point not in self.out.auth_points:
+            self.recorded = True
+            self.out.auth_points.append(point)
+
+    def _point(
+        self, kind: AuthKind, func: FunctionNode, line: int, call: str, user: str | None
+    ) -> AuthPoint:
+        return AuthPoint(
+            kind=kind,
+            framework="fastapi",
+            handler=self.ctx.handler(func),
+            line=line,
+            call=call,
+            user_expression=user,
+            mechanism="token",
+        )
+
+    def _token_login(self, func: FunctionNode) -> AuthPoint | None:
+        """A handler that authenticates and then issues a token logs the user in.
+
+        The user becomes known where the authenticated user is bound
+        (``user = authenticate_user(...)``), or at the authenticating call.
+        """
+        calls = [n for n in walk_body(func) if isinstance(n, ast.Call)]
+        if not any(_ISSUES_TOKEN.search(dotted(c.func)) for c in calls):
+            return None
+        scope = self.ctx.names.scope_of(func)
+        takes_form = any(
+            self.ctx.names.resolve(a.annotation, scope) in _PASSWORD_FORMS
+            or any(
+                self.ctx.names.resolve(m, scope) in _PASSWORD_FORMS
+                for m in _annotated_metadata(self.ctx, a.annotation)
+            )
+            for a in func.args.args
+            if a.annotation is not None
+        )
+        authenticating = [c for c in calls if _AUTHENTICATES.search(dotted(c.func))]
+        if not authenticating and not takes_form:
+            return None
+        for node in walk_body(func):
+            if not isinstance(node, ast.Assign) or not isinstance(node.targets[0], ast.Name):
+                continue
+            value = node.value.value if isinstance(node.value, ast.Await) else node.value
+            if value in authenticating:
+                assert isinstance(value, ast.Call)
+                return self._point(
+                    "login", func, node.lineno, dotted(value.func), node.targets[0].id
+                )
+        if authenticating:
+            first = authenticating[0]
+            return self._point("login", func, first.lineno, dotted(first.func), None)
+        token = next(c for c in calls if _ISSUES_TOKEN.search(dotted(c.func)))
+        return self._point("login", func, token.lineno, dotted(token.func), None)
+
+    def _signup(self, func: FunctionNode, body: BodyFacts, named_signup: bool) -> AuthPoint | None:
+        """A POST that creates a user: the user is known once the write after creating it ran."""
+        names = [
+            t.id
+            for node in walk_body(func)
+            if isinstance(node, ast.Assign)
+            for t in node.targets
+            if isinstance(t, ast.Name)
+        ]
+        for name in dict.fromkeys(names):
+            built = user_construction(func, name)
+            if built is None:
+                continue
+            callee = dotted(built.func)
+            if named_signup or _USER_WORDS.search(callee):
+                line = built.lineno
+                if body.change_line is not None and body.change_line > line:
+                    line = body.change_line
+                return self._point("signup", func, line, callee, name)
+        return None
+
+    def _logout(self, func: FunctionNode, body: BodyFacts) -> AuthPoint | None:
+        """A logout route: the session ends at its first write (revoking the token), or its start."""
+        user = dependency_user(self.ctx, func)
+        user_param = user.id_expression.removesuffix(".id") if user is not None else None
+        writes = [e.line for e in body.evidence if e.mutating]
+        statements = [s for s in func.body if not _is_docstring(s)]
+        line = min(writes) if writes else statements[0].lineno if statements else func.lineno
+        calls = [n for n in walk_body(func) if isinstance(n, ast.Call) and n.lineno == line]
+        call = dotted(calls[0].func) if calls else ""
+        return self._point("logout", func, line, call, user_param)
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+    )
+
+
+analyser = FastAPIAnalyser()

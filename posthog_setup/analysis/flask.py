@@ -1,0 +1,380 @@
+"""Flask: apps and factories, blueprints, routes, class-based views, error handlers, login.
+
+Routes come from ``@x.route`` / ``@x.get``-style decorators and from
+``x.add_url_rule`` (plain functions and ``View`` / ``MethodView`` classes via
+``as_view``), where ``x`` is an object a ``Flask(...)`` or ``Blueprint(...)``
+call created. Blueprints hang under apps and other blueprints through
+``register_blueprint``; a ``url_prefix`` given there replaces the blueprint's
+own. Users are known through flask-login (``login_user``, ``current_user``)
+or ``g.user``.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Sequence
+
+from posthog_setup.analysis.body import dotted, scan_body, walk_body
+from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
+from posthog_setup.analysis.model import (
+    HTTP_METHODS,
+    AppKind,
+    AppObject,
+    AuthKind,
+    AuthPoint,
+    BodyFacts,
+    Framework,
+    LocalRoute,
+    ModuleFacts,
+    Registration,
+    UserAccess,
+)
+from posthog_setup.analysis.names import Scope
+from posthog_setup.analysis.routing import (
+    SIGNUP_WORDS,
+    VERB_SHORTCUTS,
+    Constructor,
+    OwnerCall,
+    RouteFile,
+    call_arg,
+    error_handler,
+    error_target_name,
+    imports_any,
+    link_routes,
+    literal_methods,
+    literal_str,
+    route_spec,
+    source_of,
+    user_construction,
+)
+
+_WANTS = re.compile(
+    r"[Ff]lask|\.route\(|add_url_rule|register_blueprint|errorhandler"
+    r"|@\w[\w.]*\.(?:get|post|put|patch|delete)\("
+)
+_CONSTRUCTORS = {
+    "flask.Flask": Constructor("flask.Flask"),
+    "flask.Blueprint": Constructor("flask.Blueprint", prefix_keyword="url_prefix"),
+}
+_KINDS: tuple[AppKind, ...] = ("flask.Flask", "flask.Blueprint")
+_ROUTE_DECORATORS = VERB_SHORTCUTS | {"route"}
+_ERROR_DECORATORS = frozenset({"errorhandler", "app_errorhandler"})
+_OWNER_CALLS = frozenset({"add_url_rule", "register_blueprint", "register_error_handler"})
+_VIEW_BASES = {"flask.views.MethodView": "MethodView", "flask.views.View": "View"}
+_LOGIN_USER = "flask_login.login_user"
+_LOGOUT_USER = "flask_login.logout_user"
+_LOGOUT_CALLS = frozenset({_LOGOUT_USER})
+
+
+class FlaskAnalyser:
+    """Finds Flask apps, blueprints, routes, error handlers and flask-login calls."""
+
+    name: Framework = "flask"
+
+    def wants(self, source: str) -> bool:
+        """Could this file declare anything Flask? (A text test; false positives are fine.)"""
+        return _WANTS.search(source) is not None
+
+    def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
+        """Record the apps, routes, registrations, error handlers and auth points of one file."""
+        _FlaskFile(ctx, out).collect()
+
+    def link(self, facts: Sequence[ModuleFacts]) -> Linked:
+        """Resolve every route's full path through blueprint registrations."""
+        return link_routes("flask", facts, _KINDS, _mount_prefix)
+
+
+def _mount_prefix(child: AppObject, registration: Registration | None) -> str | None:
+    # Flask's rule: a url_prefix passed to register_blueprint replaces the blueprint's own.
+    if registration is not None and registration.prefix is not None:
+        return registration.prefix
+    return child.prefix
+
+
+def find_user(
+    ctx: FileContext, func: FunctionNode | ast.ClassDef, node: ast.AST
+) -> UserAccess | None:
+    """How a Flask handler reaches the current user: flask-login's ``current_user`` or ``g.user``."""
+    if not isinstance(node, (ast.Name, ast.Attribute)):
+        return None
+    qualified = ctx.names.resolve(node)
+    spelled = dotted(node)
+    if qualified == "flask_login.current_user":
+        return UserAccess(
+            "flask_login.current_user", f"{spelled}.id", f"{spelled}.is_authenticated"
+        )
+    if qualified == "flask.g.user":
+        return UserAccess("flask.g", f"{spelled}.id", spelled)
+    return None
+
+
+class _FlaskFile:
+    """The Flask facts of one file."""
+
+    def __init__(self, ctx: FileContext, out: FactsBuilder) -> None:
+        self.ctx = ctx
+        self.out = out
+        self.file = RouteFile(ctx, _CONSTRUCTORS)
+        self.imports_flask = imports_any(ctx, ("flask", "flask_login"))
+        # An imported blueprint cannot be checked from this file; a file importing
+        # FastAPI or Django is not taken to declare Flask routes on it.
+        self.trust_imported = self.imports_flask or not imports_any(ctx, ("fastapi", "django"))
+        self._bodies: dict[ast.AST, BodyFacts] = {}
+        #: anything recorded: the builder is shared with the other frameworks' analysers
+        self.recorded = False
+        #: the paths each function serves in this file, for telling signups from logins
+        self._paths: dict[ast.AST, list[str]] = {}
+
+    def collect(self) -> None:
+        self.out.apps.extend(self.file.apps)
+        for func, found in self.file.decorated(_ROUTE_DECORATORS | _ERROR_DECORATORS):
+            if found.attr in _ERROR_DECORATORS:
+                self._error_handler(func, found.call.args[:1], found)
+            else:
+                self._decorator_route(func, found)
+        for found in self.file.calls(_OWNER_CALLS):
+            if found.attr == "add_url_rule":
+                self._url_rule(found)
+            elif found.attr == "register_blueprint":
+                registration = self.file.registration(
+                    found, call_arg(found.call, 0, "blueprint"), "url_prefix"
+                )
+                if registration is not None and (found.kind or self.trust_imported):
+                    self.recorded = True
+                    self.out.registrations.append(registration)
+            else:
+                scope = self.ctx.names.scope_of(found.call)
+                handler = self.file.function(call_arg(found.call, 1, "f"), scope)
+                if handler is not None:
+                    self._error_handler(handler, found.call.args[:1], found)
+        self._auth_points()
+        if self.file.apps or self.imports_flask or self.recorded:
+            self.out.uses("flask")
+
+    # -- routes -----------------------------------------------------------------------------
+
+    def _body(self, func: FunctionNode) -> BodyFacts:
+        if func not in self._bodies:
+            self._bodies[func] = scan_body(self.ctx, func, find_user, logout_calls=_LOGOUT_CALLS)
+        return self._bodies[func]
+
+    def _add_route(
+        self,
+        owner: str,
+        path: str,
+        methods: tuple[str, ...],
+        func: FunctionNode,
+        line: int,
+        name: str | None,
+        *,
+        view_kind: str | None = None,
+        action: str | None = None,
+    ) -> None:
+        self._paths.setdefault(func, []).append(path)
+        self.recorded = True
+        self.out.routes.append(
+            LocalRoute(
+                framework="flask",
+                owner=owner,
+                path=path,
+                methods=methods,
+                handler=self.ctx.handler(func),
+                line=line,
+                body=self._body(func),
+                name=name,
+                view_kind=view_kind,
+                action=action,
+            )
+        )
+
+    def _decorator_route(self, func: FunctionNode, found: OwnerCall) -> None:
+        if found.kind is None and not self.trust_imported:
+            return
+        spec = route_spec(found.call, found.attr, path_keyword="rule", name_keyword="endpoint")
+        if spec is not None:
+            name = spec.name or func.name
+            self._add_route(found.owner, spec.path, spec.methods, func, found.call.lineno, name)
+
+    def _url_rule(self, found: OwnerCall) -> None:
+        """``x.add_url_rule(rule, endpoint, view_func, methods=...)``."""
+        call = found.call
+        if found.kind is None and not self.trust_imported:
+            return
+        rule = literal_str(call_arg(call, 0, "rule"))
+        if rule is None:
+            return
+        endpoint = literal_str(call_arg(call, 1, "endpoint"))
+        methods = literal_methods(call_arg(call, None, "methods"))
+        view = call_arg(call, 2, "view_func")
+        scope = self.ctx.names.scope_of(call)
+        as_view = self._as_view_call(view, scope)
+        if as_view is not None:
+            self._class_view(found.owner, rule, endpoint, methods, as_view, call.lineno)
+            return
+        func = self.file.function(view, scope)
+        if func is not None:
+            self._add_route(
+                found.owner, rule, methods or ("GET",), func, call.lineno, endpoint or func.name
+            )
+
+    def _as_view_call(self, view: ast.expr | None, scope: Scope) -> ast.Call | None:
+        """``Cls.as_view("name")`` passed directly, or through a variable bound to it."""
+        if isinstance(view, (ast.Name, ast.Attribute)):
+            qualified = self.ctx.names.resolve(view, scope)
+            view = self.file.assigned.get(qualified) if qualified else None
+        if (
+            isinstance(view, ast.Call)
+            and isinstance(view.func, ast.Attribute)
+            and view.func.attr == "as_view"
+        ):
+            return view
+        return None
+
+    def _class_view(
+        self,
+        owner: str,
+        rule: str,
+        endpoint: str | None,
+        methods: tuple[str, ...] | None,
+        as_view: ast.Call,
+        line: int,
+    ) -> None:
+        """One route per HTTP method of a MethodView, or the dispatch of a plain View."""
+        assert isinstance(as_view.func, ast.Attribute)
+        cls = self.file.class_def(as_view.func.value, self.ctx.names.scope_of(as_view))
+        if cls is None:
+            return
+        kind = self._view_kind(cls, frozenset())
+        name = endpoint or literal_str(call_arg(as_view, 0, "name"))
+        if kind == "MethodView":
+            for method in self._methods_of(cls, frozenset()):
+                verb = method.name.upper()
+                if methods is None or verb in methods:
+                    self._add_route(
+                        owner, rule, (verb,), method, line, name, view_kind=kind, action=method.name
+                    )
+        elif kind == "View":
+            dispatch = next(
+                (m for m in self._methods_of(cls, frozenset(), {"dispatch_request"})), None
+            )
+            if dispatch is not None:
+                allowed = methods or literal_methods(_class_attribute(cls, "methods")) or ("GET",)
+                self._add_route(
+                    owner, rule, allowed, dispatch, line, name, view_kind=kind, action=dispatch.name
+                )
+
+    def _view_kind(self, cls: ast.ClassDef, seen: frozenset[str]) -> str | None:
+        """``MethodView`` or ``View`` if ``cls`` derives from one (through classes of this file)."""
+        scope = self.ctx.names.scope_of(cls)
+        for base in cls.bases:
+            qualified = self.ctx.names.resolve(base, scope) or ""
+            if qualified in _VIEW_BASES:
+                return _VIEW_BASES[qualified]
+            local = self.file.classes.get(qualified)
+            if local is not None and qualified not in seen:
+                kind = self._view_kind(local, seen | {qualified})
+                if kind is not None:
+                    return kind
+        return None
+
+    def _methods_of(
+        self,
+        cls: ast.ClassDef,
+        seen: frozenset[str],
+        wanted: frozenset[str] | set[str] = VERB_SHORTCUTS,
+    ) -> list[FunctionNode]:
+        """The class's methods named in ``wanted``, inherited ones from this file's bases included."""
+        found = [
+            node
+            for node in cls.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in wanted
+        ]
+        scope = self.ctx.names.scope_of(cls)
+        for base in cls.bases:
+            qualified = self.ctx.names.resolve(base, scope) or ""
+            local = self.file.classes.get(qualified)
+            if local is not None and qualified not in seen:
+                names = {f.name for f in found}
+                inherited = self._methods_of(local, seen | {qualified}, wanted)
+                found.extend(f for f in inherited if f.name not in names)
+        return sorted(
+            found,
+            key=lambda f: (
+                HTTP_METHODS.index(f.name.upper()) if f.name.upper() in HTTP_METHODS else 0
+            ),
+        )
+
+    # -- error handlers ------------------------------------------------------------------------
+
+    def _error_handler(self, func: FunctionNode, targets: list[ast.expr], found: OwnerCall) -> None:
+        # An imported owner cannot be checked from here; a file that uses Flask is trusted.
+        if not targets or (found.kind is None and not self.imports_flask):
+            return
+        scope = self.ctx.names.scope_of(found.call)
+        names = [error_target_name(self.ctx, target, scope) for target in targets]
+        self.recorded = True
+        self.out.error_handlers.append(
+            error_handler(
+                self.ctx,
+                "flask",
+                func,
+                names,
+                found.call.lineno,
+                error_param_index=0,
+                http_exception_sees_server_errors=True,
+            )
+        )
+
+    # -- login and logout ---------------------------------------------------------------------
+
+    def _auth_points(self) -> None:
+        for func in self.file.functions.values():
+            for node in walk_body(func):
+                if not isinstance(node, ast.Call):
+                    continue
+                called = self.ctx.names.resolve(node.func)
+                kind: AuthKind
+                if called == _LOGIN_USER:
+                    kind = "signup" if self._is_signup(func, node) else "login"
+                elif called == _LOGOUT_USER:
+                    kind = "logout"
+                else:
+                    continue
+                user = call_arg(node, 0, "user")
+                self.recorded = True
+                self.out.auth_points.append(
+                    AuthPoint(
+                        kind=kind,
+                        framework="flask",
+                        handler=self.ctx.handler(func),
+                        line=node.lineno,
+                        call=called,
+                        user_expression=source_of(self.ctx, user) if user is not None else None,
+                        mechanism="flask_login",
+                    )
+                )
+
+    def _is_signup(self, func: FunctionNode, login: ast.Call) -> bool:
+        """Is this ``login_user`` the end of a signup? Its handler's name or route says so,
+        or the handler built the user it logs in and wrote it to the database."""
+        words = " ".join([func.name, *self._paths.get(func, [])])
+        if SIGNUP_WORDS.search(words):
+            return True
+        user = call_arg(login, 0, "user")
+        if not isinstance(user, ast.Name) or user_construction(func, user.id) is None:
+            return False
+        return any(e.mutating for e in self._body(func).evidence)
+
+
+def _class_attribute(cls: ast.ClassDef, name: str) -> ast.expr | None:
+    """The value assigned to a class attribute in the class body (``methods = [...]``)."""
+    for node in cls.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
+            return node.value
+    return None
+
+
+analyser = FlaskAnalyser()
