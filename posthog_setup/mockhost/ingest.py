@@ -9,10 +9,11 @@ envelope or a single event; one bad event rejects the whole request. Status code
 from __future__ import annotations
 
 import json
+import re
 import uuid
 import zlib
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 from urllib.parse import parse_qs
 
 BATCH_BODY_LIMIT = 20 * 1024 * 1024
@@ -25,6 +26,10 @@ MAX_TOKEN_LENGTH = 64
 MAX_DISTINCT_ID_LENGTH = 200
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
+# The form every SDK sends; other spellings the uuid crate accepts go through uuid.UUID.
+_CANONICAL_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
 _FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 _GZIP_HINTS = frozenset({"gzip", "gzip-js"})
 
@@ -62,8 +67,7 @@ def body_read_timeout() -> IngestError:
     return IngestError(408, "body_read_timeout", "client stopped sending data")
 
 
-@dataclass(frozen=True, slots=True)
-class ValidEvent:
+class ValidEvent(NamedTuple):
     """One event that passed validation, with the fields ingestion derives from it."""
 
     event: str
@@ -217,23 +221,23 @@ def validate_event(raw: Any) -> ValidEvent:
     elif event_uuid is not None:
         if not isinstance(event_uuid, str):
             _parsing_error("`uuid` must be a string")
-        try:
-            uuid.UUID(event_uuid)
-        except ValueError:
-            _parsing_error(f"invalid uuid {event_uuid!r}")
+        if _CANONICAL_UUID.fullmatch(event_uuid) is None:
+            try:
+                uuid.UUID(event_uuid)
+            except ValueError:
+                _parsing_error(f"invalid uuid {event_uuid!r}")
 
     timestamp = raw.get("timestamp")
     if timestamp is not None and not isinstance(timestamp, str):
         _parsing_error("`timestamp` must be a string")
 
-    return ValidEvent(
-        event=name,
-        distinct_id=_distinct_id_text(distinct_id),
-        uuid=event_uuid,
-        timestamp=timestamp,
-        properties=properties,
-        raw=raw,
-    )
+    if distinct_id.__class__ is str and distinct_id.strip():
+        # The common case, checked inline: a non-blank string short enough to keep as is.
+        if len(distinct_id) > MAX_DISTINCT_ID_LENGTH:
+            distinct_id = distinct_id[:MAX_DISTINCT_ID_LENGTH]
+    else:
+        distinct_id = _distinct_id_text(distinct_id)
+    return ValidEvent(name, distinct_id, event_uuid, timestamp, properties, raw)
 
 
 def _common_token(events: list[Any]) -> str:

@@ -6,7 +6,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -58,13 +58,51 @@ class RecordedEvent:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Arrival:
+    """The events of one accepted request, numbered from ``first_seq``."""
+
+    first_seq: int
+    received_at: float
+    path: str
+    token: str
+    events: list[ValidEvent]
+
+    @property
+    def last_seq(self) -> int:
+        return self.first_seq + len(self.events) - 1
+
+    def recorded(self, since: int = 0) -> Iterator[RecordedEvent]:
+        start = max(0, since - self.first_seq + 1)
+        for offset in range(start, len(self.events)):
+            valid = self.events[offset]
+            yield RecordedEvent(
+                self.first_seq + offset,
+                self.received_at,
+                self.path,
+                self.token,
+                valid.event,
+                valid.distinct_id,
+                valid.uuid,
+                valid.timestamp,
+                valid.properties,
+                valid.raw,
+            )
+
+
 class EventStore:
-    """Accepted events in arrival order, bounded to the most recent ``max_events``."""
+    """Accepted events in arrival order, bounded to about the most recent ``max_events``.
+
+    Events are kept as the requests that brought them and turned into :class:`RecordedEvent`
+    objects only when read, which keeps the ingestion path to one append per request.
+    """
 
     def __init__(
         self, record_path: Path | None = None, max_events: int = DEFAULT_MAX_EVENTS
     ) -> None:
-        self._events: deque[RecordedEvent] = deque(maxlen=max_events)
+        self._arrivals: deque[_Arrival] = deque()
+        self._size = 0
+        self._max_events = max_events
         self._changed = threading.Condition()
         self._last_seq = 0
         self._generation = 0
@@ -90,36 +128,24 @@ class EventStore:
         """How many times the store was cleared; lets a viewer notice a reset."""
         return self._generation
 
-    def add(self, path: str, token: str, events: Iterable[ValidEvent]) -> list[RecordedEvent]:
+    def add(self, path: str, token: str, events: list[ValidEvent]) -> None:
         """Record the events of one accepted request and wake anyone waiting for them."""
+        if not events:
+            return
         now = time.time()
         with self._changed:
-            seq = self._last_seq
-            recorded = []
-            for valid in events:
-                seq += 1
-                recorded.append(
-                    RecordedEvent(
-                        seq,
-                        now,
-                        path,
-                        token,
-                        valid.event,
-                        valid.distinct_id,
-                        valid.uuid,
-                        valid.timestamp,
-                        valid.properties,
-                        valid.raw,
-                    )
-                )
-            self._last_seq = seq
-            self._events.extend(recorded)
+            arrival = _Arrival(self._last_seq + 1, now, path, token, events)
+            self._last_seq = arrival.last_seq
+            self._arrivals.append(arrival)
+            self._size += len(events)
+            # Whole requests are dropped, oldest first, so the bound is approximate.
+            while self._size > self._max_events and len(self._arrivals) > 1:
+                self._size -= len(self._arrivals.popleft().events)
             if self._record is not None:
-                lines = "".join(json.dumps(item.to_dict()) + "\n" for item in recorded)
+                lines = "".join(json.dumps(item.to_dict()) + "\n" for item in arrival.recorded())
                 self._record.write(lines)
                 self._record.flush()
             self._changed.notify_all()
-        return recorded
 
     def events(
         self,
@@ -130,13 +156,28 @@ class EventStore:
     ) -> list[RecordedEvent]:
         """Stored events, oldest first, filtered by name, distinct id and sequence number."""
         with self._changed:
-            snapshot = list(self._events)
-        return [item for item in snapshot if item.seq > since and item.matches(event, distinct_id)]
+            arrivals = [arrival for arrival in self._arrivals if arrival.last_seq > since]
+        return [
+            item
+            for arrival in arrivals
+            for item in arrival.recorded(since)
+            if item.matches(event, distinct_id)
+        ]
+
+    def _count(self, event: str | None, distinct_id: str | None) -> int:
+        return sum(
+            1
+            for arrival in self._arrivals
+            for valid in arrival.events
+            if (event is None or valid.event == event)
+            and (distinct_id is None or valid.distinct_id == distinct_id)
+        )
 
     def clear(self) -> None:
         """Forget every stored event (the record file, if any, is kept)."""
         with self._changed:
-            self._events.clear()
+            self._arrivals.clear()
+            self._size = 0
             self._generation += 1
             self._changed.notify_all()
 
@@ -155,21 +196,21 @@ class EventStore:
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
-                matching = [item for item in self._events if item.matches(event, distinct_id)]
+                found = self._count(event, distinct_id)
                 remaining = deadline - time.monotonic()
-                if len(matching) >= count or remaining <= 0:
+                if found >= count or remaining <= 0:
                     break
                 self._changed.wait(remaining)
-        if len(matching) < count:
+            seen = sorted({valid.event for arrival in self._arrivals for valid in arrival.events})
+        if found < count:
             wanted = "events" if event is None else f"{event!r} events"
             if distinct_id is not None:
                 wanted += f" for distinct_id {distinct_id!r}"
-            seen = sorted({item.event for item in self._events})
             raise TimeoutError(
-                f"expected {count} {wanted} within {timeout:g}s, got {len(matching)}"
+                f"expected {count} {wanted} within {timeout:g}s, got {found}"
                 f" (events stored: {seen or 'none'})"
             )
-        return matching
+        return self.events(event=event, distinct_id=distinct_id)
 
     def close(self) -> None:
         """Close the record file, if one is open."""
