@@ -47,7 +47,9 @@ from posthog_setup.analysis.model import (
 )
 from posthog_setup.analysis.paths import path_parameters, regex_to_path
 
-_WANTS = re.compile(r"django|rest_framework|urlpatterns|process_exception|View\b|ViewSet")
+_WANTS = re.compile(
+    r"django|rest_framework|urlpatterns|process_exception|View\b|ViewSet|ROOT_URLCONF|INSTALLED_APPS"
+)
 
 _PATH = "django.urls.path"
 _RE_PATH = "django.urls.re_path"
@@ -762,7 +764,8 @@ class _Project:
         for mf in self.facts:
             for view in mf.django_views:
                 self.views[f"{mf.module}.{view.qualname}"] = _Located(mf, view)
-            if mf.urlpatterns:
+            # A root URLconf may declare only handler500 and an empty urlpatterns.
+            if mf.urlpatterns or any(k in _HANDLER_SETTINGS for k, _ in mf.django_settings):
                 self.urlconfs[mf.module] = mf
             for app in mf.apps:
                 if app.kind == "drf.router":
