@@ -74,8 +74,13 @@ _ACTION_METHODS = {
 }
 _LIST_ACTIONS = ("list", "create")
 _DETAIL_ACTIONS = ("retrieve", "update", "partial_update", "destroy")
-_PERFORM = {"create": "perform_create", "update": "perform_update", "destroy": "perform_destroy"}
-_PERFORM["partial_update"] = "perform_update"
+#: The hooks DRF's mixins call to save, where projects put their own write logic.
+_PERFORM = {
+    "create": "perform_create",
+    "update": "perform_update",
+    "partial_update": "perform_update",
+    "destroy": "perform_destroy",
+}
 _CLASS_METHODS = frozenset(
     [*_HTTP_METHODS, *_ACTION_METHODS, *_PERFORM.values(), "form_valid", "process_exception"]
 )
@@ -83,8 +88,12 @@ _CLASS_METHODS = frozenset(
 CLASS_ENTRY = "<class>"
 _SIGNUP_NAME = re.compile(r"sign_?up|register|join", re.IGNORECASE)
 _USER_CREATION = frozenset({"create_user", "create_superuser"})
-_HANDLER_SETTINGS = {"handler400": "400", "handler403": "403", "handler404": "404"}
-_HANDLER_SETTINGS["handler500"] = "500"
+_HANDLER_SETTINGS = {
+    "handler400": "400",
+    "handler403": "403",
+    "handler404": "404",
+    "handler500": "500",
+}
 
 
 @dataclass(frozen=True)
@@ -913,8 +922,10 @@ class _Project:
         """Create/Update/Delete/FormView and auth views: GET shows the form, POST acts on it."""
         action = next((a for a in cls.implicit if a in _EDIT_ACTIONS), "submit")
         handler, body = cls.methods.get("form_valid") or cls.methods[CLASS_ENTRY]
-        if action in ("login", "logout"):
-            self.builtin_auth.append((action, cls.handler, cls.kind))  # type: ignore[arg-type]
+        builtin = next((a for a in cls.ancestry if a in _BUILTIN_AUTH_VIEWS), None)
+        if builtin is not None:
+            # A project subclass of LoginView / LogoutView: Django logs the user in or out.
+            self.builtin_auth.append((_BUILTIN_AUTH_VIEWS[builtin], cls.handler, builtin))
         return _route(
             where,
             path,

@@ -1161,3 +1161,46 @@ def test_shop_migrations_are_not_walked() -> None:
     files = project_files(FIXTURE)
     assert "accounts/views.py" in files
     assert not [f for f in files if "/migrations/" in f]
+
+
+def test_project_login_view_subclass_is_hooked_through_signals() -> None:
+    views = """
+from django.contrib.auth.views import LoginView
+
+
+class SignIn(LoginView):
+    template_name = "sign_in.html"
+"""
+    urls = 'from django.urls import path\nfrom blog.views import SignIn\nurlpatterns = [path("in/", SignIn.as_view())]\n'
+    analysis = django_project(urls, views=views)
+    assert route_rows(analysis) == [("/in/", ("GET", "POST"), "blog.views:SignIn", False)]
+    assert [(p.kind, p.handler.qualname, p.call, p.mechanism) for p in analysis.auth_points] == [
+        ("login", "SignIn", "django.contrib.auth.views.LoginView", "django.contrib.auth.signals")
+    ]
+
+
+def test_generic_api_view_with_mixins_and_an_explicit_method() -> None:
+    views = """
+from rest_framework import generics, mixins
+
+from .models import Post
+
+
+class PostDetail(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, generics.GenericAPIView):
+    queryset = Post.objects.all()
+
+    def get(self, request, *args, **kwargs):
+        return self.retrieve(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        instance.archived = True
+        instance.save()
+"""
+    urls = 'from django.urls import path\nfrom blog import views\nurlpatterns = [path("p/<int:pk>/", views.PostDetail.as_view())]\n'
+    analysis = django_project(urls, views=views)
+    assert [
+        (*row, r.action) for row, r in zip(route_rows(analysis), analysis.routes, strict=True)
+    ] == [
+        ("/p/<int:pk>/", ("GET",), "blog.views:PostDetail.get", False, "get"),
+        ("/p/<int:pk>/", ("DELETE",), "blog.views:PostDetail.perform_destroy", True, "destroy"),
+    ]
