@@ -1,0 +1,559 @@
+"""The FastAPI analyser: routes, routers and prefixes, dependencies, exception handlers, auth."""
+
+from __future__ import annotations
+
+import pytest
+from web_helpers import FIXTURES, analyse, analyse_one, route_rows, run_fixture_script
+
+from posthog_setup.analysis.engine import analyse_project
+from posthog_setup.analysis.fastapi import analyser
+from posthog_setup.analysis.model import UserAccess
+
+DEPENDS_USER = UserAccess("fastapi.Depends", "user.id", None)
+
+# -- routes -------------------------------------------------------------------------------
+
+
+def test_verb_decorators_api_route_and_add_api_route() -> None:
+    analysis = analyse_one(
+        """
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+        @app.get("/items")
+        async def list_items():
+            return []
+
+        @app.post("/items")
+        async def create_item():
+            return {}
+
+        @app.put("/items/{item_id}")
+        def replace_item(item_id: int):
+            return {}
+
+        @app.patch("/items/{item_id}")
+        def update_item(item_id: int):
+            return {}
+
+        @app.delete("/items/{item_id}")
+        def delete_item(item_id: int):
+            return None
+
+        @app.api_route("/items/{item_id}/star", methods=["POST", "put"])
+        def star(item_id: int):
+            return {}
+
+        @app.api_route("/ping")
+        def ping():
+            return "pong"
+
+        def archive(item_id: int):
+            return {}
+
+        app.add_api_route("/items/{item_id}/archive", archive, methods=["POST"], name="archive-item")
+        """
+    )
+    assert route_rows(analysis, "fastapi") == [
+        ("/items", ("GET",), "list_items", False),
+        ("/items", ("POST",), "create_item", True),
+        ("/items/{item_id}", ("PUT",), "replace_item", True),
+        ("/items/{item_id}", ("PATCH",), "update_item", True),
+        ("/items/{item_id}", ("DELETE",), "delete_item", True),
+        ("/items/{item_id}/star", ("POST", "PUT"), "star", True),
+        ("/ping", ("GET",), "ping", False),
+        ("/items/{item_id}/archive", ("POST",), "archive", True),
+    ]
+    assert analysis.routes[0].handler.is_async
+    assert analysis.routes[2].path_params == ("item_id",)
+    assert analysis.routes[-1].name == "archive-item"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "from fastapi import APIRouter as Router\nrouter = Router()",
+        "import fastapi\nrouter = fastapi.APIRouter()",
+        "from fastapi.routing import APIRouter\nrouter = APIRouter()",
+    ],
+)
+def test_aliased_imports_are_resolved(header: str) -> None:
+    source = header + '\n\n@router.post("/things")\nasync def create():\n    return {}\n'
+    assert route_rows(analyse_one(source), "fastapi") == [("/things", ("POST",), "create", True)]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # A decorator that only looks like a route.
+        """
+        from fastapi import FastAPI
+        from aiocache import Cache
+
+        app = FastAPI()
+        cache = Cache()
+
+        @cache.get("/x")
+        async def cached():
+            return {}
+        """,
+        # A local shadows the module's app.
+        """
+        from fastapi import FastAPI
+        from tools import Registry
+
+        app = FastAPI()
+
+        def install():
+            app = Registry()
+
+            @app.post("/x")
+            async def view():
+                return {}
+        """,
+        # A commented-out route.
+        """
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+        # @app.post("/old")
+        async def old():
+            return {}
+        """,
+        # `app` is a Flask app: its routes are Flask's, not FastAPI's.
+        """
+        from flask import Flask
+
+        app = Flask(__name__)
+
+        @app.post("/x")
+        def view():
+            return ""
+        """,
+        # A dict's get is not a route, even as a decorator-shaped call.
+        """
+        from fastapi import FastAPI
+
+        handlers = {}
+        app = FastAPI()
+
+        @handlers.get("/x")
+        def view():
+            return {}
+        """,
+    ],
+    ids=["look-alike", "shadowed", "commented-out", "flask-app", "dict"],
+)
+def test_no_route(source: str) -> None:
+    assert route_rows(analyse_one(source), "fastapi") == []
+
+
+def test_wants_is_a_cheap_text_test() -> None:
+    assert analyser.wants("from fastapi import FastAPI")
+    assert analyser.wants('@router.api_route("/x")')
+    assert not analyser.wants("value = mapping.get('x')\n")
+
+
+# -- prefixes ---------------------------------------------------------------------------------
+
+
+def test_include_router_prefixes_concatenate_across_files() -> None:
+    analysis = analyse(
+        {
+            "svc/main.py": """
+                from fastapi import FastAPI
+                from svc.api import api_router
+                from svc import health
+
+                app = FastAPI()
+                app.include_router(api_router, prefix="/api")
+                app.include_router(health.router)
+                """,
+            "svc/api.py": """
+                from fastapi import APIRouter
+                from .users import router as users_router
+
+                api_router = APIRouter(prefix="/v1")
+                api_router.include_router(users_router, prefix="/accounts")
+                """,
+            "svc/users.py": """
+                from fastapi import APIRouter
+
+                router = APIRouter(prefix="/users")
+
+                @router.get("")
+                async def list_users():
+                    return []
+
+                @router.post("/")
+                async def create_user():
+                    return {}
+                """,
+            "svc/health.py": """
+                from fastapi import APIRouter
+
+                router = APIRouter()
+
+                @router.get("/health")
+                def health():
+                    return {}
+                """,
+        }
+    )
+    assert route_rows(analysis, "fastapi") == [
+        ("/health", ("GET",), "health", False),
+        ("/api/v1/accounts/users", ("GET",), "list_users", False),
+        ("/api/v1/accounts/users/", ("POST",), "create_user", True),
+    ]
+    assert [app.name for app in analysis.apps] == [
+        "svc.api.api_router",
+        "svc.health.router",
+        "svc.main.app",
+        "svc.users.router",
+    ]
+
+
+def test_router_included_twice_gives_one_route_per_mount() -> None:
+    analysis = analyse_one(
+        """
+        from fastapi import APIRouter, FastAPI
+
+        router = APIRouter(prefix="/items")
+
+        @router.post("")
+        def create():
+            return {}
+
+        app = FastAPI()
+        app.include_router(router, prefix="/v1")
+        app.include_router(router, prefix="/v2")
+        """
+    )
+    assert [r.path for r in analysis.routes] == ["/v1/items", "/v2/items"]
+
+
+# -- dependencies and the current user ----------------------------------------------------------
+
+
+def test_user_access_through_dependencies() -> None:
+    analysis = analyse_one(
+        """
+        from typing import Annotated
+
+        from fastapi import Depends, FastAPI, Security
+        from .deps import get_current_user, current_active_user, get_db
+
+        app = FastAPI()
+        CurrentUser = Annotated[dict, Depends(get_current_user)]
+
+        @app.post("/a")
+        def a(user=Depends(get_current_user)):
+            return {}
+
+        @app.post("/b")
+        def b(user: Annotated[dict, Security(current_active_user, scopes=["me"])]):
+            return {}
+
+        @app.post("/c")
+        def c(user: CurrentUser):
+            return {}
+
+        @app.post("/d")
+        def d(db=Depends(get_db)):
+            return {}
+
+        @app.post("/e")
+        def e(user=get_current_user):
+            return {}
+        """
+    )
+    assert [r.user_access for r in analysis.routes] == [
+        DEPENDS_USER,
+        DEPENDS_USER,
+        DEPENDS_USER,
+        None,
+        None,
+    ]
+
+
+# -- auth points -----------------------------------------------------------------------------------
+
+
+def test_token_login_is_a_login_point_but_not_a_mutating_route() -> None:
+    analysis = analyse_one(
+        """
+        from typing import Annotated
+
+        from fastapi import Depends, FastAPI
+        from fastapi.security import OAuth2PasswordRequestForm
+        from .security import authenticate_user, create_access_token
+
+        app = FastAPI()
+
+        @app.post("/token")
+        async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()]):
+            user = await authenticate_user(form.username, form.password)
+            if not user:
+                raise ValueError("bad credentials")
+            return {"access_token": create_access_token(user.id)}
+        """
+    )
+    assert route_rows(analysis, "fastapi") == [("/token", ("POST",), "login", False)]
+    [point] = analysis.auth_points
+    assert (point.kind, point.line, point.call, point.user_expression, point.mechanism) == (
+        "login",
+        12,
+        "authenticate_user",
+        "user",
+        "token",
+    )
+
+
+def test_password_form_alone_marks_a_token_login() -> None:
+    analysis = analyse_one(
+        """
+        from fastapi import Depends, FastAPI
+        from fastapi.security import OAuth2PasswordRequestForm
+        from .tokens import issue_token
+
+        app = FastAPI()
+
+        @app.post("/token")
+        def token(form: OAuth2PasswordRequestForm = Depends()):
+            return {"access_token": issue_token(form.username)}
+        """
+    )
+    assert [(p.kind, p.line, p.call) for p in analysis.auth_points] == [
+        ("login", 10, "issue_token")
+    ]
+
+
+def test_signup_and_logout_points() -> None:
+    analysis = analyse_one(
+        """
+        from fastapi import Depends, FastAPI
+        from .db import Account, get_db, repo
+        from .deps import get_current_user
+
+        app = FastAPI()
+
+        @app.post("/accounts")
+        def open_account(body: dict, db=Depends(get_db)):
+            account = Account(**body)
+            db.add(account)
+            db.commit()
+            return account
+
+        @app.post("/projects")
+        def create_project(body: dict, db=Depends(get_db)):
+            project = Project(**body)
+            db.add(project)
+            db.commit()
+            return project
+
+        @app.post("/auth/logout")
+        async def logout(user=Depends(get_current_user)):
+            await repo.revoke_sessions(user.id)
+            return None
+        """
+    )
+    points = [
+        (p.kind, p.handler.qualname, p.line, p.call, p.user_expression)
+        for p in analysis.auth_points
+    ]
+    assert points == [
+        ("signup", "open_account", 12, "Account", "account"),
+        ("logout", "logout", 24, "repo.revoke_sessions", "user"),
+    ]
+
+
+def test_post_that_only_checks_a_token_is_not_mutating() -> None:
+    analysis = analyse_one(
+        """
+        from fastapi import FastAPI
+        from .security import verify_token
+
+        app = FastAPI()
+
+        @app.post("/introspect")
+        def introspect(token: str):
+            return {"active": verify_token(token)}
+        """
+    )
+    assert route_rows(analysis, "fastapi") == [("/introspect", ("POST",), "introspect", False)]
+    assert analysis.auth_points == ()
+
+
+# -- exception handlers --------------------------------------------------------------------------------
+
+
+def test_exception_handlers() -> None:
+    analysis = analyse_one(
+        """
+        from fastapi import FastAPI, HTTPException, Request, status
+
+        app = FastAPI()
+
+        class QuotaExceeded(Exception):
+            pass
+
+        @app.exception_handler(QuotaExceeded)
+        async def quota(request: Request, exc: QuotaExceeded):
+            return None
+
+        @app.exception_handler(Exception)
+        async def crash(request: Request, error: Exception):
+            return None
+
+        @app.exception_handler(HTTPException)
+        async def http_error(request, exc):
+            return None
+
+        @app.exception_handler(500)
+        async def five_hundred(request, exc):
+            return None
+
+        async def unavailable(request, exc):
+            return None
+
+        app.add_exception_handler(status.HTTP_503_SERVICE_UNAVAILABLE, unavailable)
+        """
+    )
+    found = [
+        (h.handler.qualname, h.handles, h.server_error, h.error_param)
+        for h in analysis.error_handlers
+    ]
+    assert found == [
+        ("quota", ("app.QuotaExceeded",), False, "exc"),
+        ("crash", ("Exception",), True, "error"),
+        ("http_error", ("fastapi.HTTPException",), False, "exc"),
+        ("five_hundred", ("500",), True, "exc"),
+        ("unavailable", ("fastapi.status.HTTP_503_SERVICE_UNAVAILABLE",), True, "exc"),
+    ]
+
+
+# -- the fastapi_tasks fixture, in full -----------------------------------------------------------------
+
+TASKS = FIXTURES / "fastapi_tasks"
+
+
+def test_fastapi_tasks_fixture_analysis() -> None:
+    analysis = analyse_project(TASKS)
+    assert analysis.project.frameworks == ("fastapi",)
+    assert [(a.kind, a.name, a.file, a.line, a.prefix) for a in analysis.apps] == [
+        ("fastapi.FastAPI", "tasks.main.app", "tasks/main.py", 26, ""),
+        ("fastapi.APIRouter", "tasks.routers.api_router", "tasks/routers/__init__.py", 7, ""),
+        ("fastapi.APIRouter", "tasks.routers.auth.router", "tasks/routers/auth.py", 16, "/auth"),
+        (
+            "fastapi.APIRouter",
+            "tasks.routers.projects.router",
+            "tasks/routers/projects.py",
+            14,
+            "/projects",
+        ),
+        ("fastapi.APIRouter", "tasks.routers.tasks.router", "tasks/routers/tasks.py", 16, "/tasks"),
+    ]
+    routes = [
+        (r.handler.file, r.path, r.methods, r.handler.qualname, r.mutating) for r in analysis.routes
+    ]
+    assert routes == [
+        ("tasks/main.py", "/health", ("GET",), "health", False),
+        ("tasks/routers/auth.py", "/auth/token", ("POST",), "login_for_access_token", False),
+        ("tasks/routers/auth.py", "/auth/signup", ("POST",), "signup", True),
+        ("tasks/routers/auth.py", "/auth/logout", ("POST",), "logout", True),
+        ("tasks/routers/projects.py", "/api/v1/projects", ("GET",), "list_projects", False),
+        ("tasks/routers/projects.py", "/api/v1/projects", ("POST",), "create_project", True),
+        (
+            "tasks/routers/projects.py",
+            "/api/v1/projects/{project_id}",
+            ("GET",),
+            "get_project",
+            False,
+        ),
+        (
+            "tasks/routers/projects.py",
+            "/api/v1/projects/{project_id}",
+            ("DELETE",),
+            "delete_project",
+            True,
+        ),
+        (
+            "tasks/routers/projects.py",
+            "/api/v1/projects/{project_id}/tasks",
+            ("GET",),
+            "list_project_tasks",
+            False,
+        ),
+        ("tasks/routers/tasks.py", "/api/v1/tasks", ("GET",), "list_tasks", False),
+        ("tasks/routers/tasks.py", "/api/v1/tasks", ("POST",), "create_task", True),
+        ("tasks/routers/tasks.py", "/api/v1/tasks/{task_id}", ("GET",), "get_task", False),
+        ("tasks/routers/tasks.py", "/api/v1/tasks/{task_id}", ("PATCH",), "update_task", True),
+        ("tasks/routers/tasks.py", "/api/v1/tasks/{task_id}", ("DELETE",), "delete_task", True),
+        ("tasks/routers/tasks.py", "/api/v1/tasks/search", ("POST",), "search_tasks", False),
+        (
+            "tasks/routers/tasks.py",
+            "/api/v1/tasks/{task_id}/complete",
+            ("POST", "PUT"),
+            "complete_task",
+            True,
+        ),
+        (
+            "tasks/routers/tasks.py",
+            "/api/v1/tasks/{task_id}/archive",
+            ("POST",),
+            "archive_task",
+            True,
+        ),
+    ]
+    users = {r.handler.qualname: r.user_access for r in analysis.routes}
+    assert users["create_task"] == DEPENDS_USER  # through the file's CurrentUser alias
+    assert users["create_project"] == DEPENDS_USER
+    assert users["logout"] == UserAccess("fastapi.Depends", "current_user.id", None)
+    assert users["signup"] is None
+    assert users["health"] is None
+    points = [
+        (p.kind, p.handler.file, p.handler.qualname, p.line, p.user_expression)
+        for p in analysis.auth_points
+    ]
+    assert points == [
+        ("login", "tasks/routers/auth.py", "login_for_access_token", 23, "user"),
+        ("signup", "tasks/routers/auth.py", "signup", 41, "user"),
+        ("logout", "tasks/routers/auth.py", "logout", 51, "current_user"),
+    ]
+    handlers = [
+        (h.handler.qualname, h.handles, h.line, h.server_error, h.error_param)
+        for h in analysis.error_handlers
+    ]
+    assert handlers == [
+        ("not_found_handler", ("tasks.errors.NotFoundError",), 36, False, "exc"),
+        ("unhandled_error_handler", ("Exception",), 46, True, "exc"),
+    ]
+
+
+def test_fastapi_tasks_fixture_runs() -> None:
+    output = run_fixture_script(
+        "fastapi_tasks",
+        """
+        import warnings
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+        from tasks.main import app
+
+        with TestClient(app) as client:
+            user = {"username": "ada", "email": "ada@example.com", "password": "secret"}
+            print(client.post("/auth/signup", json=user).status_code)
+            token = client.post("/auth/token", json=user).json()["access_token"]
+            auth = {"Authorization": f"Bearer {token}"}
+            project = client.post("/api/v1/projects", json={"name": "Home"}, headers=auth).json()
+            task = {"title": "Dishes", "project_id": project["id"]}
+            print(client.post("/api/v1/tasks", json=task, headers=auth).status_code)
+            print(client.put("/api/v1/tasks/1/complete", headers=auth).json()["done"])
+            print(client.post("/api/v1/tasks/search", json={"text": "Dish"}, headers=auth).status_code)
+            print(client.get("/api/v1/tasks/99", headers=auth).status_code)
+            print(client.post("/auth/logout", headers=auth).status_code)
+            print(client.get("/api/v1/tasks", headers=auth).status_code)
+        """,
+    )
+    assert output.split() == ["201", "201", "True", "200", "404", "204", "401"]

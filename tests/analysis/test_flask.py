@@ -1,0 +1,648 @@
+"""The Flask analyser: routes, blueprints, class-based views, error handlers, login."""
+
+from __future__ import annotations
+
+import pytest
+from web_helpers import FIXTURES, analyse, analyse_one, route_rows, run_fixture_script
+
+from posthog_setup.analysis.engine import analyse_project
+from posthog_setup.analysis.flask import analyser
+from posthog_setup.analysis.model import AppObject, UserAccess
+
+# -- routes from decorators ---------------------------------------------------------------
+
+
+def test_route_defaults_to_get_and_reads_methods() -> None:
+    analysis = analyse_one(
+        """
+        from flask import Flask
+
+        app = Flask(__name__)
+
+        @app.route("/")
+        def index():
+            return "hi"
+
+        @app.route("/items", methods=["get", "POST"])
+        def items():
+            return "ok"
+
+        @app.delete("/items/<int:item_id>")
+        def remove(item_id):
+            return "", 204
+        """
+    )
+    assert route_rows(analysis, "flask") == [
+        ("/", ("GET",), "index", False),
+        ("/items", ("GET", "POST"), "items", True),
+        ("/items/<int:item_id>", ("DELETE",), "remove", True),
+    ]
+    assert analysis.routes[2].path_params == ("item_id",)
+    assert analysis.routes[0].line == 6
+    assert analysis.apps == (AppObject("flask.Flask", "app.app", "app.py", 4),)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "from flask import Flask as F\napp = F(__name__)",
+        "import flask as fl\napp = fl.Flask(__name__)",
+        "import flask.app\napp = flask.app.Flask(__name__)",
+    ],
+)
+def test_aliased_imports_are_resolved(header: str) -> None:
+    source = header + '\n\n@app.post("/things")\ndef create():\n    return ""\n'
+    assert route_rows(analyse_one(source), "flask") == [("/things", ("POST",), "create", True)]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # A decorator that only looks like a route: the receiver is not a Flask object.
+        """
+        from flask import Flask
+        from flask_caching import Cache
+
+        app = Flask(__name__)
+        cache = Cache(app)
+
+        @cache.route("/x")
+        def cached():
+            return ""
+        """,
+        # A local name shadows the module's app inside the function that declares the route.
+        """
+        from flask import Flask
+        from somewhere import Router
+
+        app = Flask(__name__)
+
+        def install():
+            app = Router()
+
+            @app.route("/x")
+            def view():
+                return ""
+        """,
+        # A commented-out route.
+        """
+        from flask import Flask
+
+        app = Flask(__name__)
+
+        # @app.route("/old")
+        def old():
+            return ""
+        """,
+        # `app` is an object of another framework.
+        """
+        from bottle import Bottle
+
+        app = Bottle()
+
+        @app.route("/x", methods=["POST"])
+        def view():
+            return ""
+        """,
+        # Names never imported are not Flask's.
+        """
+        @app.route("/x")
+        def view():
+            return ""
+        """,
+        # A computed rule cannot be reported faithfully.
+        """
+        from flask import Flask
+
+        app = Flask(__name__)
+        RULE = "/x"
+
+        @app.route(RULE)
+        def view():
+            return ""
+        """,
+    ],
+    ids=["look-alike", "shadowed", "commented-out", "other-framework", "unbound", "computed"],
+)
+def test_no_route(source: str) -> None:
+    assert route_rows(analyse_one(source), "flask") == []
+
+
+def test_wants_is_a_cheap_text_test() -> None:
+    assert analyser.wants("from flask import Flask")
+    assert analyser.wants("@bp.get('/x')")
+    assert not analyser.wants("import json\nprint(json.dumps({}))\n")
+
+
+# -- mutating judgement -----------------------------------------------------------------------
+
+
+def test_method_branches_and_counter_evidence() -> None:
+    analysis = analyse_one(
+        """
+        from flask import Flask, request
+        from flask_login import logout_user
+        from .models import db, Post, check_api_token
+
+        app = Flask(__name__)
+
+        @app.route("/form")
+        def form_get_only():
+            if request.method == "POST":
+                db.session.commit()
+            return "form"
+
+        @app.route("/edit", methods=["GET", "POST"])
+        def edit():
+            if request.method == "POST":
+                db.session.commit()
+            return "form"
+
+        @app.post("/tokens/verify")
+        def verify():
+            return {"ok": check_api_token(request.headers["X-Token"])}
+
+        @app.post("/preview")
+        def render_preview():
+            return request.form["body"]
+
+        @app.route("/logout")
+        def logout():
+            logout_user()
+            return "bye"
+        """
+    )
+    rows = route_rows(analysis, "flask")
+    # A GET-only route never takes the POST branch... but a commit in it is still a write.
+    assert rows == [
+        ("/form", ("GET",), "form_get_only", True),
+        ("/edit", ("GET", "POST"), "edit", True),
+        ("/tokens/verify", ("POST",), "verify", False),
+        ("/preview", ("POST",), "render_preview", False),
+        ("/logout", ("GET",), "logout", True),
+    ]
+    assert analysis.routes[1].evidence[0].kind == "write"
+
+
+def test_get_only_route_with_post_branch_and_no_write_is_not_mutating() -> None:
+    analysis = analyse_one(
+        """
+        from flask import Flask, request
+
+        app = Flask(__name__)
+
+        @app.route("/search")
+        def search():
+            if request.method == "POST":
+                return "never"
+            return "results"
+        """
+    )
+    assert route_rows(analysis, "flask") == [("/search", ("GET",), "search", False)]
+
+
+# -- add_url_rule and class-based views ------------------------------------------------------
+
+
+def test_add_url_rule_with_functions_and_views() -> None:
+    analysis = analyse_one(
+        """
+        from flask import Blueprint
+        from flask.views import MethodView, View
+
+        bp = Blueprint("api", __name__, url_prefix="/api")
+
+        def ping():
+            return "pong"
+
+        class ItemAPI(MethodView):
+            def get(self, item_id):
+                return {}
+
+            def put(self, item_id):
+                return {}
+
+            def helper(self):
+                return None
+
+        class Report(View):
+            methods = ["GET", "POST"]
+
+            def dispatch_request(self):
+                return "report"
+
+        class ItemsAPI(ItemAPI):
+            def post(self):
+                return {}
+
+        bp.add_url_rule("/ping", "ping", ping)
+        bp.add_url_rule("/items/<int:item_id>", view_func=ItemAPI.as_view("item"))
+        items_view = ItemsAPI.as_view("items")
+        bp.add_url_rule("/items", view_func=items_view, methods=["GET", "POST"])
+        bp.add_url_rule("/report", view_func=Report.as_view("report"))
+        """
+    )
+    assert route_rows(analysis, "flask") == [
+        ("/api/ping", ("GET",), "ping", False),
+        ("/api/items/<int:item_id>", ("GET",), "ItemAPI.get", False),
+        ("/api/items/<int:item_id>", ("PUT",), "ItemAPI.put", True),
+        ("/api/items", ("GET",), "ItemAPI.get", False),
+        ("/api/items", ("POST",), "ItemsAPI.post", True),
+        ("/api/report", ("GET", "POST"), "Report.dispatch_request", True),
+    ]
+    by_handler = {(r.path, r.handler.qualname): r for r in analysis.routes}
+    put = by_handler[("/api/items/<int:item_id>", "ItemAPI.put")]
+    assert (put.view_kind, put.action, put.name) == ("MethodView", "put", "item")
+
+
+def test_as_view_of_a_class_that_is_not_a_view_is_ignored() -> None:
+    analysis = analyse_one(
+        """
+        from flask import Flask
+
+        app = Flask(__name__)
+
+        class NotAView:
+            def post(self):
+                return ""
+
+        app.add_url_rule("/x", view_func=NotAView.as_view("x"))
+        """
+    )
+    assert route_rows(analysis, "flask") == []
+
+
+# -- blueprints, registrations, factories -----------------------------------------------------
+
+
+def test_registration_prefixes_nesting_and_factories() -> None:
+    analysis = analyse(
+        {
+            "shop/__init__.py": """
+                from flask import Flask
+
+                def create_app():
+                    app = Flask(__name__)
+                    from . import admin, catalog
+                    from .api import api_bp
+
+                    app.register_blueprint(catalog.bp, url_prefix="/shop")
+                    app.register_blueprint(api_bp)
+                    app.register_blueprint(admin.bp)
+                    app.register_blueprint(admin.bp, url_prefix="/staff", name="staff")
+                    return app
+                """,
+            "shop/catalog.py": """
+                from flask import Blueprint as BP
+
+                bp = BP("catalog", __name__, url_prefix="/catalog")
+
+                @bp.get("/")
+                def listing():
+                    return ""
+                """,
+            "shop/api/__init__.py": """
+                from flask import Blueprint
+                from .orders import bp as orders
+
+                api_bp = Blueprint("api", __name__, url_prefix="/api")
+                api_bp.register_blueprint(orders, url_prefix="/v2/orders")
+                """,
+            "shop/api/orders.py": """
+                from flask import Blueprint, request
+                from ..models import db
+
+                bp = Blueprint("orders", __name__, url_prefix="/orders")
+
+                @bp.post("")
+                def place():
+                    db.session.commit()
+                    return "", 201
+                """,
+            "shop/admin.py": """
+                from flask import Blueprint
+
+                bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+                @bp.route("/dashboard")
+                def dashboard():
+                    return ""
+                """,
+        }
+    )
+    assert route_rows(analysis, "flask") == [
+        ("/admin/dashboard", ("GET",), "dashboard", False),
+        ("/staff/dashboard", ("GET",), "dashboard", False),
+        ("/api/v2/orders", ("POST",), "place", True),
+        ("/shop/", ("GET",), "listing", False),
+    ]
+    factory_app = analysis.apps[0]
+    assert (factory_app.name, factory_app.factory) == ("shop.create_app.<locals>.app", "create_app")
+    assert analysis.routes[2].owner == "shop.api.orders.bp"
+
+
+def test_package_reexport_and_routes_on_imported_blueprints() -> None:
+    analysis = analyse(
+        {
+            "site/app.py": """
+                from flask import Flask
+                from site import views
+
+                app = Flask(__name__)
+                app.register_blueprint(views.bp, url_prefix="/v")
+                """,
+            # The package only re-exports; it has nothing the analysers look for.
+            "site/views/__init__.py": "from .pages import bp\n",
+            "site/views/pages.py": """
+                from flask import Blueprint
+
+                bp = Blueprint("pages", __name__)
+                """,
+            "site/views/more.py": """
+                from flask import render_template
+                from .pages import bp
+
+                @bp.route("/about")
+                def about():
+                    return render_template("about.html")
+                """,
+        }
+    )
+    assert route_rows(analysis, "flask") == [("/v/about", ("GET",), "about", False)]
+
+
+def test_routes_on_an_imported_fastapi_router_are_not_flask_routes() -> None:
+    analysis = analyse(
+        {
+            "api/routers.py": "from fastapi import APIRouter\n\nrouter = APIRouter()\n",
+            "api/items.py": """
+                from fastapi import Depends
+                from .routers import router
+
+                @router.post("/items")
+                def create():
+                    return {}
+                """,
+        }
+    )
+    assert route_rows(analysis, "flask") == []
+    assert route_rows(analysis, "fastapi") == [("/items", ("POST",), "create", True)]
+
+
+# -- error handlers ---------------------------------------------------------------------------
+
+
+def test_error_handlers() -> None:
+    analysis = analyse_one(
+        """
+        from flask import Flask, Blueprint
+        from werkzeug.exceptions import HTTPException, InternalServerError
+
+        app = Flask(__name__)
+        bp = Blueprint("errors", __name__)
+
+        class PaymentError(Exception):
+            pass
+
+        @app.errorhandler(404)
+        def not_found(error):
+            return "", 404
+
+        @app.errorhandler(500)
+        def server_error(e):
+            return "", 500
+
+        @bp.app_errorhandler(Exception)
+        def anything(exc):
+            posthog.capture_exception(exc)
+            return "", 500
+
+        @app.errorhandler(HTTPException)
+        def http_error(error):
+            return "", error.code
+
+        @bp.errorhandler(PaymentError)
+        def payment_failed(error):
+            return "", 402
+
+        def crashed(error):
+            return "", 500
+
+        app.register_error_handler(InternalServerError, crashed)
+        """
+    )
+    found = [
+        (h.handler.qualname, h.handles, h.server_error, h.error_param, h.captures)
+        for h in analysis.error_handlers
+    ]
+    assert found == [
+        ("not_found", ("404",), False, "error", False),
+        ("server_error", ("500",), True, "e", False),
+        ("anything", ("Exception",), True, "exc", True),
+        ("http_error", ("werkzeug.exceptions.HTTPException",), True, "error", False),
+        ("payment_failed", ("app.PaymentError",), False, "error", False),
+        ("crashed", ("werkzeug.exceptions.InternalServerError",), True, "error", False),
+    ]
+
+
+def test_errorhandler_on_a_non_flask_object_is_ignored() -> None:
+    analysis = analyse_one(
+        """
+        from flask import Flask
+        from monitoring import Hooks
+
+        app = Flask(__name__)
+        hooks = Hooks()
+
+        @hooks.errorhandler(500)
+        def report(error):
+            return None
+        """
+    )
+    assert analysis.error_handlers == ()
+
+
+# -- auth points and user access ------------------------------------------------------------
+
+
+def test_login_signup_logout_points() -> None:
+    analysis = analyse_one(
+        """
+        import flask_login
+        from flask import Flask, request
+        from flask_login import login_user, logout_user
+        from .models import db, Member
+
+        app = Flask(__name__)
+
+        @app.post("/session")
+        def start_session():
+            member = Member.query.filter_by(email=request.form["email"]).first()
+            flask_login.login_user(member)
+            return ""
+
+        @app.post("/join")
+        def register():
+            login_user(Member.query.first())
+            return ""
+
+        @app.post("/members")
+        def add_member():
+            member = Member(email=request.form["email"])
+            db.session.add(member)
+            db.session.commit()
+            login_user(member)
+            return ""
+
+        @app.post("/bye")
+        def bye():
+            logout_user()
+            return ""
+        """
+    )
+    points = [
+        (p.kind, p.handler.qualname, p.line, p.call, p.user_expression)
+        for p in analysis.auth_points
+    ]
+    assert points == [
+        ("login", "start_session", 12, "flask_login.login_user", "member"),
+        ("signup", "register", 17, "flask_login.login_user", "Member.query.first()"),
+        ("signup", "add_member", 25, "flask_login.login_user", "member"),
+        ("logout", "bye", 30, "flask_login.logout_user", None),
+    ]
+
+
+def test_login_user_of_another_package_is_not_an_auth_point() -> None:
+    analysis = analyse_one(
+        """
+        from flask import Flask
+        from myauth import login_user
+
+        app = Flask(__name__)
+
+        @app.post("/login")
+        def login():
+            login_user("someone")
+            return ""
+        """
+    )
+    assert analysis.auth_points == ()
+
+
+def test_user_access_through_current_user_and_g() -> None:
+    analysis = analyse_one(
+        """
+        from flask import Flask, g
+        from flask_login import current_user as me
+
+        app = Flask(__name__)
+
+        @app.post("/a")
+        def a():
+            return str(me.id)
+
+        @app.post("/b")
+        def b():
+            return str(g.user.id)
+
+        @app.post("/c")
+        def c():
+            return ""
+        """
+    )
+    assert [r.user_access for r in analysis.routes] == [
+        UserAccess("flask_login.current_user", "me.id", "me.is_authenticated"),
+        UserAccess("flask.g", "g.user.id", "g.user"),
+        None,
+    ]
+
+
+# -- the flask_blog fixture, in full ------------------------------------------------------------
+
+BLOG = FIXTURES / "flask_blog"
+
+
+def test_flask_blog_fixture_analysis() -> None:
+    analysis = analyse_project(BLOG)
+    assert analysis.project.frameworks[0] == "flask"
+    flask_apps = [a for a in analysis.apps if a.kind.startswith("flask.")]
+    assert sorted({(a.kind, a.name, a.file, a.line, a.factory, a.prefix) for a in flask_apps}) == [
+        ("flask.Blueprint", "blog.api.bp", "blog/api/__init__.py", 7, None, "/api"),
+        ("flask.Blueprint", "blog.api.v1.bp", "blog/api/v1.py", 14, None, "/v1"),
+        ("flask.Blueprint", "blog.auth.bp", "blog/auth.py", 13, None, "/account"),
+        ("flask.Blueprint", "blog.errors.bp", "blog/errors.py", 12, None, ""),
+        ("flask.Blueprint", "blog.posts.bp", "blog/posts.py", 13, None, ""),
+        ("flask.Flask", "blog.create_app.<locals>.app", "blog/__init__.py", 15, "create_app", ""),
+    ]
+    routes = [
+        (r.handler.file, r.path, r.methods, r.handler.qualname, r.mutating)
+        for r in analysis.routes
+        if r.framework == "flask"
+    ]
+    assert routes == [
+        ("blog/__init__.py", "/", ("GET",), "create_app.<locals>.home", False),
+        ("blog/api/v1.py", "/api/v1/posts", ("GET",), "PostAPI.get", False),
+        ("blog/api/v1.py", "/api/v1/posts", ("POST",), "PostAPI.post", True),
+        ("blog/api/v1.py", "/api/v1/token/check", ("POST",), "check_token", False),
+        ("blog/auth.py", "/auth/signup", ("GET", "POST"), "signup", True),
+        ("blog/auth.py", "/auth/login", ("POST",), "login", False),
+        ("blog/auth.py", "/auth/logout", ("GET",), "logout", True),
+        ("blog/posts.py", "/posts/", ("GET",), "index", False),
+        ("blog/posts.py", "/posts/<int:post_id>", ("GET",), "show", False),
+        ("blog/posts.py", "/posts/new", ("GET", "POST"), "create", True),
+        ("blog/posts.py", "/posts/<int:post_id>/edit", ("GET", "POST"), "edit", True),
+        ("blog/posts.py", "/posts/<int:post_id>/delete", ("POST",), "delete", True),
+        ("blog/posts.py", "/posts/<int:post_id>/like", ("POST",), "like", True),
+        ("blog/posts.py", "/posts/<int:post_id>/comments", ("POST",), "add_comment", True),
+        ("blog/posts.py", "/posts/search", ("POST",), "search", False),
+    ]
+    by_path = {(r.path, r.methods): r for r in analysis.routes}
+    assert by_path[("/api/v1/posts", ("POST",))].user_access == UserAccess(
+        "flask.g", "g.user.id", "g.user"
+    )
+    assert by_path[("/posts/new", ("GET", "POST"))].user_access == UserAccess(
+        "flask_login.current_user", "current_user.id", "current_user.is_authenticated"
+    )
+    assert by_path[("/posts/new", ("GET", "POST"))].change_line == 53
+    points = [
+        (p.kind, p.handler.file, p.handler.qualname, p.line, p.user_expression)
+        for p in analysis.auth_points
+    ]
+    assert points == [
+        ("signup", "blog/auth.py", "signup", 31, "user"),
+        ("login", "blog/auth.py", "login", 41, "user"),
+        ("logout", "blog/auth.py", "logout", 49, None),
+    ]
+    handlers = [
+        (h.handler.file, h.handler.qualname, h.handles, h.line, h.server_error, h.error_param)
+        for h in analysis.error_handlers
+    ]
+    assert handlers == [
+        ("blog/errors.py", "not_found", ("404",), 15, False, "error"),
+        ("blog/errors.py", "internal_error", ("500",), 20, True, "error"),
+        ("blog/errors.py", "unexpected_error", ("Exception",), 27, True, "error"),
+    ]
+
+
+def test_flask_blog_fixture_runs() -> None:
+    output = run_fixture_script(
+        "flask_blog",
+        """
+        from blog import create_app
+        from blog.extensions import db
+
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+        with app.app_context():
+            db.create_all()
+        client = app.test_client()
+        form = {"username": "ada", "email": "ada@example.com", "password": "secret"}
+        print(client.post("/auth/signup", data=form).status_code)
+        print(client.get("/auth/logout").status_code)
+        print(client.post("/auth/login", data=form).status_code)
+        print(client.post("/posts/new", data={"title": "Hello"}).headers["Location"])
+        print(client.post("/posts/1/like").get_json()["likes"])
+        print(client.get("/auth/logout").status_code)
+        print(client.post("/posts/1/like").status_code)
+        """,
+    )
+    assert output.split() == ["302", "302", "302", "/posts/1", "1", "302", "302"]
