@@ -62,6 +62,7 @@ _ROUTE_DECORATORS = VERB_SHORTCUTS | {"route"}
 _ERROR_DECORATORS = frozenset({"errorhandler", "app_errorhandler"})
 _OWNER_CALLS = frozenset({"add_url_rule", "register_blueprint", "register_error_handler"})
 _VIEW_BASES = {"flask.views.MethodView": "MethodView", "flask.views.View": "View"}
+_METHOD_ORDER = {method: index for index, method in enumerate(HTTP_METHODS)}
 _LOGIN_USER = "flask_login.login_user"
 _LOGOUT_USER = "flask_login.logout_user"
 _LOGOUT_CALLS = frozenset({_LOGOUT_USER})
@@ -298,12 +299,8 @@ class _FlaskFile:
                 names = {f.name for f in found}
                 inherited = self._methods_of(local, seen | {qualified}, wanted)
                 found.extend(f for f in inherited if f.name not in names)
-        return sorted(
-            found,
-            key=lambda f: (
-                HTTP_METHODS.index(f.name.upper()) if f.name.upper() in HTTP_METHODS else 0
-            ),
-        )
+        # One stable order whatever the class's layout: GET, POST, PUT, PATCH, DELETE.
+        return sorted(found, key=lambda f: _METHOD_ORDER.get(f.name.upper(), 0))
 
     # -- error handlers ------------------------------------------------------------------------
 
