@@ -46,6 +46,7 @@ class RequestsTransport:
 
     def __init__(self, pool_size: int = 4) -> None:
         self._pool_size = pool_size
+        self._proxies: dict[str, dict[str, str]] = {}
         self._session = self._new_session()
         # A session's pooled sockets are shared with a forked child; the child must
         # open its own connections or the two processes interleave bytes on one socket.
@@ -54,6 +55,13 @@ class RequestsTransport:
 
     def _new_session(self) -> requests.Session:
         session = requests.Session()
+        # With trust_env, requests re-reads proxy variables and ~/.netrc on every call,
+        # which costs more than the request itself on loopback. The environment is read
+        # once per URL instead (see _proxies_for), and the CA bundle once here.
+        session.trust_env = False
+        session.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self._pool_size, max_retries=0)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
@@ -63,10 +71,23 @@ class RequestsTransport:
         self, url: str, body: bytes, headers: Mapping[str, str], timeout: float
     ) -> TransportResponse:
         """POST ``body`` to ``url`` and return the response status and headers."""
-        response = self._session.post(url, data=body, headers=dict(headers), timeout=timeout)
+        response = self._session.post(
+            url,
+            data=body,
+            headers=dict(headers),
+            timeout=timeout,
+            proxies=self._proxies_for(url),
+        )
         # Reading the body hands the connection back to the pool for reuse.
         _ = response.content
         return TransportResponse(response.status_code, dict(response.headers))
+
+    def _proxies_for(self, url: str) -> dict[str, str]:
+        proxies = self._proxies.get(url)
+        if proxies is None:
+            # Honours HTTP(S)_PROXY and NO_PROXY as requests itself would.
+            proxies = self._proxies[url] = dict(requests.utils.get_environ_proxies(url))
+        return proxies
 
     def close(self) -> None:
         """Close pooled connections."""
