@@ -5,7 +5,7 @@ driven by the same client loop: several threads, each with a keep-alive ``reques
 posting the same pre-built batches of 100 events for a fixed time. The bare server only reads
 the body and answers 200; the ratio says what validation and recording cost on top of that.
 
-    python benchmarks/bench_mockhost.py [--seconds 3] [--threads 4] [--batch-size 100]
+    python benchmarks/bench_mockhost.py [--seconds 2] [--repeat 3] [--threads 4] [--batch-size 100]
 """
 
 from __future__ import annotations
@@ -133,7 +133,8 @@ def with_server(target: Callable[[Connection], None], run: Callable[[int], float
 def main() -> None:
     """Measure and print events/s for each server and encoding, and the ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--seconds", type=float, default=3.0, help="duration of each run")
+    parser.add_argument("--seconds", type=float, default=2.0, help="duration of each run")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per server and encoding")
     parser.add_argument("--threads", type=int, default=4, help="concurrent client connections")
     parser.add_argument("--batch-size", type=int, default=100, help="events per request")
     args = parser.parse_args()
@@ -150,20 +151,25 @@ def main() -> None:
 
     print(
         f"{args.threads} keep-alive clients, {args.batch_size} events per request, "
-        f"{args.seconds:g} s per run; JSON body {len(plain)} bytes, "
+        f"best of {args.repeat} runs of {args.seconds:g} s; JSON body {len(plain)} bytes, "
         f"gzip {len(bodies['gzip'][0])} bytes"
     )
+    # Runs alternate between the servers and the best of each is kept: on a shared machine
+    # the noise only ever slows a run down.
     results: dict[tuple[str, str], float] = {}
     for encoding, (body, headers) in bodies.items():
-        for name, target in servers.items():
 
-            def run(port: int, body: bytes = body, headers: dict[str, str] = headers) -> float:
-                url = f"http://127.0.0.1:{port}/batch/"
-                drive(url, body, headers, min(0.5, args.seconds), args.threads)  # warm-up
-                return drive(url, body, headers, args.seconds, args.threads)
+        def run(port: int, body: bytes = body, headers: dict[str, str] = headers) -> float:
+            url = f"http://127.0.0.1:{port}/batch/"
+            drive(url, body, headers, min(0.5, args.seconds), args.threads)  # warm-up
+            return drive(url, body, headers, args.seconds, args.threads)
 
-            rate = with_server(target, run)
-            results[name, encoding] = rate
+        for _ in range(args.repeat):
+            for name, target in servers.items():
+                rate = with_server(target, run)
+                results[name, encoding] = max(rate, results.get((name, encoding), 0.0))
+        for name in servers:
+            rate = results[name, encoding]
             print(
                 f"  {name:4} {encoding:4}  {rate:9.0f} requests/s  "
                 f"{rate * args.batch_size:11.0f} events/s"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import socketserver
+import sys
 import threading
 import time
 import uuid
@@ -473,6 +475,20 @@ class MockHostServer(ThreadingHTTPServer):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, MockHostHandler)
+
+    def server_bind(self) -> None:
+        """Bind without ``HTTPServer``'s reverse lookup of the address (``socket.getfqdn``)."""
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Ignore clients that hang up mid-request; report anything else as a bug would be."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
     def track_connection(self, connection: socket.socket) -> None:
         """Remember an open connection so that :meth:`close_connections` can end it."""

@@ -83,6 +83,11 @@ def test_cli_serves_on_an_ephemeral_port_and_stops_cleanly_on_ctrl_c(tmp_path: P
         response = requests.post(url + "/batch/", json=batch(event("from_cli")), timeout=5)
         assert response.status_code == 200
 
+        # A client that hangs up halfway through its body leaves no trace on the console.
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as rude:
+            rude.sendall(b"POST /batch/ HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{")
+        assert requests.get(url + "/_mock/events", timeout=5).json()["count"] == 1
+
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=10)
     finally:
@@ -92,6 +97,7 @@ def test_cli_serves_on_an_ephemeral_port_and_stops_cleanly_on_ctrl_c(tmp_path: P
 
     assert process.returncode == 0
     assert "Traceback" not in err
+    assert err.strip() == "Mock PostHog host stopped."
     assert "Traceback" not in out
     [line] = record.read_text().splitlines()
     recorded = json.loads(line)
