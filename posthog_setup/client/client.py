@@ -67,12 +67,24 @@ class Client:
         backoff_base: float = 1.0,
         exit_timeout: float = 2.0,
     ) -> None:
-        if not disabled and (not isinstance(api_key, str) or not api_key.strip()):
-            raise ValueError("api_key must be a non-empty string")
         if flush_at < 0 or flush_interval < 0 or retry_count < 0 or max_queue_size < 1:
-            raise ValueError("flush_at, flush_interval and retry_count must not be negative")
-        if not host.startswith(("http://", "https://")):
-            raise ValueError(f"host must be an http(s) URL, not {host!r}")
+            raise ValueError(
+                "flush_at, flush_interval and retry_count must not be negative, "
+                "and max_queue_size must be positive"
+            )
+        # The key and host usually come from the environment of the host application;
+        # a missing one must not take the application down, so it disables the client.
+        problem = None
+        if not isinstance(api_key, str) or not api_key.strip():
+            problem = "api_key is empty"
+        elif not isinstance(host, str) or not host.startswith(("http://", "https://")):
+            problem = f"host must be an http(s) URL, not {host!r}"
+        if problem is not None and not disabled:
+            if debug:
+                raise ValueError(problem)
+            logger.warning("PostHog client disabled: %s", problem)
+            disabled = True
+            host = DEFAULT_HOST
         self.api_key = api_key
         self.host = host.rstrip("/")
         self.flush_at = flush_at

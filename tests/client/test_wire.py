@@ -269,3 +269,20 @@ def test_disabled_client_sends_nothing(server: RecordingServer) -> None:
     assert uuid.UUID(event_id)
     assert server.requests == []
     assert client.stats.captured == 0
+
+
+@pytest.mark.parametrize(
+    "options", [{"api_key": ""}, {"api_key": "   "}, {"host": "us.i.posthog.com"}]
+)
+def test_missing_configuration_disables_instead_of_raising(
+    options: dict[str, str], server: RecordingServer
+) -> None:
+    settings = {"api_key": API_KEY, "host": server.url, "flush_at": 1, **options}
+    client = Client(**settings)  # type: ignore[arg-type]
+    assert client.disabled
+    client.capture("u", "ignored")
+    client.shutdown(1.0)
+    assert server.requests == []
+
+    with pytest.raises(ValueError, match=r"api_key|host"):
+        Client(**settings, debug=True)  # type: ignore[arg-type]
