@@ -48,6 +48,20 @@ class Client:
     events when that many are queued, when ``flush_interval`` seconds pass, or on
     :meth:`flush`. With ``flush_at=0`` or ``flush_interval=0`` (serverless mode) there is
     no thread: each call sends at once from the caller, with retries.
+
+    Arguments beyond those of PostHog's other libraries:
+
+    - ``max_queue_size``: events held in memory; when full, new events are dropped.
+    - ``retry_count`` / ``backoff_base``: repeats after the first attempt, and the first
+      backoff step in seconds (doubled per retry, jittered, capped at 30 s).
+    - ``on_error(error, batch)``: called with a :class:`DeliveryError` and the decoded
+      events of a batch that was given up on.
+    - ``debug``: raise invalid-input and queue-full errors instead of logging them.
+    - ``transport``: anything with the :class:`Transport` ``send`` method.
+    - ``exit_timeout``: how long the interpreter-exit flush may take.
+
+    A missing ``api_key`` or a ``host`` without a scheme disables the client with a
+    warning (they typically come from the environment); with ``debug`` they raise.
     """
 
     def __init__(
