@@ -490,6 +490,9 @@ class Client:
     def _flush(self, timeout: float | None) -> bool:
         if self.disabled or self.serverless or self._worker is None:
             return True
+        if threading.current_thread() is self._worker:
+            # Called from on_error: the sender cannot wait for itself.
+            return False
         with self._counters.lock:
             target = self._counters.captured
         self._flush_generation += 1
@@ -506,6 +509,10 @@ class Client:
         atexit.unregister(self._exit_hook)
         worker = self._worker
         drained = True
+        if worker is threading.current_thread():
+            # Called from on_error: the sender stops once its queue is empty.
+            self._closing = True
+            return False
         if worker is not None:
             self._closing = True
             self._wake.set()

@@ -214,3 +214,24 @@ def test_a_raising_on_error_callback_is_contained(
 
     assert [e["event"] for e in server.events] == ["accepted"]
     assert client.stats.failed == 1
+
+
+def test_flush_and_shutdown_from_on_error_do_not_deadlock(
+    server: RecordingServer, make_client: ClientFactory
+) -> None:
+    results: list[bool] = []
+
+    def on_error(error: Exception, batch: list[dict[str, Any]]) -> None:
+        results.append(client.flush(5.0))
+        results.append(client.shutdown(5.0))
+
+    server.script(400)
+    client = make_client(flush_at=1, flush_interval=60, on_error=on_error)
+    started = time.monotonic()
+    client.capture("u", "rejected")
+    assert client.flush(5.0)
+
+    assert time.monotonic() - started < 2.0
+    assert results == [False, False]
+    client.capture("u", "after shutdown")
+    assert client.stats.dropped == 1
