@@ -232,7 +232,7 @@ def validate_event(raw: Any) -> ValidEvent:
         _parsing_error("`timestamp` must be a string")
 
     if distinct_id.__class__ is str and distinct_id.strip():
-        # The common case, checked inline: a non-blank string short enough to keep as is.
+        # The common case, a non-blank string, is handled inline; other values are stringified.
         if len(distinct_id) > MAX_DISTINCT_ID_LENGTH:
             distinct_id = distinct_id[:MAX_DISTINCT_ID_LENGTH]
     else:
