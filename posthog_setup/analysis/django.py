@@ -589,7 +589,9 @@ class _ViewCollector:
             else:
                 methods.append((stmt.name, ctx.handler(stmt), body))
         known = any(b in _CLASS_SPECS for b in bases)
-        local = any(not b.startswith(("django.", "rest_framework.", "builtins.")) for b in bases)
+        # A base from the project itself may be a view base defined elsewhere (resolved in link);
+        # a base from another framework or the standard library never is.
+        local = any(not b.startswith(_NOT_PROJECT_BASES) for b in bases)
         names = {m[0] for m in methods}
         if not (known or local or "process_exception" in names):
             return None
@@ -993,6 +995,23 @@ def _spec_actions(name: str) -> tuple[str, ...]:
     return spec.actions if spec is not None else ()
 
 
+_NOT_PROJECT_BASES = (
+    "django.",
+    "rest_framework.",
+    "builtins.",
+    "flask.",
+    "flask_",
+    "fastapi.",
+    "starlette.",
+    "pydantic.",
+    "sqlalchemy.",
+    "abc.",
+    "enum.",
+    "typing.",
+    "dataclasses.",
+)
+
+
 def _apps(project: _Project) -> tuple[AppObject, ...]:
     found: list[AppObject] = []
     for mf in project.facts:
@@ -1092,7 +1111,8 @@ class DjangoAnalyser:
         _collect_settings(ctx, out)
         urls = _UrlCollector(ctx).collect(out)
         views = _ViewCollector(ctx, out).collect()
-        if out.django_settings or urls or views or out.apps:
+        django_apps = any(a.kind in ("django.project", "drf.router") for a in out.apps)
+        if out.django_settings or urls or views or django_apps:
             out.uses("django")
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:

@@ -8,6 +8,7 @@ tested and parsed in worker processes (both cores), each returning plain
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import importlib
 import multiprocessing
@@ -36,6 +37,11 @@ from posthog_setup.project.files import UnreadableFile, decode_source, read_sour
 from posthog_setup.project.manifests import find_manifests
 
 _FRAMEWORK_MODULES: tuple[Framework, ...] = ("flask", "fastapi", "django")
+_APP_KIND_PREFIXES: dict[Framework, tuple[str, ...]] = {
+    "flask": ("flask",),
+    "fastapi": ("fastapi",),
+    "django": ("django", "drf"),
+}
 #: Below this many files the pool costs more than it saves.
 _PARALLEL_THRESHOLD = 150
 
@@ -135,6 +141,19 @@ def analyse_files(
     return results
 
 
+def own_facts(facts: ModuleFacts, framework: Framework) -> ModuleFacts:
+    """A file's facts as one framework's link sees them: its own apps, routes and handlers."""
+    return dataclasses.replace(
+        facts,
+        apps=tuple(
+            a for a in facts.apps if a.kind.split(".", 1)[0] in _APP_KIND_PREFIXES[framework]
+        ),
+        routes=tuple(r for r in facts.routes if r.framework == framework),
+        auth_points=tuple(p for p in facts.auth_points if p.framework == framework),
+        error_handlers=tuple(h for h in facts.error_handlers if h.framework == framework),
+    )
+
+
 _STYLE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("snake_case", re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")),
     ("Title Case", re.compile(r"^[A-Z][a-z0-9]*( [A-Z][a-z0-9]*)+$")),
@@ -180,7 +199,7 @@ def link(
     linked: list[Linked] = []
     frameworks: list[Framework] = []
     for analyser in analysers:
-        mine = [f for f in facts if analyser.name in f.frameworks]
+        mine = [own_facts(f, analyser.name) for f in facts if analyser.name in f.frameworks]
         if not mine:
             continue
         part = analyser.link(mine)
