@@ -144,17 +144,41 @@ def name_parts(route: Route) -> tuple[str, str]:
         named = named[:-1]
     if verb is None:
         verb = _verb_from_words(handler_words)
+    action_word = next((w for w in handler_words if w in KNOWN_VERBS), None)
     if verb is None:
         mutating_methods = [m for m in route.methods if m in _METHOD_VERBS]
         verb = _METHOD_VERBS[mutating_methods[0]] if mutating_methods else "changed"
     if named:
         noun = singular(named[-1])
+    child = _created_child(route, verb, segments)
+    if child is not None:
+        noun = child
     if route.model:
         noun = snake(route.model.rsplit(".", 1)[-1])
     if noun is None:
         rest = [w for w in handler_words if w not in _CRUD_WORDS and w not in KNOWN_VERBS]
-        noun = singular("_".join(rest)) if rest else "item"
+        if rest:
+            noun = singular("_".join(rest))
+        elif action_word is not None:
+            # A bare action (POST /checkout): the action itself is what happened.
+            return action_word, "completed"
+        else:
+            noun = "item"
     return noun, verb
+
+
+_WRITTEN_OBJECT = re.compile(r"^([a-z_][a-z0-9_]*)\.(save|insert_one)\(\)")
+
+
+def _created_child(route: Route, verb: str, segments: list[str]) -> str | None:
+    """The object a POST to a detail URL creates (``review.save()`` under ``/products/<slug>/``)."""
+    if verb != "created" or not segments or segments[-1] != "":
+        return None
+    for evidence in route.evidence:
+        match = _WRITTEN_OBJECT.match(evidence.detail)
+        if match and match.group(1) not in ("form", "serializer", "self", "obj", "instance"):
+            return snake(match.group(1))
+    return None
 
 
 def format_event(noun: str, verb: str, style: str = "snake_case") -> str:

@@ -150,7 +150,8 @@ def _description(noun: str, verb: str, route: Route) -> str:
     return f"A {subject} was {verb.replace('_', ' ')} ({methods} {route.path})."
 
 
-def _event_methods(route: Route) -> tuple[str, ...]:
+def event_methods(route: Route) -> tuple[str, ...]:
+    """The methods an event is sent for: the mutating ones of the route."""
     mutating = tuple(m for m in route.methods if m in ("POST", "PUT", "PATCH", "DELETE"))
     return mutating or route.methods
 
@@ -178,7 +179,7 @@ def _auth_event(point: AuthPoint, style: str, routes: Iterable[Route]) -> Planne
         handler=point.handler.qualname,
         line=point.line,
         route=route.path if route else None,
-        methods=_event_methods(route) if route else (),
+        methods=event_methods(route) if route else (),
         properties=(),
         distinct_id=route.user_access.id_expression
         if route and route.user_access and point.kind == "logout"
@@ -219,7 +220,7 @@ def build_plan(
                 handler=route.handler.qualname,
                 line=route.handler.line,
                 route=route.path,
-                methods=_event_methods(route),
+                methods=event_methods(route),
                 properties=tuple(properties),
                 distinct_id=route.user_access.id_expression if route.user_access else None,
             )

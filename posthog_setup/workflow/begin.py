@@ -16,6 +16,7 @@ from posthog_setup.plan.plan import (
     Plan,
     PlanError,
     build_plan,
+    event_methods,
     merge_names,
     plan_to_json,
     read_plan,
@@ -89,10 +90,11 @@ def summary_table(result: BeginResult) -> str:
         f"{analysis.files_scanned} files, {analysis.files_analysed} analysed, {len(analysis.skipped)} skipped",
         "",
     ]
-    events_by_route = {(e.file, e.handler, e.route): e.event for e in plan.events}
+    events_by_route = {(e.file, e.handler, e.route, e.methods): e.event for e in plan.events}
     rows = [("Route", "Methods", "Handler", "Mutates", "Event")]
     for route in analysis.routes:
-        event = events_by_route.get((route.handler.file, route.handler.qualname, route.path), "")
+        key = (route.handler.file, route.handler.qualname, route.path, event_methods(route))
+        event = events_by_route.get(key, "")
         mutates = "yes" if route.mutating else "no"
         if route.ignored:
             mutates += " (ignored)"
@@ -187,7 +189,10 @@ def run_begin(path: Path, *, console: Console, as_json: bool) -> int:
         console.data(analysis_json(result))
     console.info(summary_table(result))
     verb = "Wrote" if current != text else "Unchanged:"
+    events = len(result.plan.events)
+    handlers = len(result.plan.exception_captures)
     console.success(
-        f"{verb} {PLAN_FILE} ({len(result.plan.events)} events, {len(result.plan.exception_captures)} exception handlers)."
+        f"{verb} {PLAN_FILE} ({events} event{'s' * (events != 1)}, "
+        f"{handlers} exception handler{'s' * (handlers != 1)})."
     )
     return EXIT_OK

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from posthog_setup.analysis.model import Handler, Route
+from posthog_setup.analysis.model import Evidence, Handler, Route
 from posthog_setup.plan.naming import event_name, format_event, past_tense, singular
 
 
@@ -98,3 +100,23 @@ def test_past_tense(verb: str, past: str) -> None:
 )
 def test_singular(plural: str, one: str) -> None:
     assert singular(plural) == one
+
+
+def test_object_created_on_a_detail_url_names_the_event() -> None:
+    created = route("/products/<slug:slug>/", ("GET", "POST"), "product_detail")
+    created = dataclasses.replace(
+        created, evidence=(Evidence("write", "review.save() saves a model", 9, True),)
+    )
+    assert event_name(created) == "review_created"
+
+
+def test_form_save_on_a_detail_url_keeps_the_path_noun() -> None:
+    updated = route("/products/<slug:slug>/", ("POST",), "product_detail")
+    updated = dataclasses.replace(
+        updated, evidence=(Evidence("write", "form.save() saves a model", 9, True),)
+    )
+    assert event_name(updated) == "product_created"
+
+
+def test_a_bare_action_is_completed() -> None:
+    assert event_name(route("/api/checkout/", ("POST",), "checkout")) == "checkout_completed"
