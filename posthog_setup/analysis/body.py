@@ -230,9 +230,12 @@ def scan_body(
             branches.extend(m for m in method_branch(node.test) if m not in branches)
         elif isinstance(node, ast.Assign):
             bound.extend(t.id for t in node.targets if isinstance(t, ast.Name))
-        elif (isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and isinstance(node.target, ast.Name)) or (isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(
-            node.target, ast.Name
-        )):
+        elif (
+            isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and isinstance(node.target, ast.Name)
+        ) or (
+            isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension))
+            and isinstance(node.target, ast.Name)
+        ):
             bound.append(node.target.id)
     name = func.name
     if not any(e.mutating for e in evidence) and _READ_ONLY_NAMES.search(name):

@@ -92,7 +92,9 @@ class FileContext:
             arguments = [*a.posonlyargs, *a.args, *a.kwonlyargs]
             params = tuple(arg.arg for arg in arguments)
             annotations = tuple(
-                (arg.arg, ast.unparse(arg.annotation)) for arg in arguments if arg.annotation is not None
+                (arg.arg, ast.unparse(arg.annotation))
+                for arg in arguments
+                if arg.annotation is not None
             )
         return Handler(
             module=self.module,

@@ -305,11 +305,13 @@ class _Binder:
             value = node.value
             if value is not None:
                 self._walk_expr(value, node, scope)
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                self._walk_expr(target, node, scope)
+            targets: list[ast.expr] = (
+                node.targets if isinstance(node, ast.Assign) else [node.target]
+            )
+            for assigned in targets:
+                self._walk_expr(assigned, node, scope)
                 if not isinstance(node, ast.AugAssign):
-                    self._bind_target(target, scope, line)
+                    self._bind_target(assigned, scope, line)
             return
         if isinstance(node, (ast.For, ast.AsyncFor)):
             self._bind_target(node.target, scope, line)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from web_helpers import FIXTURES, analyse, analyse_one, route_rows, run_fixture_script
 
 from posthog_setup.analysis.engine import analyse_project
 from posthog_setup.analysis.fastapi import analyser
 from posthog_setup.analysis.model import UserAccess
+from tests.analysis.web_helpers import (
+    FIXTURES,
+    analyse,
+    analyse_one,
+    route_rows,
+    run_fixture_script,
+)
 
 DEPENDS_USER = UserAccess("fastapi.Depends", "user.id", None)
 

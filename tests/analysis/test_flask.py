@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from web_helpers import FIXTURES, analyse, analyse_one, route_rows, run_fixture_script
 
 from posthog_setup.analysis.engine import analyse_project
 from posthog_setup.analysis.flask import analyser
 from posthog_setup.analysis.model import AppObject, UserAccess
+from tests.analysis.web_helpers import (
+    FIXTURES,
+    analyse,
+    analyse_one,
+    route_rows,
+    run_fixture_script,
+)
 
 # -- routes from decorators ---------------------------------------------------------------
 
