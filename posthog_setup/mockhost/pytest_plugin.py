@@ -1,7 +1,7 @@
 """A pytest fixture that runs a mock PostHog host for the duration of one test.
 
-Enable it with ``pytest_plugins = ["posthog_setup.mockhost.pytest_plugin"]`` in a top-level
-``conftest.py`` (or import ``posthog_mock_host`` there), then point the SDK at ``host.url``.
+Installing posthog-setup registers it as a pytest plugin, so any test can ask for
+``posthog_mock_host`` and point the SDK at ``host.url``.
 """
 
 from __future__ import annotations

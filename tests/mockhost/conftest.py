@@ -8,9 +8,6 @@ import pytest
 import requests
 
 from posthog_setup.mockhost import MockPostHogHost
-from posthog_setup.mockhost.pytest_plugin import posthog_mock_host
-
-__all__ = ["posthog_mock_host"]
 
 
 @pytest.fixture(scope="session")
