@@ -56,8 +56,9 @@ def _verbosity_options(func: F) -> F:
 def cli() -> None:
     """Add PostHog product analytics to a Flask, FastAPI or Django project.
 
-    Run `posthog-setup [PATH]` for all four stages (begin, edit, revise, conclude),
-    or one stage alone with `posthog-setup STAGE [PATH]`.
+    Run `posthog-setup [PATH]` for every available stage in order, or one stage
+    alone with `posthog-setup STAGE [PATH]`. This version provides begin; edit,
+    revise and conclude follow.
     """
 
 
@@ -77,7 +78,7 @@ def begin_command(path: Path, as_json: bool, quiet: bool, verbose: bool) -> int:
 @_path_argument()
 @_verbosity_options
 def run_command(path: Path, quiet: bool, verbose: bool) -> int:
-    """Run begin, edit, revise and conclude in order."""
+    """Run every available stage in order (begin, in this version)."""
     from posthog_setup.workflow.begin import run_begin
 
     console = Console.for_terminal(quiet=quiet, verbose=verbose)
