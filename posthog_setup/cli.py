@@ -22,8 +22,6 @@ EXIT_OK = 0
 EXIT_CHANGES = 1
 EXIT_ERROR = 2
 
-_STAGES = ("begin", "edit", "revise", "conclude")
-
 
 class _WorkflowGroup(click.Group):
     """A group whose bare form ``posthog-setup [PATH]`` runs all four stages."""

@@ -270,9 +270,8 @@ class MockHostHandler(BaseHTTPRequestHandler):
 
     # -- routing --------------------------------------------------------------------------
 
-    def do_POST(self) -> None:
-        """Ingestion, flags and the control endpoints."""
-        path, _, query = self.path.partition("?")
+    def _serve_capture(self, path: str, query: str) -> bool:
+        """Answer ingestion and flags, alike on GET and POST; False if ``path`` is neither."""
         limit = INGEST_ROUTES.get(path)
         if limit is not None:
             self._ingest(path, query, limit)
@@ -280,7 +279,16 @@ class MockHostHandler(BaseHTTPRequestHandler):
             self._answer_after_body(_no_flags_body())
         elif path in DEFINITIONS_ROUTES:
             self._answer_after_body(_DEFINITIONS_BODY)
-        elif path == "/_mock/faults":
+        else:
+            return False
+        return True
+
+    def do_POST(self) -> None:
+        """Ingestion, flags and the control endpoints."""
+        path, _, query = self.path.partition("?")
+        if self._serve_capture(path, query):
+            return
+        if path == "/_mock/faults":
             self._add_faults()
         else:
             self._not_found(read_body=True)
@@ -288,14 +296,9 @@ class MockHostHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         """The live page, stored events, GET ingestion (``?data=``) and flags."""
         path, _, query = self.path.partition("?")
-        limit = INGEST_ROUTES.get(path)
-        if limit is not None:
-            self._ingest(path, query, limit)
-        elif path in FLAGS_ROUTES:
-            self._answer_after_body(_no_flags_body())
-        elif path in DEFINITIONS_ROUTES:
-            self._answer_after_body(_DEFINITIONS_BODY)
-        elif path in ("/", "/index.html"):
+        if self._serve_capture(path, query):
+            return
+        if path in ("/", "/index.html"):
             self._respond(
                 200,
                 _PAGE_BODY,
