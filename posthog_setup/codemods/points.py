@@ -1,0 +1,93 @@
+"""Where, in one file, the route codemods insert code: plain data built from the plan.
+
+Handlers are found by qualified name and ``def`` line (the pair survives decorators,
+nesting and methods). Lines refer to the file as analysed; codemods locate the
+statement that contains a line, so an edit earlier in the same run does not move
+the target (all points of a file are applied in one pass).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class CapturePoint:
+    """``posthog_client.capture(event, distinct_id=..., properties={...})`` in a handler.
+
+    Placement: after the statement containing ``after_line`` (the commit / save /
+    create call) when given, else before the handler's last ``return``, else at
+    the end of the body. ``distinct_id`` is the expression of the user's primary
+    key (wrapped in ``str()`` by the codemod); ``guard`` is true when the user is
+    known (``current_user.is_authenticated``): with a guard, the id is sent only
+    then and left to the request context otherwise. ``override`` names a method to
+    add to a class-based view whose write is implicit (``form_valid``,
+    ``perform_create``, ``perform_update``, ``perform_destroy``).
+    """
+
+    handler: str
+    handler_line: int
+    event: str
+    properties: tuple[tuple[str, str], ...] = ()
+    distinct_id: str | None = None
+    guard: str | None = None
+    after_line: int | None = None
+    override: str | None = None
+
+
+@dataclass(frozen=True)
+class IdentifyPoint:
+    """After a login or signup call: bind the identity, set person properties, capture.
+
+    ``user`` is the expression of the user object at ``call_line`` and
+    ``id_attribute`` its primary key attribute (``id`` or ``pk``).
+    ``person_properties`` are attributes of the user the handler already reads
+    (``email``, ``username``); only these go on the person, never on an event.
+    """
+
+    handler: str
+    handler_line: int
+    call_line: int
+    user: str
+    id_attribute: str
+    event: str
+    person_properties: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LogoutPoint:
+    """Before a logout call: capture ``user_logged_out`` while the user is still known."""
+
+    handler: str
+    handler_line: int
+    call_line: int
+    event: str
+    distinct_id: str | None = None
+    guard: str | None = None
+
+
+@dataclass(frozen=True)
+class ExceptionPoint:
+    """First thing in an error handler: ``posthog_client.capture_exception(error)``.
+
+    ``error`` is the parameter holding the exception; None captures the exception
+    being handled (``capture_exception()`` reads ``sys.exc_info()``).
+    """
+
+    handler: str
+    handler_line: int
+    error: str | None
+
+
+@dataclass(frozen=True)
+class FilePoints:
+    """Everything the route codemods insert into one file."""
+
+    path: str
+    captures: tuple[CapturePoint, ...] = field(default=())
+    identifies: tuple[IdentifyPoint, ...] = field(default=())
+    logouts: tuple[LogoutPoint, ...] = field(default=())
+    exceptions: tuple[ExceptionPoint, ...] = field(default=())
+
+    def __bool__(self) -> bool:
+        return bool(self.captures or self.identifies or self.logouts or self.exceptions)
