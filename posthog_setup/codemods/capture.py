@@ -1,0 +1,168 @@
+"""Capture in mutating routes: ``posthog_client.capture("post_created", ...)``.
+
+Placement follows ``CapturePoint``: after the statement that makes the change,
+else before the last top-level ``return`` (a ``return super().form_valid(form)``
+is split so the capture follows the parent's save), else at the end of the body.
+Deleting hooks capture before the delete, while the object still has its key.
+Class-based views whose write is implicit get the overriding method added.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from posthog_setup.codemods.base import CLIENT_NAME
+from posthog_setup.codemods.handlers import (
+    Definition,
+    Handler,
+    Spot,
+    body_end,
+    body_start,
+    captured_events,
+    first_super_call,
+    is_super_call,
+    last_return,
+    returned,
+    statement_at,
+)
+from posthog_setup.codemods.points import CapturePoint
+from posthog_setup.codemods.render import (
+    Argument,
+    DictArg,
+    call_source,
+    distinct_id_argument,
+    indented,
+    string_literal,
+)
+from posthog_setup.codemods.splice import Site
+
+#: Ignore-comment rule that switches capture insertion off.
+RULE = "capture"
+
+#: Parameters of the methods added to class-based views, and whether they return a value.
+OVERRIDES: dict[str, tuple[tuple[str, ...], bool]] = {
+    "form_valid": (("form",), True),
+    "perform_create": (("serializer",), False),
+    "perform_update": (("serializer",), False),
+    "perform_destroy": (("instance",), False),
+}
+#: Any other method is overridden generically.
+GENERIC_OVERRIDE: tuple[tuple[str, ...], bool] = (("*args", "**kwargs"), True)
+#: Methods that delete their object in a delete view.
+DELETING_METHODS = frozenset({"form_valid", "delete", "post"})
+#: The local holding the parent method's response while the capture runs.
+RESPONSE = "response"
+
+
+def describe(point: CapturePoint) -> str:
+    """What a note says was not inserted."""
+    return f"capture of {point.event}"
+
+
+def capture_source(point: CapturePoint, indent: str, step: str) -> str:
+    """The capture call for ``point``, laid out for a statement at ``indent``."""
+    args: list[Argument] = [string_literal(point.event)]
+    args += distinct_id_argument(point.distinct_id, point.guard)
+    if point.properties:
+        args.append(DictArg("properties", point.properties))
+    return call_source(f"{CLIENT_NAME}.capture", args, indent=indent, step=step)
+
+
+def deletes(name: str, owner: Definition | None) -> bool:
+    """True if the method named ``name`` deletes the object it works on."""
+    return name == "perform_destroy" or (
+        name in DELETING_METHODS and owner is not None and owner.deletes
+    )
+
+
+def plan_capture(point: CapturePoint, handler: Handler, site: Site) -> None:
+    """Plan the capture into a function handler (nothing if it already captures the event)."""
+    if point.event in captured_events(handler.node) or not site.claim(handler.node, point.event):
+        return
+    site.use_client()
+
+    def insert(spot: Spot, *, before: bool) -> None:
+        code = capture_source(point, spot.indent, site.step)
+        site.splices.insert(spot, [site.statement(code)], before=before)
+
+    if point.after_line is not None:
+        spot = statement_at(
+            handler.node.body,
+            point.after_line + handler.offset,
+            handler.body_indent,
+            site.step,
+            site.positions,
+        )
+        if spot is not None:
+            insert(spot, before=handler.deletes)
+            return
+    if handler.deletes:
+        spot = first_super_call(handler)
+        if spot is None:
+            spot, before = body_start(handler)
+            insert(spot, before=before)
+        else:
+            insert(spot, before=True)
+        return
+    spot = last_return(handler)
+    if spot is None:
+        insert(body_end(handler.node, handler.body_indent), before=False)
+        return
+    result = returned(spot.node)
+    if result is not None and is_super_call(result.value, handler.name):
+        if not site.splices.replaced(spot):
+            split_super_return(spot, result, site)
+        insert(spot, before=False)
+        return
+    insert(spot, before=True)
+
+
+def split_super_return(spot: Spot, result: cst.Return, site: Site) -> None:
+    """``return super().m(...)`` -> ``response = super().m(...)`` ... ``return response``.
+
+    The capture then runs after the parent's save, and the comments and blank lines
+    around the return stay where they were.
+    """
+    assert result.value is not None  # is_super_call matched it
+    assign = cst.Assign(targets=[cst.AssignTarget(cst.Name(RESPONSE))], value=result.value)
+    line = spot.node
+    if isinstance(line, cst.SimpleStatementLine):
+        first = line.with_changes(body=[assign])
+    else:
+        first = cst.SimpleStatementLine(body=[assign])
+    site.splices.replace(spot, [first], tail=[site.statement(f"return {RESPONSE}")])
+
+
+def plan_override(point: CapturePoint, cls: Definition, site: Site) -> None:
+    """Add ``point.override`` to a class-based view, calling the parent and capturing."""
+    assert point.override is not None
+    assert isinstance(cls.node, cst.ClassDef)
+    name = point.override
+    if not site.claim(cls.node, f"def {name}"):
+        return
+    site.use_client()
+    params, returns = OVERRIDES.get(name, GENERIC_OVERRIDE)
+    step = site.step
+    arguments = ", ".join(params)
+    parent = f"super().{name}({arguments})"
+    capture = indented(capture_source(point, cls.body_indent + step, step), step)
+    if deletes(name, cls):
+        body = [capture, f"{step}return {parent}" if returns else f"{step}{parent}"]
+    elif returns:
+        body = [f"{step}{RESPONSE} = {parent}", capture, f"{step}return {RESPONSE}"]
+    else:
+        body = [f"{step}{parent}", capture]
+    code = "\n".join([f"def {name}(self, {arguments}):", *body]) + "\n"
+    method = site.statement(code).with_changes(leading_lines=[cst.EmptyLine()])
+    site.splices.insert(body_end(cls.node, cls.body_indent), [method], before=False)
+
+
+def existing_method(cls: Definition, name: str) -> cst.FunctionDef | None:
+    """The method ``name`` defined directly in the class body."""
+    body = cls.node.body
+    if not isinstance(body, cst.IndentedBlock):
+        return None
+    for stmt in body.body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name:
+            return stmt
+    return None

@@ -1,0 +1,34 @@
+"""``posthog_client.capture_exception(error)`` first in each existing server-error handler."""
+
+from __future__ import annotations
+
+from posthog_setup.codemods.base import CLIENT_NAME
+from posthog_setup.codemods.handlers import Handler, body_start, calls_named
+from posthog_setup.codemods.points import ExceptionPoint
+from posthog_setup.codemods.render import call_source
+from posthog_setup.codemods.splice import Site
+
+#: Ignore-comment rule that switches exception capture off.
+RULE = "exception"
+CAPTURE_EXCEPTION = "capture_exception"
+
+
+def describe(point: ExceptionPoint) -> str:
+    """What a note says was not inserted."""
+    return CAPTURE_EXCEPTION
+
+
+def plan_exception(point: ExceptionPoint, handler: Handler, site: Site) -> None:
+    """Plan the capture as the handler's first statement, after any docstring."""
+    if calls_named(handler.node, CAPTURE_EXCEPTION) or not site.claim(
+        handler.node, CAPTURE_EXCEPTION
+    ):
+        return
+    spot, before = body_start(handler)
+    # Without a parameter holding the error, the SDK reads the exception being handled.
+    args = [point.error] if point.error is not None else []
+    code = call_source(
+        f"{CLIENT_NAME}.{CAPTURE_EXCEPTION}", args, indent=spot.indent, step=site.step
+    )
+    site.splices.insert(spot, [site.statement(code)], before=before)
+    site.use_client()

@@ -1,0 +1,345 @@
+"""Finding, in one parsed file, the handlers the plan names and the statements inside them.
+
+Every route codemod (capture, identify, logout, exceptions) places code relative to a
+statement of a handler: the one that contains a line, the first after the docstring,
+the last ``return``. This module finds those statements on the original tree, as
+``Spot`` records (a block and an index), and says what a handler already calls, so
+that a second run finds its own work and inserts nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.metadata import CodeRange, PositionProvider, QualifiedNameProvider
+
+from posthog_setup.analysis.context import ignored_rules
+
+Positions = Mapping[cst.CSTNode, CodeRange]
+Statement = cst.BaseStatement | cst.BaseSmallStatement
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A ``def`` or ``class`` of the file, as the plan names it.
+
+    ``qualname`` is dotted without ``<locals>`` segments; ``line`` is the line of the
+    ``def``/``class`` keyword; ``body_indent`` the indentation of the body's statements.
+    ``ignored`` holds the rules a ``# posthog-setup: ignore`` comment on the decorator
+    or ``def`` lines switches off (empty: all), or None without such a comment.
+    """
+
+    node: cst.FunctionDef | cst.ClassDef
+    qualname: str
+    line: int
+    body_indent: str
+    owner: cst.ClassDef | None
+    ignored: frozenset[str] | None
+    #: for classes: a delete view (its object is gone once the parent method returns)
+    deletes: bool = False
+
+    def ignores(self, rule: str) -> bool:
+        return self.ignored is not None and (not self.ignored or rule in self.ignored)
+
+
+@dataclass(frozen=True)
+class Handler:
+    """A function the plan points at, and how far it moved since the plan was made.
+
+    Lines the plan gives inside the handler are shifted by ``offset`` too.
+    """
+
+    definition: Definition
+    node: cst.FunctionDef
+    offset: int = 0
+    #: the method deletes its object (``perform_destroy``, a delete view's ``form_valid``)
+    deletes: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.node.name.value
+
+    @property
+    def body_indent(self) -> str:
+        return self.definition.body_indent
+
+
+@dataclass(frozen=True)
+class Spot:
+    """A statement of the original tree: the block holding it and its index there.
+
+    ``indent`` is the indentation the statement sits at once its block is indented
+    (one-line blocks are expanded when code is inserted into them).
+    """
+
+    block: cst.BaseSuite
+    index: int
+    indent: str
+
+    @property
+    def node(self) -> Statement:
+        return self.block.body[self.index]
+
+
+def normalise_qualname(qualname: str) -> str:
+    """``factory.<locals>.view`` and ``factory.view`` name the same function."""
+    return qualname.replace(".<locals>", "")
+
+
+def block_indent(block: cst.BaseSuite, outer: str, step: str) -> str:
+    """Indentation of the statements of ``block``, whose header sits at ``outer``."""
+    if isinstance(block, cst.IndentedBlock) and block.indent is not None:
+        return outer + block.indent
+    return outer + step
+
+
+class DefinitionCollector(cst.CSTVisitor):
+    """A read-only pass that records every function and class with its qualname and line."""
+
+    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
+
+    def __init__(self, source_lines: Sequence[str], step: str) -> None:
+        super().__init__()
+        self.definitions: list[Definition] = []
+        self._lines = source_lines
+        self._step = step
+        self._names: list[str] = []
+        self._indents: list[str] = [""]
+        self._classes: list[cst.ClassDef | None] = [None]
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._indents.append(block_indent(node, self._indents[-1], self._step))
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
+        self._indents.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._record(node, owner=self._classes[-1])
+        self._classes.append(None)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._names.pop()
+        self._classes.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._record(node, owner=None, deletes=self._is_delete_view(node))
+        self._classes.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._names.pop()
+        self._classes.pop()
+
+    def _record(
+        self,
+        node: cst.FunctionDef | cst.ClassDef,
+        *,
+        owner: cst.ClassDef | None,
+        deletes: bool = False,
+    ) -> None:
+        self._names.append(node.name.value)
+        line = self.get_metadata(PositionProvider, node.name).start.line
+        self.definitions.append(
+            Definition(
+                node=node,
+                qualname=".".join(self._names),
+                line=line,
+                body_indent=block_indent(node.body, self._indents[-1], self._step),
+                owner=owner,
+                ignored=self._ignore_comment(node, line),
+                deletes=deletes,
+            )
+        )
+
+    def _ignore_comment(
+        self, node: cst.FunctionDef | cst.ClassDef, line: int
+    ) -> frozenset[str] | None:
+        """Rules switched off on the decorator lines through the line before the body."""
+        first = min(
+            [line, *(self.get_metadata(PositionProvider, d).start.line for d in node.decorators)]
+        )
+        last = line
+        if isinstance(node.body, cst.IndentedBlock) and node.body.body:
+            last = self.get_metadata(PositionProvider, node.body.body[0]).start.line - 1
+        found = [
+            rules
+            for number in range(first, min(max(first, last), len(self._lines)) + 1)
+            if (rules := ignored_rules(self._lines[number - 1])) is not None
+        ]
+        if not found:
+            return None
+        # A bare ignore switches off every rule; otherwise the named ones add up.
+        return frozenset() if frozenset() in found else frozenset().union(*found)
+
+    def _is_delete_view(self, node: cst.ClassDef) -> bool:
+        """True for a subclass of Django's DeleteView / BaseDeleteView, resolved through imports."""
+        for base in node.bases:
+            for name in self.get_metadata(QualifiedNameProvider, base.value, set()):
+                if name.name.rsplit(".", 1)[-1].endswith("DeleteView"):
+                    return True
+        return False
+
+
+def resolve(
+    definitions: Sequence[Definition], qualname: str, line: int
+) -> tuple[Definition, int] | None:
+    """The definition at ``qualname`` and ``line``, and its line offset (0 when exact).
+
+    When the file changed since the plan was made, a qualname that names exactly one
+    definition is still that definition; the offset tells how far it moved.
+    """
+    wanted = normalise_qualname(qualname)
+    named = [d for d in definitions if d.qualname == wanted]
+    for definition in named:
+        if definition.line == line:
+            return definition, 0
+    if len(named) == 1:
+        return named[0], named[0].line - line
+    return None
+
+
+# Statements inside a handler.
+
+
+def inner_blocks(node: cst.CSTNode) -> Iterator[cst.BaseSuite]:
+    """The blocks of a compound statement (if/elif/else, try/except/finally, with, for, match).
+
+    Nested functions and classes are not entered: code placed there would run at
+    another time than the handler's.
+    """
+    for child in node.children:
+        if isinstance(child, cst.BaseSuite):
+            yield child
+        elif not isinstance(child, (cst.BaseExpression, cst.FunctionDef, cst.ClassDef)):
+            yield from inner_blocks(child)
+
+
+def statement_at(
+    block: cst.BaseSuite, line: int, indent: str, step: str, positions: Positions
+) -> Spot | None:
+    """The innermost statement of ``block`` whose lines include ``line``."""
+    for index, stmt in enumerate(block.body):
+        where = positions[stmt]
+        if not where.start.line <= line <= where.end.line:
+            continue
+        if isinstance(stmt, cst.BaseCompoundStatement) and not isinstance(
+            stmt, (cst.FunctionDef, cst.ClassDef)
+        ):
+            for inner in inner_blocks(stmt):
+                found = statement_at(
+                    inner, line, block_indent(inner, indent, step), step, positions
+                )
+                if found is not None:
+                    return found
+        return Spot(block, index, indent)
+    return None
+
+
+def is_docstring(stmt: Statement) -> bool:
+    """A bare string literal statement (a docstring when first in a body)."""
+    if isinstance(stmt, cst.SimpleStatementLine):
+        return len(stmt.body) == 1 and is_docstring(stmt.body[0])
+    return isinstance(stmt, cst.Expr) and isinstance(
+        stmt.value, (cst.SimpleString, cst.ConcatenatedString)
+    )
+
+
+def body_start(handler: Handler) -> tuple[Spot, bool]:
+    """Where the first statement of the body goes, after any docstring: (spot, before?)."""
+    block = handler.node.body
+    if is_docstring(block.body[0]):
+        if len(block.body) == 1:
+            return Spot(block, 0, handler.body_indent), False
+        return Spot(block, 1, handler.body_indent), True
+    return Spot(block, 0, handler.body_indent), True
+
+
+def body_end(node: cst.FunctionDef | cst.ClassDef, indent: str) -> Spot:
+    """The last top-level statement of a body (code appended goes after it)."""
+    return Spot(node.body, len(node.body.body) - 1, indent)
+
+
+def returned(stmt: Statement) -> cst.Return | None:
+    """The ``return`` a statement consists of, if it is one."""
+    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+        stmt = stmt.body[0]
+    return stmt if isinstance(stmt, cst.Return) else None
+
+
+def last_return(handler: Handler) -> Spot | None:
+    """The handler's last top-level ``return`` (early returns inside blocks are failures)."""
+    block = handler.node.body
+    for index in range(len(block.body) - 1, -1, -1):
+        if returned(block.body[index]) is not None:
+            return Spot(block, index, handler.body_indent)
+    return None
+
+
+def is_super_call(node: cst.CSTNode | None, method: str) -> bool:
+    """``super().<method>(...)``."""
+    return node is not None and m.matches(
+        node,
+        m.Call(func=m.Attribute(value=m.Call(func=m.Name("super")), attr=m.Name(method))),
+    )
+
+
+def first_super_call(handler: Handler) -> Spot | None:
+    """The first top-level statement that calls the parent's version of the handler."""
+    block = handler.node.body
+    for index, stmt in enumerate(block.body):
+        if any(is_super_call(call, handler.name) for call in calls(stmt)):
+            return Spot(block, index, handler.body_indent)
+    return None
+
+
+# What a handler already calls.
+
+
+def calls(node: cst.CSTNode) -> Iterator[cst.Call]:
+    """Every call inside ``node``."""
+    for found in m.findall(node, m.Call()):
+        if isinstance(found, cst.Call):
+            yield found
+
+
+def called_name(call: cst.Call) -> str | None:
+    """The called name: ``capture`` for ``client.capture(...)`` and ``capture(...)``."""
+    if isinstance(call.func, cst.Attribute):
+        return call.func.attr.value
+    if isinstance(call.func, cst.Name):
+        return call.func.value
+    return None
+
+
+def _literal(arg: cst.Arg) -> str | None:
+    value = arg.value
+    if isinstance(value, (cst.SimpleString, cst.ConcatenatedString)):
+        evaluated = value.evaluated_value
+        return evaluated if isinstance(evaluated, str) else None
+    return None
+
+
+def captured_events(node: cst.CSTNode) -> set[str]:
+    """Events ``node`` already captures: ``<any client>.capture("event", ...)``.
+
+    The pre-6.0 form ``capture(distinct_id, "event")`` counts too.
+    """
+    events: set[str] = set()
+    for call in calls(node):
+        if called_name(call) != "capture":
+            continue
+        positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+        keyword = [arg for arg in call.args if arg.keyword and arg.keyword.value == "event"]
+        for arg in (*keyword, *positional[:2]):
+            event = _literal(arg)
+            if event is not None:
+                events.add(event)
+                break
+    return events
+
+
+def calls_named(node: cst.CSTNode, name: str) -> bool:
+    """True if ``node`` calls ``name(...)`` or ``<anything>.name(...)``."""
+    return any(called_name(call) == name for call in calls(node))

@@ -1,0 +1,69 @@
+"""Identify on login and signup, right after the call that logs the user in.
+
+Three statements: bind the identity to the request context, put the person
+properties on the person (the only place an email may go), and capture the event::
+
+    identify_context(str(user.id))
+    posthog_client.set(distinct_id=str(user.id), properties={"email": user.email})
+    posthog_client.capture("user_logged_in", distinct_id=str(user.id))
+"""
+
+from __future__ import annotations
+
+from posthog_setup.codemods.base import CLIENT_NAME
+from posthog_setup.codemods.handlers import Handler, calls_named, captured_events, statement_at
+from posthog_setup.codemods.points import IdentifyPoint
+from posthog_setup.codemods.render import DictArg, call_source, string_literal
+from posthog_setup.codemods.splice import Site
+
+#: Ignore-comment rule that switches identify insertion off.
+RULE = "identify"
+IDENTIFY = "identify_context"
+#: The SDK module that exports ``identify_context``.
+SDK_MODULE = "posthog"
+
+
+def describe(point: IdentifyPoint) -> str:
+    """What a note says was not inserted."""
+    return f"identify and capture of {point.event}"
+
+
+def plan_identify(point: IdentifyPoint, handler: Handler, site: Site) -> str | None:
+    """Plan the identify statements; returns why they cannot go in, if they cannot."""
+    if calls_named(handler.node, IDENTIFY) or not site.claim(handler.node, IDENTIFY):
+        return None
+    spot = statement_at(
+        handler.node.body,
+        point.call_line + handler.offset,
+        handler.body_indent,
+        site.step,
+        site.positions,
+    )
+    if spot is None:
+        return f"has no statement at line {point.call_line}"
+    user_id = f"str({point.user}.{point.id_attribute})"
+    sources = [call_source(IDENTIFY, [user_id], indent=spot.indent, step=site.step)]
+    if point.person_properties:
+        properties = tuple((name, f"{point.user}.{name}") for name in point.person_properties)
+        sources.append(
+            call_source(
+                f"{CLIENT_NAME}.set",
+                [f"distinct_id={user_id}", DictArg("properties", properties)],
+                indent=spot.indent,
+                step=site.step,
+            )
+        )
+    if point.event not in captured_events(handler.node) and site.claim(handler.node, point.event):
+        sources.append(
+            call_source(
+                f"{CLIENT_NAME}.capture",
+                [string_literal(point.event), f"distinct_id={user_id}"],
+                indent=spot.indent,
+                step=site.step,
+            )
+        )
+    site.splices.insert(spot, [site.statement(code) for code in sources], before=False)
+    site.use(SDK_MODULE, IDENTIFY)
+    if len(sources) > 1:
+        site.use_client()
+    return None

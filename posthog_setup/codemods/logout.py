@@ -1,0 +1,43 @@
+"""Capture ``user_logged_out`` right before the logout call, while the user is still known."""
+
+from __future__ import annotations
+
+from posthog_setup.codemods.base import CLIENT_NAME
+from posthog_setup.codemods.handlers import Handler, captured_events, statement_at
+from posthog_setup.codemods.points import LogoutPoint
+from posthog_setup.codemods.render import (
+    Argument,
+    call_source,
+    distinct_id_argument,
+    string_literal,
+)
+from posthog_setup.codemods.splice import Site
+
+#: Ignore-comment rule that switches the logout capture off.
+RULE = "capture"
+
+
+def describe(point: LogoutPoint) -> str:
+    """What a note says was not inserted."""
+    return f"capture of {point.event}"
+
+
+def plan_logout(point: LogoutPoint, handler: Handler, site: Site) -> str | None:
+    """Plan the capture before the logout call; returns why it cannot go in, if it cannot."""
+    if point.event in captured_events(handler.node) or not site.claim(handler.node, point.event):
+        return None
+    spot = statement_at(
+        handler.node.body,
+        point.call_line + handler.offset,
+        handler.body_indent,
+        site.step,
+        site.positions,
+    )
+    if spot is None:
+        return f"has no statement at line {point.call_line}"
+    args: list[Argument] = [string_literal(point.event)]
+    args += distinct_id_argument(point.distinct_id, point.guard)
+    code = call_source(f"{CLIENT_NAME}.capture", args, indent=spot.indent, step=site.step)
+    site.splices.insert(spot, [site.statement(code)], before=True)
+    site.use_client()
+    return None

@@ -1,0 +1,157 @@
+"""Statements planned into blocks of the original tree, applied in one transformation.
+
+The kinds of edit (capture, identify, logout, exceptions) only plan: they record
+statements to go before or after a ``Spot``. ``SpliceTransformer`` then rewrites each
+touched block once, when libcst leaves it, so edits in nested blocks and at several
+places of one handler never disturb each other. A one-line block that receives code
+(``def f(): return x``) becomes an indented block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
+
+from posthog_setup.codemods.base import CLIENT_NAME, ClientImport, statement
+from posthog_setup.codemods.handlers import Positions, Spot
+
+
+@dataclass
+class _Splice:
+    """What surrounds one statement: code before, a replacement, code after, then a tail."""
+
+    before: list[cst.BaseStatement] = field(default_factory=list)
+    replacement: list[cst.BaseStatement] | None = None
+    after: list[cst.BaseStatement] = field(default_factory=list)
+    tail: list[cst.BaseStatement] = field(default_factory=list)
+
+
+class Splices:
+    """Planned insertions, keyed by the original block and the statement's index in it."""
+
+    def __init__(self) -> None:
+        self._blocks: dict[cst.BaseSuite, dict[int, _Splice]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._blocks)
+
+    def _at(self, spot: Spot) -> _Splice:
+        return self._blocks.setdefault(spot.block, {}).setdefault(spot.index, _Splice())
+
+    def insert(self, spot: Spot, statements: Sequence[cst.BaseStatement], *, before: bool) -> None:
+        """Put ``statements`` right before or right after the statement at ``spot``."""
+        splice = self._at(spot)
+        (splice.before if before else splice.after).extend(statements)
+
+    def replace(
+        self,
+        spot: Spot,
+        statements: Sequence[cst.BaseStatement],
+        tail: Sequence[cst.BaseStatement] = (),
+    ) -> None:
+        """Replace the statement at ``spot``; later ``insert(after)`` calls land before ``tail``."""
+        splice = self._at(spot)
+        splice.replacement = list(statements)
+        splice.tail = list(tail)
+
+    def replaced(self, spot: Spot) -> bool:
+        splice = self._blocks.get(spot.block, {}).get(spot.index)
+        return splice is not None and splice.replacement is not None
+
+    def apply(self, original: cst.BaseSuite, updated: cst.BaseSuite) -> cst.BaseSuite:
+        """``updated`` with the statements planned for ``original`` spliced in."""
+        planned = self._blocks.get(original)
+        if planned is None:
+            return updated
+        if isinstance(updated, cst.SimpleStatementSuite):
+            # A one-line block: one line per small statement, without the semicolons.
+            lines: list[cst.BaseStatement] = [
+                cst.SimpleStatementLine(
+                    body=[small.with_changes(semicolon=cst.MaybeSentinel.DEFAULT)]
+                )
+                for small in updated.body
+            ]
+        elif isinstance(updated, cst.IndentedBlock):
+            lines = list(updated.body)
+        else:
+            return updated
+        body: list[cst.BaseStatement] = []
+        for index, line in enumerate(lines):
+            splice = planned.get(index, _Splice())
+            body += splice.before
+            body += [line] if splice.replacement is None else splice.replacement
+            body += splice.after
+            body += splice.tail
+        if isinstance(updated, cst.SimpleStatementSuite):
+            return cst.IndentedBlock(header=updated.trailing_whitespace, body=body)
+        return updated.with_changes(body=body)
+
+
+class SpliceTransformer(cst.CSTTransformer):
+    """Applies every planned splice in one pass over the tree."""
+
+    def __init__(self, splices: Splices) -> None:
+        super().__init__()
+        self._splices = splices
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.BaseSuite:
+        return self._splices.apply(original_node, updated_node)
+
+    def leave_SimpleStatementSuite(
+        self, original_node: cst.SimpleStatementSuite, updated_node: cst.SimpleStatementSuite
+    ) -> cst.BaseSuite:
+        return self._splices.apply(original_node, updated_node)
+
+
+@dataclass
+class Site:
+    """One file being edited: its tree, the planned splices and the imports they need.
+
+    ``claimed`` remembers what this run already planned per handler (an event name,
+    ``identify_context``), so two points asking for the same call insert it once.
+    """
+
+    module: cst.Module
+    client: ClientImport
+    positions: Positions
+    splices: Splices = field(default_factory=Splices)
+    imports: set[tuple[str, str, int]] = field(default_factory=set)
+    claimed: set[tuple[int, str]] = field(default_factory=set)
+
+    @property
+    def step(self) -> str:
+        """The file's indentation unit."""
+        return self.module.default_indent
+
+    def statement(self, code: str) -> cst.BaseStatement:
+        """One statement parsed in the file's own style."""
+        return statement(code, self.module)
+
+    def claim(self, node: cst.CSTNode, key: str) -> bool:
+        """True the first time ``key`` is planned for ``node`` in this run."""
+        if (id(node), key) in self.claimed:
+            return False
+        self.claimed.add((id(node), key))
+        return True
+
+    def use_client(self) -> None:
+        self.imports.add((self.client.module, CLIENT_NAME, self.client.relative))
+
+    def use(self, module: str, name: str) -> None:
+        self.imports.add((module, name, 0))
+
+    def transform(self) -> cst.Module:
+        """The module with every splice applied and the needed imports added."""
+        if not self.splices:
+            return self.module
+        updated = self.module.visit(SpliceTransformer(self.splices))
+        context = CodemodContext()
+        for module, name, relative in sorted(self.imports):
+            AddImportsVisitor.add_needed_import(context, module, name, relative=relative)
+        return AddImportsVisitor(context).transform_module(updated)
