@@ -153,7 +153,7 @@ def plan_override(point: CapturePoint, cls: Definition, site: Site) -> None:
     else:
         body = [f"{step}{parent}", capture]
     code = "\n".join([f"def {name}(self, {arguments}):", *body]) + "\n"
-    method = site.statement(code).with_changes(leading_lines=[cst.EmptyLine()])
+    method = site.statement(code).with_changes(leading_lines=[cst.EmptyLine(indent=False)])
     site.splices.insert(body_end(cls.node, cls.body_indent), [method], before=False)
 
 
