@@ -52,6 +52,8 @@ GENERIC_OVERRIDE: tuple[tuple[str, ...], bool] = (("*args", "**kwargs"), True)
 DELETING_METHODS = frozenset({"form_valid", "delete", "post"})
 #: The local holding the parent method's response while the capture runs.
 RESPONSE = "response"
+#: The local holding any other returned value that makes the change.
+RESULT = "result"
 
 
 def describe(point: CapturePoint) -> str:
@@ -92,9 +94,17 @@ def plan_capture(point: CapturePoint, handler: Handler, site: Site) -> None:
             handler.body_indent,
             site.step,
             site.positions,
+            after=not handler.deletes,
         )
         if spot is not None:
-            insert(spot, before=handler.deletes)
+            result = returned(spot.node)
+            if result is None or result.value is None or handler.deletes:
+                insert(spot, before=handler.deletes)
+            else:
+                # ``return Post.objects.create(...)``: code after it would never run.
+                local = RESPONSE if is_super_call(result.value, handler.name) else RESULT
+                split_return(spot, result, local, site)
+                insert(spot, before=False)
             return
     if handler.deletes:
         spot = first_super_call(handler)
@@ -110,27 +120,29 @@ def plan_capture(point: CapturePoint, handler: Handler, site: Site) -> None:
         return
     result = returned(spot.node)
     if result is not None and is_super_call(result.value, handler.name):
-        if not site.splices.replaced(spot):
-            split_super_return(spot, result, site)
+        split_return(spot, result, RESPONSE, site)
         insert(spot, before=False)
         return
     insert(spot, before=True)
 
 
-def split_super_return(spot: Spot, result: cst.Return, site: Site) -> None:
+def split_return(spot: Spot, result: cst.Return, local: str, site: Site) -> None:
     """``return super().m(...)`` -> ``response = super().m(...)`` ... ``return response``.
 
-    The capture then runs after the parent's save, and the comments and blank lines
-    around the return stay where they were.
+    Code inserted after the spot then runs after the returned call made its change;
+    the comments and blank lines around the return stay where they were. A return
+    already split (by another point of the same run) is left as it is.
     """
-    assert result.value is not None  # is_super_call matched it
-    assign = cst.Assign(targets=[cst.AssignTarget(cst.Name(RESPONSE))], value=result.value)
+    if site.splices.replaced(spot):
+        return
+    assert result.value is not None
+    assign = cst.Assign(targets=[cst.AssignTarget(cst.Name(local))], value=result.value)
     line = spot.node
     if isinstance(line, cst.SimpleStatementLine):
         first = line.with_changes(body=[assign])
     else:
         first = cst.SimpleStatementLine(body=[assign])
-    site.splices.replace(spot, [first], tail=[site.statement(f"return {RESPONSE}")])
+    site.splices.replace(spot, [first], tail=[site.statement(f"return {local}")])
 
 
 def plan_override(point: CapturePoint, cls: Definition, site: Site) -> None:

@@ -217,9 +217,20 @@ def inner_blocks(node: cst.CSTNode) -> Iterator[cst.BaseSuite]:
 
 
 def statement_at(
-    block: cst.BaseSuite, line: int, indent: str, step: str, positions: Positions
+    block: cst.BaseSuite,
+    line: int,
+    indent: str,
+    step: str,
+    positions: Positions,
+    *,
+    after: bool,
 ) -> Spot | None:
-    """The innermost statement of ``block`` whose lines include ``line``."""
+    """The innermost statement of ``block`` whose lines include ``line``.
+
+    In a one-line block (``if ok: a(); b()``) the whole line is that statement: the
+    spot is its last small statement when code goes ``after`` it, else its first.
+    """
+    found: Spot | None = None
     for index, stmt in enumerate(block.body):
         where = positions[stmt]
         if not where.start.line <= line <= where.end.line:
@@ -228,13 +239,14 @@ def statement_at(
             stmt, (cst.FunctionDef, cst.ClassDef)
         ):
             for inner in inner_blocks(stmt):
-                found = statement_at(
-                    inner, line, block_indent(inner, indent, step), step, positions
-                )
-                if found is not None:
-                    return found
-        return Spot(block, index, indent)
-    return None
+                inner_indent = block_indent(inner, indent, step)
+                nested = statement_at(inner, line, inner_indent, step, positions, after=after)
+                if nested is not None:
+                    return nested
+        found = Spot(block, index, indent)
+        if not (after and isinstance(block, cst.SimpleStatementSuite)):
+            return found
+    return found
 
 
 def is_docstring(stmt: Statement) -> bool:

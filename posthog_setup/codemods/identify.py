@@ -38,6 +38,7 @@ def plan_identify(point: IdentifyPoint, handler: Handler, site: Site) -> str | N
         handler.body_indent,
         site.step,
         site.positions,
+        after=True,
     )
     if spot is None:
         return f"has no statement at line {point.call_line}"

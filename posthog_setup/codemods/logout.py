@@ -32,6 +32,7 @@ def plan_logout(point: LogoutPoint, handler: Handler, site: Site) -> str | None:
         handler.body_indent,
         site.step,
         site.positions,
+        after=False,
     )
     if spot is None:
         return f"has no statement at line {point.call_line}"

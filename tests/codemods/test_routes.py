@@ -299,8 +299,8 @@ def test_one_line_body_with_several_statements() -> None:
 
         def like(post_id):
             bump(post_id)
-            posthog_client.capture("post_liked")
             db.commit()
+            posthog_client.capture("post_liked")
         """,
     )
 
@@ -1518,3 +1518,162 @@ def test_fixture_django_views() -> None:
     )
     assert line_after(shop, "def server_error") == "posthog_client.capture_exception()"
     assert "def page_not_found(request, exception):\n    return" in shop
+
+
+# Edge cases of placement.
+
+
+def test_change_made_by_the_returned_call_is_split() -> None:
+    check_transformed(
+        """\
+        def create(data):
+            return Post.objects.create(**data)  # the write
+        """,
+        CapturePoint(
+            "create", 1, "post_created", properties=(("post_id", "result.pk"),), after_line=2
+        ),
+        """\
+        from app.analytics import posthog_client
+
+        def create(data):
+            result = Post.objects.create(**data)  # the write
+            posthog_client.capture("post_created", properties={"post_id": result.pk})
+            return result
+        """,
+    )
+
+
+def test_change_in_a_one_line_if_block() -> None:
+    check_transformed(
+        """\
+        def like(post):
+            if post.visible: post.likes += 1; db.commit()
+            return post
+        """,
+        CapturePoint("like", 1, "post_liked", after_line=2),
+        """\
+        from app.analytics import posthog_client
+
+        def like(post):
+            if post.visible:
+                post.likes += 1
+                db.commit()
+                posthog_client.capture("post_liked")
+            return post
+        """,
+    )
+
+
+def test_override_added_to_a_one_line_class() -> None:
+    check_transformed(
+        """\
+        class ProductCreateView(CreateView): model = Product
+        """,
+        CapturePoint("ProductCreateView", 1, "product_created", override="form_valid"),
+        """\
+        from app.analytics import posthog_client
+
+        class ProductCreateView(CreateView):
+            model = Product
+
+            def form_valid(self, form):
+                response = super().form_valid(form)
+                posthog_client.capture("product_created")
+                return response
+        """,
+    )
+
+
+def test_unknown_override_passes_everything_to_the_parent() -> None:
+    check_transformed(
+        """\
+        class SubmitView(FormView):
+            form_class = ContactForm
+        """,
+        CapturePoint("SubmitView", 1, "contact_submitted", override="post"),
+        """\
+        from app.analytics import posthog_client
+
+        class SubmitView(FormView):
+            form_class = ContactForm
+
+            def post(self, *args, **kwargs):
+                response = super().post(*args, **kwargs)
+                posthog_client.capture("contact_submitted")
+                return response
+        """,
+    )
+
+
+def test_all_kinds_in_one_file_in_one_pass() -> None:
+    check_transformed(
+        """\
+        def login(user):
+            login_user(user)
+            return "ok"
+
+
+        def logout():
+            logout_user()
+
+
+        def create():
+            return save()
+
+
+        def failed(error):
+            return "", 500
+        """,
+        [
+            IdentifyPoint("login", 1, 2, "user", "id", "user_logged_in"),
+            LogoutPoint("logout", 6, 7, "user_logged_out"),
+            CapturePoint("create", 10, "thing_created"),
+            ExceptionPoint("failed", 14, "error"),
+        ],
+        """\
+        from app.analytics import posthog_client
+        from posthog import identify_context
+
+        def login(user):
+            login_user(user)
+            identify_context(str(user.id))
+            posthog_client.capture("user_logged_in", distinct_id=str(user.id))
+            return "ok"
+
+
+        def logout():
+            posthog_client.capture("user_logged_out")
+            logout_user()
+
+
+        def create():
+            posthog_client.capture("thing_created")
+            return save()
+
+
+        def failed(error):
+            posthog_client.capture_exception(error)
+            return "", 500
+        """,
+    )
+
+
+def test_logout_in_a_one_line_block_goes_before_the_whole_line() -> None:
+    check_transformed(
+        """\
+        def logout():
+            if current_user: flash("bye"); logout_user()
+            return redirect("/")
+        """,
+        LogoutPoint("logout", 1, 2, "user_logged_out"),
+        """\
+        from app.analytics import posthog_client
+
+        def logout():
+            if current_user:
+                posthog_client.capture("user_logged_out")
+                flash("bye")
+                logout_user()
+            return redirect("/")
+        """,
+    )
