@@ -7,10 +7,15 @@ and the edit workflow decides whether to write them, print a diff or only check.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 import libcst as cst
+import libcst.helpers
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
 
 #: The name the client module exports and edited code calls.
 CLIENT_NAME = "posthog_client"
@@ -117,3 +122,136 @@ def client_import(importing_file: str, client_module_file: str, *, relative: boo
             level = len(package) - common + 1
             return ClientImport(".".join(target_parts[common:]), level)
     return ClientImport(target)
+
+
+# -- imports -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NeededImport:
+    """``from <module> import <name>``, with ``relative`` leading dots."""
+
+    module: str
+    name: str
+    relative: int = 0
+
+
+def _imported(module: cst.Module) -> set[tuple[str, str, int]]:
+    """``(module, name, dots)`` of every top-level ``from`` import."""
+    found = set()
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                dotted = cst.helpers.get_full_name_for_node(small.module) if small.module else ""
+                for alias in small.names:
+                    if alias.asname is None:
+                        name = cst.helpers.get_full_name_for_node(alias.name) or ""
+                        found.add((dotted or "", name, len(small.relative)))
+    return found
+
+
+def _import_group(stmt: cst.BaseStatement, local_tops: frozenset[str]) -> tuple[int, str] | None:
+    """(group, sort key) of a top-level import.
+
+    Groups as isort and Ruff have them: 0 ``__future__``, 1 standard library, 2 third
+    party, 3 first party (the project's own absolute imports), 4 relative imports.
+
+    Within a group, ``import x`` lines sort before ``from x import`` lines, as isort and
+    Ruff order them by default.
+    """
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return None
+    node = stmt.body[0]
+    if isinstance(node, cst.ImportFrom):
+        name = (cst.helpers.get_full_name_for_node(node.module) if node.module else "") or ""
+        if node.relative:
+            return 4, "1" + "." * len(node.relative) + name
+        kind = "1"
+    elif isinstance(node, cst.Import):
+        name = cst.helpers.get_full_name_for_node(node.names[0].name) or ""
+        kind = "0"
+    else:
+        return None
+    top = name.split(".", 1)[0]
+    if top == "__future__":
+        return 0, kind + name
+    if top in sys.stdlib_module_names:
+        return 1, kind + name
+    return (3 if top in local_tops else 2), kind + name
+
+
+_BLANK = (cst.EmptyLine(),)
+
+
+def _insert_import(
+    body: list[cst.BaseStatement], new: cst.SimpleStatementLine, local_tops: frozenset[str]
+) -> bool:
+    """Insert ``new`` among the top-level imports in isort order; False if there are none."""
+    key = _import_group(new, local_tops)
+    assert key is not None
+    groups = [
+        (i, g) for i, g in ((i, _import_group(s, local_tops)) for i, s in enumerate(body)) if g
+    ]
+    if not groups:
+        return False
+    same = [(i, g) for i, g in groups if g[0] == key[0]]
+    if same:
+        later = next((i for i, g in same if g[1].lower() > key[1].lower()), None)
+        if later is None:
+            body.insert(same[-1][0] + 1, new.with_changes(leading_lines=()))
+            return True
+        anchor = cast_line(body[later])
+        # A blank line opening the block stays at the top of the block.
+        body[later] = anchor.with_changes(leading_lines=())
+        body.insert(later, new.with_changes(leading_lines=anchor.leading_lines))
+        return True
+    following = next((i for i, g in groups if g[0] > key[0]), None)
+    if following is not None:
+        anchor = cast_line(body[following])
+        body[following] = anchor.with_changes(leading_lines=_BLANK)
+        body.insert(following, new.with_changes(leading_lines=anchor.leading_lines))
+        return True
+    body.insert(groups[-1][0] + 1, new.with_changes(leading_lines=_BLANK))
+    return True
+
+
+def add_imports(module: cst.Module, needed: Sequence[NeededImport]) -> cst.Module:
+    """Add the imports that are missing, each in the file's own group, in order.
+
+    A new import joins its block (standard library, third party, local) at its
+    alphabetical place, as isort and Ruff order them; a block the file lacks is
+    opened, with a blank line, where it belongs. A file with no imports at all is
+    left to libcst's AddImportsVisitor (after the docstring and ``__future__``).
+    """
+    present = _imported(module)
+    missing = [n for n in needed if (n.module, n.name, n.relative) not in present]
+    if not missing:
+        return module
+    # The client module is the project's own, so its package is local whatever its name.
+    local_tops = frozenset(
+        n.module.split(".", 1)[0] for n in needed if n.name == CLIENT_NAME and not n.relative
+    )
+    body: list[cst.BaseStatement] = list(module.body)
+    leftovers = []
+    for item in missing:
+        source = f"from {'.' * item.relative}{item.module} import {item.name}"
+        new = cast_line(cst.parse_statement(source, config=module.config_for_parsing))
+        if not _insert_import(body, new, local_tops):
+            leftovers.append(item)
+    updated = module.with_changes(body=body)
+    if leftovers:
+        context = CodemodContext()
+        for item in leftovers:
+            AddImportsVisitor.add_needed_import(
+                context, item.module, item.name, relative=item.relative
+            )
+        updated = AddImportsVisitor(context).transform_module(updated)
+    return updated
+
+
+def cast_line(stmt: cst.BaseStatement) -> cst.SimpleStatementLine:
+    """A parsed import statement, as the simple statement line it is."""
+    assert isinstance(stmt, cst.SimpleStatementLine)
+    return stmt

@@ -13,8 +13,6 @@ from typing import TypeVar, cast
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, ImportItem
 from libcst.metadata import (
     MetadataWrapper,
     PositionProvider,
@@ -23,7 +21,8 @@ from libcst.metadata import (
 )
 
 from posthog_setup.analysis.model import AppObject
-from posthog_setup.codemods.base import CLIENT_NAME, ClientImport, EditError
+from posthog_setup.codemods.base import CLIENT_NAME, ClientImport, EditError, NeededImport
+from posthog_setup.codemods.base import add_imports as base_add_imports
 
 Element = TypeVar("Element", cst.Element, cst.Arg)
 
@@ -43,10 +42,10 @@ def add_imports(
     module: cst.Module, client: ClientImport | None, *imports: tuple[str, str]
 ) -> cst.Module:
     """Add ``from <module> import <name>`` imports and the client import, where missing."""
-    items = [ImportItem(module_name, name) for module_name, name in imports]
+    needed = [NeededImport(module_name, name) for module_name, name in imports]
     if client is not None:
-        items.append(ImportItem(client.module, CLIENT_NAME, relative=client.relative))
-    return AddImportsVisitor(CodemodContext(), items).transform_module(module)
+        needed.append(NeededImport(client.module, CLIENT_NAME, client.relative))
+    return base_add_imports(module, needed)
 
 
 def qualified_names(wrapper: MetadataWrapper, node: cst.CSTNode) -> set[str]:

@@ -13,10 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 
-from posthog_setup.codemods.base import CLIENT_NAME, ClientImport, statement
+from posthog_setup.codemods.base import (
+    CLIENT_NAME,
+    ClientImport,
+    NeededImport,
+    add_imports,
+    statement,
+)
 from posthog_setup.codemods.handlers import Positions, Spot
 
 
@@ -151,7 +155,7 @@ class Site:
         if not self.splices:
             return self.module
         updated = self.module.visit(SpliceTransformer(self.splices))
-        context = CodemodContext()
-        for module, name, relative in sorted(self.imports):
-            AddImportsVisitor.add_needed_import(context, module, name, relative=relative)
-        return AddImportsVisitor(context).transform_module(updated)
+        needed = [
+            NeededImport(module, name, relative) for module, name, relative in sorted(self.imports)
+        ]
+        return add_imports(updated, needed)

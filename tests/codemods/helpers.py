@@ -6,6 +6,7 @@ the same points) must change nothing: both are checked here, once, for every cas
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from pathlib import Path
 from textwrap import dedent
@@ -58,7 +59,11 @@ def check_transformed(
     compile(after, PATH, "exec")
     planned = file_points(points)
     result, notes = instrument_file_with_notes(before, PATH, planned, client)
-    assert result == after
+    assert result == after, "\n".join(
+        difflib.unified_diff(
+            after.splitlines(), result.splitlines(), "expected", "result", lineterm=""
+        )
+    )
     check_idempotent(result, planned, client, PATH)
     return notes
 

@@ -73,8 +73,9 @@ def test_flask_module_level_app() -> None:
         """,
         """\
         from flask import Flask
-        from myapp.posthog_client import posthog_client
         from posthog.integrations.flask import PosthogFlaskIntegration
+
+        from myapp.posthog_client import posthog_client
 
         app = Flask(__name__)
         PosthogFlaskIntegration(app, client=posthog_client)
@@ -113,10 +114,11 @@ def test_flask_factory_after_config_before_blueprints() -> None:
         """\
         \"\"\"The app.\"\"\"
         from flask import Flask
+        from posthog.integrations.flask import PosthogFlaskIntegration
+
+        from myapp.posthog_client import posthog_client
 
         from .views import bp
-        from myapp.posthog_client import posthog_client
-        from posthog.integrations.flask import PosthogFlaskIntegration
 
 
         def create_app(config=None):
@@ -144,8 +146,9 @@ def test_flask_aliased_import_and_other_variable_name() -> None:
         """,
         """\
         from flask import Flask as F
-        from myapp.posthog_client import posthog_client
         from posthog.integrations.flask import PosthogFlaskIntegration
+
+        from myapp.posthog_client import posthog_client
 
         application = F(__name__)
         PosthogFlaskIntegration(application, client=posthog_client)
@@ -204,8 +207,9 @@ def test_fastapi_existing_lifespan_gets_shutdown_after_yield() -> None:
         from contextlib import asynccontextmanager
 
         from fastapi import FastAPI
-        from myapp.posthog_client import posthog_client
         from posthog.integrations.asgi import PosthogASGIMiddleware
+
+        from myapp.posthog_client import posthog_client
 
 
         @asynccontextmanager
@@ -246,8 +250,9 @@ def test_fastapi_lifespan_with_try_finally() -> None:
         import contextlib
 
         from fastapi import FastAPI
-        from myapp.posthog_client import posthog_client
         from posthog.integrations.asgi import PosthogASGIMiddleware
+
+        from myapp.posthog_client import posthog_client
 
 
         @contextlib.asynccontextmanager
@@ -283,8 +288,9 @@ def test_fastapi_shutdown_handler_gets_shutdown() -> None:
         """,
         """\
         from fastapi import FastAPI
-        from myapp.posthog_client import posthog_client
         from posthog.integrations.asgi import PosthogASGIMiddleware
+
+        from myapp.posthog_client import posthog_client
 
         app = FastAPI()
         app.add_middleware(PosthogASGIMiddleware, client=posthog_client)
@@ -323,8 +329,9 @@ def test_fastapi_startup_handler_only_gets_a_shutdown_handler() -> None:
         """,
         """\
         from fastapi import FastAPI
-        from myapp.posthog_client import posthog_client
         from posthog.integrations.asgi import PosthogASGIMiddleware
+
+        from myapp.posthog_client import posthog_client
 
         app = FastAPI()
         app.add_middleware(PosthogASGIMiddleware, client=posthog_client)
@@ -360,11 +367,13 @@ def test_fastapi_without_lifecycle_gets_a_lifespan() -> None:
         )
         """,
         """\
-        import fastapi
         from collections.abc import AsyncIterator
         from contextlib import asynccontextmanager
-        from myapp.posthog_client import posthog_client
+
+        import fastapi
         from posthog.integrations.asgi import PosthogASGIMiddleware
+
+        from myapp.posthog_client import posthog_client
 
 
         @asynccontextmanager
@@ -401,11 +410,13 @@ def test_fastapi_factory_without_lifecycle() -> None:
             return api
         """,
         """\
-        from fastapi import FastAPI as API
         from collections.abc import AsyncIterator
         from contextlib import asynccontextmanager
-        from myapp.posthog_client import posthog_client
+
+        from fastapi import FastAPI as API
         from posthog.integrations.asgi import PosthogASGIMiddleware
+
+        from myapp.posthog_client import posthog_client
 
 
         def create_app():
@@ -468,6 +479,7 @@ ROOT_URLCONF = "myapp.urls"
 
 SETTINGS_AFTER = """\
 import os
+
 from myapp.posthog_client import posthog_client
 
 MIDDLEWARE = [

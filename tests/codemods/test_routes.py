@@ -53,8 +53,8 @@ def test_capture_after_the_change_line() -> None:
         """,
         CapturePoint("create", 4, "post_created", distinct_id="user.id", after_line=9),
         """\
-        from app.models import Post, db
         from app.analytics import posthog_client
+        from app.models import Post, db
 
 
         def create(user, title):
@@ -453,8 +453,8 @@ def test_relative_client_import() -> None:
         """,
         CapturePoint("create", 4, "post_created"),
         """\
-        from .models import Post
         from .analytics import posthog_client
+        from .models import Post
 
 
         def create():
@@ -502,6 +502,7 @@ def test_import_goes_after_the_module_docstring_and_future_import() -> None:
         """Views."""
 
         from __future__ import annotations
+
         from app.analytics import posthog_client
 
 
@@ -522,7 +523,7 @@ def test_crlf_newlines_are_kept() -> None:
             properties=(("a_rather_long_property_name", "user.some_rather_long_attribute"),),
             distinct_id="user.id",
         ),
-        "import db\r\nfrom app.analytics import posthog_client\r\n\r\n\r\n"
+        "import db\r\n\r\nfrom app.analytics import posthog_client\r\n\r\n\r\n"
         "def create(user):\r\n    db.commit()\r\n"
         "    posthog_client.capture(\r\n"
         '        "thing_created",\r\n'
@@ -693,6 +694,7 @@ def test_handler_that_moved_is_found_by_its_unique_name() -> None:
         CapturePoint("create", 1, "thing_created", after_line=2),
         """\
         import db
+
         from app.analytics import posthog_client
 
 
@@ -834,6 +836,7 @@ def test_override_form_valid_of_a_delete_view_captures_before_the_delete() -> No
         ),
         """\
         from django.views.generic import DeleteView
+
         from app.analytics import posthog_client
 
 
