@@ -306,8 +306,9 @@ class _FastAPIFile:
     def _token_login(self, func: FunctionNode) -> AuthPoint | None:
         """A handler that authenticates and then issues a token logs the user in.
 
-        The user becomes known where the authenticated user is bound
-        (``user = authenticate_user(...)``), or at the authenticating call.
+        The user is ``user`` in ``user = authenticate_user(...)``; the login happens
+        where the token is issued (after any check that the user is not None), so the
+        point's line is the token call's.
         """
         calls = [n for n in walk_body(func) if isinstance(n, ast.Call)]
         if not any(_ISSUES_TOKEN.search(dotted(c.func)) for c in calls):
@@ -330,10 +331,18 @@ class _FastAPIFile:
                 continue
             value = node.value.value if isinstance(node.value, ast.Await) else node.value
             if value in authenticating:
-                assert isinstance(value, ast.Call)
-                return self._point(
-                    "login", func, node.lineno, dotted(value.func), node.targets[0].id
+                token = next(
+                    (
+                        c
+                        for c in calls
+                        if _ISSUES_TOKEN.search(dotted(c.func)) and c.lineno > node.lineno
+                    ),
+                    None,
                 )
+                line = token.lineno if token is not None else node.lineno
+                assert isinstance(value, ast.Call)
+                call = dotted((token or value).func)
+                return self._point("login", func, line, call, node.targets[0].id)
         if authenticating:
             first = authenticating[0]
             return self._point("login", func, first.lineno, dotted(first.func), None)

@@ -1,4 +1,5 @@
-"""Identify on login and signup, right after the call that logs the user in.
+"""Identify on login and signup, right after the call that logs the user in
+(or right before the token is returned, for token logins).
 
 Three statements: bind the identity to the request context, put the person
 properties on the person (the only place an email may go), and capture the event::
@@ -38,7 +39,7 @@ def plan_identify(point: IdentifyPoint, handler: Handler, site: Site) -> str | N
         handler.body_indent,
         site.step,
         site.positions,
-        after=True,
+        after=not point.before,
     )
     if spot is None:
         return f"has no statement at line {point.call_line}"
@@ -63,7 +64,7 @@ def plan_identify(point: IdentifyPoint, handler: Handler, site: Site) -> str | N
                 step=site.step,
             )
         )
-    site.splices.insert(spot, [site.statement(code) for code in sources], before=False)
+    site.splices.insert(spot, [site.statement(code) for code in sources], before=point.before)
     site.use(SDK_MODULE, IDENTIFY)
     if len(sources) > 1:
         site.use_client()

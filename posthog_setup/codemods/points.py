@@ -43,6 +43,8 @@ class IdentifyPoint:
     ``id_attribute`` its primary key attribute (``id`` or ``pk``).
     ``person_properties`` are attributes of the user the handler already reads
     (``email``, ``username``); only these go on the person, never on an event.
+    ``before`` puts the statements before the one containing ``call_line``: for a
+    token login, the user is known once the token is issued, which is the return.
     """
 
     handler: str
@@ -52,6 +54,7 @@ class IdentifyPoint:
     id_attribute: str
     event: str
     person_properties: tuple[str, ...] = ()
+    before: bool = False
 
 
 @dataclass(frozen=True)

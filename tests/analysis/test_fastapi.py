@@ -308,10 +308,11 @@ def test_token_login_is_a_login_point_but_not_a_mutating_route() -> None:
     )
     assert route_rows(analysis, "fastapi") == [("/token", ("POST",), "login", False)]
     [point] = analysis.auth_points
+    # The user is known once the token is issued: after the check, at the return.
     assert (point.kind, point.line, point.call, point.user_expression, point.mechanism) == (
         "login",
-        12,
-        "authenticate_user",
+        15,
+        "create_access_token",
         "user",
         "token",
     )
@@ -524,7 +525,7 @@ def test_fastapi_tasks_fixture_analysis() -> None:
         for p in analysis.auth_points
     ]
     assert points == [
-        ("login", "tasks/routers/auth.py", "login_for_access_token", 23, "user"),
+        ("login", "tasks/routers/auth.py", "login_for_access_token", 30, "user"),
         ("signup", "tasks/routers/auth.py", "signup", 41, "user"),
         ("logout", "tasks/routers/auth.py", "logout", 51, "current_user"),
     ]
