@@ -72,6 +72,24 @@ def begin_command(path: Path, as_json: bool, quiet: bool, verbose: bool) -> int:
     return run_begin(path, console=console, as_json=as_json)
 
 
+@cli.command("edit")
+@_path_argument()
+@click.option(
+    "--diff", is_flag=True, help="Print the changes as a unified diff on stdout; write nothing."
+)
+@click.option("--check", is_flag=True, help="Exit 1 if anything would change; write nothing.")
+@click.option("--allow-dirty", is_flag=True, help="Edit files that have uncommitted changes.")
+@_verbosity_options
+def edit_command(
+    path: Path, diff: bool, check: bool, allow_dirty: bool, quiet: bool, verbose: bool
+) -> int:
+    """Apply the plan: dependency, client module, framework hook-up, captures and env files."""
+    from posthog_setup.workflow.edit import run_edit
+
+    console = Console.for_terminal(quiet=quiet, verbose=verbose)
+    return run_edit(path, console=console, diff=diff, check=check, allow_dirty=allow_dirty)
+
+
 @cli.command("run", hidden=True)
 @_path_argument()
 @_verbosity_options

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from posthog_setup import __version__
-from posthog_setup.analysis.model import Analysis, AuthPoint, ErrorHandler, Handler, Route
+from posthog_setup.analysis.model import (
+    Analysis,
+    AuthPoint,
+    ErrorHandler,
+    Handler,
+    Route,
+    UserAccess,
+)
 from posthog_setup.analysis.paths import path_parameters
 from posthog_setup.plan.naming import event_name, format_event, name_parts
 
@@ -90,7 +97,6 @@ class SetupFacts:
     client_module: str
     token_var: str = DEFAULT_TOKEN_VAR
     host_var: str = DEFAULT_HOST_VAR
-    posthog_already_required: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,9 +123,46 @@ def _property_type(route_path: str, name: str, handler: Handler) -> str:
     return "string"
 
 
+def user_access(route: Route | None, handler: Handler, framework: str) -> UserAccess | None:
+    """How the code reaches the user: as analysed, else through Django's request."""
+    if route is not None and route.user_access is not None:
+        return route.user_access
+    if framework != "django":
+        return None
+    if handler.class_name is not None or handler.name[:1].isupper():
+        return UserAccess(
+            "django.request.user", "self.request.user.pk", "self.request.user.is_authenticated"
+        )
+    if handler.params:
+        request = handler.params[0]
+        return UserAccess(
+            "django.request.user", f"{request}.user.pk", f"{request}.user.is_authenticated"
+        )
+    return None
+
+
+#: Methods where a class-based view's implicit write is observed; the edit may add them.
+_WRITE_HOOKS = frozenset({"form_valid", "perform_create", "perform_update", "perform_destroy"})
+
+
+def plan_handler(route: Route) -> str:
+    """The handler an event is filed under: for a view whose write is implicit, its class.
+
+    The edit may add ``form_valid`` or ``perform_update`` to the class; the plan names
+    the class either way, so the event keeps its identity (and any rename) across runs.
+    """
+    qualname = route.handler.qualname
+    owner, _, method = qualname.rpartition(".")
+    if route.framework == "django" and owner and method in _WRITE_HOOKS:
+        return owner
+    return qualname
+
+
 def _path_properties(route: Route, noun: str) -> list[PlannedProperty]:
     found = []
-    kwargs_access = route.handler.class_name is not None and route.framework == "django"
+    # Class-based views (the class itself, or one of its methods) read URL kwargs from self.
+    in_class = route.handler.class_name is not None or route.handler.name[:1].isupper()
+    kwargs_access = in_class and route.framework == "django"
     for param in path_parameters(route.path):
         if PII_NAMES.search(param):
             continue
@@ -147,7 +190,8 @@ def _description(noun: str, verb: str, route: Route) -> str:
         route.methods
     )
     subject = noun.replace("_", " ")
-    return f"A {subject} was {verb.replace('_', ' ')} ({methods} {route.path})."
+    article = "An" if subject[:1] in "aeiou" else "A"
+    return f"{article} {subject} was {verb.replace('_', ' ')} ({methods} {route.path})."
 
 
 def event_methods(route: Route) -> tuple[str, ...]:
@@ -181,10 +225,16 @@ def _auth_event(point: AuthPoint, style: str, routes: Iterable[Route]) -> Planne
         route=route.path if route else None,
         methods=event_methods(route) if route else (),
         properties=(),
-        distinct_id=route.user_access.id_expression
-        if route and route.user_access and point.kind == "logout"
-        else None,
+        distinct_id=_logout_distinct_id(point, route),
     )
+
+
+def _logout_distinct_id(point: AuthPoint, route: Route | None) -> str | None:
+    """Who logs out (known until the logout call); logins and signups bind their own id."""
+    if point.kind != "logout":
+        return None
+    access = user_access(route, point.handler, point.framework)
+    return access.id_expression if access else None
 
 
 def build_plan(
@@ -205,6 +255,7 @@ def build_plan(
         if (route.handler.file, route.handler.qualname) in auth_handlers:
             continue
         noun, verb = name_parts(route)
+        access = user_access(route, route.handler, route.framework)
         properties = _path_properties(route, noun)
         properties += [
             p
@@ -217,16 +268,17 @@ def build_plan(
                 description=_description(noun, verb, route),
                 kind="capture",
                 file=route.handler.file,
-                handler=route.handler.qualname,
+                handler=plan_handler(route),
                 line=route.handler.line,
                 route=route.path,
                 methods=event_methods(route),
                 properties=tuple(properties),
-                distinct_id=route.user_access.id_expression if route.user_access else None,
+                distinct_id=access.id_expression if access else None,
             )
         )
     events.extend(_auth_event(point, style, analysis.routes) for point in analysis.auth_points)
-    events.sort(key=lambda e: (e.file, e.line, e.event))
+    # Ordered by what identifies an event, never by line: edits move lines.
+    events.sort(key=lambda e: (e.file, e.route or "", e.methods, e.kind, e.handler, e.event))
     captures = tuple(_exception_capture(h) for h in analysis.error_handlers if h.server_error)
     manifest = analysis.project.manifests[0] if analysis.project.manifests else None
     env = analysis.existing.env_vars
@@ -240,17 +292,9 @@ def build_plan(
             or _existing_var(env, ("TOKEN", "API_KEY", "KEY"))
             or DEFAULT_TOKEN_VAR,
             host_var=host_var or _existing_var(env, ("HOST",)) or DEFAULT_HOST_VAR,
-            posthog_already_required=next(
-                (
-                    m.posthog_requirement
-                    for m in analysis.project.manifests
-                    if m.posthog_requirement
-                ),
-                None,
-            ),
         ),
         events=tuple(events),
-        exception_captures=tuple(sorted(captures, key=lambda c: (c.file, c.line))),
+        exception_captures=tuple(sorted(captures, key=lambda c: (c.file, c.handler))),
     )
 
 
@@ -272,7 +316,11 @@ def _exception_capture(handler: ErrorHandler) -> PlannedExceptionCapture:
 
 
 def plan_to_json(plan: Plan) -> str:
-    """The plan as the text of ``posthog-events.json`` (stable keys and order)."""
+    """The plan as the text of ``posthog-events.json`` (stable keys and order).
+
+    Line numbers stay out of the file: every edit moves them, and the plan is a
+    contract reviewed in diffs. Events are found by file and handler.
+    """
     setup = asdict(plan.setup)
     setup["frameworks"] = list(plan.setup.frameworks)
     data: dict[str, Any] = {
@@ -286,7 +334,6 @@ def plan_to_json(plan: Plan) -> str:
                 "kind": e.kind,
                 "file": e.file,
                 "handler": e.handler,
-                "line": e.line,
                 "route": e.route,
                 "methods": list(e.methods),
                 "properties": [asdict(p) for p in e.properties],
@@ -295,7 +342,7 @@ def plan_to_json(plan: Plan) -> str:
             for e in plan.events
         ],
         "exception_captures": [
-            {"file": c.file, "handler": c.handler, "line": c.line, "handles": list(c.handles)}
+            {"file": c.file, "handler": c.handler, "handles": list(c.handles)}
             for c in plan.exception_captures
         ],
     }
@@ -319,7 +366,6 @@ def plan_from_json(text: str) -> Plan:
                 client_module=setup["client_module"],
                 token_var=setup.get("token_var", DEFAULT_TOKEN_VAR),
                 host_var=setup.get("host_var", DEFAULT_HOST_VAR),
-                posthog_already_required=setup.get("posthog_already_required"),
             ),
             events=tuple(
                 PlannedEvent(

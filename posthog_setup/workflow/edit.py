@@ -1,0 +1,330 @@
+"""edit: apply the plan: dependency, client module, framework hook-up, captures, env files.
+
+Every edit is computed first, as data (``FileChange``), from the files as they are;
+nothing is written until all of them succeeded and every changed Python file
+still compiles. Then ``--diff`` prints, ``--check`` reports, and otherwise each
+file is replaced atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from posthog_setup.analysis.model import Analysis, AppObject
+from posthog_setup.codemods.base import (
+    ClientImport,
+    EditError,
+    FileChange,
+    client_import,
+    parse_module,
+    uses_relative_imports,
+)
+from posthog_setup.codemods.points import FilePoints
+from posthog_setup.config import ConfigError, load_config
+from posthog_setup.console import Console
+from posthog_setup.plan.plan import PLAN_FILE, Plan, PlanError, plan_to_json
+from posthog_setup.plan.points import build_points
+from posthog_setup.project.discovery import find_project_root
+from posthog_setup.project.files import UnreadableFile, atomic_write, decode_source
+from posthog_setup.templating import render_client_module
+from posthog_setup.workflow.begin import BeginResult, plan_project
+
+EXIT_OK = 0
+EXIT_CHANGES = 1
+EXIT_ERROR = 2
+DEFAULT_HOST = "https://us.i.posthog.com"
+
+
+@dataclass
+class _Workspace:
+    """The files an edit run reads and the new content it proposes, by relative path."""
+
+    root: Path
+    originals: dict[str, bytes | None]
+    proposed: dict[str, bytes]
+    notes: list[str]
+
+    def current(self, path: str) -> bytes | None:
+        if path in self.proposed:
+            return self.proposed[path]
+        if path not in self.originals:
+            target = self.root / path
+            self.originals[path] = target.read_bytes() if target.is_file() else None
+        return self.originals[path]
+
+    def propose(self, path: str, data: bytes) -> None:
+        self.current(path)
+        self.proposed[path] = data
+
+    def changes(self) -> list[FileChange]:
+        return [
+            FileChange(path, self.originals.get(path), data)
+            for path, data in sorted(self.proposed.items())
+            if self.originals.get(path) != data
+        ]
+
+
+def _edit_python(workspace: _Workspace, path: str, edit: Callable[[str], str]) -> None:
+    """Apply ``edit(text) -> text`` to a Python file, keeping its encoding, BOM and newlines."""
+    data = workspace.current(path)
+    if data is None:
+        workspace.notes.append(f"{path}: not found; left alone")
+        return
+    try:
+        source = decode_source(data)
+    except UnreadableFile as exc:
+        workspace.notes.append(f"{path}: {exc}; left alone")
+        return
+    try:
+        new_text = edit(source.text)
+    except EditError as exc:
+        workspace.notes.append(str(exc))
+        return
+    if new_text != source.text:
+        workspace.propose(path, source.encode(new_text))
+
+
+def _env_example(workspace: _Workspace, plan: Plan) -> None:
+    path = ".env.example"
+    data = workspace.current(path)
+    text = data.decode("utf-8") if data is not None else ""
+    present = {
+        line.split("=", 1)[0].strip()
+        for line in text.splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    }
+    missing = []
+    if plan.setup.token_var not in present:
+        missing.append(f"{plan.setup.token_var}=")
+    if plan.setup.host_var not in present:
+        missing.append(f"{plan.setup.host_var}={DEFAULT_HOST}")
+    if not missing:
+        return
+    newline = "\r\n" if "\r\n" in text else "\n"
+    block = ["# PostHog: the project token (Project settings) and the ingestion host.", *missing]
+    if text and not text.endswith(("\n", "\r\n")):
+        text += newline
+    if text:
+        text += newline
+    workspace.propose(path, (text + newline.join(block) + newline).encode("utf-8"))
+
+
+def _gitignore(workspace: _Workspace) -> None:
+    path = ".gitignore"
+    data = workspace.current(path)
+    text = data.decode("utf-8", "surrogateescape") if data is not None else ""
+    if any(
+        line.strip() in (".env", "/.env", ".env*", "*.env", ".env.*") for line in text.splitlines()
+    ):
+        return
+    newline = "\r\n" if "\r\n" in text else "\n"
+    if text and not text.endswith(("\n", "\r\n")):
+        text += newline
+    workspace.propose(path, (text + ".env" + newline).encode("utf-8", "surrogateescape"))
+
+
+def _client_module(workspace: _Workspace, analysis: Analysis, plan: Plan) -> None:
+    path = plan.setup.client_module
+    rendered = render_client_module(
+        project_name=analysis.project.name,
+        token_var=plan.setup.token_var,
+        host_var=plan.setup.host_var,
+    )
+    existing = workspace.current(path)
+    if existing is None:
+        workspace.propose(path, rendered.encode("utf-8"))
+    elif b"Posthog(" not in existing and b"posthog_client" not in existing:
+        workspace.notes.append(
+            f"{path}: exists and does not set up a PostHog client; choose another client-module"
+        )
+
+
+def _relative_style(workspace: _Workspace, path: str) -> bool:
+    data = workspace.current(path)
+    if data is None:
+        return False
+    try:
+        return uses_relative_imports(parse_module(decode_source(data).text, path))
+    except (EditError, UnreadableFile):
+        return False
+
+
+def _hook_up(workspace: _Workspace, app: AppObject, plan: Plan, analysis: Analysis) -> None:
+    from posthog_setup.codemods.django_hookup import hook_up_django
+    from posthog_setup.codemods.fastapi_hookup import hook_up_fastapi
+    from posthog_setup.codemods.flask_hookup import hook_up_flask
+
+    client = client_import(
+        app.file, plan.setup.client_module, relative=_relative_style(workspace, app.file)
+    )
+    if app.kind == "flask.Flask":
+        _edit_python(workspace, app.file, lambda text: hook_up_flask(text, app.file, app, client))
+    elif app.kind == "fastapi.FastAPI":
+        _edit_python(workspace, app.file, lambda text: hook_up_fastapi(text, app.file, app, client))
+    elif app.kind == "django.project":
+        _edit_python(workspace, app.file, lambda text: hook_up_django(text, app.file, client))
+
+
+def _route_edits(workspace: _Workspace, analysis: Analysis, plan: Plan) -> None:
+    from posthog_setup.codemods.routes import instrument_file_with_notes
+
+    sources: dict[str, str] = {}
+    for file in {e.file for e in plan.events}:
+        data = workspace.current(file)
+        if data is not None:
+            with contextlib.suppress(UnreadableFile):
+                sources[file] = decode_source(data).text
+    for file, points in build_points(analysis, plan, sources).items():
+        client = client_import(
+            file, plan.setup.client_module, relative=_relative_style(workspace, file)
+        )
+
+        def edit(
+            text: str, file: str = file, points: FilePoints = points, client: ClientImport = client
+        ) -> str:
+            new_text, notes = instrument_file_with_notes(text, file, points, client)
+            workspace.notes.extend(notes)
+            return new_text
+
+        _edit_python(workspace, file, edit)
+
+
+def _dependency(workspace: _Workspace, root: Path, analysis: Analysis) -> None:
+    from posthog_setup.codemods.dependency import add_posthog_dependency
+
+    edit = add_posthog_dependency(
+        root, analysis.project.dependency_manager, analysis.project.manifests
+    )
+    for change in edit.changes:
+        workspace.current(change.path)
+        workspace.propose(change.path, change.after)
+    workspace.notes.extend(edit.notes)
+
+
+def compute_changes(root: Path, result: BeginResult) -> tuple[list[FileChange], list[str]]:
+    """Every file the edit would change, and notes for people; writes nothing."""
+    workspace = _Workspace(root, {}, {}, [])
+    analysis, plan = result.analysis, result.plan
+    # Route edits first: they locate handlers by the analysed line numbers.
+    _route_edits(workspace, analysis, plan)
+    primary = [
+        a for a in analysis.apps if a.kind in ("flask.Flask", "fastapi.FastAPI", "django.project")
+    ]
+    for app in primary:
+        _hook_up(workspace, app, plan, analysis)
+    _client_module(workspace, analysis, plan)
+    _dependency(workspace, root, analysis)
+    _env_example(workspace, plan)
+    _gitignore(workspace)
+    plan_text = plan_to_json(plan).encode("utf-8")
+    workspace.propose(PLAN_FILE, plan_text)
+    return workspace.changes(), workspace.notes
+
+
+def _uncompilable(changes: Sequence[FileChange]) -> list[str]:
+    broken = []
+    for change in changes:
+        if change.path.endswith(".py"):
+            try:
+                compile(decode_source(change.after).text, change.path, "exec", dont_inherit=True)
+            except (SyntaxError, ValueError, UnreadableFile) as exc:
+                broken.append(f"{change.path}: {exc}")
+    return broken
+
+
+def _dirty(root: Path, paths: Sequence[str]) -> list[str]:
+    """Files among ``paths`` with uncommitted changes (empty outside a git checkout)."""
+    try:
+        result = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "status",
+                "--porcelain",
+                "-z",
+                "--untracked-files=no",
+                "--",
+                *paths,
+            ],
+            capture_output=True,
+            check=False,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if result.returncode != 0:
+        return []
+    entries = [e for e in result.stdout.decode("utf-8", "surrogateescape").split("\0") if e]
+    return sorted(entry[3:] for entry in entries)
+
+
+def unified_diff(change: FileChange) -> str:
+    """A ``git apply``-able unified diff of one change."""
+    before = change.before.decode("utf-8", "replace") if change.before is not None else ""
+    after = change.after.decode("utf-8", "replace")
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"a/{change.path}" if change.before is not None else "/dev/null",
+        tofile=f"b/{change.path}",
+    )
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )
+
+
+def run_edit(path: Path, *, console: Console, diff: bool, check: bool, allow_dirty: bool) -> int:
+    """The edit stage."""
+    root = find_project_root(path)
+    try:
+        config = load_config(root)
+        result = plan_project(root, config)
+    except (ConfigError, PlanError) as exc:
+        console.error(str(exc))
+        return EXIT_ERROR
+    changes, notes = compute_changes(root, result)
+    broken = _uncompilable(changes)
+    if broken:
+        for line in broken:
+            console.error(f"internal error: the edit would not compile: {line}")
+        console.error("nothing was written")
+        return EXIT_ERROR
+    for note in notes:
+        console.warn(note)
+    code_changes = [c for c in changes if c.path != PLAN_FILE]
+    if diff or check:
+        if diff:
+            for change in changes:
+                console.data(unified_diff(change).rstrip("\n"))
+        for change in changes:
+            console.info(f"would {'create' if change.before is None else 'change'} {change.path}")
+        if not code_changes:
+            console.success("Nothing to do: the integration is in place.")
+        return EXIT_CHANGES if check and code_changes else EXIT_OK
+    if not allow_dirty:
+        dirty = _dirty(
+            root, [c.path for c in changes if c.before is not None and c.path != PLAN_FILE]
+        )
+        if dirty:
+            console.error(
+                "these files have uncommitted changes: "
+                + ", ".join(dirty)
+                + " (commit or stash them, or pass --allow-dirty)"
+            )
+            return EXIT_ERROR
+    for change in changes:
+        atomic_write(root / change.path, change.after)
+        console.info(f"{'created' if change.before is None else 'edited'} {change.path}")
+    if code_changes:
+        console.success(
+            f"Edited {len(code_changes)} file{'s' * (len(code_changes) != 1)}. Review the diff, then set {result.plan.setup.token_var}."
+        )
+    else:
+        console.success("Nothing to do: the integration is in place.")
+    return EXIT_OK
