@@ -1,0 +1,546 @@
+"""The three fixtures, edited by ``posthog-setup edit``, served and driven against the mock host.
+
+Each fixture is copied, edited in-process, then run in a fresh interpreter (so its top-level
+packages stay out of this process) with the framework's test client. The mock host runs
+here and records what the edited app delivers; the app flushes its client before exiting.
+
+The subprocess script reports every request's status (or the exception a request raised, so a
+crash in one flow never hides the others) and the ids it learned, as one ``RESULT`` JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from posthog_setup.cli import main
+from posthog_setup.mockhost import MockPostHogHost, RecordedEvent
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+TOKEN = "phc_test_token"
+RESULT_PREFIX = "RESULT "
+MISSING_TOKEN_WARNING = "POSTHOG_PROJECT_TOKEN variable required by PostHog is missing"
+BOOM = "boom from the test route"
+
+# Shared by every script: run one request, keep its status or the exception it raised.
+_RECORD = """\
+import json
+
+statuses = {}
+
+
+def record(name, call):
+    try:
+        response = call()
+    except Exception as error:
+        statuses[name] = f"raised {type(error).__name__}: {error}"
+        return None
+    statuses[name] = response.status_code
+    return response
+
+
+def boom():
+    raise RuntimeError("boom from the test route")
+"""
+
+FLASK_SCRIPT = (
+    _RECORD
+    + """
+from blog import create_app
+from blog.extensions import db
+from blog.models import Post, User
+from blog.posthog_client import posthog_client
+
+app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+app.add_url_rule("/boom", view_func=boom)
+# Not testing mode, and no propagation: the app's own error handlers answer the failure.
+app.testing = False
+app.config["PROPAGATE_EXCEPTIONS"] = False
+with app.app_context():
+    db.create_all()
+
+client = app.test_client()
+account = {"username": "ada", "email": "ada@example.com", "password": "pw-for-tests"}
+record("signup", lambda: client.post("/auth/signup", data=account))
+record("logout", lambda: client.get("/auth/logout"))
+record("login", lambda: client.post("/auth/login", data=account))
+record("create", lambda: client.post("/posts/new", data={"title": "Hello", "body": "First"}))
+with app.app_context():
+    user = User.query.filter_by(username="ada").one()
+    user_id, api_token = user.id, user.api_token
+    post_ids = [post.id for post in Post.query.order_by(Post.id)]
+bearer = {"Authorization": f"Bearer {api_token}"}
+api = record("api_create", lambda: client.post("/api/v1/posts", json={"title": "API"}, headers=bearer))
+if api is not None and api.status_code == 201:
+    post_ids.append(api.get_json()["id"])
+for method, path, data in [
+    ("GET", "/posts/", None),
+    ("GET", f"/posts/{post_ids[0]}", None),
+    ("POST", "/posts/search", {"q": "Hel"}),
+    ("GET", "/api/v1/posts", None),
+]:
+    record(f"read {method} {path}", lambda: client.open(path, method=method, data=data))
+record("boom", lambda: client.get("/boom"))
+posthog_client.flush()
+print("RESULT " + json.dumps({"statuses": statuses, "user_id": str(user_id), "post_ids": post_ids}))
+"""
+)
+
+FASTAPI_SCRIPT = (
+    _RECORD
+    + """
+from fastapi.testclient import TestClient
+
+from tasks.main import app
+from tasks.posthog_client import posthog_client
+
+app.add_api_route("/boom", boom)
+ids = {}
+# raise_server_exceptions=False: the failing route answers 500 instead of raising here.
+with TestClient(app, raise_server_exceptions=False) as client:
+    account = {"username": "ada", "email": "ada@example.com", "password": "pw-for-tests"}
+    signup = record("signup", lambda: client.post("/auth/signup", json=account))
+    ids["user_id"] = str(signup.json()["id"])
+    token = record("login", lambda: client.post("/auth/token", json=account)).json()
+    auth = {"Authorization": "Bearer " + token["access_token"]}
+    project = record(
+        "project_create", lambda: client.post("/api/v1/projects", json={"name": "Home"}, headers=auth)
+    )
+    ids["project_ids"] = [project.json()["id"]]
+    new_task = {"title": "Dishes", "project_id": ids["project_ids"][0]}
+    task = record("task_create", lambda: client.post("/api/v1/tasks", json=new_task, headers=auth))
+    ids["task_ids"] = [task.json()["id"]]
+    for method, path, body in [
+        ("GET", "/health", None),
+        ("GET", "/api/v1/projects", None),
+        ("GET", "/api/v1/tasks", None),
+        ("GET", f"/api/v1/projects/{ids['project_ids'][0]}/tasks", None),
+        ("POST", "/api/v1/tasks/search", {"text": "Dish"}),
+    ]:
+        record(
+            f"read {method} {path}",
+            lambda: client.request(method, path, json=body, headers=auth),
+        )
+    record("boom", lambda: client.get("/boom"))
+    record("logout", lambda: client.post("/auth/logout", headers=auth))
+    # Flushed inside the block: leaving it runs the lifespan, which shuts the client down.
+    posthog_client.flush()
+print("RESULT " + json.dumps({"statuses": statuses, **ids}))
+"""
+)
+
+DJANGO_SCRIPT = (
+    _RECORD
+    + """
+import os
+
+os.environ["DJANGO_SETTINGS_MODULE"] = "shop.settings"
+os.environ["SHOP_DATABASE"] = ":memory:"
+# DEBUG off: the project's handler500 answers the failure, not the technical 500 page.
+os.environ["DJANGO_DEBUG"] = "0"
+
+import django
+
+django.setup()
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+from django.urls import path
+
+import shop.urls
+from catalog.models import Product
+from shop.posthog_client import posthog_client
+
+call_command("migrate", verbosity=0)
+# Before the first request, so the URL resolver is built with it.
+shop.urls.urlpatterns.append(path("boom/", lambda request: boom()))
+
+client = Client(raise_request_exception=False)
+password = "a-long-passphrase-for-tests"
+signup = {"username": "ada", "email": "ada@example.com", "password1": password, "password2": password}
+record("signup", lambda: client.post("/accounts/signup/", signup))
+user_id = str(get_user_model().objects.get(username="ada").pk)
+record("logout", lambda: client.get("/accounts/logout/"))
+record("login", lambda: client.post("/accounts/login/", {"username": "ada", "password": password}))
+product = {"name": "Teapot", "slug": "teapot", "description": "", "price": "12.50", "stock": 3}
+record("product_create", lambda: client.post("/shop/products/new/", product))
+record("review", lambda: client.post("/shop/products/teapot/", {"rating": 5, "body": "Lovely"}))
+record("order_create", lambda: client.post("/api/orders/", {}, content_type="application/json"))
+items = {"items": [{"product": Product.objects.get(slug="teapot").pk, "quantity": 1}]}
+record("checkout", lambda: client.post("/api/checkout/", items, content_type="application/json"))
+for method, path, data in [
+    ("GET", "/shop/", None),
+    ("GET", "/shop/products/teapot/", None),
+    ("POST", "/shop/search/", {"q": "tea"}),
+    ("GET", "/api/orders/", None),
+    ("GET", "/api/products/", None),
+]:
+    call = client.get if method == "GET" else client.post
+    record(f"read {method} {path}", lambda: call(path, data))
+record("boom", lambda: client.get("/boom/"))
+posthog_client.flush()
+print("RESULT " + json.dumps({"statuses": statuses, "user_id": user_id, "slugs": ["teapot"]}))
+"""
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One fixture's flows and what the edited app must deliver for them."""
+
+    fixture: str
+    script: str
+    #: every request's normal status; ``read METHOD PATH`` keys are the read-only requests
+    statuses: Mapping[str, int]
+    #: exactly the events the flows send, by name and count
+    events: Mapping[str, int]
+    #: events of mutating routes, which carry the logged-in user's id as distinct_id
+    user_events: tuple[str, ...]
+    #: (event, property, result key): the property's values, in order, are the result's list
+    properties: tuple[tuple[str, str, str], ...] = ()
+    #: the person properties ``$set`` right before user_signed_up / user_logged_in, if any
+    signup_person: Mapping[str, str] | None = None
+    login_person: Mapping[str, str] | None = None
+    boom_path: str = "/boom"
+
+
+@dataclass
+class Run:
+    """What one run of a scenario's script reported, and what the mock host received."""
+
+    result: dict[str, Any]
+    events: list[RecordedEvent]
+    stderr: str
+    statuses: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.statuses = self.result["statuses"]
+
+    @property
+    def user_id(self) -> str:
+        return str(self.result["user_id"])
+
+    def named(self, event: str) -> list[RecordedEvent]:
+        return [item for item in self.events if item.event == event]
+
+    def person_set_before(self, event: str) -> RecordedEvent | None:
+        """The ``$set`` sent right before the only ``event``, if that is what precedes it.
+
+        The edited code calls ``set`` and then ``capture`` in the same request; one client
+        queue and one consumer keep them in that order on the wire.
+        """
+        [index] = [i for i, item in enumerate(self.events) if item.event == event]
+        previous = self.events[index - 1] if index > 0 else None
+        return previous if previous is not None and previous.event == "$set" else None
+
+    def describe(self) -> str:
+        """The received events, one a line, for assertion messages."""
+        lines = [
+            f"  {item.event} distinct_id={item.distinct_id}"
+            f" {item.properties.get('$request_method')} {item.properties.get('$request_path')}"
+            + (f" $set={person_properties(item)}" if item.event == "$set" else "")
+            for item in self.events
+        ]
+        return "received events:\n" + ("\n".join(lines) or "  (none)")
+
+
+def person_properties(item: RecordedEvent) -> dict[str, Any]:
+    """The properties a ``$set`` puts on the person, less the SDK's ``$``-prefixed ones.
+
+    Inside a request the SDK adds the request context (``$current_url``, ``$ip``,
+    ``$context_tags`` and so on) to ``$set``; what the edited code sets is the rest.
+    """
+    return {key: value for key, value in item.raw.get("$set", {}).items() if key[:1] != "$"}
+
+
+SCENARIOS = {
+    "flask_blog": Scenario(
+        fixture="flask_blog",
+        script=FLASK_SCRIPT,
+        statuses={
+            "signup": 302,
+            "logout": 302,
+            "login": 302,
+            "create": 302,
+            "api_create": 201,
+            "read GET /posts/": 200,
+            "read GET /posts/1": 200,
+            "read POST /posts/search": 200,
+            "read GET /api/v1/posts": 200,
+            "boom": 500,
+        },
+        events={
+            "$set": 2,
+            "user_signed_up": 1,
+            "user_logged_out": 1,
+            "user_logged_in": 1,
+            "post_created": 2,
+            "$exception": 1,
+        },
+        user_events=("post_created",),
+        properties=(("post_created", "post_id", "post_ids"),),
+        # The handlers read email and username on signup, only username on login.
+        signup_person={"email": "ada@example.com", "username": "ada"},
+        login_person={"username": "ada"},
+    ),
+    "fastapi_tasks": Scenario(
+        fixture="fastapi_tasks",
+        script=FASTAPI_SCRIPT,
+        statuses={
+            "signup": 201,
+            "login": 200,
+            "project_create": 201,
+            "task_create": 201,
+            "read GET /health": 200,
+            "read GET /api/v1/projects": 200,
+            "read GET /api/v1/tasks": 200,
+            "read GET /api/v1/projects/1/tasks": 200,
+            "read POST /api/v1/tasks/search": 200,
+            "boom": 500,
+            "logout": 204,
+        },
+        events={
+            "$set": 2,
+            "user_signed_up": 1,
+            "user_logged_in": 1,
+            "project_created": 1,
+            "task_created": 1,
+            "$exception": 1,
+            "user_logged_out": 1,
+        },
+        user_events=("project_created", "task_created"),
+        properties=(
+            ("project_created", "project_id", "project_ids"),
+            ("task_created", "task_id", "task_ids"),
+        ),
+        signup_person={"email": "ada@example.com", "username": "ada"},
+        login_person={"username": "ada"},
+    ),
+    "django_shop": Scenario(
+        fixture="django_shop",
+        script=DJANGO_SCRIPT,
+        statuses={
+            "signup": 302,
+            "logout": 302,
+            "login": 302,
+            "product_create": 302,
+            "review": 302,
+            "order_create": 201,
+            "checkout": 201,
+            "read GET /shop/": 200,
+            "read GET /shop/products/teapot/": 200,
+            "read POST /shop/search/": 200,
+            "read GET /api/orders/": 200,
+            "read GET /api/products/": 200,
+            "boom": 500,
+        },
+        events={
+            "user_signed_up": 1,
+            "user_logged_out": 1,
+            "user_logged_in": 1,
+            "product_created": 1,
+            "review_created": 1,
+            "order_created": 1,
+            "checkout_completed": 1,
+            "$exception": 1,
+        },
+        user_events=("product_created", "review_created", "order_created", "checkout_completed"),
+        properties=(("review_created", "slug", "slugs"),),
+        # The login and signup views read no email or username: nothing goes on the person.
+        signup_person=None,
+        login_person=None,
+        boom_path="/boom/",
+    ),
+}
+NAMES = list(SCENARIOS)
+
+
+def _edited_copy(name: str, root: Path) -> Path:
+    """A copy of the fixture under ``root``, edited by ``posthog-setup edit``."""
+    project = root / name
+    shutil.copytree(
+        FIXTURES / name,
+        project,
+        ignore=shutil.ignore_patterns("__pycache__", "*.db", "*.sqlite3"),
+    )
+    assert main(["edit", "-q", str(project)]) == 0
+    return project
+
+
+def _run(project: Path, script: str, *, token: bool) -> Run:
+    """Run ``script`` in the edited project against a fresh mock host, with or without a token.
+
+    The host's address is given either way, so a client that sent without a token would be
+    caught; once the process exits it has flushed, so everything it sent has arrived.
+    """
+    env = {key: value for key, value in os.environ.items() if not key.startswith("POSTHOG_")}
+    env["PYTHONPATH"] = str(project)
+    with MockPostHogHost() as host:
+        env["POSTHOG_HOST"] = host.url
+        if token:
+            env["POSTHOG_PROJECT_TOKEN"] = TOKEN
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        events = host.events()
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+    assert lines, f"the script reported nothing\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    return Run(json.loads(lines[-1].removeprefix(RESULT_PREFIX)), events, done.stderr)
+
+
+class Runs:
+    """Each fixture is edited once and run once per token mode, on first use."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._projects: dict[str, Path] = {}
+        self._runs: dict[tuple[str, bool], Run] = {}
+
+    def run(self, name: str, *, token: bool) -> Run:
+        """The run of fixture ``name`` with or without a token, made on first request."""
+        if name not in self._projects:
+            self._projects[name] = _edited_copy(name, self.root)
+        if (name, token) not in self._runs:
+            self._runs[name, token] = _run(
+                self._projects[name], SCENARIOS[name].script, token=token
+            )
+        return self._runs[name, token]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
+    """The module's runs, shared by its tests."""
+    return Runs(tmp_path_factory.mktemp("edited_apps"))
+
+
+# -- with a token ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["flask_blog", "fastapi_tasks"])
+def test_every_flow_answers_normally(runs: Runs, name: str) -> None:
+    """With the integration on, every request answers as the unedited app would."""
+    run = runs.run(name, token=True)
+    assert run.statuses == SCENARIOS[name].statuses, run.stderr
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_mutating_routes_send_their_event_as_the_user(runs: Runs, name: str) -> None:
+    """Each mutating route sends its planned event, as the logged-in user, with its ids."""
+    scenario, run = SCENARIOS[name], runs.run(name, token=True)
+    for event in scenario.user_events:
+        sent = run.named(event)
+        assert len(sent) == scenario.events[event], f"{event}\n{run.describe()}"
+        assert {item.distinct_id for item in sent} == {run.user_id}, (
+            f"{event} not sent as user {run.user_id}\n{run.describe()}"
+        )
+    for event, prop, key in scenario.properties:
+        values = [item.properties.get(prop) for item in run.named(event)]
+        assert values == run.result[key], f"{event}.{prop}\n{run.describe()}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_login_identifies_the_user(runs: Runs, name: str) -> None:
+    """Login sends user_logged_in as the user, after a $set of what the handler reads."""
+    scenario, run = SCENARIOS[name], runs.run(name, token=True)
+    [login] = run.named("user_logged_in")
+    assert login.distinct_id == run.user_id, run.describe()
+    person = run.person_set_before("user_logged_in")
+    if scenario.login_person is None:
+        assert person is None, run.describe()
+    else:
+        assert person is not None, f"no $set before user_logged_in\n{run.describe()}"
+        assert person.distinct_id == run.user_id, run.describe()
+        assert person_properties(person) == scenario.login_person, run.describe()
+
+
+@pytest.mark.parametrize("name", ["flask_blog", "django_shop"])
+def test_signup_identifies_the_user(runs: Runs, name: str) -> None:
+    """Signup sends user_signed_up as the new user, after a $set of what the handler reads."""
+    scenario, run = SCENARIOS[name], runs.run(name, token=True)
+    [signup] = run.named("user_signed_up")
+    assert signup.distinct_id == run.user_id, run.describe()
+    person = run.person_set_before("user_signed_up")
+    if scenario.signup_person is None:
+        assert person is None, run.describe()
+    else:
+        assert person is not None, f"no $set before user_signed_up\n{run.describe()}"
+        assert person.distinct_id == run.user_id, run.describe()
+        assert person_properties(person) == scenario.signup_person, run.describe()
+
+
+@pytest.mark.parametrize("name", ["fastapi_tasks", "django_shop"])
+def test_logout_sends_user_logged_out_as_the_user(runs: Runs, name: str) -> None:
+    """Logout sends user_logged_out, as the user who is logging out."""
+    run = runs.run(name, token=True)
+    [logout] = run.named("user_logged_out")
+    # Captured before the session ends so that it is still the user's event; an anonymous
+    # id here would leave it off the person who logged out.
+    assert logout.distinct_id == run.user_id, run.describe()
+
+
+@pytest.mark.parametrize("name", ["flask_blog", "fastapi_tasks"])
+def test_unhandled_error_sends_one_exception(runs: Runs, name: str) -> None:
+    """A route that raises answers 500 and sends one $exception naming the RuntimeError."""
+    scenario, run = SCENARIOS[name], runs.run(name, token=True)
+    assert run.statuses["boom"] == 500, run.stderr
+    exceptions = run.named("$exception")
+    # One error, one report: a second capture of the same error would count it twice.
+    assert len(exceptions) == 1, run.describe()
+    [exception] = exceptions
+    assert exception.properties["$request_path"] == scenario.boom_path, run.describe()
+    listed = [(e.get("type"), e.get("value")) for e in exception.properties["$exception_list"]]
+    assert listed == [("RuntimeError", BOOM)], run.describe()
+
+
+@pytest.mark.parametrize("name", ["flask_blog", "fastapi_tasks"])
+def test_only_the_planned_events_are_sent(runs: Runs, name: str) -> None:
+    """Exactly the planned events arrive, and none from the read-only requests."""
+    scenario, run = SCENARIOS[name], runs.run(name, token=True)
+    # Compared exactly, with nothing ignored: the SDK sends no events of its own in these
+    # flows ($feature_flag_called follows only a flag evaluation, and these apps evaluate
+    # none), so anything beyond the plan is something the edited code sent.
+    assert Counter(item.event for item in run.events) == Counter(scenario.events), run.describe()
+    reads = {tuple(key.split(" ")[1:]) for key in scenario.statuses if key.startswith("read ")}
+    assert reads, "the scenario makes read-only requests"
+    from_reads = [
+        item
+        for item in run.events
+        if (item.properties.get("$request_method"), item.properties.get("$request_path")) in reads
+    ]
+    assert from_reads == [], f"sent by read-only requests: {from_reads}\n{run.describe()}"
+
+
+# -- without a token ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["flask_blog", "fastapi_tasks"])
+def test_without_token_every_flow_answers_normally(runs: Runs, name: str) -> None:
+    """Without a token the client is disabled with a warning; every request still answers."""
+    run = runs.run(name, token=False)
+    assert run.statuses == SCENARIOS[name].statuses, run.stderr
+    assert MISSING_TOKEN_WARNING in run.stderr
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_without_token_nothing_is_sent(runs: Runs, name: str) -> None:
+    """Without a token the reachable mock host receives nothing at all."""
+    run = runs.run(name, token=False)
+    assert run.events == [], run.describe()
