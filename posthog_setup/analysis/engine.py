@@ -11,8 +11,6 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import importlib
-import multiprocessing
-import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -32,9 +30,11 @@ from posthog_setup.analysis.model import (
     SkippedFile,
 )
 from posthog_setup.analysis.names import module_name_for
+from posthog_setup.parallel import pool_context
+from posthog_setup.parallel import workers as default_workers
 from posthog_setup.project.discovery import project_files
 from posthog_setup.project.files import UnreadableFile, decode_source, read_source
-from posthog_setup.project.manifests import find_manifests
+from posthog_setup.project.manifests import declared_name, find_manifests
 
 _FRAMEWORK_MODULES: tuple[Framework, ...] = ("flask", "fastapi", "django")
 _APP_KIND_PREFIXES: dict[Framework, tuple[str, ...]] = {
@@ -118,20 +118,15 @@ def _chunks(files: Sequence[str], count: int) -> list[list[str]]:
     return [list(files[i::count]) for i in range(count) if files[i::count]]
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else methods[0])
-
-
 def analyse_files(
     root: Path, files: Sequence[str], *, jobs: int | None = None, src_layout: bool = False
 ) -> list[FileResult]:
     """Analyse ``files`` (relative to ``root``), on every core when there are enough of them."""
-    workers = jobs or os.cpu_count() or 1
+    workers = jobs or default_workers()
     if workers <= 1 or len(files) < _PARALLEL_THRESHOLD:
         return _analyse_paths(str(root), files, src_layout)
     chunks = _chunks(files, workers * 4)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
         parts = pool.map(
             _analyse_paths, [str(root)] * len(chunks), chunks, [src_layout] * len(chunks)
         )
@@ -218,7 +213,7 @@ def link(
     )
     project = ProjectInfo(
         root=str(root) if root is not None else "",
-        name=root.name if root is not None else "",
+        name=_project_name(root, apps, facts),
         frameworks=tuple(frameworks),
         dependency_manager=manager,
         manifests=manifests,
@@ -237,6 +232,23 @@ def link(
         files_analysed=len(facts),
         django_settings=tuple(s for part in linked for s in part.settings),
     )
+
+
+def _project_name(
+    root: Path | None, apps: Sequence[AppObject], facts: Sequence[ModuleFacts]
+) -> str:
+    """What the project calls itself: its declared name, else its app package, else its folder.
+
+    Never the folder alone when there is better: output must not depend on where the
+    project happens to be checked out.
+    """
+    declared = declared_name(root) if root is not None else None
+    if declared:
+        return declared
+    package = _app_package(apps, facts)
+    if package:
+        return package.split(".", 1)[0]
+    return root.name if root is not None else ""
 
 
 def _src_layout(root: Path, files: Sequence[str]) -> bool:

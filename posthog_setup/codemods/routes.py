@@ -50,7 +50,8 @@ def instrument_file_with_notes(
     """Like ``instrument_file``, plus a note for people on each point that was skipped."""
     if not points:
         return source, []
-    wrapper = MetadataWrapper(parse_module(source, path))
+    # The module was parsed here and nothing else holds it, so no defensive copy is needed.
+    wrapper = MetadataWrapper(parse_module(source, path), unsafe_skip_copy=True)
     module = wrapper.module
     collector = DefinitionCollector(_lines(source), module.default_indent)
     wrapper.visit(collector)

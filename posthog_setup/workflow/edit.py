@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import re
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,16 +22,15 @@ from posthog_setup.codemods.base import (
     EditError,
     FileChange,
     client_import,
-    parse_module,
-    uses_relative_imports,
 )
 from posthog_setup.codemods.points import FilePoints
 from posthog_setup.config import ConfigError, load_config
 from posthog_setup.console import Console
+from posthog_setup.parallel import process_map
 from posthog_setup.plan.plan import PLAN_FILE, Plan, PlanError, plan_to_json
 from posthog_setup.plan.points import build_points
 from posthog_setup.project.discovery import find_project_root
-from posthog_setup.project.files import UnreadableFile, atomic_write, decode_source
+from posthog_setup.project.files import SourceText, UnreadableFile, atomic_write, decode_source
 from posthog_setup.templating import render_client_module
 from posthog_setup.workflow.begin import BeginResult, plan_project
 
@@ -144,14 +144,13 @@ def _client_module(workspace: _Workspace, analysis: Analysis, plan: Plan) -> Non
         )
 
 
+_RELATIVE_IMPORT = re.compile(rb"^from \.", re.MULTILINE)
+
+
 def _relative_style(workspace: _Workspace, path: str) -> bool:
+    """Does the file import project code relatively? (A text test: no second parse.)"""
     data = workspace.current(path)
-    if data is None:
-        return False
-    try:
-        return uses_relative_imports(parse_module(decode_source(data).text, path))
-    except (EditError, UnreadableFile):
-        return False
+    return data is not None and _RELATIVE_IMPORT.search(data) is not None
 
 
 def _hook_up(workspace: _Workspace, app: AppObject, plan: Plan, analysis: Analysis) -> None:
@@ -170,28 +169,55 @@ def _hook_up(workspace: _Workspace, app: AppObject, plan: Plan, analysis: Analys
         _edit_python(workspace, app.file, lambda text: hook_up_django(text, app.file, client))
 
 
-def _route_edits(workspace: _Workspace, analysis: Analysis, plan: Plan) -> None:
+@dataclass(frozen=True)
+class _RouteJob:
+    """One file's route edits, as sent to a worker process."""
+
+    file: str
+    text: str
+    points: FilePoints
+    client: ClientImport
+
+
+def _apply_route_job(job: _RouteJob) -> tuple[str | None, list[str]]:
+    """The edited text (None if the file cannot be edited) and notes for people."""
     from posthog_setup.codemods.routes import instrument_file_with_notes
 
-    sources: dict[str, str] = {}
-    for file in {e.file for e in plan.events}:
+    try:
+        return instrument_file_with_notes(job.text, job.file, job.points, job.client)
+    except EditError as exc:
+        return None, [str(exc)]
+
+
+#: Files of route edits below which one process is faster than a pool.
+_PARALLEL_ROUTE_FILES = 40
+
+
+def _route_edits(workspace: _Workspace, analysis: Analysis, plan: Plan) -> None:
+    decoded: dict[str, SourceText] = {}
+    for file in {e.file for e in plan.events} | {c.file for c in plan.exception_captures}:
         data = workspace.current(file)
         if data is not None:
             with contextlib.suppress(UnreadableFile):
-                sources[file] = decode_source(data).text
-    for file, points in build_points(analysis, plan, sources).items():
-        client = client_import(
-            file, plan.setup.client_module, relative=_relative_style(workspace, file)
+                decoded[file] = decode_source(data)
+    sources = {file: source.text for file, source in decoded.items()}
+    jobs = [
+        _RouteJob(
+            file,
+            decoded[file].text,
+            points,
+            client_import(
+                file, plan.setup.client_module, relative=_relative_style(workspace, file)
+            ),
         )
-
-        def edit(
-            text: str, file: str = file, points: FilePoints = points, client: ClientImport = client
-        ) -> str:
-            new_text, notes = instrument_file_with_notes(text, file, points, client)
-            workspace.notes.extend(notes)
-            return new_text
-
-        _edit_python(workspace, file, edit)
+        for file, points in build_points(analysis, plan, sources).items()
+        if file in decoded
+    ]
+    results = process_map(_apply_route_job, jobs, min_items=_PARALLEL_ROUTE_FILES)
+    for job, (new_text, notes) in zip(jobs, results, strict=True):
+        workspace.notes.extend(notes)
+        if new_text is not None and new_text != job.text:
+            workspace.propose(job.file, decoded[job.file].encode(new_text))
 
 
 def _dependency(workspace: _Workspace, root: Path, analysis: Analysis) -> None:
@@ -295,6 +321,8 @@ def run_edit(path: Path, *, console: Console, diff: bool, check: bool, allow_dir
             console.error(f"internal error: the edit would not compile: {line}")
         console.error("nothing was written")
         return EXIT_ERROR
+    for skipped in result.analysis.skipped:
+        console.warn(f"skipped {skipped.file}: {skipped.reason}")
     for note in notes:
         console.warn(note)
     code_changes = [c for c in changes if c.path != PLAN_FILE]
