@@ -178,3 +178,18 @@ def find_manifests(root: Path) -> tuple[str, tuple[Manifest, ...]]:
         match = re.search(r"""["'](posthog\b[^"']*)["']""", text)
         manifests.append(Manifest("setup.py", "setup.py", match.group(1) if match else None))
     return manager or "pip", tuple(manifests)
+
+
+def declared_name(root: Path) -> str | None:
+    """The project's own name from ``pyproject.toml`` (PEP 621 or poetry), if it declares one."""
+    path = root / "pyproject.toml"
+    data = _load_toml(path) if path.is_file() else None
+    if data is None:
+        return None
+    for name in (
+        data.get("project", {}).get("name"),
+        data.get("tool", {}).get("poetry", {}).get("name"),
+    ):
+        if isinstance(name, str) and name.strip():
+            return name.strip()
+    return None
