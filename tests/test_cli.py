@@ -36,7 +36,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.strip() == f"posthog-setup, version {__version__}"
 
 
-@pytest.mark.parametrize("command", [[], ["begin"], ["mock-host"]])
+@pytest.mark.parametrize("command", [[], ["begin"], ["edit"], ["mock-host"]])
 def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*command, "--help"]) == 0
     assert "Usage:" in capsys.readouterr().out
