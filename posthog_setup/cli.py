@@ -55,7 +55,7 @@ def cli() -> None:
     """Add PostHog product analytics to a Flask, FastAPI or Django project.
 
     Run `posthog-setup [PATH]` for every available stage in order, or one stage
-    alone with `posthog-setup STAGE [PATH]`. This version provides begin; edit,
+    alone with `posthog-setup STAGE [PATH]`. This version provides begin and edit;
     revise and conclude follow.
     """
 
@@ -92,13 +92,18 @@ def edit_command(
 
 @cli.command("run", hidden=True)
 @_path_argument()
+@click.option("--allow-dirty", is_flag=True, help="Edit files that have uncommitted changes.")
 @_verbosity_options
-def run_command(path: Path, quiet: bool, verbose: bool) -> int:
-    """Run every available stage in order (begin, in this version)."""
+def run_command(path: Path, allow_dirty: bool, quiet: bool, verbose: bool) -> int:
+    """Run every available stage in order (begin and edit, in this version)."""
     from posthog_setup.workflow.begin import run_begin
+    from posthog_setup.workflow.edit import run_edit
 
     console = Console.for_terminal(quiet=quiet, verbose=verbose)
-    return run_begin(path, console=console, as_json=False)
+    code = run_begin(path, console=console, as_json=False)
+    if code != 0:
+        return code
+    return run_edit(path, console=console, diff=False, check=False, allow_dirty=allow_dirty)
 
 
 @cli.command("mock-host")
