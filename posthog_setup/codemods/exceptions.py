@@ -25,8 +25,12 @@ def plan_exception(point: ExceptionPoint, handler: Handler, site: Site) -> None:
     ):
         return
     spot, before = body_start(handler)
-    # Without a parameter holding the error, the SDK reads the exception being handled.
-    args = [point.error] if point.error is not None else []
+    # Without a parameter holding the error, pass the exception being handled: the
+    # client's capture_exception takes it as an argument, and the instance (not None)
+    # lets the SDK skip an exception that a middleware already captured.
+    args = [point.error] if point.error is not None else ["sys.exc_info()[1]"]
+    if point.error is None:
+        site.use("sys", "")
     code = call_source(
         f"{CLIENT_NAME}.{CAPTURE_EXCEPTION}", args, indent=spot.indent, step=site.step
     )
