@@ -10,7 +10,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 
-from posthog_setup.analysis.model import Analysis, AuthPoint, Route
+from posthog_setup.analysis.model import Analysis, AuthPoint, Route, UserAccess
 from posthog_setup.codemods.points import (
     CapturePoint,
     ExceptionPoint,
@@ -18,7 +18,14 @@ from posthog_setup.codemods.points import (
     IdentifyPoint,
     LogoutPoint,
 )
-from posthog_setup.plan.plan import Plan, PlannedEvent, event_methods, plan_handler, user_access
+from posthog_setup.plan.plan import (
+    Plan,
+    PlannedEvent,
+    event_methods,
+    plan_handler,
+    user_access,
+    uses_flask_login,
+)
 
 #: Where a class-based view's implicit write can be observed, by action.
 _VIEWSET_OVERRIDES = {
@@ -44,6 +51,10 @@ def _override(route: Route) -> str | None:
     return _VIEWSET_OVERRIDES.get(route.action or "")
 
 
+def _imports(access: UserAccess | None) -> tuple[tuple[str, str], ...]:
+    return (access.requires,) if access is not None and access.requires else ()
+
+
 def _route_for(event: PlannedEvent, routes: Iterable[Route]) -> Route | None:
     for route in routes:
         if (
@@ -64,6 +75,7 @@ def _person_properties(lines: list[str], point: AuthPoint) -> tuple[str, ...]:
 
 def build_points(analysis: Analysis, plan: Plan, sources: dict[str, str]) -> dict[str, FilePoints]:
     """Insertion points per file. ``sources`` maps files to their text (for person properties)."""
+    flask_login = uses_flask_login(analysis)
     captures: dict[str, list[CapturePoint]] = defaultdict(list)
     identifies: dict[str, list[IdentifyPoint]] = defaultdict(list)
     logouts: dict[str, list[LogoutPoint]] = defaultdict(list)
@@ -74,7 +86,7 @@ def build_points(analysis: Analysis, plan: Plan, sources: dict[str, str]) -> dic
         route = _route_for(event, analysis.routes)
         if route is None or route.ignored:
             continue
-        access = user_access(route, route.handler, route.framework)
+        access = user_access(route, route.handler, route.framework, flask_login=flask_login)
         captures[route.handler.file].append(
             CapturePoint(
                 handler=route.handler.qualname,
@@ -85,6 +97,7 @@ def build_points(analysis: Analysis, plan: Plan, sources: dict[str, str]) -> dic
                 guard=access.guard if access else None,
                 after_line=route.change_line,
                 override=_override(route),
+                imports=_imports(access),
             )
         )
     names = {(e.kind, e.file, e.handler): e.event for e in plan.events}
@@ -102,7 +115,7 @@ def build_points(analysis: Analysis, plan: Plan, sources: dict[str, str]) -> dic
                 ),
                 None,
             )
-            access = user_access(route, point.handler, point.framework)
+            access = user_access(route, point.handler, point.framework, flask_login=flask_login)
             logouts[file].append(
                 LogoutPoint(
                     point.handler.qualname,
@@ -111,6 +124,7 @@ def build_points(analysis: Analysis, plan: Plan, sources: dict[str, str]) -> dic
                     auth_event,
                     access.id_expression if access else None,
                     access.guard if access else None,
+                    _imports(access),
                 )
             )
         elif point.user_expression:
@@ -123,7 +137,7 @@ def build_points(analysis: Analysis, plan: Plan, sources: dict[str, str]) -> dic
                     "pk" if point.framework == "django" else "id",
                     auth_event,
                     _person_properties(sources.get(file, "").splitlines(), point),
-                    before=point.mechanism == "token",
+                    before=point.kind == "login" and point.mechanism == "token",
                 )
             )
     planned_handlers = {(c.file, c.handler) for c in plan.exception_captures}
