@@ -39,6 +39,8 @@ class UserAccess:
     kind: str
     id_expression: str
     guard: str | None = None
+    #: ``(module, name)`` the expressions need imported where the handler does not have it
+    requires: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

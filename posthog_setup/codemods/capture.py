@@ -82,6 +82,8 @@ def plan_capture(point: CapturePoint, handler: Handler, site: Site) -> None:
     if point.event in captured_events(handler.node) or not site.claim(handler.node, point.event):
         return
     site.use_client()
+    for module, name in point.imports:
+        site.use(module, name)
 
     def insert(spot: Spot, *, before: bool) -> None:
         code = capture_source(point, spot.indent, site.step)

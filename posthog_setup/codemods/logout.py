@@ -41,4 +41,6 @@ def plan_logout(point: LogoutPoint, handler: Handler, site: Site) -> str | None:
     code = call_source(f"{CLIENT_NAME}.capture", args, indent=spot.indent, step=site.step)
     site.splices.insert(spot, [site.statement(code)], before=True)
     site.use_client()
+    for module, name in point.imports:
+        site.use(module, name)
     return None

@@ -33,6 +33,8 @@ class CapturePoint:
     guard: str | None = None
     after_line: int | None = None
     override: str | None = None
+    #: ``from <module> import <name>`` the id expressions need (``flask_login.current_user``)
+    imports: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class LogoutPoint:
     event: str
     distinct_id: str | None = None
     guard: str | None = None
+    imports: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

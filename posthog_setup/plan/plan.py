@@ -123,10 +123,18 @@ def _property_type(route_path: str, name: str, handler: Handler) -> str:
     return "string"
 
 
-def user_access(route: Route | None, handler: Handler, framework: str) -> UserAccess | None:
-    """How the code reaches the user: as analysed, else through Django's request."""
+def user_access(
+    route: Route | None, handler: Handler, framework: str, *, flask_login: bool = False
+) -> UserAccess | None:
+    """How the code reaches the user: as analysed, else through the framework.
+
+    Django views always have the request's user; with flask-login in the project,
+    Flask handlers always have ``current_user`` (imported where the file lacks it).
+    """
     if route is not None and route.user_access is not None:
         return route.user_access
+    if framework == "flask" and flask_login:
+        return FLASK_LOGIN_USER
     if framework != "django":
         return None
     if handler.class_name is not None or handler.name[:1].isupper():
@@ -139,6 +147,22 @@ def user_access(route: Route | None, handler: Handler, framework: str) -> UserAc
             "django.request.user", f"{request}.user.pk", f"{request}.user.is_authenticated"
         )
     return None
+
+
+FLASK_LOGIN_USER = UserAccess(
+    "flask_login.current_user",
+    "current_user.id",
+    "current_user.is_authenticated",
+    requires=("flask_login", "current_user"),
+)
+
+
+def uses_flask_login(analysis: Analysis) -> bool:
+    """True if the project logs users in with flask-login."""
+    return any(p.mechanism == "flask_login" for p in analysis.auth_points) or any(
+        r.user_access is not None and r.user_access.kind == "flask_login.current_user"
+        for r in analysis.routes
+    )
 
 
 #: Methods where a class-based view's implicit write is observed; the edit may add them.
@@ -200,7 +224,9 @@ def event_methods(route: Route) -> tuple[str, ...]:
     return mutating or route.methods
 
 
-def _auth_event(point: AuthPoint, style: str, routes: Iterable[Route]) -> PlannedEvent:
+def _auth_event(
+    point: AuthPoint, style: str, routes: Iterable[Route], *, flask_login: bool
+) -> PlannedEvent:
     noun, verb = _AUTH_EVENTS[point.kind]
     route = next(
         (
@@ -225,15 +251,15 @@ def _auth_event(point: AuthPoint, style: str, routes: Iterable[Route]) -> Planne
         route=route.path if route else None,
         methods=event_methods(route) if route else (),
         properties=(),
-        distinct_id=_logout_distinct_id(point, route),
+        distinct_id=_logout_distinct_id(point, route, flask_login=flask_login),
     )
 
 
-def _logout_distinct_id(point: AuthPoint, route: Route | None) -> str | None:
+def _logout_distinct_id(point: AuthPoint, route: Route | None, *, flask_login: bool) -> str | None:
     """Who logs out (known until the logout call); logins and signups bind their own id."""
     if point.kind != "logout":
         return None
-    access = user_access(route, point.handler, point.framework)
+    access = user_access(route, point.handler, point.framework, flask_login=flask_login)
     return access.id_expression if access else None
 
 
@@ -248,6 +274,7 @@ def build_plan(
     """The plan for a fresh integration of the analysed project."""
     style = style or analysis.existing.naming_style or "snake_case"
     auth_handlers = {(p.handler.file, p.handler.qualname) for p in analysis.auth_points}
+    flask_login = uses_flask_login(analysis)
     events: list[PlannedEvent] = []
     for route in analysis.routes:
         if not route.mutating or route.ignored:
@@ -255,7 +282,7 @@ def build_plan(
         if (route.handler.file, route.handler.qualname) in auth_handlers:
             continue
         noun, verb = name_parts(route)
-        access = user_access(route, route.handler, route.framework)
+        access = user_access(route, route.handler, route.framework, flask_login=flask_login)
         properties = _path_properties(route, noun)
         properties += [
             p
@@ -276,7 +303,10 @@ def build_plan(
                 distinct_id=access.id_expression if access else None,
             )
         )
-    events.extend(_auth_event(point, style, analysis.routes) for point in analysis.auth_points)
+    events.extend(
+        _auth_event(point, style, analysis.routes, flask_login=flask_login)
+        for point in analysis.auth_points
+    )
     # Ordered by what identifies an event, never by line: edits move lines.
     events.sort(key=lambda e: (e.file, e.route or "", e.methods, e.kind, e.handler, e.event))
     captures = tuple(_exception_capture(h) for h in analysis.error_handlers if h.server_error)
