@@ -129,20 +129,30 @@ def client_import(importing_file: str, client_module_file: str, *, relative: boo
 
 @dataclass(frozen=True)
 class NeededImport:
-    """``from <module> import <name>``, with ``relative`` leading dots."""
+    """``from <module> import <name>`` with ``relative`` leading dots; ``import <module>`` when
+    ``name`` is empty."""
 
     module: str
     name: str
     relative: int = 0
 
+    def source(self) -> str:
+        if not self.name:
+            return f"import {self.module}"
+        return f"from {'.' * self.relative}{self.module} import {self.name}"
+
 
 def _imported(module: cst.Module) -> set[tuple[str, str, int]]:
-    """``(module, name, dots)`` of every top-level ``from`` import."""
+    """``(module, name, dots)`` of every top-level import (name "" for ``import module``)."""
     found = set()
     for stmt in module.body:
         if not isinstance(stmt, cst.SimpleStatementLine):
             continue
         for small in stmt.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    if alias.asname is None:
+                        found.add((cst.helpers.get_full_name_for_node(alias.name) or "", "", 0))
             if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
                 dotted = cst.helpers.get_full_name_for_node(small.module) if small.module else ""
                 for alias in small.names:
@@ -217,11 +227,51 @@ def _insert_import(
     return True
 
 
+def _extend_from_import(body: list[cst.BaseStatement], item: NeededImport) -> bool:
+    """Add ``item.name`` to an existing ``from <module> import ...`` line; False if there is none.
+
+    The name goes at its alphabetical place when the names are sorted (else last), with
+    the separators the line already uses, so a parenthesised import stays one per line.
+    """
+    for index, stmt in enumerate(body):
+        if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+            continue
+        node = stmt.body[0]
+        if (
+            not isinstance(node, cst.ImportFrom)
+            or isinstance(node.names, cst.ImportStar)
+            or len(node.relative) != item.relative
+            or (cst.helpers.get_full_name_for_node(node.module) if node.module else "")
+            != item.module
+        ):
+            continue
+        names = list(node.names)
+        keys = [(cst.helpers.get_full_name_for_node(a.name) or "").lower() for a in names]
+        between = next(
+            (a.comma for a in names[:-1] if isinstance(a.comma, cst.Comma)),
+            cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
+        )
+        alias = cst.ImportAlias(name=cst.Name(item.name))
+        position = len(names)
+        if keys == sorted(keys):
+            position = next((i for i, k in enumerate(keys) if k > item.name.lower()), len(names))
+        if position == len(names):
+            last = names[-1]
+            names[-1] = last.with_changes(comma=between)
+            names.append(alias.with_changes(comma=last.comma))
+        else:
+            names.insert(position, alias.with_changes(comma=between))
+        body[index] = stmt.with_changes(body=[node.with_changes(names=names)])
+        return True
+    return False
+
+
 def add_imports(module: cst.Module, needed: Sequence[NeededImport]) -> cst.Module:
     """Add the imports that are missing, each in the file's own group, in order.
 
-    A new import joins its block (standard library, third party, local) at its
-    alphabetical place, as isort and Ruff order them; a block the file lacks is
+    A name from a module the file already imports from joins that line. A new import
+    joins its block (standard library, third party, local) at its alphabetical place,
+    as isort and Ruff order them; a block the file lacks is
     opened, with a blank line, where it belongs. A file with no imports at all is
     left to libcst's AddImportsVisitor (after the docstring and ``__future__``).
     """
@@ -236,8 +286,9 @@ def add_imports(module: cst.Module, needed: Sequence[NeededImport]) -> cst.Modul
     body: list[cst.BaseStatement] = list(module.body)
     leftovers = []
     for item in missing:
-        source = f"from {'.' * item.relative}{item.module} import {item.name}"
-        new = cast_line(cst.parse_statement(source, config=module.config_for_parsing))
+        if item.name and _extend_from_import(body, item):
+            continue
+        new = cast_line(cst.parse_statement(item.source(), config=module.config_for_parsing))
         if not _insert_import(body, new, local_tops):
             leftovers.append(item)
     updated = module.with_changes(body=body)
@@ -245,7 +296,7 @@ def add_imports(module: cst.Module, needed: Sequence[NeededImport]) -> cst.Modul
         context = CodemodContext()
         for item in leftovers:
             AddImportsVisitor.add_needed_import(
-                context, item.module, item.name, relative=item.relative
+                context, item.module, item.name or None, relative=item.relative
             )
         updated = AddImportsVisitor(context).transform_module(updated)
     return updated

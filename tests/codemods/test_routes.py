@@ -1180,11 +1180,12 @@ def test_exception_without_an_error_parameter_after_the_docstring() -> None:
         ''',
         ExceptionPoint("server_error", 1, None),
         '''\
+        import sys
         from app.analytics import posthog_client
 
         def server_error(request):
             """The 500 page."""
-            posthog_client.capture_exception()
+            posthog_client.capture_exception(sys.exc_info()[1])
             return render(request, "500.html", status=500)
         ''',
     )
@@ -1519,7 +1520,10 @@ def test_fixture_django_views() -> None:
         [ExceptionPoint("server_error", 10, None)],
         ClientImport("shop.analytics"),
     )
-    assert line_after(shop, "def server_error") == "posthog_client.capture_exception()"
+    assert (
+        line_after(shop, "def server_error")
+        == "posthog_client.capture_exception(sys.exc_info()[1])"
+    )
     assert "def page_not_found(request, exception):\n    return" in shop
 
 

@@ -1,0 +1,91 @@
+"""New imports go where isort and Ruff would put them, never twice."""
+
+from __future__ import annotations
+
+from textwrap import dedent
+
+import libcst as cst
+import pytest
+
+from posthog_setup.codemods.base import NeededImport, add_imports
+
+CLIENT = NeededImport("app.posthog_client", "posthog_client")
+
+
+def added(source: str, *needed: NeededImport) -> str:
+    result = add_imports(cst.parse_module(dedent(source)), needed).code
+    # Adding the same imports again changes nothing.
+    assert add_imports(cst.parse_module(result), needed).code == result
+    return result
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (
+            "from flask_login import login_required, login_user\n",
+            "from flask_login import current_user, login_required, login_user\n",
+        ),
+        (
+            "from flask_login import logout_user, login_required\n",
+            "from flask_login import logout_user, login_required, current_user\n",
+        ),
+        (
+            "from flask_login import (\n    login_required,\n    logout_user,\n)\n",
+            "from flask_login import (\n    current_user,\n    login_required,\n    logout_user,\n)\n",
+        ),
+    ],
+    ids=["sorted line", "unsorted line", "parenthesised"],
+)
+def test_a_name_joins_the_existing_from_import(before: str, after: str) -> None:
+    assert added(before, NeededImport("flask_login", "current_user")) == after
+
+
+def test_third_party_and_first_party_blocks() -> None:
+    assert added(
+        """\
+        import logging
+
+        from flask import Flask
+        from sqlalchemy import select
+
+        from .models import Post
+        """,
+        NeededImport("posthog.integrations.flask", "PosthogFlaskIntegration"),
+        CLIENT,
+    ) == dedent(
+        """\
+        import logging
+
+        from flask import Flask
+        from posthog.integrations.flask import PosthogFlaskIntegration
+        from sqlalchemy import select
+
+        from app.posthog_client import posthog_client
+
+        from .models import Post
+        """
+    )
+
+
+def test_a_missing_standard_library_block_opens_before_third_party() -> None:
+    assert added("from django.shortcuts import render\n", NeededImport("sys", "")) == (
+        "import sys\n\nfrom django.shortcuts import render\n"
+    )
+
+
+def test_relative_client_joins_the_relative_block_in_order() -> None:
+    assert added(
+        "from .extensions import db\nfrom .models import Post\n",
+        NeededImport("posthog_client", "posthog_client", relative=1),
+    ) == (
+        "from .extensions import db\nfrom .models import Post\nfrom .posthog_client import posthog_client\n"
+    )
+
+
+def test_already_imported_is_left_alone() -> None:
+    source = "from .posthog_client import posthog_client\nimport sys\n"
+    assert (
+        added(source, NeededImport("posthog_client", "posthog_client", 1), NeededImport("sys", ""))
+        == source
+    )
