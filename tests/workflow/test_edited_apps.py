@@ -434,7 +434,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
 # -- with a token ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["flask_blog", "fastapi_tasks"])
+@pytest.mark.parametrize("name", NAMES)
 def test_every_flow_answers_normally(runs: Runs, name: str) -> None:
     """With the integration on, every request answers as the unedited app would."""
     run = runs.run(name, token=True)
@@ -471,7 +471,7 @@ def test_login_identifies_the_user(runs: Runs, name: str) -> None:
         assert person_properties(person) == scenario.login_person, run.describe()
 
 
-@pytest.mark.parametrize("name", ["flask_blog", "django_shop"])
+@pytest.mark.parametrize("name", NAMES)
 def test_signup_identifies_the_user(runs: Runs, name: str) -> None:
     """Signup sends user_signed_up as the new user, after a $set of what the handler reads."""
     scenario, run = SCENARIOS[name], runs.run(name, token=True)
@@ -486,7 +486,7 @@ def test_signup_identifies_the_user(runs: Runs, name: str) -> None:
         assert person_properties(person) == scenario.signup_person, run.describe()
 
 
-@pytest.mark.parametrize("name", ["fastapi_tasks", "django_shop"])
+@pytest.mark.parametrize("name", NAMES)
 def test_logout_sends_user_logged_out_as_the_user(runs: Runs, name: str) -> None:
     """Logout sends user_logged_out, as the user who is logging out."""
     run = runs.run(name, token=True)
@@ -496,7 +496,7 @@ def test_logout_sends_user_logged_out_as_the_user(runs: Runs, name: str) -> None
     assert logout.distinct_id == run.user_id, run.describe()
 
 
-@pytest.mark.parametrize("name", ["flask_blog", "fastapi_tasks"])
+@pytest.mark.parametrize("name", NAMES)
 def test_unhandled_error_sends_one_exception(runs: Runs, name: str) -> None:
     """A route that raises answers 500 and sends one $exception naming the RuntimeError."""
     scenario, run = SCENARIOS[name], runs.run(name, token=True)
@@ -510,7 +510,7 @@ def test_unhandled_error_sends_one_exception(runs: Runs, name: str) -> None:
     assert listed == [("RuntimeError", BOOM)], run.describe()
 
 
-@pytest.mark.parametrize("name", ["flask_blog", "fastapi_tasks"])
+@pytest.mark.parametrize("name", NAMES)
 def test_only_the_planned_events_are_sent(runs: Runs, name: str) -> None:
     """Exactly the planned events arrive, and none from the read-only requests."""
     scenario, run = SCENARIOS[name], runs.run(name, token=True)
@@ -531,7 +531,7 @@ def test_only_the_planned_events_are_sent(runs: Runs, name: str) -> None:
 # -- without a token ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["flask_blog", "fastapi_tasks"])
+@pytest.mark.parametrize("name", NAMES)
 def test_without_token_every_flow_answers_normally(runs: Runs, name: str) -> None:
     """Without a token the client is disabled with a warning; every request still answers."""
     run = runs.run(name, token=False)
