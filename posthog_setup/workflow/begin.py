@@ -171,15 +171,22 @@ def analysis_json(result: BeginResult) -> str:
     return json.dumps(data, indent=2, default=str)
 
 
-def run_begin(path: Path, *, console: Console, as_json: bool) -> int:
-    """The begin stage: analyse, write ``posthog-events.json``, report."""
+def plan_at(path: Path, console: Console) -> BeginResult | None:
+    """Find the project root at or above ``path`` and plan it; None after reporting an error."""
     root = find_project_root(path)
     try:
-        config = load_config(root)
-        result = plan_project(root, config)
+        return plan_project(root, load_config(root))
     except (ConfigError, PlanError) as exc:
         console.error(str(exc))
+        return None
+
+
+def run_begin(path: Path, *, console: Console, as_json: bool) -> int:
+    """The begin stage: analyse, write ``posthog-events.json``, report."""
+    result = plan_at(path, console)
+    if result is None:
         return EXIT_ERROR
+    root = result.root
     text = plan_to_json(result.plan)
     plan_path = root / PLAN_FILE
     current = plan_path.read_text(encoding="utf-8") if plan_path.is_file() else None

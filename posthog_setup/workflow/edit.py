@@ -24,15 +24,13 @@ from posthog_setup.codemods.base import (
     client_import,
 )
 from posthog_setup.codemods.points import FilePoints
-from posthog_setup.config import ConfigError, load_config
 from posthog_setup.console import Console
 from posthog_setup.parallel import process_map
-from posthog_setup.plan.plan import PLAN_FILE, Plan, PlanError, plan_to_json
+from posthog_setup.plan.plan import PLAN_FILE, Plan, plan_to_json
 from posthog_setup.plan.points import build_points
-from posthog_setup.project.discovery import find_project_root
 from posthog_setup.project.files import SourceText, UnreadableFile, atomic_write, decode_source
 from posthog_setup.templating import render_client_module
-from posthog_setup.workflow.begin import BeginResult, plan_project
+from posthog_setup.workflow.begin import BeginResult, plan_at
 
 EXIT_OK = 0
 EXIT_CHANGES = 1
@@ -307,13 +305,10 @@ def unified_diff(change: FileChange) -> str:
 
 def run_edit(path: Path, *, console: Console, diff: bool, check: bool, allow_dirty: bool) -> int:
     """The edit stage."""
-    root = find_project_root(path)
-    try:
-        config = load_config(root)
-        result = plan_project(root, config)
-    except (ConfigError, PlanError) as exc:
-        console.error(str(exc))
+    result = plan_at(path, console)
+    if result is None:
         return EXIT_ERROR
+    root = result.root
     changes, notes = compute_changes(root, result)
     broken = _uncompilable(changes)
     if broken:
