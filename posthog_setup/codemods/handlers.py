@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import libcst as cst
 import libcst.helpers
 import libcst.matchers as m
-from libcst.metadata import CodeRange, PositionProvider
+from libcst.metadata import CodeRange
 
 from posthog_setup.analysis.context import ignored_rules
 
@@ -100,10 +100,9 @@ def block_indent(block: cst.BaseSuite, outer: str, step: str) -> str:
 class DefinitionCollector(cst.CSTVisitor):
     """A read-only pass that records every function and class with its qualname and line."""
 
-    METADATA_DEPENDENCIES = (PositionProvider,)
-
-    def __init__(self, source_lines: Sequence[str], step: str) -> None:
+    def __init__(self, source_lines: Sequence[str], step: str, positions: Positions) -> None:
         super().__init__()
+        self._positions = positions
         self.definitions: list[Definition] = []
         self._lines = source_lines
         self._step = step
@@ -156,7 +155,7 @@ class DefinitionCollector(cst.CSTVisitor):
         deletes: bool = False,
     ) -> None:
         self._names.append(node.name.value)
-        line = self.get_metadata(PositionProvider, node.name).start.line
+        line = self._positions[node.name].start.line
         self.definitions.append(
             Definition(
                 node=node,
@@ -173,12 +172,10 @@ class DefinitionCollector(cst.CSTVisitor):
         self, node: cst.FunctionDef | cst.ClassDef, line: int
     ) -> frozenset[str] | None:
         """Rules switched off on the decorator lines through the line before the body."""
-        first = min(
-            [line, *(self.get_metadata(PositionProvider, d).start.line for d in node.decorators)]
-        )
+        first = min([line, *(self._positions[d].start.line for d in node.decorators)])
         last = line
         if isinstance(node.body, cst.IndentedBlock) and node.body.body:
-            last = self.get_metadata(PositionProvider, node.body.body[0]).start.line - 1
+            last = self._positions[node.body.body[0]].start.line - 1
         found = [
             rules
             for number in range(first, min(max(first, last), len(self._lines)) + 1)

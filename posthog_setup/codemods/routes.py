@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from posthog_setup.codemods import capture, exceptions, identify, logout
 from posthog_setup.codemods.base import ClientImport, parse_module
@@ -24,6 +23,7 @@ from posthog_setup.codemods.handlers import (
     captured_events,
     resolve,
 )
+from posthog_setup.codemods.lines import line_positions
 from posthog_setup.codemods.points import (
     CapturePoint,
     ExceptionPoint,
@@ -50,12 +50,11 @@ def instrument_file_with_notes(
     """Like ``instrument_file``, plus a note for people on each point that was skipped."""
     if not points:
         return source, []
-    # The module was parsed here and nothing else holds it, so no defensive copy is needed.
-    wrapper = MetadataWrapper(parse_module(source, path), unsafe_skip_copy=True)
-    module = wrapper.module
-    collector = DefinitionCollector(_lines(source), module.default_indent)
-    wrapper.visit(collector)
-    site = Site(module, client, wrapper.resolve(PositionProvider))
+    module = parse_module(source, path)
+    positions = line_positions(module, source)
+    collector = DefinitionCollector(_lines(source), module.default_indent, positions)
+    module.visit(collector)
+    site = Site(module, client, positions)
     notes: list[str] = []
     every: Sequence[Point] = (
         *points.captures,
