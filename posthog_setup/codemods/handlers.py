@@ -9,6 +9,7 @@ that a second run finds its own work and inserts nothing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -332,11 +333,27 @@ def first_super_call(handler: Handler) -> Spot | None:
 # What a handler already calls.
 
 
+class _CallCollector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.found.append(node)
+
+
+@functools.lru_cache(maxsize=512)
+def _calls(node: cst.CSTNode) -> tuple[cst.Call, ...]:
+    # Nodes are immutable and hash by identity: every point on the same handler asks
+    # about the same subtree, so it is walked once.
+    collector = _CallCollector()
+    node.visit(collector)
+    return tuple(collector.found)
+
+
 def calls(node: cst.CSTNode) -> Iterator[cst.Call]:
     """Every call inside ``node``."""
-    for found in m.findall(node, m.Call()):
-        if isinstance(found, cst.Call):
-            yield found
+    return iter(_calls(node))
 
 
 def called_name(call: cst.Call) -> str | None:
