@@ -98,11 +98,14 @@ def block_indent(block: cst.BaseSuite, outer: str, step: str) -> str:
     return outer + step
 
 
-class DefinitionCollector(cst.CSTVisitor):
-    """A read-only pass that records every function and class with its qualname and line."""
+class DefinitionCollector:
+    """A read-only pass that records every function and class with its qualname and line.
+
+    It walks statements only: definitions and imports never live inside expressions,
+    which make up most of a tree, so they are not visited at all.
+    """
 
     def __init__(self, source_lines: Sequence[str], step: str, positions: Positions) -> None:
-        super().__init__()
         self._positions = positions
         self.definitions: list[Definition] = []
         self._lines = source_lines
@@ -112,6 +115,35 @@ class DefinitionCollector(cst.CSTVisitor):
         self._classes: list[cst.ClassDef | None] = [None]
         #: local name -> imported name, for ``from ... import DeleteView as DV``
         self._imported: dict[str, str] = {}
+
+    def collect(self, module: cst.Module) -> None:
+        """Record the definitions and ``from`` imports of ``module``."""
+        self._statements(module.body)
+
+    def _statements(self, body: Sequence[cst.BaseStatement]) -> None:
+        for stmt in body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.ImportFrom):
+                        self.visit_ImportFrom(small)
+            elif isinstance(stmt, cst.FunctionDef):
+                self.visit_FunctionDef(stmt)
+                self._suite(stmt.body)
+                self.leave_FunctionDef(stmt)
+            elif isinstance(stmt, cst.ClassDef):
+                self.visit_ClassDef(stmt)
+                self._suite(stmt.body)
+                self.leave_ClassDef(stmt)
+            else:
+                for block in inner_blocks(stmt):
+                    self._suite(block)
+
+    def _suite(self, suite: cst.BaseSuite) -> None:
+        # A one-line suite holds small statements only: no definitions, no imports of note.
+        if isinstance(suite, cst.IndentedBlock):
+            self.visit_IndentedBlock(suite)
+            self._statements(suite.body)
+            self.leave_IndentedBlock(suite)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if isinstance(node.names, cst.ImportStar):

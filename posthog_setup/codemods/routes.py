@@ -53,7 +53,7 @@ def instrument_file_with_notes(
     module = parse_module(source, path)
     positions = line_positions(module, source)
     collector = DefinitionCollector(_lines(source), module.default_indent, positions)
-    module.visit(collector)
+    collector.collect(module)
     site = Site(module, client, positions)
     notes: list[str] = []
     every: Sequence[Point] = (
