@@ -95,12 +95,22 @@ class Splices:
         return updated.with_changes(body=body)
 
 
+_NO_BLOCKS = (cst.BaseExpression, cst.SimpleStatementLine, cst.Decorator, cst.Parameters)
+
+
 class SpliceTransformer(cst.CSTTransformer):
     """Applies every planned splice in one pass over the tree."""
 
     def __init__(self, splices: Splices) -> None:
         super().__init__()
         self._splices = splices
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        # Blocks live in compound statements only; expressions, simple statement lines,
+        # decorators and parameters (most of any tree) cannot hold one, so are not entered.
+        if isinstance(node, _NO_BLOCKS):
+            return False
+        return super().on_visit(node)
 
     def leave_IndentedBlock(
         self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
