@@ -18,7 +18,6 @@ from posthog_setup.codemods.handlers import (
     Spot,
     body_end,
     body_start,
-    captured_events,
     first_super_call,
     is_super_call,
     last_return,
@@ -79,7 +78,9 @@ def deletes(name: str, owner: Definition | None) -> bool:
 
 def plan_capture(point: CapturePoint, handler: Handler, site: Site) -> None:
     """Plan the capture into a function handler (nothing if it already captures the event)."""
-    if point.event in captured_events(handler.node) or not site.claim(handler.node, point.event):
+    if point.event in handler.definition.captured_events() or not site.claim(
+        handler.node, point.event
+    ):
         return
     site.use_client()
     for module, name in point.imports:

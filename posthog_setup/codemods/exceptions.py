@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from posthog_setup.codemods.base import CLIENT_NAME
-from posthog_setup.codemods.handlers import Handler, body_start, calls_named
+from posthog_setup.codemods.handlers import Handler, body_start
 from posthog_setup.codemods.points import ExceptionPoint
 from posthog_setup.codemods.render import call_source
 from posthog_setup.codemods.splice import Site
@@ -20,7 +20,7 @@ def describe(point: ExceptionPoint) -> str:
 
 def plan_exception(point: ExceptionPoint, handler: Handler, site: Site) -> None:
     """Plan the capture as the handler's first statement, after any docstring."""
-    if calls_named(handler.node, CAPTURE_EXCEPTION) or not site.claim(
+    if handler.definition.calls_named(CAPTURE_EXCEPTION) or not site.claim(
         handler.node, CAPTURE_EXCEPTION
     ):
         return

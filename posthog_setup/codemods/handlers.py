@@ -9,6 +9,7 @@ that a second run finds its own work and inserts nothing.
 
 from __future__ import annotations
 
+import ast
 import functools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import libcst.matchers as m
 from libcst.metadata import CodeRange
 
 from posthog_setup.analysis.context import ignored_rules
+from posthog_setup.codemods.lines import AstDefinitions
 
 Positions = Mapping[cst.CSTNode, CodeRange]
 Statement = cst.BaseStatement | cst.BaseSmallStatement
@@ -42,9 +44,61 @@ class Definition:
     ignored: frozenset[str] | None
     #: for classes: a delete view (its object is gone once the parent method returns)
     deletes: bool = False
+    #: names it calls and events it captures, read off ast; None where ast was not paired
+    calls: CallSummary | None = None
 
     def ignores(self, rule: str) -> bool:
         return self.ignored is not None and (not self.ignored or rule in self.ignored)
+
+    def captured_events(self) -> set[str]:
+        """Events this definition already captures (see ``captured_events``)."""
+        return set(self.calls.events) if self.calls is not None else captured_events(self.node)
+
+    def calls_named(self, name: str) -> bool:
+        """True if this definition calls ``name(...)`` or ``<anything>.name(...)``."""
+        return name in self.calls.names if self.calls is not None else calls_named(self.node, name)
+
+
+@dataclass(frozen=True)
+class CallSummary:
+    """What a definition calls, collected from its ast node in one cheap walk."""
+
+    names: frozenset[str]
+    events: frozenset[str]
+
+    @classmethod
+    def of(cls, node: ast.AST) -> CallSummary:
+        names: set[str] = set()
+        events: set[str] = set()
+        for call in ast.walk(node):
+            if not isinstance(call, ast.Call):
+                continue
+            func = call.func
+            name = (
+                func.attr
+                if isinstance(func, ast.Attribute)
+                else func.id
+                if isinstance(func, ast.Name)
+                else None
+            )
+            if name is None:
+                continue
+            names.add(name)
+            if name == "capture":
+                event = _ast_event(call)
+                if event is not None:
+                    events.add(event)
+        return cls(frozenset(names), frozenset(events))
+
+
+def _ast_event(call: ast.Call) -> str | None:
+    """As ``captured_events`` reads it: ``event=`` first, else the first two positionals."""
+    keyword = [k.value for k in call.keywords if k.arg == "event"]
+    positional = [a for a in call.args if not isinstance(a, ast.Starred)][:2]
+    for value in (*keyword, *positional):
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return value.value
+    return None
 
 
 @dataclass(frozen=True)
@@ -105,8 +159,15 @@ class DefinitionCollector:
     which make up most of a tree, so they are not visited at all.
     """
 
-    def __init__(self, source_lines: Sequence[str], step: str, positions: Positions) -> None:
+    def __init__(
+        self,
+        source_lines: Sequence[str],
+        step: str,
+        positions: Positions,
+        ast_definitions: AstDefinitions | None = None,
+    ) -> None:
         self._positions = positions
+        self._ast_definitions = ast_definitions or {}
         self.definitions: list[Definition] = []
         self._lines = source_lines
         self._step = step
@@ -198,8 +259,13 @@ class DefinitionCollector:
                 owner=owner,
                 ignored=self._ignore_comment(node, line),
                 deletes=deletes,
+                calls=self._summary(node),
             )
         )
+
+    def _summary(self, node: cst.FunctionDef | cst.ClassDef) -> CallSummary | None:
+        paired = self._ast_definitions.get(node)
+        return CallSummary.of(paired) if paired is not None else None
 
     def _ignore_comment(
         self, node: cst.FunctionDef | cst.ClassDef, line: int

@@ -12,7 +12,7 @@ properties on the person (the only place an email may go), and capture the event
 from __future__ import annotations
 
 from posthog_setup.codemods.base import CLIENT_NAME
-from posthog_setup.codemods.handlers import Handler, calls_named, captured_events, statement_at
+from posthog_setup.codemods.handlers import Handler, statement_at
 from posthog_setup.codemods.points import IdentifyPoint
 from posthog_setup.codemods.render import DictArg, call_source, string_literal
 from posthog_setup.codemods.splice import Site
@@ -31,7 +31,7 @@ def describe(point: IdentifyPoint) -> str:
 
 def plan_identify(point: IdentifyPoint, handler: Handler, site: Site) -> str | None:
     """Plan the identify statements; returns why they cannot go in, if they cannot."""
-    if calls_named(handler.node, IDENTIFY) or not site.claim(handler.node, IDENTIFY):
+    if handler.definition.calls_named(IDENTIFY) or not site.claim(handler.node, IDENTIFY):
         return None
     spot = statement_at(
         handler.node.body,
@@ -55,7 +55,9 @@ def plan_identify(point: IdentifyPoint, handler: Handler, site: Site) -> str | N
                 step=site.step,
             )
         )
-    if point.event not in captured_events(handler.node) and site.claim(handler.node, point.event):
+    if point.event not in handler.definition.captured_events() and site.claim(
+        handler.node, point.event
+    ):
         sources.append(
             call_source(
                 f"{CLIENT_NAME}.capture",

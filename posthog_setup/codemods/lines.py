@@ -18,6 +18,8 @@ import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 
 Positions = dict[cst.CSTNode, CodeRange]
+#: libcst ``def``/``class`` nodes and the ast nodes of the same definitions
+AstDefinitions = dict[cst.CSTNode, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]
 #: ``try`` statements as ast has them (``try``/``except*`` is its own node from 3.11).
 _TRY_STATEMENTS: tuple[type[ast.Try], ...] = (
     (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
@@ -26,6 +28,14 @@ _TRY_STATEMENTS: tuple[type[ast.Try], ...] = (
 
 class _Mismatch(Exception):
     """The ast and libcst trees do not pair up."""
+
+
+class _Out(dict[cst.CSTNode, CodeRange]):
+    """Positions, plus the definitions paired on the way."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.definitions: AstDefinitions = {}
 
 
 def _range(start: int, end: int | None) -> CodeRange:
@@ -83,6 +93,8 @@ def _compound(node: cst.BaseStatement, stmt: ast.stmt, out: Positions) -> None:
     if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
         if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             raise _Mismatch
+        if isinstance(out, _Out):
+            out.definitions[node] = stmt
         if len(node.decorators) != len(stmt.decorator_list):
             raise _Mismatch
         # As PositionProvider has it: a definition starts at ``def``/``class``, after its
@@ -131,10 +143,15 @@ def line_positions(module: cst.Module, source: str) -> Positions:
     Columns are not computed (always 0). Falls back to libcst's PositionProvider
     when the source does not parse with ``ast`` or the trees do not pair up.
     """
-    out: Positions = {}
+    return paired_positions(module, source)[0]
+
+
+def paired_positions(module: cst.Module, source: str) -> tuple[Positions, AstDefinitions]:
+    """``line_positions``, and each definition's ast node (empty after a fallback)."""
+    out = _Out()
     try:
         _block(module.body, ast.parse(source).body, out)
     except (SyntaxError, ValueError, _Mismatch):
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        return dict(wrapper.resolve(PositionProvider))
-    return out
+        return dict(wrapper.resolve(PositionProvider)), {}
+    return dict(out), out.definitions

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from posthog_setup.codemods.base import CLIENT_NAME
-from posthog_setup.codemods.handlers import Handler, captured_events, statement_at
+from posthog_setup.codemods.handlers import Handler, statement_at
 from posthog_setup.codemods.points import LogoutPoint
 from posthog_setup.codemods.render import (
     Argument,
@@ -24,7 +24,9 @@ def describe(point: LogoutPoint) -> str:
 
 def plan_logout(point: LogoutPoint, handler: Handler, site: Site) -> str | None:
     """Plan the capture before the logout call; returns why it cannot go in, if it cannot."""
-    if point.event in captured_events(handler.node) or not site.claim(handler.node, point.event):
+    if point.event in handler.definition.captured_events() or not site.claim(
+        handler.node, point.event
+    ):
         return None
     spot = statement_at(
         handler.node.body,

@@ -20,10 +20,9 @@ from posthog_setup.codemods.handlers import (
     Definition,
     DefinitionCollector,
     Handler,
-    captured_events,
     resolve,
 )
-from posthog_setup.codemods.lines import line_positions
+from posthog_setup.codemods.lines import paired_positions
 from posthog_setup.codemods.points import (
     CapturePoint,
     ExceptionPoint,
@@ -51,8 +50,10 @@ def instrument_file_with_notes(
     if not points:
         return source, []
     module = parse_module(source, path)
-    positions = line_positions(module, source)
-    collector = DefinitionCollector(_lines(source), module.default_indent, positions)
+    positions, ast_definitions = paired_positions(module, source)
+    collector = DefinitionCollector(
+        _lines(source), module.default_indent, positions, ast_definitions
+    )
     collector.collect(module)
     site = Site(module, client, positions)
     notes: list[str] = []
@@ -135,7 +136,7 @@ def _plan_override(
 ) -> None:
     """A class-based view: capture in its existing override, or add the override."""
     assert point.override is not None
-    if point.event in captured_events(cls.node):
+    if point.event in cls.captured_events():
         return
     method = capture.existing_method(cls, point.override)
     definition = _definition_of(definitions, method)
