@@ -13,7 +13,7 @@ import difflib
 import re
 import subprocess
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from posthog_setup.analysis.model import Analysis, AppObject
@@ -46,6 +46,8 @@ class _Workspace:
     originals: dict[str, bytes | None]
     proposed: dict[str, bytes]
     notes: list[str]
+    #: content already known to compile, by path
+    compiled: dict[str, bytes] = field(default_factory=dict)
 
     def current(self, path: str) -> bytes | None:
         if path in self.proposed:
@@ -177,14 +179,24 @@ class _RouteJob:
     client: ClientImport
 
 
-def _apply_route_job(job: _RouteJob) -> tuple[str | None, list[str]]:
-    """The edited text (None if the file cannot be edited) and notes for people."""
+def _apply_route_job(job: _RouteJob) -> tuple[str | None, list[str], str | None]:
+    """The edited text (None if the file cannot be edited), notes for people, and why the
+    edited text does not compile (None when it does: checked here, on the worker's core)."""
     from posthog_setup.codemods.routes import instrument_file_with_notes
 
     try:
-        return instrument_file_with_notes(job.text, job.file, job.points, job.client)
+        new_text, notes = instrument_file_with_notes(job.text, job.file, job.points, job.client)
     except EditError as exc:
-        return None, [str(exc)]
+        return None, [str(exc)], None
+    return new_text, notes, _compile_error(new_text, job.file) if new_text != job.text else None
+
+
+def _compile_error(text: str, path: str) -> str | None:
+    try:
+        compile(text, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:
+        return f"{path}: {exc}"
+    return None
 
 
 #: Files of route edits below which one process is faster than a pool.
@@ -212,10 +224,13 @@ def _route_edits(workspace: _Workspace, analysis: Analysis, plan: Plan) -> None:
         if file in decoded
     ]
     results = process_map(_apply_route_job, jobs, min_items=_PARALLEL_ROUTE_FILES)
-    for job, (new_text, notes) in zip(jobs, results, strict=True):
+    for job, (new_text, notes, broken) in zip(jobs, results, strict=True):
         workspace.notes.extend(notes)
         if new_text is not None and new_text != job.text:
-            workspace.propose(job.file, decoded[job.file].encode(new_text))
+            data = decoded[job.file].encode(new_text)
+            workspace.propose(job.file, data)
+            if broken is None:
+                workspace.compiled[job.file] = data
 
 
 def _dependency(workspace: _Workspace, root: Path, analysis: Analysis) -> None:
@@ -230,7 +245,17 @@ def _dependency(workspace: _Workspace, root: Path, analysis: Analysis) -> None:
     workspace.notes.extend(edit.notes)
 
 
-def compute_changes(root: Path, result: BeginResult) -> tuple[list[FileChange], list[str]]:
+@dataclass(frozen=True)
+class ProposedEdit:
+    """What an edit run would write: the changes, notes for people, and any change that
+    would not compile (an internal error: then nothing may be written)."""
+
+    changes: list[FileChange]
+    notes: list[str]
+    uncompilable: list[str]
+
+
+def compute_changes(root: Path, result: BeginResult) -> ProposedEdit:
     """Every file the edit would change, and notes for people; writes nothing."""
     workspace = _Workspace(root, {}, {}, [])
     analysis, plan = result.analysis, result.plan
@@ -247,17 +272,22 @@ def compute_changes(root: Path, result: BeginResult) -> tuple[list[FileChange], 
     _gitignore(workspace)
     plan_text = plan_to_json(plan).encode("utf-8")
     workspace.propose(PLAN_FILE, plan_text)
-    return workspace.changes(), workspace.notes
+    changes = workspace.changes()
+    return ProposedEdit(changes, workspace.notes, _uncompilable(changes, workspace.compiled))
 
 
-def _uncompilable(changes: Sequence[FileChange]) -> list[str]:
+def _uncompilable(changes: Sequence[FileChange], compiled: dict[str, bytes]) -> list[str]:
+    """Changed Python files that would not compile (those already checked are skipped)."""
     broken = []
     for change in changes:
-        if change.path.endswith(".py"):
-            try:
-                compile(decode_source(change.after).text, change.path, "exec", dont_inherit=True)
-            except (SyntaxError, ValueError, UnreadableFile) as exc:
-                broken.append(f"{change.path}: {exc}")
+        if not change.path.endswith(".py") or compiled.get(change.path) == change.after:
+            continue
+        try:
+            error = _compile_error(decode_source(change.after).text, change.path)
+        except UnreadableFile as exc:
+            error = f"{change.path}: {exc}"
+        if error is not None:
+            broken.append(error)
     return broken
 
 
@@ -309,10 +339,10 @@ def run_edit(path: Path, *, console: Console, diff: bool, check: bool, allow_dir
     if result is None:
         return EXIT_ERROR
     root = result.root
-    changes, notes = compute_changes(root, result)
-    broken = _uncompilable(changes)
-    if broken:
-        for line in broken:
+    proposed = compute_changes(root, result)
+    changes, notes = proposed.changes, proposed.notes
+    if proposed.uncompilable:
+        for line in proposed.uncompilable:
             console.error(f"internal error: the edit would not compile: {line}")
         console.error("nothing was written")
         return EXIT_ERROR

@@ -151,3 +151,21 @@ def test_crlf_and_bom_survive_the_edit(tmp_path: Path) -> None:
     assert edited.count(b"\n") == edited.count(b"\r\n")
     expected = (FIXTURES / "expected" / "flask_blog" / "blog" / "posts.py").read_bytes()
     assert edited == b"\xef\xbb\xbf" + expected.replace(b"\n", b"\r\n")
+
+
+def test_an_edit_that_would_not_compile_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import posthog_setup.codemods.routes as routes
+
+    def broken(source: str, path: str, points: object, client: object) -> tuple[str, list[str]]:
+        return source + "\ndef oops(:\n", []
+
+    monkeypatch.setattr(routes, "instrument_file_with_notes", broken)
+    project = copy_fixture("flask_blog", tmp_path)
+    before = tree(project)
+    assert main(["edit", str(project)]) == 2
+    err = capsys.readouterr().err
+    assert "internal error: the edit would not compile: blog/posts.py" in err
+    assert "nothing was written" in err
+    assert tree(project) == before
