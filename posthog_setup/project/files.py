@@ -91,7 +91,12 @@ def read_text_file(path: Path) -> str:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers see the old or the new file, never half."""
+    """Replace ``path`` with ``data`` so that readers see the old or the new file, never half.
+
+    The rename is what makes the replacement atomic. There is no fsync: like the
+    formatters people run on the same files, the tool does not pay a disk flush per
+    file for durability across a power cut.
+    """
     mode: int | None = None
     try:
         mode = path.stat().st_mode & 0o7777
@@ -102,8 +107,6 @@ def atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
         if mode is not None:
             os.chmod(temp_name, mode)
         os.replace(temp_name, path)
