@@ -149,17 +149,19 @@ def method_branch(test: ast.AST) -> tuple[str, ...]:
     return ()
 
 
+def called_name(call: ast.Call) -> str | None:
+    """The name a call calls: ``capture`` for ``client.capture(...)`` and ``capture(...)``."""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return None
+
+
 def is_capture_call(call: ast.Call) -> str | None:
     """The event name of an existing ``<client>.capture("event", ...)`` call ('' if not literal)."""
-    func = call.func
-    name = (
-        func.attr
-        if isinstance(func, ast.Attribute)
-        else func.id
-        if isinstance(func, ast.Name)
-        else ""
-    )
-    if name != "capture":
+    if called_name(call) != "capture":
         return None
     event = _string_arg(call, 0, "event")
     if event is None and len(call.args) >= 2:

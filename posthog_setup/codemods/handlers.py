@@ -19,6 +19,7 @@ import libcst.helpers
 import libcst.matchers as m
 from libcst.metadata import CodeRange
 
+from posthog_setup.analysis.body import called_name as ast_called_name
 from posthog_setup.analysis.context import ignored_rules
 from posthog_setup.codemods.lines import AstDefinitions
 
@@ -73,14 +74,7 @@ class CallSummary:
         for call in ast.walk(node):
             if not isinstance(call, ast.Call):
                 continue
-            func = call.func
-            name = (
-                func.attr
-                if isinstance(func, ast.Attribute)
-                else func.id
-                if isinstance(func, ast.Name)
-                else None
-            )
+            name = ast_called_name(call)
             if name is None:
                 continue
             names.add(name)
