@@ -32,8 +32,9 @@ from posthog_setup.analysis.model import (
 from posthog_setup.analysis.names import module_name_for
 from posthog_setup.parallel import pool_context
 from posthog_setup.parallel import workers as default_workers
+from posthog_setup.project.cache import ResultCache, file_digest
 from posthog_setup.project.discovery import project_files
-from posthog_setup.project.files import UnreadableFile, decode_source, read_source
+from posthog_setup.project.files import UnreadableFile, decode_source
 from posthog_setup.project.manifests import declared_name, find_manifests
 
 _FRAMEWORK_MODULES: tuple[Framework, ...] = ("flask", "fastapi", "django")
@@ -99,17 +100,31 @@ def analyse_text(
     return FileResult(file, facts=out.freeze())
 
 
-def _analyse_paths(root: str, files: Sequence[str], src_layout: bool) -> list[FileResult]:
+def _analyse_data(
+    file: str, data: bytes, analysers: Sequence[FrameworkAnalyser], src_layout: bool
+) -> FileResult:
+    try:
+        text = decode_source(data).text
+    except UnreadableFile as exc:
+        return FileResult(file, skipped=SkippedFile(file, str(exc)))
+    return analyse_text(file, text, analysers, src_layout=src_layout)
+
+
+def _analyse_paths(
+    root: str, files: Sequence[str], src_layout: bool
+) -> list[tuple[str, FileResult]]:
+    """Each file's content digest and result (digest ``""`` if it cannot be read)."""
     analysers = framework_analysers()
     results = []
     base = Path(root)
     for file in files:
         try:
-            source = read_source(base / file)
-        except UnreadableFile as exc:
-            results.append(FileResult(file, skipped=SkippedFile(file, str(exc))))
+            data = (base / file).read_bytes()
+        except OSError as exc:
+            reason = f"cannot read: {exc.strerror or exc}"
+            results.append(("", FileResult(file, skipped=SkippedFile(file, reason))))
             continue
-        results.append(analyse_text(file, source.text, analysers, src_layout=src_layout))
+        results.append((file_digest(data), _analyse_data(file, data, analysers, src_layout)))
     return results
 
 
@@ -118,10 +133,9 @@ def _chunks(files: Sequence[str], count: int) -> list[list[str]]:
     return [list(files[i::count]) for i in range(count) if files[i::count]]
 
 
-def analyse_files(
-    root: Path, files: Sequence[str], *, jobs: int | None = None, src_layout: bool = False
-) -> list[FileResult]:
-    """Analyse ``files`` (relative to ``root``), on every core when there are enough of them."""
+def _analyse_uncached(
+    root: Path, files: Sequence[str], jobs: int | None, src_layout: bool
+) -> list[tuple[str, FileResult]]:
     workers = jobs or default_workers()
     if workers <= 1 or len(files) < _PARALLEL_THRESHOLD:
         return _analyse_paths(str(root), files, src_layout)
@@ -130,10 +144,41 @@ def analyse_files(
         parts = pool.map(
             _analyse_paths, [str(root)] * len(chunks), chunks, [src_layout] * len(chunks)
         )
-        results = [result for part in parts for result in part]
-    order = {name: index for index, name in enumerate(files)}
-    results.sort(key=lambda r: order[r.file])
-    return results
+        return [result for part in parts for result in part]
+
+
+def analyse_files(
+    root: Path,
+    files: Sequence[str],
+    *,
+    jobs: int | None = None,
+    src_layout: bool = False,
+    cache: ResultCache | None = None,
+) -> list[FileResult]:
+    """Analyse ``files`` (relative to ``root``), on every core when there are enough of them.
+
+    With a ``cache``, a file whose bytes hash to a stored digest is not parsed again.
+    """
+    known: dict[str, FileResult] = {}
+    todo: list[str] = list(files)
+    if cache is not None and len(cache):
+        todo = []
+        for file in files:
+            stored = cache.get(file)
+            try:
+                data = (root / file).read_bytes()
+            except OSError:
+                todo.append(file)
+                continue
+            if stored is not None and stored[0] == file_digest(data):
+                known[file] = stored[1]
+            else:
+                todo.append(file)
+    for digest, result in _analyse_uncached(root, todo, jobs, src_layout):
+        known[result.file] = result
+        if cache is not None and digest:
+            cache.put(result.file, (digest, result))
+    return [known[file] for file in files]
 
 
 def own_facts(facts: ModuleFacts, framework: Framework) -> ModuleFacts:
@@ -256,14 +301,21 @@ def _src_layout(root: Path, files: Sequence[str]) -> bool:
 
 
 def analyse_project(
-    root: Path, *, jobs: int | None = None, exclude: Sequence[str] = ()
+    root: Path, *, jobs: int | None = None, exclude: Sequence[str] = (), use_cache: bool = True
 ) -> Analysis:
-    """Analyse every Python file of the project at ``root``."""
+    """Analyse every Python file of the project at ``root``.
+
+    Per-file results are cached by content (see ``posthog_setup.project.cache``)
+    unless ``use_cache`` is false.
+    """
     files = project_files(root)
     if exclude:
         files = [f for f in files if not any(fnmatch.fnmatch(f, pattern) for pattern in exclude)]
     src_layout = _src_layout(root, files)
-    results = analyse_files(root, files, jobs=jobs, src_layout=src_layout)
+    cache = ResultCache.open(root, "analysis", salt=str(src_layout)) if use_cache else None
+    results = analyse_files(root, files, jobs=jobs, src_layout=src_layout, cache=cache)
+    if cache is not None:
+        cache.save()
     return link(root, results, framework_analysers())
 
 

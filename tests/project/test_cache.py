@@ -1,0 +1,116 @@
+"""The content-hash cache: unchanged files are not parsed again; changed ones are."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from posthog_setup.analysis import engine
+from posthog_setup.analysis.engine import analyse_project
+from posthog_setup.project.cache import ResultCache, cache_home
+
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "flask_blog"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "blog_project"
+    shutil.copytree(FIXTURE, root)
+    return root
+
+
+def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    parsed: list[str] = []
+    original = engine.analyse_text
+
+    def counting(file: str, text: str, *args: object, **kwargs: object) -> engine.FileResult:
+        parsed.append(file)
+        return original(file, text, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "analyse_text", counting)
+    return parsed
+
+
+def test_a_second_run_parses_nothing_and_gives_the_same_analysis(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = analyse_project(project)
+    parsed = _count_parses(monkeypatch)
+    second = analyse_project(project)
+    assert parsed == []
+    assert second == first
+
+
+def test_only_a_changed_file_is_parsed_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    analyse_project(project)
+    views = project / "blog" / "posts.py"
+    views.write_text(views.read_text() + "\n# touched\n")
+    parsed = _count_parses(monkeypatch)
+    again = analyse_project(project)
+    assert parsed == ["blog/posts.py"]
+    assert again == analyse_project(project, use_cache=False)
+
+
+def test_a_new_route_in_a_changed_file_is_seen(project: Path) -> None:
+    before = analyse_project(project)
+    views = project / "blog" / "posts.py"
+    views.write_text(
+        views.read_text()
+        + '\n\n@bp.route("/tags", methods=["POST"])\ndef create_tag():\n'
+        + "    db.session.commit()\n    return {}\n"
+    )
+    after = analyse_project(project)
+    added = {(r.path, r.methods) for r in after.routes} - {
+        (r.path, r.methods) for r in before.routes
+    }
+    assert added == {("/posts/tags", ("POST",))}
+
+
+def test_the_cache_lives_outside_the_project(project: Path) -> None:
+    listing = sorted(p.relative_to(project) for p in project.rglob("*"))
+    analyse_project(project)
+    assert sorted(p.relative_to(project) for p in project.rglob("*")) == listing
+    assert list(cache_home().rglob("analysis-*.pickle"))
+
+
+def test_a_corrupt_cache_is_ignored(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = analyse_project(project)
+    for path in cache_home().rglob("analysis-*.pickle"):
+        path.write_bytes(b"not a pickle")
+    parsed = _count_parses(monkeypatch)
+    assert analyse_project(project) == expected
+    assert "blog/posts.py" in parsed
+
+
+def test_without_the_cache_nothing_is_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POSTHOG_SETUP_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURE, root)
+    analyse_project(root, use_cache=False)
+    assert not (tmp_path / "cache").exists()
+
+
+def test_entries_are_salted(tmp_path: Path) -> None:
+    one = ResultCache.open(tmp_path, "analysis", salt="a")
+    other = ResultCache.open(tmp_path, "analysis", salt="b")
+    assert one.path != other.path
+    one.put("x", (1, 2))
+    one.save()
+    assert ResultCache.open(tmp_path, "analysis", salt="a").get("x") == (1, 2)
+    assert ResultCache.open(tmp_path, "analysis", salt="b").get("x") is None
+
+
+def test_an_unused_entry_is_dropped_on_save(tmp_path: Path) -> None:
+    cache = ResultCache.open(tmp_path, "edits")
+    cache.put("old", 1)
+    cache.save()
+    again = ResultCache.open(tmp_path, "edits")
+    again.put("new", 2)
+    again.save()
+    assert ResultCache.open(tmp_path, "edits").get("old") is None
