@@ -1,0 +1,254 @@
+"""Safe fixes for the revise rules, and renaming the event of a capture call.
+
+A fix rewrites only the call, argument or attribute its finding points at (matched by
+rule, line and column) and leaves every other byte as it was. Each fix checks the code
+again before it rewrites, so running it on its own output changes nothing:
+
+- ``positional-capture``: ``capture(user, "event", props)`` becomes
+  ``capture("event", distinct_id=user, properties=props)``;
+- ``removed-identify``: ``client.identify(user, props)`` becomes
+  ``client.set(distinct_id=user, properties=props)``;
+- ``module-api-key``: ``posthog.api_key = ...`` becomes ``posthog.project_api_key = ...``
+  and ``Posthog(api_key=...)`` becomes ``Posthog(project_api_key=...)``.
+
+Arguments are moved between slots, but each slot keeps the separator and layout that
+followed it, so a call laid out one argument per line stays that way.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from posthog_setup.codemods.base import EditError, parse_module
+from posthog_setup.codemods.render import string_literal
+from posthog_setup.revise.rules import (
+    LEGACY_CAPTURE_ORDER,
+    LEGACY_IDENTIFY_ORDER,
+    ArgShape,
+    Finding,
+    keyword_layout,
+)
+
+_EQUAL = cst.AssignEqual(
+    whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+)
+
+Position = tuple[int, int]
+
+
+def _shapes(call: cst.Call) -> list[ArgShape]:
+    return [
+        ArgShape(
+            arg.keyword.value if arg.keyword is not None else None,
+            arg.star if isinstance(arg.star, str) else "",
+            isinstance(arg.value, cst.Name) and arg.value.value == "None",
+        )
+        for arg in call.args
+    ]
+
+
+def _trailing(arg: cst.Arg) -> cst.TrailingWhitespace | None:
+    """The rest of the line after an argument and its comma, when a line break follows."""
+    after = (
+        arg.comma.whitespace_after if isinstance(arg.comma, cst.Comma) else arg.whitespace_after_arg
+    )
+    return after.first_line if isinstance(after, cst.ParenthesizedWhitespace) else None
+
+
+def _with_trailing(arg: cst.Arg, trailing: cst.TrailingWhitespace) -> cst.Arg:
+    comma = arg.comma
+    if isinstance(comma, cst.Comma) and isinstance(
+        comma.whitespace_after, cst.ParenthesizedWhitespace
+    ):
+        after = comma.whitespace_after.with_changes(first_line=trailing)
+        return arg.with_changes(comma=comma.with_changes(whitespace_after=after))
+    if isinstance(arg.whitespace_after_arg, cst.ParenthesizedWhitespace):
+        return arg.with_changes(
+            whitespace_after_arg=arg.whitespace_after_arg.with_changes(first_line=trailing)
+        )
+    return arg
+
+
+class _Comments(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def visit_Comment(self, node: cst.Comment) -> None:
+        self.found.append(node.value)
+
+
+def _comments(args: Sequence[cst.Arg]) -> list[str]:
+    collector = _Comments()
+    for arg in args:
+        arg.visit(collector)
+    return sorted(collector.found)
+
+
+def _rearranged(call: cst.Call, layout: Sequence[tuple[int, str | None]]) -> cst.Call:
+    """``call`` with its arguments in ``layout`` order, passed by the keywords it names.
+
+    Slot ``i`` of the new call keeps the comma and whitespace of slot ``i`` of the old one
+    (the last slot, the old last's), so line breaks, indentation and a trailing comma stay;
+    a comment at the end of an argument's line moves with the argument. A rewrite that
+    would lose a comment is not made.
+    """
+    old = list(call.args)
+    separators = [old[slot] if slot < len(layout) - 1 else old[-1] for slot in range(len(layout))]
+    follow = all(
+        _trailing(old[index]) is None or _trailing(separator) is not None
+        for (index, _), separator in zip(layout, separators, strict=True)
+    )
+    arranged: list[cst.Arg] = []
+    for (index, keyword), separator in zip(layout, separators, strict=True):
+        arg = old[index]
+        current = arg.keyword.value if arg.keyword is not None else None
+        if keyword != current and keyword is not None:
+            arg = arg.with_changes(keyword=cst.Name(keyword), equal=_EQUAL)
+        arg = arg.with_changes(
+            comma=separator.comma, whitespace_after_arg=separator.whitespace_after_arg
+        )
+        if follow and _trailing(separator) is not None:
+            arg = _with_trailing(arg, _trailing(old[index]) or cst.TrailingWhitespace())
+        arranged.append(arg)
+    if _comments(arranged) != _comments(old):
+        return call
+    return call.with_changes(args=arranged)
+
+
+class _Fixer(cst.CSTTransformer):
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, wanted: dict[Position, set[str]]) -> None:
+        super().__init__()
+        self.wanted = wanted
+
+    def rules_at(self, node: cst.CSTNode) -> set[str]:
+        start = self.get_metadata(PositionProvider, node).start
+        return self.wanted.get((start.line, start.column + 1), set())
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        func = original_node.func
+        name = func.attr if isinstance(func, cst.Attribute) else func
+        if not isinstance(name, cst.Name):
+            return updated_node
+        rules = self.rules_at(name)
+        if "positional-capture" in rules and name.value == "capture":
+            layout = keyword_layout(
+                _shapes(updated_node), LEGACY_CAPTURE_ORDER, stays="event", minimum=2
+            )
+            if layout is not None:
+                return _rearranged(updated_node, layout)
+        if (
+            "removed-identify" in rules
+            and name.value == "identify"
+            and isinstance(updated_node.func, cst.Attribute)
+        ):
+            layout = keyword_layout(
+                _shapes(updated_node), LEGACY_IDENTIFY_ORDER, stays=None, minimum=0
+            )
+            if layout is not None:
+                renamed = updated_node.func.with_changes(attr=cst.Name("set"))
+                return _rearranged(updated_node.with_changes(func=renamed), layout)
+        return updated_node
+
+    def leave_Attribute(
+        self, original_node: cst.Attribute, updated_node: cst.Attribute
+    ) -> cst.Attribute:
+        if original_node.attr.value == "api_key" and "module-api-key" in self.rules_at(
+            original_node.attr
+        ):
+            return updated_node.with_changes(attr=cst.Name("project_api_key"))
+        return updated_node
+
+    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
+        keyword = original_node.keyword
+        if (
+            keyword is not None
+            and keyword.value == "api_key"
+            and "module-api-key" in self.rules_at(keyword)
+        ):
+            return updated_node.with_changes(keyword=cst.Name("project_api_key"))
+        return updated_node
+
+
+def apply_fixes(text: str, file: str, findings: Sequence[Finding]) -> str:
+    """``text`` with every fixable finding of ``file`` fixed; the rest of it byte for byte.
+
+    Raises EditError when the file cannot be parsed.
+    """
+    wanted: dict[Position, set[str]] = {}
+    for finding in findings:
+        if finding.fixable and finding.file == file:
+            wanted.setdefault((finding.line, finding.col), set()).add(finding.rule)
+    if not wanted:
+        return text
+    module = parse_module(text, file)
+    return MetadataWrapper(module).visit(_Fixer(wanted)).code
+
+
+class _EventLiterals(cst.CSTVisitor):
+    """The event-name string literals of the capture calls that start on one line."""
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, line: int) -> None:
+        super().__init__()
+        self.line = line
+        self.found: list[cst.SimpleString] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        name = func.attr if isinstance(func, cst.Attribute) else func
+        if not (isinstance(name, cst.Name) and name.value == "capture"):
+            return
+        position = self.get_metadata(PositionProvider, node).start
+        if self.line not in (position.line, self.get_metadata(PositionProvider, name).start.line):
+            return
+        keyword = [
+            a.value for a in node.args if a.keyword is not None and a.keyword.value == "event"
+        ]
+        positional = [a.value for a in node.args if a.keyword is None and not a.star]
+        # The event is the first positional argument, or the second in the pre-6.0 form.
+        for value in [*keyword, *positional[:2]]:
+            if isinstance(value, cst.SimpleString):
+                self.found.append(value)
+
+
+def _literal_like(original: cst.SimpleString, value: str) -> str:
+    """A literal for ``value`` with the prefix and quotes of ``original`` where they can hold it."""
+    prefix, quote = original.prefix, original.quote
+    body = value
+    if "r" not in prefix.lower():
+        body = value.replace("\\", "\\\\").replace(quote[0], "\\" + quote[0])
+    candidate = f"{prefix}{quote}{body}{quote}"
+    try:
+        fits = ast.literal_eval(candidate) == value
+    except (SyntaxError, ValueError):
+        fits = False
+    return candidate if fits else string_literal(value)
+
+
+def rename_event(text: str, file: str, line: int, old: str, new: str) -> str:
+    """Rename the literal event of the capture call starting on ``line`` from ``old`` to ``new``.
+
+    Keeps the literal's quotes and prefix. A call that already sends ``new`` is left as it
+    is; EditError if no capture call on that line sends ``old`` (or the file does not parse).
+    """
+    module = parse_module(text, file)
+    wrapper = MetadataWrapper(module)
+    finder = _EventLiterals(line)
+    wrapper.visit(finder)
+    for literal in finder.found:
+        if literal.evaluated_value == old:
+            renamed = literal.with_changes(value=_literal_like(literal, new))
+            updated = wrapper.module.deep_replace(literal, renamed)
+            assert isinstance(updated, cst.Module)
+            return updated.code
+    if any(literal.evaluated_value == new for literal in finder.found):
+        return text
+    raise EditError(f'{file}:{line}: no capture call of "{old}" starts on this line')

@@ -1,0 +1,1 @@
+"""The revise rules: integration mistakes found per file and across the project."""
