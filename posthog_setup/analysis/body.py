@@ -197,6 +197,7 @@ def scan_body(
     change_line: int | None = None
     bound: list[str] = []
     captures: list[str] = []
+    captures_exception = False
     branches: list[str] = []
     scope = ctx.names.scope_for_def(func)
     for node in walk_body(func):
@@ -211,6 +212,9 @@ def scan_body(
             event = is_capture_call(node)
             if event is not None:
                 captures.append(event)
+                continue
+            if called_name(node) == "capture_exception":
+                captures_exception = True
                 continue
             qualified = ctx.names.resolve(node.func, scope) or ""
             if qualified in logout_calls:
@@ -250,6 +254,7 @@ def scan_body(
         change_line=change_line,
         locals=tuple(dict.fromkeys(bound)),
         captures=tuple(captures),
+        captures_exception=captures_exception,
         method_branches=tuple(branches),
         ignored=ctx.is_ignored(func),
     )

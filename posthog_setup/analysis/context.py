@@ -32,6 +32,10 @@ FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 IGNORE_COMMENT = re.compile(r"#\s*posthog-setup:\s*ignore(?:\[(?P<rules>[^\]]*)\])?")
 
 
+#: Names an ignore comment may use for the same rule: edit's short ones, revise's ids.
+_SAME_RULE = {"capture": ("missing-capture",), "missing-capture": ("capture",)}
+
+
 def ignored_rules(line_text: str) -> frozenset[str] | None:
     """Rules an ignore comment on this line switches off; empty set means all; None, no comment."""
     match = IGNORE_COMMENT.search(line_text)
@@ -77,7 +81,7 @@ class FileContext:
             last = first
         for number in range(first, max(first, last) + 1):
             rules = ignored_rules(self.line(number))
-            if rules is not None and (not rules or rule in rules):
+            if rules is not None and (not rules or rules & {rule, *_SAME_RULE.get(rule, ())}):
                 return True
         return False
 

@@ -1079,7 +1079,7 @@ def _error_handlers(project: _Project, roots: Sequence[str]) -> tuple[ErrorHandl
                 handler.line,
                 server_error,
                 error_param,
-                bool(body.captures),
+                body.captures_exception,
             )
         )
 

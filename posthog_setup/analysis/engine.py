@@ -36,6 +36,9 @@ from posthog_setup.project.cache import ResultCache, file_digest
 from posthog_setup.project.discovery import project_files
 from posthog_setup.project.files import UnreadableFile, decode_source
 from posthog_setup.project.manifests import declared_name, find_manifests
+from posthog_setup.revise import rules
+from posthog_setup.revise.rules import FileRuleFacts
+from posthog_setup.revise.setups import ClientSetup, client_setups
 
 _FRAMEWORK_MODULES: tuple[Framework, ...] = ("flask", "fastapi", "django")
 _APP_KIND_PREFIXES: dict[Framework, tuple[str, ...]] = {
@@ -57,12 +60,21 @@ def framework_analysers() -> tuple[FrameworkAnalyser, ...]:
 
 
 @dataclass(frozen=True)
+class FileLint:
+    """What revise's rules see in one file: mistakes and capture calls, and client set-ups."""
+
+    rules: FileRuleFacts
+    setups: tuple[ClientSetup, ...] = ()
+
+
+@dataclass(frozen=True)
 class FileResult:
     """What happened to one file: facts, nothing of interest, or skipped with a reason."""
 
     file: str
     facts: ModuleFacts | None = None
     skipped: SkippedFile | None = None
+    lint: FileLint | None = None
 
 
 def module_for_file(relative: str, src_layout: bool) -> tuple[str, bool]:
@@ -82,7 +94,8 @@ def analyse_text(
     """Analyse one decoded file; the text test runs first, parsing only when it passes."""
     wanted = [a for a in analysers if a.wants(text)]
     wants_existing = existing.WANTS.search(text) is not None
-    if not wanted and not wants_existing:
+    wants_rules = rules.WANTS.search(text) is not None
+    if not wanted and not wants_existing and not wants_rules:
         return FileResult(file)
     module, is_package = module_for_file(file, src_layout)
     try:
@@ -97,7 +110,8 @@ def analyse_text(
         analyser.collect(ctx, out)
     if wants_existing:
         existing.collect(ctx, out)
-    return FileResult(file, facts=out.freeze())
+    lint = FileLint(rules.file_rule_facts(ctx), client_setups(ctx)) if wants_rules else None
+    return FileResult(file, facts=out.freeze(), lint=lint)
 
 
 def _analyse_data(
@@ -154,16 +168,25 @@ def analyse_files(
     jobs: int | None = None,
     src_layout: bool = False,
     cache: ResultCache | None = None,
+    overlay: Mapping[str, bytes] | None = None,
 ) -> list[FileResult]:
     """Analyse ``files`` (relative to ``root``), on every core when there are enough of them.
 
     With a ``cache``, a file whose bytes hash to a stored digest is not parsed again.
+    Files in ``overlay`` are analysed from the bytes given there, not from the disk.
     """
     known: dict[str, FileResult] = {}
-    todo: list[str] = list(files)
+    if overlay:
+        analysers = framework_analysers()
+        for file in files:
+            if file in overlay:
+                known[file] = _analyse_data(file, overlay[file], analysers, src_layout)
+    todo: list[str] = [file for file in files if file not in known]
     if cache is not None and len(cache):
         todo = []
         for file in files:
+            if file in known:
+                continue
             stored = cache.get(file)
             try:
                 data = (root / file).read_bytes()
@@ -264,8 +287,14 @@ def link(
         manifests=manifests,
         app_package=_app_package(apps, facts),
     )
+    lints = [r.lint for r in results if r.lint is not None]
+    findings = [f for lint in lints for f in lint.rules.findings]
+    findings += rules.project_findings({lint.rules.file: lint.rules for lint in lints})
     return Analysis(
         project=project,
+        findings=tuple(sorted(findings, key=lambda f: (f.file, f.line, f.col, f.rule))),
+        capture_sites=tuple(s for lint in lints for s in lint.rules.sites),
+        client_setups=tuple(s for lint in lints for s in lint.setups),
         apps=apps,
         routes=tuple(r for part in linked for r in part.routes),
         auth_points=tuple(p for part in linked for p in part.auth_points),
@@ -301,7 +330,12 @@ def _src_layout(root: Path, files: Sequence[str]) -> bool:
 
 
 def analyse_project(
-    root: Path, *, jobs: int | None = None, exclude: Sequence[str] = (), use_cache: bool = True
+    root: Path,
+    *,
+    jobs: int | None = None,
+    exclude: Sequence[str] = (),
+    use_cache: bool = True,
+    overlay: Mapping[str, bytes] | None = None,
 ) -> Analysis:
     """Analyse every Python file of the project at ``root``.
 
@@ -313,7 +347,9 @@ def analyse_project(
         files = [f for f in files if not any(fnmatch.fnmatch(f, pattern) for pattern in exclude)]
     src_layout = _src_layout(root, files)
     cache = ResultCache.open(root, "analysis", salt=str(src_layout)) if use_cache else None
-    results = analyse_files(root, files, jobs=jobs, src_layout=src_layout, cache=cache)
+    results = analyse_files(
+        root, files, jobs=jobs, src_layout=src_layout, cache=cache, overlay=overlay
+    )
     if cache is not None:
         cache.save()
     return link(root, results, framework_analysers())

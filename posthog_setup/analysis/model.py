@@ -10,7 +10,11 @@ bound to URLs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from posthog_setup.revise.rules import CaptureSite, Finding
+    from posthog_setup.revise.setups import ClientSetup
 
 Framework = Literal["flask", "fastapi", "django"]
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -85,6 +89,8 @@ class BodyFacts:
     locals: tuple[str, ...] = ()
     #: handler already sends a PostHog event (``<anything>.capture(...)``)
     captures: tuple[str, ...] = ()
+    #: handler already calls ``capture_exception``
+    captures_exception: bool = False
     #: ``request.method == "POST"``-style branches: the methods the body tests for
     method_branches: tuple[str, ...] = ()
     ignored: bool = False
@@ -347,3 +353,9 @@ class Analysis:
     files_scanned: int
     files_analysed: int
     django_settings: tuple[tuple[str, str, str], ...] = field(default=())
+    #: integration mistakes revise's rules found, file by file and across the project
+    findings: tuple[Finding, ...] = field(default=())
+    #: every PostHog capture call in the code
+    capture_sites: tuple[CaptureSite, ...] = field(default=())
+    #: every place a PostHog client is set up
+    client_setups: tuple[ClientSetup, ...] = field(default=())

@@ -218,6 +218,13 @@ def _old_pin_note(manifest: Manifest, minimum: Version | None) -> str | None:
     )
 
 
+def allows_at_least(requirement: str, minimum: str) -> bool:
+    """True if a posthog requirement allows some version at or above ``minimum``
+    (also when it cannot be read: then nothing is known against it)."""
+    alternatives = _specifiers_of(requirement)
+    return alternatives is None or any(_reaches(s, Version(minimum)) for s in alternatives)
+
+
 def _specifiers_of(requirement: str) -> list[SpecifierSet] | None:
     """The version ranges a posthog requirement allows (several for poetry's ``||``).
 

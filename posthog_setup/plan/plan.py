@@ -8,6 +8,7 @@ file, then line) so diffs of the plan stay small.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterable
@@ -107,6 +108,20 @@ class Plan:
     events: tuple[PlannedEvent, ...]
     exception_captures: tuple[PlannedExceptionCapture, ...] = field(default=())
 
+    def same_contract(self, other: Plan | None) -> bool:
+        """True if ``other`` says the same as this plan (line numbers, never stored, aside)."""
+        if other is None:
+            return False
+
+        def unlined(plan: Plan) -> tuple[object, ...]:
+            return (
+                plan.setup,
+                tuple(dataclasses.replace(e, line=0) for e in plan.events),
+                tuple(dataclasses.replace(c, line=0) for c in plan.exception_captures),
+            )
+
+        return unlined(self) == unlined(other)
+
 
 def _property_type(route_path: str, name: str, handler: Handler) -> str:
     annotation = dict(handler.annotations).get(name, "")
@@ -180,6 +195,24 @@ def plan_handler(route: Route) -> str:
     if route.framework == "django" and owner and method in _WRITE_HOOKS:
         return owner
     return qualname
+
+
+class RouteIndex:
+    """The analysed routes by the file and handler the plan files their events under."""
+
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self._routes: dict[tuple[str, str], list[Route]] = {}
+        for route in routes:
+            self._routes.setdefault((route.handler.file, plan_handler(route)), []).append(route)
+
+    def find(self, event: PlannedEvent) -> Route | None:
+        """The route an event is sent from (a hand-written event may name no route or methods)."""
+        for route in self._routes.get((event.file, event.handler), ()):
+            if (event.route is None or route.path == event.route) and (
+                not event.methods or event_methods(route) == event.methods
+            ):
+                return route
+        return None
 
 
 def _path_properties(route: Route, noun: str) -> list[PlannedProperty]:
@@ -289,9 +322,11 @@ def build_plan(
             for p in _created_object_property(route, noun, verb)
             if p.name not in {q.name for q in properties}
         ]
+        # A name the code already sends is the project's own: the plan adopts it.
+        sent = next((c for c in route.captures if c), None)
         events.append(
             PlannedEvent(
-                event=event_name(route, style),
+                event=sent or event_name(route, style),
                 description=_description(noun, verb, route),
                 kind="capture",
                 file=route.handler.file,

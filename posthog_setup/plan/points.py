@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
 
 from posthog_setup.analysis.model import Analysis, AuthPoint, Route, UserAccess
 from posthog_setup.codemods.points import (
@@ -20,9 +19,7 @@ from posthog_setup.codemods.points import (
 )
 from posthog_setup.plan.plan import (
     Plan,
-    PlannedEvent,
-    event_methods,
-    plan_handler,
+    RouteIndex,
     user_access,
     uses_flask_login,
 )
@@ -55,18 +52,6 @@ def _imports(access: UserAccess | None) -> tuple[tuple[str, str], ...]:
     return (access.requires,) if access is not None and access.requires else ()
 
 
-def _route_for(event: PlannedEvent, routes: Iterable[Route]) -> Route | None:
-    for route in routes:
-        if (
-            route.handler.file == event.file
-            and plan_handler(route) == event.handler
-            and route.path == event.route
-            and event_methods(route) == event.methods
-        ):
-            return route
-    return None
-
-
 def _person_properties(lines: list[str], point: AuthPoint) -> tuple[str, ...]:
     """Attributes of the user the handler already reads (only these go on the person)."""
     body = "\n".join(lines[point.handler.line - 1 : point.handler.end_line])
@@ -80,10 +65,11 @@ def build_points(analysis: Analysis, plan: Plan, sources: dict[str, str]) -> dic
     identifies: dict[str, list[IdentifyPoint]] = defaultdict(list)
     logouts: dict[str, list[LogoutPoint]] = defaultdict(list)
     exceptions: dict[str, list[ExceptionPoint]] = defaultdict(list)
+    index = RouteIndex(analysis.routes)
     for event in plan.events:
-        if event.kind != "capture":
+        if event.kind != "capture" or event.route is None:
             continue
-        route = _route_for(event, analysis.routes)
+        route = index.find(event)
         if route is None or route.ignored:
             continue
         access = user_access(route, route.handler, route.framework, flask_login=flask_login)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -17,12 +19,12 @@ from posthog_setup.plan.plan import (
     PlanError,
     build_plan,
     event_methods,
-    merge_names,
     plan_to_json,
     read_plan,
 )
 from posthog_setup.project.discovery import find_project_root
 from posthog_setup.project.files import atomic_write
+from posthog_setup.revise.drift import Reconciled, reconcile
 from posthog_setup.templating import render_client_module
 
 EXIT_OK = 0
@@ -39,6 +41,10 @@ class BeginResult:
     analysis: Analysis
     plan: Plan
     plan_changed: bool
+    #: the plan as it was on disk, if there was one
+    previous: Plan | None = None
+    #: how the code and the previous plan differ (what revise reports)
+    reconciled: Reconciled | None = None
 
 
 def default_client_module(analysis: Analysis) -> str:
@@ -57,9 +63,21 @@ def default_client_module(analysis: Analysis) -> str:
     return str(folder / CLIENT_MODULE_NAME) if str(folder) != "." else CLIENT_MODULE_NAME
 
 
-def plan_project(root: Path, config: Config) -> BeginResult:
-    """Analyse ``root`` and build its plan, keeping names a person chose in the previous plan."""
-    analysis = analyse_project(root, exclude=config.exclude)
+def plan_project(
+    root: Path,
+    config: Config,
+    *,
+    use_cache: bool = True,
+    overlay: Mapping[str, bytes] | None = None,
+) -> BeginResult:
+    """Analyse ``root`` and build its plan, keeping names a person chose in the previous plan.
+
+    The plan also keeps the events the code already sends by hand (see
+    ``revise.drift``). ``overlay`` gives files' contents in place of the disk's.
+    """
+    analysis = analyse_project(
+        root, exclude=config.exclude, use_cache=use_cache, overlay=overlay or {}
+    )
     previous = read_plan(root)
     fresh = build_plan(
         analysis,
@@ -69,8 +87,15 @@ def plan_project(root: Path, config: Config) -> BeginResult:
         token_var=config.token_var,
         host_var=config.host_var,
     )
-    plan = merge_names(fresh, previous)
-    return BeginResult(root, analysis, plan, previous != plan)
+    reconciled = reconcile(
+        analysis,
+        fresh,
+        previous or dataclasses.replace(fresh, events=()),
+        analysis.capture_sites,
+        analysis.client_setups,
+    )
+    plan = reconciled.plan
+    return BeginResult(root, analysis, plan, not plan.same_contract(previous), previous, reconciled)
 
 
 def _cell(text: str, width: int) -> str:

@@ -12,7 +12,7 @@ import contextlib
 import difflib
 import re
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from posthog_setup.console import Console
 from posthog_setup.parallel import process_map
 from posthog_setup.plan.plan import PLAN_FILE, Plan, plan_to_json
 from posthog_setup.plan.points import build_points
+from posthog_setup.project.cache import ResultCache, file_digest
 from posthog_setup.project.files import SourceText, UnreadableFile, atomic_write, decode_source
 from posthog_setup.templating import render_client_module
 from posthog_setup.workflow.begin import BeginResult, plan_at
@@ -203,7 +204,14 @@ def _compile_error(text: str, path: str) -> str | None:
 _PARALLEL_ROUTE_FILES = 40
 
 
-def _route_edits(workspace: _Workspace, analysis: Analysis, plan: Plan) -> None:
+def _job_key(job: _RouteJob) -> str:
+    # repr, not pickle: the key must depend on values only, never on object sharing.
+    return file_digest(repr((job.file, job.text, job.points, job.client)).encode())
+
+
+def _route_edits(
+    workspace: _Workspace, analysis: Analysis, plan: Plan, cache: ResultCache | None
+) -> None:
     decoded: dict[str, SourceText] = {}
     for file in {e.file for e in plan.events} | {c.file for c in plan.exception_captures}:
         data = workspace.current(file)
@@ -223,9 +231,19 @@ def _route_edits(workspace: _Workspace, analysis: Analysis, plan: Plan) -> None:
         for file, points in build_points(analysis, plan, sources).items()
         if file in decoded
     ]
+    # A file whose text and insertion points are as on a run that changed nothing is
+    # left alone without parsing it again (revise on an unchanged project).
+    keys = {job.file: _job_key(job) for job in jobs} if cache is not None else {}
+    unchanged = {job.file: cache.get(keys[job.file]) for job in jobs} if cache is not None else {}
+    for notes in unchanged.values():
+        if notes is not None:
+            workspace.notes.extend(notes)
+    jobs = [job for job in jobs if unchanged.get(job.file) is None]
     results = process_map(_apply_route_job, jobs, min_items=_PARALLEL_ROUTE_FILES)
     for job, (new_text, notes, broken) in zip(jobs, results, strict=True):
         workspace.notes.extend(notes)
+        if cache is not None and (new_text is None or new_text == job.text):
+            cache.put(keys[job.file], tuple(notes))
         if new_text is not None and new_text != job.text:
             data = decoded[job.file].encode(new_text)
             workspace.propose(job.file, data)
@@ -245,6 +263,27 @@ def _dependency(workspace: _Workspace, root: Path, analysis: Analysis) -> None:
     workspace.notes.extend(edit.notes)
 
 
+def _plan_file(workspace: _Workspace, result: BeginResult, cache: ResultCache | None) -> None:
+    """Write the plan, unless the file on disk already is its canonical text.
+
+    The file holds what was read as ``result.previous``; if that is the plan and the
+    cache knows these bytes as canonical output, serialising again is skipped.
+    """
+    current = workspace.current(PLAN_FILE)
+    key = f"plan:{file_digest(current)}" if current is not None else None
+    if (
+        cache is not None
+        and key is not None
+        and result.plan.same_contract(result.previous)
+        and cache.get(key) is not None
+    ):
+        return
+    text = plan_to_json(result.plan).encode("utf-8")
+    workspace.propose(PLAN_FILE, text)
+    if cache is not None and key is not None and text == current:
+        cache.put(key, True)
+
+
 @dataclass(frozen=True)
 class ProposedEdit:
     """What an edit run would write: the changes, notes for people, and any change that
@@ -255,12 +294,24 @@ class ProposedEdit:
     uncompilable: list[str]
 
 
-def compute_changes(root: Path, result: BeginResult) -> ProposedEdit:
-    """Every file the edit would change, and notes for people; writes nothing."""
+def compute_changes(
+    root: Path,
+    result: BeginResult,
+    *,
+    cache: ResultCache | None = None,
+    base: Mapping[str, bytes] | None = None,
+) -> ProposedEdit:
+    """Every file the edit would change, and notes for people; writes nothing.
+
+    ``cache`` remembers files whose route edits changed nothing, by content;
+    ``base`` holds changes already made (by revise's fixes) to build on.
+    """
     workspace = _Workspace(root, {}, {}, [])
+    for path, data in (base or {}).items():
+        workspace.propose(path, data)
     analysis, plan = result.analysis, result.plan
     # Route edits first: they locate handlers by the analysed line numbers.
-    _route_edits(workspace, analysis, plan)
+    _route_edits(workspace, analysis, plan, cache)
     primary = [
         a for a in analysis.apps if a.kind in ("flask.Flask", "fastapi.FastAPI", "django.project")
     ]
@@ -270,8 +321,7 @@ def compute_changes(root: Path, result: BeginResult) -> ProposedEdit:
     _dependency(workspace, root, analysis)
     _env_example(workspace, plan)
     _gitignore(workspace)
-    plan_text = plan_to_json(plan).encode("utf-8")
-    workspace.propose(PLAN_FILE, plan_text)
+    _plan_file(workspace, result, cache)
     changes = workspace.changes()
     return ProposedEdit(changes, workspace.notes, _uncompilable(changes, workspace.compiled))
 
@@ -339,7 +389,9 @@ def run_edit(path: Path, *, console: Console, diff: bool, check: bool, allow_dir
     if result is None:
         return EXIT_ERROR
     root = result.root
-    proposed = compute_changes(root, result)
+    cache = ResultCache.open(root, "edits")
+    proposed = compute_changes(root, result, cache=cache)
+    cache.save()
     changes, notes = proposed.changes, proposed.notes
     if proposed.uncompilable:
         for line in proposed.uncompilable:

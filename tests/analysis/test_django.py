@@ -872,7 +872,7 @@ def server_error(request):
 
 
 def api_errors(exc, context):
-    posthog.capture("api_error", distinct_id="x")
+    posthog.capture_exception(exc)
     return None
 """
     urls = 'from proj import errors\nurlpatterns = []\nhandler500 = errors.server_error\nhandler404 = "proj.errors.missing"\n'

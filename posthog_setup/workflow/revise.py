@@ -1,0 +1,274 @@
+"""revise: re-check an integrated project, fix what is safe, report the rest.
+
+One pass computes everything as data, exactly like edit: the findings (drift
+from ``posthog-events.json`` and integration mistakes anywhere in the project),
+then the fixed files: rule fixes and renames first (they address lines of the
+files as they are), then edit's own codemods on top of them for whatever is
+missing. ``--check`` and ``--diff`` stop there; otherwise the files are written
+and the project is checked again, so what is reported as left is what is left.
+
+Unlike edit, revise has no dirty-tree guard: it runs as a pre-commit hook,
+where staged changes are the normal case, and it only fixes what it reports.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from posthog_setup.codemods.base import EditError, FileChange
+from posthog_setup.codemods.dependency import allows_at_least
+from posthog_setup.config import Config, ConfigError, load_config
+from posthog_setup.console import Console
+from posthog_setup.plan.plan import PLAN_FILE, PlanError
+from posthog_setup.project.cache import ResultCache
+from posthog_setup.project.discovery import find_project_root
+from posthog_setup.project.files import UnreadableFile, atomic_write, decode_source
+from posthog_setup.revise.drift import Rename
+from posthog_setup.revise.rules import Finding
+from posthog_setup.workflow.begin import BeginResult, plan_project
+from posthog_setup.workflow.edit import compute_changes, unified_diff
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_ERROR = 2
+
+
+@dataclass(frozen=True)
+class ReviseResult:
+    """What revise found and what fixing it would write."""
+
+    root: Path
+    findings: tuple[Finding, ...]
+    changes: tuple[FileChange, ...]
+    notes: tuple[str, ...]
+    skipped: tuple[str, ...]
+    uncompilable: tuple[str, ...]
+
+
+class ReviseError(Exception):
+    """revise cannot run on this project; the message says why."""
+
+
+def _rule_fixes(
+    root: Path,
+    findings: Sequence[Finding],
+    renames: Sequence[Rename],
+    notes: list[str],
+    *,
+    old_module_key: bool,
+) -> dict[str, bytes]:
+    """Fixed contents of the files with fixable rule findings or renamed events.
+
+    ``old_module_key``: the project pins a posthog older than 7.32, which ignores
+    ``posthog.project_api_key``; ``posthog.api_key`` is then left as it is.
+    """
+    from posthog_setup.codemods.fixes import apply_fixes, rename_event
+
+    by_file: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if finding.fixable and finding.file.endswith(".py") and finding.rule in _RULE_FIXES:
+            if (
+                finding.rule == "module-api-key"
+                and old_module_key
+                and "posthog.api_key" in (finding.message)
+            ):
+                notes.append(
+                    f"{finding.file}:{finding.line}: posthog.api_key kept: the project's posthog "
+                    "pin predates 7.32, where project_api_key took effect"
+                )
+                continue
+            by_file.setdefault(finding.file, []).append(finding)
+    for rename in renames:
+        by_file.setdefault(rename.file, [])
+    fixed: dict[str, bytes] = {}
+    for file, mine in sorted(by_file.items()):
+        try:
+            source = decode_source((root / file).read_bytes())
+        except (OSError, UnreadableFile) as exc:
+            notes.append(f"{file}: {exc}; not fixed")
+            continue
+        try:
+            text = apply_fixes(source.text, file, mine) if mine else source.text
+            for rename in (r for r in renames if r.file == file):
+                text = rename_event(text, file, rename.line, rename.old, rename.new)
+        except EditError as exc:
+            notes.append(f"{exc}; not fixed")
+            continue
+        if text != source.text:
+            fixed[file] = source.encode(text)
+    return fixed
+
+
+#: Rules whose fixes rewrite the flagged call itself (the others are fixed by edit's codemods).
+_RULE_FIXES = frozenset({"positional-capture", "removed-identify", "module-api-key"})
+
+
+def _pending(
+    changes: Sequence[FileChange], findings: Sequence[Finding], result: BeginResult
+) -> list[Finding]:
+    """A finding for each change that no finding explains yet (the set-up edit would add)."""
+    explained = {f.file for f in findings if f.fixable}
+    plan_explained = any(
+        f.rule in ("stale-event", "unplanned-event", "missing-capture", "missing-identify")
+        for f in findings
+    )
+    setup = result.plan.setup
+    manifests = {m.file for m in result.analysis.project.manifests}
+    apps = {a.file: a.kind for a in result.analysis.apps}
+    found = []
+    for change in changes:
+        path = change.path
+        if path == PLAN_FILE:
+            if not plan_explained:
+                found.append(
+                    Finding("plan-outdated", path, 1, 1, f"{PLAN_FILE} is out of date", True)
+                )
+            continue
+        if path in explained:
+            continue
+        if path == setup.client_module:
+            message = "the PostHog client module is missing"
+        elif path in manifests:
+            message = "posthog is not declared as a dependency"
+        elif path == ".env.example":
+            message = f"does not document {setup.token_var} and {setup.host_var}"
+        elif path == ".gitignore":
+            message = ".env is not ignored"
+        elif path in apps:
+            message = "the PostHog hook-up of the app is missing"
+        else:
+            message = "part of the integration is missing here"
+        found.append(Finding("incomplete-setup", path, 1, 1, message, True))
+    return found
+
+
+def revise(root: Path, config: Config, *, use_cache: bool = True) -> ReviseResult:
+    """Find drift and mistakes, and compute the fixes; writes nothing."""
+    result = plan_project(root, config, use_cache=use_cache)
+    if result.previous is None:
+        raise ReviseError(
+            f"no {PLAN_FILE} in {root}: run `posthog-setup` (begin and edit) before revise"
+        )
+    reconciled = result.reconciled
+    assert reconciled is not None
+    findings = sorted(
+        [*reconciled.findings, *result.analysis.findings],
+        key=lambda f: (f.file, f.line, f.col, f.rule),
+    )
+    notes: list[str] = []
+    old_module_key = any(
+        m.posthog_requirement and not allows_at_least(m.posthog_requirement, "7.32")
+        for m in result.analysis.project.manifests
+    )
+    fixed = _rule_fixes(root, findings, reconciled.renames, notes, old_module_key=old_module_key)
+    if fixed:
+        # Edit's codemods place code by analysed lines: analyse the fixed text.
+        result = plan_project(root, config, use_cache=use_cache, overlay=fixed)
+    cache = ResultCache.open(root, "edits") if use_cache else ResultCache.disabled()
+    proposed = compute_changes(root, result, cache=cache, base=fixed)
+    cache.save()
+    findings += _pending(proposed.changes, findings, result)
+    return ReviseResult(
+        root=root,
+        findings=tuple(findings),
+        changes=tuple(proposed.changes),
+        notes=(*notes, *proposed.notes),
+        skipped=tuple(f"{s.file}: {s.reason}" for s in result.analysis.skipped),
+        uncompilable=tuple(proposed.uncompilable),
+    )
+
+
+def _line(finding: Finding) -> str:
+    tail = " [fixable]" if finding.fixable else ""
+    return f"{finding.file}:{finding.line}:{finding.col}: {finding.rule} {finding.message}{tail}"
+
+
+def _json(result: ReviseResult, remaining: Sequence[Finding], written: bool) -> str:
+    left = {(f.rule, f.file, f.line, f.message) for f in remaining}
+    data = {
+        "root": str(result.root),
+        "findings": [
+            {**asdict(f), "fixed": written and (f.rule, f.file, f.line, f.message) not in left}
+            for f in result.findings
+        ],
+        "changes": [c.path for c in result.changes],
+        "written": written,
+        "remaining": len(remaining),
+        "notes": list(result.notes),
+        "skipped": list(result.skipped),
+    }
+    return json.dumps(data, indent=2)
+
+
+def _write(root: Path, changes: Sequence[FileChange]) -> None:
+    for change in changes:
+        atomic_write(root / change.path, change.after)
+
+
+def run_revise(
+    path: Path, *, console: Console, check: bool, diff: bool, as_json: bool, use_cache: bool
+) -> int:
+    """The revise stage: report, and (without --check / --diff) fix."""
+    root = find_project_root(path)
+    try:
+        config = load_config(root)
+        result = revise(root, config, use_cache=use_cache)
+    except (ConfigError, PlanError, ReviseError) as exc:
+        console.error(str(exc))
+        return EXIT_ERROR
+    if result.uncompilable:
+        for line in result.uncompilable:
+            console.error(f"internal error: the fix would not compile: {line}")
+        console.error("nothing was written")
+        return EXIT_ERROR
+    for skipped in result.skipped:
+        console.warn(f"skipped {skipped}")
+    for note in result.notes:
+        console.warn(note)
+    write = not (check or diff)
+    remaining: Sequence[Finding] = result.findings
+    if write and result.changes:
+        _write(root, result.changes)
+        for change in result.changes:
+            console.info(f"{'created' if change.before is None else 'fixed'} {change.path}")
+        remaining = revise(root, config, use_cache=use_cache).findings
+    if diff:
+        for change in result.changes:
+            console.data(unified_diff(change).rstrip("\n"))
+    if as_json:
+        console.data(_json(result, remaining, write and bool(result.changes)))
+    elif not diff:
+        for finding in remaining:
+            console.data(_line(finding))
+    return _summary(console, result, remaining, write=write)
+
+
+def _summary(
+    console: Console, result: ReviseResult, remaining: Sequence[Finding], *, write: bool
+) -> int:
+    fixed = len(result.findings) - len(remaining) if write else 0
+    if not remaining:
+        if fixed:
+            console.success(f"Fixed {fixed} problem{'s' * (fixed != 1)}; nothing is left.")
+        else:
+            console.success("Nothing to do: the integration matches posthog-events.json.")
+        return EXIT_OK
+    fixable = sum(1 for f in remaining if f.fixable)
+    parts = [f"{len(remaining)} problem{'s' * (len(remaining) != 1)}"]
+    if fixed:
+        parts.insert(0, f"fixed {fixed}")
+    if fixable and not write:
+        parts.append(f"{fixable} fixable with `posthog-setup revise`")
+    console.error("; ".join(parts) + ".")
+    return EXIT_PROBLEMS
+
+
+def findings_by_rule(findings: Sequence[Finding]) -> Mapping[str, int]:
+    """How many findings each rule has (for summaries)."""
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.rule] = counts.get(finding.rule, 0) + 1
+    return counts

@@ -1,0 +1,317 @@
+"""revise on integrated projects after people changed them: each re-run scenario end to end."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from posthog_setup.cli import main
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+CLEAN = "Nothing to do: the integration matches posthog-events.json."
+
+
+@pytest.fixture
+def blog(tmp_path: Path) -> Path:
+    """The flask_blog fixture as edit leaves it."""
+    target = tmp_path / "blog_project"
+    shutil.copytree(
+        FIXTURES / "expected" / "flask_blog", target, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    return target
+
+
+def revise(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["revise", *args, str(project)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def plan(project: Path) -> dict[str, dict[str, object]]:
+    data = json.loads((project / "posthog-events.json").read_text())
+    return {e["event"]: e for e in data["events"]}
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text() + text)
+
+
+NEW_ROUTE = """
+
+@bp.post("/<int:post_id>/pin")
+@login_required
+def pin(post_id: int) -> Any:
+    post = _get_own_post(post_id)
+    post.pinned = True
+    db.session.commit()
+    return {"pinned": True}
+"""
+
+
+def test_an_integrated_project_passes_the_check(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = (blog / "posthog-events.json").read_bytes()
+    code, out, err = revise(blog, capsys, "--check")
+    assert (code, out) == (0, "")
+    assert CLEAN in err
+    assert (blog / "posthog-events.json").read_bytes() == before
+
+
+def test_a_new_route_fails_the_check_and_the_fix_instruments_it(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    posts = blog / "blog" / "posts.py"
+    append(posts, NEW_ROUTE)
+    line = posts.read_text().splitlines().index("def pin(post_id: int) -> Any:") + 1
+
+    code, out, err = revise(blog, capsys, "--check")
+    assert code == 1
+    assert out.splitlines() == [
+        f"blog/posts.py:{line}:1: missing-capture new mutating route POST /posts/<int:post_id>/pin"
+        " (pin) sends no event; planned as 'post_pinned' [fixable]"
+    ]
+    assert "1 problem; 1 fixable with `posthog-setup revise`." in err
+    assert "post_pinned" not in plan(blog)
+
+    code, out, err = revise(blog, capsys)
+    assert code == 0
+    assert "Fixed 2 problems" in err or "Fixed 1 problem" in err
+    text = posts.read_text()
+    assert (
+        "    db.session.commit()\n"
+        "    posthog_client.capture(\n"
+        '        "post_pinned",\n'
+        "        distinct_id=str(current_user.id) if current_user.is_authenticated else None,\n"
+        '        properties={"post_id": post_id},\n'
+        "    )\n"
+        '    return {"pinned": True}\n'
+    ) in text
+    assert plan(blog)["post_pinned"]["route"] == "/posts/<int:post_id>/pin"
+
+    assert revise(blog, capsys, "--check")[:2] == (0, "")
+
+
+def test_a_rename_in_the_plan_is_carried_to_the_code_never_reverted(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan_path = blog / "posthog-events.json"
+    plan_path.write_text(plan_path.read_text().replace('"post_liked"', '"post_upvoted"'))
+    posts = blog / "blog" / "posts.py"
+    line = posts.read_text().splitlines().index('        "post_liked",') + 1
+
+    code, out, _ = revise(blog, capsys, "--check")
+    assert code == 1
+    assert out.splitlines() == [
+        f"blog/posts.py:{line - 1}:1: renamed-event sends 'post_liked', renamed to 'post_upvoted'"
+        " in posthog-events.json [fixable]"
+    ]
+    assert revise(blog, capsys)[0] == 0
+    assert '        "post_upvoted",\n' in posts.read_text()
+    assert '"post_liked"' not in posts.read_text()
+    assert "post_upvoted" in plan(blog)
+    assert "post_liked" not in plan(blog)
+    assert revise(blog, capsys, "--check")[:2] == (0, "")
+
+
+def test_a_deleted_handler_drops_its_event_from_the_plan(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    posts = blog / "blog" / "posts.py"
+    text = posts.read_text()
+    start = text.index('@bp.post("/<int:post_id>/like")')
+    end = text.index('@bp.post("/<int:post_id>/comments")')
+    posts.write_text(text[:start] + text[end:])
+
+    code, out, _ = revise(blog, capsys, "--check")
+    assert code == 1
+    assert out.splitlines() == [
+        "posthog-events.json:1:1: stale-event planned event 'post_liked' (blog/posts.py, like)"
+        " is sent nowhere any more; it will be dropped from the plan [fixable]"
+    ]
+    assert revise(blog, capsys)[0] == 0
+    assert "post_liked" not in plan(blog)
+    assert revise(blog, capsys, "--check")[:2] == (0, "")
+
+
+def test_hand_edited_properties_are_kept(blog: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    posts = blog / "blog" / "posts.py"
+    edited = posts.read_text().replace(
+        'properties={"post_id": post_id},\n    )\n    return {"likes": post.likes}',
+        'properties={"post_id": post_id, "likes": post.likes},\n    )\n'
+        '    return {"likes": post.likes}',
+    )
+    posts.write_text(edited)
+    assert revise(blog, capsys, "--check")[:2] == (0, "")
+    assert revise(blog, capsys)[0] == 0
+    assert posts.read_text() == edited
+
+
+def test_a_hand_written_client_is_kept_and_a_second_one_is_reported(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = blog / "blog" / "posthog_client.py"
+    own = (
+        '"""Our PostHog client."""\n\nimport os\n\nfrom posthog import Posthog\n\n'
+        'posthog_client = Posthog(os.environ.get("POSTHOG_PROJECT_TOKEN", ""), '
+        'host=os.environ.get("POSTHOG_HOST"), sync_mode=True)\n'
+    )
+    client.write_text(own)
+    assert revise(blog, capsys, "--check")[:2] == (0, "")
+    assert revise(blog, capsys)[0] == 0
+    assert client.read_text() == own
+
+    jobs = blog / "blog" / "jobs.py"
+    jobs.write_text(
+        "import os\n\nimport posthog\n\n"
+        'client = posthog.Posthog(os.environ["POSTHOG_PROJECT_TOKEN"])\n'
+    )
+    code, out, _ = revise(blog, capsys, "--check")
+    assert code == 1
+    assert out.splitlines() == [
+        "blog/jobs.py:5:10: second-client a second PostHog client is set up here"
+        " (posthog.Posthog(...)); the project's client is in blog/posthog_client.py:"
+        " import it instead"
+    ]
+    assert revise(blog, capsys)[0] == 1
+
+
+def test_a_file_with_a_syntax_error_is_skipped_and_the_rest_checked(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = "from flask import Blueprint\n\ndef oops(:\n    pass\n"
+    (blog / "blog" / "broken.py").write_text(broken)
+    append(blog / "blog" / "posts.py", NEW_ROUTE)
+    code, out, err = revise(blog, capsys, "--check")
+    assert code == 1
+    assert "skipped blog/broken.py: syntax error (line 3)" in err
+    assert "missing-capture new mutating route POST /posts/<int:post_id>/pin" in out
+    assert revise(blog, capsys)[0] == 0
+    assert (blog / "blog" / "broken.py").read_text() == broken
+
+
+def test_mistakes_are_reported_with_rule_and_place_and_safe_ones_fixed(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (blog / "blog" / "legacy.py").write_text(
+        "from .posthog_client import posthog_client\n\n\n"
+        "def record(user_id):\n"
+        '    posthog_client.capture(user_id, "legacy_event")\n'
+    )
+    (blog / "blog" / "settings.py").write_text(
+        'POSTHOG_KEY = "phc_Xk29fLq8ZpR4tW7vNb3mYc6HdJ1sGe5aUo0iKy2Tr9Q"\n'
+        'OTHER = "phc_Pq81sLm2Zx7Vb4Nc9Rt6Yw3Ke5Hj0Ga2Df8Su1Io7U"  # posthog-setup: ignore[hardcoded-token]\n'
+    )
+    code, out, _ = revise(blog, capsys, "--check")
+    assert code == 1
+    lines = out.splitlines()
+    assert any(
+        line.startswith("blog/legacy.py:5:20: positional-capture ") and line.endswith("[fixable]")
+        for line in lines
+    ), lines
+    assert any(line.startswith("blog/settings.py:1:16: hardcoded-token ") for line in lines), lines
+    assert not any(line.startswith("blog/settings.py:2:") for line in lines), lines
+
+    code, out, _ = revise(blog, capsys)
+    assert code == 1  # the token cannot be fixed safely
+    assert (
+        (blog / "blog" / "legacy.py")
+        .read_text()
+        .endswith('    posthog_client.capture("legacy_event", distinct_id=user_id)\n')
+    )
+    assert [line.split(" ")[1] for line in out.splitlines()] == ["hardcoded-token"]
+    assert plan(blog)["legacy_event"]["handler"] == "record"
+
+
+def test_json_output(blog: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    append(blog / "blog" / "posts.py", NEW_ROUTE)
+    code, out, _ = revise(blog, capsys, "--check", "--json")
+    assert code == 1
+    data = json.loads(out)
+    assert [(f["rule"], f["file"], f["fixable"], f["fixed"]) for f in data["findings"]] == [
+        ("missing-capture", "blog/posts.py", True, False)
+    ]
+    assert data["changes"] == ["blog/posts.py", "posthog-events.json"]
+    assert data["written"] is False
+
+
+def test_diff_prints_the_fix_and_writes_nothing(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    append(blog / "blog" / "posts.py", NEW_ROUTE)
+    before = (blog / "blog" / "posts.py").read_text()
+    code, out, _ = revise(blog, capsys, "--diff")
+    assert code == 1
+    assert '+        "post_pinned",\n' in out
+    assert (blog / "blog" / "posts.py").read_text() == before
+
+
+def test_config_excludes_are_honoured(blog: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (blog / "scripts").mkdir()
+    (blog / "scripts" / "seed.py").write_text(
+        'KEY = "phc_Mn3Bv8Cx1Zl6Kj4Hg9Fd2Sa7Qw5Er0Ty3Ui8Op1As6D"\n'
+    )
+    assert revise(blog, capsys, "--check")[0] == 1
+    (blog / "pyproject.toml").write_text('[tool.posthog-setup]\nexclude = ["scripts/*"]\n')
+    assert revise(blog, capsys, "--check")[:2] == (0, "")
+
+
+def test_without_a_plan_revise_says_what_to_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "blog"
+    shutil.copytree(FIXTURES / "flask_blog", project)
+    code, out, err = revise(project, capsys, "--check")
+    assert (code, out) == (2, "")
+    assert "no posthog-events.json" in err
+    assert "run `posthog-setup`" in err
+
+
+def test_the_cache_does_not_change_the_answer(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    append(blog / "blog" / "posts.py", NEW_ROUTE)
+    cached = revise(blog, capsys, "--check")
+    assert revise(blog, capsys, "--check") == cached
+    assert revise(blog, capsys, "--check", "--no-cache") == cached
+
+
+def test_an_ignored_handler_is_left_alone(blog: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    route = NEW_ROUTE.replace(
+        "def pin(post_id: int) -> Any:",
+        "def pin(post_id: int) -> Any:  # posthog-setup: ignore[missing-capture]",
+    )
+    append(blog / "blog" / "posts.py", route)
+    assert revise(blog, capsys, "--check")[:2] == (0, "")
+
+
+MODULE_KEY = (
+    'import os\n\nimport posthog\n\nposthog.api_key = os.environ.get("POSTHOG_PROJECT_TOKEN", "")\n'
+)
+
+
+def test_the_module_key_is_renamed_where_the_pin_allows_it(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = blog / "blog" / "tracking.py"
+    setup.write_text(MODULE_KEY)
+    revise(blog, capsys)
+    assert setup.read_text() == MODULE_KEY.replace("posthog.api_key", "posthog.project_api_key")
+
+
+def test_the_module_key_is_kept_under_a_pin_older_than_7_32(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    requirements = blog / "requirements.txt"
+    requirements.write_text(requirements.read_text().replace("posthog>=7.66", "posthog==7.20.0"))
+    setup = blog / "blog" / "tracking.py"
+    setup.write_text(MODULE_KEY)
+    code, out, err = revise(blog, capsys)
+    assert code == 1
+    assert setup.read_text() == MODULE_KEY
+    assert "posthog.api_key kept: the project's posthog pin predates 7.32" in err
+    assert "blog/tracking.py:5:" in out
+    assert "module-api-key" in out
