@@ -1,0 +1,434 @@
+"""Static checks: the touched files compile, the client module reads the documented
+environment variables, and the plan and the code agree.
+
+Touched files are the ones the plan names (events, error handlers, the client module)
+and every project file that mentions PostHog (hook-ups, settings, imports of the client).
+Each is read once, parsed once and compiled from its tree.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from posthog_setup.analysis.body import called_name, dotted, is_capture_call
+from posthog_setup.plan.plan import Plan, PlannedEvent, PlannedExceptionCapture
+from posthog_setup.project.discovery import project_files
+from posthog_setup.project.files import UnreadableFile, decode_source, read_text_file
+from posthog_setup.verify.checks import Check, outcome
+
+ENV_EXAMPLE = ".env.example"
+_TEST_FOLDERS = frozenset({"tests", "test"})
+_NOT_FOUND = "file not found"
+
+#: What each framework's hook-up looks like in code: a call, or a settings string.
+_HOOKUP_CALLS = {"flask": "PosthogFlaskIntegration", "fastapi": "PosthogASGIMiddleware"}
+_DJANGO_MIDDLEWARE = "posthog.integrations.django.PosthogContextMiddleware"
+_AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
+_HOOKUP_NAMES = {
+    "flask": "PosthogFlaskIntegration",
+    "fastapi": "PosthogASGIMiddleware",
+    "django": "PosthogContextMiddleware",
+}
+
+#: Calls that read one environment variable named by their first argument.
+_ENV_GETTERS = ("environ.get", "getenv", "environ.setdefault", "environ.pop")
+_ENV_LIBRARIES = frozenset({"env", "env.str", "config"})
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where the code does something the plan asks for (``None`` location: nowhere)."""
+
+    location: str | None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class _Call:
+    line: int
+    scope: str
+    node: ast.Call
+
+
+@dataclass(frozen=True)
+class _ParsedFile:
+    path: str
+    tree: ast.Module
+    calls: tuple[_Call, ...]
+
+
+@dataclass(frozen=True)
+class StaticResult:
+    """The static check and what it located, in the plan's order."""
+
+    check: Check
+    events: tuple[Site, ...]
+    handlers: tuple[Site, ...]
+    #: (hook, file:line) of each framework's hook-up that was found
+    hookups: tuple[tuple[str, str], ...]
+    touched: tuple[str, ...]
+    unchecked: tuple[str, ...]
+    skipped: tuple[str, ...]
+    #: environment variables the client module reads (None if it cannot be read)
+    client_reads: tuple[str, ...] | None = None
+
+
+def _calls(tree: ast.Module) -> list[_Call]:
+    """Every call with the qualified name of the def or class around it ('' at module level)."""
+    found: list[_Call] = []
+
+    def visit(node: ast.AST, scope: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                visit(child, f"{scope}.{child.name}" if scope else child.name)
+                continue
+            if isinstance(child, ast.Call):
+                found.append(_Call(child.lineno, scope, child))
+            visit(child, scope)
+
+    visit(tree, "")
+    return found
+
+
+def _event_argument(call: ast.Call) -> ast.expr | None:
+    """The expression giving a capture's event name, in either call form."""
+    for keyword in call.keywords:
+        if keyword.arg == "event":
+            return keyword.value
+    if not call.args:
+        return None
+    first = call.args[0]
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        return first
+    # Pre-6.0 form capture(distinct_id, "event").
+    if len(call.args) >= 2:
+        return call.args[1]
+    return first
+
+
+def _in_scope(scope: str, handler: str) -> bool:
+    return scope == handler or scope.startswith(handler + ".")
+
+
+def _parse(root: Path, path: str) -> tuple[_ParsedFile | None, str | None]:
+    """The parsed file, or why it cannot be used (missing, unreadable, does not compile)."""
+    target = root / path
+    try:
+        data = target.read_bytes()
+    except FileNotFoundError:
+        return None, f"{path}: file not found"
+    except OSError as exc:
+        return None, f"{path}: cannot read: {exc.strerror or exc}"
+    try:
+        text = decode_source(data).text
+    except UnreadableFile as exc:
+        return None, f"{path}: {exc}"
+    try:
+        tree = ast.parse(text, filename=path)
+        # Compiling the tree finds what parsing alone does not (e.g. a misplaced return).
+        compile(tree, path, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return None, f"{path}:{exc.lineno or 0}: does not compile: {exc.msg}"
+    except ValueError as exc:
+        return None, f"{path}: does not compile: {exc}"
+    return _ParsedFile(path, tree, tuple(_calls(tree))), None
+
+
+def is_test_file(path: str) -> bool:
+    """True for the project's own tests, which the integration never edits."""
+    posix = PurePosixPath(path)
+    name = posix.name
+    return (
+        any(part in _TEST_FOLDERS for part in posix.parts[:-1])
+        or name in ("tests.py", "conftest.py")
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+    )
+
+
+def _mentions_posthog(root: Path, skipped: list[str]) -> list[str]:
+    """Project files (tests aside) that mention PostHog: imports, hook-ups, settings."""
+    found = []
+    for path in project_files(root):
+        if is_test_file(path):
+            continue
+        try:
+            data = (root / path).read_bytes()
+        except OSError as exc:
+            skipped.append(f"{path}: cannot read: {exc.strerror or exc}")
+            continue
+        if b"posthog" in data.lower():
+            found.append(path)
+    return found
+
+
+def env_reads(tree: ast.Module) -> list[tuple[str, int]]:
+    """Names of environment variables a module reads, with their lines, in source order."""
+    reads = []
+    for node in ast.walk(tree):
+        name: ast.expr | None = None
+        if isinstance(node, ast.Call) and node.args:
+            spelled = dotted(node.func)
+            if spelled.endswith(_ENV_GETTERS) or spelled in _ENV_LIBRARIES:
+                name = node.args[0]
+        elif isinstance(node, ast.Subscript) and dotted(node.value).endswith("environ"):
+            name = node.slice
+        if isinstance(name, ast.Constant) and isinstance(name.value, str):
+            reads.append((name.value, name.lineno))
+    return sorted(reads, key=lambda item: item[1])
+
+
+def documented_vars(root: Path) -> set[str] | None:
+    """Variables ``.env.example`` assigns (commented-out lines aside); None if it is missing."""
+    path = root / ENV_EXAMPLE
+    if not path.is_file():
+        return None
+    try:
+        text = read_text_file(path)
+    except UnreadableFile:
+        return set()
+    names = set()
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("export "):
+            stripped = stripped[len("export ") :].lstrip()
+        if "=" in stripped and not stripped.startswith("#"):
+            names.add(stripped.split("=", 1)[0].strip())
+    return names
+
+
+def _looks_like(name: str, kind: str) -> bool:
+    upper = name.upper()
+    if kind == "token":
+        return upper.endswith(("TOKEN", "KEY")) and "PERSONAL" not in upper
+    return upper.endswith(("HOST", "URL"))
+
+
+def _client_failures(root: Path, plan: Plan, client: _ParsedFile | None) -> list[str]:
+    """The client module reads the plan's variables, and ``.env.example`` documents them."""
+    setup = plan.setup
+    path = setup.client_module
+    failures = []
+    documented = documented_vars(root)
+    if client is not None:
+        reads = env_reads(client.tree)
+        read_names = {name for name, _ in reads}
+        for var, kind in ((setup.token_var, "token"), (setup.host_var, "host")):
+            if var in read_names:
+                continue
+            others = [
+                (name, line)
+                for name, line in reads
+                if name not in (setup.token_var, setup.host_var) and _looks_like(name, kind)
+            ]
+            if others:
+                name, line = others[0]
+                failures.append(
+                    f"{path}:{line}: the client module reads {name}, but posthog-events.json "
+                    f"and {ENV_EXAMPLE} document {var}: set it to read {var}, or rename the "
+                    f"variable in both"
+                )
+            else:
+                failures.append(
+                    f"{path}: the client module does not read the {kind} from {var} "
+                    "(no os.environ / os.getenv read of it)"
+                )
+    if documented is None:
+        failures.append(
+            f"{ENV_EXAMPLE} is missing: it should document {setup.token_var} and {setup.host_var}"
+        )
+    else:
+        for var in (setup.token_var, setup.host_var):
+            if var not in documented:
+                failures.append(f"{ENV_EXAMPLE} does not document {var}")
+    return failures
+
+
+def _event_site(event: PlannedEvent, parsed: _ParsedFile) -> tuple[Site, str | None]:
+    """Where the planned event is captured: in its handler first, else anywhere in its file."""
+    named = [c for c in parsed.calls if event.event and is_capture_call(c.node) == event.event]
+    in_handler = [c for c in named if _in_scope(c.scope, event.handler)]
+    chosen = in_handler or named
+    if chosen:
+        return Site(f"{event.file}:{chosen[0].line}"), None
+    return Site(None, f"no capture of '{event.event}' in {event.handler}"), (
+        f"{event.file}: planned event '{event.event}' is not captured in the code "
+        f'(no capture("{event.event}", ...) in {event.handler}); the plan and the code '
+        "disagree: run posthog-setup revise"
+    )
+
+
+def _handler_site(capture: PlannedExceptionCapture, parsed: _ParsedFile) -> tuple[Site, str | None]:
+    """Where the planned error handler calls ``capture_exception``."""
+    calls = [c for c in parsed.calls if called_name(c.node) == "capture_exception"]
+    in_handler = [c for c in calls if _in_scope(c.scope, capture.handler)]
+    if in_handler:
+        return Site(f"{capture.file}:{in_handler[0].line}"), None
+    return Site(None, f"no capture_exception in {capture.handler}"), (
+        f"{capture.file}: error handler {capture.handler} does not call capture_exception"
+    )
+
+
+def _empty_names(parsed: _ParsedFile) -> Iterator[str]:
+    for call in parsed.calls:
+        if is_capture_call(call.node) is None:
+            continue
+        argument = _event_argument(call.node)
+        if (
+            isinstance(argument, ast.Constant)
+            and isinstance(argument.value, str)
+            and not argument.value.strip()
+        ):
+            yield (
+                f"{parsed.path}:{call.line}: capture with an empty event name "
+                "(PostHog rejects the whole batch it is in)"
+            )
+
+
+def _non_literal_names(parsed: _ParsedFile) -> Iterator[str]:
+    for call in parsed.calls:
+        if is_capture_call(call.node) == "":
+            argument = _event_argument(call.node)
+            if argument is not None and not isinstance(argument, ast.Constant):
+                yield f"{parsed.path}:{call.line}"
+
+
+def _hookups(plan: Plan, files: Iterable[_ParsedFile]) -> tuple[list[tuple[str, str]], list[str]]:
+    """Where each planned framework is hooked up, and the failures (missing, misplaced)."""
+    found: dict[str, str] = {}
+    failures = []
+    for parsed in files:
+        for call in parsed.calls:
+            name = called_name(call.node)
+            arguments = [dotted(a) for a in call.node.args[:1]]
+            for framework, hook in _HOOKUP_CALLS.items():
+                if name == hook or (name == "add_middleware" and arguments == [hook]):
+                    found.setdefault(framework, f"{parsed.path}:{call.line}")
+        for node in ast.walk(parsed.tree):
+            if not isinstance(node, (ast.List, ast.Tuple)):
+                continue
+            strings = [
+                e.value if isinstance(e, ast.Constant) and isinstance(e.value, str) else None
+                for e in node.elts
+            ]
+            if _DJANGO_MIDDLEWARE not in strings:
+                continue
+            index = strings.index(_DJANGO_MIDDLEWARE)
+            line = node.elts[index].lineno
+            found.setdefault("django", f"{parsed.path}:{line}")
+            if _AUTH_MIDDLEWARE in strings and strings.index(_AUTH_MIDDLEWARE) > index:
+                failures.append(
+                    f"{parsed.path}:{line}: PosthogContextMiddleware comes before "
+                    "AuthenticationMiddleware, so it cannot see the logged-in user: move it after"
+                )
+    hookups: list[tuple[str, str]] = []
+    for framework in plan.setup.frameworks:
+        if framework not in _HOOKUP_NAMES:
+            continue
+        hook = _HOOKUP_NAMES[framework]
+        if framework in found:
+            hookups.append((hook, found[framework]))
+        else:
+            failures.append(
+                f"no {hook} hook-up found for {framework}: requests are not tied to "
+                "users and sessions (run posthog-setup edit)"
+            )
+    return hookups, failures
+
+
+def _file_failures(plan: Plan, path: str, problem: str) -> str:
+    if not problem.endswith(_NOT_FOUND):
+        return problem
+    if path == plan.setup.client_module:
+        return (
+            f"{path}: the client module is missing (run posthog-setup edit, or set "
+            "client-module in [tool.posthog-setup] to where the client is set up)"
+        )
+    events = sum(1 for e in plan.events if e.file == path)
+    handlers = sum(1 for c in plan.exception_captures if c.file == path)
+    planned = [
+        f"{count} {noun}{'s' * (count != 1)}"
+        for count, noun in ((events, "event"), (handlers, "error handler"))
+        if count
+    ]
+    return f"{path}: file not found (the plan has {' and '.join(planned)} in it)"
+
+
+def check_static(root: Path, plan: Plan) -> StaticResult:
+    """Compile the touched files and check that the plan, the client setup and the code agree."""
+    skipped: list[str] = []
+    planned = (
+        {e.file for e in plan.events}
+        | {c.file for c in plan.exception_captures}
+        | {plan.setup.client_module}
+    )
+    touched = sorted(planned | set(_mentions_posthog(root, skipped)))
+    parsed: dict[str, _ParsedFile] = {}
+    failures: list[str] = []
+    unusable: dict[str, str] = {}
+    for path in touched:
+        result, problem = _parse(root, path)
+        if result is not None:
+            parsed[path] = result
+        elif problem is not None:
+            unusable[path] = problem.partition(": ")[2]
+            failures.append(_file_failures(plan, path, problem))
+
+    client = parsed.get(plan.setup.client_module)
+    client_failures = _client_failures(root, plan, client)
+    failures.extend(client_failures)
+    hookups, hookup_failures = _hookups(plan, parsed.values())
+    failures.extend(hookup_failures)
+
+    event_sites = []
+    for event in plan.events:
+        file = parsed.get(event.file)
+        if file is None:
+            event_sites.append(Site(None, f"{event.file}: {unusable[event.file]}"))
+            continue
+        site, failure = _event_site(event, file)
+        event_sites.append(site)
+        if failure is not None:
+            failures.append(failure)
+    handler_sites = []
+    for capture in plan.exception_captures:
+        file = parsed.get(capture.file)
+        if file is None:
+            handler_sites.append(Site(None, f"{capture.file}: {unusable[capture.file]}"))
+            continue
+        site, failure = _handler_site(capture, file)
+        handler_sites.append(site)
+        if failure is not None:
+            failures.append(failure)
+    unchecked: list[str] = []
+    for file in parsed.values():
+        failures.extend(_empty_names(file))
+        unchecked.extend(_non_literal_names(file))
+
+    located = sum(1 for s in event_sites if s.location is not None)
+    handled = sum(1 for s in handler_sites if s.location is not None)
+    message = (
+        f"{len(parsed)} of {len(touched)} touched files compile; "
+        f"{located} of {len(plan.events)} events and {handled} of "
+        f"{len(plan.exception_captures)} error handlers found in the code"
+    )
+    if not client_failures:
+        message += (
+            f"; the client module reads {plan.setup.token_var} and {plan.setup.host_var}, "
+            f"as {ENV_EXAMPLE} documents"
+        )
+    if hookups:
+        message += "; hook-up: " + ", ".join(f"{hook} at {where}" for hook, where in hookups)
+    return StaticResult(
+        check=outcome("static", "Static checks", message, failures),
+        events=tuple(event_sites),
+        handlers=tuple(handler_sites),
+        hookups=tuple(hookups),
+        touched=tuple(touched),
+        unchecked=tuple(unchecked),
+        skipped=tuple(skipped),
+        client_reads=tuple(name for name, _ in env_reads(client.tree)) if client else None,
+    )

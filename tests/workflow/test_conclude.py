@@ -1,0 +1,359 @@
+"""`posthog-setup conclude` end to end on the integrated fixtures, and on broken setups."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from posthog_setup.cli import main
+from posthog_setup.mockhost import Fault, MockPostHogHost
+from posthog_setup.workflow.conclude import conclude, summary_lines
+
+EXPECTED = Path(__file__).resolve().parents[2] / "fixtures" / "expected"
+
+#: Where each fixture captures its planned events, in the plan's order.
+LOCATIONS = {
+    "flask_blog": [
+        ("post_created", "blog/api/v1.py:43"),
+        ("user_logged_in", "blog/auth.py:52"),
+        ("user_logged_out", "blog/auth.py:60"),
+        ("user_signed_up", "blog/auth.py:39"),
+        ("comment_created", "blog/posts.py:116"),
+        ("post_deleted", "blog/posts.py:87"),
+        ("post_updated", "blog/posts.py:72"),
+        ("post_liked", "blog/posts.py:101"),
+        ("post_created", "blog/posts.py:55"),
+    ],
+    "fastapi_tasks": [
+        ("user_logged_out", "tasks/routers/auth.py:62"),
+        ("user_signed_up", "tasks/routers/auth.py:52"),
+        ("user_logged_in", "tasks/routers/auth.py:34"),
+        ("project_created", "tasks/routers/projects.py:39"),
+        ("project_deleted", "tasks/routers/projects.py:60"),
+        ("task_created", "tasks/routers/tasks.py:43"),
+        ("task_deleted", "tasks/routers/tasks.py:76"),
+        ("task_updated", "tasks/routers/tasks.py:64"),
+        ("task_archived", "tasks/routers/tasks.py:108"),
+        ("task_completed", "tasks/routers/tasks.py:96"),
+    ],
+    "django_shop": [
+        ("user_logged_in", "accounts/views.py:21"),
+        ("user_logged_out", "accounts/views.py:44"),
+        ("user_signed_up", "accounts/views.py:35"),
+        ("review_created", "catalog/views.py:30"),
+        ("product_deleted", "catalog/views.py:81"),
+        ("product_updated", "catalog/views.py:68"),
+        ("product_created", "catalog/views.py:55"),
+        ("checkout_completed", "orders/views.py:114"),
+        ("order_created", "orders/views.py:29"),
+        ("order_deleted", "orders/views.py:35"),
+        ("order_updated", "orders/views.py:44"),
+        ("order_updated", "orders/views.py:44"),
+        ("shipment_canceled", "orders/views.py:69"),
+    ],
+}
+CLIENT_MODULES = {
+    "flask_blog": "blog.posthog_client",
+    "fastapi_tasks": "tasks.posthog_client",
+    "django_shop": "shop.posthog_client",
+}
+
+
+@pytest.fixture(autouse=True)
+def no_active_virtualenv(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fixtures have no virtualenv: the live check must fall back to this interpreter."""
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[MockPostHogHost]:
+    with MockPostHogHost() as started:
+        yield started
+
+
+def integrated(name: str, tmp_path: Path) -> Path:
+    target = tmp_path / name
+    shutil.copytree(EXPECTED / name, target, ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+def replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def errors(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error: ")]
+
+
+@pytest.mark.parametrize("name", list(LOCATIONS))
+def test_each_integrated_fixture_is_verified(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = integrated(name, tmp_path)
+    assert main(["conclude", "--json", str(root)]) == 0
+    captured = capsys.readouterr()
+    events = len(LOCATIONS[name])
+    assert errors(captured.err) == []
+    assert captured.err.splitlines()[-1] == (
+        f"Verified {events} events. Wrote posthog-setup-report.md."
+    )
+    data = json.loads(captured.out)
+    assert data["verified"] is True
+    assert data["report"] == str(root / "posthog-setup-report.md")
+    assert [(c["name"], c["status"]) for c in data["checks"]] == [
+        ("static", "pass"),
+        ("replay", "pass"),
+        ("live", "pass"),
+    ]
+    assert data["failures"] == []
+    # No virtualenv in the fixture: the live check ran with the interpreter running the tests.
+    assert data["interpreter"]["python"] == sys.executable
+    assert data["interpreter"]["source"] == "current"
+    live = data["checks"][2]["message"]
+    assert live.startswith(f"{CLIENT_MODULES[name]}.posthog_client, imported by {sys.executable}")
+    assert [(e["event"], e["location"], e["verified"], e["status"]) for e in data["events"]] == [
+        (event, location, "replayed, live", "pass") for event, location in LOCATIONS[name]
+    ]
+    assert all(h["status"] == "pass" and h["location"] for h in data["exception_handlers"])
+
+    report = (root / "posthog-setup-report.md").read_text()
+    lines = report.splitlines()
+    for event, location in LOCATIONS[name]:
+        assert any(
+            line.startswith(f"| `{event}` | ")
+            and line.endswith(f" | `{location}` | replayed, live |")
+            for line in lines
+        ), f"no row for {event} at {location}"
+    assert "| `POSTHOG_PROJECT_TOKEN` | The project token, which starts with `phc_`" in report
+    assert (
+        "| `POSTHOG_HOST` | `https://us.i.posthog.com` (the default, US Cloud); "
+        "`https://eu.i.posthog.com` for EU Cloud, or the URL of a self-hosted instance. |"
+    ) in lines
+    assert "## Verify before merging" in lines
+    assert (
+        "- [ ] Review the diff (`git diff`): the client module, the framework hook-up and "
+        "each capture. A capture belongs after the change it records, and no property may "
+        "carry personal data (emails, names, tokens)." in lines
+    )
+    assert (
+        "- [ ] Set `POSTHOG_PROJECT_TOKEN` in every environment the app runs in (deployments, "
+        "staging, CI), and `POSTHOG_HOST` outside US Cloud."
+    ) in lines
+    assert not list(root.rglob("__pycache__"))
+
+
+def test_the_stage_output_and_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = integrated("fastapi_tasks", tmp_path)
+    assert main(["conclude", str(root)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("  Static checks    pass  5 of 5 touched files compile;")
+    assert err[1] == (
+        "  Contract replay  pass  10 of 10 planned events, an identify and an exception "
+        "accepted by the mock host"
+    )
+    assert err[2].startswith("  Live check       pass  tasks.posthog_client.posthog_client")
+    assert err[3] == "Verified 10 events. Wrote posthog-setup-report.md."
+    assert main(["conclude", "-q", str(root)]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["conclude", "-v", str(root)]) == 0
+    verbose = capsys.readouterr().err
+    assert "  Project tests    not run (--run-tests runs them)" in verbose.splitlines()
+    assert (
+        "    task_archived                tasks/routers/tasks.py:108       replayed, live"
+        in verbose.splitlines()
+    )
+    assert verbose.splitlines()[-1] == "Verified 10 events. Unchanged: posthog-setup-report.md."
+
+
+def test_a_client_reading_another_variable_than_documented_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = integrated("flask_blog", tmp_path)
+    replace(
+        root / "blog/posthog_client.py",
+        'os.environ.get("POSTHOG_PROJECT_TOKEN", "")',
+        'os.environ.get("POSTHOG_KEY", "")',
+    )
+    assert main(["conclude", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert errors(err) == [
+        "error: blog/posthog_client.py:16: the client module reads POSTHOG_KEY, but "
+        "posthog-events.json and .env.example document POSTHOG_PROJECT_TOKEN: set it to read "
+        "POSTHOG_PROJECT_TOKEN, or rename the variable in both",
+        "error: live: blog.posthog_client.posthog_client sent nothing to the mock host: the "
+        "client is disabled: it did not get a token from POSTHOG_PROJECT_TOKEN",
+    ]
+    assert err.splitlines()[-1] == (
+        "Verification failed: 2 problems. Wrote posthog-setup-report.md."
+    )
+
+
+def test_an_empty_event_name_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = integrated("django_shop", tmp_path)
+    replace(root / "orders/views.py", '"shipment_canceled"', '""')
+    assert main(["conclude", str(root)]) == 1
+    assert errors(capsys.readouterr().err) == [
+        "error: orders/views.py: planned event 'shipment_canceled' is not captured in the code "
+        '(no capture("shipment_canceled", ...) in ShipmentViewSet.cancel); the plan and the '
+        "code disagree: run posthog-setup revise",
+        "error: orders/views.py:69: capture with an empty event name (PostHog rejects the "
+        "whole batch it is in)",
+    ]
+
+
+def test_a_client_module_that_raises_on_import_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = integrated("django_shop", tmp_path)
+    client = root / "shop/posthog_client.py"
+    client.write_text(client.read_text() + '\nraise ImportError("settings are not ready")\n')
+    assert main(["conclude", "--json", str(root)]) == 1
+    captured = capsys.readouterr()
+    assert errors(captured.err) == [
+        f"error: live: importing shop.posthog_client with {sys.executable} failed: "
+        "ImportError: settings are not ready",
+    ]
+    data = json.loads(captured.out)
+    assert data["verified"] is False
+    assert [(c["name"], c["status"]) for c in data["checks"]] == [
+        ("static", "pass"),
+        ("replay", "pass"),
+        ("live", "fail"),
+    ]
+    # The live check failed, so no event is claimed as verified live.
+    assert {e["verified"] for e in data["events"]} == {"replayed"}
+
+
+def test_a_planned_event_with_no_capture_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = integrated("fastapi_tasks", tmp_path)
+    plan_path = root / "posthog-events.json"
+    plan = json.loads(plan_path.read_text())
+    plan["events"].append(
+        {
+            "event": "task_exported",
+            "description": "A task was exported.",
+            "kind": "capture",
+            "file": "tasks/routers/tasks.py",
+            "handler": "export_task",
+            "route": "/api/v1/tasks/{task_id}/export",
+            "methods": ["POST"],
+            "properties": [{"name": "task_id", "value": "task_id", "type": "integer"}],
+            "distinct_id": None,
+        }
+    )
+    plan_path.write_text(json.dumps(plan, indent=2))
+    assert main(["conclude", "--json", str(root)]) == 1
+    captured = capsys.readouterr()
+    assert errors(captured.err) == [
+        "error: tasks/routers/tasks.py: planned event 'task_exported' is not captured in the "
+        'code (no capture("task_exported", ...) in export_task); the plan and the code '
+        "disagree: run posthog-setup revise",
+    ]
+    [exported] = [e for e in json.loads(captured.out)["events"] if e["event"] == "task_exported"]
+    assert exported["status"] == "fail"
+    assert exported["location"] is None
+    assert exported["verified"] == "✗ no capture of 'task_exported' in export_task"
+
+
+def test_a_host_that_rejects_fails_naming_the_event(tmp_path: Path, host: MockPostHogHost) -> None:
+    root = integrated("flask_blog", tmp_path)
+    host.inject(Fault(200), Fault(503))
+    result = conclude(root, host=host)
+    assert not result.verified
+    assert result.failures == (
+        "replay: 'user_logged_in' was rejected by the mock host: HTTP 503 injected_fault: "
+        "Service Unavailable",
+    )
+    events = {e.event.event: e for e in result.verification.events}
+    assert events["user_logged_in"].verified == (
+        "✗ rejected by the mock host: HTTP 503 injected_fault: Service Unavailable"
+    )
+    assert events["user_signed_up"].verified == "replayed, live"
+
+
+def test_summary_lines(tmp_path: Path, host: MockPostHogHost) -> None:
+    root = integrated("flask_blog", tmp_path)
+    result = conclude(root, host=host)
+    assert summary_lines(result) == [
+        "conclude: verified for blog: 9 events, 2 error handlers",
+        "checks: static checks passed, contract replay passed, live check passed, "
+        "project tests not run",
+        "failures: none",
+        f"report: {root / 'posthog-setup-report.md'}",
+    ]
+    (root / "blog/posts.py").unlink()
+    failed = summary_lines(conclude(root, host=host))
+    assert failed[0] == "conclude: verification failed for blog: 9 events, 2 error handlers"
+    assert failed[1].startswith("checks: static checks failed, contract replay passed")
+    assert failed[2] == "failures: 1"
+
+
+def test_a_failing_test_suite_fails_verification(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = integrated("flask_blog", tmp_path)
+    (root / "test_events.py").write_text(
+        "from blog.posthog_client import posthog_client\n\n\n"
+        "def test_like():\n"
+        '    posthog_client.capture("post_liked", distinct_id="u1")\n'
+        "    posthog_client.flush()\n\n\n"
+        "def test_broken():\n"
+        "    assert 1 == 2\n"
+    )
+    command = f"{sys.executable} -m pytest -q -p no:cacheprovider test_events.py"
+    assert main(["conclude", "--json", "--run-tests", command, str(root)]) == 1
+    captured = capsys.readouterr()
+    assert errors(captured.err) == ["error: tests: test_events.py::test_broken failed"]
+    data = json.loads(captured.out)
+    assert data["checks"][3]["status"] == "fail"
+    assert data["checks"][3]["message"] == (
+        f"{command} (custom) failed; 1 of 8 planned events seen at the mock host during the run"
+    )
+    assert data["tests"]["failed"] == ["test_events.py::test_broken"]
+    verdicts = {e["event"]: e["seen_in_tests"] for e in data["events"]}
+    assert verdicts["post_liked"] is True
+    assert verdicts["post_updated"] is False
+
+
+def test_a_test_command_that_cannot_start_is_a_failed_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = integrated("fastapi_tasks", tmp_path)
+    command = str(tmp_path / "no-such-runner")
+    assert main(["conclude", str(root), "--run-tests", command]) == 1
+    assert errors(capsys.readouterr().err) == [
+        f"error: tests: cannot run {command} in {root}: No such file or directory"
+    ]
+
+
+def test_without_a_plan_it_says_to_run_begin_and_edit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    assert main(["conclude", str(tmp_path)]) == 2
+    assert errors(capsys.readouterr().err) == [
+        f"error: no posthog-events.json in {tmp_path.resolve()}: run `posthog-setup begin` and "
+        "`posthog-setup edit` first (or `posthog-setup` for every stage)"
+    ]
+    assert not (tmp_path / "posthog-setup-report.md").exists()
+
+
+def test_an_unreadable_plan_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = integrated("flask_blog", tmp_path)
+    (root / "posthog-events.json").write_text("{not json")
+    assert main(["conclude", str(root)]) == 2
+    assert errors(capsys.readouterr().err) == [
+        "error: posthog-events.json is not valid JSON (line 1: Expecting property name "
+        "enclosed in double quotes)"
+    ]
