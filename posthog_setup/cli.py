@@ -90,6 +90,29 @@ def edit_command(
     return run_edit(path, console=console, diff=diff, check=check, allow_dirty=allow_dirty)
 
 
+@cli.command("revise")
+@_path_argument()
+@click.option(
+    "--check", is_flag=True, help="Exit 1 if anything needs fixing or changing; write nothing."
+)
+@click.option(
+    "--diff", is_flag=True, help="Print the fixes as a unified diff on stdout; write nothing."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON on stdout.")
+@click.option("--no-cache", is_flag=True, help="Analyse every file again; ignore the cache.")
+@_verbosity_options
+def revise_command(
+    path: Path, check: bool, diff: bool, as_json: bool, no_cache: bool, quiet: bool, verbose: bool
+) -> int:
+    """Re-check an integrated project: drift from the plan and integration mistakes; fix the safe ones."""
+    from posthog_setup.workflow.revise import run_revise
+
+    console = Console.for_terminal(quiet=quiet, verbose=verbose)
+    return run_revise(
+        path, console=console, check=check, diff=diff, as_json=as_json, use_cache=not no_cache
+    )
+
+
 @cli.command("run", hidden=True)
 @_path_argument()
 @click.option("--allow-dirty", is_flag=True, help="Edit files that have uncommitted changes.")
