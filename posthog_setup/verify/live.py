@@ -36,7 +36,7 @@ _DEAD_PROXY = "http://127.0.0.1:9"
 
 # Runs under the project's interpreter: standard library only, Python 3.8 syntax.
 _SCRIPT = r"""
-import importlib, inspect, json, sys, traceback
+import importlib, inspect, json, os, sys, traceback
 
 module_name, path_entries, event, distinct_id, run_id = json.loads(sys.argv[1])
 for entry in reversed(path_entries):
@@ -44,8 +44,11 @@ for entry in reversed(path_entries):
 
 
 def report(**data):
+    # Then leave at once: a thread or exit hook the module started must not hold the process.
     sys.stdout.write("\n" + "POSTHOG_SETUP_LIVE_RESULT " + json.dumps(data) + "\n")
     sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def last_line(error):
@@ -63,19 +66,16 @@ try:
     import posthog
 except BaseException as error:
     report(stage="posthog", error=last_line(error), **info)
-    sys.exit(0)
 info["posthog"] = str(getattr(posthog, "VERSION", None) or getattr(posthog, "__version__", "?"))
 try:
     module = importlib.import_module(module_name)
 except BaseException as error:
     report(stage="import", error=last_line(error), **info)
-    sys.exit(0)
 names = [name for name, value in vars(module).items() if usable(value)]
 if "posthog_client" in names:
     names.insert(0, "posthog_client")
 if not names:
     report(stage="client", error="no client object (an attribute with capture and flush)", **info)
-    sys.exit(0)
 name = names[0]
 client = getattr(module, name)
 info["client"] = name
@@ -93,7 +93,6 @@ try:
         shutdown()
 except BaseException as error:
     report(stage="send", error=last_line(error), **info)
-    sys.exit(0)
 report(stage="sent", **info)
 """
 

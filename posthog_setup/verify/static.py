@@ -24,12 +24,17 @@ _TEST_FOLDERS = frozenset({"tests", "test"})
 _NOT_FOUND = "file not found"
 
 #: What each framework's hook-up looks like in code: a call, or a settings string.
-_HOOKUP_CALLS = {"flask": "PosthogFlaskIntegration", "fastapi": "PosthogASGIMiddleware"}
+_HOOKUP_CALLS = {
+    "flask": "PosthogFlaskIntegration",
+    "fastapi": "PosthogASGIMiddleware",
+    "starlette": "PosthogASGIMiddleware",
+}
 _DJANGO_MIDDLEWARE = "posthog.integrations.django.PosthogContextMiddleware"
 _AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
 _HOOKUP_NAMES = {
     "flask": "PosthogFlaskIntegration",
     "fastapi": "PosthogASGIMiddleware",
+    "starlette": "PosthogASGIMiddleware",
     "django": "PosthogContextMiddleware",
 }
 
@@ -302,12 +307,17 @@ def _hookups(plan: Plan, files: Iterable[_ParsedFile]) -> tuple[list[tuple[str, 
     failures = []
     for parsed in files:
         for call in parsed.calls:
-            name = called_name(call.node)
-            arguments = [dotted(a) for a in call.node.args[:1]]
+            # Called itself, or passed as a class: add_middleware(X, ...), Middleware(X).
+            names = {called_name(call.node)} | {
+                dotted(a).rpartition(".")[2] for a in call.node.args[:1]
+            }
             for framework, hook in _HOOKUP_CALLS.items():
-                if name == hook or (name == "add_middleware" and arguments == [hook]):
+                if hook in names:
                     found.setdefault(framework, f"{parsed.path}:{call.line}")
         for node in ast.walk(parsed.tree):
+            if isinstance(node, ast.Constant) and node.value == _DJANGO_MIDDLEWARE:
+                # MIDDLEWARE.insert(...) or += as well as in the list itself.
+                found.setdefault("django", f"{parsed.path}:{node.lineno}")
             if not isinstance(node, (ast.List, ast.Tuple)):
                 continue
             strings = [
@@ -318,7 +328,6 @@ def _hookups(plan: Plan, files: Iterable[_ParsedFile]) -> tuple[list[tuple[str, 
                 continue
             index = strings.index(_DJANGO_MIDDLEWARE)
             line = node.elts[index].lineno
-            found.setdefault("django", f"{parsed.path}:{line}")
             if _AUTH_MIDDLEWARE in strings and strings.index(_AUTH_MIDDLEWARE) > index:
                 failures.append(
                     f"{parsed.path}:{line}: PosthogContextMiddleware comes before "

@@ -75,7 +75,7 @@ def run_suite(
     verdict = "failed" if failures else "passed"
     message = (
         f"{shown} ({run.runner}) {verdict}; {len(planned & seen)} of {len(planned)} planned "
-        "events seen at the mock host during the run"
+        "event names seen at the mock host during the run"
     )
     return SuiteResult(
         outcome("tests", "Project tests", message, failures), shown, seen, run.failed

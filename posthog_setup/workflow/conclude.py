@@ -84,7 +84,10 @@ def conclude(
     except (OSError, UnicodeDecodeError):
         current = None
     if current != text:
-        atomic_write(path, text.encode("utf-8"))
+        try:
+            atomic_write(path, text.encode("utf-8"))
+        except OSError as exc:
+            raise ConcludeError(f"cannot write {REPORT_FILE}: {exc.strerror or exc}") from exc
     return ConcludeResult(verification, path, current != text)
 
 

@@ -206,3 +206,16 @@ def test_verification_env_points_the_client_at_the_host_and_keeps_loopback_direc
 )
 def test_install_hint(manager: str, manifest: str | None, hint: str) -> None:
     assert install_hint(plan_with(manager, manifest), "py") == hint
+
+
+def test_a_thread_left_running_by_the_module_does_not_hold_the_check(
+    integrated: Copy, mock_host: MockPostHogHost
+) -> None:
+    root = integrated("fastapi_tasks")
+    path = client_module(root)
+    path.write_text(
+        path.read_text()
+        + "\nimport threading, time\nthreading.Thread(target=time.sleep, args=(60,)).start()\n"
+    )
+    result = check(root, mock_host, timeout=20.0)
+    assert result.check.status == PASS, result.check.message

@@ -299,3 +299,40 @@ def test_the_project_tests_are_not_touched_files(integrated: Copy) -> None:
     result = run(root)
     assert result.check.status == PASS
     assert not any(path.startswith("tests/") for path in result.touched)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (
+            "app.add_middleware(PosthogASGIMiddleware, client=posthog_client)",
+            "app.add_middleware(asgi.PosthogASGIMiddleware, client=posthog_client)",
+        ),
+        (
+            "app.add_middleware(PosthogASGIMiddleware, client=posthog_client)",
+            "app = PosthogASGIMiddleware(app, client=posthog_client)",
+        ),
+        (
+            "app.add_middleware(PosthogASGIMiddleware, client=posthog_client)",
+            "middleware = [Middleware(PosthogASGIMiddleware, client=posthog_client)]",
+        ),
+    ],
+)
+def test_asgi_hookup_forms(integrated: Copy, old: str, new: str) -> None:
+    root = integrated("fastapi_tasks")
+    replace(root / "tasks/main.py", old, new)
+    assert run(root).hookups == (("PosthogASGIMiddleware", "tasks/main.py:30"),)
+
+
+def test_django_middleware_added_by_insert_is_found(integrated: Copy) -> None:
+    root = integrated("django_shop")
+    settings = root / "shop/settings.py"
+    replace(settings, '    "posthog.integrations.django.PosthogContextMiddleware",\n', "")
+    settings.write_text(
+        settings.read_text()
+        + '\nMIDDLEWARE.insert(8, "posthog.integrations.django.PosthogContextMiddleware")\n'
+    )
+    result = run(root)
+    assert result.check.status == PASS
+    line = len(settings.read_text().splitlines())
+    assert result.hookups == (("PosthogContextMiddleware", f"shop/settings.py:{line}"),)

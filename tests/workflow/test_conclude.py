@@ -316,7 +316,7 @@ def test_a_failing_test_suite_fails_verification(
     data = json.loads(captured.out)
     assert data["checks"][3]["status"] == "fail"
     assert data["checks"][3]["message"] == (
-        f"{command} (custom) failed; 1 of 8 planned events seen at the mock host during the run"
+        f"{command} (custom) failed; 1 of 8 planned event names seen at the mock host during the run"
     )
     assert data["tests"]["failed"] == ["test_events.py::test_broken"]
     verdicts = {e["event"]: e["seen_in_tests"] for e in data["events"]}
@@ -356,4 +356,15 @@ def test_an_unreadable_plan_is_a_usage_error(
     assert errors(capsys.readouterr().err) == [
         "error: posthog-events.json is not valid JSON (line 1: Expecting property name "
         "enclosed in double quotes)"
+    ]
+
+
+def test_a_report_that_cannot_be_written_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = integrated("fastapi_tasks", tmp_path)
+    (root / "posthog-setup-report.md").mkdir()
+    assert main(["conclude", "-q", str(root)]) == 2
+    assert errors(capsys.readouterr().err) == [
+        "error: cannot write posthog-setup-report.md: Is a directory"
     ]
