@@ -348,7 +348,7 @@ def _hookups(plan: Plan, files: Iterable[_ParsedFile]) -> tuple[list[tuple[str, 
     return hookups, failures
 
 
-def _file_failures(plan: Plan, path: str, problem: str) -> str:
+def _unusable_file_failure(plan: Plan, path: str, problem: str) -> str:
     if not problem.endswith(_NOT_FOUND):
         return problem
     if path == plan.setup.client_module:
@@ -384,7 +384,7 @@ def check_static(root: Path, plan: Plan) -> StaticResult:
             parsed[path] = result
         elif problem is not None:
             unusable[path] = problem.partition(": ")[2]
-            failures.append(_file_failures(plan, path, problem))
+            failures.append(_unusable_file_failure(plan, path, problem))
 
     client = parsed.get(plan.setup.client_module)
     client_failures = _client_failures(root, plan, client)

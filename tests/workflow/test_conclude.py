@@ -368,3 +368,70 @@ def test_a_report_that_cannot_be_written_is_an_error(
     assert errors(capsys.readouterr().err) == [
         "error: cannot write posthog-setup-report.md: Is a directory"
     ]
+
+
+def test_a_client_that_ignores_the_host_variable_is_never_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = integrated("flask_blog", tmp_path)
+    # Run, this client would send to PostHog itself: the live check must not run it.
+    replace(
+        root / "blog/posthog_client.py",
+        'os.environ.get("POSTHOG_HOST", "").strip() or ',
+        "",
+    )
+    marker = root / "imported"
+    client = root / "blog/posthog_client.py"
+    client.write_text(client.read_text() + f"\nopen({str(marker)!r}, 'w').close()\n")
+    assert main(["conclude", "--json", str(root)]) == 1
+    captured = capsys.readouterr()
+    assert errors(captured.err) == [
+        "error: blog/posthog_client.py: the client module does not read the host from "
+        "POSTHOG_HOST (no os.environ / os.getenv read of it)"
+    ]
+    live = json.loads(captured.out)["checks"][2]
+    assert (live["status"], live["message"]) == (
+        "skip",
+        "the client module does not read POSTHOG_HOST, so it cannot be pointed at the mock "
+        "host (see the static checks)",
+    )
+    assert not marker.exists()
+
+
+def test_run_tests_detects_the_runner_and_reports_each_event(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = integrated("flask_blog", tmp_path)
+    shutil.rmtree(root / "tests", ignore_errors=True)  # only the suite written here
+    (root / "tests").mkdir()
+    (root / "tests" / "test_signup.py").write_text(
+        "from blog import create_app\n"
+        "from blog.extensions import db\n"
+        "from blog.posthog_client import posthog_client\n\n\n"
+        "def test_signup_and_login():\n"
+        '    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})\n'
+        "    with app.app_context():\n"
+        "        db.create_all()\n"
+        "    client = app.test_client()\n"
+        '    account = {"username": "ada", "email": "ada@example.com", "password": "pw"}\n'
+        '    assert client.post("/auth/signup", data=account).status_code == 302\n'
+        '    assert client.get("/auth/logout").status_code == 302\n'
+        '    assert client.post("/auth/login", data=account).status_code == 302\n'
+        "    posthog_client.flush()\n"
+    )
+    assert main(["conclude", "--json", str(root), "--run-tests"]) == 0
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    tests = data["checks"][3]
+    assert tests["status"] == "pass"
+    assert tests["message"] == (
+        f"{sys.executable} -m pytest -q -rfE -p no:cacheprovider (pytest) passed; 3 of 8 "
+        "planned event names seen at the mock host during the run"
+    )
+    seen = [e["event"] for e in data["events"] if e["seen_in_tests"]]
+    assert seen == ["user_logged_in", "user_logged_out", "user_signed_up"]
+    assert {e["verified"] for e in data["events"] if e["event"] in seen} == {
+        "replayed, live, seen in tests"
+    }
+    assert data["tests"]["failed"] == []
+    assert not list(root.rglob("__pycache__"))
