@@ -54,9 +54,8 @@ def _verbosity_options(func: F) -> F:
 def cli() -> None:
     """Add PostHog product analytics to a Flask, FastAPI or Django project.
 
-    Run `posthog-setup [PATH]` for every available stage in order, or one stage
-    alone with `posthog-setup STAGE [PATH]`. This version provides begin and edit;
-    revise and conclude follow.
+    Run `posthog-setup [PATH]` for every stage in order (begin, edit, revise,
+    conclude), or one stage alone with `posthog-setup STAGE [PATH]`.
     """
 
 
@@ -113,20 +112,42 @@ def revise_command(
     )
 
 
+@cli.command("conclude")
+@_path_argument()
+@click.option("--json", "as_json", is_flag=True, help="Print the verification summary as JSON.")
+@click.option(
+    "--run-tests",
+    "run_tests",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[CMD]",
+    help="Also run the project's test suite (CMD, or the detected runner) against the mock host.",
+)
+@_verbosity_options
+def conclude_command(
+    path: Path, as_json: bool, run_tests: str | None, quiet: bool, verbose: bool
+) -> int:
+    """Verify the integration against a local mock host and write posthog-setup-report.md."""
+    from posthog_setup.workflow.conclude import run_conclude
+
+    if run_tests and path == Path(".") and Path(run_tests).is_dir():
+        # `conclude --run-tests PATH`: the optional value took the path.
+        path, run_tests = Path(run_tests), ""
+    console = Console.for_terminal(quiet=quiet, verbose=verbose)
+    return run_conclude(path, console=console, as_json=as_json, run_tests=run_tests)
+
+
 @cli.command("run", hidden=True)
 @_path_argument()
 @click.option("--allow-dirty", is_flag=True, help="Edit files that have uncommitted changes.")
 @_verbosity_options
 def run_command(path: Path, allow_dirty: bool, quiet: bool, verbose: bool) -> int:
-    """Run every available stage in order (begin and edit, in this version)."""
-    from posthog_setup.workflow.begin import run_begin
-    from posthog_setup.workflow.edit import run_edit
+    """Run every stage in order: begin, edit, revise and conclude."""
+    from posthog_setup.workflow.run import run_all
 
     console = Console.for_terminal(quiet=quiet, verbose=verbose)
-    code = run_begin(path, console=console, as_json=False)
-    if code != 0:
-        return code
-    return run_edit(path, console=console, diff=False, check=False, allow_dirty=allow_dirty)
+    return run_all(path, console=console, allow_dirty=allow_dirty)
 
 
 @cli.command("mock-host")

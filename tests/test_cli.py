@@ -36,7 +36,9 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.strip() == f"posthog-setup, version {__version__}"
 
 
-@pytest.mark.parametrize("command", [[], ["begin"], ["edit"], ["mock-host"]])
+@pytest.mark.parametrize(
+    "command", [[], ["begin"], ["edit"], ["revise"], ["conclude"], ["mock-host"]]
+)
 def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*command, "--help"]) == 0
     assert "Usage:" in capsys.readouterr().out
@@ -141,3 +143,38 @@ def test_corrupt_plan_is_a_clear_error(blog: Path, capsys: pytest.CaptureFixture
 def test_missing_path_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["begin", str(tmp_path / "nope")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_the_bare_command_runs_every_stage_and_ends_with_a_summary(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([str(blog)]) == 0
+    err = capsys.readouterr().err
+    stages = [
+        "Wrote posthog-events.json",
+        "Edited 9 files.",
+        "Nothing to do: the integration matches posthog-events.json.",
+        "Verified 9 events. Wrote posthog-setup-report.md.",
+        "Summary",
+    ]
+    positions = [err.index(marker) for marker in stages]
+    assert positions == sorted(positions)
+    summary = err[err.index("Summary") :].splitlines()
+    assert summary[1].startswith("  changed   9 files: .env.example, .gitignore, blog/__init__.py")
+    assert summary[3] == "  revise    no problems left"
+    assert summary[4].startswith("  verified  9 planned events against a local mock PostHog host")
+    assert summary[5] == f"  report    {blog / 'posthog-setup-report.md'}"
+    assert (blog / "posthog-setup-report.md").is_file()
+
+    assert main([str(blog)]) == 0
+    assert "  changed   nothing: the integration was already in place" in capsys.readouterr().err
+
+
+def test_run_tests_before_the_path_still_takes_the_path(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["-q", str(blog)]) == 0
+    assert main(["conclude", "--json", "--run-tests", str(blog)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["tests"]["command"].endswith(" -m pytest -q -rfE -p no:cacheprovider")
+    assert data["tests"]["failed"] == []

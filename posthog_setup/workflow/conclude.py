@@ -179,11 +179,23 @@ def conclude_json(result: ConcludeResult) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
-def run_conclude(path: Path, *, console: Console, as_json: bool, run_tests: str | None) -> int:
-    """The conclude stage: verify, write the report, print the outcome."""
+def run_conclude(
+    path: Path,
+    *,
+    console: Console,
+    as_json: bool,
+    run_tests: str | None,
+    outcome: list[ConcludeResult] | None = None,
+) -> int:
+    """The conclude stage: verify, write the report, print the outcome.
+
+    The result is appended to ``outcome`` if given (for the all-stages summary).
+    """
     root = find_project_root(path)
     try:
         result = conclude(root, run_tests=run_tests)
+        if outcome is not None:
+            outcome.append(result)
     except ConcludeError as exc:
         console.error(str(exc))
         return EXIT_ERROR

@@ -383,8 +383,16 @@ def unified_diff(change: FileChange) -> str:
     )
 
 
-def run_edit(path: Path, *, console: Console, diff: bool, check: bool, allow_dirty: bool) -> int:
-    """The edit stage."""
+def run_edit(
+    path: Path,
+    *,
+    console: Console,
+    diff: bool,
+    check: bool,
+    allow_dirty: bool,
+    written: list[str] | None = None,
+) -> int:
+    """The edit stage; the paths it writes are appended to ``written`` if given."""
     result = plan_at(path, console)
     if result is None:
         return EXIT_ERROR
@@ -426,6 +434,8 @@ def run_edit(path: Path, *, console: Console, diff: bool, check: bool, allow_dir
     for change in changes:
         atomic_write(root / change.path, change.after)
         console.info(f"{'created' if change.before is None else 'edited'} {change.path}")
+        if written is not None:
+            written.append(change.path)
     if code_changes:
         console.success(
             f"Edited {len(code_changes)} file{'s' * (len(code_changes) != 1)}. Review the diff, then set {result.plan.setup.token_var}."

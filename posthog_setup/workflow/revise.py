@@ -209,9 +209,19 @@ def _write(root: Path, changes: Sequence[FileChange]) -> None:
 
 
 def run_revise(
-    path: Path, *, console: Console, check: bool, diff: bool, as_json: bool, use_cache: bool
+    path: Path,
+    *,
+    console: Console,
+    check: bool,
+    diff: bool,
+    as_json: bool,
+    use_cache: bool,
+    written: list[str] | None = None,
 ) -> int:
-    """The revise stage: report, and (without --check / --diff) fix."""
+    """The revise stage: report, and (without --check / --diff) fix.
+
+    The paths it writes are appended to ``written`` if given.
+    """
     root = find_project_root(path)
     try:
         config = load_config(root)
@@ -232,6 +242,8 @@ def run_revise(
     remaining: Sequence[Finding] = result.findings
     if write and result.changes:
         _write(root, result.changes)
+        if written is not None:
+            written.extend(c.path for c in result.changes)
         for change in result.changes:
             console.info(f"{'created' if change.before is None else 'fixed'} {change.path}")
         remaining = revise(root, config, use_cache=use_cache).findings
