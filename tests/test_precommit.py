@@ -18,18 +18,10 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.workflow.test_revise import NEW_ROUTE
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "fixtures" / "expected" / "flask_blog"
-PIN_ROUTE = """
-
-@bp.post("/<int:post_id>/pin")
-@login_required
-def pin(post_id: int) -> Any:
-    post = _get_own_post(post_id)
-    post.pinned = True
-    db.session.commit()
-    return {"pinned": True}
-"""
 
 
 def _hooks() -> list[dict[str, Any]]:
@@ -88,7 +80,7 @@ def test_check_fails_on_a_new_route_and_fix_instruments_it(project: Path, tmp_pa
     assert _pre_commit(project, "posthog-setup-check", tmp_path).returncode == 0
 
     posts = project / "blog" / "posts.py"
-    posts.write_text(posts.read_text() + PIN_ROUTE)
+    posts.write_text(posts.read_text() + NEW_ROUTE)
     _git(project, "add", "blog/posts.py")
 
     check = _pre_commit(project, "posthog-setup-check", tmp_path)

@@ -14,7 +14,7 @@ where staged changes are the normal case, and it only fixes what it reports.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -276,11 +276,3 @@ def _summary(
         parts.append(f"{fixable} fixable with `posthog-setup revise`")
     console.error("; ".join(parts) + ".")
     return EXIT_PROBLEMS
-
-
-def findings_by_rule(findings: Sequence[Finding]) -> Mapping[str, int]:
-    """How many findings each rule has (for summaries)."""
-    counts: dict[str, int] = {}
-    for finding in findings:
-        counts[finding.rule] = counts.get(finding.rule, 0) + 1
-    return counts
