@@ -38,7 +38,6 @@ from posthog_setup.project.files import UnreadableFile, decode_source
 from posthog_setup.project.manifests import declared_name, find_manifests
 from posthog_setup.revise import rules
 from posthog_setup.revise.rules import FileRuleFacts
-from posthog_setup.revise.setups import ClientSetup, client_setups
 
 _FRAMEWORK_MODULES: tuple[Framework, ...] = ("flask", "fastapi", "django")
 _APP_KIND_PREFIXES: dict[Framework, tuple[str, ...]] = {
@@ -60,21 +59,14 @@ def framework_analysers() -> tuple[FrameworkAnalyser, ...]:
 
 
 @dataclass(frozen=True)
-class FileLint:
-    """What revise's rules see in one file: mistakes and capture calls, and client set-ups."""
-
-    rules: FileRuleFacts
-    setups: tuple[ClientSetup, ...] = ()
-
-
-@dataclass(frozen=True)
 class FileResult:
     """What happened to one file: facts, nothing of interest, or skipped with a reason."""
 
     file: str
     facts: ModuleFacts | None = None
     skipped: SkippedFile | None = None
-    lint: FileLint | None = None
+    #: what revise's rules see in the file (mistakes, capture calls, client set-ups)
+    lint: FileRuleFacts | None = None
 
 
 def module_for_file(relative: str, src_layout: bool) -> tuple[str, bool]:
@@ -110,7 +102,7 @@ def analyse_text(
         analyser.collect(ctx, out)
     if wants_existing:
         existing.collect(ctx, out)
-    lint = FileLint(rules.file_rule_facts(ctx), client_setups(ctx)) if wants_rules else None
+    lint = rules.file_rule_facts(ctx) if wants_rules else None
     return FileResult(file, facts=out.freeze(), lint=lint)
 
 
@@ -288,12 +280,12 @@ def link(
         app_package=_app_package(apps, facts),
     )
     lints = [r.lint for r in results if r.lint is not None]
-    findings = [f for lint in lints for f in lint.rules.findings]
-    findings += rules.project_findings({lint.rules.file: lint.rules for lint in lints})
+    findings = [f for lint in lints for f in lint.findings]
+    findings += rules.project_findings({lint.file: lint for lint in lints})
     return Analysis(
         project=project,
         findings=tuple(sorted(findings, key=lambda f: (f.file, f.line, f.col, f.rule))),
-        capture_sites=tuple(s for lint in lints for s in lint.rules.sites),
+        capture_sites=tuple(s for lint in lints for s in lint.sites),
         client_setups=tuple(s for lint in lints for s in lint.setups),
         apps=apps,
         routes=tuple(r for part in linked for r in part.routes),

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from posthog_setup.revise.rules import CaptureSite, Finding
-    from posthog_setup.revise.setups import ClientSetup
+    from posthog_setup.revise.rules import CaptureSite, ClientSetup, Finding
 
 Framework = Literal["flask", "fastapi", "django"]
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

@@ -30,8 +30,7 @@ from posthog_setup.plan.plan import (
     event_methods,
     merge_names,
 )
-from posthog_setup.revise.rules import CaptureSite, Finding
-from posthog_setup.revise.setups import ClientSetup
+from posthog_setup.revise.rules import CaptureSite, ClientSetup, Finding
 
 DRIFT_RULES: dict[str, str] = {
     "missing-capture": "A mutating route or logout sends no event.",

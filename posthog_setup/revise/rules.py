@@ -50,6 +50,16 @@ class CaptureSite:
 
 
 @dataclass(frozen=True)
+class ClientSetup:
+    """One place a PostHog client is configured: a constructor call or the module-level key."""
+
+    file: str
+    line: int
+    col: int
+    how: str  # "posthog.Posthog(...)" or "posthog.project_api_key = ..."
+
+
+@dataclass(frozen=True)
 class FileRuleFacts:
     """What one file gives the rules: its findings and capture sites, and its share of the
     project-wide check.
@@ -65,6 +75,8 @@ class FileRuleFacts:
     sites: tuple[CaptureSite, ...]
     default_client_calls: tuple[Finding, ...]
     configures_default_client: bool
+    #: where the file sets up a client (for the project-wide second-client check)
+    setups: tuple[ClientSetup, ...] = ()
 
 
 RULES: dict[str, str] = {
@@ -350,6 +362,7 @@ class _FileScan:
         self.findings: list[Finding] = []
         self.default_calls: list[Finding] = []
         self.sites: list[CaptureSite] = []
+        self.setups: list[ClientSetup] = []
         self.configures = False
         #: qualified names bound to a client (``app.analytics.client``)
         self.clients: set[str] = set()
@@ -428,6 +441,7 @@ class _FileScan:
             sites=tuple(sorted(self.sites, key=lambda s: s.line)),
             default_client_calls=tuple(sorted(self.default_calls, key=lambda f: (f.line, f.col))),
             configures_default_client=self.configures,
+            setups=tuple(sorted(self.setups, key=lambda s: (s.line, s.col))),
         )
 
     def scan_keys(self) -> None:
@@ -524,7 +538,10 @@ class _FileScan:
 
     def check_call(self, call: ast.Call) -> None:
         names = self.ctx.names
-        if names.resolve(call.func) in CLIENT_CLASSES:
+        constructed = names.resolve(call.func)
+        if constructed in CLIENT_CLASSES:
+            line, col = self.start(call)
+            self.setups.append(ClientSetup(self.ctx.file, line, col, f"{constructed}(...)"))
             self.check_constructor(call)
         if (
             isinstance(call.func, ast.Name)
@@ -597,6 +614,10 @@ class _FileScan:
             ):
                 continue
             self.configures = True
+            if target.attr in ("api_key", "project_api_key"):
+                line, col = node.lineno, self.column(node.lineno, node.col_offset)
+                how = f"{ast.unparse(target)} = ..."
+                self.setups.append(ClientSetup(self.ctx.file, line, col, how))
             if target.attr == "api_key" and target.end_lineno and target.end_col_offset:
                 line = target.end_lineno
                 self.add(

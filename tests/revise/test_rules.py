@@ -13,6 +13,7 @@ from posthog_setup.revise.rules import (
     RULES,
     WANTS,
     CaptureSite,
+    ClientSetup,
     FileRuleFacts,
     Finding,
     capture_sites,
@@ -888,3 +889,25 @@ def test_capture_sites() -> None:
 def test_capture_sites_keep_ignored_calls() -> None:
     source = 'import posthog\nposthog.capture("x", distinct_id="u")  # posthog-setup: ignore\n'
     assert capture_sites(parsed(source)) == (CaptureSite(PATH, 2, "x", None, "posthog", ()),)
+
+
+def test_client_setups_are_constructions_and_module_keys() -> None:
+    source = dedent(
+        """\
+        import os
+
+        import posthog
+        from posthog import AsyncPosthog, Posthog
+
+        client = Posthog(os.environ["POSTHOG_PROJECT_TOKEN"])
+        background = AsyncPosthog(os.environ["POSTHOG_PROJECT_TOKEN"])
+        posthog.project_api_key = os.environ["POSTHOG_PROJECT_TOKEN"]
+        posthog.host = os.environ["POSTHOG_HOST"]
+        other = Tracker()
+        """
+    )
+    assert file_rule_facts(parsed(source)).setups == (
+        ClientSetup(PATH, 6, 10, "posthog.Posthog(...)"),
+        ClientSetup(PATH, 7, 14, "posthog.AsyncPosthog(...)"),
+        ClientSetup(PATH, 8, 1, "posthog.project_api_key = ..."),
+    )
