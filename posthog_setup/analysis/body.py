@@ -10,9 +10,11 @@ current user.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from collections.abc import Callable, Iterator
 
+from posthog_setup.analysis import flow
 from posthog_setup.analysis.context import FileContext, FunctionNode
 from posthog_setup.analysis.model import BodyFacts, Evidence, UserAccess
 
@@ -248,7 +250,7 @@ def scan_body(
         evidence.append(
             Evidence("read-only", f"handler name {name!r} reads as a query", func.lineno, False)
         )
-    return BodyFacts(
+    facts = BodyFacts(
         evidence=tuple(evidence),
         user_access=user,
         change_line=change_line,
@@ -258,6 +260,22 @@ def scan_body(
         method_branches=tuple(branches),
         ignored=ctx.is_ignored(func),
     )
+    return settle(ctx, func, facts)
+
+
+def settle(ctx: FileContext, func: FunctionNode | ast.ClassDef, facts: BodyFacts) -> BodyFacts:
+    """``facts`` with where a capture goes and what is proven there, from the change line.
+
+    A class (a view whose write is implicit) has no statement of its own to anchor to.
+    """
+    if isinstance(func, ast.ClassDef):
+        return dataclasses.replace(facts, anchor=None, proven=(), typed=())
+    typed = flow.typed_names(ctx, func)
+    anchor = flow.success_anchor(func, facts.change_line)
+    if anchor is None:
+        return dataclasses.replace(facts, anchor=None, proven=(), typed=typed)
+    proof = flow.proof_at(func, anchor.line, including=not anchor.before, globals_=ctx.module_names)
+    return dataclasses.replace(facts, anchor=anchor, proven=proof.facts(), typed=typed)
 
 
 def judge_mutating(

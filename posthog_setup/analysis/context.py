@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from posthog_setup.analysis.model import (
     AppObject,
     AuthPoint,
     CaptureCall,
+    ClassFacts,
     DjangoView,
     ErrorHandler,
     Framework,
@@ -67,6 +69,13 @@ class FileContext:
         """Parse ``source``; raises SyntaxError (or ValueError for NUL bytes)."""
         tree = ast.parse(source, filename=file, type_comments=False)
         return cls(file, module, is_package, source, tree, ModuleNames(tree, module, is_package))
+
+    @functools.cached_property
+    def module_names(self) -> frozenset[str]:
+        """Names bound at the module's top level: safe to read in any of its functions."""
+        from posthog_setup.analysis.flow import module_names
+
+        return module_names(self.tree)
 
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
@@ -138,6 +147,8 @@ class FactsBuilder:
     env_vars: list[str] = field(default_factory=list)
     monitoring: list[Monitoring] = field(default_factory=list)
     posthog_imported: bool = False
+    classes: list[ClassFacts] = field(default_factory=list)
+    returns: list[tuple[str, str]] = field(default_factory=list)
 
     def uses(self, framework: Framework) -> None:
         if framework not in self.frameworks:
@@ -161,6 +172,8 @@ class FactsBuilder:
             env_vars=tuple(sorted(set(self.env_vars))),
             monitoring=tuple(self.monitoring),
             posthog_imported=self.posthog_imported,
+            classes=tuple(self.classes),
+            returns=tuple(self.returns),
         )
 
 

@@ -26,6 +26,7 @@ from posthog_setup.analysis.body import (
     judge_mutating,
     reads_as_query,
     scan_body,
+    settle,
     walk_body,
 )
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
@@ -493,7 +494,8 @@ class _ViewCollector:
         if not extra:
             return facts
         change = max([facts.change_line or 0, *(e.line for e in extra if e.mutating)]) or None
-        return dataclasses.replace(facts, evidence=(*facts.evidence, *extra), change_line=change)
+        facts = dataclasses.replace(facts, evidence=(*facts.evidence, *extra), change_line=change)
+        return settle(ctx, func, facts)
 
     def auth_points(self, func: FunctionNode, body: BodyFacts) -> None:
         creates_user = any(e.kind == "write" for e in body.evidence)
@@ -746,6 +748,10 @@ def _route(
         change_line=body.change_line,
         captures=body.captures,
         ignored=body.ignored,
+        locals=body.locals,
+        anchor=body.anchor,
+        proven=body.proven,
+        typed=body.typed,
     )
 
 

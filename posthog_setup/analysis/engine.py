@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from posthog_setup.analysis import existing
+from posthog_setup.analysis import existing, flow
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FrameworkAnalyser, Linked
 from posthog_setup.analysis.model import (
     Analysis,
@@ -76,6 +76,15 @@ def module_for_file(relative: str, src_layout: bool) -> tuple[str, bool]:
     return module_name_for(relative)
 
 
+#: Text of a module that declares models (its classes prove attributes like ``post.id``) or
+#: functions that find users (their return annotations type the user a login gets).
+_MODEL_HINT = re.compile(
+    r"\b(Column|mapped_column|Mapped\[|models\.Model|BaseModel|SQLModel)\b"
+    r"|\bdef \w*(user|auth|login)\w*\(",
+    re.IGNORECASE,
+)
+
+
 def analyse_text(
     file: str,
     text: str,
@@ -87,7 +96,8 @@ def analyse_text(
     wanted = [a for a in analysers if a.wants(text)]
     wants_existing = existing.WANTS.search(text) is not None
     wants_rules = rules.WANTS.search(text) is not None
-    if not wanted and not wants_existing and not wants_rules:
+    wants_models = _MODEL_HINT.search(text) is not None
+    if not wanted and not wants_existing and not wants_rules and not wants_models:
         return FileResult(file)
     module, is_package = module_for_file(file, src_layout)
     try:
@@ -100,6 +110,10 @@ def analyse_text(
     out = FactsBuilder(file, module)
     for analyser in wanted:
         analyser.collect(ctx, out)
+    if out.auth_points:
+        out.auth_points = flow.prove_auth_points(ctx, out.auth_points)
+    out.classes = list(flow.class_facts(ctx))
+    out.returns = list(flow.function_returns(ctx))
     if wants_existing:
         existing.collect(ctx, out)
     lint = rules.file_rule_facts(ctx) if wants_rules else None
@@ -297,6 +311,10 @@ def link(
         files_scanned=len(results),
         files_analysed=len(facts),
         django_settings=tuple(s for part in linked for s in part.settings),
+        class_attributes=flow.with_returns(
+            flow.class_attributes(c for f in facts for c in f.classes),
+            (r for f in facts for r in f.returns),
+        ),
     )
 
 

@@ -103,7 +103,7 @@ def find_user(
     spelled = dotted(node)
     if qualified == "flask_login.current_user":
         return UserAccess(
-            "flask_login.current_user", f"{spelled}.id", f"{spelled}.is_authenticated"
+            "flask_login.current_user", f"{spelled}.get_id()", f"{spelled}.is_authenticated"
         )
     if qualified == "flask.g.user":
         return UserAccess("flask.g", f"{spelled}.id", spelled)

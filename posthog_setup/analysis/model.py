@@ -47,6 +47,15 @@ class UserAccess:
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """A statement line a capture is placed ``before`` (or after), and why there."""
+
+    line: int
+    before: bool
+    reason: str
+
+
+@dataclass(frozen=True)
 class Handler:
     """A function or method that answers requests.
 
@@ -93,6 +102,12 @@ class BodyFacts:
     #: ``request.method == "POST"``-style branches: the methods the body tests for
     method_branches: tuple[str, ...] = ()
     ignored: bool = False
+    #: where a capture goes, on the path where the change succeeded; None: nowhere is safe
+    anchor: Anchor | None = None
+    #: names and chains proven safe to read at the anchor (see ``analysis.flow``)
+    proven: tuple[str, ...] = ()
+    #: (local or parameter, qualified class) where the handler builds or annotates an object
+    typed: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +136,9 @@ class Route:
     model: str | None = None
     #: names bound in the handler body, for properties of what it created
     locals: tuple[str, ...] = ()
+    anchor: Anchor | None = None
+    proven: tuple[str, ...] = ()
+    typed: tuple[tuple[str, str], ...] = ()
 
 
 AuthKind = Literal["login", "signup", "logout"]
@@ -141,6 +159,9 @@ class AuthPoint:
     call: str
     user_expression: str | None
     mechanism: str
+    #: names and chains proven safe to read where the identify code goes
+    proven: tuple[str, ...] = ()
+    typed: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -274,6 +295,15 @@ class Monitoring:
 
 
 @dataclass(frozen=True)
+class ClassFacts:
+    """A class of the project: its bases and the attributes its body declares."""
+
+    qualname: str
+    bases: tuple[str, ...]
+    attributes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ModuleFacts:
     """Everything one source file contributes to the analysis."""
 
@@ -294,6 +324,9 @@ class ModuleFacts:
     env_vars: tuple[str, ...] = ()
     monitoring: tuple[Monitoring, ...] = ()
     posthog_imported: bool = False
+    classes: tuple[ClassFacts, ...] = ()
+    #: (function, class it is annotated to return; ``?`` where it may return None)
+    returns: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -358,3 +391,16 @@ class Analysis:
     capture_sites: tuple[CaptureSite, ...] = field(default=())
     #: every place a PostHog client is set up
     client_setups: tuple[ClientSetup, ...] = field(default=())
+    #: qualified class -> attributes every instance is known to have (own and inherited)
+    class_attributes: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
+
+    def attributes_of(self, kind: str) -> frozenset[str]:
+        """Attributes a value of ``kind`` is known to have: a project class, or ``f()`` for
+        what function ``f`` returns; ``?`` among them when the value may be None."""
+        maybe_none = kind.endswith("?")
+        kind = kind.rstrip("?")
+        for name in (kind, f"{kind}()"):
+            for known, attributes in self.class_attributes:
+                if known == name:
+                    return frozenset(attributes) | ({"?"} if maybe_none else set())
+        return frozenset()

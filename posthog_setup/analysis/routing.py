@@ -495,6 +495,9 @@ def linked_route(local: LocalRoute, owner: AppObject, path: str) -> Route:
         captures=local.body.captures,
         ignored=local.body.ignored,
         locals=local.body.locals,
+        anchor=local.body.anchor,
+        proven=local.body.proven,
+        typed=local.body.typed,
     )
 
 

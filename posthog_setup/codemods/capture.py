@@ -109,6 +109,23 @@ def plan_capture(point: CapturePoint, handler: Handler, site: Site) -> None:
                 split_return(spot, result, local, site)
                 insert(spot, before=False)
             return
+    if point.before_line is not None and not handler.deletes:
+        spot = statement_at(
+            handler.node.body,
+            point.before_line + handler.offset,
+            handler.body_indent,
+            site.step,
+            site.positions,
+            after=False,
+        )
+        if spot is not None:
+            result = returned(spot.node)
+            if result is not None and is_super_call(result.value, handler.name):
+                split_return(spot, result, RESPONSE, site)
+                insert(spot, before=False)
+            else:
+                insert(spot, before=True)
+            return
     if handler.deletes:
         spot = first_super_call(handler)
         if spot is None:

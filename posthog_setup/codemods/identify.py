@@ -43,9 +43,11 @@ def plan_identify(point: IdentifyPoint, handler: Handler, site: Site) -> str | N
     )
     if spot is None:
         return f"has no statement at line {point.call_line}"
-    user_id = f"str({point.user}.{point.id_attribute})"
-    sources = [call_source(IDENTIFY, [user_id], indent=spot.indent, step=site.step)]
-    if point.person_properties:
+    sources = []
+    user_id = f"str({point.user_id})" if point.user_id is not None else None
+    if user_id is not None:
+        sources.append(call_source(IDENTIFY, [user_id], indent=spot.indent, step=site.step))
+    if point.person_properties and user_id is not None:
         properties = tuple((name, f"{point.user}.{name}") for name in point.person_properties)
         sources.append(
             call_source(
@@ -61,13 +63,17 @@ def plan_identify(point: IdentifyPoint, handler: Handler, site: Site) -> str | N
         sources.append(
             call_source(
                 f"{CLIENT_NAME}.capture",
-                [string_literal(point.event), f"distinct_id={user_id}"],
+                [string_literal(point.event)]
+                + ([f"distinct_id={user_id}"] if user_id is not None else []),
                 indent=spot.indent,
                 step=site.step,
             )
         )
+    if not sources:
+        return None
     site.splices.insert(spot, [site.statement(code) for code in sources], before=point.before)
-    site.use(SDK_MODULE, IDENTIFY)
-    if len(sources) > 1:
+    if user_id is not None:
+        site.use(SDK_MODULE, IDENTIFY)
+    if user_id is None or len(sources) > 1:
         site.use_client()
     return None

@@ -16,8 +16,9 @@ class CapturePoint:
     """``posthog_client.capture(event, distinct_id=..., properties={...})`` in a handler.
 
     Placement: after the statement containing ``after_line`` (the commit / save /
-    create call) when given, else before the handler's last ``return``, else at
-    the end of the body. ``distinct_id`` is the expression of the user's primary
+    create call) when given, else before the statement containing ``before_line``
+    (the return that ends the successful branch) when given, else before the
+    handler's last ``return``, else at the end of the body. ``distinct_id`` is the expression of the user's primary
     key (wrapped in ``str()`` by the codemod); ``guard`` is true when the user is
     known (``current_user.is_authenticated``): with a guard, the id is sent only
     then and left to the request context otherwise. ``override`` names a method to
@@ -32,6 +33,7 @@ class CapturePoint:
     distinct_id: str | None = None
     guard: str | None = None
     after_line: int | None = None
+    before_line: int | None = None
     override: str | None = None
     #: ``from <module> import <name>`` the id expressions need (``flask_login.current_user``)
     imports: tuple[tuple[str, str], ...] = ()
@@ -42,7 +44,8 @@ class IdentifyPoint:
     """After a login or signup call: bind the identity, set person properties, capture.
 
     ``user`` is the expression of the user object at ``call_line`` and
-    ``id_attribute`` its primary key attribute (``id`` or ``pk``).
+    ``user_id`` the expression of its key proven safe to read there (``user.pk``,
+    ``user.get_id()``), or None: then only the event is captured, with no identity.
     ``person_properties`` are attributes of the user the handler already reads
     (``email``, ``username``); only these go on the person, never on an event.
     ``before`` puts the statements before the one containing ``call_line``: for a
@@ -53,7 +56,7 @@ class IdentifyPoint:
     handler_line: int
     call_line: int
     user: str
-    id_attribute: str
+    user_id: str | None
     event: str
     person_properties: tuple[str, ...] = ()
     before: bool = False

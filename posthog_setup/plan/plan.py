@@ -8,6 +8,7 @@ file, then line) so diffs of the plan stay small.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import re
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from posthog_setup import __version__
+from posthog_setup.analysis.flow import Proof
 from posthog_setup.analysis.model import (
     Analysis,
     AuthPoint,
@@ -166,7 +168,7 @@ def user_access(
 
 FLASK_LOGIN_USER = UserAccess(
     "flask_login.current_user",
-    "current_user.id",
+    "current_user.get_id()",
     "current_user.is_authenticated",
     requires=("flask_login", "current_user"),
 )
@@ -182,6 +184,24 @@ def uses_flask_login(analysis: Analysis) -> bool:
 
 #: Methods where a class-based view's implicit write is observed; the edit may add them.
 _WRITE_HOOKS = frozenset({"form_valid", "perform_create", "perform_update", "perform_destroy"})
+
+
+_FORM_VIEWS = frozenset({"CreateView", "UpdateView", "DeleteView", "FormView"})
+_VIEWSET_OVERRIDES = {
+    "create": "perform_create",
+    "update": "perform_update",
+    "partial_update": "perform_update",
+    "destroy": "perform_destroy",
+}
+
+
+def implicit_write(route: Route) -> str | None:
+    """The method to add where a class-based view writes implicitly, if the handler is the class."""
+    if "." in route.handler.qualname or not route.handler.name[:1].isupper():
+        return None
+    if route.view_kind in _FORM_VIEWS:
+        return "form_valid"
+    return _VIEWSET_OVERRIDES.get(route.action or "")
 
 
 def plan_handler(route: Route) -> str:
@@ -234,12 +254,87 @@ def _path_properties(route: Route, noun: str) -> list[PlannedProperty]:
     return found
 
 
-def _created_object_property(route: Route, noun: str, verb: str) -> list[PlannedProperty]:
-    """``post_id`` from a ``post`` local when the route creates one (bound before the capture)."""
+def _created_object_property(
+    route: Route, noun: str, verb: str, classes: Analysis
+) -> list[PlannedProperty]:
+    """``post_id`` from a ``post`` local when the route creates one, where its key is proven
+    readable at the capture (see ``analysis.flow``): never a guess at an attribute."""
     if verb != "created" or noun not in route.locals:
         return []
-    attribute = "pk" if route.framework == "django" else "id"
-    return [PlannedProperty(f"{noun}_id", f"{noun}.{attribute}", "integer")]
+    for attribute in ("pk", "id") if route.framework == "django" else ("id",):
+        if provable(f"{noun}.{attribute}", route.proven, route.typed, classes):
+            return [PlannedProperty(f"{noun}_id", f"{noun}.{attribute}", "integer")]
+    return []
+
+
+def provable(
+    expression: str,
+    proven: Iterable[str],
+    typed: Iterable[tuple[str, str]] = (),
+    classes: Analysis | None = None,
+) -> bool:
+    """Is ``expression`` safe to read where ``proven`` holds?
+
+    Proven outright (see ``analysis.flow``), or an attribute the object's class declares:
+    ``post.id`` where the handler built ``post = Post(...)`` and the project's ``Post``
+    (or one of its bases) declares ``id``.
+    """
+    proof = Proof.of(proven)
+    if proof.proves(expression):
+        return True
+    try:
+        node = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        return False
+    if classes is None or not isinstance(node, ast.Attribute):
+        return False
+    owner = node.value
+    if not isinstance(owner, ast.Name) or owner.id not in proof.names:
+        return False
+    kind = dict(typed).get(owner.id)
+    if kind is None:
+        return False
+    attributes = classes.attributes_of(kind)
+    if node.attr not in attributes:
+        return False
+    # A value that may be None is known not to be once the handler has used it.
+    return "?" not in attributes or any(
+        c.startswith((f"{owner.id}.", f"{owner.id}[")) or c == f"{owner.id} is not None"
+        for c in proof.chains
+    )
+
+
+#: How a handler reaches the user, where the framework's contract makes the id safe to read.
+CONTRACT_ACCESS = frozenset({"django.request.user", "flask_login.current_user"})
+_ID_KEYS = re.compile(r"""(\.|\[['"])(id|pk|uid|user_id|id_)(['"]\])?$""")
+
+
+def proven_user_id(
+    access: UserAccess | None,
+    proven: Iterable[str],
+    typed: Iterable[tuple[str, str]] = (),
+    classes: Analysis | None = None,
+) -> tuple[str | None, str | None]:
+    """The user id expression (and its guard) that is safe to read, else (None, None).
+
+    A framework's contract (Django's ``request.user.pk`` under ``is_authenticated``,
+    flask-login's ``current_user.get_id()``) is safe anywhere; any other user object only
+    through an id the handler itself has read on the way (``g.user["id"]``).
+    """
+    if access is None:
+        return None, None
+    if access.kind in CONTRACT_ACCESS:
+        return access.id_expression, access.guard
+    proof = Proof.of(proven)
+    guard = access.guard if access.guard is None or proof.proves(access.guard) else None
+    if provable(access.id_expression, proof.facts(), typed, classes):
+        return access.id_expression, guard
+    base = access.id_expression.rsplit(".", 1)[0]
+    for chain in sorted(proof.chains):
+        rest = chain[len(base) :]
+        if chain.startswith(base) and rest[:1] in ".[" and _ID_KEYS.fullmatch(rest):
+            return chain, guard
+    return None, None
 
 
 def _description(noun: str, verb: str, route: Route) -> str:
@@ -258,7 +353,7 @@ def event_methods(route: Route) -> tuple[str, ...]:
 
 
 def _auth_event(
-    point: AuthPoint, style: str, routes: Iterable[Route], *, flask_login: bool
+    point: AuthPoint, style: str, routes: Iterable[Route], *, flask_login: bool, classes: Analysis
 ) -> PlannedEvent:
     noun, verb = _AUTH_EVENTS[point.kind]
     route = next(
@@ -284,16 +379,18 @@ def _auth_event(
         route=route.path if route else None,
         methods=event_methods(route) if route else (),
         properties=(),
-        distinct_id=_logout_distinct_id(point, route, flask_login=flask_login),
+        distinct_id=_logout_distinct_id(point, route, flask_login=flask_login, classes=classes),
     )
 
 
-def _logout_distinct_id(point: AuthPoint, route: Route | None, *, flask_login: bool) -> str | None:
+def _logout_distinct_id(
+    point: AuthPoint, route: Route | None, *, flask_login: bool, classes: Analysis
+) -> str | None:
     """Who logs out (known until the logout call); logins and signups bind their own id."""
     if point.kind != "logout":
         return None
     access = user_access(route, point.handler, point.framework, flask_login=flask_login)
-    return access.id_expression if access else None
+    return proven_user_id(access, point.proven, point.typed, classes)[0]
 
 
 def build_plan(
@@ -314,12 +411,15 @@ def build_plan(
             continue
         if (route.handler.file, route.handler.qualname) in auth_handlers:
             continue
+        if route.anchor is None and not implicit_write(route):
+            # No statement on the success path to capture at (see ``analysis.flow``).
+            continue
         noun, verb = name_parts(route)
         access = user_access(route, route.handler, route.framework, flask_login=flask_login)
         properties = _path_properties(route, noun)
         properties += [
             p
-            for p in _created_object_property(route, noun, verb)
+            for p in _created_object_property(route, noun, verb, analysis)
             if p.name not in {q.name for q in properties}
         ]
         # A name the code already sends is the project's own: the plan adopts it.
@@ -335,11 +435,11 @@ def build_plan(
                 route=route.path,
                 methods=event_methods(route),
                 properties=tuple(properties),
-                distinct_id=access.id_expression if access else None,
+                distinct_id=proven_user_id(access, route.proven, route.typed, analysis)[0],
             )
         )
     events.extend(
-        _auth_event(point, style, analysis.routes, flask_login=flask_login)
+        _auth_event(point, style, analysis.routes, flask_login=flask_login, classes=analysis)
         for point in analysis.auth_points
     )
     # Ordered by what identifies an event, never by line: edits move lines.

@@ -6,10 +6,9 @@ where the code is now (handlers, lines, how each reaches the current user).
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
-from posthog_setup.analysis.model import Analysis, AuthPoint, Route, UserAccess
+from posthog_setup.analysis.model import Analysis, AuthPoint, UserAccess
 from posthog_setup.codemods.points import (
     CapturePoint,
     ExceptionPoint,
@@ -20,42 +19,43 @@ from posthog_setup.codemods.points import (
 from posthog_setup.plan.plan import (
     Plan,
     RouteIndex,
+    implicit_write,
+    provable,
+    proven_user_id,
     user_access,
     uses_flask_login,
 )
 
-#: Where a class-based view's implicit write can be observed, by action.
-_VIEWSET_OVERRIDES = {
-    "create": "perform_create",
-    "update": "perform_update",
-    "partial_update": "perform_update",
-    "destroy": "perform_destroy",
-}
-_PERSON_ATTRIBUTES = ("email", "username")
-_FORM_VIEWS = frozenset({"CreateView", "UpdateView", "DeleteView", "FormView"})
-
-
-def _is_class_handler(route: Route) -> bool:
-    return "." not in route.handler.qualname and route.handler.name[:1].isupper()
-
-
-def _override(route: Route) -> str | None:
-    """The method to add where a class-based view writes implicitly, if the handler is the class."""
-    if not _is_class_handler(route):
-        return None
-    if route.view_kind in _FORM_VIEWS:
-        return "form_valid"
-    return _VIEWSET_OVERRIDES.get(route.action or "")
+#: Attributes of a user that may go on the person (never on an event), where proven readable.
+_PERSON_ATTRIBUTES = ("email", "username", "name")
 
 
 def _imports(access: UserAccess | None) -> tuple[tuple[str, str], ...]:
     return (access.requires,) if access is not None and access.requires else ()
 
 
-def _person_properties(lines: list[str], point: AuthPoint) -> tuple[str, ...]:
-    """Attributes of the user the handler already reads (only these go on the person)."""
-    body = "\n".join(lines[point.handler.line - 1 : point.handler.end_line])
-    return tuple(a for a in _PERSON_ATTRIBUTES if re.search(rf"\b{a}\b", body))
+def _person_properties(point: AuthPoint, user: str, classes: Analysis) -> tuple[str, ...]:
+    """Attributes of the user proven readable (only these go on the person, never on events)."""
+    return tuple(
+        a for a in _PERSON_ATTRIBUTES if provable(f"{user}.{a}", point.proven, point.typed, classes)
+    )
+
+
+def _identity(point: AuthPoint, classes: Analysis) -> str | None:
+    """The key of the user who just logged in or signed up, where it is safe to read.
+
+    Django's ``login()`` and flask-login's ``login_user()`` read ``user.pk`` /
+    ``user.get_id()`` themselves; any other user object needs its id read on the way.
+    """
+    user = point.user_expression
+    if not user:
+        return None
+    if point.framework == "django":
+        return f"{user}.pk"
+    if point.mechanism == "flask_login":
+        return f"{user}.get_id()"
+    access = UserAccess("local", f"{user}.id")
+    return proven_user_id(access, point.proven, point.typed, classes)[0]
 
 
 def build_points(analysis: Analysis, plan: Plan, sources: dict[str, str]) -> dict[str, FilePoints]:
@@ -73,17 +73,20 @@ def build_points(analysis: Analysis, plan: Plan, sources: dict[str, str]) -> dic
         if route is None or route.ignored:
             continue
         access = user_access(route, route.handler, route.framework, flask_login=flask_login)
+        distinct_id, guard = proven_user_id(access, route.proven, route.typed, analysis)
+        anchor = route.anchor
         captures[route.handler.file].append(
             CapturePoint(
                 handler=route.handler.qualname,
                 handler_line=route.handler.line,
                 event=event.event,
                 properties=tuple((p.name, p.value) for p in event.properties),
-                distinct_id=access.id_expression if access else None,
-                guard=access.guard if access else None,
-                after_line=route.change_line,
-                override=_override(route),
-                imports=_imports(access),
+                distinct_id=distinct_id,
+                guard=guard,
+                after_line=anchor.line if anchor and not anchor.before else None,
+                before_line=anchor.line if anchor and anchor.before else None,
+                override=implicit_write(route),
+                imports=_imports(access) if distinct_id else (),
             )
         )
     names = {(e.kind, e.file, e.handler): e.event for e in plan.events}
@@ -102,15 +105,16 @@ def build_points(analysis: Analysis, plan: Plan, sources: dict[str, str]) -> dic
                 None,
             )
             access = user_access(route, point.handler, point.framework, flask_login=flask_login)
+            distinct_id, guard = proven_user_id(access, point.proven, point.typed, analysis)
             logouts[file].append(
                 LogoutPoint(
                     point.handler.qualname,
                     point.handler.line,
                     point.line,
                     auth_event,
-                    access.id_expression if access else None,
-                    access.guard if access else None,
-                    _imports(access),
+                    distinct_id,
+                    guard,
+                    _imports(access) if distinct_id else (),
                 )
             )
         elif point.user_expression:
@@ -120,9 +124,9 @@ def build_points(analysis: Analysis, plan: Plan, sources: dict[str, str]) -> dic
                     point.handler.line,
                     point.line,
                     point.user_expression,
-                    "pk" if point.framework == "django" else "id",
+                    _identity(point, analysis),
                     auth_event,
-                    _person_properties(sources.get(file, "").splitlines(), point),
+                    _person_properties(point, point.user_expression, analysis),
                     before=point.kind == "login" and point.mechanism == "token",
                 )
             )

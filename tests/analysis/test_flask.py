@@ -557,7 +557,7 @@ def test_user_access_through_current_user_and_g() -> None:
         """
     )
     assert [r.user_access for r in analysis.routes] == [
-        UserAccess("flask_login.current_user", "me.id", "me.is_authenticated"),
+        UserAccess("flask_login.current_user", "me.get_id()", "me.is_authenticated"),
         UserAccess("flask.g", "g.user.id", "g.user"),
         None,
     ]
@@ -607,7 +607,7 @@ def test_flask_blog_fixture_analysis() -> None:
         "flask.g", "g.user.id", "g.user"
     )
     assert by_path[("/posts/new", ("GET", "POST"))].user_access == UserAccess(
-        "flask_login.current_user", "current_user.id", "current_user.is_authenticated"
+        "flask_login.current_user", "current_user.get_id()", "current_user.is_authenticated"
     )
     assert by_path[("/posts/new", ("GET", "POST"))].change_line == 53
     points = [

@@ -984,7 +984,7 @@ def test_identify_with_person_properties() -> None:
     check_transformed(
         LOGIN,
         IdentifyPoint(
-            "login_view", 1, 6, "user", "pk", "user_logged_in", person_properties=("email",)
+            "login_view", 1, 6, "user", "user.pk", "user_logged_in", person_properties=("email",)
         ),
         """\
         from app.analytics import posthog_client
@@ -1011,7 +1011,7 @@ def test_identify_without_person_properties() -> None:
         def signup(user):
             login_user(user)
         """,
-        IdentifyPoint("signup", 1, 2, "user", "id", "user_signed_up"),
+        IdentifyPoint("signup", 1, 2, "user", "user.id", "user_signed_up"),
         """\
         from app.analytics import posthog_client
         from posthog import identify_context
@@ -1031,7 +1031,7 @@ def test_identify_skips_a_capture_already_there() -> None:
             login_user(user)
             analytics.capture("user_signed_up")
         """,
-        IdentifyPoint("signup", 1, 2, "user", "id", "user_signed_up"),
+        IdentifyPoint("signup", 1, 2, "user", "user.id", "user_signed_up"),
         """\
         from posthog import identify_context
 
@@ -1050,7 +1050,7 @@ def test_noop_identify_already_there() -> None:
             login_user(user)
             posthog.identify_context(str(user.id))
         """,
-        IdentifyPoint("signup", 1, 2, "user", "id", "user_signed_up"),
+        IdentifyPoint("signup", 1, 2, "user", "user.id", "user_signed_up"),
     )
 
 
@@ -1060,7 +1060,7 @@ def test_noop_identify_call_line_outside_the_handler() -> None:
         def signup(user):
             login_user(user)
         """,
-        IdentifyPoint("signup", 1, 40, "user", "id", "user_signed_up"),
+        IdentifyPoint("signup", 1, 40, "user", "user.id", "user_signed_up"),
     )
     assert notes == [
         f"{PATH}: handler signup (line 1) has no statement at line 40; "
@@ -1074,7 +1074,7 @@ def test_noop_identify_marked_ignore() -> None:
         def signup(user):  # posthog-setup: ignore[identify]
             login_user(user)
         """,
-        IdentifyPoint("signup", 1, 2, "user", "id", "user_signed_up"),
+        IdentifyPoint("signup", 1, 2, "user", "user.id", "user_signed_up"),
     )
     assert "ignore" in notes[0]
 
@@ -1295,8 +1295,10 @@ def test_fixture_flask_auth() -> None:
     result = instrument_fixture(
         "flask_blog/blog/auth.py",
         [
-            IdentifyPoint("signup", 21, 31, "user", "id", "user_signed_up", ("email", "username")),
-            IdentifyPoint("login", 37, 41, "user", "id", "user_logged_in"),
+            IdentifyPoint(
+                "signup", 21, 31, "user", "user.id", "user_signed_up", ("email", "username")
+            ),
+            IdentifyPoint("login", 37, 41, "user", "user.id", "user_logged_in"),
             LogoutPoint(
                 "logout",
                 48,
@@ -1411,8 +1413,8 @@ def test_fixture_django_views() -> None:
     accounts = instrument_fixture(
         "django_shop/accounts/views.py",
         [
-            IdentifyPoint("login_view", 11, 16, "user", "pk", "user_logged_in", ("email",)),
-            IdentifyPoint("signup", 23, 28, "user", "pk", "user_signed_up", ("email",)),
+            IdentifyPoint("login_view", 11, 16, "user", "user.pk", "user_logged_in", ("email",)),
+            IdentifyPoint("signup", 23, 28, "user", "user.pk", "user_signed_up", ("email",)),
             LogoutPoint(
                 "logout_view",
                 36,
@@ -1632,7 +1634,7 @@ def test_all_kinds_in_one_file_in_one_pass() -> None:
             return "", 500
         """,
         [
-            IdentifyPoint("login", 1, 2, "user", "id", "user_logged_in"),
+            IdentifyPoint("login", 1, 2, "user", "user.id", "user_logged_in"),
             LogoutPoint("logout", 6, 7, "user_logged_out"),
             CapturePoint("create", 10, "thing_created"),
             ExceptionPoint("failed", 14, "error"),
@@ -1682,5 +1684,48 @@ def test_logout_in_a_one_line_block_goes_before_the_whole_line() -> None:
                 flash("bye")
                 logout_user()
             return redirect("/")
+        """,
+    )
+
+
+def test_identify_without_a_proven_key_captures_the_event_alone() -> None:
+    # Nothing proves which attribute holds the user's key: no identity is guessed.
+    check_transformed(
+        """\
+        def signup(user):
+            login_user(user)
+        """,
+        IdentifyPoint("signup", 1, 2, "user", None, "user_signed_up"),
+        """\
+        from app.analytics import posthog_client
+
+        def signup(user):
+            login_user(user)
+            posthog_client.capture("user_signed_up")
+        """,
+    )
+
+
+def test_capture_goes_before_the_return_of_the_successful_branch() -> None:
+    check_transformed(
+        """\
+        def reset_request():
+            form = ResetForm()
+            if form.validate_on_submit():
+                send_reset(form.email.data)
+                return redirect("/login")
+            return render_template("reset.html", form=form)
+        """,
+        CapturePoint("reset_request", 1, "password_reset_requested", before_line=5),
+        """\
+        from app.analytics import posthog_client
+
+        def reset_request():
+            form = ResetForm()
+            if form.validate_on_submit():
+                send_reset(form.email.data)
+                posthog_client.capture("password_reset_requested")
+                return redirect("/login")
+            return render_template("reset.html", form=form)
         """,
     )

@@ -20,8 +20,8 @@ EXPECTED = Path(__file__).resolve().parents[2] / "fixtures" / "expected"
 LOCATIONS = {
     "flask_blog": [
         ("post_created", "blog/api/v1.py:43"),
-        ("user_logged_in", "blog/auth.py:52"),
-        ("user_logged_out", "blog/auth.py:60"),
+        ("user_logged_in", "blog/auth.py:55"),
+        ("user_logged_out", "blog/auth.py:63"),
         ("user_signed_up", "blog/auth.py:39"),
         ("comment_created", "blog/posts.py:116"),
         ("post_deleted", "blog/posts.py:87"),
@@ -30,9 +30,9 @@ LOCATIONS = {
         ("post_created", "blog/posts.py:55"),
     ],
     "fastapi_tasks": [
-        ("user_logged_out", "tasks/routers/auth.py:62"),
-        ("user_signed_up", "tasks/routers/auth.py:52"),
-        ("user_logged_in", "tasks/routers/auth.py:34"),
+        ("user_logged_out", "tasks/routers/auth.py:65"),
+        ("user_signed_up", "tasks/routers/auth.py:55"),
+        ("user_logged_in", "tasks/routers/auth.py:37"),
         ("project_created", "tasks/routers/projects.py:39"),
         ("project_deleted", "tasks/routers/projects.py:60"),
         ("task_created", "tasks/routers/tasks.py:43"),

@@ -290,9 +290,10 @@ SCENARIOS = {
         },
         user_events=("post_created",),
         properties=(("post_created", "post_id", "post_ids"),),
-        # The handlers read email and username on signup, only username on login.
+        # The User model declares email and username: both are proven readable on the
+        # user a signup builds and on the user login_user() was given.
         signup_person={"email": "ada@example.com", "username": "ada"},
-        login_person={"username": "ada"},
+        login_person={"email": "ada@example.com", "username": "ada"},
     ),
     "fastapi_tasks": Scenario(
         fixture="fastapi_tasks",
@@ -325,7 +326,9 @@ SCENARIOS = {
             ("task_created", "task_id", "task_ids"),
         ),
         signup_person={"email": "ada@example.com", "username": "ada"},
-        login_person={"username": "ada"},
+        # authenticate_user() is annotated to return the User model (or None, ruled out
+        # before the token is issued), which declares both.
+        login_person={"email": "ada@example.com", "username": "ada"},
     ),
     "django_shop": Scenario(
         fixture="django_shop",

@@ -85,7 +85,7 @@ def test_a_new_route_fails_the_check_and_the_fix_instruments_it(
         "    db.session.commit()\n"
         "    posthog_client.capture(\n"
         '        "post_pinned",\n'
-        "        distinct_id=str(current_user.id) if current_user.is_authenticated else None,\n"
+        "        distinct_id=str(current_user.get_id()) if current_user.is_authenticated else None,\n"
         '        properties={"post_id": post_id},\n'
         "    )\n"
         '    return {"pinned": True}\n'

@@ -1,0 +1,737 @@
+"""Control flow inside one handler: where a change succeeded, and what is safe to read there.
+
+Two questions, answered on the stdlib ``ast`` of the handler:
+
+- **Where** does a capture belong? On the path where the change succeeded: right after the
+  statement that writes (lifted out of a loop, so it runs once), or, when no write call is
+  recognisable, before the return that ends the action branch (``if form.validate_on_submit():``,
+  ``if request.method == "POST":``). Never on the GET branch, never where validation failed,
+  never after a ``raise`` or a ``return``. Where no such place exists there is no anchor, and
+  no capture.
+- **What** may the inserted code read there? Only what is proven: a name bound on every path
+  to that point (parameters, assignments, imports, module-level names), or an attribute /
+  subscript chain the handler itself evaluated on that path before it (``g.user["id"]`` once
+  the handler has read ``g.user["id"]``). ``token.id`` is not proven just because ``token``
+  exists: a capture without a property is better than a route that answers 500.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from posthog_setup.analysis.model import Anchor, AuthPoint, ClassFacts
+
+if TYPE_CHECKING:
+    from posthog_setup.analysis.context import FileContext
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+#: Calls whose truth means "the submitted data is valid": their branch is the action.
+_VALIDATION_CALLS = frozenset(
+    {"validate_on_submit", "is_valid", "validate", "is_submitted", "validate_form"}
+)
+_MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_TERMINAL = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+
+
+@dataclass(frozen=True)
+class Proof:
+    """What is safe to read at one point of a handler.
+
+    ``names`` are bound on every path to the point; ``chains`` are attribute, subscript and
+    argument-less call expressions (as ``ast.unparse`` spells them) already evaluated there.
+    """
+
+    names: frozenset[str] = frozenset()
+    chains: frozenset[str] = frozenset()
+
+    def proves(self, expression: str) -> bool:
+        """True if evaluating ``expression`` here cannot fail where the handler did not."""
+        try:
+            node = ast.parse(expression, mode="eval").body
+        except SyntaxError:
+            return False
+        return self._safe(node)
+
+    def _safe(self, node: ast.expr) -> bool:
+        if isinstance(node, ast.Constant):
+            return True
+        if isinstance(node, ast.Name):
+            return node.id in self.names
+        if isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+            return ast.unparse(node) in self.chains
+        return False
+
+    def facts(self) -> tuple[str, ...]:
+        """The proof as sorted strings (chains after names), for the analysis record."""
+        return (*sorted(self.names), *sorted(self.chains - self.names))
+
+    @classmethod
+    def of(cls, facts: Iterable[str]) -> Proof:
+        names: set[str] = set()
+        chains: set[str] = set()
+        for fact in facts:
+            (names if fact.isidentifier() else chains).add(fact)
+        return cls(frozenset(names), frozenset(chains))
+
+
+# -- where a line sits --------------------------------------------------------------------
+
+
+Level = tuple[Sequence[ast.stmt], int, ast.stmt]
+
+
+def _blocks(stmt: ast.stmt) -> Iterator[tuple[str, list[ast.stmt]]]:
+    """The blocks of a compound statement, each with what leads into it."""
+    if isinstance(stmt, (ast.If, *_LOOPS)):
+        yield "body", stmt.body
+        yield "orelse", stmt.orelse
+    elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+        yield "body", stmt.body
+    elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+        yield "body", stmt.body  # type: ignore[attr-defined]
+        for handler in stmt.handlers:  # type: ignore[attr-defined]
+            yield "handler", handler.body
+        yield "orelse", stmt.orelse  # type: ignore[attr-defined]
+        yield "finally", stmt.finalbody  # type: ignore[attr-defined]
+    elif isinstance(stmt, ast.Match):
+        for case in stmt.cases:
+            yield "case", case.body
+
+
+def spine(body: Sequence[ast.stmt], line: int) -> list[tuple[Sequence[ast.stmt], int, str]]:
+    """The statements containing ``line``, outermost first: (block, index, how it was entered).
+
+    Nested functions and classes are not entered: their code runs at another time.
+    """
+    for index, stmt in enumerate(body):
+        end = stmt.end_lineno or stmt.lineno
+        start = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
+        if not start <= line <= end:
+            continue
+        here = [(body, index, "")]
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return here
+        for how, block in _blocks(stmt):
+            inner = spine(block, line)
+            if inner:
+                first_block, first_index, _ = inner[0]
+                return [*here, (first_block, first_index, how), *inner[1:]]
+        return here
+    return []
+
+
+# -- what is proven at a point ------------------------------------------------------------
+
+
+class _Evaluated:
+    """Names bound and chains evaluated, collected from code known to have run."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        self.chains: set[str] = set()
+
+    def expression(self, node: ast.AST | None) -> None:
+        """Record what evaluating ``node`` certainly evaluated (short-circuits respected)."""
+        if node is None:
+            return
+        if isinstance(node, ast.BoolOp):
+            self.expression(node.values[0])
+            return
+        if isinstance(node, ast.IfExp):
+            self.expression(node.test)
+            return
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp)):
+            return
+        if isinstance(node, ast.GeneratorExp):
+            self.expression(node.generators[0].iter)
+            return
+        if isinstance(node, ast.NamedExpr):
+            self.expression(node.value)
+            self.names.add(node.target.id)
+            return
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            self.names.add(node.id)
+            return
+        chain = isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Load)
+        call = isinstance(node, ast.Call) and not node.args and not node.keywords
+        if (chain or call) and _is_chain(node):  # type: ignore[arg-type]
+            self.chains.add(ast.unparse(node))
+        for child in ast.iter_child_nodes(node):
+            self.expression(child)
+
+    def truthy(self, test: ast.expr) -> None:
+        """A condition known to have been true: every operand of an ``and`` was evaluated."""
+        if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+            for value in test.values:
+                self.truthy(value)
+            return
+        self.expression(test)
+        present = _tested_name(test, present=True)
+        if present:
+            self.chains.add(f"{present} is not None")
+
+    def falsy(self, test: ast.expr) -> None:
+        """A condition known to have been false: every operand of an ``or`` was false."""
+        if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+            for value in test.values:
+                self.falsy(value)
+            return
+        self.expression(test)
+        present = _tested_name(test, present=False)
+        if present:
+            self.chains.add(f"{present} is not None")
+
+    def target(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Name):
+            self.names.add(node.id)
+        elif isinstance(node, (ast.Tuple, ast.List)):
+            for element in node.elts:
+                self.target(element)
+        elif isinstance(node, ast.Starred):
+            self.target(node.value)
+        elif isinstance(node, (ast.Attribute, ast.Subscript)):
+            # ``post.author = x`` reads ``post``; what it sets is not read back as proof.
+            self.expression(node.value)
+
+    def statement(self, stmt: ast.stmt) -> None:
+        """Record a statement that ran to completion."""
+        if isinstance(stmt, ast.Assign):
+            self.expression(stmt.value)
+            for target in stmt.targets:
+                self.target(target)
+        elif isinstance(stmt, ast.AnnAssign):
+            if stmt.value is not None:
+                self.expression(stmt.value)
+                self.target(stmt.target)
+        elif isinstance(stmt, ast.AugAssign):
+            self.expression(stmt.value)
+            self.expression(_loaded(stmt.target))
+        elif isinstance(stmt, ast.Expr):
+            self.expression(stmt.value)
+        elif isinstance(stmt, ast.Assert):
+            self.truthy(stmt.test)
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            for alias in stmt.names:
+                if alias.name != "*":
+                    self.names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            self.names.add(stmt.name)
+        elif isinstance(stmt, ast.Delete):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    self.names.discard(target.id)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            for item in stmt.items:
+                self.expression(item.context_expr)
+                if item.optional_vars is not None:
+                    self.target(item.optional_vars)
+            self.block(stmt.body)
+        elif isinstance(stmt, ast.If):
+            self.expression(stmt.test)
+            if _terminates(stmt.body) and not stmt.orelse:
+                # ``if user is None: raise ...``: past it, the test was false.
+                self.falsy(stmt.test)
+            self._branches([stmt.body, stmt.orelse])
+        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            self.expression(stmt.iter)
+        elif isinstance(stmt, ast.While):
+            self.expression(stmt.test)
+        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            handlers = stmt.handlers  # type: ignore[attr-defined]
+            if all(_terminates(h.body) for h in handlers):
+                # Past the try, its body (and else) ran to the end.
+                self.block(stmt.body)  # type: ignore[attr-defined]
+                self.block(stmt.orelse)  # type: ignore[attr-defined]
+        elif isinstance(stmt, ast.Match):
+            self.expression(stmt.subject)
+
+    def block(self, body: Sequence[ast.stmt]) -> None:
+        for stmt in body:
+            self.statement(stmt)
+
+    def _branches(self, branches: Sequence[Sequence[ast.stmt]]) -> None:
+        """Only what every branch that falls through binds is bound after an ``if``."""
+        through = [b for b in branches if not _terminates(b)]
+        if not through:
+            return
+        found = []
+        for branch in through:
+            inner = _Evaluated()
+            inner.block(branch)
+            found.append(inner)
+        self.names |= set.intersection(*(f.names for f in found))
+        self.chains |= set.intersection(*(f.chains for f in found))
+
+
+def _tested_name(test: ast.expr, *, present: bool) -> str | None:
+    """The name a test proves is not None when it is ``present``-ly true (or false):
+    ``user`` / ``user is not None`` when true, ``not user`` / ``user is None`` when false."""
+    if isinstance(test, ast.Name):
+        return test.id if present else None
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _tested_name(test.operand, present=not present)
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.left, ast.Name)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    ):
+        if isinstance(test.ops[0], ast.IsNot):
+            return test.left.id if present else None
+        if isinstance(test.ops[0], ast.Is):
+            return test.left.id if not present else None
+    return None
+
+
+def _loaded(node: ast.expr) -> ast.expr:
+    copy = ast.parse(ast.unparse(node), mode="eval").body
+    return copy
+
+
+def _is_chain(node: ast.expr) -> bool:
+    """``a.b["c"].d``: names, attributes and constant subscripts only."""
+    while True:
+        if isinstance(node, ast.Name):
+            return True
+        if isinstance(node, ast.Attribute):
+            node = node.value
+        elif isinstance(node, ast.Subscript):
+            if not isinstance(node.slice, ast.Constant):
+                return False
+            node = node.value
+        elif isinstance(node, ast.Call) and not node.args and not node.keywords:
+            node = node.func
+        else:
+            return False
+
+
+def _terminates(body: Sequence[ast.stmt]) -> bool:
+    return (bool(body) and isinstance(body[-1], _TERMINAL)) or _aborts(body)
+
+
+def _aborts(body: Sequence[ast.stmt]) -> bool:
+    """A block ending in ``abort(...)``-style calls that never return (Flask, Werkzeug)."""
+    if not body or not isinstance(body[-1], ast.Expr):
+        return False
+    call = body[-1].value
+    return (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id in ("abort", "raise_for_status")
+    )
+
+
+def parameters(func: FunctionNode) -> list[str]:
+    args = func.args
+    names = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+    names += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+    return names
+
+
+def module_names(tree: ast.Module) -> frozenset[str]:
+    """Names a module binds at its top level (imports, definitions, assignments)."""
+    found = _Evaluated()
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for target in targets:
+                found.target(target)
+        elif isinstance(stmt, (ast.If, ast.Try)):
+            continue
+        else:
+            found.statement(stmt)
+    return frozenset(found.names)
+
+
+def local_names(func: FunctionNode) -> frozenset[str]:
+    """Names the function assigns anywhere: they shadow module-level names everywhere in it."""
+    found: set[str] = set()
+    for node in ast.walk(func):
+        if node is func:
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            found.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.update((a.asname or a.name.split(".")[0]) for a in node.names)
+    return frozenset(found)
+
+
+def proof_at(
+    func: FunctionNode, line: int, *, including: bool, globals_: frozenset[str] = frozenset()
+) -> Proof:
+    """What is safe to read at the statement holding ``line``: before it, or after it."""
+    known = _Evaluated()
+    known.names.update(parameters(func))
+    known.names.update(globals_ - local_names(func))
+    path = spine(func.body, line)
+    for depth, (block, index, how) in enumerate(path):
+        if depth:
+            parent = path[depth - 1][0][path[depth - 1][1]]
+            _entered(known, parent, how, block)
+        known.block(block[:index])
+    if path and including:
+        block, index, _ = path[-1]
+        stmt = block[index]
+        if not isinstance(stmt, (ast.If, *_LOOPS, ast.Try, ast.Match)):
+            known.statement(stmt)
+    return Proof(frozenset(known.names), frozenset(known.chains))
+
+
+def _entered(known: _Evaluated, parent: ast.stmt, how: str, block: Sequence[ast.stmt]) -> None:
+    """What entering ``block`` of ``parent`` tells: a test that held, a target bound."""
+    if isinstance(parent, ast.If):
+        if how == "body":
+            known.truthy(parent.test)
+        else:
+            known.expression(parent.test)
+    elif isinstance(parent, (ast.For, ast.AsyncFor)):
+        known.expression(parent.iter)
+        if how == "body":
+            known.target(parent.target)
+    elif isinstance(parent, ast.While):
+        if how == "body":
+            known.truthy(parent.test)
+        else:
+            known.expression(parent.test)
+    elif isinstance(parent, (ast.With, ast.AsyncWith)):
+        for item in parent.items:
+            known.expression(item.context_expr)
+            if item.optional_vars is not None:
+                known.target(item.optional_vars)
+    elif isinstance(parent, ast.Try) or type(parent).__name__ == "TryStar":
+        if how == "orelse":
+            known.block(parent.body)  # type: ignore[attr-defined]
+        elif how == "handler":
+            for handler in parent.handlers:  # type: ignore[attr-defined]
+                if handler.body is block and handler.name:
+                    known.names.add(handler.name)
+    elif isinstance(parent, ast.Match):
+        known.expression(parent.subject)
+
+
+# -- where the capture goes ---------------------------------------------------------------
+
+
+def _method_test(test: ast.expr) -> tuple[str, ...]:
+    """Methods a ``request.method == "POST"`` / ``in (...)`` test accepts (``!=``: none)."""
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return ()
+    left, right = test.left, test.comparators[0]
+    if isinstance(right, ast.Attribute) and right.attr == "method":
+        left, right = right, left
+    if not (isinstance(left, ast.Attribute) and left.attr == "method"):
+        return ()
+    op = test.ops[0]
+    values: list[str] = []
+    if isinstance(right, ast.Constant) and isinstance(right.value, str):
+        values = [right.value.upper()]
+    elif isinstance(right, (ast.Tuple, ast.List, ast.Set)):
+        values = [
+            e.value.upper()
+            for e in right.elts
+            if isinstance(e, ast.Constant) and isinstance(e.value, str)
+        ]
+    if isinstance(op, (ast.Eq, ast.In)):
+        return tuple(values)
+    if isinstance(op, (ast.NotEq, ast.NotIn)):
+        return tuple(sorted(_MUTATING - set(values)))
+    return ()
+
+
+def _validates(test: ast.expr) -> bool:
+    """``form.validate_on_submit()``, ``serializer.is_valid()`` (possibly within an ``and``)."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_validates(v) for v in test.values)
+    return (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Attribute)
+        and test.func.attr in _VALIDATION_CALLS
+    )
+
+
+def _action_branch(body: Sequence[ast.stmt]) -> list[ast.stmt] | bool | None:
+    """The block where a submitted change is handled.
+
+    False when the handler has no such branch; None when it branches on the method or on
+    validation but the branch cannot be told apart (then there is no safe place).
+    """
+    for stmt in body:
+        if not isinstance(stmt, ast.If):
+            continue
+        methods = _method_test(stmt.test)
+        if methods:
+            if set(methods) & _MUTATING:
+                return _action_branch(stmt.body) or stmt.body
+            if stmt.orelse:
+                return _action_branch(stmt.orelse) or stmt.orelse
+            # ``if request.method == "GET": return render(...)``, the action follows.
+            return _action_branch(body[body.index(stmt) + 1 :]) or None
+        if _validates(stmt.test):
+            return stmt.body
+    return False
+
+
+def _last_return(block: Sequence[ast.stmt]) -> ast.stmt | None:
+    for stmt in reversed(block):
+        if isinstance(stmt, ast.Return):
+            return stmt
+    return None
+
+
+def success_anchor(func: FunctionNode, change_line: int | None) -> Anchor | None:
+    """Where the capture for a change made by ``func`` goes, or None where nowhere is safe."""
+    if change_line is not None:
+        path = spine(func.body, change_line)
+        if not path:
+            return None
+        # Out of loops: the change happened once the loop is done.
+        for depth, (outer, index, _) in enumerate(path):
+            stmt = outer[index]
+            if isinstance(stmt, _LOOPS) and depth < len(path) - 1:
+                return Anchor(stmt.lineno, False, "after the loop that writes")
+        inner, index, how = path[-1]
+        stmt = inner[index]
+        if how in ("handler", "finally"):
+            return None
+        if isinstance(stmt, ast.Raise):
+            return None
+        return Anchor(stmt.lineno, False, "after the write")
+    branch = _action_branch(func.body)
+    if branch is None:
+        return None
+    block: Sequence[ast.stmt] = func.body if branch is False or branch is True else branch
+    if not block:
+        return None
+    ending = _last_return(block)
+    if ending is not None:
+        return Anchor(ending.lineno, True, "before the success return")
+    last = block[-1]
+    if isinstance(last, (ast.Raise, ast.Continue, ast.Break)) or _aborts(block):
+        return None
+    if branch is False and any(isinstance(s, ast.Return) for s in ast.walk(func)):
+        # Returns only inside branches: which path is success cannot be told.
+        return None
+    return Anchor(last.end_lineno or last.lineno, False, "at the end of the action")
+
+
+# -- login, signup and logout points ------------------------------------------------------
+
+
+def functions_by_line(tree: ast.Module) -> dict[int, FunctionNode]:
+    """Every function and method of a module by the line of its ``def``."""
+    return {
+        node.lineno: node
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+
+
+def prove_auth_points(ctx: FileContext, points: Sequence[AuthPoint]) -> list[AuthPoint]:
+    """Each point with what is proven where its code goes: after a login or signup call
+    (before it, for token logins), before a logout call."""
+    functions = functions_by_line(ctx.tree)
+    globals_ = ctx.module_names
+    proved = []
+    for point in points:
+        func = functions.get(point.handler.line)
+        if func is None:
+            proved.append(point)
+            continue
+        after = point.kind != "logout" and point.mechanism != "token"
+        proof = proof_at(func, point.line, including=after, globals_=globals_)
+        proved.append(
+            dataclasses.replace(point, proven=proof.facts(), typed=typed_names(ctx, func))
+        )
+    return proved
+
+
+# -- what objects are ---------------------------------------------------------------------
+
+
+def _annotated_class(node: ast.expr | None) -> ast.expr | None:
+    """``User`` out of ``User``, ``Annotated[User, ...]``, ``Optional[User]``, ``User | None``."""
+    if node is None:
+        return None
+    if isinstance(node, ast.Subscript):
+        head = (
+            node.value.attr
+            if isinstance(node.value, ast.Attribute)
+            else getattr(node.value, "id", "")
+        )
+        inner = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) else node.slice
+        return _annotated_class(inner) if head in ("Annotated", "Optional") else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        if isinstance(node.right, ast.Constant) and node.right.value is None:
+            return _annotated_class(node.left)
+        return None
+    return node if isinstance(node, (ast.Name, ast.Attribute)) else None
+
+
+def typed_names(ctx: FileContext, func: FunctionNode) -> tuple[tuple[str, str], ...]:
+    """(name, qualified class) for parameters annotated with a class and for locals built
+    by calling one (``post = Post(...)``); names bound more than one way are left out."""
+    scope = ctx.names.scope_for_def(func)
+    found: dict[str, set[str]] = {}
+    args = func.args
+    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+        cls = _annotated_class(arg.annotation)
+        qualified = ctx.names.resolve(cls) if cls is not None else None
+        if qualified:
+            found.setdefault(arg.arg, set()).add(qualified)
+    for node in ast.walk(func):
+        if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+            continue
+        target = node.targets[0]
+        if not isinstance(target, ast.Name):
+            continue
+        found.setdefault(target.id, set()).add(_built_by(ctx, node.value, scope) or "")
+    return tuple(
+        sorted(
+            (name, next(iter(kinds)))
+            for name, kinds in found.items()
+            if len(kinds) == 1 and "" not in kinds
+        )
+    )
+
+
+#: Query methods that may answer None (the object is then unproven until the handler uses it).
+_MAYBE_NONE = frozenset(
+    {"first", "get", "one_or_none", "scalar", "scalar_one_or_none", "get_or_none"}
+)
+#: Query methods that answer an object or raise.
+_ALWAYS = frozenset({"one", "scalar_one", "get_object_or_404", "create", "create_user"})
+
+
+def _built_by(ctx: FileContext, value: ast.expr, scope: object) -> str | None:
+    """What a value is: a class it constructs (``Post(...)``), a function whose result it is
+    (``authenticate_user(...)``, typed by that function's annotation), or a model it queries
+    (``User.query.filter_by(...).first()``; ``?`` marks a value that may be None)."""
+    if not isinstance(value, ast.Call):
+        return None
+    func = value.func
+    if isinstance(func, ast.Name):
+        return ctx.names.resolve(func, scope)  # type: ignore[arg-type]
+    if not isinstance(func, ast.Attribute):
+        return None
+    method = func.attr
+    if method not in _MAYBE_NONE and method not in _ALWAYS:
+        return ctx.names.resolve(func, scope)  # type: ignore[arg-type]
+    # Walk down the query chain to the model: ``X.query...``, ``X.objects...``, ``db.query(X)``.
+    node: ast.expr = func.value
+    while True:
+        if isinstance(node, ast.Call):
+            if (
+                isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("query", "get")
+                and node.args
+            ):
+                model = ctx.names.resolve(node.args[0], scope)  # type: ignore[arg-type]
+                break
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            if node.attr in ("query", "objects") and isinstance(
+                node.value, (ast.Name, ast.Attribute)
+            ):
+                model = ctx.names.resolve(node.value, scope)  # type: ignore[arg-type]
+                break
+            node = node.value
+        else:
+            return None
+    if model is None:
+        return None
+    return model + ("?" if method in _MAYBE_NONE else "")
+
+
+def function_returns(ctx: FileContext) -> tuple[tuple[str, str], ...]:
+    """(function, class it returns) for the module's functions annotated with a class;
+    ``?`` marks ``X | None`` and ``Optional[X]``."""
+    found = []
+    for stmt in ctx.tree.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            # ``CurrentUser = Annotated[User, Depends(get_current_user)]``: an alias of User.
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            cls = _annotated_class(stmt.value) if isinstance(stmt.value, ast.Subscript) else None
+            qualified = ctx.names.resolve(cls) if cls is not None else None
+            if qualified and len(targets) == 1 and isinstance(targets[0], ast.Name):
+                found.append((ctx.qualified(targets[0].id), qualified))
+            continue
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or stmt.returns is None:
+            continue
+        cls = _annotated_class(stmt.returns)
+        qualified = ctx.names.resolve(cls) if cls is not None else None
+        if qualified:
+            optional = ast.unparse(stmt.returns) != ast.unparse(cls)  # type: ignore[arg-type]
+            found.append((ctx.qualified(stmt.name), qualified + ("?" if optional else "")))
+    return tuple(found)
+
+
+def class_facts(ctx: FileContext) -> tuple[ClassFacts, ...]:
+    """The module-level classes of a file, with their bases and declared attributes."""
+    classes = []
+    for stmt in ctx.tree.body:
+        if not isinstance(stmt, ast.ClassDef):
+            continue
+        bases = tuple(ctx.names.resolve(b) or ast.unparse(b) for b in stmt.bases)
+        attributes: list[str] = []
+        for item in stmt.body:
+            if isinstance(item, ast.Assign):
+                attributes += [t.id for t in item.targets if isinstance(t, ast.Name)]
+            elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                attributes.append(item.target.id)
+            elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+                isinstance(d, ast.Name) and d.id in ("property", "cached_property")
+                for d in item.decorator_list
+            ):
+                attributes.append(item.name)
+        classes.append(ClassFacts(ctx.qualified(stmt.name), bases, tuple(attributes)))
+    return tuple(classes)
+
+
+#: Bases whose instances always have ``pk`` (Django models, whatever their fields).
+_DJANGO_MODELS = ("django.db.models.Model", "django.db.models.base.Model")
+
+
+def class_attributes(classes: Iterable[ClassFacts]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Every project class with the attributes its instances are known to have, inherited
+    from the project's own bases; Django models also have ``pk``."""
+    by_name = {c.qualname: c for c in classes}
+
+    def collect(name: str, seen: frozenset[str]) -> set[str]:
+        cls = by_name.get(name)
+        if cls is None or name in seen:
+            return (
+                {"pk"}
+                if name in _DJANGO_MODELS or name.startswith("django.contrib.auth.models.Abstract")
+                else set()
+            )
+        found = set(cls.attributes)
+        for base in cls.bases:
+            found |= collect(base, seen | {name})
+        return found
+
+    return tuple(sorted((name, tuple(sorted(collect(name, frozenset())))) for name in by_name))
+
+
+def with_returns(
+    attributes: tuple[tuple[str, tuple[str, ...]], ...], returns: Iterable[tuple[str, str]]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Class attributes plus, for each function returning a project class, ``f()`` -> the
+    attributes of what it returns (with ``?`` among them when it may return None)."""
+    by_name = dict(attributes)
+    extra = []
+    for function, cls in returns:
+        known = by_name.get(cls.rstrip("?"))
+        if known is not None:
+            extra.append(
+                (f"{function}()", tuple(sorted({*known, *("?" if cls.endswith("?") else "")})))
+            )
+    return tuple(sorted([*attributes, *extra]))

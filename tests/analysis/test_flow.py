@@ -1,0 +1,239 @@
+"""Control flow inside a handler: where a capture goes, and what is proven safe to read there."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import pytest
+
+from posthog_setup.analysis import flow
+from posthog_setup.analysis.engine import analyse_sources
+from posthog_setup.plan.plan import build_plan
+
+
+def _func(source: str) -> flow.FunctionNode:
+    node = ast.parse(textwrap.dedent(source)).body[0]
+    assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    return node
+
+
+def _anchor(source: str, change_line: int | None = None) -> tuple[int, bool] | None:
+    anchor = flow.success_anchor(_func(source), change_line)
+    return None if anchor is None else (anchor.line, anchor.before)
+
+
+def _proof(source: str, line: int, *, including: bool = False) -> flow.Proof:
+    return flow.proof_at(_func(source), line, including=including)
+
+
+# -- placement -----------------------------------------------------------------------------
+
+
+def test_after_the_write() -> None:
+    source = """\
+    def create():
+        post = Post(title="x")
+        db.session.add(post)
+        db.session.commit()
+        return redirect("/")
+    """
+    assert _anchor(source, 4) == (4, False)
+
+
+def test_a_write_in_a_loop_is_captured_once_after_the_loop() -> None:
+    source = """\
+    def import_all(rows):
+        for row in rows:
+            db.session.add(Row(row))
+        db.session.commit()
+    """
+    assert _anchor(source, 3) == (2, False)
+
+
+def test_a_write_in_an_except_handler_is_not_a_success() -> None:
+    source = """\
+    def create():
+        try:
+            do()
+        except Error:
+            db.session.commit()
+            return "failed", 500
+    """
+    assert _anchor(source, 5) is None
+
+
+def test_without_a_write_the_valid_branch_return_is_the_success() -> None:
+    source = """\
+    def reset_request():
+        form = ResetForm()
+        if form.validate_on_submit():
+            send_reset(form.email.data)
+            return redirect("/login")
+        return render_template("reset.html", form=form)
+    """
+    assert _anchor(source) == (5, True)
+
+
+def test_the_else_of_a_get_branch_is_the_action() -> None:
+    source = """\
+    def contact(request):
+        if request.method == "GET":
+            return render(request, "contact.html")
+        else:
+            send(request.POST)
+            return redirect("/thanks")
+    """
+    assert _anchor(source) == (6, True)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # Returns only inside branches: which one is success cannot be told.
+        """\
+        def ping(request):
+            if check(request):
+                return "ok"
+            else:
+                return "no", 400
+        """,
+        # A method branch with no mutating method in it and nothing after.
+        """\
+        def page(request):
+            if request.method == "GET":
+                return render(request, "page.html")
+        """,
+        # Ends by raising.
+        """\
+        def fail():
+            raise Forbidden()
+        """,
+    ],
+)
+def test_no_anchor_where_success_cannot_be_told(source: str) -> None:
+    assert _anchor(source) is None
+
+
+# -- proof ---------------------------------------------------------------------------------
+
+
+def test_a_chain_the_handler_read_is_proven_and_a_guess_is_not() -> None:
+    source = """\
+    def create():
+        author = g.user["id"]
+        token = make_token()
+        db.session.commit()
+    """
+    proof = _proof(source, 4, including=True)
+    assert proof.proves('g.user["id"]')
+    assert proof.proves("token")
+    assert not proof.proves("g.user.id")  # a sqlite3.Row has no attribute id
+    assert not proof.proves("token.id")  # a str has none either
+
+
+def test_only_names_bound_on_every_path_are_proven() -> None:
+    source = """\
+    def update(flag):
+        if flag:
+            a = 1
+            b = 2
+        else:
+            a = 3
+        db.session.commit()
+    """
+    proof = _proof(source, 7)
+    assert proof.proves("a")
+    assert proof.proves("flag")
+    assert not proof.proves("b")
+
+
+def test_short_circuits_and_branches_not_taken_prove_nothing() -> None:
+    source = """\
+    def edit(post):
+        ok = post and post.author.id
+        value = post.title if post else None
+        db.session.commit()
+    """
+    proof = _proof(source, 4)
+    assert not proof.proves("post.author.id")
+    assert not proof.proves("post.title")
+
+
+def test_a_terminating_none_check_proves_presence() -> None:
+    source = """\
+    def login(db):
+        user = find_user(db)
+        if user is None:
+            raise Unauthorized()
+        return issue(user)
+    """
+    assert "user is not None" in _proof(source, 5).chains
+
+
+def test_a_try_whose_handlers_return_proves_its_body_ran() -> None:
+    source = """\
+    def create():
+        try:
+            post = Post.create(title=request.form["title"])
+        except Invalid:
+            return "bad", 400
+        return jsonify(post.id)
+    """
+    proof = _proof(source, 6)
+    assert proof.proves("post")
+    assert proof.proves('request.form["title"]')
+
+
+# -- the plan reads only what is proven ----------------------------------------------------
+
+
+def _plan(source: str) -> dict[str, tuple[str | None, tuple[str, ...]]]:
+    analysis = analyse_sources({"app.py": textwrap.dedent(source)})
+    plan = build_plan(analysis, client_module="posthog_client.py")
+    return {e.event: (e.distinct_id, tuple(p.value for p in e.properties)) for e in plan.events}
+
+
+def test_a_row_user_is_read_as_the_handler_reads_it() -> None:
+    plan = _plan(
+        """\
+        from flask import Flask, g
+        app = Flask(__name__)
+
+        @app.post("/posts")
+        def create_post():
+            db.execute("INSERT INTO post (author_id) VALUES (?)", (g.user["id"],))
+            db.commit()
+            return redirect("/")
+        """
+    )
+    assert plan["post_created"][0] == "g.user['id']"
+
+
+def test_no_id_is_guessed_on_a_dict_but_a_model_that_declares_one_is_read() -> None:
+    plan = _plan(
+        """\
+        from flask import Flask, jsonify
+        from sqlalchemy.orm import Mapped, mapped_column
+        app = Flask(__name__)
+
+        class Note(Base):
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+        @app.post("/notes")
+        def create_note():
+            note = {"id": 1}
+            db.session.add(note)
+            db.session.commit()
+            return jsonify(note)
+
+        @app.post("/posts")
+        def create_post():
+            post = Note()
+            db.session.add(post)
+            db.session.commit()
+            return jsonify({})
+        """
+    )
+    assert plan["note_created"][1] == ()
+    assert plan["post_created"][1] == ("post.id",)
