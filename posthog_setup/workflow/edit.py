@@ -2,8 +2,8 @@
 
 Every edit is computed first, as data (``FileChange``), from the files as they are;
 nothing is written until all of them succeeded and every changed Python file
-still compiles. Then ``--diff`` prints, ``--check`` reports, and otherwise each
-file is replaced atomically.
+still compiles. Then ``--diff`` prints, ``--check`` reports, and otherwise all
+files are written as one transaction (``project.transaction``): all or none.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import re
+import signal
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,8 @@ from posthog_setup.parallel import process_map
 from posthog_setup.plan.plan import PLAN_FILE, Plan, plan_to_json
 from posthog_setup.plan.points import build_points
 from posthog_setup.project.cache import ResultCache, file_digest
-from posthog_setup.project.files import SourceText, UnreadableFile, atomic_write, decode_source
+from posthog_setup.project.files import SourceText, UnreadableFile, decode_source
+from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
 from posthog_setup.templating import render_client_module
 from posthog_setup.workflow.begin import BeginResult, plan_at
 
@@ -383,6 +385,33 @@ def unified_diff(change: FileChange) -> str:
     )
 
 
+def write_changes(
+    root: Path,
+    changes: Sequence[FileChange],
+    console: Console,
+    written: list[str] | None,
+    *,
+    edited: str = "edited",
+) -> bool:
+    """Write ``changes`` as one transaction and say what was written; False if nothing was."""
+    try:
+        committed = commit_changes(root, [Write(c.path, c.after) for c in changes])
+    except TransactionFailed as exc:
+        console.error(str(exc))
+        if exc.signal_number == signal.SIGTERM:
+            signal.raise_signal(signal.SIGTERM)
+        return False
+    for note in committed.notes:
+        console.warn(note)
+    done = set(committed.written)
+    for change in changes:
+        if change.path in done:
+            console.info(f"{'created' if change.before is None else edited} {change.path}")
+            if written is not None:
+                written.append(change.path)
+    return True
+
+
 def run_edit(
     path: Path,
     *,
@@ -431,11 +460,8 @@ def run_edit(
                 + " (commit or stash them, or pass --allow-dirty)"
             )
             return EXIT_ERROR
-    for change in changes:
-        atomic_write(root / change.path, change.after)
-        console.info(f"{'created' if change.before is None else 'edited'} {change.path}")
-        if written is not None:
-            written.append(change.path)
+    if not write_changes(root, changes, console, written):
+        return EXIT_ERROR
     if code_changes:
         console.success(
             f"Edited {len(code_changes)} file{'s' * (len(code_changes) != 1)}. Review the diff, then set {result.plan.setup.token_var}."
