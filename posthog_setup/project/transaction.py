@@ -7,7 +7,7 @@ target; only when all are staged are they *committed*, each by a rename over its
 target. An original is kept as a hard link until the commit is over, so that a
 failure during the commit puts every renamed file back, inode, mode and all.
 SIGINT and SIGTERM arriving during the commit are held until it ends, then
-delivered; arriving while staging, they stop the run with nothing changed.
+handed to the caller; arriving while staging, they stop the run with nothing changed.
 
 The only thing a crash (SIGKILL, power cut) can leave behind is temporary files
 with ``TEMP_MARK`` in their names; the next run removes them from the folders it
@@ -58,6 +58,8 @@ class Committed:
 
     written: list[str]
     notes: list[str]
+    #: SIGINT or SIGTERM held during the commit: the caller stops once it has said so
+    held_signal: int | None = None
 
 
 class _Stopped(BaseException):
@@ -108,11 +110,6 @@ class _SignalGuard:
         finally:
             for signum, handler in self.previous.items():
                 signal.signal(signum, handler)  # type: ignore[arg-type]
-
-    def deliver_pending(self) -> None:
-        """Deliver a signal held during the commit, now that the old handlers are back."""
-        if self.pending:
-            signal.raise_signal(self.pending[0])
 
 
 def _temp_name(target: Path, kind: str) -> Path:
@@ -261,7 +258,8 @@ def _describe(exc: BaseException) -> str:
 def commit_changes(root: Path, writes: Sequence[Write]) -> Committed:
     """Write every change or none; raises TransactionFailed (nothing changed) on failure.
 
-    A signal held during the commit is delivered once every file is written.
+    A signal held during the commit is returned (``held_signal``) for the caller
+    to act on once every file is written.
     """
     real_root = root.resolve()
     targets: list[tuple[Write, Path]] = []
@@ -301,8 +299,8 @@ def commit_changes(root: Path, writes: Sequence[Write]) -> Committed:
             renamed = sum(entry.renamed for entry in staged)
             failed = _roll_back(staged, created)
             raise _failure(exc, current, renamed, failed) from exc
-    guard.deliver_pending()
-    return Committed([item.path for item, _ in targets], notes)
+    held = guard.pending[0] if guard.pending else None
+    return Committed([item.path for item, _ in targets], notes, held)
 
 
 def _failure(exc: BaseException, path: str, renamed: int, failed: list[str]) -> TransactionFailed:

@@ -29,7 +29,7 @@ from posthog_setup.project.files import UnreadableFile, decode_source
 from posthog_setup.revise.drift import Rename
 from posthog_setup.revise.rules import Finding
 from posthog_setup.workflow.begin import BeginResult, plan_project
-from posthog_setup.workflow.edit import compute_changes, unified_diff, write_changes
+from posthog_setup.workflow.edit import EditRefused, compute_changes, unified_diff, write_changes
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -221,7 +221,7 @@ def run_revise(
     try:
         config = load_config(root)
         result = revise(root, config, use_cache=use_cache)
-    except (ConfigError, PlanError, ReviseError) as exc:
+    except (ConfigError, PlanError, ReviseError, EditRefused) as exc:
         console.error(str(exc))
         return EXIT_ERROR
     if result.uncompilable:
