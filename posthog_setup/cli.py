@@ -6,6 +6,7 @@ Exit codes follow Ruff and Black: 0 done or nothing to do, 1 changes needed unde
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -179,6 +180,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
+        return EXIT_ERROR
+    except RecursionError:
+        click.echo("error: the input is nested too deeply to process", err=True)
+        return EXIT_ERROR
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        if os.environ.get("POSTHOG_SETUP_DEBUG"):
+            raise
+        click.echo(
+            f"error: internal error ({type(exc).__name__}: {exc}); nothing more was written. "
+            "Set POSTHOG_SETUP_DEBUG=1 for the traceback and please report it.",
+            err=True,
+        )
         return EXIT_ERROR
     if isinstance(result, int):
         return result

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import tomlkit
 
+from posthog_setup.plan.plan import client_module_problem
 from posthog_setup.project.files import UnreadableFile, read_text_file
 
 EVENT_STYLES = ("snake_case", "noun verb", "Title Case", "camelCase", "kebab-case")
 FRAMEWORKS = ("flask", "fastapi", "django")
+_ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 class ConfigError(Exception):
@@ -77,10 +80,15 @@ def load_config(root: Path) -> Config:
             f"[tool.posthog-setup] frameworks: unknown {', '.join(bad)} (known: {', '.join(FRAMEWORKS)})"
         )
     client_module = _string(table, "client-module")
-    if client_module is not None and not client_module.endswith(".py"):
-        raise ConfigError(
-            "[tool.posthog-setup] client-module must be a path to a .py file, relative to the project root"
-        )
+    problem = client_module_problem(client_module) if client_module is not None else None
+    if problem:
+        raise ConfigError(f"[tool.posthog-setup] client-module {problem}")
+    for key in ("token-var", "host-var"):
+        value = _string(table, key)
+        if value is not None and not _ENV_VAR.match(value):
+            raise ConfigError(
+                f"[tool.posthog-setup] {key} must be an environment variable name, not {value!r}"
+            )
     return Config(
         exclude=_strings(table, "exclude"),
         event_style=style,

@@ -61,5 +61,12 @@ class Console:
         click.echo(self._style("error: ", fg="red", bold=True) + message, file=self.err)
 
     def data(self, text: str) -> None:
-        """Machine output (JSON, diffs) on stdout."""
-        click.echo(text, file=self.out)
+        """Machine output (JSON, diffs) on stdout.
+
+        Surrogate escapes (bytes of a file that is not UTF-8, in a diff) are written
+        as the original bytes.
+        """
+        if any("\udc80" <= char <= "\udcff" for char in text):
+            click.echo(text.encode("utf-8", "surrogateescape"), file=self.out)
+        else:
+            click.echo(text, file=self.out)

@@ -21,14 +21,26 @@ def templates_dir() -> Path:
     raise FileNotFoundError(f"templates folder not found (looked in {packaged} and {checkout})")
 
 
+def python_string_body(value: str) -> str:
+    """``value`` escaped to sit between the quotes of any Python string literal, docstrings too.
+
+    Every value a template takes from the project (its name from ``pyproject.toml``,
+    variable names from the config or the plan) goes through this filter: a name
+    holding three double quotes or a backslash must stay text, never become code.
+    """
+    return repr(value)[1:-1].replace('"', '\\"')
+
+
 @cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,  # Python source and Markdown, never HTML
     )
+    environment.filters["pystr"] = python_string_body
+    return environment
 
 
 def render(name: str, **context: Any) -> str:

@@ -105,8 +105,8 @@ def plan_capture(point: CapturePoint, handler: Handler, site: Site) -> None:
                 insert(spot, before=handler.deletes)
             else:
                 # ``return Post.objects.create(...)``: code after it would never run.
-                local = RESPONSE if is_super_call(result.value, handler.name) else RESULT
-                split_return(spot, result, local, site)
+                wanted = RESPONSE if is_super_call(result.value, handler.name) else RESULT
+                split_return(spot, result, free_name(handler.node, wanted), site)
                 insert(spot, before=False)
             return
     if point.before_line is not None and not handler.deletes:
@@ -140,10 +140,35 @@ def plan_capture(point: CapturePoint, handler: Handler, site: Site) -> None:
         return
     result = returned(spot.node)
     if result is not None and is_super_call(result.value, handler.name):
-        split_return(spot, result, RESPONSE, site)
+        split_return(spot, result, free_name(handler.node, RESPONSE), site)
         insert(spot, before=False)
         return
     insert(spot, before=True)
+
+
+def free_name(function: cst.FunctionDef, wanted: str) -> str:
+    """``wanted``, or ``wanted_2``, ``wanted_3``...: the first name the function never uses.
+
+    The split return assigns the returned value to a new local; a name the handler
+    already uses (its own ``result``, a global it reads) would be captured by accident.
+    """
+    used = {node.value for node in _names_in(function)}
+    name, number = wanted, 1
+    while name in used:
+        number += 1
+        name = f"{wanted}_{number}"
+    return name
+
+
+def _names_in(node: cst.CSTNode) -> list[cst.Name]:
+    found: list[cst.Name] = []
+
+    class Collector(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            found.append(node)
+
+    node.visit(Collector())
+    return found
 
 
 def split_return(spot: Spot, result: cst.Return, local: str, site: Site) -> None:

@@ -518,49 +518,206 @@ class PlanError(Exception):
     """``posthog-events.json`` exists but cannot be used; the message says why."""
 
 
-def plan_from_json(text: str) -> Plan:
-    """Read ``posthog-events.json``; raises PlanError with a readable reason."""
-    try:
-        data = json.loads(text)
-        setup = data["setup"]
-        return Plan(
-            setup=SetupFacts(
-                frameworks=tuple(setup["frameworks"]),
-                dependency_manager=setup["dependency_manager"],
-                manifest=setup.get("manifest"),
-                client_module=setup["client_module"],
-                token_var=setup.get("token_var", DEFAULT_TOKEN_VAR),
-                host_var=setup.get("host_var", DEFAULT_HOST_VAR),
-            ),
-            events=tuple(
-                PlannedEvent(
-                    event=e["event"],
-                    description=e.get("description", ""),
-                    kind=e.get("kind", "capture"),
-                    file=e["file"],
-                    handler=e["handler"],
-                    line=int(e.get("line", 0)),
-                    route=e.get("route"),
-                    methods=tuple(e.get("methods", ())),
-                    properties=tuple(
-                        PlannedProperty(p["name"], p["value"], p.get("type", "string"))
-                        for p in e.get("properties", ())
-                    ),
-                    distinct_id=e.get("distinct_id"),
-                )
-                for e in data["events"]
-            ),
-            exception_captures=tuple(
-                PlannedExceptionCapture(
-                    c["file"], c["handler"], int(c.get("line", 0)), tuple(c.get("handles", ()))
-                )
-                for c in data.get("exception_captures", ())
-            ),
+_CLIENT_MODULE_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def client_module_problem(value: str) -> str | None:
+    """Why ``value`` cannot be the client module's path, or None when it can.
+
+    It must be a relative ``.py`` path inside the project whose parts are Python
+    identifiers: the tool writes the file there and imports it by that name.
+    """
+    if "\\" in value or value.startswith("/") or re.match(r"[A-Za-z]:", value):
+        return f"must be a path relative to the project root, not {value!r}"
+    parts = value.split("/")
+    if not value.endswith(".py") or any(p in ("", ".", "..") for p in parts):
+        return f"must be a path to a .py file, relative to the project root, not {value!r}"
+    if not all(_CLIENT_MODULE_PART.match(p) for p in [*parts[:-1], parts[-1][:-3]]):
+        return f"must be an importable module path (identifiers separated by /), not {value!r}"
+    return None
+
+
+_SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
+    # key: (JSON type(s), required)
+    "plan": {
+        "version": (int, False),
+        "generator": (str, False),
+        "setup": (dict, True),
+        "events": (list, True),
+        "exception_captures": (list, False),
+    },
+    "setup": {
+        "frameworks": (list, True),
+        "dependency_manager": (str, True),
+        "manifest": ((str, type(None)), False),
+        "client_module": (str, True),
+        "token_var": (str, False),
+        "host_var": (str, False),
+    },
+    "event": {
+        "event": (str, True),
+        "description": (str, False),
+        "kind": (str, False),
+        "file": (str, True),
+        "handler": (str, True),
+        "line": (int, False),
+        "route": ((str, type(None)), False),
+        "methods": (list, False),
+        "properties": (list, False),
+        "distinct_id": ((str, type(None)), False),
+    },
+    "property": {"name": (str, True), "value": (str, True), "type": (str, False)},
+    "exception_capture": {
+        "file": (str, True),
+        "handler": (str, True),
+        "line": (int, False),
+        "handles": (list, False),
+    },
+}
+_JSON_NAMES = {dict: "an object", list: "a list", str: "a string", int: "a whole number"}
+_ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _type_name(expected: type | tuple[type, ...]) -> str:
+    kinds = expected if isinstance(expected, tuple) else (expected,)
+    return " or ".join(_JSON_NAMES.get(k, "null") for k in kinds)
+
+
+def _check_object(value: object, schema: str, where: str) -> dict[str, Any]:
+    """``value`` as a JSON object of the ``schema`` shape; raises PlanError naming ``where``."""
+    if not isinstance(value, dict):
+        raise PlanError(f"{PLAN_FILE}: {where} must be an object")
+    fields = _SCHEMA[schema]
+    unknown = sorted(set(value) - set(fields))
+    if unknown:
+        raise PlanError(
+            f"{PLAN_FILE}: {where} has unknown key {unknown[0]!r} (known: {', '.join(fields)})"
         )
+    for key, (expected, required) in fields.items():
+        if key not in value:
+            if required:
+                raise PlanError(f"{PLAN_FILE}: {where} is missing {key!r}")
+            continue
+        item = value[key]
+        # bool is an int to Python, never to a person writing JSON
+        if isinstance(item, bool) or not isinstance(item, expected):
+            raise PlanError(f"{PLAN_FILE}: {where}.{key} must be {_type_name(expected)}")
+        strings = [item] if isinstance(item, str) else []
+        if isinstance(item, list) and schema != "plan" and key != "properties":
+            if not all(isinstance(v, str) for v in item):
+                raise PlanError(f"{PLAN_FILE}: {where}.{key} must be a list of strings")
+            strings = item
+        if any(_SURROGATE.search(text) for text in strings):
+            raise PlanError(
+                f"{PLAN_FILE}: {where}.{key} holds a lone surrogate (a \\ud800-\\udfff escape "
+                "that is not half of a pair): it is not text"
+            )
+    return value
+
+
+def _is_reference(source: str) -> bool:
+    """True for a plain reference (``post.id``, ``self.kwargs["pk"]``, ``slug``): the only
+    code the plan may hold, since it is inserted into the project's handlers as written."""
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    allowed = (ast.Expression, ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Load)
+    return all(isinstance(node, allowed) for node in ast.walk(tree))
+
+
+def _validated(data: object) -> dict[str, Any]:
+    """The plan's JSON, checked for shape, types and meaning, each problem with its place."""
+    plan = _check_object(data, "plan", "the top level")
+    setup = _check_object(plan["setup"], "setup", "setup")
+    problem = client_module_problem(setup["client_module"])
+    if problem:
+        raise PlanError(f"{PLAN_FILE}: setup.client_module {problem}")
+    for key in ("token_var", "host_var"):
+        if key in setup and not _ENV_VAR.match(setup[key]):
+            raise PlanError(
+                f"{PLAN_FILE}: setup.{key} must be an environment variable name, not {setup[key]!r}"
+            )
+    places: dict[tuple[object, ...], str] = {}
+    for index, raw in enumerate(plan["events"]):
+        where = f"events[{index}]"
+        event = _check_object(raw, "event", where)
+        if not event["event"].strip():
+            raise PlanError(f"{PLAN_FILE}: {where}.event is empty")
+        for number, prop in enumerate(event.get("properties", ())):
+            _check_object(prop, "property", f"{where}.properties[{number}]")
+            if not _is_reference(prop["value"]):
+                raise PlanError(
+                    f"{PLAN_FILE}: {where}.properties[{number}].value must be a plain reference "
+                    f'such as post.id or self.kwargs["pk"], not {prop["value"]!r}'
+                )
+        if event.get("distinct_id") is not None and not _is_reference(event["distinct_id"]):
+            raise PlanError(
+                f"{PLAN_FILE}: {where}.distinct_id must be a plain reference such as "
+                f"current_user.id, not {event['distinct_id']!r}"
+            )
+        place = (
+            event["file"],
+            event["handler"],
+            event.get("route"),
+            tuple(event.get("methods", ())),
+            event.get("kind", "capture"),
+        )
+        if place in places:
+            raise PlanError(
+                f"{PLAN_FILE}: {where} ({event['event']!r}) duplicates {places[place]}: "
+                "the same handler and route are listed twice"
+            )
+        places[place] = f"events[{index}]"
+    for index, raw in enumerate(plan.get("exception_captures", ())):
+        _check_object(raw, "exception_capture", f"exception_captures[{index}]")
+    return plan
+
+
+def plan_from_json(text: str) -> Plan:
+    """Read ``posthog-events.json``; raises PlanError with a readable reason and its place."""
+    try:
+        data = _validated(json.loads(text))
     except json.JSONDecodeError as exc:
         raise PlanError(f"{PLAN_FILE} is not valid JSON (line {exc.lineno}: {exc.msg})") from exc
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PlanError(f"{PLAN_FILE} is missing or has a malformed field: {exc}") from exc
+    except RecursionError:
+        raise PlanError(f"{PLAN_FILE} is nested too deeply to be a plan") from None
+    setup = data["setup"]
+    return Plan(
+        setup=SetupFacts(
+            frameworks=tuple(setup["frameworks"]),
+            dependency_manager=setup["dependency_manager"],
+            manifest=setup.get("manifest"),
+            client_module=setup["client_module"],
+            token_var=setup.get("token_var", DEFAULT_TOKEN_VAR),
+            host_var=setup.get("host_var", DEFAULT_HOST_VAR),
+        ),
+        events=tuple(
+            PlannedEvent(
+                event=e["event"],
+                description=e.get("description", ""),
+                kind=e.get("kind", "capture"),
+                file=e["file"],
+                handler=e["handler"],
+                line=e.get("line", 0),
+                route=e.get("route"),
+                methods=tuple(e.get("methods", ())),
+                properties=tuple(
+                    PlannedProperty(p["name"], p["value"], p.get("type", "string"))
+                    for p in e.get("properties", ())
+                ),
+                distinct_id=e.get("distinct_id"),
+            )
+            for e in data["events"]
+        ),
+        exception_captures=tuple(
+            PlannedExceptionCapture(
+                c["file"], c["handler"], c.get("line", 0), tuple(c.get("handles", ()))
+            )
+            for c in data.get("exception_captures", ())
+        ),
+    )
 
 
 def read_plan(root: Path) -> Plan | None:
@@ -583,16 +740,9 @@ def merge_names(fresh: Plan, previous: Plan | None) -> Plan:
     events = []
     for event in fresh.events:
         old = names.get(event.key)
-        if old is not None and old.event != event.event:
-            event = PlannedEvent(
-                **{
-                    **asdict(event),
-                    "event": old.event,
-                    "description": old.description,
-                    "properties": event.properties,
-                    "methods": event.methods,
-                }
-            )
+        if old is not None and (old.event, old.description) != (event.event, event.description):
+            # The name and description are the person's: both survive every later run.
+            event = dataclasses.replace(event, event=old.event, description=old.description)
         events.append(event)
     return Plan(
         setup=fresh.setup, events=tuple(events), exception_captures=fresh.exception_captures

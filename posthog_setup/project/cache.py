@@ -82,7 +82,9 @@ class ResultCache:
         try:
             with path.open("rb") as stream:
                 entries = pickle.load(stream)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+        except Exception:
+            # Truncated by a killed run, a full disk, a bad sector: unpickling garbage
+            # raises almost anything. A cache only saves time: start an empty one.
             entries = {}
         if not isinstance(entries, dict):
             entries = {}

@@ -2,18 +2,13 @@
 
 A source file is read as bytes and decoded by its PEP 263 declaration (BOM
 included), so it can be written back byte for byte apart from the edit:
-same encoding, same BOM, same line endings. Writes are atomic: a temporary
-file in the same folder, flushed and renamed over the original, with the
-original's permissions.
+same encoding, same BOM, same line endings. Writing is ``project.transaction``'s.
 """
 
 from __future__ import annotations
 
 import codecs
-import contextlib
 import io
-import os
-import tempfile
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,29 +83,3 @@ def read_text_file(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UnreadableFile(f"not valid utf-8 (byte {exc.start})") from exc
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers see the old or the new file, never half.
-
-    The rename is what makes the replacement atomic. There is no fsync: like the
-    formatters people run on the same files, the tool does not pay a disk flush per
-    file for durability across a power cut.
-    """
-    mode: int | None = None
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        if mode is not None:
-            os.chmod(temp_name, mode)
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise

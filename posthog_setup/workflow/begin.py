@@ -23,7 +23,7 @@ from posthog_setup.plan.plan import (
     read_plan,
 )
 from posthog_setup.project.discovery import find_project_root
-from posthog_setup.project.files import atomic_write
+from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
 from posthog_setup.revise.drift import Reconciled, reconcile
 from posthog_setup.templating import render_client_module
 
@@ -216,7 +216,11 @@ def run_begin(path: Path, *, console: Console, as_json: bool) -> int:
     plan_path = root / PLAN_FILE
     current = plan_path.read_text(encoding="utf-8") if plan_path.is_file() else None
     if current != text:
-        atomic_write(plan_path, text.encode("utf-8"))
+        try:
+            commit_changes(root, [Write(PLAN_FILE, text.encode("utf-8"))])
+        except TransactionFailed as exc:
+            console.error(str(exc))
+            return EXIT_ERROR
     if as_json:
         console.data(analysis_json(result))
     console.info(summary_table(result))

@@ -16,7 +16,7 @@ from posthog_setup.console import Console
 from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.plan.plan import PLAN_FILE, PlanError, read_plan
 from posthog_setup.project.discovery import find_project_root
-from posthog_setup.project.files import atomic_write
+from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
 from posthog_setup.verify.checks import FAIL, PASS, SKIP, TEST_TOKEN
 from posthog_setup.verify.interpreter import Interpreter
 from posthog_setup.verify.report import REPORT_FILE, render_report
@@ -85,9 +85,9 @@ def conclude(
         current = None
     if current != text:
         try:
-            atomic_write(path, text.encode("utf-8"))
-        except OSError as exc:
-            raise ConcludeError(f"cannot write {REPORT_FILE}: {exc.strerror or exc}") from exc
+            commit_changes(root, [Write(REPORT_FILE, text.encode("utf-8"))])
+        except TransactionFailed as exc:
+            raise ConcludeError(str(exc)) from exc
     return ConcludeResult(verification, path, current != text)
 
 

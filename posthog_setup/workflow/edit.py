@@ -2,8 +2,8 @@
 
 Every edit is computed first, as data (``FileChange``), from the files as they are;
 nothing is written until all of them succeeded and every changed Python file
-still compiles. Then ``--diff`` prints, ``--check`` reports, and otherwise each
-file is replaced atomically.
+still compiles. Then ``--diff`` prints, ``--check`` reports, and otherwise all
+files are written as one transaction (``project.transaction``): all or none.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import re
+import signal
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,8 @@ from posthog_setup.parallel import process_map
 from posthog_setup.plan.plan import PLAN_FILE, Plan, plan_to_json
 from posthog_setup.plan.points import build_points
 from posthog_setup.project.cache import ResultCache, file_digest
-from posthog_setup.project.files import SourceText, UnreadableFile, atomic_write, decode_source
+from posthog_setup.project.files import SourceText, UnreadableFile, decode_source
+from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
 from posthog_setup.templating import render_client_module
 from posthog_setup.workflow.begin import BeginResult, plan_at
 
@@ -37,6 +39,17 @@ EXIT_OK = 0
 EXIT_CHANGES = 1
 EXIT_ERROR = 2
 DEFAULT_HOST = "https://us.i.posthog.com"
+
+
+class EditRefused(Exception):
+    """An input the edit cannot handle safely; nothing is written, the message says why."""
+
+
+def _too_deep(path: str) -> EditRefused:
+    return EditRefused(
+        f"{path}: an expression is nested too deeply for the editor (libcst) to rewrite it; "
+        "nothing was written (exclude the file in [tool.posthog-setup] or simplify it)"
+    )
 
 
 @dataclass
@@ -86,6 +99,8 @@ def _edit_python(workspace: _Workspace, path: str, edit: Callable[[str], str]) -
     except EditError as exc:
         workspace.notes.append(str(exc))
         return
+    except RecursionError:
+        raise _too_deep(path) from None
     if new_text != source.text:
         workspace.propose(path, source.encode(new_text))
 
@@ -93,7 +108,13 @@ def _edit_python(workspace: _Workspace, path: str, edit: Callable[[str], str]) -
 def _env_example(workspace: _Workspace, plan: Plan) -> None:
     path = ".env.example"
     data = workspace.current(path)
-    text = data.decode("utf-8") if data is not None else ""
+    try:
+        text = data.decode("utf-8") if data is not None else ""
+    except UnicodeDecodeError as exc:
+        raise EditRefused(
+            f"{path} is not valid UTF-8 (byte {exc.start}): save it as UTF-8 so the PostHog "
+            "variables can be added; nothing was written"
+        ) from None
     present = {
         line.split("=", 1)[0].strip()
         for line in text.splitlines()
@@ -189,6 +210,8 @@ def _apply_route_job(job: _RouteJob) -> tuple[str | None, list[str], str | None]
         new_text, notes = instrument_file_with_notes(job.text, job.file, job.points, job.client)
     except EditError as exc:
         return None, [str(exc)], None
+    except RecursionError:
+        raise _too_deep(job.file) from None
     return new_text, notes, _compile_error(new_text, job.file) if new_text != job.text else None
 
 
@@ -342,7 +365,13 @@ def _uncompilable(changes: Sequence[FileChange], compiled: dict[str, bytes]) -> 
 
 
 def _dirty(root: Path, paths: Sequence[str]) -> list[str]:
-    """Files among ``paths`` with uncommitted changes (empty outside a git checkout)."""
+    """Files among ``paths`` with uncommitted changes or not in git at all (untracked).
+
+    Exactly ``paths`` are checked: with none, nothing is (a bare pathspec would mean
+    the whole repository). Outside a git checkout nothing is dirty.
+    """
+    if not paths:
+        return []
     try:
         result = subprocess.run(
             [
@@ -352,9 +381,9 @@ def _dirty(root: Path, paths: Sequence[str]) -> list[str]:
                 "status",
                 "--porcelain",
                 "-z",
-                "--untracked-files=no",
+                "--untracked-files=all",
                 "--",
-                *paths,
+                *(f":(literal){path}" for path in paths),
             ],
             capture_output=True,
             check=False,
@@ -364,14 +393,25 @@ def _dirty(root: Path, paths: Sequence[str]) -> list[str]:
         return []
     if result.returncode != 0:
         return []
-    entries = [e for e in result.stdout.decode("utf-8", "surrogateescape").split("\0") if e]
-    return sorted(entry[3:] for entry in entries)
+    entries = iter(result.stdout.decode("utf-8", "surrogateescape").split("\0"))
+    dirty = []
+    for entry in entries:
+        if not entry:
+            continue
+        dirty.append(entry[3:])
+        if entry[0] in "RC":
+            next(entries, None)  # a rename's or copy's source path follows
+    return sorted(dirty)
 
 
 def unified_diff(change: FileChange) -> str:
-    """A ``git apply``-able unified diff of one change."""
-    before = change.before.decode("utf-8", "replace") if change.before is not None else ""
-    after = change.after.decode("utf-8", "replace")
+    """A ``git apply``-able unified diff of one change.
+
+    Bytes that are not UTF-8 (a latin-1 file) stay as surrogate escapes, which
+    ``Console.data`` writes back as the same bytes: the patch must match the file.
+    """
+    before = change.before.decode("utf-8", "surrogateescape") if change.before is not None else ""
+    after = change.after.decode("utf-8", "surrogateescape")
     lines = difflib.unified_diff(
         before.splitlines(keepends=True),
         after.splitlines(keepends=True),
@@ -381,6 +421,39 @@ def unified_diff(change: FileChange) -> str:
     return "".join(
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
     )
+
+
+def write_changes(
+    root: Path,
+    changes: Sequence[FileChange],
+    console: Console,
+    written: list[str] | None,
+    *,
+    edited: str = "edited",
+) -> bool:
+    """Write ``changes`` as one transaction and say what was written; False if nothing was."""
+    try:
+        committed = commit_changes(root, [Write(c.path, c.after) for c in changes])
+    except TransactionFailed as exc:
+        console.error(str(exc))
+        if exc.signal_number == signal.SIGTERM:
+            signal.raise_signal(signal.SIGTERM)
+        return False
+    for note in committed.notes:
+        console.warn(note)
+    done = set(committed.written)
+    for change in changes:
+        if change.path in done:
+            console.info(f"{'created' if change.before is None else edited} {change.path}")
+            if written is not None:
+                written.append(change.path)
+    if committed.held_signal is not None:
+        name = signal.Signals(committed.held_signal).name
+        console.error(f"stopped by {name} after the write: every file above was written")
+        if committed.held_signal == signal.SIGTERM:
+            signal.raise_signal(signal.SIGTERM)
+        return False
+    return True
 
 
 def run_edit(
@@ -398,7 +471,11 @@ def run_edit(
         return EXIT_ERROR
     root = result.root
     cache = ResultCache.open(root, "edits")
-    proposed = compute_changes(root, result, cache=cache)
+    try:
+        proposed = compute_changes(root, result, cache=cache)
+    except EditRefused as exc:
+        console.error(str(exc))
+        return EXIT_ERROR
     cache.save()
     changes, notes = proposed.changes, proposed.notes
     if proposed.uncompilable:
@@ -431,11 +508,8 @@ def run_edit(
                 + " (commit or stash them, or pass --allow-dirty)"
             )
             return EXIT_ERROR
-    for change in changes:
-        atomic_write(root / change.path, change.after)
-        console.info(f"{'created' if change.before is None else 'edited'} {change.path}")
-        if written is not None:
-            written.append(change.path)
+    if not write_changes(root, changes, console, written):
+        return EXIT_ERROR
     if code_changes:
         console.success(
             f"Edited {len(code_changes)} file{'s' * (len(code_changes) != 1)}. Review the diff, then set {result.plan.setup.token_var}."

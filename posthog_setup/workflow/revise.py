@@ -4,8 +4,8 @@ One pass computes everything as data, exactly like edit: the findings (drift
 from ``posthog-events.json`` and integration mistakes anywhere in the project),
 then the fixed files: rule fixes and renames first (they address lines of the
 files as they are), then edit's own codemods on top of them for whatever is
-missing. ``--check`` and ``--diff`` stop there; otherwise the files are written
-and the project is checked again, so what is reported as left is what is left.
+missing. ``--check`` and ``--diff`` stop there; otherwise the files are written,
+as one transaction like edit's, and the project is checked again, so what is reported as left is what is left.
 
 Unlike edit, revise has no dirty-tree guard: it runs as a pre-commit hook,
 where staged changes are the normal case, and it only fixes what it reports.
@@ -25,11 +25,11 @@ from posthog_setup.console import Console
 from posthog_setup.plan.plan import PLAN_FILE, PlanError
 from posthog_setup.project.cache import ResultCache
 from posthog_setup.project.discovery import find_project_root
-from posthog_setup.project.files import UnreadableFile, atomic_write, decode_source
+from posthog_setup.project.files import UnreadableFile, decode_source
 from posthog_setup.revise.drift import Rename
 from posthog_setup.revise.rules import Finding
 from posthog_setup.workflow.begin import BeginResult, plan_project
-from posthog_setup.workflow.edit import compute_changes, unified_diff
+from posthog_setup.workflow.edit import EditRefused, compute_changes, unified_diff, write_changes
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -203,11 +203,6 @@ def _json(result: ReviseResult, remaining: Sequence[Finding], written: bool) -> 
     return json.dumps(data, indent=2)
 
 
-def _write(root: Path, changes: Sequence[FileChange]) -> None:
-    for change in changes:
-        atomic_write(root / change.path, change.after)
-
-
 def run_revise(
     path: Path,
     *,
@@ -226,7 +221,7 @@ def run_revise(
     try:
         config = load_config(root)
         result = revise(root, config, use_cache=use_cache)
-    except (ConfigError, PlanError, ReviseError) as exc:
+    except (ConfigError, PlanError, ReviseError, EditRefused) as exc:
         console.error(str(exc))
         return EXIT_ERROR
     if result.uncompilable:
@@ -241,11 +236,8 @@ def run_revise(
     write = not (check or diff)
     remaining: Sequence[Finding] = result.findings
     if write and result.changes:
-        _write(root, result.changes)
-        if written is not None:
-            written.extend(c.path for c in result.changes)
-        for change in result.changes:
-            console.info(f"{'created' if change.before is None else 'fixed'} {change.path}")
+        if not write_changes(root, result.changes, console, written, edited="fixed"):
+            return EXIT_ERROR
         remaining = revise(root, config, use_cache=use_cache).findings
     if diff:
         for change in result.changes:

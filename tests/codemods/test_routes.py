@@ -1706,6 +1706,32 @@ def test_identify_without_a_proven_key_captures_the_event_alone() -> None:
     )
 
 
+def test_split_return_picks_a_name_the_handler_does_not_use() -> None:
+    # The handler's own ``result`` is what the capture reports; the split must not
+    # rebind it to the response (the handler then failed with a 500).
+    check_transformed(
+        """\
+        def create(data):
+            result = validate(data)
+            result_2 = None
+            return Post.objects.create(**data, checked=result.ok)
+        """,
+        CapturePoint(
+            "create", 1, "post_created", properties=(("valid", "result.ok"),), after_line=4
+        ),
+        """\
+        from app.analytics import posthog_client
+
+        def create(data):
+            result = validate(data)
+            result_2 = None
+            result_3 = Post.objects.create(**data, checked=result.ok)
+            posthog_client.capture("post_created", properties={"valid": result.ok})
+            return result_3
+        """,
+    )
+
+
 def test_capture_goes_before_the_return_of_the_successful_branch() -> None:
     check_transformed(
         """\
@@ -1727,5 +1753,27 @@ def test_capture_goes_before_the_return_of_the_successful_branch() -> None:
                 posthog_client.capture("password_reset_requested")
                 return redirect("/login")
             return render_template("reset.html", form=form)
+        """,
+    )
+
+
+def test_split_super_return_avoids_a_response_the_method_already_uses() -> None:
+    check_transformed(
+        """\
+        class PostCreate(CreateView):
+            def form_valid(self, form):
+                response = form.instance
+                return super().form_valid(form)
+        """,
+        CapturePoint("PostCreate.form_valid", 2, "post_created", after_line=4),
+        """\
+        from app.analytics import posthog_client
+
+        class PostCreate(CreateView):
+            def form_valid(self, form):
+                response = form.instance
+                response_2 = super().form_valid(form)
+                posthog_client.capture("post_created")
+                return response_2
         """,
     )

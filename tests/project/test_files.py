@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import codecs
-import os
 from pathlib import Path
 
 import pytest
 
-from posthog_setup.project.files import UnreadableFile, atomic_write, decode_source, read_source
+from posthog_setup.project.files import UnreadableFile, decode_source, read_source
 
 
 def test_utf8_with_bom_and_crlf_round_trips() -> None:
@@ -40,27 +39,3 @@ def test_unknown_encoding_declaration_is_reported() -> None:
 def test_unreadable_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(UnreadableFile, match="cannot read"):
         read_source(tmp_path / "missing.py")
-
-
-def test_atomic_write_keeps_permissions_and_leaves_no_temp_file(tmp_path: Path) -> None:
-    target = tmp_path / "run.py"
-    target.write_text("old\n")
-    target.chmod(0o755)
-    atomic_write(target, b"new\n")
-    assert target.read_bytes() == b"new\n"
-    assert target.stat().st_mode & 0o777 == 0o755
-    assert os.listdir(tmp_path) == ["run.py"]
-
-
-def test_failed_write_leaves_the_original(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    target = tmp_path / "app.py"
-    target.write_bytes(b"original\n")
-
-    def broken_replace(src: str, dst: str) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
-        atomic_write(target, b"half")
-    assert target.read_bytes() == b"original\n"
-    assert os.listdir(tmp_path) == ["app.py"]

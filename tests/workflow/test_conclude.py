@@ -366,7 +366,8 @@ def test_a_report_that_cannot_be_written_is_an_error(
     (root / "posthog-setup-report.md").mkdir()
     assert main(["conclude", "-q", str(root)]) == 2
     assert errors(capsys.readouterr().err) == [
-        "error: cannot write posthog-setup-report.md: Is a directory"
+        "error: cannot write posthog-setup-report.md: it is a directory, where a file should "
+        "be; nothing was written"
     ]
 
 
