@@ -617,14 +617,19 @@ def _check_object(value: object, schema: str, where: str) -> dict[str, Any]:
 
 
 def _is_reference(source: str) -> bool:
-    """True for a plain reference (``post.id``, ``self.kwargs["pk"]``, ``slug``): the only
+    """True for a plain reference (``post.id``, ``self.kwargs["pk"]``, ``user.get_id()``): the only
     code the plan may hold, since it is inserted into the project's handlers as written."""
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     allowed = (ast.Expression, ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Load)
-    return all(isinstance(node, allowed) for node in ast.walk(tree))
+    # An argument-less method call (``current_user.get_id()``) is a reference too.
+    return all(
+        isinstance(node, allowed)
+        or (isinstance(node, ast.Call) and not node.args and not node.keywords)
+        for node in ast.walk(tree)
+    )
 
 
 def _validated(data: object) -> dict[str, Any]:
