@@ -251,37 +251,51 @@ def test_forked_child_sends_only_its_own_events(
 
 
 _EXIT_SCRIPT = """
+import atexit
 import sys
 from posthog_setup.client import Client
 
+def report():
+    stats = client.stats
+    print("stats", stats.captured, stats.sent, stats.failed, flush=True)
+
+def on_error(error, batch):
+    print("on_error", len(batch), flush=True)
+
+# atexit runs handlers last-registered first: this one runs after the client's.
+atexit.register(report)
 client = Client("phc_exit", host=sys.argv[1], flush_at=1000, flush_interval=60,
-                exit_timeout=float(sys.argv[2]))
+                exit_timeout=float(sys.argv[2]), on_error=on_error)
 for i in range(5):
     client.capture("u", f"exit{i}")
 """
 
 
-def _run_exit_script(url: str, exit_timeout: float) -> float:
+def _run_exit_script(url: str, exit_timeout: float) -> tuple[float, list[str]]:
     started = time.monotonic()
-    subprocess.run(
+    finished = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(_EXIT_SCRIPT), url, str(exit_timeout)],
         check=True,
         timeout=20,
+        capture_output=True,
+        text=True,
     )
-    return time.monotonic() - started
+    return time.monotonic() - started, finished.stdout.splitlines()
 
 
 def test_queued_events_are_flushed_at_interpreter_exit(server: RecordingServer) -> None:
-    _run_exit_script(server.url, exit_timeout=5.0)
+    _, printed = _run_exit_script(server.url, exit_timeout=5.0)
     assert [e["event"] for e in server.events] == [f"exit{i}" for i in range(5)]
+    assert printed == ["stats 5 5 0"]
 
 
 def test_exit_flush_gives_up_at_its_deadline(server: RecordingServer) -> None:
     server.responder = lambda payload: Reply(200, delay=4.0)
-    elapsed = _run_exit_script(server.url, exit_timeout=0.3)
+    elapsed, printed = _run_exit_script(server.url, exit_timeout=0.3)
     assert elapsed < 3.5
-    # The request did go out; the process just did not wait for the answer.
+    # The request did go out; the process did not wait for the answer, and says so.
     assert len(server.wait_for_requests(1, timeout=5.0)) == 1
+    assert printed == ["on_error 5", "stats 5 0 5"]
 
 
 def test_a_queued_event_costs_about_its_wire_size_in_memory(
