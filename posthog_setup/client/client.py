@@ -6,8 +6,10 @@ import atexit
 import datetime as dt
 import logging
 import os
+import queue as queue_module
 import sys
 import threading
+import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -16,13 +18,13 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from .delivery import BatchSender, ErrorCallback, RetryPolicy
+from .delivery import MAX_BATCH_BYTES, BatchSender, ErrorCallback, InFlight, RetryPolicy
 from .events import (
     MAX_EVENT_BYTES,
-    EventRecord,
     UuidSource,
     checked_uuid,
-    encode_record,
+    encode_event,
+    format_epoch,
     normalize_timestamp,
 )
 from .exception_list import build_exception_list
@@ -32,6 +34,12 @@ from .transport import RequestsTransport, Transport
 logger = logging.getLogger("posthog_setup.client")
 
 DEFAULT_HOST = "https://us.i.posthog.com"
+
+# Room in a batch body for the envelope: api key, sent_at and punctuation.
+_ENVELOPE_BYTES = 512
+
+# How long shutdown waits, after its deadline, for requests already on the wire.
+_ABORT_GRACE = 1.0
 
 Timestamp = dt.datetime | dt.date | str
 
@@ -44,18 +52,23 @@ class Client:
     """Queue events in memory and deliver them to PostHog in batches from a background thread.
 
     ``capture`` never waits on the network: it validates, stamps a uuid and a timestamp,
-    and appends to a bounded queue. A daemon thread sends a batch of up to ``flush_at``
-    events when that many are queued, when ``flush_interval`` seconds pass, or on
-    :meth:`flush`. With ``flush_at=0`` or ``flush_interval=0`` (serverless mode) there is
-    no thread: each call sends at once from the caller, with retries.
+    encodes the event to JSON and appends it to a bounded queue. A daemon thread starts
+    a batch when ``flush_at`` events are queued, when ``flush_interval`` seconds pass, or
+    on :meth:`flush`; the batch takes everything queued by then, up to the 5 MiB body
+    cap, so a slow network makes batches larger rather than the queue longer. Up to
+    ``max_in_flight`` batches are on the wire at once, each retried on its own with the
+    same uuids. With ``flush_at=0`` or ``flush_interval=0`` (serverless mode) there is no
+    thread: each call sends at once from the caller, with retries.
 
     Arguments beyond those of PostHog's other libraries:
 
     - ``max_queue_size``: events held in memory; when full, new events are dropped.
+    - ``max_in_flight``: concurrent requests (one connection each).
     - ``retry_count`` / ``backoff_base``: repeats after the first attempt, and the first
       backoff step in seconds (doubled per retry, jittered, capped at 30 s).
     - ``on_error(error, batch)``: called with a :class:`DeliveryError` and the decoded
-      events of a batch that was given up on.
+      events of a batch that was given up on, including events still queued or in
+      flight when :meth:`shutdown`'s deadline passes.
     - ``debug``: raise invalid-input and queue-full errors instead of logging them.
     - ``transport``: anything with the :class:`Transport` ``send`` method.
     - ``exit_timeout``: how long the interpreter-exit flush may take.
@@ -80,12 +93,12 @@ class Client:
         transport: Transport | None = None,
         backoff_base: float = 1.0,
         exit_timeout: float = 2.0,
+        max_in_flight: int = 4,
     ) -> None:
-        if flush_at < 0 or flush_interval < 0 or retry_count < 0 or max_queue_size < 1:
-            raise ValueError(
-                "flush_at, flush_interval and retry_count must not be negative, "
-                "and max_queue_size must be positive"
-            )
+        if flush_at < 0 or flush_interval < 0 or retry_count < 0:
+            raise ValueError("flush_at, flush_interval and retry_count must not be negative")
+        if max_queue_size < 1 or max_in_flight < 1:
+            raise ValueError("max_queue_size and max_in_flight must be positive")
         # The key and host usually come from the environment of the host application;
         # a missing one must not take the application down, so it disables the client.
         problem = None
@@ -104,11 +117,14 @@ class Client:
         self.flush_at = flush_at
         self.flush_interval = flush_interval
         self.max_queue_size = max_queue_size
+        self.max_in_flight = max_in_flight
         self.disabled = disabled
         self.debug = debug
         self.serverless = flush_at == 0 or flush_interval == 0
         self._exit_timeout = exit_timeout
-        self._transport: Transport = transport if transport is not None else RequestsTransport()
+        self._transport: Transport = (
+            transport if transport is not None else RequestsTransport(pool_size=max_in_flight)
+        )
         self._owns_transport = transport is None
         self._sender_options: dict[str, Any] = {
             "host": self.host,
@@ -133,15 +149,19 @@ class Client:
     def _reset_process_state(self) -> None:
         # Everything a forked child must not inherit: queue, locks, thread, counters.
         self._counters = Counters()
-        self._queue: deque[EventRecord] = deque()
+        # Encoded events (compact JSON), oldest first.
+        self._queue: deque[bytes] = deque()
         self._wake = threading.Event()
         self._abort = threading.Event()
         self._start_lock = threading.Lock()
-        self._settled_cond = threading.Condition()
-        self._settled = 0
         self._flush_generation = 0
         self._closing = False
         self._worker: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        # Batches handed to sender threads and not yet done with.
+        self._flights = threading.Condition()
+        self._in_flight: set[InFlight] = set()
+        self._jobs: queue_module.SimpleQueue[InFlight | None] = queue_module.SimpleQueue()
         self._sender = BatchSender(
             counters=self._counters, abort=self._abort, **self._sender_options
         )
@@ -309,25 +329,27 @@ class Client:
                 raise ValueError("distinct_id must be a non-blank id")
             if type(event) is not str or not event:
                 raise ValueError("event must be a non-empty string")
-            if properties is None or type(properties) is dict:
-                owned = properties.copy() if properties else None
-            elif isinstance(properties, Mapping):
-                owned = dict(properties)
-            else:
+            if properties is not None and not isinstance(properties, Mapping):
                 raise TypeError("properties must be a mapping")
-            record = EventRecord(
+            encoded = encode_event(
                 event,
                 person_id,
-                owned,
-                wall_clock() if timestamp is None else self._caller_timestamp(timestamp),
+                properties,
+                format_epoch(wall_clock())
+                if timestamp is None
+                else self._caller_timestamp(timestamp),
                 event_id,
                 person_set,
             )
+            if len(encoded) > MAX_EVENT_BYTES:
+                raise ValueError(
+                    f"event {event!r} is {len(encoded)} bytes of JSON (limit {MAX_EVENT_BYTES})"
+                )
         except Exception as failure:
             return self._reject(event_id, failure)
 
         if self.serverless:
-            return self._send_now(record)
+            return self._send_now(event, event_id, encoded)
 
         if self._worker is None:
             self._start_worker()
@@ -339,13 +361,13 @@ class Client:
                 counters.dropped += 1
             elif len(queue) < self.max_queue_size:
                 accepted = True
-                queue.append(record)
+                queue.append(encoded)
                 counters.captured += 1
             else:
                 accepted = False
                 counters.dropped += 1
         if not accepted:
-            return self._refused(record)
+            return self._refused(event, event_id)
         # Waking the sender costs a lock; do it only once per threshold crossing.
         if len(queue) >= self.flush_at and not self._wake.is_set():
             self._wake.set()
@@ -378,7 +400,7 @@ class Client:
         logger.warning("event dropped: %s", failure)
         return event_id if event_id is not None else self._uuids.new()
 
-    def _refused(self, record: EventRecord) -> str:
+    def _refused(self, event: str, event_id: str) -> str:
         if self._closed:
             failure: Exception = RuntimeError("client is shut down")
         else:
@@ -388,10 +410,10 @@ class Client:
         # One warning per episode, not one per dropped event.
         if not self._warned_full:
             self._warned_full = True
-            logger.warning("event %r dropped: %s", record.event, failure)
-        return record.uuid
+            logger.warning("event %r dropped: %s", event, failure)
+        return event_id
 
-    def _send_now(self, record: EventRecord) -> str:
+    def _send_now(self, event: str, event_id: str, encoded: bytes) -> str:
         with self._counters.lock:
             if self._closed:
                 self._counters.dropped += 1
@@ -400,105 +422,129 @@ class Client:
                 self._counters.captured += 1
                 closed = False
         if closed:
-            return self._refused(record)
+            return self._refused(event, event_id)
+        batch = InFlight([encoded])
         try:
-            self._send_records([record])
+            self._sender.deliver(batch)
         except Exception:
             if self.debug:
                 raise
             logger.exception("sending failed")
-        return record.uuid
+            self._sender.abandon(batch.abandon(), "the transport raised")
+        return event_id
 
     # -- sending ----------------------------------------------------------------------
-
-    def _send_records(self, records: list[EventRecord]) -> None:
-        encoded: list[bytes] = []
-        for record in records:
-            try:
-                body = encode_record(record)
-            except Exception:
-                logger.exception("event %r dropped: not serialisable", record.event)
-                self._counters.add_dropped()
-                continue
-            if len(body) > MAX_EVENT_BYTES:
-                logger.warning(
-                    "event %r dropped: %d bytes of JSON (limit %d)",
-                    record.event,
-                    len(body),
-                    MAX_EVENT_BYTES,
-                )
-                self._counters.add_dropped()
-                continue
-            encoded.append(body)
-        if encoded:
-            self._sender.send(encoded)
 
     def _start_worker(self) -> None:
         with self._start_lock:
             if self._worker is not None or self._closed:
                 return
+            # All senders start now: idle ones cost nothing, and a fixed set keeps the
+            # hand-off to them a plain queue.
+            senders = [
+                threading.Thread(
+                    target=self._send_batches, name=f"posthog-setup-sender-{n}", daemon=True
+                )
+                for n in range(self.max_in_flight)
+            ]
             worker = threading.Thread(target=self._run, name="posthog-setup-client", daemon=True)
-            worker.start()
+            self._threads = [worker, *senders]
+            for thread in self._threads:
+                thread.start()
             self._worker = worker
 
     def _run(self) -> None:
         seen_generation = self._flush_generation
-        while True:
-            woke = self._wake.wait(self.flush_interval)
-            self._wake.clear()
-            generation = self._flush_generation
-            drain_all = not woke or generation != seen_generation or self._closing
-            seen_generation = generation
-            try:
-                self._drain(drain_all)
-            except Exception:
-                logger.exception("sender thread error")
-            if self._closing and not self._queue:
-                return
+        try:
+            while not self._abort.is_set():
+                woke = self._wake.wait(self.flush_interval)
+                self._wake.clear()
+                generation = self._flush_generation
+                drain_all = not woke or generation != seen_generation or self._closing
+                seen_generation = generation
+                try:
+                    self._dispatch(drain_all)
+                except Exception:
+                    logger.exception("sender thread error")
+                if self._closing and not self._queue:
+                    return
+        finally:
+            for _ in range(self.max_in_flight):
+                self._jobs.put(None)
 
-    def _drain(self, drain_all: bool) -> None:
+    def _dispatch(self, drain_all: bool) -> None:
+        """Hand batches to the senders while ``flush_at`` events (or any, when draining) wait."""
         queue = self._queue
-        size = self.flush_at
-        while queue and (drain_all or len(queue) >= size):
-            if self._abort.is_set():
-                self._abandon_queue()
+        while queue and (drain_all or len(queue) >= self.flush_at):
+            if not self._wait_for_free_sender():
                 return
-            batch = [queue.popleft() for _ in range(min(size, len(queue)))]
-            try:
-                self._send_records(batch)
-            except Exception:
-                logger.exception("batch of %d events lost", len(batch))
-                self._counters.add_failed(len(batch))
-            self._settle(len(batch))
+            # Taken only once a sender is free: while all are busy the backlog grows, and
+            # the next batch carries all of it (up to the size cap) in one request.
+            events: list[bytes] = []
+            size = _ENVELOPE_BYTES
+            while queue and (not events or size + len(queue[0]) + 1 <= MAX_BATCH_BYTES):
+                event = queue.popleft()
+                events.append(event)
+                size += len(event) + 1
+            batch = InFlight(events)
+            with self._flights:
+                self._in_flight.add(batch)
+            self._jobs.put(batch)
         self._warned_full = False
 
-    def _abandon_queue(self) -> None:
-        abandoned = 0
-        while self._queue:
-            self._queue.popleft()
-            abandoned += 1
-        if abandoned:
-            logger.warning("%d queued events abandoned at shutdown", abandoned)
-            self._counters.add_failed(abandoned)
-            self._settle(abandoned)
+    def _wait_for_free_sender(self) -> bool:
+        with self._flights:
+            while len(self._in_flight) >= self.max_in_flight:
+                if self._abort.is_set():
+                    return False
+                self._flights.wait(0.1)
+        return not self._abort.is_set()
 
-    def _settle(self, count: int) -> None:
-        with self._settled_cond:
-            self._settled += count
-            self._settled_cond.notify_all()
+    def _send_batches(self) -> None:
+        while True:
+            batch = self._jobs.get()
+            if batch is None:
+                return
+            try:
+                # After shutdown's deadline nothing new goes on the wire; shutdown
+                # accounts for the batch.
+                if not self._abort.is_set():
+                    self._sender.deliver(batch)
+            except Exception:
+                logger.exception("batch of %d events lost", len(batch.events))
+                self._sender.abandon(batch.abandon(), "the transport raised")
+            with self._flights:
+                self._in_flight.discard(batch)
+                self._flights.notify_all()
+
+    def _abandon_remaining(self) -> None:
+        """Count what is still queued or unanswered as failed, and report it to ``on_error``."""
+        queued: list[bytes] = []
+        with self._counters.lock:
+            while self._queue:
+                queued.append(self._queue.popleft())
+        with self._flights:
+            flying = list(self._in_flight)
+        unsent = [event for batch in flying for event in batch.abandon()]
+        if queued:
+            logger.warning("%d queued events abandoned at shutdown", len(queued))
+            self._sender.abandon(queued, "client shut down before they were sent")
+        if unsent:
+            self._sender.abandon(
+                unsent, "client shut down before the server answered (delivery unknown)"
+            )
 
     def _flush(self, timeout: float | None) -> bool:
         if self.disabled or self.serverless or self._worker is None:
             return True
-        if threading.current_thread() is self._worker:
-            # Called from on_error: the sender cannot wait for itself.
+        if threading.current_thread() in self._threads:
+            # Called from on_error: a sender cannot wait for itself.
             return False
         with self._counters.lock:
             target = self._counters.captured
         self._flush_generation += 1
         self._wake.set()
-        with self._settled_cond:
-            return self._settled_cond.wait_for(lambda: self._settled >= target, timeout)
+        return self._counters.wait_settled(target, timeout)
 
     def _shutdown(self, timeout: float | None) -> bool:
         with self._counters.lock:
@@ -509,22 +555,40 @@ class Client:
         atexit.unregister(self._exit_hook)
         worker = self._worker
         drained = True
-        if worker is threading.current_thread():
-            # Called from on_error: the sender stops once its queue is empty.
+        if threading.current_thread() in self._threads:
+            # Called from on_error: the threads stop once the queue is empty.
             self._closing = True
+            self._wake.set()
             return False
         if worker is not None:
             self._closing = True
             self._wake.set()
+            deadline = None if timeout is None else time.monotonic() + timeout
             worker.join(timeout)
-            if worker.is_alive():
-                # Out of time: stop retrying and count what is left as failed.
+            drained = not worker.is_alive() and self._wait_landed(deadline)
+            if not drained:
+                # Out of time: stop retrying, give requests on the wire a moment, and
+                # count whatever is left as failed.
                 self._abort.set()
-                worker.join(1.0)
-                drained = False
+                with self._flights:
+                    self._flights.notify_all()
+                grace = time.monotonic() + _ABORT_GRACE
+                worker.join(_ABORT_GRACE)
+                self._wait_landed(grace)
+                self._abandon_remaining()
         if self._owns_transport and isinstance(self._transport, RequestsTransport):
             self._transport.close()
         return drained
+
+    def _wait_landed(self, deadline: float | None) -> bool:
+        """Wait until no batch is in flight; False if ``deadline`` passes first."""
+        with self._flights:
+            while self._in_flight:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._flights.wait(remaining)
+        return True
 
 
 def _after_fork_in_child(ref: weakref.ref[Client]) -> None:

@@ -1,4 +1,9 @@
-"""Sending encoded events: size-capped batches, retries with backoff, 413 splitting."""
+"""Sending encoded events: size-capped batches, retries with backoff, 413 splitting.
+
+A batch handed to a sender thread travels as an :class:`InFlight`: its sender settles it
+piece by piece (in order, as 413 halves complete), unless shutdown's deadline passes first
+and abandons what is left. Either way each event is counted once, as sent or as failed.
+"""
 
 from __future__ import annotations
 
@@ -99,6 +104,35 @@ def split_by_size(events: Sequence[bytes], limit: int = MAX_BATCH_BYTES) -> list
     return chunks
 
 
+class InFlight:
+    """One batch handed to a sender, settled once per event by the sender or by shutdown."""
+
+    def __init__(self, events: list[bytes]) -> None:
+        self.events = events
+        self._settled = 0
+        self._abandoned = False
+        self._lock = threading.Lock()
+
+    def settle(self, count: int) -> bool:
+        """Claim the next ``count`` events for the sender; False once shutdown abandoned them."""
+        with self._lock:
+            if self._abandoned:
+                return False
+            self._settled += count
+            return True
+
+    def abandon(self) -> list[bytes]:
+        """Take the events the sender has not settled yet; it settles nothing afterwards."""
+        with self._lock:
+            if self._abandoned:
+                return []
+            self._abandoned = True
+            # 413 halves are sent one after the other, so what is settled is a prefix.
+            rest = self.events[self._settled :]
+            self._settled = len(self.events)
+            return rest
+
+
 class BatchSender:
     """Delivers lists of encoded events to ``{host}/batch/`` and keeps the counters."""
 
@@ -134,7 +168,18 @@ class BatchSender:
     def send(self, events: Sequence[bytes]) -> None:
         """Deliver ``events`` in as many size-capped batches as needed."""
         for chunk in split_by_size(events):
-            self._send_chunk(chunk)
+            self.deliver(InFlight(chunk))
+
+    def deliver(self, batch: InFlight) -> None:
+        """Deliver one batch (already under the size cap), retrying it as the policy says."""
+        self._send_chunk(batch, batch.events)
+
+    def abandon(self, events: list[bytes], why: str) -> None:
+        """Count ``events`` as failed and report them to ``on_error`` (they were never delivered)."""
+        if events:
+            self._report_failure(
+                events, DeliveryError(f"{len(events)} events not delivered: {why}")
+            )
 
     def body(self, events: Sequence[bytes]) -> bytes:
         """Return the request body for ``events``, stamped with the current ``sent_at``."""
@@ -143,7 +188,7 @@ class BatchSender:
         )
         return gzip_module.compress(raw, compresslevel=6, mtime=0) if self._gzip else raw
 
-    def _send_chunk(self, events: list[bytes]) -> None:
+    def _send_chunk(self, batch: InFlight, events: list[bytes]) -> None:
         retry = 0
         while True:
             error: Exception | None = None
@@ -156,31 +201,33 @@ class BatchSender:
                 error = exc
 
             if response is not None and response.status == 200:
-                self._counters.add_sent(len(events))
+                if batch.settle(len(events)):
+                    self._counters.add_sent(len(events))
                 return
             if response is not None and response.status == 413 and len(events) > 1:
                 # The server refused the size, not the content: halve and try again.
                 middle = len(events) // 2
-                self._send_chunk(events[:middle])
-                self._send_chunk(events[middle:])
+                self._send_chunk(batch, events[:middle])
+                self._send_chunk(batch, events[middle:])
                 return
 
             status = response.status if response is not None else None
             retryable = status is None or is_retryable(status)
             if not retryable or retry >= self._policy.retry_count:
-                self._give_up(events, status, error, retried=retryable)
+                self._give_up(batch, events, status, error, retried=retryable)
                 return
             retry_after = parse_retry_after(response.header("Retry-After")) if response else None
             wait = self._policy.delay(retry, retry_after)
             logger.debug("batch of %d got %s; retrying in %.3fs", len(events), status, wait)
             if self._abort.wait(wait):
-                self._give_up(events, status, error, retried=True, aborted=True)
+                self._give_up(batch, events, status, error, retried=True, aborted=True)
                 return
             self._counters.add_retried()
             retry += 1
 
     def _give_up(
         self,
+        batch: InFlight,
         events: list[bytes],
         status: int | None,
         error: Exception | None,
@@ -198,12 +245,16 @@ class BatchSender:
             reason += f" (after {self._policy.retry_count} retries)"
         failure = DeliveryError(f"{len(events)} events not delivered: {reason}", status)
         failure.__cause__ = error
-        self._counters.add_failed(len(events))
+        if batch.settle(len(events)):
+            self._report_failure(events, failure)
+
+    def _report_failure(self, events: list[bytes], failure: DeliveryError) -> None:
         logger.warning("%s", failure)
-        if self._on_error is None:
-            return
-        try:
-            batch: list[dict[str, Any]] = json.loads(b"[" + b",".join(events) + b"]")
-            self._on_error(failure, batch)
-        except Exception:
-            logger.exception("on_error callback raised")
+        if self._on_error is not None:
+            try:
+                decoded: list[dict[str, Any]] = json.loads(b"[" + b",".join(events) + b"]")
+                self._on_error(failure, decoded)
+            except Exception:
+                logger.exception("on_error callback raised")
+        # Counted after the callback, so a flush() that sees the count also sees its effects.
+        self._counters.add_failed(len(events))

@@ -11,9 +11,11 @@ class ClientStats:
     """A point-in-time copy of a client's counters.
 
     ``captured`` events were accepted into the queue; ``sent`` were acknowledged with
-    HTTP 200; ``dropped`` were refused before sending (invalid, queue full, too large,
-    not serialisable); ``failed`` were given up on after sending; ``retried`` counts
-    repeated requests.
+    HTTP 200; ``dropped`` were refused by ``capture`` (invalid, not serialisable, too
+    large, queue full, client shut down); ``failed`` were accepted but given up on:
+    refused by the server, out of retries, or still queued or in flight when
+    ``shutdown``'s deadline passed. ``retried`` counts repeated requests. Once a client
+    is shut down, ``captured == sent + failed``.
     """
 
     captured: int = 0
@@ -28,6 +30,8 @@ class Counters:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        # Notified whenever events settle (sent or failed), for flush() to wait on.
+        self.settled_changed = threading.Condition(self.lock)
         self.captured = 0
         self.sent = 0
         self.dropped = 0
@@ -38,6 +42,7 @@ class Counters:
         """Record ``count`` events acknowledged by the server."""
         with self.lock:
             self.sent += count
+            self.settled_changed.notify_all()
 
     def add_dropped(self, count: int = 1) -> None:
         """Record ``count`` events refused before sending."""
@@ -53,6 +58,12 @@ class Counters:
         """Record ``count`` events given up on."""
         with self.lock:
             self.failed += count
+            self.settled_changed.notify_all()
+
+    def wait_settled(self, target: int, timeout: float | None) -> bool:
+        """Wait until ``target`` events are sent or failed; False if ``timeout`` passes first."""
+        with self.lock:
+            return self.settled_changed.wait_for(lambda: self.sent + self.failed >= target, timeout)
 
     def snapshot(self) -> ClientStats:
         """Return a consistent frozen copy."""

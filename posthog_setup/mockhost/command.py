@@ -7,14 +7,20 @@ import sys
 from pathlib import Path
 
 from posthog_setup.mockhost.server import MockPostHogHost
+from posthog_setup.mockhost.store import Rejection
 
 EXIT_OK = 0
 EXIT_ERROR = 2
 
 
+def _print_rejection(rejection: Rejection) -> None:
+    # The app's SDK swallows these 4xx answers; the terminal is where they become visible.
+    print(rejection.describe(), file=sys.stderr, flush=True)
+
+
 def serve_forever(host: str = "127.0.0.1", port: int = 8010, record: Path | None = None) -> int:
     """Serve until interrupted; return the process exit code (0 on Ctrl-C, 2 if unable to bind)."""
-    mock = MockPostHogHost(host, port, record=record)
+    mock = MockPostHogHost(host, port, record=record, on_rejected=_print_rejection)
     try:
         mock.bind()
     except OSError as exc:

@@ -137,12 +137,47 @@ def _reject_constant(name: str) -> NoReturn:
     _parsing_error(f"{name} is not valid JSON")
 
 
+# A \uD800-\uDFFF escape: only then can a parsed string hold a lone surrogate.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    # After parsing, an escaped pair has become one astral character, so any surrogate
+    # code point left in a key or a string is a lone one.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                if _SURROGATE.search(key):
+                    return True
+                stack.append(inner)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def parse_json(text: bytes) -> Any:
-    """Parse the decoded body; any syntax error is a 400."""
+    """Parse the decoded body; any syntax error is a 400.
+
+    Like serde_json in real ingestion, the body must be valid UTF-8 and may not encode a
+    lone surrogate, raw or as a ``\\u`` escape (Python's json module accepts both).
+    """
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        _parsing_error(f"body is not valid UTF-8 ({exc.reason} at byte {exc.start})")
+    try:
+        parsed = json.loads(decoded, parse_constant=_reject_constant)
     except ValueError as exc:
         _parsing_error(str(exc))
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(parsed):
+        _parsing_error("lone surrogate in a \\u escape")
+    return parsed
 
 
 def validate_token(token: str) -> str:

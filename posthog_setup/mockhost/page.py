@@ -1,7 +1,9 @@
-"""The live page served at ``/``: recent events, refreshed while the page is open.
+"""The live page served at ``/``: recent events and rejected requests, refreshed while open.
 
-The page polls ``/_mock/events?since=<seq>`` and builds its rows with ``textContent`` only, so
-nothing a client sends can become markup.
+The page polls ``/_mock/events?since=<seq>`` and ``/_mock/rejected?since=<seq>`` and builds its
+rows with ``textContent`` only, so nothing a client sends can become markup. Rejected requests
+are shown above the events: an app sending without a token, or with an empty event name, gets
+a 4xx its SDK swallows, and would otherwise look like an app that sends nothing.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ LIVE_PAGE_HTML = """<!doctype html>
   :root {
     color-scheme: light dark;
     --bg: #f7f7f4; --fg: #1d1f27; --muted: #6b6f7b; --line: #e3e3dc;
-    --card: #ffffff; --accent: #f54e00; --system: #2f6fde;
+    --card: #ffffff; --accent: #f54e00; --system: #2f6fde; --reject: #c0262d;
   }
   @media (prefers-color-scheme: dark) {
     :root { --bg: #15161b; --fg: #e9e9ee; --muted: #9a9dab; --line: #2b2d36;
-            --card: #1d1f27; --system: #7aa5ff; }
+            --card: #1d1f27; --system: #7aa5ff; --reject: #ff6b6b; }
   }
   * { box-sizing: border-box; }
   body { margin: 0; background: var(--bg); color: var(--fg);
@@ -48,6 +50,9 @@ LIVE_PAGE_HTML = """<!doctype html>
              word-break: break-word; }
   .key { color: var(--muted); }
   tr.fresh { animation: fresh 1.2s ease-out; }
+  #rejected-section { margin-bottom: 1.2rem; }
+  #rejected-section h2 { font-size: 1rem; margin: 0 0 .5rem; color: var(--reject); }
+  td.status { font-weight: 600; color: var(--reject); white-space: nowrap; }
   @keyframes fresh { from { background: rgba(245, 78, 0, .18); } to { background: none; } }
 </style>
 </head>
@@ -55,11 +60,18 @@ LIVE_PAGE_HTML = """<!doctype html>
 <header>
   <h1><span>&#9679;</span> Mock PostHog host</h1>
   <div id="status">Connecting&hellip;</div>
-  <button id="clear" type="button">Clear events</button>
+  <button id="clear" type="button">Clear</button>
 </header>
 <main>
   <p id="hint">No events yet. Point your app at this host:
     <code>POSTHOG_HOST=<span id="origin"></span></code></p>
+  <section id="rejected-section" hidden>
+    <h2>Rejected requests</h2>
+    <table>
+      <thead><tr><th>Time</th><th>Status</th><th>Request</th><th>Reason</th></tr></thead>
+      <tbody id="rejected"></tbody>
+    </table>
+  </section>
   <table>
     <thead><tr><th>Time</th><th>Event</th><th>Distinct ID</th><th>Properties</th></tr></thead>
     <tbody id="events"></tbody>
@@ -73,9 +85,14 @@ const rows = document.getElementById("events");
 const statusLine = document.getElementById("status");
 const hint = document.getElementById("hint");
 document.getElementById("origin").textContent = window.location.origin;
+const rejectedRows = document.getElementById("rejected");
+const rejectedSection = document.getElementById("rejected-section");
 let since = 0;
 let generation = null;
 let total = 0;
+let rejectedSince = 0;
+let rejectedGeneration = null;
+let rejectedTotal = 0;
 
 function cell(text, className) {
   const td = document.createElement("td");
@@ -134,13 +151,42 @@ function propertiesCell(item) {
   return td;
 }
 
+function timeText(isoTime) {
+  const time = new Date(isoTime);
+  return time.toLocaleTimeString([], {hour12: false}) + "."
+    + String(time.getMilliseconds()).padStart(3, "0");
+}
+
+function addRejectedRow(item) {
+  const tr = document.createElement("tr");
+  tr.className = "fresh";
+  tr.dataset.seq = String(item.seq);
+  tr.appendChild(cell(timeText(item.received_at), "time"));
+  tr.appendChild(cell(item.status + " " + item.code, "status"));
+  tr.appendChild(cell(item.method + " " + item.path, "request"));
+  tr.appendChild(cell(item.reason, "reason"));
+  rejectedRows.insertBefore(tr, rejectedRows.firstChild);
+  while (rejectedRows.childElementCount > MAX_ROWS) rejectedRows.removeChild(rejectedRows.lastChild);
+}
+
+async function pollRejected() {
+  const response = await fetch("/_mock/rejected?since=" + rejectedSince, {cache: "no-store"});
+  const data = await response.json();
+  if (rejectedGeneration !== data.generation) {
+    if (rejectedGeneration !== null) { rejectedRows.replaceChildren(); rejectedTotal = 0; }
+    rejectedGeneration = data.generation;
+  }
+  data.rejected.forEach(addRejectedRow);
+  rejectedTotal += data.rejected.length;
+  rejectedSince = Math.max(rejectedSince, data.last_seq);
+  rejectedSection.hidden = rejectedRows.childElementCount === 0;
+}
+
 function addRow(item) {
   const tr = document.createElement("tr");
   tr.className = "fresh";
   tr.dataset.seq = String(item.seq);
-  const time = new Date(item.received_at);
-  tr.appendChild(cell(time.toLocaleTimeString([], {hour12: false}) + "."
-    + String(time.getMilliseconds()).padStart(3, "0"), "time"));
+  tr.appendChild(cell(timeText(item.received_at), "time"));
   tr.appendChild(cell(item.event, item.event.startsWith("$") ? "event system" : "event"));
   tr.appendChild(cell(item.distinct_id, "distinct"));
   tr.appendChild(propertiesCell(item));
@@ -160,9 +206,11 @@ async function poll() {
     data.events.forEach(addRow);
     total += data.events.length;
     since = Math.max(since, data.last_seq);
+    await pollRejected();
     hint.hidden = rows.childElementCount > 0;
-    statusLine.textContent = total + (total === 1 ? " event" : " events")
-      + " received \\u00b7 updated " + new Date().toLocaleTimeString([], {hour12: false});
+    statusLine.textContent = total + (total === 1 ? " event" : " events") + " received"
+      + (rejectedTotal ? ", " + rejectedTotal + " rejected" : "")
+      + " \\u00b7 updated " + new Date().toLocaleTimeString([], {hour12: false});
   } catch (error) {
     statusLine.textContent = "Cannot reach the mock host; retrying\\u2026";
   }
@@ -171,6 +219,7 @@ async function poll() {
 
 document.getElementById("clear").addEventListener("click", async () => {
   await fetch("/_mock/events", {method: "DELETE"});
+  await fetch("/_mock/rejected", {method: "DELETE"});
 });
 
 poll();

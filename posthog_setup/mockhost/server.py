@@ -8,6 +8,7 @@ a slow or stalled client never holds up the others.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import socket
 import socketserver
@@ -33,13 +34,32 @@ from posthog_setup.mockhost.ingest import (
     payload_too_large,
 )
 from posthog_setup.mockhost.page import LIVE_PAGE_HTML
-from posthog_setup.mockhost.store import DEFAULT_MAX_EVENTS, EventStore, RecordedEvent
+from posthog_setup.mockhost.store import (
+    DEFAULT_MAX_EVENTS,
+    EventStore,
+    RecordedEvent,
+    Rejection,
+    RejectionListener,
+    RejectionLog,
+)
 
 DEFAULT_BODY_TIMEOUT = 10.0
 """Seconds a client may take to send a request body before it is answered 408."""
 
 DEFAULT_IDLE_TIMEOUT = 60.0
 """Seconds a keep-alive connection may sit idle before the server closes it."""
+
+DEFAULT_HEADER_TIMEOUT = 10.0
+"""Seconds a client may take, from the first byte of a request, to send its request line and
+headers; a client trickling them (slowloris) is disconnected."""
+
+# How long the accept loop pauses when the process is out of file descriptors. The pending
+# connection stays queued and the listening socket readable, so without a pause the loop
+# would retry accept() at once, forever, on a full core.
+_ACCEPT_BACKOFF = 0.1
+_RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+# How often the serve loop looks for connections past their header deadline.
+_DEADLINE_SCAN_INTERVAL = 0.25
 
 # Bytes of an oversized body read and thrown away before closing, so that a client which
 # writes its whole body before reading (as `requests` does) sees the 413 instead of a reset.
@@ -70,6 +90,12 @@ DEFINITIONS_ROUTES = frozenset(
         "/api/feature_flag/local_evaluation/",
     }
 )
+CORS_ROUTES = frozenset(INGEST_ROUTES) | FLAGS_ROUTES
+"""Routes that answer browsers on other origins: posthog-js posts events and asks for flags
+from the app's own origin. The control endpoints and the live page never do."""
+
+CONTROL_PREFIX = "/_mock/"
+_LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 _OK_BODY = b'{"status": 1}'
@@ -97,6 +123,13 @@ def _no_flags_body() -> bytes:
     ).encode()
 
 
+def _host_name(host_header: str) -> str:
+    """The name in a ``Host`` header, without the port or an IPv6 address's brackets."""
+    if host_header.startswith("["):
+        return host_header[1:].partition("]")[0]
+    return host_header.partition(":")[0]
+
+
 class _ClientGone(Exception):
     """The client closed the connection in the middle of its body."""
 
@@ -116,6 +149,32 @@ class MockHostHandler(BaseHTTPRequestHandler):
         self.connection.settimeout(self.server.idle_timeout)
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.track_connection(self.connection)
+
+    def handle_one_request(self) -> None:
+        """Wait for a request under the idle timeout, then bound the time to its headers."""
+        try:
+            if not self.rfile.peek(1):  # type: ignore[attr-defined]
+                self.close_connection = True
+                return
+        except OSError:
+            self.close_connection = True
+            return
+        # The socket timeout applies per read, so a client sending one byte at a time
+        # would never trip it; the server closes the connection at this deadline instead.
+        self.server.set_header_deadline(
+            self.connection, time.monotonic() + self.server.header_timeout
+        )
+        try:
+            super().handle_one_request()
+        finally:
+            self.server.set_header_deadline(self.connection, None)
+
+    def parse_request(self) -> bool:
+        """Parse the request line and headers; the header deadline ends with them."""
+        try:
+            return super().parse_request()
+        finally:
+            self.server.set_header_deadline(self.connection, None)
 
     def finish(self) -> None:
         """Forget the connection once it ends."""
@@ -141,8 +200,9 @@ class MockHostHandler(BaseHTTPRequestHandler):
             f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\n"
             f"Content-Type: {content_type}\r\n"
             f"Content-Length: {len(body)}\r\n"
-            f"{_CORS_HEADERS}"
         )
+        if self.path.partition("?")[0] in CORS_ROUTES:
+            head += _CORS_HEADERS
         for name, value in headers:
             head += f"{name}: {value}\r\n"
         if close or self.close_connection:
@@ -150,7 +210,9 @@ class MockHostHandler(BaseHTTPRequestHandler):
             self.close_connection = True
         self.wfile.write((head + "\r\n").encode("latin-1") + body)
 
-    def _respond_error(self, error: IngestError, *, close: bool = False) -> None:
+    def _respond_error(self, error: IngestError, *, close: bool = False, log: bool = False) -> None:
+        if log:
+            self._log_rejection(error)
         self._respond(error.status, error.to_body(), close=close)
         if self._unread_body:
             self._linger(self._unread_body)
@@ -288,7 +350,9 @@ class MockHostHandler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         if self._serve_capture(path, query):
             return
-        if path == "/_mock/faults":
+        if path.startswith(CONTROL_PREFIX) and not self._control_allowed():
+            self._refuse_control(read_body=True)
+        elif path == "/_mock/faults":
             self._add_faults()
         else:
             self._not_found(read_body=True)
@@ -298,7 +362,9 @@ class MockHostHandler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         if self._serve_capture(path, query):
             return
-        if path in ("/", "/index.html"):
+        if path.startswith(CONTROL_PREFIX) and not self._control_allowed():
+            self._refuse_control(read_body=False)
+        elif path in ("/", "/index.html"):
             self._respond(
                 200,
                 _PAGE_BODY,
@@ -307,6 +373,8 @@ class MockHostHandler(BaseHTTPRequestHandler):
             )
         elif path == "/_mock/events":
             self._list_events(query)
+        elif path == "/_mock/rejected":
+            self._list_rejections(query)
         elif path == "/_mock/faults":
             self._respond_json(200, {"faults": [f.to_json() for f in self.server.faults.pending()]})
         else:
@@ -315,8 +383,13 @@ class MockHostHandler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         """Clear stored events or pending faults."""
         path = self.path.partition("?")[0]
-        if path == "/_mock/events":
+        if path.startswith(CONTROL_PREFIX) and not self._control_allowed():
+            self._refuse_control(read_body=True)
+        elif path == "/_mock/events":
             self.server.store.clear()
+            self._respond_json(200, {"cleared": True})
+        elif path == "/_mock/rejected":
+            self.server.rejections.clear()
             self._respond_json(200, {"cleared": True})
         elif path == "/_mock/faults":
             self.server.faults.clear()
@@ -326,13 +399,51 @@ class MockHostHandler(BaseHTTPRequestHandler):
 
     def do_OPTIONS(self) -> None:
         """CORS preflight: browsers ask before posting JSON from another origin."""
-        self._respond(200, b"", content_type="text/plain")
+        if self.path.partition("?")[0] in CORS_ROUTES:
+            self._respond(200, b"", content_type="text/plain")
+        else:
+            # No CORS headers: a page on another origin may not call anything else.
+            self._not_found(read_body=True)
 
     def _not_found(self, *, read_body: bool) -> None:
         if read_body and not self._discard_body():
             return
         error = IngestError(404, "not_found", f"no route for {self.command} {self.path}")
+        # A POST to a path ingestion does not serve is a setup mistake worth showing.
+        self._respond_error(error, log=self.command == "POST")
+
+    # -- who may use the control endpoints ------------------------------------------------
+
+    def _control_allowed(self) -> bool:
+        """Whether a control request comes from this host's own page or a non-browser client.
+
+        Browsers name the page that makes a cross-origin request (``Origin``, and
+        ``Sec-Fetch-Site``); without CORS headers a page elsewhere cannot read the answer,
+        but a "simple" POST would still take effect, so it is refused outright. On a
+        loopback address the ``Host`` must be a loopback name too, against DNS rebinding.
+        """
+        host = self.headers.get("Host", "")
+        site = self.headers.get("Sec-Fetch-Site")
+        if site is not None and site not in ("same-origin", "none"):
+            return False
+        origin = self.headers.get("Origin")
+        if origin is not None and origin != f"http://{host}":
+            return False
+        if self.server.loopback_only:
+            return _host_name(host) in _LOOPBACK_NAMES
+        return True
+
+    def _refuse_control(self, *, read_body: bool) -> None:
+        if read_body and not self._discard_body():
+            return
+        error = IngestError(
+            403, "cross_origin_refused", "control endpoints answer only this host's own page"
+        )
         self._respond_error(error)
+
+    def _log_rejection(self, error: IngestError) -> None:
+        path = self.path.partition("?")[0]
+        self.server.rejections.add(self.command, path, error.status, error.code, error.message)
 
     def _discard_body(self) -> bool:
         """Read and drop the body so the connection can carry the next request."""
@@ -356,10 +467,10 @@ class MockHostHandler(BaseHTTPRequestHandler):
         try:
             body = self._read_body(limit)
         except IngestError as error:
-            self._respond_error(error, close=True)
+            self._respond_error(error, close=True, log=True)
             return
         except TimeoutError:
-            self._respond_error(body_read_timeout(), close=True)
+            self._respond_error(body_read_timeout(), close=True, log=True)
             return
         except _ClientGone:
             self.close_connection = True
@@ -381,7 +492,7 @@ class MockHostHandler(BaseHTTPRequestHandler):
                 limit=limit,
             )
         except IngestError as error:
-            self._respond_error(error)
+            self._respond_error(error, log=True)
             return
         self.server.store.add(path, request.token, request.events)
         self._respond(200, _OK_BODY)
@@ -431,6 +542,25 @@ class MockHostHandler(BaseHTTPRequestHandler):
             },
         )
 
+    def _list_rejections(self, query: str) -> None:
+        try:
+            since = int(parse_qs(query).get("since", ["0"])[0])
+        except ValueError:
+            self._respond_error(IngestError(400, "bad_query", "since must be an integer"))
+            return
+        log = self.server.rejections
+        last_seq, generation = log.last_seq, log.generation
+        found = log.items(since)
+        self._respond_json(
+            200,
+            {
+                "rejected": [item.to_dict() for item in found],
+                "count": len(found),
+                "last_seq": last_seq,
+                "generation": generation,
+            },
+        )
+
     def _add_faults(self) -> None:
         try:
             body = self._read_body(EVENT_BODY_LIMIT)
@@ -466,15 +596,22 @@ class MockHostServer(ThreadingHTTPServer):
         *,
         store: EventStore,
         faults: FaultQueue,
+        rejections: RejectionLog | None = None,
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        header_timeout: float = DEFAULT_HEADER_TIMEOUT,
     ) -> None:
         self.store = store
         self.faults = faults
+        self.rejections = rejections if rejections is not None else RejectionLog()
         self.body_timeout = body_timeout
         self.idle_timeout = idle_timeout
-        self._connections: set[socket.socket] = set()
+        self.header_timeout = header_timeout
+        self.loopback_only = address[0] in _LOOPBACK_NAMES
+        # Open connections, with the deadline for the headers of the request being read.
+        self._connections: dict[socket.socket, float | None] = {}
         self._connections_lock = threading.Lock()
+        self._next_deadline_scan = 0.0
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, MockHostHandler)
@@ -486,6 +623,38 @@ class MockHostServer(ThreadingHTTPServer):
         self.server_name = str(host)
         self.server_port = int(port)
 
+    def get_request(self) -> tuple[socket.socket, Any]:
+        """Accept a connection; when out of file descriptors, pause before the loop retries."""
+        try:
+            return self.socket.accept()
+        except OSError as error:
+            if error.errno in _RESOURCE_ERRNOS:
+                time.sleep(_ACCEPT_BACKOFF)
+            raise
+
+    def service_actions(self) -> None:
+        """Between requests: disconnect clients whose request headers are overdue."""
+        super().service_actions()
+        now = time.monotonic()
+        if now < self._next_deadline_scan:
+            return
+        self._next_deadline_scan = now + _DEADLINE_SCAN_INTERVAL
+        with self._connections_lock:
+            overdue = [
+                connection
+                for connection, deadline in self._connections.items()
+                if deadline is not None and deadline <= now
+            ]
+        for connection in overdue:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def set_header_deadline(self, connection: socket.socket, deadline: float | None) -> None:
+        """Set (or, with None, lift) the time by which ``connection``'s headers must be in."""
+        with self._connections_lock:
+            if connection in self._connections:
+                self._connections[connection] = deadline
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Ignore clients that hang up mid-request; report anything else as a bug would be."""
         error = sys.exc_info()[1]
@@ -496,12 +665,12 @@ class MockHostServer(ThreadingHTTPServer):
     def track_connection(self, connection: socket.socket) -> None:
         """Remember an open connection so that :meth:`close_connections` can end it."""
         with self._connections_lock:
-            self._connections.add(connection)
+            self._connections[connection] = None
 
     def forget_connection(self, connection: socket.socket) -> None:
         """Forget a connection that has ended."""
         with self._connections_lock:
-            self._connections.discard(connection)
+            self._connections.pop(connection, None)
 
     def close_connections(self) -> None:
         """End every open connection, so that no handler thread outlives the server."""
@@ -533,16 +702,20 @@ class MockPostHogHost:
         faults: Iterable[Fault] = (),
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        header_timeout: float = DEFAULT_HEADER_TIMEOUT,
         max_events: int = DEFAULT_MAX_EVENTS,
+        on_rejected: RejectionListener | None = None,
     ) -> None:
         self.host = host
         self.requested_port = port
         self.record = record
         self.body_timeout = body_timeout
         self.idle_timeout = idle_timeout
+        self.header_timeout = header_timeout
         self.max_events = max_events
         self.faults = FaultQueue(faults)
         self.store = EventStore(max_events=max_events)
+        self.rejections = RejectionLog(listener=on_rejected)
         self._server: MockHostServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -555,8 +728,10 @@ class MockPostHogHost:
                 (self.host, self.requested_port),
                 store=self.store,
                 faults=self.faults,
+                rejections=self.rejections,
                 body_timeout=self.body_timeout,
                 idle_timeout=self.idle_timeout,
+                header_timeout=self.header_timeout,
             )
             if self.record is not None:
                 # Opened only once the port is ours, so a failed start leaves no file behind.
@@ -645,8 +820,13 @@ class MockPostHogHost:
         return self.store.wait_for(count, timeout, event=event, distinct_id=distinct_id)
 
     def clear(self) -> None:
-        """Forget the events accepted so far."""
+        """Forget the events accepted and the requests rejected so far."""
         self.store.clear()
+        self.rejections.clear()
+
+    def rejected(self) -> list[Rejection]:
+        """Requests refused so far (the most recent ones), oldest first."""
+        return self.rejections.items()
 
     def inject(self, *faults: Fault) -> None:
         """Queue responses for the next ingestion requests, one fault per request."""

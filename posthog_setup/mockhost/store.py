@@ -6,7 +6,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -218,3 +218,89 @@ class EventStore:
             if self._record is not None:
                 self._record.close()
                 self._record = None
+
+
+DEFAULT_MAX_REJECTIONS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A request the mock host refused, and why (the error real ingestion would answer)."""
+
+    seq: int
+    received_at: float
+    method: str
+    path: str
+    status: int
+    code: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, as served by ``GET /_mock/rejected``."""
+        return {
+            "seq": self.seq,
+            "received_at": datetime.fromtimestamp(self.received_at, timezone.utc).isoformat(),
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "code": self.code,
+            "reason": self.reason,
+        }
+
+    def describe(self) -> str:
+        """One line for a terminal: what was refused, with which status, and why."""
+        return f"rejected {self.method} {self.path}: {self.status} {self.code}: {self.reason}"
+
+
+RejectionListener = Callable[[Rejection], None]
+
+
+class RejectionLog:
+    """The most recent refused requests, so a setup mistake does not look like silence.
+
+    A request without a token or with an empty event name gets its 4xx, which an SDK
+    swallows; this log is where the person running the mock host can see it.
+    """
+
+    def __init__(
+        self,
+        max_items: int = DEFAULT_MAX_REJECTIONS,
+        listener: RejectionListener | None = None,
+    ) -> None:
+        self._items: deque[Rejection] = deque(maxlen=max_items)
+        self._lock = threading.Lock()
+        self._last_seq = 0
+        self._generation = 0
+        self.listener = listener
+
+    @property
+    def last_seq(self) -> int:
+        """Sequence number of the newest rejection ever logged (it survives :meth:`clear`)."""
+        return self._last_seq
+
+    @property
+    def generation(self) -> int:
+        """How many times the log was cleared."""
+        return self._generation
+
+    def add(self, method: str, path: str, status: int, code: str, reason: str) -> Rejection:
+        """Log one refused request and tell the listener, if any."""
+        with self._lock:
+            self._last_seq += 1
+            rejection = Rejection(self._last_seq, time.time(), method, path, status, code, reason)
+            self._items.append(rejection)
+        listener = self.listener
+        if listener is not None:
+            listener(rejection)
+        return rejection
+
+    def items(self, since: int = 0) -> list[Rejection]:
+        """Logged rejections after sequence number ``since``, oldest first."""
+        with self._lock:
+            return [item for item in self._items if item.seq > since]
+
+    def clear(self) -> None:
+        """Forget the logged rejections."""
+        with self._lock:
+            self._items.clear()
+            self._generation += 1

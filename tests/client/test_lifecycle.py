@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+import tracemalloc
 from collections.abc import Mapping
 
 import pytest
@@ -61,17 +63,49 @@ def test_flush_interval_sends_a_partial_batch(
     assert 0.1 <= request.received_at - started < 1.5
 
 
-def test_flush_at_sends_full_batches_without_waiting(
+def test_flush_at_triggers_a_send_without_waiting(
     server: RecordingServer, make_client: ClientFactory
 ) -> None:
     client = make_client(flush_at=10, flush_interval=60)
-    for i in range(25):
+    for i in range(9):
         client.capture("u", f"e{i}")
+    time.sleep(0.3)
+    assert server.requests == []
 
-    server.wait_for_events(20, timeout=3.0)
-    assert [len(r.batch) for r in server.requests] == [10, 10]
-    assert client.flush(3.0)
-    assert [len(r.batch) for r in server.requests] == [10, 10, 5]
+    client.capture("u", "e9")
+    server.wait_for_events(10, timeout=3.0)
+    assert [len(r.batch) for r in server.requests] == [10]
+
+
+def test_a_batch_takes_the_whole_backlog_while_the_server_is_slow(
+    server: RecordingServer, make_client: ClientFactory
+) -> None:
+    server.responder = lambda payload: Reply(200, delay=0.3)
+    client = make_client(flush_at=5, flush_interval=60, max_in_flight=1)
+    ids = [client.capture("u", f"e{i}") for i in range(5)]
+    server.wait_for_requests(1, timeout=3.0)
+    ids += [client.capture("u", f"e{i}") for i in range(5, 100)]
+    assert client.flush(5.0)
+
+    # Not nineteen more requests of five: one carrying everything that waited.
+    assert [len(r.batch) for r in server.requests] == [5, 95]
+    assert [e["uuid"] for e in server.events] == ids
+
+
+@pytest.mark.parametrize("max_in_flight", [1, 3])
+def test_up_to_max_in_flight_requests_wait_on_the_server_at_once(
+    server: RecordingServer, make_client: ClientFactory, max_in_flight: int
+) -> None:
+    server.responder = lambda payload: Reply(200, delay=0.4)
+    client = make_client(flush_at=1, flush_interval=60, max_in_flight=max_in_flight)
+    started = time.monotonic()
+    for i in range(4):
+        client.capture("u", f"e{i}")
+        server.wait_for_requests(min(i + 1, max_in_flight), timeout=3.0)
+    early = [r for r in server.requests if r.received_at - started < 0.3]
+    assert len(early) == max_in_flight
+    assert client.flush(5.0)
+    assert len(server.events) == 4
 
 
 def test_full_queue_drops_new_events_and_counts_them(
@@ -113,7 +147,10 @@ def test_batches_are_split_below_five_mib(
 
     assert len(server.requests) >= 2
     assert all(len(r.raw_body) < 5 * 1024 * 1024 for r in server.requests)
-    assert [e["uuid"] for e in server.events] == ids
+    # Requests may overlap, so only the order within each is fixed.
+    assert sorted(e["uuid"] for e in server.events) == sorted(ids)
+    for request in server.requests:
+        assert request.uuids == sorted(request.uuids, key=ids.index)
 
 
 class _BrokenTransport:
@@ -214,34 +251,84 @@ def test_forked_child_sends_only_its_own_events(
 
 
 _EXIT_SCRIPT = """
+import atexit
 import sys
 from posthog_setup.client import Client
 
+def report():
+    stats = client.stats
+    print("stats", stats.captured, stats.sent, stats.failed, flush=True)
+
+def on_error(error, batch):
+    print("on_error", len(batch), flush=True)
+
+# atexit runs handlers last-registered first: this one runs after the client's.
+atexit.register(report)
 client = Client("phc_exit", host=sys.argv[1], flush_at=1000, flush_interval=60,
-                exit_timeout=float(sys.argv[2]))
+                exit_timeout=float(sys.argv[2]), on_error=on_error)
 for i in range(5):
     client.capture("u", f"exit{i}")
 """
 
 
-def _run_exit_script(url: str, exit_timeout: float) -> float:
+def _run_exit_script(url: str, exit_timeout: float) -> tuple[float, list[str]]:
     started = time.monotonic()
-    subprocess.run(
+    finished = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(_EXIT_SCRIPT), url, str(exit_timeout)],
         check=True,
         timeout=20,
+        capture_output=True,
+        text=True,
     )
-    return time.monotonic() - started
+    return time.monotonic() - started, finished.stdout.splitlines()
 
 
 def test_queued_events_are_flushed_at_interpreter_exit(server: RecordingServer) -> None:
-    _run_exit_script(server.url, exit_timeout=5.0)
+    _, printed = _run_exit_script(server.url, exit_timeout=5.0)
     assert [e["event"] for e in server.events] == [f"exit{i}" for i in range(5)]
+    assert printed == ["stats 5 5 0"]
 
 
 def test_exit_flush_gives_up_at_its_deadline(server: RecordingServer) -> None:
     server.responder = lambda payload: Reply(200, delay=4.0)
-    elapsed = _run_exit_script(server.url, exit_timeout=0.3)
+    elapsed, printed = _run_exit_script(server.url, exit_timeout=0.3)
     assert elapsed < 3.5
-    # The request did go out; the process just did not wait for the answer.
+    # The request did go out; the process did not wait for the answer, and says so.
     assert len(server.wait_for_requests(1, timeout=5.0)) == 1
+    assert printed == ["on_error 5", "stats 5 0 5"]
+
+
+def test_a_queued_event_costs_about_its_wire_size_in_memory(
+    server: RecordingServer, make_client: ClientFactory
+) -> None:
+    client = make_client(flush_at=100_000, flush_interval=60, max_queue_size=100_000)
+    client.capture("u", "warm-up")
+    count = 5_000
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(count):
+            client.capture(f"user-{i}", "checkout_step", {"plan": "pro", "step": i, "x": 1.5})
+        per_event = (tracemalloc.get_traced_memory()[0] - before) / count
+    finally:
+        tracemalloc.stop()
+    assert client.flush(10.0)
+    wire = len(json.dumps(server.events[-1], separators=(",", ":")))
+    # The queue holds the encoded JSON (plus a bytes header and a deque slot), not the
+    # caller's dicts, strings and floats.
+    assert per_event < wire + 100
+
+
+def test_changing_properties_after_capture_does_not_change_the_event(
+    server: RecordingServer, make_client: ClientFactory
+) -> None:
+    client = make_client(flush_at=1000, flush_interval=60)
+    properties: dict[str, object] = {"plan": "free", "tags": ["a"]}
+    client.capture("u", "upgraded", properties)
+    properties["plan"] = "pro"
+    properties["tags"].append("b")  # type: ignore[attr-defined]
+    assert client.flush(5.0)
+
+    (event,) = server.events
+    assert event["properties"]["plan"] == "free"
+    assert event["properties"]["tags"] == ["a"]

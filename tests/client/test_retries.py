@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from posthog_setup.client import DeliveryError
+from posthog_setup.client import ClientStats, DeliveryError
 
 from .conftest import ClientFactory, RecordingServer, Reply
 
@@ -184,20 +184,81 @@ def test_capture_does_not_wait_for_a_slow_server_and_shutdown_is_bounded(
     server: RecordingServer, make_client: ClientFactory
 ) -> None:
     server.responder = lambda payload: Reply(200, delay=0.5)
-    client = make_client(flush_at=50, flush_interval=60)
+    failures: Failures = []
+    client = make_client(
+        flush_at=50, flush_interval=60, max_in_flight=1, on_error=_collect(failures)
+    )
+    first = [client.capture("u", f"e{i}") for i in range(50)]
+    server.wait_for_requests(1, timeout=3.0)
     started = time.perf_counter()
-    for i in range(200):
-        client.capture("u", f"e{i}")
+    queued = [client.capture("u", f"e{i}") for i in range(50, 200)]
     assert time.perf_counter() - started < 0.25
     assert client.stats.captured == 200
 
     started = time.perf_counter()
     assert client.shutdown(timeout=0.2) is False
     assert time.perf_counter() - started < 1.5
-    stats = client.stats
-    # The batch in flight completes; what was still queued is abandoned and counted.
-    assert stats.sent + stats.failed == 200
-    assert stats.failed >= 100
+    # The batch on the wire completes within the grace period; what was still queued is
+    # abandoned, counted as failed and handed to on_error.
+    assert [e["uuid"] for e in server.events] == first
+    assert client.stats == ClientStats(captured=200, sent=50, failed=150)
+    ((error, batch),) = failures
+    assert isinstance(error, DeliveryError)
+    assert "shut down" in str(error)
+    assert [event["uuid"] for event in batch] == queued
+
+
+def test_a_request_still_unanswered_at_shutdown_is_reported_once(
+    server: RecordingServer, make_client: ClientFactory
+) -> None:
+    server.responder = lambda payload: Reply(200, delay=2.5)
+    failures: Failures = []
+    client = make_client(flush_at=1, flush_interval=60, on_error=_collect(failures))
+    event_id = client.capture("u", "slow")
+    server.wait_for_requests(1, timeout=3.0)
+
+    started = time.perf_counter()
+    assert client.shutdown(timeout=0.1) is False
+    assert time.perf_counter() - started < 2.0
+    assert client.stats == ClientStats(captured=1, failed=1)
+    ((error, batch),) = failures
+    assert "delivery unknown" in str(error)
+    assert [event["uuid"] for event in batch] == [event_id]
+
+    # The late answer settles nothing a second time.
+    time.sleep(max(0.0, 2.8 - (time.perf_counter() - started)))
+    assert client.stats == ClientStats(captured=1, failed=1)
+    assert len(failures) == 1
+
+
+def test_batches_in_flight_are_retried_independently_with_the_same_events(
+    server: RecordingServer, make_client: ClientFactory
+) -> None:
+    attempts: dict[str, int] = {}
+
+    def fail_first_batch_twice(payload: dict[str, Any]) -> Reply | None:
+        name = payload["batch"][0]["event"]
+        attempts[name] = attempts.get(name, 0) + 1
+        if name == "a" and attempts[name] <= 2:
+            return Reply(503, delay=0.2)
+        return None
+
+    server.responder = fail_first_batch_twice
+    client = make_client(flush_at=1, flush_interval=60, max_in_flight=2, backoff_base=0.05)
+    a = client.capture("u", "a")
+    server.wait_for_requests(1, timeout=3.0)
+    b = client.capture("u", "b")
+    assert client.flush(5.0)
+
+    tries_of_a = [r for r in server.requests if r.batch[0]["event"] == "a"]
+    tries_of_b = [r for r in server.requests if r.batch[0]["event"] == "b"]
+    assert [r.status for r in tries_of_a] == [503, 503, 200]
+    assert all(r.uuids == [a] for r in tries_of_a)
+    assert len({r.batch[0]["timestamp"] for r in tries_of_a}) == 1
+    # b did not wait behind a's failing request.
+    assert [r.uuids for r in tries_of_b] == [[b]]
+    assert tries_of_b[0].received_at < tries_of_a[1].received_at
+    assert client.stats == ClientStats(captured=2, sent=2, retried=2)
 
 
 def test_a_raising_on_error_callback_is_contained(
@@ -209,6 +270,7 @@ def test_a_raising_on_error_callback_is_contained(
     server.script(400)
     client = make_client(flush_at=1, flush_interval=60, on_error=explode)
     client.capture("u", "rejected")
+    assert client.flush(5.0)
     client.capture("u", "accepted")
     assert client.flush(5.0)
 

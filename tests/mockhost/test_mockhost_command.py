@@ -88,6 +88,12 @@ def test_cli_serves_on_an_ephemeral_port_and_stops_cleanly_on_ctrl_c(tmp_path: P
             rude.sendall(b"POST /batch/ HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{")
         assert requests.get(url + "/_mock/events", timeout=5).json()["count"] == 1
 
+        # The two most common setup mistakes are answered 4xx, which SDKs swallow: the
+        # terminal says what was refused and why.
+        no_token = requests.post(url + "/batch/", json={"batch": [event()]}, timeout=5)
+        no_name = requests.post(url + "/e/", json={**event(""), "token": "phc_x"}, timeout=5)
+        assert (no_token.status_code, no_name.status_code) == (401, 400)
+
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=10)
     finally:
@@ -97,7 +103,11 @@ def test_cli_serves_on_an_ephemeral_port_and_stops_cleanly_on_ctrl_c(tmp_path: P
 
     assert process.returncode == 0
     assert "Traceback" not in err
-    assert err.strip() == "Mock PostHog host stopped."
+    assert err.splitlines() == [
+        "rejected POST /batch/: 401 ingest_key_required: event submitted without an api_key",
+        "rejected POST /e/: 400 missing_event_name: event submitted with an empty event name",
+        "Mock PostHog host stopped.",
+    ]
     assert "Traceback" not in out
     [line] = record.read_text().splitlines()
     recorded = json.loads(line)

@@ -190,3 +190,28 @@ def test_page_empties_when_events_are_cleared(
     assert requests.delete(posthog_mock_host.url + "/_mock/events", timeout=5).ok
 
     assert browser.wait_until(f"return {ROWS_TEXT.removeprefix('return ')} === ''")
+
+
+def test_page_shows_rejected_requests_with_their_reason(
+    posthog_mock_host: MockPostHogHost, browser: WebDriver
+) -> None:
+    browser.navigate(posthog_mock_host.url + "/")
+    browser.wait_until("return document.getElementById('status').textContent.includes('events')")
+    assert browser.execute("return document.getElementById('rejected-section').hidden") is True
+
+    no_token = requests.post(
+        posthog_mock_host.url + "/batch/", json={"batch": [event()]}, timeout=5
+    )
+    assert no_token.status_code == 401
+
+    text = browser.wait_until(
+        "const t = document.getElementById('rejected').innerText; "
+        "return t.includes('ingest_key_required') ? t : ''"
+    )
+    assert "401" in text
+    assert "POST /batch/" in text
+    assert "event submitted without an api_key" in text
+    assert browser.execute("return document.getElementById('rejected-section').hidden") is False
+    assert browser.wait_until(
+        "return document.getElementById('status').textContent.includes('1 rejected')"
+    )
