@@ -40,14 +40,17 @@ from posthog_setup.codemods.hookup_common import (
 
 MIDDLEWARE = "PosthogASGIMiddleware"
 MIDDLEWARE_MODULE = "posthog.integrations.asgi"
-SHUTDOWN = f"{CLIENT_NAME}.shutdown()"
+#: What the app's lifespan ends with. Not ``shutdown()``: a shut-down client cannot be reused,
+#: so a test suite that starts the app once per test would lose every later event. The
+#: client module shuts the client down when the process exits.
+SHUTDOWN = f"{CLIENT_NAME}.flush()"
 
 
 def hook_up_fastapi(source: str, path: str, app: AppObject, client: ClientImport) -> str:
-    """Add the PostHog ASGI middleware to ``app`` and shut the client down with the app.
+    """Add the PostHog ASGI middleware to ``app`` and flush the client when the app stops.
 
     Each part is skipped when the module already has it (the middleware is
-    mentioned; ``posthog_client.shutdown()`` is called), so a second run changes
+    mentioned; ``posthog_client.flush()`` or ``shutdown()`` is called), so a second run changes
     nothing. Raises EditError (naming ``path``) when the creation statement, or
     the ``yield`` of its lifespan, cannot be found.
     """
@@ -61,7 +64,7 @@ def hook_up_fastapi(source: str, path: str, app: AppObject, client: ClientImport
         middleware = f"{creation.variable}.add_middleware({MIDDLEWARE}, client={CLIENT_NAME})"
         edits.insert_after(creation.statement, statement(middleware, module))
         imports.append((MIDDLEWARE_MODULE, MIDDLEWARE))
-    if not calls_client_method(module, "shutdown"):
+    if not calls_client_method(module, "flush") and not calls_client_method(module, "shutdown"):
         imports.extend(_shut_down_with_app(wrapper, creation, edits, path))
     if edits.empty:
         return source

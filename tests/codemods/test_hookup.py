@@ -216,7 +216,7 @@ def test_fastapi_existing_lifespan_gets_shutdown_after_yield() -> None:
         async def lifespan(app: FastAPI):
             db.connect()
             yield
-            posthog_client.shutdown()
+            posthog_client.flush()
             db.close()
 
 
@@ -260,7 +260,7 @@ def test_fastapi_lifespan_with_try_finally() -> None:
             try:
                 yield
             finally:
-                posthog_client.shutdown()
+                posthog_client.flush()
                 await db.close()
 
 
@@ -303,7 +303,7 @@ def test_fastapi_shutdown_handler_gets_shutdown() -> None:
         @app.on_event("shutdown")
         async def stop():
             await db.close()
-            posthog_client.shutdown()
+            posthog_client.flush()
         """,
     )
 
@@ -344,7 +344,7 @@ def test_fastapi_startup_handler_only_gets_a_shutdown_handler() -> None:
 
         @app.on_event("shutdown")
         def shutdown_posthog() -> None:
-            posthog_client.shutdown()
+            posthog_client.flush()
 
 
         @app.get("/")
@@ -380,7 +380,7 @@ def test_fastapi_without_lifecycle_gets_a_lifespan() -> None:
         async def lifespan(app: fastapi.FastAPI) -> AsyncIterator[None]:
             yield
             # Send the events still queued before the server exits.
-            posthog_client.shutdown()
+            posthog_client.flush()
 
 
         # The API.
@@ -424,7 +424,7 @@ def test_fastapi_factory_without_lifecycle() -> None:
             async def lifespan(app: API) -> AsyncIterator[None]:
                 yield
                 # Send the events still queued before the server exits.
-                posthog_client.shutdown()
+                posthog_client.flush()
 
             api = API(lifespan=lifespan)
             api.add_middleware(PosthogASGIMiddleware, client=posthog_client)
@@ -449,7 +449,7 @@ def test_fastapi_already_hooked_up() -> None:
 
         @app.on_event("shutdown")
         def stop():
-            posthog_client.shutdown()
+            posthog_client.flush()
         """,
     )
 
