@@ -195,8 +195,11 @@ def _apply_route_job(job: _RouteJob) -> tuple[str | None, list[str], str | None]
 
 def _compile_error(text: str, path: str) -> str | None:
     try:
-        # Through the lowering: syntax newer than the running Python is not an error.
-        compiled_tree(text, path)
+        try:
+            compile(text, path, "exec", dont_inherit=True)
+        except SyntaxError:
+            # Syntax newer than the running Python is not an error: read it the other way.
+            compiled_tree(text, path)
     except (SyntaxError, ValueError) as exc:
         return f"{path}: {exc}"
     return None
