@@ -23,6 +23,12 @@ import ast
 import re
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from posthog_setup.project.lowering import Lowered
 
 Version = tuple[int, int]
 
@@ -74,20 +80,18 @@ def _parse_newer(text: str, filename: str, error: SyntaxError) -> Parsed:
         # Not a newer Python's syntax either: a real error, as the running Python words it
         # (libcst's own positions are less exact).
         raise error from None
-    tree = ast.parse(lowered.text, filename=filename, type_comments=False)
-    if lowered.fields:
-        tree = _Fields(lowered.fields, lowered.placeholder, filename).visit(tree)
-    return Parsed(tree, tuple(sorted(lowered.constructs.items(), key=lambda c: (c[1], c[0]))))
+    constructs = sorted(lowered.constructs.items(), key=lambda c: (c[1], c[0]))
+    return Parsed(_tree_of(lowered, filename), tuple(constructs))
 
 
-def lowered_tree(module: object, filename: str = "<unknown>") -> ast.Module:
+def lowered_tree(module: cst.Module, filename: str = "<unknown>") -> ast.Module:
     """The ast of an already parsed libcst module whose text ``ast`` refused (the edits)."""
-    import libcst as cst
-
     from posthog_setup.project.lowering import lower_module
 
-    assert isinstance(module, cst.Module)
-    lowered = lower_module(module)
+    return _tree_of(lower_module(module), filename)
+
+
+def _tree_of(lowered: Lowered, filename: str) -> ast.Module:
     tree = ast.parse(lowered.text, filename=filename, type_comments=False)
     if lowered.fields:
         tree = _Fields(lowered.fields, lowered.placeholder, filename).visit(tree)
