@@ -101,7 +101,7 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.slow
-def test_begin_and_edit_are_identical_on_every_interpreter(
+def test_begin_edit_and_revise_agree_on_every_interpreter(
     interpreters: dict[str, tuple[str, str]], tmp_path: Path
 ) -> None:
     # The same path each time: the JSON names the project root.
@@ -118,6 +118,9 @@ def test_begin_and_edit_are_identical_on_every_interpreter(
         done = _run(python, dependencies, ["edit", "--allow-dirty", str(project)], tmp_path, cache)
         assert done.returncode == 0, f"Python {minor}: {done.stderr}"
         edited[minor] = _tree(project)
+        # revise re-reads the edited files: nothing left to fix, on either Python.
+        checked = _run(python, dependencies, ["revise", "--check", str(project)], tmp_path, cache)
+        assert checked.returncode == 0, f"Python {minor}: {checked.stdout}{checked.stderr}"
 
     first, *others = MINORS
     for minor in others:
