@@ -27,6 +27,7 @@ from posthog_setup.analysis.model import (
     UrlPattern,
 )
 from posthog_setup.analysis.names import ModuleNames
+from posthog_setup.project.syntax import parse_python
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -66,8 +67,9 @@ class FileContext:
 
     @classmethod
     def parse(cls, file: str, module: str, is_package: bool, source: str) -> FileContext:
-        """Parse ``source``; raises SyntaxError (or ValueError for NUL bytes)."""
-        tree = ast.parse(source, filename=file, type_comments=False)
+        """Parse ``source``, whatever Python up to 3.14 it is written for; raises SyntaxError
+        (or ValueError for NUL bytes) if none accepts it."""
+        tree = parse_python(source, file)
         return cls(file, module, is_package, source, tree, ModuleNames(tree, module, is_package))
 
     @functools.cached_property

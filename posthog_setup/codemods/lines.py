@@ -5,8 +5,9 @@ class names and of decorators, to find what the plan points at. libcst's
 PositionProvider computes them with a full code generation pass, which costs
 several times the edit itself; ``ast`` has them already, for about the price
 of one parse. The two trees have the same statements in the same order, so
-they are paired structurally. Where they ever disagree (syntax newer than the
-running interpreter, say), the caller falls back to PositionProvider.
+they are paired structurally; syntax newer than the running interpreter is
+lowered first, on the same lines (``project.lowering``). Where they ever
+disagree, the caller falls back to PositionProvider.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import Sequence
 
 import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
+
+from posthog_setup.project.syntax import lowered_tree
 
 Positions = dict[cst.CSTNode, CodeRange]
 #: libcst ``def``/``class`` nodes and the ast nodes of the same definitions
@@ -150,7 +153,11 @@ def paired_positions(module: cst.Module, source: str) -> tuple[Positions, AstDef
     """``line_positions``, and each definition's ast node (empty after a fallback)."""
     out = _Out()
     try:
-        _block(module.body, ast.parse(source).body, out)
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            tree = lowered_tree(module)
+        _block(module.body, tree.body, out)
     except (SyntaxError, ValueError, _Mismatch):
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         return dict(wrapper.resolve(PositionProvider)), {}

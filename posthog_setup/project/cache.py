@@ -16,7 +16,9 @@ ignored: it only ever saves time.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib.util
 import os
 import pickle
 import sys
@@ -47,12 +49,25 @@ def cache_home() -> Path:
     return base / "posthog-setup"
 
 
+def _parser_versions() -> str:
+    """What else decides a file's tree: the running Python's ``ast`` (its grammar and
+    positions change even in patch releases) and libcst, which reads what ``ast`` cannot."""
+    libcst = importlib.util.find_spec("libcst")
+    installed = b""
+    if libcst is not None and libcst.origin is not None:
+        with contextlib.suppress(OSError):
+            installed = Path(libcst.origin).with_name("_version.py").read_bytes()
+    libcst_digest = hashlib.blake2b(installed, digest_size=8).hexdigest()
+    return f"{sys.implementation.name}:{sys.version_info[:3]}:libcst={libcst_digest}"
+
+
 @cache
 def code_fingerprint() -> str:
-    """A digest of this installation's own source: results of other code are never reused."""
+    """A digest of this installation's own source and parsers: results of other code are
+    never reused."""
     package = Path(posthog_setup.__file__).parent
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{_FORMAT}:{sys.version_info[:2]}".encode())
+    digest.update(f"{_FORMAT}:{_parser_versions()}".encode())
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())

@@ -61,7 +61,7 @@ def _posthog_in_requirements(path: Path, seen: set[Path]) -> str | None:
     return None
 
 
-def _load_toml(path: Path) -> dict[str, Any] | None:
+def load_toml(path: Path) -> dict[str, Any] | None:
     try:
         return tomlkit.parse(read_text_file(path)).unwrap()
     except (UnreadableFile, tomlkit.exceptions.ParseError):
@@ -128,7 +128,7 @@ def find_manifests(root: Path) -> tuple[str, tuple[Manifest, ...]]:
     manager = ""
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
-        data = _load_toml(pyproject)
+        data = load_toml(pyproject)
         if data is not None:
             has_deps = bool(
                 data.get("project", {}).get("dependencies")
@@ -140,7 +140,7 @@ def find_manifests(root: Path) -> tuple[str, tuple[Manifest, ...]]:
                 manifests.append(Manifest("pyproject.toml", kind, _posthog_in_pyproject(data)))
     if (root / "Pipfile").is_file():
         manager = manager or "pipenv"
-        data = _load_toml(root / "Pipfile") or {}
+        data = load_toml(root / "Pipfile") or {}
         packages = {k.lower(): v for k, v in (data.get("packages") or {}).items()}
         spec = packages.get("posthog")
         manifests.append(
@@ -183,7 +183,7 @@ def find_manifests(root: Path) -> tuple[str, tuple[Manifest, ...]]:
 def declared_name(root: Path) -> str | None:
     """The project's own name from ``pyproject.toml`` (PEP 621 or poetry), if it declares one."""
     path = root / "pyproject.toml"
-    data = _load_toml(path) if path.is_file() else None
+    data = load_toml(path) if path.is_file() else None
     if data is None:
         return None
     for name in (

@@ -3,7 +3,9 @@ environment variables, and the plan and the code agree.
 
 Touched files are the ones the plan names (events, error handlers, the client module)
 and every project file that mentions PostHog (hook-ups, settings, imports of the client).
-Each is read once, parsed once and compiled from its tree.
+Each is read once, parsed once and compiled from its tree. A file is judged by the
+Python the project declares (``requires-python``, ``.python-version``, ``runtime.txt``),
+not by the one running the tool: 3.12 syntax in a 3.12 project compiles.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from posthog_setup.analysis.body import called_name, dotted, is_capture_call
 from posthog_setup.plan.plan import Plan, PlannedEvent, PlannedExceptionCapture
 from posthog_setup.project.discovery import project_files
 from posthog_setup.project.files import UnreadableFile, decode_source, read_text_file
+from posthog_setup.project.python_version import DeclaredPython, declared_python
+from posthog_setup.project.syntax import NewerThanProject, compiled_tree
 from posthog_setup.verify.checks import Check, outcome
 
 ENV_EXAMPLE = ".env.example"
@@ -118,8 +122,11 @@ def _in_scope(scope: str, handler: str) -> bool:
     return scope == handler or scope.startswith(handler + ".")
 
 
-def _parse(root: Path, path: str) -> tuple[_ParsedFile | None, str | None]:
-    """The parsed file, or why it cannot be used (missing, unreadable, does not compile)."""
+def _parse(
+    root: Path, path: str, python: DeclaredPython | None = None
+) -> tuple[_ParsedFile | None, str | None]:
+    """The parsed file, or why it cannot be used (missing, unreadable, does not compile for
+    the project's Python, or for any Python when the project declares none)."""
     target = root / path
     try:
         data = target.read_bytes()
@@ -132,9 +139,11 @@ def _parse(root: Path, path: str) -> tuple[_ParsedFile | None, str | None]:
     except UnreadableFile as exc:
         return None, f"{path}: {exc}"
     try:
-        tree = ast.parse(text, filename=path)
-        # Compiling the tree finds what parsing alone does not (e.g. a misplaced return).
-        compile(tree, path, "exec", dont_inherit=True)
+        tree = compiled_tree(text, path, python.version if python is not None else None)
+    except NewerThanProject as exc:
+        where = f":{exc.lineno}" if exc.lineno else ""
+        declared = f" (declared in {python.source})" if python is not None else ""
+        return None, f"{path}{where}: not valid for the project's Python: {exc.msg}{declared}"
     except SyntaxError as exc:
         return None, f"{path}:{exc.lineno or 0}: does not compile: {exc.msg}"
     except ValueError as exc:
@@ -378,8 +387,9 @@ def check_static(root: Path, plan: Plan) -> StaticResult:
     parsed: dict[str, _ParsedFile] = {}
     failures: list[str] = []
     unusable: dict[str, str] = {}
+    python = declared_python(root)
     for path in touched:
-        result, problem = _parse(root, path)
+        result, problem = _parse(root, path, python)
         if result is not None:
             parsed[path] = result
         elif problem is not None:

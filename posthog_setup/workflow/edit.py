@@ -31,6 +31,7 @@ from posthog_setup.plan.plan import PLAN_FILE, Plan, plan_to_json
 from posthog_setup.plan.points import build_points
 from posthog_setup.project.cache import ResultCache, file_digest
 from posthog_setup.project.files import SourceText, UnreadableFile, decode_source
+from posthog_setup.project.syntax import compiled_tree
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
 from posthog_setup.templating import render_client_module
 from posthog_setup.workflow.begin import BeginResult, plan_at
@@ -217,7 +218,11 @@ def _apply_route_job(job: _RouteJob) -> tuple[str | None, list[str], str | None]
 
 def _compile_error(text: str, path: str) -> str | None:
     try:
-        compile(text, path, "exec", dont_inherit=True)
+        try:
+            compile(text, path, "exec", dont_inherit=True)
+        except SyntaxError:
+            # Syntax newer than the running Python is not an error: read it the other way.
+            compiled_tree(text, path)
     except (SyntaxError, ValueError) as exc:
         return f"{path}: {exc}"
     return None

@@ -114,3 +114,23 @@ def test_an_unused_entry_is_dropped_on_save(tmp_path: Path) -> None:
     again.put("new", 2)
     again.save()
     assert ResultCache.open(tmp_path, "edits").get("old") is None
+
+
+def test_the_cache_key_names_the_exact_python_and_libcst(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.machinery
+    import importlib.util
+    import sys
+
+    from posthog_setup.project import cache
+
+    here = cache._parser_versions()
+    assert str(sys.version_info[:3]) in here
+    # Another libcst (it parses what the running ast cannot) is another key.
+    other = tmp_path / "libcst"
+    other.mkdir()
+    (other / "_version.py").write_text("__version__ = '0.0.1'\n")
+    spec = importlib.machinery.ModuleSpec("libcst", None, origin=str(other / "__init__.py"))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec)
+    assert cache._parser_versions() != here

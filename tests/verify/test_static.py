@@ -336,3 +336,45 @@ def test_django_middleware_added_by_insert_is_found(integrated: Copy) -> None:
     assert result.check.status == PASS
     line = len(settings.read_text().splitlines())
     assert result.hookups == (("PosthogContextMiddleware", f"shop/settings.py:{line}"),)
+
+
+NEWER_ROUTE = '\n\ntype ProjectId = int\n\n\ndef _label[T](project: T) -> str:\n    return f"{project["name"]}"\n'
+
+
+@pytest.mark.parametrize(
+    ("requires", "failing"),
+    [(">=3.12", False), (">=3.14", False), (">=3.10", True), (">=3.11", True)],
+)
+def test_a_touched_file_is_judged_by_the_projects_python(
+    integrated: Copy, requires: str, failing: bool
+) -> None:
+    # The same file passes or fails by the project's requires-python, whatever Python runs.
+    root = integrated("fastapi_tasks")
+    projects = root / "tasks/routers/projects.py"
+    projects.write_text(projects.read_text() + NEWER_ROUTE)
+    replace(
+        root / "pyproject.toml", 'requires-python = ">=3.10"', f'requires-python = "{requires}"'
+    )
+    failures = run(root).check.failures
+    if failing:
+        assert len(failures) == 1
+        assert failures[0].startswith("tasks/routers/projects.py")
+        assert "not valid for the project's Python" in failures[0]
+        assert "(declared in pyproject.toml)" in failures[0]
+    else:
+        assert failures == ()
+
+
+def test_syntax_newer_than_the_projects_python_declared_in_python_version(integrated: Copy) -> None:
+    root = integrated("fastapi_tasks")
+    replace(root / "pyproject.toml", 'requires-python = ">=3.10"\n', "")
+    (root / ".python-version").write_text("3.13\n")
+    projects = root / "tasks/routers/projects.py"
+    projects.write_text(
+        projects.read_text() + "\ntry:\n    pass\nexcept KeyError, ValueError:\n    pass\n"
+    )
+    (failure,) = run(root).check.failures
+    assert "not valid for the project's Python" in failure
+    assert "(declared in .python-version)" in failure
+    (root / ".python-version").write_text("3.14\n")
+    assert run(root).check.failures == ()
