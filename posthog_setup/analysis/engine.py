@@ -80,8 +80,9 @@ def module_for_file(relative: str, src_layout: bool) -> tuple[str, bool]:
 #: functions that find users (their return annotations type the user a login gets).
 _MODEL_HINT = re.compile(
     r"\b(Column|mapped_column|Mapped\[|models\.Model|BaseModel|SQLModel)\b"
-    r"|\bdef \w*(user|auth|login)\w*\(",
-    re.IGNORECASE,
+    r"|\bdef \w*(user|auth|login)\w*\("
+    r"|^[ \t]+(id|pk)[ \t]*[:=]",
+    re.IGNORECASE | re.MULTILINE,
 )
 
 

@@ -656,6 +656,9 @@ def function_returns(ctx: FileContext) -> tuple[tuple[str, str], ...]:
     ``?`` marks ``X | None`` and ``Optional[X]``."""
     found = []
     for stmt in ctx.tree.body:
+        if type(stmt).__name__ == "TypeAlias":
+            # ``type Me = Annotated[User, ...]`` (3.12+), read like the assignment below.
+            stmt = ast.Assign(targets=[stmt.name], value=stmt.value)  # type: ignore[attr-defined]
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             # ``CurrentUser = Annotated[User, Depends(get_current_user)]``: an alias of User.
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
