@@ -652,7 +652,8 @@ def _validated(data: object) -> dict[str, Any]:
             raise PlanError(f"{PLAN_FILE}: {where}.event is empty")
         for number, prop in enumerate(event.get("properties", ())):
             _check_object(prop, "property", f"{where}.properties[{number}]")
-            if not _is_reference(prop["value"]):
+            # A property of a hand-written capture has no expression of ours: "".
+            if prop["value"] and not _is_reference(prop["value"]):
                 raise PlanError(
                     f"{PLAN_FILE}: {where}.properties[{number}].value must be a plain reference "
                     f'such as post.id or self.kwargs["pk"], not {prop["value"]!r}'
