@@ -18,7 +18,7 @@ any other symlinked target is left alone with a note.
 from __future__ import annotations
 
 import contextlib
-import os
+import os as os  # re-exported: the tests fault-inject through transaction.os
 import secrets
 import signal
 import stat

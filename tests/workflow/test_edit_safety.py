@@ -17,11 +17,14 @@ from typing import Any
 
 import pytest
 
-from benchmarks.synthetic import generate_project
 from posthog_setup.cli import main
 from posthog_setup.project import transaction
 from posthog_setup.project.cache import CACHE_DIR_VAR
 from tests.workflow.test_edit import copy_fixture, git, tree
+
+# The synthetic project generator, imported the way the benchmark scripts import it.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from synthetic import generate_project
 
 PLAN = "posthog-events.json"
 
