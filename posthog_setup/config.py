@@ -7,6 +7,7 @@ from pathlib import Path
 
 import tomlkit
 
+from posthog_setup.project.discovery import exclusion_spec
 from posthog_setup.project.files import UnreadableFile, read_text_file
 
 EVENT_STYLES = ("snake_case", "noun verb", "Title Case", "camelCase", "kebab-case")
@@ -81,8 +82,13 @@ def load_config(root: Path) -> Config:
         raise ConfigError(
             "[tool.posthog-setup] client-module must be a path to a .py file, relative to the project root"
         )
+    exclude = _strings(table, "exclude")
+    try:
+        exclusion_spec(exclude)
+    except ValueError as exc:
+        raise ConfigError(f"[tool.posthog-setup] exclude: {exc}") from exc
     return Config(
-        exclude=_strings(table, "exclude"),
+        exclude=exclude,
         event_style=style,
         token_var=_string(table, "token-var"),
         host_var=_string(table, "host-var"),

@@ -112,6 +112,20 @@ def _gitignore_spec(root: Path) -> pathspec.GitIgnoreSpec | None:
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
+def exclusion_spec(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec:
+    """``[tool.posthog-setup] exclude`` read as .gitignore lines: ``blog/api`` excludes that folder.
+
+    Raises ``ValueError`` naming the first pattern that is not valid .gitignore syntax.
+    """
+    lines = list(patterns)
+    for line in lines:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([line])
+        except ValueError as exc:
+            raise ValueError(f"{line!r} is not a valid .gitignore pattern ({exc})") from exc
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
 def _walk(root: Path) -> Iterator[str]:
     spec = _gitignore_spec(root)
     for folder, dirs, files in os.walk(root):
