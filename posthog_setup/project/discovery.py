@@ -69,6 +69,21 @@ def find_project_root(start: Path) -> Path:
     return start
 
 
+class NotAPythonProject(Exception):
+    """The folder has no manifest, no ``manage.py`` and no Python file: nothing to set up."""
+
+
+def python_project_root(start: Path) -> Path:
+    """``find_project_root``, refusing a folder that holds no Python project at all."""
+    root = find_project_root(start)
+    if _has_marker(root) or project_files(root):
+        return root
+    raise NotAPythonProject(
+        f"{root} is not a Python project: it has no {', '.join(ROOT_MARKERS)}, "
+        "requirements*.txt or .py file; nothing was written"
+    )
+
+
 def _is_pruned(name: str, path: Path) -> bool:
     if name in PRUNED_DIRS or name.endswith(".egg-info"):
         return True

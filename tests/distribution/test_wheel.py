@@ -49,7 +49,9 @@ def test_wheel_metadata_declares_the_licence_it_ships_and_no_dead_links(wheel: P
     assert metadata["Home-page"] is None
     for field in ("Name", "Version", "Summary", "Author", "Requires-Python"):
         assert metadata[field], field
-    assert metadata.get_payload().lstrip().startswith("# posthog-setup")
+    description = metadata.get_payload()
+    assert isinstance(description, str)
+    assert description.lstrip().startswith("# posthog-setup")
     # The floors the lowest-direct CI job proves, as users' resolvers will see them.
     requires = set(metadata.get_all("Requires-Dist") or [])
     assert {"tomlkit>=0.14", "click>=8.1.3", "jinja2>=3.1.2", "libcst>=1.8.4"} <= requires
