@@ -6,6 +6,7 @@ Exit codes follow Ruff and Black: 0 done or nothing to do, 1 changes needed unde
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -24,16 +25,73 @@ EXIT_CHANGES = 1
 EXIT_ERROR = 2
 
 
+_CONTEXT = {"help_option_names": ["-h", "--help"]}
+_GROUP_FLAGS = ("--help", "-h", "--version")
+_VERBOSITY_FLAGS = ("-q", "--quiet", "-v", "--verbose")
+#: The bare form's command, named only inside this module: no message shows the name.
+_BARE = "run"
+
+
 class _WorkflowGroup(click.Group):
     """A group whose bare form ``posthog-setup [PATH]`` runs all four stages."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        first = args[0] if args else None
-        if first is None or (
-            first not in self.commands and first not in ("--help", "-h", "--version")
-        ):
-            args = ["run", *args]
-        return super().parse_args(ctx, args)
+        if ctx.resilient_parsing and not args:
+            # Shell completion of the first word: offer the commands.
+            return super().parse_args(ctx, args)
+        if args and args[0] in _GROUP_FLAGS:
+            return super().parse_args(ctx, args)
+        index = next((i for i, a in enumerate(args) if not a.startswith("-")), None)
+        word = args[index] if index is not None else None
+        if word is not None and index is not None and word in self.commands:
+            leading = args[:index]
+            if all(flag in _VERBOSITY_FLAGS for flag in leading):
+                # `posthog-setup -q begin PATH`, as `ruff -q check` works.
+                return super().parse_args(ctx, [word, *leading, *args[index + 1 :]])
+        elif word is not None and not Path(word).exists() and not ctx.resilient_parsing:
+            self._fail_unknown_command(ctx, word)
+        return super().parse_args(ctx, [_BARE, *args])
+
+    def _fail_unknown_command(self, ctx: click.Context, word: str) -> None:
+        """``posthog-setup begn``: a mistyped command, not a missing folder."""
+        names = [name for name, command in self.commands.items() if not command.hidden]
+        close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+        if close:
+            ctx.fail(f"No such command {word!r}. Did you mean {close[0]!r}?")
+        if "/" not in word and "\\" not in word:
+            ctx.fail(f"No such command or folder {word!r}. Commands: {', '.join(sorted(names))}.")
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "[OPTIONS] [PATH]")
+        formatter.write_usage(ctx.command_path, "COMMAND [ARGS]...", prefix="       ")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        bare = self.commands[_BARE]
+        rows = [
+            record
+            for param in bare.get_params(ctx)
+            if isinstance(param, click.Option)
+            and "--help" not in param.opts
+            and (record := param.get_help_record(ctx)) is not None
+        ]
+        with formatter.section(f"Options of `{ctx.command_path} [PATH]`"):
+            formatter.write_dl(rows)
+        super().format_options(ctx, formatter)
+
+
+class _BareCommand(click.Command):
+    """The command behind ``posthog-setup [PATH]``: usage and errors name the tool alone."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        if parent is not None:
+            info_name = parent.find_root().info_name
+        return super().make_context(info_name, args, parent=None, **extra)
 
 
 def _path_argument() -> Callable[[F], F]:
@@ -50,7 +108,7 @@ def _verbosity_options(func: F) -> F:
     return func
 
 
-@click.group(cls=_WorkflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_WorkflowGroup, context_settings=_CONTEXT)
 @click.version_option(__version__, "--version", prog_name="posthog-setup")
 def cli() -> None:
     """Add PostHog product analytics to a Flask, FastAPI or Django project.
@@ -139,7 +197,7 @@ def conclude_command(
     return run_conclude(path, console=console, as_json=as_json, run_tests=run_tests)
 
 
-@cli.command("run", hidden=True)
+@cli.command(_BARE, cls=_BareCommand, hidden=True, context_settings=_CONTEXT)
 @_path_argument()
 @click.option("--allow-dirty", is_flag=True, help="Edit files that have uncommitted changes.")
 @_verbosity_options
@@ -159,17 +217,22 @@ def run_command(path: Path, allow_dirty: bool, quiet: bool, verbose: bool) -> in
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Also append every accepted event to FILE as JSON lines.",
 )
-def mock_host_command(host: str, port: int, record: Path | None) -> int:
+@_verbosity_options
+def mock_host_command(host: str, port: int, record: Path | None, quiet: bool, verbose: bool) -> int:
     """Run a local mock PostHog ingestion host that validates and records events."""
     from posthog_setup.mockhost.command import serve_forever
 
-    return serve_forever(host=host, port=port, record=record)
+    return serve_forever(host=host, port=port, record=record, quiet=quiet, verbose=verbose)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     try:
-        result = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+        result = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="posthog-setup",
+            standalone_mode=False,
+        )
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:

@@ -9,6 +9,7 @@ from pathlib import Path
 import tomlkit
 
 from posthog_setup.plan.plan import client_module_problem
+from posthog_setup.project.discovery import exclusion_spec
 from posthog_setup.project.files import UnreadableFile, read_text_file
 
 EVENT_STYLES = ("snake_case", "noun verb", "Title Case", "camelCase", "kebab-case")
@@ -89,8 +90,13 @@ def load_config(root: Path) -> Config:
             raise ConfigError(
                 f"[tool.posthog-setup] {key} must be an environment variable name, not {value!r}"
             )
+    exclude = _strings(table, "exclude")
+    try:
+        exclusion_spec(exclude)
+    except ValueError as exc:
+        raise ConfigError(f"[tool.posthog-setup] exclude: {exc}") from exc
     return Config(
-        exclude=_strings(table, "exclude"),
+        exclude=exclude,
         event_style=style,
         token_var=_string(table, "token-var"),
         host_var=_string(table, "host-var"),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from posthog_setup import __version__
-from posthog_setup.cli import main
+from posthog_setup.cli import cli, main
+from posthog_setup.console import Console
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -178,3 +182,169 @@ def test_run_tests_before_the_path_still_takes_the_path(
     data = json.loads(capsys.readouterr().out)
     assert data["tests"]["command"].endswith(" -m pytest -q -rfE -p no:cacheprovider")
     assert data["tests"]["failed"] == []
+
+
+# --- command-line habits of ruff / black users ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["begin", "edit", "revise", "conclude", "mock-host", "run"])
+def test_every_command_takes_quiet_and_verbose(name: str) -> None:
+    options = {opt for param in cli.commands[name].params for opt in param.opts}
+    assert {"-q", "--quiet", "-v", "--verbose"} <= options
+
+
+def test_quiet_before_the_command_works_as_after_it(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["-q", "begin", str(blog)]) == 0
+    assert capsys.readouterr().err == ""
+    assert (blog / "posthog-events.json").is_file()
+
+
+def test_help_shows_the_bare_forms_options(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Usage: posthog-setup [OPTIONS] [PATH]\n")
+    bare = out[out.index("Options of `posthog-setup [PATH]`:") : out.index("\nOptions:")]
+    for option in ("--allow-dirty", "-q, --quiet", "-v, --verbose"):
+        assert option in bare
+    assert "run" not in out.split()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--allow-dirt", "{blog}"], ["{blog}", "--bogus"], ["{blog}", "extra", "args"]],
+)
+def test_errors_of_the_bare_form_never_name_the_hidden_command(
+    blog: Path, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([a.format(blog=blog) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert "Usage: posthog-setup [OPTIONS] [PATH]" in err
+    # click 8.1 names the first help option (-h), later releases --help.
+    assert re.search(r"Try 'posthog-setup (-h|--help)' for help\.", err)
+    assert "run" not in err.replace(str(blog), "").split()
+
+
+def test_bare_path_help_does_not_name_the_hidden_command(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([str(blog), "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Usage: posthog-setup [OPTIONS] [PATH]")
+    assert "posthog-setup run" not in out
+
+
+@pytest.mark.parametrize(
+    ("word", "message"),
+    [
+        ("begn", "No such command 'begn'. Did you mean 'begin'?"),
+        ("revsie", "No such command 'revsie'. Did you mean 'revise'?"),
+        ("mockhost", "No such command 'mockhost'. Did you mean 'mock-host'?"),
+        ("frobnicate", "No such command or folder 'frobnicate'. Commands: begin, conclude,"),
+    ],
+)
+def test_a_mistyped_command_is_named_as_such(
+    word: str,
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main([word]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "does not exist" not in err
+    assert "run" not in err.split()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_named_like_a_command_typo_is_still_a_path(
+    blog: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(blog.parent)
+    blog.rename(blog.parent / "begn")
+    assert main(["-q", "begn"]) == 0
+
+
+def _completion(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).parent / "posthog-setup"
+    if not script.is_file():
+        pytest.skip(f"no posthog-setup console script beside {sys.executable} (not installed)")
+    return subprocess.run(
+        [str(script)], env={**os.environ, **env}, capture_output=True, text=True, check=False
+    )
+
+
+def test_shell_completion_script_and_candidates() -> None:
+    source = _completion({"_POSTHOG_SETUP_COMPLETE": "bash_source"})
+    assert source.returncode == 0, source.stderr
+    assert "_posthog_setup_completion()" in source.stdout
+    assert "complete -o nosort -F _posthog_setup_completion posthog-setup" in source.stdout
+
+    words = {"_POSTHOG_SETUP_COMPLETE": "bash_complete", "COMP_CWORD": "1"}
+    first = _completion({**words, "COMP_WORDS": "posthog-setup "})
+    assert first.stdout.split() == [
+        "plain,begin",
+        "plain,conclude",
+        "plain,edit",
+        "plain,mock-host",
+        "plain,revise",
+    ]
+    option = _completion({**words, "COMP_WORDS": "posthog-setup begin --j", "COMP_CWORD": "2"})
+    assert option.stdout.split() == ["plain,--json"]
+
+
+@pytest.mark.parametrize("command", [[], ["begin"], ["edit"], ["revise"], ["conclude"]])
+def test_a_folder_that_is_not_a_python_project_is_refused(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.md").write_text("buy milk\n")
+    assert main([*command, str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path} is not a Python project" in err
+    assert "nothing was written" in err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["notes", "todo.md"]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("stream", "colour", "quiet", "shown"),
+    [
+        (_Terminal, True, False, True),
+        (_Terminal, False, False, False),  # NO_COLOR
+        (_Terminal, True, True, False),  # --quiet
+        (io.StringIO, True, False, False),  # not a terminal
+    ],
+)
+def test_progress_line_only_on_a_colour_terminal(
+    stream: type[io.StringIO], colour: bool, quiet: bool, shown: bool
+) -> None:
+    err = stream()
+    console = Console(quiet=quiet, err=err, colour=colour)
+    console.progress("[1/4] begin: analysing the project")
+    console.info("Wrote posthog-events.json")
+    text = err.getvalue()
+    assert ("[1/4] begin" in text) is shown
+    assert ("\r" in text) is shown
+    if shown:
+        # The next message erases the progress line before it is printed.
+        assert text.endswith("\r\x1b[KWrote posthog-events.json\n")
+
+
+def test_for_terminal_has_no_progress_under_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = _Terminal()
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setattr(sys, "stderr", terminal)
+    console = Console.for_terminal()
+    console.progress("[1/4] begin")
+    assert terminal.getvalue() == ""
+    monkeypatch.delenv("NO_COLOR")
+    Console.for_terminal().progress("[1/4] begin")
+    assert terminal.getvalue() == "\r\x1b[K[1/4] begin"

@@ -9,7 +9,6 @@ tested and parsed in worker processes (both cores), each returning plain
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import importlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -33,7 +32,7 @@ from posthog_setup.analysis.names import module_name_for
 from posthog_setup.parallel import pool_context
 from posthog_setup.parallel import workers as default_workers
 from posthog_setup.project.cache import ResultCache, file_digest
-from posthog_setup.project.discovery import project_files
+from posthog_setup.project.discovery import exclusion_spec, project_files
 from posthog_setup.project.files import UnreadableFile, decode_source
 from posthog_setup.project.manifests import declared_name, find_manifests
 from posthog_setup.revise import rules
@@ -355,7 +354,8 @@ def analyse_project(
     """
     files = project_files(root)
     if exclude:
-        files = [f for f in files if not any(fnmatch.fnmatch(f, pattern) for pattern in exclude)]
+        excluded = exclusion_spec(exclude)
+        files = [f for f in files if not excluded.match_file(f)]
     src_layout = _src_layout(root, files)
     cache = ResultCache.open(root, "analysis", salt=str(src_layout)) if use_cache else None
     results = analyse_files(

@@ -27,11 +27,12 @@ from packaging.version import InvalidVersion, Version
 
 from posthog_setup.analysis.model import Manifest
 from posthog_setup.codemods.base import EditError, FileChange, parse_module
+from posthog_setup.plan.sdk import BASE_FLOOR
 from posthog_setup.project.files import UnreadableFile, decode_source
 from posthog_setup.project.manifests import requirement_names
 
-#: The first release with the Flask and ASGI integrations the edit stage hooks up.
-DEFAULT_REQUIREMENT = "posthog>=7.66"
+#: What a project with no framework gets (the client module and captures alone).
+DEFAULT_REQUIREMENT = BASE_FLOOR.requirement
 
 _LOCK_COMMANDS = {
     "uv": "uv lock",
@@ -88,13 +89,19 @@ def add_posthog_dependency(
     manager: str,
     manifests: Sequence[Manifest],
     requirement: str = DEFAULT_REQUIREMENT,
+    reason: str | None = None,
 ) -> DependencyEdit:
-    """Require ``posthog`` in the project's primary manifest, unless any manifest already does."""
+    """Require ``posthog`` in the project's primary manifest, unless any manifest already does.
+
+    ``reason`` says why that floor (``7.71 is the first ...``); it goes in a comment beside
+    the new requirement where the manifest has comments (requirements files, TOML) and the
+    layout allows one, and in the note about an existing pin that is too old.
+    """
     wanted = Requirement(requirement)
     minimum = _minimum_version(wanted)
     existing = [m for m in manifests if m.posthog_requirement is not None]
     if existing:
-        notes = [_old_pin_note(m, minimum) for m in existing]
+        notes = [_old_pin_note(m, minimum, reason) for m in existing]
         return DependencyEdit((), tuple(note for note in notes if note))
     if not manifests:
         return DependencyEdit(
@@ -104,7 +111,7 @@ def add_posthog_dependency(
     path = root / target.file
     try:
         data = path.read_bytes()
-        edited = _edit_manifest(target, data, wanted, manager)
+        edited = _edit_manifest(target, data, wanted, manager, reason)
     except OSError as exc:
         return DependencyEdit((), (f"{target.file}: cannot read ({exc.strerror or exc}).",))
     except UnreadableFile as exc:
@@ -169,8 +176,15 @@ def _primary_manifest(root: Path, manifests: Sequence[Manifest]) -> tuple[_Targe
     return _Target(chosen.file, "requirements", compiled=True), [note]
 
 
-def _edit_manifest(target: _Target, data: bytes, wanted: Requirement, manager: str) -> _Edited:
+def _edit_manifest(
+    target: _Target, data: bytes, wanted: Requirement, manager: str, reason: str | None = None
+) -> _Edited:
     """The manifest's text with ``wanted`` added; raises _NotEdited to leave it alone."""
+    if reason is not None and target.kind in ("requirements", "pep621", "poetry", "pipfile"):
+        try:
+            return _edit_manifest_with_comment(target, data, wanted, manager, reason)
+        except _NotEdited:
+            pass  # e.g. a one-line TOML array: no room for a comment without reformatting
     name = target.file
     if target.kind == "setup.py":
         return _edit_setup_py(name, data, wanted)
@@ -191,6 +205,23 @@ def _edit_manifest(target: _Target, data: bytes, wanted: Requirement, manager: s
 # --- an existing posthog requirement --------------------------------------------------------
 
 
+def _edit_manifest_with_comment(
+    target: _Target, data: bytes, wanted: Requirement, manager: str, reason: str
+) -> _Edited:
+    """``wanted`` with ``# reason`` beside it, for the reviewer of the change."""
+    name = target.file
+    text = _decode_manifest(data)
+    if target.kind == "requirements":
+        return _edit_requirements(
+            name, text, wanted, compiled=target.compiled, comment=f"  # {reason}"
+        )
+    if target.kind == "pep621":
+        return _edit_pep621(name, text, wanted, manager, comment=reason)
+    if target.kind == "poetry":
+        return _edit_poetry(name, text, wanted, comment=reason)
+    return _edit_pipfile(name, text, wanted, comment=reason)
+
+
 def _minimum_version(wanted: Requirement) -> Version | None:
     """The lowest version ``wanted`` allows, from its ``>=`` bound."""
     for spec in wanted.specifier:
@@ -202,7 +233,9 @@ def _minimum_version(wanted: Requirement) -> Version | None:
     return None
 
 
-def _old_pin_note(manifest: Manifest, minimum: Version | None) -> str | None:
+def _old_pin_note(
+    manifest: Manifest, minimum: Version | None, reason: str | None = None
+) -> str | None:
     """A note if the manifest's posthog requirement cannot reach ``minimum``."""
     requirement = manifest.posthog_requirement
     if requirement is None or minimum is None:
@@ -211,10 +244,11 @@ def _old_pin_note(manifest: Manifest, minimum: Version | None) -> str | None:
     if alternatives is None or any(_reaches(spec, minimum) for spec in alternatives):
         return None
     pinned = requirement.split(";", 1)[0].strip()
+    why = f" ({reason})" if reason else ""
     return (
-        f"{manifest.file} pins {pinned}, which predates the Flask and ASGI integrations "
-        f"(posthog {minimum}): raise it to >={minimum} by hand; posthog-setup does not change "
-        "existing pins."
+        f"{manifest.file} pins {pinned}, older than the code posthog-setup writes needs: "
+        f"posthog {minimum}{why}. Raise it to >={minimum} by hand; posthog-setup does not "
+        "change existing pins."
     )
 
 
@@ -350,7 +384,9 @@ def _sorted_position(names: Sequence[str], name: str) -> int | None:
 # --- requirements files ---------------------------------------------------------------------
 
 
-def _edit_requirements(name: str, text: str, wanted: Requirement, *, compiled: bool) -> _Edited:
+def _edit_requirements(
+    name: str, text: str, wanted: Requirement, *, compiled: bool, comment: str = ""
+) -> _Edited:
     """One requirement line, at the sorted position if the file is sorted, else after the last."""
     newline = _newline_of(text)
     lines = text.splitlines(keepends=True)
@@ -367,7 +403,7 @@ def _edit_requirements(name: str, text: str, wanted: Requirement, *, compiled: b
         )
     else:
         insert_at = _end_of_entry(bare, parsed[-1][0])
-    line = str(wanted)
+    line = str(wanted) + comment
     if insert_at < len(lines):
         lines.insert(insert_at, line + newline)
     elif lines and not lines[-1].endswith(("\n", "\r")):
@@ -446,7 +482,9 @@ def _toml_string(value: str, like: Sequence[object]) -> tomlkit.items.String:
     return tomlkit.string(value, literal=literal)
 
 
-def _edit_pep621(name: str, text: str, wanted: Requirement, manager: str) -> _Edited:
+def _edit_pep621(
+    name: str, text: str, wanted: Requirement, manager: str, *, comment: str | None = None
+) -> _Edited:
     """``[project] dependencies``: the array keeps its layout and, if sorted, its order."""
     document = _parse_toml(name, text)
     project = document.get("project")
@@ -460,7 +498,26 @@ def _edit_pep621(name: str, text: str, wanted: Requirement, manager: str) -> _Ed
     position = _sorted_position(known, wanted.name) if len(known) == len(names) else None
     item = _toml_string(str(wanted), list(dependencies))
     _insert_into_array(dependencies, len(dependencies) if position is None else position, item)
-    return _Edited(_dump_toml(name, document, text), _lock_notes(name, manager))
+    after = _dump_toml(name, document, text)
+    if comment is not None:
+        after = _comment_after(name, after, item.as_string(), comment)
+    return _Edited(after, _lock_notes(name, manager))
+
+
+def _comment_after(name: str, text: str, literal: str, comment: str) -> str:
+    """``text`` with ``  # comment`` at the end of the one line that holds only ``literal``.
+
+    tomlkit drops comments on array items, so the comment is added to the dumped text;
+    in a one-line array there is no such line and the caller writes no comment.
+    """
+    lines = text.splitlines(keepends=True)
+    own = [i for i, line in enumerate(lines) if line.strip() in (literal, literal + ",")]
+    if len(own) != 1:
+        raise _NotEdited(f"{name}: no line of its own for a comment beside {literal}.")
+    line = lines[own[0]]
+    body = line.rstrip("\r\n")
+    lines[own[0]] = f"{body}  # {comment}{line[len(body) :]}"
+    return "".join(lines)
 
 
 def _insert_into_array(
@@ -496,10 +553,15 @@ def _lock_notes(name: str, manager: str) -> tuple[str, ...]:
     )
 
 
-def _add_table_entry(table: tomlkit.items.Table, key: str, value: str) -> None:
+def _add_table_entry(
+    table: tomlkit.items.Table, key: str, value: str, comment: str | None = None
+) -> None:
     """``key = "value"`` after the table's last entry, indented and quoted like it."""
     entries = [item for item_key, item in table.value.body if item_key is not None]
     item = _toml_string(value, entries)
+    if comment is not None:
+        item.comment(comment)
+        item.trivia.comment_ws = "  "
     if entries:
         item.trivia.indent = entries[-1].trivia.indent
     table.add(key, item)
@@ -515,25 +577,30 @@ def _table_at(document: tomlkit.TOMLDocument, *keys: str) -> tomlkit.items.Table
 
 
 def _poetry_constraint_for(wanted: Requirement) -> str:
-    """Poetry's spelling of ``wanted``: ``^X`` for a lone ``>=X`` (poetry's own default)."""
-    specs = list(wanted.specifier)
-    if len(specs) == 1 and specs[0].operator == ">=":
-        return f"^{specs[0].version}"
+    """Poetry's spelling of ``wanted``: the floor as it is, ``>=X``.
+
+    Not poetry's default caret: the floor is the first release whose behaviour the
+    generated code relies on, and ``^6.1.1`` (Django's) would also shut out every 7.x.
+    """
     return str(wanted.specifier) or "*"
 
 
-def _edit_poetry(name: str, text: str, wanted: Requirement) -> _Edited:
+def _edit_poetry(
+    name: str, text: str, wanted: Requirement, *, comment: str | None = None
+) -> _Edited:
     """``[tool.poetry.dependencies]``: a ``posthog = "^X"`` line after the last dependency."""
     document = _parse_toml(name, text)
     table = _table_at(document, "tool", "poetry", "dependencies")
     if table is None:
         raise _NotEdited(f"{name}: [tool.poetry.dependencies] is not a table.")
     _check_absent(list(table), wanted)
-    _add_table_entry(table, wanted.name, _poetry_constraint_for(wanted))
+    _add_table_entry(table, wanted.name, _poetry_constraint_for(wanted), comment)
     return _Edited(_dump_toml(name, document, text), _lock_notes(name, "poetry"))
 
 
-def _edit_pipfile(name: str, text: str, wanted: Requirement) -> _Edited:
+def _edit_pipfile(
+    name: str, text: str, wanted: Requirement, *, comment: str | None = None
+) -> _Edited:
     """``[packages]``: a ``posthog = ">=X"`` line after the last package."""
     document = _parse_toml(name, text)
     table = _table_at(document, "packages")
@@ -543,7 +610,7 @@ def _edit_pipfile(name: str, text: str, wanted: Requirement) -> _Edited:
         table = tomlkit.table()
         document.add("packages", table)
     _check_absent(list(table), wanted)
-    _add_table_entry(table, wanted.name, str(wanted.specifier) or "*")
+    _add_table_entry(table, wanted.name, str(wanted.specifier) or "*", comment)
     return _Edited(_dump_toml(name, document, text), _lock_notes(name, "pipenv"))
 
 

@@ -182,7 +182,9 @@ class MockHostHandler(BaseHTTPRequestHandler):
         super().finish()
 
     def log_message(self, format: str, *args: Any) -> None:
-        """Stay quiet: the live page and ``/_mock/events`` show what arrived."""
+        """Quiet unless asked (``mock-host -v``): the live page shows what arrived."""
+        if getattr(self.server, "log_requests", False):
+            sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
     # -- responses ----------------------------------------------------------------------
 
@@ -209,6 +211,7 @@ class MockHostHandler(BaseHTTPRequestHandler):
             head += "Connection: close\r\n"
             self.close_connection = True
         self.wfile.write((head + "\r\n").encode("latin-1") + body)
+        self.log_request(status, len(body))
 
     def _respond_error(self, error: IngestError, *, close: bool = False, log: bool = False) -> None:
         if log:
@@ -586,6 +589,8 @@ class MockHostServer(ThreadingHTTPServer):
     """A threading HTTP server holding the event store and the fault queue."""
 
     daemon_threads = True
+    #: Print one line per request on stderr (``posthog-setup mock-host -v``).
+    log_requests = False
     # Keep-alive connections may idle for a long time; closing the server must not wait.
     block_on_close = False
     request_queue_size = 128

@@ -69,6 +69,21 @@ def find_project_root(start: Path) -> Path:
     return start
 
 
+class NotAPythonProject(Exception):
+    """The folder has no manifest, no ``manage.py`` and no Python file: nothing to set up."""
+
+
+def python_project_root(start: Path) -> Path:
+    """``find_project_root``, refusing a folder that holds no Python project at all."""
+    root = find_project_root(start)
+    if _has_marker(root) or project_files(root):
+        return root
+    raise NotAPythonProject(
+        f"{root} is not a Python project: it has no {', '.join(ROOT_MARKERS)}, "
+        "requirements*.txt or .py file; nothing was written"
+    )
+
+
 def _is_pruned(name: str, path: Path) -> bool:
     if name in PRUNED_DIRS or name.endswith(".egg-info"):
         return True
@@ -109,6 +124,20 @@ def _gitignore_spec(root: Path) -> pathspec.GitIgnoreSpec | None:
         lines = ignore.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return None
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def exclusion_spec(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec:
+    """``[tool.posthog-setup] exclude`` read as .gitignore lines: ``blog/api`` excludes that folder.
+
+    Raises ``ValueError`` naming the first pattern that is not valid .gitignore syntax.
+    """
+    lines = list(patterns)
+    for line in lines:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([line])
+        except ValueError as exc:
+            raise ValueError(f"{line!r} is not a valid .gitignore pattern ({exc})") from exc
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 

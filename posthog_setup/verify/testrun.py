@@ -17,23 +17,36 @@ The runner is detected from what the project declares, first match wins:
 4. unittest: test files and nothing else: ``python -m unittest discover``.
 
 No test files and none of the above: no runner (``None``).
+
+Which tests failed is read from a structured report, not from the text, wherever one can
+be had: pytest (detected, or a custom command that runs pytest) writes ``--junit-xml``;
+unittest and Django's runner run with ``result_collector``, which records ``TestCase``
+ids as JSON, except where the project sets its own ``TEST_RUNNER`` (replacing it could
+change how its suite runs). Other custom commands, and any run whose report is missing
+or unreadable (the runner crashed first, a plugin swallowed the option), are read from
+the text as before.
 """
 
 from __future__ import annotations
 
 import configparser
+import dataclasses
 import fnmatch
+import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+from xml.etree import ElementTree
 
 import tomlkit
 from packaging.requirements import InvalidRequirement, Requirement
@@ -85,6 +98,8 @@ class TestRun:
     failed: tuple[str, ...]  # tests that failed or errored, in output order, once each
     output_tail: str  # the last lines of stdout and stderr together
     timed_out: bool = False
+    #: Where ``failed`` was read from: "junit-xml", "collector" or "text".
+    failures_from: str = "text"
 
     @property
     def passed(self) -> bool:
@@ -338,6 +353,103 @@ def _command_of(root: Path, python: str, command: str | None) -> tuple[tuple[str
     return parts, "custom"
 
 
+# -- structured reports --------------------------------------------------------------------
+
+_COLLECTOR_MODULE = "_posthog_setup_result_collector"
+#: pytest's exit status for a command line it cannot use.
+_PYTEST_USAGE_ERROR = 4
+_TEST_RUNNER_SETTING = re.compile(r"^\s*TEST_RUNNER\s*=", re.MULTILINE)
+
+#: Reads the failed test ids from the report a run left; None when it left none readable.
+ReportReader = Callable[[], "tuple[str, ...] | None"]
+
+
+@dataclass(frozen=True)
+class _Reporting:
+    """How one run reports: the argv and environment to run it with, and how to read it."""
+
+    argv: tuple[str, ...]
+    env: Mapping[str, str]
+    read: ReportReader | None = None
+    source: str = "text"
+
+
+def _runs_pytest(argv: tuple[str, ...]) -> bool:
+    program = Path(argv[0]).name
+    return program in ("pytest", "py.test") or argv[1:3] == ("-m", "pytest")
+
+
+def _sets_test_runner(root: Path) -> bool:
+    """A ``TEST_RUNNER = ...`` in the project's Python files (its settings)."""
+    return any(
+        (text := _read(root / name)) is not None and _TEST_RUNNER_SETTING.search(text)
+        for name in project_files(root)
+    )
+
+
+def _structured_reporting(
+    argv: tuple[str, ...], runner: str, root: Path, scratch: Path
+) -> _Reporting:
+    if runner in ("pytest", "custom") and _runs_pytest(argv):
+        report = scratch / "junit.xml"
+        # xunit1 adds each test's file, which turns classname and name back into node ids.
+        extra = (f"--junit-xml={report}", "-o", "junit_family=xunit1")
+        return _Reporting((*argv, *extra), {}, lambda: junit_failures(report), "junit-xml")
+    collectable = runner == "unittest" or (runner == "django" and not _sets_test_runner(root))
+    if not collectable:
+        return _Reporting(argv, {})
+    shutil.copyfile(
+        Path(__file__).with_name("result_collector.py"), scratch / f"{_COLLECTOR_MODULE}.py"
+    )
+    results = scratch / "results.json"
+    path = os.pathsep.join(p for p in (str(scratch), os.environ.get("PYTHONPATH", "")) if p)
+    env = {"PYTHONPATH": path, "POSTHOG_SETUP_RESULTS": str(results)}
+    if runner == "unittest":
+        # `python -m unittest discover ...` becomes `python -m <collector> discover ...`.
+        run = (argv[0], "-m", _COLLECTOR_MODULE, *argv[3:])
+    else:
+        run = (*argv, "--testrunner", f"{_COLLECTOR_MODULE}.DjangoRunner")
+    return _Reporting(run, env, lambda: collected_failures(results), "collector")
+
+
+def _pytest_node_id(case: ElementTree.Element) -> str:
+    """``tests/test_x.py::Class::test_y[p]`` from an xunit1 ``<testcase>``."""
+    name = case.get("name", "")
+    classname = case.get("classname", "")
+    file = case.get("file")
+    if not file:
+        # A collection error: the module alone, named like a dotted classname.
+        return f"{classname}::{name}" if classname else name.replace(".", "/") + ".py"
+    file = file.replace("\\", "/")
+    module = file.removesuffix(".py").replace("/", ".")
+    classes = classname[len(module) + 1 :].split(".") if classname.startswith(module + ".") else []
+    return "::".join([file, *classes, name])
+
+
+def junit_failures(report: Path) -> tuple[str, ...] | None:
+    """The failed or errored tests of a pytest ``--junit-xml`` report, as node ids, once each."""
+    try:
+        tree = ElementTree.parse(report)
+    except (OSError, ElementTree.ParseError):
+        return None
+    failed: dict[str, None] = {}
+    for case in tree.iter("testcase"):
+        if case.find("failure") is not None or case.find("error") is not None:
+            failed.setdefault(_pytest_node_id(case))
+    return tuple(failed)
+
+
+def collected_failures(results: Path) -> tuple[str, ...] | None:
+    """The ids ``result_collector`` wrote, or None if it wrote nothing readable."""
+    try:
+        data = json.loads(results.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, list) or not all(isinstance(item, str) for item in data):
+        return None
+    return tuple(data)
+
+
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
     """Kill the command and whatever it started (its own session on POSIX)."""
     if os.name == "posix":
@@ -364,6 +476,22 @@ def run_project_tests(
     runner is found or the command cannot be started.
     """
     argv, runner = _command_of(root, python, command)
+    with tempfile.TemporaryDirectory(prefix="posthog-setup-tests-") as scratch:
+        reporting = _structured_reporting(argv, runner, root, Path(scratch))
+        run = _run(root, reporting.argv, runner, {**env, **reporting.env}, timeout)
+        structured = reporting.read() if reporting.read is not None else None
+    if structured is None and reporting.argv != argv and run.returncode == _PYTEST_USAGE_ERROR:
+        # pytest refused the added options (the junitxml plugin disabled, say): as given.
+        run = _run(root, argv, runner, env, timeout)
+    if structured is None:
+        return dataclasses.replace(run, command=argv)
+    return dataclasses.replace(run, command=argv, failed=structured, failures_from=reporting.source)
+
+
+def _run(
+    root: Path, argv: tuple[str, ...], runner: str, env: Mapping[str, str], timeout: float
+) -> TestRun:
+    """Run ``argv``, reading the failures from its text as it goes."""
     run_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **env}
     try:
         process = subprocess.Popen(

@@ -22,7 +22,7 @@ from posthog_setup.plan.plan import (
     plan_to_json,
     read_plan,
 )
-from posthog_setup.project.discovery import find_project_root
+from posthog_setup.project.discovery import NotAPythonProject, python_project_root
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
 from posthog_setup.revise.drift import Reconciled, reconcile
 from posthog_setup.templating import render_client_module
@@ -198,10 +198,10 @@ def analysis_json(result: BeginResult) -> str:
 
 def plan_at(path: Path, console: Console) -> BeginResult | None:
     """Find the project root at or above ``path`` and plan it; None after reporting an error."""
-    root = find_project_root(path)
     try:
+        root = python_project_root(path)
         return plan_project(root, load_config(root))
-    except (ConfigError, PlanError) as exc:
+    except (ConfigError, PlanError, NotAPythonProject) as exc:
         console.error(str(exc))
         return None
 

@@ -15,7 +15,7 @@ from typing import Any
 from posthog_setup.console import Console
 from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.plan.plan import PLAN_FILE, PlanError, read_plan
-from posthog_setup.project.discovery import find_project_root
+from posthog_setup.project.discovery import NotAPythonProject, python_project_root
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
 from posthog_setup.verify.checks import FAIL, PASS, SKIP, TEST_TOKEN
 from posthog_setup.verify.interpreter import Interpreter
@@ -191,12 +191,12 @@ def run_conclude(
 
     The result is appended to ``outcome`` if given (for the all-stages summary).
     """
-    root = find_project_root(path)
     try:
+        root = python_project_root(path)
         result = conclude(root, run_tests=run_tests)
         if outcome is not None:
             outcome.append(result)
-    except ConcludeError as exc:
+    except (ConcludeError, NotAPythonProject) as exc:
         console.error(str(exc))
         return EXIT_ERROR
     except OSError as exc:

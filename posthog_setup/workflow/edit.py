@@ -281,9 +281,15 @@ def _route_edits(
 
 def _dependency(workspace: _Workspace, root: Path, analysis: Analysis) -> None:
     from posthog_setup.codemods.dependency import add_posthog_dependency
+    from posthog_setup.plan.sdk import posthog_floor
 
+    floor = posthog_floor(analysis.project.frameworks)
     edit = add_posthog_dependency(
-        root, analysis.project.dependency_manager, analysis.project.manifests
+        root,
+        analysis.project.dependency_manager,
+        analysis.project.manifests,
+        requirement=floor.requirement,
+        reason=floor.reason,
     )
     for change in edit.changes:
         workspace.current(change.path)

@@ -24,7 +24,7 @@ from posthog_setup.config import Config, ConfigError, load_config
 from posthog_setup.console import Console
 from posthog_setup.plan.plan import PLAN_FILE, PlanError
 from posthog_setup.project.cache import ResultCache
-from posthog_setup.project.discovery import find_project_root
+from posthog_setup.project.discovery import NotAPythonProject, python_project_root
 from posthog_setup.project.files import UnreadableFile, decode_source
 from posthog_setup.revise.drift import Rename
 from posthog_setup.revise.rules import Finding
@@ -217,11 +217,11 @@ def run_revise(
 
     The paths it writes are appended to ``written`` if given.
     """
-    root = find_project_root(path)
     try:
+        root = python_project_root(path)
         config = load_config(root)
         result = revise(root, config, use_cache=use_cache)
-    except (ConfigError, PlanError, ReviseError, EditRefused) as exc:
+    except (ConfigError, PlanError, ReviseError, EditRefused, NotAPythonProject) as exc:
         console.error(str(exc))
         return EXIT_ERROR
     if result.uncompilable:

@@ -20,15 +20,18 @@ def run_all(path: Path, *, console: Console, allow_dirty: bool) -> int:
     The exit code is the worst of the stages': 1 if revise left problems or the
     verification failed, 2 on an error.
     """
+    console.progress("[1/4] begin: analysing the project")
     code = run_begin(path, console=console, as_json=False)
     if code != 0:
         return code
     written: list[str] = []
+    console.progress("[2/4] edit: applying the plan")
     code = run_edit(
         path, console=console, diff=False, check=False, allow_dirty=allow_dirty, written=written
     )
     if code != 0:
         return code
+    console.progress("[3/4] revise: checking the result")
     revised = run_revise(
         path,
         console=console,
@@ -41,6 +44,7 @@ def run_all(path: Path, *, console: Console, allow_dirty: bool) -> int:
     if revised == EXIT_ERROR:
         return revised
     outcome: list[ConcludeResult] = []
+    console.progress("[4/4] conclude: verifying against a local mock host")
     concluded = run_conclude(path, console=console, as_json=False, run_tests=None, outcome=outcome)
     _summary(console, sorted(set(written)), revised, outcome[0] if outcome else None)
     return max(revised, concluded)

@@ -11,10 +11,11 @@ import tomlkit
 
 from posthog_setup.analysis.model import Manifest
 from posthog_setup.codemods.dependency import DependencyEdit, add_posthog_dependency
+from posthog_setup.plan.sdk import posthog_floor
 from posthog_setup.project.manifests import find_manifests
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-OLD_PIN = "predates the Flask and ASGI integrations"
+OLD_PIN = "older than the code posthog-setup writes needs: posthog 7.66"
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> None:
@@ -25,8 +26,9 @@ def write(root: Path, files: dict[str, str | bytes]) -> None:
 
 
 def run(root: Path) -> DependencyEdit:
+    """Add the Flask floor, without its comment: these tests are about each manifest's layout."""
     manager, manifests = find_manifests(root)
-    return add_posthog_dependency(root, manager, manifests)
+    return add_posthog_dependency(root, manager, manifests, requirement="posthog>=7.66")
 
 
 def assert_edit(
@@ -237,8 +239,8 @@ def test_requirements_already_required_through_an_include(tmp_path: Path) -> Non
 def test_requirements_old_pin_is_reported_not_changed(tmp_path: Path, pin: str, shown: str) -> None:
     edit = assert_unchanged(tmp_path, {"requirements.txt": f"flask\n{pin}\n"})
     assert edit.notes == (
-        f"requirements.txt pins {shown}, which predates the Flask and ASGI integrations "
-        "(posthog 7.66): raise it to >=7.66 by hand; posthog-setup does not change "
+        f"requirements.txt pins {shown}, older than the code posthog-setup writes needs: "
+        "posthog 7.66. Raise it to >=7.66 by hand; posthog-setup does not change "
         "existing pins.",
     )
 
@@ -354,7 +356,7 @@ def test_pep621_never_written_reformatted(tmp_path: Path, monkeypatch: pytest.Mo
 def test_pep621_old_pin(tmp_path: Path) -> None:
     edit = assert_unchanged(tmp_path, {"pyproject.toml": pep621('["flask", "posthog>=3,<6"]')})
     assert len(edit.notes) == 1
-    assert edit.notes[0].startswith("pyproject.toml pins posthog<6,>=3, which predates")
+    assert edit.notes[0].startswith("pyproject.toml pins posthog<6,>=3, older than")
 
 
 def test_pep621_already_required(tmp_path: Path) -> None:
@@ -382,7 +384,7 @@ def test_poetry_inserts_before_the_dev_group(tmp_path: Path) -> None:
         tmp_path,
         {"pyproject.toml": POETRY.replace("{posthog}\n", "\n")},
         "pyproject.toml",
-        POETRY.replace("{posthog}", 'posthog = "^7.66"\n'),
+        POETRY.replace("{posthog}", 'posthog = ">=7.66"\n'),
     )
     assert edit.notes == (
         "pyproject.toml: run `poetry lock` to refresh the lock file (posthog-setup does not "
@@ -398,13 +400,13 @@ def test_poetry_legacy_dev_dependencies_and_indentation(tmp_path: Path) -> None:
         "[tool.poetry.dev-dependencies]\r\n"
         'pytest = "^8.0"\r\n'
     )
-    after = before.replace('  flask = "^3.0"\r\n', '  flask = "^3.0"\r\n  posthog = "^7.66"\r\n')
+    after = before.replace('  flask = "^3.0"\r\n', '  flask = "^3.0"\r\n  posthog = ">=7.66"\r\n')
     assert_edit(tmp_path, {"pyproject.toml": before}, "pyproject.toml", after)
 
 
 def test_poetry_no_final_newline(tmp_path: Path) -> None:
     before = '[tool.poetry.dependencies]\npython = "^3.10"'
-    after = '[tool.poetry.dependencies]\npython = "^3.10"\nposthog = "^7.66"'
+    after = '[tool.poetry.dependencies]\npython = "^3.10"\nposthog = ">=7.66"'
     assert_edit(tmp_path, {"pyproject.toml": before}, "pyproject.toml", after)
 
 
@@ -462,7 +464,7 @@ def test_pipfile_old_pin(tmp_path: Path) -> None:
         tmp_path, {"Pipfile": PIPFILE.replace("{posthog}", 'posthog = "==6.1"\n')}
     )
     assert len(edit.notes) == 1
-    assert edit.notes[0].startswith("Pipfile pins posthog ==6.1, which predates")
+    assert edit.notes[0].startswith("Pipfile pins posthog ==6.1, older than")
 
 
 def test_pipfile_already_required(tmp_path: Path) -> None:
@@ -529,7 +531,7 @@ def test_setup_cfg_old_pin(tmp_path: Path) -> None:
         tmp_path, {"setup.cfg": "[options]\ninstall_requires =\n    flask\n    posthog<7\n"}
     )
     assert len(edit.notes) == 1
-    assert edit.notes[0].startswith("setup.cfg pins posthog<7, which predates")
+    assert edit.notes[0].startswith("setup.cfg pins posthog<7, older than")
 
 
 # --- setup.py -------------------------------------------------------------------------------
@@ -639,7 +641,7 @@ def test_setup_py_that_does_not_parse(tmp_path: Path) -> None:
 def test_setup_py_old_pin(tmp_path: Path) -> None:
     edit = assert_unchanged(tmp_path, {"setup.py": setup_py('["flask", "posthog==5.4.0"]')})
     assert len(edit.notes) == 1
-    assert edit.notes[0].startswith("setup.py pins posthog==5.4.0, which predates")
+    assert edit.notes[0].startswith("setup.py pins posthog==5.4.0, older than")
 
 
 # --- choosing the manifest ------------------------------------------------------------------
@@ -688,7 +690,9 @@ def test_posthog_in_any_manifest_counts(tmp_path: Path) -> None:
 def test_which_pins_predate_the_integrations(
     tmp_path: Path, kind: str, requirement: str, old: bool
 ) -> None:
-    edit = add_posthog_dependency(tmp_path, "pip", [Manifest("m", kind, requirement)])
+    edit = add_posthog_dependency(
+        tmp_path, "pip", [Manifest("m", kind, requirement)], requirement="posthog>=7.66"
+    )
     assert edit.changes == ()
     assert bool(edit.notes) is old
 
@@ -698,7 +702,7 @@ def test_which_pins_predate_the_integrations(
     [
         ("requirements.txt", "requirements", "flask\nPostHog>=7.66\n"),
         ("pyproject.toml", "pep621", pep621('["flask", "posthog"]')),
-        ("pyproject.toml", "poetry", POETRY.replace("{posthog}", 'posthog = "^7.66"\n')),
+        ("pyproject.toml", "poetry", POETRY.replace("{posthog}", 'posthog = ">=7.66"\n')),
         ("Pipfile", "pipfile", PIPFILE.replace("{posthog}", 'posthog = "*"\n')),
         ("setup.cfg", "setup.cfg", "[options]\ninstall_requires =\n    Posthog\n"),
         ("setup.py", "setup.py", setup_py('["posthog"]')),
@@ -750,11 +754,111 @@ def test_django_shop_fixture(tmp_path: Path) -> None:
     root = copy_fixture("django_shop", tmp_path)
     before = (root / "pyproject.toml").read_text()
     expected = before.replace(
-        'djangorestframework = "^3.15"\n', 'djangorestframework = "^3.15"\nposthog = "^7.66"\n'
+        'djangorestframework = "^3.15"\n', 'djangorestframework = "^3.15"\nposthog = ">=7.66"\n'
     )
     assert expected != before
     edit = assert_edit(root, {}, "pyproject.toml", expected)
     assert edit.notes == (
         "pyproject.toml: run `poetry lock` to refresh the lock file (posthog-setup does not "
         "edit lock files).",
+    )
+
+
+# --- the floor per framework, and why, beside the pin ----------------------------------------
+
+WHY = "7.71 is the first whose PosthogASGIMiddleware reads the X-POSTHOG-* headers"
+
+
+@pytest.mark.parametrize(
+    ("frameworks", "requirement"),
+    [
+        ((), "posthog>=6.0"),
+        (("django",), "posthog>=6.1.1"),
+        (("flask",), "posthog>=7.66"),
+        (("fastapi",), "posthog>=7.71"),
+        (("django", "flask"), "posthog>=7.66"),
+        (("flask", "fastapi"), "posthog>=7.71"),
+    ],
+)
+def test_the_floor_is_the_highest_any_framework_needs(
+    frameworks: tuple[str, ...], requirement: str
+) -> None:
+    floor = posthog_floor(frameworks)
+    assert floor.requirement == requirement
+    assert floor.reason.startswith(requirement.removeprefix("posthog>=") + " is the first")
+
+
+@pytest.mark.parametrize(
+    ("files", "path", "expected"),
+    [
+        pytest.param(
+            {"requirements.txt": "flask\nrequests\n"},
+            "requirements.txt",
+            f"flask\nposthog>=7.71  # {WHY}\nrequests\n",
+            id="requirements",
+        ),
+        pytest.param(
+            {"pyproject.toml": pep621('[\n    "flask",\n    "requests",\n]')},
+            "pyproject.toml",
+            pep621(f'[\n    "flask",\n    "posthog>=7.71",  # {WHY}\n    "requests",\n]'),
+            id="pep621-multi-line",
+        ),
+        pytest.param(
+            {"pyproject.toml": pep621('[\n    "flask",\n    "requests"\n]')},
+            "pyproject.toml",
+            pep621(f'[\n    "flask",\n    "posthog>=7.71",  # {WHY}\n    "requests"\n]'),
+            id="pep621-no-trailing-comma",
+        ),
+        # No line of its own: the pin goes in without a comment rather than reformatting.
+        pytest.param(
+            {"pyproject.toml": pep621('["flask", "requests"]')},
+            "pyproject.toml",
+            pep621('["flask", "posthog>=7.71", "requests"]'),
+            id="pep621-one-line",
+        ),
+        pytest.param(
+            {"pyproject.toml": POETRY.replace("{posthog}\n", "\n")},
+            "pyproject.toml",
+            POETRY.replace("{posthog}", f'posthog = ">=7.71"  # {WHY}\n'),
+            id="poetry",
+        ),
+        pytest.param(
+            {"Pipfile": '[packages]\nflask = "*"\n'},
+            "Pipfile",
+            f'[packages]\nflask = "*"\nposthog = ">=7.71"  # {WHY}\n',
+            id="pipfile",
+        ),
+        # setup.cfg values have no comment syntax setuptools reads back reliably.
+        pytest.param(
+            {"setup.cfg": "[options]\ninstall_requires =\n    flask\n"},
+            "setup.cfg",
+            "[options]\ninstall_requires =\n    flask\n    posthog>=7.71\n",
+            id="setup-cfg",
+        ),
+    ],
+)
+def test_the_pin_carries_its_reason_where_the_manifest_has_comments(
+    tmp_path: Path, files: dict[str, str | bytes], path: str, expected: str
+) -> None:
+    write(tmp_path, files)
+    manager, manifests = find_manifests(tmp_path)
+    floor = posthog_floor(("fastapi",))
+    edit = add_posthog_dependency(tmp_path, manager, manifests, floor.requirement, floor.reason)
+    assert [change.path for change in edit.changes] == [path]
+    assert edit.changes[0].after.decode() == expected
+    (tmp_path / path).write_bytes(edit.changes[0].after)
+    again = add_posthog_dependency(tmp_path, *find_manifests(tmp_path), floor.requirement, WHY)
+    assert again.changes == ()
+    assert again.notes == () or "lock" in again.notes[0]
+
+
+def test_an_old_pin_note_says_why_the_floor(tmp_path: Path) -> None:
+    write(tmp_path, {"requirements.txt": "posthog==7.66.0\n"})
+    manager, manifests = find_manifests(tmp_path)
+    floor = posthog_floor(("fastapi",))
+    edit = add_posthog_dependency(tmp_path, manager, manifests, floor.requirement, floor.reason)
+    assert edit.notes == (
+        "requirements.txt pins posthog==7.66.0, older than the code posthog-setup writes "
+        f"needs: posthog 7.71 ({WHY}). Raise it to >=7.71 by hand; posthog-setup does not "
+        "change existing pins.",
     )

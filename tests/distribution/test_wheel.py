@@ -1,4 +1,4 @@
-"""The built wheel carries the templates, and an installed tool finds and renders them."""
+"""The built wheel carries the templates and complete metadata; an installed tool renders them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import subprocess
 import sys
 import venv
 import zipfile
+from email import message_from_bytes
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -16,15 +18,47 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.slow
-def test_wheel_ships_templates_and_renders_them_when_installed(tmp_path: Path) -> None:
-    dist = tmp_path / "dist"
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dist = tmp_path_factory.mktemp("dist")
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
         check=True,
         capture_output=True,
     )
-    wheel = next(dist.glob("posthog_setup-*.whl"))
+    return next(dist.glob("posthog_setup-*.whl"))
+
+
+def _metadata(wheel: Path) -> Message:
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        return message_from_bytes(archive.read(name))
+
+
+@pytest.mark.slow
+def test_wheel_metadata_declares_the_licence_it_ships_and_no_dead_links(wheel: Path) -> None:
+    metadata = _metadata(wheel)
+    assert metadata["License-Expression"] == "MIT"
+    assert metadata["License-File"] == "LICENSE"
+    with zipfile.ZipFile(wheel) as archive:
+        licence = archive.read("posthog_setup-0.1.0.dist-info/licenses/LICENSE").decode()
+    assert "MIT License" in licence
+    assert "posthog-setup developers" in licence
+    # There is no project homepage: no Project-URL or Home-page may point at one.
+    assert metadata.get_all("Project-URL") is None
+    assert metadata["Home-page"] is None
+    for field in ("Name", "Version", "Summary", "Author", "Requires-Python"):
+        assert metadata[field], field
+    description = metadata.get_payload()
+    assert isinstance(description, str)
+    assert description.lstrip().startswith("# posthog-setup")
+    # The floors the lowest-direct CI job proves, as users' resolvers will see them.
+    requires = set(metadata.get_all("Requires-Dist") or [])
+    assert {"tomlkit>=0.14", "click>=8.1.3", "jinja2>=3.1.2", "libcst>=1.8.4"} <= requires
+
+
+@pytest.mark.slow
+def test_wheel_ships_templates_and_renders_them_when_installed(wheel: Path, tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
     assert "posthog_setup/templates/posthog_client.py.j2" in names

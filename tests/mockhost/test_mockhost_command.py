@@ -113,3 +113,39 @@ def test_cli_serves_on_an_ephemeral_port_and_stops_cleanly_on_ctrl_c(tmp_path: P
     recorded = json.loads(line)
     assert recorded["event"] == "from_cli"
     assert recorded["path"] == "/batch/"
+
+
+@pytest.mark.parametrize(
+    ("flag", "more_stdout", "request_lines"),
+    [("-q", False, False), ("-v", True, True)],
+)
+def test_quiet_prints_only_the_url_and_verbose_logs_requests(
+    flag: str, more_stdout: bool, request_lines: bool
+) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "posthog_setup", "mock-host", "--port", "0", flag],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        match = LISTENING.search(process.stdout.readline())
+        assert match
+        url = match.group(1)
+        response = requests.post(url + "/batch/", json=batch(event("quietly")), timeout=5)
+        assert response.status_code == 200
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+        # Read through the text buffers: communicate() would skip what readline() buffered.
+        assert process.stderr is not None
+        out, err = process.stdout.read(), process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+    assert (f"Set POSTHOG_HOST={url}" in out) is more_stdout
+    assert ('"POST /batch/ HTTP/1.1" 200' in err) is request_lines
+    assert ("Mock PostHog host stopped." in err) is more_stdout

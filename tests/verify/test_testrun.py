@@ -19,6 +19,7 @@ from posthog_setup.verify.testrun import (
     TestRunError,
     detect_test_command,
     failure_id,
+    junit_failures,
     run_project_tests,
 )
 
@@ -445,3 +446,168 @@ def test_passed_needs_exit_zero_in_time() -> None:
     assert run.passed
     assert not TestRun(("x",), "custom", 0, (), "", timed_out=True).passed
     assert not TestRun(("x",), "custom", 5, (), "").passed
+
+
+# -- structured reports: junit XML for pytest, the result collector for unittest / Django ------
+
+# A passing test that prints what a text scraper would take for a failure.
+GHOST_PYTEST = """\
+    import sys
+
+
+    def test_prints_a_ghost():
+        sys.__stdout__.write("FAILED tests/test_ghost.py::test_ghost - x\\n")
+        sys.__stdout__.flush()
+    """
+
+GHOST_UNITTEST = """\
+    import sys
+    import unittest
+
+
+    class GhostTest(unittest.TestCase):
+        def test_prints_a_ghost(self):
+            sys.__stdout__.write("FAIL: test_ghost (test_ghost.GhostTest.test_ghost)\\n")
+            sys.__stdout__.flush()
+
+        def test_sub(self):
+            for i in range(3):
+                with self.subTest(i=i):
+                    self.assertLess(i, 1)
+    """
+
+
+def test_pytest_failures_come_from_junit_xml(tmp_path: Path) -> None:
+    make(
+        tmp_path,
+        {
+            **PYTEST_SUITE,
+            "tests/test_ghost.py": GHOST_PYTEST,
+            "tests/test_classes.py": """\
+                import pytest
+
+
+                class TestShelf:
+                    @pytest.mark.parametrize("title", ["a b - c", "d"])
+                    def test_title(self, title):
+                        assert title == "d"
+                """,
+        },
+    )
+    run = run_project_tests(tmp_path, sys.executable, {}, None)
+    assert run.failures_from == "junit-xml"
+    assert run.command == (sys.executable, "-m", "pytest", *PYTEST_OPTIONS)
+    assert run.failed == (
+        "tests/test_classes.py::TestShelf::test_title[a b - c]",
+        "tests/test_sample.py::test_fails",
+        "tests/test_sample.py::test_errors",
+    )
+    # The ghost line would fool a text scraper; the report does not list it.
+    assert failure_id("FAILED tests/test_ghost.py::test_ghost - x", "pytest") is not None
+    assert not list(tmp_path.rglob("*.xml"))
+
+
+def test_a_custom_pytest_command_gets_junit_xml_too(tmp_path: Path) -> None:
+    make(
+        tmp_path,
+        {"tests/test_ghost.py": GHOST_PYTEST, "tests/test_f.py": "def test_f():\n    assert 0\n"},
+    )
+    given = f"{shlex.quote(sys.executable)} -m pytest -q -p no:cacheprovider tests"
+    run = run_project_tests(tmp_path, sys.executable, {}, given)
+    assert (run.runner, run.failures_from) == ("custom", "junit-xml")
+    assert run.command == tuple(shlex.split(given))
+    assert run.failed == ("tests/test_f.py::test_f",)
+
+
+def test_without_a_junit_report_pytest_falls_back_to_the_text(tmp_path: Path) -> None:
+    make(tmp_path, {"tests/test_f.py": "def test_f():\n    assert 0\n"})
+    # The junitxml plugin disabled: pytest refuses --junit-xml (exit 4), so the command
+    # runs again as given and its text is read.
+    given = f"{shlex.quote(sys.executable)} -m pytest -q -rfE -p no:junitxml -p no:cacheprovider"
+    run = run_project_tests(tmp_path, sys.executable, {}, given)
+    assert run.failures_from == "text"
+    assert run.returncode == 1
+    assert run.failed == ("tests/test_f.py::test_f",)
+
+
+def test_unittest_failures_come_from_the_collector(
+    tmp_path: Path, python_without_pytest: str
+) -> None:
+    make(tmp_path, {"tests/test_sample.py": UNITTEST_SUITE, "tests/test_ghost.py": GHOST_UNITTEST})
+    run = run_project_tests(tmp_path, python_without_pytest, {}, None)
+    assert (run.runner, run.failures_from) == ("unittest", "collector")
+    assert run.command[:4] == (python_without_pytest, "-m", "unittest", "discover")
+    assert run.failed == (
+        "test_ghost.GhostTest.test_sub",
+        "test_sample.SampleTest.test_errors",
+        "test_sample.SampleTest.test_fails",
+    )
+    assert "FAIL: test_ghost (test_ghost.GhostTest.test_ghost)" in run.output_tail
+    assert "FAILED (failures=3, errors=1)" in run.output_tail
+
+
+DJANGO_SITE = {
+    "manage.py": DJANGO_MANAGE,
+    "site_conf/__init__.py": "",
+    "site_conf/settings.py": """\
+        SECRET_KEY = "test"
+        INSTALLED_APPS = ["shelf"]
+        DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+        USE_TZ = True
+        """,
+    "shelf/__init__.py": "",
+    "shelf/tests.py": GHOST_UNITTEST.replace("import unittest", "from django import test")
+    .replace("unittest.TestCase", "test.SimpleTestCase")
+    .replace("test_ghost.GhostTest", "shelf.tests.GhostTest"),
+}
+
+
+def test_django_failures_come_from_the_collector(tmp_path: Path) -> None:
+    make(tmp_path, DJANGO_SITE)
+    run = run_project_tests(tmp_path, sys.executable, {}, None)
+    assert (run.runner, run.failures_from) == ("django", "collector")
+    assert run.command == (sys.executable, "manage.py", "test", "--noinput")
+    assert run.failed == ("shelf.tests.GhostTest.test_sub",)
+    assert "FAIL: test_ghost (shelf.tests.GhostTest.test_ghost)" in run.output_tail
+
+
+def test_a_django_project_with_its_own_test_runner_is_read_from_the_text(tmp_path: Path) -> None:
+    settings = DJANGO_SITE["site_conf/settings.py"]
+    make(
+        tmp_path,
+        {
+            **DJANGO_SITE,
+            "site_conf/settings.py": settings
+            + 'TEST_RUNNER = "django.test.runner.DiscoverRunner"\n',
+        },
+    )
+    run = run_project_tests(tmp_path, sys.executable, {}, None)
+    assert run.failures_from == "text"
+    # The text scraper is fooled by the ghost line: why the collector is preferred.
+    assert "shelf.tests.GhostTest.test_ghost" in run.failed
+
+
+def test_junit_node_ids(tmp_path: Path) -> None:
+    report = tmp_path / "junit.xml"
+    report.write_text(
+        """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite>
+        <testcase classname="tests.test_a" name="test_ok" file="tests/test_a.py"/>
+        <testcase classname="tests.test_a" name="test_f[x-1]" file="tests/test_a.py">
+          <failure message="no"/></testcase>
+        <testcase classname="tests.test_a.TestC.TestD" name="test_e" file="tests/test_a.py">
+          <error message="setup"/></testcase>
+        <testcase classname="tests.test_a.TestC.TestD" name="test_e" file="tests/test_a.py">
+          <error message="teardown"/></testcase>
+        <testcase classname="tests.test_a" name="test_skip" file="tests/test_a.py">
+          <skipped/></testcase>
+        <testcase classname="" name="tests.test_broken"><error message="collection"/></testcase>
+        </testsuite></testsuites>"""
+    )
+    assert junit_failures(report) == (
+        "tests/test_a.py::test_f[x-1]",
+        "tests/test_a.py::TestC::TestD::test_e",
+        "tests/test_broken.py",
+    )
+    report.write_text("<testsuites><testcase")
+    assert junit_failures(report) is None
+    assert junit_failures(tmp_path / "missing.xml") is None
