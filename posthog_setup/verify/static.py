@@ -21,6 +21,7 @@ from posthog_setup.project.discovery import project_files
 from posthog_setup.project.files import UnreadableFile, decode_source, read_text_file
 from posthog_setup.project.python_version import DeclaredPython, declared_python
 from posthog_setup.project.syntax import NewerThanProject, compiled_tree
+from posthog_setup.project.versions import hookup_blocker
 from posthog_setup.verify.checks import Check, outcome
 
 ENV_EXAMPLE = ".env.example"
@@ -310,8 +311,14 @@ def _non_literal_names(parsed: _ParsedFile) -> Iterator[str]:
                 yield f"{parsed.path}:{call.line}"
 
 
-def _hookups(plan: Plan, files: Iterable[_ParsedFile]) -> tuple[list[tuple[str, str]], list[str]]:
-    """Where each planned framework is hooked up, and the failures (missing, misplaced)."""
+def _hookups(
+    root: Path, plan: Plan, files: Iterable[_ParsedFile]
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """Where each planned framework is hooked up, and the failures (missing, misplaced).
+
+    A hook-up edit leaves out on purpose (the project's framework version cannot run it)
+    is not expected.
+    """
     found: dict[str, str] = {}
     failures = []
     for parsed in files:
@@ -347,6 +354,8 @@ def _hookups(plan: Plan, files: Iterable[_ParsedFile]) -> tuple[list[tuple[str, 
         if framework not in _HOOKUP_NAMES:
             continue
         hook = _HOOKUP_NAMES[framework]
+        if framework not in found and hookup_blocker(root, framework) is not None:
+            continue
         if framework in found:
             hookups.append((hook, found[framework]))
         else:
@@ -399,7 +408,7 @@ def check_static(root: Path, plan: Plan) -> StaticResult:
     client = parsed.get(plan.setup.client_module)
     client_failures = _client_failures(root, plan, client)
     failures.extend(client_failures)
-    hookups, hookup_failures = _hookups(plan, parsed.values())
+    hookups, hookup_failures = _hookups(root, plan, parsed.values())
     failures.extend(hookup_failures)
 
     event_sites = []

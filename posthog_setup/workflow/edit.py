@@ -33,6 +33,7 @@ from posthog_setup.project.cache import ResultCache, file_digest
 from posthog_setup.project.files import SourceText, UnreadableFile, decode_source
 from posthog_setup.project.syntax import compiled_tree
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
+from posthog_setup.project.versions import hookup_blocker
 from posthog_setup.templating import render_client_module
 from posthog_setup.workflow.begin import BeginResult, plan_at
 
@@ -189,6 +190,13 @@ def _hook_up(workspace: _Workspace, app: AppObject, plan: Plan, analysis: Analys
     elif app.kind == "fastapi.FastAPI":
         _edit_python(workspace, app.file, lambda text: hook_up_fastapi(text, app.file, app, client))
     elif app.kind == "django.project":
+        blocker = hookup_blocker(workspace.root, "django")
+        if blocker is not None:
+            workspace.notes.append(
+                f"{app.file}: PosthogContextMiddleware not added: {blocker}; the captures "
+                "still send the user's id, but requests are not tied to sessions"
+            )
+            return
         _edit_python(workspace, app.file, lambda text: hook_up_django(text, app.file, client))
 
 

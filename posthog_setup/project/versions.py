@@ -1,0 +1,108 @@
+"""Which versions of a package the project declares, and whether a hook-up can run on them.
+
+The SDK's integrations use framework APIs that older releases lack: PostHog's Django
+middleware reads ``request.headers`` (Django 2.2+), so on Django 2.1 every request fails.
+Edit leaves such a hook-up out and says why; conclude's static check expects what edit did.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+from posthog_setup.project.files import UnreadableFile, read_text_file
+from posthog_setup.project.manifests import load_toml, requirement_names
+
+_INCLUDE = re.compile(r"^\s*(?:-r|--requirement)\s*=?\s*(\S+)")
+_REQUIREMENT_FILES = ("requirements*.txt", "requirements/*.txt", "requirements*.in")
+
+#: framework -> (package, first version the SDK's hook-up works on, why)
+HOOKUP_MINIMUMS = {
+    "django": ("django", "2.2", "PostHog's Django middleware reads request.headers (Django 2.2+)"),
+}
+
+
+def _requirement_files(root: Path) -> Iterator[Path]:
+    seen: set[Path] = set()
+    pending = [p for pattern in _REQUIREMENT_FILES for p in sorted(root.glob(pattern))]
+    while pending:
+        path = pending.pop(0).resolve()
+        if path in seen or not path.is_file():
+            continue
+        seen.add(path)
+        yield path
+        try:
+            lines = read_text_file(path).splitlines()
+        except UnreadableFile:
+            continue
+        pending += [path.parent / m.group(1) for line in lines if (m := _INCLUDE.match(line))]
+
+
+def _poetry_specifier(spec: str) -> str:
+    """Poetry's ``^2.1`` / ``~2.1`` / ``2.1.*`` as a PEP 440 specifier."""
+    spec = spec.strip()
+    if spec.startswith(("^", "~")):
+        parts = [int(p) for p in re.findall(r"\d+", spec)][:3] or [0]
+        lower = ".".join(map(str, parts))
+        if spec.startswith("^"):
+            index = next((i for i, p in enumerate(parts) if p), len(parts) - 1)
+        else:
+            index = min(1, len(parts) - 1) if len(parts) > 1 else 0
+        upper = [*parts[:index], parts[index] + 1]
+        return f">={lower},<{'.'.join(map(str, upper))}"
+    if spec in ("*", ""):
+        return ""
+    return spec if spec[:1] in "<>=!~" else f"=={spec}"
+
+
+def declared_specifiers(root: Path, package: str) -> list[SpecifierSet]:
+    """Every version range the project's manifests declare for ``package``."""
+    wanted = package.lower()
+    found: list[str] = []
+    for path in _requirement_files(root):
+        try:
+            lines = read_text_file(path).splitlines()
+        except UnreadableFile:
+            continue
+        found += [str(r.specifier) for _, r in requirement_names(lines) if r.name.lower() == wanted]
+    data = load_toml(root / "pyproject.toml") if (root / "pyproject.toml").is_file() else None
+    if data is not None:
+        for item in data.get("project", {}).get("dependencies") or ():
+            match = re.match(r"\s*([A-Za-z0-9_.\-]+)\s*(?:\[[^\]]*\])?\s*([^;]*)", str(item))
+            if match and match.group(1).lower() == wanted:
+                found.append(match.group(2).strip())
+        poetry = data.get("tool", {}).get("poetry", {}).get("dependencies") or {}
+        for name, spec in poetry.items():
+            if name.lower() == wanted:
+                version = spec if isinstance(spec, str) else spec.get("version", "*")
+                found.append(_poetry_specifier(str(version)))
+    sets = []
+    for text in found:
+        try:
+            sets.append(SpecifierSet(text))
+        except InvalidSpecifier:
+            continue
+    return sets
+
+
+def _allows_at_least(specifiers: SpecifierSet, minimum: Version) -> bool:
+    """Does the range admit any release at or above ``minimum``?"""
+    candidates = [minimum, *(Version(f"{minimum.major + n}.0") for n in range(8))]
+    candidates += [Version(f"{minimum.major}.{minor}") for minor in range(minimum.minor, 30)]
+    return any(specifiers.contains(v, prereleases=True) for v in candidates if v >= minimum)
+
+
+def hookup_blocker(root: Path, framework: str) -> str | None:
+    """Why the framework's hook-up cannot run on the version the project declares, or None."""
+    if framework not in HOOKUP_MINIMUMS:
+        return None
+    package, minimum, why = HOOKUP_MINIMUMS[framework]
+    floor = Version(minimum)
+    for specifiers in declared_specifiers(root, package):
+        if str(specifiers) and not _allows_at_least(specifiers, floor):
+            return f"{package}{specifiers} is declared: {why}"
+    return None

@@ -1,0 +1,67 @@
+"""Framework versions the project declares, and hook-ups they cannot run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from posthog_setup.cli import main
+from posthog_setup.project.versions import declared_specifiers, hookup_blocker
+from tests.workflow.test_edit import copy_fixture
+
+
+@pytest.mark.parametrize(
+    ("files", "blocked"),
+    [
+        ({"requirements.txt": "Django>=2.1.3,<2.2.0\n"}, True),
+        (
+            {
+                "requirements.txt": "-r requirements/base.txt\n",
+                "requirements/base.txt": "django==2.1.15\n",
+            },
+            True,
+        ),
+        (
+            {"pyproject.toml": '[tool.poetry.dependencies]\ndjango = "^2.1"\n'},
+            False,
+        ),  # ^2.1 allows 2.2
+        ({"pyproject.toml": '[tool.poetry.dependencies]\ndjango = "~2.1"\n'}, True),
+        ({"pyproject.toml": '[project]\nname = "x"\ndependencies = ["django>=4.2"]\n'}, False),
+        ({"requirements.txt": "django\n"}, False),
+        ({"requirements.txt": "flask==0.12\n"}, False),
+    ],
+)
+def test_django_before_2_2_blocks_the_middleware(
+    tmp_path: Path, files: dict[str, str], blocked: bool
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    reason = hookup_blocker(tmp_path, "django")
+    assert (reason is not None) == blocked
+    if blocked:
+        assert "request.headers" in reason
+
+
+def test_specifiers_are_read_from_every_manifest(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("Django>=3.2,<4  # pinned\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndependencies = ["django[argon2]<5"]\n'
+    )
+    assert sorted(str(s) for s in declared_specifiers(tmp_path, "Django")) == ["<4,>=3.2", "<5"]
+
+
+def test_edit_leaves_the_middleware_out_on_django_2_1_and_conclude_agrees(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = copy_fixture("django_shop", tmp_path)
+    manifest = project / "pyproject.toml"
+    manifest.write_text(manifest.read_text().replace('django = "^5.0"', 'django = "~2.1"'))
+    assert main(["edit", "--allow-dirty", str(project)]) == 0
+    settings = (project / "shop" / "settings.py").read_text()
+    assert "PosthogContextMiddleware" not in settings
+    assert "request.headers" in capsys.readouterr().err
+    # The captures are still there, and a second run changes nothing.
+    assert "posthog_client.capture(" in (project / "orders" / "views.py").read_text()
+    assert main(["edit", "--check", "-q", "--allow-dirty", str(project)]) == 0
