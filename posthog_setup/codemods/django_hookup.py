@@ -29,6 +29,11 @@ from posthog_setup.templating import render
 MIDDLEWARE_PATH = "posthog.integrations.django.PosthogContextMiddleware"
 AUTHENTICATION_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
 CLIENT_SETTING = "POSTHOG_MW_CLIENT"
+#: The SDK's hook for the properties its middleware adds (``POSTHOG_MW_PROPERTIES_MAP`` from
+#: 7.79, which still reads this older name).
+TAG_MAP_SETTING = "POSTHOG_MW_TAG_MAP"
+PROPERTIES_MAP = "POSTHOG_MW_PROPERTIES_MAP"
+WITHOUT_EMAIL = "posthog_properties_without_email"
 
 
 def _setting(module: cst.Module, name: str) -> cst.SimpleStatementLine | None:
@@ -105,8 +110,15 @@ def _with_middleware(value: cst.List | cst.Tuple) -> cst.List | cst.Tuple | None
     )
 
 
-def hook_up_django(settings_source: str, path: str, client: ClientImport) -> str:
+def hook_up_django(
+    settings_source: str, path: str, client: ClientImport, receivers: str | None = None
+) -> str:
     """Add PostHog's middleware to ``MIDDLEWARE`` and give it the project's client.
+
+    The middleware tags every event of a request with the user's email: the settings
+    drop it (``POSTHOG_MW_TAG_MAP``, a name every supported SDK reads), because an email
+    belongs on the person, never on an event. ``receivers``, the dotted module of the
+    auth signal receivers, is imported so that they are connected when the app loads.
 
     Each part is skipped when the settings already have it, so a second run
     changes nothing. Raises EditError (naming ``path``) when the module has no
@@ -133,17 +145,105 @@ def hook_up_django(settings_source: str, path: str, client: ClientImport) -> str
                 leading_lines=[cst.EmptyLine(), cst.EmptyLine(comment=cst.Comment(comment))]
             ),
         )
-    if edits.empty:
+    anchor = _setting(module, CLIENT_SETTING) or middleware
+    if _setting(module, TAG_MAP_SETTING) is None and _setting(module, PROPERTIES_MAP) is None:
+        code = (
+            f"def {WITHOUT_EMAIL}(properties):\n"
+            "    # PostHog's middleware tags each event with the user's email: it belongs on "
+            "the person.\n"
+            '    return {key: value for key, value in properties.items() if key != "email"}\n'
+        )
+        function = statement(code, module)
+        assert isinstance(function, cst.FunctionDef)
+        edits.insert_after(
+            anchor,
+            function.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()]),
+        )
+        edits.insert_after(
+            anchor,
+            statement(f"{TAG_MAP_SETTING} = {WITHOUT_EMAIL}", module).with_changes(
+                leading_lines=[cst.EmptyLine(), cst.EmptyLine()]
+            ),
+        )
+    if edits.empty and (receivers is None or _imports_module(module, receivers)):
         return settings_source
-    edited = apply(module, edits)
-    return add_imports(edited, client if needs_client else None).code
+    edited = add_imports(apply(module, edits), client if needs_client else None)
+    if needs_client and not _bound_before_use(edited.code, client):
+        # The file's imports sit below its settings (or it has none where isort would put
+        # one): the import goes right above the setting that uses it, never below.
+        edited = _client_import_above_setting(apply(module, edits), client)
+    if receivers is not None and not _imports_module(edited, receivers):
+        edited = _import_receivers(edited, receivers)
+    return edited.code
 
 
-def django_auth_receivers(client: ClientImport) -> str:
-    """The source of a module connecting PostHog to Django's login and logout signals.
+def _bound_before_use(code: str, client: ClientImport) -> bool:
+    """Is the client imported on a line above ``POSTHOG_MW_CLIENT = posthog_client``?"""
+    lines = code.splitlines()
+    imported = next((i for i, line in enumerate(lines) if line.startswith(client.source())), None)
+    used = next(
+        (i for i, line in enumerate(lines) if line.startswith(f"{CLIENT_SETTING} = ")), None
+    )
+    return imported is not None and used is not None and imported < used
+
+
+def _client_import_above_setting(module: cst.Module, client: ClientImport) -> cst.Module:
+    setting = _setting(module, CLIENT_SETTING)
+    assert setting is not None
+    edits = StatementEdits()
+    edits.replace[setting] = setting.with_changes(leading_lines=[])
+    edits.insert_before(
+        setting,
+        statement(f"{client.source()}  # noqa: E402", module).with_changes(
+            leading_lines=setting.leading_lines
+        ),
+    )
+    return apply(module, edits)
+
+
+def _import_receivers(module: cst.Module, receivers: str) -> cst.Module:
+    """The receivers' import after the last PostHog setting, where it connects them at load."""
+    anchor = _setting(module, TAG_MAP_SETTING) or _setting(module, CLIENT_SETTING)
+    if anchor is None:
+        raise EditError(f"no {CLIENT_SETTING} setting to import {receivers} after")
+    comment = (
+        "# Logins and logouts done by Django's auth views (or allauth) reach PostHog "
+        "through these receivers."
+    )
+    edits = StatementEdits()
+    edits.insert_after(
+        anchor,
+        statement(f"import {receivers}  # noqa: E402, F401", module).with_changes(
+            leading_lines=[cst.EmptyLine(), cst.EmptyLine(comment=cst.Comment(comment))]
+        ),
+    )
+    following = list(module.body)[list(module.body).index(anchor) + 1 :]
+    if following and not following[0].leading_lines:
+        # Keep the setting after it a blank line away, as it was from the anchor.
+        edits.replace[following[0]] = following[0].with_changes(leading_lines=[cst.EmptyLine()])
+    return apply(module, edits)
+
+
+def _imports_module(module: cst.Module, dotted: str) -> bool:
+    """Does the module already import ``dotted`` (in any form)?"""
+    leaf = dotted.rsplit(".", 1)[-1]
+    return leaf in module.code
+
+
+def django_auth_receivers(client: ClientImport, events: dict[str, str]) -> str:
+    """The source of a module connecting PostHog to Django's auth signals, for each kind of ``events``.
 
     For projects whose users log in through ``django.contrib.auth`` views or a
-    package such as allauth. Importing the module connects the receivers; their
-    ``dispatch_uid`` keeps a second import from connecting them twice.
+    package such as allauth (signup: allauth's ``user_signed_up``). Only the kinds
+    no view of the project handles itself are connected: a login view calling
+    ``login()`` also sends the signal, and one login must be one event. ``events``
+    maps each kind to connect to its event name in the plan.
     """
-    return render("django_auth_receivers.py.j2", client_import=client.source())
+    source = render(
+        "django_auth_receivers.py.j2",
+        client_import=client.source(),
+        login=events.get("login"),
+        logout=events.get("logout"),
+        signup=events.get("signup"),
+    )
+    return source.rstrip("\n") + "\n"

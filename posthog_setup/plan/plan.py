@@ -43,6 +43,11 @@ PII_NAMES = re.compile(
 )
 _INT_CONVERTERS = re.compile(r"<int:(\w+)>|\{(\w+):int\}")
 _FLOAT_CONVERTERS = re.compile(r"<float:(\w+)>|\{(\w+):float\}")
+_AUTH_DESCRIPTIONS = {
+    "login": "A user logged in.",
+    "signup": "A new user signed up.",
+    "logout": "A user logged out.",
+}
 _AUTH_EVENTS = {
     "login": ("user", "logged_in"),
     "signup": ("user", "signed_up"),
@@ -352,10 +357,44 @@ def event_methods(route: Route) -> tuple[str, ...]:
     return mutating or route.methods
 
 
+#: Where logins, logouts and signups that Django's auth machinery performs are captured:
+#: signal receivers in a module beside the client module, one function per kind.
+RECEIVERS_MODULE = "posthog_auth_receivers.py"
+RECEIVERS = {
+    "login": "capture_user_logged_in",
+    "logout": "capture_user_logged_out",
+    "signup": "capture_user_signed_up",
+}
+
+
+def receivers_file(client_module: str) -> str:
+    """The receivers module's path, beside the client module."""
+    folder = client_module.rpartition("/")[0]
+    return f"{folder}/{RECEIVERS_MODULE}" if folder else RECEIVERS_MODULE
+
+
 def _auth_event(
-    point: AuthPoint, style: str, routes: Iterable[Route], *, flask_login: bool, classes: Analysis
+    point: AuthPoint,
+    style: str,
+    routes: Iterable[Route],
+    *,
+    flask_login: bool,
+    classes: Analysis,
+    client_module: str,
 ) -> PlannedEvent:
     noun, verb = _AUTH_EVENTS[point.kind]
+    if point.mechanism.endswith("signals"):
+        # No view of the project sees it: the receiver edit writes is where it is sent.
+        return PlannedEvent(
+            event=format_event(noun, verb, style),
+            description=_AUTH_DESCRIPTIONS[point.kind],
+            kind=point.kind,
+            file=receivers_file(client_module),
+            handler=RECEIVERS[point.kind],
+            line=0,
+            route=None,
+            methods=(),
+        )
     route = next(
         (
             r
@@ -364,14 +403,9 @@ def _auth_event(
         ),
         None,
     )
-    description = {
-        "login": "A user logged in.",
-        "signup": "A new user signed up.",
-        "logout": "A user logged out.",
-    }[point.kind]
     return PlannedEvent(
         event=format_event(noun, verb, style),
-        description=description,
+        description=_AUTH_DESCRIPTIONS[point.kind],
         kind=point.kind,
         file=point.handler.file,
         handler=point.handler.qualname,
@@ -439,7 +473,14 @@ def build_plan(
             )
         )
     events.extend(
-        _auth_event(point, style, analysis.routes, flask_login=flask_login, classes=analysis)
+        _auth_event(
+            point,
+            style,
+            analysis.routes,
+            flask_login=flask_login,
+            classes=analysis,
+            client_module=client_module,
+        )
         for point in analysis.auth_points
     )
     # Ordered by what identifies an event, never by line: edits move lines.

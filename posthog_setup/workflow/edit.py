@@ -27,7 +27,7 @@ from posthog_setup.codemods.base import (
 from posthog_setup.codemods.points import FilePoints
 from posthog_setup.console import Console
 from posthog_setup.parallel import process_map
-from posthog_setup.plan.plan import PLAN_FILE, Plan, plan_to_json
+from posthog_setup.plan.plan import PLAN_FILE, RECEIVERS, Plan, plan_to_json, receivers_file
 from posthog_setup.plan.points import build_points
 from posthog_setup.project.cache import ResultCache, file_digest
 from posthog_setup.project.files import SourceText, UnreadableFile, decode_source
@@ -152,6 +152,23 @@ def _gitignore(workspace: _Workspace) -> None:
     workspace.propose(path, (text + ".env" + newline).encode("utf-8", "surrogateescape"))
 
 
+def _auth_receivers(workspace: _Workspace, plan: Plan) -> str | None:
+    """Write the Django auth signal receivers the plan sends events from; their dotted
+    module (for settings to import), or None when the plan has none."""
+    from posthog_setup.codemods.base import client_import, module_of
+    from posthog_setup.codemods.django_hookup import django_auth_receivers
+
+    path = receivers_file(plan.setup.client_module)
+    events = {e.kind: e.event for e in plan.events if e.file == path and e.kind in RECEIVERS}
+    if not events:
+        return None
+    client = client_import(path, plan.setup.client_module, relative=False)
+    existing = workspace.current(path)
+    if existing is None:
+        workspace.propose(path, django_auth_receivers(client, events).encode("utf-8"))
+    return module_of(path)[0]
+
+
 def _client_module(workspace: _Workspace, analysis: Analysis, plan: Plan) -> None:
     path = plan.setup.client_module
     rendered = render_client_module(
@@ -197,7 +214,10 @@ def _hook_up(workspace: _Workspace, app: AppObject, plan: Plan, analysis: Analys
                 "still send the user's id, but requests are not tied to sessions"
             )
             return
-        _edit_python(workspace, app.file, lambda text: hook_up_django(text, app.file, client))
+        receivers = _auth_receivers(workspace, plan)
+        _edit_python(
+            workspace, app.file, lambda text: hook_up_django(text, app.file, client, receivers)
+        )
 
 
 @dataclass(frozen=True)

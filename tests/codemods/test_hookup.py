@@ -492,6 +492,14 @@ MIDDLEWARE = [
 # PostHog's middleware reports the exceptions it captures through this client.
 POSTHOG_MW_CLIENT = posthog_client
 
+
+def posthog_properties_without_email(properties):
+    # PostHog's middleware tags each event with the user's email: it belongs on the person.
+    return {key: value for key, value in properties.items() if key != "email"}
+
+
+POSTHOG_MW_TAG_MAP = posthog_properties_without_email
+
 ROOT_URLCONF = "myapp.urls"
 """
 
@@ -518,6 +526,14 @@ def test_django_without_authentication_middleware_appends_in_the_lists_quotes() 
 
         # PostHog's middleware reports the exceptions it captures through this client.
         POSTHOG_MW_CLIENT = posthog_client
+
+
+        def posthog_properties_without_email(properties):
+            # PostHog's middleware tags each event with the user's email: it belongs on the person.
+            return {key: value for key, value in properties.items() if key != "email"}
+
+
+        POSTHOG_MW_TAG_MAP = posthog_properties_without_email
         """,
     )
 
@@ -532,6 +548,14 @@ def test_django_one_line_tuple() -> None:
         """\
         MIDDLEWARE = ("a.A", "django.contrib.auth.middleware.AuthenticationMiddleware", "posthog.integrations.django.PosthogContextMiddleware")
         POSTHOG_MW_CLIENT = None
+
+
+        def posthog_properties_without_email(properties):
+            # PostHog's middleware tags each event with the user's email: it belongs on the person.
+            return {key: value for key, value in properties.items() if key != "email"}
+
+
+        POSTHOG_MW_TAG_MAP = posthog_properties_without_email
         """,
     )
 
@@ -553,11 +577,38 @@ def test_django_without_middleware_list_names_the_file() -> None:
 
 
 def test_django_auth_receivers_module() -> None:
-    source = django_auth_receivers(ClientImport("shop.posthog_client"))
+    events = {"login": "user_logged_in", "logout": "user_logged_out"}
+    source = django_auth_receivers(ClientImport("shop.posthog_client"), events)
     compile(source, "receivers.py", "exec")
     assert "from shop.posthog_client import posthog_client\n" in source
     assert source.count("dispatch_uid=") == 2
     assert 'getattr(user, "email", None)' in source
+    assert "from allauth" not in source
+
+
+def test_django_auth_receivers_only_for_the_kinds_asked_with_the_plan_names() -> None:
+    # A project whose own view logs users in (and so sends the signal too) gets no login
+    # receiver: one login, one event. allauth's signup gets its own receiver.
+    source = django_auth_receivers(
+        ClientImport("shop.posthog_client"),
+        {"signup": "User Signed Up", "logout": "user_logged_out"},
+    )
+    compile(source, "receivers.py", "exec")
+    assert "user_logged_in" not in source
+    assert "from allauth.account.signals import user_signed_up\n" in source
+    assert 'posthog_client.capture("User Signed Up", distinct_id=distinct_id)' in source
+
+
+def test_django_settings_drop_the_email_the_middleware_adds() -> None:
+    edited = django_edit(textwrap.dedent(SETTINGS_BEFORE))
+    assert "POSTHOG_MW_TAG_MAP = posthog_properties_without_email\n" in edited
+    namespace: dict[str, object] = {}
+    start = edited.index("def posthog_properties_without_email")
+    end = edited.index("POSTHOG_MW_TAG_MAP")
+    exec(edited[start:end], namespace)
+    strip = namespace["posthog_properties_without_email"]
+    assert callable(strip)
+    assert strip({"email": "a@b.c", "$ip": "1"}) == {"$ip": "1"}
 
 
 # -- the real fixtures, served ------------------------------------------------------------
@@ -746,7 +797,10 @@ def django_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = _copy("django_shop", tmp_path_factory.mktemp("django"), "shop")
     client = ClientImport("shop.posthog_client")
     _edit(root, "shop/settings.py", lambda s: hook_up_django(s, "shop/settings.py", client))
-    (root / "shop" / "posthog_auth.py").write_text(django_auth_receivers(client), encoding="utf-8")
+    events = {"login": "user_logged_in", "logout": "user_logged_out"}
+    (root / "shop" / "posthog_auth.py").write_text(
+        django_auth_receivers(client, events), encoding="utf-8"
+    )
     return root
 
 
