@@ -271,11 +271,14 @@ def settle(ctx: FileContext, func: FunctionNode | ast.ClassDef, facts: BodyFacts
     if isinstance(func, ast.ClassDef):
         return dataclasses.replace(facts, anchor=None, proven=(), typed=())
     typed = flow.typed_names(ctx, func)
+    written = flow.written_models(ctx, func, typed)
     anchor = flow.success_anchor(func, facts.change_line)
     if anchor is None:
-        return dataclasses.replace(facts, anchor=None, proven=(), typed=typed)
+        return dataclasses.replace(facts, anchor=None, proven=(), typed=typed, written=written)
     proof = flow.proof_at(func, anchor.line, including=not anchor.before, globals_=ctx.module_names)
-    return dataclasses.replace(facts, anchor=anchor, proven=proof.facts(), typed=typed)
+    return dataclasses.replace(
+        facts, anchor=anchor, proven=proof.facts(), typed=typed, written=written
+    )
 
 
 def judge_mutating(

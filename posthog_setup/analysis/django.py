@@ -752,6 +752,7 @@ def _route(
         anchor=body.anchor,
         proven=body.proven,
         typed=body.typed,
+        written=body.written,
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -608,7 +609,9 @@ _MAYBE_NONE = frozenset(
     {"first", "get", "one_or_none", "scalar", "scalar_one_or_none", "get_or_none"}
 )
 #: Query methods that answer an object or raise.
-_ALWAYS = frozenset({"one", "scalar_one", "get_object_or_404", "create", "create_user"})
+_ALWAYS = frozenset(
+    {"one", "scalar_one", "create", "create_user", "get_or_404", "first_or_404", "one_or_404"}
+)
 
 
 def _built_by(ctx: FileContext, value: ast.expr, scope: object) -> str | None:
@@ -619,7 +622,11 @@ def _built_by(ctx: FileContext, value: ast.expr, scope: object) -> str | None:
         return None
     func = value.func
     if isinstance(func, ast.Name):
-        return ctx.names.resolve(func, scope)  # type: ignore[arg-type]
+        called = ctx.names.resolve(func, scope)  # type: ignore[arg-type]
+        if called and called.endswith("get_object_or_404") and value.args:
+            # Django's shortcut answers an instance of its first argument, or raises 404.
+            return ctx.names.resolve(value.args[0], scope)  # type: ignore[arg-type]
+        return called
     if not isinstance(func, ast.Attribute):
         return None
     method = func.attr
@@ -642,6 +649,8 @@ def _built_by(ctx: FileContext, value: ast.expr, scope: object) -> str | None:
                 node.value, (ast.Name, ast.Attribute)
             ):
                 model = ctx.names.resolve(node.value, scope)  # type: ignore[arg-type]
+                if node.attr == "objects" and method == "get":
+                    method = "one"  # a Django manager's get() raises, it never answers None
                 break
             node = node.value
         else:
@@ -738,3 +747,48 @@ def with_returns(
                 (f"{function}()", tuple(sorted({*known, *("?" if cls.endswith("?") else "")})))
             )
     return tuple(sorted([*attributes, *extra]))
+
+
+_SQL_TABLE = re.compile(
+    r"^\s*(?:insert\s+(?:or\s+\w+\s+)?into|update|delete\s+from|replace\s+into)\s+[`\"\[]?(\w+)",
+    re.IGNORECASE,
+)
+_ADDING = frozenset({"add", "add_all", "merge", "delete", "save", "insert", "remove"})
+
+
+def written_models(
+    ctx: FileContext, func: FunctionNode, typed: Sequence[tuple[str, str]]
+) -> tuple[str, ...]:
+    """What the handler writes, in order: the class of each object it adds, saves or
+    deletes (``db.session.add(post)`` with ``post = Post(...)``), each model whose manager
+    writes (``Post.objects.create``), each table an SQL statement writes (``INSERT INTO
+    post``). Names as the project spells them; the event is named after the first."""
+    kinds = {name: kind.rstrip("?") for name, kind in typed}
+    scope = ctx.names.scope_for_def(func)
+    found: list[str] = []
+
+    def add(name: str | None, *, table: bool = False) -> None:
+        short = name.rsplit(".", 1)[-1] if name else ""
+        # A class (a model) by its spelling, or a table; never a function whose result it is.
+        if short and (table or short[:1].isupper()) and short not in found:
+            found.append(short)
+
+    for node in ast.walk(func):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        method, receiver = node.func.attr, node.func.value
+        if method in ("execute", "executemany") and node.args:
+            sql = node.args[0]
+            if isinstance(sql, ast.Constant) and isinstance(sql.value, str):
+                match = _SQL_TABLE.match(sql.value)
+                add(match.group(1) if match else None, table=True)
+            continue
+        if method in _ADDING and node.args and isinstance(node.args[0], ast.Name):
+            add(kinds.get(node.args[0].id))
+        elif method in ("save", "delete") and not node.args and isinstance(receiver, ast.Name):
+            add(kinds.get(receiver.id))
+        elif method in ("create", "get_or_create", "update_or_create", "bulk_create"):
+            chain = receiver
+            if isinstance(chain, ast.Attribute) and chain.attr == "objects":
+                add(ctx.names.resolve(chain.value, scope))
+    return tuple(found)

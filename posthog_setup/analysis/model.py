@@ -108,6 +108,8 @@ class BodyFacts:
     proven: tuple[str, ...] = ()
     #: (local or parameter, qualified class) where the handler builds or annotates an object
     typed: tuple[tuple[str, str], ...] = ()
+    #: the models or tables the handler writes, in order (``Post``, ``comment``)
+    written: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ class Route:
     anchor: Anchor | None = None
     proven: tuple[str, ...] = ()
     typed: tuple[tuple[str, str], ...] = ()
+    written: tuple[str, ...] = ()
 
 
 AuthKind = Literal["login", "signup", "logout"]

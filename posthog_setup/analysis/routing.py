@@ -498,6 +498,7 @@ def linked_route(local: LocalRoute, owner: AppObject, path: str) -> Route:
         anchor=local.body.anchor,
         proven=local.body.proven,
         typed=local.body.typed,
+        written=local.body.written,
     )
 
 

@@ -131,12 +131,59 @@ def _verb_from_words(words: list[str]) -> str | None:
     return None
 
 
+#: Words that name no domain object: never an event's noun.
+_FILLERS = frozenset(
+    {
+        "item", "items", "index", "generate", "auth", "me", "local", "direct", "standard", "api",
+        "view", "views", "action", "actions", "list", "handler", "endpoint", "data", "page",
+        "home", "main", "default", "ajax", "multiple", "detail", "details", "new", "save",
+        "do", "handle", "get", "set", "post_data", "form", "request", "result", "results",
+        "status", "info", "one", "all", "bulk", "single", "entry", "object", "obj", "thing",
+    }
+)  # fmt: skip
+_STOP_WORDS = frozenset({"from", "to", "for", "by", "of", "the", "a", "an", "in", "on", "with",
+                         "and", "or", "my", "into", "at", "is"})  # fmt: skip
+#: Path parameters that name what a route acts on: ``<username>`` is a user.
+_PARAMETER_NOUN = re.compile(r"^(?P<noun>[a-z]+?)(_?(id|pk|name|slug|uuid|key))?$")
+
+
+def _content_words(words: list[str], verb: str | None, *, path: bool = False) -> list[str]:
+    """Words that can name the object: no verbs, CRUD words, fillers, stop words, and
+    never the verb itself again (``upload_image`` + ``uploaded`` -> ``image``). A path's
+    own resource words are kept, fillers or not (``/items/`` names items)."""
+    fillers = _FILLERS & {"index", "auth", "generate", "me", "new", "save"} if path else _FILLERS
+    base = set(_CRUD_WORDS) | KNOWN_VERBS | fillers | _STOP_WORDS
+    doubled = {w for w in words if verb is not None and past_tense(w) == verb}
+    return [w for w in words if w and w not in base and w not in doubled and not w.isdigit()]
+
+
+def _parameter_noun(route: Route) -> str | None:
+    for name in reversed(route.path_params):
+        match = _PARAMETER_NOUN.match(name.lower())
+        if match and match.group("noun") not in _FILLERS | {"id", "pk", "uuid", "slug"}:
+            return match.group("noun")
+    return None
+
+
+_HELPER_SUFFIX = re.compile(r"(Model)?(Form|ModelForm|Serializer|Schema|In|Create|Update|Data)$")
+
+
+def _model_noun(name: str) -> str:
+    """``ReviewForm`` writes a review: a form's, serializer's or schema's own noun."""
+    return snake(_HELPER_SUFFIX.sub("", name) or name)
+
+
 def name_parts(route: Route) -> tuple[str, str]:
-    """The (noun, verb) an event for ``route`` is named from."""
+    """The (noun, verb) an event for ``route`` is named from.
+
+    The noun is the thing written: the view's model, else the model or table the body
+    writes, else the last resource the path names, else the handler's own words, else
+    what a path parameter names; fillers (``item``, ``index``, ``auth``) never. The verb
+    is the action the path or handler names, else the method's create / update / delete.
+    """
     segments = _static_segments(route.path)
     handler_words = snake(route.action or route.handler.name).split("_")
     verb: str | None = None
-    noun: str | None = None
     # An action segment at the end of the path: /posts/<id>/like, /orders/<pk>/cancel/.
     named = [s for s in segments if s and not _NOISE.match(s)]
     if named and (named[-1] in KNOWN_VERBS or named[-1] in _CRUD_WORDS):
@@ -147,23 +194,25 @@ def name_parts(route: Route) -> tuple[str, str]:
     action_word = next((w for w in handler_words if w in KNOWN_VERBS), None)
     if verb is None:
         mutating_methods = [m for m in route.methods if m in _METHOD_VERBS]
-        verb = _METHOD_VERBS[mutating_methods[0]] if mutating_methods else "changed"
-    if named:
-        noun = singular(named[-1])
-    child = _created_child(route, verb, segments)
-    if child is not None:
-        noun = child
-    if route.model:
-        noun = snake(route.model.rsplit(".", 1)[-1])
+        verb = _METHOD_VERBS[mutating_methods[0]] if mutating_methods else "updated"
+    candidates: list[str | None] = [
+        snake(route.model.rsplit(".", 1)[-1]) if route.model else None,
+        _model_noun(route.written[0]) if route.written else None,
+        _created_child(route, verb, segments),
+        *(singular(s) for s in reversed(_content_words(named, verb, path=True))),
+    ]
+    rest = _content_words(handler_words, verb)
+    candidates.append(singular("_".join(rest)) if rest else None)
+    candidates.append(_parameter_noun(route))
+    # A resource the path or the code names is the project's own word, even ``items``;
+    # only these never name anything.
+    never = _FILLERS & {"index", "auth", "generate", "api", "ajax", "me", "new", "save"}
+    noun = next((singular(c) for c in candidates if c and c not in never), None)
     if noun is None:
-        rest = [w for w in handler_words if w not in _CRUD_WORDS and w not in KNOWN_VERBS]
-        if rest:
-            noun = singular("_".join(rest))
-        elif action_word is not None:
+        if action_word is not None:
             # A bare action (POST /checkout): the action itself is what happened.
             return action_word, "completed"
-        else:
-            noun = "item"
+        noun = snake(route.handler.name.rsplit(".", 1)[-1]) or "request"
     return noun, verb
 
 

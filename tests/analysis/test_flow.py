@@ -217,7 +217,7 @@ def test_no_id_is_guessed_on_a_dict_but_a_model_that_declares_one_is_read() -> N
         from sqlalchemy.orm import Mapped, mapped_column
         app = Flask(__name__)
 
-        class Note(Base):
+        class Post(Base):
             id: Mapped[int] = mapped_column(primary_key=True)
 
         @app.post("/notes")
@@ -229,7 +229,7 @@ def test_no_id_is_guessed_on_a_dict_but_a_model_that_declares_one_is_read() -> N
 
         @app.post("/posts")
         def create_post():
-            post = Note()
+            post = Post()
             db.session.add(post)
             db.session.commit()
             return jsonify({})

@@ -120,3 +120,63 @@ def test_form_save_on_a_detail_url_keeps_the_path_noun() -> None:
 
 def test_a_bare_action_is_completed() -> None:
     assert event_name(route("/api/checkout/", ("POST",), "checkout")) == "checkout_completed"
+
+
+def _planned_names(source: str) -> list[str]:
+    import textwrap
+
+    from posthog_setup.analysis.engine import analyse_sources
+    from posthog_setup.plan.plan import build_plan
+
+    analysis = analyse_sources({"app.py": textwrap.dedent(source)})
+    return sorted(e.event for e in build_plan(analysis, client_module="c.py").events)
+
+
+def test_the_noun_is_the_thing_written_not_the_url() -> None:
+    names = _planned_names(
+        """\
+        from flask import Flask, redirect
+        from .models import Comment, db
+        app = Flask(__name__)
+
+        @app.route("/", methods=["GET", "POST"])
+        def index():
+            db.session.add(Comment(body="x"))
+            comment = Comment(body="y")
+            db.session.add(comment)
+            db.session.commit()
+            return redirect("/")
+
+        @app.post("/entries")
+        def generate():
+            db.execute("INSERT INTO invoice (total) VALUES (?)", (1,))
+            db.commit()
+            return redirect("/")
+        """
+    )
+    assert names == ["comment_created", "invoice_created"]
+
+
+@pytest.mark.parametrize(
+    ("path", "handler", "expected"),
+    [
+        ("/documents/<int:id>/delete", "delete_document", "document_deleted"),
+        ("/pictures/upload", "upload_image", "picture_uploaded"),
+        ("/follow/<username>", "follow", "user_followed"),
+        ("/folders/new", "new_folder", "folder_created"),
+    ],
+)
+def test_no_doubled_words_and_no_fillers(path: str, handler: str, expected: str) -> None:
+    names = _planned_names(
+        f"""\
+        from flask import Flask, redirect
+        from .models import db
+        app = Flask(__name__)
+
+        @app.post("{path}")
+        def {handler}(**kwargs):
+            db.session.commit()
+            return redirect("/")
+        """
+    )
+    assert names == [expected]

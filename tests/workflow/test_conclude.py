@@ -49,7 +49,7 @@ LOCATIONS = {
         ("product_deleted", "catalog/views.py:81"),
         ("product_updated", "catalog/views.py:68"),
         ("product_created", "catalog/views.py:55"),
-        ("checkout_completed", "orders/views.py:114"),
+        ("order_checked_out", "orders/views.py:114"),
         ("order_created", "orders/views.py:29"),
         ("order_deleted", "orders/views.py:35"),
         ("order_updated", "orders/views.py:44"),

@@ -355,10 +355,10 @@ SCENARIOS = {
             "product_created": 1,
             "review_created": 1,
             "order_created": 1,
-            "checkout_completed": 1,
+            "order_checked_out": 1,
             "$exception": 1,
         },
-        user_events=("product_created", "review_created", "order_created", "checkout_completed"),
+        user_events=("product_created", "review_created", "order_created", "order_checked_out"),
         properties=(("review_created", "slug", "slugs"),),
         # The login and signup views read no email or username: nothing goes on the person.
         signup_person=None,
