@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import venv
 import zipfile
 from email import message_from_bytes
 from email.message import Message
@@ -63,19 +62,34 @@ def test_wheel_ships_templates_and_renders_them_when_installed(wheel: Path, tmp_
         names = archive.namelist()
     assert "posthog_setup/templates/posthog_client.py.j2" in names
 
-    env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True)
-    python = env_dir / "bin" / "python"
+    # The wheel alone goes into a folder of its own; its dependencies come from this test
+    # environment's site-packages (tests install nothing from outside the machine).
+    # ``-S`` keeps site's .pth files, and so this checkout's editable install, out of it.
+    env_dir = tmp_path / "installed"
     subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, capture_output=True
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(env_dir),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
     )
-
+    site_packages = next(p for p in sys.path if p.endswith("site-packages"))
     project = tmp_path / "project"
     shutil.copytree(ROOT / "fixtures" / "flask_blog", project)
     # Run from an unrelated folder so nothing can be imported from the checkout.
     environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    environment["PYTHONPATH"] = os.pathsep.join([str(env_dir), site_packages])
+    python = sys.executable
     result = subprocess.run(
-        [str(env_dir / "bin" / "posthog-setup"), "begin", "--json", str(project)],
+        [python, "-S", "-m", "posthog_setup", "begin", "--json", str(project)],
         cwd=tmp_path,
         env=environment,
         capture_output=True,
@@ -89,7 +103,7 @@ def test_wheel_ships_templates_and_renders_them_when_installed(wheel: Path, tmp_
     assert "enable_exception_autocapture=True" in source
     compile(source, "posthog_client.py", "exec")
     located = subprocess.run(
-        [str(python), "-c", "import posthog_setup.templating as t; print(t.templates_dir())"],
+        [python, "-S", "-c", "import posthog_setup.templating as t; print(t.templates_dir())"],
         cwd=tmp_path,
         env=environment,
         capture_output=True,

@@ -7,9 +7,10 @@ reads all of it, and 3.13 reads more of it than 3.10 (``routers/profile.py`` it 
 itself); the tool must not care.
 
 Each interpreter runs the tool from this checkout, with the tool's runtime dependencies
-installed once per interpreter into pytest's cache folder (``pip install --target``),
-which is much faster than a virtualenv per run and survives between runs. An interpreter
-that is not installed is skipped, saying which.
+installed once per interpreter (``pip install --target``) from a local wheelhouse named by
+``POSTHOG_SETUP_INTERPRETER_WHEELS`` (``.ci/run`` fills it with each interpreter's
+``pip download``): tests never reach outside this machine. Without it, or without an
+interpreter, the test is skipped, saying why.
 """
 
 from __future__ import annotations
@@ -44,23 +45,49 @@ def _runtime_dependencies() -> list[str]:
     return [str(d) for d in document["project"]["dependencies"]]
 
 
+WHEELS_VAR = "POSTHOG_SETUP_INTERPRETER_WHEELS"
+
+
 @pytest.fixture(scope="session")
-def interpreters(request: pytest.FixtureRequest) -> dict[str, tuple[str, str]]:
+def interpreters(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[str, str]]:
     """Each available interpreter and a folder holding the tool's dependencies for it."""
+    wheels = os.environ.get(WHEELS_VAR)
+    if not wheels:
+        pytest.skip(
+            f"set {WHEELS_VAR} to a folder of wheels for Python {' and '.join(MINORS)} "
+            "(`python3.X -m pip download -d DIR <the runtime dependencies>`, as .ci/run does): "
+            "tests install nothing from outside this machine"
+        )
     found: dict[str, tuple[str, str]] = {}
     missing = []
     requirements = _runtime_dependencies()
+    cache = getattr(request.config, "cache", None)
     for minor in MINORS:
         python = _interpreter(minor)
         if python is None:
             missing.append(minor)
             continue
         key = hashlib.blake2b(f"{python}:{requirements}".encode(), digest_size=8).hexdigest()
-        target = request.config.cache.mkdir(f"interpreter-deps-{minor}-{key}")
+        name = f"interpreter-deps-{minor}-{key}"
+        target = cache.mkdir(name) if cache is not None else tmp_path_factory.mktemp(name)
         done = target / ".installed"
         if not done.exists():
             installed = subprocess.run(
-                [python, "-m", "pip", "install", "-q", "--target", str(target), *requirements],
+                [
+                    python,
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "--no-index",
+                    "--find-links",
+                    wheels,
+                    "--target",
+                    str(target),
+                    *requirements,
+                ],
                 capture_output=True,
                 text=True,
                 check=False,
