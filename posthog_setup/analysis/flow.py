@@ -753,7 +753,8 @@ _SQL_TABLE = re.compile(
     r"^\s*(?:insert\s+(?:or\s+\w+\s+)?into|update|delete\s+from|replace\s+into)\s+[`\"\[]?(\w+)",
     re.IGNORECASE,
 )
-_ADDING = frozenset({"add", "add_all", "merge", "delete", "save", "insert", "remove"})
+_ADDING = frozenset({"add", "add_all", "merge", "delete", "insert", "remove"})
+_SESSION = re.compile(r"(^|\.|_)(session|db|repo|repository|store|uow)s?$", re.IGNORECASE)
 
 
 def written_models(
@@ -783,7 +784,13 @@ def written_models(
                 match = _SQL_TABLE.match(sql.value)
                 add(match.group(1) if match else None, table=True)
             continue
-        if method in _ADDING and node.args and isinstance(node.args[0], ast.Name):
+        if (
+            method in _ADDING
+            and node.args
+            and isinstance(node.args[0], ast.Name)
+            and _SESSION.search(ast.unparse(receiver))
+        ):
+            # ``db.session.add(post)``; not ``workbook.save(response)``.
             add(kinds.get(node.args[0].id))
         elif method in ("save", "delete") and not node.args and isinstance(receiver, ast.Name):
             add(kinds.get(receiver.id))

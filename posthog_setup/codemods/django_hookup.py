@@ -111,7 +111,12 @@ def _with_middleware(value: cst.List | cst.Tuple) -> cst.List | cst.Tuple | None
 
 
 def hook_up_django(
-    settings_source: str, path: str, client: ClientImport, receivers: str | None = None
+    settings_source: str,
+    path: str,
+    client: ClientImport,
+    receivers: str | None = None,
+    *,
+    with_middleware: bool = True,
 ) -> str:
     """Add PostHog's middleware to ``MIDDLEWARE`` and give it the project's client.
 
@@ -119,12 +124,17 @@ def hook_up_django(
     drop it (``POSTHOG_MW_TAG_MAP``, a name every supported SDK reads), because an email
     belongs on the person, never on an event. ``receivers``, the dotted module of the
     auth signal receivers, is imported so that they are connected when the app loads.
+    Without ``with_middleware`` (the project's Django cannot run it) only that import is added.
 
     Each part is skipped when the settings already have it, so a second run
     changes nothing. Raises EditError (naming ``path``) when the module has no
     ``MIDDLEWARE`` list or tuple to edit (built by concatenation, or set elsewhere).
     """
     module = parse_module(settings_source, path)
+    if not with_middleware:
+        if receivers is None or _imports_module(module, receivers):
+            return settings_source
+        return _import_receivers(module, receivers).code
     middleware = _setting(module, "MIDDLEWARE")
     value = _middleware_list(middleware) if middleware is not None else None
     if middleware is None or value is None:
@@ -203,9 +213,13 @@ def _client_import_above_setting(module: cst.Module, client: ClientImport) -> cs
 
 def _import_receivers(module: cst.Module, receivers: str) -> cst.Module:
     """The receivers' import after the last PostHog setting, where it connects them at load."""
-    anchor = _setting(module, TAG_MAP_SETTING) or _setting(module, CLIENT_SETTING)
+    anchor = (
+        _setting(module, TAG_MAP_SETTING)
+        or _setting(module, CLIENT_SETTING)
+        or _setting(module, "MIDDLEWARE")
+    )
     if anchor is None:
-        raise EditError(f"no {CLIENT_SETTING} setting to import {receivers} after")
+        raise EditError(f"no MIDDLEWARE setting to import {receivers} after")
     comment = (
         "# Logins and logouts done by Django's auth views (or allauth) reach PostHog "
         "through these receivers."

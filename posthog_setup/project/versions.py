@@ -90,10 +90,35 @@ def declared_specifiers(root: Path, package: str) -> list[SpecifierSet]:
 
 
 def _allows_at_least(specifiers: SpecifierSet, minimum: Version) -> bool:
-    """Does the range admit any release at or above ``minimum``?"""
-    candidates = [minimum, *(Version(f"{minimum.major + n}.0") for n in range(8))]
-    candidates += [Version(f"{minimum.major}.{minor}") for minor in range(minimum.minor, 30)]
+    """Does the range admit any release at or above ``minimum``?
+
+    Tried on the minimum, every version the range itself names, and the major and minor
+    releases around them: a range that admits a newer release admits one of these.
+    """
+    candidates = {minimum, *(Version(f"{major}.0") for major in range(minimum.major, 10))}
+    candidates |= {Version(f"{minimum.major}.{minor}") for minor in range(minimum.minor, 30)}
+    for spec in specifiers:
+        try:
+            named = Version(spec.version.rstrip(".*"))
+        except ValueError:
+            continue
+        candidates |= {
+            named,
+            Version(f"{named.major}.{named.minor + 1}"),
+            Version(f"{named.major + 1}.0"),
+        }
     return any(specifiers.contains(v, prereleases=True) for v in candidates if v >= minimum)
+
+
+def _manifest_folders(root: Path) -> list[Path]:
+    """The project root and the folders above it up to the repository's top: a Django
+    project in ``app/`` often declares its dependencies in the repository root."""
+    folders = [root]
+    for parent in root.parents:
+        if (folders[-1] / ".git").exists() or len(folders) > 3:
+            break
+        folders.append(parent)
+    return folders
 
 
 def hookup_blocker(root: Path, framework: str) -> str | None:
@@ -102,7 +127,8 @@ def hookup_blocker(root: Path, framework: str) -> str | None:
         return None
     package, minimum, why = HOOKUP_MINIMUMS[framework]
     floor = Version(minimum)
-    for specifiers in declared_specifiers(root, package):
+    found = [s for folder in _manifest_folders(root) for s in declared_specifiers(folder, package)]
+    for specifiers in found:
         if str(specifiers) and not _allows_at_least(specifiers, floor):
             return f"{package}{specifiers} is declared: {why}"
     return None

@@ -207,16 +207,19 @@ def _hook_up(workspace: _Workspace, app: AppObject, plan: Plan, analysis: Analys
     elif app.kind == "fastapi.FastAPI":
         _edit_python(workspace, app.file, lambda text: hook_up_fastapi(text, app.file, app, client))
     elif app.kind == "django.project":
+        receivers = _auth_receivers(workspace, plan)
         blocker = hookup_blocker(workspace.root, "django")
         if blocker is not None:
             workspace.notes.append(
                 f"{app.file}: PosthogContextMiddleware not added: {blocker}; the captures "
                 "still send the user's id, but requests are not tied to sessions"
             )
-            return
-        receivers = _auth_receivers(workspace, plan)
         _edit_python(
-            workspace, app.file, lambda text: hook_up_django(text, app.file, client, receivers)
+            workspace,
+            app.file,
+            lambda text: hook_up_django(
+                text, app.file, client, receivers, with_middleware=blocker is None
+            ),
         )
 
 

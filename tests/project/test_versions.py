@@ -65,3 +65,16 @@ def test_edit_leaves_the_middleware_out_on_django_2_1_and_conclude_agrees(
     # The captures are still there, and a second run changes nothing.
     assert "posthog_client.capture(" in (project / "orders" / "views.py").read_text()
     assert main(["edit", "--check", "-q", "--allow-dirty", str(project)]) == 0
+
+
+@pytest.mark.parametrize("spec", ["django==5.1.2", "Django!=2.2", "django~=4.2.1", "django>2.2"])
+def test_a_new_enough_django_is_never_blocked(tmp_path: Path, spec: str) -> None:
+    (tmp_path / "requirements.txt").write_text(spec + "\n")
+    assert hookup_blocker(tmp_path, "django") is None
+
+
+def test_the_manifest_above_a_django_project_in_a_subfolder_counts(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "requirements.txt").write_text("Django>=2.1.3,<2.2.0\n")
+    (tmp_path / "app").mkdir()
+    assert hookup_blocker(tmp_path / "app", "django") is not None

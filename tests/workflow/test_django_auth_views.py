@@ -121,3 +121,13 @@ def test_a_login_through_django_auth_views_is_identified(project: Path) -> None:
         # The email goes on the person (the SDK adds the request's context tags beside it).
         assert [e.raw["$set"]["email"] for e in sets] == ["ada@example.com"]
         assert [e.distinct_id for e in sets] == [pk]
+
+
+def test_on_a_django_without_request_headers_the_receivers_still_connect(project: Path) -> None:
+    (project / "requirements.txt").write_text("django~=2.1.0\n")
+    assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
+    settings = (project / "site_app" / "settings.py").read_text()
+    assert "PosthogContextMiddleware" not in settings
+    assert "import site_app.posthog_auth_receivers" in settings
+    assert (project / "site_app" / "posthog_auth_receivers.py").is_file()
+    assert main(["edit", "--check", "-q", "--allow-dirty", str(project)]) == 0
