@@ -66,6 +66,8 @@ class FileResult:
     skipped: SkippedFile | None = None
     #: what revise's rules see in the file (mistakes, capture calls, client set-ups)
     lint: FileRuleFacts | None = None
+    #: web frameworks the file imports that the tool does not support yet
+    unsupported: tuple[str, ...] = ()
 
 
 def module_for_file(relative: str, src_layout: bool) -> tuple[str, bool]:
@@ -85,6 +87,27 @@ _MODEL_HINT = re.compile(
 )
 
 
+#: Web frameworks found by their imports but not supported yet, by the module imported.
+UNSUPPORTED = {
+    "aiohttp": "aiohttp",
+    "litestar": "Litestar",
+    "ninja": "Django Ninja",
+    "quart": "Quart",
+    "starlette": "Starlette",
+    "sanic": "Sanic",
+    "falcon": "Falcon",
+    "bottle": "Bottle",
+    "tornado": "Tornado",
+    "pyramid": "Pyramid",
+    "flask_restx": "Flask-RESTX",
+    "flask_restful": "Flask-RESTful",
+    "flask_smorest": "flask-smorest",
+}
+_UNSUPPORTED_IMPORT = re.compile(
+    r"^[ \t]*(?:from|import)[ \t]+(" + "|".join(UNSUPPORTED) + r")\b", re.MULTILINE
+)
+
+
 def analyse_text(
     file: str,
     text: str,
@@ -93,6 +116,18 @@ def analyse_text(
     src_layout: bool = False,
 ) -> FileResult:
     """Analyse one decoded file; the text test runs first, parsing only when it passes."""
+    result = _analyse_text(file, text, analysers, src_layout=src_layout)
+    found = tuple(dict.fromkeys(m.group(1) for m in _UNSUPPORTED_IMPORT.finditer(text)))
+    return dataclasses.replace(result, unsupported=found) if found else result
+
+
+def _analyse_text(
+    file: str,
+    text: str,
+    analysers: Sequence[FrameworkAnalyser],
+    *,
+    src_layout: bool = False,
+) -> FileResult:
     wanted = [a for a in analysers if a.wants(text)]
     wants_existing = existing.WANTS.search(text) is not None
     wants_rules = rules.WANTS.search(text) is not None
@@ -311,11 +346,29 @@ def link(
         files_scanned=len(results),
         files_analysed=len(facts),
         django_settings=tuple(s for part in linked for s in part.settings),
+        unsupported=_unsupported(results, frameworks),
         class_attributes=flow.with_returns(
             flow.class_attributes(c for f in facts for c in f.classes),
             (r for f in facts for r in f.returns),
         ),
     )
+
+
+def _unsupported(
+    results: Sequence[FileResult], supported: Sequence[Framework]
+) -> tuple[tuple[str, str], ...]:
+    """(framework, the first file importing it) for each unsupported web framework found.
+
+    Starlette inside a FastAPI project is FastAPI's own foundation, not another framework;
+    tests and examples that import a framework do not make the project use it.
+    """
+    found: dict[str, str] = {}
+    for result in sorted(results, key=lambda r: r.file):
+        for module in result.unsupported:
+            if module == "starlette" and "fastapi" in supported:
+                continue
+            found.setdefault(UNSUPPORTED[module], result.file)
+    return tuple(sorted(found.items()))
 
 
 def _project_name(

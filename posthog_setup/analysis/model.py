@@ -394,6 +394,8 @@ class Analysis:
     capture_sites: tuple[CaptureSite, ...] = field(default=())
     #: every place a PostHog client is set up
     client_setups: tuple[ClientSetup, ...] = field(default=())
+    #: (framework, first file) for web frameworks found but not supported yet
+    unsupported: tuple[tuple[str, str], ...] = field(default=())
     #: qualified class -> attributes every instance is known to have (own and inherited)
     class_attributes: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
 

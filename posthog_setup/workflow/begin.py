@@ -120,6 +120,9 @@ def summary_table(result: BeginResult) -> str:
     for route in analysis.routes:
         key = (route.handler.file, route.handler.qualname, route.path, event_methods(route))
         event = events_by_route.get(key, "")
+        if route.mutating and not event and not route.ignored and route.anchor is None:
+            # No statement on the success path to capture at: nothing is planned there.
+            event = "(no success path)"
         mutates = "yes" if route.mutating else "no"
         if route.ignored:
             mutates += " (ignored)"
@@ -145,6 +148,8 @@ def summary_table(result: BeginResult) -> str:
                 lines.append("  " + "  ".join("-" * w for w in widths))
     else:
         lines.append("  No routes found.")
+    for framework, file in analysis.unsupported:
+        lines.append(f"  {framework} found ({file}): not supported yet, left alone")
     lines.append("")
     for point in analysis.auth_points:
         event = next(
@@ -200,10 +205,24 @@ def plan_at(path: Path, console: Console) -> BeginResult | None:
     """Find the project root at or above ``path`` and plan it; None after reporting an error."""
     try:
         root = python_project_root(path)
-        return plan_project(root, load_config(root))
+        result = plan_project(root, load_config(root))
     except (ConfigError, PlanError, NotAPythonProject) as exc:
         console.error(str(exc))
         return None
+    if not result.analysis.project.frameworks:
+        console.error(nothing_supported(result.analysis))
+        return None
+    return result
+
+
+def nothing_supported(analysis: Analysis) -> str:
+    """The one line for a project where no supported framework was found."""
+    found = "; ".join(f"{name} in {file}" for name, file in analysis.unsupported)
+    what = f"found {found}, not supported yet" if found else "found no web app"
+    return (
+        f"no Flask, FastAPI or Django app in {analysis.project.root or 'this project'} "
+        f"({what}): nothing was changed"
+    )
 
 
 def run_begin(path: Path, *, console: Console, as_json: bool) -> int:

@@ -1,0 +1,71 @@
+"""A project with no supported framework is named, changed nowhere, and ends with exit 2."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from posthog_setup.cli import main
+from tests.workflow.test_edit import tree
+
+AIOHTTP_APP = """\
+from aiohttp import web
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/notes")
+async def create_note(request):
+    return web.json_response({"ok": True})
+
+
+app = web.Application()
+app.add_routes(routes)
+"""
+
+
+@pytest.fixture
+def aiohttp_project(tmp_path: Path) -> Path:
+    (tmp_path / "app.py").write_text(AIOHTTP_APP)
+    (tmp_path / "requirements.txt").write_text("aiohttp\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", [["begin"], ["edit", "--allow-dirty"], []])
+def test_nothing_supported_changes_nothing_and_says_what_was_found(
+    aiohttp_project: Path, command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = tree(aiohttp_project)
+    assert main([*command, str(aiohttp_project)]) == 2
+    assert tree(aiohttp_project) == before
+    err = capsys.readouterr().err
+    assert "aiohttp in app.py, not supported yet" in err
+    assert "nothing was changed" in err
+    assert "Traceback" not in err
+
+
+def test_a_framework_found_beside_a_supported_one_is_named_in_the_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "requirements.txt").write_text("flask\nflask-restx\n")
+    (tmp_path / "app.py").write_text(
+        textwrap.dedent(
+            """\
+            from flask import Flask
+            from flask_restx import Api
+
+            app = Flask(__name__)
+            api = Api(app)
+
+
+            @app.post("/notes")
+            def create_note():
+                db.session.commit()
+                return "", 201
+            """
+        )
+    )
+    assert main(["begin", str(tmp_path)]) == 0
+    assert "Flask-RESTX found (app.py): not supported yet, left alone" in capsys.readouterr().err
