@@ -29,6 +29,7 @@ from posthog_setup.templating import render
 MIDDLEWARE_PATH = "posthog.integrations.django.PosthogContextMiddleware"
 AUTHENTICATION_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
 CLIENT_SETTING = "POSTHOG_MW_CLIENT"
+CAPTURE_SETTING = "POSTHOG_MW_CAPTURE_EXCEPTIONS"
 #: The SDK's hook for the properties its middleware adds (``POSTHOG_MW_PROPERTIES_MAP`` from
 #: 7.79, which still reads this older name).
 TAG_MAP_SETTING = "POSTHOG_MW_TAG_MAP"
@@ -148,11 +149,24 @@ def hook_up_django(
     needs_client = _setting(module, CLIENT_SETTING) is None
     if needs_client:
         setting = statement(f"{CLIENT_SETTING} = {CLIENT_NAME}", module)
-        comment = "# PostHog's middleware reports the exceptions it captures through this client."
+        comment = (
+            "# PostHog's middleware ties each request's events to its user through this client."
+        )
         edits.insert_after(
             middleware,
             setting.with_changes(
                 leading_lines=[cst.EmptyLine(), cst.EmptyLine(comment=cst.Comment(comment))]
+            ),
+        )
+    if _setting(module, CAPTURE_SETTING) is None:
+        # Server errors reach PostHog through the got_request_exception receiver, which
+        # Django sends for uncaught exceptions only; the middleware would capture the
+        # Http404 and PermissionDenied that Django turns into 404 and 403 too.
+        comment = "# Server errors are captured once, by a receiver; never a 404 or a 403."
+        edits.insert_after(
+            _setting(module, CLIENT_SETTING) or middleware,
+            statement(f"{CAPTURE_SETTING} = False", module).with_changes(
+                leading_lines=[cst.EmptyLine(comment=cst.Comment(comment))]
             ),
         )
     anchor = _setting(module, CLIENT_SETTING) or middleware
@@ -215,14 +229,14 @@ def _import_receivers(module: cst.Module, receivers: str) -> cst.Module:
     """The receivers' import after the last PostHog setting, where it connects them at load."""
     anchor = (
         _setting(module, TAG_MAP_SETTING)
+        or _setting(module, CAPTURE_SETTING)
         or _setting(module, CLIENT_SETTING)
         or _setting(module, "MIDDLEWARE")
     )
     if anchor is None:
         raise EditError(f"no MIDDLEWARE setting to import {receivers} after")
     comment = (
-        "# Logins and logouts done by Django's auth views (or allauth) reach PostHog "
-        "through these receivers."
+        "# Connects PostHog's receivers: server errors, and logins Django's auth views handle."
     )
     edits = StatementEdits()
     edits.insert_after(

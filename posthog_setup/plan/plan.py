@@ -359,7 +359,7 @@ def event_methods(route: Route) -> tuple[str, ...]:
 
 #: Where logins, logouts and signups that Django's auth machinery performs are captured:
 #: signal receivers in a module beside the client module, one function per kind.
-RECEIVERS_MODULE = "posthog_auth_receivers.py"
+RECEIVERS_MODULE = "posthog_receivers.py"
 RECEIVERS = {
     "login": "capture_user_logged_in",
     "logout": "capture_user_logged_out",

@@ -27,7 +27,14 @@ from posthog_setup.codemods.base import (
 from posthog_setup.codemods.points import FilePoints
 from posthog_setup.console import Console
 from posthog_setup.parallel import process_map
-from posthog_setup.plan.plan import PLAN_FILE, RECEIVERS, Plan, plan_to_json, receivers_file
+from posthog_setup.plan.plan import (
+    PLAN_FILE,
+    RECEIVERS,
+    RECEIVERS_MODULE,
+    Plan,
+    plan_to_json,
+    receivers_file,
+)
 from posthog_setup.plan.points import build_points
 from posthog_setup.project.cache import ResultCache, file_digest
 from posthog_setup.project.files import SourceText, UnreadableFile, decode_source
@@ -152,16 +159,14 @@ def _gitignore(workspace: _Workspace) -> None:
     workspace.propose(path, (text + ".env" + newline).encode("utf-8", "surrogateescape"))
 
 
-def _auth_receivers(workspace: _Workspace, plan: Plan) -> str | None:
-    """Write the Django auth signal receivers the plan sends events from; their dotted
-    module (for settings to import), or None when the plan has none."""
+def _auth_receivers(workspace: _Workspace, plan: Plan) -> str:
+    """Write the Django signal receivers (server errors, and the logins the plan sends from
+    them); their dotted module, for settings to import."""
     from posthog_setup.codemods.base import client_import, module_of
     from posthog_setup.codemods.django_hookup import django_auth_receivers
 
     path = receivers_file(plan.setup.client_module)
     events = {e.kind: e.event for e in plan.events if e.file == path and e.kind in RECEIVERS}
-    if not events:
-        return None
     client = client_import(path, plan.setup.client_module, relative=False)
     existing = workspace.current(path)
     if existing is None:
@@ -207,6 +212,13 @@ def _hook_up(workspace: _Workspace, app: AppObject, plan: Plan, analysis: Analys
     elif app.kind == "fastapi.FastAPI":
         _edit_python(workspace, app.file, lambda text: hook_up_fastapi(text, app.file, app, client))
     elif app.kind == "django.project":
+        settings = workspace.current(app.file) or b""
+        if (
+            b"PosthogContextMiddleware" in settings
+            and RECEIVERS_MODULE.encode()[:-3] not in settings
+        ):
+            # The project hooked PostHog up itself: its settings are its own.
+            return
         receivers = _auth_receivers(workspace, plan)
         blocker = hookup_blocker(workspace.root, "django")
         if blocker is not None:

@@ -489,8 +489,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
-# PostHog's middleware reports the exceptions it captures through this client.
+# PostHog's middleware ties each request's events to its user through this client.
 POSTHOG_MW_CLIENT = posthog_client
+# Server errors are captured once, by a receiver; never a 404 or a 403.
+POSTHOG_MW_CAPTURE_EXCEPTIONS = False
 
 
 def posthog_properties_without_email(properties):
@@ -524,8 +526,10 @@ def test_django_without_authentication_middleware_appends_in_the_lists_quotes() 
             'posthog.integrations.django.PosthogContextMiddleware',
         ]
 
-        # PostHog's middleware reports the exceptions it captures through this client.
+        # PostHog's middleware ties each request's events to its user through this client.
         POSTHOG_MW_CLIENT = posthog_client
+        # Server errors are captured once, by a receiver; never a 404 or a 403.
+        POSTHOG_MW_CAPTURE_EXCEPTIONS = False
 
 
         def posthog_properties_without_email(properties):
@@ -548,6 +552,8 @@ def test_django_one_line_tuple() -> None:
         """\
         MIDDLEWARE = ("a.A", "django.contrib.auth.middleware.AuthenticationMiddleware", "posthog.integrations.django.PosthogContextMiddleware")
         POSTHOG_MW_CLIENT = None
+        # Server errors are captured once, by a receiver; never a 404 or a 403.
+        POSTHOG_MW_CAPTURE_EXCEPTIONS = False
 
 
         def posthog_properties_without_email(properties):
@@ -581,7 +587,9 @@ def test_django_auth_receivers_module() -> None:
     source = django_auth_receivers(ClientImport("shop.posthog_client"), events)
     compile(source, "receivers.py", "exec")
     assert "from shop.posthog_client import posthog_client\n" in source
-    assert source.count("dispatch_uid=") == 2
+    # Server errors, logins and logouts.
+    assert source.count("dispatch_uid=") == 3
+    assert "got_request_exception" in source
     assert 'getattr(user, "email", None)' in source
     assert "from allauth" not in source
 

@@ -51,7 +51,24 @@ FILES = {
     "site_app/urls.py": """\
         from django.urls import include, path
 
-        urlpatterns = [path("accounts/", include("django.contrib.auth.urls"))]
+        from site_app import views
+
+        urlpatterns = [
+            path("accounts/", include("django.contrib.auth.urls")),
+            path("boom/", views.boom),
+            path("missing/", views.missing),
+        ]
+        """,
+    "site_app/views.py": """\
+        from django.http import Http404
+
+
+        def boom(request):
+            raise RuntimeError("boom")
+
+
+        def missing(request):
+            raise Http404("no such thing")
         """,
 }
 
@@ -67,6 +84,9 @@ call_command("migrate", verbosity=0)
 user = get_user_model().objects.create_user("ada", "ada@example.com", "pw-for-tests")
 client = Client()
 print(client.post("/accounts/login/", {"username": "ada", "password": "pw-for-tests"}).status_code)
+print(Client(raise_request_exception=False).get("/missing/").status_code)
+client.raise_request_exception = False
+print(client.get("/boom/").status_code)
 print(client.post("/accounts/logout/").status_code)
 posthog_client.flush()
 print(user.pk)
@@ -84,12 +104,12 @@ def project(tmp_path: Path) -> Path:
 
 def test_edit_writes_receivers_that_settings_import(project: Path) -> None:
     assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
-    receivers = (project / "site_app" / "posthog_auth_receivers.py").read_text()
+    receivers = (project / "site_app" / "posthog_receivers.py").read_text()
     compile(receivers, "receivers.py", "exec")
     assert "capture_user_logged_in" in receivers
     assert "allauth" not in receivers.split('"""', 2)[2]  # no allauth import without allauth
     settings = (project / "site_app" / "settings.py").read_text()
-    assert "import site_app.posthog_auth_receivers" in settings
+    assert "import site_app.posthog_receivers" in settings
     # The client is imported above the setting that uses it: settings load.
     assert settings.index("import posthog_client") < settings.index("POSTHOG_MW_CLIENT =")
     assert main(["edit", "--check", "-q", "--allow-dirty", str(project)]) == 0
@@ -111,8 +131,17 @@ def test_a_login_through_django_auth_views_is_identified(project: Path) -> None:
             check=False,
         )
         assert done.returncode == 0, done.stderr
-        login_status, logout_status, pk = done.stdout.split()
-        assert (login_status, logout_status) == ("302", "302")
+        login_status, missing_status, boom_status, logout_status, pk = done.stdout.split()
+        assert (login_status, missing_status, boom_status, logout_status) == (
+            "302",
+            "404",
+            "500",
+            "302",
+        )
+        # One server error, one $exception, carrying the logged-in user; a 404 sends none.
+        [error] = host.wait_for(1, event="$exception")
+        assert error.distinct_id == pk
+        assert error.properties["$exception_list"][0]["type"] == "RuntimeError"
         [login] = host.wait_for(1, event="user_logged_in")
         [logout] = host.wait_for(1, event="user_logged_out")
         assert login.distinct_id == logout.distinct_id == pk
@@ -128,6 +157,6 @@ def test_on_a_django_without_request_headers_the_receivers_still_connect(project
     assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
     settings = (project / "site_app" / "settings.py").read_text()
     assert "PosthogContextMiddleware" not in settings
-    assert "import site_app.posthog_auth_receivers" in settings
-    assert (project / "site_app" / "posthog_auth_receivers.py").is_file()
+    assert "import site_app.posthog_receivers" in settings
+    assert (project / "site_app" / "posthog_receivers.py").is_file()
     assert main(["edit", "--check", "-q", "--allow-dirty", str(project)]) == 0
