@@ -28,7 +28,7 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from posthog_setup.mockhost import MockPostHogHost  # noqa: E402
 from posthog_setup.mockhost.store import RecordedEvent  # noqa: E402
+from posthog_setup.verify.inserted import added_lines, broken_routes  # noqa: E402
 
 CORPUS_TOML = HERE / "corpus.toml"
 LABELS_DIR = HERE / "corpus" / "labels"
@@ -371,18 +372,7 @@ def reset_tree(repo: Path) -> None:
 
 def inserted_lines(repo: Path, base: str, head: str) -> dict[str, set[int]]:
     """Line numbers (in ``head``) of the lines added between two commits, per file."""
-    diff = _git(repo, "diff", "-U0", "--no-color", base, head)
-    lines: dict[str, set[int]] = {}
-    current = ""
-    for line in diff.splitlines():
-        if line.startswith("+++ "):
-            current = line[6:] if line.startswith("+++ b/") else ""
-        elif line.startswith("@@") and current:
-            match = re.search(r"\+(\d+)(?:,(\d+))?", line)
-            if match:
-                start, count = int(match[1]), int(match[2] or 1)
-                lines.setdefault(current, set()).update(range(start, start + count))
-    return lines
+    return added_lines(_git(repo, "diff", "-U0", "--no-color", base, head))
 
 
 # -- reading the plan and the events ----------------------------------------------------------
@@ -431,28 +421,11 @@ def read_plan(workdir: Path) -> tuple[list[PlannedEvent], Path | None]:
     return events, path
 
 
-def _frames(event: RecordedEvent) -> Iterator[dict[str, Any]]:
-    for exception in event.properties.get("$exception_list") or ():
-        stack = (exception or {}).get("stacktrace") or {}
-        yield from stack.get("frames") or ()
-
-
 def broken_frames(
     events: Iterable[RecordedEvent], repo: Path, inserted: Mapping[str, set[int]]
 ) -> list[str]:
     """``file:line exception`` for each ``$exception`` raised through a line the tool inserted."""
-    found = []
-    for event in events:
-        if event.event != "$exception":
-            continue
-        for frame in _frames(event):
-            path = str(frame.get("abs_path") or frame.get("filename") or "")
-            lineno = frame.get("lineno")
-            for file, lines in inserted.items():
-                if (path == str(repo / file) or path.endswith("/" + file)) and lineno in lines:
-                    kind = (event.properties.get("$exception_list") or [{}])[0].get("type", "")
-                    found.append(f"{file}:{lineno} {kind}")
-    return sorted(set(found))
+    return [entry.split(" (", 1)[0] for entry in broken_routes(events, repo, inserted)]
 
 
 def _handler_matches(planned: str, labelled: str) -> bool:

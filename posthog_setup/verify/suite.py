@@ -41,9 +41,11 @@ def run_suite(
 ) -> SuiteResult:
     """Run the tests (``command``, or the detected runner when None) with the client
     pointed at ``host``; a failing test or a failing run is a failure of the check."""
+    from posthog_setup.verify.inserted import broken_routes, uncommitted_lines
     from posthog_setup.verify.testrun import TestRunError, run_project_tests
 
     since = host.store.last_seq
+    inserted = uncommitted_lines(root)
     env = verification_env(plan, host.url, token)
     try:
         run = run_project_tests(root, interpreter.python, env, command, timeout=timeout)
@@ -62,7 +64,11 @@ def run_suite(
         if item.distinct_id != VERIFY_DISTINCT_ID
     )
     planned = {e.event for e in plan.events}
-    failures = []
+    failures = [
+        f"tests: {broken}, through a line posthog-setup inserted: the edit broke this "
+        "route; run `git diff` on that line and report it"
+        for broken in broken_routes(host.store.events(since=since), root, inserted)
+    ]
     if run.timed_out:
         failures.append(f"tests: {shown} did not finish within {timeout:g} s")
     failures += [f"tests: {test} failed" for test in run.failed[:_LISTED_FAILURES]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from posthog_setup.mockhost import Fault, MockPostHogHost
 from posthog_setup.workflow.conclude import conclude, summary_lines
 
 EXPECTED = Path(__file__).resolve().parents[2] / "fixtures" / "expected"
+FIXTURES = EXPECTED.parent
 
 #: Where each fixture captures its planned events, in the plan's order.
 LOCATIONS = {
@@ -436,3 +438,55 @@ def test_run_tests_detects_the_runner_and_reports_each_event(
     }
     assert data["tests"]["failed"] == []
     assert not list(root.rglob("__pycache__"))
+
+
+def test_run_tests_names_a_route_the_edit_broke(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An inserted expression the handler cannot read makes the route answer 500: the run
+    fails and names the inserted line, whatever the tests asserted."""
+    root = tmp_path / "flask_blog"
+    shutil.copytree(FIXTURES / "flask_blog", root, ignore=shutil.ignore_patterns("__pycache__"))
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "blog"]):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@localhost", *args],
+            cwd=root,
+            check=True,
+            capture_output=True,
+        )
+    assert main(["edit", "-q", "--allow-dirty", str(root)]) == 0
+    # An inserted expression the handler cannot read, as an unsafe edit would write it.
+    replace(
+        root / "blog" / "posts.py",
+        'properties={"post_id": post_id, "comment_id": comment.id},',
+        'properties={"post_id": post_id, "words": comment.word_count},',
+    )
+    (root / "tests" / "test_broken.py").write_text(
+        "from blog import create_app\n"
+        "from blog.extensions import db\n"
+        "from blog.posthog_client import posthog_client\n\n\n"
+        "def test_comment_page_answers():\n"
+        '    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})\n'
+        "    with app.app_context():\n"
+        "        db.create_all()\n"
+        "    client = app.test_client()\n"
+        '    account = {"username": "ada", "email": "ada@example.com", "password": "pw"}\n'
+        '    client.post("/auth/signup", data=account)\n'
+        '    client.post("/posts/new", data={"title": "t", "body": "b"})\n'
+        "    # The test does not look at the status: only the mock host sees the error.\n"
+        '    client.post("/posts/1/comments", data={"body": "hi"})\n'
+        "    posthog_client.flush()\n"
+    )
+    assert (
+        main(
+            [
+                "conclude",
+                str(root),
+                "--run-tests",
+                f"{sys.executable} -m pytest -q tests/test_broken.py",
+            ]
+        )
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert "AttributeError (POST /posts/1/comments), through a line posthog-setup inserted" in err
