@@ -519,9 +519,72 @@ def success_anchor(func: FunctionNode, change_line: int | None) -> Anchor | None
     if isinstance(last, (ast.Raise, ast.Continue, ast.Break)) or _aborts(block):
         return None
     if branch is False and any(isinstance(s, ast.Return) for s in ast.walk(func)):
-        # Returns only inside branches: which path is success cannot be told.
-        return None
+        # Returns only inside branches: the success is the one branch of a final if/else
+        # that does not answer an error (``return jsonify(errors), 400``, ``abort(403)``).
+        success = _only_success_return(last)
+        if success is None:
+            return None
+        return Anchor(success.lineno, True, "before the only success return")
     return Anchor(last.end_lineno or last.lineno, False, "at the end of the action")
+
+
+#: Calls whose result is an error response, by name.
+_ERROR_RESPONSES = re.compile(
+    r"^(abort|HttpResponse(BadRequest|Forbidden|NotFound|NotAllowed|Gone|ServerError)|bad_request|not_found|forbidden)$"
+)
+
+
+def _is_error_return(stmt: ast.stmt) -> bool:
+    """``return x, 400``, ``return Response(..., status=500)``, ``abort(404)``-like."""
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        called = stmt.value.func
+        name = called.attr if isinstance(called, ast.Attribute) else getattr(called, "id", "")
+        return bool(_ERROR_RESPONSES.match(name))
+    if isinstance(stmt, ast.Raise):
+        return True
+    if not isinstance(stmt, ast.Return) or stmt.value is None:
+        return False
+    value = stmt.value
+    if isinstance(value, ast.Tuple) and len(value.elts) >= 2:
+        status = value.elts[1]
+        return (
+            isinstance(status, ast.Constant)
+            and isinstance(status.value, int)
+            and status.value >= 400
+        )
+    if isinstance(value, ast.Call):
+        called = value.func
+        name = called.attr if isinstance(called, ast.Attribute) else getattr(called, "id", "")
+        if _ERROR_RESPONSES.match(name):
+            return True
+        for keyword in value.keywords:
+            if keyword.arg in ("status", "status_code") and isinstance(keyword.value, ast.Constant):
+                code = keyword.value.value
+                return isinstance(code, int) and code >= 400
+    return False
+
+
+def _only_success_return(stmt: ast.stmt) -> ast.Return | None:
+    """The one success ``return`` of a final ``if``/``else`` whose other branches all end
+    in an error, or None."""
+    if not isinstance(stmt, ast.If) or not stmt.orelse:
+        return None
+    branches: list[list[ast.stmt]] = []
+    node: ast.stmt = stmt
+    while isinstance(node, ast.If):
+        branches.append(node.body)
+        if len(node.orelse) == 1 and isinstance(node.orelse[0], ast.If):
+            node = node.orelse[0]
+        else:
+            branches.append(node.orelse)
+            break
+    endings = [branch[-1] for branch in branches if branch]
+    if len(endings) != len(branches):
+        return None
+    successes = [e for e in endings if not _is_error_return(e)]
+    if len(successes) != 1 or not isinstance(successes[0], ast.Return):
+        return None
+    return successes[0]
 
 
 # -- login, signup and logout points ------------------------------------------------------

@@ -90,13 +90,13 @@ def test_the_else_of_a_get_branch_is_the_action() -> None:
 @pytest.mark.parametrize(
     "source",
     [
-        # Returns only inside branches: which one is success cannot be told.
+        # Returns only inside branches, none an error: which one is success cannot be told.
         """\
         def ping(request):
             if check(request):
                 return "ok"
             else:
-                return "no", 400
+                return "also ok"
         """,
         # A method branch with no mutating method in it and nothing after.
         """\
@@ -237,3 +237,26 @@ def test_no_id_is_guessed_on_a_dict_but_a_model_that_declares_one_is_read() -> N
     )
     assert plan["note_created"][1] == ()
     assert plan["post_created"][1] == ("post.id",)
+
+
+def test_a_final_if_else_with_one_success_return_is_the_success() -> None:
+    source = """\
+    def import_csv():
+        ok = load(request.files["csv"])
+        if ok is True:
+            return redirect("/admin")
+        else:
+            return jsonify(ok), 500
+    """
+    assert _anchor(source) == (4, True)
+
+
+def test_a_final_if_else_with_two_successes_cannot_be_told_apart() -> None:
+    source = """\
+    def toggle():
+        if flag():
+            return redirect("/on")
+        else:
+            return redirect("/off")
+    """
+    assert _anchor(source) is None
