@@ -131,24 +131,9 @@ def write_evidence(call: ast.Call) -> Evidence | None:
 
 
 def method_branch(test: ast.AST) -> tuple[str, ...]:
-    """Methods a condition like ``request.method == "POST"`` tests for."""
-    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
-        return ()
-    left, right = test.left, test.comparators[0]
-    if isinstance(right, ast.Attribute) and right.attr == "method":
-        left, right = right, left
-    if not (isinstance(left, ast.Attribute) and left.attr == "method"):
-        return ()
-    op = test.ops[0]
-    if isinstance(op, ast.Eq) and isinstance(right, ast.Constant) and isinstance(right.value, str):
-        return (right.value.upper(),)
-    if isinstance(op, ast.In) and isinstance(right, (ast.Tuple, ast.List, ast.Set)):
-        return tuple(
-            e.value.upper()
-            for e in right.elts
-            if isinstance(e, ast.Constant) and isinstance(e.value, str)
-        )
-    return ()
+    """Methods a condition like ``request.method == "POST"`` tests for (not ``!=``)."""
+    values, negated = flow.compared_methods(test)
+    return () if negated else values
 
 
 def called_name(call: ast.Call) -> str | None:

@@ -168,25 +168,21 @@ class _Evaluated:
 
     def truthy(self, test: ast.expr) -> None:
         """A condition known to have been true: every operand of an ``and`` was evaluated."""
-        if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
-            for value in test.values:
-                self.truthy(value)
-            return
-        self.expression(test)
-        present = _tested_name(test, present=True)
-        if present:
-            self.chains.add(f"{present} is not None")
+        self._held(test, ast.And, present=True)
 
     def falsy(self, test: ast.expr) -> None:
         """A condition known to have been false: every operand of an ``or`` was false."""
-        if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        self._held(test, ast.Or, present=False)
+
+    def _held(self, test: ast.expr, joined: type[ast.boolop], *, present: bool) -> None:
+        if isinstance(test, ast.BoolOp) and isinstance(test.op, joined):
             for value in test.values:
-                self.falsy(value)
+                self._held(value, joined, present=present)
             return
         self.expression(test)
-        present = _tested_name(test, present=False)
-        if present:
-            self.chains.add(f"{present} is not None")
+        name = _tested_name(test, present=present)
+        if name:
+            self.chains.add(f"{name} is not None")
 
     def target(self, node: ast.AST) -> None:
         if isinstance(node, ast.Name):
@@ -422,30 +418,38 @@ def _entered(known: _Evaluated, parent: ast.stmt, how: str, block: Sequence[ast.
 # -- where the capture goes ---------------------------------------------------------------
 
 
-def _method_test(test: ast.expr) -> tuple[str, ...]:
-    """Methods a ``request.method == "POST"`` / ``in (...)`` test accepts (``!=``: none)."""
+def compared_methods(test: ast.AST) -> tuple[tuple[str, ...], bool]:
+    """The methods a ``request.method == "POST"`` / ``in (...)`` test names, and whether it
+    negates them (``!=``, ``not in``); ``((), False)`` for any other condition."""
     if not isinstance(test, ast.Compare) or len(test.ops) != 1:
-        return ()
+        return (), False
     left, right = test.left, test.comparators[0]
     if isinstance(right, ast.Attribute) and right.attr == "method":
         left, right = right, left
     if not (isinstance(left, ast.Attribute) and left.attr == "method"):
-        return ()
+        return (), False
     op = test.ops[0]
-    values: list[str] = []
-    if isinstance(right, ast.Constant) and isinstance(right.value, str):
-        values = [right.value.upper()]
-    elif isinstance(right, (ast.Tuple, ast.List, ast.Set)):
-        values = [
-            e.value.upper()
-            for e in right.elts
-            if isinstance(e, ast.Constant) and isinstance(e.value, str)
-        ]
+    elements = right.elts if isinstance(right, (ast.Tuple, ast.List, ast.Set)) else [right]
+    if isinstance(op, (ast.Eq, ast.NotEq)) and not isinstance(right, ast.Constant):
+        return (), False
+    if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, ast.Constant):
+        return (), False
+    values = tuple(
+        e.value.upper()
+        for e in elements
+        if isinstance(e, ast.Constant) and isinstance(e.value, str)
+    )
     if isinstance(op, (ast.Eq, ast.In)):
-        return tuple(values)
+        return values, False
     if isinstance(op, (ast.NotEq, ast.NotIn)):
-        return tuple(sorted(_MUTATING - set(values)))
-    return ()
+        return values, True
+    return (), False
+
+
+def _method_test(test: ast.expr) -> tuple[str, ...]:
+    """Methods a test accepts (a negated test: the mutating methods it does not name)."""
+    values, negated = compared_methods(test)
+    return tuple(sorted(_MUTATING - set(values))) if negated and values else values
 
 
 def _validates(test: ast.expr) -> bool:

@@ -19,10 +19,10 @@ from posthog_setup.codemods.handlers import (
     body_end,
     body_start,
     first_super_call,
+    handler_statement,
     is_super_call,
     last_return,
     returned,
-    statement_at,
 )
 from posthog_setup.codemods.points import CapturePoint
 from posthog_setup.codemods.render import (
@@ -91,13 +91,8 @@ def plan_capture(point: CapturePoint, handler: Handler, site: Site) -> None:
         site.splices.insert(spot, [site.statement(code)], before=before)
 
     if point.after_line is not None:
-        spot = statement_at(
-            handler.node.body,
-            point.after_line + handler.offset,
-            handler.body_indent,
-            site.step,
-            site.positions,
-            after=not handler.deletes,
+        spot = handler_statement(
+            handler, point.after_line, site.step, site.positions, after=not handler.deletes
         )
         if spot is not None:
             result = returned(spot.node)
@@ -110,18 +105,11 @@ def plan_capture(point: CapturePoint, handler: Handler, site: Site) -> None:
                 insert(spot, before=False)
             return
     if point.before_line is not None and not handler.deletes:
-        spot = statement_at(
-            handler.node.body,
-            point.before_line + handler.offset,
-            handler.body_indent,
-            site.step,
-            site.positions,
-            after=False,
-        )
+        spot = handler_statement(handler, point.before_line, site.step, site.positions, after=False)
         if spot is not None:
             result = returned(spot.node)
             if result is not None and is_super_call(result.value, handler.name):
-                split_return(spot, result, RESPONSE, site)
+                split_return(spot, result, free_name(handler.node, RESPONSE), site)
                 insert(spot, before=False)
             else:
                 insert(spot, before=True)

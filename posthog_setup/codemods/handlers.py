@@ -365,6 +365,15 @@ def statement_at(
     return found
 
 
+def handler_statement(
+    handler: Handler, line: int, step: str, positions: Positions, *, after: bool
+) -> Spot | None:
+    """The statement of ``handler`` holding ``line`` (a line of the file as analysed)."""
+    return statement_at(
+        handler.node.body, line + handler.offset, handler.body_indent, step, positions, after=after
+    )
+
+
 def is_docstring(stmt: Statement) -> bool:
     """A bare string literal statement (a docstring when first in a body)."""
     if isinstance(stmt, cst.SimpleStatementLine):

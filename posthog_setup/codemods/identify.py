@@ -12,7 +12,7 @@ properties on the person (the only place an email may go), and capture the event
 from __future__ import annotations
 
 from posthog_setup.codemods.base import CLIENT_NAME
-from posthog_setup.codemods.handlers import Handler, statement_at
+from posthog_setup.codemods.handlers import Handler, handler_statement
 from posthog_setup.codemods.points import IdentifyPoint
 from posthog_setup.codemods.render import DictArg, call_source, string_literal
 from posthog_setup.codemods.splice import Site
@@ -33,13 +33,8 @@ def plan_identify(point: IdentifyPoint, handler: Handler, site: Site) -> str | N
     """Plan the identify statements; returns why they cannot go in, if they cannot."""
     if handler.definition.calls_named(IDENTIFY) or not site.claim(handler.node, IDENTIFY):
         return None
-    spot = statement_at(
-        handler.node.body,
-        point.call_line + handler.offset,
-        handler.body_indent,
-        site.step,
-        site.positions,
-        after=not point.before,
+    spot = handler_statement(
+        handler, point.call_line, site.step, site.positions, after=not point.before
     )
     if spot is None:
         return f"has no statement at line {point.call_line}"

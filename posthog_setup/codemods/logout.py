@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from posthog_setup.codemods.base import CLIENT_NAME
-from posthog_setup.codemods.handlers import Handler, statement_at
+from posthog_setup.codemods.handlers import Handler, handler_statement
 from posthog_setup.codemods.points import LogoutPoint
 from posthog_setup.codemods.render import (
     Argument,
@@ -28,14 +28,7 @@ def plan_logout(point: LogoutPoint, handler: Handler, site: Site) -> str | None:
         handler.node, point.event
     ):
         return None
-    spot = statement_at(
-        handler.node.body,
-        point.call_line + handler.offset,
-        handler.body_indent,
-        site.step,
-        site.positions,
-        after=False,
-    )
+    spot = handler_statement(handler, point.call_line, site.step, site.positions, after=False)
     if spot is None:
         return f"has no statement at line {point.call_line}"
     args: list[Argument] = [string_literal(point.event)]
