@@ -210,8 +210,10 @@ class MockHostHandler(BaseHTTPRequestHandler):
         if close or self.close_connection:
             head += "Connection: close\r\n"
             self.close_connection = True
-        self.wfile.write((head + "\r\n").encode("latin-1") + body)
+        # Logged before the answer leaves: a client that stops the host as soon as it has
+        # its answer must still find the request in the log.
         self.log_request(status, len(body))
+        self.wfile.write((head + "\r\n").encode("latin-1") + body)
 
     def _respond_error(self, error: IngestError, *, close: bool = False, log: bool = False) -> None:
         if log:
