@@ -183,6 +183,13 @@ def name_parts(route: Route) -> tuple[str, str]:
     """
     segments = _static_segments(route.path)
     handler_words = snake(route.action or route.handler.name).split("_")
+    if (
+        len(handler_words) > 1
+        and handler_words[-1] == "request"
+        and (handler_words[-2] in KNOWN_VERBS or handler_words[-2] in _CRUD_WORDS)
+    ):
+        # ``password_reset_request``: the action asked for is the noun, and it was requested.
+        return "_".join(handler_words[:-1]), "requested"
     verb: str | None = None
     # An action segment at the end of the path: /posts/<id>/like, /orders/<pk>/cancel/.
     named = [s for s in segments if s and not _NOISE.match(s)]

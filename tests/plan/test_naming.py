@@ -164,6 +164,7 @@ def test_the_noun_is_the_thing_written_not_the_url() -> None:
         ("/pictures/upload", "upload_image", "picture_uploaded"),
         ("/follow/<username>", "follow", "user_followed"),
         ("/folders/new", "new_folder", "folder_created"),
+        ("/reset", "password_reset_request", "password_reset_requested"),
     ],
 )
 def test_no_doubled_words_and_no_fillers(path: str, handler: str, expected: str) -> None:
