@@ -71,7 +71,8 @@ info["posthog"] = str(getattr(posthog, "VERSION", None) or getattr(posthog, "__v
 try:
     module = importlib.import_module(module_name)
 except BaseException as error:
-    report(stage="import", error=last_line(error), **info)
+    missing = getattr(error, "name", None) if isinstance(error, ImportError) else None
+    report(stage="import", error=last_line(error), missing=missing, **info)
 names = [name for name, value in vars(module).items() if usable(value)]
 if "posthog_client" in names:
     names.insert(0, "posthog_client")
@@ -96,6 +97,14 @@ except BaseException as error:
     report(stage="send", error=last_line(error), **info)
 report(stage="sent", **info)
 """
+
+
+def _project_module(root: Path, dotted: str) -> bool:
+    """Is ``dotted`` (its top-level package) a module of the project itself?"""
+    top = dotted.split(".", 1)[0]
+    return any(
+        (base / top).is_dir() or (base / f"{top}.py").is_file() for base in (root, root / "src")
+    )
 
 
 @dataclass(frozen=True)
@@ -256,6 +265,15 @@ def live_check(
             data,
         )
     if stage == "import":
+        missing = str(data.get("missing") or "")
+        if missing and not _project_module(root, missing):
+            # The app's own dependencies are not installed there: nothing the edit did.
+            return result(
+                SKIP,
+                f"{python} lacks the app's dependencies ({missing} is not installed): "
+                f"{install_hint(plan, python)}",
+                data,
+            )
         return result(FAIL, f"importing {module} with {python} failed: {error}", data)
     if stage == "client":
         return result(FAIL, f"{module} has {error}", data)

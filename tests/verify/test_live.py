@@ -219,3 +219,27 @@ def test_a_thread_left_running_by_the_module_does_not_hold_the_check(
     )
     result = check(root, mock_host, timeout=20.0)
     assert result.check.status == PASS, result.check.message
+
+
+def test_an_app_whose_dependencies_are_not_installed_is_skipped_with_the_install_command(
+    integrated: Copy, mock_host: MockPostHogHost
+) -> None:
+    # The package the client module lives in imports a library this interpreter lacks:
+    # nothing the edit did, and a skip that says how to make the check run.
+    root = integrated("flask_blog")
+    init = root / "blog" / "__init__.py"
+    init.write_text(init.read_text() + "\nimport flask_bootstrap_not_installed_here\n")
+    result = check(root, mock_host)
+    assert result.check.status == SKIP, result.check.message
+    assert "flask_bootstrap_not_installed_here is not installed" in result.check.message
+    assert "pip install -r requirements.txt" in result.check.message
+    assert result.check.failures == ()
+
+
+def test_a_missing_module_of_the_project_itself_still_fails(
+    integrated: Copy, mock_host: MockPostHogHost
+) -> None:
+    root = integrated("flask_blog")
+    init = root / "blog" / "__init__.py"
+    init.write_text(init.read_text() + "\nfrom blog import no_such_module\n")
+    assert check(root, mock_host).check.status == FAIL
