@@ -21,14 +21,17 @@ from posthog_setup.analysis.context import FactsBuilder, FileContext, FrameworkA
 from posthog_setup.analysis.model import (
     Analysis,
     AppObject,
+    AuthPoint,
     CaptureCall,
     ExistingPostHog,
     Framework,
     ModuleFacts,
     ProjectInfo,
+    Route,
     SkippedFile,
 )
 from posthog_setup.analysis.names import module_name_for
+from posthog_setup.analysis.routing import SIGNUP_WORDS
 from posthog_setup.parallel import pool_context
 from posthog_setup.parallel import workers as default_workers
 from posthog_setup.project.cache import ResultCache, file_digest
@@ -338,7 +341,10 @@ def link(
         client_setups=tuple(s for lint in lints for s in lint.setups),
         apps=apps,
         routes=tuple(r for part in linked for r in part.routes),
-        auth_points=tuple(p for part in linked for p in part.auth_points),
+        auth_points=_with_created_users(
+            [r for part in linked for r in part.routes],
+            [p for part in linked for p in part.auth_points],
+        ),
         error_handlers=tuple(h for part in linked for h in part.error_handlers),
         existing=existing_posthog,
         monitoring=tuple(m for f in facts for m in f.monitoring),
@@ -352,6 +358,60 @@ def link(
             (r for f in facts for r in f.returns),
         ),
     )
+
+
+#: What a signup creates: the class of the written object says it is a person's account.
+_ACCOUNT_CLASS = re.compile(r"user|account|member|customer|person|profile", re.IGNORECASE)
+
+
+def _with_created_users(
+    routes: Sequence[Route], points: Sequence[AuthPoint]
+) -> tuple[AuthPoint, ...]:
+    """``points``, plus a signup for each route that creates an account and logs nobody in
+    (a registration confirmed by email): its name or path says signup, and what it writes
+    first is an account class the handler built (``user = User(...)``). The user becomes
+    known where the write succeeded."""
+    covered = {(p.handler.file, p.handler.qualname) for p in points}
+    found = list(points)
+    for route in routes:
+        key = (route.handler.file, route.handler.qualname)
+        anchor = route.anchor
+        if (
+            key in covered
+            or not route.mutating
+            or route.ignored
+            or anchor is None
+            or anchor.before
+            or not route.written
+            or not SIGNUP_WORDS.search(f"{route.handler.name} {route.path}")
+            or not _ACCOUNT_CLASS.search(route.written[0])
+        ):
+            continue
+        user = next(
+            (
+                name
+                for name, kind in route.typed
+                if kind.rstrip("?").rsplit(".", 1)[-1] == route.written[0]
+            ),
+            None,
+        )
+        if user is None:
+            continue
+        covered.add(key)
+        found.append(
+            AuthPoint(
+                "signup",
+                route.framework,
+                route.handler,
+                anchor.line,
+                route.written[0],
+                user,
+                "created",
+                proven=route.proven,
+                typed=route.typed,
+            )
+        )
+    return tuple(found)
 
 
 def _unsupported(

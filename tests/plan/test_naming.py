@@ -181,3 +181,42 @@ def test_no_doubled_words_and_no_fillers(path: str, handler: str, expected: str)
         """
     )
     assert names == [expected]
+
+
+def test_a_registration_that_logs_nobody_in_is_a_signup() -> None:
+    import textwrap
+
+    from posthog_setup.analysis.engine import analyse_sources
+    from posthog_setup.plan.plan import build_plan
+    from posthog_setup.plan.points import build_points
+
+    source = textwrap.dedent(
+        """\
+        from flask import Flask, redirect
+        from sqlalchemy.orm import Mapped, mapped_column
+        from .extensions import db
+        app = Flask(__name__)
+
+        class User(db.Model):
+            id: Mapped[int] = mapped_column(primary_key=True)
+            email: Mapped[str]
+
+        @app.route("/register", methods=["GET", "POST"])
+        def register():
+            form = RegistrationForm()
+            if form.validate_on_submit():
+                user = User(email=form.email.data)
+                db.session.add(user)
+                db.session.commit()
+                send_confirmation(user)
+                return redirect("/login")
+            return render_template("register.html", form=form)
+        """
+    )
+    analysis = analyse_sources({"app.py": source})
+    plan = build_plan(analysis, client_module="c.py")
+    assert [(e.event, e.kind) for e in plan.events] == [("user_signed_up", "signup")]
+    [identify] = build_points(analysis, plan, {})["app.py"].identifies
+    # After the commit (line 16 of the source), where the account exists.
+    assert (identify.user, identify.user_id, identify.call_line) == ("user", "user.id", 16)
+    assert identify.person_properties == ("email",)
