@@ -216,7 +216,11 @@ def run_step(
     return Step(shown, None if timed_out else proc.returncode, seconds, text, timed_out)
 
 
-_PYTEST = re.compile(r"=+ (?P<body>[^=]*?\b(passed|failed|error|errors|no tests ran)\b[^=]*) in ")
+_PYTEST = re.compile(
+    r"^=*\s*(?P<body>\d+ (?:passed|failed|errors?|skipped|warnings?|deselected|x?passed|xfailed)"
+    r"(?:, \d+ \w+)*)\s+in [\d.]+s",
+    re.MULTILINE,
+)
 _UNITTEST_RAN = re.compile(r"^Ran (\d+) tests? in ", re.MULTILINE)
 _UNITTEST_FAILED = re.compile(r"^FAILED \((?P<body>[^)]*)\)", re.MULTILINE)
 

@@ -231,16 +231,28 @@ def _collect_settings(ctx: FileContext, out: FactsBuilder) -> None:
     middleware: list[str] = []
     apps: list[str] = []
     first_line = 0
+    #: module-level lists of strings by name, for ``INSTALLED_APPS = DJANGO_APPS + LOCAL_APPS``
+    lists: dict[str, list[str]] = {}
+
+    def expand(value: ast.expr) -> list[str]:
+        if isinstance(value, ast.Name):
+            return list(lists.get(value.id, ()))
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+            return expand(value.left) + expand(value.right)
+        return list(_strings(value))
+
     for stmt in _module_statements(ctx.tree.body):
         assigned = _assigned_name(stmt)
         if assigned is None:
             continue
         name, value, augmented = assigned
+        if isinstance(value, (ast.List, ast.Tuple, ast.BinOp, ast.Name)):
+            lists[name] = ([*lists.get(name, ())] if augmented else []) + expand(value)
         if name in ("MIDDLEWARE", "INSTALLED_APPS"):
             items = middleware if name == "MIDDLEWARE" else apps
             if not augmented:
                 items.clear()
-            items.extend(_strings(value))
+            items.extend(expand(value))
             found[name] = ",".join(items)
             found.setdefault(f"{name}:line", str(stmt.lineno))
         elif name in ("ROOT_URLCONF", "AUTH_USER_MODEL", "LOGIN_URL"):

@@ -570,7 +570,13 @@ def _is_error_return(stmt: ast.stmt) -> bool:
 
 def _only_success_return(stmt: ast.stmt) -> ast.Return | None:
     """The one success ``return`` of a final ``if``/``else`` whose other branches all end
-    in an error, or None."""
+    in an error, or of a final ``try`` whose handlers all do; None otherwise."""
+    if isinstance(stmt, ast.Try) and stmt.body and not stmt.orelse and not stmt.finalbody:
+        ending = stmt.body[-1]
+        handlers_fail = all(h.body and _is_error_return(h.body[-1]) for h in stmt.handlers)
+        if handlers_fail and isinstance(ending, ast.Return) and not _is_error_return(ending):
+            return ending
+        return None
     if not isinstance(stmt, ast.If) or not stmt.orelse:
         return None
     branches: list[list[ast.stmt]] = []

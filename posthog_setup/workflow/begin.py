@@ -15,12 +15,14 @@ from posthog_setup.config import Config, ConfigError, load_config
 from posthog_setup.console import Console
 from posthog_setup.plan.plan import (
     PLAN_FILE,
+    RECEIVERS,
     Plan,
     PlanError,
     build_plan,
     event_methods,
     plan_to_json,
     read_plan,
+    receivers_file,
 )
 from posthog_setup.project.discovery import NotAPythonProject, python_project_root
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
@@ -151,18 +153,27 @@ def summary_table(result: BeginResult) -> str:
     for framework, file in analysis.unsupported:
         lines.append(f"  {framework} found ({file}): not supported yet, left alone")
     lines.append("")
+    receivers = receivers_file(plan.setup.client_module)
     for point in analysis.auth_points:
+        signal = point.mechanism.endswith("signals")
         event = next(
             (
                 e.event
                 for e in plan.events
                 if e.kind == point.kind
-                and e.file == point.handler.file
-                and e.handler == point.handler.qualname
+                and (e.file, e.handler)
+                == (
+                    (receivers, RECEIVERS[point.kind])
+                    if signal
+                    else (point.handler.file, point.handler.qualname)
+                )
             ),
             "",
         )
-        lines.append(f"  {point.kind:<7} {point.handler.file}:{point.line} {point.call} -> {event}")
+        via = f" (a signal receiver in {receivers})" if signal and event else ""
+        lines.append(
+            f"  {point.kind:<7} {point.handler.file}:{point.line} {point.call} -> {event}{via}"
+        )
     for handler in analysis.error_handlers:
         action = "capture_exception" if handler.server_error else "left alone (not a server error)"
         lines.append(

@@ -260,3 +260,17 @@ def test_a_final_if_else_with_two_successes_cannot_be_told_apart() -> None:
             return redirect("/off")
     """
     assert _anchor(source) is None
+
+
+def test_a_final_try_whose_handlers_answer_errors_succeeds_in_its_body() -> None:
+    source = """\
+    def vote(request):
+        if is_owner(request):
+            return JsonResponse({"message": "no"})
+        try:
+            update_votes(request.POST["id"])
+            return JsonResponse({"votes": 1})
+        except IntegrityError:
+            return JsonResponse({"status": "false"}, status=500)
+    """
+    assert _anchor(source) == (6, True)

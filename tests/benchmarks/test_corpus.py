@@ -107,6 +107,7 @@ def _event(name: str, **properties: object) -> RecordedEvent:
     [
         ("==== 3 passed, 1 skipped in 0.20s ====", (3, 0)),
         ("==== 2 failed, 5 passed, 1 error in 1.00s ====", (5, 3)),
+        ("4 failed, 90 passed, 137 warnings in 4.21s\n", (90, 4)),
         ("Ran 4 tests in 0.010s\n\nOK\n", (4, 0)),
         ("Ran 4 tests in 0.010s\n\nFAILED (failures=1, errors=1)\n", (2, 2)),
         ("Ran 5 tests in 0.010s\n\nOK (skipped=2)\n", (3, 0)),
