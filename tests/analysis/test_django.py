@@ -1204,3 +1204,26 @@ class PostDetail(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, generics.G
         ("/p/<int:pk>/", ("GET",), "blog.views:PostDetail.get", False, "get"),
         ("/p/<int:pk>/", ("DELETE",), "blog.views:PostDetail.perform_destroy", True, "destroy"),
     ]
+
+
+def test_installed_apps_built_from_lists_still_show_allauth() -> None:
+    from posthog_setup.analysis.engine import analyse_sources
+
+    analysis = analyse_sources(
+        {
+            "config/settings.py": (
+                'DJANGO_APPS = ["django.contrib.auth", "django.contrib.sessions"]\n'
+                'THIRD_PARTY_APPS = ["allauth", "allauth.account"]\n'
+                'LOCAL_APPS = ["shop"]\n'
+                "INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS\n"
+                'ROOT_URLCONF = "config.urls"\n'
+                'MIDDLEWARE = ["django.contrib.auth.middleware.AuthenticationMiddleware"]\n'
+            ),
+            "config/urls.py": "urlpatterns = []\n",
+        }
+    )
+    assert sorted(p.kind for p in analysis.auth_points if p.call == "allauth") == [
+        "login",
+        "logout",
+        "signup",
+    ]
