@@ -183,9 +183,27 @@ def revise_command(
     metavar="[CMD]",
     help="Also run the project's test suite (CMD, or the detected runner) against the mock host.",
 )
+@click.option(
+    "--env",
+    "python",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The project's Python interpreter (found from .venv, $VIRTUAL_ENV, poetry... otherwise).",
+)
+@click.option(
+    "--timeout",
+    "test_timeout",
+    type=click.FloatRange(min=1),
+    help="Seconds the test suite may run (default 900).",
+)
 @_verbosity_options
 def conclude_command(
-    path: Path, as_json: bool, run_tests: str | None, quiet: bool, verbose: bool
+    path: Path,
+    as_json: bool,
+    run_tests: str | None,
+    python: Path | None,
+    test_timeout: float | None,
+    quiet: bool,
+    verbose: bool,
 ) -> int:
     """Verify the integration against a local mock host and write posthog-setup-report.md."""
     from posthog_setup.workflow.conclude import run_conclude
@@ -194,7 +212,14 @@ def conclude_command(
         # `conclude --run-tests PATH`: the optional value took the path.
         path, run_tests = Path(run_tests), ""
     console = Console.for_terminal(quiet=quiet, verbose=verbose)
-    return run_conclude(path, console=console, as_json=as_json, run_tests=run_tests)
+    return run_conclude(
+        path,
+        console=console,
+        as_json=as_json,
+        run_tests=run_tests,
+        python=python,
+        test_timeout=test_timeout,
+    )
 
 
 @cli.command(_BARE, cls=_BareCommand, hidden=True, context_settings=_CONTEXT)

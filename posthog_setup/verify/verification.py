@@ -164,6 +164,7 @@ def verify_project(
     host: MockPostHogHost | None = None,
     interpreter: Interpreter | None = None,
     token: str = TEST_TOKEN,
+    test_timeout: float | None = None,
 ) -> Verification:
     """Run every check; ``run_tests`` None skips the tests, "" detects the runner.
 
@@ -181,7 +182,15 @@ def verify_project(
         else:
             live = live_check(root, plan, found, mock, token=token)
         suite = (
-            run_suite(root, plan, found, mock, run_tests or None, token=token)
+            run_suite(
+                root,
+                plan,
+                found,
+                mock,
+                run_tests or None,
+                token=token,
+                **({"timeout": test_timeout} if test_timeout else {}),
+            )
             if run_tests is not None
             else None
         )

@@ -58,6 +58,7 @@ def conclude(
     host: MockPostHogHost | None = None,
     interpreter: Interpreter | None = None,
     token: str = TEST_TOKEN,
+    test_timeout: float | None = None,
 ) -> ConcludeResult:
     """Verify the project at ``root`` and write ``posthog-setup-report.md``; prints nothing.
 
@@ -75,7 +76,13 @@ def conclude(
             "first (or `posthog-setup` for every stage)"
         )
     verification = verify_project(
-        root, plan, run_tests=run_tests, host=host, interpreter=interpreter, token=token
+        root,
+        plan,
+        run_tests=run_tests,
+        host=host,
+        interpreter=interpreter,
+        token=token,
+        test_timeout=test_timeout,
     )
     text = render_report(verification)
     path = root / REPORT_FILE
@@ -186,6 +193,8 @@ def run_conclude(
     as_json: bool,
     run_tests: str | None,
     outcome: list[ConcludeResult] | None = None,
+    python: Path | None = None,
+    test_timeout: float | None = None,
 ) -> int:
     """The conclude stage: verify, write the report, print the outcome.
 
@@ -193,7 +202,14 @@ def run_conclude(
     """
     try:
         root = python_project_root(path)
-        result = conclude(root, run_tests=run_tests)
+        interpreter = (
+            Interpreter(str(python), "--env", "named on the command line")
+            if python is not None
+            else None
+        )
+        result = conclude(
+            root, run_tests=run_tests, interpreter=interpreter, test_timeout=test_timeout
+        )
         if outcome is not None:
             outcome.append(result)
     except (ConcludeError, NotAPythonProject) as exc:

@@ -490,3 +490,16 @@ def test_run_tests_names_a_route_the_edit_broke(
     )
     err = capsys.readouterr().err
     assert "AttributeError (POST /posts/1/comments), through a line posthog-setup inserted" in err
+
+
+def test_env_names_the_interpreter_and_timeout_bounds_the_suite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = integrated("flask_blog", tmp_path)
+    assert main(["conclude", "--json", "--env", sys.executable, str(root)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["interpreter"]["python"] == sys.executable
+    assert data["interpreter"]["source"] == "--env"
+    slow = f"{sys.executable} -c 'import time; time.sleep(30)'"
+    assert main(["conclude", str(root), "--run-tests", slow, "--timeout", "2"]) == 1
+    assert "did not finish within 2 s" in capsys.readouterr().err
