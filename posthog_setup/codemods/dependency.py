@@ -21,7 +21,6 @@ import tomlkit
 import tomlkit.items
 from libcst.metadata import MetadataWrapper, QualifiedNameProvider
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -30,6 +29,7 @@ from posthog_setup.codemods.base import EditError, FileChange, parse_module
 from posthog_setup.plan.sdk import BASE_FLOOR
 from posthog_setup.project.files import UnreadableFile, decode_source
 from posthog_setup.project.manifests import requirement_names
+from posthog_setup.project.versions import reaches_version, requirement_specifiers
 
 #: What a project with no framework gets (the client module and captures alone).
 DEFAULT_REQUIREMENT = BASE_FLOOR.requirement
@@ -240,8 +240,8 @@ def _old_pin_note(
     requirement = manifest.posthog_requirement
     if requirement is None or minimum is None:
         return None
-    alternatives = _specifiers_of(requirement)
-    if alternatives is None or any(_reaches(spec, minimum) for spec in alternatives):
+    alternatives = requirement_specifiers(requirement)
+    if alternatives is None or any(reaches_version(spec, minimum) for spec in alternatives):
         return None
     pinned = requirement.split(";", 1)[0].strip()
     why = f" ({reason})" if reason else ""
@@ -250,93 +250,6 @@ def _old_pin_note(
         f"posthog {minimum}{why}. Raise it to >={minimum} by hand; posthog-setup does not "
         "change existing pins."
     )
-
-
-def allows_at_least(requirement: str, minimum: str) -> bool:
-    """True if a posthog requirement allows some version at or above ``minimum``
-    (also when it cannot be read: then nothing is known against it)."""
-    alternatives = _specifiers_of(requirement)
-    return alternatives is None or any(_reaches(s, Version(minimum)) for s in alternatives)
-
-
-def _specifiers_of(requirement: str) -> list[SpecifierSet] | None:
-    """The version ranges a posthog requirement allows (several for poetry's ``||``).
-
-    Requirements come as PEP 508 strings, or as ``posthog <constraint>`` with a poetry
-    or Pipfile constraint (``^6.0``, ``6.1``, ``*``). None when it cannot be read.
-    """
-    try:
-        return [Requirement(requirement).specifier]
-    except InvalidRequirement:
-        pass
-    constraint = requirement.strip()[len("posthog") :].strip()
-    if constraint.startswith("{"):
-        # A Pipfile table ({'version': ..., 'extras': ...}); without a version, any goes.
-        table_version = re.search(r"""['"]version['"]\s*:\s*['"]([^'"]*)['"]""", constraint)
-        if table_version is None:
-            return [SpecifierSet()]
-        constraint = table_version.group(1)
-    return _poetry_constraint(constraint)
-
-
-def _poetry_constraint(constraint: str) -> list[SpecifierSet] | None:
-    """A poetry version constraint (``^``, ``~``, bare versions, ``||``) as PEP 440 ranges."""
-    alternatives: list[SpecifierSet] = []
-    token = re.compile(r"(\^|~=|~|===|==|!=|>=|<=|>|<|=)?\s*(\*|[0-9][^\s,|]*)")
-    for part in constraint.split("||"):
-        specs: list[str] = []
-        for operator, version in token.findall(part):
-            if version == "*":
-                continue
-            if operator in ("^", "~"):
-                try:
-                    release = Version(version).release
-                except InvalidVersion:
-                    return None
-                specs += [f">={version}", f"<{_upper_bound(release, caret=operator == '^')}"]
-            elif operator in ("", "="):
-                specs.append(f"=={version}")
-            else:
-                specs.append(f"{operator}{version}")
-        try:
-            alternatives.append(SpecifierSet(",".join(specs)))
-        except InvalidSpecifier:
-            return None
-    return alternatives
-
-
-def _upper_bound(release: tuple[int, ...], *, caret: bool) -> str:
-    """The exclusive upper bound of a poetry ``^`` or ``~`` constraint."""
-    if caret:
-        index = next((i for i, part in enumerate(release) if part), len(release) - 1)
-    else:
-        index = 1 if len(release) >= 2 else 0
-    return ".".join(str(part) for part in (*release[:index], release[index] + 1))
-
-
-def _reaches(spec: SpecifierSet, minimum: Version) -> bool:
-    """True if some version at or above ``minimum`` satisfies ``spec``.
-
-    Only the bounds the specifier names (and the versions just past them) can
-    change the answer, so those are the versions tried.
-    """
-    candidates = {minimum}
-    for single in spec:
-        try:
-            bound = Version(single.version.removesuffix(".*"))
-        except InvalidVersion:
-            continue
-        major, minor, micro = (*bound.release, 0, 0)[:3]
-        candidates |= {
-            bound,
-            Version(f"{major}.{minor}.{micro + 1}"),
-            Version(f"{major}.{minor + 1}"),
-            Version(f"{major + 1}"),
-        }
-    return any(c >= minimum and spec.contains(c, prereleases=True) for c in candidates)
-
-
-# --- text in the file's own form ------------------------------------------------------------
 
 
 def _decode_manifest(data: bytes) -> str:

@@ -11,8 +11,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from posthog_setup.project.files import UnreadableFile, read_text_file
 from posthog_setup.project.manifests import load_toml, requirement_names
@@ -132,3 +133,93 @@ def hookup_blocker(root: Path, framework: str) -> str | None:
         if str(specifiers) and not _allows_at_least(specifiers, floor):
             return f"{package}{specifiers} is declared: {why}"
     return None
+
+
+# -- posthog requirements, as pip, poetry and pipenv write them -------------------------
+
+
+def allows_at_least(requirement: str, minimum: str) -> bool:
+    """True if a posthog requirement allows some version at or above ``minimum``
+    (also when it cannot be read: then nothing is known against it)."""
+    alternatives = requirement_specifiers(requirement)
+    return alternatives is None or any(reaches_version(s, Version(minimum)) for s in alternatives)
+
+
+def requirement_specifiers(requirement: str) -> list[SpecifierSet] | None:
+    """The version ranges a posthog requirement allows (several for poetry's ``||``).
+
+    Requirements come as PEP 508 strings, or as ``posthog <constraint>`` with a poetry
+    or Pipfile constraint (``^6.0``, ``6.1``, ``*``). None when it cannot be read.
+    """
+    try:
+        return [Requirement(requirement).specifier]
+    except InvalidRequirement:
+        pass
+    constraint = requirement.strip()[len("posthog") :].strip()
+    if constraint.startswith("{"):
+        # A Pipfile table ({'version': ..., 'extras': ...}); without a version, any goes.
+        table_version = re.search(r"""['"]version['"]\s*:\s*['"]([^'"]*)['"]""", constraint)
+        if table_version is None:
+            return [SpecifierSet()]
+        constraint = table_version.group(1)
+    return _poetry_constraint(constraint)
+
+
+def _poetry_constraint(constraint: str) -> list[SpecifierSet] | None:
+    """A poetry version constraint (``^``, ``~``, bare versions, ``||``) as PEP 440 ranges."""
+    alternatives: list[SpecifierSet] = []
+    token = re.compile(r"(\^|~=|~|===|==|!=|>=|<=|>|<|=)?\s*(\*|[0-9][^\s,|]*)")
+    for part in constraint.split("||"):
+        specs: list[str] = []
+        for operator, version in token.findall(part):
+            if version == "*":
+                continue
+            if operator in ("^", "~"):
+                try:
+                    release = Version(version).release
+                except InvalidVersion:
+                    return None
+                specs += [f">={version}", f"<{_upper_bound(release, caret=operator == '^')}"]
+            elif operator in ("", "="):
+                specs.append(f"=={version}")
+            else:
+                specs.append(f"{operator}{version}")
+        try:
+            alternatives.append(SpecifierSet(",".join(specs)))
+        except InvalidSpecifier:
+            return None
+    return alternatives
+
+
+def _upper_bound(release: tuple[int, ...], *, caret: bool) -> str:
+    """The exclusive upper bound of a poetry ``^`` or ``~`` constraint."""
+    if caret:
+        index = next((i for i, part in enumerate(release) if part), len(release) - 1)
+    else:
+        index = 1 if len(release) >= 2 else 0
+    return ".".join(str(part) for part in (*release[:index], release[index] + 1))
+
+
+def reaches_version(spec: SpecifierSet, minimum: Version) -> bool:
+    """True if some version at or above ``minimum`` satisfies ``spec``.
+
+    Only the bounds the specifier names (and the versions just past them) can
+    change the answer, so those are the versions tried.
+    """
+    candidates = {minimum}
+    for single in spec:
+        try:
+            bound = Version(single.version.removesuffix(".*"))
+        except InvalidVersion:
+            continue
+        major, minor, micro = (*bound.release, 0, 0)[:3]
+        candidates |= {
+            bound,
+            Version(f"{major}.{minor}.{micro + 1}"),
+            Version(f"{major}.{minor + 1}"),
+            Version(f"{major + 1}"),
+        }
+    return any(c >= minimum and spec.contains(c, prereleases=True) for c in candidates)
+
+
+# --- text in the file's own form ------------------------------------------------------------

@@ -27,7 +27,6 @@ from posthog_setup.plan.plan import (
 from posthog_setup.project.discovery import NotAPythonProject, python_project_root
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
 from posthog_setup.revise.drift import Reconciled, reconcile
-from posthog_setup.templating import render_client_module
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -202,7 +201,7 @@ def analysis_json(result: BeginResult) -> str:
         "plan": json.loads(plan_to_json(result.plan)),
         "client_module": {
             "path": setup.client_module,
-            "source": render_client_module(
+            "source": _client_source(
                 project_name=result.analysis.project.name,
                 token_var=setup.token_var,
                 host_var=setup.host_var,
@@ -210,6 +209,12 @@ def analysis_json(result: BeginResult) -> str:
         },
     }
     return json.dumps(data, indent=2, default=str)
+
+
+def _client_source(*, project_name: str, token_var: str, host_var: str) -> str:
+    from posthog_setup.templating import render_client_module  # jinja2, only for --json
+
+    return render_client_module(project_name=project_name, token_var=token_var, host_var=host_var)
 
 
 def plan_at(path: Path, console: Console) -> BeginResult | None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from posthog_setup.analysis.model import Analysis, AppObject
-from posthog_setup.codemods.base import (
+from posthog_setup.codemods.changes import (
     ClientImport,
     EditError,
     FileChange,
@@ -40,8 +40,7 @@ from posthog_setup.project.cache import ResultCache, file_digest
 from posthog_setup.project.files import SourceText, UnreadableFile, decode_source
 from posthog_setup.project.syntax import compiled_tree
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
-from posthog_setup.project.versions import hookup_blocker
-from posthog_setup.templating import render_client_module
+from posthog_setup.project.versions import allows_at_least, hookup_blocker
 from posthog_setup.workflow.begin import BeginResult, plan_at
 
 EXIT_OK = 0
@@ -162,7 +161,7 @@ def _gitignore(workspace: _Workspace) -> None:
 def _auth_receivers(workspace: _Workspace, plan: Plan) -> str:
     """Write the Django signal receivers (server errors, and the logins the plan sends from
     them); their dotted module, for settings to import."""
-    from posthog_setup.codemods.base import client_import, module_of
+    from posthog_setup.codemods.changes import client_import, module_of
     from posthog_setup.codemods.django_hookup import django_auth_receivers
 
     path = receivers_file(plan.setup.client_module)
@@ -176,13 +175,15 @@ def _auth_receivers(workspace: _Workspace, plan: Plan) -> str:
 
 def _client_module(workspace: _Workspace, analysis: Analysis, plan: Plan) -> None:
     path = plan.setup.client_module
-    rendered = render_client_module(
-        project_name=analysis.project.name,
-        token_var=plan.setup.token_var,
-        host_var=plan.setup.host_var,
-    )
     existing = workspace.current(path)
     if existing is None:
+        from posthog_setup.templating import render_client_module  # jinja2: only to create it
+
+        rendered = render_client_module(
+            project_name=analysis.project.name,
+            token_var=plan.setup.token_var,
+            host_var=plan.setup.host_var,
+        )
         workspace.propose(path, rendered.encode("utf-8"))
     elif b"Posthog(" not in existing and b"posthog_client" not in existing:
         workspace.notes.append(
@@ -199,7 +200,31 @@ def _relative_style(workspace: _Workspace, path: str) -> bool:
     return data is not None and _RELATIVE_IMPORT.search(data) is not None
 
 
-def _hook_up(workspace: _Workspace, app: AppObject, plan: Plan, analysis: Analysis) -> None:
+def _hook_up(
+    workspace: _Workspace,
+    app: AppObject,
+    plan: Plan,
+    analysis: Analysis,
+    cache: ResultCache | None = None,
+) -> None:
+    """The framework hook-up in the app's file. A file whose content the same hook-up left
+    unchanged before is known by its digest: a no-op check then loads no libcst at all."""
+    data = workspace.current(app.file)
+    key = (
+        f"hookup:{app.kind}:{app.name}:{app.factory}:{app.file}:{plan.setup.client_module}:"
+        f"{sorted(e.kind for e in plan.events if e.file == receivers_file(plan.setup.client_module))}:"
+        f"{file_digest(data) if data is not None else ''}"
+    )
+    if cache is not None and data is not None and cache.get(key):
+        return
+    proposed_before, notes_before = dict(workspace.proposed), len(workspace.notes)
+    _hook_up_uncached(workspace, app, plan)
+    unchanged = workspace.proposed == proposed_before and len(workspace.notes) == notes_before
+    if cache is not None and data is not None and unchanged:
+        cache.put(key, True)
+
+
+def _hook_up_uncached(workspace: _Workspace, app: AppObject, plan: Plan) -> None:
     from posthog_setup.codemods.django_hookup import hook_up_django
     from posthog_setup.codemods.fastapi_hookup import hook_up_fastapi
     from posthog_setup.codemods.flask_hookup import hook_up_flask
@@ -323,10 +348,16 @@ def _route_edits(
 
 
 def _dependency(workspace: _Workspace, root: Path, analysis: Analysis) -> None:
-    from posthog_setup.codemods.dependency import add_posthog_dependency
     from posthog_setup.plan.sdk import posthog_floor
 
     floor = posthog_floor(analysis.project.frameworks)
+    declared = [m.posthog_requirement for m in analysis.project.manifests if m.posthog_requirement]
+    if declared and all(allows_at_least(r, floor.version) for r in declared):
+        # Already required at a version the generated code works with: nothing to add,
+        # and no manifest editor (libcst, tomlkit) to load for it.
+        return
+    from posthog_setup.codemods.dependency import add_posthog_dependency
+
     edit = add_posthog_dependency(
         root,
         analysis.project.dependency_manager,
@@ -393,7 +424,7 @@ def compute_changes(
         a for a in analysis.apps if a.kind in ("flask.Flask", "fastapi.FastAPI", "django.project")
     ]
     for app in primary:
-        _hook_up(workspace, app, plan, analysis)
+        _hook_up(workspace, app, plan, analysis, cache)
     _client_module(workspace, analysis, plan)
     _dependency(workspace, root, analysis)
     _env_example(workspace, plan)

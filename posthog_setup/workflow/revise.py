@@ -18,14 +18,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from posthog_setup.codemods.base import EditError, FileChange
-from posthog_setup.codemods.dependency import allows_at_least
+from posthog_setup.codemods.changes import EditError, FileChange
 from posthog_setup.config import Config, ConfigError, load_config
 from posthog_setup.console import Console
 from posthog_setup.plan.plan import PLAN_FILE, PlanError
 from posthog_setup.project.cache import ResultCache
 from posthog_setup.project.discovery import NotAPythonProject, python_project_root
 from posthog_setup.project.files import UnreadableFile, decode_source
+from posthog_setup.project.versions import allows_at_least
 from posthog_setup.revise.drift import Rename
 from posthog_setup.revise.rules import Finding
 from posthog_setup.workflow.begin import BeginResult, plan_project
@@ -65,8 +65,6 @@ def _rule_fixes(
     ``old_module_key``: the project pins a posthog older than 7.32, which ignores
     ``posthog.project_api_key``; ``posthog.api_key`` is then left as it is.
     """
-    from posthog_setup.codemods.fixes import apply_fixes, rename_event
-
     by_file: dict[str, list[Finding]] = {}
     for finding in findings:
         if finding.fixable and finding.file.endswith(".py") and finding.rule in _RULE_FIXES:
@@ -83,6 +81,10 @@ def _rule_fixes(
             by_file.setdefault(finding.file, []).append(finding)
     for rename in renames:
         by_file.setdefault(rename.file, [])
+    if not by_file:
+        return {}
+    from posthog_setup.codemods.fixes import apply_fixes, rename_event  # libcst: only to fix
+
     fixed: dict[str, bytes] = {}
     for file, mine in sorted(by_file.items()):
         try:

@@ -315,3 +315,33 @@ def test_the_module_key_is_kept_under_a_pin_older_than_7_32(
     assert "posthog.api_key kept: the project's posthog pin predates 7.32" in err
     assert "blog/tracking.py:5:" in out
     assert "module-api-key" in out
+
+
+def test_a_no_op_check_with_a_warm_cache_loads_no_editor(tmp_path: Path) -> None:
+    """The pre-commit path: nothing to fix, nothing changed since the last check, so neither
+    libcst nor jinja2 is imported (they are most of what a check would cost)."""
+    import os
+    import subprocess
+    import sys
+
+    root = tmp_path / "blog"
+    shutil.copytree(
+        Path(__file__).resolve().parents[2] / "fixtures" / "expected" / "flask_blog",
+        root,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    script = (
+        "import sys\n"
+        "from posthog_setup.cli import main\n"
+        f"print(main(['revise', '--check', '-q', {str(root)!r}]))\n"
+        "print(sorted(m for m in ('libcst', 'jinja2') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "POSTHOG_SETUP_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        ).stdout.split("\n")[:2]
+        for _ in range(2)
+    ]
+    assert runs[0][0] == runs[1][0] == "0"
+    assert runs[1][1] == "[]"

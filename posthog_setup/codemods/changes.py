@@ -1,0 +1,83 @@
+"""Edits as data, and how a module imports the client: what the workflow needs from the
+codemods without loading libcst (a no-op check must not pay for it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+#: The name the client module exports and edited code calls.
+CLIENT_NAME = "posthog_client"
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file's new content, or a reason it was left alone.
+
+    ``before`` is None for a file the edit creates. ``after`` equal to ``before``
+    means nothing to do. ``notes`` are messages for people (an old pin, a
+    handler that could not be instrumented), each already naming the file.
+    """
+
+    path: str
+    before: bytes | None
+    after: bytes
+    notes: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+class EditError(Exception):
+    """An edit that cannot be applied to one file; the message says why, for people."""
+
+
+@dataclass(frozen=True)
+class ClientImport:
+    """How one module imports the client: ``from <module> import posthog_client``.
+
+    ``relative`` is the number of leading dots (0 for an absolute import).
+    """
+
+    module: str
+    relative: int = 0
+
+    def source(self) -> str:
+        dots = "." * self.relative
+        return f"from {dots}{self.module} import {CLIENT_NAME}"
+
+
+def module_of(path: str) -> tuple[str, bool]:
+    """Dotted module name of a project-relative ``.py`` path, and whether it is a package."""
+    parts = list(PurePosixPath(path).with_suffix("").parts)
+    if parts and parts[0] == "src":
+        parts = parts[1:]
+    is_package = bool(parts) and parts[-1] == "__init__"
+    if is_package:
+        parts = parts[:-1]
+    return ".".join(parts), is_package
+
+
+def client_import(importing_file: str, client_module_file: str, *, relative: bool) -> ClientImport:
+    """The import of the client module from ``importing_file``, absolute or relative.
+
+    Relative only where both files share a package and the importing module already
+    imports that way; otherwise absolute (always valid once the package is importable).
+    """
+    target, _ = module_of(client_module_file)
+    source, is_package = module_of(importing_file)
+    if relative:
+        package = source.split(".") if is_package else source.split(".")[:-1]
+        target_parts = target.split(".")
+        common = 0
+        while (
+            common < min(len(package), len(target_parts) - 1)
+            and package[common] == target_parts[common]
+        ):
+            common += 1
+        if common > 0:
+            level = len(package) - common + 1
+            return ClientImport(".".join(target_parts[common:]), level)
+    return ClientImport(target)
