@@ -45,7 +45,7 @@ FRAMEWORK_FLOORS: dict[str, SdkFloor] = {
     ),
     "django": SdkFloor(
         "6.1.1",
-        "6.1.1 is the first whose Django middleware sends view errors to POSTHOG_MW_CLIENT",
+        "6.1.1: its Django middleware reads POSTHOG_MW_CLIENT, _CAPTURE_EXCEPTIONS and _TAG_MAP",
     ),
 }
 
