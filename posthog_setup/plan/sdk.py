@@ -45,7 +45,7 @@ FRAMEWORK_FLOORS: dict[str, SdkFloor] = {
     ),
     "django": SdkFloor(
         "6.1.1",
-        "6.1.1: its Django middleware reads POSTHOG_MW_CLIENT, _CAPTURE_EXCEPTIONS and _TAG_MAP",
+        "6.1.1 is the first with the middleware settings used: POSTHOG_MW_CLIENT, _CAPTURE_EXCEPTIONS, _TAG_MAP",
     ),
 }
 
