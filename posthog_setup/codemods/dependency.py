@@ -493,7 +493,7 @@ def _poetry_constraint_for(wanted: Requirement) -> str:
     """Poetry's spelling of ``wanted``: the floor as it is, ``>=X``.
 
     Not poetry's default caret: the floor is the first release whose behaviour the
-    generated code relies on, and ``^6.1.1`` (Django's) would also shut out every 7.x.
+    generated code relies on, and ``^6.0.4`` (Django's) would also shut out every 7.x.
     """
     return str(wanted.specifier) or "*"
 

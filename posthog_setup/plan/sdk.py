@@ -1,7 +1,7 @@
 """The posthog release the generated code needs, per framework, and why.
 
 Each floor is the first release whose behaviour the generated code relies on, found in
-the SDK's own source and checked by running the edited fixture app on it:
+the SDK's own source:
 
 - every project: the client module, captures and identify use the 6.0 API
   (``capture(event, distinct_id=...)``, ``set()``, ``identify_context()``);
@@ -9,8 +9,10 @@ the SDK's own source and checked by running the edited fixture app on it:
 - FastAPI / ASGI: ``PosthogASGIMiddleware`` ships in 7.66 but ignores the
   ``X-POSTHOG-DISTINCT-ID`` / ``X-POSTHOG-SESSION-ID`` headers unless told to trust them;
   7.71 reads them by default (on 7.66 ``$session_id`` stays empty);
-- Django: ``PosthogContextMiddleware`` reads ``POSTHOG_MW_CLIENT`` from 6.0.4, and from
-  6.1.1 its ``process_exception`` sends unhandled view errors through that client.
+- Django: ``PosthogContextMiddleware`` reads ``POSTHOG_MW_CLIENT`` from 6.0.4 (6.0.3
+  already reads ``POSTHOG_MW_CAPTURE_EXCEPTIONS`` and ``POSTHOG_MW_TAG_MAP``); the
+  middleware's own exception capture is turned off, since server errors go through the
+  project's client from a ``got_request_exception`` receiver.
 """
 
 from __future__ import annotations
@@ -44,8 +46,7 @@ FRAMEWORK_FLOORS: dict[str, SdkFloor] = {
         "7.71", "7.71 is the first whose PosthogASGIMiddleware reads the X-POSTHOG-* headers"
     ),
     "django": SdkFloor(
-        "6.1.1",
-        "6.1.1 is the first with the middleware settings used: POSTHOG_MW_CLIENT, _CAPTURE_EXCEPTIONS, _TAG_MAP",
+        "6.0.4", "6.0.4 is the first whose Django middleware reads the POSTHOG_MW_CLIENT setting"
     ),
 }
 

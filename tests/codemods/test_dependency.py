@@ -773,7 +773,7 @@ WHY = "7.71 is the first whose PosthogASGIMiddleware reads the X-POSTHOG-* heade
     ("frameworks", "requirement"),
     [
         ((), "posthog>=6.0"),
-        (("django",), "posthog>=6.1.1"),
+        (("django",), "posthog>=6.0.4"),
         (("flask",), "posthog>=7.66"),
         (("fastapi",), "posthog>=7.71"),
         (("django", "flask"), "posthog>=7.66"),
