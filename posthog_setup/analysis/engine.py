@@ -285,6 +285,21 @@ def naming_style(events: Iterable[str]) -> str | None:
     return max(sorted(counts), key=lambda s: counts[s])
 
 
+_TEST_FOLDERS = frozenset({"tests", "test", "testing"})
+
+
+def is_test_file(path: str) -> bool:
+    """A file of the project's tests: under ``tests/``, ``test_*.py``, ``*_test.py``, conftest."""
+    parts = path.split("/")
+    name = parts[-1]
+    return (
+        any(part in _TEST_FOLDERS for part in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
+
+
 def _app_package(apps: Sequence[AppObject], facts: Sequence[ModuleFacts]) -> str:
     """The package that holds the application, where new modules belong."""
     for app in apps:
@@ -302,11 +317,14 @@ def link(
 ) -> Analysis:
     """Link per-file results into the project's Analysis."""
     facts = [r.facts for r in results if r.facts is not None]
+    # A test's own app (``app = Flask(...)`` in a test module) is not the project's: it
+    # gets no hook-up, and the client module never lives beside it.
+    product = [f for f in facts if not is_test_file(f.file)]
     skipped = tuple(r.skipped for r in results if r.skipped is not None)
     linked: list[Linked] = []
     frameworks: list[Framework] = []
     for analyser in analysers:
-        mine = [own_facts(f, analyser.name) for f in facts if analyser.name in f.frameworks]
+        mine = [own_facts(f, analyser.name) for f in product if analyser.name in f.frameworks]
         if not mine:
             continue
         part = analyser.link(mine)

@@ -150,6 +150,7 @@ class RouteFile:
         self.classes: dict[str, ast.ClassDef] = {}
         #: module-level and function-level ``name = <call>`` bindings, by qualified name
         self.assigned: dict[str, ast.expr] = {}
+        constructors = {**constructors, **self._subclass_constructors(constructors)}
         for node in ast.walk(ctx.tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.functions[ctx.names.scope_for_def(node).qualname] = node
@@ -162,6 +163,21 @@ class RouteFile:
                         self._note_assignment(node, target, node.value, constructors)
         self.apps.sort(key=lambda app: app.line)
         self.kinds: dict[str, AppKind] = {app.name: app.kind for app in self.apps}
+
+    def _subclass_constructors(
+        self, constructors: Mapping[str, Constructor]
+    ) -> dict[str, Constructor]:
+        """Classes of this file that subclass a framework class (``class CTFdFlask(Flask)``):
+        calling one creates an app of that framework too."""
+        found: dict[str, Constructor] = {}
+        for stmt in self.ctx.tree.body:
+            if not isinstance(stmt, ast.ClassDef):
+                continue
+            for base in stmt.bases:
+                constructor = constructors.get(self.ctx.names.resolve(base) or "")
+                if constructor is not None:
+                    found[self.ctx.qualified(stmt.name)] = constructor
+        return found
 
     def _note_assignment(
         self,

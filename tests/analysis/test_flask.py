@@ -652,3 +652,26 @@ def test_flask_blog_fixture_runs() -> None:
         """,
     )
     assert output.split() == ["302", "302", "302", "/posts/1", "1", "302", "302"]
+
+
+def test_a_flask_subclass_made_in_a_factory_is_the_app_and_test_apps_are_not() -> None:
+    from posthog_setup.analysis.engine import analyse_sources
+
+    analysis = analyse_sources(
+        {
+            "shop/__init__.py": (
+                "from flask import Flask\n\n\n"
+                "class ShopFlask(Flask):\n"
+                "    pass\n\n\n"
+                "def create_app():\n"
+                "    app = ShopFlask(__name__)\n"
+                "    return app\n"
+            ),
+            "tests/test_views.py": "import flask\n\ntemp_app = flask.Flask(__name__)\n",
+            "test_smoke.py": "from flask import Flask\n\napp = Flask(__name__)\n",
+        }
+    )
+    assert [(a.kind, a.name, a.factory) for a in analysis.apps] == [
+        ("flask.Flask", "shop.create_app.<locals>.app", "create_app")
+    ]
+    assert analysis.project.app_package == "shop"
