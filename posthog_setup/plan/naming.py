@@ -206,7 +206,11 @@ def name_parts(route: Route) -> tuple[str, str]:
         snake(route.model.rsplit(".", 1)[-1]) if route.model else None,
         _model_noun(route.written[0]) if route.written else None,
         _created_child(route, verb, segments),
-        *(singular(s) for s in reversed(_content_words(named, verb, path=True))),
+        *(
+            singular("_".join(words))
+            for segment in reversed(named)
+            if (words := _content_words(segment.split("_"), verb, path=True))
+        ),
     ]
     rest = _content_words(handler_words, verb)
     candidates.append(singular("_".join(rest)) if rest else None)

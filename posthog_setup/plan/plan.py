@@ -145,6 +145,22 @@ def _property_type(route_path: str, name: str, handler: Handler) -> str:
     return "string"
 
 
+#: A project's own helper that answers the logged-in user (``get_current_user()``).
+_CURRENT_USER_HELPER = re.compile(r"^(get_)?(current|authed|logged_in|request)_user$")
+
+
+def _project_current_user(route: Route | None) -> UserAccess | None:
+    """The user a handler got from the project's own helper (``user = get_current_user()``):
+    its id is read only where proven (the handler read ``user.id``, or the helper's return
+    annotation declares it), like any other object's."""
+    if route is None:
+        return None
+    for name, kind in route.typed:
+        if _CURRENT_USER_HELPER.match(kind.rstrip("?").rsplit(".", 1)[-1]):
+            return UserAccess("project.current_user", f"{name}.id", None)
+    return None
+
+
 def user_access(
     route: Route | None, handler: Handler, framework: str, *, flask_login: bool = False
 ) -> UserAccess | None:
@@ -157,6 +173,9 @@ def user_access(
         return route.user_access
     if framework == "flask" and flask_login:
         return FLASK_LOGIN_USER
+    own = _project_current_user(route)
+    if own is not None:
+        return own
     if framework != "django":
         return None
     if handler.class_name is not None or handler.name[:1].isupper():

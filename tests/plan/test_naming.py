@@ -165,6 +165,7 @@ def test_the_noun_is_the_thing_written_not_the_url() -> None:
         ("/follow/<username>", "follow", "user_followed"),
         ("/folders/new", "new_folder", "folder_created"),
         ("/reset", "password_reset_request", "password_reset_requested"),
+        ("/reset_password", "reset_password", "password_reset"),
     ],
 )
 def test_no_doubled_words_and_no_fillers(path: str, handler: str, expected: str) -> None:
