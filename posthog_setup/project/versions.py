@@ -1,7 +1,9 @@
 """Which versions of a package the project declares, and whether a hook-up can run on them.
 
 The SDK's integrations use framework APIs that older releases lack: PostHog's Django
-middleware reads ``request.headers`` (Django 2.2+), so on Django 2.1 every request fails.
+middleware reads ``request.headers`` (Django 2.2+), so on Django 2.1 every request fails;
+its Flask integration connects to Flask's signals, which raise without blinker (a Flask
+dependency only from 2.3), so the app factory fails.
 Edit leaves such a hook-up out and says why; conclude's static check expects what edit did.
 """
 
@@ -24,7 +26,15 @@ _REQUIREMENT_FILES = ("requirements*.txt", "requirements/*.txt", "requirements*.
 #: framework -> (package, first version the SDK's hook-up works on, why)
 HOOKUP_MINIMUMS = {
     "django": ("django", "2.2", "PostHog's Django middleware reads request.headers (Django 2.2+)"),
+    "flask": (
+        "flask",
+        "2.3",
+        "PosthogFlaskIntegration needs Flask's signals, which need blinker: a Flask "
+        "dependency only from 2.3",
+    ),
 }
+#: A package that, declared by the project, lifts a framework's minimum (Flask's signals).
+HOOKUP_ENABLERS = {"flask": "blinker"}
 
 
 def _requirement_files(root: Path) -> Iterator[Path]:
@@ -128,7 +138,11 @@ def hookup_blocker(root: Path, framework: str) -> str | None:
         return None
     package, minimum, why = HOOKUP_MINIMUMS[framework]
     floor = Version(minimum)
-    found = [s for folder in _manifest_folders(root) for s in declared_specifiers(folder, package)]
+    folders = _manifest_folders(root)
+    enabler = HOOKUP_ENABLERS.get(framework)
+    if enabler and any(declared_specifiers(folder, enabler) for folder in folders):
+        return None
+    found = [s for folder in folders for s in declared_specifiers(folder, package)]
     for specifiers in found:
         if str(specifiers) and not _allows_at_least(specifiers, floor):
             return f"{package}{specifiers} is declared: {why}"

@@ -233,6 +233,14 @@ def _hook_up_uncached(workspace: _Workspace, app: AppObject, plan: Plan) -> None
         app.file, plan.setup.client_module, relative=_relative_style(workspace, app.file)
     )
     if app.kind == "flask.Flask":
+        blocked = hookup_blocker(workspace.root, "flask")
+        if blocked is not None:
+            workspace.notes.append(
+                f"{app.file}: PosthogFlaskIntegration not added: {blocked}; the captures "
+                "still send the user's id where it is known, but requests are not tied to "
+                "sessions and unhandled errors are not captured (add blinker to use it)"
+            )
+            return
         _edit_python(workspace, app.file, lambda text: hook_up_flask(text, app.file, app, client))
     elif app.kind == "fastapi.FastAPI":
         _edit_python(workspace, app.file, lambda text: hook_up_fastapi(text, app.file, app, client))

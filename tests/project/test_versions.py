@@ -78,3 +78,22 @@ def test_the_manifest_above_a_django_project_in_a_subfolder_counts(tmp_path: Pat
     (tmp_path / "requirements.txt").write_text("Django>=2.1.3,<2.2.0\n")
     (tmp_path / "app").mkdir()
     assert hookup_blocker(tmp_path / "app", "django") is not None
+
+
+@pytest.mark.parametrize(
+    ("requirements", "blocked"),
+    [
+        ("Flask==2.1.3\n", True),  # no blinker: the integration's signals raise
+        ("Flask==2.1.3\nblinker==1.4\n", False),
+        ("flask>=3.0\n", False),  # blinker is a dependency of Flask from 2.3
+        ("flask\n", False),
+    ],
+)
+def test_flask_before_2_3_without_blinker_blocks_the_integration(
+    tmp_path: Path, requirements: str, blocked: bool
+) -> None:
+    (tmp_path / "requirements.txt").write_text(requirements)
+    reason = hookup_blocker(tmp_path, "flask")
+    assert (reason is not None) == blocked
+    if reason is not None:
+        assert "blinker" in reason
