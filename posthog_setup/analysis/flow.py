@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -45,7 +46,8 @@ class Proof:
     """What is safe to read at one point of a handler.
 
     ``names`` are bound on every path to the point; ``chains`` are attribute, subscript and
-    argument-less call expressions (as ``ast.unparse`` spells them) already evaluated there.
+    argument-less call expressions (as ``ast.unparse`` spells them, see ``chain_text``)
+    already evaluated there.
     """
 
     names: frozenset[str] = frozenset()
@@ -65,7 +67,7 @@ class Proof:
         if isinstance(node, ast.Name):
             return node.id in self.names
         if isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
-            return ast.unparse(node) in self.chains
+            return chain_text(node) in self.chains
         return False
 
     def facts(self) -> tuple[str, ...]:
@@ -161,8 +163,10 @@ class _Evaluated:
             return
         chain = isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Load)
         call = isinstance(node, ast.Call) and not node.args and not node.keywords
-        if (chain or call) and _is_chain(node):  # type: ignore[arg-type]
-            self.chains.add(ast.unparse(node))
+        if chain or call:
+            text = chain_text(node)  # type: ignore[arg-type]
+            if text is not None:
+                self.chains.add(text)
         for child in ast.iter_child_nodes(node):
             self.expression(child)
 
@@ -292,21 +296,24 @@ def _loaded(node: ast.expr) -> ast.expr:
     return copy
 
 
-def _is_chain(node: ast.expr) -> bool:
-    """``a.b["c"].d``: names, attributes and constant subscripts only."""
-    while True:
-        if isinstance(node, ast.Name):
-            return True
-        if isinstance(node, ast.Attribute):
-            node = node.value
-        elif isinstance(node, ast.Subscript):
-            if not isinstance(node.slice, ast.Constant):
-                return False
-            node = node.value
-        elif isinstance(node, ast.Call) and not node.args and not node.keywords:
-            node = node.func
-        else:
-            return False
+def chain_text(node: ast.expr) -> str | None:
+    """``a.b['c'].d()`` as ``ast.unparse`` spells it, for names, attributes, constant
+    subscripts and argument-less calls only; None for anything else. (Cheaper than unparse,
+    which a proof would otherwise call on every chain of every handler.)"""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = chain_text(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    if isinstance(node, ast.Subscript):
+        if not isinstance(node.slice, ast.Constant):
+            return None
+        base = chain_text(node.value)
+        return None if base is None else f"{base}[{node.slice.value!r}]"
+    if isinstance(node, ast.Call) and not node.args and not node.keywords:
+        base = chain_text(node.func)
+        return None if base is None else f"{base}()"
+    return None
 
 
 def _terminates(body: Sequence[ast.stmt]) -> bool:
@@ -347,10 +354,17 @@ def module_names(tree: ast.Module) -> frozenset[str]:
     return frozenset(found.names)
 
 
+@functools.lru_cache(maxsize=32)
+def _walk(func: FunctionNode) -> tuple[ast.AST, ...]:
+    """Every node of a function, walked once for the several questions asked of it."""
+    return tuple(ast.walk(func))
+
+
+@functools.lru_cache(maxsize=32)
 def local_names(func: FunctionNode) -> frozenset[str]:
     """Names the function assigns anywhere: they shadow module-level names everywhere in it."""
     found: set[str] = set()
-    for node in ast.walk(func):
+    for node in _walk(func):
         if node is func:
             continue
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
@@ -522,7 +536,7 @@ def success_anchor(func: FunctionNode, change_line: int | None) -> Anchor | None
     last = block[-1]
     if isinstance(last, (ast.Raise, ast.Continue, ast.Break)) or _aborts(block):
         return None
-    if branch is False and any(isinstance(s, ast.Return) for s in ast.walk(func)):
+    if branch is False and any(isinstance(s, ast.Return) for s in _walk(func)):
         # Returns only inside branches: the success is the one branch of a final if/else
         # that does not answer an error (``return jsonify(errors), 400``, ``abort(403)``).
         success = _only_success_return(last)
@@ -661,7 +675,7 @@ def typed_names(ctx: FileContext, func: FunctionNode) -> tuple[tuple[str, str], 
         qualified = ctx.names.resolve(cls) if cls is not None else None
         if qualified:
             found.setdefault(arg.arg, set()).add(qualified)
-    for node in ast.walk(func):
+    for node in _walk(func):
         if not isinstance(node, ast.Assign) or len(node.targets) != 1:
             continue
         target = node.targets[0]
@@ -704,7 +718,8 @@ def _built_by(ctx: FileContext, value: ast.expr, scope: object) -> str | None:
         return None
     method = func.attr
     if method not in _MAYBE_NONE and method not in _ALWAYS:
-        return ctx.names.resolve(func, scope)  # type: ignore[arg-type]
+        # ``models.Post(...)`` builds a Post; ``request.get_json()`` says nothing of its type.
+        return ctx.names.resolve(func, scope) if method[:1].isupper() else None  # type: ignore[arg-type]
     # Walk down the query chain to the model: ``X.query...``, ``X.objects...``, ``db.query(X)``.
     node: ast.expr = func.value
     while True:
@@ -847,7 +862,7 @@ def written_models(
         if short and (table or short[:1].isupper()) and short not in found:
             found.append(short)
 
-    for node in ast.walk(func):
+    for node in _walk(func):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
         method, receiver = node.func.attr, node.func.value
