@@ -40,6 +40,23 @@ def requirement_names(lines: list[str]) -> Iterator[tuple[int, Requirement]]:
             continue
 
 
+def requirement_files(root: Path) -> Iterator[Path]:
+    """The project's requirements files and every file they include with ``-r``, once each."""
+    seen: set[Path] = set()
+    pending = [p for pattern in _REQUIREMENTS_GLOB for p in sorted(root.glob(pattern))]
+    while pending:
+        path = pending.pop(0).resolve()
+        if path in seen or not path.is_file():
+            continue
+        seen.add(path)
+        yield path
+        try:
+            lines = read_text_file(path).splitlines()
+        except UnreadableFile:
+            continue
+        pending += [path.parent / m.group(1) for line in lines if (m := _INCLUDE.match(line))]
+
+
 def _posthog_in_requirements(path: Path, seen: set[Path]) -> str | None:
     """The posthog requirement in a requirements file or the files it includes with ``-r``."""
     if path in seen:

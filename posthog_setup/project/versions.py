@@ -10,18 +10,15 @@ Edit leaves such a hook-up out and says why; conclude's static check expects wha
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from posthog_setup.project.files import UnreadableFile, read_text_file
-from posthog_setup.project.manifests import load_toml, requirement_names
-
-_INCLUDE = re.compile(r"^\s*(?:-r|--requirement)\s*=?\s*(\S+)")
-_REQUIREMENT_FILES = ("requirements*.txt", "requirements/*.txt", "requirements*.in")
+from posthog_setup.project.manifests import load_toml, requirement_files, requirement_names
 
 #: framework -> (package, first version the SDK's hook-up works on, why)
 HOOKUP_MINIMUMS = {
@@ -37,88 +34,37 @@ HOOKUP_MINIMUMS = {
 HOOKUP_ENABLERS = {"flask": "blinker"}
 
 
-def _requirement_files(root: Path) -> Iterator[Path]:
-    seen: set[Path] = set()
-    pending = [p for pattern in _REQUIREMENT_FILES for p in sorted(root.glob(pattern))]
-    while pending:
-        path = pending.pop(0).resolve()
-        if path in seen or not path.is_file():
-            continue
-        seen.add(path)
-        yield path
-        try:
-            lines = read_text_file(path).splitlines()
-        except UnreadableFile:
-            continue
-        pending += [path.parent / m.group(1) for line in lines if (m := _INCLUDE.match(line))]
-
-
-def _poetry_specifier(spec: str) -> str:
-    """Poetry's ``^2.1`` / ``~2.1`` / ``2.1.*`` as a PEP 440 specifier."""
-    spec = spec.strip()
-    if spec.startswith(("^", "~")):
-        parts = [int(p) for p in re.findall(r"\d+", spec)][:3] or [0]
-        lower = ".".join(map(str, parts))
-        if spec.startswith("^"):
-            index = next((i for i, p in enumerate(parts) if p), len(parts) - 1)
-        else:
-            index = min(1, len(parts) - 1) if len(parts) > 1 else 0
-        upper = [*parts[:index], parts[index] + 1]
-        return f">={lower},<{'.'.join(map(str, upper))}"
-    if spec in ("*", ""):
-        return ""
-    return spec if spec[:1] in "<>=!~" else f"=={spec}"
-
-
 def declared_specifiers(root: Path, package: str) -> list[SpecifierSet]:
-    """Every version range the project's manifests declare for ``package``."""
-    wanted = package.lower()
-    found: list[str] = []
-    for path in _requirement_files(root):
+    """Every version range the project's manifests declare for ``package``: requirements
+    files (with their ``-r`` includes), PEP 621 dependencies and poetry's table."""
+    wanted = canonicalize_name(package)
+    found: list[SpecifierSet] = []
+    for path in requirement_files(root):
         try:
             lines = read_text_file(path).splitlines()
         except UnreadableFile:
             continue
-        found += [str(r.specifier) for _, r in requirement_names(lines) if r.name.lower() == wanted]
+        found += [r.specifier for _, r in requirement_names(lines) if _named(r, wanted)]
     data = load_toml(root / "pyproject.toml") if (root / "pyproject.toml").is_file() else None
-    if data is not None:
-        for item in data.get("project", {}).get("dependencies") or ():
-            match = re.match(r"\s*([A-Za-z0-9_.\-]+)\s*(?:\[[^\]]*\])?\s*([^;]*)", str(item))
-            if match and match.group(1).lower() == wanted:
-                found.append(match.group(2).strip())
-        poetry = data.get("tool", {}).get("poetry", {}).get("dependencies") or {}
-        for name, spec in poetry.items():
-            if name.lower() == wanted:
-                version = spec if isinstance(spec, str) else spec.get("version", "*")
-                found.append(_poetry_specifier(str(version)))
-    sets = []
-    for text in found:
+    if data is None:
+        return found
+    for item in data.get("project", {}).get("dependencies") or ():
         try:
-            sets.append(SpecifierSet(text))
-        except InvalidSpecifier:
+            requirement = Requirement(str(item))
+        except InvalidRequirement:
             continue
-    return sets
+        if _named(requirement, wanted):
+            found.append(requirement.specifier)
+    poetry = data.get("tool", {}).get("poetry", {}).get("dependencies") or {}
+    for name, spec in poetry.items():
+        if canonicalize_name(name) == wanted:
+            version = spec if isinstance(spec, str) else spec.get("version", "*")
+            found += _poetry_constraint(str(version)) or []
+    return found
 
 
-def _allows_at_least(specifiers: SpecifierSet, minimum: Version) -> bool:
-    """Does the range admit any release at or above ``minimum``?
-
-    Tried on the minimum, every version the range itself names, and the major and minor
-    releases around them: a range that admits a newer release admits one of these.
-    """
-    candidates = {minimum, *(Version(f"{major}.0") for major in range(minimum.major, 10))}
-    candidates |= {Version(f"{minimum.major}.{minor}") for minor in range(minimum.minor, 30)}
-    for spec in specifiers:
-        try:
-            named = Version(spec.version.rstrip(".*"))
-        except ValueError:
-            continue
-        candidates |= {
-            named,
-            Version(f"{named.major}.{named.minor + 1}"),
-            Version(f"{named.major + 1}.0"),
-        }
-    return any(specifiers.contains(v, prereleases=True) for v in candidates if v >= minimum)
+def _named(requirement: Requirement, wanted: str) -> bool:
+    return canonicalize_name(requirement.name) == wanted
 
 
 def _manifest_folders(root: Path) -> list[Path]:
@@ -144,7 +90,7 @@ def hookup_blocker(root: Path, framework: str) -> str | None:
         return None
     found = [s for folder in folders for s in declared_specifiers(folder, package)]
     for specifiers in found:
-        if str(specifiers) and not _allows_at_least(specifiers, floor):
+        if str(specifiers) and not reaches_version(specifiers, floor):
             return f"{package}{specifiers} is declared: {why}"
     return None
 
