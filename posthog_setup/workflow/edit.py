@@ -210,9 +210,14 @@ def _hook_up(
     """The framework hook-up in the app's file. A file whose content the same hook-up left
     unchanged before is known by its digest: a no-op check then loads no libcst at all."""
     data = workspace.current(app.file)
+    receivers = receivers_file(plan.setup.client_module)
+    framework = app.kind.split(".", 1)[0]
+    # Everything the hook-up reads besides the file: the declared framework version (which
+    # can leave the integration out), the receivers it writes, and the auth events they send.
     key = (
         f"hookup:{app.kind}:{app.name}:{app.factory}:{app.file}:{plan.setup.client_module}:"
-        f"{sorted(e.kind for e in plan.events if e.file == receivers_file(plan.setup.client_module))}:"
+        f"{sorted(e.kind for e in plan.events if e.file == receivers)}:"
+        f"{workspace.current(receivers) is not None}:{hookup_blocker(workspace.root, framework)}:"
         f"{file_digest(data) if data is not None else ''}"
     )
     if cache is not None and data is not None and cache.get(key):

@@ -345,3 +345,20 @@ def test_a_no_op_check_with_a_warm_cache_loads_no_editor(tmp_path: Path) -> None
     ]
     assert runs[0][0] == runs[1][0] == "0"
     assert runs[1][1] == "[]"
+
+
+def test_the_cached_hook_up_verdict_is_renewed_when_what_it_writes_is_gone(
+    tmp_path: Path,
+) -> None:
+    """A settings file the hook-up left alone is remembered by its digest, but the receivers
+    module the hook-up writes beside it is part of the verdict: deleting it is found."""
+    root = tmp_path / "shop"
+    shutil.copytree(
+        Path(__file__).resolve().parents[2] / "fixtures" / "expected" / "django_shop",
+        root,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    assert main(["revise", "--check", "-q", str(root)]) == 0
+    assert main(["revise", "--check", "-q", str(root)]) == 0  # from the cache
+    (root / "shop" / "posthog_receivers.py").unlink()
+    assert main(["revise", "--check", "-q", str(root)]) == 1
