@@ -211,8 +211,12 @@ class _Evaluated:
                 self.expression(stmt.value)
                 self.target(stmt.target)
         elif isinstance(stmt, ast.AugAssign):
+            # ``x.count += 1`` reads its target before it writes it.
             self.expression(stmt.value)
-            self.expression(_loaded(stmt.target))
+            self.target(stmt.target)
+            text = chain_text(stmt.target)
+            if text is not None:
+                self.chains.add(text)
         elif isinstance(stmt, ast.Expr):
             self.expression(stmt.value)
         elif isinstance(stmt, ast.Assert):
@@ -289,11 +293,6 @@ def _tested_name(test: ast.expr, *, present: bool) -> str | None:
         if isinstance(test.ops[0], ast.Is):
             return test.left.id if not present else None
     return None
-
-
-def _loaded(node: ast.expr) -> ast.expr:
-    copy = ast.parse(ast.unparse(node), mode="eval").body
-    return copy
 
 
 def chain_text(node: ast.expr) -> str | None:
