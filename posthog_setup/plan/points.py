@@ -58,8 +58,8 @@ def _identity(point: AuthPoint, classes: Analysis) -> str | None:
     return proven_user_id(access, point.proven, point.typed, classes)[0]
 
 
-def build_points(analysis: Analysis, plan: Plan, sources: dict[str, str]) -> dict[str, FilePoints]:
-    """Insertion points per file. ``sources`` maps files to their text (for person properties)."""
+def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
+    """Insertion points per file; what they read is what the analysis proved readable."""
     flask_login = uses_flask_login(analysis)
     captures: dict[str, list[CapturePoint]] = defaultdict(list)
     identifies: dict[str, list[IdentifyPoint]] = defaultdict(list)

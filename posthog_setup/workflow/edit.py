@@ -327,7 +327,6 @@ def _route_edits(
         if data is not None:
             with contextlib.suppress(UnreadableFile):
                 decoded[file] = decode_source(data)
-    sources = {file: source.text for file, source in decoded.items()}
     jobs = [
         _RouteJob(
             file,
@@ -337,7 +336,7 @@ def _route_edits(
                 file, plan.setup.client_module, relative=_relative_style(workspace, file)
             ),
         )
-        for file, points in build_points(analysis, plan, sources).items()
+        for file, points in build_points(analysis, plan).items()
         if file in decoded
     ]
     # A file whose text and insertion points are as on a run that changed nothing is

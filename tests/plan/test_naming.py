@@ -217,7 +217,7 @@ def test_a_registration_that_logs_nobody_in_is_a_signup() -> None:
     analysis = analyse_sources({"app.py": source})
     plan = build_plan(analysis, client_module="c.py")
     assert [(e.event, e.kind) for e in plan.events] == [("user_signed_up", "signup")]
-    [identify] = build_points(analysis, plan, {})["app.py"].identifies
+    [identify] = build_points(analysis, plan)["app.py"].identifies
     # After the commit (line 16 of the source), where the account exists.
     assert (identify.user, identify.user_id, identify.call_line) == ("user", "user.id", 16)
     assert identify.person_properties == ("email",)
