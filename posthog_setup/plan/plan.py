@@ -285,25 +285,25 @@ def _created_object_property(
     readable at the capture (see ``analysis.flow``): never a guess at an attribute."""
     if verb != "created" or noun not in route.locals:
         return []
+    proof = Proof.of(route.proven)
     for attribute in ("pk", "id") if route.framework == "django" else ("id",):
-        if provable(f"{noun}.{attribute}", route.proven, route.typed, classes):
+        if provable(f"{noun}.{attribute}", proof, route.typed, classes):
             return [PlannedProperty(f"{noun}_id", f"{noun}.{attribute}", "integer")]
     return []
 
 
 def provable(
     expression: str,
-    proven: Iterable[str],
+    proof: Proof,
     typed: Iterable[tuple[str, str]] = (),
     classes: Analysis | None = None,
 ) -> bool:
-    """Is ``expression`` safe to read where ``proven`` holds?
+    """Is ``expression`` safe to read where ``proof`` holds?
 
     Proven outright (see ``analysis.flow``), or an attribute the object's class declares:
     ``post.id`` where the handler built ``post = Post(...)`` and the project's ``Post``
     (or one of its bases) declares ``id``.
     """
-    proof = Proof.of(proven)
     if proof.proves(expression):
         return True
     try:
@@ -351,7 +351,7 @@ def proven_user_id(
         return access.id_expression, access.guard
     proof = Proof.of(proven)
     guard = access.guard if access.guard is None or proof.proves(access.guard) else None
-    if provable(access.id_expression, proof.facts(), typed, classes):
+    if provable(access.id_expression, proof, typed, classes):
         return access.id_expression, guard
     base = access.id_expression.rsplit(".", 1)[0]
     for chain in sorted(proof.chains):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from posthog_setup.analysis.flow import Proof
 from posthog_setup.analysis.model import Analysis, AuthPoint, UserAccess
 from posthog_setup.codemods.points import (
     CapturePoint,
@@ -36,8 +37,9 @@ def _imports(access: UserAccess | None) -> tuple[tuple[str, str], ...]:
 
 def _person_properties(point: AuthPoint, user: str, classes: Analysis) -> tuple[str, ...]:
     """Attributes of the user proven readable (only these go on the person, never on events)."""
+    proof = Proof.of(point.proven)
     return tuple(
-        a for a in _PERSON_ATTRIBUTES if provable(f"{user}.{a}", point.proven, point.typed, classes)
+        a for a in _PERSON_ATTRIBUTES if provable(f"{user}.{a}", proof, point.typed, classes)
     )
 
 
