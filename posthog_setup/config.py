@@ -8,12 +8,12 @@ from pathlib import Path
 
 import tomlkit
 
+from posthog_setup.frameworks import registry
 from posthog_setup.plan.plan import client_module_problem
 from posthog_setup.project.discovery import exclusion_spec
 from posthog_setup.project.files import UnreadableFile, read_text_file
 
 EVENT_STYLES = ("snake_case", "noun verb", "Title Case", "camelCase", "kebab-case")
-FRAMEWORKS = ("flask", "fastapi", "django")
 _ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -75,10 +75,10 @@ def load_config(root: Path) -> Config:
             f"[tool.posthog-setup] event-style must be one of: {', '.join(EVENT_STYLES)}"
         )
     frameworks = _strings(table, "frameworks")
-    bad = [f for f in frameworks if f not in FRAMEWORKS]
+    bad = [f for f in frameworks if f not in registry.NAMES]
     if bad:
         raise ConfigError(
-            f"[tool.posthog-setup] frameworks: unknown {', '.join(bad)} (known: {', '.join(FRAMEWORKS)})"
+            f"[tool.posthog-setup] frameworks: unknown {', '.join(bad)} (known: {', '.join(registry.NAMES)})"
         )
     client_module = _string(table, "client-module")
     problem = client_module_problem(client_module) if client_module is not None else None

@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from posthog_setup.analysis.model import (
+    PLAIN_CONVENTIONS,
     AppObject,
     AuthPoint,
     CaptureCall,
     ClassFacts,
+    Conventions,
     DjangoView,
     ErrorHandler,
     Framework,
@@ -60,6 +62,8 @@ class FileContext:
     source: str
     tree: ast.Module
     names: ModuleNames
+    #: every analysed framework's packages, by framework (see ``FrameworkAnalyser.packages``)
+    framework_packages: dict[str, tuple[str, ...]] = field(default_factory=dict)
     lines: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -188,12 +192,20 @@ class Linked:
     auth_points: tuple[AuthPoint, ...] = ()
     error_handlers: tuple[ErrorHandler, ...] = ()
     settings: tuple[tuple[str, str, str], ...] = ()
+    #: what the framework guarantees this project's handlers, for the plan
+    conventions: Conventions = PLAIN_CONVENTIONS
 
 
 class FrameworkAnalyser(Protocol):
     """One framework's analysis: a cheap text test, a per-file pass and a project-wide link."""
 
     name: Framework
+    #: top-level packages whose import means a file belongs to this framework
+    packages: tuple[str, ...]
+    #: what the ``kind`` of this framework's apps starts with (``flask`` for ``flask.Flask``)
+    app_kinds: tuple[str, ...]
+    #: the kind of the application itself (``flask.Flask``), where the hook-up goes
+    primary_kind: str
 
     def wants(self, source: str) -> bool:
         """Cheap text test: could this file hold anything of this framework?"""

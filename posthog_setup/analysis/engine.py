@@ -9,7 +9,6 @@ tested and parsed in worker processes (both cores), each returning plain
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -23,6 +22,7 @@ from posthog_setup.analysis.model import (
     AppObject,
     AuthPoint,
     CaptureCall,
+    Conventions,
     ExistingPostHog,
     Framework,
     ModuleFacts,
@@ -41,23 +41,8 @@ from posthog_setup.project.manifests import declared_name, find_manifests
 from posthog_setup.revise import rules
 from posthog_setup.revise.rules import FileRuleFacts
 
-_FRAMEWORK_MODULES: tuple[Framework, ...] = ("flask", "fastapi", "django")
-_APP_KIND_PREFIXES: dict[Framework, tuple[str, ...]] = {
-    "flask": ("flask",),
-    "fastapi": ("fastapi",),
-    "django": ("django", "drf"),
-}
 #: Below this many files the pool costs more than it saves.
 _PARALLEL_THRESHOLD = 150
-
-
-def framework_analysers() -> tuple[FrameworkAnalyser, ...]:
-    """The framework analysers, in a fixed order."""
-    found: list[FrameworkAnalyser] = []
-    for name in _FRAMEWORK_MODULES:
-        module = importlib.import_module(f"posthog_setup.analysis.{name}")
-        found.append(module.analyser)
-    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -140,6 +125,7 @@ def _analyse_text(
     module, is_package = module_for_file(file, src_layout)
     try:
         ctx = FileContext.parse(file, module, is_package, text)
+        ctx.framework_packages = {a.name: a.packages for a in analysers}
     except SyntaxError as exc:
         where = f" (line {exc.lineno})" if exc.lineno else ""
         return FileResult(file, skipped=SkippedFile(file, f"syntax error{where}: {exc.msg}"))
@@ -169,10 +155,9 @@ def _analyse_data(
 
 
 def _analyse_paths(
-    root: str, files: Sequence[str], src_layout: bool
+    root: str, files: Sequence[str], analysers: Sequence[FrameworkAnalyser], src_layout: bool
 ) -> list[tuple[str, FileResult]]:
     """Each file's content digest and result (digest ``""`` if it cannot be read)."""
-    analysers = framework_analysers()
     results = []
     base = Path(root)
     for file in files:
@@ -192,15 +177,20 @@ def _chunks(files: Sequence[str], count: int) -> list[list[str]]:
 
 
 def _analyse_uncached(
-    root: Path, files: Sequence[str], jobs: int | None, src_layout: bool
+    root: Path,
+    files: Sequence[str],
+    analysers: Sequence[FrameworkAnalyser],
+    jobs: int | None,
+    src_layout: bool,
 ) -> list[tuple[str, FileResult]]:
     workers = jobs or default_workers()
     if workers <= 1 or len(files) < _PARALLEL_THRESHOLD:
-        return _analyse_paths(str(root), files, src_layout)
+        return _analyse_paths(str(root), files, analysers, src_layout)
     chunks = _chunks(files, workers * 4)
+    count = len(chunks)
     with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
         parts = pool.map(
-            _analyse_paths, [str(root)] * len(chunks), chunks, [src_layout] * len(chunks)
+            _analyse_paths, [str(root)] * count, chunks, [analysers] * count, [src_layout] * count
         )
         return [result for part in parts for result in part]
 
@@ -208,6 +198,7 @@ def _analyse_uncached(
 def analyse_files(
     root: Path,
     files: Sequence[str],
+    analysers: Sequence[FrameworkAnalyser],
     *,
     jobs: int | None = None,
     src_layout: bool = False,
@@ -221,7 +212,6 @@ def analyse_files(
     """
     known: dict[str, FileResult] = {}
     if overlay:
-        analysers = framework_analysers()
         for file in files:
             if file in overlay:
                 known[file] = _analyse_data(file, overlay[file], analysers, src_layout)
@@ -241,20 +231,19 @@ def analyse_files(
                 known[file] = stored[1]
             else:
                 todo.append(file)
-    for digest, result in _analyse_uncached(root, todo, jobs, src_layout):
+    for digest, result in _analyse_uncached(root, todo, analysers, jobs, src_layout):
         known[result.file] = result
         if cache is not None and digest:
             cache.put(result.file, (digest, result))
     return [known[file] for file in files]
 
 
-def own_facts(facts: ModuleFacts, framework: Framework) -> ModuleFacts:
+def own_facts(facts: ModuleFacts, analyser: FrameworkAnalyser) -> ModuleFacts:
     """A file's facts as one framework's link sees them: its own apps, routes and handlers."""
+    framework = analyser.name
     return dataclasses.replace(
         facts,
-        apps=tuple(
-            a for a in facts.apps if a.kind.split(".", 1)[0] in _APP_KIND_PREFIXES[framework]
-        ),
+        apps=tuple(a for a in facts.apps if a.kind.split(".", 1)[0] in analyser.app_kinds),
         routes=tuple(r for r in facts.routes if r.framework == framework),
         auth_points=tuple(p for p in facts.auth_points if p.framework == framework),
         error_handlers=tuple(h for h in facts.error_handlers if h.framework == framework),
@@ -301,14 +290,13 @@ def is_test_file(path: str) -> bool:
 
 
 def _app_package(apps: Sequence[AppObject], facts: Sequence[ModuleFacts]) -> str:
-    """The package that holds the application, where new modules belong."""
+    """The package that holds the application, where new modules belong (``apps``: the
+    applications themselves, not their blueprints or routers)."""
     for app in apps:
-        if app.kind in ("flask.Flask", "fastapi.FastAPI", "django.project"):
-            module = next((f.module for f in facts if f.file == app.file), "")
-            package_file = app.file.endswith("__init__.py")
-            parts = module.split(".")
-            package = module if package_file else ".".join(parts[:-1])
-            return package
+        module = next((f.module for f in facts if f.file == app.file), "")
+        package_file = app.file.endswith("__init__.py")
+        parts = module.split(".")
+        return module if package_file else ".".join(parts[:-1])
     return ""
 
 
@@ -323,15 +311,18 @@ def link(
     skipped = tuple(r.skipped for r in results if r.skipped is not None)
     linked: list[Linked] = []
     frameworks: list[Framework] = []
+    conventions: list[tuple[Framework, Conventions]] = []
     for analyser in analysers:
-        mine = [own_facts(f, analyser.name) for f in product if analyser.name in f.frameworks]
+        mine = [own_facts(f, analyser) for f in product if analyser.name in f.frameworks]
         if not mine:
             continue
         part = analyser.link(mine)
         linked.append(part)
+        conventions.append((analyser.name, part.conventions))
         if part.apps or part.routes:
             frameworks.append(analyser.name)
     apps = tuple(a for part in linked for a in part.apps)
+    applications = [a for a in apps if a.kind in {an.primary_kind for an in analysers}]
     manager, manifests = find_manifests(root) if root is not None else ("pip", ())
     captures: tuple[CaptureCall, ...] = tuple(c for f in facts for c in f.captures)
     existing_posthog = ExistingPostHog(
@@ -343,11 +334,11 @@ def link(
     )
     project = ProjectInfo(
         root=str(root) if root is not None else "",
-        name=_project_name(root, apps, facts),
+        name=_project_name(root, applications, facts),
         frameworks=tuple(frameworks),
         dependency_manager=manager,
         manifests=manifests,
-        app_package=_app_package(apps, facts),
+        app_package=_app_package(applications, facts),
     )
     lints = [r.lint for r in results if r.lint is not None]
     findings = [f for lint in lints for f in lint.findings]
@@ -371,6 +362,7 @@ def link(
         files_analysed=len(facts),
         django_settings=tuple(s for part in linked for s in part.settings),
         unsupported=_unsupported(results, frameworks),
+        framework_conventions=tuple(conventions),
         class_attributes=flow.with_returns(
             flow.class_attributes(c for f in facts for c in f.classes),
             (r for f in facts for r in f.returns),
@@ -472,6 +464,7 @@ def _src_layout(root: Path, files: Sequence[str]) -> bool:
 
 def analyse_project(
     root: Path,
+    analysers: Sequence[FrameworkAnalyser],
     *,
     jobs: int | None = None,
     exclude: Sequence[str] = (),
@@ -488,18 +481,20 @@ def analyse_project(
         excluded = exclusion_spec(exclude)
         files = [f for f in files if not excluded.match_file(f)]
     src_layout = _src_layout(root, files)
-    cache = ResultCache.open(root, "analysis", salt=str(src_layout)) if use_cache else None
+    salt = f"{src_layout}:{','.join(a.name for a in analysers)}"
+    cache = ResultCache.open(root, "analysis", salt=salt) if use_cache else None
     results = analyse_files(
-        root, files, jobs=jobs, src_layout=src_layout, cache=cache, overlay=overlay
+        root, files, analysers, jobs=jobs, src_layout=src_layout, cache=cache, overlay=overlay
     )
     if cache is not None:
         cache.save()
-    return link(root, results, framework_analysers())
+    return link(root, results, analysers)
 
 
-def analyse_sources(sources: Mapping[str, str | bytes]) -> Analysis:
+def analyse_sources(
+    sources: Mapping[str, str | bytes], analysers: Sequence[FrameworkAnalyser]
+) -> Analysis:
     """Analyse in-memory files (relative posix path -> source), as a project with no manifests."""
-    analysers = framework_analysers()
     results = []
     for file in sorted(sources):
         content = sources[file]

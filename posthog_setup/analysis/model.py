@@ -10,12 +10,13 @@ bound to URLs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from posthog_setup.revise.rules import CaptureSite, ClientSetup, Finding
 
-Framework = Literal["flask", "fastapi", "django"]
+#: a registered framework's name (see ``posthog_setup.frameworks.registry``)
+Framework = str
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -44,6 +45,9 @@ class UserAccess:
     guard: str | None = None
     #: ``(module, name)`` the expressions need imported where the handler does not have it
     requires: tuple[str, str] | None = None
+    #: the framework guarantees ``id_expression`` is safe to read under ``guard`` anywhere in
+    #: the handler (Django's ``request.user.pk``, flask-login's ``current_user.get_id()``)
+    contract: bool = False
 
 
 @dataclass(frozen=True)
@@ -182,14 +186,9 @@ class ErrorHandler:
     captures: bool = False
 
 
-AppKind = Literal[
-    "flask.Flask",
-    "flask.Blueprint",
-    "fastapi.FastAPI",
-    "fastapi.APIRouter",
-    "django.project",
-    "drf.router",
-]
+#: ``<framework or its package>.<class>``: ``flask.Flask``, ``flask.Blueprint``,
+#: ``fastapi.APIRouter``, ``django.project``, ``drf.router``; each framework owns its kinds
+AppKind = str
 
 
 @dataclass(frozen=True)
@@ -373,6 +372,60 @@ class ExistingPostHog:
     env_vars: tuple[str, ...] = ()
 
 
+class Conventions(Protocol):
+    """What a framework guarantees its handlers, asked by the plan without naming the framework."""
+
+    #: the framework's user wins over the project's own current-user helper
+    user_first: bool
+    #: attributes that key a saved object, in the order to try (``pk`` before ``id``)
+    key_attributes: tuple[str, ...]
+
+    def current_user(self, handler: Handler, analysis: Analysis) -> UserAccess | None:
+        """The framework's own way to the acting user in ``handler``, if it has one."""
+        ...
+
+    def url_value(self, handler: Handler, param: str) -> str | None:
+        """How ``handler`` reads a URL parameter it does not take as an argument."""
+        ...
+
+    def implicit_write(self, route: Route) -> str | None:
+        """The method to add where a class-based view writes implicitly, if any."""
+        ...
+
+    def filed_under(self, route: Route) -> str:
+        """The handler a route's events are filed under in the plan."""
+        ...
+
+    def login_key(self, point: AuthPoint) -> str | None:
+        """The user key the framework's own login call reads (safe wherever it runs)."""
+        ...
+
+
+class PlainConventions:
+    """A framework that guarantees nothing beyond what the handler's own code shows."""
+
+    user_first = False
+    key_attributes: tuple[str, ...] = ("id",)
+
+    def current_user(self, handler: Handler, analysis: Analysis) -> UserAccess | None:
+        return None
+
+    def url_value(self, handler: Handler, param: str) -> str | None:
+        return None
+
+    def implicit_write(self, route: Route) -> str | None:
+        return None
+
+    def filed_under(self, route: Route) -> str:
+        return route.handler.qualname
+
+    def login_key(self, point: AuthPoint) -> str | None:
+        return None
+
+
+PLAIN_CONVENTIONS: Conventions = PlainConventions()
+
+
 @dataclass(frozen=True)
 class Analysis:
     """The whole project, linked: what begin found and every later stage reads."""
@@ -398,6 +451,14 @@ class Analysis:
     unsupported: tuple[tuple[str, str], ...] = field(default=())
     #: qualified class -> attributes every instance is known to have (own and inherited)
     class_attributes: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
+    #: each analysed framework's conventions, by name
+    framework_conventions: tuple[tuple[Framework, Conventions], ...] = field(
+        default=(), compare=False, repr=False
+    )
+
+    def conventions(self, framework: Framework) -> Conventions:
+        """What ``framework`` guarantees its handlers (nothing, if it is not known)."""
+        return dict(self.framework_conventions).get(framework, PLAIN_CONVENTIONS)
 
     def attributes_of(self, kind: str) -> frozenset[str]:
         """Attributes a value of ``kind`` is known to have: a project class, or ``f()`` for

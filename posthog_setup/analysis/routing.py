@@ -78,6 +78,13 @@ def imports_any(ctx: FileContext, packages: Collection[str]) -> bool:
     return any(target.split(".", 1)[0] in packages for target in ctx.names.imports.values())
 
 
+def imports_another_framework(ctx: FileContext, own: str) -> bool:
+    """Does the module import another analysed framework than ``own``?"""
+    return imports_any(
+        ctx, {p for name, ps in ctx.framework_packages.items() if name != own for p in ps}
+    )
+
+
 def source_of(ctx: FileContext, node: ast.AST) -> str:
     """The node's source text as written (falling back to ``ast.unparse``)."""
     return ast.get_source_segment(ctx.source, node) or ast.unparse(node)

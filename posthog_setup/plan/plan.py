@@ -162,92 +162,41 @@ def _project_current_user(route: Route | None) -> UserAccess | None:
 
 
 def user_access(
-    route: Route | None, handler: Handler, framework: str, *, flask_login: bool = False
+    route: Route | None, handler: Handler, framework: str, analysis: Analysis
 ) -> UserAccess | None:
-    """How the code reaches the user: as analysed, else through the framework.
-
-    Django views always have the request's user; with flask-login in the project,
-    Flask handlers always have ``current_user`` (imported where the file lacks it).
-    """
+    """How the code reaches the user: as analysed, else through the framework (before or
+    after the project's own current-user helper, as the framework's conventions say)."""
     if route is not None and route.user_access is not None:
         return route.user_access
-    if framework == "flask" and flask_login:
-        return FLASK_LOGIN_USER
-    own = _project_current_user(route)
-    if own is not None:
-        return own
-    if framework != "django":
-        return None
-    if handler.class_name is not None or handler.name[:1].isupper():
-        return UserAccess(
-            "django.request.user", "self.request.user.pk", "self.request.user.is_authenticated"
-        )
-    if handler.params:
-        request = handler.params[0]
-        return UserAccess(
-            "django.request.user", f"{request}.user.pk", f"{request}.user.is_authenticated"
-        )
-    return None
+    conventions = analysis.conventions(framework)
+    framework_user = conventions.current_user(handler, analysis)
+    if framework_user is not None and conventions.user_first:
+        return framework_user
+    return _project_current_user(route) or framework_user
 
 
-FLASK_LOGIN_USER = UserAccess(
-    "flask_login.current_user",
-    "current_user.get_id()",
-    "current_user.is_authenticated",
-    requires=("flask_login", "current_user"),
-)
-
-
-def uses_flask_login(analysis: Analysis) -> bool:
-    """True if the project logs users in with flask-login."""
-    return any(p.mechanism == "flask_login" for p in analysis.auth_points) or any(
-        r.user_access is not None and r.user_access.kind == "flask_login.current_user"
-        for r in analysis.routes
-    )
-
-
-#: Methods where a class-based view's implicit write is observed; the edit may add them.
-_WRITE_HOOKS = frozenset({"form_valid", "perform_create", "perform_update", "perform_destroy"})
-
-
-_FORM_VIEWS = frozenset({"CreateView", "UpdateView", "DeleteView", "FormView"})
-_VIEWSET_OVERRIDES = {
-    "create": "perform_create",
-    "update": "perform_update",
-    "partial_update": "perform_update",
-    "destroy": "perform_destroy",
-}
-
-
-def implicit_write(route: Route) -> str | None:
+def implicit_write(route: Route, analysis: Analysis) -> str | None:
     """The method to add where a class-based view writes implicitly, if the handler is the class."""
-    if "." in route.handler.qualname or not route.handler.name[:1].isupper():
-        return None
-    if route.view_kind in _FORM_VIEWS:
-        return "form_valid"
-    return _VIEWSET_OVERRIDES.get(route.action or "")
+    return analysis.conventions(route.framework).implicit_write(route)
 
 
-def plan_handler(route: Route) -> str:
+def plan_handler(route: Route, analysis: Analysis) -> str:
     """The handler an event is filed under: for a view whose write is implicit, its class.
 
     The edit may add ``form_valid`` or ``perform_update`` to the class; the plan names
     the class either way, so the event keeps its identity (and any rename) across runs.
     """
-    qualname = route.handler.qualname
-    owner, _, method = qualname.rpartition(".")
-    if route.framework == "django" and owner and method in _WRITE_HOOKS:
-        return owner
-    return qualname
+    return analysis.conventions(route.framework).filed_under(route)
 
 
 class RouteIndex:
     """The analysed routes by the file and handler the plan files their events under."""
 
-    def __init__(self, routes: Iterable[Route]) -> None:
+    def __init__(self, analysis: Analysis) -> None:
         self._routes: dict[tuple[str, str], list[Route]] = {}
-        for route in routes:
-            self._routes.setdefault((route.handler.file, plan_handler(route)), []).append(route)
+        for route in analysis.routes:
+            key = (route.handler.file, plan_handler(route, analysis))
+            self._routes.setdefault(key, []).append(route)
 
     def find(self, event: PlannedEvent) -> Route | None:
         """The route an event is sent from (a hand-written event may name no route or methods)."""
@@ -259,21 +208,20 @@ class RouteIndex:
         return None
 
 
-def _path_properties(route: Route, noun: str) -> list[PlannedProperty]:
+def _path_properties(route: Route, noun: str, analysis: Analysis) -> list[PlannedProperty]:
     found = []
-    # Class-based views (the class itself, or one of its methods) read URL kwargs from self.
-    in_class = route.handler.class_name is not None or route.handler.name[:1].isupper()
-    kwargs_access = in_class and route.framework == "django"
+    conventions = analysis.conventions(route.framework)
     for param in path_parameters(route.path):
         if PII_NAMES.search(param):
             continue
         name = f"{noun}_id" if param in ("id", "pk") else param
         if param in route.handler.params:
             value = param
-        elif kwargs_access:
-            value = f'self.kwargs["{param}"]'
         else:
-            continue
+            read = conventions.url_value(route.handler, param)
+            if read is None:
+                continue
+            value = read
         found.append(PlannedProperty(name, value, _property_type(route.path, param, route.handler)))
     return found
 
@@ -286,7 +234,7 @@ def _created_object_property(
     if verb != "created" or noun not in route.locals:
         return []
     proof = Proof.of(route.proven)
-    for attribute in ("pk", "id") if route.framework == "django" else ("id",):
+    for attribute in classes.conventions(route.framework).key_attributes:
         if provable(f"{noun}.{attribute}", proof, route.typed, classes):
             return [PlannedProperty(f"{noun}_id", f"{noun}.{attribute}", "integer")]
     return []
@@ -328,8 +276,6 @@ def provable(
     )
 
 
-#: How a handler reaches the user, where the framework's contract makes the id safe to read.
-CONTRACT_ACCESS = frozenset({"django.request.user", "flask_login.current_user"})
 _ID_KEYS = re.compile(r"""(\.|\[['"])(id|pk|uid|user_id|id_)(['"]\])?$""")
 
 
@@ -347,7 +293,7 @@ def proven_user_id(
     """
     if access is None:
         return None, None
-    if access.kind in CONTRACT_ACCESS:
+    if access.contract:
         return access.id_expression, access.guard
     proof = Proof.of(proven)
     guard = access.guard if access.guard is None or proof.proves(access.guard) else None
@@ -397,7 +343,6 @@ def _auth_event(
     style: str,
     routes: Iterable[Route],
     *,
-    flask_login: bool,
     classes: Analysis,
     client_module: str,
 ) -> PlannedEvent:
@@ -432,17 +377,15 @@ def _auth_event(
         route=route.path if route else None,
         methods=event_methods(route) if route else (),
         properties=(),
-        distinct_id=_logout_distinct_id(point, route, flask_login=flask_login, classes=classes),
+        distinct_id=_logout_distinct_id(point, route, classes),
     )
 
 
-def _logout_distinct_id(
-    point: AuthPoint, route: Route | None, *, flask_login: bool, classes: Analysis
-) -> str | None:
+def _logout_distinct_id(point: AuthPoint, route: Route | None, classes: Analysis) -> str | None:
     """Who logs out (known until the logout call); logins and signups bind their own id."""
     if point.kind != "logout":
         return None
-    access = user_access(route, point.handler, point.framework, flask_login=flask_login)
+    access = user_access(route, point.handler, point.framework, classes)
     return proven_user_id(access, point.proven, point.typed, classes)[0]
 
 
@@ -457,19 +400,18 @@ def build_plan(
     """The plan for a fresh integration of the analysed project."""
     style = style or analysis.existing.naming_style or "snake_case"
     auth_handlers = {(p.handler.file, p.handler.qualname) for p in analysis.auth_points}
-    flask_login = uses_flask_login(analysis)
     events: list[PlannedEvent] = []
     for route in analysis.routes:
         if not route.mutating or route.ignored:
             continue
         if (route.handler.file, route.handler.qualname) in auth_handlers:
             continue
-        if route.anchor is None and not implicit_write(route):
+        if route.anchor is None and not implicit_write(route, analysis):
             # No statement on the success path to capture at (see ``analysis.flow``).
             continue
         noun, verb = name_parts(route)
-        access = user_access(route, route.handler, route.framework, flask_login=flask_login)
-        properties = _path_properties(route, noun)
+        access = user_access(route, route.handler, route.framework, analysis)
+        properties = _path_properties(route, noun, analysis)
         properties += [
             p
             for p in _created_object_property(route, noun, verb, analysis)
@@ -483,7 +425,7 @@ def build_plan(
                 description=_description(noun, verb, route),
                 kind="capture",
                 file=route.handler.file,
-                handler=plan_handler(route),
+                handler=plan_handler(route, analysis),
                 line=route.handler.line,
                 route=route.path,
                 methods=event_methods(route),
@@ -496,7 +438,6 @@ def build_plan(
             point,
             style,
             analysis.routes,
-            flask_login=flask_login,
             classes=analysis,
             client_module=client_module,
         )

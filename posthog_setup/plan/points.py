@@ -24,7 +24,6 @@ from posthog_setup.plan.plan import (
     provable,
     proven_user_id,
     user_access,
-    uses_flask_login,
 )
 
 #: Attributes of a user that may go on the person (never on an event), where proven readable.
@@ -46,35 +45,33 @@ def _person_properties(point: AuthPoint, user: str, classes: Analysis) -> tuple[
 def _identity(point: AuthPoint, classes: Analysis) -> str | None:
     """The key of the user who just logged in or signed up, where it is safe to read.
 
-    Django's ``login()`` and flask-login's ``login_user()`` read ``user.pk`` /
-    ``user.get_id()`` themselves; any other user object needs its id read on the way.
+    Where the framework's own login call reads the user's key, that key is safe (see
+    ``Conventions.login_key``); any other user object needs its id read on the way.
     """
     user = point.user_expression
     if not user:
         return None
-    if point.framework == "django":
-        return f"{user}.pk"
-    if point.mechanism == "flask_login":
-        return f"{user}.get_id()"
+    key = classes.conventions(point.framework).login_key(point)
+    if key is not None:
+        return key
     access = UserAccess("local", f"{user}.id")
     return proven_user_id(access, point.proven, point.typed, classes)[0]
 
 
 def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
     """Insertion points per file; what they read is what the analysis proved readable."""
-    flask_login = uses_flask_login(analysis)
     captures: dict[str, list[CapturePoint]] = defaultdict(list)
     identifies: dict[str, list[IdentifyPoint]] = defaultdict(list)
     logouts: dict[str, list[LogoutPoint]] = defaultdict(list)
     exceptions: dict[str, list[ExceptionPoint]] = defaultdict(list)
-    index = RouteIndex(analysis.routes)
+    index = RouteIndex(analysis)
     for event in plan.events:
         if event.kind != "capture" or event.route is None:
             continue
         route = index.find(event)
         if route is None or route.ignored:
             continue
-        access = user_access(route, route.handler, route.framework, flask_login=flask_login)
+        access = user_access(route, route.handler, route.framework, analysis)
         distinct_id, guard = proven_user_id(access, route.proven, route.typed, analysis)
         anchor = route.anchor
         captures[route.handler.file].append(
@@ -87,7 +84,7 @@ def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
                 guard=guard,
                 after_line=anchor.line if anchor and not anchor.before else None,
                 before_line=anchor.line if anchor and anchor.before else None,
-                override=implicit_write(route),
+                override=implicit_write(route, analysis),
                 imports=_imports(access) if distinct_id else (),
             )
         )
@@ -106,7 +103,7 @@ def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
                 ),
                 None,
             )
-            access = user_access(route, point.handler, point.framework, flask_login=flask_login)
+            access = user_access(route, point.handler, point.framework, analysis)
             distinct_id, guard = proven_user_id(access, point.proven, point.typed, analysis)
             logouts[file].append(
                 LogoutPoint(

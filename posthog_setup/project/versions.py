@@ -10,6 +10,7 @@ Edit leaves such a hook-up out and says why; conclude's static check expects wha
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -20,18 +21,16 @@ from packaging.version import InvalidVersion, Version
 from posthog_setup.project.files import UnreadableFile, read_text_file
 from posthog_setup.project.manifests import load_toml, requirement_files, requirement_names
 
-#: framework -> (package, first version the SDK's hook-up works on, why)
-HOOKUP_MINIMUMS = {
-    "django": ("django", "2.2", "PostHog's Django middleware reads request.headers (Django 2.2+)"),
-    "flask": (
-        "flask",
-        "2.3",
-        "PosthogFlaskIntegration needs Flask's signals, which need blinker: a Flask "
-        "dependency only from 2.3",
-    ),
-}
-#: A package that, declared by the project, lifts a framework's minimum (Flask's signals).
-HOOKUP_ENABLERS = {"flask": "blinker"}
+
+@dataclass(frozen=True)
+class VersionGate:
+    """The first version of a framework package the SDK's hook-up works on, and why."""
+
+    package: str
+    minimum: str
+    reason: str
+    #: a package that, declared by the project, lifts the minimum (blinker for Flask's signals)
+    enabler: str | None = None
 
 
 def declared_specifiers(root: Path, package: str) -> list[SpecifierSet]:
@@ -78,20 +77,18 @@ def _manifest_folders(root: Path) -> list[Path]:
     return folders
 
 
-def hookup_blocker(root: Path, framework: str) -> str | None:
-    """Why the framework's hook-up cannot run on the version the project declares, or None."""
-    if framework not in HOOKUP_MINIMUMS:
+def hookup_blocker(root: Path, gate: VersionGate | None) -> str | None:
+    """Why a hook-up cannot run on the version the project declares, or None."""
+    if gate is None:
         return None
-    package, minimum, why = HOOKUP_MINIMUMS[framework]
-    floor = Version(minimum)
+    floor = Version(gate.minimum)
     folders = _manifest_folders(root)
-    enabler = HOOKUP_ENABLERS.get(framework)
-    if enabler and any(declared_specifiers(folder, enabler) for folder in folders):
+    if gate.enabler and any(declared_specifiers(folder, gate.enabler) for folder in folders):
         return None
-    found = [s for folder in folders for s in declared_specifiers(folder, package)]
+    found = [s for folder in folders for s in declared_specifiers(folder, gate.package)]
     for specifiers in found:
         if str(specifiers) and not reaches_version(specifiers, floor):
-            return f"{package}{specifiers} is declared: {why}"
+            return f"{gate.package}{specifiers} is declared: {gate.reason}"
     return None
 
 

@@ -81,7 +81,7 @@ def _missing(
     sites: Sequence[CaptureSite],
 ) -> list[Finding]:
     found: list[Finding] = []
-    index = RouteIndex(analysis.routes)
+    index = RouteIndex(analysis)
     for event in plan.events:
         if event.kind != "capture":
             continue

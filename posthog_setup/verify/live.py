@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from posthog_setup.frameworks import registry
 from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.plan.plan import Plan
-from posthog_setup.plan.sdk import posthog_floor
 from posthog_setup.verify.checks import FAIL, PASS, SKIP, TEST_TOKEN, VERIFY_DISTINCT_ID, Check
 from posthog_setup.verify.interpreter import Interpreter
 
@@ -169,7 +169,7 @@ def install_hint(plan: Plan, python: str) -> str:
         return f"{python} -m pip install -r {manifest}"
     if manifest in ("pyproject.toml", "setup.py", "setup.cfg"):
         return f"{python} -m pip install -e ."
-    return f"{python} -m pip install '{posthog_floor(setup.frameworks).requirement}'"
+    return f"{python} -m pip install '{registry.sdk_floor(setup.frameworks).requirement}'"
 
 
 def _last_line(text: str) -> str:

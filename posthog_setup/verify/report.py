@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from posthog_setup.frameworks import registry
 from posthog_setup.templating import render
 from posthog_setup.verify.checks import FAIL, PASS, SKIP
 from posthog_setup.verify.live import LIVE_EVENT, install_hint
@@ -16,7 +17,6 @@ from posthog_setup.verify.verification import Verification
 
 REPORT_FILE = "posthog-setup-report.md"
 DEFAULT_HOST = "https://us.i.posthog.com"
-FRAMEWORK_TITLES = {"flask": "Flask", "fastapi": "FastAPI", "django": "Django"}
 _RESULTS = {PASS: "✓ passed", FAIL: "✗ failed", SKIP: "skipped"}
 
 
@@ -40,7 +40,7 @@ def code(text: str | None) -> str:
 
 def frameworks(verification: Verification) -> str:
     """The project's frameworks as people name them."""
-    names = [FRAMEWORK_TITLES.get(f, f) for f in verification.plan.setup.frameworks]
+    names = [registry.title(f) for f in verification.plan.setup.frameworks]
     return ", ".join(names) or "no supported framework"
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from posthog_setup.analysis.body import called_name, dotted, is_capture_call
+from posthog_setup.frameworks import registry
 from posthog_setup.plan.plan import Plan, PlannedEvent, PlannedExceptionCapture
 from posthog_setup.project.discovery import project_files
 from posthog_setup.project.files import UnreadableFile, decode_source, read_text_file
@@ -27,21 +28,6 @@ from posthog_setup.verify.checks import Check, outcome
 ENV_EXAMPLE = ".env.example"
 _TEST_FOLDERS = frozenset({"tests", "test"})
 _NOT_FOUND = "file not found"
-
-#: What each framework's hook-up looks like in code: a call, or a settings string.
-_HOOKUP_CALLS = {
-    "flask": "PosthogFlaskIntegration",
-    "fastapi": "PosthogASGIMiddleware",
-    "starlette": "PosthogASGIMiddleware",
-}
-_DJANGO_MIDDLEWARE = "posthog.integrations.django.PosthogContextMiddleware"
-_AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
-_HOOKUP_NAMES = {
-    "flask": "PosthogFlaskIntegration",
-    "fastapi": "PosthogASGIMiddleware",
-    "starlette": "PosthogASGIMiddleware",
-    "django": "PosthogContextMiddleware",
-}
 
 #: Calls that read one environment variable named by their first argument.
 _ENV_GETTERS = ("environ.get", "getenv", "environ.setdefault", "environ.pop")
@@ -319,48 +305,24 @@ def _hookups(
     A hook-up edit leaves out on purpose (the project's framework version cannot run it)
     is not expected.
     """
+    frameworks = [f for f in map(registry.get, plan.setup.frameworks) if f is not None]
     found: dict[str, str] = {}
     failures = []
     for parsed in files:
-        for call in parsed.calls:
-            # Called itself, or passed as a class: add_middleware(X, ...), Middleware(X).
-            names = {called_name(call.node)} | {
-                dotted(a).rpartition(".")[2] for a in call.node.args[:1]
-            }
-            for framework, hook in _HOOKUP_CALLS.items():
-                if hook in names:
-                    found.setdefault(framework, f"{parsed.path}:{call.line}")
-        for node in ast.walk(parsed.tree):
-            if isinstance(node, ast.Constant) and node.value == _DJANGO_MIDDLEWARE:
-                # MIDDLEWARE.insert(...) or += as well as in the list itself.
-                found.setdefault("django", f"{parsed.path}:{node.lineno}")
-            if not isinstance(node, (ast.List, ast.Tuple)):
-                continue
-            strings = [
-                e.value if isinstance(e, ast.Constant) and isinstance(e.value, str) else None
-                for e in node.elts
-            ]
-            if _DJANGO_MIDDLEWARE not in strings:
-                continue
-            index = strings.index(_DJANGO_MIDDLEWARE)
-            line = node.elts[index].lineno
-            if _AUTH_MIDDLEWARE in strings and strings.index(_AUTH_MIDDLEWARE) > index:
-                failures.append(
-                    f"{parsed.path}:{line}: PosthogContextMiddleware comes before "
-                    "AuthenticationMiddleware, so it cannot see the logged-in user: move it after"
-                )
+        for framework in frameworks:
+            for line, problem in framework.find_hookups(parsed.path, parsed.tree):
+                if problem is not None:
+                    failures.append(f"{parsed.path}:{line}: {problem}")
+                else:
+                    found.setdefault(framework.name, f"{parsed.path}:{line}")
     hookups: list[tuple[str, str]] = []
-    for framework in plan.setup.frameworks:
-        if framework not in _HOOKUP_NAMES:
-            continue
-        hook = _HOOKUP_NAMES[framework]
-        if framework not in found and hookup_blocker(root, framework) is not None:
-            continue
-        if framework in found:
-            hookups.append((hook, found[framework]))
-        else:
+    for framework in frameworks:
+        hook = framework.hookup_name
+        if framework.name in found:
+            hookups.append((hook, found[framework.name]))
+        elif hookup_blocker(root, framework.version_gate) is None:
             failures.append(
-                f"no {hook} hook-up found for {framework}: requests are not tied to "
+                f"no {hook} hook-up found for {framework.name}: requests are not tied to "
                 "users and sessions (run posthog-setup edit)"
             )
     return hookups, failures

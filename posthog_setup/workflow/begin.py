@@ -13,6 +13,7 @@ from posthog_setup.analysis.engine import analyse_project
 from posthog_setup.analysis.model import Analysis
 from posthog_setup.config import Config, ConfigError, load_config
 from posthog_setup.console import Console
+from posthog_setup.frameworks import registry
 from posthog_setup.plan.plan import (
     PLAN_FILE,
     RECEIVERS,
@@ -31,7 +32,6 @@ from posthog_setup.revise.drift import Reconciled, reconcile
 EXIT_OK = 0
 EXIT_ERROR = 2
 CLIENT_MODULE_NAME = "posthog_client.py"
-_FRAMEWORK_TITLES = {"flask": "Flask", "fastapi": "FastAPI", "django": "Django"}
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,7 @@ class BeginResult:
 def default_client_module(analysis: Analysis) -> str:
     """Where the client module goes: beside the app, inside its package."""
     primary = next(
-        (
-            a
-            for a in analysis.apps
-            if a.kind in ("flask.Flask", "fastapi.FastAPI", "django.project")
-        ),
-        analysis.apps[0] if analysis.apps else None,
+        iter(registry.applications(analysis.apps)), analysis.apps[0] if analysis.apps else None
     )
     if primary is None:
         return CLIENT_MODULE_NAME
@@ -77,7 +72,11 @@ def plan_project(
     ``revise.drift``). ``overlay`` gives files' contents in place of the disk's.
     """
     analysis = analyse_project(
-        root, exclude=config.exclude, use_cache=use_cache, overlay=overlay or {}
+        root,
+        registry.analysers(config.frameworks),
+        exclude=config.exclude,
+        use_cache=use_cache,
+        overlay=overlay or {},
     )
     previous = read_plan(root)
     fresh = build_plan(
@@ -108,7 +107,7 @@ def summary_table(result: BeginResult) -> str:
     analysis, plan = result.analysis, result.plan
     project = analysis.project
     frameworks = (
-        ", ".join(_FRAMEWORK_TITLES[f] for f in project.frameworks) or "no supported framework"
+        ", ".join(registry.title(f) for f in project.frameworks) or "no supported framework"
     )
     manifest = plan.setup.manifest or "no manifest"
     lines = [

@@ -26,11 +26,10 @@ from posthog_setup.codemods.changes import (
 )
 from posthog_setup.codemods.points import FilePoints
 from posthog_setup.console import Console
+from posthog_setup.frameworks import registry
 from posthog_setup.parallel import process_map
 from posthog_setup.plan.plan import (
     PLAN_FILE,
-    RECEIVERS,
-    RECEIVERS_MODULE,
     Plan,
     plan_to_json,
     receivers_file,
@@ -82,6 +81,12 @@ class _Workspace:
     def propose(self, path: str, data: bytes) -> None:
         self.current(path)
         self.proposed[path] = data
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def edit_python(self, path: str, edit: Callable[[str], str]) -> None:
+        _edit_python(self, path, edit)
 
     def changes(self) -> list[FileChange]:
         return [
@@ -158,21 +163,6 @@ def _gitignore(workspace: _Workspace) -> None:
     workspace.propose(path, (text + ".env" + newline).encode("utf-8", "surrogateescape"))
 
 
-def _auth_receivers(workspace: _Workspace, plan: Plan) -> str:
-    """Write the Django signal receivers (server errors, and the logins the plan sends from
-    them); their dotted module, for settings to import."""
-    from posthog_setup.codemods.changes import client_import, module_of
-    from posthog_setup.codemods.django_hookup import django_auth_receivers
-
-    path = receivers_file(plan.setup.client_module)
-    events = {e.kind: e.event for e in plan.events if e.file == path and e.kind in RECEIVERS}
-    client = client_import(path, plan.setup.client_module, relative=False)
-    existing = workspace.current(path)
-    if existing is None:
-        workspace.propose(path, django_auth_receivers(client, events).encode("utf-8"))
-    return module_of(path)[0]
-
-
 def _client_module(workspace: _Workspace, analysis: Analysis, plan: Plan) -> None:
     path = plan.setup.client_module
     existing = workspace.current(path)
@@ -211,13 +201,14 @@ def _hook_up(
     unchanged before is known by its digest: a no-op check then loads no libcst at all."""
     data = workspace.current(app.file)
     receivers = receivers_file(plan.setup.client_module)
-    framework = app.kind.split(".", 1)[0]
+    framework = registry.by_app_kind(app.kind)
+    gate = framework.version_gate if framework is not None else None
     # Everything the hook-up reads besides the file: the declared framework version (which
     # can leave the integration out), the receivers it writes, and the auth events they send.
     key = (
         f"hookup:{app.kind}:{app.name}:{app.factory}:{app.file}:{plan.setup.client_module}:"
         f"{sorted(e.kind for e in plan.events if e.file == receivers)}:"
-        f"{workspace.current(receivers) is not None}:{hookup_blocker(workspace.root, framework)}:"
+        f"{workspace.current(receivers) is not None}:{hookup_blocker(workspace.root, gate)}:"
         f"{file_digest(data) if data is not None else ''}"
     )
     if cache is not None and data is not None and cache.get(key):
@@ -230,47 +221,13 @@ def _hook_up(
 
 
 def _hook_up_uncached(workspace: _Workspace, app: AppObject, plan: Plan) -> None:
-    from posthog_setup.codemods.django_hookup import hook_up_django
-    from posthog_setup.codemods.fastapi_hookup import hook_up_fastapi
-    from posthog_setup.codemods.flask_hookup import hook_up_flask
-
+    framework = registry.by_app_kind(app.kind)
+    if framework is None:
+        return
     client = client_import(
         app.file, plan.setup.client_module, relative=_relative_style(workspace, app.file)
     )
-    if app.kind == "flask.Flask":
-        blocked = hookup_blocker(workspace.root, "flask")
-        if blocked is not None:
-            workspace.notes.append(
-                f"{app.file}: PosthogFlaskIntegration not added: {blocked}; the captures "
-                "still send the user's id where it is known, but requests are not tied to "
-                "sessions and unhandled errors are not captured (add blinker to use it)"
-            )
-            return
-        _edit_python(workspace, app.file, lambda text: hook_up_flask(text, app.file, app, client))
-    elif app.kind == "fastapi.FastAPI":
-        _edit_python(workspace, app.file, lambda text: hook_up_fastapi(text, app.file, app, client))
-    elif app.kind == "django.project":
-        settings = workspace.current(app.file) or b""
-        if (
-            b"PosthogContextMiddleware" in settings
-            and RECEIVERS_MODULE.encode()[:-3] not in settings
-        ):
-            # The project hooked PostHog up itself: its settings are its own.
-            return
-        receivers = _auth_receivers(workspace, plan)
-        blocker = hookup_blocker(workspace.root, "django")
-        if blocker is not None:
-            workspace.notes.append(
-                f"{app.file}: PosthogContextMiddleware not added: {blocker}; the captures "
-                "still send the user's id, but requests are not tied to sessions"
-            )
-        _edit_python(
-            workspace,
-            app.file,
-            lambda text: hook_up_django(
-                text, app.file, client, receivers, with_middleware=blocker is None
-            ),
-        )
+    framework.hook_up(workspace, app, plan, client)
 
 
 @dataclass(frozen=True)
@@ -360,9 +317,7 @@ def _route_edits(
 
 
 def _dependency(workspace: _Workspace, root: Path, analysis: Analysis) -> None:
-    from posthog_setup.plan.sdk import posthog_floor
-
-    floor = posthog_floor(analysis.project.frameworks)
+    floor = registry.sdk_floor(analysis.project.frameworks)
     declared = [m.posthog_requirement for m in analysis.project.manifests if m.posthog_requirement]
     if declared and all(allows_at_least(r, floor.version) for r in declared):
         # Already required at a version the generated code works with: nothing to add,
@@ -432,10 +387,7 @@ def compute_changes(
     analysis, plan = result.analysis, result.plan
     # Route edits first: they locate handlers by the analysed line numbers.
     _route_edits(workspace, analysis, plan, cache)
-    primary = [
-        a for a in analysis.apps if a.kind in ("flask.Flask", "fastapi.FastAPI", "django.project")
-    ]
-    for app in primary:
+    for app in registry.applications(analysis.apps):
         _hook_up(workspace, app, plan, analysis, cache)
     _client_module(workspace, analysis, plan)
     _dependency(workspace, root, analysis)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from posthog_setup.analysis.django import analyser
 from posthog_setup.analysis.engine import analyse_text, link
 from posthog_setup.analysis.model import Analysis, ModuleFacts, Route
+from posthog_setup.frameworks.django.analysis import analyser
 from posthog_setup.project.discovery import project_files
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "django_shop"
@@ -1207,7 +1207,7 @@ class PostDetail(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, generics.G
 
 
 def test_installed_apps_built_from_lists_still_show_allauth() -> None:
-    from posthog_setup.analysis.engine import analyse_sources
+    from tests.analysers import analyse_sources
 
     analysis = analyse_sources(
         {

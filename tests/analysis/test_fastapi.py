@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from posthog_setup.analysis.engine import analyse_project
-from posthog_setup.analysis.fastapi import analyser
 from posthog_setup.analysis.model import UserAccess
+from posthog_setup.frameworks.fastapi.analysis import analyser
+from tests.analysers import analyse_project
 from tests.analysis.web_helpers import (
     FIXTURES,
     analyse,

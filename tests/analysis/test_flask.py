@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from posthog_setup.analysis.engine import analyse_project
-from posthog_setup.analysis.flask import analyser
 from posthog_setup.analysis.model import AppObject, UserAccess
+from posthog_setup.frameworks.flask.analysis import analyser
+from tests.analysers import analyse_project
 from tests.analysis.web_helpers import (
     FIXTURES,
     analyse,
@@ -557,7 +557,9 @@ def test_user_access_through_current_user_and_g() -> None:
         """
     )
     assert [r.user_access for r in analysis.routes] == [
-        UserAccess("flask_login.current_user", "me.get_id()", "me.is_authenticated"),
+        UserAccess(
+            "flask_login.current_user", "me.get_id()", "me.is_authenticated", contract=True
+        ),
         UserAccess("flask.g", "g.user.id", "g.user"),
         None,
     ]
@@ -607,7 +609,10 @@ def test_flask_blog_fixture_analysis() -> None:
         "flask.g", "g.user.id", "g.user"
     )
     assert by_path[("/posts/new", ("GET", "POST"))].user_access == UserAccess(
-        "flask_login.current_user", "current_user.get_id()", "current_user.is_authenticated"
+        "flask_login.current_user",
+        "current_user.get_id()",
+        "current_user.is_authenticated",
+        contract=True,
     )
     assert by_path[("/posts/new", ("GET", "POST"))].change_line == 53
     points = [
@@ -655,7 +660,7 @@ def test_flask_blog_fixture_runs() -> None:
 
 
 def test_a_flask_subclass_made_in_a_factory_is_the_app_and_test_apps_are_not() -> None:
-    from posthog_setup.analysis.engine import analyse_sources
+    from tests.analysers import analyse_sources
 
     analysis = analyse_sources(
         {

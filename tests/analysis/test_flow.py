@@ -8,8 +8,8 @@ import textwrap
 import pytest
 
 from posthog_setup.analysis import flow
-from posthog_setup.analysis.engine import analyse_sources
 from posthog_setup.plan.plan import build_plan
+from tests.analysers import analyse_sources
 
 
 def _func(source: str) -> flow.FunctionNode:

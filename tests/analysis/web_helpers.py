@@ -8,8 +8,8 @@ import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 
-from posthog_setup.analysis.engine import analyse_sources
 from posthog_setup.analysis.model import Analysis, Framework
+from tests.analysers import analyse_sources
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 

@@ -11,7 +11,7 @@ import tomlkit
 
 from posthog_setup.analysis.model import Manifest
 from posthog_setup.codemods.dependency import DependencyEdit, add_posthog_dependency
-from posthog_setup.plan.sdk import posthog_floor
+from posthog_setup.frameworks import registry
 from posthog_setup.project.manifests import find_manifests
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -783,7 +783,7 @@ WHY = "7.71 is the first whose PosthogASGIMiddleware reads the X-POSTHOG-* heade
 def test_the_floor_is_the_highest_any_framework_needs(
     frameworks: tuple[str, ...], requirement: str
 ) -> None:
-    floor = posthog_floor(frameworks)
+    floor = registry.sdk_floor(frameworks)
     assert floor.requirement == requirement
     assert floor.reason.startswith(requirement.removeprefix("posthog>=") + " is the first")
 
@@ -842,7 +842,7 @@ def test_the_pin_carries_its_reason_where_the_manifest_has_comments(
 ) -> None:
     write(tmp_path, files)
     manager, manifests = find_manifests(tmp_path)
-    floor = posthog_floor(("fastapi",))
+    floor = registry.sdk_floor(("fastapi",))
     edit = add_posthog_dependency(tmp_path, manager, manifests, floor.requirement, floor.reason)
     assert [change.path for change in edit.changes] == [path]
     assert edit.changes[0].after.decode() == expected
@@ -855,7 +855,7 @@ def test_the_pin_carries_its_reason_where_the_manifest_has_comments(
 def test_an_old_pin_note_says_why_the_floor(tmp_path: Path) -> None:
     write(tmp_path, {"requirements.txt": "posthog==7.66.0\n"})
     manager, manifests = find_manifests(tmp_path)
-    floor = posthog_floor(("fastapi",))
+    floor = registry.sdk_floor(("fastapi",))
     edit = add_posthog_dependency(tmp_path, manager, manifests, floor.requirement, floor.reason)
     assert edit.notes == (
         "requirements.txt pins posthog==7.66.0, older than the code posthog-setup writes "

@@ -16,9 +16,9 @@ import pytest
 
 from posthog_setup.analysis.model import AppObject
 from posthog_setup.codemods.base import ClientImport, EditError
-from posthog_setup.codemods.django_hookup import django_auth_receivers, hook_up_django
-from posthog_setup.codemods.fastapi_hookup import hook_up_fastapi
-from posthog_setup.codemods.flask_hookup import hook_up_flask
+from posthog_setup.frameworks.django.hookup import django_auth_receivers, hook_up_django
+from posthog_setup.frameworks.fastapi.hookup import hook_up_fastapi
+from posthog_setup.frameworks.flask.hookup import hook_up_flask
 from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.templating import render_client_module
 

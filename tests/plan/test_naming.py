@@ -125,8 +125,8 @@ def test_a_bare_action_is_completed() -> None:
 def _planned_names(source: str) -> list[str]:
     import textwrap
 
-    from posthog_setup.analysis.engine import analyse_sources
     from posthog_setup.plan.plan import build_plan
+    from tests.analysers import analyse_sources
 
     analysis = analyse_sources({"app.py": textwrap.dedent(source)})
     return sorted(e.event for e in build_plan(analysis, client_module="c.py").events)
@@ -187,9 +187,9 @@ def test_no_doubled_words_and_no_fillers(path: str, handler: str, expected: str)
 def test_a_registration_that_logs_nobody_in_is_a_signup() -> None:
     import textwrap
 
-    from posthog_setup.analysis.engine import analyse_sources
     from posthog_setup.plan.plan import build_plan
     from posthog_setup.plan.points import build_points
+    from tests.analysers import analyse_sources
 
     source = textwrap.dedent(
         """\

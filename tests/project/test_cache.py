@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from posthog_setup.analysis import engine
-from posthog_setup.analysis.engine import analyse_project
 from posthog_setup.project.cache import ResultCache, cache_home
+from tests.analysers import analyse_project
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "flask_blog"
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from posthog_setup.cli import main
+from posthog_setup.frameworks import django, flask
 from posthog_setup.project.versions import declared_specifiers, hookup_blocker
 from tests.workflow.test_edit import copy_fixture
 
@@ -38,7 +39,7 @@ def test_django_before_2_2_blocks_the_middleware(
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
-    reason = hookup_blocker(tmp_path, "django")
+    reason = hookup_blocker(tmp_path, django.framework.version_gate)
     assert (reason is not None) == blocked
     if reason is not None:
         assert "request.headers" in reason
@@ -70,14 +71,14 @@ def test_edit_leaves_the_middleware_out_on_django_2_1_and_conclude_agrees(
 @pytest.mark.parametrize("spec", ["django==5.1.2", "Django!=2.2", "django~=4.2.1", "django>2.2"])
 def test_a_new_enough_django_is_never_blocked(tmp_path: Path, spec: str) -> None:
     (tmp_path / "requirements.txt").write_text(spec + "\n")
-    assert hookup_blocker(tmp_path, "django") is None
+    assert hookup_blocker(tmp_path, django.framework.version_gate) is None
 
 
 def test_the_manifest_above_a_django_project_in_a_subfolder_counts(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / "requirements.txt").write_text("Django>=2.1.3,<2.2.0\n")
     (tmp_path / "app").mkdir()
-    assert hookup_blocker(tmp_path / "app", "django") is not None
+    assert hookup_blocker(tmp_path / "app", django.framework.version_gate) is not None
 
 
 @pytest.mark.parametrize(
@@ -93,7 +94,7 @@ def test_flask_before_2_3_without_blinker_blocks_the_integration(
     tmp_path: Path, requirements: str, blocked: bool
 ) -> None:
     (tmp_path / "requirements.txt").write_text(requirements)
-    reason = hookup_blocker(tmp_path, "flask")
+    reason = hookup_blocker(tmp_path, flask.framework.version_gate)
     assert (reason is not None) == blocked
     if reason is not None:
         assert "blinker" in reason

@@ -39,6 +39,7 @@ from posthog_setup.analysis.routing import (
     call_arg,
     error_handler,
     error_target_name,
+    imports_another_framework,
     imports_any,
     link_routes,
     route_spec,
@@ -57,8 +58,6 @@ _CONSTRUCTORS = {
 _KINDS: tuple[AppKind, ...] = ("fastapi.FastAPI", "fastapi.APIRouter")
 _ROUTE_DECORATORS = VERB_SHORTCUTS | {"api_route"}
 _OWNER_CALLS = frozenset({"add_api_route", "include_router", "add_exception_handler"})
-_OWN_PACKAGES = ("fastapi", "starlette")
-_OTHER_PACKAGES = ("flask", "django")
 _DEPENDS = frozenset({"fastapi.Depends", "fastapi.Security"})
 _ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 _PASSWORD_FORMS = frozenset(
@@ -85,6 +84,9 @@ class FastAPIAnalyser:
     """Finds FastAPI apps, routers, routes, exception handlers and token logins."""
 
     name: Framework = "fastapi"
+    packages: tuple[str, ...] = ("fastapi", "starlette")
+    app_kinds: tuple[str, ...] = ("fastapi",)
+    primary_kind = "fastapi.FastAPI"
 
     def wants(self, source: str) -> bool:
         """Could this file declare anything FastAPI? (A text test; false positives are fine.)"""
@@ -187,10 +189,10 @@ class _FastAPIFile:
         self.ctx = ctx
         self.out = out
         self.file = RouteFile(ctx, _CONSTRUCTORS)
-        self.imports_fastapi = imports_any(ctx, _OWN_PACKAGES)
+        self.imports_fastapi = imports_any(ctx, FastAPIAnalyser.packages)
         # An imported router cannot be checked from this file; a file importing
         # Flask or Django is not taken to declare FastAPI routes on it.
-        self.trust_imported = self.imports_fastapi or not imports_any(ctx, _OTHER_PACKAGES)
+        self.trust_imported = self.imports_fastapi or not imports_another_framework(ctx, "fastapi")
         self._bodies: dict[ast.AST, BodyFacts] = {}
         #: anything recorded: the builder is shared with the other frameworks' analysers
         self.recorded = False

@@ -12,22 +12,28 @@ or ``g.user``.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from posthog_setup.analysis.body import dotted, scan_body, walk_body
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
 from posthog_setup.analysis.model import (
     HTTP_METHODS,
+    PLAIN_CONVENTIONS,
+    Analysis,
     AppKind,
     AppObject,
     AuthKind,
     AuthPoint,
     BodyFacts,
     Framework,
+    Handler,
     LocalRoute,
     ModuleFacts,
     Registration,
+    Route,
     UserAccess,
 )
 from posthog_setup.analysis.names import Scope
@@ -40,6 +46,7 @@ from posthog_setup.analysis.routing import (
     call_arg,
     error_handler,
     error_target_name,
+    imports_another_framework,
     imports_any,
     link_routes,
     literal_methods,
@@ -68,10 +75,58 @@ _LOGOUT_USER = "flask_login.logout_user"
 _LOGOUT_CALLS = frozenset({_LOGOUT_USER})
 
 
+FLASK_LOGIN_KIND = "flask_login.current_user"
+#: flask-login's user, safe to read anywhere in a request of a project that logs in with it.
+FLASK_LOGIN_USER = UserAccess(
+    FLASK_LOGIN_KIND,
+    "current_user.get_id()",
+    "current_user.is_authenticated",
+    requires=("flask_login", "current_user"),
+    contract=True,
+)
+
+
+def _uses_flask_login(linked: Linked) -> bool:
+    """True if the project logs users in with flask-login."""
+    return any(p.mechanism == "flask_login" for p in linked.auth_points) or any(
+        r.user_access is not None and r.user_access.kind == FLASK_LOGIN_KIND for r in linked.routes
+    )
+
+
+@dataclass(frozen=True)
+class FlaskConventions:
+    """Flask's guarantees: with flask-login in the project, ``current_user`` in every handler."""
+
+    flask_login: bool
+    user_first = True
+    key_attributes = PLAIN_CONVENTIONS.key_attributes
+
+    def current_user(self, handler: Handler, analysis: Analysis) -> UserAccess | None:
+        return FLASK_LOGIN_USER if self.flask_login else None
+
+    def url_value(self, handler: Handler, param: str) -> str | None:
+        return None
+
+    def implicit_write(self, route: Route) -> str | None:
+        return None
+
+    def filed_under(self, route: Route) -> str:
+        return route.handler.qualname
+
+    def login_key(self, point: AuthPoint) -> str | None:
+        # flask-login's login_user() reads user.get_id() itself.
+        if point.mechanism == "flask_login" and point.user_expression:
+            return f"{point.user_expression}.get_id()"
+        return None
+
+
 class FlaskAnalyser:
     """Finds Flask apps, blueprints, routes, error handlers and flask-login calls."""
 
     name: Framework = "flask"
+    packages: tuple[str, ...] = ("flask", "flask_login")
+    app_kinds: tuple[str, ...] = ("flask",)
+    primary_kind = "flask.Flask"
 
     def wants(self, source: str) -> bool:
         """Could this file declare anything Flask? (A text test; false positives are fine.)"""
@@ -83,7 +138,8 @@ class FlaskAnalyser:
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
         """Resolve every route's full path through blueprint registrations."""
-        return link_routes("flask", facts, _KINDS, _mount_prefix)
+        linked = link_routes("flask", facts, _KINDS, _mount_prefix)
+        return dataclasses.replace(linked, conventions=FlaskConventions(_uses_flask_login(linked)))
 
 
 def _mount_prefix(child: AppObject, registration: Registration | None) -> str | None:
@@ -101,9 +157,9 @@ def find_user(
         return None
     qualified = ctx.names.resolve(node)
     spelled = dotted(node)
-    if qualified == "flask_login.current_user":
+    if qualified == FLASK_LOGIN_KIND:
         return UserAccess(
-            "flask_login.current_user", f"{spelled}.get_id()", f"{spelled}.is_authenticated"
+            FLASK_LOGIN_KIND, f"{spelled}.get_id()", f"{spelled}.is_authenticated", contract=True
         )
     if qualified == "flask.g.user":
         return UserAccess("flask.g", f"{spelled}.id", spelled)
@@ -117,10 +173,10 @@ class _FlaskFile:
         self.ctx = ctx
         self.out = out
         self.file = RouteFile(ctx, _CONSTRUCTORS)
-        self.imports_flask = imports_any(ctx, ("flask", "flask_login"))
+        self.imports_flask = imports_any(ctx, FlaskAnalyser.packages)
         # An imported blueprint cannot be checked from this file; a file importing
-        # FastAPI or Django is not taken to declare Flask routes on it.
-        self.trust_imported = self.imports_flask or not imports_any(ctx, ("fastapi", "django"))
+        # another framework is not taken to declare Flask routes on it.
+        self.trust_imported = self.imports_flask or not imports_another_framework(ctx, "flask")
         self._bodies: dict[ast.AST, BodyFacts] = {}
         #: anything recorded: the builder is shared with the other frameworks' analysers
         self.recorded = False

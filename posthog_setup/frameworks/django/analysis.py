@@ -47,6 +47,8 @@ from posthog_setup.analysis.model import (
     UserAccess,
 )
 from posthog_setup.analysis.paths import path_parameters, regex_to_path
+from posthog_setup.frameworks.django.conventions import conventions as django_conventions
+from posthog_setup.frameworks.django.conventions import request_user
 
 _WANTS = re.compile(
     r"django|rest_framework|urlpatterns|process_exception|View\b|ViewSet|ROOT_URLCONF|INSTALLED_APPS"
@@ -62,7 +64,6 @@ _ROUTERS = frozenset(
 )
 _AUTH_URLS = "django.contrib.auth.urls"
 _SIGNALS = "django.contrib.auth.signals"
-_USER_KIND = "django.request.user"
 #: Methods of a view class whose bodies matter.
 _HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 _ACTION_METHODS = {
@@ -448,18 +449,14 @@ def _user_finder(request_param: str | None) -> UserFinder:
             return None
         owner = node.value
         if isinstance(owner, ast.Name) and request_param is not None and owner.id == request_param:
-            return UserAccess(
-                _USER_KIND, f"{request_param}.user.pk", f"{request_param}.user.is_authenticated"
-            )
+            return request_user(request_param)
         if (
             isinstance(owner, ast.Attribute)
             and owner.attr == "request"
             and isinstance(owner.value, ast.Name)
             and owner.value.id == "self"
         ):
-            return UserAccess(
-                _USER_KIND, "self.request.user.pk", "self.request.user.is_authenticated"
-            )
+            return request_user("self.request")
         return None
 
     return find
@@ -1120,6 +1117,9 @@ class DjangoAnalyser:
     """Django and Django REST framework."""
 
     name: Framework = "django"
+    packages: tuple[str, ...] = ("django", "rest_framework")
+    app_kinds: tuple[str, ...] = ("django", "drf")
+    primary_kind = "django.project"
 
     def wants(self, source: str) -> bool:
         """Could this file hold settings, URLs, views or middleware?"""
@@ -1148,6 +1148,7 @@ class DjangoAnalyser:
             settings=tuple(
                 (mf.file, key, value) for mf in project.facts for key, value in mf.django_settings
             ),
+            conventions=django_conventions,
         )
 
 

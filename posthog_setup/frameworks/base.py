@@ -1,0 +1,83 @@
+"""The one protocol a supported web framework implements, and what its hook-up is given.
+
+Everything framework-specific lives in the framework's own sub-package; the stages
+(analysis engine, plan, edit, verification) only ever see these members.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from posthog_setup.analysis.body import called_name, dotted
+from posthog_setup.analysis.context import FrameworkAnalyser
+from posthog_setup.analysis.model import AppObject
+from posthog_setup.plan.sdk import SdkFloor
+from posthog_setup.project.versions import VersionGate
+
+if TYPE_CHECKING:
+    from posthog_setup.codemods.changes import ClientImport
+    from posthog_setup.plan.plan import Plan
+
+
+class Workspace(Protocol):
+    """The files of one edit run, as a hook-up sees them."""
+
+    root: Path
+
+    def current(self, path: str) -> bytes | None:
+        """The file's content as proposed so far (None: it does not exist)."""
+        ...
+
+    def propose(self, path: str, data: bytes) -> None:
+        """Write ``data`` to ``path`` when the run commits."""
+        ...
+
+    def note(self, text: str) -> None:
+        """Tell the person something about the edit."""
+        ...
+
+    def edit_python(self, path: str, edit: Callable[[str], str]) -> None:
+        """Apply ``edit(text) -> text`` to a Python file, keeping its encoding and newlines."""
+        ...
+
+
+class WebFramework(Protocol):
+    """A supported web framework."""
+
+    #: the name used in plans, config and the analysis (``flask``)
+    name: str
+    #: how people write it (``Flask``)
+    title: str
+    analyser: FrameworkAnalyser
+    #: the posthog release its hook-up needs
+    sdk_floor: SdkFloor
+    #: the framework version the SDK's hook-up needs, where an older one is in use
+    version_gate: VersionGate | None
+    #: what the hook-up is called in code and in reports (``PosthogFlaskIntegration``)
+    hookup_name: str
+
+    def hook_up(
+        self, workspace: Workspace, app: AppObject, plan: Plan, client: ClientImport
+    ) -> None:
+        """Connect PostHog to ``app`` (a ``analyser.primary_kind`` app) in the workspace."""
+        ...
+
+    def find_hookups(self, path: str, tree: ast.Module) -> Iterator[tuple[int, str | None]]:
+        """Lines of a module where the hook-up is, each with a problem (None: well placed)."""
+        ...
+
+
+def calls_to(tree: ast.Module, name: str) -> Iterator[int]:
+    """Lines where ``name`` is called, or passed as a class (``add_middleware(name, ...)``,
+    ``Middleware(name)``)."""
+    lines = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        names = {called_name(node)} | {dotted(a).rpartition(".")[2] for a in node.args[:1]}
+        if name in names:
+            lines.add(node.lineno)
+    yield from sorted(lines)

@@ -1,0 +1,109 @@
+"""Django and Django REST framework: settings, URL trees, views and viewsets, auth, errors.
+
+The hook-up goes into settings: the SDK's ``PosthogContextMiddleware`` after Django's
+``AuthenticationMiddleware`` (it reads ``request.user``), configured through
+``POSTHOG_MW_*`` settings (``POSTHOG_MW_CLIENT`` is read from posthog 6.0.4; its own
+exception capture is turned off, since server errors go through the project's client
+from a ``got_request_exception`` receiver), and the import of a generated receivers
+module for server errors and the logins that happen in library views. The middleware
+reads ``request.headers``: Django 2.2+.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from posthog_setup.analysis.context import FrameworkAnalyser
+from posthog_setup.analysis.model import AppObject
+from posthog_setup.frameworks.base import Workspace
+from posthog_setup.frameworks.django.analysis import analyser
+from posthog_setup.plan.plan import RECEIVERS, RECEIVERS_MODULE, receivers_file
+from posthog_setup.plan.sdk import SdkFloor
+from posthog_setup.project.versions import VersionGate, hookup_blocker
+
+if TYPE_CHECKING:
+    from posthog_setup.codemods.changes import ClientImport
+    from posthog_setup.plan.plan import Plan
+
+_MIDDLEWARE = "posthog.integrations.django.PosthogContextMiddleware"
+_AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
+
+
+class Django:
+    """Django, for the registry."""
+
+    name: str = "django"
+    title: str = "Django"
+    analyser: FrameworkAnalyser = analyser
+    sdk_floor = SdkFloor(
+        "6.0.4", "6.0.4 is the first whose Django middleware reads the POSTHOG_MW_CLIENT setting"
+    )
+    version_gate: VersionGate | None = VersionGate(
+        "django", "2.2", "PostHog's Django middleware reads request.headers (Django 2.2+)"
+    )
+    hookup_name: str = "PosthogContextMiddleware"
+
+    def hook_up(
+        self, workspace: Workspace, app: AppObject, plan: Plan, client: ClientImport
+    ) -> None:
+        from posthog_setup.frameworks.django.hookup import hook_up_django  # libcst
+
+        settings = workspace.current(app.file) or b""
+        if self.hookup_name.encode() in settings and RECEIVERS_MODULE.encode()[:-3] not in settings:
+            # The project hooked PostHog up itself: its settings are its own.
+            return
+        receivers = _auth_receivers(workspace, plan)
+        blocker = hookup_blocker(workspace.root, self.version_gate)
+        if blocker is not None:
+            workspace.note(
+                f"{app.file}: PosthogContextMiddleware not added: {blocker}; the captures "
+                "still send the user's id, but requests are not tied to sessions"
+            )
+        workspace.edit_python(
+            app.file,
+            lambda text: hook_up_django(
+                text, app.file, client, receivers, with_middleware=blocker is None
+            ),
+        )
+
+    def find_hookups(self, path: str, tree: ast.Module) -> Iterator[tuple[int, str | None]]:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and node.value == _MIDDLEWARE:
+                # In the list itself, or MIDDLEWARE.insert(...) / +=.
+                yield node.lineno, None
+            if not isinstance(node, (ast.List, ast.Tuple)):
+                continue
+            strings = [
+                e.value if isinstance(e, ast.Constant) and isinstance(e.value, str) else None
+                for e in node.elts
+            ]
+            if _MIDDLEWARE not in strings:
+                continue
+            index = strings.index(_MIDDLEWARE)
+            if _AUTH_MIDDLEWARE in strings and strings.index(_AUTH_MIDDLEWARE) > index:
+                yield (
+                    node.elts[index].lineno,
+                    (
+                        "PosthogContextMiddleware comes before AuthenticationMiddleware, so it "
+                        "cannot see the logged-in user: move it after"
+                    ),
+                )
+
+
+def _auth_receivers(workspace: Workspace, plan: Plan) -> str:
+    """Write the signal receivers (server errors, and the logins the plan sends from
+    them); their dotted module, for settings to import."""
+    from posthog_setup.codemods.changes import client_import, module_of
+    from posthog_setup.frameworks.django.hookup import django_auth_receivers
+
+    path = receivers_file(plan.setup.client_module)
+    events = {e.kind: e.event for e in plan.events if e.file == path and e.kind in RECEIVERS}
+    client = client_import(path, plan.setup.client_module, relative=False)
+    if workspace.current(path) is None:
+        workspace.propose(path, django_auth_receivers(client, events).encode("utf-8"))
+    return module_of(path)[0]
+
+
+framework = Django()

@@ -1,0 +1,62 @@
+"""What Django guarantees its views: ``request.user`` everywhere, ``pk`` on every model,
+URL parameters in ``self.kwargs``, and the hooks where generic views write."""
+
+from __future__ import annotations
+
+from posthog_setup.analysis.model import Analysis, AuthPoint, Handler, Route, UserAccess
+
+USER_KIND = "django.request.user"
+#: Methods where a class-based view's implicit write is observed; the edit may add them.
+WRITE_HOOKS = frozenset({"form_valid", "perform_create", "perform_update", "perform_destroy"})
+_FORM_VIEWS = frozenset({"CreateView", "UpdateView", "DeleteView", "FormView"})
+_VIEWSET_OVERRIDES = {
+    "create": "perform_create",
+    "update": "perform_update",
+    "partial_update": "perform_update",
+    "destroy": "perform_destroy",
+}
+
+
+def request_user(request: str) -> UserAccess:
+    """The user of the request named ``request`` (``request`` or ``self.request``)."""
+    return UserAccess(
+        USER_KIND, f"{request}.user.pk", f"{request}.user.is_authenticated", contract=True
+    )
+
+
+def _in_class(handler: Handler) -> bool:
+    """A class-based view: the class itself, or one of its methods."""
+    return handler.class_name is not None or handler.name[:1].isupper()
+
+
+class DjangoConventions:
+    """Django's guarantees, for the plan."""
+
+    user_first: bool = False
+    key_attributes: tuple[str, ...] = ("pk", "id")
+
+    def current_user(self, handler: Handler, analysis: Analysis) -> UserAccess | None:
+        if _in_class(handler):
+            return request_user("self.request")
+        return request_user(handler.params[0]) if handler.params else None
+
+    def url_value(self, handler: Handler, param: str) -> str | None:
+        return f'self.kwargs["{param}"]' if _in_class(handler) else None
+
+    def implicit_write(self, route: Route) -> str | None:
+        if "." in route.handler.qualname or not route.handler.name[:1].isupper():
+            return None
+        if route.view_kind in _FORM_VIEWS:
+            return "form_valid"
+        return _VIEWSET_OVERRIDES.get(route.action or "")
+
+    def filed_under(self, route: Route) -> str:
+        owner, _, method = route.handler.qualname.rpartition(".")
+        return owner if owner and method in WRITE_HOOKS else route.handler.qualname
+
+    def login_key(self, point: AuthPoint) -> str | None:
+        # django.contrib.auth.login() reads user.pk itself.
+        return f"{point.user_expression}.pk" if point.user_expression else None
+
+
+conventions = DjangoConventions()

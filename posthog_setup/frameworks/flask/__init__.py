@@ -1,0 +1,62 @@
+"""Flask: apps and factories, blueprints, class-based views, flask-login, error handlers.
+
+The hook-up is the SDK's ``PosthogFlaskIntegration`` (posthog 7.66 is its first release).
+It connects to Flask's signals, which raise without blinker: a Flask dependency only from
+2.3, so on older Flask without blinker the hook-up is left out and edit says why.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from posthog_setup.analysis.context import FrameworkAnalyser
+from posthog_setup.analysis.model import AppObject
+from posthog_setup.frameworks.base import Workspace, calls_to
+from posthog_setup.frameworks.flask.analysis import analyser
+from posthog_setup.plan.sdk import SdkFloor
+from posthog_setup.project.versions import VersionGate, hookup_blocker
+
+if TYPE_CHECKING:
+    from posthog_setup.codemods.changes import ClientImport
+    from posthog_setup.plan.plan import Plan
+
+
+class Flask:
+    """Flask, for the registry."""
+
+    name: str = "flask"
+    title: str = "Flask"
+    analyser: FrameworkAnalyser = analyser
+    sdk_floor = SdkFloor("7.66", "7.66 is the first release with PosthogFlaskIntegration")
+    version_gate: VersionGate | None = VersionGate(
+        "flask",
+        "2.3",
+        "PosthogFlaskIntegration needs Flask's signals, which need blinker: a Flask "
+        "dependency only from 2.3",
+        enabler="blinker",
+    )
+    hookup_name: str = "PosthogFlaskIntegration"
+
+    def hook_up(
+        self, workspace: Workspace, app: AppObject, plan: Plan, client: ClientImport
+    ) -> None:
+        blocked = hookup_blocker(workspace.root, self.version_gate)
+        if blocked is not None:
+            workspace.note(
+                f"{app.file}: PosthogFlaskIntegration not added: {blocked}; the captures "
+                "still send the user's id where it is known, but requests are not tied to "
+                "sessions and unhandled errors are not captured (add blinker to use it)"
+            )
+            return
+        from posthog_setup.frameworks.flask.hookup import hook_up_flask  # libcst: only to edit
+
+        workspace.edit_python(app.file, lambda text: hook_up_flask(text, app.file, app, client))
+
+    def find_hookups(self, path: str, tree: ast.Module) -> Iterator[tuple[int, str | None]]:
+        for line in calls_to(tree, self.hookup_name):
+            yield line, None
+
+
+framework = Flask()

@@ -1,0 +1,53 @@
+"""The supported web frameworks, in the order their analysers run.
+
+Adding a framework: a sub-package implementing ``base.WebFramework`` and one line here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from posthog_setup.analysis.context import FrameworkAnalyser
+from posthog_setup.analysis.model import AppObject
+from posthog_setup.frameworks import django, fastapi, flask
+from posthog_setup.frameworks.base import WebFramework
+from posthog_setup.plan.sdk import SdkFloor, posthog_floor
+
+FRAMEWORKS: tuple[WebFramework, ...] = (
+    flask.framework,
+    fastapi.framework,
+    django.framework,
+)
+NAMES: tuple[str, ...] = tuple(f.name for f in FRAMEWORKS)
+
+
+def get(name: str) -> WebFramework | None:
+    """The framework called ``name``, if it is supported."""
+    return next((f for f in FRAMEWORKS if f.name == name), None)
+
+
+def by_app_kind(kind: str) -> WebFramework | None:
+    """The framework whose application (not blueprint or router) has this ``kind``."""
+    return next((f for f in FRAMEWORKS if f.analyser.primary_kind == kind), None)
+
+
+def applications(apps: Iterable[AppObject]) -> list[AppObject]:
+    """The applications among ``apps`` (where hook-ups go), not their blueprints or routers."""
+    return [a for a in apps if by_app_kind(a.kind) is not None]
+
+
+def analysers(names: Iterable[str] = ()) -> tuple[FrameworkAnalyser, ...]:
+    """The analysers of the frameworks ``names`` (all of them when empty)."""
+    wanted = set(names)
+    return tuple(f.analyser for f in FRAMEWORKS if not wanted or f.name in wanted)
+
+
+def title(name: str) -> str:
+    """How people write the framework's name."""
+    framework = get(name)
+    return framework.title if framework is not None else name
+
+
+def sdk_floor(names: Iterable[str]) -> SdkFloor:
+    """The posthog release that code generated for these frameworks needs."""
+    return posthog_floor(f.sdk_floor for f in FRAMEWORKS if f.name in set(names))
