@@ -24,6 +24,7 @@ from posthog_setup.codemods.changes import (
     FileChange,
     client_import,
 )
+from posthog_setup.codemods.placement import build_points
 from posthog_setup.codemods.points import FilePoints
 from posthog_setup.console import Console
 from posthog_setup.frameworks import registry
@@ -34,7 +35,6 @@ from posthog_setup.plan.plan import (
     plan_to_json,
     receivers_file,
 )
-from posthog_setup.plan.points import build_points
 from posthog_setup.project.cache import ResultCache, file_digest
 from posthog_setup.project.files import SourceText, UnreadableFile, decode_source
 from posthog_setup.project.syntax import compiled_tree

@@ -557,9 +557,7 @@ def test_user_access_through_current_user_and_g() -> None:
         """
     )
     assert [r.user_access for r in analysis.routes] == [
-        UserAccess(
-            "flask_login.current_user", "me.get_id()", "me.is_authenticated", contract=True
-        ),
+        UserAccess("flask_login.current_user", "me.get_id()", "me.is_authenticated", contract=True),
         UserAccess("flask.g", "g.user.id", "g.user"),
         None,
     ]

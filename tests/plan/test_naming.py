@@ -187,8 +187,8 @@ def test_no_doubled_words_and_no_fillers(path: str, handler: str, expected: str)
 def test_a_registration_that_logs_nobody_in_is_a_signup() -> None:
     import textwrap
 
+    from posthog_setup.codemods.placement import build_points
     from posthog_setup.plan.plan import build_plan
-    from posthog_setup.plan.points import build_points
     from tests.analysers import analyse_sources
 
     source = textwrap.dedent(
