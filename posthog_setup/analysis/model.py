@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 #: a registered framework's name (see ``posthog_setup.frameworks.registry``)
 Framework = str
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass(frozen=True)

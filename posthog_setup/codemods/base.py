@@ -28,14 +28,6 @@ from posthog_setup.codemods.changes import (
 __all__ = ["CLIENT_NAME", "ClientImport", "EditError", "FileChange", "client_import", "module_of"]
 
 
-@dataclass(frozen=True)
-class Skipped:
-    """A file an edit could not touch, and why (it does not parse, it is not readable)."""
-
-    path: str
-    reason: str
-
-
 def parse_module(source: str, path: str) -> cst.Module:
     """Parse with libcst; raises EditError naming the file and line on a syntax error."""
     try:
@@ -47,16 +39,6 @@ def parse_module(source: str, path: str) -> cst.Module:
 def statement(code: str, module: cst.Module) -> cst.BaseStatement:
     """One statement, parsed with the module's own indentation and newline style."""
     return cst.parse_statement(code, config=module.config_for_parsing)
-
-
-def uses_relative_imports(module: cst.Module) -> bool:
-    """True if the module imports project code with ``from . import`` style imports."""
-    return any(
-        isinstance(small, cst.ImportFrom) and small.relative
-        for stmt in module.body
-        if isinstance(stmt, cst.SimpleStatementLine)
-        for small in stmt.body
-    )
 
 
 # -- imports -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import libcst as cst
 from posthog_setup.codemods.base import CLIENT_NAME
 from posthog_setup.codemods.handlers import (
     Definition,
-    Handler,
+    FoundHandler,
     Spot,
     body_end,
     body_start,
@@ -33,7 +33,7 @@ from posthog_setup.codemods.render import (
     indented,
     string_literal,
 )
-from posthog_setup.codemods.splice import Site
+from posthog_setup.codemods.splice import FileEdit
 
 #: Ignore-comment rule that switches capture insertion off.
 RULE = "capture"
@@ -76,7 +76,7 @@ def deletes(name: str, owner: Definition | None) -> bool:
     )
 
 
-def plan_capture(point: CapturePoint, handler: Handler, site: Site) -> None:
+def plan_capture(point: CapturePoint, handler: FoundHandler, site: FileEdit) -> None:
     """Plan the capture into a function handler (nothing if it already captures the event)."""
     if point.event in handler.definition.captured_events() or not site.claim(
         handler.node, point.event
@@ -159,7 +159,7 @@ def _names_in(node: cst.CSTNode) -> list[cst.Name]:
     return found
 
 
-def split_return(spot: Spot, result: cst.Return, local: str, site: Site) -> None:
+def split_return(spot: Spot, result: cst.Return, local: str, site: FileEdit) -> None:
     """``return super().m(...)`` -> ``response = super().m(...)`` ... ``return response``.
 
     Code inserted after the spot then runs after the returned call made its change;
@@ -178,7 +178,7 @@ def split_return(spot: Spot, result: cst.Return, local: str, site: Site) -> None
     site.splices.replace(spot, [first], tail=[site.statement(f"return {local}")])
 
 
-def plan_override(point: CapturePoint, cls: Definition, site: Site) -> None:
+def plan_override(point: CapturePoint, cls: Definition, site: FileEdit) -> None:
     """Add ``point.override`` to a class-based view, calling the parent and capturing."""
     assert point.override is not None
     assert isinstance(cls.node, cst.ClassDef)

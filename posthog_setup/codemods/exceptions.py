@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from posthog_setup.codemods.base import CLIENT_NAME
-from posthog_setup.codemods.handlers import Handler, body_start
+from posthog_setup.codemods.handlers import FoundHandler, body_start
 from posthog_setup.codemods.points import ExceptionPoint
 from posthog_setup.codemods.render import call_source
-from posthog_setup.codemods.splice import Site
+from posthog_setup.codemods.splice import FileEdit
 
 #: Ignore-comment rule that switches exception capture off.
 RULE = "exception"
@@ -18,7 +18,7 @@ def describe(point: ExceptionPoint) -> str:
     return CAPTURE_EXCEPTION
 
 
-def plan_exception(point: ExceptionPoint, handler: Handler, site: Site) -> None:
+def plan_exception(point: ExceptionPoint, handler: FoundHandler, site: FileEdit) -> None:
     """Plan the capture as the handler's first statement, after any docstring."""
     if handler.definition.calls_named(CAPTURE_EXCEPTION) or not site.claim(
         handler.node, CAPTURE_EXCEPTION

@@ -96,7 +96,7 @@ def _ast_event(call: ast.Call) -> str | None:
 
 
 @dataclass(frozen=True)
-class Handler:
+class FoundHandler:
     """A function the plan points at, and how far it moved since the plan was made.
 
     Lines the plan gives inside the handler are shifted by ``offset`` too.
@@ -366,7 +366,7 @@ def statement_at(
 
 
 def handler_statement(
-    handler: Handler, line: int, step: str, positions: Positions, *, after: bool
+    handler: FoundHandler, line: int, step: str, positions: Positions, *, after: bool
 ) -> Spot | None:
     """The statement of ``handler`` holding ``line`` (a line of the file as analysed)."""
     return statement_at(
@@ -383,7 +383,7 @@ def is_docstring(stmt: Statement) -> bool:
     )
 
 
-def body_start(handler: Handler) -> tuple[Spot, bool]:
+def body_start(handler: FoundHandler) -> tuple[Spot, bool]:
     """Where the first statement of the body goes, after any docstring: (spot, before?)."""
     block = handler.node.body
     if is_docstring(block.body[0]):
@@ -405,7 +405,7 @@ def returned(stmt: Statement) -> cst.Return | None:
     return stmt if isinstance(stmt, cst.Return) else None
 
 
-def last_return(handler: Handler) -> Spot | None:
+def last_return(handler: FoundHandler) -> Spot | None:
     """The handler's last top-level ``return`` (early returns inside blocks are failures)."""
     block = handler.node.body
     for index in range(len(block.body) - 1, -1, -1):
@@ -422,7 +422,7 @@ def is_super_call(node: cst.CSTNode | None, method: str) -> bool:
     )
 
 
-def first_super_call(handler: Handler) -> Spot | None:
+def first_super_call(handler: FoundHandler) -> Spot | None:
     """The first top-level statement that calls the parent's version of the handler."""
     block = handler.node.body
     for index, stmt in enumerate(block.body):

@@ -12,10 +12,10 @@ properties on the person (the only place an email may go), and capture the event
 from __future__ import annotations
 
 from posthog_setup.codemods.base import CLIENT_NAME
-from posthog_setup.codemods.handlers import Handler, handler_statement
+from posthog_setup.codemods.handlers import FoundHandler, handler_statement
 from posthog_setup.codemods.points import IdentifyPoint
 from posthog_setup.codemods.render import DictArg, call_source, string_literal
-from posthog_setup.codemods.splice import Site
+from posthog_setup.codemods.splice import FileEdit
 
 #: Ignore-comment rule that switches identify insertion off.
 RULE = "identify"
@@ -29,7 +29,7 @@ def describe(point: IdentifyPoint) -> str:
     return f"identify and capture of {point.event}"
 
 
-def plan_identify(point: IdentifyPoint, handler: Handler, site: Site) -> str | None:
+def plan_identify(point: IdentifyPoint, handler: FoundHandler, site: FileEdit) -> str | None:
     """Plan the identify statements; returns why they cannot go in, if they cannot."""
     if handler.definition.calls_named(IDENTIFY) or not site.claim(handler.node, IDENTIFY):
         return None

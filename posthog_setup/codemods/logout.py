@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from posthog_setup.codemods.base import CLIENT_NAME
-from posthog_setup.codemods.handlers import Handler, handler_statement
+from posthog_setup.codemods.handlers import FoundHandler, handler_statement
 from posthog_setup.codemods.points import LogoutPoint
 from posthog_setup.codemods.render import (
     Argument,
@@ -11,7 +11,7 @@ from posthog_setup.codemods.render import (
     distinct_id_argument,
     string_literal,
 )
-from posthog_setup.codemods.splice import Site
+from posthog_setup.codemods.splice import FileEdit
 
 #: Ignore-comment rule that switches the logout capture off.
 RULE = "capture"
@@ -22,7 +22,7 @@ def describe(point: LogoutPoint) -> str:
     return f"capture of {point.event}"
 
 
-def plan_logout(point: LogoutPoint, handler: Handler, site: Site) -> str | None:
+def plan_logout(point: LogoutPoint, handler: FoundHandler, site: FileEdit) -> str | None:
     """Plan the capture before the logout call; returns why it cannot go in, if it cannot."""
     if point.event in handler.definition.captured_events() or not site.claim(
         handler.node, point.event

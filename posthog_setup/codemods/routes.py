@@ -19,7 +19,7 @@ from posthog_setup.codemods.base import ClientImport, parse_module
 from posthog_setup.codemods.handlers import (
     Definition,
     DefinitionCollector,
-    Handler,
+    FoundHandler,
     resolve,
 )
 from posthog_setup.codemods.lines import paired_positions
@@ -30,7 +30,7 @@ from posthog_setup.codemods.points import (
     IdentifyPoint,
     LogoutPoint,
 )
-from posthog_setup.codemods.splice import Site
+from posthog_setup.codemods.splice import FileEdit
 
 Point = CapturePoint | IdentifyPoint | LogoutPoint | ExceptionPoint
 
@@ -55,7 +55,7 @@ def instrument_file_with_notes(
         _lines(source), module.default_indent, positions, ast_definitions
     )
     collector.collect(module)
-    site = Site(module, client, positions)
+    site = FileEdit(module, client, positions)
     notes: list[str] = []
     every: Sequence[Point] = (
         *points.captures,
@@ -100,7 +100,7 @@ def _rule(point: Point) -> str:
     return exceptions.RULE
 
 
-def _plan(point: Point, definitions: Sequence[Definition], site: Site) -> str | None:
+def _plan(point: Point, definitions: Sequence[Definition], site: FileEdit) -> str | None:
     """Plan one point's statements; returns why it was skipped, if it was."""
     found = resolve(definitions, point.handler, point.handler_line)
     if found is None:
@@ -115,7 +115,7 @@ def _plan(point: Point, definitions: Sequence[Definition], site: Site) -> str | 
             return None
         return "is a class, not a function"
     owner = _definition_of(definitions, definition.owner)
-    handler = Handler(definition, node, offset, capture.deletes(node.name.value, owner))
+    handler = FoundHandler(definition, node, offset, capture.deletes(node.name.value, owner))
     if isinstance(point, CapturePoint):
         capture.plan_capture(point, handler, site)
         return None
@@ -132,7 +132,7 @@ def _plan_override(
     cls: Definition,
     offset: int,
     definitions: Sequence[Definition],
-    site: Site,
+    site: FileEdit,
 ) -> None:
     """A class-based view: capture in its existing override, or add the override."""
     assert point.override is not None
@@ -143,7 +143,7 @@ def _plan_override(
     if method is None or definition is None:
         capture.plan_override(point, cls, site)
         return
-    handler = Handler(definition, method, offset, capture.deletes(point.override, cls))
+    handler = FoundHandler(definition, method, offset, capture.deletes(point.override, cls))
     capture.plan_capture(point, handler, site)
 
 

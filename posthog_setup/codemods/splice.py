@@ -124,7 +124,7 @@ class SpliceTransformer(cst.CSTTransformer):
 
 
 @dataclass
-class Site:
+class FileEdit:
     """One file being edited: its tree, the planned splices and the imports they need.
 
     ``claimed`` remembers what this run already planned per handler (an event name,
