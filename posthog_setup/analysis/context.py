@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -70,11 +70,22 @@ class FileContext:
         self.lines = self.source.splitlines()
 
     @classmethod
-    def parse(cls, file: str, module: str, is_package: bool, source: str) -> FileContext:
+    def parse(
+        cls,
+        file: str,
+        module: str,
+        is_package: bool,
+        source: str,
+        analysers: Sequence[FrameworkAnalyser] = (),
+    ) -> FileContext:
         """Parse ``source``, whatever Python up to 3.14 it is written for; raises SyntaxError
-        (or ValueError for NUL bytes) if none accepts it."""
+        (or ValueError for NUL bytes) if none accepts it. Names resolve with the public
+        spellings of the ``analysers``' frameworks."""
         tree = parse_python(source, file)
-        return cls(file, module, is_package, source, tree, ModuleNames(tree, module, is_package))
+        spellings = {k: v for a in analysers for k, v in a.spellings.items()}
+        names = ModuleNames(tree, module, is_package, spellings)
+        packages = {a.name: a.packages for a in analysers}
+        return cls(file, module, is_package, source, tree, names, packages)
 
     @functools.cached_property
     def module_names(self) -> frozenset[str]:
@@ -206,6 +217,9 @@ class FrameworkAnalyser(Protocol):
     app_kinds: tuple[str, ...]
     #: the kind of the application itself (``flask.Flask``), where the hook-up goes
     primary_kind: str
+    #: public spellings of names the framework's packages re-export: full names, and module
+    #: prefixes ending in ``.`` (``{"flask.app.": "flask."}``)
+    spellings: Mapping[str, str]
 
     def wants(self, source: str) -> bool:
         """Cheap text test: could this file hold anything of this framework?"""

@@ -124,8 +124,7 @@ def _analyse_text(
         return FileResult(file)
     module, is_package = module_for_file(file, src_layout)
     try:
-        ctx = FileContext.parse(file, module, is_package, text)
-        ctx.framework_packages = {a.name: a.packages for a in analysers}
+        ctx = FileContext.parse(file, module, is_package, text, analysers)
     except SyntaxError as exc:
         where = f" (line {exc.lineno})" if exc.lineno else ""
         return FileResult(file, skipped=SkippedFile(file, f"syntax error{where}: {exc.msg}"))

@@ -14,49 +14,20 @@ overall for uses in functions, which run later).
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-#: Public framework names and the modules that define them, so that
-#: ``flask.app.Flask`` and ``flask.Flask`` compare equal.
-_CANONICAL_PREFIXES: dict[str, str] = {
-    "flask.app.": "flask.",
-    "flask.blueprints.": "flask.",
-    "flask.globals.": "flask.",
-    "flask.helpers.": "flask.",
-    "flask_login.utils.": "flask_login.",
-    "fastapi.applications.": "fastapi.",
-    "fastapi.routing.": "fastapi.",
-    "fastapi.param_functions.": "fastapi.",
-    "fastapi.params.": "fastapi.",
-    "fastapi.exceptions.": "fastapi.",
-    "starlette.applications.": "starlette.",
-    "django.urls.conf.": "django.urls.",
-    "django.conf.urls.": "django.urls.",
-    "django.contrib.auth.views.": "django.contrib.auth.views.",
-    "django.views.generic.edit.": "django.views.generic.",
-    "django.views.generic.base.": "django.views.generic.",
-    "django.views.generic.list.": "django.views.generic.",
-    "django.views.generic.detail.": "django.views.generic.",
-    "rest_framework.decorators.": "rest_framework.decorators.",
-}
 
-#: A few re-exports worth knowing by full name.
-_CANONICAL_NAMES: dict[str, str] = {
-    "django.conf.urls.url": "django.urls.re_path",
-    "django.urls.url": "django.urls.re_path",
-    "fastapi.routing.APIRouter": "fastapi.APIRouter",
-    "starlette.routing.Router": "starlette.Router",
-    "django.contrib.auth.login": "django.contrib.auth.login",
-}
+def canonical(name: str, spellings: Mapping[str, str]) -> str:
+    """The public spelling of a framework name (``flask.app.Flask`` -> ``flask.Flask``).
 
-
-def canonical(name: str) -> str:
-    """The public spelling of a framework name (``flask.app.Flask`` -> ``flask.Flask``)."""
-    if name in _CANONICAL_NAMES:
-        return _CANONICAL_NAMES[name]
-    for prefix, public in _CANONICAL_PREFIXES.items():
-        if name.startswith(prefix):
+    ``spellings`` maps full names, and module prefixes ending in ``.``, to their public
+    spelling (each framework's analyser declares its own).
+    """
+    if name in spellings:
+        return spellings[name]
+    for prefix, public in spellings.items():
+        if prefix.endswith(".") and name.startswith(prefix):
             return public + name[len(prefix) :]
     return name
 
@@ -123,8 +94,16 @@ def resolve_relative(module: str, is_package: bool, level: int, target: str | No
 class ModuleNames:
     """Qualified-name resolution for one parsed module."""
 
-    def __init__(self, tree: ast.Module, module: str, is_package: bool = False) -> None:
+    def __init__(
+        self,
+        tree: ast.Module,
+        module: str,
+        is_package: bool = False,
+        spellings: Mapping[str, str] | None = None,
+    ) -> None:
         self.module = module
+        #: public spellings of re-exported names (see ``canonical``)
+        self.spellings: Mapping[str, str] = spellings or {}
         self.is_package = is_package
         self.tree = tree
         self.module_scope = Scope(tree, module, None)
@@ -195,7 +174,7 @@ class ModuleNames:
         base = self.resolve_name(current.id, where, getattr(current, "lineno", None))
         if base is None:
             return None
-        return canonical(".".join([base, *reversed(attrs)]))
+        return canonical(".".join([base, *reversed(attrs)]), self.spellings)
 
     def resolve_call(self, node: ast.AST, scope: Scope | None = None) -> str | None:
         """The qualified name of the function a ``Call`` calls."""

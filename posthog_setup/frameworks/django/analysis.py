@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from posthog_setup.analysis.body import (
@@ -1120,6 +1120,16 @@ class DjangoAnalyser:
     packages: tuple[str, ...] = ("django", "rest_framework")
     app_kinds: tuple[str, ...] = ("django", "drf")
     primary_kind = "django.project"
+    spellings: Mapping[str, str] = {
+        "django.urls.conf.": "django.urls.",
+        "django.conf.urls.": "django.urls.",
+        "django.views.generic.edit.": "django.views.generic.",
+        "django.views.generic.base.": "django.views.generic.",
+        "django.views.generic.list.": "django.views.generic.",
+        "django.views.generic.detail.": "django.views.generic.",
+        "django.conf.urls.url": "django.urls.re_path",
+        "django.urls.url": "django.urls.re_path",
+    }
 
     def wants(self, source: str) -> bool:
         """Could this file hold settings, URLs, views or middleware?"""

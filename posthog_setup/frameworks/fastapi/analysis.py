@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from posthog_setup.analysis.body import dotted, scan_body, walk_body
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
@@ -87,6 +87,16 @@ class FastAPIAnalyser:
     packages: tuple[str, ...] = ("fastapi", "starlette")
     app_kinds: tuple[str, ...] = ("fastapi",)
     primary_kind = "fastapi.FastAPI"
+    spellings: Mapping[str, str] = {
+        "fastapi.applications.": "fastapi.",
+        "fastapi.routing.": "fastapi.",
+        "fastapi.param_functions.": "fastapi.",
+        "fastapi.params.": "fastapi.",
+        "fastapi.exceptions.": "fastapi.",
+        "starlette.applications.": "starlette.",
+        "fastapi.routing.APIRouter": "fastapi.APIRouter",
+        "starlette.routing.Router": "starlette.Router",
+    }
 
     def wants(self, source: str) -> bool:
         """Could this file declare anything FastAPI? (A text test; false positives are fine.)"""

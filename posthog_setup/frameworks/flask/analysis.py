@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from posthog_setup.analysis.body import dotted, scan_body, walk_body
@@ -127,6 +127,13 @@ class FlaskAnalyser:
     packages: tuple[str, ...] = ("flask", "flask_login")
     app_kinds: tuple[str, ...] = ("flask",)
     primary_kind = "flask.Flask"
+    spellings: Mapping[str, str] = {
+        "flask.app.": "flask.",
+        "flask.blueprints.": "flask.",
+        "flask.globals.": "flask.",
+        "flask.helpers.": "flask.",
+        "flask_login.utils.": "flask_login.",
+    }
 
     def wants(self, source: str) -> bool:
         """Could this file declare anything Flask? (A text test; false positives are fine.)"""
