@@ -360,7 +360,7 @@ def link(
         files_scanned=len(results),
         files_analysed=len(facts),
         django_settings=tuple(s for part in linked for s in part.settings),
-        unsupported=_unsupported(results, frameworks),
+        unsupported=_unsupported(results, [a for a in analysers if a.name in frameworks]),
         framework_conventions=tuple(conventions),
         class_attributes=flow.with_returns(
             flow.class_attributes(c for f in facts for c in f.classes),
@@ -424,17 +424,19 @@ def _with_created_users(
 
 
 def _unsupported(
-    results: Sequence[FileResult], supported: Sequence[Framework]
+    results: Sequence[FileResult], supported: Sequence[FrameworkAnalyser]
 ) -> tuple[tuple[str, str], ...]:
     """(framework, the first file importing it) for each unsupported web framework found.
 
-    Starlette inside a FastAPI project is FastAPI's own foundation, not another framework;
-    tests and examples that import a framework do not make the project use it.
+    A package a supported framework is built on (Starlette under FastAPI) is that
+    framework's own; tests and examples that import a framework do not make the project
+    use it.
     """
+    own = {package for analyser in supported for package in analyser.packages}
     found: dict[str, str] = {}
     for result in sorted(results, key=lambda r: r.file):
         for module in result.unsupported:
-            if module == "starlette" and "fastapi" in supported:
+            if module in own:
                 continue
             found.setdefault(UNSUPPORTED[module], result.file)
     return tuple(sorted(found.items()))
