@@ -1,0 +1,166 @@
+"""What the Django modules share: the framework names they look for, what each view
+class gives its subclasses, and small readers of literal arguments."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from posthog_setup.analysis.model import (
+    AuthKind,
+)
+
+PATH = "django.urls.path"
+RE_PATH = "django.urls.re_path"
+INCLUDE = "django.urls.include"
+LOGIN = "django.contrib.auth.login"
+LOGOUT = "django.contrib.auth.logout"
+ROUTERS = frozenset({"rest_framework.routers.DefaultRouter", "rest_framework.routers.SimpleRouter"})
+AUTH_URLS = "django.contrib.auth.urls"
+SIGNALS = "django.contrib.auth.signals"
+#: Methods of a view class whose bodies matter.
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+ACTION_METHODS = {
+    "list": "GET",
+    "create": "POST",
+    "retrieve": "GET",
+    "update": "PUT",
+    "partial_update": "PATCH",
+    "destroy": "DELETE",
+}
+LIST_ACTIONS = ("list", "create")
+DETAIL_ACTIONS = ("retrieve", "update", "partial_update", "destroy")
+#: The hooks DRF's mixins call to save, where projects put their own write logic.
+PERFORM = {
+    "create": "perform_create",
+    "update": "perform_update",
+    "partial_update": "perform_update",
+    "destroy": "perform_destroy",
+}
+CLASS_METHODS = frozenset(
+    [*HTTP_METHODS, *ACTION_METHODS, *PERFORM.values(), "form_valid", "process_exception"]
+)
+#: The entry of ``DjangoView.methods`` that stands for the class itself (implicit actions).
+CLASS_ENTRY = "<class>"
+SIGNUP_NAME = re.compile(r"sign_?up|register|join", re.IGNORECASE)
+USER_CREATION = frozenset({"create_user", "create_superuser"})
+HANDLER_SETTINGS = {
+    "handler400": "400",
+    "handler403": "403",
+    "handler404": "404",
+    "handler500": "500",
+}
+
+
+@dataclass(frozen=True)
+class _ClassSpec:
+    """What a Django or DRF view class gives its subclasses."""
+
+    family: str
+    #: higher wins when a class has several framework ancestors
+    rank: int
+    actions: tuple[str, ...] = ()
+
+
+def _specs() -> dict[str, _ClassSpec]:
+    specs: dict[str, _ClassSpec] = {}
+    for name in ("View", "RedirectView"):
+        specs[f"django.views.generic.{name}"] = _ClassSpec("view", 0)
+    specs["django.views.View"] = _ClassSpec("view", 0)
+    for name in ("TemplateView", "ListView", "DetailView", "ArchiveIndexView", "YearArchiveView"):
+        specs[f"django.views.generic.{name}"] = _ClassSpec("view", 1)
+    for name, action in (
+        ("CreateView", "create"),
+        ("UpdateView", "update"),
+        ("DeleteView", "delete"),
+        ("FormView", "submit"),
+    ):
+        specs[f"django.views.generic.{name}"] = _ClassSpec("edit", 2, (action,))
+    specs["django.contrib.auth.views.LoginView"] = _ClassSpec("auth", 2, ("login",))
+    specs["django.contrib.auth.views.LogoutView"] = _ClassSpec("auth", 2, ("logout",))
+    specs["rest_framework.views.APIView"] = _ClassSpec("apiview", 3)
+    generics = {
+        "GenericAPIView": (),
+        "CreateAPIView": ("create",),
+        "ListAPIView": ("list",),
+        "RetrieveAPIView": ("retrieve",),
+        "DestroyAPIView": ("destroy",),
+        "UpdateAPIView": ("update", "partial_update"),
+        "ListCreateAPIView": ("list", "create"),
+        "RetrieveUpdateAPIView": ("retrieve", "update", "partial_update"),
+        "RetrieveDestroyAPIView": ("retrieve", "destroy"),
+        "RetrieveUpdateDestroyAPIView": ("retrieve", "update", "partial_update", "destroy"),
+    }
+    for name, actions in generics.items():
+        specs[f"rest_framework.generics.{name}"] = _ClassSpec("generic", 4, actions)
+    mixins = {
+        "CreateModelMixin": ("create",),
+        "ListModelMixin": ("list",),
+        "RetrieveModelMixin": ("retrieve",),
+        "UpdateModelMixin": ("update", "partial_update"),
+        "DestroyModelMixin": ("destroy",),
+    }
+    for name, actions in mixins.items():
+        specs[f"rest_framework.mixins.{name}"] = _ClassSpec("mixin", -1, actions)
+    viewsets = {
+        "ViewSetMixin": (),
+        "ViewSet": (),
+        "GenericViewSet": (),
+        "ReadOnlyModelViewSet": ("list", "retrieve"),
+        "ModelViewSet": tuple(ACTION_METHODS),
+    }
+    for name, actions in viewsets.items():
+        specs[f"rest_framework.viewsets.{name}"] = _ClassSpec("viewset", 5, actions)
+    return specs
+
+
+CLASS_SPECS = _specs()
+BUILTIN_AUTH_VIEWS: dict[str, AuthKind] = {
+    "django.contrib.auth.views.LoginView": "login",
+    "django.contrib.auth.views.LogoutView": "logout",
+}
+
+
+def short_name(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+def literal_string(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def keyword_value(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def argument(call: ast.Call, index: int, name: str) -> ast.expr | None:
+    if len(call.args) > index:
+        return call.args[index]
+    return keyword_value(call, name)
+
+
+def literal_strings(node: ast.AST | None) -> tuple[str, ...]:
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return tuple(s for s in (literal_string(e) for e in node.elts) if s is not None)
+    return ()
+
+
+#: Qualified-name prefixes of classes that are never the project's own view bases.
+NOT_PROJECT_BASES = (
+    "django.",
+    "rest_framework.",
+    "builtins.",
+    "flask.",
+    "flask_",
+    "fastapi.",
+    "starlette.",
+    "pydantic.",
+    "sqlalchemy.",
+    "abc.",
+    "enum.",
+    "typing.",
+    "dataclasses.",
+)

@@ -1,0 +1,468 @@
+"""Linking across files: walk the URL tree from ``ROOT_URLCONF`` through ``include()``
+chains, bind each pattern to its view across modules, resolve project-local base classes,
+and expand class-based views and viewsets into one route per method or action."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from posthog_setup.analysis.body import (
+    judge_mutating,
+    reads_as_query,
+)
+from posthog_setup.analysis.model import (
+    AppObject,
+    AuthKind,
+    AuthPoint,
+    BodyFacts,
+    DjangoView,
+    ErrorHandler,
+    Evidence,
+    Handler,
+    ModuleFacts,
+    Route,
+    RouterRegistration,
+    UrlPattern,
+)
+from posthog_setup.analysis.paths import path_parameters
+from posthog_setup.frameworks.django.common import (
+    ACTION_METHODS,
+    AUTH_URLS,
+    BUILTIN_AUTH_VIEWS,
+    CLASS_ENTRY,
+    CLASS_SPECS,
+    DETAIL_ACTIONS,
+    HANDLER_SETTINGS,
+    HTTP_METHODS,
+    LIST_ACTIONS,
+    PERFORM,
+    SIGNALS,
+    short_name,
+)
+from posthog_setup.frameworks.django.urls import path_form
+from posthog_setup.frameworks.django.views import class_kind
+
+
+@dataclass(frozen=True)
+class _Located:
+    facts: ModuleFacts
+    view: DjangoView
+
+
+@dataclass(frozen=True)
+class _ClassModel:
+    """A view class with its project-local bases folded in."""
+
+    located: _Located
+    ancestry: tuple[str, ...]
+    kind: str
+    family: str
+    #: actions the framework classes among its ancestors provide
+    implicit: tuple[str, ...]
+    #: method name -> (handler, body): own methods first, then inherited ones
+    methods: dict[str, tuple[Handler, BodyFacts]]
+    actions: tuple[tuple[str, tuple[str, ...], bool, Handler, BodyFacts], ...]
+    lookup: str
+
+    @property
+    def handler(self) -> Handler:
+        return self.methods[CLASS_ENTRY][0]
+
+    def implicit_write(self, action: str) -> Evidence | None:
+        """The write a generic view or DRF mixin performs without code in the project."""
+        line = self.located.view.line
+        if action in ("create", "update", "partial_update"):
+            what = "saves the form" if self.family == "edit" else f"{action} saves the serializer"
+            return Evidence("implicit", f"{self.kind} {what}", line, True)
+        if action in ("delete", "destroy"):
+            return Evidence("implicit", f"{self.kind} deletes the object", line, True)
+        if action == "logout":
+            return Evidence("logout", f"{self.kind} ends the session", line, True)
+        if action == "login":
+            return Evidence("read-only", f"{self.kind} starts a session", line, False)
+        return None
+
+
+@dataclass(frozen=True)
+class _Where:
+    """What every route of one URL entry shares."""
+
+    owner: str
+    name: str | None = None
+    view_kind: str | None = None
+    #: the view's class name reads as a query (``ValidateCouponView``)
+    query_name: bool = False
+
+
+def _route(
+    where: _Where,
+    path: str,
+    methods: tuple[str, ...],
+    handler: Handler,
+    body: BodyFacts,
+    *,
+    action: str | None = None,
+    judged: tuple[str, ...] | None = None,
+    implicit: Evidence | None = None,
+    name: str | None = None,
+) -> Route:
+    if where.query_name and not any(e.mutating for e in body.evidence):
+        reason = Evidence("read-only", "the view's name reads as a query", handler.line, False)
+        body = dataclasses.replace(body, evidence=(*body.evidence, reason))
+    mutating, evidence = judge_mutating(judged or methods, body, implicit=implicit)
+    return Route(
+        framework="django",
+        path=path,
+        methods=methods,
+        handler=handler,
+        owner=where.owner,
+        line=handler.line,
+        mutating=mutating,
+        evidence=evidence,
+        user_access=body.user_access,
+        path_params=path_parameters(path),
+        name=name or where.name,
+        view_kind=where.view_kind,
+        action=action,
+        change_line=body.change_line,
+        captures=body.captures,
+        ignored=body.ignored,
+        locals=body.locals,
+        anchor=body.anchor,
+        proven=body.proven,
+        typed=body.typed,
+        written=body.written,
+    )
+
+
+def _module_handler(mf: ModuleFacts, qualname: str, line: int) -> Handler:
+    """A Handler for a module-level statement (a urlpatterns entry, a setting)."""
+    return Handler(mf.module, mf.file, qualname, line, line, line)
+
+
+def _is_function(view: DjangoView) -> bool:
+    return view.kind.startswith("function") or view.kind == "api_view"
+
+
+def _method_order(route: Route) -> int:
+    return HTTP_METHODS.index(route.methods[0].lower())
+
+
+class Project:
+    """Indexes over every Django module of the project, and the walk of its URL tree."""
+
+    def __init__(self, facts: Sequence[ModuleFacts]) -> None:
+        self.facts = sorted(facts, key=lambda f: f.file)
+        self.views: dict[str, _Located] = {}
+        self.urlconfs: dict[str, ModuleFacts] = {}
+        self.routers: dict[str, AppObject] = {}
+        self.registrations: dict[str, list[RouterRegistration]] = {}
+        self.settings: dict[str, tuple[ModuleFacts, str]] = {}
+        for mf in self.facts:
+            for view in mf.django_views:
+                self.views[f"{mf.module}.{view.qualname}"] = _Located(mf, view)
+            # A root URLconf may declare only handler500 and an empty urlpatterns.
+            if mf.urlpatterns or any(k in HANDLER_SETTINGS for k, _ in mf.django_settings):
+                self.urlconfs[mf.module] = mf
+            for app in mf.apps:
+                if app.kind == "drf.router":
+                    self.routers[app.name] = app
+            for registration in mf.router_registrations:
+                self.registrations.setdefault(registration.router, []).append(registration)
+            for key, value in mf.django_settings:
+                self.settings.setdefault(key, (mf, value))
+        self.classes: dict[str, _ClassModel | None] = {}
+        self.routes: list[Route] = []
+        self.router_prefixes: dict[str, str] = {}
+        #: built-in auth views reachable from the URLs: (kind, where, what)
+        self.builtin_auth: list[tuple[AuthKind, Handler, str]] = []
+
+    def setting(self, key: str) -> tuple[ModuleFacts, str] | None:
+        return self.settings.get(key)
+
+    # -- classes ----------------------------------------------------------------------
+
+    def class_model(self, name: str, seen: frozenset[str] = frozenset()) -> _ClassModel | None:
+        """The class ``name`` with its project-local bases resolved (None if not a project class)."""
+        if name in self.classes:
+            return self.classes[name]
+        located = self.views.get(name)
+        if located is None or name in seen or _is_function(located.view):
+            return None
+        view = located.view
+        ancestry: list[str] = []
+        methods = {m: (h, b) for m, h, b in view.methods}
+        actions = list(view.actions)
+        lookup = view.lookup
+        for base in view.bases:
+            ancestry.append(base)
+            parent = self.class_model(base, seen | {name})
+            if parent is None:
+                continue
+            ancestry.extend(parent.ancestry)
+            for method, entry in parent.methods.items():
+                methods.setdefault(method, entry)
+            own = {a[3].name for a in actions}
+            actions.extend(a for a in parent.actions if a[3].name not in own)
+            lookup = lookup or parent.lookup
+        kind = class_kind(ancestry)
+        spec = next(
+            (CLASS_SPECS[a] for a in ancestry if a in CLASS_SPECS and short_name(a) == kind), None
+        )
+        implicit = dict.fromkeys(a for base in ancestry for a in _spec_actions(base))
+        model = _ClassModel(
+            located=located,
+            ancestry=tuple(ancestry),
+            kind=kind or view.kind,
+            family=spec.family if spec is not None else view.kind,
+            implicit=tuple(implicit),
+            methods=methods,
+            actions=tuple(actions),
+            lookup=lookup or "pk",
+        )
+        self.classes[name] = model
+        return model
+
+    # -- the URL walk -----------------------------------------------------------------
+
+    def roots(self) -> list[str]:
+        """ROOT_URLCONF, or every URL module no other module includes."""
+        root = self.setting("ROOT_URLCONF")
+        if root is not None and root[1] in self.urlconfs:
+            return [root[1]]
+        included = {p.include for mf in self.urlconfs.values() for p in mf.urlpatterns}
+        return [m for m in sorted(self.urlconfs) if m not in included]
+
+    def walk(self, module: str, prefix: str, chain: frozenset[str]) -> None:
+        mf = self.urlconfs[module]
+        for pattern in mf.urlpatterns:
+            # Django joins a pattern to its include's prefix as plain text.
+            path = prefix + path_form(pattern.pattern, pattern.regex)
+            if pattern.include is not None:
+                self.include(mf, pattern, path, chain)
+            elif pattern.view is not None:
+                self.bind(mf, pattern, path)
+
+    def include(
+        self, mf: ModuleFacts, pattern: UrlPattern, path: str, chain: frozenset[str]
+    ) -> None:
+        target = pattern.include or ""
+        router = target.removesuffix(".urls")
+        if router in self.routers:
+            self.router_prefixes.setdefault(router, "/" + path)
+            for registration in self.registrations.get(router, []):
+                self.viewset(registration, path)
+        elif target in self.urlconfs and target not in chain:
+            self.walk(target, path, chain | {target})
+        elif target == AUTH_URLS:
+            where = _module_handler(mf, "urlpatterns", pattern.line)
+            self.builtin_auth.append(("login", where, "django.contrib.auth.views.LoginView"))
+            self.builtin_auth.append(("logout", where, "django.contrib.auth.views.LogoutView"))
+
+    def bind(self, mf: ModuleFacts, pattern: UrlPattern, path: str) -> None:
+        view = pattern.view or ""
+        if view in BUILTIN_AUTH_VIEWS:
+            origin = _module_handler(mf, "urlpatterns", pattern.line)
+            self.builtin_auth.append((BUILTIN_AUTH_VIEWS[view], origin, view))
+            return
+        located = self.views.get(view)
+        if located is None:
+            return
+        full = "/" + path
+        if not _is_function(located.view):
+            cls = self.class_model(view)
+            if cls is not None:
+                self.routes.extend(self.class_routes(cls, full, mf.module, pattern.name))
+            return
+        entries = located.view.methods
+        methods = tuple(m for m, _, _ in entries)
+        _, handler, body = entries[0]
+        judged = methods
+        if located.view.kind == "function":
+            # Methods not declared: the body's writes and method branches decide, not GET+POST.
+            judged = ("GET", *body.method_branches)
+        where = _Where(mf.module, pattern.name, located.view.kind)
+        self.routes.append(_route(where, full, methods, handler, body, judged=judged))
+
+    def class_routes(
+        self, cls: _ClassModel, path: str, owner: str, name: str | None
+    ) -> list[Route]:
+        """A class-based view: one route per HTTP method or generic action."""
+        where = _Where(owner, name, cls.kind, reads_as_query(cls.handler.name))
+        if cls.family in ("edit", "auth"):
+            return [self.form_route(cls, path, where)]
+        routes: list[Route] = []
+        for method in HTTP_METHODS:
+            if method in cls.methods:
+                handler, body = cls.methods[method]
+                routes.append(_route(where, path, (method.upper(),), handler, body, action=method))
+        if cls.family == "generic":
+            for action in cls.implicit:
+                if ACTION_METHODS[action].lower() in cls.methods:
+                    continue  # an explicit get/post/... serves it
+                routes.append(self.action_route(cls, action, path, where))
+        if not routes and cls.family == "view":
+            handler, body = cls.methods[CLASS_ENTRY]
+            routes.append(_route(where, path, ("GET",), handler, body, action="get"))
+        return sorted(routes, key=_method_order)
+
+    def form_route(self, cls: _ClassModel, path: str, where: _Where) -> Route:
+        """Create/Update/Delete/FormView and auth views: GET shows the form, POST acts on it."""
+        action = next((a for a in cls.implicit if a in _EDIT_ACTIONS), "submit")
+        handler, body = cls.methods.get("form_valid") or cls.methods[CLASS_ENTRY]
+        builtin = next((a for a in cls.ancestry if a in BUILTIN_AUTH_VIEWS), None)
+        if builtin is not None:
+            # A project subclass of LoginView / LogoutView: Django logs the user in or out.
+            self.builtin_auth.append((BUILTIN_AUTH_VIEWS[builtin], cls.handler, builtin))
+        return _route(
+            where,
+            path,
+            ("GET", "POST"),
+            handler,
+            body,
+            action=action,
+            judged=("POST",),
+            implicit=cls.implicit_write(action),
+        )
+
+    def action_route(self, cls: _ClassModel, action: str, path: str, where: _Where) -> Route:
+        """A DRF action: its own method if overridden, else its perform_* hook, else the class."""
+        method = ACTION_METHODS[action]
+        if action in cls.methods:
+            handler, body = cls.methods[action]
+            return _route(where, path, (method,), handler, body, action=action)
+        handler, body = cls.methods.get(PERFORM.get(action, ""), cls.methods[CLASS_ENTRY])
+        implicit = cls.implicit_write(action)
+        return _route(where, path, (method,), handler, body, action=action, implicit=implicit)
+
+    def viewset(self, registration: RouterRegistration, prefix: str) -> None:
+        """The routes a DRF router makes for a registered viewset, in the router's order."""
+        cls = self.class_model(registration.viewset)
+        if cls is None or cls.family != "viewset":
+            return
+        base = prefix + registration.prefix.strip("/")
+        list_path = f"/{base}/"
+        detail_path = f"/{base}/<{cls.lookup}>/"
+        model = cls.located.view.model
+        basename = registration.basename or (short_name(model).lower() if model else None)
+        where = _Where(registration.router, None, cls.kind, reads_as_query(cls.handler.name))
+
+        def url_name(suffix: str) -> str | None:
+            return f"{basename}-{suffix}" if basename else None
+
+        for actions, path, suffix, detail in (
+            (LIST_ACTIONS, list_path, "list", False),
+            (DETAIL_ACTIONS, detail_path, "detail", True),
+        ):
+            for action in actions:
+                if action in cls.implicit or action in cls.methods:
+                    route = self.action_route(cls, action, path, where)
+                    self.routes.append(dataclasses.replace(route, name=url_name(suffix)))
+            for url_path, verbs, on_detail, handler, body in cls.actions:
+                if on_detail == detail:
+                    self.routes.append(
+                        _route(
+                            where,
+                            f"{path}{url_path.strip('/')}/",
+                            verbs,
+                            handler,
+                            body,
+                            action=handler.name,
+                            name=url_name(handler.name.replace("_", "-")),
+                        )
+                    )
+
+
+_EDIT_ACTIONS = ("create", "update", "delete", "submit", "login", "logout")
+
+
+def _spec_actions(name: str) -> tuple[str, ...]:
+    spec = CLASS_SPECS.get(name)
+    return spec.actions if spec is not None else ()
+
+
+def linked_apps(project: Project) -> tuple[AppObject, ...]:
+    found: list[AppObject] = []
+    for mf in project.facts:
+        for app in mf.apps:
+            prefix = project.router_prefixes.get(app.name, app.prefix)
+            found.append(dataclasses.replace(app, prefix=prefix))
+    return tuple(found)
+
+
+def linked_auth_points(project: Project) -> tuple[AuthPoint, ...]:
+    """Logins and logouts the project calls, then signal hooks for those Django performs."""
+    direct = sorted(
+        (p for mf in project.facts for p in mf.auth_points), key=lambda p: (p.handler.file, p.line)
+    )
+    covered = {p.kind for p in direct}
+    signals: list[AuthPoint] = []
+    candidates = list(project.builtin_auth)
+    allauth = project.setting("ALLAUTH_INSTALLED")
+    apps = project.setting("INSTALLED_APPS:line")
+    if allauth is not None and allauth[1] == "true" and apps is not None:
+        where = _module_handler(allauth[0], "INSTALLED_APPS", int(apps[1]))
+        candidates += [("login", where, "allauth"), ("logout", where, "allauth")]
+        if "signup" not in covered:
+            signals.append(
+                AuthPoint(
+                    "signup",
+                    "django",
+                    where,
+                    where.line,
+                    "allauth",
+                    "user",
+                    "allauth.account.signals",
+                )
+            )
+    for kind, where, call in candidates:
+        if kind in covered:
+            continue
+        covered.add(kind)
+        signals.append(AuthPoint(kind, "django", where, where.line, call, "user", SIGNALS))
+    return (*direct, *sorted(signals, key=lambda p: (p.kind != "login", p.kind)))
+
+
+def linked_error_handlers(project: Project, roots: Sequence[str]) -> tuple[ErrorHandler, ...]:
+    """handler404/500 of the root URLconf, middleware process_exception, DRF's EXCEPTION_HANDLER."""
+    found: list[ErrorHandler] = []
+
+    def add(target: str, handles: str, server_error: bool, error_index: int) -> None:
+        located = project.views.get(target)
+        if located is None:
+            return
+        if _is_function(located.view):
+            _, handler, body = located.view.methods[0]
+        else:
+            cls = project.class_model(target)
+            if cls is None or "process_exception" not in cls.methods:
+                return
+            handler, body = cls.methods["process_exception"]
+        params = handler.params
+        error_param = params[error_index] if len(params) > error_index else None
+        found.append(
+            ErrorHandler(
+                "django",
+                handler,
+                (handles,),
+                handler.line,
+                server_error,
+                error_param,
+                body.captures_exception,
+            )
+        )
+
+    for root in roots:
+        for key, value in project.urlconfs[root].django_settings:
+            if key in HANDLER_SETTINGS:
+                code = HANDLER_SETTINGS[key]
+                add(value, code, code == "500", 1)
+    middleware = project.setting("MIDDLEWARE")
+    for entry in middleware[1].split(",") if middleware else ():
+        add(entry, "Exception", True, 2)
+    drf = project.setting("REST_FRAMEWORK.EXCEPTION_HANDLER")
+    if drf is not None:
+        add(drf[1], "Exception", True, 0)
+    return tuple(sorted(found, key=lambda h: (h.handler.file, h.line)))

@@ -1,0 +1,278 @@
+"""Every function or class that may serve as a view, with the facts of its body:
+writes, the user, logins and logouts."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from collections.abc import Iterator, Sequence
+
+from posthog_setup.analysis.body import (
+    UserFinder,
+    dotted,
+    scan_body,
+    settle,
+    walk_body,
+)
+from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode
+from posthog_setup.analysis.model import (
+    AuthKind,
+    AuthPoint,
+    BodyFacts,
+    DjangoView,
+    Evidence,
+    Handler,
+    UserAccess,
+)
+from posthog_setup.frameworks.django.common import (
+    ACTION_METHODS,
+    CLASS_ENTRY,
+    CLASS_METHODS,
+    CLASS_SPECS,
+    HTTP_METHODS,
+    LOGIN,
+    LOGOUT,
+    NOT_PROJECT_BASES,
+    SIGNUP_NAME,
+    USER_CREATION,
+    argument,
+    keyword_value,
+    literal_string,
+    literal_strings,
+    short_name,
+)
+from posthog_setup.frameworks.django.conventions import request_user
+from posthog_setup.frameworks.django.settings import assigned_name
+
+
+def _user_finder(request_param: str | None) -> UserFinder:
+    """How a view reaches the user: ``<request param>.user`` or ``self.request.user``."""
+
+    def find(
+        ctx: FileContext, func: FunctionNode | ast.ClassDef, node: ast.AST
+    ) -> UserAccess | None:
+        if not isinstance(node, ast.Attribute) or node.attr != "user":
+            return None
+        owner = node.value
+        if isinstance(owner, ast.Name) and request_param is not None and owner.id == request_param:
+            return request_user(request_param)
+        if (
+            isinstance(owner, ast.Attribute)
+            and owner.attr == "request"
+            and isinstance(owner.value, ast.Name)
+            and owner.value.id == "self"
+        ):
+            return request_user("self.request")
+        return None
+
+    return find
+
+
+def _positional(func: FunctionNode) -> list[str]:
+    return [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
+
+
+def _auth_calls(ctx: FileContext, func: FunctionNode) -> Iterator[tuple[str, ast.Call]]:
+    scope = ctx.names.scope_for_def(func)
+    for node in walk_body(func):
+        if isinstance(node, ast.Call):
+            qualified = ctx.names.resolve(node.func, scope)
+            if qualified in (LOGIN, LOGOUT):
+                yield qualified, node
+
+
+class ViewCollector:
+    """Functions and classes that may serve requests, with their body facts and auth calls."""
+
+    def __init__(self, ctx: FileContext, out: FactsBuilder) -> None:
+        self.ctx = ctx
+        self.out = out
+
+    def body(self, func: FunctionNode, request_param: str | None) -> BodyFacts:
+        """Body facts, with Django's own evidence added: users created, sessions started."""
+        ctx = self.ctx
+        facts = scan_body(ctx, func, _user_finder(request_param), logout_calls=frozenset({LOGOUT}))
+        extra: list[Evidence] = []
+        for node in walk_body(func):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in USER_CREATION
+            ):
+                spelled = dotted(node.func)
+                extra.append(Evidence("write", f"{spelled}() creates a user", node.lineno, True))
+        writes = any(e.mutating for e in [*facts.evidence, *extra])
+        logins = [call for name, call in _auth_calls(ctx, func) if name == LOGIN]
+        if logins and not writes:
+            # Logging in changes no data; the login event (identify) records it instead.
+            extra.append(Evidence("read-only", "login() starts a session", logins[0].lineno, False))
+        if not extra:
+            return facts
+        change = max([facts.change_line or 0, *(e.line for e in extra if e.mutating)]) or None
+        facts = dataclasses.replace(facts, evidence=(*facts.evidence, *extra), change_line=change)
+        return settle(ctx, func, facts)
+
+    def auth_points(self, func: FunctionNode, body: BodyFacts) -> None:
+        creates_user = any(e.kind == "write" for e in body.evidence)
+        for name, call in _auth_calls(self.ctx, func):
+            kind: AuthKind
+            if name == LOGOUT:
+                kind = "logout"
+                request = dotted(call.args[0]) if call.args else ""
+                user = f"{request}.user" if request else None
+            else:
+                kind = "signup" if creates_user or SIGNUP_NAME.search(func.name) else "login"
+                user_node = argument(call, 1, "user")
+                user = dotted(user_node) or None if user_node is not None else None
+            self.out.auth_points.append(
+                AuthPoint(kind, "django", self.ctx.handler(func), call.lineno, name, user, "call")
+            )
+
+    def function(self, func: FunctionNode) -> DjangoView | None:
+        params = _positional(func)
+        if not params:
+            return None
+        ctx = self.ctx
+        body = self.body(func, params[0])
+        self.auth_points(func, body)
+        declared, kind = self.declared_methods(func)
+        if declared is None:
+            branches = body.method_branches
+            declared = (
+                ("GET", *(m for m in branches if m != "GET")) if branches else ("GET", "POST")
+            )
+        handler = ctx.handler(func)
+        return DjangoView(
+            qualname=handler.qualname,
+            kind=kind,
+            methods=tuple((m, handler, body) for m in declared),
+            line=func.lineno,
+        )
+
+    def declared_methods(self, func: FunctionNode) -> tuple[tuple[str, ...] | None, str]:
+        """Methods fixed by ``@require_POST`` / ``@require_http_methods`` / ``@api_view``."""
+        names = self.ctx.names
+        for decorator in func.decorator_list:
+            call = decorator if isinstance(decorator, ast.Call) else None
+            target = names.resolve(call.func if call else decorator) or ""
+            if target == "rest_framework.decorators.api_view":
+                listed = literal_strings(argument(call, 0, "http_method_names")) if call else ()
+                return tuple(m.upper() for m in listed) or ("GET",), "api_view"
+            if not target.startswith("django.views.decorators.http."):
+                continue
+            short = short_name(target)
+            if short == "require_POST":
+                return ("POST",), "function.declared"
+            if short in ("require_GET", "require_safe"):
+                return ("GET",), "function.declared"
+            if short == "require_http_methods" and call is not None:
+                listed = literal_strings(argument(call, 0, "request_method_list"))
+                return tuple(m.upper() for m in listed), "function.declared"
+        return None, "function"
+
+    def cls(self, node: ast.ClassDef) -> DjangoView | None:
+        ctx = self.ctx
+        bases = tuple(b for b in (ctx.names.resolve(base) for base in node.bases) if b)
+        methods: list[tuple[str, Handler, BodyFacts]] = []
+        actions: list[tuple[str, tuple[str, ...], bool, Handler, BodyFacts]] = []
+        model: str | None = None
+        lookup: str | None = None
+        lookup_field: str | None = None
+        for stmt in node.body:
+            assigned = assigned_name(stmt)
+            if assigned is not None:
+                name, value, _ = assigned
+                if name in ("model", "queryset") and model is None:
+                    model = self.model_name(value)
+                elif name == "lookup_url_kwarg":
+                    lookup = literal_string(value)
+                elif name == "lookup_field":
+                    lookup_field = literal_string(value)
+            if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            decorated = self.action(stmt)
+            if decorated is None and stmt.name not in CLASS_METHODS:
+                continue
+            params = _positional(stmt)
+            serves = (
+                decorated is not None or stmt.name in HTTP_METHODS or stmt.name in ACTION_METHODS
+            )
+            request_param = params[1] if serves and len(params) > 1 else None
+            body = self.body(stmt, request_param)
+            self.auth_points(stmt, body)
+            if decorated is not None:
+                url_path, verbs, detail = decorated
+                actions.append((url_path, verbs, detail, ctx.handler(stmt), body))
+            else:
+                methods.append((stmt.name, ctx.handler(stmt), body))
+        known = any(b in CLASS_SPECS for b in bases)
+        # A base from the project itself may be a view base defined elsewhere (resolved in link);
+        # a base from another framework or the standard library never is.
+        local = any(not b.startswith(NOT_PROJECT_BASES) for b in bases)
+        names = {m[0] for m in methods}
+        if not (known or local or "process_exception" in names):
+            return None
+        handler = ctx.handler(node)
+        class_body = BodyFacts(ignored=ctx.is_ignored(node))
+        return DjangoView(
+            qualname=handler.qualname,
+            kind=class_kind(bases) or ("middleware" if "process_exception" in names else ""),
+            methods=((CLASS_ENTRY, handler, class_body), *methods),
+            bases=bases,
+            actions=tuple(actions),
+            line=node.lineno,
+            model=model,
+            lookup=lookup or lookup_field,
+        )
+
+    def model_name(self, value: ast.AST) -> str | None:
+        """``Product`` or ``Product.objects.filter(...)`` -> the model's qualified name."""
+        while True:
+            if isinstance(value, ast.Call):
+                value = value.func
+            elif isinstance(value, ast.Attribute):
+                value = value.value
+            else:
+                break
+        if isinstance(value, ast.Name):
+            return self.ctx.names.resolve(value) or value.id
+        return None
+
+    def action(self, func: FunctionNode) -> tuple[str, tuple[str, ...], bool] | None:
+        """``@action(detail=True, methods=["post"], url_path="x")`` -> (url path, methods, detail)."""
+        for decorator in func.decorator_list:
+            if not isinstance(decorator, ast.Call):
+                continue
+            if self.ctx.names.resolve(decorator.func) != "rest_framework.decorators.action":
+                continue
+            verbs = tuple(
+                m.upper() for m in literal_strings(keyword_value(decorator, "methods"))
+            ) or ("GET",)
+            detail_node = keyword_value(decorator, "detail")
+            detail = isinstance(detail_node, ast.Constant) and detail_node.value is True
+            url_path = literal_string(keyword_value(decorator, "url_path")) or func.name
+            return url_path, verbs, detail
+        return None
+
+    def collect(self) -> bool:
+        found = False
+        for stmt in self.ctx.tree.body:
+            view: DjangoView | None = None
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                view = self.function(stmt)
+            elif isinstance(stmt, ast.ClassDef):
+                view = self.cls(stmt)
+            if view is not None:
+                self.out.django_views.append(view)
+                found = True
+        return found or bool(self.out.auth_points)
+
+
+def class_kind(ancestry: Sequence[str]) -> str:
+    """The most specific framework class among a class's ancestors, by short name."""
+    best: tuple[int, str] | None = None
+    for name in ancestry:
+        spec = CLASS_SPECS.get(name)
+        if spec is not None and spec.rank >= 0 and (best is None or spec.rank > best[0]):
+            best = (spec.rank, name)
+    return short_name(best[1]) if best else ""
