@@ -9,6 +9,8 @@ Class-based views whose write is implicit get the overriding method added.
 
 from __future__ import annotations
 
+import dataclasses
+
 import libcst as cst
 
 from posthog_setup.codemods.base import CLIENT_NAME
@@ -83,8 +85,12 @@ def plan_capture(point: CapturePoint, handler: FoundHandler, site: FileEdit) -> 
     ):
         return
     site.use_client()
-    for module, name in point.imports:
-        site.use(module, name)
+    if site.may_import(point.imports, handler.node):
+        for module, name in point.imports:
+            site.use(module, name)
+    else:
+        # The user's id reads a name the code binds to something else: leave it out.
+        point = dataclasses.replace(point, distinct_id=None, guard=None, imports=())
 
     def insert(spot: Spot, *, before: bool) -> None:
         code = capture_source(point, spot.indent, site.step)

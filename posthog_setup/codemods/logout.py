@@ -32,10 +32,13 @@ def plan_logout(point: LogoutPoint, handler: FoundHandler, site: FileEdit) -> st
     if spot is None:
         return f"has no statement at line {point.call_line}"
     args: list[Argument] = [string_literal(point.event)]
-    args += distinct_id_argument(point.distinct_id, point.guard)
+    # The user's id may read a name the code binds to something else: then leave it out.
+    known = site.may_import(point.imports, handler.node)
+    if known:
+        args += distinct_id_argument(point.distinct_id, point.guard)
     code = call_source(f"{CLIENT_NAME}.capture", args, indent=spot.indent, step=site.step)
     site.splices.insert(spot, [site.statement(code)], before=True)
     site.use_client()
-    for module, name in point.imports:
+    for module, name in point.imports if known else ():
         site.use(module, name)
     return None

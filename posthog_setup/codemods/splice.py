@@ -9,7 +9,7 @@ places of one handler never disturb each other. A one-line block that receives c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -21,6 +21,7 @@ from posthog_setup.codemods.base import (
     add_imports,
     statement,
 )
+from posthog_setup.codemods.bindings import Binding, bindings, means_import
 from posthog_setup.codemods.handlers import Positions, Spot
 
 
@@ -137,6 +138,7 @@ class FileEdit:
     splices: Splices = field(default_factory=Splices)
     imports: set[tuple[str, str, int]] = field(default_factory=set)
     claimed: set[tuple[int, str]] = field(default_factory=set)
+    _module_bindings: dict[str, list[Binding]] | None = field(default=None, repr=False)
 
     @property
     def step(self) -> str:
@@ -159,6 +161,14 @@ class FileEdit:
 
     def use(self, module: str, name: str) -> None:
         self.imports.add((module, name, 0))
+
+    def may_import(self, imports: Iterable[tuple[str, str]], function: cst.FunctionDef) -> bool:
+        """Does each ``(module, name)`` mean that import where ``function`` reads it, once
+        added? (An expression reading a name the code binds otherwise is left out.)"""
+        if self._module_bindings is None:
+            self._module_bindings = bindings(self.module)
+        known = self._module_bindings
+        return all(means_import(known, function, module, name) for module, name in imports)
 
     def transform(self) -> cst.Module:
         """The module with every splice applied and the needed imports added."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textwrap import dedent
+
 import pytest
 
 from posthog_setup.codemods.base import ClientImport, EditError
@@ -1775,5 +1777,108 @@ def test_split_super_return_avoids_a_response_the_method_already_uses() -> None:
                 response_2 = super().form_valid(form)
                 posthog_client.capture("post_created")
                 return response_2
+        """,
+    )
+
+
+# A name the user's id reads is used only where it means the import the point asks for.
+
+SESSION_USER = CapturePoint(
+    "create",
+    4,
+    "post_created",
+    distinct_id='session["user_id"]',
+    guard='"user_id" in session',
+    after_line=5,
+    imports=(("flask", "session"),),
+)
+
+
+def test_an_imported_name_is_added_where_the_module_lacks_it() -> None:
+    check_transformed(
+        """\
+        from app.models import db
+
+
+        def create():
+            db.session.commit()
+            return "ok"
+        """,
+        SESSION_USER,
+        """\
+        from flask import session
+
+        from app.analytics import posthog_client
+        from app.models import db
+
+
+        def create():
+            db.session.commit()
+            posthog_client.capture(
+                "post_created",
+                distinct_id=str(session["user_id"]) if "user_id" in session else None,
+            )
+            return "ok"
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    ("binding", "imports"),
+    [
+        # another module's session at module level
+        (
+            "from app.db import session",
+            "from app.analytics import posthog_client\nfrom app.db import session",
+        ),
+        ("import session", "import session\nfrom app.analytics import posthog_client"),
+        ("session = {}", "session = {}\nfrom app.analytics import posthog_client"),
+        # a star import may bind anything
+        ("from app.db import *", "from app.analytics import posthog_client\nfrom app.db import *"),
+    ],
+)
+def test_the_id_is_left_out_where_the_module_binds_the_name_otherwise(
+    binding: str, imports: str
+) -> None:
+    body = """\
+        from app.models import db
+
+
+        def create():
+            db.session.commit()
+            {capture}return "ok"
+        """
+    check_transformed(
+        binding + "\n" + dedent(body).format(capture=""),
+        SESSION_USER,
+        imports
+        + "\n"
+        + dedent(body).format(capture='posthog_client.capture("post_created")\n    '),
+    )
+
+
+def test_the_id_is_left_out_where_the_handler_binds_the_name() -> None:
+    check_transformed(
+        """\
+        from flask import session
+
+
+        def create(db):
+            with db.begin() as session:
+                session.commit()
+            return "ok"
+        """,
+        SESSION_USER,
+        """\
+        from flask import session
+
+        from app.analytics import posthog_client
+
+
+        def create(db):
+            with db.begin() as session:
+                session.commit()
+            posthog_client.capture("post_created")
+            return "ok"
         """,
     )
