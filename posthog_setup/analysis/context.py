@@ -20,12 +20,14 @@ from posthog_setup.analysis.model import (
     ErrorHandler,
     Framework,
     Handler,
+    HelperCall,
     LocalRoute,
     ModuleFacts,
     Monitoring,
     Registration,
     Route,
     RouterRegistration,
+    SessionWrite,
     UrlPattern,
 )
 from posthog_setup.analysis.names import ModuleNames
@@ -166,6 +168,8 @@ class FactsBuilder:
     posthog_imported: bool = False
     classes: list[ClassFacts] = field(default_factory=list)
     returns: list[tuple[str, str]] = field(default_factory=list)
+    session_writes: list[SessionWrite] = field(default_factory=list)
+    helper_calls: list[HelperCall] = field(default_factory=list)
 
     def uses(self, framework: Framework) -> None:
         if framework not in self.frameworks:
@@ -191,6 +195,8 @@ class FactsBuilder:
             posthog_imported=self.posthog_imported,
             classes=tuple(self.classes),
             returns=tuple(self.returns),
+            session_writes=tuple(self.session_writes),
+            helper_calls=tuple(self.helper_calls),
         )
 
 

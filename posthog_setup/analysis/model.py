@@ -171,6 +171,40 @@ class AuthPoint:
 
 
 @dataclass(frozen=True)
+class SessionWrite:
+    """``session["user_id"] = user.id``: a function keeps a user's key in the web session."""
+
+    #: the function, by qualified name (``blog.auth.login_user``)
+    function: str
+    handler: Handler
+    line: int
+    key: str
+    #: the user object's name, and how its key is read from it (``.id``, ``["id"]``)
+    user: str
+    accessor: str
+    #: the user is the function's parameter at this position (None: a local)
+    param: int | None
+    #: the function's name or routes say it logs in / signs up
+    login: bool
+    signup: bool
+
+
+@dataclass(frozen=True)
+class HelperCall:
+    """A call from a function to another function of the project, with its first argument:
+    a login, if the callee turns out to keep that argument in the session."""
+
+    handler: Handler
+    line: int
+    #: the called function, by qualified name
+    called: str
+    argument: str
+    #: the caller's or callee's name, or the caller's routes, say it logs in / signs up
+    login: bool
+    signup: bool
+
+
+@dataclass(frozen=True)
 class ErrorHandler:
     """An existing exception or error-status handler."""
 
@@ -328,6 +362,8 @@ class ModuleFacts:
     classes: tuple[ClassFacts, ...] = ()
     #: (function, class it is annotated to return; ``?`` where it may return None)
     returns: tuple[tuple[str, str], ...] = ()
+    session_writes: tuple[SessionWrite, ...] = ()
+    helper_calls: tuple[HelperCall, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ from posthog_setup.analysis.routing import (
     source_of,
     user_construction,
 )
+from posthog_setup.frameworks.flask import session
 
 _WANTS = re.compile(
     r"[Ff]lask|\.route\(|add_url_rule|register_blueprint|errorhandler"
@@ -98,11 +99,17 @@ class FlaskConventions:
     """Flask's guarantees: with flask-login in the project, ``current_user`` in every handler."""
 
     flask_login: bool
+    #: the key the project's own logins keep the user's id under in Flask's session
+    session_key: str | None = None
+    #: the user key each session login reads, by (file, handler, line)
+    login_keys: tuple[tuple[tuple[str, str, int], str], ...] = ()
     user_first = True
     key_attributes = PLAIN_CONVENTIONS.key_attributes
 
     def current_user(self, handler: Handler, analysis: Analysis) -> UserAccess | None:
-        return FLASK_LOGIN_USER if self.flask_login else None
+        if self.flask_login:
+            return FLASK_LOGIN_USER
+        return session.session_user(self.session_key) if self.session_key else None
 
     def url_value(self, handler: Handler, param: str) -> str | None:
         return None
@@ -117,6 +124,11 @@ class FlaskConventions:
         # flask-login's login_user() reads user.get_id() itself.
         if point.mechanism == "flask_login" and point.user_expression:
             return f"{point.user_expression}.get_id()"
+        if point.mechanism == session.MECHANISM:
+            # The login stores the key itself, reading it before the identify runs.
+            return dict(self.login_keys).get(
+                (point.handler.file, point.handler.qualname, point.line)
+            )
         return None
 
 
@@ -146,7 +158,18 @@ class FlaskAnalyser:
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
         """Resolve every route's full path through blueprint registrations."""
         linked = link_routes("flask", facts, _KINDS, _mount_prefix)
-        return dataclasses.replace(linked, conventions=FlaskConventions(_uses_flask_login(linked)))
+        writes = [w for f in facts for w in f.session_writes]
+        logins, keys = session.logins(writes, (c for f in facts for c in f.helper_calls))
+        taken = {(p.handler.file, p.handler.qualname, p.line) for p in linked.auth_points}
+        logins = [p for p in logins if (p.handler.file, p.handler.qualname, p.line) not in taken]
+        conventions = FlaskConventions(
+            flask_login=_uses_flask_login(linked),
+            session_key=session.user_key(writes),
+            login_keys=tuple(sorted(keys.items())),
+        )
+        return dataclasses.replace(
+            linked, auth_points=(*linked.auth_points, *logins), conventions=conventions
+        )
 
 
 def _mount_prefix(child: AppObject, registration: Registration | None) -> str | None:
@@ -390,6 +413,9 @@ class _FlaskFile:
 
     def _auth_points(self) -> None:
         for func in self.file.functions.values():
+            paths = self._paths.get(func, [])
+            self.out.session_writes.extend(session.session_writes(self.ctx, func, paths))
+            self.out.helper_calls.extend(session.helper_calls(self.ctx, func, paths))
             for node in walk_body(func):
                 if not isinstance(node, ast.Call):
                     continue

@@ -1,0 +1,170 @@
+"""Logins that keep the user in Flask's own ``session``: ``session["user_id"] = user.id``.
+
+Many Flask apps log users in without flask-login: a login view, or the project's own
+``login_user(user)`` helper, stores the user's key in the session. Each file records
+those writes, and the calls from one project function to another with a first
+argument (any of them may be a call to such a helper); linking keeps the calls that
+reach a helper which stores its argument.
+
+Where every write stores the user under the same key, each handler can read the acting
+user as ``session[key]`` where ``key in session``: Flask's session is a dict in every
+request. The writes in a function (or helper) whose name or route says it logs in
+or signs up are where users log in.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable, Iterator, Sequence
+
+from posthog_setup.analysis.body import walk_body
+from posthog_setup.analysis.context import FileContext, FunctionNode
+from posthog_setup.analysis.model import (
+    AuthKind,
+    AuthPoint,
+    Handler,
+    HelperCall,
+    SessionWrite,
+    UserAccess,
+)
+from posthog_setup.analysis.routing import SIGNUP_WORDS, source_of
+
+SESSION = "flask.session"
+MECHANISM = "flask_session"
+#: Names (of a function, a callee or a route) that say the code logs a user in.
+_LOGIN_WORDS = re.compile(r"log_?in|sign_?in|authenticat", re.IGNORECASE)
+#: How a user's key is read: the key attributes and subscripts ids go by.
+_ID = re.compile(r"(id|pk|uid|user_id|id_)")
+
+
+def _accessor(value: ast.expr) -> tuple[str, str] | None:
+    """``user.id`` -> ("user", ".id"); ``user["id"]`` -> ("user", '["id"]'); else None."""
+    if (
+        isinstance(value, ast.Attribute)
+        and isinstance(value.value, ast.Name)
+        and _ID.fullmatch(value.attr)
+    ):
+        return value.value.id, f".{value.attr}"
+    if (
+        isinstance(value, ast.Subscript)
+        and isinstance(value.value, ast.Name)
+        and isinstance(value.slice, ast.Constant)
+        and isinstance(value.slice.value, str)
+        and _ID.fullmatch(value.slice.value)
+    ):
+        return value.value.id, f'["{value.slice.value}"]'
+    return None
+
+
+def _positional(func: FunctionNode) -> list[str]:
+    return [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
+
+
+def _words(func: FunctionNode, paths: Sequence[str], *names: str) -> tuple[bool, bool]:
+    """(says login, says signup) of a function's name, its routes and other ``names``."""
+    words = " ".join([func.name, *paths, *names])
+    signup = SIGNUP_WORDS.search(words) is not None
+    return signup or _LOGIN_WORDS.search(words) is not None, signup
+
+
+def session_writes(
+    ctx: FileContext, func: FunctionNode, paths: Sequence[str]
+) -> Iterator[SessionWrite]:
+    """``session[<key>] = <user>.<id>`` statements in ``func``."""
+    params = _positional(func)
+    login, signup = _words(func, paths)
+    for node in walk_body(func):
+        if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+            continue
+        target = node.targets[0]
+        if not (
+            isinstance(target, ast.Subscript)
+            and isinstance(target.slice, ast.Constant)
+            and isinstance(target.slice.value, str)
+            and ctx.names.resolve(target.value) == SESSION
+        ):
+            continue
+        read = _accessor(node.value)
+        if read is None:
+            continue
+        user, accessor = read
+        yield SessionWrite(
+            function=ctx.qualified(ctx.handler(func).qualname),
+            handler=ctx.handler(func),
+            line=node.lineno,
+            key=target.slice.value,
+            user=user,
+            accessor=accessor,
+            param=params.index(user) if user in params else None,
+            login=login,
+            signup=signup,
+        )
+
+
+def helper_calls(
+    ctx: FileContext, func: FunctionNode, paths: Sequence[str]
+) -> Iterator[HelperCall]:
+    """Statement calls ``helper(<name>, ...)`` to functions of the same project."""
+    top = ctx.module.split(".", 1)[0]
+    for node in walk_body(func):
+        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+            continue
+        call = node.value
+        if not call.args or not isinstance(call.args[0], ast.Name):
+            continue
+        called = ctx.names.resolve(call.func)
+        if called is None or called.split(".", 1)[0] != top:
+            continue
+        login, signup = _words(func, paths, called.rsplit(".", 1)[-1])
+        yield HelperCall(
+            handler=ctx.handler(func),
+            line=node.lineno,
+            called=called,
+            argument=source_of(ctx, call.args[0]),
+            login=login,
+            signup=signup,
+        )
+
+
+def user_key(writes: Iterable[SessionWrite]) -> str | None:
+    """The session key every write stores a user under (None: none, or several)."""
+    keys = {w.key for w in writes}
+    return keys.pop() if len(keys) == 1 else None
+
+
+def session_user(key: str) -> UserAccess:
+    """The acting user as the session keeps it: safe to read in any request once the guard
+    holds (Flask's session is a dict in every request)."""
+    return UserAccess(
+        SESSION,
+        f'session["{key}"]',
+        f'"{key}" in session',
+        requires=("flask", "session"),
+        contract=True,
+    )
+
+
+def logins(
+    writes: Sequence[SessionWrite], calls: Iterable[HelperCall]
+) -> tuple[list[AuthPoint], dict[tuple[str, str, int], str]]:
+    """The logins and signups the writes make, directly or through helpers, and the key
+    expression each reads (by handler file, qualname and line)."""
+    points: list[AuthPoint] = []
+    keys: dict[tuple[str, str, int], str] = {}
+
+    def add(signup: bool, handler: Handler, line: int, call: str, user: str, read: str) -> None:
+        kind: AuthKind = "signup" if signup else "login"
+        points.append(AuthPoint(kind, "flask", handler, line, call, user, MECHANISM))
+        keys[(handler.file, handler.qualname, line)] = f"{user}{read}"
+
+    helpers = {w.function: w for w in writes if w.param == 0}
+    for w in writes:
+        if w.login and w.function not in helpers:
+            add(w.signup, w.handler, w.line, SESSION, w.user, w.accessor)
+    for call in calls:
+        helper = helpers.get(call.called)
+        if helper is not None and (call.login or helper.login):
+            signup = call.signup or helper.signup
+            add(signup, call.handler, call.line, call.called, call.argument, helper.accessor)
+    return points, keys

@@ -1,0 +1,164 @@
+"""Logins that keep the user in Flask's own session, without flask-login."""
+
+from __future__ import annotations
+
+from posthog_setup.analysis.model import Analysis, AuthPoint
+from posthog_setup.codemods.placement import build_points
+from posthog_setup.plan.plan import build_plan
+from tests.analysis.web_helpers import analyse
+
+APP = """\
+    from flask import Flask
+
+    app = Flask(__name__)
+"""
+
+# The Flask tutorial's way: the login view itself stores the user's row id.
+VIEWS = """\
+    from flask import redirect, request, session
+
+    from blog import app
+    from blog.db import get_db
+
+
+    @app.route("/auth/login", methods=["POST"])
+    def login():
+        user = get_db().execute("SELECT * FROM user WHERE name = ?", (request.form["name"],)).fetchone()
+        if user is None:
+            return "unknown user", 400
+        session.clear()
+        session["user_id"] = user["id"]
+        return redirect("/")
+
+
+    @app.route("/posts", methods=["POST"])
+    def create_post():
+        db = get_db()
+        db.execute("INSERT INTO post (title) VALUES (?)", (request.form["title"],))
+        db.commit()
+        return redirect("/")
+"""
+
+# A project helper stores the user; handlers call it after signing up or logging in, and
+# another helper refreshes the session after a profile change (not a login).
+HELPERS = """\
+    from flask import session
+
+
+    def login_user(user):
+        session["id"] = user.id
+        session["nonce"] = "x"
+
+
+    def update_user(user):
+        session["id"] = user.id
+"""
+
+ACCOUNT = """\
+    from flask import request
+
+    from shop import app
+    from shop.models import User, db
+    from shop.security import login_user, update_user
+
+
+    @app.route("/register", methods=["POST"])
+    def register():
+        user = User(name=request.form["name"])
+        db.session.add(user)
+        db.session.commit()
+        login_user(user)
+        return "welcome"
+
+
+    @app.route("/login", methods=["POST"])
+    def login():
+        user = User.query.filter_by(name=request.form["name"]).first_or_404()
+        login_user(user)
+        return "hello"
+
+
+    @app.route("/me", methods=["PATCH"])
+    def change_me():
+        user = User.query.get(1)
+        user.name = request.form["name"]
+        db.session.commit()
+        update_user(user)
+        return "changed"
+"""
+
+
+def _points(analysis: Analysis) -> list[tuple[str, str, str | None, str]]:
+    return [
+        (p.kind, p.handler.qualname, p.user_expression, p.mechanism) for p in analysis.auth_points
+    ]
+
+
+def _identity(analysis: Analysis, point: AuthPoint) -> str | None:
+    return analysis.conventions("flask").login_key(point)
+
+
+def test_a_login_view_that_stores_the_user_is_a_login() -> None:
+    analysis = analyse({"blog/__init__.py": APP, "blog/views.py": VIEWS, "blog/db.py": ""})
+    assert _points(analysis) == [("login", "login", "user", "flask_session")]
+    assert _identity(analysis, analysis.auth_points[0]) == 'user["id"]'
+
+
+def test_every_handler_reads_the_user_from_the_session_key() -> None:
+    analysis = analyse({"blog/__init__.py": APP, "blog/views.py": VIEWS, "blog/db.py": ""})
+    plan = build_plan(analysis, client_module="blog/posthog_client.py")
+    created = next(e for e in plan.events if e.handler == "create_post")
+    assert created.distinct_id == 'session["user_id"]'
+    points = build_points(analysis, plan)["blog/views.py"]
+    capture = next(c for c in points.captures if c.handler == "create_post")
+    assert capture.guard == '"user_id" in session'
+    assert capture.imports == (("flask", "session"),)
+
+
+def test_calls_to_a_helper_that_stores_its_argument_are_logins_and_signups() -> None:
+    analysis = analyse(
+        {
+            "shop/__init__.py": APP,
+            "shop/security.py": HELPERS,
+            "shop/account.py": ACCOUNT,
+            "shop/models.py": "",
+        }
+    )
+    # The profile change calls a helper that is no login by its name or its caller's.
+    assert sorted(_points(analysis)) == [
+        ("login", "login", "user", "flask_session"),
+        ("signup", "register", "user", "flask_session"),
+    ]
+    assert {_identity(analysis, p) for p in analysis.auth_points} == {"user.id"}
+
+
+def test_writes_under_different_keys_give_no_session_user() -> None:
+    other = """\
+        from flask import session
+
+
+        def remember(account):
+            session["account"] = account.id
+    """
+    analysis = analyse(
+        {
+            "shop/__init__.py": APP,
+            "shop/security.py": HELPERS,
+            "shop/remember.py": other,
+            "shop/account.py": ACCOUNT,
+            "shop/models.py": "",
+        }
+    )
+    route = next(r for r in analysis.routes if r.handler.name == "change_me")
+    assert analysis.conventions("flask").current_user(route.handler, analysis) is None
+
+
+def test_a_session_that_is_not_flasks_is_no_login() -> None:
+    views = VIEWS.replace(
+        "from flask import redirect, request, session",
+        "from flask import redirect, request\n    from blog.db import session",
+    )
+    analysis = analyse({"blog/__init__.py": APP, "blog/views.py": views, "blog/db.py": ""})
+    assert _points(analysis) == []
+    route = next(r for r in analysis.routes if r.handler.name == "create_post")
+    assert analysis.conventions("flask").current_user(route.handler, analysis) is None
