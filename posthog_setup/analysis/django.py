@@ -47,6 +47,7 @@ from posthog_setup.analysis.model import (
     UserAccess,
 )
 from posthog_setup.analysis.paths import path_parameters, regex_to_path
+from posthog_setup.frameworks.ninja import analysis as ninja
 
 _WANTS = re.compile(
     r"django|rest_framework|urlpatterns|process_exception|View\b|ViewSet|ROOT_URLCONF|INSTALLED_APPS"
@@ -807,6 +808,8 @@ class _Project:
         self.classes: dict[str, _ClassModel | None] = {}
         self.routes: list[Route] = []
         self.router_prefixes: dict[str, str] = {}
+        #: ``path("api/", api.urls)`` of anything but a DRF router: object -> mounted paths
+        self.mounted: dict[str, list[str]] = {}
         #: built-in auth views reachable from the URLs: (kind, where, what)
         self.builtin_auth: list[tuple[AuthKind, Handler, str]] = []
 
@@ -891,6 +894,8 @@ class _Project:
             where = _module_handler(mf, "urlpatterns", pattern.line)
             self.builtin_auth.append(("login", where, "django.contrib.auth.views.LoginView"))
             self.builtin_auth.append(("logout", where, "django.contrib.auth.views.LogoutView"))
+        elif target.endswith(".urls"):
+            self.mounted.setdefault(router, []).append(path)
 
     def bind(self, mf: ModuleFacts, pattern: UrlPattern, path: str) -> None:
         view = pattern.view or ""
@@ -1123,15 +1128,19 @@ class DjangoAnalyser:
 
     def wants(self, source: str) -> bool:
         """Could this file hold settings, URLs, views or middleware?"""
-        return _WANTS.search(source) is not None
+        return _WANTS.search(source) is not None or ninja.WANTS.search(source) is not None
 
     def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
         """Record the settings, URL patterns, routers and views this file declares."""
         _collect_settings(ctx, out)
         urls = _UrlCollector(ctx).collect(out)
-        views = _ViewCollector(ctx, out).collect()
+        collector = _ViewCollector(ctx, out)
+        views = collector.collect()
+        operations = ninja.collect(
+            ctx, out, lambda func: collector.body(func, next(iter(_positional(func)), None))
+        )
         django_apps = any(a.kind in ("django.project", "drf.router") for a in out.apps)
-        if out.django_settings or urls or views or django_apps:
+        if out.django_settings or urls or views or django_apps or operations:
             out.uses("django")
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
@@ -1140,11 +1149,17 @@ class DjangoAnalyser:
         roots = project.roots()
         for root in roots:
             project.walk(root, "", frozenset({root}))
+        operations, ninja_handlers = ninja.link(project.facts, project.mounted)
         return Linked(
             apps=_apps(project),
-            routes=tuple(project.routes),
+            routes=(*project.routes, *operations),
             auth_points=_auth_points(project),
-            error_handlers=_error_handlers(project, roots),
+            error_handlers=tuple(
+                sorted(
+                    (*_error_handlers(project, roots), *ninja_handlers),
+                    key=lambda h: (h.handler.file, h.line),
+                )
+            ),
             settings=tuple(
                 (mf.file, key, value) for mf in project.facts for key, value in mf.django_settings
             ),

@@ -45,7 +45,7 @@ _FRAMEWORK_MODULES: tuple[Framework, ...] = ("flask", "fastapi", "django")
 _APP_KIND_PREFIXES: dict[Framework, tuple[str, ...]] = {
     "flask": ("flask",),
     "fastapi": ("fastapi",),
-    "django": ("django", "drf"),
+    "django": ("django", "drf", "ninja"),
 }
 #: Below this many files the pool costs more than it saves.
 _PARALLEL_THRESHOLD = 150
@@ -94,7 +94,6 @@ _MODEL_HINT = re.compile(
 UNSUPPORTED = {
     "aiohttp": "aiohttp",
     "litestar": "Litestar",
-    "ninja": "Django Ninja",
     "quart": "Quart",
     "starlette": "Starlette",
     "sanic": "Sanic",

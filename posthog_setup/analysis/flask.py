@@ -120,7 +120,9 @@ class _FlaskFile:
         self.imports_flask = imports_any(ctx, ("flask", "flask_login"))
         # An imported blueprint cannot be checked from this file; a file importing
         # FastAPI or Django is not taken to declare Flask routes on it.
-        self.trust_imported = self.imports_flask or not imports_any(ctx, ("fastapi", "django"))
+        self.trust_imported = self.imports_flask or not imports_any(
+            ctx, ("fastapi", "django", "ninja")
+        )
         self._bodies: dict[ast.AST, BodyFacts] = {}
         #: anything recorded: the builder is shared with the other frameworks' analysers
         self.recorded = False

@@ -189,6 +189,8 @@ AppKind = Literal[
     "fastapi.APIRouter",
     "django.project",
     "drf.router",
+    "ninja.NinjaAPI",
+    "ninja.Router",
 ]
 
 

@@ -32,6 +32,7 @@ EXIT_OK = 0
 EXIT_ERROR = 2
 CLIENT_MODULE_NAME = "posthog_client.py"
 _FRAMEWORK_TITLES = {"flask": "Flask", "fastapi": "FastAPI", "django": "Django"}
+_EXTENSION_TITLES = {"ninja.NinjaAPI": "Django Ninja"}
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,12 @@ def summary_table(result: BeginResult) -> str:
     """The human summary: the project, its routes and what will be captured."""
     analysis, plan = result.analysis, result.plan
     project = analysis.project
-    frameworks = (
-        ", ".join(_FRAMEWORK_TITLES[f] for f in project.frameworks) or "no supported framework"
+    titles = [_FRAMEWORK_TITLES[f] for f in project.frameworks]
+    # Extensions served through a framework's own hook-up, named after it.
+    titles += sorted(
+        {_EXTENSION_TITLES[a.kind] for a in analysis.apps if a.kind in _EXTENSION_TITLES}
     )
+    frameworks = ", ".join(titles) or "no supported framework"
     manifest = plan.setup.manifest or "no manifest"
     lines = [
         f"{project.name}: {frameworks} · {project.dependency_manager} ({manifest}) · "

@@ -1,0 +1,1 @@
+"""Framework columns: each framework's analysis and hook-up, one package per framework."""
