@@ -245,3 +245,15 @@ def test_look_alike_decorators_are_not_operations() -> None:
     """
     analysis = ninja_project(**{"notes/other.py": look_alike, "notes/cache.py": cache})
     assert "store" not in {r.handler.name for r in analysis.routes}
+
+
+def test_a_handler_that_answers_5xx_is_a_server_error_whatever_it_handles() -> None:
+    api = API + (
+        "\n\nfrom django.db import DatabaseError\n\n\n"
+        "@api.exception_handler(DatabaseError)\n"
+        "def database_down(request, exc):\n"
+        '    return api.create_response(request, {"detail": "later"}, status=503)\n'
+    )
+    analysis = ninja_project(**{"proj/api.py": api})
+    found = {h.handler.qualname: h.server_error for h in analysis.error_handlers}
+    assert found == {"server_error": True, "conflict": False, "database_down": True}

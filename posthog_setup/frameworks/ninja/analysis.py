@@ -200,18 +200,38 @@ class _NinjaFile:
             return
         scope = self.ctx.names.scope_of(found.call)
         self.found = True
-        self.out.error_handlers.append(
-            error_handler(
-                self.ctx,
-                "django",
-                func,
-                [error_target_name(self.ctx, target, scope)],
-                found.call.lineno,
-                # Ninja calls handler(request, exc).
-                error_param_index=1,
-                http_exception_sees_server_errors=False,
-            )
+        handler = error_handler(
+            self.ctx,
+            "django",
+            func,
+            [error_target_name(self.ctx, target, scope)],
+            found.call.lineno,
+            # Ninja calls handler(request, exc).
+            error_param_index=1,
+            http_exception_sees_server_errors=False,
         )
+        if not handler.server_error and _answers_server_error(func):
+            # ``@api.exception_handler(DatabaseError)`` answering 503 is a server error.
+            handler = dataclasses.replace(handler, server_error=True)
+        self.out.error_handlers.append(handler)
+
+
+def _answers_server_error(func: FunctionNode) -> bool:
+    """Does the handler answer with a 5xx status (``status=503``, ``return 500, body``)?"""
+    for node in walk_body(func):
+        statuses: list[ast.expr] = []
+        if isinstance(node, ast.Call):
+            statuses += [k.value for k in node.keywords if k.arg in ("status", "status_code")]
+        elif isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple):
+            statuses += node.value.elts[:1]
+        for status in statuses:
+            if (
+                isinstance(status, ast.Constant)
+                and isinstance(status.value, int)
+                and 500 <= status.value <= 599
+            ):
+                return True
+    return False
 
 
 def _stores_nothing(ctx: FileContext, func: FunctionNode) -> bool:
