@@ -257,3 +257,47 @@ def test_a_handler_that_answers_5xx_is_a_server_error_whatever_it_handles() -> N
     analysis = ninja_project(**{"proj/api.py": api})
     found = {h.handler.qualname: h.server_error for h in analysis.error_handlers}
     assert found == {"server_error": True, "conflict": False, "database_down": True}
+
+
+TOKEN_ROUTES = """
+from ninja import Router
+from ninja.security import HttpBearer
+
+from notes.models import Note
+
+
+class Bearer(HttpBearer):
+    def authenticate(self, request, token):
+        return Note.objects.filter(token=token).first()
+
+
+router = Router(auth=Bearer())
+
+
+@router.post("/pin")
+def pin(request):
+    owner_id = request.auth.id
+    Note.objects.filter(owner_id=owner_id).update(pinned=True)
+    return {"ok": True}
+
+
+@router.post("/unpin")
+def unpin(request):
+    Note.objects.filter(owner=request.auth).update(pinned=False)
+    return {"ok": True}
+"""
+
+
+def test_request_auth_gives_the_user_only_where_the_operation_reads_its_id() -> None:
+    api = API.replace(
+        'api.add_router("tags/", "notes.tags.router")',
+        'api.add_router("tags/", "notes.tags.router")\napi.add_router("/t", "notes.token.router")',
+    )
+    analysis = ninja_project(**{"proj/api.py": api, "notes/token.py": TOKEN_ROUTES})
+    by_name = {r.handler.name: r for r in analysis.routes}
+    for name in ("pin", "unpin"):
+        access = by_name[name].user_access
+        assert access is not None
+        assert (access.kind, access.id_expression) == ("ninja.request.auth", "request.auth.id")
+    assert "request.auth.id" in by_name["pin"].proven
+    assert "request.auth.id" not in by_name["unpin"].proven

@@ -32,6 +32,7 @@ from posthog_setup.analysis.model import (
     ModuleFacts,
     Registration,
     Route,
+    UserAccess,
 )
 from posthog_setup.analysis.paths import join_paths
 from posthog_setup.analysis.routing import (
@@ -47,6 +48,7 @@ from posthog_setup.analysis.routing import (
     linked_route,
     literal_methods,
     literal_str,
+    with_user,
 )
 
 #: A file that may declare Ninja APIs, routers or operations (a text test; false positives
@@ -169,7 +171,7 @@ class _NinjaFile:
         """The operation's body facts; one that calls nothing and assigns only locals answers
         from its input alone, whatever its method (Ninja's typed parameters parse the input
         before the function runs)."""
-        body = self.read_body(func)
+        body = with_user(self.read_body(func), _auth_user(func))
         if any(e.mutating for e in body.evidence) or not _stores_nothing(self.ctx, func):
             return body
         reason = Evidence(
@@ -214,6 +216,27 @@ class _NinjaFile:
             # ``@api.exception_handler(DatabaseError)`` answering 503 is a server error.
             handler = dataclasses.replace(handler, server_error=True)
         self.out.error_handlers.append(handler)
+
+
+def _auth_user(func: FunctionNode) -> UserAccess | None:
+    """``request.auth``: what the operation's authentication returned (a user, a token, a key).
+
+    Nothing in Ninja's contract says what it is, so its id is used only where the operation
+    reads one itself (``request.auth.id``); the plan keeps to what the handler proves.
+    """
+    params = [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
+    if not params:
+        return None
+    request = params[0]
+    for node in walk_body(func):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr == "auth"
+            and isinstance(node.value, ast.Name)
+            and node.value.id == request
+        ):
+            return UserAccess("ninja.request.auth", f"{request}.auth.id")
+    return None
 
 
 def _answers_server_error(func: FunctionNode) -> bool:
