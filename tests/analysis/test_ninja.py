@@ -301,3 +301,19 @@ def test_request_auth_gives_the_user_only_where_the_operation_reads_its_id() -> 
         assert (access.kind, access.id_expression) == ("ninja.request.auth", "request.auth.id")
     assert "request.auth.id" in by_name["pin"].proven
     assert "request.auth.id" not in by_name["unpin"].proven
+
+
+def test_an_error_handler_on_an_imported_object_needs_ninja_in_its_file() -> None:
+    handlers = """
+    from proj.web import app
+
+
+    @app.exception_handler(Exception)
+    def oops(request, exc):
+        return None
+    """
+    analysis = ninja_project(**{"proj/handlers.py": handlers})
+    assert "oops" not in {h.handler.qualname for h in analysis.error_handlers}
+    with_ninja = "from ninja.errors import HttpError\n" + handlers.replace("\n    ", "\n")
+    analysis = ninja_project(**{"proj/handlers.py": with_ninja})
+    assert "oops" in {h.handler.qualname for h in analysis.error_handlers}

@@ -109,9 +109,8 @@ class _NinjaFile:
         # An API or router imported from another module cannot be checked from here: it is
         # trusted in a file that uses Ninja (or no other web framework), and kept at link
         # time only if a Ninja constructor made it.
-        self.trust_imported = imports_any(ctx, ("ninja",)) or not imports_any(
-            ctx, _OTHER_FRAMEWORKS
-        )
+        self.imports_ninja = imports_any(ctx, ("ninja",))
+        self.trust_imported = self.imports_ninja or not imports_any(ctx, _OTHER_FRAMEWORKS)
         self.found = False
 
     def collect(self) -> bool:
@@ -198,7 +197,10 @@ class _NinjaFile:
     def _exception_handler(
         self, func: FunctionNode, target: ast.expr | None, found: OwnerCall
     ) -> None:
-        if target is None or found.kind == ROUTER:
+        # An error handler carries no owner to check at link time: on an imported object it
+        # is taken only in a file that uses Ninja itself.
+        trusted = found.kind == API or (found.kind is None and self.imports_ninja)
+        if target is None or not trusted:
             return
         scope = self.ctx.names.scope_of(found.call)
         self.found = True
