@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from posthog_setup.analysis.model import Analysis
+from posthog_setup.plan.plan import build_plan
 from tests.analysis.web_helpers import analyse
 
 SETTINGS = """
@@ -288,19 +289,22 @@ def unpin(request):
 """
 
 
-def test_request_auth_gives_the_user_only_where_the_operation_reads_its_id() -> None:
+def test_request_auth_gives_the_user_where_the_operation_reads_its_id() -> None:
     api = API.replace(
         'api.add_router("tags/", "notes.tags.router")',
         'api.add_router("tags/", "notes.tags.router")\napi.add_router("/t", "notes.token.router")',
     )
     analysis = ninja_project(**{"proj/api.py": api, "notes/token.py": TOKEN_ROUTES})
     by_name = {r.handler.name: r for r in analysis.routes}
-    for name in ("pin", "unpin"):
-        access = by_name[name].user_access
-        assert access is not None
-        assert (access.kind, access.id_expression) == ("ninja.request.auth", "request.auth.id")
+    pin = by_name["pin"].user_access
+    assert pin is not None
+    assert (pin.kind, pin.id_expression) == ("ninja.request.auth", "request.auth.id")
     assert "request.auth.id" in by_name["pin"].proven
-    assert "request.auth.id" not in by_name["unpin"].proven
+    # Nothing read of request.auth: the Django request's user stands, as in any Django view.
+    assert by_name["unpin"].user_access is None
+    plan = build_plan(analysis, client_module="proj/posthog_client.py")
+    ids = {e.handler: e.distinct_id for e in plan.events}
+    assert (ids["pin"], ids["unpin"]) == ("request.auth.id", "request.user.pk")
 
 
 def test_an_error_handler_on_an_imported_object_needs_ninja_in_its_file() -> None:

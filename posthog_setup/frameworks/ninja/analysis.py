@@ -221,23 +221,27 @@ class _NinjaFile:
 
 
 def _auth_user(func: FunctionNode) -> UserAccess | None:
-    """``request.auth``: what the operation's authentication returned (a user, a token, a key).
+    """``request.auth.id``: the id of what the operation's authentication returned, where the
+    operation reads it itself.
 
-    Nothing in Ninja's contract says what it is, so its id is used only where the operation
-    reads one itself (``request.auth.id``); the plan keeps to what the handler proves.
+    ``request.auth`` is whatever the authentication returned (a user, a token, a key): Ninja's
+    contract says nothing of its attributes, so only an id the operation reads is taken (and
+    the plan still keeps to what is proven where the capture goes). Otherwise the Django
+    request's user stands, as for any Django view.
     """
     params = [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
     if not params:
         return None
-    request = params[0]
     for node in walk_body(func):
         if (
             isinstance(node, ast.Attribute)
-            and node.attr == "auth"
-            and isinstance(node.value, ast.Name)
-            and node.value.id == request
+            and node.attr in ("id", "pk")
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "auth"
+            and isinstance(node.value.value, ast.Name)
+            and node.value.value.id == params[0]
         ):
-            return UserAccess("ninja.request.auth", f"{request}.auth.id")
+            return UserAccess("ninja.request.auth", f"{params[0]}.auth.{node.attr}")
     return None
 
 
