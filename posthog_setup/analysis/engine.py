@@ -79,7 +79,6 @@ _MODEL_HINT = re.compile(
 UNSUPPORTED = {
     "aiohttp": "aiohttp",
     "litestar": "Litestar",
-    "ninja": "Django Ninja",
     "quart": "Quart",
     "starlette": "Starlette",
     "sanic": "Sanic",

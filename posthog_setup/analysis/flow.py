@@ -552,7 +552,7 @@ _ERROR_RESPONSES = re.compile(
 
 
 def _is_error_return(stmt: ast.stmt) -> bool:
-    """``return x, 400``, ``return Response(..., status=500)``, ``abort(404)``-like."""
+    """``return x, 400``, ``return 400, x``, ``return Response(..., status=500)``, ``abort(404)``-like."""
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
         called = stmt.value.func
         name = called.attr if isinstance(called, ast.Attribute) else getattr(called, "id", "")
@@ -563,11 +563,13 @@ def _is_error_return(stmt: ast.stmt) -> bool:
         return False
     value = stmt.value
     if isinstance(value, ast.Tuple) and len(value.elts) >= 2:
-        status = value.elts[1]
-        return (
+        # ``return body, 400`` (Flask) or ``return 400, body`` (Django Ninja: status first).
+        return any(
             isinstance(status, ast.Constant)
             and isinstance(status.value, int)
+            and not isinstance(status.value, bool)
             and status.value >= 400
+            for status in value.elts[:2]
         )
     if isinstance(value, ast.Call):
         called = value.func

@@ -7,7 +7,7 @@ Everything framework-specific lives in the framework's own sub-package; the stag
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -51,6 +51,8 @@ class WebFramework(Protocol):
     name: str
     #: how people write it (``Flask``)
     title: str
+    #: extensions served through this framework's hook-up, by app kind, and their titles
+    extensions: Mapping[str, str]
     analyser: FrameworkAnalyser
     #: the posthog release its hook-up needs
     sdk_floor: SdkFloor

@@ -48,6 +48,14 @@ def title(name: str) -> str:
     return framework.title if framework is not None else name
 
 
+def titles(names: Iterable[str], apps: Iterable[AppObject]) -> list[str]:
+    """How people write the frameworks ``names``, then the extensions among ``apps`` that
+    are served through one of them (``Django Ninja``)."""
+    found = [title(name) for name in names]
+    extensions = {kind: t for f in FRAMEWORKS for kind, t in f.extensions.items()}
+    return found + sorted({extensions[a.kind] for a in apps if a.kind in extensions})
+
+
 def sdk_floor(names: Iterable[str]) -> SdkFloor:
     """The posthog release that code generated for these frameworks needs."""
     return posthog_floor(f.sdk_floor for f in FRAMEWORKS if f.name in set(names))

@@ -27,7 +27,7 @@ from posthog_setup.analysis.model import (
     Route,
     UserAccess,
 )
-from posthog_setup.analysis.paths import path_parameters
+from posthog_setup.analysis.paths import path_converters, path_parameters
 from posthog_setup.plan.naming import event_name, format_event, name_parts
 
 PLAN_FILE = "posthog-events.json"
@@ -41,8 +41,6 @@ PII_NAMES = re.compile(
     r"address|ssn|card|cvv|iban|birth|first_?name|last_?name|full_?name|username|ip",
     re.IGNORECASE,
 )
-_INT_CONVERTERS = re.compile(r"<int:(\w+)>|\{(\w+):int\}")
-_FLOAT_CONVERTERS = re.compile(r"<float:(\w+)>|\{(\w+):float\}")
 _AUTH_DESCRIPTIONS = {
     "login": "A user logged in.",
     "signup": "A new user signed up.",
@@ -132,13 +130,10 @@ class Plan:
 
 def _property_type(route_path: str, name: str, handler: Handler) -> str:
     annotation = dict(handler.annotations).get(name, "")
-    if annotation in ("int", "uuid.UUID", "UUID") or any(
-        name in m.groups() for m in _INT_CONVERTERS.finditer(route_path)
-    ):
+    converter = path_converters(route_path).get(name, "")
+    if annotation in ("int", "uuid.UUID", "UUID") or converter == "int":
         return "integer" if annotation != "UUID" and annotation != "uuid.UUID" else "string"
-    if annotation == "float" or any(
-        name in m.groups() for m in _FLOAT_CONVERTERS.finditer(route_path)
-    ):
+    if annotation == "float" or converter == "float":
         return "number"
     if annotation == "bool":
         return "boolean"

@@ -107,7 +107,7 @@ def summary_table(result: BeginResult) -> str:
     analysis, plan = result.analysis, result.plan
     project = analysis.project
     frameworks = (
-        ", ".join(registry.title(f) for f in project.frameworks) or "no supported framework"
+        ", ".join(registry.titles(project.frameworks, analysis.apps)) or "no supported framework"
     )
     manifest = plan.setup.manifest or "no manifest"
     lines = [

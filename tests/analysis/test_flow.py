@@ -251,6 +251,39 @@ def test_a_final_if_else_with_one_success_return_is_the_success() -> None:
     assert _anchor(source) == (4, True)
 
 
+@pytest.mark.parametrize(
+    ("error", "success"),
+    [
+        # Django Ninja answers (status, body): the status comes first.
+        ('return 409, {"detail": "taken"}', "return 201, account"),
+        ('return {"detail": "taken"}, 409', "return account, 201"),
+    ],
+)
+def test_the_error_status_is_read_first_or_second_in_a_returned_pair(
+    error: str, success: str
+) -> None:
+    source = f"""\
+    def register(request, payload):
+        account = enrol(payload)
+        if account.duplicate:
+            {error}
+        else:
+            {success}
+    """
+    assert _anchor(source) == (6, True)
+
+
+def test_a_pair_of_two_successes_is_not_an_error() -> None:
+    source = """\
+    def register(request, payload):
+        if payload.again:
+            return 200, payload
+        else:
+            return 201, payload
+    """
+    assert _anchor(source) is None
+
+
 def test_a_final_if_else_with_two_successes_cannot_be_told_apart() -> None:
     source = """\
     def toggle():

@@ -1,4 +1,4 @@
-"""The three fixtures, edited by ``posthog-setup edit``, served and driven against the mock host.
+"""The fixtures, edited by ``posthog-setup edit``, served and driven against the mock host.
 
 Each fixture is copied, edited in-process, then run in a fresh interpreter (so its top-level
 packages stay out of this process) with the framework's test client. The mock host runs
@@ -194,6 +194,92 @@ print("RESULT " + json.dumps({"statuses": statuses, "user_id": user_id, "slugs":
 """
 )
 
+NINJA_SCRIPT = (
+    _RECORD
+    + """
+import os
+
+os.environ["DJANGO_SETTINGS_MODULE"] = "notebook.settings"
+os.environ["NOTES_DATABASE"] = ":memory:"
+os.environ["NOTEBOOK_LIMIT"] = "2"
+# DEBUG off: the API's own exception handlers answer the failure.
+os.environ["DJANGO_DEBUG"] = "0"
+
+import django
+
+django.setup()
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+
+from notebook.api import api
+from notebook.posthog_client import posthog_client
+
+call_command("migrate", verbosity=0)
+
+
+def failing_operation(request):
+    boom()
+
+
+# Before the first request, so the API's URLs are built with it.
+api.get("/boom", auth=None)(failing_operation)
+
+client = Client(raise_request_exception=False)
+JSON = "application/json"
+account = {"username": "ada", "email": "ada@example.com", "password": "a-long-passphrase"}
+record("signup", lambda: client.post("/api/accounts/signup", account, content_type=JSON))
+user_id = str(get_user_model().objects.get(username="ada").pk)
+record("logout", lambda: client.post("/api/accounts/logout"))
+record("login", lambda: client.post("/api/accounts/login", account, content_type=JSON))
+notebook_ids = []
+for title in ("Ideas", "Scratch"):
+    created = record(
+        f"notebook_create {title}",
+        lambda: client.post("/api/notebooks/", {"title": title}, content_type=JSON),
+    )
+    if created is not None and created.status_code == 201:
+        notebook_ids.append(created.json()["id"])
+# The account keeps two notebooks at most: the third is refused with a 409.
+record("over_limit", lambda: client.post("/api/notebooks/", {"title": "More"}, content_type=JSON))
+new_note = {"notebook_id": notebook_ids[0], "body": "Tea", "pinned": False}
+note = record("note_create", lambda: client.post("/api/notebooks/notes", new_note, content_type=JSON))
+note_id = note.json()["id"]
+edited = {**new_note, "body": "Green tea", "pinned": True}
+record(
+    "note_edit",
+    lambda: client.patch(f"/api/notebooks/notes/{note_id}", edited, content_type=JSON),
+)
+record("notebook_delete", lambda: client.delete(f"/api/notebooks/{notebook_ids[1]}"))
+for method, path, data in [
+    ("GET", "/api/version", None),
+    ("GET", "/api/accounts/me", None),
+    ("GET", "/api/notebooks/", None),
+    ("GET", f"/api/notebooks/{notebook_ids[0]}", None),
+    ("GET", "/api/notebooks/999", None),
+    ("GET", f"/api/notebooks/notes?notebook_id={notebook_ids[0]}", None),
+    ("POST", "/api/notebooks/notes/search", {"text": "tea"}),
+]:
+    call = client.get if method == "GET" else client.post
+    record(f"read {method} {path}", lambda: call(path, data, content_type=JSON))
+record("boom", lambda: client.get("/api/boom"))
+posthog_client.flush()
+print(
+    "RESULT "
+    + json.dumps(
+        {
+            "statuses": statuses,
+            "user_id": user_id,
+            "notebook_ids": notebook_ids,
+            "deleted_ids": notebook_ids[1:],
+            "note_ids": [note_id],
+        }
+    )
+)
+"""
+)
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -364,6 +450,52 @@ SCENARIOS = {
         signup_person=None,
         login_person=None,
         boom_path="/boom/",
+    ),
+    "ninja_notes": Scenario(
+        fixture="ninja_notes",
+        script=NINJA_SCRIPT,
+        statuses={
+            "signup": 201,
+            "logout": 204,
+            "login": 200,
+            "notebook_create Ideas": 201,
+            "notebook_create Scratch": 201,
+            "over_limit": 409,
+            "note_create": 201,
+            "note_edit": 200,
+            "notebook_delete": 204,
+            "read GET /api/version": 200,
+            "read GET /api/accounts/me": 200,
+            "read GET /api/notebooks/": 200,
+            "read GET /api/notebooks/1": 200,
+            "read GET /api/notebooks/999": 404,
+            "read GET /api/notebooks/notes?notebook_id=1": 200,
+            "read POST /api/notebooks/notes/search": 200,
+            "boom": 500,
+        },
+        # The refused notebook (409) and the missing one (404) send nothing: neither is a
+        # change, and neither is a server error.
+        events={
+            "user_signed_up": 1,
+            "user_logged_out": 1,
+            "user_logged_in": 1,
+            "notebook_created": 2,
+            "note_created": 1,
+            "note_updated": 1,
+            "notebook_deleted": 1,
+            "$exception": 1,
+        },
+        user_events=("notebook_created", "note_created", "note_updated", "notebook_deleted"),
+        properties=(
+            ("notebook_created", "notebook_id", "notebook_ids"),
+            ("notebook_deleted", "notebook_id", "deleted_ids"),
+            ("note_created", "note_id", "note_ids"),
+            ("note_updated", "note_id", "note_ids"),
+        ),
+        # The handlers read neither the new user's email nor its username.
+        signup_person=None,
+        login_person=None,
+        boom_path="/api/boom",
     ),
 }
 NAMES = list(SCENARIOS)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from posthog_setup.cli import main
-from tests.workflow.test_edit import tree
+from tests.workflow.test_edit import FIXTURES, tree
 
 AIOHTTP_APP = """\
 from aiohttp import web
@@ -69,3 +70,15 @@ def test_a_framework_found_beside_a_supported_one_is_named_in_the_summary(
     )
     assert main(["begin", str(tmp_path)]) == 0
     assert "Flask-RESTX found (app.py): not supported yet, left alone" in capsys.readouterr().err
+
+
+def test_django_ninja_is_analysed_and_named_in_the_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "ninja_notes"
+    shutil.copytree(FIXTURES / "ninja_notes", project)
+    assert main(["begin", str(project)]) == 0
+    err = capsys.readouterr().err
+    assert err.splitlines()[0].startswith("ninja-notes: Django, Django Ninja · ")
+    assert "not supported yet" not in err
+    assert "/api/notebooks/notes/{int:note_id}  PUT PATCH" in err

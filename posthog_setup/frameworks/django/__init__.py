@@ -12,7 +12,7 @@ reads ``request.headers``: Django 2.2+.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.context import FrameworkAnalyser
@@ -36,6 +36,7 @@ class Django:
 
     name: str = "django"
     title: str = "Django"
+    extensions: Mapping[str, str] = {"ninja.NinjaAPI": "Django Ninja"}
     analyser: FrameworkAnalyser = analyser
     sdk_floor = SdkFloor(
         "6.0.4", "6.0.4 is the first whose Django middleware reads the POSTHOG_MW_CLIENT setting"

@@ -30,7 +30,8 @@ from posthog_setup.frameworks.django.linking import (
 )
 from posthog_setup.frameworks.django.settings import collect_settings
 from posthog_setup.frameworks.django.urls import UrlCollector
-from posthog_setup.frameworks.django.views import ViewCollector
+from posthog_setup.frameworks.django.views import ViewCollector, positional
+from posthog_setup.frameworks.ninja import analysis as ninja
 
 _WANTS = re.compile(
     r"django|rest_framework|urlpatterns|process_exception|View\b|ViewSet|ROOT_URLCONF|INSTALLED_APPS"
@@ -41,8 +42,8 @@ class DjangoAnalyser:
     """Django and Django REST framework."""
 
     name: Framework = "django"
-    packages: tuple[str, ...] = ("django", "rest_framework")
-    app_kinds: tuple[str, ...] = ("django", "drf")
+    packages: tuple[str, ...] = ("django", "rest_framework", "ninja")
+    app_kinds: tuple[str, ...] = ("django", "drf", "ninja")
     primary_kind = "django.project"
     spellings: Mapping[str, str] = {
         "django.urls.conf.": "django.urls.",
@@ -57,15 +58,19 @@ class DjangoAnalyser:
 
     def wants(self, source: str) -> bool:
         """Could this file hold settings, URLs, views or middleware?"""
-        return _WANTS.search(source) is not None
+        return _WANTS.search(source) is not None or ninja.WANTS.search(source) is not None
 
     def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
         """Record the settings, URL patterns, routers and views this file declares."""
         collect_settings(ctx, out)
         urls = UrlCollector(ctx).collect(out)
-        views = ViewCollector(ctx, out).collect()
+        collector = ViewCollector(ctx, out)
+        views = collector.collect()
+        operations = ninja.collect(
+            ctx, out, lambda func: collector.body(func, next(iter(positional(func)), None))
+        )
         django_apps = any(a.kind in ("django.project", "drf.router") for a in out.apps)
-        if out.django_settings or urls or views or django_apps:
+        if out.django_settings or urls or views or django_apps or operations:
             out.uses("django")
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
@@ -74,11 +79,17 @@ class DjangoAnalyser:
         roots = project.roots()
         for root in roots:
             project.walk(root, "", frozenset({root}))
+        operations, ninja_handlers = ninja.link(project.facts, project.mounted)
         return Linked(
             apps=linked_apps(project),
-            routes=tuple(project.routes),
+            routes=(*project.routes, *operations),
             auth_points=linked_auth_points(project),
-            error_handlers=linked_error_handlers(project, roots),
+            error_handlers=tuple(
+                sorted(
+                    (*linked_error_handlers(project, roots), *ninja_handlers),
+                    key=lambda h: (h.handler.file, h.line),
+                )
+            ),
             settings=tuple(
                 (mf.file, key, value) for mf in project.facts for key, value in mf.django_settings
             ),

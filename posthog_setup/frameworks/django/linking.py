@@ -176,6 +176,8 @@ class Project:
         self.classes: dict[str, _ClassModel | None] = {}
         self.routes: list[Route] = []
         self.router_prefixes: dict[str, str] = {}
+        #: ``path("api/", api.urls)`` of anything but a DRF router: object -> mounted paths
+        self.mounted: dict[str, list[str]] = {}
         #: built-in auth views reachable from the URLs: (kind, where, what)
         self.builtin_auth: list[tuple[AuthKind, Handler, str]] = []
 
@@ -260,6 +262,8 @@ class Project:
             where = _module_handler(mf, "urlpatterns", pattern.line)
             self.builtin_auth.append(("login", where, "django.contrib.auth.views.LoginView"))
             self.builtin_auth.append(("logout", where, "django.contrib.auth.views.LogoutView"))
+        elif target.endswith(".urls"):
+            self.mounted.setdefault(router, []).append(path)
 
     def bind(self, mf: ModuleFacts, pattern: UrlPattern, path: str) -> None:
         view = pattern.view or ""

@@ -68,7 +68,7 @@ def _user_finder(request_param: str | None) -> UserFinder:
     return find
 
 
-def _positional(func: FunctionNode) -> list[str]:
+def positional(func: FunctionNode) -> list[str]:
     return [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
 
 
@@ -129,7 +129,7 @@ class ViewCollector:
             )
 
     def function(self, func: FunctionNode) -> DjangoView | None:
-        params = _positional(func)
+        params = positional(func)
         if not params:
             return None
         ctx = self.ctx
@@ -193,7 +193,7 @@ class ViewCollector:
             decorated = self.action(stmt)
             if decorated is None and stmt.name not in CLASS_METHODS:
                 continue
-            params = _positional(stmt)
+            params = positional(stmt)
             serves = (
                 decorated is not None or stmt.name in HTTP_METHODS or stmt.name in ACTION_METHODS
             )

@@ -8,7 +8,7 @@ them; 7.71 reads them by default (on 7.66 ``$session_id`` stays empty).
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.context import FrameworkAnalyser
@@ -28,6 +28,7 @@ class FastAPI:
 
     name: str = "fastapi"
     title: str = "FastAPI"
+    extensions: Mapping[str, str] = {}
     analyser: FrameworkAnalyser = analyser
     sdk_floor = SdkFloor(
         "7.71", "7.71 is the first whose PosthogASGIMiddleware reads the X-POSTHOG-* headers"

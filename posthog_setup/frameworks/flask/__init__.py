@@ -8,7 +8,7 @@ It connects to Flask's signals, which raise without blinker: a Flask dependency 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.context import FrameworkAnalyser
@@ -28,6 +28,7 @@ class Flask:
 
     name: str = "flask"
     title: str = "Flask"
+    extensions: Mapping[str, str] = {}
     analyser: FrameworkAnalyser = analyser
     sdk_floor = SdkFloor("7.66", "7.66 is the first release with PosthogFlaskIntegration")
     version_gate: VersionGate | None = VersionGate(

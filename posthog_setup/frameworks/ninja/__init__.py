@@ -1,0 +1,1 @@
+"""Django Ninja: APIs and routers of typed operations, served through Django's URLconf."""
