@@ -32,14 +32,14 @@ from posthog_setup.analysis.model import (
 )
 from posthog_setup.analysis.names import module_name_for
 from posthog_setup.analysis.routing import SIGNUP_WORDS
+from posthog_setup.analysis.rules import scan as rules
+from posthog_setup.analysis.rules.scan import FileRuleFacts
 from posthog_setup.parallel import pool_context
 from posthog_setup.parallel import workers as default_workers
 from posthog_setup.project.cache import ResultCache, file_digest
 from posthog_setup.project.discovery import exclusion_spec, project_files
 from posthog_setup.project.files import UnreadableFile, decode_source
 from posthog_setup.project.manifests import declared_name, find_manifests
-from posthog_setup.revise import rules
-from posthog_setup.revise.rules import FileRuleFacts
 
 _FRAMEWORK_MODULES: tuple[Framework, ...] = ("flask", "fastapi", "django")
 _APP_KIND_PREFIXES: dict[Framework, tuple[str, ...]] = {

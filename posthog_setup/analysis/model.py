@@ -10,12 +10,11 @@ bound to URLs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    from posthog_setup.revise.rules import CaptureSite, ClientSetup, Finding
+from typing import Literal
 
 Framework = Literal["flask", "fastapi", "django"]
+#: The environment variable the client module reads the project token from, by default.
+DEFAULT_TOKEN_VAR = "POSTHOG_PROJECT_TOKEN"
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -371,6 +370,40 @@ class ExistingPostHog:
     captures: tuple[CaptureCall, ...] = ()
     naming_style: str | None = None
     env_vars: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One integration mistake at one place; ``fixable`` when revise can fix it."""
+
+    rule: str
+    file: str
+    line: int
+    col: int
+    message: str
+    fixable: bool = False
+
+
+@dataclass(frozen=True)
+class CaptureSite:
+    """A PostHog capture call in the code, for drift checks against the plan."""
+
+    file: str
+    line: int
+    event: str | None
+    handler: str | None
+    client: str
+    property_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClientSetup:
+    """One place a PostHog client is configured: a constructor call or the module-level key."""
+
+    file: str
+    line: int
+    col: int
+    how: str  # "posthog.Posthog(...)" or "posthog.project_api_key = ..."
 
 
 @dataclass(frozen=True)

@@ -23,15 +23,15 @@ from collections.abc import Sequence
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from posthog_setup.codemods.base import EditError, parse_module
-from posthog_setup.codemods.render import string_literal
-from posthog_setup.revise.rules import (
+from posthog_setup.analysis.model import Finding
+from posthog_setup.analysis.rules.scan import (
     LEGACY_CAPTURE_ORDER,
     LEGACY_IDENTIFY_ORDER,
     ArgShape,
-    Finding,
     keyword_layout,
 )
+from posthog_setup.codemods.base import EditError, parse_module
+from posthog_setup.codemods.render import string_literal
 
 _EQUAL = cst.AssignEqual(
     whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")

@@ -13,6 +13,7 @@ from posthog_setup.analysis.engine import analyse_project
 from posthog_setup.analysis.model import Analysis
 from posthog_setup.config import Config, ConfigError, load_config
 from posthog_setup.console import Console
+from posthog_setup.plan.drift import Reconciled, reconcile
 from posthog_setup.plan.plan import (
     PLAN_FILE,
     RECEIVERS,
@@ -26,7 +27,6 @@ from posthog_setup.plan.plan import (
 )
 from posthog_setup.project.discovery import NotAPythonProject, python_project_root
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
-from posthog_setup.revise.drift import Reconciled, reconcile
 
 EXIT_OK = 0
 EXIT_ERROR = 2

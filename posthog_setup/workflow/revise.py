@@ -18,16 +18,16 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from posthog_setup.analysis.model import Finding
 from posthog_setup.codemods.changes import EditError, FileChange
 from posthog_setup.config import Config, ConfigError, load_config
 from posthog_setup.console import Console
+from posthog_setup.plan.drift import Rename
 from posthog_setup.plan.plan import PLAN_FILE, PlanError
 from posthog_setup.project.cache import ResultCache
 from posthog_setup.project.discovery import NotAPythonProject, python_project_root
 from posthog_setup.project.files import UnreadableFile, decode_source
 from posthog_setup.project.versions import allows_at_least
-from posthog_setup.revise.drift import Rename
-from posthog_setup.revise.rules import Finding
 from posthog_setup.workflow.begin import BeginResult, plan_project
 from posthog_setup.workflow.edit import EditRefused, compute_changes, unified_diff, write_changes
 

@@ -22,41 +22,8 @@ from dataclasses import dataclass
 
 from posthog_setup.analysis.body import called_name, dotted, is_capture_call
 from posthog_setup.analysis.context import FileContext, ignored_rules
-from posthog_setup.plan.plan import DEFAULT_TOKEN_VAR, PII_NAMES
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One integration mistake at one place; ``fixable`` when ``codemods.fixes`` can fix it."""
-
-    rule: str
-    file: str
-    line: int
-    col: int
-    message: str
-    fixable: bool = False
-
-
-@dataclass(frozen=True)
-class CaptureSite:
-    """A PostHog capture call in the code, for drift checks against the plan."""
-
-    file: str
-    line: int
-    event: str | None
-    handler: str | None
-    client: str
-    property_keys: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ClientSetup:
-    """One place a PostHog client is configured: a constructor call or the module-level key."""
-
-    file: str
-    line: int
-    col: int
-    how: str  # "posthog.Posthog(...)" or "posthog.project_api_key = ..."
+from posthog_setup.analysis.model import DEFAULT_TOKEN_VAR, CaptureSite, ClientSetup, Finding
+from posthog_setup.analysis.rules.pii import pii_word, whole_request
 
 
 @dataclass(frozen=True)
@@ -165,16 +132,6 @@ _PLACEHOLDER_WORDS = re.compile(
 )
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
-#: Attributes (and methods) of a request object that are its whole body.
-_REQUEST_BODIES = frozenset({"json", "get_json", "form", "POST", "data", "values"})
-_REQUEST_NAMES = frozenset({"request", "req"})
-#: Key words that make a PII-sounding key a flag, a count or a kind rather than the data.
-_NOT_PII_LAST = re.compile(
-    r"at|count|len(gth)?|type|kind|domain|provider|method|verified|confirmed|enabled|changed"
-    r"|updated|reset|present|valid|required|strength|expired|expires|status|ids?"
-)
-_NOT_PII_FIRST = frozenset({"is", "has", "num", "n"})
-
 
 @dataclass(frozen=True)
 class ArgShape:
@@ -276,55 +233,6 @@ def _legacy_arguments(call: ast.Call) -> dict[str, ast.expr]:
         if len(positional) >= 2 and isinstance(positional[1], ast.Dict):
             found.setdefault("properties", positional[1])
     return found
-
-
-def pii_word(key: str) -> str | None:
-    """The PII word a property key holds (``email`` in ``user_email``), or None.
-
-    Keys are split into words (snake, kebab, dotted or camel case) and each run of up to
-    three words is tested whole against PII_NAMES, so ``ip`` does not match ``description``.
-    Keys that only say something about the data (``email_verified``, ``password_changed_at``,
-    ``has_email``) and PostHog's own ``$`` properties are not PII.
-    """
-    if key.startswith("$"):
-        return None
-    words = re.findall(r"[a-z0-9]+", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).lower())
-    if not words or _NOT_PII_LAST.fullmatch(words[-1]) or words[0] in _NOT_PII_FIRST:
-        return None
-    for start in range(len(words)):
-        for end in range(start + 1, min(len(words), start + 3) + 1):
-            for joined in ("_".join(words[start:end]), "".join(words[start:end])):
-                if PII_NAMES.fullmatch(joined):
-                    return joined
-    return None
-
-
-def _whole_request(expr: ast.expr) -> bool:
-    """True for ``request.json``, ``await request.json()``, ``dict(request.form)`` and the like."""
-    node: ast.expr = expr
-    for _ in range(3):
-        if isinstance(node, ast.Await):
-            node = node.value
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id == "dict"
-            and len(node.args) == 1
-        ):
-            node = node.args[0]
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr in ("to_dict", "dict", "copy")
-        ):
-            node = node.func.value
-        elif isinstance(node, ast.Call):
-            node = node.func
-    return (
-        isinstance(node, ast.Attribute)
-        and node.attr in _REQUEST_BODIES
-        and dotted(node.value).rsplit(".", 1)[-1] in _REQUEST_NAMES
-    )
 
 
 def _looks_like_key(body: str) -> bool:
@@ -701,7 +609,7 @@ class _FileScan:
                     "set(properties=...), secrets never leave the server.",
                     anchor=call.lineno,
                 )
-        elif _whole_request(properties):
+        elif whole_request(properties):
             self.add(
                 "pii-property",
                 self.start(properties),

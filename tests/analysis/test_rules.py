@@ -8,18 +8,16 @@ from textwrap import dedent
 import pytest
 
 from posthog_setup.analysis.context import FileContext
+from posthog_setup.analysis.model import CaptureSite, ClientSetup, Finding
 from posthog_setup.analysis.names import module_name_for
-from posthog_setup.revise.rules import (
+from posthog_setup.analysis.rules.pii import pii_word
+from posthog_setup.analysis.rules.scan import (
     RULES,
     WANTS,
-    CaptureSite,
-    ClientSetup,
     FileRuleFacts,
-    Finding,
     capture_sites,
     check_file,
     file_rule_facts,
-    pii_word,
     project_findings,
 )
 

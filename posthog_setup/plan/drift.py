@@ -21,7 +21,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from posthog_setup.analysis.model import Analysis, Route
+from posthog_setup.analysis.model import Analysis, CaptureSite, ClientSetup, Finding, Route
 from posthog_setup.plan.plan import (
     Plan,
     PlannedEvent,
@@ -30,7 +30,6 @@ from posthog_setup.plan.plan import (
     event_methods,
     merge_names,
 )
-from posthog_setup.revise.rules import CaptureSite, ClientSetup, Finding
 
 DRIFT_RULES: dict[str, str] = {
     "missing-capture": "A mutating route or logout sends no event.",
