@@ -134,7 +134,9 @@ def planted(tmp_path: Path) -> Path:
 def test_a_planted_cycle_is_found(planted: Path) -> None:
     (planted / "a.py").write_text("from pkg.sub import b\n")
     (planted / "sub" / "b.py").write_text("import os\nfrom .. import c\n")
-    (planted / "c.py").write_text("try:\n    from pkg.a import thing\nexcept ImportError:\n    pass\n")
+    (planted / "c.py").write_text(
+        "try:\n    from pkg.a import thing\nexcept ImportError:\n    pass\n"
+    )
     graph = import_graph(package_modules(planted, "pkg"), "pkg")
     assert cycles(graph) == [["pkg.a", "pkg.c", "pkg.sub.b"]]
 
