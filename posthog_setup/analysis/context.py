@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -27,27 +26,10 @@ from posthog_setup.analysis.model import (
     UrlPattern,
 )
 from posthog_setup.analysis.names import ModuleNames
+from posthog_setup.analysis.rules.records import ignored
 from posthog_setup.project.syntax import parse_python
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-
-#: ``# posthog-setup: ignore`` or ``# posthog-setup: ignore[capture, pii]``
-IGNORE_COMMENT = re.compile(r"#\s*posthog-setup:\s*ignore(?:\[(?P<rules>[^\]]*)\])?")
-
-
-#: Names an ignore comment may use for the same rule: edit's short ones, revise's ids.
-_SAME_RULE = {"capture": ("missing-capture",), "missing-capture": ("capture",)}
-
-
-def ignored_rules(line_text: str) -> frozenset[str] | None:
-    """Rules an ignore comment on this line switches off; empty set means all; None, no comment."""
-    match = IGNORE_COMMENT.search(line_text)
-    if match is None:
-        return None
-    rules = match.group("rules")
-    if not rules:
-        return frozenset()
-    return frozenset(r.strip() for r in rules.split(",") if r.strip())
 
 
 @dataclass
@@ -82,7 +64,7 @@ class FileContext:
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
 
-    def is_ignored(self, node: ast.AST, rule: str = "capture") -> bool:
+    def is_ignored(self, node: ast.AST, rule: str = "missing-capture") -> bool:
         """True if an ignore comment on the node's first line(s) (or its decorators') covers ``rule``."""
         first = getattr(node, "lineno", 0)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -90,11 +72,7 @@ class FileContext:
             last = node.body[0].lineno - 1 if node.body else node.lineno
         else:
             last = first
-        for number in range(first, max(first, last) + 1):
-            rules = ignored_rules(self.line(number))
-            if rules is not None and (not rules or rules & {rule, *_SAME_RULE.get(rule, ())}):
-                return True
-        return False
+        return any(ignored(rule, self.line(n)) for n in range(first, max(first, last) + 1))
 
     def handler(self, node: FunctionNode | ast.ClassDef) -> Handler:
         """The Handler record of a function, method or (for implicit actions) a class."""

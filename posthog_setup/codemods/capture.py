@@ -36,7 +36,7 @@ from posthog_setup.codemods.render import (
 from posthog_setup.codemods.splice import Site
 
 #: Ignore-comment rule that switches capture insertion off.
-RULE = "capture"
+RULE = "missing-capture"
 
 #: Parameters of the methods added to class-based views, and whether they return a value.
 OVERRIDES: dict[str, tuple[tuple[str, ...], bool]] = {

@@ -74,7 +74,7 @@ def plan_project(
     """Analyse ``root`` and build its plan, keeping names a person chose in the previous plan.
 
     The plan also keeps the events the code already sends by hand (see
-    ``revise.drift``). ``overlay`` gives files' contents in place of the disk's.
+    ``plan.drift``). ``overlay`` gives files' contents in place of the disk's.
     """
     analysis = analyse_project(
         root, exclude=config.exclude, use_cache=use_cache, overlay=overlay or {}

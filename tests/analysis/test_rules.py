@@ -12,7 +12,6 @@ from posthog_setup.analysis.model import CaptureSite, ClientSetup, Finding
 from posthog_setup.analysis.names import module_name_for
 from posthog_setup.analysis.rules.pii import pii_word
 from posthog_setup.analysis.rules.scan import (
-    RULES,
     WANTS,
     FileRuleFacts,
     capture_sites,
@@ -51,23 +50,6 @@ def only(source: str) -> Finding:
     """The one finding of ``source``."""
     (finding,) = check_file(parsed(dedent(source)))
     return finding
-
-
-# The rule table.
-
-
-def test_rule_ids_are_the_documented_ones() -> None:
-    assert list(RULES) == [
-        "hardcoded-token",
-        "personal-api-key",
-        "pii-property",
-        "positional-capture",
-        "removed-identify",
-        "module-api-key",
-        "flush-interval-zero",
-        "capture-before-client",
-    ]
-    assert all(description.endswith(".") for description in RULES.values())
 
 
 def test_wants_is_a_cheap_text_test() -> None:

@@ -21,9 +21,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from posthog_setup.analysis.body import called_name, dotted, is_capture_call
-from posthog_setup.analysis.context import FileContext, ignored_rules
+from posthog_setup.analysis.context import FileContext
 from posthog_setup.analysis.model import DEFAULT_TOKEN_VAR, CaptureSite, ClientSetup, Finding
 from posthog_setup.analysis.rules.pii import pii_word, whole_request
+from posthog_setup.analysis.rules.records import ignored
 
 
 @dataclass(frozen=True)
@@ -45,34 +46,6 @@ class FileRuleFacts:
     #: where the file sets up a client (for the project-wide second-client check)
     setups: tuple[ClientSetup, ...] = ()
 
-
-RULES: dict[str, str] = {
-    "hardcoded-token": (
-        "A PostHog project token (phc_...) written in the source instead of read from the environment."
-    ),
-    "personal-api-key": (
-        "A PostHog personal API key (phx_...) in the source: a secret to revoke and keep out of code."
-    ),
-    "pii-property": (
-        "Personal or secret data (an email, a password, a token, a whole request body) sent as "
-        "event properties."
-    ),
-    "positional-capture": (
-        "A pre-6.0 capture(distinct_id, event, ...) call: on posthog 6 and later it sends nothing."
-    ),
-    "removed-identify": "A call of identify(), page() or screen(), which posthog 6.0 removed.",
-    "module-api-key": (
-        "posthog.api_key (a legacy alias) or Posthog(api_key=...) (a TypeError since posthog 6.0) "
-        "where project_api_key is meant."
-    ),
-    "flush-interval-zero": (
-        "A client built with flush_interval=0, whose consumer thread spins and never sends on its own."
-    ),
-    "capture-before-client": (
-        "An event sent before its client exists, or through the posthog module's own client when "
-        "nothing in the project configures it."
-    ),
-}
 
 #: Cheap text test: a file that fails it cannot produce any finding or capture site.
 WANTS = re.compile(r"posthog|ph[cx]_", re.IGNORECASE)
@@ -298,12 +271,11 @@ class _FileScan:
         return self.start(func)
 
     def ignored(self, rule: str, *lines: int) -> bool:
-        for number in lines:
-            text = self.lines[number - 1] if 0 < number <= len(self.lines) else ""
-            rules = ignored_rules(text)
-            if rules is not None and (not rules or rule in rules):
-                return True
-        return False
+        return any(
+            ignored(rule, self.lines[number - 1])
+            for number in lines
+            if 0 < number <= len(self.lines)
+        )
 
     def add(
         self,
