@@ -167,7 +167,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "pii-property",
         "file",
-        "an email, password, token... (or a whole request body) in capture properties",
+        "an email, password, token... (or a whole request body) in capture properties, "
+        "directly or through a local variable",
         "reported",
         aliases=("pii",),
         valid=(
@@ -195,6 +196,13 @@ RULES: tuple[Rule, ...] = (
                 "from app.analytics import posthog_client\n\n"
                 "def create():\n"
                 '    posthog_client.capture("post_created", properties=request.get_json())\n'
+            ),
+            Invalid(
+                "from app.analytics import posthog_client\n\n"
+                "def signup(user):\n"
+                "    contact = user.email\n"
+                '    props = {"plan": user.plan, "contact": contact}\n'
+                '    posthog_client.capture("user_signed_up", properties=props)\n'
             ),
         ),
     ),

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from posthog_setup.analysis.body import called_name, dotted, is_capture_call
 from posthog_setup.analysis.context import FileContext
 from posthog_setup.analysis.model import DEFAULT_TOKEN_VAR, CaptureSite, ClientSetup, Finding
-from posthog_setup.analysis.rules.pii import pii_word, whole_request
+from posthog_setup.analysis.rules.pii import LocalValues, pii_in_properties
 from posthog_setup.analysis.rules.records import ignored
 
 
@@ -249,6 +249,8 @@ class _FileScan:
         self.clients: set[str] = set()
         #: attribute spellings assigned a client (``self.client``)
         self.client_attributes: set[str] = set()
+        #: each function's (and the module's) assignments, for following values
+        self.locals: dict[ast.AST, LocalValues] = {}
 
     # -- positions and findings ------------------------------------------------------
 
@@ -566,30 +568,25 @@ class _FileScan:
         properties = _legacy_arguments(call).get("properties")
         if properties is None:
             return
-        if isinstance(properties, ast.Dict):
-            for key in properties.keys:
-                if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
-                    continue
-                word = pii_word(key.value)
-                if word is None:
-                    continue
-                self.add(
-                    "pii-property",
-                    self.start(key),
-                    f'Event property "{key.value}" looks like personal or secret data ({word}); '
-                    "leave it out of event properties: person details such as an email belong in "
-                    "set(properties=...), secrets never leave the server.",
-                    anchor=call.lineno,
-                )
-        elif whole_request(properties):
-            self.add(
-                "pii-property",
-                self.start(properties),
-                f"properties={ast.unparse(properties)} sends the whole request body to PostHog, "
-                "with any password, token or personal data in it; pass only the fields the "
-                "event needs.",
-                anchor=call.lineno,
+        for hit in pii_in_properties(properties, call.lineno, self.local_values(call)):
+            self.add("pii-property", self.start(hit.node), hit.message, anchor=call.lineno)
+
+    def local_values(self, node: ast.AST) -> LocalValues:
+        """The assignments of the function (or module) whose code holds ``node``."""
+        owner: ast.AST = self.ctx.tree
+        for ancestor in self.ctx.names.ancestors(node):
+            if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                owner = ancestor
+                break
+        found = self.locals.get(owner)
+        if found is None:
+            body = (
+                owner.body
+                if isinstance(owner, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef))
+                else []
             )
+            found = self.locals[owner] = LocalValues(body)
+        return found
 
     def check_removed(self, call: ast.Call, method: str) -> None:
         fixable = (
