@@ -33,6 +33,7 @@ from posthog_setup.analysis.model import (
 from posthog_setup.analysis.names import module_name_for
 from posthog_setup.analysis.routing import SIGNUP_WORDS
 from posthog_setup.analysis.rules import scan as rules
+from posthog_setup.analysis.rules import secrets
 from posthog_setup.analysis.rules.scan import FileRuleFacts
 from posthog_setup.parallel import pool_context
 from posthog_setup.parallel import workers as default_workers
@@ -161,11 +162,21 @@ def _analyse_text(
 def _analyse_data(
     file: str, data: bytes, analysers: Sequence[FrameworkAnalyser], src_layout: bool
 ) -> FileResult:
+    if not file.endswith(".py"):
+        return _key_scan(file, data)
     try:
         text = decode_source(data).text
     except UnreadableFile as exc:
         return FileResult(file, skipped=SkippedFile(file, str(exc)))
     return analyse_text(file, text, analysers, src_layout=src_layout)
+
+
+def _key_scan(file: str, data: bytes) -> FileResult:
+    """A config file, env sample or notebook: only the keys written in it."""
+    findings = secrets.file_key_findings(file, data)
+    if not findings:
+        return FileResult(file)
+    return FileResult(file, lint=FileRuleFacts(file, findings, (), (), False))
 
 
 def _analyse_paths(
@@ -367,7 +378,7 @@ def link(
         existing=existing_posthog,
         monitoring=tuple(m for f in facts for m in f.monitoring),
         skipped=skipped,
-        files_scanned=len(results),
+        files_scanned=sum(1 for r in results if r.file.endswith(".py")),
         files_analysed=len(facts),
         django_settings=tuple(s for part in linked for s in part.settings),
         unsupported=_unsupported(results, frameworks),
@@ -483,11 +494,11 @@ def analyse_project(
     Per-file results are cached by content (see ``posthog_setup.project.cache``)
     unless ``use_cache`` is false.
     """
-    files = project_files(root)
+    files = project_files(root, also=secrets.is_scanned_for_keys)
     if exclude:
         excluded = exclusion_spec(exclude)
         files = [f for f in files if not excluded.match_file(f)]
-    src_layout = _src_layout(root, files)
+    src_layout = _src_layout(root, [f for f in files if f.endswith(".py")])
     cache = ResultCache.open(root, "analysis", salt=str(src_layout)) if use_cache else None
     results = analyse_files(
         root, files, jobs=jobs, src_layout=src_layout, cache=cache, overlay=overlay
@@ -503,13 +514,10 @@ def analyse_sources(sources: Mapping[str, str | bytes]) -> Analysis:
     results = []
     for file in sorted(sources):
         content = sources[file]
+        if isinstance(content, str) and not file.endswith(".py"):
+            content = content.encode("utf-8")
         if isinstance(content, bytes):
-            try:
-                text = decode_source(content).text
-            except UnreadableFile as exc:
-                results.append(FileResult(file, skipped=SkippedFile(file, str(exc))))
-                continue
+            results.append(_analyse_data(file, content, analysers, False))
         else:
-            text = content
-        results.append(analyse_text(file, text, analysers))
+            results.append(analyse_text(file, content, analysers))
     return link(None, results, analysers)

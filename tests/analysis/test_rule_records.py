@@ -93,8 +93,8 @@ def test_ids_and_aliases_are_one_vocabulary() -> None:
 
 
 def _rule_ids_in_code() -> set[str]:
-    """Rule ids the package passes to ``Finding(...)``, the rules' ``self.add(...)``, or
-    names as an ignore ``RULE``."""
+    """Rule ids the package passes to ``Finding(...)``, the rules' ``self.add(...)`` or
+    their tables, or names as an ignore ``RULE``."""
     found: set[str] = set()
     for path in Path(posthog_setup.__file__).parent.rglob("*.py"):
         if path.name == "records.py":
@@ -111,6 +111,13 @@ def _rule_ids_in_code() -> set[str]:
                 isinstance(t, ast.Name) and t.id == "RULE" for t in node.targets
             ):
                 value = node.value
+            elif adds and isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
+                # a table from what is found to the rule reporting it
+                found.update(
+                    v.value
+                    for v in node.value.values
+                    if isinstance(v, ast.Constant) and isinstance(v.value, str) and "-" in v.value
+                )
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
                 found.add(value.value)
     return found

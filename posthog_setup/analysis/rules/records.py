@@ -138,7 +138,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "hardcoded-token",
         "file",
-        "a `phc_` project token in the source",
+        "a `phc_` project token in the source, a config file (YAML, TOML, INI / CFG), an "
+        "env sample (`.env.example`) or a notebook's code",
         "reported",
         valid=(
             'import os\nimport posthog\nclient = posthog.Posthog(os.environ["POSTHOG_PROJECT_TOKEN"])\n',

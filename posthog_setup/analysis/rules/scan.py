@@ -15,16 +15,16 @@ combines them.
 from __future__ import annotations
 
 import ast
-import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from posthog_setup.analysis.body import called_name, dotted, is_capture_call
 from posthog_setup.analysis.context import FileContext
-from posthog_setup.analysis.model import DEFAULT_TOKEN_VAR, CaptureSite, ClientSetup, Finding
+from posthog_setup.analysis.model import CaptureSite, ClientSetup, Finding
 from posthog_setup.analysis.rules.pii import LocalValues, pii_in_properties
 from posthog_setup.analysis.rules.records import ignored
+from posthog_setup.analysis.rules.secrets import LINE_BREAK, key_hits, key_message
 
 
 @dataclass(frozen=True)
@@ -97,13 +97,6 @@ _REMOVED_CALLS = {
     "screen": 'send capture("$screen", properties={"$screen_name": name}) instead',
 }
 _WATCHED_CALLS = frozenset({*_DEFAULT_CLIENT_SENDS, *_IMPORT_TIME_SENDS, *_REMOVED_CALLS})
-
-#: ``phc_``/``phx_`` followed by what a key is made of; real keys have 43 characters after it.
-_KEY = re.compile(r"(?<![A-Za-z0-9_-])(?P<kind>ph[cx])_(?P<body>[A-Za-z0-9_-]{20,})")
-_PLACEHOLDER_WORDS = re.compile(
-    r"your|example|placeholder|dummy|fake|sample|xxxx|test|token|api_?key", re.IGNORECASE
-)
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -208,38 +201,12 @@ def _legacy_arguments(call: ast.Call) -> dict[str, ast.expr]:
     return found
 
 
-def _looks_like_key(body: str) -> bool:
-    """True for a random key body; False for ``your_project_api_key_here`` and the like."""
-    classes = sum(
-        (
-            any(c.isdigit() for c in body),
-            any(c.islower() for c in body),
-            any(c.isupper() for c in body),
-        )
-    )
-    return (
-        classes >= 2
-        and len(set(body)) >= 10
-        and not _PLACEHOLDER_WORDS.search(body)
-        and _longest_run(body) < 6
-    )
-
-
-def _longest_run(text: str) -> int:
-    """Length of the longest run of consecutive characters (``abcdef``, ``0123``)."""
-    longest = run = 1
-    for before, after in itertools.pairwise(text):
-        run = run + 1 if ord(after) == ord(before) + 1 else 1
-        longest = max(longest, run)
-    return longest
-
-
 class _FileScan:
     """One pass over one file that produces everything ``FileRuleFacts`` holds."""
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
-        self.lines = _LINE_BREAK.split(ctx.source)
+        self.lines = LINE_BREAK.split(ctx.source)
         self.findings: list[Finding] = []
         self.default_calls: list[Finding] = []
         self.sites: list[CaptureSite] = []
@@ -328,32 +295,8 @@ class _FileScan:
 
     def scan_keys(self) -> None:
         """Project tokens and personal API keys anywhere in the text, comments included."""
-        source = self.ctx.source
-        if "phc_" not in source and "phx_" not in source:
-            return
-        line_starts = [0, *(m.end() for m in _LINE_BREAK.finditer(source))]
-        line = 0
-        for match in _KEY.finditer(source):
-            if not _looks_like_key(match.group("body")):
-                continue
-            while line + 1 < len(line_starts) and line_starts[line + 1] <= match.start():
-                line += 1
-            where = (line + 1, match.start() - line_starts[line] + 1)
-            if match.group("kind") == "phc":
-                self.add(
-                    "hardcoded-token",
-                    where,
-                    "A PostHog project token is written in the source; read it from the "
-                    f'environment instead (os.environ["{DEFAULT_TOKEN_VAR}"]).',
-                )
-            else:
-                self.add(
-                    "personal-api-key",
-                    where,
-                    "A PostHog personal API key (phx_) is in the source: it is a secret with "
-                    "access to your PostHog account. Revoke it in PostHog, create a new one, "
-                    "and read it from the environment; never commit it.",
-                )
+        for hit in key_hits(self.ctx.source):
+            self.add(hit.rule, (hit.line, hit.col), key_message(hit.rule, "the source"))
 
     def collect_clients(
         self,
