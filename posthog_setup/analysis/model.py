@@ -16,7 +16,6 @@ Framework = Literal["flask", "fastapi", "django"]
 #: The environment variable the client module reads the project token from, by default.
 DEFAULT_TOKEN_VAR = "POSTHOG_PROJECT_TOKEN"
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass(frozen=True)

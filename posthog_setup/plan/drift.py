@@ -31,16 +31,6 @@ from posthog_setup.plan.plan import (
     merge_names,
 )
 
-DRIFT_RULES: dict[str, str] = {
-    "missing-capture": "A mutating route or logout sends no event.",
-    "missing-identify": "A login or signup does not identify the user.",
-    "missing-exception-capture": "A 5xx / Exception handler does not call capture_exception.",
-    "renamed-event": "The code sends an event under a name the plan has changed.",
-    "unplanned-event": "The code sends an event that posthog-events.json does not list.",
-    "stale-event": "posthog-events.json lists an event whose code is gone.",
-    "second-client": "A PostHog client is set up more than once.",
-}
-
 
 @dataclass(frozen=True)
 class Rename:
