@@ -26,6 +26,57 @@ _TOKEN = "phc_" + "a8Bc9dE0fG1hI2jK3lM4nO5pQ6rS7tU8vW9xY0zA1bC"
 _PERSONAL = "phx_" + "Q7w8E9r0T1y2U3i4O5p6A7s8D9f0G1h2J3k4L5z6X7c"
 
 
+#: The app the plan rules' examples start from: each example is this module as a person
+#: changed it after ``posthog-events.json`` was made from it.
+PLANNED_APP = """\
+import os
+
+from flask import Flask, request
+from flask_login import login_user
+from posthog import Posthog
+
+from models import User
+
+app = Flask(__name__)
+posthog_client = Posthog(os.environ["POSTHOG_PROJECT_TOKEN"])
+
+
+@app.post("/posts")
+def create_post():
+    return {"ok": True}
+
+
+@app.get("/report")
+def report():
+    posthog_client.capture("report_viewed")
+    return {}
+
+
+@app.post("/login")
+def login():
+    user = User.query.filter_by(name=request.form["name"]).first()
+    login_user(user)
+    return {}
+
+
+@app.errorhandler(500)
+def server_error(error):
+    return {"error": "server"}, 500
+"""
+
+
+def _changed(old: str, new: str, app: str = PLANNED_APP) -> str:
+    """``app`` with ``old`` (which it must hold) replaced by ``new``."""
+    assert old in app, old
+    return app.replace(old, new)
+
+
+_CAPTURED = _changed(
+    "def create_post():\n", 'def create_post():\n    posthog_client.capture("post_created")\n'
+)
+_REPORT = '@app.get("/report")\ndef report():\n    posthog_client.capture("report_viewed")\n    return {}\n'
+
+
 @dataclass(frozen=True)
 class Invalid:
     """Code the rule flags; ``fixed`` is what its rewrite makes of it, if it has one."""
@@ -48,6 +99,8 @@ class SdkGuard:
 class Rule:
     """One rule.
 
+    ``source`` says what the examples are: for ``file`` rules, one module; for ``plan``
+    and ``setup`` rules, ``PLANNED_APP`` as changed after the plan was made from it.
     ``meaning`` and ``remedy`` are the README table's columns. ``fixable``: revise fixes
     its findings (each finding still says whether it can be fixed where it is).
     ``rewrite`` names the codemod that rewrites the flagged code in place, as
@@ -77,6 +130,19 @@ RULES: tuple[Rule, ...] = (
         "capture inserted, route added to the plan",
         fixable=True,
         aliases=("capture",),
+        valid=(
+            _CAPTURED,
+            _changed(
+                '@app.post("/posts")\n', '@app.post("/posts")  # posthog-setup: ignore[capture]\n'
+            ),
+        ),
+        invalid=(
+            Invalid(PLANNED_APP),
+            Invalid(
+                _CAPTURED
+                + '\n\n@app.delete("/posts/<int:pk>")\ndef delete_post(pk):\n    return {}\n'
+            ),
+        ),
     ),
     Rule(
         "missing-identify",
@@ -85,6 +151,21 @@ RULES: tuple[Rule, ...] = (
         "identify inserted",
         fixable=True,
         aliases=("identify",),
+        valid=(
+            _changed(
+                "    login_user(user)\n",
+                '    login_user(user)\n    posthog_client.capture("user_logged_in")\n',
+            ),
+            _changed(
+                "    login_user(user)\n",
+                '    posthog_client.capture("user_logged_in", distinct_id=str(user.id))\n'
+                "    login_user(user)\n",
+            ),
+        ),
+        invalid=(
+            Invalid(PLANNED_APP),
+            Invalid(_changed("    login_user(user)\n", "    login_user(user, remember=True)\n")),
+        ),
     ),
     Rule(
         "missing-exception-capture",
@@ -93,6 +174,22 @@ RULES: tuple[Rule, ...] = (
         "inserted",
         fixable=True,
         aliases=("exception",),
+        valid=(
+            _changed(
+                "def server_error(error):\n",
+                "def server_error(error):\n    posthog_client.capture_exception(error)\n",
+            ),
+            _changed("@app.errorhandler(500)", "@app.errorhandler(404)"),
+        ),
+        invalid=(
+            Invalid(PLANNED_APP),
+            Invalid(
+                _changed(
+                    "def server_error(error):\n",
+                    "def server_error(error):\n    app.logger.exception(error)\n",
+                )
+            ),
+        ),
     ),
     Rule(
         "renamed-event",
@@ -107,6 +204,25 @@ RULES: tuple[Rule, ...] = (
         "the code sends an event the plan does not list",
         "added to the plan; your code is not touched",
         fixable=True,
+        valid=(
+            PLANNED_APP,
+            _changed(
+                'posthog_client.capture("report_viewed")',
+                'posthog_client.capture("$pageview")\n    posthog_client.capture("report_viewed")',
+            ),
+        ),
+        invalid=(
+            Invalid(
+                _changed(
+                    'posthog_client.capture("report_viewed")',
+                    'posthog_client.capture("report_viewed")\n    posthog_client.capture("report_exported")',
+                )
+            ),
+            Invalid(
+                PLANNED_APP
+                + '\n\n@app.get("/help")\ndef help_page():\n    posthog_client.capture("help_opened")\n    return {}\n'
+            ),
+        ),
     ),
     Rule(
         "stale-event",
@@ -114,6 +230,21 @@ RULES: tuple[Rule, ...] = (
         "a planned event's code is gone",
         "dropped from the plan",
         fixable=True,
+        valid=(
+            PLANNED_APP,
+            _changed(
+                _REPORT,
+                "",
+                _changed(
+                    "def create_post():\n",
+                    'def create_post():\n    posthog_client.capture("report_viewed")\n',
+                ),
+            ),
+        ),
+        invalid=(
+            Invalid(_changed(_REPORT, "")),
+            Invalid(_changed('    posthog_client.capture("report_viewed")\n', "")),
+        ),
     ),
     Rule(
         "incomplete-setup",
@@ -121,6 +252,7 @@ RULES: tuple[Rule, ...] = (
         "dependency, client module, hook-up or env files missing",
         "what edit would do",
         fixable=True,
+        invalid=(Invalid(PLANNED_APP),),
     ),
     Rule(
         "plan-outdated",
@@ -134,6 +266,19 @@ RULES: tuple[Rule, ...] = (
         "plan",
         "a second PostHog client is set up",
         "reported",
+        valid=(
+            PLANNED_APP,
+            PLANNED_APP + "\n\ndef analytics():\n    return posthog_client\n",
+        ),
+        invalid=(
+            Invalid(
+                PLANNED_APP + '\nbackup_client = Posthog(os.environ["POSTHOG_PROJECT_TOKEN"])\n'
+            ),
+            Invalid(
+                PLANNED_APP
+                + '\nimport posthog\n\nposthog.project_api_key = os.environ["POSTHOG_PROJECT_TOKEN"]\n'
+            ),
+        ),
     ),
     Rule(
         "hardcoded-token",
