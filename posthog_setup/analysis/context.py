@@ -26,7 +26,7 @@ from posthog_setup.analysis.model import (
     UrlPattern,
 )
 from posthog_setup.analysis.names import ModuleNames
-from posthog_setup.analysis.rules.records import ignored
+from posthog_setup.analysis.rules.records import IGNORE_COMMENT, ignored
 from posthog_setup.project.syntax import parse_python
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -66,13 +66,18 @@ class FileContext:
 
     def is_ignored(self, node: ast.AST, rule: str = "missing-capture") -> bool:
         """True if an ignore comment on the node's first line(s) (or its decorators') covers ``rule``."""
+        return any(ignored(rule, line) for line in self.header_lines(node))
+
+    def header_lines(self, node: ast.AST) -> list[str]:
+        """A node's first line; for a definition, its decorator lines through the line
+        before its body."""
         first = getattr(node, "lineno", 0)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             first = min([first, *(d.lineno for d in node.decorator_list)])
             last = node.body[0].lineno - 1 if node.body else node.lineno
         else:
             last = first
-        return any(ignored(rule, self.line(n)) for n in range(first, max(first, last) + 1))
+        return [self.line(n) for n in range(first, max(first, last) + 1)]
 
     def handler(self, node: FunctionNode | ast.ClassDef) -> Handler:
         """The Handler record of a function, method or (for implicit actions) a class."""
@@ -100,6 +105,9 @@ class FileContext:
             params=params,
             docstring=docstring.splitlines()[0] if docstring else None,
             annotations=annotations,
+            ignore_comments=tuple(
+                m.group(0) for line in self.header_lines(node) if (m := IGNORE_COMMENT.search(line))
+            ),
         )
 
     def qualified(self, local_name: str) -> str:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from posthog_setup.analysis.rules.records import ignored
+
 Framework = Literal["flask", "fastapi", "django"]
 #: The environment variable the client module reads the project token from, by default.
 DEFAULT_TOKEN_VAR = "POSTHOG_PROJECT_TOKEN"
@@ -73,10 +75,16 @@ class Handler:
     docstring: str | None = None
     #: parameter annotations as source (``("post_id", "int")``), where given
     annotations: tuple[tuple[str, str], ...] = ()
+    #: the ``# posthog-setup: ignore`` comments on its decorator and ``def`` lines
+    ignore_comments: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
         return self.qualname.rsplit(".", 1)[-1]
+
+    def ignores(self, rule: str) -> bool:
+        """True if an ignore comment on the handler's first lines switches ``rule`` off."""
+        return any(ignored(rule, comment) for comment in self.ignore_comments)
 
     @property
     def class_name(self) -> str | None:

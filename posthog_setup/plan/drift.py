@@ -100,7 +100,8 @@ def _missing(
         else:
             rule = "missing-identify"
             what = f"{point.kind} in {point.handler.qualname} does not identify the user"
-        if point.kind != "logout" and not point.user_expression:
+        if (point.kind != "logout" and not point.user_expression) or point.handler.ignores(rule):
+            # Edit leaves a handler marked ignore alone: there is nothing to fix.
             continue
         found.append(
             Finding(
@@ -115,7 +116,12 @@ def _missing(
     planned = {(c.file, c.handler) for c in plan.exception_captures}
     for handler in analysis.error_handlers:
         key = (handler.handler.file, handler.handler.qualname)
-        if handler.server_error and not handler.captures and key in planned:
+        if (
+            handler.server_error
+            and not handler.captures
+            and key in planned
+            and not handler.handler.ignores("missing-exception-capture")
+        ):
             found.append(
                 Finding(
                     "missing-exception-capture",

@@ -161,6 +161,9 @@ RULES: tuple[Rule, ...] = (
                 '    posthog_client.capture("user_logged_in", distinct_id=str(user.id))\n'
                 "    login_user(user)\n",
             ),
+            _changed(
+                '@app.post("/login")\n', '@app.post("/login")  # posthog-setup: ignore[identify]\n'
+            ),
         ),
         invalid=(
             Invalid(PLANNED_APP),
@@ -180,6 +183,9 @@ RULES: tuple[Rule, ...] = (
                 "def server_error(error):\n    posthog_client.capture_exception(error)\n",
             ),
             _changed("@app.errorhandler(500)", "@app.errorhandler(404)"),
+            _changed(
+                "@app.errorhandler(500)\n", "@app.errorhandler(500)  # posthog-setup: ignore\n"
+            ),
         ),
         invalid=(
             Invalid(PLANNED_APP),
