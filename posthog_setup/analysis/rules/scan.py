@@ -1,4 +1,6 @@
-"""The revise rules: integration mistakes one file shows, and the capture calls it makes.
+"""The detectors of the file rules: integration mistakes one Python file shows, and the
+capture calls it makes. What each rule is (its id, meaning, fix, examples) is its record
+in ``records``; keys (``secrets``) and personal data (``pii``) have modules of their own.
 
 Every rule reads the stdlib ast of one ``FileContext``. Names are resolved through the
 file's scopes, so ``import posthog as ph`` is still the posthog module. A call counts as
