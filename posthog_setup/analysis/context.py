@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -31,27 +30,10 @@ from posthog_setup.analysis.model import (
     UrlPattern,
 )
 from posthog_setup.analysis.names import ModuleNames
+from posthog_setup.analysis.rules.records import IGNORE_COMMENT, ignored
 from posthog_setup.project.syntax import parse_python
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-
-#: ``# posthog-setup: ignore`` or ``# posthog-setup: ignore[capture, pii]``
-IGNORE_COMMENT = re.compile(r"#\s*posthog-setup:\s*ignore(?:\[(?P<rules>[^\]]*)\])?")
-
-
-#: Names an ignore comment may use for the same rule: edit's short ones, revise's ids.
-_SAME_RULE = {"capture": ("missing-capture",), "missing-capture": ("capture",)}
-
-
-def ignored_rules(line_text: str) -> frozenset[str] | None:
-    """Rules an ignore comment on this line switches off; empty set means all; None, no comment."""
-    match = IGNORE_COMMENT.search(line_text)
-    if match is None:
-        return None
-    rules = match.group("rules")
-    if not rules:
-        return frozenset()
-    return frozenset(r.strip() for r in rules.split(",") if r.strip())
 
 
 @dataclass
@@ -99,19 +81,20 @@ class FileContext:
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
 
-    def is_ignored(self, node: ast.AST, rule: str = "capture") -> bool:
+    def is_ignored(self, node: ast.AST, rule: str = "missing-capture") -> bool:
         """True if an ignore comment on the node's first line(s) (or its decorators') covers ``rule``."""
+        return any(ignored(rule, line) for line in self.header_lines(node))
+
+    def header_lines(self, node: ast.AST) -> list[str]:
+        """A node's first line; for a definition, its decorator lines through the line
+        before its body."""
         first = getattr(node, "lineno", 0)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             first = min([first, *(d.lineno for d in node.decorator_list)])
             last = node.body[0].lineno - 1 if node.body else node.lineno
         else:
             last = first
-        for number in range(first, max(first, last) + 1):
-            rules = ignored_rules(self.line(number))
-            if rules is not None and (not rules or rules & {rule, *_SAME_RULE.get(rule, ())}):
-                return True
-        return False
+        return [self.line(n) for n in range(first, max(first, last) + 1)]
 
     def handler(self, node: FunctionNode | ast.ClassDef) -> Handler:
         """The Handler record of a function, method or (for implicit actions) a class."""
@@ -139,6 +122,9 @@ class FileContext:
             params=params,
             docstring=docstring.splitlines()[0] if docstring else None,
             annotations=annotations,
+            ignore_comments=tuple(
+                m.group(0) for line in self.header_lines(node) if (m := IGNORE_COMMENT.search(line))
+            ),
         )
 
     def qualified(self, local_name: str) -> str:

@@ -32,14 +32,15 @@ from posthog_setup.analysis.model import (
 )
 from posthog_setup.analysis.names import module_name_for
 from posthog_setup.analysis.routing import SIGNUP_WORDS
+from posthog_setup.analysis.rules import scan as rules
+from posthog_setup.analysis.rules import secrets
+from posthog_setup.analysis.rules.scan import FileRuleFacts
 from posthog_setup.parallel import pool_context
 from posthog_setup.parallel import workers as default_workers
 from posthog_setup.project.cache import ResultCache, file_digest
 from posthog_setup.project.discovery import exclusion_spec, project_files
 from posthog_setup.project.files import UnreadableFile, decode_source
 from posthog_setup.project.manifests import declared_name, find_manifests
-from posthog_setup.revise import rules
-from posthog_setup.revise.rules import FileRuleFacts
 
 #: Below this many files the pool costs more than it saves.
 _PARALLEL_THRESHOLD = 150
@@ -145,11 +146,21 @@ def _analyse_text(
 def _analyse_data(
     file: str, data: bytes, analysers: Sequence[FrameworkAnalyser], src_layout: bool
 ) -> FileResult:
+    if not file.endswith(".py"):
+        return _key_scan(file, data)
     try:
         text = decode_source(data).text
     except UnreadableFile as exc:
         return FileResult(file, skipped=SkippedFile(file, str(exc)))
     return analyse_text(file, text, analysers, src_layout=src_layout)
+
+
+def _key_scan(file: str, data: bytes) -> FileResult:
+    """A config file, env sample or notebook: only the keys written in it."""
+    findings = secrets.file_key_findings(file, data)
+    if not findings:
+        return FileResult(file)
+    return FileResult(file, lint=FileRuleFacts(file, findings, (), (), False))
 
 
 def _analyse_paths(
@@ -356,7 +367,7 @@ def link(
         existing=existing_posthog,
         monitoring=tuple(m for f in facts for m in f.monitoring),
         skipped=skipped,
-        files_scanned=len(results),
+        files_scanned=sum(1 for r in results if r.file.endswith(".py")),
         files_analysed=len(facts),
         django_settings=tuple(s for part in linked for s in part.settings),
         unsupported=_unsupported(results, [a for a in analysers if a.name in frameworks]),
@@ -476,11 +487,11 @@ def analyse_project(
     Per-file results are cached by content (see ``posthog_setup.project.cache``)
     unless ``use_cache`` is false.
     """
-    files = project_files(root)
+    files = project_files(root, also=secrets.is_scanned_for_keys)
     if exclude:
         excluded = exclusion_spec(exclude)
         files = [f for f in files if not excluded.match_file(f)]
-    src_layout = _src_layout(root, files)
+    src_layout = _src_layout(root, [f for f in files if f.endswith(".py")])
     salt = f"{src_layout}:{','.join(a.name for a in analysers)}"
     cache = ResultCache.open(root, "analysis", salt=salt) if use_cache else None
     results = analyse_files(
@@ -498,13 +509,10 @@ def analyse_sources(
     results = []
     for file in sorted(sources):
         content = sources[file]
+        if isinstance(content, str) and not file.endswith(".py"):
+            content = content.encode("utf-8")
         if isinstance(content, bytes):
-            try:
-                text = decode_source(content).text
-            except UnreadableFile as exc:
-                results.append(FileResult(file, skipped=SkippedFile(file, str(exc))))
-                continue
+            results.append(_analyse_data(file, content, analysers, False))
         else:
-            text = content
-        results.append(analyse_text(file, text, analysers))
+            results.append(analyse_text(file, content, analysers))
     return link(None, results, analysers)

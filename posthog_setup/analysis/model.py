@@ -10,13 +10,14 @@ bound to URLs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 
-if TYPE_CHECKING:
-    from posthog_setup.revise.rules import CaptureSite, ClientSetup, Finding
+from posthog_setup.analysis.rules.records import ignored
 
 #: a registered framework's name (see ``posthog_setup.frameworks.registry``)
 Framework = str
+#: The environment variable the client module reads the project token from, by default.
+DEFAULT_TOKEN_VAR = "POSTHOG_PROJECT_TOKEN"
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
@@ -78,10 +79,16 @@ class Handler:
     docstring: str | None = None
     #: parameter annotations as source (``("post_id", "int")``), where given
     annotations: tuple[tuple[str, str], ...] = ()
+    #: the ``# posthog-setup: ignore`` comments on its decorator and ``def`` lines
+    ignore_comments: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
         return self.qualname.rsplit(".", 1)[-1]
+
+    def ignores(self, rule: str) -> bool:
+        """True if an ignore comment on the handler's first lines switches ``rule`` off."""
+        return any(ignored(rule, comment) for comment in self.ignore_comments)
 
     @property
     def class_name(self) -> str | None:
@@ -459,6 +466,40 @@ class PlainConventions:
 
 
 PLAIN_CONVENTIONS: Conventions = PlainConventions()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One integration mistake at one place; ``fixable`` when revise can fix it."""
+
+    rule: str
+    file: str
+    line: int
+    col: int
+    message: str
+    fixable: bool = False
+
+
+@dataclass(frozen=True)
+class CaptureSite:
+    """A PostHog capture call in the code, for drift checks against the plan."""
+
+    file: str
+    line: int
+    event: str | None
+    handler: str | None
+    client: str
+    property_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClientSetup:
+    """One place a PostHog client is configured: a constructor call or the module-level key."""
+
+    file: str
+    line: int
+    col: int
+    how: str  # "posthog.Posthog(...)" or "posthog.project_api_key = ..."
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from posthog_setup.codemods.render import (
 from posthog_setup.codemods.splice import FileEdit
 
 #: Ignore-comment rule that switches capture insertion off.
-RULE = "capture"
+RULE = "missing-capture"
 
 #: Parameters of the methods added to class-based views, and whether they return a value.
 OVERRIDES: dict[str, tuple[tuple[str, ...], bool]] = {

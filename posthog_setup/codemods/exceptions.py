@@ -9,7 +9,7 @@ from posthog_setup.codemods.render import call_source
 from posthog_setup.codemods.splice import FileEdit
 
 #: Ignore-comment rule that switches exception capture off.
-RULE = "exception"
+RULE = "missing-exception-capture"
 CAPTURE_EXCEPTION = "capture_exception"
 
 

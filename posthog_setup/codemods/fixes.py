@@ -1,7 +1,8 @@
 """Safe fixes for the revise rules, and renaming the event of a capture call.
 
-A fix rewrites only the call, argument or attribute its finding points at (matched by
-rule, line and column) and leaves every other byte as it was. Each fix checks the code
+Each rule's record names its rewrites (``Rule.rewrite``); a rewrite changes only the
+call, argument or attribute its finding points at (matched by line and column) and
+leaves every other byte as it was. Each fix checks the code
 again before it rewrites, so running it on its own output changes nothing:
 
 - ``positional-capture``: ``capture(user, "event", props)`` becomes
@@ -18,26 +19,31 @@ followed it, so a call laid out one argument per line stays that way.
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from posthog_setup.codemods.base import EditError, parse_module
-from posthog_setup.codemods.render import string_literal
-from posthog_setup.revise.rules import (
+from posthog_setup.analysis.model import Finding
+from posthog_setup.analysis.rules.records import Rule, rule_for
+from posthog_setup.analysis.rules.scan import (
     LEGACY_CAPTURE_ORDER,
     LEGACY_IDENTIFY_ORDER,
     ArgShape,
-    Finding,
     keyword_layout,
 )
+from posthog_setup.codemods.base import EditError, parse_module
+from posthog_setup.codemods.render import string_literal
 
 _EQUAL = cst.AssignEqual(
     whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
 )
 
 Position = tuple[int, int]
+NodeT = TypeVar("NodeT", bound=cst.CSTNode)
 
 
 def _shapes(call: cst.Call) -> list[ArgShape]:
@@ -120,71 +126,123 @@ def _rearranged(call: cst.Call, layout: Sequence[tuple[int, str | None]]) -> cst
     return call.with_changes(args=arranged)
 
 
+@dataclass(frozen=True)
+class Rewrite(Generic[NodeT]):
+    """How one form of a rule's finding is fixed in place.
+
+    ``anchor`` gives the part of a ``node`` that a finding points at (the called name of a
+    call, the keyword of an argument), or None when the node is not of this form;
+    ``rewrite`` returns the fixed node, or the node unchanged when the fix is not safe.
+    """
+
+    node: type[NodeT]
+    anchor: Callable[[NodeT], cst.CSTNode | None]
+    rewrite: Callable[[NodeT], NodeT]
+
+
+def _called(method: str, *, on_attribute: bool = False) -> Callable[[cst.Call], cst.CSTNode | None]:
+    """The anchor of a call of ``method``: its called name."""
+
+    def anchor(call: cst.Call) -> cst.CSTNode | None:
+        func = call.func
+        name = func.attr if isinstance(func, cst.Attribute) else func
+        if on_attribute and not isinstance(func, cst.Attribute):
+            return None
+        return name if isinstance(name, cst.Name) and name.value == method else None
+
+    return anchor
+
+
+def _keyword_capture(call: cst.Call) -> cst.Call:
+    layout = keyword_layout(_shapes(call), LEGACY_CAPTURE_ORDER, stays="event", minimum=2)
+    return call if layout is None else _rearranged(call, layout)
+
+
+def _identify_as_set(call: cst.Call) -> cst.Call:
+    layout = keyword_layout(_shapes(call), LEGACY_IDENTIFY_ORDER, stays=None, minimum=0)
+    if layout is None or not isinstance(call.func, cst.Attribute):
+        return call
+    renamed = call.func.with_changes(attr=cst.Name("set"))
+    return _rearranged(call.with_changes(func=renamed), layout)
+
+
+def _api_key_attribute(node: cst.Attribute) -> cst.CSTNode | None:
+    return node.attr if node.attr.value == "api_key" else None
+
+
+def _api_key_argument(node: cst.Arg) -> cst.CSTNode | None:
+    keyword = node.keyword
+    return keyword if keyword is not None and keyword.value == "api_key" else None
+
+
+#: ``capture(user, "event", props)`` -> ``capture("event", distinct_id=user, properties=props)``
+POSITIONAL_CAPTURE: tuple[Rewrite[Any], ...] = (
+    Rewrite(cst.Call, _called("capture"), _keyword_capture),
+)
+#: ``client.identify(user, props)`` -> ``client.set(distinct_id=user, properties=props)``
+REMOVED_IDENTIFY: tuple[Rewrite[Any], ...] = (
+    Rewrite(cst.Call, _called("identify", on_attribute=True), _identify_as_set),
+)
+#: ``posthog.api_key`` / ``Posthog(api_key=...)`` -> ``project_api_key``
+MODULE_API_KEY: tuple[Rewrite[Any], ...] = (
+    Rewrite(
+        cst.Attribute,
+        _api_key_attribute,
+        lambda node: node.with_changes(attr=cst.Name("project_api_key")),
+    ),
+    Rewrite(
+        cst.Arg,
+        _api_key_argument,
+        lambda node: node.with_changes(keyword=cst.Name("project_api_key")),
+    ),
+)
+
+
+def rewrites_of(rule: Rule) -> tuple[Rewrite[Any], ...]:
+    """The rewrites a rule's record names; empty when the rule has none."""
+    if rule.rewrite is None:
+        return ()
+    module, _, name = rule.rewrite.partition(":")
+    found: tuple[Rewrite[Any], ...] = getattr(importlib.import_module(module), name)
+    return found
+
+
 class _Fixer(cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, wanted: dict[Position, set[str]]) -> None:
+    def __init__(self, wanted: dict[Position, list[Rewrite[Any]]]) -> None:
         super().__init__()
         self.wanted = wanted
+        self.forms = {r for found in wanted.values() for r in found}
 
-    def rules_at(self, node: cst.CSTNode) -> set[str]:
-        start = self.get_metadata(PositionProvider, node).start
-        return self.wanted.get((start.line, start.column + 1), set())
-
-    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
-        func = original_node.func
-        name = func.attr if isinstance(func, cst.Attribute) else func
-        if not isinstance(name, cst.Name):
-            return updated_node
-        rules = self.rules_at(name)
-        if "positional-capture" in rules and name.value == "capture":
-            layout = keyword_layout(
-                _shapes(updated_node), LEGACY_CAPTURE_ORDER, stays="event", minimum=2
-            )
-            if layout is not None:
-                return _rearranged(updated_node, layout)
-        if (
-            "removed-identify" in rules
-            and name.value == "identify"
-            and isinstance(updated_node.func, cst.Attribute)
-        ):
-            layout = keyword_layout(
-                _shapes(updated_node), LEGACY_IDENTIFY_ORDER, stays=None, minimum=0
-            )
-            if layout is not None:
-                renamed = updated_node.func.with_changes(attr=cst.Name("set"))
-                return _rearranged(updated_node.with_changes(func=renamed), layout)
-        return updated_node
-
-    def leave_Attribute(
-        self, original_node: cst.Attribute, updated_node: cst.Attribute
-    ) -> cst.Attribute:
-        if original_node.attr.value == "api_key" and "module-api-key" in self.rules_at(
-            original_node.attr
-        ):
-            return updated_node.with_changes(attr=cst.Name("project_api_key"))
-        return updated_node
-
-    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
-        keyword = original_node.keyword
-        if (
-            keyword is not None
-            and keyword.value == "api_key"
-            and "module-api-key" in self.rules_at(keyword)
-        ):
-            return updated_node.with_changes(keyword=cst.Name("project_api_key"))
-        return updated_node
+    def on_leave(
+        self, original_node: cst.CSTNodeT, updated_node: cst.CSTNodeT
+    ) -> cst.CSTNodeT | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNodeT]:
+        updated = updated_node
+        for form in self.forms:
+            if not isinstance(original_node, form.node):
+                continue
+            anchor = form.anchor(original_node)
+            if anchor is None:
+                continue
+            start = self.get_metadata(PositionProvider, anchor).start
+            if form in self.wanted.get((start.line, start.column + 1), ()):
+                updated = form.rewrite(updated)
+        return updated
 
 
 def apply_fixes(text: str, file: str, findings: Sequence[Finding]) -> str:
     """``text`` with every fixable finding of ``file`` fixed; the rest of it byte for byte.
 
-    Raises EditError when the file cannot be parsed.
+    Each finding is fixed by the rewrites its rule's record names. Raises EditError when
+    the file cannot be parsed.
     """
-    wanted: dict[Position, set[str]] = {}
+    wanted: dict[Position, list[Rewrite[Any]]] = {}
     for finding in findings:
         if finding.fixable and finding.file == file:
-            wanted.setdefault((finding.line, finding.col), set()).add(finding.rule)
+            forms = rewrites_of(rule_for(finding.rule))
+            if forms:
+                wanted.setdefault((finding.line, finding.col), []).extend(forms)
     if not wanted:
         return text
     module = parse_module(text, file)

@@ -20,7 +20,7 @@ import libcst.matchers as m
 from libcst.metadata import CodeRange
 
 from posthog_setup.analysis.body import called_name as ast_called_name
-from posthog_setup.analysis.context import ignored_rules
+from posthog_setup.analysis.rules.records import ignored
 from posthog_setup.codemods.lines import AstDefinitions
 
 Positions = Mapping[cst.CSTNode, CodeRange]
@@ -33,8 +33,8 @@ class Definition:
 
     ``qualname`` is dotted without ``<locals>`` segments; ``line`` is the line of the
     ``def``/``class`` keyword; ``body_indent`` the indentation of the body's statements.
-    ``ignored`` holds the rules a ``# posthog-setup: ignore`` comment on the decorator
-    or ``def`` lines switches off (empty: all), or None without such a comment.
+    ``comments`` are the decorator and ``def`` lines (up to the body), where a
+    ``# posthog-setup: ignore`` comment switches rules off.
     """
 
     node: cst.FunctionDef | cst.ClassDef
@@ -42,14 +42,14 @@ class Definition:
     line: int
     body_indent: str
     owner: cst.ClassDef | None
-    ignored: frozenset[str] | None
+    comments: tuple[str, ...]
     #: for classes: a delete view (its object is gone once the parent method returns)
     deletes: bool = False
     #: names it calls and events it captures, read off ast; None where ast was not paired
     calls: CallSummary | None = None
 
     def ignores(self, rule: str) -> bool:
-        return self.ignored is not None and (not self.ignored or rule in self.ignored)
+        return any(ignored(rule, line) for line in self.comments)
 
     def captured_events(self) -> set[str]:
         """Events this definition already captures (see ``captured_events``)."""
@@ -251,7 +251,7 @@ class DefinitionCollector:
                 line=line,
                 body_indent=block_indent(node.body, self._indents[-1], self._step),
                 owner=owner,
-                ignored=self._ignore_comment(node, line),
+                comments=self._header_lines(node, line),
                 deletes=deletes,
                 calls=self._summary(node),
             )
@@ -261,23 +261,13 @@ class DefinitionCollector:
         paired = self._ast_definitions.get(node)
         return CallSummary.of(paired) if paired is not None else None
 
-    def _ignore_comment(
-        self, node: cst.FunctionDef | cst.ClassDef, line: int
-    ) -> frozenset[str] | None:
-        """Rules switched off on the decorator lines through the line before the body."""
+    def _header_lines(self, node: cst.FunctionDef | cst.ClassDef, line: int) -> tuple[str, ...]:
+        """The decorator lines through the line before the body."""
         first = min([line, *(self._positions[d].start.line for d in node.decorators)])
         last = line
         if isinstance(node.body, cst.IndentedBlock) and node.body.body:
             last = self._positions[node.body.body[0]].start.line - 1
-        found = [
-            rules
-            for number in range(first, min(max(first, last), len(self._lines)) + 1)
-            if (rules := ignored_rules(self._lines[number - 1])) is not None
-        ]
-        if not found:
-            return None
-        # A bare ignore switches off every rule; otherwise the named ones add up.
-        return frozenset() if frozenset() in found else frozenset().union(*found)
+        return tuple(self._lines[first - 1 : min(max(first, last), len(self._lines))])
 
     def _is_delete_view(self, node: cst.ClassDef) -> bool:
         """True for a subclass of Django's DeleteView / BaseDeleteView, through import aliases.

@@ -18,7 +18,7 @@ from posthog_setup.codemods.render import DictArg, call_source, string_literal
 from posthog_setup.codemods.splice import FileEdit
 
 #: Ignore-comment rule that switches identify insertion off.
-RULE = "identify"
+RULE = "missing-identify"
 IDENTIFY = "identify_context"
 #: The SDK module that exports ``identify_context``.
 SDK_MODULE = "posthog"

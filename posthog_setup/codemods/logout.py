@@ -14,7 +14,7 @@ from posthog_setup.codemods.render import (
 from posthog_setup.codemods.splice import FileEdit
 
 #: Ignore-comment rule that switches the logout capture off.
-RULE = "capture"
+RULE = "missing-capture"
 
 
 def describe(point: LogoutPoint) -> str:

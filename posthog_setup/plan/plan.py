@@ -20,6 +20,7 @@ from typing import Any
 from posthog_setup import __version__
 from posthog_setup.analysis.flow import Proof
 from posthog_setup.analysis.model import (
+    DEFAULT_TOKEN_VAR,
     Analysis,
     AuthPoint,
     ErrorHandler,
@@ -28,19 +29,12 @@ from posthog_setup.analysis.model import (
     UserAccess,
 )
 from posthog_setup.analysis.paths import path_converters, path_parameters
+from posthog_setup.analysis.rules.pii import PII_NAMES
 from posthog_setup.plan.naming import event_name, format_event, name_parts
 
 PLAN_FILE = "posthog-events.json"
 PLAN_VERSION = 1
-DEFAULT_TOKEN_VAR = "POSTHOG_PROJECT_TOKEN"
 DEFAULT_HOST_VAR = "POSTHOG_HOST"
-
-#: Property names never sent as event properties: they identify people or grant access.
-PII_NAMES = re.compile(
-    r"pass(word)?|passwd|secret|token|api_?key|auth|credential|session|cookie|e_?mail|phone|"
-    r"address|ssn|card|cvv|iban|birth|first_?name|last_?name|full_?name|username|ip",
-    re.IGNORECASE,
-)
 _AUTH_DESCRIPTIONS = {
     "login": "A user logged in.",
     "signup": "A new user signed up.",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pathspec
@@ -175,16 +175,24 @@ def _outside_pruned(relative: str, root: Path, cache: dict[str, bool]) -> bool:
     return True
 
 
-def project_files(root: Path, suffixes: Iterable[str] = (".py",)) -> list[str]:
-    """Files under ``root`` with one of ``suffixes``, relative and sorted, ignores honoured."""
-    wanted = tuple(suffixes)
+def project_files(
+    root: Path,
+    suffixes: Iterable[str] = (".py",),
+    *,
+    also: Callable[[str], bool] | None = None,
+) -> list[str]:
+    """Files under ``root`` with one of ``suffixes`` (or that ``also`` accepts), relative
+    and sorted, ignores honoured."""
+    ends = tuple(suffixes)
+
+    def wanted(file: str) -> bool:
+        return file.endswith(ends) or (also is not None and also(file))
+
     listing = _git_listing(root)
     if listing is None:
-        return [f for f in _walk(root) if f.endswith(wanted)]
+        return [f for f in _walk(root) if wanted(f)]
     cache: dict[str, bool] = {}
     found = [
-        f
-        for f in listing
-        if f.endswith(wanted) and _outside_pruned(f, root, cache) and (root / f).is_file()
+        f for f in listing if wanted(f) and _outside_pruned(f, root, cache) and (root / f).is_file()
     ]
     return sorted(found)

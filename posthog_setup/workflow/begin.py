@@ -14,6 +14,7 @@ from posthog_setup.analysis.model import Analysis
 from posthog_setup.config import Config, ConfigError, load_config
 from posthog_setup.console import Console
 from posthog_setup.frameworks import registry
+from posthog_setup.plan.drift import Reconciled, reconcile
 from posthog_setup.plan.plan import (
     PLAN_FILE,
     RECEIVERS,
@@ -27,7 +28,6 @@ from posthog_setup.plan.plan import (
 )
 from posthog_setup.project.discovery import NotAPythonProject, python_project_root
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
-from posthog_setup.revise.drift import Reconciled, reconcile
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -69,7 +69,7 @@ def plan_project(
     """Analyse ``root`` and build its plan, keeping names a person chose in the previous plan.
 
     The plan also keeps the events the code already sends by hand (see
-    ``revise.drift``). ``overlay`` gives files' contents in place of the disk's.
+    ``plan.drift``). ``overlay`` gives files' contents in place of the disk's.
     """
     analysis = analyse_project(
         root,

@@ -14,20 +14,21 @@ where staged changes are the normal case, and it only fixes what it reports.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from posthog_setup.analysis.model import Finding
+from posthog_setup.analysis.rules.records import rule_for
 from posthog_setup.codemods.changes import EditError, FileChange
 from posthog_setup.config import Config, ConfigError, load_config
 from posthog_setup.console import Console
+from posthog_setup.plan.drift import Rename
 from posthog_setup.plan.plan import PLAN_FILE, PlanError
 from posthog_setup.project.cache import ResultCache
 from posthog_setup.project.discovery import NotAPythonProject, python_project_root
 from posthog_setup.project.files import UnreadableFile, decode_source
 from posthog_setup.project.versions import allows_at_least
-from posthog_setup.revise.drift import Rename
-from posthog_setup.revise.rules import Finding
 from posthog_setup.workflow.begin import BeginResult, plan_project
 from posthog_setup.workflow.edit import EditRefused, compute_changes, unified_diff, write_changes
 
@@ -58,27 +59,24 @@ def _rule_fixes(
     renames: Sequence[Rename],
     notes: list[str],
     *,
-    old_module_key: bool,
+    sdk_allows: Callable[[str], bool],
 ) -> dict[str, bytes]:
     """Fixed contents of the files with fixable rule findings or renamed events.
 
-    ``old_module_key``: the project pins a posthog older than 7.32, which ignores
-    ``posthog.project_api_key``; ``posthog.api_key`` is then left as it is.
+    A finding is fixed here when its rule's record names a rewrite (the others are fixed
+    by edit's codemods), unless the record's SDK guard needs a posthog newer than the
+    project pins (``sdk_allows(version)`` is False).
     """
     by_file: dict[str, list[Finding]] = {}
     for finding in findings:
-        if finding.fixable and finding.file.endswith(".py") and finding.rule in _RULE_FIXES:
-            if (
-                finding.rule == "module-api-key"
-                and old_module_key
-                and "posthog.api_key" in (finding.message)
-            ):
-                notes.append(
-                    f"{finding.file}:{finding.line}: posthog.api_key kept: the project's posthog "
-                    "pin predates 7.32, where project_api_key took effect"
-                )
-                continue
-            by_file.setdefault(finding.file, []).append(finding)
+        record = rule_for(finding.rule)
+        if not (finding.fixable and finding.file.endswith(".py") and record.rewrite):
+            continue
+        guard = record.sdk
+        if guard and guard.spelling in finding.message and not sdk_allows(guard.minimum):
+            notes.append(f"{finding.file}:{finding.line}: {guard.spelling} kept: {guard.reason}")
+            continue
+        by_file.setdefault(finding.file, []).append(finding)
     for rename in renames:
         by_file.setdefault(rename.file, [])
     if not by_file:
@@ -102,10 +100,6 @@ def _rule_fixes(
         if text != source.text:
             fixed[file] = source.encode(text)
     return fixed
-
-
-#: Rules whose fixes rewrite the flagged call itself (the others are fixed by edit's codemods).
-_RULE_FIXES = frozenset({"positional-capture", "removed-identify", "module-api-key"})
 
 
 def _pending(
@@ -161,11 +155,12 @@ def revise(root: Path, config: Config, *, use_cache: bool = True) -> ReviseResul
         key=lambda f: (f.file, f.line, f.col, f.rule),
     )
     notes: list[str] = []
-    old_module_key = any(
-        m.posthog_requirement and not allows_at_least(m.posthog_requirement, "7.32")
-        for m in result.analysis.project.manifests
-    )
-    fixed = _rule_fixes(root, findings, reconciled.renames, notes, old_module_key=old_module_key)
+    pins = [m.posthog_requirement for m in result.analysis.project.manifests]
+
+    def sdk_allows(version: str) -> bool:
+        return all(not pin or allows_at_least(pin, version) for pin in pins)
+
+    fixed = _rule_fixes(root, findings, reconciled.renames, notes, sdk_allows=sdk_allows)
     if fixed:
         # Edit's codemods place code by analysed lines: analyse the fixed text.
         result = plan_project(root, config, use_cache=use_cache, overlay=fixed)

@@ -13,10 +13,11 @@ from textwrap import dedent
 import pytest
 
 from posthog_setup.analysis.context import FileContext
+from posthog_setup.analysis.model import Finding
 from posthog_setup.analysis.names import module_name_for
+from posthog_setup.analysis.rules.scan import check_file
 from posthog_setup.codemods.base import EditError
 from posthog_setup.codemods.fixes import apply_fixes, rename_event
-from posthog_setup.revise.rules import Finding, check_file
 
 PATH = "app/views.py"
 

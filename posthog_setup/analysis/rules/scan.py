@@ -1,4 +1,6 @@
-"""The revise rules: integration mistakes one file shows, and the capture calls it makes.
+"""The detectors of the file rules: integration mistakes one Python file shows, and the
+capture calls it makes. What each rule is (its id, meaning, fix, examples) is its record
+in ``records``; keys (``secrets``) and personal data (``pii``) have modules of their own.
 
 Every rule reads the stdlib ast of one ``FileContext``. Names are resolved through the
 file's scopes, so ``import posthog as ph`` is still the posthog module. A call counts as
@@ -15,48 +17,16 @@ combines them.
 from __future__ import annotations
 
 import ast
-import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from posthog_setup.analysis.body import called_name, dotted, is_capture_call
-from posthog_setup.analysis.context import FileContext, ignored_rules
-from posthog_setup.plan.plan import DEFAULT_TOKEN_VAR, PII_NAMES
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One integration mistake at one place; ``fixable`` when ``codemods.fixes`` can fix it."""
-
-    rule: str
-    file: str
-    line: int
-    col: int
-    message: str
-    fixable: bool = False
-
-
-@dataclass(frozen=True)
-class CaptureSite:
-    """A PostHog capture call in the code, for drift checks against the plan."""
-
-    file: str
-    line: int
-    event: str | None
-    handler: str | None
-    client: str
-    property_keys: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ClientSetup:
-    """One place a PostHog client is configured: a constructor call or the module-level key."""
-
-    file: str
-    line: int
-    col: int
-    how: str  # "posthog.Posthog(...)" or "posthog.project_api_key = ..."
+from posthog_setup.analysis.context import FileContext
+from posthog_setup.analysis.model import CaptureSite, ClientSetup, Finding
+from posthog_setup.analysis.rules.pii import LocalValues, pii_in_properties
+from posthog_setup.analysis.rules.records import ignored
+from posthog_setup.analysis.rules.secrets import LINE_BREAK, key_hits, key_message
 
 
 @dataclass(frozen=True)
@@ -78,34 +48,6 @@ class FileRuleFacts:
     #: where the file sets up a client (for the project-wide second-client check)
     setups: tuple[ClientSetup, ...] = ()
 
-
-RULES: dict[str, str] = {
-    "hardcoded-token": (
-        "A PostHog project token (phc_...) written in the source instead of read from the environment."
-    ),
-    "personal-api-key": (
-        "A PostHog personal API key (phx_...) in the source: a secret to revoke and keep out of code."
-    ),
-    "pii-property": (
-        "Personal or secret data (an email, a password, a token, a whole request body) sent as "
-        "event properties."
-    ),
-    "positional-capture": (
-        "A pre-6.0 capture(distinct_id, event, ...) call: on posthog 6 and later it sends nothing."
-    ),
-    "removed-identify": "A call of identify(), page() or screen(), which posthog 6.0 removed.",
-    "module-api-key": (
-        "posthog.api_key (a legacy alias) or Posthog(api_key=...) (a TypeError since posthog 6.0) "
-        "where project_api_key is meant."
-    ),
-    "flush-interval-zero": (
-        "A client built with flush_interval=0, whose consumer thread spins and never sends on its own."
-    ),
-    "capture-before-client": (
-        "An event sent before its client exists, or through the posthog module's own client when "
-        "nothing in the project configures it."
-    ),
-}
 
 #: Cheap text test: a file that fails it cannot produce any finding or capture site.
 WANTS = re.compile(r"posthog|ph[cx]_", re.IGNORECASE)
@@ -157,23 +99,6 @@ _REMOVED_CALLS = {
     "screen": 'send capture("$screen", properties={"$screen_name": name}) instead',
 }
 _WATCHED_CALLS = frozenset({*_DEFAULT_CLIENT_SENDS, *_IMPORT_TIME_SENDS, *_REMOVED_CALLS})
-
-#: ``phc_``/``phx_`` followed by what a key is made of; real keys have 43 characters after it.
-_KEY = re.compile(r"(?<![A-Za-z0-9_-])(?P<kind>ph[cx])_(?P<body>[A-Za-z0-9_-]{20,})")
-_PLACEHOLDER_WORDS = re.compile(
-    r"your|example|placeholder|dummy|fake|sample|xxxx|test|token|api_?key", re.IGNORECASE
-)
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-#: Attributes (and methods) of a request object that are its whole body.
-_REQUEST_BODIES = frozenset({"json", "get_json", "form", "POST", "data", "values"})
-_REQUEST_NAMES = frozenset({"request", "req"})
-#: Key words that make a PII-sounding key a flag, a count or a kind rather than the data.
-_NOT_PII_LAST = re.compile(
-    r"at|count|len(gth)?|type|kind|domain|provider|method|verified|confirmed|enabled|changed"
-    r"|updated|reset|present|valid|required|strength|expired|expires|status|ids?"
-)
-_NOT_PII_FIRST = frozenset({"is", "has", "num", "n"})
 
 
 @dataclass(frozen=True)
@@ -278,87 +203,12 @@ def _legacy_arguments(call: ast.Call) -> dict[str, ast.expr]:
     return found
 
 
-def pii_word(key: str) -> str | None:
-    """The PII word a property key holds (``email`` in ``user_email``), or None.
-
-    Keys are split into words (snake, kebab, dotted or camel case) and each run of up to
-    three words is tested whole against PII_NAMES, so ``ip`` does not match ``description``.
-    Keys that only say something about the data (``email_verified``, ``password_changed_at``,
-    ``has_email``) and PostHog's own ``$`` properties are not PII.
-    """
-    if key.startswith("$"):
-        return None
-    words = re.findall(r"[a-z0-9]+", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).lower())
-    if not words or _NOT_PII_LAST.fullmatch(words[-1]) or words[0] in _NOT_PII_FIRST:
-        return None
-    for start in range(len(words)):
-        for end in range(start + 1, min(len(words), start + 3) + 1):
-            for joined in ("_".join(words[start:end]), "".join(words[start:end])):
-                if PII_NAMES.fullmatch(joined):
-                    return joined
-    return None
-
-
-def _whole_request(expr: ast.expr) -> bool:
-    """True for ``request.json``, ``await request.json()``, ``dict(request.form)`` and the like."""
-    node: ast.expr = expr
-    for _ in range(3):
-        if isinstance(node, ast.Await):
-            node = node.value
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id == "dict"
-            and len(node.args) == 1
-        ):
-            node = node.args[0]
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr in ("to_dict", "dict", "copy")
-        ):
-            node = node.func.value
-        elif isinstance(node, ast.Call):
-            node = node.func
-    return (
-        isinstance(node, ast.Attribute)
-        and node.attr in _REQUEST_BODIES
-        and dotted(node.value).rsplit(".", 1)[-1] in _REQUEST_NAMES
-    )
-
-
-def _looks_like_key(body: str) -> bool:
-    """True for a random key body; False for ``your_project_api_key_here`` and the like."""
-    classes = sum(
-        (
-            any(c.isdigit() for c in body),
-            any(c.islower() for c in body),
-            any(c.isupper() for c in body),
-        )
-    )
-    return (
-        classes >= 2
-        and len(set(body)) >= 10
-        and not _PLACEHOLDER_WORDS.search(body)
-        and _longest_run(body) < 6
-    )
-
-
-def _longest_run(text: str) -> int:
-    """Length of the longest run of consecutive characters (``abcdef``, ``0123``)."""
-    longest = run = 1
-    for before, after in itertools.pairwise(text):
-        run = run + 1 if ord(after) == ord(before) + 1 else 1
-        longest = max(longest, run)
-    return longest
-
-
 class _FileScan:
     """One pass over one file that produces everything ``FileRuleFacts`` holds."""
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
-        self.lines = _LINE_BREAK.split(ctx.source)
+        self.lines = LINE_BREAK.split(ctx.source)
         self.findings: list[Finding] = []
         self.default_calls: list[Finding] = []
         self.sites: list[CaptureSite] = []
@@ -368,6 +218,8 @@ class _FileScan:
         self.clients: set[str] = set()
         #: attribute spellings assigned a client (``self.client``)
         self.client_attributes: set[str] = set()
+        #: each function's (and the module's) assignments, for following values
+        self.locals: dict[ast.AST, LocalValues] = {}
 
     # -- positions and findings ------------------------------------------------------
 
@@ -390,12 +242,11 @@ class _FileScan:
         return self.start(func)
 
     def ignored(self, rule: str, *lines: int) -> bool:
-        for number in lines:
-            text = self.lines[number - 1] if 0 < number <= len(self.lines) else ""
-            rules = ignored_rules(text)
-            if rules is not None and (not rules or rule in rules):
-                return True
-        return False
+        return any(
+            ignored(rule, self.lines[number - 1])
+            for number in lines
+            if 0 < number <= len(self.lines)
+        )
 
     def add(
         self,
@@ -446,32 +297,8 @@ class _FileScan:
 
     def scan_keys(self) -> None:
         """Project tokens and personal API keys anywhere in the text, comments included."""
-        source = self.ctx.source
-        if "phc_" not in source and "phx_" not in source:
-            return
-        line_starts = [0, *(m.end() for m in _LINE_BREAK.finditer(source))]
-        line = 0
-        for match in _KEY.finditer(source):
-            if not _looks_like_key(match.group("body")):
-                continue
-            while line + 1 < len(line_starts) and line_starts[line + 1] <= match.start():
-                line += 1
-            where = (line + 1, match.start() - line_starts[line] + 1)
-            if match.group("kind") == "phc":
-                self.add(
-                    "hardcoded-token",
-                    where,
-                    "A PostHog project token is written in the source; read it from the "
-                    f'environment instead (os.environ["{DEFAULT_TOKEN_VAR}"]).',
-                )
-            else:
-                self.add(
-                    "personal-api-key",
-                    where,
-                    "A PostHog personal API key (phx_) is in the source: it is a secret with "
-                    "access to your PostHog account. Revoke it in PostHog, create a new one, "
-                    "and read it from the environment; never commit it.",
-                )
+        for hit in key_hits(self.ctx.source):
+            self.add(hit.rule, (hit.line, hit.col), key_message(hit.rule, "the source"))
 
     def collect_clients(
         self,
@@ -686,30 +513,25 @@ class _FileScan:
         properties = _legacy_arguments(call).get("properties")
         if properties is None:
             return
-        if isinstance(properties, ast.Dict):
-            for key in properties.keys:
-                if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
-                    continue
-                word = pii_word(key.value)
-                if word is None:
-                    continue
-                self.add(
-                    "pii-property",
-                    self.start(key),
-                    f'Event property "{key.value}" looks like personal or secret data ({word}); '
-                    "leave it out of event properties: person details such as an email belong in "
-                    "set(properties=...), secrets never leave the server.",
-                    anchor=call.lineno,
-                )
-        elif _whole_request(properties):
-            self.add(
-                "pii-property",
-                self.start(properties),
-                f"properties={ast.unparse(properties)} sends the whole request body to PostHog, "
-                "with any password, token or personal data in it; pass only the fields the "
-                "event needs.",
-                anchor=call.lineno,
+        for hit in pii_in_properties(properties, call.lineno, self.local_values(call)):
+            self.add("pii-property", self.start(hit.node), hit.message, anchor=call.lineno)
+
+    def local_values(self, node: ast.AST) -> LocalValues:
+        """The assignments of the function (or module) whose code holds ``node``."""
+        owner: ast.AST = self.ctx.tree
+        for ancestor in self.ctx.names.ancestors(node):
+            if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                owner = ancestor
+                break
+        found = self.locals.get(owner)
+        if found is None:
+            body = (
+                owner.body
+                if isinstance(owner, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef))
+                else []
             )
+            found = self.locals[owner] = LocalValues(body)
+        return found
 
     def check_removed(self, call: ast.Call, method: str) -> None:
         fixable = (

@@ -21,7 +21,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from posthog_setup.analysis.model import Analysis, Route
+from posthog_setup.analysis.model import Analysis, CaptureSite, ClientSetup, Finding, Route
 from posthog_setup.plan.plan import (
     Plan,
     PlannedEvent,
@@ -30,17 +30,6 @@ from posthog_setup.plan.plan import (
     event_methods,
     merge_names,
 )
-from posthog_setup.revise.rules import CaptureSite, ClientSetup, Finding
-
-DRIFT_RULES: dict[str, str] = {
-    "missing-capture": "A mutating route or logout sends no event.",
-    "missing-identify": "A login or signup does not identify the user.",
-    "missing-exception-capture": "A 5xx / Exception handler does not call capture_exception.",
-    "renamed-event": "The code sends an event under a name the plan has changed.",
-    "unplanned-event": "The code sends an event that posthog-events.json does not list.",
-    "stale-event": "posthog-events.json lists an event whose code is gone.",
-    "second-client": "A PostHog client is set up more than once.",
-}
 
 
 @dataclass(frozen=True)
@@ -111,7 +100,8 @@ def _missing(
         else:
             rule = "missing-identify"
             what = f"{point.kind} in {point.handler.qualname} does not identify the user"
-        if point.kind != "logout" and not point.user_expression:
+        if (point.kind != "logout" and not point.user_expression) or point.handler.ignores(rule):
+            # Edit leaves a handler marked ignore alone: there is nothing to fix.
             continue
         found.append(
             Finding(
@@ -126,7 +116,12 @@ def _missing(
     planned = {(c.file, c.handler) for c in plan.exception_captures}
     for handler in analysis.error_handlers:
         key = (handler.handler.file, handler.handler.qualname)
-        if handler.server_error and not handler.captures and key in planned:
+        if (
+            handler.server_error
+            and not handler.captures
+            and key in planned
+            and not handler.handler.ignores("missing-exception-capture")
+        ):
             found.append(
                 Finding(
                     "missing-exception-capture",

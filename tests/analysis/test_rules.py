@@ -8,18 +8,15 @@ from textwrap import dedent
 import pytest
 
 from posthog_setup.analysis.context import FileContext
+from posthog_setup.analysis.model import CaptureSite, ClientSetup, Finding
 from posthog_setup.analysis.names import module_name_for
-from posthog_setup.revise.rules import (
-    RULES,
+from posthog_setup.analysis.rules.pii import pii_word
+from posthog_setup.analysis.rules.scan import (
     WANTS,
-    CaptureSite,
-    ClientSetup,
     FileRuleFacts,
-    Finding,
     capture_sites,
     check_file,
     file_rule_facts,
-    pii_word,
     project_findings,
 )
 
@@ -53,23 +50,6 @@ def only(source: str) -> Finding:
     """The one finding of ``source``."""
     (finding,) = check_file(parsed(dedent(source)))
     return finding
-
-
-# The rule table.
-
-
-def test_rule_ids_are_the_documented_ones() -> None:
-    assert list(RULES) == [
-        "hardcoded-token",
-        "personal-api-key",
-        "pii-property",
-        "positional-capture",
-        "removed-identify",
-        "module-api-key",
-        "flush-interval-zero",
-        "capture-before-client",
-    ]
-    assert all(description.endswith(".") for description in RULES.values())
 
 
 def test_wants_is_a_cheap_text_test() -> None:
@@ -344,6 +324,140 @@ def test_fields_of_a_request_are_not_the_whole_body() -> None:
             posthog_client.capture("c", distinct_id="u", properties=request.args.get("x"))
         """
     )
+
+
+_PII_HEAD = "from flask import request\nfrom app.analytics import posthog_client\n\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "snippet"),
+    [
+        pytest.param(
+            'e = user.email\nposthog_client.capture("x", properties={"contact": e})',
+            6,
+            "e}",
+            id="a local holding an attribute",
+        ),
+        pytest.param(
+            'e = user.email\nposthog_client.capture("x", properties={"email": e})',
+            6,
+            '"email": e',
+            id="a local under a pii key: the key is reported",
+        ),
+        pytest.param(
+            'props = {"email": user.email}\nposthog_client.capture("x", properties=props)',
+            5,
+            '"email"',
+            id="a dict bound to a local",
+        ),
+        pytest.param(
+            "props = dict(plan=user.plan, phone=user.phone)\n"
+            'posthog_client.capture("x", properties=props)',
+            5,
+            "phone=",
+            id="dict() bound to a local",
+        ),
+        pytest.param(
+            'props = {"plan": user.plan}\nprops["who"] = user.username\n'
+            'posthog_client.capture("x", properties=props)',
+            6,
+            "user.username",
+            id="an item added to the local dict",
+        ),
+        pytest.param(
+            'props = {}\nprops.update(secret=form["password"])\n'
+            'posthog_client.capture("x", properties=props)',
+            6,
+            "secret=",
+            id="update() of the local dict",
+        ),
+        pytest.param(
+            'a = request.form.get("email")\nb = a.lower()\n'
+            'posthog_client.capture("x", properties={"who": b})',
+            7,
+            "b}",
+            id="two locals deep",
+        ),
+        pytest.param(
+            'data = request.get_json()\nposthog_client.capture("x", properties=data)',
+            6,
+            "data)",
+            id="the request body through a local",
+        ),
+        pytest.param(
+            'base = {"token": user.api_token}\n'
+            'posthog_client.capture("x", properties={**base, "plan": user.plan})',
+            5,
+            '"token"',
+            id="a local spread into the properties",
+        ),
+        pytest.param(
+            'posthog_client.capture("x", properties={"who": f"{user.email}"})',
+            5,
+            'f"{user.email}"',
+            id="an f-string of an email",
+        ),
+        pytest.param(
+            'posthog_client.capture("x", properties={"who": str(user.email)})',
+            5,
+            "str(user.email)",
+            id="str() of an email",
+        ),
+    ],
+)
+def test_pii_followed_through_locals(body: str, line: int, snippet: str) -> None:
+    lines = "".join(f"    {text}\n" for text in body.splitlines())
+    source = f"{_PII_HEAD}def signup(user, form):\n{lines}"
+    found = [f for f in check_file(parsed(source)) if f.rule == "pii-property"]
+    assert len(found) == 1
+    assert found[0].line == line
+    assert source.splitlines()[line - 1][found[0].col - 1 :].startswith(snippet)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(
+            'props = {"email": user.email}\nposthog_client.capture("x", properties={"plan": 1})',
+            id="an unused local dict",
+        ),
+        pytest.param(
+            'n = len(user.email)\nposthog_client.capture("x", properties={"email_length": n})',
+            id="a count of an email",
+        ),
+        pytest.param(
+            'domain = user.email.split("@")[1]\n'
+            'posthog_client.capture("x", properties={"domain": domain})',
+            id="the domain of an email",
+        ),
+        pytest.param(
+            'e = user.email\ne = user.plan\nposthog_client.capture("x", properties={"p": e})',
+            id="a local assigned again before the call",
+        ),
+        pytest.param(
+            'posthog_client.capture("x", properties={"verified": user.email_verified})',
+            id="a flag about an email",
+        ),
+        pytest.param(
+            'posthog_client.capture("x", properties={"$ip": user.ip})',
+            id="posthog's own property",
+        ),
+        pytest.param(
+            'props = {"plan": user.plan}\nposthog_client.capture("x", properties=props)\n'
+            'props["email"] = user.email',
+            id="an item added after the call",
+        ),
+        pytest.param(
+            "def inner():\n        e = user.email\n"
+            'e = user.plan\nposthog_client.capture("x", properties={"p": e})',
+            id="a nested function's own local",
+        ),
+    ],
+)
+def test_pii_through_locals_not_flagged(body: str) -> None:
+    lines = "".join(f"    {text}\n" for text in body.splitlines())
+    source = f"{_PII_HEAD}def signup(user, form):\n{lines}"
+    assert [f for f in check_file(parsed(source)) if f.rule == "pii-property"] == []
 
 
 def test_pii_ignore_comment_on_the_call_covers_keys_on_later_lines() -> None:

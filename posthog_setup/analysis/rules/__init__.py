@@ -1,0 +1,1 @@
+"""The rules: integration mistakes in a project's PostHog code, one record each."""

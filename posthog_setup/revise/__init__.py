@@ -1,1 +1,0 @@
-"""Integration mistakes in a project's PostHog code: the rules that find them, per file."""

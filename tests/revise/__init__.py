@@ -1,1 +1,0 @@
-"""The revise rules: integration mistakes found per file and across the project."""
