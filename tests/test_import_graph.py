@@ -151,3 +151,67 @@ def test_imports_under_type_checking_or_in_functions_do_not_count(planted: Path)
     graph = import_graph(package_modules(planted, "pkg"), "pkg")
     assert graph["pkg.a"] == {"pkg.b"}
     assert cycles(graph) == []
+
+
+#: The layers, lowest first: a module imports only from its own layer or lower ones, at
+#: import time or later (a function's own ``import`` counts too). Frameworks sit beside
+#: the codemods; the shared infrastructure is below everything.
+LAYERS = (
+    ("project", "parallel", "console", "templating", "client", "mockhost"),
+    ("analysis",),
+    ("plan",),
+    ("codemods", "frameworks"),
+    ("verify",),
+    ("workflow", "config"),
+    ("cli", "__main__"),
+)
+
+
+def layer_of(module: str) -> int | None:
+    """The layer of a module of the package (None for the package itself)."""
+    parts = module.split(".")
+    if len(parts) < 2:
+        return None
+    return next((i for i, names in enumerate(LAYERS) if parts[1] in names), None)
+
+
+def upward_imports(modules: dict[str, Path]) -> list[str]:
+    """Every import, anywhere in a module, of a module in a higher layer than its own."""
+    found = []
+    for name, path in modules.items():
+        own = layer_of(name)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                targets = [node.module]
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                continue
+            for target in targets:
+                theirs = layer_of(target) if target.startswith("posthog_setup.") else None
+                if own is not None and theirs is not None and theirs > own:
+                    found.append(f"{name}:{node.lineno} imports {target}")
+    return found
+
+
+def test_every_module_has_a_layer() -> None:
+    modules = package_modules(PACKAGE_DIR, "posthog_setup")
+    assert [m for m in modules if m != "posthog_setup" and layer_of(m) is None] == []
+
+
+def test_no_module_imports_from_a_higher_layer() -> None:
+    assert upward_imports(package_modules(PACKAGE_DIR, "posthog_setup")) == []
+
+
+def test_a_planted_upward_import_is_found(tmp_path: Path) -> None:
+    base = tmp_path / "posthog_setup"
+    (base / "analysis").mkdir(parents=True)
+    (base / "__init__.py").write_text("")
+    (base / "analysis" / "__init__.py").write_text("")
+    (base / "analysis" / "late.py").write_text(
+        "def f():\n    from posthog_setup.workflow import edit\n"
+    )
+    modules = package_modules(base, "posthog_setup")
+    assert upward_imports(modules) == [
+        "posthog_setup.analysis.late:2 imports posthog_setup.workflow"
+    ]

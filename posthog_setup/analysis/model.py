@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from posthog_setup.analysis.rules.records import ignored
+from posthog_setup.project.manifests import Manifest
 
 #: a registered framework's name (see ``posthog_setup.frameworks.registry``)
 Framework = str
@@ -379,15 +380,6 @@ class SkippedFile:
 
     file: str
     reason: str
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """A dependency manifest and whether it already names ``posthog``."""
-
-    file: str
-    kind: str
-    posthog_requirement: str | None = None
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,10 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from posthog_setup.analysis.model import Manifest
 from posthog_setup.codemods.base import EditError, FileChange, parse_module
 from posthog_setup.plan.sdk import BASE_FLOOR
 from posthog_setup.project.files import UnreadableFile, decode_source
-from posthog_setup.project.manifests import requirement_names
+from posthog_setup.project.manifests import Manifest, requirement_names
 from posthog_setup.project.versions import reaches_version, requirement_specifiers
 
 #: What a project with no framework gets (the client module and captures alone).

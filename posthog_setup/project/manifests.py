@@ -9,14 +9,24 @@ from __future__ import annotations
 import configparser
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import tomlkit
 from packaging.requirements import InvalidRequirement, Requirement
 
-from posthog_setup.analysis.model import Manifest
 from posthog_setup.project.files import UnreadableFile, read_text_file
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A dependency manifest and whether it already names ``posthog``."""
+
+    file: str
+    kind: str
+    posthog_requirement: str | None = None
+
 
 _REQUIREMENTS_GLOB = (
     "requirements*.txt",

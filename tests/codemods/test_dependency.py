@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from posthog_setup.analysis.model import Manifest
 from posthog_setup.codemods.dependency import DependencyEdit, add_posthog_dependency
 from posthog_setup.frameworks import registry
-from posthog_setup.project.manifests import find_manifests
+from posthog_setup.project.manifests import Manifest, find_manifests
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 OLD_PIN = "older than the code posthog-setup writes needs: posthog 7.66"
