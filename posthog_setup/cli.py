@@ -17,12 +17,9 @@ import click
 
 from posthog_setup import __version__
 from posthog_setup.console import Console
+from posthog_setup.exits import Exit
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_OK = 0
-EXIT_CHANGES = 1
-EXIT_ERROR = 2
 
 
 _CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -262,16 +259,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
-        return EXIT_ERROR
+        return Exit.ERROR
     except click.Abort:
         click.echo("Aborted.", err=True)
-        return EXIT_ERROR
+        return Exit.ERROR
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        return EXIT_ERROR
+        return Exit.ERROR
     except RecursionError:
         click.echo("error: the input is nested too deeply to process", err=True)
-        return EXIT_ERROR
+        return Exit.ERROR
     except Exception as exc:  # the last line of defence: one line, never a traceback
         if os.environ.get("POSTHOG_SETUP_DEBUG"):
             raise
@@ -280,10 +277,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "Set POSTHOG_SETUP_DEBUG=1 for the traceback and please report it.",
             err=True,
         )
-        return EXIT_ERROR
+        return Exit.ERROR
     if isinstance(result, int):
         return result
-    return EXIT_OK
+    return Exit.OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -157,7 +157,7 @@ def test_imports_under_type_checking_or_in_functions_do_not_count(planted: Path)
 #: import time or later (a function's own ``import`` counts too). Frameworks sit beside
 #: the codemods; the shared infrastructure is below everything.
 LAYERS = (
-    ("project", "parallel", "console", "templating", "client", "mockhost"),
+    ("project", "parallel", "console", "exits", "templating", "client", "mockhost"),
     ("analysis",),
     ("plan",),
     ("codemods", "frameworks"),

@@ -6,11 +6,9 @@ import errno
 import sys
 from pathlib import Path
 
+from posthog_setup.exits import Exit
 from posthog_setup.mockhost.server import MockPostHogHost
 from posthog_setup.mockhost.store import Rejection
-
-EXIT_OK = 0
-EXIT_ERROR = 2
 
 
 def _print_rejection(rejection: Rejection) -> None:
@@ -40,7 +38,7 @@ def serve_forever(
             reason = exc.strerror or str(exc)
         print(f"error: cannot listen on {host}:{port}: {reason}", file=sys.stderr)
         mock.stop()
-        return EXIT_ERROR
+        return Exit.ERROR
 
     server.log_requests = verbose and not quiet
     # The URL is what scripts need, so it is printed even under --quiet.
@@ -61,4 +59,4 @@ def serve_forever(
             print("Mock PostHog host stopped.", file=sys.stderr, flush=True)
     finally:
         mock.stop()
-    return EXIT_OK
+    return Exit.OK

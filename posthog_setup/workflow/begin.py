@@ -13,6 +13,7 @@ from posthog_setup.analysis.engine import analyse_project
 from posthog_setup.analysis.model import Analysis
 from posthog_setup.config import Config, ConfigError, load_config
 from posthog_setup.console import Console
+from posthog_setup.exits import Exit
 from posthog_setup.frameworks import registry
 from posthog_setup.plan.drift import Reconciled, reconcile
 from posthog_setup.plan.plan import (
@@ -29,8 +30,6 @@ from posthog_setup.plan.plan import (
 from posthog_setup.project.discovery import NotAPythonProject, python_project_root
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
 
-EXIT_OK = 0
-EXIT_ERROR = 2
 CLIENT_MODULE_NAME = "posthog_client.py"
 
 
@@ -244,7 +243,7 @@ def run_begin(path: Path, *, console: Console, as_json: bool) -> int:
     """The begin stage: analyse, write ``posthog-events.json``, report."""
     result = plan_at(path, console)
     if result is None:
-        return EXIT_ERROR
+        return Exit.ERROR
     root = result.root
     text = plan_to_json(result.plan)
     plan_path = root / PLAN_FILE
@@ -254,7 +253,7 @@ def run_begin(path: Path, *, console: Console, as_json: bool) -> int:
             commit_changes(root, [Write(PLAN_FILE, text.encode("utf-8"))])
         except TransactionFailed as exc:
             console.error(str(exc))
-            return EXIT_ERROR
+            return Exit.ERROR
     if as_json:
         console.data(analysis_json(result))
     console.info(summary_table(result))
@@ -265,4 +264,4 @@ def run_begin(path: Path, *, console: Console, as_json: bool) -> int:
         f"{verb} {PLAN_FILE} ({events} event{'s' * (events != 1)}, "
         f"{handlers} exception handler{'s' * (handlers != 1)})."
     )
-    return EXIT_OK
+    return Exit.OK

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from posthog_setup.console import Console
+from posthog_setup.exits import Exit
 from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.plan.plan import PLAN_FILE, PlanError, read_plan
 from posthog_setup.project.discovery import NotAPythonProject, python_project_root
@@ -22,9 +23,6 @@ from posthog_setup.verify.interpreter import Interpreter
 from posthog_setup.verify.report import REPORT_FILE, render_report
 from posthog_setup.verify.verification import Verification, verify_project
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_ERROR = 2
 _STATUS_WORDS = {PASS: "pass", FAIL: "FAIL", SKIP: "skip"}
 
 
@@ -214,10 +212,10 @@ def run_conclude(
             outcome.append(result)
     except (ConcludeError, NotAPythonProject) as exc:
         console.error(str(exc))
-        return EXIT_ERROR
+        return Exit.ERROR
     except OSError as exc:
         console.error(f"cannot verify: {exc}")
-        return EXIT_ERROR
+        return Exit.ERROR
     v = result.verification
     width = max(len(c.title) for c in v.checks)
     for check in v.checks:
@@ -235,9 +233,9 @@ def run_conclude(
     if result.verified:
         events = len(v.events)
         console.success(f"Verified {events} event{'s' * (events != 1)}. {verb} {report}.")
-        return EXIT_OK
+        return Exit.OK
     failures = len(result.failures)
     console.info(
         f"Verification failed: {failures} problem{'s' * (failures != 1)}. {verb} {report}."
     )
-    return EXIT_FAILED
+    return Exit.PROBLEMS

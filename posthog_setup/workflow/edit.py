@@ -27,6 +27,7 @@ from posthog_setup.codemods.changes import (
 from posthog_setup.codemods.placement import build_points
 from posthog_setup.codemods.points import FilePoints
 from posthog_setup.console import Console
+from posthog_setup.exits import Exit
 from posthog_setup.frameworks import registry
 from posthog_setup.parallel import process_map
 from posthog_setup.plan.plan import (
@@ -42,9 +43,6 @@ from posthog_setup.project.transaction import TransactionFailed, Write, commit_c
 from posthog_setup.project.versions import allows_at_least, hookup_blocker
 from posthog_setup.workflow.begin import BeginResult, plan_at
 
-EXIT_OK = 0
-EXIT_CHANGES = 1
-EXIT_ERROR = 2
 DEFAULT_HOST = "https://us.i.posthog.com"
 
 
@@ -517,21 +515,21 @@ def run_edit(
     """The edit stage; the paths it writes are appended to ``written`` if given."""
     result = plan_at(path, console)
     if result is None:
-        return EXIT_ERROR
+        return Exit.ERROR
     root = result.root
     cache = ResultCache.open(root, "edits")
     try:
         proposed = compute_changes(root, result, cache=cache)
     except EditRefused as exc:
         console.error(str(exc))
-        return EXIT_ERROR
+        return Exit.ERROR
     cache.save()
     changes, notes = proposed.changes, proposed.notes
     if proposed.uncompilable:
         for line in proposed.uncompilable:
             console.error(f"internal error: the edit would not compile: {line}")
         console.error("nothing was written")
-        return EXIT_ERROR
+        return Exit.ERROR
     for skipped in result.analysis.skipped:
         console.warn(f"skipped {skipped.file}: {skipped.reason}")
     for note in notes:
@@ -545,7 +543,7 @@ def run_edit(
             console.info(f"would {'create' if change.before is None else 'change'} {change.path}")
         if not code_changes:
             console.success("Nothing to do: the integration is in place.")
-        return EXIT_CHANGES if check and code_changes else EXIT_OK
+        return Exit.PROBLEMS if check and code_changes else Exit.OK
     if not allow_dirty:
         dirty = _dirty(
             root, [c.path for c in changes if c.before is not None and c.path != PLAN_FILE]
@@ -556,13 +554,13 @@ def run_edit(
                 + ", ".join(dirty)
                 + " (commit or stash them, or pass --allow-dirty)"
             )
-            return EXIT_ERROR
+            return Exit.ERROR
     if not write_changes(root, changes, console, written):
-        return EXIT_ERROR
+        return Exit.ERROR
     if code_changes:
         console.success(
             f"Edited {len(code_changes)} file{'s' * (len(code_changes) != 1)}. Review the diff, then set {result.plan.setup.token_var}."
         )
     else:
         console.success("Nothing to do: the integration is in place.")
-    return EXIT_OK
+    return Exit.OK

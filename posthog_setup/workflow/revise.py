@@ -23,6 +23,7 @@ from posthog_setup.analysis.rules.records import rule_for
 from posthog_setup.codemods.changes import EditError, FileChange
 from posthog_setup.config import Config, ConfigError, load_config
 from posthog_setup.console import Console
+from posthog_setup.exits import Exit
 from posthog_setup.plan.drift import Rename
 from posthog_setup.plan.plan import PLAN_FILE, PlanError
 from posthog_setup.project.cache import ResultCache
@@ -31,10 +32,6 @@ from posthog_setup.project.files import UnreadableFile, decode_source
 from posthog_setup.project.versions import allows_at_least
 from posthog_setup.workflow.begin import BeginResult, plan_project
 from posthog_setup.workflow.edit import EditRefused, compute_changes, unified_diff, write_changes
-
-EXIT_OK = 0
-EXIT_PROBLEMS = 1
-EXIT_ERROR = 2
 
 
 @dataclass(frozen=True)
@@ -220,12 +217,12 @@ def run_revise(
         result = revise(root, config, use_cache=use_cache)
     except (ConfigError, PlanError, ReviseError, EditRefused, NotAPythonProject) as exc:
         console.error(str(exc))
-        return EXIT_ERROR
+        return Exit.ERROR
     if result.uncompilable:
         for line in result.uncompilable:
             console.error(f"internal error: the fix would not compile: {line}")
         console.error("nothing was written")
-        return EXIT_ERROR
+        return Exit.ERROR
     for skipped in result.skipped:
         console.warn(f"skipped {skipped}")
     for note in result.notes:
@@ -234,7 +231,7 @@ def run_revise(
     remaining: Sequence[Finding] = result.findings
     if write and result.changes:
         if not write_changes(root, result.changes, console, written, edited="fixed"):
-            return EXIT_ERROR
+            return Exit.ERROR
         remaining = revise(root, config, use_cache=use_cache).findings
     if diff:
         for change in result.changes:
@@ -256,7 +253,7 @@ def _summary(
             console.success(f"Fixed {fixed} problem{'s' * (fixed != 1)}; nothing is left.")
         else:
             console.success("Nothing to do: the integration matches posthog-events.json.")
-        return EXIT_OK
+        return Exit.OK
     fixable = sum(1 for f in remaining if f.fixable)
     parts = [f"{len(remaining)} problem{'s' * (len(remaining) != 1)}"]
     if fixed:
@@ -264,4 +261,4 @@ def _summary(
     if fixable and not write:
         parts.append(f"{fixable} fixable with `posthog-setup revise`")
     console.error("; ".join(parts) + ".")
-    return EXIT_PROBLEMS
+    return Exit.PROBLEMS

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from posthog_setup.console import Console
+from posthog_setup.exits import Exit
 from posthog_setup.workflow.begin import run_begin
 from posthog_setup.workflow.conclude import ConcludeResult, run_conclude
 from posthog_setup.workflow.edit import run_edit
 from posthog_setup.workflow.revise import run_revise
 
-EXIT_ERROR = 2
 _WORDS = {"pass": "passed", "fail": "failed", "skip": "skipped"}
 
 
@@ -41,7 +41,7 @@ def run_all(path: Path, *, console: Console, allow_dirty: bool) -> int:
         use_cache=True,
         written=written,
     )
-    if revised == EXIT_ERROR:
+    if revised == Exit.ERROR:
         return revised
     outcome: list[ConcludeResult] = []
     console.progress("[4/4] conclude: verifying against a local mock host")
