@@ -24,6 +24,8 @@ class FileChange:
     before: bytes | None
     after: bytes
     notes: tuple[str, ...] = ()
+    #: why the run changes the file, each as what is missing there without the change
+    reasons: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:

@@ -31,15 +31,16 @@ class Workspace(Protocol):
         """The file's content as proposed so far (None: it does not exist)."""
         ...
 
-    def propose(self, path: str, data: bytes) -> None:
-        """Write ``data`` to ``path`` when the run commits."""
+    def propose(self, path: str, data: bytes, reason: str) -> None:
+        """Write ``data`` to ``path`` when the run commits; ``reason`` says what is missing
+        there without it."""
         ...
 
     def note(self, text: str) -> None:
         """Tell the person something about the edit."""
         ...
 
-    def edit_python(self, path: str, edit: Callable[[str], str]) -> None:
+    def edit_python(self, path: str, edit: Callable[[str], str], reason: str) -> None:
         """Apply ``edit(text) -> text`` to a Python file, keeping its encoding and newlines."""
         ...
 
@@ -70,6 +71,10 @@ class WebFramework(Protocol):
     def find_hookups(self, path: str, tree: ast.Module) -> Iterator[tuple[int, str | None]]:
         """Lines of a module where the hook-up is, each with a problem (None: well placed)."""
         ...
+
+
+#: Why a hook-up edit changes the app's file (see ``Workspace.propose``).
+HOOKUP_MISSING = "the PostHog hook-up of the app is missing"
 
 
 def calls_to(tree: ast.Module, name: str) -> Iterator[int]:

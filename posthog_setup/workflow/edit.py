@@ -67,6 +67,8 @@ class _Workspace:
     notes: list[str]
     #: content already known to compile, by path
     compiled: dict[str, bytes] = field(default_factory=dict)
+    #: why each file is changed (what is missing there without the change), by path
+    reasons: dict[str, list[str]] = field(default_factory=dict)
 
     def current(self, path: str) -> bytes | None:
         if path in self.proposed:
@@ -76,25 +78,29 @@ class _Workspace:
             self.originals[path] = target.read_bytes() if target.is_file() else None
         return self.originals[path]
 
-    def propose(self, path: str, data: bytes) -> None:
+    def propose(self, path: str, data: bytes, reason: str) -> None:
         self.current(path)
         self.proposed[path] = data
+        if reason not in self.reasons.setdefault(path, []):
+            self.reasons[path].append(reason)
 
     def note(self, text: str) -> None:
         self.notes.append(text)
 
-    def edit_python(self, path: str, edit: Callable[[str], str]) -> None:
-        _edit_python(self, path, edit)
+    def edit_python(self, path: str, edit: Callable[[str], str], reason: str) -> None:
+        _edit_python(self, path, edit, reason)
 
     def changes(self) -> list[FileChange]:
         return [
-            FileChange(path, self.originals.get(path), data)
+            FileChange(
+                path, self.originals.get(path), data, reasons=tuple(self.reasons.get(path, ()))
+            )
             for path, data in sorted(self.proposed.items())
             if self.originals.get(path) != data
         ]
 
 
-def _edit_python(workspace: _Workspace, path: str, edit: Callable[[str], str]) -> None:
+def _edit_python(workspace: _Workspace, path: str, edit: Callable[[str], str], reason: str) -> None:
     """Apply ``edit(text) -> text`` to a Python file, keeping its encoding, BOM and newlines."""
     data = workspace.current(path)
     if data is None:
@@ -113,7 +119,7 @@ def _edit_python(workspace: _Workspace, path: str, edit: Callable[[str], str]) -
     except RecursionError:
         raise _too_deep(path) from None
     if new_text != source.text:
-        workspace.propose(path, source.encode(new_text))
+        workspace.propose(path, source.encode(new_text), reason)
 
 
 def _env_example(workspace: _Workspace, plan: Plan) -> None:
@@ -144,7 +150,11 @@ def _env_example(workspace: _Workspace, plan: Plan) -> None:
         text += newline
     if text:
         text += newline
-    workspace.propose(path, (text + newline.join(block) + newline).encode("utf-8"))
+    workspace.propose(
+        path,
+        (text + newline.join(block) + newline).encode("utf-8"),
+        f"does not document {plan.setup.token_var} and {plan.setup.host_var}",
+    )
 
 
 def _gitignore(workspace: _Workspace) -> None:
@@ -158,7 +168,9 @@ def _gitignore(workspace: _Workspace) -> None:
     newline = "\r\n" if "\r\n" in text else "\n"
     if text and not text.endswith(("\n", "\r\n")):
         text += newline
-    workspace.propose(path, (text + ".env" + newline).encode("utf-8", "surrogateescape"))
+    workspace.propose(
+        path, (text + ".env" + newline).encode("utf-8", "surrogateescape"), ".env is not ignored"
+    )
 
 
 def _client_module(workspace: _Workspace, analysis: Analysis, plan: Plan) -> None:
@@ -172,7 +184,7 @@ def _client_module(workspace: _Workspace, analysis: Analysis, plan: Plan) -> Non
             token_var=plan.setup.token_var,
             host_var=plan.setup.host_var,
         )
-        workspace.propose(path, rendered.encode("utf-8"))
+        workspace.propose(path, rendered.encode("utf-8"), "the PostHog client module is missing")
     elif b"Posthog(" not in existing and b"posthog_client" not in existing:
         workspace.notes.append(
             f"{path}: exists and does not set up a PostHog client; choose another client-module"
@@ -309,9 +321,22 @@ def _route_edits(
             cache.put(keys[job.file], tuple(notes))
         if new_text is not None and new_text != job.text:
             data = decoded[job.file].encode(new_text)
-            workspace.propose(job.file, data)
+            workspace.propose(job.file, data, _missing(job.points))
             if broken is None:
                 workspace.compiled[job.file] = data
+
+
+def _missing(points: FilePoints) -> str:
+    """What a file's route edits add, as what is missing without them."""
+    events = [
+        *(p.event for p in points.captures),
+        *(p.event for p in points.identifies),
+        *(p.event for p in points.logouts),
+    ]
+    missing = [f"{', '.join(dict.fromkeys(events))} not sent"] if events else []
+    if points.exceptions:
+        missing.append("server errors not captured")
+    return "; ".join(missing) or "part of the integration is missing here"
 
 
 def _dependency(workspace: _Workspace, root: Path, analysis: Analysis) -> None:
@@ -332,7 +357,7 @@ def _dependency(workspace: _Workspace, root: Path, analysis: Analysis) -> None:
     )
     for change in edit.changes:
         workspace.current(change.path)
-        workspace.propose(change.path, change.after)
+        workspace.propose(change.path, change.after, "posthog is not declared as a dependency")
     workspace.notes.extend(edit.notes)
 
 
@@ -352,7 +377,7 @@ def _plan_file(workspace: _Workspace, result: BeginResult, cache: ResultCache | 
     ):
         return
     text = plan_to_json(result.plan).encode("utf-8")
-    workspace.propose(PLAN_FILE, text)
+    workspace.propose(PLAN_FILE, text, f"{PLAN_FILE} is out of date")
     if cache is not None and key is not None and text == current:
         cache.put(key, True)
 
@@ -381,7 +406,7 @@ def compute_changes(
     """
     workspace = _Workspace(root, {}, {}, [])
     for path, data in (base or {}).items():
-        workspace.propose(path, data)
+        workspace.propose(path, data, "flagged calls to fix")
     analysis, plan = result.analysis, result.plan
     # Route edits first: they locate handlers by the analysed line numbers.
     _route_edits(workspace, analysis, plan, cache)

@@ -108,9 +108,6 @@ def _pending(
         f.rule in ("stale-event", "unplanned-event", "missing-capture", "missing-identify")
         for f in findings
     )
-    setup = result.plan.setup
-    manifests = {m.file for m in result.analysis.project.manifests}
-    apps = {a.file: a.kind for a in result.analysis.apps}
     found = []
     for change in changes:
         path = change.path
@@ -122,18 +119,8 @@ def _pending(
             continue
         if path in explained:
             continue
-        if path == setup.client_module:
-            message = "the PostHog client module is missing"
-        elif path in manifests:
-            message = "posthog is not declared as a dependency"
-        elif path == ".env.example":
-            message = f"does not document {setup.token_var} and {setup.host_var}"
-        elif path == ".gitignore":
-            message = ".env is not ignored"
-        elif path in apps:
-            message = "the PostHog hook-up of the app is missing"
-        else:
-            message = "part of the integration is missing here"
+        # Edit says why it changes each file: what is missing there without the change.
+        message = "; ".join(change.reasons) or "part of the integration is missing here"
         found.append(Finding("incomplete-setup", path, 1, 1, message, True))
     return found
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import AppObject
-from posthog_setup.frameworks.base import Workspace
+from posthog_setup.frameworks.base import HOOKUP_MISSING, Workspace
 from posthog_setup.frameworks.django.analysis import analyser
 from posthog_setup.plan.plan import RECEIVERS, RECEIVERS_MODULE, receivers_file
 from posthog_setup.plan.sdk import SdkFloor
@@ -67,6 +67,7 @@ class Django:
             lambda text: hook_up_django(
                 text, app.file, client, receivers, with_middleware=blocker is None
             ),
+            HOOKUP_MISSING,
         )
 
     def find_hookups(self, path: str, tree: ast.Module) -> Iterator[tuple[int, str | None]]:
@@ -103,7 +104,11 @@ def _auth_receivers(workspace: Workspace, plan: Plan) -> str:
     events = {e.kind: e.event for e in plan.events if e.file == path and e.kind in RECEIVERS}
     client = client_import(path, plan.setup.client_module, relative=False)
     if workspace.current(path) is None:
-        workspace.propose(path, django_auth_receivers(client, events).encode("utf-8"))
+        workspace.propose(
+            path,
+            django_auth_receivers(client, events).encode("utf-8"),
+            "the receivers of server errors and library logins are missing",
+        )
     return module_of(path)[0]
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import AppObject
-from posthog_setup.frameworks.base import Workspace, calls_to
+from posthog_setup.frameworks.base import HOOKUP_MISSING, Workspace, calls_to
 from posthog_setup.frameworks.fastapi.analysis import analyser
 from posthog_setup.plan.sdk import SdkFloor
 from posthog_setup.project.versions import VersionGate
@@ -41,7 +41,9 @@ class FastAPI:
     ) -> None:
         from posthog_setup.frameworks.fastapi.hookup import hook_up_fastapi  # libcst
 
-        workspace.edit_python(app.file, lambda text: hook_up_fastapi(text, app.file, app, client))
+        workspace.edit_python(
+            app.file, lambda text: hook_up_fastapi(text, app.file, app, client), HOOKUP_MISSING
+        )
 
     def find_hookups(self, path: str, tree: ast.Module) -> Iterator[tuple[int, str | None]]:
         for line in calls_to(tree, self.hookup_name):

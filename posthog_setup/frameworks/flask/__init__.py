@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import AppObject
-from posthog_setup.frameworks.base import Workspace, calls_to
+from posthog_setup.frameworks.base import HOOKUP_MISSING, Workspace, calls_to
 from posthog_setup.frameworks.flask.analysis import analyser
 from posthog_setup.plan.sdk import SdkFloor
 from posthog_setup.project.versions import VersionGate, hookup_blocker
@@ -53,7 +53,9 @@ class Flask:
             return
         from posthog_setup.frameworks.flask.hookup import hook_up_flask  # libcst: only to edit
 
-        workspace.edit_python(app.file, lambda text: hook_up_flask(text, app.file, app, client))
+        workspace.edit_python(
+            app.file, lambda text: hook_up_flask(text, app.file, app, client), HOOKUP_MISSING
+        )
 
     def find_hookups(self, path: str, tree: ast.Module) -> Iterator[tuple[int, str | None]]:
         for line in calls_to(tree, self.hookup_name):
