@@ -81,7 +81,6 @@ UNSUPPORTED = {
     "litestar": "Litestar",
     "ninja": "Django Ninja",
     "quart": "Quart",
-    "starlette": "Starlette",
     "sanic": "Sanic",
     "falcon": "Falcon",
     "bottle": "Bottle",

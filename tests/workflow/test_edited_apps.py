@@ -1,4 +1,4 @@
-"""The three fixtures, edited by ``posthog-setup edit``, served and driven against the mock host.
+"""The fixtures, edited by ``posthog-setup edit``, served and driven against the mock host.
 
 Each fixture is copied, edited in-process, then run in a fresh interpreter (so its top-level
 packages stay out of this process) with the framework's test client. The mock host runs
@@ -134,6 +134,46 @@ with TestClient(app, raise_server_exceptions=False) as client:
     record("boom", lambda: client.get("/boom"))
     record("logout", lambda: client.post("/auth/logout", headers=auth))
     # Flushed inside the block: leaving it runs the lifespan, which shuts the client down.
+    posthog_client.flush()
+print("RESULT " + json.dumps({"statuses": statuses, **ids}))
+"""
+)
+
+STARLETTE_SCRIPT = (
+    _RECORD
+    + """
+import os
+
+os.environ["NOTES_DATABASE"] = ":memory:"
+
+from starlette.testclient import TestClient
+
+from notes.app import app
+from notes.posthog_client import posthog_client
+
+app.add_route("/boom", lambda request: boom())
+ids = {"note_ids": []}
+with TestClient(app, raise_server_exceptions=False) as client:
+    account = {"username": "ada", "email": "ada@example.com", "password": "pw-for-tests"}
+    signup = record("signup", lambda: client.post("/auth/signup", json=account))
+    ids["user_id"] = str(signup.json()["id"])
+    record("logout", lambda: client.post("/auth/logout"))
+    record("login", lambda: client.post("/auth/login", json=account))
+    note = record("create", lambda: client.post("/api/notes", json={"title": "Groceries"}))
+    note_id = note.json()["id"]
+    update = {"title": "Groceries", "body": "tea"}
+    record("update", lambda: client.put(f"/api/notes/{note_id}", json=update))
+    ids["note_ids"].append(note_id)
+    record("pin", lambda: client.post(f"/api/notes/{note_id}/pin"))
+    for method, path, body in [
+        ("GET", "/health", None),
+        ("GET", "/api/notes", None),
+        ("GET", f"/api/notes/{note_id}", None),
+        ("POST", "/api/notes/search", {"q": "Gro"}),
+    ]:
+        record(f"read {method} {path}", lambda: client.request(method, path, json=body))
+    record("boom", lambda: client.get("/boom"))
+    record("delete", lambda: client.delete(f"/api/notes/{note_id}"))
     posthog_client.flush()
 print("RESULT " + json.dumps({"statuses": statuses, **ids}))
 """
@@ -328,6 +368,45 @@ SCENARIOS = {
         signup_person={"email": "ada@example.com", "username": "ada"},
         # authenticate_user() is annotated to return the User model (or None, ruled out
         # before the token is issued), which declares both.
+        login_person={"email": "ada@example.com", "username": "ada"},
+    ),
+    "starlette_notes": Scenario(
+        fixture="starlette_notes",
+        script=STARLETTE_SCRIPT,
+        statuses={
+            "signup": 201,
+            "logout": 204,
+            "login": 200,
+            "create": 201,
+            "update": 200,
+            "pin": 200,
+            "read GET /health": 200,
+            "read GET /api/notes": 200,
+            "read GET /api/notes/1": 200,
+            "read POST /api/notes/search": 200,
+            "boom": 500,
+            "delete": 204,
+        },
+        events={
+            "$set": 2,
+            "user_signed_up": 1,
+            "user_logged_out": 1,
+            "user_logged_in": 1,
+            "note_created": 1,
+            "note_updated": 1,
+            "note_pinned": 1,
+            "note_deleted": 1,
+            "$exception": 1,
+        },
+        user_events=("note_created", "note_updated", "note_pinned", "note_deleted"),
+        # The path parameter, read from request.path_params as Starlette matched it.
+        properties=(
+            ("note_updated", "note_id", "note_ids"),
+            ("note_pinned", "note_id", "note_ids"),
+            ("note_deleted", "note_id", "note_ids"),
+        ),
+        # The User dataclass declares email and username, on the user each handler builds.
+        signup_person={"email": "ada@example.com", "username": "ada"},
         login_person={"email": "ada@example.com", "username": "ada"},
     ),
     "django_shop": Scenario(
