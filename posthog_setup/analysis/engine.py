@@ -80,7 +80,6 @@ UNSUPPORTED = {
     "aiohttp": "aiohttp",
     "litestar": "Litestar",
     "ninja": "Django Ninja",
-    "quart": "Quart",
     "sanic": "Sanic",
     "falcon": "Falcon",
     "bottle": "Bottle",

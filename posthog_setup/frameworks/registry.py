@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import AppObject
-from posthog_setup.frameworks import django, fastapi, flask, starlette
+from posthog_setup.frameworks import django, fastapi, flask, quart, starlette
 from posthog_setup.frameworks.base import WebFramework
 from posthog_setup.plan.sdk import SdkFloor, posthog_floor
 
@@ -18,6 +18,7 @@ FRAMEWORKS: tuple[WebFramework, ...] = (
     fastapi.framework,
     django.framework,
     starlette.framework,
+    quart.framework,
 )
 NAMES: tuple[str, ...] = tuple(f.name for f in FRAMEWORKS)
 
