@@ -9,6 +9,7 @@ without one gets ``app.add_middleware(...)`` right after it is created.
 from __future__ import annotations
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 from libcst.metadata import MetadataWrapper
 
 from posthog_setup.analysis.model import AppObject
@@ -42,8 +43,10 @@ def hook_up_starlette(source: str, path: str, app: AppObject, client: ClientImpo
         creation = find_app_creation(wrapper, app, _STARLETTE, path)
         edits = StatementEdits()
         imports = [(MIDDLEWARE_MODULE, MIDDLEWARE)]
-        if _into_middleware_list(creation, edits):
-            imports.append(("starlette.middleware", "Middleware"))
+        wrapper_class = _imported_name(wrapper.module, "starlette.middleware", "Middleware")
+        if _into_middleware_list(creation, edits, wrapper_class or "Middleware"):
+            if wrapper_class is None:
+                imports.append(("starlette.middleware", "Middleware"))
         else:
             call = f"{creation.variable}.add_middleware({MIDDLEWARE}, client={CLIENT_NAME})"
             edits.insert_after(creation.statement, statement(call, wrapper.module))
@@ -58,7 +61,25 @@ def hook_up_starlette(source: str, path: str, app: AppObject, client: ClientImpo
     return source if module.code == source else module.code
 
 
-def _into_middleware_list(creation: AppCreation, edits: StatementEdits) -> bool:
+def _imported_name(module: cst.Module, source: str, name: str) -> str | None:
+    """The name ``from <source> import <name> [as alias]`` binds at the top of the module."""
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if (
+                isinstance(small, cst.ImportFrom)
+                and small.module is not None
+                and get_full_name_for_node(small.module) == source
+                and not isinstance(small.names, cst.ImportStar)
+            ):
+                for alias in small.names:
+                    if get_full_name_for_node(alias.name) == name:
+                        return alias.evaluated_alias or name
+    return None
+
+
+def _into_middleware_list(creation: AppCreation, edits: StatementEdits, wrapper: str) -> bool:
     """Plan the middleware as the last entry of the app's ``middleware=[...]`` list, inline or
     bound to a name beside the app; False when the app has no such list."""
     value = next(
@@ -71,7 +92,7 @@ def _into_middleware_list(creation: AppCreation, edits: StatementEdits) -> bool:
         isinstance(e, cst.Element) for e in value.elements
     ):
         return False
-    entry = cst.parse_expression(f"Middleware({MIDDLEWARE}, client={CLIENT_NAME})")
+    entry = cst.parse_expression(f"{wrapper}({MIDDLEWARE}, client={CLIENT_NAME})")
     elements, closing = insert_element(
         [e for e in value.elements if isinstance(e, cst.Element)],
         len(value.elements) - 1,
