@@ -214,3 +214,37 @@ def test_routes_without_a_starlette_app_are_not_a_project() -> None:
     )
     assert analysis.project.frameworks == ()
     assert analysis.routes == ()
+
+
+def test_endpoints_whatever_their_request_is_called() -> None:
+    analysis = analyse(
+        {
+            "site/app.py": """
+            from starlette.applications import Starlette
+            from starlette.routing import Route
+
+            from .views import home, subscribe
+
+            async def ping(r):
+                return None
+
+            app = Starlette(routes=[
+                Route("/", home), Route("/subscribe", subscribe, methods=["POST"]), Route("/ping", ping)
+            ])
+            """,
+            "site/views.py": """
+            from starlette.requests import Request
+
+            async def home(req: Request):
+                return None
+
+            async def subscribe(incoming: Request):
+                await incoming.state.db.insert({})
+            """,
+        }
+    )
+    assert sorted(route_rows(analysis, "starlette")) == [
+        ("/", ("GET",), "home", False),
+        ("/ping", ("GET",), "ping", False),
+        ("/subscribe", ("POST",), "subscribe", True),
+    ]

@@ -72,6 +72,7 @@ _ENDPOINT_BASE = "starlette.endpoints.HTTPEndpoint"
 _METHOD_ORDER = {method: index for index, method in enumerate(HTTP_METHODS)}
 #: where each constructor takes its routes positionally
 _ROUTES_INDEX = {APPLICATION: 1, _ROUTER: 0}
+_REQUEST_CLASSES = frozenset({"starlette.requests.Request", "starlette.requests.HTTPConnection"})
 _USER_KEY = re.compile(r"user|account|member", re.IGNORECASE)
 STARLETTE_USER = "starlette.request.user"
 
@@ -201,6 +202,19 @@ def find_user(
     return UserAccess(STARLETTE_USER, f"{spelled}.id", f"{spelled}.is_authenticated")
 
 
+def _takes_request(ctx: FileContext, func: FunctionNode) -> bool:
+    """Is the first parameter a request: called ``request``, or annotated ``Request``?"""
+    params = [*func.args.posonlyargs, *func.args.args]
+    if not params:
+        return False
+    first = params[0]
+    if first.arg == "request":
+        return True
+    scope = ctx.names.scope_of(func)
+    annotation = first.annotation
+    return annotation is not None and ctx.names.resolve(annotation, scope) in _REQUEST_CLASSES
+
+
 def _first_param(func: FunctionNode) -> str | None:
     params = [*func.args.posonlyargs, *func.args.args]
     if params and params[0].arg in ("self", "cls"):
@@ -216,6 +230,8 @@ class _StarletteFile:
         self.out = out
         self.file = RouteFile(ctx, _CONSTRUCTORS)
         self._mounts = 0
+        #: what this file's own routes name, endpoints whatever their parameters are called
+        self._named: set[str] = set()
 
     def collect(self) -> None:
         self.out.uses("starlette")
@@ -290,6 +306,7 @@ class _StarletteFile:
         target = self.ctx.names.resolve(endpoint, scope)
         if target is None:
             return
+        self._named.add(target)
         self.out.endpoint_refs.append(
             EndpointRef(
                 framework="starlette",
@@ -323,12 +340,14 @@ class _StarletteFile:
     # -- endpoints ----------------------------------------------------------------------------
 
     def _endpoints(self) -> None:
-        """Every function that takes a request, and every ``HTTPEndpoint`` method, by name."""
-        for func in self.file.functions.values():
+        """Every module-level function that takes a request (or that a route here names), and
+        every ``HTTPEndpoint`` method: routes in any module may name them."""
+        for qualified, func in self.file.functions.items():
             scope = self.ctx.names.scope_of(func)
-            if scope is not self.ctx.names.module_scope or _first_param(func) != "request":
+            if scope is not self.ctx.names.module_scope:
                 continue
-            self._endpoint(func, (), None)
+            if qualified in self._named or _takes_request(self.ctx, func):
+                self._endpoint(func, (), None)
         for cls in self.file.classes.values():
             if not self._is_endpoint_class(cls, frozenset()):
                 continue
