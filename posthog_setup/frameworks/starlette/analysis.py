@@ -135,7 +135,8 @@ class StarletteAnalyser:
         endpoints: dict[str, list[LocalRoute]] = {}
         for module in facts:
             for endpoint in module.endpoints:
-                endpoints.setdefault(_endpoint_key(endpoint.handler), []).append(endpoint)
+                if endpoint.framework == self.name:
+                    endpoints.setdefault(_endpoint_key(endpoint.handler), []).append(endpoint)
         resolved = [
             dataclasses.replace(
                 module,
@@ -143,6 +144,7 @@ class StarletteAnalyser:
                 + tuple(
                     route
                     for ref in module.endpoint_refs
+                    if ref.framework == self.name
                     for route in _routes_of(ref, endpoints.get(ref.endpoint, []))
                 ),
             )
