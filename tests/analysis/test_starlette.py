@@ -248,3 +248,84 @@ def test_endpoints_whatever_their_request_is_called() -> None:
         ("/ping", ("GET",), "ping", False),
         ("/subscribe", ("POST",), "subscribe", True),
     ]
+
+
+def test_route_and_exception_handler_decorators_of_older_starlette() -> None:
+    analysis = analyse_one(
+        """
+        from starlette.applications import Starlette
+
+        app = Starlette()
+
+        @app.route("/signup", methods=["POST"])
+        async def create_account(req):
+            await req.state.db.insert({})
+
+        @app.route("/")
+        async def index(req):
+            return None
+
+        @app.exception_handler(500)
+        async def server_error(req, exc):
+            return None
+        """
+    )
+    assert sorted(route_rows(analysis, "starlette")) == [
+        ("/", ("GET",), "index", False),
+        ("/signup", ("POST",), "create_account", True),
+    ]
+    assert [(h.handles, h.server_error) for h in analysis.error_handlers] == [(("500",), True)]
+
+
+def test_endpoints_defined_in_the_factory_that_routes_them() -> None:
+    analysis = analyse_one(
+        """
+        from starlette.applications import Starlette
+        from starlette.routing import Route
+
+        def create_app():
+            async def add_comment(request):
+                await request.state.db.insert({})
+
+            app = Starlette(routes=[Route("/comments", add_comment, methods=["POST"])])
+
+            @app.route("/health")
+            async def health(request):
+                return None
+
+            return app
+        """
+    )
+    assert sorted(route_rows(analysis, "starlette")) == [
+        ("/comments", ("POST",), "create_app.<locals>.add_comment", True),
+        ("/health", ("GET",), "create_app.<locals>.health", False),
+    ]
+
+
+def test_an_endpoint_class_inheriting_its_methods() -> None:
+    analysis = analyse_one(
+        """
+        from starlette.applications import Starlette
+        from starlette.endpoints import HTTPEndpoint
+        from starlette.routing import Route
+
+        class Saving(HTTPEndpoint):
+            async def post(self, request):
+                await request.state.db.insert({})
+
+        class Posts(Saving):
+            async def get(self, request):
+                return None
+
+        class Drafts(Saving):
+            pass
+
+        app = Starlette(routes=[Route("/posts", Posts), Route("/drafts", Drafts)])
+        """
+    )
+    # The method is the base's, where a capture would go; each route that serves it.
+    assert sorted(route_rows(analysis, "starlette")) == [
+        ("/drafts", ("POST",), "Saving.post", True),
+        ("/posts", ("GET",), "Posts.get", False),
+        ("/posts", ("POST",), "Saving.post", True),
+    ]

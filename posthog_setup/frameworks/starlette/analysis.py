@@ -136,7 +136,8 @@ class StarletteAnalyser:
         for module in facts:
             for endpoint in module.endpoints:
                 if endpoint.framework == self.name:
-                    endpoints.setdefault(_endpoint_key(endpoint.handler), []).append(endpoint)
+                    # An endpoint's name is what routes call it by (see ``_endpoint``).
+                    endpoints.setdefault(endpoint.name or "", []).append(endpoint)
         resolved = [
             dataclasses.replace(
                 module,
@@ -152,11 +153,6 @@ class StarletteAnalyser:
         ]
         linked = link_routes("starlette", resolved, _KINDS, _mount_prefix)
         return dataclasses.replace(linked, conventions=StarletteConventions())
-
-
-def _endpoint_key(handler: Handler) -> str:
-    """How a route names this handler: the function, or the class a method belongs to."""
-    return f"{handler.module}.{handler.class_name or handler.qualname}"
 
 
 def _routes_of(ref: EndpointRef, endpoints: Sequence[LocalRoute]) -> list[LocalRoute]:
@@ -234,6 +230,7 @@ class _StarletteFile:
         self._mounts = 0
         #: what this file's own routes name, endpoints whatever their parameters are called
         self._named: set[str] = set()
+        self._bodies: dict[ast.AST, BodyFacts] = {}
 
     def collect(self) -> None:
         self.out.uses("starlette")
@@ -250,6 +247,31 @@ class _StarletteFile:
                 line = value.lineno
                 self.out.apps.append(AppObject(_ROUTE_LIST, qualified, self.ctx.file, line))
                 self._attach(qualified, value, self.ctx.names.scope_of(value), None)
+        # Decorators (Starlette before 1.0): ``@app.route(path, methods=...)``.
+        for func, found in self.file.decorated({"route", "exception_handler"}):
+            if found.kind not in (APPLICATION, _ROUTER):
+                continue
+            scope = self.ctx.names.scope_of(func)
+            if found.attr == "exception_handler":
+                target = call_arg(found.call, 0, "exc_class_or_status_code")
+                if target is not None:
+                    self._error_handler(func, target, scope, found.call.lineno)
+                continue
+            path = literal_str(call_arg(found.call, 0, "path"))
+            if path is not None:
+                target_name = self.ctx.names.qualname_of(func)
+                self._named.add(self.ctx.qualified(target_name))
+                self.out.endpoint_refs.append(
+                    EndpointRef(
+                        framework="starlette",
+                        owner=found.owner,
+                        path=path,
+                        methods=literal_methods(call_arg(found.call, None, "methods")),
+                        endpoint=self.ctx.qualified(target_name),
+                        line=found.call.lineno,
+                        name=literal_str(call_arg(found.call, None, "name")),
+                    )
+                )
         for found in self.file.calls({"add_route", "mount", "add_exception_handler"}):
             if found.kind not in (APPLICATION, _ROUTER):
                 continue
@@ -345,10 +367,8 @@ class _StarletteFile:
         """Every module-level function that takes a request (or that a route here names), and
         every ``HTTPEndpoint`` method: routes in any module may name them."""
         for qualified, func in self.file.functions.items():
-            scope = self.ctx.names.scope_of(func)
-            if scope is not self.ctx.names.module_scope:
-                continue
-            if qualified in self._named or _takes_request(self.ctx, func):
+            at_module_level = self.ctx.names.scope_of(func) is self.ctx.names.module_scope
+            if qualified in self._named or (at_module_level and _takes_request(self.ctx, func)):
                 self._endpoint(func, (), None)
         for cls in self.file.classes.values():
             if not self._is_endpoint_class(cls, frozenset()):
@@ -363,26 +383,26 @@ class _StarletteFile:
         action: str | None,
         cls: ast.ClassDef | None = None,
     ) -> None:
-        body = scan_body(self.ctx, func, find_user)
-        handler = self.ctx.handler(func)
-        if cls is not None and handler.class_name != self.ctx.names.qualname_of(cls):
-            # Inherited from a base class of this file: filed under the class routed.
-            qualname = f"{self.ctx.names.qualname_of(cls)}.{func.name}"
-            handler = dataclasses.replace(handler, qualname=qualname)
+        body = self._bodies.get(func)
+        if body is None:
+            body = self._bodies[func] = scan_body(self.ctx, func, find_user)
+            self._auth_point(func, body)
+        # Routes name the function, or the class (which may inherit the method from a base).
+        named = cls if cls is not None else func
         self.out.endpoints.append(
             LocalRoute(
                 framework="starlette",
                 owner="",
                 path="",
                 methods=methods,
-                handler=handler,
+                handler=self.ctx.handler(func),
                 line=func.lineno,
                 body=body,
+                name=self.ctx.qualified(self.ctx.names.qualname_of(named)),
                 view_kind="HTTPEndpoint" if action else None,
                 action=action,
             )
         )
-        self._auth_point(func, body)
 
     def _is_endpoint_class(self, cls: ast.ClassDef, seen: frozenset[str]) -> bool:
         scope = self.ctx.names.scope_of(cls)
