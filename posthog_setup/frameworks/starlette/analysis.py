@@ -102,7 +102,7 @@ class StarletteConventions:
 
 def _request_param(handler: Handler) -> str | None:
     """The parameter an endpoint gets the request in: its first (after ``self``)."""
-    params = handler.params[1:] if handler.class_name else handler.params
+    params = handler.params[1:] if handler.params[:1] == ("self",) else handler.params
     return params[0] if params else None
 
 
