@@ -300,6 +300,10 @@ def test_endpoints_defined_in_the_factory_that_routes_them() -> None:
         ("/comments", ("POST",), "create_app.<locals>.add_comment", True),
         ("/health", ("GET",), "create_app.<locals>.health", False),
     ]
+    # A matched route's parameters are in request.path_params, the request its first parameter.
+    route = next(r for r in analysis.routes if r.path == "/comments")
+    read = analysis.conventions("starlette").url_value(route.handler, "comment_id")
+    assert read == 'request.path_params["comment_id"]'
 
 
 def test_an_endpoint_class_inheriting_its_methods() -> None:
