@@ -16,6 +16,7 @@ from posthog_setup.analysis.model import (
     ClassFacts,
     Conventions,
     DjangoView,
+    EndpointRef,
     ErrorHandler,
     Framework,
     Handler,
@@ -142,6 +143,8 @@ class FactsBuilder:
     apps: list[AppObject] = field(default_factory=list)
     registrations: list[Registration] = field(default_factory=list)
     routes: list[LocalRoute] = field(default_factory=list)
+    endpoints: list[LocalRoute] = field(default_factory=list)
+    endpoint_refs: list[EndpointRef] = field(default_factory=list)
     auth_points: list[AuthPoint] = field(default_factory=list)
     error_handlers: list[ErrorHandler] = field(default_factory=list)
     urlpatterns: list[UrlPattern] = field(default_factory=list)
@@ -169,6 +172,8 @@ class FactsBuilder:
             apps=tuple(self.apps),
             registrations=tuple(self.registrations),
             routes=tuple(self.routes),
+            endpoints=tuple(self.endpoints),
+            endpoint_refs=tuple(self.endpoint_refs),
             auth_points=tuple(self.auth_points),
             error_handlers=tuple(self.error_handlers),
             urlpatterns=tuple(self.urlpatterns),

@@ -80,8 +80,6 @@ _MODEL_HINT = re.compile(
 UNSUPPORTED = {
     "aiohttp": "aiohttp",
     "litestar": "Litestar",
-    "quart": "Quart",
-    "starlette": "Starlette",
     "sanic": "Sanic",
     "falcon": "Falcon",
     "bottle": "Bottle",

@@ -273,6 +273,22 @@ class LocalRoute:
 
 
 @dataclass(frozen=True)
+class EndpointRef:
+    """A route that names its endpoint, which may live in another module (Starlette's
+    ``Route(path, endpoint)``); linking joins it to the endpoint's ``LocalRoute``."""
+
+    framework: Framework
+    owner: str
+    path: str
+    #: the methods the route lists; None: the endpoint's own (GET for a function)
+    methods: tuple[str, ...] | None
+    #: the endpoint's qualified name (a function, or a class with one method per verb)
+    endpoint: str
+    line: int
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class UrlPattern:
     """One Django ``urlpatterns`` entry: a view or an ``include()``."""
 
@@ -356,6 +372,9 @@ class ModuleFacts:
     apps: tuple[AppObject, ...] = ()
     registrations: tuple[Registration, ...] = ()
     routes: tuple[LocalRoute, ...] = ()
+    #: handlers a route may name by reference, not routed yet (owner and path empty)
+    endpoints: tuple[LocalRoute, ...] = ()
+    endpoint_refs: tuple[EndpointRef, ...] = ()
     auth_points: tuple[AuthPoint, ...] = ()
     error_handlers: tuple[ErrorHandler, ...] = ()
     urlpatterns: tuple[UrlPattern, ...] = ()

@@ -147,6 +147,44 @@ def find_app_creation(
     raise EditError(f"{path}: cannot find `{variable} = {framework_class}(...)` {where}")
 
 
+def _configures(stmt: cst.BaseStatement, variable: str) -> bool:
+    """True for a statement that only sets the app's config (``app.config.from_mapping(...)``,
+    ``app.config["X"] = 1``, or an ``if`` whose branches hold only such lines)."""
+    if isinstance(stmt, cst.SimpleStatementLine):
+        return _only_config(stmt.body, variable)
+    if isinstance(stmt, cst.If):
+        branches: list[cst.BaseSuite] = [stmt.body]
+        if isinstance(stmt.orelse, cst.Else):
+            branches.append(stmt.orelse.body)
+        elif isinstance(stmt.orelse, cst.If) and not _configures(stmt.orelse, variable):
+            return False
+        return all(
+            all(_configures(inner, variable) for inner in branch.body)
+            if isinstance(branch, cst.IndentedBlock)
+            else isinstance(branch, cst.SimpleStatementSuite)
+            and _only_config(branch.body, variable)
+            for branch in branches
+        )
+    return False
+
+
+def _only_config(smalls: Sequence[cst.BaseSmallStatement], variable: str) -> bool:
+    config = m.Attribute(value=m.Name(variable), attr=m.Name("config"))
+    return all(m.findall(small, config) for small in smalls)
+
+
+def after_configuration(creation: AppCreation) -> cst.BaseStatement:
+    """The last statement of the app's creation and the ``app.config`` lines right after it:
+    where a hook-up that reads the configuration goes."""
+    anchor: cst.BaseStatement = creation.statement
+    following = creation.siblings[creation.siblings.index(creation.statement) + 1 :]
+    for stmt in following:
+        if not _configures(stmt, creation.variable):
+            break
+        anchor = stmt
+    return anchor
+
+
 def is_method_call_on(stmt: cst.BaseStatement, variable: str, method: str) -> bool:
     """True for a statement ``<variable>.<method>(...)`` (``app.register_blueprint(...)``)."""
     pattern = m.SimpleStatementLine(

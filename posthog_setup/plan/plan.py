@@ -197,11 +197,21 @@ class RouteIndex:
         return None
 
 
+def names_pii(param: str) -> bool:
+    """Does a parameter's name hold a PII word, whole (``client_ip``; not ``recipe_id``)?"""
+    words = param.lower().split("_")
+    return any(
+        PII_NAMES.fullmatch("_".join(words[start:end]))
+        for start in range(len(words))
+        for end in range(start + 1, len(words) + 1)
+    )
+
+
 def _path_properties(route: Route, noun: str, analysis: Analysis) -> list[PlannedProperty]:
     found = []
     conventions = analysis.conventions(route.framework)
     for param in path_parameters(route.path):
-        if PII_NAMES.search(param):
+        if names_pii(param):
             continue
         name = f"{noun}_id" if param in ("id", "pk") else param
         if param in route.handler.params:

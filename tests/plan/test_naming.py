@@ -8,6 +8,7 @@ import pytest
 
 from posthog_setup.analysis.model import Evidence, Handler, Route
 from posthog_setup.plan.naming import event_name, format_event, past_tense, singular
+from posthog_setup.plan.plan import names_pii
 
 
 def route(
@@ -221,3 +222,21 @@ def test_a_registration_that_logs_nobody_in_is_a_signup() -> None:
     # After the commit (line 16 of the source), where the account exists.
     assert (identify.user, identify.user_id, identify.call_line) == ("user", "user.id", 16)
     assert identify.person_properties == ("email",)
+
+
+@pytest.mark.parametrize(
+    ("param", "pii"),
+    [
+        ("recipe_id", False),
+        ("shipment_id", False),
+        ("membership_id", False),
+        ("post_id", False),
+        ("ip", True),
+        ("client_ip", True),
+        ("user_email", True),
+        ("session_id", True),
+        ("reset_token", True),
+    ],
+)
+def test_path_parameters_are_pii_by_whole_words(param: str, pii: bool) -> None:
+    assert names_pii(param) is pii

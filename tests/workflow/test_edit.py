@@ -11,7 +11,14 @@ import pytest
 from posthog_setup.cli import main
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-NAMES = ["flask_blog", "fastapi_tasks", "django_shop", "ninja_notes"]
+NAMES = [
+    "flask_blog",
+    "fastapi_tasks",
+    "django_shop",
+    "ninja_notes",
+    "starlette_notes",
+    "quart_recipes",
+]
 
 
 def tree(root: Path) -> dict[str, bytes]:

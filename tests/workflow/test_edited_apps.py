@@ -139,6 +139,99 @@ print("RESULT " + json.dumps({"statuses": statuses, **ids}))
 """
 )
 
+STARLETTE_SCRIPT = (
+    _RECORD
+    + """
+import os
+
+os.environ["NOTES_DATABASE"] = ":memory:"
+
+from starlette.testclient import TestClient
+
+from notes.app import app
+from notes.posthog_client import posthog_client
+
+app.add_route("/boom", lambda request: boom())
+ids = {"note_ids": []}
+with TestClient(app, raise_server_exceptions=False) as client:
+    account = {"username": "ada", "email": "ada@example.com", "password": "pw-for-tests"}
+    signup = record("signup", lambda: client.post("/auth/signup", json=account))
+    ids["user_id"] = str(signup.json()["id"])
+    record("logout", lambda: client.post("/auth/logout"))
+    record("login", lambda: client.post("/auth/login", json=account))
+    note = record("create", lambda: client.post("/api/notes", json={"title": "Groceries"}))
+    note_id = note.json()["id"]
+    update = {"title": "Groceries", "body": "tea"}
+    record("update", lambda: client.put(f"/api/notes/{note_id}", json=update))
+    ids["note_ids"].append(note_id)
+    record("pin", lambda: client.post(f"/api/notes/{note_id}/pin"))
+    for method, path, body in [
+        ("GET", "/health", None),
+        ("GET", "/api/notes", None),
+        ("GET", f"/api/notes/{note_id}", None),
+        ("POST", "/api/notes/search", {"q": "Gro"}),
+    ]:
+        record(f"read {method} {path}", lambda: client.request(method, path, json=body))
+    record("boom", lambda: client.get("/boom"))
+    record("delete", lambda: client.delete(f"/api/notes/{note_id}"))
+    posthog_client.flush()
+print("RESULT " + json.dumps({"statuses": statuses, **ids}))
+"""
+)
+
+QUART_SCRIPT = (
+    _RECORD
+    + """
+import asyncio
+
+from recipes import create_app
+from recipes.posthog_client import posthog_client
+
+app = create_app({"DATABASE": ":memory:"})
+app.add_url_rule("/boom", view_func=boom)
+# No propagation: Quart answers the failure with a 500 through the app's error handler.
+app.config["PROPAGATE_EXCEPTIONS"] = False
+
+
+async def arecord(name, call):
+    try:
+        response = await call()
+    except Exception as error:
+        statuses[name] = f"raised {type(error).__name__}: {error}"
+        return None
+    statuses[name] = response.status_code
+    return response
+
+
+async def flows():
+    ids = {"recipe_ids": []}
+    client = app.test_client()
+    account = {"username": "ada", "email": "ada@example.com", "password": "pw-for-tests"}
+    signup = await arecord("signup", lambda: client.post("/auth/signup", json=account))
+    ids["user_id"] = str((await signup.get_json())["id"])
+    await arecord("logout", lambda: client.post("/auth/logout"))
+    await arecord("login", lambda: client.post("/auth/login", json=account))
+    recipe = {"title": "Soup", "minutes": 30}
+    created = await arecord("create", lambda: client.post("/api/recipes/", json=recipe))
+    recipe_id = (await created.get_json())["id"]
+    ids["recipe_ids"].append(recipe_id)
+    path = f"/api/recipes/{recipe_id}"
+    await arecord("update", lambda: client.put(path, json={"title": "Hot soup"}))
+    comment = {"body": "Lovely"}
+    await arecord("comment", lambda: client.post(f"{path}/comments", json=comment))
+    for read in ["/health", "/api/recipes/", path, f"{path}/comments"]:
+        await arecord(f"read GET {read}", lambda: client.get(read))
+    await arecord("boom", lambda: client.get("/boom"))
+    await arecord("delete", lambda: client.delete(path))
+    return ids
+
+
+ids = asyncio.run(flows())
+posthog_client.flush()
+print("RESULT " + json.dumps({"statuses": statuses, **ids}))
+"""
+)
+
 DJANGO_SCRIPT = (
     _RECORD
     + """
@@ -415,6 +508,84 @@ SCENARIOS = {
         # authenticate_user() is annotated to return the User model (or None, ruled out
         # before the token is issued), which declares both.
         login_person={"email": "ada@example.com", "username": "ada"},
+    ),
+    "starlette_notes": Scenario(
+        fixture="starlette_notes",
+        script=STARLETTE_SCRIPT,
+        statuses={
+            "signup": 201,
+            "logout": 204,
+            "login": 200,
+            "create": 201,
+            "update": 200,
+            "pin": 200,
+            "read GET /health": 200,
+            "read GET /api/notes": 200,
+            "read GET /api/notes/1": 200,
+            "read POST /api/notes/search": 200,
+            "boom": 500,
+            "delete": 204,
+        },
+        events={
+            "$set": 2,
+            "user_signed_up": 1,
+            "user_logged_out": 1,
+            "user_logged_in": 1,
+            "note_created": 1,
+            "note_updated": 1,
+            "note_pinned": 1,
+            "note_deleted": 1,
+            "$exception": 1,
+        },
+        user_events=("note_created", "note_updated", "note_pinned", "note_deleted"),
+        # The path parameter, read from request.path_params as Starlette matched it.
+        properties=(
+            ("note_updated", "note_id", "note_ids"),
+            ("note_pinned", "note_id", "note_ids"),
+            ("note_deleted", "note_id", "note_ids"),
+        ),
+        # The User dataclass declares email and username, on the user each handler builds.
+        signup_person={"email": "ada@example.com", "username": "ada"},
+        login_person={"email": "ada@example.com", "username": "ada"},
+    ),
+    "quart_recipes": Scenario(
+        fixture="quart_recipes",
+        script=QUART_SCRIPT,
+        statuses={
+            "signup": 201,
+            "logout": 204,
+            "login": 200,
+            "create": 201,
+            "update": 200,
+            "comment": 201,
+            "read GET /health": 200,
+            "read GET /api/recipes/": 200,
+            "read GET /api/recipes/1": 200,
+            "read GET /api/recipes/1/comments": 200,
+            "boom": 500,
+            "delete": 204,
+        },
+        events={
+            "$set": 1,
+            "user_signed_up": 1,
+            "user_logged_out": 1,
+            "user_logged_in": 1,
+            "recipe_created": 1,
+            "recipe_updated": 1,
+            "comment_created": 1,
+            "recipe_deleted": 1,
+            "$exception": 1,
+        },
+        user_events=("recipe_created", "recipe_updated", "comment_created", "recipe_deleted"),
+        properties=(
+            ("recipe_updated", "recipe_id", "recipe_ids"),
+            ("comment_created", "recipe_id", "recipe_ids"),
+            ("recipe_deleted", "recipe_id", "recipe_ids"),
+        ),
+        # The signup builds a User, whose dataclass declares email and username; the login's
+        # user comes from User.from_row(), which proves nothing about its attributes.
+        signup_person={"email": "ada@example.com", "username": "ada"},
+        login_person=None,
     ),
     "django_shop": Scenario(
         fixture="django_shop",

@@ -1,49 +1,26 @@
-"""Hook PostHog into a FastAPI app: the ASGI middleware, and shutdown when the app stops.
+"""Hook PostHog into a FastAPI app: the ASGI middleware, and a flush when the app stops.
 
 ``app.add_middleware(PosthogASGIMiddleware, client=posthog_client)`` goes right
-after the app is created. The client is shut down (its queue sent) where the app
-already tears down: after the ``yield`` of its lifespan (in the ``finally:`` when
-there is one), else in its first ``@app.on_event("shutdown")`` handler. An app
-with neither gets a lifespan, unless it has startup handlers: passing
-``lifespan=`` would silently stop those from running, so it gets a shutdown
-handler instead.
+after the app is created; ``codemods.lifespan`` says where the client's queue is sent.
 """
 
 from __future__ import annotations
 
-import libcst as cst
-import libcst.matchers as m
 from libcst.metadata import MetadataWrapper
 
 from posthog_setup.analysis.model import AppObject
-from posthog_setup.codemods.base import (
-    CLIENT_NAME,
-    ClientImport,
-    EditError,
-    parse_module,
-    statement,
-)
+from posthog_setup.codemods.base import CLIENT_NAME, ClientImport, parse_module, statement
 from posthog_setup.codemods.hookup_common import (
-    AppCreation,
     StatementEdits,
     add_imports,
     apply,
-    as_block,
-    block_of,
-    calls_client_method,
     find_app_creation,
-    insert_element,
-    is_method_call_on,
     mentions,
-    qualified_names,
 )
+from posthog_setup.codemods.lifespan import flush_with_app
 
 MIDDLEWARE = "PosthogASGIMiddleware"
 MIDDLEWARE_MODULE = "posthog.integrations.asgi"
-#: What the app's lifespan ends with. Not ``shutdown()``: a shut-down client cannot be reused,
-#: so a test suite that starts the app once per test would lose every later event. The
-#: client module shuts the client down when the process exits.
-SHUTDOWN = f"{CLIENT_NAME}.flush()"
 
 
 def hook_up_fastapi(source: str, path: str, app: AppObject, client: ClientImport) -> str:
@@ -64,198 +41,7 @@ def hook_up_fastapi(source: str, path: str, app: AppObject, client: ClientImport
         middleware = f"{creation.variable}.add_middleware({MIDDLEWARE}, client={CLIENT_NAME})"
         edits.insert_after(creation.statement, statement(middleware, module))
         imports.append((MIDDLEWARE_MODULE, MIDDLEWARE))
-    if not calls_client_method(module, "flush") and not calls_client_method(module, "shutdown"):
-        imports.extend(_shut_down_with_app(wrapper, creation, edits, path))
+    imports.extend(flush_with_app(wrapper, creation, edits, path))
     if edits.empty:
         return source
     return add_imports(apply(module, edits), client, *imports).code
-
-
-def _shut_down_with_app(
-    wrapper: MetadataWrapper, creation: AppCreation, edits: StatementEdits, path: str
-) -> list[tuple[str, str]]:
-    """Plan the shutdown call; returns the imports the new code needs."""
-    module = wrapper.module
-    lifespan = _keyword(creation.call, "lifespan")
-    if lifespan is not None:
-        function = _local_function(creation, lifespan)
-        if function is not None and _is_context_manager(wrapper, function):
-            edited = _shutdown_after_yield(block_of(function), statement(SHUTDOWN, module))
-            if edited is None:
-                raise EditError(f"{path}: cannot find the yield in {function.name.value}()")
-            edits.replace[function] = edited
-        # A lifespan from elsewhere is left alone: the client module's atexit hook
-        # still sends the queue when the process exits.
-        return []
-    shutdown_handlers = _event_handlers(creation, "shutdown")
-    if shutdown_handlers:
-        first = block_of(shutdown_handlers[0])
-        assert isinstance(first.body, cst.IndentedBlock)
-        body = [*first.body.body, statement(SHUTDOWN, module)]
-        edits.replace[shutdown_handlers[0]] = first.with_changes(
-            body=first.body.with_changes(body=body)
-        )
-        return []
-    if _has_event_handlers(creation):
-        _add_shutdown_handler(creation, edits, module)
-        return []
-    return _add_lifespan(creation, edits, module)
-
-
-def _keyword(call: cst.Call, name: str) -> cst.BaseExpression | None:
-    return next((arg.value for arg in call.args if arg.keyword and arg.keyword.value == name), None)
-
-
-def _local_function(creation: AppCreation, name: cst.BaseExpression) -> cst.FunctionDef | None:
-    """The function a ``lifespan=<name>`` argument names, defined beside the app."""
-    if not isinstance(name, cst.Name):
-        return None
-    return next(
-        (
-            stmt
-            for stmt in creation.siblings
-            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name.value
-        ),
-        None,
-    )
-
-
-def _is_context_manager(wrapper: MetadataWrapper, function: cst.FunctionDef) -> bool:
-    return any(
-        "contextlib.asynccontextmanager" in qualified_names(wrapper, decorator.decorator)
-        for decorator in function.decorators
-    )
-
-
-def _has_yield(node: cst.CSTNode) -> bool:
-    return bool(m.findall(node, m.Yield()))
-
-
-def _shutdown_after_yield(
-    function: cst.FunctionDef, shutdown: cst.BaseStatement
-) -> cst.FunctionDef | None:
-    """``function`` with ``shutdown`` as the first thing after its ``yield``, or None."""
-    assert isinstance(function.body, cst.IndentedBlock)
-    body = _insert_after_yield(function.body, shutdown)
-    return None if body is None else function.with_changes(body=body)
-
-
-def _insert_after_yield(
-    block: cst.IndentedBlock, shutdown: cst.BaseStatement
-) -> cst.IndentedBlock | None:
-    for index, stmt in enumerate(block.body):
-        if not _has_yield(stmt):
-            continue
-        if isinstance(stmt, cst.SimpleStatementLine):
-            body = [*block.body[: index + 1], shutdown, *block.body[index + 1 :]]
-            return block.with_changes(body=body)
-        if isinstance(stmt, cst.Try) and stmt.finalbody is not None and _has_yield(stmt.body):
-            # In the finally: the client is shut down even when the app stops on an error.
-            final = as_block(stmt.finalbody.body)
-            final = final.with_changes(body=[shutdown, *final.body])
-            replaced: cst.BaseStatement = stmt.with_changes(
-                finalbody=stmt.finalbody.with_changes(body=final)
-            )
-        elif isinstance(stmt, cst.BaseCompoundStatement):
-            inner = _insert_after_yield(as_block(stmt.body), shutdown)
-            if inner is None:
-                return None
-            replaced = stmt.with_changes(body=inner)
-        else:
-            return None
-        return block.with_changes(body=[*block.body[:index], replaced, *block.body[index + 1 :]])
-    return None
-
-
-def _event_handlers(creation: AppCreation, event: str) -> list[cst.FunctionDef]:
-    """Functions beside the app decorated ``@<app>.on_event("<event>")``, in order."""
-    decorator = m.Decorator(
-        decorator=m.Call(
-            func=m.Attribute(value=m.Name(creation.variable), attr=m.Name("on_event")),
-            args=[
-                m.Arg(value=m.SimpleString(value=m.MatchIfTrue(lambda code: code[1:-1] == event)))
-            ],
-        )
-    )
-    return [
-        stmt
-        for stmt in creation.siblings
-        if isinstance(stmt, cst.FunctionDef)
-        and any(m.matches(candidate, decorator) for candidate in stmt.decorators)
-    ]
-
-
-def _has_event_handlers(creation: AppCreation) -> bool:
-    """Startup or shutdown handlers of any form: decorators, arguments, add_event_handler."""
-    return bool(
-        _event_handlers(creation, "startup")
-        or _keyword(creation.call, "on_startup") is not None
-        or _keyword(creation.call, "on_shutdown") is not None
-        or any(
-            is_method_call_on(stmt, creation.variable, "add_event_handler")
-            for stmt in creation.siblings
-        )
-    )
-
-
-def _blank_lines(creation: AppCreation) -> list[cst.EmptyLine]:
-    """Blank lines before a new function: two at module level, one inside a factory."""
-    return [cst.EmptyLine(indent=False)] * (1 if creation.factory else 2)
-
-
-def _add_shutdown_handler(creation: AppCreation, edits: StatementEdits, module: cst.Module) -> None:
-    """A new ``@app.on_event("shutdown")`` handler after the last startup handler."""
-    indent = module.default_indent
-    handler = statement(
-        f'@{creation.variable}.on_event("shutdown")\n'
-        f"def shutdown_posthog() -> None:\n"
-        f"{indent}{SHUTDOWN}\n",
-        module,
-    )
-    handler = handler.with_changes(leading_lines=_blank_lines(creation))
-    startup = _event_handlers(creation, "startup")
-    edits.insert_after(startup[-1] if startup else creation.statement, handler)
-
-
-def _add_lifespan(
-    creation: AppCreation, edits: StatementEdits, module: cst.Module
-) -> list[tuple[str, str]]:
-    """A new lifespan that shuts the client down, passed to the app as ``lifespan=``."""
-    name = "posthog_lifespan" if mentions(module, "lifespan") else "lifespan"
-    fastapi = module.code_for_node(creation.call.func)
-    indent = module.default_indent
-    lifespan = statement(
-        f"@asynccontextmanager\n"
-        f"async def {name}(app: {fastapi}) -> AsyncIterator[None]:\n"
-        f"{indent}yield\n"
-        f"{indent}# Send the events still queued before the server exits.\n"
-        f"{indent}{SHUTDOWN}\n",
-        module,
-    )
-    leading = list(creation.statement.leading_lines)
-    first_comment = next(
-        (index for index, line in enumerate(leading) if line.comment), len(leading)
-    )
-    # At module level PEP 8's two blank lines; in a factory, the spacing the app had.
-    spacing = leading[:first_comment] if creation.factory else _blank_lines(creation)
-    edits.insert_before(creation.statement, lifespan.with_changes(leading_lines=spacing))
-    with_lifespan = creation.statement.deep_replace(
-        creation.call, _with_lifespan_argument(creation.call, name)
-    )
-    assert isinstance(with_lifespan, cst.SimpleStatementLine)
-    edits.replace[creation.statement] = with_lifespan.with_changes(
-        leading_lines=[*_blank_lines(creation), *leading[first_comment:]]
-    )
-    return [("contextlib", "asynccontextmanager"), ("collections.abc", "AsyncIterator")]
-
-
-def _with_lifespan_argument(call: cst.Call, name: str) -> cst.Call:
-    argument = cst.Arg(
-        keyword=cst.Name("lifespan"),
-        value=cst.Name(name),
-        equal=cst.AssignEqual(
-            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
-        ),
-    )
-    args, _ = insert_element(call.args, len(call.args) - 1, argument, call.whitespace_before_args)
-    return call.with_changes(args=args)

@@ -14,10 +14,10 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from posthog_setup.analysis.body import dotted, scan_body, walk_body
+from posthog_setup.analysis.body import UserFinder, dotted, scan_body, walk_body
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
 from posthog_setup.analysis.model import (
     HTTP_METHODS,
@@ -28,6 +28,7 @@ from posthog_setup.analysis.model import (
     AuthKind,
     AuthPoint,
     BodyFacts,
+    ErrorHandler,
     Framework,
     Handler,
     LocalRoute,
@@ -61,19 +62,57 @@ _WANTS = re.compile(
     r"[Ff]lask|\.route\(|add_url_rule|register_blueprint|errorhandler"
     r"|@\w[\w.]*\.(?:get|post|put|patch|delete)\("
 )
-_CONSTRUCTORS = {
-    "flask.Flask": Constructor("flask.Flask"),
-    "flask.Blueprint": Constructor("flask.Blueprint", prefix_keyword="url_prefix"),
-}
-_KINDS: tuple[AppKind, ...] = ("flask.Flask", "flask.Blueprint")
 _ROUTE_DECORATORS = VERB_SHORTCUTS | {"route"}
 _ERROR_DECORATORS = frozenset({"errorhandler", "app_errorhandler"})
 _OWNER_CALLS = frozenset({"add_url_rule", "register_blueprint", "register_error_handler"})
-_VIEW_BASES = {"flask.views.MethodView": "MethodView", "flask.views.View": "View"}
 _METHOD_ORDER = {method: index for index, method in enumerate(HTTP_METHODS)}
-_LOGIN_USER = "flask_login.login_user"
-_LOGOUT_USER = "flask_login.logout_user"
-_LOGOUT_CALLS = frozenset({_LOGOUT_USER})
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What a framework written in Flask's forms (Flask itself, Quart) calls its parts.
+
+    The forms are the same (``@bp.route``, ``register_blueprint``, ``add_url_rule`` with
+    ``MethodView.as_view``, ``errorhandler``, a ``login_user`` / ``logout_user`` pair);
+    only the names they resolve to, how handlers reach the user and which error
+    handlers see server errors differ.
+    """
+
+    framework: Framework
+    #: top-level packages whose import means a file is this framework's
+    packages: tuple[str, ...]
+    application: AppKind
+    blueprint: AppKind
+    #: qualified class -> ``MethodView`` / ``View``
+    view_bases: Mapping[str, str]
+    login_user: str
+    logout_user: str
+    #: the mechanism auth points are recorded with (``flask_login``)
+    mechanism: str
+    find_user: UserFinder
+    #: the user a ``login_user(arg)`` call logs in, as source (the argument, by default)
+    login_subject: Callable[[FileContext, ast.expr], str | None]
+    #: does a handler of these targets see server errors the hook-up does not capture?
+    sees_server_errors: Callable[[ErrorHandler], bool]
+
+    @property
+    def kinds(self) -> tuple[AppKind, ...]:
+        return (self.application, self.blueprint)
+
+    @property
+    def constructors(self) -> dict[str, Constructor]:
+        return {
+            self.application: Constructor(self.application),
+            self.blueprint: Constructor(self.blueprint, prefix_keyword="url_prefix"),
+        }
+
+    def link(self, facts: Sequence[ModuleFacts]) -> Linked:
+        """Resolve every route's full path through blueprint registrations."""
+        return link_routes(self.framework, facts, self.kinds, _mount_prefix)
+
+    def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
+        """Record the apps, routes, registrations, error handlers and auth points of one file."""
+        FlaskFile(ctx, out, self).collect()
 
 
 FLASK_LOGIN_KIND = "flask_login.current_user"
@@ -153,11 +192,11 @@ class FlaskAnalyser:
 
     def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
         """Record the apps, routes, registrations, error handlers and auth points of one file."""
-        _FlaskFile(ctx, out).collect()
+        FLASK.collect(ctx, out)
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
         """Resolve every route's full path through blueprint registrations."""
-        linked = link_routes("flask", facts, _KINDS, _mount_prefix)
+        linked = FLASK.link(facts)
         writes = [w for f in facts for w in f.session_writes]
         logins, keys = session.logins(writes, (c for f in facts for c in f.helper_calls))
         taken = {(p.handler.file, p.handler.qualname, p.line) for p in linked.auth_points}
@@ -196,17 +235,43 @@ def find_user(
     return None
 
 
-class _FlaskFile:
-    """The Flask facts of one file."""
+def _argument_source(ctx: FileContext, user: ast.expr) -> str | None:
+    return source_of(ctx, user)
 
-    def __init__(self, ctx: FileContext, out: FactsBuilder) -> None:
+
+def _flask_sees_server_errors(handler: ErrorHandler) -> bool:
+    return handler.server_error
+
+
+FLASK = Dialect(
+    framework="flask",
+    packages=("flask", "flask_login"),
+    application="flask.Flask",
+    blueprint="flask.Blueprint",
+    view_bases={"flask.views.MethodView": "MethodView", "flask.views.View": "View"},
+    login_user="flask_login.login_user",
+    logout_user="flask_login.logout_user",
+    mechanism="flask_login",
+    find_user=find_user,
+    login_subject=_argument_source,
+    sees_server_errors=_flask_sees_server_errors,
+)
+
+
+class FlaskFile:
+    """The facts of one file written in Flask's forms, in the names of ``dialect``."""
+
+    def __init__(self, ctx: FileContext, out: FactsBuilder, dialect: Dialect) -> None:
         self.ctx = ctx
         self.out = out
-        self.file = RouteFile(ctx, _CONSTRUCTORS)
-        self.imports_flask = imports_any(ctx, FlaskAnalyser.packages)
+        self.dialect = dialect
+        self.file = RouteFile(ctx, dialect.constructors)
+        self.imports_flask = imports_any(ctx, dialect.packages)
         # An imported blueprint cannot be checked from this file; a file importing
-        # another framework is not taken to declare Flask routes on it.
-        self.trust_imported = self.imports_flask or not imports_another_framework(ctx, "flask")
+        # another framework is not taken to declare this one's routes on it.
+        self.trust_imported = self.imports_flask or not imports_another_framework(
+            ctx, dialect.framework
+        )
         self._bodies: dict[ast.AST, BodyFacts] = {}
         #: anything recorded: the builder is shared with the other frameworks' analysers
         self.recorded = False
@@ -237,13 +302,18 @@ class _FlaskFile:
                     self._error_handler(handler, found.call.args[:1], found)
         self._auth_points()
         if self.file.apps or self.imports_flask or self.recorded:
-            self.out.uses("flask")
+            self.out.uses(self.dialect.framework)
 
     # -- routes -----------------------------------------------------------------------------
 
     def _body(self, func: FunctionNode) -> BodyFacts:
         if func not in self._bodies:
-            self._bodies[func] = scan_body(self.ctx, func, find_user, logout_calls=_LOGOUT_CALLS)
+            self._bodies[func] = scan_body(
+                self.ctx,
+                func,
+                self.dialect.find_user,
+                logout_calls=frozenset({self.dialect.logout_user}),
+            )
         return self._bodies[func]
 
     def _add_route(
@@ -262,7 +332,7 @@ class _FlaskFile:
         self.recorded = True
         self.out.routes.append(
             LocalRoute(
-                framework="flask",
+                framework=self.dialect.framework,
                 owner=owner,
                 path=path,
                 methods=methods,
@@ -356,8 +426,8 @@ class _FlaskFile:
         scope = self.ctx.names.scope_of(cls)
         for base in cls.bases:
             qualified = self.ctx.names.resolve(base, scope) or ""
-            if qualified in _VIEW_BASES:
-                return _VIEW_BASES[qualified]
+            if qualified in self.dialect.view_bases:
+                return self.dialect.view_bases[qualified]
             local = self.file.classes.get(qualified)
             if local is not None and qualified not in seen:
                 kind = self._view_kind(local, seen | {qualified})
@@ -397,17 +467,17 @@ class _FlaskFile:
         scope = self.ctx.names.scope_of(found.call)
         names = [error_target_name(self.ctx, target, scope) for target in targets]
         self.recorded = True
-        self.out.error_handlers.append(
-            error_handler(
-                self.ctx,
-                "flask",
-                func,
-                names,
-                found.call.lineno,
-                error_param_index=0,
-                http_exception_sees_server_errors=True,
-            )
+        handler = error_handler(
+            self.ctx,
+            self.dialect.framework,
+            func,
+            names,
+            found.call.lineno,
+            error_param_index=0,
+            http_exception_sees_server_errors=True,
         )
+        server_error = self.dialect.sees_server_errors(handler)
+        self.out.error_handlers.append(dataclasses.replace(handler, server_error=server_error))
 
     # -- login and logout ---------------------------------------------------------------------
 
@@ -421,9 +491,9 @@ class _FlaskFile:
                     continue
                 called = self.ctx.names.resolve(node.func)
                 kind: AuthKind
-                if called == _LOGIN_USER:
+                if called == self.dialect.login_user:
                     kind = "signup" if self._is_signup(func, node) else "login"
-                elif called == _LOGOUT_USER:
+                elif called == self.dialect.logout_user:
                     kind = "logout"
                 else:
                     continue
@@ -432,12 +502,14 @@ class _FlaskFile:
                 self.out.auth_points.append(
                     AuthPoint(
                         kind=kind,
-                        framework="flask",
+                        framework=self.dialect.framework,
                         handler=self.ctx.handler(func),
                         line=node.lineno,
                         call=called,
-                        user_expression=source_of(self.ctx, user) if user is not None else None,
-                        mechanism="flask_login",
+                        user_expression=(
+                            self.dialect.login_subject(self.ctx, user) if user is not None else None
+                        ),
+                        mechanism=self.dialect.mechanism,
                     )
                 )
 
@@ -448,7 +520,12 @@ class _FlaskFile:
         if SIGNUP_WORDS.search(words):
             return True
         user = call_arg(login, 0, "user")
-        if not isinstance(user, ast.Name) or user_construction(func, user.id) is None:
+        subject = self.dialect.login_subject(self.ctx, user) if user is not None else None
+        if (
+            subject is None
+            or not subject.isidentifier()
+            or user_construction(func, subject) is None
+        ):
             return False
         return any(e.mutating for e in self._body(func).evidence)
 
