@@ -78,7 +78,6 @@ _MODEL_HINT = re.compile(
 #: Web frameworks found by their imports but not supported yet, by the module imported.
 UNSUPPORTED = {
     "aiohttp": "aiohttp",
-    "litestar": "Litestar",
     "ninja": "Django Ninja",
     "quart": "Quart",
     "starlette": "Starlette",
