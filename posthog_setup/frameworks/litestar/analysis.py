@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 
-from posthog_setup.analysis.body import dotted, scan_body, walk_body
+from posthog_setup.analysis.body import dotted, scan_body, settle, walk_body
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
 from posthog_setup.analysis.model import (
     AppKind,
@@ -32,6 +32,7 @@ from posthog_setup.analysis.model import (
     AuthKind,
     AuthPoint,
     BodyFacts,
+    Evidence,
     Framework,
     LocalRoute,
     ModuleFacts,
@@ -71,6 +72,9 @@ _AUTHENTICATES = re.compile(
     r"authenticate|verify_password|check_password|verify_credentials|check_credentials",
     re.IGNORECASE,
 )
+#: what a security backend is called where its ``login(...)`` issues a token
+_TOKEN_BACKEND = re.compile(r"(^|_)(auth|jwt|jwt_auth|oauth2?)$", re.IGNORECASE)
+_REFRESH = re.compile(r"refresh", re.IGNORECASE)
 _LOGOUT_WORDS = re.compile(r"log_?out|sign_?out", re.IGNORECASE)
 _USER_WORDS = re.compile(r"user|account|member", re.IGNORECASE)
 _CREATES = re.compile(r"create|register|add|insert|save|new", re.IGNORECASE)
@@ -151,6 +155,40 @@ def _imports_inside(tree: ast.Module) -> bool:
     return False
 
 
+#: Methods of a data service (``users_service.update(...)``) that write.
+_SERVICE_WRITES = frozenset(
+    {
+        "create",
+        "create_many",
+        "update",
+        "update_many",
+        "upsert",
+        "upsert_many",
+        "delete",
+        "delete_many",
+        "delete_where",
+    }
+)
+_SERVICE = re.compile(r"(^|_)service$", re.IGNORECASE)
+
+
+def _service_writes(func: FunctionNode, known: set[int]) -> list[Evidence]:
+    """Writes through a service object: ``await <x>_service.update(...)``."""
+    found = []
+    for node in walk_body(func):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _SERVICE_WRITES
+            and node.lineno not in known
+        ):
+            receiver = dotted(node.func.value)
+            if _SERVICE.search(receiver.rsplit(".", 1)[-1]):
+                detail = f"{receiver}.{node.func.attr}() writes through the service"
+                found.append(Evidence("write", detail, node.lineno, True))
+    return found
+
+
 def _mount_prefix(child: AppObject, registration: Registration | None) -> str | None:
     # Litestar's rule: a route's path is every layer's own path, outermost first.
     return child.prefix
@@ -184,6 +222,17 @@ def _http_methods(node: ast.expr | None) -> tuple[str, ...]:
         if value is not None and value.upper() not in methods:
             methods.append(value.upper())
     return tuple(methods)
+
+
+def _owner_name(expr: ast.expr) -> str | None:
+    """``user`` of ``user.email`` or ``str(user.id)``."""
+    if isinstance(expr, ast.Call) and len(expr.args) == 1:
+        expr = expr.args[0]
+    while isinstance(expr, ast.Attribute):
+        expr = expr.value
+        if isinstance(expr, ast.Name):
+            return expr.id
+    return None
 
 
 class _LitestarFile:
@@ -341,7 +390,17 @@ class _LitestarFile:
                 yield paths, methods, decorator
 
     def _body(self, func: FunctionNode) -> BodyFacts:
-        return with_user(scan_body(self.ctx, func), self._user(func))
+        body = scan_body(self.ctx, func)
+        writes = _service_writes(func, {e.line for e in body.evidence if e.mutating})
+        if writes:
+            # The service layer Litestar apps write through (advanced-alchemy's services).
+            change = max([*(e.line for e in writes), body.change_line or 0])
+            body = settle(
+                self.ctx,
+                func,
+                replace(body, evidence=(*body.evidence, *writes), change_line=change),
+            )
+        return with_user(body, self._user(func))
 
     def _user(self, func: FunctionNode) -> UserAccess | None:
         """``current_user: User`` (a dependency), else ``request.user`` of the request parameter."""
@@ -463,16 +522,16 @@ class _LitestarFile:
         )
 
     def _login(self, func: FunctionNode) -> AuthPoint | None:
-        """After credentials are checked, the user is stored in the session or given a token.
+        """Where the user is stored in the session or given a token.
 
-        The user is the name bound to the checking call (``user = await
-        users.authenticate(...)``); the session login is after ``request.set_session(...)``,
-        the token login before ``auth.login(...)`` answers with the token.
+        A session login is ``request.set_session(...)`` after a credentials check (``user =
+        await users.authenticate(...)``: the user). A token login is the ``login(...)`` of
+        Litestar's security backends (``auth.login(user.email)``: the user is the object
+        whose identifier it gets), wherever the credentials were checked; the code goes
+        before it, as it answers with the token. Refreshing a token is not a login.
         """
         calls = [n for n in walk_body(func) if isinstance(n, ast.Call)]
         checking = [c for c in calls if _AUTHENTICATES.search(dotted(c.func))]
-        if not checking:
-            return None
         user = None
         for node in walk_body(func):
             if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
@@ -480,14 +539,20 @@ class _LitestarFile:
                 if value in checking:
                     user = node.targets[0].id
                     break
-        after = checking[0].lineno
+        after = checking[0].lineno if checking else None
         for call in calls:
-            if call.lineno < after or not isinstance(call.func, ast.Attribute):
+            if not isinstance(call.func, ast.Attribute):
                 continue
-            if call.func.attr == "set_session":
+            if call.func.attr == "set_session" and after is not None and call.lineno > after:
                 return self._point("login", func, call, user, "session")
-            if call.func.attr == "login":
-                return self._point("login", func, call, user, "token")
+            receiver = dotted(call.func.value)
+            if (
+                call.func.attr == "login"
+                and _TOKEN_BACKEND.search(receiver)
+                and not _REFRESH.search(func.name)
+            ):
+                owner = _owner_name(call.args[0]) if call.args else None
+                return self._point("login", func, call, owner or user, "token")
         return None
 
     def _signup(self, func: FunctionNode, body: BodyFacts) -> AuthPoint | None:
