@@ -249,3 +249,24 @@ def test_fixture_project() -> None:
     ]
     [app] = [a for a in analysis.apps if a.kind == "litestar.Litestar"]
     assert (app.file, app.factory) == ("shelf/app.py", "create_app")
+
+
+def test_exception_handlers_of_a_route_layer() -> None:
+    analysis = analyse_one(
+        """
+        from litestar import get
+
+        def crashed(request, exc):
+            return None
+
+        @get("/report", exception_handlers={500: crashed})
+        async def report() -> str:
+            return ""
+        """
+    )
+    [handler] = analysis.error_handlers
+    assert (handler.handler.qualname, handler.handles, handler.server_error) == (
+        "crashed",
+        ("500",),
+        True,
+    )

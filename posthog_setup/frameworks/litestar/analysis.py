@@ -255,6 +255,10 @@ class _LitestarFile:
                 kind = self.ctx.names.resolve_call(node, self.ctx.names.scope_of(node))
                 if kind in (APP, ROUTER):
                     self._layer(node, kind)
+                # The app, a router, a route decorator or an AppConfig: every layer takes them.
+                handlers_map = call_arg(node, None, "exception_handlers")
+                if isinstance(handlers_map, ast.Dict):
+                    self._exception_handlers(handlers_map)
         for func in self.functions.values():
             parent = self.ctx.names.parent(func)
             if not isinstance(parent, ast.ClassDef):
@@ -279,9 +283,6 @@ class _LitestarFile:
                     self.out.registrations.append(
                         Registration(name, child, None, self.ctx.file, element.lineno)
                     )
-        handlers_map = call_arg(call, None, "exception_handlers")
-        if isinstance(handlers_map, ast.Dict):
-            self._exception_handlers(handlers_map)
 
     def _layer_name(self, call: ast.Call) -> tuple[str, str | None]:
         """The qualified name of the object a call creates, and the factory that returns it.
