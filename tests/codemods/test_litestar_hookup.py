@@ -175,6 +175,11 @@ def test_no_litestar_call_names_the_file() -> None:
         edit("from myapp import make\n\napp = make()\n")
 
 
+def test_settings_from_a_mapping_are_not_guessed_at() -> None:
+    with pytest.raises(EditError, match=r"from a \*\* mapping"):
+        edit("from litestar import Litestar\n\napp = Litestar(**SETTINGS)\n")
+
+
 APP_MODULE = """\
 from litestar import Litestar, get
 from litestar.exceptions import HTTPException, NotFoundException

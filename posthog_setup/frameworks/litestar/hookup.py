@@ -192,6 +192,12 @@ def hook_up_litestar(source: str, path: str, app: AppObject, client: ClientImpor
     module = parse_module(source, path)
     wrapper = MetadataWrapper(module)
     call, holder = _find_call(wrapper, app, path)
+    if any(arg.star == "**" for arg in call.args):
+        # A keyword given here may also be in the mapping: the call would then fail.
+        raise EditError(
+            f"{path}: Litestar(...) takes its settings from a ** mapping; add "
+            f"DefineMiddleware({MIDDLEWARE}, client={CLIENT_NAME}) to its middleware by hand"
+        )
     module = wrapper.module
     imports: list[tuple[str, str]] = []
     edited = call
