@@ -79,10 +79,19 @@ def test_module_level_app_gets_the_three_arguments() -> None:
         + "\nfrom myapp.posthog_client import posthog_client\n"
         + '\n\n@get("/")\nasync def index() -> str:\n    return "hi"\n\n\n'
         + HOOK
-        + "\n\n# The application.\n"
-        + "app = Litestar([index], middleware=[DefineMiddleware(PosthogASGIMiddleware, "
-        + "client=posthog_client)], after_exception=[capture_server_error], "
-        + "on_shutdown=[flush_posthog])\n",
+        + textwrap.dedent(
+            """\
+
+
+            # The application.
+            app = Litestar(
+                [index],
+                middleware=[DefineMiddleware(PosthogASGIMiddleware, client=posthog_client)],
+                after_exception=[capture_server_error],
+                on_shutdown=[flush_posthog],
+            )
+            """
+        ),
     )
 
 
@@ -140,10 +149,14 @@ def test_factory_returning_the_app_and_a_middleware_variable() -> None:
         "litestar.Litestar", "myapp.main.<Litestar@7>", "myapp/main.py", 7, "create_app"
     )
     edited = edit(source, app)
+    # Too long for one line: one argument a line, in the factory's indentation.
     assert (
-        "    return Litestar(plugins=[], middleware=[DefineMiddleware(PosthogASGIMiddleware, "
-        "client=posthog_client), *MIDDLEWARE], after_exception=[capture_server_error], "
-        "on_shutdown=[flush_posthog])\n"
+        "    return Litestar(\n"
+        "        plugins=[],\n"
+        "        middleware=[DefineMiddleware(PosthogASGIMiddleware, client=posthog_client), *MIDDLEWARE],\n"
+        "        after_exception=[capture_server_error],\n"
+        "        on_shutdown=[flush_posthog],\n"
+        "    )\n"
     ) in edited
     # The hook and flush function are module functions, before the factory.
     assert edited.index("async def capture_server_error") < edited.index("def create_app")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import MetadataWrapper, ParentNodeProvider
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from posthog_setup.analysis.model import AppObject
 from posthog_setup.codemods.base import (
@@ -47,6 +47,8 @@ DEFINE_MODULE = "litestar.middleware"
 HOOK = "capture_server_error"
 FLUSH = "flush_posthog"
 _LITESTAR = frozenset({"litestar.Litestar", "litestar.app.Litestar"})
+#: The longest line a one-line call may grow to before it is laid out one argument a line.
+_LINE_LENGTH = 88
 
 
 def _hook_source(indent: str) -> str:
@@ -110,6 +112,31 @@ def _find_call(
         raise EditError(f"{path}: cannot find the Litestar(...) call {where}")
     found.sort(key=lambda item: not item[0])
     return found[0][1], found[0][2]
+
+
+def _line_break(indent: str) -> cst.ParenthesizedWhitespace:
+    return cst.ParenthesizedWhitespace(
+        first_line=cst.TrailingWhitespace(), indent=True, last_line=cst.SimpleWhitespace(indent)
+    )
+
+
+def _laid_out(call: cst.Call, edited: cst.Call, module: cst.Module, column: int) -> cst.Call:
+    """``edited`` on one line as ``call`` was, unless that line grows too long: then one
+    argument a line, each with a trailing comma, the way formatters lay calls out."""
+    if "\n" in module.code_for_node(call):
+        return edited
+    if column + len(module.code_for_node(edited)) <= _LINE_LENGTH:
+        return edited
+    last = len(edited.args) - 1
+    args = [
+        arg.with_changes(
+            comma=cst.Comma(
+                whitespace_after=_line_break("" if i == last else module.default_indent)
+            )
+        )
+        for i, arg in enumerate(edited.args)
+    ]
+    return edited.with_changes(whitespace_before_args=_line_break(module.default_indent), args=args)
 
 
 def _keyword(call: cst.Call, name: str) -> cst.Arg | None:
@@ -217,6 +244,8 @@ def hook_up_litestar(source: str, path: str, app: AppObject, client: ClientImpor
         functions.append(statement(_flush_source(module.default_indent), module))
     if edited is call and not functions:
         return source
+    column = wrapper.resolve(PositionProvider)[call].start.column
+    edited = _laid_out(call, edited, module, column)
     replaced = holder.deep_replace(call, edited)
     assert isinstance(replaced, cst.BaseStatement)
     edits = StatementEdits()
