@@ -270,3 +270,30 @@ def test_exception_handlers_of_a_route_layer() -> None:
         ("500",),
         True,
     )
+
+
+def test_signup_identifies_where_the_new_users_id_is_first_read() -> None:
+    analysis = analyse_one(
+        """
+        from litestar import post
+
+        @post("/signup")
+        async def signup(data: dict, users_service, mailer) -> dict:
+            try:
+                user = await users_service.create(data)
+            except KeyError:
+                raise ValueError("taken")
+            if data.get("newsletter"):
+                mailer.subscribe(user_id=user.id)
+            await mailer.welcome(user_id=user.id)
+            return {}
+        """
+    )
+    [point] = analysis.auth_points
+    # Not in the try (nothing read yet), not in the branch: the body's own statement.
+    assert (point.kind, point.user_expression, point.call, point.line) == (
+        "signup",
+        "user",
+        "mailer.welcome",
+        12,
+    )

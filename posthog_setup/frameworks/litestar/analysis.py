@@ -224,6 +224,28 @@ def _http_methods(node: ast.expr | None) -> tuple[str, ...]:
     return tuple(methods)
 
 
+def _first_call_reading_id(func: FunctionNode, name: str, *, after: int) -> ast.Call | None:
+    """The first call of a statement of the handler's own body (not a branch) after line
+    ``after`` that is given ``<name>.id`` or ``<name>.pk``."""
+    simple = (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign)
+    for statement in func.body:
+        if statement.lineno <= after or not isinstance(statement, simple):
+            continue
+        for node in ast.walk(statement):
+            if not isinstance(node, ast.Call):
+                continue
+            values = [*node.args, *(k.value for k in node.keywords)]
+            if any(
+                isinstance(v, ast.Attribute)
+                and v.attr in ("id", "pk")
+                and isinstance(v.value, ast.Name)
+                and v.value.id == name
+                for v in values
+            ):
+                return node
+    return None
+
+
 def _owner_name(expr: ast.expr) -> str | None:
     """``user`` of ``user.email`` or ``str(user.id)``."""
     if isinstance(expr, ast.Call) and len(expr.args) == 1:
@@ -577,6 +599,10 @@ class _LitestarFile:
                     and later.func.attr in ("set_session", "login")
                 ):
                     return self._point("signup", func, later, name, "session")
+            reading = _first_call_reading_id(func, name, after=node.end_lineno or node.lineno)
+            if reading is not None:
+                # The handler reads the new user's id there: identify it with that id.
+                return self._point("signup", func, reading, name, "created")
             if body.change_line is not None and body.change_line > node.lineno:
                 changes = [
                     c
