@@ -54,7 +54,8 @@ def module_of(path: str, root: Path | None = None) -> tuple[str, bool]:
 
     Under ``src/`` the import root is ``src``, or (given the project ``root``) the first
     folder below it that holds the module's top package: ``src/py/app/x.py`` is ``app.x``
-    when ``src/py`` is no package.
+    when ``src/py`` is a folder of packages (no ``__init__.py``, no module of its own; a
+    folder with modules is a namespace package, imported by its name).
     """
     parts = list(PurePosixPath(path).with_suffix("").parts)
     if parts and parts[0] == "src":
@@ -65,6 +66,7 @@ def module_of(path: str, root: Path | None = None) -> tuple[str, bool]:
             and len(parts) > 2
             and not (folder / parts[0] / "__init__.py").is_file()
             and (folder / parts[0] / parts[1] / "__init__.py").is_file()
+            and not any((folder / parts[0]).glob("*.py"))
         ):
             folder = folder / parts[0]
             parts = parts[1:]

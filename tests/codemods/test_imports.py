@@ -116,3 +116,8 @@ def test_client_import_under_a_source_folder_that_is_no_package(tmp_path: Path) 
     ) == ClientImport("py.app.posthog_client")
     # Folders without packages below them are left as they are (namespace packages).
     assert module_of("src/lib/tools/run.py", tmp_path) == ("lib.tools.run", False)
+    # So is a namespace package with modules of its own above a regular package.
+    (tmp_path / "src/ns/api").mkdir(parents=True)
+    (tmp_path / "src/ns/main.py").write_text("")
+    (tmp_path / "src/ns/api/__init__.py").write_text("")
+    assert module_of("src/ns/api/routes.py", tmp_path) == ("ns.api.routes", False)
