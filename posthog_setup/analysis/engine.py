@@ -79,7 +79,6 @@ _MODEL_HINT = re.compile(
 #: Web frameworks found by their imports but not supported yet, by the module imported.
 UNSUPPORTED = {
     "aiohttp": "aiohttp",
-    "litestar": "Litestar",
     "sanic": "Sanic",
     "falcon": "Falcon",
     "bottle": "Bottle",

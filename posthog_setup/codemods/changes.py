@@ -5,7 +5,7 @@ codemods without loading libcst (a no-op check must not pay for it).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 #: The name the client module exports and edited code calls.
 CLIENT_NAME = "posthog_client"
@@ -51,25 +51,43 @@ class ClientImport:
         return f"from {dots}{self.module} import {CLIENT_NAME}"
 
 
-def module_of(path: str) -> tuple[str, bool]:
-    """Dotted module name of a project-relative ``.py`` path, and whether it is a package."""
+def module_of(path: str, root: Path | None = None) -> tuple[str, bool]:
+    """Dotted module name of a project-relative ``.py`` path, and whether it is a package.
+
+    Under ``src/`` the import root is ``src``, or (given the project ``root``) the first
+    folder below it that holds the module's top package: ``src/py/app/x.py`` is ``app.x``
+    when ``src/py`` is a folder of packages (no ``__init__.py``, no module of its own; a
+    folder with modules is a namespace package, imported by its name).
+    """
     parts = list(PurePosixPath(path).with_suffix("").parts)
     if parts and parts[0] == "src":
         parts = parts[1:]
+        folder = root / "src" if root is not None else None
+        while (
+            folder is not None
+            and len(parts) > 2
+            and not (folder / parts[0] / "__init__.py").is_file()
+            and (folder / parts[0] / parts[1] / "__init__.py").is_file()
+            and not any((folder / parts[0]).glob("*.py"))
+        ):
+            folder = folder / parts[0]
+            parts = parts[1:]
     is_package = bool(parts) and parts[-1] == "__init__"
     if is_package:
         parts = parts[:-1]
     return ".".join(parts), is_package
 
 
-def client_import(importing_file: str, client_module_file: str, *, relative: bool) -> ClientImport:
+def client_import(
+    importing_file: str, client_module_file: str, *, relative: bool, root: Path | None = None
+) -> ClientImport:
     """The import of the client module from ``importing_file``, absolute or relative.
 
     Relative only where both files share a package and the importing module already
     imports that way; otherwise absolute (always valid once the package is importable).
     """
-    target, _ = module_of(client_module_file)
-    source, is_package = module_of(importing_file)
+    target, _ = module_of(client_module_file, root)
+    source, is_package = module_of(importing_file, root)
     if relative:
         package = source.split(".") if is_package else source.split(".")[:-1]
         target_parts = target.split(".")

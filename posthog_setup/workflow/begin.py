@@ -233,8 +233,10 @@ def nothing_supported(analysis: Analysis) -> str:
     """The one line for a project where no supported framework was found."""
     found = "; ".join(f"{name} in {file}" for name, file in analysis.unsupported)
     what = f"found {found}, not supported yet" if found else "found no web app"
+    titles = [f.title for f in registry.FRAMEWORKS]
+    supported = f"{', '.join(titles[:-1])} or {titles[-1]}" if len(titles) > 1 else titles[0]
     return (
-        f"no Flask, FastAPI or Django app in {analysis.project.root or 'this project'} "
+        f"no {supported} app in {analysis.project.root or 'this project'} "
         f"({what}): nothing was changed"
     )
 

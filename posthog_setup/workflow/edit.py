@@ -235,7 +235,10 @@ def _hook_up_uncached(workspace: _Workspace, app: AppObject, plan: Plan) -> None
     if framework is None:
         return
     client = client_import(
-        app.file, plan.setup.client_module, relative=_relative_style(workspace, app.file)
+        app.file,
+        plan.setup.client_module,
+        relative=_relative_style(workspace, app.file),
+        root=workspace.root,
     )
     framework.hook_up(workspace, app, plan, client)
 
@@ -300,7 +303,10 @@ def _route_edits(
             decoded[file].text,
             points,
             client_import(
-                file, plan.setup.client_module, relative=_relative_style(workspace, file)
+                file,
+                plan.setup.client_module,
+                relative=_relative_style(workspace, file),
+                root=workspace.root,
             ),
         )
         for file, points in build_points(analysis, plan).items()

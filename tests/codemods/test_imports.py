@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from textwrap import dedent
 
 import libcst as cst
 import pytest
 
 from posthog_setup.codemods.base import NeededImport, add_imports
+from posthog_setup.codemods.changes import ClientImport, client_import, module_of
 
 CLIENT = NeededImport("app.posthog_client", "posthog_client")
 
@@ -89,3 +91,33 @@ def test_already_imported_is_left_alone() -> None:
         added(source, NeededImport("posthog_client", "posthog_client", 1), NeededImport("sys", ""))
         == source
     )
+
+
+# -- how a module imports the client ---------------------------------------------------------
+
+
+def test_client_import_under_a_source_folder_that_is_no_package(tmp_path: Path) -> None:
+    """``src/py/app`` is installed as ``app`` (``src/py`` holds the package): the client
+    is imported the way the package imports itself, not as ``py.app``."""
+    for folder in ("src/py/app/server", "src/lib/tools"):
+        (tmp_path / folder).mkdir(parents=True)
+    for package in ("src/py/app", "src/py/app/server"):
+        (tmp_path / package / "__init__.py").write_text("")
+    found = client_import(
+        "src/py/app/server/asgi.py",
+        "src/py/app/server/posthog_client.py",
+        relative=False,
+        root=tmp_path,
+    )
+    assert found == ClientImport("app.server.posthog_client")
+    # Without the project to look at, ``src`` alone is the import root, as before.
+    assert client_import(
+        "src/py/app/asgi.py", "src/py/app/posthog_client.py", relative=False
+    ) == ClientImport("py.app.posthog_client")
+    # Folders without packages below them are left as they are (namespace packages).
+    assert module_of("src/lib/tools/run.py", tmp_path) == ("lib.tools.run", False)
+    # So is a namespace package with modules of its own above a regular package.
+    (tmp_path / "src/ns/api").mkdir(parents=True)
+    (tmp_path / "src/ns/main.py").write_text("")
+    (tmp_path / "src/ns/api/__init__.py").write_text("")
+    assert module_of("src/ns/api/routes.py", tmp_path) == ("ns.api.routes", False)

@@ -18,6 +18,7 @@ NAMES = [
     "ninja_notes",
     "starlette_notes",
     "quart_recipes",
+    "litestar_shelf",
 ]
 
 

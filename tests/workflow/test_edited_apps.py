@@ -232,6 +232,56 @@ print("RESULT " + json.dumps({"statuses": statuses, **ids}))
 """
 )
 
+LITESTAR_SCRIPT = (
+    _RECORD
+    + """
+from litestar import get
+from litestar.testing import TestClient
+
+from shelf.app import create_app
+from shelf.posthog_client import posthog_client
+
+
+@get("/boom", exclude_from_auth=True, sync_to_thread=False)
+def boom_route() -> None:
+    boom()
+
+
+app = create_app()
+app.register(boom_route)
+ids = {}
+# raise_server_exceptions=False: the failing route answers 500 instead of raising here.
+with TestClient(app=app, raise_server_exceptions=False) as client:
+    account = {"username": "ada", "email": "ada@example.com", "password": "pw-for-tests"}
+    signup = record("signup", lambda: client.post("/auth/signup", json=account))
+    ids["user_id"] = str(signup.json()["id"])
+    record("logout", lambda: client.post("/auth/logout"))
+    record("login", lambda: client.post("/auth/login", json=account))
+    shelf = record("shelf_create", lambda: client.post("/api/shelves", json={"name": "Summer"}))
+    ids["shelf_ids"] = [shelf.json()["id"]]
+    new_book = {"title": "Dune", "author": "Herbert", "shelf_id": ids["shelf_ids"][0]}
+    book = record("book_create", lambda: client.post("/api/books", json=new_book))
+    ids["book_ids"] = [book.json()["id"]]
+    record("book_finish", lambda: client.put(f"/api/books/{ids['book_ids'][0]}/finish"))
+    rename = {"name": "Winter"}
+    record("shelf_rename", lambda: client.patch(f"/api/shelves/{ids['shelf_ids'][0]}", json=rename))
+    for method, path, body in [
+        ("GET", "/health", None),
+        ("GET", "/api/shelves", None),
+        ("GET", "/api/books", None),
+        ("POST", "/api/books/search", {"text": "Du"}),
+        # A 404 from the app's own handler: no write, and no $exception.
+        ("DELETE", "/api/shelves/999", None),
+    ]:
+        record(f"read {method} {path}", lambda: client.request(method, path, json=body))
+    record("boom", lambda: client.get("/boom"))
+    record("shelf_delete", lambda: client.delete(f"/api/shelves/{ids['shelf_ids'][0]}"))
+    # Flushed inside the block too: the events are sent whether or not shutdown runs.
+    posthog_client.flush()
+print("RESULT " + json.dumps({"statuses": statuses, **ids}))
+"""
+)
+
 DJANGO_SCRIPT = (
     _RECORD
     + """
@@ -586,6 +636,55 @@ SCENARIOS = {
         # user comes from User.from_row(), which proves nothing about its attributes.
         signup_person={"email": "ada@example.com", "username": "ada"},
         login_person=None,
+    ),
+    "litestar_shelf": Scenario(
+        fixture="litestar_shelf",
+        script=LITESTAR_SCRIPT,
+        statuses={
+            "signup": 201,
+            "logout": 200,
+            "login": 200,
+            "shelf_create": 201,
+            "book_create": 201,
+            "book_finish": 201,
+            "shelf_rename": 200,
+            "read GET /health": 200,
+            "read GET /api/shelves": 200,
+            "read GET /api/books": 200,
+            "read POST /api/books/search": 201,
+            "read DELETE /api/shelves/999": 404,
+            "boom": 500,
+            "shelf_delete": 204,
+        },
+        events={
+            "$set": 2,
+            "user_signed_up": 1,
+            "user_logged_out": 1,
+            "user_logged_in": 1,
+            "shelf_created": 1,
+            "book_created": 1,
+            "book_finished": 1,
+            "shelf_updated": 1,
+            "shelf_deleted": 1,
+            # Answered by the app's own 500 handler, which captures it; the after_exception
+            # hook leaves it to that handler.
+            "$exception": 1,
+        },
+        user_events=(
+            "shelf_created",
+            "book_created",
+            "book_finished",
+            "shelf_updated",
+            "shelf_deleted",
+        ),
+        properties=(
+            ("book_finished", "book_id", "book_ids"),
+            ("shelf_updated", "shelf_id", "shelf_ids"),
+            ("shelf_deleted", "shelf_id", "shelf_ids"),
+        ),
+        # The User dataclass declares both; signup and login read the user they got.
+        signup_person={"email": "ada@example.com", "username": "ada"},
+        login_person={"email": "ada@example.com", "username": "ada"},
     ),
     "django_shop": Scenario(
         fixture="django_shop",

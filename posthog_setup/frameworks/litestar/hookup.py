@@ -1,0 +1,264 @@
+"""Hook PostHog into a Litestar app, in the arguments of its ``Litestar(...)`` call.
+
+- ``middleware=[DefineMiddleware(PosthogASGIMiddleware, client=posthog_client), ...]``: first,
+  so every layer inside runs in the request's PostHog context;
+- ``after_exception=[..., capture_server_error]``: Litestar turns exceptions into responses
+  inside its own stack, so no middleware sees them; the hook (written beside the app)
+  sends the ones that answer 5xx and that no exception handler of the app answers (those
+  capture in their own body);
+- ``on_shutdown=[..., flush_posthog]``: the queue is sent when the app stops. Not
+  ``shutdown()``: a shut-down client cannot be reused, and a test suite may start the app
+  many times; the client module shuts the client down when the process exits.
+
+An existing list gets the new element; a value that is not a list literal is kept behind
+it (``[new, *value]``). The call is found by what it resolves to, at module level or in
+the factory that builds the app, so an app returned directly (``return Litestar(...)``) is
+found too.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+
+from posthog_setup.analysis.model import AppObject
+from posthog_setup.codemods.base import (
+    CLIENT_NAME,
+    ClientImport,
+    EditError,
+    parse_module,
+    statement,
+)
+from posthog_setup.codemods.hookup_common import (
+    StatementEdits,
+    add_imports,
+    app_variable,
+    apply,
+    insert_element,
+    mentions,
+    qualified_names,
+)
+
+MIDDLEWARE = "PosthogASGIMiddleware"
+MIDDLEWARE_MODULE = "posthog.integrations.asgi"
+DEFINE = "DefineMiddleware"
+DEFINE_MODULE = "litestar.middleware"
+HOOK = "capture_server_error"
+FLUSH = "flush_posthog"
+_LITESTAR = frozenset({"litestar.Litestar", "litestar.app.Litestar"})
+#: The longest line a one-line call may grow to before it is laid out one argument a line.
+_LINE_LENGTH = 88
+
+
+def _hook_source(indent: str) -> str:
+    return (
+        f"async def {HOOK}(error: Exception, scope: Scope) -> None:\n"
+        f'{indent}"""Send an error that answers 5xx to PostHog, once.\n'
+        f"\n"
+        f"{indent}Litestar answers exceptions before any middleware sees them. An error one of the\n"
+        f"{indent}app's exception handlers answers is theirs to report; a 4xx is not an error.\n"
+        f'{indent}"""\n'
+        f'{indent}route_handler = scope.get("route_handler")\n'
+        f"{indent}handlers = route_handler.resolve_exception_handlers() if route_handler else {{}}\n"
+        f'{indent}status = getattr(error, "status_code", 500)\n'
+        f"{indent}if isinstance(status, int) and status < 500:\n"
+        f"{indent}{indent}return\n"
+        f"{indent}if status in handlers or any(kind in handlers for kind in type(error).__mro__):\n"
+        f"{indent}{indent}return\n"
+        f"{indent}{CLIENT_NAME}.capture_exception(error)\n"
+    )
+
+
+def _flush_source(indent: str) -> str:
+    # A function of its own: Litestar passes the app to a hook that takes an argument, and
+    # flush() would take it for its timeout.
+    return (
+        f"def {FLUSH}() -> None:\n"
+        f'{indent}"""Send the queued PostHog events before the app stops."""\n'
+        f"{indent}{CLIENT_NAME}.flush()\n"
+    )
+
+
+def _find_call(
+    wrapper: MetadataWrapper, app: AppObject, path: str
+) -> tuple[cst.Call, cst.BaseStatement]:
+    """The ``Litestar(...)`` call that builds ``app``, and the module-level statement holding it."""
+    parents = wrapper.resolve(ParentNodeProvider)
+    variable = app_variable(app)
+    factory = app.factory.rsplit(".", 1)[-1] if app.factory else None
+    found: list[tuple[bool, cst.Call, cst.BaseStatement]] = []
+    for call in m.findall(wrapper.module, m.Call()):
+        assert isinstance(call, cst.Call)
+        if not qualified_names(wrapper, call.func) & _LITESTAR:
+            continue
+        node: cst.CSTNode = call
+        functions: list[str] = []
+        assigned = False
+        while not isinstance(parents[node], cst.Module):
+            parent = parents[node]
+            if isinstance(parent, cst.Assign) and node is parent.value:
+                assigned = assigned or any(
+                    m.matches(t.target, m.Name(variable)) for t in parent.targets
+                )
+            if isinstance(parent, cst.FunctionDef):
+                functions.append(parent.name.value)
+            node = parent
+        assert isinstance(node, cst.BaseStatement)
+        if (factory is None and not functions) or (factory is not None and factory in functions):
+            found.append((assigned, call, node))
+    if not found:
+        where = f"in {app.factory}()" if app.factory else "at module level"
+        raise EditError(f"{path}: cannot find the Litestar(...) call {where}")
+    found.sort(key=lambda item: not item[0])
+    return found[0][1], found[0][2]
+
+
+def _line_break(indent: str) -> cst.ParenthesizedWhitespace:
+    return cst.ParenthesizedWhitespace(
+        first_line=cst.TrailingWhitespace(), indent=True, last_line=cst.SimpleWhitespace(indent)
+    )
+
+
+def _laid_out(call: cst.Call, edited: cst.Call, module: cst.Module, column: int) -> cst.Call:
+    """``edited`` on one line as ``call`` was, unless that line grows too long: then one
+    argument a line, each with a trailing comma, the way formatters lay calls out."""
+    if "\n" in module.code_for_node(call):
+        return edited
+    if column + len(module.code_for_node(edited)) <= _LINE_LENGTH:
+        return edited
+    last = len(edited.args) - 1
+    args = [
+        arg.with_changes(
+            comma=cst.Comma(
+                whitespace_after=_line_break("" if i == last else module.default_indent)
+            )
+        )
+        for i, arg in enumerate(edited.args)
+    ]
+    return edited.with_changes(whitespace_before_args=_line_break(module.default_indent), args=args)
+
+
+def _keyword(call: cst.Call, name: str) -> cst.Arg | None:
+    return next((arg for arg in call.args if arg.keyword and arg.keyword.value == name), None)
+
+
+def _with_element(call: cst.Call, keyword: str, code: str, *, first: bool) -> cst.Call:
+    """``call`` with ``code`` in the list given as ``keyword=`` (the list made if missing)."""
+    element = cst.Element(value=cst.parse_expression(code))
+    existing = _keyword(call, keyword)
+    if existing is None:
+        new_arg = cst.Arg(
+            keyword=cst.Name(keyword),
+            value=cst.List(elements=[element]),
+            equal=cst.AssignEqual(
+                whitespace_before=cst.SimpleWhitespace(""),
+                whitespace_after=cst.SimpleWhitespace(""),
+            ),
+        )
+        if not call.args:
+            return call.with_changes(args=[new_arg])
+        args, _ = insert_element(
+            call.args, len(call.args) - 1, new_arg, call.whitespace_before_args
+        )
+        return call.with_changes(args=args)
+    value = existing.value
+    plain = (
+        [e for e in value.elements if isinstance(e, cst.Element)]
+        if isinstance(value, cst.List)
+        else []
+    )
+    if isinstance(value, cst.List) and len(plain) == len(value.elements):
+        if not plain:
+            replaced: cst.BaseExpression = value.with_changes(elements=[element])
+        elif first:
+            # Before the first element: the new one takes the first one's place in the layout.
+            head = plain[0]
+            items, closing = insert_element(
+                plain,
+                0,
+                head,
+                value.lbracket.whitespace_after,
+                value.rbracket.whitespace_before,
+            )
+            items[0] = element.with_changes(comma=items[0].comma)
+            replaced = value.with_changes(
+                elements=items, rbracket=value.rbracket.with_changes(whitespace_before=closing)
+            )
+        else:
+            items, closing = insert_element(
+                plain,
+                len(plain) - 1,
+                element,
+                value.lbracket.whitespace_after,
+                value.rbracket.whitespace_before,
+            )
+            replaced = value.with_changes(
+                elements=items, rbracket=value.rbracket.with_changes(whitespace_before=closing)
+            )
+    else:
+        spread = cst.StarredElement(value=value)
+        parts = [element, spread] if first else [spread, element]
+        replaced = cst.List(
+            elements=[
+                parts[0].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+                parts[1],
+            ]
+        )
+    args = [arg.with_changes(value=replaced) if arg is existing else arg for arg in call.args]
+    return call.with_changes(args=args)
+
+
+def hook_up_litestar(source: str, path: str, app: AppObject, client: ClientImport) -> str:
+    """Give ``app`` the PostHog middleware, the server-error hook and a flush at shutdown.
+
+    Each part is skipped when the module already has it (the middleware or the hook is
+    mentioned; ``posthog_client.flush`` or ``shutdown`` is used), so a second run changes
+    nothing. Raises EditError (naming ``path``) when the call cannot be found.
+    """
+    module = parse_module(source, path)
+    wrapper = MetadataWrapper(module)
+    call, holder = _find_call(wrapper, app, path)
+    if any(arg.star == "**" for arg in call.args):
+        # A keyword given here may also be in the mapping: the call would then fail.
+        raise EditError(
+            f"{path}: Litestar(...) takes its settings from a ** mapping; add "
+            f"DefineMiddleware({MIDDLEWARE}, client={CLIENT_NAME}) to its middleware by hand"
+        )
+    module = wrapper.module
+    imports: list[tuple[str, str]] = []
+    edited = call
+    functions: list[cst.BaseStatement] = []
+    if not mentions(module, MIDDLEWARE):
+        edited = _with_element(
+            edited, "middleware", f"{DEFINE}({MIDDLEWARE}, client={CLIENT_NAME})", first=True
+        )
+        imports += [(DEFINE_MODULE, DEFINE), (MIDDLEWARE_MODULE, MIDDLEWARE)]
+    if not mentions(module, HOOK):
+        edited = _with_element(edited, "after_exception", HOOK, first=False)
+        functions.append(statement(_hook_source(module.default_indent), module))
+        imports.append(("litestar.types", "Scope"))
+    flushed = m.Attribute(value=m.Name(CLIENT_NAME), attr=m.Name("flush") | m.Name("shutdown"))
+    if not m.findall(module, flushed):
+        edited = _with_element(edited, "on_shutdown", FLUSH, first=False)
+        functions.append(statement(_flush_source(module.default_indent), module))
+    if edited is call and not functions:
+        return source
+    column = wrapper.resolve(PositionProvider)[call].start.column
+    edited = _laid_out(call, edited, module, column)
+    replaced = holder.deep_replace(call, edited)
+    assert isinstance(replaced, cst.BaseStatement)
+    edits = StatementEdits()
+    if functions:
+        # The functions take the holder's place; the holder keeps its comments, after them.
+        leading = list(holder.leading_lines)  # type: ignore[attr-defined]
+        first_comment = next((i for i, line in enumerate(leading) if line.comment), len(leading))
+        blank = [cst.EmptyLine(indent=False)] * 2
+        spaced = [
+            function.with_changes(leading_lines=leading[:first_comment] if i == 0 else blank)
+            for i, function in enumerate(functions)
+        ]
+        edits.insert_before(holder, *spaced)
+        replaced = replaced.with_changes(leading_lines=blank + leading[first_comment:])
+    edits.replace[holder] = replaced
+    return add_imports(apply(module, edits), client, *imports).code
