@@ -7,6 +7,7 @@ Everything framework-specific lives in the framework's own sub-package; the stag
 from __future__ import annotations
 
 import ast
+import importlib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -75,6 +76,37 @@ class WebFramework(Protocol):
 
 #: Why a hook-up edit changes the app's file (see ``Workspace.propose``).
 HOOKUP_MISSING = "the PostHog hook-up of the app is missing"
+#: The SDK's ASGI middleware ships in 7.66 but ignores the ``X-POSTHOG-DISTINCT-ID`` /
+#: ``X-POSTHOG-SESSION-ID`` headers unless told to trust them; 7.71 reads them by default
+#: (on 7.66 ``$session_id`` stays empty).
+ASGI_FLOOR = SdkFloor(
+    "7.71", "7.71 is the first whose PosthogASGIMiddleware reads the X-POSTHOG-* headers"
+)
+
+
+class CodemodHookup:
+    """The usual framework record: the hook-up is one codemod of the app's file, found where
+    the code calls ``hookup_name`` (or passes it as a class)."""
+
+    extensions: Mapping[str, str] = {}
+    version_gate: VersionGate | None = None
+    hookup_name: str
+    #: ``module:function`` of the codemod ``(text, path, app, client) -> text``, imported
+    #: only to edit (it needs libcst)
+    codemod: str
+
+    def hook_up(
+        self, workspace: Workspace, app: AppObject, plan: Plan, client: ClientImport
+    ) -> None:
+        module, _, name = self.codemod.partition(":")
+        edit = getattr(importlib.import_module(module), name)
+        workspace.edit_python(
+            app.file, lambda text: str(edit(text, app.file, app, client)), HOOKUP_MISSING
+        )
+
+    def find_hookups(self, path: str, tree: ast.Module) -> Iterator[tuple[int, str | None]]:
+        for line in calls_to(tree, self.hookup_name):
+            yield line, None
 
 
 def calls_to(tree: ast.Module, name: str) -> Iterator[int]:

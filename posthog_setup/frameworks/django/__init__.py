@@ -34,8 +34,8 @@ _AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
 class Django:
     """Django, for the registry."""
 
-    name: str = "django"
-    title: str = "Django"
+    name = "django"
+    title = "Django"
     extensions: Mapping[str, str] = {"ninja.NinjaAPI": "Django Ninja"}
     analyser: FrameworkAnalyser = analyser
     sdk_floor = SdkFloor(
@@ -44,7 +44,7 @@ class Django:
     version_gate: VersionGate | None = VersionGate(
         "django", "2.2", "PostHog's Django middleware reads request.headers (Django 2.2+)"
     )
-    hookup_name: str = "PosthogContextMiddleware"
+    hookup_name = "PosthogContextMiddleware"
 
     def hook_up(
         self, workspace: Workspace, app: AppObject, plan: Plan, client: ClientImport

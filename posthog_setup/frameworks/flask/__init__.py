@@ -7,13 +7,11 @@ It connects to Flask's signals, which raise without blinker: a Flask dependency 
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import AppObject
-from posthog_setup.frameworks.base import HOOKUP_MISSING, Workspace, calls_to
+from posthog_setup.frameworks.base import CodemodHookup, Workspace
 from posthog_setup.frameworks.flask.analysis import analyser
 from posthog_setup.plan.sdk import SdkFloor
 from posthog_setup.project.versions import VersionGate, hookup_blocker
@@ -23,12 +21,11 @@ if TYPE_CHECKING:
     from posthog_setup.plan.plan import Plan
 
 
-class Flask:
+class Flask(CodemodHookup):
     """Flask, for the registry."""
 
-    name: str = "flask"
-    title: str = "Flask"
-    extensions: Mapping[str, str] = {}
+    name = "flask"
+    title = "Flask"
     analyser: FrameworkAnalyser = analyser
     sdk_floor = SdkFloor("7.66", "7.66 is the first release with PosthogFlaskIntegration")
     version_gate: VersionGate | None = VersionGate(
@@ -38,7 +35,8 @@ class Flask:
         "dependency only from 2.3",
         enabler="blinker",
     )
-    hookup_name: str = "PosthogFlaskIntegration"
+    hookup_name = "PosthogFlaskIntegration"
+    codemod = "posthog_setup.frameworks.flask.hookup:hook_up_flask"
 
     def hook_up(
         self, workspace: Workspace, app: AppObject, plan: Plan, client: ClientImport
@@ -51,15 +49,7 @@ class Flask:
                 "sessions and unhandled errors are not captured (add blinker to use it)"
             )
             return
-        from posthog_setup.frameworks.flask.hookup import hook_up_flask  # libcst: only to edit
-
-        workspace.edit_python(
-            app.file, lambda text: hook_up_flask(text, app.file, app, client), HOOKUP_MISSING
-        )
-
-    def find_hookups(self, path: str, tree: ast.Module) -> Iterator[tuple[int, str | None]]:
-        for line in calls_to(tree, self.hookup_name):
-            yield line, None
+        super().hook_up(workspace, app, plan, client)
 
 
 framework = Flask()

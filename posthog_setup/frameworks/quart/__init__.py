@@ -8,46 +8,25 @@ receiver for unhandled errors, which Quart answers inside the app.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
 
 from posthog_setup.analysis.context import FrameworkAnalyser
-from posthog_setup.analysis.model import AppObject
-from posthog_setup.frameworks.base import HOOKUP_MISSING, Workspace, calls_to
+from posthog_setup.frameworks.base import ASGI_FLOOR, CodemodHookup, calls_to
 from posthog_setup.frameworks.quart.analysis import analyser
-from posthog_setup.plan.sdk import SdkFloor
-from posthog_setup.project.versions import VersionGate
-
-if TYPE_CHECKING:
-    from posthog_setup.codemods.changes import ClientImport
-    from posthog_setup.plan.plan import Plan
 
 
-class Quart:
+class Quart(CodemodHookup):
     """Quart, for the registry."""
 
-    name: str = "quart"
-    title: str = "Quart"
-    extensions: Mapping[str, str] = {}
+    name = "quart"
+    title = "Quart"
     analyser: FrameworkAnalyser = analyser
-    sdk_floor = SdkFloor(
-        "7.71", "7.71 is the first whose PosthogASGIMiddleware reads the X-POSTHOG-* headers"
-    )
-    version_gate: VersionGate | None = None
-    hookup_name: str = "PosthogASGIMiddleware"
-
-    def hook_up(
-        self, workspace: Workspace, app: AppObject, plan: Plan, client: ClientImport
-    ) -> None:
-        from posthog_setup.frameworks.quart.hookup import hook_up_quart  # libcst: only to edit
-
-        workspace.edit_python(
-            app.file, lambda text: hook_up_quart(text, app.file, app, client), HOOKUP_MISSING
-        )
+    sdk_floor = ASGI_FLOOR
+    hookup_name = "PosthogASGIMiddleware"
+    codemod = "posthog_setup.frameworks.quart.hookup:hook_up_quart"
 
     def find_hookups(self, path: str, tree: ast.Module) -> Iterator[tuple[int, str | None]]:
-        for line in calls_to(tree, self.hookup_name):
-            yield line, None
+        yield from super().find_hookups(path, tree)
         for line in calls_to(tree, "PosthogFlaskIntegration"):
             yield (
                 line,
