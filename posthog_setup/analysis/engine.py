@@ -367,7 +367,7 @@ def link(
         files_scanned=sum(1 for r in results if r.file.endswith(".py")),
         files_analysed=len(facts),
         django_settings=tuple(s for part in linked for s in part.settings),
-        unsupported=_unsupported(results, [a for a in analysers if a.name in frameworks]),
+        unsupported=_unsupported(results, analysers),
         framework_conventions=tuple(conventions),
         class_attributes=flow.with_returns(
             flow.class_attributes(c for f in facts for c in f.classes),
@@ -435,9 +435,9 @@ def _unsupported(
 ) -> tuple[tuple[str, str], ...]:
     """(framework, the first file importing it) for each unsupported web framework found.
 
-    A package a supported framework is built on (Starlette under FastAPI) is that
-    framework's own; tests and examples that import a framework do not make the project
-    use it.
+    A package of an analysed framework (Starlette under FastAPI too) is never unsupported,
+    so ``UNSUPPORTED`` need not change when a framework is added; tests and examples that
+    import a framework do not make the project use it.
     """
     own = {package for analyser in supported for package in analyser.packages}
     found: dict[str, str] = {}
