@@ -428,10 +428,15 @@ class ExistingPostHog:
 class Conventions(Protocol):
     """What a framework guarantees its handlers, asked by the plan without naming the framework."""
 
-    #: the framework's user wins over the project's own current-user helper
-    user_first: bool
-    #: attributes that key a saved object, in the order to try (``pk`` before ``id``)
-    key_attributes: tuple[str, ...]
+    @property
+    def user_first(self) -> bool:
+        """The framework's user wins over the project's own current-user helper."""
+        ...
+
+    @property
+    def key_attributes(self) -> tuple[str, ...]:
+        """Attributes that key a saved object, in the order to try (``pk`` before ``id``)."""
+        ...
 
     def current_user(self, handler: Handler, analysis: Analysis) -> UserAccess | None:
         """The framework's own way to the acting user in ``handler``, if it has one."""

@@ -1,0 +1,162 @@
+"""The plan's own rules, on hand-built analyses: who the user is, what is safe to read,
+which handler an event is filed under. No framework is named here: each is a Conventions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from posthog_setup.analysis.flow import Proof
+from posthog_setup.analysis.model import (
+    PLAIN_CONVENTIONS,
+    Analysis,
+    Anchor,
+    AuthPoint,
+    Conventions,
+    ExistingPostHog,
+    Handler,
+    ProjectInfo,
+    Route,
+    UserAccess,
+)
+from posthog_setup.plan.plan import (
+    RouteIndex,
+    build_plan,
+    plan_handler,
+    provable,
+    proven_user_id,
+    user_access,
+)
+
+HANDLER = Handler("app.views", "app/views.py", "create_post", 10, 20, 9, params=("request",))
+FRAMEWORK_USER = UserAccess("web.user", "request.user.pk", "request.user.ok", contract=True)
+
+
+@dataclass(frozen=True)
+class StubConventions:
+    """A framework that gives every handler ``request.user`` and files methods by class."""
+
+    user_first: bool = False
+    key_attributes: tuple[str, ...] = ("pk", "id")
+
+    def current_user(self, handler: Handler, analysis: Analysis) -> UserAccess | None:
+        return FRAMEWORK_USER
+
+    def url_value(self, handler: Handler, param: str) -> str | None:
+        return f'self.kwargs["{param}"]' if handler.class_name else None
+
+    def implicit_write(self, route: Route) -> str | None:
+        return "save_hook" if route.handler.name[:1].isupper() else None
+
+    def filed_under(self, route: Route) -> str:
+        return route.handler.class_name or route.handler.qualname
+
+    def login_key(self, point: AuthPoint) -> str | None:
+        return f"{point.user_expression}.pk"
+
+
+def route(
+    handler: Handler = HANDLER,
+    *,
+    path: str = "/posts",
+    user: UserAccess | None = None,
+    typed: tuple[tuple[str, str], ...] = (),
+    proven: tuple[str, ...] = (),
+) -> Route:
+    return Route(
+        framework="web",
+        path=path,
+        methods=("POST",),
+        handler=handler,
+        owner=None,
+        line=handler.line,
+        mutating=True,
+        evidence=(),
+        user_access=user,
+        typed=typed,
+        proven=proven,
+        locals=("post",),
+        anchor=Anchor(handler.line + 5, before=False, reason="after the write"),
+    )
+
+
+def analysis(*routes: Route, conventions: Conventions = StubConventions()) -> Analysis:
+    return Analysis(
+        project=ProjectInfo("", "blog", ("web",), "pip", ()),
+        apps=(),
+        routes=routes,
+        auth_points=(),
+        error_handlers=(),
+        existing=ExistingPostHog(),
+        monitoring=(),
+        skipped=(),
+        files_scanned=1,
+        files_analysed=1,
+        framework_conventions=(("web", conventions),),
+    )
+
+
+def test_the_users_the_handler_reads_itself_come_first() -> None:
+    own = UserAccess("local", "author.id")
+    r = route(user=own)
+    assert user_access(r, r.handler, "web", analysis(r)) == own
+
+
+def test_the_frameworks_user_comes_after_the_projects_helper_unless_it_goes_first() -> None:
+    # ``me = get_current_user()``: typed by what the project's helper returns.
+    r = route(typed=(("me", "app.auth.get_current_user"),))
+    helper = user_access(r, r.handler, "web", analysis(r))
+    assert helper == UserAccess("project.current_user", "me.id", None)
+    first = analysis(r, conventions=StubConventions(user_first=True))
+    assert user_access(r, r.handler, "web", first) == FRAMEWORK_USER
+
+
+def test_an_unknown_framework_guarantees_nothing() -> None:
+    r = route()
+    assert user_access(r, r.handler, "elsewhere", analysis(r)) is None
+    assert analysis(r).conventions("elsewhere") is PLAIN_CONVENTIONS
+
+
+def test_a_contract_is_safe_anywhere_and_keeps_its_guard() -> None:
+    assert proven_user_id(FRAMEWORK_USER, ()) == ("request.user.pk", "request.user.ok")
+
+
+def test_any_other_user_id_is_read_only_where_the_handler_read_it() -> None:
+    row = UserAccess("web.g", "g.user.id", "g.user")
+    assert proven_user_id(row, ()) == (None, None)
+    # The handler read g.user["id"]: that chain, not the guessed attribute, is safe.
+    assert proven_user_id(row, ("g.user", 'g.user["id"]')) == ('g.user["id"]', "g.user")
+
+
+@pytest.mark.parametrize(
+    ("expression", "proven", "safe"),
+    [
+        ("post.id", ("post", "post.id"), True),
+        ("post.id", ("post",), False),  # post exists; nothing says it has an id
+        ("token.id", ("token",), False),
+    ],
+)
+def test_provable_needs_the_chain_itself(
+    expression: str, proven: tuple[str, ...], safe: bool
+) -> None:
+    assert provable(expression, Proof.of(proven)) is safe
+
+
+def test_a_method_of_a_class_view_is_filed_under_its_class() -> None:
+    method = Handler("app.views", "app/views.py", "PostCreate.save_hook", 30, 40, 30)
+    r = route(method)
+    a = analysis(r)
+    assert plan_handler(r, a) == "PostCreate"
+    plan = build_plan(a, client_module="app/posthog_client.py")
+    assert [e.handler for e in plan.events] == ["PostCreate"]
+    assert RouteIndex(a).find(plan.events[0]) == r
+
+
+def test_url_values_and_key_attributes_come_from_the_conventions() -> None:
+    method = Handler("app.views", "app/views.py", "PostUpdate.post", 30, 40, 30)
+    r = route(method, path="/posts/<int:pk>", proven=("post", "post.pk"))
+    plan = build_plan(analysis(r), client_module="app/posthog_client.py")
+    (event,) = plan.events
+    assert [(p.name, p.value) for p in event.properties] == [("post_id", 'self.kwargs["pk"]')]
+    assert event.distinct_id == "request.user.pk"
