@@ -9,7 +9,7 @@ files are written as one transaction (``project.transaction``): all or none.
 from __future__ import annotations
 
 import contextlib
-import difflib
+import dataclasses
 import re
 import signal
 import subprocess
@@ -41,6 +41,7 @@ from posthog_setup.project.files import SourceText, UnreadableFile, decode_sourc
 from posthog_setup.project.syntax import compiled_tree
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
 from posthog_setup.project.versions import allows_at_least, hookup_blocker
+from posthog_setup.workflow import render
 from posthog_setup.workflow.begin import BeginResult, plan_at
 
 DEFAULT_HOST = "https://us.i.posthog.com"
@@ -482,56 +483,90 @@ def _dirty(root: Path, paths: Sequence[str]) -> list[str]:
     return sorted(dirty)
 
 
-def unified_diff(change: FileChange) -> str:
-    """A ``git apply``-able unified diff of one change.
+@dataclass(frozen=True)
+class Written:
+    """What one transaction wrote (see ``project.transaction``)."""
 
-    Bytes that are not UTF-8 (a latin-1 file) stay as surrogate escapes, which
-    ``Console.data`` writes back as the same bytes: the patch must match the file.
-    """
-    before = change.before.decode("utf-8", "surrogateescape") if change.before is not None else ""
-    after = change.after.decode("utf-8", "surrogateescape")
-    lines = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        after.splitlines(keepends=True),
-        fromfile=f"a/{change.path}" if change.before is not None else "/dev/null",
-        tofile=f"b/{change.path}",
-    )
-    return "".join(
-        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
-    )
+    paths: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    #: why the write stopped: nothing was written, or (after a signal) only ``paths``
+    error: str | None = None
+    #: a signal that arrived during the write, to raise again once it is reported
+    signal_number: int | None = None
 
 
-def write_changes(
-    root: Path,
-    changes: Sequence[FileChange],
-    console: Console,
-    written: list[str] | None,
-    *,
-    edited: str = "edited",
-) -> bool:
-    """Write ``changes`` as one transaction and say what was written; False if nothing was."""
+def write_all(root: Path, changes: Sequence[FileChange]) -> Written:
+    """Write ``changes`` as one transaction."""
     try:
         committed = commit_changes(root, [Write(c.path, c.after) for c in changes])
     except TransactionFailed as exc:
-        console.error(str(exc))
-        if exc.signal_number == signal.SIGTERM:
-            signal.raise_signal(signal.SIGTERM)
-        return False
-    for note in committed.notes:
-        console.warn(note)
+        return Written(error=str(exc), signal_number=exc.signal_number)
     done = set(committed.written)
-    for change in changes:
-        if change.path in done:
-            console.info(f"{'created' if change.before is None else edited} {change.path}")
-            if written is not None:
-                written.append(change.path)
-    if committed.held_signal is not None:
-        name = signal.Signals(committed.held_signal).name
-        console.error(f"stopped by {name} after the write: every file above was written")
-        if committed.held_signal == signal.SIGTERM:
-            signal.raise_signal(signal.SIGTERM)
-        return False
-    return True
+    paths = tuple(c.path for c in changes if c.path in done)
+    if committed.held_signal is None:
+        return Written(paths, tuple(committed.notes))
+    name = signal.Signals(committed.held_signal).name
+    stopped = f"stopped by {name} after the write: every file above was written"
+    return Written(paths, tuple(committed.notes), stopped, committed.held_signal)
+
+
+def raise_held(written: Written) -> None:
+    """Terminate as the SIGTERM that interrupted the write would have (once it is reported)."""
+    if written.signal_number == signal.SIGTERM:
+        signal.raise_signal(signal.SIGTERM)
+
+
+@dataclass(frozen=True)
+class EditOutcome:
+    """What the edit stage did, or (``preview``: ``--check`` / ``--diff``) would do."""
+
+    code: Exit
+    #: why the edit could not run at all
+    refused: str | None = None
+    #: changes that would not compile (an internal error: nothing is written)
+    uncompilable: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    changes: tuple[FileChange, ...] = ()
+    preview: bool = False
+    #: files with uncommitted changes the edit would overwrite (nothing is written)
+    dirty: tuple[str, ...] = ()
+    written: Written | None = None
+
+    @property
+    def code_changes(self) -> list[FileChange]:
+        """The changes beyond the plan file."""
+        return [c for c in self.changes if c.path != PLAN_FILE]
+
+
+def edit(result: BeginResult, *, preview: bool, check: bool, allow_dirty: bool) -> EditOutcome:
+    """The edit stage on a planned project: compute the changes and (unless ``preview``)
+    write them as one transaction. ``check`` makes pending changes exit 1."""
+    root = result.root
+    cache = ResultCache.open(root, "edits")
+    try:
+        proposed = compute_changes(root, result, cache=cache)
+    except EditRefused as exc:
+        return EditOutcome(Exit.ERROR, refused=str(exc))
+    cache.save()
+    if proposed.uncompilable:
+        return EditOutcome(Exit.ERROR, uncompilable=tuple(proposed.uncompilable))
+    changes = tuple(proposed.changes)
+    warnings = (
+        *(f"skipped {s.file}: {s.reason}" for s in result.analysis.skipped),
+        *proposed.notes,
+    )
+    outcome = EditOutcome(Exit.OK, warnings=warnings, changes=changes, preview=preview)
+    if preview:
+        pending = check and bool(outcome.code_changes)
+        return dataclasses.replace(outcome, code=Exit.PROBLEMS if pending else Exit.OK)
+    if not allow_dirty:
+        edited = [c.path for c in changes if c.before is not None and c.path != PLAN_FILE]
+        dirty = _dirty(root, edited)
+        if dirty:
+            return dataclasses.replace(outcome, code=Exit.ERROR, dirty=tuple(dirty))
+    written = write_all(root, changes)
+    code = Exit.OK if written.error is None else Exit.ERROR
+    return dataclasses.replace(outcome, code=code, written=written)
 
 
 def run_edit(
@@ -543,55 +578,15 @@ def run_edit(
     allow_dirty: bool,
     written: list[str] | None = None,
 ) -> int:
-    """The edit stage; the paths it writes are appended to ``written`` if given."""
+    """The edit stage, from the command line; the paths it writes are appended to
+    ``written`` if given."""
     result = plan_at(path, console)
     if result is None:
         return Exit.ERROR
-    root = result.root
-    cache = ResultCache.open(root, "edits")
-    try:
-        proposed = compute_changes(root, result, cache=cache)
-    except EditRefused as exc:
-        console.error(str(exc))
-        return Exit.ERROR
-    cache.save()
-    changes, notes = proposed.changes, proposed.notes
-    if proposed.uncompilable:
-        for line in proposed.uncompilable:
-            console.error(f"internal error: the edit would not compile: {line}")
-        console.error("nothing was written")
-        return Exit.ERROR
-    for skipped in result.analysis.skipped:
-        console.warn(f"skipped {skipped.file}: {skipped.reason}")
-    for note in notes:
-        console.warn(note)
-    code_changes = [c for c in changes if c.path != PLAN_FILE]
-    if diff or check:
-        if diff:
-            for change in changes:
-                console.data(unified_diff(change).rstrip("\n"))
-        for change in changes:
-            console.info(f"would {'create' if change.before is None else 'change'} {change.path}")
-        if not code_changes:
-            console.success("Nothing to do: the integration is in place.")
-        return Exit.PROBLEMS if check and code_changes else Exit.OK
-    if not allow_dirty:
-        dirty = _dirty(
-            root, [c.path for c in changes if c.before is not None and c.path != PLAN_FILE]
-        )
-        if dirty:
-            console.error(
-                "these files have uncommitted changes: "
-                + ", ".join(dirty)
-                + " (commit or stash them, or pass --allow-dirty)"
-            )
-            return Exit.ERROR
-    if not write_changes(root, changes, console, written):
-        return Exit.ERROR
-    if code_changes:
-        console.success(
-            f"Edited {len(code_changes)} file{'s' * (len(code_changes) != 1)}. Review the diff, then set {result.plan.setup.token_var}."
-        )
-    else:
-        console.success("Nothing to do: the integration is in place.")
-    return Exit.OK
+    outcome = edit(result, preview=diff or check, check=check, allow_dirty=allow_dirty)
+    render.edit(console, outcome, diff=diff, token_var=result.plan.setup.token_var)
+    if outcome.written is not None:
+        if written is not None:
+            written.extend(outcome.written.paths)
+        raise_held(outcome.written)
+    return outcome.code

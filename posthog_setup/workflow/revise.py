@@ -13,9 +13,9 @@ where staged changes are the normal case, and it only fixes what it reports.
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from posthog_setup.analysis.model import Finding
@@ -30,8 +30,9 @@ from posthog_setup.project.cache import ResultCache
 from posthog_setup.project.discovery import NotAPythonProject, python_project_root
 from posthog_setup.project.files import UnreadableFile, decode_source
 from posthog_setup.project.versions import allows_at_least
+from posthog_setup.workflow import render
 from posthog_setup.workflow.begin import BeginResult, plan_project
-from posthog_setup.workflow.edit import EditRefused, compute_changes, unified_diff, write_changes
+from posthog_setup.workflow.edit import EditRefused, Written, compute_changes, raise_held, write_all
 
 
 @dataclass(frozen=True)
@@ -162,26 +163,47 @@ def revise(root: Path, config: Config, *, use_cache: bool = True) -> ReviseResul
     )
 
 
-def _line(finding: Finding) -> str:
-    tail = " [fixable]" if finding.fixable else ""
-    return f"{finding.file}:{finding.line}:{finding.col}: {finding.rule} {finding.message}{tail}"
+@dataclass(frozen=True)
+class ReviseOutcome:
+    """What the revise stage found and (unless ``write`` was off) fixed."""
+
+    code: Exit
+    #: why revise could not run at all
+    error: str | None = None
+    result: ReviseResult | None = None
+    #: the findings left after the fixes were written (all of them when nothing was)
+    remaining: tuple[Finding, ...] = ()
+    #: fixes were to be written (not ``--check`` / ``--diff``)
+    write: bool = False
+    written: Written | None = None
+
+    @property
+    def fixed(self) -> int:
+        """How many findings the written fixes resolved."""
+        if self.result is None or self.written is None:
+            return 0
+        return len(self.result.findings) - len(self.remaining)
 
 
-def _json(result: ReviseResult, remaining: Sequence[Finding], written: bool) -> str:
-    left = {(f.rule, f.file, f.line, f.message) for f in remaining}
-    data = {
-        "root": str(result.root),
-        "findings": [
-            {**asdict(f), "fixed": written and (f.rule, f.file, f.line, f.message) not in left}
-            for f in result.findings
-        ],
-        "changes": [c.path for c in result.changes],
-        "written": written,
-        "remaining": len(remaining),
-        "notes": list(result.notes),
-        "skipped": list(result.skipped),
-    }
-    return json.dumps(data, indent=2)
+def revise_stage(path: Path, *, write: bool, use_cache: bool) -> ReviseOutcome:
+    """The revise stage: find drift and mistakes and, with ``write``, fix them in one
+    transaction, then find what is left."""
+    try:
+        root = python_project_root(path)
+        config = load_config(root)
+        result = revise(root, config, use_cache=use_cache)
+    except (ConfigError, PlanError, ReviseError, EditRefused, NotAPythonProject) as exc:
+        return ReviseOutcome(Exit.ERROR, error=str(exc))
+    if result.uncompilable:
+        return ReviseOutcome(Exit.ERROR, result=result)
+    outcome = ReviseOutcome(Exit.OK, result=result, remaining=result.findings, write=write)
+    if write and result.changes:
+        done = write_all(root, result.changes)
+        if done.error is not None:
+            return dataclasses.replace(outcome, code=Exit.ERROR, written=done)
+        remaining = revise(root, config, use_cache=use_cache).findings
+        outcome = dataclasses.replace(outcome, written=done, remaining=remaining)
+    return dataclasses.replace(outcome, code=Exit.PROBLEMS if outcome.remaining else Exit.OK)
 
 
 def run_revise(
@@ -194,58 +216,14 @@ def run_revise(
     use_cache: bool,
     written: list[str] | None = None,
 ) -> int:
-    """The revise stage: report, and (without --check / --diff) fix.
+    """The revise stage from the command line: report, and (without --check / --diff) fix.
 
     The paths it writes are appended to ``written`` if given.
     """
-    try:
-        root = python_project_root(path)
-        config = load_config(root)
-        result = revise(root, config, use_cache=use_cache)
-    except (ConfigError, PlanError, ReviseError, EditRefused, NotAPythonProject) as exc:
-        console.error(str(exc))
-        return Exit.ERROR
-    if result.uncompilable:
-        for line in result.uncompilable:
-            console.error(f"internal error: the fix would not compile: {line}")
-        console.error("nothing was written")
-        return Exit.ERROR
-    for skipped in result.skipped:
-        console.warn(f"skipped {skipped}")
-    for note in result.notes:
-        console.warn(note)
-    write = not (check or diff)
-    remaining: Sequence[Finding] = result.findings
-    if write and result.changes:
-        if not write_changes(root, result.changes, console, written, edited="fixed"):
-            return Exit.ERROR
-        remaining = revise(root, config, use_cache=use_cache).findings
-    if diff:
-        for change in result.changes:
-            console.data(unified_diff(change).rstrip("\n"))
-    if as_json:
-        console.data(_json(result, remaining, write and bool(result.changes)))
-    elif not diff:
-        for finding in remaining:
-            console.data(_line(finding))
-    return _summary(console, result, remaining, write=write)
-
-
-def _summary(
-    console: Console, result: ReviseResult, remaining: Sequence[Finding], *, write: bool
-) -> int:
-    fixed = len(result.findings) - len(remaining) if write else 0
-    if not remaining:
-        if fixed:
-            console.success(f"Fixed {fixed} problem{'s' * (fixed != 1)}; nothing is left.")
-        else:
-            console.success("Nothing to do: the integration matches posthog-events.json.")
-        return Exit.OK
-    fixable = sum(1 for f in remaining if f.fixable)
-    parts = [f"{len(remaining)} problem{'s' * (len(remaining) != 1)}"]
-    if fixed:
-        parts.insert(0, f"fixed {fixed}")
-    if fixable and not write:
-        parts.append(f"{fixable} fixable with `posthog-setup revise`")
-    console.error("; ".join(parts) + ".")
-    return Exit.PROBLEMS
+    outcome = revise_stage(path, write=not (check or diff), use_cache=use_cache)
+    render.revise(console, outcome, diff=diff, as_json=as_json)
+    if outcome.written is not None:
+        if written is not None:
+            written.extend(outcome.written.paths)
+        raise_held(outcome.written)
+    return outcome.code
