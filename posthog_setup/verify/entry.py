@@ -68,7 +68,7 @@ def report(**data):
 
 def own(path):
     path = os.path.realpath(path)
-    if not path.startswith(root + os.sep):
+    if not path.startswith(root + os.sep) or not os.path.isfile(path):
         return None
     relative = os.path.relpath(path, root)
     parts = relative.split(os.sep)
@@ -497,25 +497,23 @@ def entry_check(
             "edit broke the app's start-up; run `git diff` on that line and report it"
         )
         return EntryResult(Check("app", title, FAIL, f"{how} failed", (failure,)), entry)
-    if compare:
-        before = _before_the_edit(root, entry, interpreter.python, env, timeout)
-        if before is not None:
-            message = (
-                f"{how} fails without the edit too ({before}): fix that, then run "
-                "`posthog-setup conclude`"
-            )
-            return EntryResult(Check("app", title, SKIP, message), entry)
+    if compare and _fails_before_the_edit(root, entry, interpreter.python, env, timeout):
+        message = (
+            f"{how} fails without the edit too ({problem}): fix that, then run "
+            "`posthog-setup conclude`"
+        )
+        return EntryResult(Check("app", title, SKIP, message), entry)
     failure = f"app: {entry.description} failed with {python}: {problem}"
     return EntryResult(Check("app", title, FAIL, f"{how} failed", (failure,)), entry)
 
 
-def _before_the_edit(
+def _fails_before_the_edit(
     root: Path, entry: EntryPoint, python: str, env: Mapping[str, str], timeout: float
-) -> str | None:
-    """Why ``HEAD``'s app fails to start too, or None (it starts, or there is no ``HEAD``)."""
+) -> bool:
+    """Does ``HEAD``'s app fail to start too? (False where there is no ``HEAD``.)"""
     try:
         with unedited_tree(root) as before:
             started = _start(before, entry, python, env, timeout)
     except BaselineUnavailable:
-        return None
-    return _problem(started, entry)
+        return False
+    return _problem(started, entry) is not None
