@@ -122,6 +122,10 @@ def run_suite(
     since = host.store.last_seq
     inserted = uncommitted_lines(root)
     env = verification_env(plan, host.url, token)
+    if echo is not None:
+        echo(
+            f"-- the project's tests, with the client pointed at the mock host (at most {timeout:g} s):"
+        )
     try:
         run = run_project_tests(root, interpreter.python, env, command, timeout=timeout, echo=echo)
     except TestRunError as exc:

@@ -20,6 +20,7 @@ from posthog_setup.project.transaction import TransactionFailed, Write, commit_c
 from posthog_setup.verify.checks import FAIL, PASS, SKIP, TEST_TOKEN
 from posthog_setup.verify.interpreter import Interpreter
 from posthog_setup.verify.report import REPORT_FILE, render_report
+from posthog_setup.verify.suite import Echo
 from posthog_setup.verify.verification import Verification, verify_project
 
 EXIT_OK = 0
@@ -59,12 +60,14 @@ def conclude(
     interpreter: Interpreter | None = None,
     token: str = TEST_TOKEN,
     test_timeout: float | None = None,
+    echo: Echo | None = None,
 ) -> ConcludeResult:
-    """Verify the project at ``root`` and write ``posthog-setup-report.md``; prints nothing.
+    """Verify the project at ``root`` and write ``posthog-setup-report.md``.
 
     ``run_tests``: None leaves the tests alone, "" runs the detected runner, anything else
     is the command. ``host`` reuses a running mock host; ``interpreter`` overrides the
-    discovery of the project's Python. Raises ConcludeError when there is no usable plan.
+    discovery of the project's Python; ``echo`` gets the tests' output as it comes (else
+    nothing is printed). Raises ConcludeError when there is no usable plan.
     """
     try:
         plan = read_plan(root)
@@ -83,6 +86,7 @@ def conclude(
         interpreter=interpreter,
         token=token,
         test_timeout=test_timeout,
+        echo=echo,
     )
     text = render_report(verification)
     path = root / REPORT_FILE
@@ -208,7 +212,11 @@ def run_conclude(
             else None
         )
         result = conclude(
-            root, run_tests=run_tests, interpreter=interpreter, test_timeout=test_timeout
+            root,
+            run_tests=run_tests,
+            interpreter=interpreter,
+            test_timeout=test_timeout,
+            echo=None if console.quiet else console.info,
         )
         if outcome is not None:
             outcome.append(result)
