@@ -181,11 +181,23 @@ def conclude_json(result: ConcludeResult) -> str:
         ],
         "failures": list(result.failures),
     }
+    if v.entry.entry is not None:
+        data["app"] = {"started_by": v.entry.entry.description, "why": v.entry.entry.because}
     if v.suite is not None:
+        comparison = v.suite.comparison
+        compared = comparison is not None and comparison.skipped is None
         data["tests"] = {
             "command": v.suite.command,
+            "passed": v.suite.passed,
             "failed": list(v.suite.failed),
+            "broke": list(v.suite.broke),
             "seen_events": sorted(v.suite.seen),
+            "before_the_edit": {
+                "compared": compared,
+                "skipped": comparison.skipped if comparison is not None else None,
+                "passed": comparison.passed_before if comparison is not None else None,
+                "failing_before_too": list(comparison.failing_both) if comparison else [],
+            },
         }
     return json.dumps(data, indent=2, ensure_ascii=False)
 

@@ -452,6 +452,18 @@ def test_run_tests_detects_the_runner_and_reports_each_event(
         "replayed, live, seen in tests"
     }
     assert data["tests"]["failed"] == []
+    assert (data["tests"]["passed"], data["tests"]["broke"]) == (1, [])
+    assert data["tests"]["before_the_edit"] == {
+        "compared": False,
+        "skipped": "the project is not in a git repository",
+        "passed": None,
+        "failing_before_too": [],
+    }
+    # The app is started with the plain values the project's own test passes the factory.
+    assert data["app"] == {
+        "started_by": "blog.create_app({'TESTING': True, 'SQLALCHEMY_DATABASE_URI': 'sqlite://'})",
+        "why": "as tests/test_signup.py:7 calls it",
+    }
     assert not list(root.rglob("__pycache__"))
 
 
