@@ -267,3 +267,15 @@ def test_a_factory_nobody_calls_with_plain_values_is_a_skip(tmp_path: Path) -> N
         "site.create_app() needs arguments, and the project passes it none that are plain "
         "values: `posthog-setup conclude --run-tests` starts it the way your tests do"
     )
+
+
+def test_django_system_check_errors_are_quoted(tmp_path: Path, mock_host: MockPostHogHost) -> None:
+    root = tmp_path / "django_shop"
+    shutil.copytree(FIXTURES / "expected" / "django_shop", root)
+    # The admin needs the messages framework: `manage.py check` reports admin.E406.
+    replace(root / "shop" / "settings.py", '    "django.contrib.messages",\n', "")
+    [failure] = run_check(root, mock_host).check.failures
+    assert failure.startswith(
+        f"app: manage.py check failed with {sys.executable}: it exited with status 1: "
+        "?: (admin.E406) 'django.contrib.messages' must be in INSTALLED_APPS"
+    )
