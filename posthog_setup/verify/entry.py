@@ -303,7 +303,8 @@ def _factory_entry(root: Path, app: AppObject, factory: str) -> EntryPoint | str
     def call(args: str, because: str) -> EntryPoint:
         return EntryPoint("call", module, ".", path, factory, args, because)
 
-    plain = [c for c in calls if c.args is not None]
+    # Entry modules (wsgi.py, main.py) before other scripts that happen to build the app.
+    plain = sorted((c for c in calls if c.args is not None), key=_entry_rank)
     for from_tests in (True, False):
         for found in plain:
             if is_test_file(found.file) == from_tests and (from_tests or found.module_level):

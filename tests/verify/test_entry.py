@@ -215,6 +215,16 @@ def write(root: Path, files: dict[str, str]) -> None:
             id="the-entry-modules-fallback",
         ),
         pytest.param(
+            {
+                "export.py": "from site import create_app\n\napp = create_app('export')\n",
+                "wsgi.py": "from site import create_app\n\napp = create_app('production')\n",
+            },
+            EntryPoint(
+                "call", "site", ".", (".",), "create_app", "'production'", "as wsgi.py:3 calls it"
+            ),
+            id="the-wsgi-module-before-other-scripts",
+        ),
+        pytest.param(
             {"manage.py": "from site import create_app as make\n\napp = make(config=None)\n"},
             EntryPoint(
                 "call", "site", ".", (".",), "create_app", "config=None", "as manage.py:3 calls it"
