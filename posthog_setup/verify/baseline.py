@@ -67,7 +67,10 @@ def unedited_tree(root: Path) -> Iterator[Path]:
         added = _git(top, "worktree", "add", "--detach", "--quiet", str(tree), "HEAD")
         if added.returncode != 0:
             raise BaselineUnavailable(f"git could not check out HEAD: {_first_line(added.stderr)}")
-        yield tree / prefix
+        project = tree / prefix
+        if not project.is_dir():
+            raise BaselineUnavailable("HEAD does not have the project's folder yet")
+        yield project
     finally:
         if tree.exists():
             with contextlib.suppress(BaselineUnavailable):
