@@ -498,7 +498,7 @@ def entry_check(
             "edit broke the app's start-up; run `git diff` on that line and report it"
         )
         return EntryResult(Check("app", title, FAIL, f"{how} failed", (failure,)), entry)
-    if compare and _fails_before_the_edit(root, entry, interpreter.python, env, timeout):
+    if compare and _fails_before_the_edit(root, entry, interpreter.python, env, timeout, started):
         message = (
             f"{how} fails without the edit too ({problem}): fix that, then run "
             "`posthog-setup conclude`"
@@ -508,13 +508,27 @@ def entry_check(
     return EntryResult(Check("app", title, FAIL, f"{how} failed", (failure,)), entry)
 
 
+def _failure_kind(started: _Started) -> str:
+    """The exception's type (``KeyError``), ``exit`` or the reason nothing was reported."""
+    if started.problem is not None:
+        return started.problem
+    error = str(started.data.get("error") or "")
+    return error.split(":", 1)[0] if started.data.get("stage") == "error" else "exit"
+
+
 def _fails_before_the_edit(
-    root: Path, entry: EntryPoint, python: str, env: Mapping[str, str], timeout: float
+    root: Path,
+    entry: EntryPoint,
+    python: str,
+    env: Mapping[str, str],
+    timeout: float,
+    after: _Started,
 ) -> bool:
-    """Does ``HEAD``'s app fail to start too? (False where there is no ``HEAD``.)"""
+    """Does ``HEAD``'s app fail to start the same way (the same exception type)? False
+    where there is no ``HEAD`` to start."""
     try:
         with unedited_tree(root) as before:
             started = _start(before, entry, python, env, timeout)
     except BaselineUnavailable:
         return False
-    return _problem(started, entry) is not None
+    return _problem(started, entry) is not None and _failure_kind(started) == _failure_kind(after)

@@ -289,3 +289,29 @@ def test_django_system_check_errors_are_quoted(tmp_path: Path, mock_host: MockPo
         f"app: manage.py check failed with {sys.executable}: it exited with status 1: "
         "?: (admin.E406) 'django.contrib.messages' must be in INSTALLED_APPS"
     )
+
+
+def test_a_different_failure_before_the_edit_does_not_excuse_this_one(
+    tmp_path: Path, mock_host: MockPostHogHost
+) -> None:
+    root = tmp_path / "flask_blog"
+    shutil.copytree(FIXTURES / "flask_blog", root)
+    unset = '\nimport os\n\nos.environ["BLOG_REGION_NOT_SET"]\n'
+    init = root / "blog" / "__init__.py"
+    init.write_text(init.read_text() + unset)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "before")
+    shutil.copytree(FIXTURES / "expected" / "flask_blog", root, dirs_exist_ok=True)
+    init.write_text(init.read_text() + unset)
+    # A change that makes an unchanged line raise, before the KeyError HEAD stops at.
+    replace(
+        root / "blog" / "extensions.py",
+        "from flask_sqlalchemy import SQLAlchemy\n",
+        "from flask_sqlalchemy import SQLAlchemy\n\nSQLAlchemy = None\n",
+    )
+    result = run_check(root, mock_host)
+    assert result.check.failures == (
+        f"app: blog.create_app() failed with {sys.executable}: TypeError: 'NoneType' object "
+        "is not callable at blog/extensions.py:8",
+    )
