@@ -38,7 +38,7 @@ class _WorkflowGroup(click.Group):
             return super().parse_args(ctx, args)
         if args and args[0] in _GROUP_FLAGS:
             return super().parse_args(ctx, args)
-        index = next((i for i, a in enumerate(args) if not a.startswith("-")), None)
+        index = _first_word(args, self._value_options(ctx))
         word = args[index] if index is not None else None
         if word is not None and index is not None and word in self.commands:
             leading = args[:index]
@@ -48,6 +48,15 @@ class _WorkflowGroup(click.Group):
         elif word is not None and not Path(word).exists() and not ctx.resilient_parsing:
             self._fail_unknown_command(ctx, word)
         return super().parse_args(ctx, [_BARE, *args])
+
+    def _value_options(self, ctx: click.Context) -> set[str]:
+        """The bare form's options that take a value (``--timeout 300``)."""
+        return {
+            opt
+            for param in self.commands[_BARE].get_params(ctx)
+            if isinstance(param, click.Option) and not param.is_flag
+            for opt in param.opts
+        }
 
     def _fail_unknown_command(self, ctx: click.Context, word: str) -> None:
         """``posthog-setup begn``: a mistyped command, not a missing folder."""
@@ -74,6 +83,21 @@ class _WorkflowGroup(click.Group):
         with formatter.section(f"Options of `{ctx.command_path} [PATH]`"):
             formatter.write_dl(rows)
         super().format_options(ctx, formatter)
+
+
+def _first_word(args: Sequence[str], value_options: set[str]) -> int | None:
+    """The index of the first argument that is neither an option nor an option's value."""
+    skip = False
+    for index, arg in enumerate(args):
+        if skip:
+            skip = False
+            if not arg.startswith("-"):
+                continue
+        if arg.startswith("-"):
+            skip = arg in value_options
+            continue
+        return index
+    return None
 
 
 class _BareCommand(click.Command):
@@ -168,30 +192,45 @@ def revise_command(
     )
 
 
+def _verification_options(func: F) -> F:
+    """--run-tests, --env and --timeout: for conclude and for every stage in order."""
+    func = click.option(
+        "--timeout",
+        "test_timeout",
+        type=click.FloatRange(min=1),
+        help="Seconds the test suite may take, each time (default 900).",
+    )(func)
+    func = click.option(
+        "--env",
+        "python",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="The project's Python interpreter (found from .venv, $VIRTUAL_ENV, poetry... "
+        "otherwise).",
+    )(func)
+    func = click.option(
+        "--run-tests",
+        "run_tests",
+        is_flag=False,
+        flag_value="",
+        default=None,
+        metavar="[CMD]",
+        help="Also test the project with its own suite (CMD, or the detected runner) against "
+        "the mock host, and HEAD's tree the same way, to compare.",
+    )(func)
+    return func
+
+
+def _tests_and_path(run_tests: str | None, path: Path) -> tuple[str | None, Path]:
+    """``--run-tests PATH``: the optional value took the path."""
+    if run_tests and path == Path(".") and Path(run_tests).is_dir():
+        return "", Path(run_tests)
+    return run_tests, path
+
+
 @cli.command("conclude")
 @_path_argument()
 @click.option("--json", "as_json", is_flag=True, help="Print the verification summary as JSON.")
-@click.option(
-    "--run-tests",
-    "run_tests",
-    is_flag=False,
-    flag_value="",
-    default=None,
-    metavar="[CMD]",
-    help="Also run the project's test suite (CMD, or the detected runner) against the mock host.",
-)
-@click.option(
-    "--env",
-    "python",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The project's Python interpreter (found from .venv, $VIRTUAL_ENV, poetry... otherwise).",
-)
-@click.option(
-    "--timeout",
-    "test_timeout",
-    type=click.FloatRange(min=1),
-    help="Seconds the test suite may run (default 900).",
-)
+@_verification_options
 @_verbosity_options
 def conclude_command(
     path: Path,
@@ -205,9 +244,7 @@ def conclude_command(
     """Verify the integration against a local mock host and write posthog-setup-report.md."""
     from posthog_setup.workflow.conclude import run_conclude
 
-    if run_tests and path == Path(".") and Path(run_tests).is_dir():
-        # `conclude --run-tests PATH`: the optional value took the path.
-        path, run_tests = Path(run_tests), ""
+    run_tests, path = _tests_and_path(run_tests, path)
     console = Console.for_terminal(quiet=quiet, verbose=verbose)
     return run_conclude(
         path,
@@ -222,13 +259,30 @@ def conclude_command(
 @cli.command(_BARE, cls=_BareCommand, hidden=True, context_settings=_CONTEXT)
 @_path_argument()
 @click.option("--allow-dirty", is_flag=True, help="Edit files that have uncommitted changes.")
+@_verification_options
 @_verbosity_options
-def run_command(path: Path, allow_dirty: bool, quiet: bool, verbose: bool) -> int:
+def run_command(
+    path: Path,
+    allow_dirty: bool,
+    run_tests: str | None,
+    python: Path | None,
+    test_timeout: float | None,
+    quiet: bool,
+    verbose: bool,
+) -> int:
     """Run every stage in order: begin, edit, revise and conclude."""
     from posthog_setup.workflow.run import run_all
 
+    run_tests, path = _tests_and_path(run_tests, path)
     console = Console.for_terminal(quiet=quiet, verbose=verbose)
-    return run_all(path, console=console, allow_dirty=allow_dirty)
+    return run_all(
+        path,
+        console=console,
+        allow_dirty=allow_dirty,
+        run_tests=run_tests,
+        python=python,
+        test_timeout=test_timeout,
+    )
 
 
 @cli.command("mock-host")

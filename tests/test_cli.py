@@ -166,12 +166,51 @@ def test_the_bare_command_runs_every_stage_and_ends_with_a_summary(
     summary = err[err.index("Summary") :].splitlines()
     assert summary[1].startswith("  changed   9 files: .env.example, .gitignore, blog/__init__.py")
     assert summary[3] == "  revise    no problems left"
-    assert summary[4].startswith("  verified  9 planned events against a local mock PostHog host")
-    assert summary[5] == f"  report    {blog / 'posthog-setup-report.md'}"
+    assert summary[4:10] == [
+        "  verified  the edited files compile, and every planned capture is in the code",
+        "            9 planned events accepted by a local mock PostHog host",
+        f"            imported: blog.posthog_client, by {sys.executable}, delivered an event",
+        "            imported: the app, through blog.create_app()",
+        f"  skipped   project tests: not run: `posthog-setup conclude --run-tests {blog}`",
+        f"  report    {blog / 'posthog-setup-report.md'}",
+    ]
     assert (blog / "posthog-setup-report.md").is_file()
 
     assert main([str(blog)]) == 0
     assert "  changed   nothing: the integration was already in place" in capsys.readouterr().err
+
+
+def test_the_full_run_with_tests_compares_with_head_and_says_how_it_verified(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "blog"]):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@localhost", *args],
+            cwd=blog,
+            check=True,
+            capture_output=True,
+        )
+    assert main(["--run-tests", "--timeout", "300", str(blog)]) == 0
+    err = capsys.readouterr().err
+    # The tests' own output went by before the verdict, once per run.
+    streamed = [
+        "-- the project's tests, with the client pointed at the mock host (at most 300 s):",
+        "-- the same tests on the unedited tree (HEAD), to compare: ",
+        "Verified 9 events.",
+        "Summary",
+    ]
+    positions = [err.index(marker) for marker in streamed]
+    assert positions == sorted(positions)
+    assert err.count("8 passed in ") == 2
+    summary = err[err.index("Summary") :].splitlines()
+    assert summary[8] == (
+        "            tests run: 8 tests passed (8 before the edit); events seen: 8 of 8 planned"
+    )
+    assert summary[9] == f"  report    {blog / 'posthog-setup-report.md'}"
+    worktrees = subprocess.run(
+        ["git", "worktree", "list"], cwd=blog, capture_output=True, text=True, check=True
+    )
+    assert len(worktrees.stdout.splitlines()) == 1
 
 
 def test_run_tests_before_the_path_still_takes_the_path(

@@ -99,7 +99,7 @@ report(stage="sent", **info)
 """
 
 
-def _project_module(root: Path, dotted: str) -> bool:
+def project_module(root: Path, dotted: str) -> bool:
     """Is ``dotted`` (its top-level package) a module of the project itself?"""
     top = dotted.split(".", 1)[0]
     return any(
@@ -150,6 +150,19 @@ def verification_env(
         "NO_PROXY": joined,
         "no_proxy": joined,
     }
+
+
+def subprocess_env(plan: Plan, host_url: str, token: str = TEST_TOKEN) -> dict[str, str]:
+    """This process's environment for a check run by the project's interpreter: the client
+    pointed at the mock host, no other PostHog settings, no bytecode written, no way out."""
+    env = {key: value for key, value in os.environ.items() if not key.upper().startswith("POSTHOG")}
+    env.update(verification_env(plan, host_url, token))
+    # Leave no __pycache__ folders behind in the user's project.
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # Anything but loopback goes to a closed local port: the check never reaches PostHog.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        env[name] = env[name.lower()] = _DEAD_PROXY
+    return env
 
 
 def install_hint(plan: Plan, python: str) -> str:
@@ -227,13 +240,7 @@ def live_check(
     if not (root / plan.setup.client_module).is_file():
         return result(SKIP, f"the client module {plan.setup.client_module} is missing")
     run_id = uuid.uuid4().hex
-    env = {key: value for key, value in os.environ.items() if not key.upper().startswith("POSTHOG")}
-    env.update(verification_env(plan, host.url, token))
-    # Leave no __pycache__ folders behind in the user's project.
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    # Anything but loopback goes to a closed local port: the check never reaches PostHog.
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        env[name] = env[name.lower()] = _DEAD_PROXY
+    env = subprocess_env(plan, host.url, token)
     arguments = json.dumps([module, entries, LIVE_EVENT, VERIFY_DISTINCT_ID, run_id])
     since = host.store.last_seq
     try:
@@ -266,7 +273,7 @@ def live_check(
         )
     if stage == "import":
         missing = str(data.get("missing") or "")
-        if missing and not _project_module(root, missing):
+        if missing and not project_module(root, missing):
             # The app's own dependencies are not installed there: nothing the edit did.
             return result(
                 SKIP,

@@ -10,7 +10,9 @@ the standard library and, for Django's runner, Django. The ids are ``TestCase.id
 - Django: ``manage.py test --testrunner <this module>.DjangoRunner`` is Django's own
   ``DiscoverRunner`` with that result class mixed into the one it would use.
 
-The list is written to the file named by ``POSTHOG_SETUP_RESULTS`` when the run ends.
+``{"failed": [...], "tests": [...], "passed": n}`` (the ids that failed or errored,
+every id that ran, how many passed) is written to the file named by
+``POSTHOG_SETUP_RESULTS`` when the run ends.
 """
 
 from __future__ import annotations
@@ -29,23 +31,41 @@ class _Recorder:
 
     def __init__(self) -> None:
         self.ids: dict[str, None] = {}
+        self.ran: dict[str, None] = {}
+        self.passed = 0
+
+    @staticmethod
+    def _id(test: Any) -> str:
+        test_id = getattr(test, "id", None)
+        return test_id() if callable(test_id) else str(test)
 
     def add(self, test: Any) -> None:
-        test_id = getattr(test, "id", None)
-        self.ids.setdefault(test_id() if callable(test_id) else str(test))
+        self.ids.setdefault(self._id(test))
+
+    def start(self, test: Any) -> None:
+        self.ran.setdefault(self._id(test))
 
     def write(self) -> None:
         path = os.environ.get(RESULTS_VAR)
         if path:
+            data = {"failed": list(self.ids), "tests": list(self.ran), "passed": self.passed}
             with open(path, "w", encoding="utf-8") as stream:
-                json.dump(list(self.ids), stream)
+                json.dump(data, stream)
 
 
 _RECORDER = _Recorder()
 
 
 class CollectingResult(unittest.TextTestResult):
-    """A ``TextTestResult`` that also records what failed or errored."""
+    """A ``TextTestResult`` that also records what ran, passed, failed or errored."""
+
+    def startTest(self, test: Any) -> None:
+        _RECORDER.start(test)
+        super().startTest(test)
+
+    def addSuccess(self, test: Any) -> None:
+        _RECORDER.passed += 1
+        super().addSuccess(test)
 
     def addError(self, test: Any, err: Any) -> None:
         _RECORDER.add(test)

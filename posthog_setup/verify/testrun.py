@@ -100,6 +100,10 @@ class TestRun:
     timed_out: bool = False
     #: Where ``failed`` was read from: "junit-xml", "collector" or "text".
     failures_from: str = "text"
+    #: How many tests passed, where the report or the runner's summary line says.
+    passed_count: int | None = None
+    #: Every test that ran, where a report lists them (None: read from the text).
+    tests: tuple[str, ...] | None = None
 
     @property
     def passed(self) -> bool:
@@ -252,7 +256,8 @@ def _setup_cfg_dependencies(path: Path) -> Iterator[str]:
         yield from _requirement_list([line.strip() for line in value.splitlines() if line.strip()])
 
 
-def _is_test_file(relative: str) -> bool:
+def is_test_file(relative: str) -> bool:
+    """Is the file at ``relative`` (a POSIX path in the project) a test module?"""
     parts = relative.split("/")
     if parts[0] in _TEST_FOLDERS and len(parts) > 1:
         return True
@@ -260,7 +265,7 @@ def _is_test_file(relative: str) -> bool:
 
 
 def _test_files(root: Path) -> list[str]:
-    return [f for f in project_files(root) if _is_test_file(f)]
+    return [f for f in project_files(root) if is_test_file(f)]
 
 
 def _unittest_start(root: Path, tests: Iterable[str]) -> tuple[str, ...]:
@@ -315,17 +320,50 @@ def failure_id(line: str, runner: str) -> str | None:
     return None
 
 
+#: pytest's last line (``3 failed, 12 passed in 0.52s``) and unittest's ``Ran 15 tests``
+#: and ``FAILED (failures=1, errors=2)``.
+_PYTEST_PASSED = re.compile(r"\b(\d+) passed\b")
+_UNITTEST_RAN = re.compile(r"^Ran (\d+) tests? in ")
+_UNITTEST_FAILED = re.compile(r"\b(?:failures|errors|unexpected successes)=(\d+)")
+
+#: Receives each line of a run's output as it comes (to show it on a terminal).
+Echo = Callable[[str], None]
+
+
+def passed_from_text(lines: Iterable[str], runner: str) -> int | None:
+    """How many tests passed, from the summary lines pytest or unittest print last."""
+    passed: int | None = None
+    ran: int | None = None
+    bad = 0
+    for raw in lines:
+        line = _ANSI_ESCAPE.sub("", raw).strip()
+        if runner in ("pytest", "custom") and (match := _PYTEST_PASSED.search(line)):
+            passed = int(match[1])
+        if runner in ("unittest", "django", "custom"):
+            if match := _UNITTEST_RAN.match(line):
+                ran, bad = int(match[1]), 0
+            elif ran is not None and line.startswith(("FAILED (", "OK")):
+                bad = sum(int(n) for n in _UNITTEST_FAILED.findall(line))
+                skipped = re.search(r"\bskipped=(\d+)", line)
+                bad += int(skipped[1]) if skipped else 0
+                passed = max(ran - bad, 0)
+    return passed
+
+
 class _OutputReader:
     """Reads the combined output to its end: failures as they appear, and the last lines."""
 
-    def __init__(self, runner: str) -> None:
+    def __init__(self, runner: str, echo: Echo | None = None) -> None:
         self.runner = runner
+        self.echo = echo
         self.failed: dict[str, None] = {}
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
 
     def consume(self, stream: IO[bytes]) -> None:
         for raw in stream:
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            if self.echo is not None:
+                self.echo(line)
             self.tail.append(line)
             found = failure_id(line, self.runner)
             if found is not None:
@@ -360,8 +398,18 @@ _COLLECTOR_MODULE = "_posthog_setup_result_collector"
 _PYTEST_USAGE_ERROR = 4
 _TEST_RUNNER_SETTING = re.compile(r"^\s*TEST_RUNNER\s*=", re.MULTILINE)
 
-#: Reads the failed test ids from the report a run left; None when it left none readable.
-ReportReader = Callable[[], "tuple[str, ...] | None"]
+
+@dataclass(frozen=True)
+class ReportedTests:
+    """What a structured report says: the tests that failed or errored, and all that ran."""
+
+    failed: tuple[str, ...]
+    tests: tuple[str, ...] | None = None
+    passed: int | None = None
+
+
+#: Reads the report a run left; None when it left none readable.
+ReportReader = Callable[[], "ReportedTests | None"]
 
 
 @dataclass(frozen=True)
@@ -394,7 +442,7 @@ def _structured_reporting(
         report = scratch / "junit.xml"
         # xunit1 adds each test's file, which turns classname and name back into node ids.
         extra = (f"--junit-xml={report}", "-o", "junit_family=xunit1")
-        return _Reporting((*argv, *extra), {}, lambda: junit_failures(report), "junit-xml")
+        return _Reporting((*argv, *extra), {}, lambda: junit_tests(report), "junit-xml")
     collectable = runner == "unittest" or (runner == "django" and not _sets_test_runner(root))
     if not collectable:
         return _Reporting(argv, {})
@@ -409,7 +457,7 @@ def _structured_reporting(
         run = (argv[0], "-m", _COLLECTOR_MODULE, *argv[3:])
     else:
         run = (*argv, "--testrunner", f"{_COLLECTOR_MODULE}.DjangoRunner")
-    return _Reporting(run, env, lambda: collected_failures(results), "collector")
+    return _Reporting(run, env, lambda: collected_tests(results), "collector")
 
 
 def _pytest_node_id(case: ElementTree.Element) -> str:
@@ -426,28 +474,58 @@ def _pytest_node_id(case: ElementTree.Element) -> str:
     return "::".join([file, *classes, name])
 
 
-def junit_failures(report: Path) -> tuple[str, ...] | None:
-    """The failed or errored tests of a pytest ``--junit-xml`` report, as node ids, once each."""
+def junit_tests(report: Path) -> ReportedTests | None:
+    """The tests of a pytest ``--junit-xml`` report, as node ids, once each; None when the
+    report is missing or unreadable."""
     try:
         tree = ElementTree.parse(report)
     except (OSError, ElementTree.ParseError):
         return None
     failed: dict[str, None] = {}
+    tests: dict[str, None] = {}
+    passed = 0
     for case in tree.iter("testcase"):
+        node = _pytest_node_id(case)
+        tests.setdefault(node)
         if case.find("failure") is not None or case.find("error") is not None:
-            failed.setdefault(_pytest_node_id(case))
-    return tuple(failed)
+            failed.setdefault(node)
+        elif case.find("skipped") is None:
+            passed += 1
+    return ReportedTests(tuple(failed), tuple(tests), passed)
 
 
-def collected_failures(results: Path) -> tuple[str, ...] | None:
-    """The ids ``result_collector`` wrote, or None if it wrote nothing readable."""
+def junit_failures(report: Path) -> tuple[str, ...] | None:
+    """The failed or errored tests of a pytest ``--junit-xml`` report, as node ids, once each."""
+    found = junit_tests(report)
+    return None if found is None else found.failed
+
+
+def _strings(value: object) -> tuple[str, ...] | None:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        return None
+    return tuple(value)
+
+
+def collected_tests(results: Path) -> ReportedTests | None:
+    """What ``result_collector`` wrote, or None if it wrote nothing readable."""
     try:
         data = json.loads(results.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(data, list) or not all(isinstance(item, str) for item in data):
+    if not isinstance(data, dict):
+        failed = _strings(data)
+        return None if failed is None else ReportedTests(failed)
+    failed, tests = _strings(data.get("failed")), _strings(data.get("tests"))
+    passed = data.get("passed")
+    if failed is None or tests is None or not isinstance(passed, int):
         return None
-    return tuple(data)
+    return ReportedTests(failed, tests, passed)
+
+
+def collected_failures(results: Path) -> tuple[str, ...] | None:
+    """The failed ids ``result_collector`` wrote, or None if it wrote nothing readable."""
+    found = collected_tests(results)
+    return None if found is None else found.failed
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
@@ -468,28 +546,42 @@ def run_project_tests(
     command: str | None,
     *,
     timeout: float = 900.0,
+    echo: Echo | None = None,
 ) -> TestRun:
     """Run the project's tests in ``root`` with ``env`` added to this process's environment.
 
     ``command`` is a shell-like string run as given (runner "custom"); None detects the
     runner. Failing tests are an outcome, not an error: TestRunError is raised only when no
-    runner is found or the command cannot be started.
+    runner is found or the command cannot be started. ``echo`` gets each line of output
+    as it comes; all of it is read for the result too.
     """
     argv, runner = _command_of(root, python, command)
     with tempfile.TemporaryDirectory(prefix="posthog-setup-tests-") as scratch:
         reporting = _structured_reporting(argv, runner, root, Path(scratch))
-        run = _run(root, reporting.argv, runner, {**env, **reporting.env}, timeout)
+        run = _run(root, reporting.argv, runner, {**env, **reporting.env}, timeout, echo)
         structured = reporting.read() if reporting.read is not None else None
     if structured is None and reporting.argv != argv and run.returncode == _PYTEST_USAGE_ERROR:
         # pytest refused the added options (the junitxml plugin disabled, say): as given.
-        run = _run(root, argv, runner, env, timeout)
+        run = _run(root, argv, runner, env, timeout, echo)
     if structured is None:
         return dataclasses.replace(run, command=argv)
-    return dataclasses.replace(run, command=argv, failed=structured, failures_from=reporting.source)
+    return dataclasses.replace(
+        run,
+        command=argv,
+        failed=structured.failed,
+        failures_from=reporting.source,
+        passed_count=structured.passed if structured.passed is not None else run.passed_count,
+        tests=structured.tests,
+    )
 
 
 def _run(
-    root: Path, argv: tuple[str, ...], runner: str, env: Mapping[str, str], timeout: float
+    root: Path,
+    argv: tuple[str, ...],
+    runner: str,
+    env: Mapping[str, str],
+    timeout: float,
+    echo: Echo | None = None,
 ) -> TestRun:
     """Run ``argv``, reading the failures from its text as it goes."""
     run_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **env}
@@ -507,7 +599,7 @@ def _run(
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise TestRunError(f"cannot run {shlex.join(argv)} in {root}: {reason}") from exc
-    reader = _OutputReader(runner)
+    reader = _OutputReader(runner, echo)
     assert process.stdout is not None
     thread = threading.Thread(target=reader.consume, args=(process.stdout,), daemon=True)
     thread.start()
@@ -532,4 +624,5 @@ def _run(
         failed=tuple(reader.failed),
         output_tail="\n".join(reader.tail),
         timed_out=timed_out,
+        passed_count=passed_from_text(reader.tail, runner),
     )

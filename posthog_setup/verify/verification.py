@@ -1,26 +1,28 @@
 """Every check of an integrated project, run in order against one mock host, as data.
 
-Static checks first (they need no host), then the contract replay, the live check and,
-when asked, the project's tests. Each planned event gets one verdict from all of them.
+Static checks first (they need no host), then the contract replay, the live check, the
+app import and, when asked, the project's tests. Each planned event gets one verdict from all of them.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from posthog_setup.analysis.model import AppObject
 from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.plan.plan import Plan, PlannedEvent, PlannedExceptionCapture
 from posthog_setup.project.discovery import project_files
 from posthog_setup.project.manifests import declared_name
 from posthog_setup.verify.checks import FAIL, PASS, SKIP, TEST_TOKEN, Check
+from posthog_setup.verify.entry import EntryResult, entry_check, find_entry_point
 from posthog_setup.verify.interpreter import Interpreter, find_interpreter
 from posthog_setup.verify.live import LiveResult, import_target, live_check
 from posthog_setup.verify.replay import ReplayResult, replay_contract
 from posthog_setup.verify.static import StaticResult, check_static
-from posthog_setup.verify.suite import SuiteResult, run_suite
+from posthog_setup.verify.suite import SUITE_TIMEOUT, Echo, SuiteResult, run_suite
 
 #: Files that show the project has a front end (which should send PostHog's tracing headers).
 FRONT_END_SUFFIXES = (".html", ".jinja", ".jinja2", ".js", ".jsx", ".ts", ".tsx", ".vue", ".svelte")
@@ -77,6 +79,7 @@ class Verification:
     replay: ReplayResult
     interpreter: Interpreter
     live: LiveResult
+    entry: EntryResult
     suite: SuiteResult | None
     events: tuple[EventVerification, ...]
     handlers: tuple[HandlerVerification, ...]
@@ -85,7 +88,7 @@ class Verification:
     @property
     def checks(self) -> tuple[Check, ...]:
         """The checks in the order they ran."""
-        checks = (self.static.check, self.replay.check, self.live.check)
+        checks = (self.static.check, self.replay.check, self.live.check, self.entry.check)
         return checks if self.suite is None else (*checks, self.suite.check)
 
     @property
@@ -165,11 +168,15 @@ def verify_project(
     interpreter: Interpreter | None = None,
     token: str = TEST_TOKEN,
     test_timeout: float | None = None,
+    echo: Echo | None = None,
+    apps: Callable[[], Sequence[AppObject]] = tuple,
 ) -> Verification:
     """Run every check; ``run_tests`` None skips the tests, "" detects the runner.
 
     ``host`` is a running mock host to use (one is started on loopback otherwise);
-    ``interpreter`` overrides the discovery of the project's Python.
+    ``interpreter`` overrides the discovery of the project's Python; ``echo`` gets each
+    line of the tests' output as it comes; ``apps`` gives the app objects and factories
+    the analysis finds (asked only when the app is started).
     """
     static = check_static(root, plan)
     found = interpreter or find_interpreter(root, manager=plan.setup.dependency_manager)
@@ -179,8 +186,11 @@ def verify_project(
         if blocked is not None:
             module, _ = import_target(root, plan.setup.client_module)
             live = LiveResult(Check("live", "Live check", SKIP, blocked), module)
+            entry = EntryResult(Check("app", "App import", SKIP, blocked))
         else:
             live = live_check(root, plan, found, mock, token=token)
+            entry_point = find_entry_point(root, plan, apps())
+            entry = entry_check(root, plan, found, mock.url, entry_point, token=token)
         suite = (
             run_suite(
                 root,
@@ -189,7 +199,8 @@ def verify_project(
                 mock,
                 run_tests or None,
                 token=token,
-                **({"timeout": test_timeout} if test_timeout else {}),
+                echo=echo,
+                timeout=test_timeout or SUITE_TIMEOUT,
             )
             if run_tests is not None
             else None
@@ -206,6 +217,7 @@ def verify_project(
         replay=replay,
         interpreter=found,
         live=live,
+        entry=entry,
         suite=suite,
         events=_event_verdicts(plan, static, replay, live, suite),
         handlers=handlers,

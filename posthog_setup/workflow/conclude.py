@@ -12,8 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from posthog_setup.analysis.engine import analyse_project
+from posthog_setup.analysis.model import AppObject
+from posthog_setup.config import Config, ConfigError, load_config
 from posthog_setup.console import Console
 from posthog_setup.exits import Exit
+from posthog_setup.frameworks import registry
 from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.plan.plan import PLAN_FILE, PlanError, read_plan
 from posthog_setup.project.discovery import NotAPythonProject, python_project_root
@@ -21,6 +25,7 @@ from posthog_setup.project.transaction import TransactionFailed, Write, commit_c
 from posthog_setup.verify.checks import FAIL, PASS, SKIP, TEST_TOKEN
 from posthog_setup.verify.interpreter import Interpreter
 from posthog_setup.verify.report import REPORT_FILE, render_report
+from posthog_setup.verify.suite import Echo
 from posthog_setup.verify.verification import Verification, verify_project
 
 _STATUS_WORDS = {PASS: "pass", FAIL: "FAIL", SKIP: "skip"}
@@ -57,12 +62,14 @@ def conclude(
     interpreter: Interpreter | None = None,
     token: str = TEST_TOKEN,
     test_timeout: float | None = None,
+    echo: Echo | None = None,
 ) -> ConcludeResult:
-    """Verify the project at ``root`` and write ``posthog-setup-report.md``; prints nothing.
+    """Verify the project at ``root`` and write ``posthog-setup-report.md``.
 
     ``run_tests``: None leaves the tests alone, "" runs the detected runner, anything else
     is the command. ``host`` reuses a running mock host; ``interpreter`` overrides the
-    discovery of the project's Python. Raises ConcludeError when there is no usable plan.
+    discovery of the project's Python; ``echo`` gets the tests' output as it comes (else
+    nothing is printed). Raises ConcludeError when there is no usable plan.
     """
     try:
         plan = read_plan(root)
@@ -81,6 +88,8 @@ def conclude(
         interpreter=interpreter,
         token=token,
         test_timeout=test_timeout,
+        echo=echo,
+        apps=lambda: _app_objects(root),
     )
     text = render_report(verification)
     path = root / REPORT_FILE
@@ -94,6 +103,16 @@ def conclude(
         except TransactionFailed as exc:
             raise ConcludeError(str(exc)) from exc
     return ConcludeResult(verification, path, current != text)
+
+
+def _app_objects(root: Path) -> tuple[AppObject, ...]:
+    """The app objects and factories the analysis finds in the project."""
+    try:
+        config = load_config(root)
+    except ConfigError:
+        config = Config()
+    analysers = registry.analysers(config.frameworks)
+    return analyse_project(root, analysers, exclude=config.exclude).apps
 
 
 def _check_word(status: str) -> str:
@@ -175,11 +194,23 @@ def conclude_json(result: ConcludeResult) -> str:
         ],
         "failures": list(result.failures),
     }
+    if v.entry.entry is not None:
+        data["app"] = {"started_by": v.entry.entry.description, "why": v.entry.entry.because}
     if v.suite is not None:
+        comparison = v.suite.comparison
+        compared = comparison is not None and comparison.skipped is None
         data["tests"] = {
             "command": v.suite.command,
+            "passed": v.suite.passed,
             "failed": list(v.suite.failed),
+            "broke": list(v.suite.broke),
             "seen_events": sorted(v.suite.seen),
+            "before_the_edit": {
+                "compared": compared,
+                "skipped": comparison.skipped if comparison is not None else None,
+                "passed": comparison.passed_before if comparison is not None else None,
+                "failing_before_too": list(comparison.failing_both) if comparison else [],
+            },
         }
     return json.dumps(data, indent=2, ensure_ascii=False)
 
@@ -206,7 +237,11 @@ def run_conclude(
             else None
         )
         result = conclude(
-            root, run_tests=run_tests, interpreter=interpreter, test_timeout=test_timeout
+            root,
+            run_tests=run_tests,
+            interpreter=interpreter,
+            test_timeout=test_timeout,
+            echo=None if console.quiet else console.info,
         )
         if outcome is not None:
             outcome.append(result)

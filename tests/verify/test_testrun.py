@@ -20,6 +20,7 @@ from posthog_setup.verify.testrun import (
     detect_test_command,
     failure_id,
     junit_failures,
+    passed_from_text,
     run_project_tests,
 )
 
@@ -544,6 +545,10 @@ def test_unittest_failures_come_from_the_collector(
     )
     assert "FAIL: test_ghost (test_ghost.GhostTest.test_ghost)" in run.output_tail
     assert "FAILED (failures=3, errors=1)" in run.output_tail
+    # test_passes, and GhostTest's passing test: every test that ran is listed.
+    assert run.passed_count == 2
+    assert run.tests is not None
+    assert "test_sample.SampleTest.test_passes" in run.tests
 
 
 DJANGO_SITE = {
@@ -611,3 +616,36 @@ def test_junit_node_ids(tmp_path: Path) -> None:
     report.write_text("<testsuites><testcase")
     assert junit_failures(report) is None
     assert junit_failures(tmp_path / "missing.xml") is None
+
+
+def test_a_pytest_run_counts_what_passed_and_streams_its_output(tmp_path: Path) -> None:
+    make(tmp_path, PYTEST_SUITE)
+    lines: list[str] = []
+    run = run_project_tests(tmp_path, sys.executable, {}, None, echo=lines.append)
+    assert run.failures_from == "junit-xml"
+    assert run.passed_count == 1
+    assert run.tests == (
+        "tests/test_sample.py::test_passes",
+        "tests/test_sample.py::test_fails",
+        "tests/test_sample.py::test_errors",
+    )
+    # Every line went by as it came, and the tail kept for the report is the same text.
+    assert lines[-len(run.output_tail.splitlines()) :] == run.output_tail.splitlines()
+    assert any("1 passed" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("lines", "runner", "passed"),
+    [
+        (["2 failed, 14 passed, 1 skipped in 0.52s"], "pytest", 14),
+        (["\x1b[32m3 passed\x1b[0m in 0.1s"], "custom", 3),
+        (["Ran 12 tests in 0.004s", "", "FAILED (failures=2, errors=1, skipped=1)"], "django", 8),
+        (["Ran 5 tests in 0.004s", "", "OK"], "unittest", 5),
+        (["Ran 5 tests in 0.004s", "", "OK (skipped=2)"], "unittest", 3),
+        (["collected 0 items / 1 error"], "pytest", None),
+    ],
+)
+def test_the_pass_count_from_the_summary_line(
+    lines: list[str], runner: str, passed: int | None
+) -> None:
+    assert passed_from_text(lines, runner) == passed

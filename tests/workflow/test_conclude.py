@@ -59,6 +59,12 @@ LOCATIONS = {
         ("shipment_canceled", "orders/views.py:69"),
     ],
 }
+#: How each fixture's app is started by the app import check.
+ENTRY_POINTS = {
+    "flask_blog": "blog.create_app() (as wsgi.py:5 calls it) ran in ",
+    "fastapi_tasks": "import tasks.main (it creates app) ran in ",
+    "django_shop": "manage.py check ran in ",
+}
 CLIENT_MODULES = {
     "flask_blog": "blog.posthog_client",
     "fastapi_tasks": "tasks.posthog_client",
@@ -113,7 +119,9 @@ def test_each_integrated_fixture_is_verified(
         ("static", "pass"),
         ("replay", "pass"),
         ("live", "pass"),
+        ("app", "pass"),
     ]
+    assert data["checks"][3]["message"].startswith(ENTRY_POINTS[name])
     assert data["failures"] == []
     # No virtualenv in the fixture: the live check ran with the interpreter running the tests.
     assert data["interpreter"]["python"] == sys.executable
@@ -161,7 +169,8 @@ def test_the_stage_output_and_quiet(tmp_path: Path, capsys: pytest.CaptureFixtur
         "accepted by the mock host"
     )
     assert err[2].startswith("  Live check       pass  tasks.posthog_client.posthog_client")
-    assert err[3] == "Verified 10 events. Wrote posthog-setup-report.md."
+    assert err[3].startswith("  App import       pass  import tasks.main (it creates app) ran")
+    assert err[4] == "Verified 10 events. Wrote posthog-setup-report.md."
     assert main(["conclude", "-q", str(root)]) == 0
     assert capsys.readouterr().err == ""
     assert main(["conclude", "-v", str(root)]) == 0
@@ -221,6 +230,8 @@ def test_a_client_module_that_raises_on_import_fails(
     assert errors(captured.err) == [
         f"error: live: importing shop.posthog_client with {sys.executable} failed: "
         "ImportError: settings are not ready",
+        f"error: app: manage.py check failed with {sys.executable}: ImportError: settings "
+        "are not ready at shop/posthog_client.py:34",
     ]
     data = json.loads(captured.out)
     assert data["verified"] is False
@@ -228,6 +239,7 @@ def test_a_client_module_that_raises_on_import_fails(
         ("static", "pass"),
         ("replay", "pass"),
         ("live", "fail"),
+        ("app", "fail"),
     ]
     # The live check failed, so no event is claimed as verified live.
     assert {e["verified"] for e in data["events"]} == {"replayed"}
@@ -288,7 +300,7 @@ def test_summary_lines(tmp_path: Path, host: MockPostHogHost) -> None:
     assert summary_lines(result) == [
         "conclude: verified for blog: 9 events, 2 error handlers",
         "checks: static checks passed, contract replay passed, live check passed, "
-        "project tests not run",
+        "app import passed, project tests not run",
         "failures: none",
         f"report: {root / 'posthog-setup-report.md'}",
     ]
@@ -296,7 +308,7 @@ def test_summary_lines(tmp_path: Path, host: MockPostHogHost) -> None:
     failed = summary_lines(conclude(root, host=host))
     assert failed[0] == "conclude: verification failed for blog: 9 events, 2 error handlers"
     assert failed[1].startswith("checks: static checks failed, contract replay passed")
-    assert failed[2] == "failures: 1"
+    assert failed[2] == "failures: 2"  # the file is missing, and the app cannot start
 
 
 def test_a_failing_test_suite_fails_verification(
@@ -316,9 +328,11 @@ def test_a_failing_test_suite_fails_verification(
     captured = capsys.readouterr()
     assert errors(captured.err) == ["error: tests: test_events.py::test_broken failed"]
     data = json.loads(captured.out)
-    assert data["checks"][3]["status"] == "fail"
-    assert data["checks"][3]["message"] == (
-        f"{command} (custom) failed; 1 of 8 planned event names seen at the mock host during the run"
+    assert data["checks"][4]["status"] == "fail"
+    assert data["checks"][4]["message"] == (
+        f"{command} (custom) failed; 1 of 8 planned event names seen at the mock host during "
+        "the run; 1 test passed; no comparison with the unedited tree: the project is not in a "
+        "git repository"
     )
     assert data["tests"]["failed"] == ["test_events.py::test_broken"]
     verdicts = {e["event"]: e["seen_in_tests"] for e in data["events"]}
@@ -425,11 +439,12 @@ def test_run_tests_detects_the_runner_and_reports_each_event(
     assert main(["conclude", "--json", str(root), "--run-tests"]) == 0
     captured = capsys.readouterr()
     data = json.loads(captured.out)
-    tests = data["checks"][3]
+    tests = data["checks"][4]
     assert tests["status"] == "pass"
     assert tests["message"] == (
         f"{sys.executable} -m pytest -q -rfE -p no:cacheprovider (pytest) passed; 3 of 8 "
-        "planned event names seen at the mock host during the run"
+        "planned event names seen at the mock host during the run; 1 test passed; no "
+        "comparison with the unedited tree: the project is not in a git repository"
     )
     seen = [e["event"] for e in data["events"] if e["seen_in_tests"]]
     assert seen == ["user_logged_in", "user_logged_out", "user_signed_up"]
@@ -437,6 +452,18 @@ def test_run_tests_detects_the_runner_and_reports_each_event(
         "replayed, live, seen in tests"
     }
     assert data["tests"]["failed"] == []
+    assert (data["tests"]["passed"], data["tests"]["broke"]) == (1, [])
+    assert data["tests"]["before_the_edit"] == {
+        "compared": False,
+        "skipped": "the project is not in a git repository",
+        "passed": None,
+        "failing_before_too": [],
+    }
+    # The app is started with the plain values the project's own test passes the factory.
+    assert data["app"] == {
+        "started_by": "blog.create_app({'TESTING': True, 'SQLALCHEMY_DATABASE_URI': 'sqlite://'})",
+        "why": "as tests/test_signup.py:7 calls it",
+    }
     assert not list(root.rglob("__pycache__"))
 
 

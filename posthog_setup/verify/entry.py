@@ -1,0 +1,522 @@
+"""App import: the edited app, started the way its own entry point starts it, in the
+project's interpreter, with the client pointed at the mock host.
+
+Which entry point comes from the analysis (its app objects and factories):
+
+- Django: ``manage.py check``, run by the project's ``manage.py`` (its settings module).
+- A factory (``create_app``) is called once: with the plain values (literals) the project's
+  own tests pass it, else those a module-level call in the project passes (``wsgi.py``),
+  else with no arguments when it needs none, else the module that calls it at import
+  time (``main.py``'s ``app = create_application(...)``) is imported.
+- An app object made at module level: its module is imported.
+
+A failure names the exception and the project line it was raised from. A missing
+third-party module is a skip with the install command, never a failure. So is an app
+that fails the same way before the edit (``HEAD``, in a temporary worktree): whatever
+stops it, the edit did not.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from posthog_setup.analysis.model import AppObject
+from posthog_setup.plan.plan import Plan
+from posthog_setup.project.discovery import project_files
+from posthog_setup.project.files import UnreadableFile, read_text_file
+from posthog_setup.project.syntax import parse_python
+from posthog_setup.verify.baseline import BaselineUnavailable, unedited_tree
+from posthog_setup.verify.checks import FAIL, PASS, SKIP, TEST_TOKEN, Check
+from posthog_setup.verify.inserted import uncommitted_lines
+from posthog_setup.verify.interpreter import Interpreter
+from posthog_setup.verify.live import import_target, install_hint, project_module, subprocess_env
+from posthog_setup.verify.testrun import is_test_file
+
+#: Seconds the app may take to start (a factory may run migrations).
+ENTRY_TIMEOUT = 120.0
+_RESULT = "POSTHOG_SETUP_ENTRY_RESULT "
+_APP_KINDS = ("flask.Flask", "fastapi.FastAPI")
+#: Module names a project's entry point is usually given (``wsgi.py``, ``main.py``).
+_ENTRY_NAMES = ("wsgi", "asgi", "main", "app", "application", "server", "run")
+#: Lines of ``manage.py check`` errors quoted in a failure.
+_QUOTED_ERRORS = 3
+
+# Runs under the project's interpreter: standard library only, Python 3.8 syntax.
+_SCRIPT = r"""
+import ast, importlib, json, os, runpy, sys, traceback
+
+kind, target, factory, args, path_entries = json.loads(sys.argv[1])
+root = os.path.realpath(os.getcwd())
+for entry in reversed(path_entries):
+    sys.path.insert(0, os.path.join(root, entry))
+SKIPPED = (".venv", "venv", "env", ".tox", "node_modules")
+
+
+def report(**data):
+    # Then leave at once: a thread or exit hook the app started must not hold the process.
+    sys.stdout.write("\n" + "POSTHOG_SETUP_ENTRY_RESULT " + json.dumps(data) + "\n")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def own(path):
+    path = os.path.realpath(path)
+    if not path.startswith(root + os.sep) or not os.path.isfile(path):
+        return None
+    relative = os.path.relpath(path, root)
+    parts = relative.split(os.sep)
+    if parts[0] in SKIPPED or "site-packages" in parts or "dist-packages" in parts:
+        return None
+    return "/".join(parts)
+
+
+def where(error):
+    found = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        path = own(frame.filename)
+        if path is not None:
+            found = "%s:%s" % (path, frame.lineno)
+    if isinstance(error, SyntaxError) and error.filename and own(error.filename):
+        found = "%s:%s" % (own(error.filename), error.lineno)
+    return found
+
+
+def missing(error):
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, ImportError) and getattr(error, "name", None):
+            return error.name
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def call_arguments():
+    call = ast.parse("f(%s)" % args, mode="eval").body
+    positional = [ast.literal_eval(node) for node in call.args]
+    named = dict((k.arg, ast.literal_eval(k.value)) for k in call.keywords)
+    return positional, named
+
+
+try:
+    if kind == "django":
+        sys.argv = [target, "check"]
+        runpy.run_path(target, run_name="__main__")
+    else:
+        module = importlib.import_module(target)
+        if factory:
+            positional, named = call_arguments()
+            getattr(module, factory)(*positional, **named)
+except SystemExit as exit:
+    if exit.code not in (0, None):
+        report(stage="exit", code=str(exit.code))
+except BaseException as error:
+    line = traceback.format_exception_only(type(error), error)[-1].strip()
+    report(stage="error", error=line, where=where(error), missing=missing(error))
+report(stage="ok")
+"""
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """How the app is started: ``kind`` "django" (``manage.py check``), "call" (a factory
+    called with ``args``, plain values as source) or "import" (a module imported)."""
+
+    kind: str
+    #: the dotted module, or for Django the ``manage.py`` path relative to ``folder``
+    target: str
+    #: the folder (relative to the project root) the app is started in
+    folder: str = "."
+    #: ``sys.path`` entries relative to ``folder``
+    path: tuple[str, ...] = (".",)
+    factory: str | None = None
+    args: str = ""
+    #: why these arguments (``as tests/conftest.py:12 calls it``)
+    because: str = ""
+
+    @property
+    def description(self) -> str:
+        """What was run, as people read it: ``blog.create_app()``, ``manage.py check``."""
+        if self.kind == "django":
+            manage = str(PurePosixPath(self.folder) / self.target)
+            return f"{manage} check"
+        if self.kind == "call":
+            return f"{self.target}.{self.factory}({self.args})"
+        return f"import {self.target}"
+
+
+@dataclass(frozen=True)
+class EntryResult:
+    """The app import check, and the entry point it used (None when none was found)."""
+
+    check: Check
+    entry: EntryPoint | None = None
+
+
+# -- finding the entry point ---------------------------------------------------------------
+
+
+def _read_tree(root: Path, relative: str) -> ast.Module | None:
+    try:
+        return parse_python(read_text_file(root / relative), relative)
+    except (UnreadableFile, SyntaxError, ValueError, RecursionError):
+        return None
+
+
+def _module_of(root: Path, relative: str) -> tuple[str, tuple[str, ...]]:
+    module, entries = import_target(root, relative)
+    module = module.removesuffix(".__init__")
+    return module, tuple(Path(entry).relative_to(root).as_posix() for entry in entries)
+
+
+def _same_module(found: str, wanted: str) -> bool:
+    """``app.core.setup`` and ``src.app.core.setup`` name one module from two import roots."""
+    return found == wanted or found.endswith("." + wanted) or wanted.endswith("." + found)
+
+
+def _absolute(module: str | None, level: int, importer: str) -> str:
+    if level == 0:
+        return module or ""
+    package = importer.split(".")[:-level] if level <= importer.count(".") else []
+    return ".".join([*package, *([module] if module else [])])
+
+
+def _factory_names(tree: ast.Module, importer: str, module: str, factory: str) -> set[str]:
+    """Names under which ``tree`` can call ``module.factory``: its imports of it, or of
+    its module (``blog.create_app`` after ``import blog``)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            source = _absolute(node.module, node.level, importer)
+            for alias in node.names:
+                if alias.name == factory and _same_module(source, module):
+                    names.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if _same_module(alias.name, module):
+                    names.add(f"{alias.asname or alias.name}.{factory}")
+    return names
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def _plain(node: ast.expr) -> str | None:
+    """The source of a value that is the same wherever it is read: a literal, or the
+    literal fallback of ``os.getenv("X") or "default"``."""
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+        node = node.values[-1]
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return ast.unparse(node)
+
+
+def _plain_arguments(call: ast.Call) -> str | None:
+    parts: list[str] = []
+    for argument in call.args:
+        value = None if isinstance(argument, ast.Starred) else _plain(argument)
+        if value is None:
+            return None
+        parts.append(value)
+    for keyword in call.keywords:
+        value = _plain(keyword.value) if keyword.arg is not None else None
+        if value is None:
+            return None
+        parts.append(f"{keyword.arg}={value}")
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class _FactoryCall:
+    file: str
+    line: int
+    args: str | None  # None: not plain values
+    module_level: bool
+
+
+def _factory_calls(root: Path, module: str, factory: str) -> Iterator[_FactoryCall]:
+    """Every call of ``module.factory`` in the project, resolved through imports."""
+    for relative in project_files(root):
+        try:
+            if factory not in read_text_file(root / relative):
+                continue
+        except UnreadableFile:
+            continue
+        tree = _read_tree(root, relative)
+        if tree is None:
+            continue
+        importer, _ = _module_of(root, relative)
+        names = _factory_names(tree, importer, module, factory)
+        if _same_module(importer, module):
+            names.add(factory)
+        if not names:
+            continue
+        top_level = {
+            id(stmt.value)
+            for stmt in tree.body
+            if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.Expr)
+            and isinstance(stmt.value, ast.Call)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _dotted(node.func) in names:
+                yield _FactoryCall(
+                    relative, node.lineno, _plain_arguments(node), id(node) in top_level
+                )
+
+
+def _needs_no_arguments(root: Path, app: AppObject, factory: str) -> bool:
+    tree = _read_tree(root, app.file)
+    for stmt in tree.body if tree is not None else ():
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name == factory:
+            args = stmt.args
+            positional = len(args.posonlyargs) + len(args.args)
+            return positional == len(args.defaults) and all(
+                default is not None for default in args.kw_defaults
+            )
+    return False
+
+
+def _entry_rank(call: _FactoryCall) -> tuple[bool, int, str]:
+    stem = PurePosixPath(call.file).stem
+    return (stem not in _ENTRY_NAMES, call.file.count("/"), call.file)
+
+
+def _factory_entry(root: Path, app: AppObject, factory: str) -> EntryPoint | str:
+    module, path = _module_of(root, app.file)
+    calls = sorted(_factory_calls(root, module, factory), key=lambda c: (c.file, c.line))
+
+    def call(args: str, because: str) -> EntryPoint:
+        return EntryPoint("call", module, ".", path, factory, args, because)
+
+    # Entry modules (wsgi.py, main.py) before other scripts that happen to build the app.
+    plain = sorted((c for c in calls if c.args is not None), key=_entry_rank)
+    for from_tests in (True, False):
+        for found in plain:
+            if is_test_file(found.file) == from_tests and (from_tests or found.module_level):
+                return call(found.args or "", f"as {found.file}:{found.line} calls it")
+    if _needs_no_arguments(root, app, factory):
+        return call("", "it needs no arguments")
+    importers = sorted(
+        (c for c in calls if c.module_level and not is_test_file(c.file)), key=_entry_rank
+    )
+    if importers:
+        importer, entries = _module_of(root, importers[0].file)
+        return EntryPoint(
+            "import", importer, ".", entries, because=f"it calls {factory}() when imported"
+        )
+    return (
+        f"{module}.{factory}() needs arguments, and the project passes it none that are plain "
+        "values: `posthog-setup conclude --run-tests` starts it the way your tests do"
+    )
+
+
+def _manage_py(root: Path) -> str | None:
+    candidates = [f for f in project_files(root) if PurePosixPath(f).name == "manage.py"]
+    for relative in sorted(candidates, key=lambda f: (f.count("/"), f)):
+        try:
+            if "execute_from_command_line" in read_text_file(root / relative):
+                return relative
+        except UnreadableFile:
+            continue
+    return None
+
+
+def _primary(apps: Sequence[AppObject], plan: Plan) -> AppObject | None:
+    """The app the client module belongs to: the one in its top folder, shallowest first."""
+    top = PurePosixPath(plan.setup.client_module).parts[0]
+    ranked = sorted(
+        (a for a in apps if a.kind in _APP_KINDS),
+        key=lambda a: (PurePosixPath(a.file).parts[0] != top, a.file.count("/"), a.file, a.line),
+    )
+    return ranked[0] if ranked else None
+
+
+def find_entry_point(root: Path, plan: Plan, apps: Sequence[AppObject]) -> EntryPoint | str:
+    """How the app starts, or why it cannot be started here (for a skip)."""
+    if any(a.kind == "django.project" for a in apps):
+        manage = _manage_py(root)
+        if manage is not None:
+            folder = PurePosixPath(manage).parent.as_posix()
+            return EntryPoint("django", "manage.py", folder, (".",))
+        if not any(a.kind in _APP_KINDS for a in apps):
+            return "no manage.py calls execute_from_command_line, so Django cannot be started"
+    app = _primary(apps, plan)
+    if app is None:
+        return "the analysis found no app object to start"
+    if app.factory is not None:
+        return _factory_entry(root, app, app.factory)
+    module, path = _module_of(root, app.file)
+    return EntryPoint(
+        "import", module, ".", path, because=f"it creates {app.name.rsplit('.', 1)[-1]}"
+    )
+
+
+# -- starting it ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Started:
+    """What the subprocess said (``data``), or why it said nothing (``problem``)."""
+
+    data: Mapping[str, Any]
+    problem: str | None = None
+    stderr: str = ""
+
+
+def _start(
+    root: Path, entry: EntryPoint, python: str, env: Mapping[str, str], timeout: float
+) -> _Started:
+    arguments = json.dumps([entry.kind, entry.target, entry.factory, entry.args, entry.path])
+    try:
+        done = subprocess.run(
+            [python, "-c", _SCRIPT, arguments],
+            cwd=root / entry.folder,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return _Started({}, f"it did not finish within {timeout:g} s")
+    except OSError as exc:
+        return _Started({}, f"cannot run {python}: {exc.strerror or exc}")
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith(_RESULT):
+            try:
+                data = json.loads(line[len(_RESULT) :])
+            except ValueError:
+                break
+            if isinstance(data, dict):
+                return _Started(data, None, done.stderr)
+    lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+    last = lines[-1] if lines else "no output"
+    return _Started({}, f"{python} exited with status {done.returncode}: {last}")
+
+
+def _check_errors(stderr: str) -> str:
+    """The first errors ``manage.py check`` printed."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if ": (" in line and ".E" in line]
+    quoted = errors[:_QUOTED_ERRORS] or lines[-1:] or ["no output"]
+    more = len(errors) - _QUOTED_ERRORS
+    return "; ".join(quoted) + (f"; and {more} more" if more > 0 else "")
+
+
+def _problem(started: _Started, entry: EntryPoint) -> str | None:
+    """What went wrong, in one line, or None when the app started."""
+    if started.problem is not None:
+        return started.problem
+    stage = started.data.get("stage")
+    if stage == "ok":
+        return None
+    if stage == "exit":
+        return f"it exited with status {started.data.get('code')}: {_check_errors(started.stderr)}"
+    where = started.data.get("where")
+    at = f" at {where}" if where else ""
+    return f"{started.data.get('error')}{at}"
+
+
+def _inserted_at(root: Path, where: object) -> bool:
+    if not isinstance(where, str) or ":" not in where:
+        return False
+    file, _, line = where.rpartition(":")
+    return line.isdigit() and int(line) in uncommitted_lines(root).get(file, set())
+
+
+def entry_check(
+    root: Path,
+    plan: Plan,
+    interpreter: Interpreter,
+    host_url: str,
+    entry: EntryPoint | str,
+    *,
+    token: str = TEST_TOKEN,
+    timeout: float = ENTRY_TIMEOUT,
+    compare: bool = True,
+) -> EntryResult:
+    """Start the app through ``entry`` (a string: why it cannot be) in ``interpreter``.
+
+    ``compare``: when it fails, start ``HEAD``'s app too; failing there as well, it is
+    not the edit's doing and the check is skipped.
+    """
+    title = "App import"
+    if isinstance(entry, str):
+        return EntryResult(Check("app", title, SKIP, entry))
+    python = interpreter.display(root)
+    env = subprocess_env(plan, host_url, token)
+    started = _start(root, entry, interpreter.python, env, timeout)
+    problem = _problem(started, entry)
+    how = f"{entry.description}" + (f" ({entry.because})" if entry.because else "")
+    if problem is None:
+        message = f"{how} ran in {python} with the client pointed at the mock host"
+        return EntryResult(Check("app", title, PASS, message), entry)
+    missing = str(started.data.get("missing") or "")
+    if (
+        missing
+        and not project_module(root / entry.folder, missing)
+        and not project_module(root, missing)
+    ):
+        message = (
+            f"{python} lacks the app's dependencies ({missing} is not installed): "
+            f"{install_hint(plan, python)}"
+        )
+        return EntryResult(Check("app", title, SKIP, message), entry)
+    where = started.data.get("where")
+    if _inserted_at(root, where):
+        failure = (
+            f"app: {entry.description} failed: {problem}, a line posthog-setup inserted: the "
+            "edit broke the app's start-up; run `git diff` on that line and report it"
+        )
+        return EntryResult(Check("app", title, FAIL, f"{how} failed", (failure,)), entry)
+    if compare and _fails_before_the_edit(root, entry, interpreter.python, env, timeout, started):
+        message = (
+            f"{how} fails without the edit too ({problem}): fix that, then run "
+            "`posthog-setup conclude`"
+        )
+        return EntryResult(Check("app", title, SKIP, message), entry)
+    failure = f"app: {entry.description} failed with {python}: {problem}"
+    return EntryResult(Check("app", title, FAIL, f"{how} failed", (failure,)), entry)
+
+
+def _failure_kind(started: _Started) -> str:
+    """The exception's type (``KeyError``), ``exit`` or the reason nothing was reported."""
+    if started.problem is not None:
+        return started.problem
+    error = str(started.data.get("error") or "")
+    return error.split(":", 1)[0] if started.data.get("stage") == "error" else "exit"
+
+
+def _fails_before_the_edit(
+    root: Path,
+    entry: EntryPoint,
+    python: str,
+    env: Mapping[str, str],
+    timeout: float,
+    after: _Started,
+) -> bool:
+    """Does ``HEAD``'s app fail to start the same way (the same exception type)? False
+    where there is no ``HEAD`` to start."""
+    try:
+        with unedited_tree(root) as before:
+            started = _start(before, entry, python, env, timeout)
+    except BaselineUnavailable:
+        return False
+    return _problem(started, entry) is not None and _failure_kind(started) == _failure_kind(after)
