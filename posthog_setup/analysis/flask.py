@@ -6,12 +6,14 @@ Routes come from ``@x.route`` / ``@x.get``-style decorators and from
 call created. Blueprints hang under apps and other blueprints through
 ``register_blueprint``; a ``url_prefix`` given there replaces the blueprint's
 own. Users are known through flask-login (``login_user``, ``current_user``)
-or ``g.user``.
+or ``g.user``. The REST extensions' owners and resource classes come from
+``posthog_setup.frameworks.flask_rest``.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from collections.abc import Sequence
 
@@ -48,6 +50,7 @@ from posthog_setup.analysis.routing import (
     source_of,
     user_construction,
 )
+from posthog_setup.frameworks.flask_rest import analysis as rest
 
 _WANTS = re.compile(
     r"[Ff]lask|\.route\(|add_url_rule|register_blueprint|errorhandler"
@@ -56,12 +59,19 @@ _WANTS = re.compile(
 _CONSTRUCTORS = {
     "flask.Flask": Constructor("flask.Flask"),
     "flask.Blueprint": Constructor("flask.Blueprint", prefix_keyword="url_prefix"),
+    **rest.CONSTRUCTORS,
 }
-_KINDS: tuple[AppKind, ...] = ("flask.Flask", "flask.Blueprint")
+_KINDS: tuple[AppKind, ...] = ("flask.Flask", "flask.Blueprint", *rest.KINDS)
 _ROUTE_DECORATORS = VERB_SHORTCUTS | {"route"}
 _ERROR_DECORATORS = frozenset({"errorhandler", "app_errorhandler"})
 _OWNER_CALLS = frozenset({"add_url_rule", "register_blueprint", "register_error_handler"})
-_VIEW_BASES = {"flask.views.MethodView": "MethodView", "flask.views.View": "View"}
+_VIEW_BASES = {
+    "flask.views.MethodView": "MethodView",
+    "flask.views.View": "View",
+    **rest.VIEW_BASES,
+}
+#: Class views that dispatch to one method per HTTP verb.
+_METHOD_VIEWS = frozenset({"MethodView", *rest.VIEW_BASES.values()})
 _METHOD_ORDER = {method: index for index, method in enumerate(HTTP_METHODS)}
 _LOGIN_USER = "flask_login.login_user"
 _LOGOUT_USER = "flask_login.logout_user"
@@ -83,7 +93,9 @@ class FlaskAnalyser:
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
         """Resolve every route's full path through blueprint registrations."""
-        return link_routes("flask", facts, _KINDS, _mount_prefix)
+        linked = link_routes("flask", rest.link_facts(facts), _KINDS, _mount_prefix)
+        apps = tuple(app for app in linked.apps if not rest.is_resource_owner(app))
+        return dataclasses.replace(linked, apps=apps)
 
 
 def _mount_prefix(child: AppObject, registration: Registration | None) -> str | None:
@@ -117,7 +129,7 @@ class _FlaskFile:
         self.ctx = ctx
         self.out = out
         self.file = RouteFile(ctx, _CONSTRUCTORS)
-        self.imports_flask = imports_any(ctx, ("flask", "flask_login"))
+        self.imports_flask = imports_any(ctx, ("flask", "flask_login", *rest.PACKAGES))
         # An imported blueprint cannot be checked from this file; a file importing
         # FastAPI or Django is not taken to declare Flask routes on it.
         self.trust_imported = self.imports_flask or not imports_any(ctx, ("fastapi", "django"))
@@ -128,6 +140,7 @@ class _FlaskFile:
         self._paths: dict[ast.AST, list[str]] = {}
 
     def collect(self) -> None:
+        rest.collect(self)
         self.out.apps.extend(self.file.apps)
         for func, found in self.file.decorated(_ROUTE_DECORATORS | _ERROR_DECORATORS):
             if found.attr in _ERROR_DECORATORS:
@@ -241,14 +254,27 @@ class _FlaskFile:
         as_view: ast.Call,
         line: int,
     ) -> None:
-        """One route per HTTP method of a MethodView, or the dispatch of a plain View."""
+        """The routes of ``Cls.as_view(name)`` at ``rule``."""
         assert isinstance(as_view.func, ast.Attribute)
         cls = self.file.class_def(as_view.func.value, self.ctx.names.scope_of(as_view))
-        if cls is None:
-            return
-        kind = self._view_kind(cls, frozenset())
-        name = endpoint or literal_str(call_arg(as_view, 0, "name"))
-        if kind == "MethodView":
+        if cls is not None:
+            name = endpoint or literal_str(call_arg(as_view, 0, "name"))
+            self.class_routes(owner, rule, name, methods, cls, line)
+
+    def class_routes(
+        self,
+        owner: str,
+        rule: str,
+        name: str | None,
+        methods: tuple[str, ...] | None,
+        cls: ast.ClassDef,
+        line: int,
+        *,
+        kind: str | None = None,
+    ) -> None:
+        """One route per HTTP method of a MethodView or Resource, or the dispatch of a View."""
+        kind = kind or self.view_kind(cls, frozenset())
+        if kind in _METHOD_VIEWS:
             for method in self._methods_of(cls, frozenset()):
                 verb = method.name.upper()
                 if methods is None or verb in methods:
@@ -265,8 +291,9 @@ class _FlaskFile:
                     owner, rule, allowed, dispatch, line, name, view_kind=kind, action=dispatch.name
                 )
 
-    def _view_kind(self, cls: ast.ClassDef, seen: frozenset[str]) -> str | None:
-        """``MethodView`` or ``View`` if ``cls`` derives from one (through classes of this file)."""
+    def view_kind(self, cls: ast.ClassDef, seen: frozenset[str]) -> str | None:
+        """``MethodView``, ``Resource`` or ``View`` if ``cls`` derives from one (through
+        classes of this file)."""
         scope = self.ctx.names.scope_of(cls)
         for base in cls.bases:
             qualified = self.ctx.names.resolve(base, scope) or ""
@@ -274,7 +301,7 @@ class _FlaskFile:
                 return _VIEW_BASES[qualified]
             local = self.file.classes.get(qualified)
             if local is not None and qualified not in seen:
-                kind = self._view_kind(local, seen | {qualified})
+                kind = self.view_kind(local, seen | {qualified})
                 if kind is not None:
                     return kind
         return None

@@ -185,6 +185,10 @@ class ErrorHandler:
 AppKind = Literal[
     "flask.Flask",
     "flask.Blueprint",
+    # Flask-RESTX / Flask-RESTful / flask-smorest owners, and a resource class's own routes
+    "flask.Api",
+    "flask.Namespace",
+    "flask.Resource",
     "fastapi.FastAPI",
     "fastapi.APIRouter",
     "django.project",

@@ -1,0 +1,1 @@
+"""Framework columns: each folder holds one framework's analysis, hook-up and verification."""
