@@ -17,7 +17,7 @@ import dataclasses
 import re
 from collections.abc import Sequence
 
-from posthog_setup.analysis.body import dotted, scan_body, walk_body
+from posthog_setup.analysis.body import dotted, reads_as_query, scan_body, walk_body
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
 from posthog_setup.analysis.model import (
     HTTP_METHODS,
@@ -26,6 +26,7 @@ from posthog_setup.analysis.model import (
     AuthKind,
     AuthPoint,
     BodyFacts,
+    Evidence,
     Framework,
     LocalRoute,
     ModuleFacts,
@@ -278,6 +279,7 @@ class _FlaskFile:
             for method in self._methods_of(cls, frozenset()):
                 verb = method.name.upper()
                 if methods is None or verb in methods:
+                    self._query_view(cls, method)
                     self._add_route(
                         owner, rule, (verb,), method, line, name, view_kind=kind, action=method.name
                     )
@@ -290,6 +292,16 @@ class _FlaskFile:
                 self._add_route(
                     owner, rule, allowed, dispatch, line, name, view_kind=kind, action=dispatch.name
                 )
+
+    def _query_view(self, cls: ast.ClassDef, method: FunctionNode) -> None:
+        """A view class named for a query (``BookSearch``) answers questions: its methods
+        change nothing unless their bodies write."""
+        body = self._body(method)
+        if not reads_as_query(cls.name) or any(e.mutating for e in body.evidence):
+            return
+        reason = Evidence("read-only", "the view's name reads as a query", cls.lineno, False)
+        if reason not in body.evidence:
+            self._bodies[method] = dataclasses.replace(body, evidence=(*body.evidence, reason))
 
     def view_kind(self, cls: ast.ClassDef, seen: frozenset[str]) -> str | None:
         """``MethodView``, ``Resource`` or ``View`` if ``cls`` derives from one (through
@@ -346,7 +358,9 @@ class _FlaskFile:
                 names,
                 found.call.lineno,
                 error_param_index=0,
-                http_exception_sees_server_errors=True,
+                # Flask hands an unhandled error to HTTPException handlers as an
+                # InternalServerError; a REST extension's Api and namespaces do not.
+                http_exception_sees_server_errors=found.kind not in rest.KINDS,
             )
         )
 
@@ -382,7 +396,8 @@ class _FlaskFile:
     def _is_signup(self, func: FunctionNode, login: ast.Call) -> bool:
         """Is this ``login_user`` the end of a signup? Its handler's name or route says so,
         or the handler built the user it logs in and wrote it to the database."""
-        words = " ".join([func.name, *self._paths.get(func, [])])
+        # A resource class's name says it as well: ``class Signup(Resource)``.
+        words = " ".join([self.ctx.names.qualname_of(func), *self._paths.get(func, [])])
         if SIGNUP_WORDS.search(words):
             return True
         user = call_arg(login, 0, "user")
