@@ -11,7 +11,7 @@ import pytest
 from posthog_setup.cli import main
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-NAMES = ["flask_blog", "fastapi_tasks", "django_shop"]
+NAMES = ["flask_blog", "fastapi_tasks", "django_shop", "flask_restx_shelf"]
 
 
 def tree(root: Path) -> dict[str, bytes]:
