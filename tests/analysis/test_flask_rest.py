@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -466,3 +470,121 @@ def test_fixture_routes_match_the_url_map_flask_restx_builds() -> None:
         ("/api/v1/books/<int:book_id>/loan", "POST"),
         ("/api/v1/books/<int:book_id>/reviews", "POST"),
     ]
+
+
+# -- Flask-RESTful and flask-smorest, against the URL maps they build ---------------------
+
+_RESTFUL_APP = {
+    "todo/__init__.py": "",
+    "todo/resources.py": """
+        from flask_restful import Resource
+
+        class TodoList(Resource):
+            def get(self):
+                return []
+
+            def post(self):
+                return {}, 201
+
+        class TodoItem(Resource):
+            def put(self, todo_id):
+                return {}
+
+            def delete(self, todo_id):
+                return "", 204
+    """,
+    "todo/app.py": """
+        from flask import Blueprint, Flask
+        from flask_restful import Api
+
+        from .resources import TodoItem, TodoList
+
+        def create_app():
+            app = Flask(__name__)
+            bp = Blueprint("api", __name__, url_prefix="/api")
+            api = Api(bp, "/v2")
+            api.add_resource(TodoList, "/todos", "/tasks")
+            api.add_resource(TodoItem, "/todos/<int:todo_id>")
+            app.register_blueprint(bp)
+            return app
+    """,
+}
+
+_SMOREST_APP = {
+    "pets/__init__.py": "",
+    "pets/views.py": """
+        from flask.views import MethodView
+        from flask_smorest import Blueprint
+
+        blp = Blueprint("pets", __name__, url_prefix="/pets")
+
+        @blp.route("/")
+        class Pets(MethodView):
+            def get(self):
+                return []
+
+            def post(self):
+                return {}
+
+        @blp.route("/<int:pet_id>")
+        class PetById(MethodView):
+            def patch(self, pet_id):
+                return {}
+
+        @blp.route("/<int:pet_id>/adopt", methods=["POST"])
+        def adopt(pet_id):
+            return {}
+    """,
+    "pets/app.py": """
+        from flask import Flask
+        from flask_smorest import Api
+
+        from .views import blp
+
+        def create_app():
+            app = Flask(__name__)
+            app.config.update(API_TITLE="Pets", API_VERSION="1", OPENAPI_VERSION="3.0.2")
+            api = Api(app)
+            api.register_blueprint(blp, url_prefix="/animals")
+            return app
+    """,
+}
+
+_URL_MAP = """
+import json, sys
+sys.path.insert(0, ".")
+module = __import__(sys.argv[1], fromlist=["create_app"])
+app = module.create_app()
+print(json.dumps(sorted(
+    (rule.rule, method)
+    for rule in app.url_map.iter_rules()
+    if rule.endpoint != "static" and not rule.endpoint.startswith("api-docs")
+    for method in rule.methods - {"HEAD", "OPTIONS"}
+)))
+"""
+
+
+@pytest.mark.parametrize(
+    ("sources", "module"),
+    [(_RESTFUL_APP, "todo.app"), (_SMOREST_APP, "pets.app")],
+    ids=["flask-restful", "flask-smorest"],
+)
+def test_routes_match_the_url_map_the_extension_builds(
+    sources: dict[str, str], module: str, tmp_path: Path
+) -> None:
+    for file, text in sources.items():
+        (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / file).write_text(textwrap.dedent(text))
+    done = subprocess.run(
+        [sys.executable, "-c", _URL_MAP, module],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    built = [tuple(pair) for pair in json.loads(done.stdout.splitlines()[-1])]
+    assert len(built) >= 4
+    analysis = analyse(sources)
+    assert sorted((r.path, m) for r in analysis.routes for m in r.methods) == built
