@@ -207,6 +207,8 @@ class AppObject:
     #: the function that builds and returns it, for app factories
     factory: str | None = None
     prefix: str = ""
+    #: the framework extension whose class made it (``Flask-RESTX``), if one did
+    extension: str | None = None
 
 
 @dataclass(frozen=True)

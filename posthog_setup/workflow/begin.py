@@ -110,6 +110,9 @@ def summary_table(result: BeginResult) -> str:
     frameworks = (
         ", ".join(_FRAMEWORK_TITLES[f] for f in project.frameworks) or "no supported framework"
     )
+    extensions = sorted({a.extension for a in analysis.apps if a.extension})
+    if extensions:
+        frameworks += f" ({', '.join(extensions)})"
     manifest = plan.setup.manifest or "no manifest"
     lines = [
         f"{project.name}: {frameworks} · {project.dependency_manager} ({manifest}) · "

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from posthog_setup.analysis.engine import analyse_project
+from posthog_setup.cli import main
 from tests.analysis.web_helpers import (
     FIXTURES,
     analyse,
@@ -93,12 +94,12 @@ def test_blueprint_api_and_namespace_prefixes_combine() -> None:
     assert delete.view_kind == "Resource"
     assert analysis.unsupported == ()
     # The resource classes are owners only for linking: the app and blueprint are the apps.
-    assert [app.kind for app in analysis.apps] == [
-        "flask.Flask",
-        "flask.Blueprint",
-        "flask.Api",
-        "flask.Namespace",
-        "flask.Namespace",
+    assert [(app.kind, app.extension) for app in analysis.apps] == [
+        ("flask.Flask", None),
+        ("flask.Blueprint", None),
+        ("flask.Api", "Flask-RESTX"),
+        ("flask.Namespace", "Flask-RESTX"),
+        ("flask.Namespace", "Flask-RESTX"),
     ]
 
 
@@ -588,3 +589,17 @@ def test_routes_match_the_url_map_the_extension_builds(
     assert len(built) >= 4
     analysis = analyse(sources)
     assert sorted((r.path, m) for r in analysis.routes for m in r.methods) == built
+
+
+def test_begin_names_the_extensions_it_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for file, text in {**_RESTFUL_APP, **_SMOREST_APP}.items():
+        (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / file).write_text(textwrap.dedent(text))
+    (tmp_path / "requirements.txt").write_text("flask-restful\nflask-smorest\n")
+    assert main(["begin", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "Flask (Flask-RESTful, flask-smorest) · pip" in err.splitlines()[0]
+    assert "not supported yet" not in err
+    assert "/animals/<int:pet_id>/adopt" in err

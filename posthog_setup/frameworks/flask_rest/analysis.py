@@ -40,8 +40,13 @@ from posthog_setup.analysis.routing import (
     literal_str,
 )
 
-#: The packages of the three extensions.
-PACKAGES = ("flask_restx", "flask_restful", "flask_smorest")
+#: The packages of the three extensions, and what they are called.
+TITLES = {
+    "flask_restx": "Flask-RESTX",
+    "flask_restful": "Flask-RESTful",
+    "flask_smorest": "flask-smorest",
+}
+PACKAGES = tuple(TITLES)
 
 _API: AppKind = "flask.Api"
 _NAMESPACE: AppKind = "flask.Namespace"
@@ -67,11 +72,11 @@ VIEW_BASES = {
     "flask_restful.Resource": "Resource",
 }
 
-#: Where each API class takes its prefix: (positional index, keyword); smorest's takes none.
-_API_PREFIX = {
-    "flask_restx.Api": (None, "prefix"),
-    "flask_restx.api.Api": (None, "prefix"),
+#: Where an API class takes its prefix, (positional index, keyword), where not by keyword
+#: only; smorest's takes none.
+_API_PREFIX: dict[str, tuple[int | None, str] | None] = {
     "flask_restful.Api": (1, "prefix"),
+    "flask_smorest.Api": None,
 }
 #: Owners a class-decorating ``route`` / ``resource`` call may be made on.
 _CLASS_ROUTE_OWNERS = frozenset({_API, _NAMESPACE, _BLUEPRINT})
@@ -176,23 +181,26 @@ class _RestFile:
     # -- owners ----------------------------------------------------------------------------
 
     def _owners(self) -> None:
-        """Each API's and namespace's own prefix, and the app or blueprint an API is given."""
+        """Each API's and namespace's own prefix, the app or blueprint an API is given, and
+        the extension that made each owner."""
         for index, app in enumerate(self.file.apps):
-            if app.kind not in (_API, _NAMESPACE):
-                continue
             call = self.file.assigned.get(app.name)
             if not isinstance(call, ast.Call):
                 continue
+            constructor = self.ctx.names.resolve_call(call) or ""
+            extension = TITLES.get(constructor.split(".", 1)[0])
+            if extension is None and app.kind not in (_API, _NAMESPACE):
+                continue
+            prefix = app.prefix
             if app.kind == _NAMESPACE:
                 prefix = _namespace_path(call)
-            else:
-                constructor = self.ctx.names.resolve_call(call) or ""
-                index_keyword = _API_PREFIX.get(constructor)
+            elif app.kind == _API:
+                index_keyword = _API_PREFIX.get(constructor, (None, "prefix"))
                 prefix = ""
                 if index_keyword is not None:
                     prefix = literal_str(call_arg(call, *index_keyword)) or ""
                 self._mount(call_arg(call, 0, "app"), app.name, None, call)
-            self.file.apps[index] = dataclasses.replace(app, prefix=prefix)
+            self.file.apps[index] = dataclasses.replace(app, prefix=prefix, extension=extension)
 
     def _namespaces_made_by_apis(self) -> None:
         """``ns = api.namespace("todos", path="/todos")``: a namespace, already added."""
@@ -212,6 +220,7 @@ class _RestFile:
                 file=self.ctx.file,
                 line=value.lineno,
                 prefix=_namespace_path(value),
+                extension=TITLES["flask_restx"],
             )
             self.file.apps.append(app)
             self.file.kinds[name] = _NAMESPACE
