@@ -84,9 +84,6 @@ UNSUPPORTED = {
     "bottle": "Bottle",
     "tornado": "Tornado",
     "pyramid": "Pyramid",
-    "flask_restx": "Flask-RESTX",
-    "flask_restful": "Flask-RESTful",
-    "flask_smorest": "flask-smorest",
 }
 _UNSUPPORTED_IMPORT = re.compile(
     r"^[ \t]*(?:from|import)[ \t]+(" + "|".join(UNSUPPORTED) + r")\b", re.MULTILINE

@@ -228,7 +228,7 @@ class ErrorHandler:
 
 
 #: ``<framework or its package>.<class>``: ``flask.Flask``, ``flask.Blueprint``,
-#: ``fastapi.APIRouter``, ``django.project``, ``drf.router``; each framework owns its kinds
+#: ``fastapi.APIRouter``, ``django.project``, ``drf.router``, ``flask.Api``; each framework owns its kinds
 AppKind = str
 
 
@@ -243,6 +243,8 @@ class AppObject:
     #: the function that builds and returns it, for app factories
     factory: str | None = None
     prefix: str = ""
+    #: the framework extension whose class made it (``Flask-RESTX``), if one did
+    extension: str | None = None
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,8 @@ def _import_group(stmt: cst.BaseStatement, local_tops: frozenset[str]) -> tuple[
     if isinstance(node, cst.ImportFrom):
         name = (cst.helpers.get_full_name_for_node(node.module) if node.module else "") or ""
         if node.relative:
-            return 4, "1" + "." * len(node.relative) + name
+            # Furthest first, as Ruff and isort order them: ``..x`` before ``.`` and ``.y``.
+            return 4, f"1{99 - len(node.relative):02d}{name}"
         kind = "1"
     elif isinstance(node, cst.Import):
         name = cst.helpers.get_full_name_for_node(node.names[0].name) or ""

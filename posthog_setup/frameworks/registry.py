@@ -51,12 +51,17 @@ def title(name: str) -> str:
     return framework.title if framework is not None else name
 
 
-def titles(names: Iterable[str], apps: Iterable[AppObject]) -> list[str]:
-    """How people write the frameworks ``names``, then the extensions among ``apps`` that
-    are served through one of them (``Django Ninja``)."""
+def titles(names: Iterable[str], apps: Iterable[AppObject]) -> str:
+    """How people write the frameworks ``names``, then the extensions among ``apps``:
+    those served as a framework of their own (``Django, Django Ninja``) and those that
+    build a framework's apps (``Flask (Flask-RESTX)``); "" when there is none."""
+    apps = list(apps)
     found = [title(name) for name in names]
-    extensions = {kind: t for f in FRAMEWORKS for kind, t in f.extensions.items()}
-    return found + sorted({extensions[a.kind] for a in apps if a.kind in extensions})
+    served = {kind: t for f in FRAMEWORKS for kind, t in f.extensions.items()}
+    found += sorted({served[a.kind] for a in apps if a.kind in served})
+    text = ", ".join(found)
+    builders = sorted({a.extension for a in apps if a.extension})
+    return f"{text} ({', '.join(builders)})" if text and builders else text
 
 
 def sdk_floor(names: Iterable[str]) -> SdkFloor:

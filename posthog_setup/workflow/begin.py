@@ -105,9 +105,7 @@ def summary_table(result: BeginResult) -> str:
     """The human summary: the project, its routes and what will be captured."""
     analysis, plan = result.analysis, result.plan
     project = analysis.project
-    frameworks = (
-        ", ".join(registry.titles(project.frameworks, analysis.apps)) or "no supported framework"
-    )
+    frameworks = registry.titles(project.frameworks, analysis.apps) or "no supported framework"
     manifest = plan.setup.manifest or "no manifest"
     lines = [
         f"{project.name}: {frameworks} · {project.dependency_manager} ({manifest}) · "

@@ -85,6 +85,31 @@ def test_relative_client_joins_the_relative_block_in_order() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (
+            "from ..models import Book\nfrom . import books\nfrom .reviews import ReviewList\n",
+            "from ..models import Book\nfrom ..posthog_client import posthog_client\n"
+            "from . import books\nfrom .reviews import ReviewList\n",
+        ),
+        (
+            "from . import books\n",
+            "from ..posthog_client import posthog_client\nfrom . import books\n",
+        ),
+        (
+            "from ...core import db\nfrom ..models import Book\n",
+            "from ...core import db\nfrom ..models import Book\n"
+            "from ..posthog_client import posthog_client\n",
+        ),
+    ],
+    ids=["between parent and own package", "before own package", "after a further parent"],
+)
+def test_relative_imports_go_furthest_first(before: str, after: str) -> None:
+    # Ruff's and isort's default: ``from ..x`` before ``from . import y`` and ``from .z``.
+    assert added(before, NeededImport("posthog_client", "posthog_client", relative=2)) == after
+
+
 def test_already_imported_is_left_alone() -> None:
     source = "from .posthog_client import posthog_client\nimport sys\n"
     assert (

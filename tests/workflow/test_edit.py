@@ -19,6 +19,7 @@ NAMES = [
     "starlette_notes",
     "quart_recipes",
     "litestar_shelf",
+    "flask_restx_shelf",
 ]
 
 

@@ -96,6 +96,63 @@ print("RESULT " + json.dumps({"statuses": statuses, "user_id": str(user_id), "po
 """
 )
 
+RESTX_SCRIPT = (
+    _RECORD
+    + """
+from flask_restx import Resource
+
+from shelf import create_app
+from shelf.api import books
+from shelf.extensions import db
+from shelf.models import Member
+from shelf.posthog_client import posthog_client
+
+
+class Boom(Resource):
+    def get(self):
+        boom()
+
+
+# A resource of the API itself, so the failure goes through Flask-RESTX's error handling.
+books.ns.add_resource(Boom, "/boom")
+app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+with app.app_context():
+    db.create_all()
+
+client = app.test_client()
+account = {"username": "ada", "email": "ada@example.com", "password": "pw-for-tests"}
+record("signup", lambda: client.post("/api/v1/auth/signup", json=account))
+record("logout", lambda: client.post("/api/v1/auth/logout"))
+record("login", lambda: client.post("/api/v1/auth/login", json=account))
+book = record("book_create", lambda: client.post("/api/v1/books", json={"title": "Dune"}))
+book_id = book.get_json()["id"]
+record("book_update", lambda: client.patch(f"/api/v1/books/{book_id}", json={"author": "Herbert"}))
+record("loan", lambda: client.post(f"/api/v1/books/{book_id}/loan"))
+# Refused: the book is already on loan (409), the rating is out of range (400).
+record("loan_again", lambda: client.post(f"/api/v1/books/{book_id}/loan"))
+record("review_invalid", lambda: client.post(f"/api/v1/books/{book_id}/reviews", json={"rating": 9}))
+review = {"rating": 5, "body": "Sand"}
+record("review_create", lambda: client.post(f"/api/v1/books/{book_id}/reviews", json=review))
+spare = record("spare_create", lambda: client.post("/api/v1/books", json={"title": "Emma"}))
+spare_id = spare.get_json()["id"]
+record("book_delete", lambda: client.delete(f"/api/v1/books/{spare_id}"))
+for method, path, body in [
+    ("GET", "/api/v1/books", None),
+    ("GET", f"/api/v1/books/{book_id}", None),
+    ("POST", "/api/v1/books/search", {"q": "Du"}),
+    ("GET", f"/api/v1/books/{book_id}/reviews", None),
+    ("GET", "/api/v1/auth/me", None),
+]:
+    record(f"read {method} {path}", lambda: client.open(path, method=method, json=body))
+record("boom", lambda: client.get("/api/v1/books/boom"))
+with app.app_context():
+    user_id = Member.query.filter_by(username="ada").one().id
+posthog_client.flush()
+ids = {"created": [book_id, spare_id], "changed": [book_id], "deleted": [spare_id]}
+print("RESULT " + json.dumps({"statuses": statuses, "user_id": str(user_id), **ids}))
+"""
+)
+
 FASTAPI_SCRIPT = (
     _RECORD
     + """
@@ -523,6 +580,58 @@ SCENARIOS = {
         # user a signup builds and on the user login_user() was given.
         signup_person={"email": "ada@example.com", "username": "ada"},
         login_person={"email": "ada@example.com", "username": "ada"},
+    ),
+    "flask_restx_shelf": Scenario(
+        fixture="flask_restx_shelf",
+        script=RESTX_SCRIPT,
+        statuses={
+            "signup": 201,
+            "logout": 204,
+            "login": 200,
+            "book_create": 201,
+            "book_update": 200,
+            "loan": 200,
+            "loan_again": 409,
+            "review_invalid": 400,
+            "review_create": 201,
+            "spare_create": 201,
+            "book_delete": 204,
+            "read GET /api/v1/books": 200,
+            "read GET /api/v1/books/1": 200,
+            "read POST /api/v1/books/search": 200,
+            "read GET /api/v1/books/1/reviews": 200,
+            "read GET /api/v1/auth/me": 200,
+            "boom": 500,
+        },
+        events={
+            "$set": 2,
+            "user_signed_up": 1,
+            "user_logged_out": 1,
+            "user_logged_in": 1,
+            "book_created": 2,
+            "book_updated": 1,
+            "loan_created": 1,
+            "review_created": 1,
+            "book_deleted": 1,
+            "$exception": 1,
+        },
+        user_events=(
+            "book_created",
+            "book_updated",
+            "loan_created",
+            "review_created",
+            "book_deleted",
+        ),
+        properties=(
+            ("book_created", "book_id", "created"),
+            ("book_updated", "book_id", "changed"),
+            ("loan_created", "book_id", "changed"),
+            ("review_created", "book_id", "changed"),
+            ("book_deleted", "book_id", "deleted"),
+        ),
+        signup_person={"email": "ada@example.com", "username": "ada"},
+        login_person={"email": "ada@example.com", "username": "ada"},
+        boom_path="/api/v1/books/boom",
     ),
     "fastapi_tasks": Scenario(
         fixture="fastapi_tasks",

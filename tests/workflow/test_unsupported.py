@@ -50,15 +50,15 @@ def test_nothing_supported_changes_nothing_and_says_what_was_found(
 def test_a_framework_found_beside_a_supported_one_is_named_in_the_summary(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "requirements.txt").write_text("flask\nflask-restx\n")
+    (tmp_path / "requirements.txt").write_text("flask\ntornado\n")
     (tmp_path / "app.py").write_text(
         textwrap.dedent(
             """\
             from flask import Flask
-            from flask_restx import Api
+            import tornado.web
 
             app = Flask(__name__)
-            api = Api(app)
+            ws = tornado.web.Application([])
 
 
             @app.post("/notes")
@@ -69,7 +69,7 @@ def test_a_framework_found_beside_a_supported_one_is_named_in_the_summary(
         )
     )
     assert main(["begin", str(tmp_path)]) == 0
-    assert "Flask-RESTX found (app.py): not supported yet, left alone" in capsys.readouterr().err
+    assert "Tornado found (app.py): not supported yet, left alone" in capsys.readouterr().err
 
 
 def test_django_ninja_is_analysed_and_named_in_the_summary(

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from posthog_setup.analysis.body import UserFinder, dotted, scan_body, walk_body
+from posthog_setup.analysis.body import UserFinder, dotted, reads_as_query, scan_body, walk_body
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
 from posthog_setup.analysis.model import (
     HTTP_METHODS,
@@ -29,6 +29,7 @@ from posthog_setup.analysis.model import (
     AuthPoint,
     BodyFacts,
     ErrorHandler,
+    Evidence,
     Framework,
     Handler,
     LocalRoute,
@@ -57,6 +58,7 @@ from posthog_setup.analysis.routing import (
     user_construction,
 )
 from posthog_setup.frameworks.flask import session
+from posthog_setup.frameworks.flask_rest import analysis as rest
 
 _WANTS = re.compile(
     r"[Ff]lask|\.route\(|add_url_rule|register_blueprint|errorhandler"
@@ -94,21 +96,28 @@ class Dialect:
     login_subject: Callable[[FileContext, ast.expr], str | None]
     #: does a handler of these targets see server errors the hook-up does not capture?
     sees_server_errors: Callable[[ErrorHandler], bool]
+    #: owners that extensions add (Flask-RESTX's ``Api`` and ``Namespace``), by constructor
+    extension_constructors: Mapping[str, Constructor] = dataclasses.field(default_factory=dict)
+    extension_kinds: tuple[AppKind, ...] = ()
 
     @property
     def kinds(self) -> tuple[AppKind, ...]:
-        return (self.application, self.blueprint)
+        return (self.application, self.blueprint, *self.extension_kinds)
 
     @property
     def constructors(self) -> dict[str, Constructor]:
         return {
             self.application: Constructor(self.application),
             self.blueprint: Constructor(self.blueprint, prefix_keyword="url_prefix"),
+            **self.extension_constructors,
         }
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
-        """Resolve every route's full path through blueprint registrations."""
-        return link_routes(self.framework, facts, self.kinds, _mount_prefix)
+        """Resolve every route's full path through blueprint, API and namespace registrations;
+        resource classes are owners of their routes, not apps."""
+        linked = link_routes(self.framework, rest.link_facts(facts), self.kinds, _mount_prefix)
+        apps = tuple(app for app in linked.apps if not rest.is_resource_owner(app))
+        return dataclasses.replace(linked, apps=apps)
 
     def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
         """Record the apps, routes, registrations, error handlers and auth points of one file."""
@@ -175,7 +184,7 @@ class FlaskAnalyser:
     """Finds Flask apps, blueprints, routes, error handlers and flask-login calls."""
 
     name: Framework = "flask"
-    packages: tuple[str, ...] = ("flask", "flask_login")
+    packages: tuple[str, ...] = ("flask", "flask_login", *rest.PACKAGES)
     app_kinds: tuple[str, ...] = ("flask",)
     primary_kind = "flask.Flask"
     spellings: Mapping[str, str] = {
@@ -245,17 +254,25 @@ def _flask_sees_server_errors(handler: ErrorHandler) -> bool:
 
 FLASK = Dialect(
     framework="flask",
-    packages=("flask", "flask_login"),
+    packages=("flask", "flask_login", *rest.PACKAGES),
     application="flask.Flask",
     blueprint="flask.Blueprint",
-    view_bases={"flask.views.MethodView": "MethodView", "flask.views.View": "View"},
+    view_bases={
+        "flask.views.MethodView": "MethodView",
+        "flask.views.View": "View",
+        **rest.VIEW_BASES,
+    },
     login_user="flask_login.login_user",
     logout_user="flask_login.logout_user",
     mechanism="flask_login",
     find_user=find_user,
     login_subject=_argument_source,
     sees_server_errors=_flask_sees_server_errors,
+    extension_constructors=rest.CONSTRUCTORS,
+    extension_kinds=rest.KINDS,
 )
+#: Class views that dispatch to one method per HTTP verb.
+_METHOD_VIEWS = frozenset({"MethodView", *rest.VIEW_BASES.values()})
 
 
 class FlaskFile:
@@ -279,6 +296,7 @@ class FlaskFile:
         self._paths: dict[ast.AST, list[str]] = {}
 
     def collect(self) -> None:
+        rest.collect(self)
         self.out.apps.extend(self.file.apps)
         for func, found in self.file.decorated(_ROUTE_DECORATORS | _ERROR_DECORATORS):
             if found.attr in _ERROR_DECORATORS:
@@ -397,17 +415,31 @@ class FlaskFile:
         as_view: ast.Call,
         line: int,
     ) -> None:
-        """One route per HTTP method of a MethodView, or the dispatch of a plain View."""
+        """The routes of ``Cls.as_view(name)`` at ``rule``."""
         assert isinstance(as_view.func, ast.Attribute)
         cls = self.file.class_def(as_view.func.value, self.ctx.names.scope_of(as_view))
-        if cls is None:
-            return
-        kind = self._view_kind(cls, frozenset())
-        name = endpoint or literal_str(call_arg(as_view, 0, "name"))
-        if kind == "MethodView":
+        if cls is not None:
+            name = endpoint or literal_str(call_arg(as_view, 0, "name"))
+            self.class_routes(owner, rule, name, methods, cls, line)
+
+    def class_routes(
+        self,
+        owner: str,
+        rule: str,
+        name: str | None,
+        methods: tuple[str, ...] | None,
+        cls: ast.ClassDef,
+        line: int,
+        *,
+        kind: str | None = None,
+    ) -> None:
+        """One route per HTTP method of a MethodView or Resource, or the dispatch of a View."""
+        kind = kind or self.view_kind(cls, frozenset())
+        if kind in _METHOD_VIEWS:
             for method in self._methods_of(cls, frozenset()):
                 verb = method.name.upper()
                 if methods is None or verb in methods:
+                    self._query_view(cls, method)
                     self._add_route(
                         owner, rule, (verb,), method, line, name, view_kind=kind, action=method.name
                     )
@@ -421,8 +453,19 @@ class FlaskFile:
                     owner, rule, allowed, dispatch, line, name, view_kind=kind, action=dispatch.name
                 )
 
-    def _view_kind(self, cls: ast.ClassDef, seen: frozenset[str]) -> str | None:
-        """``MethodView`` or ``View`` if ``cls`` derives from one (through classes of this file)."""
+    def _query_view(self, cls: ast.ClassDef, method: FunctionNode) -> None:
+        """A view class named for a query (``BookSearch``) answers questions: its methods
+        change nothing unless their bodies write."""
+        body = self._body(method)
+        if not reads_as_query(cls.name) or any(e.mutating for e in body.evidence):
+            return
+        reason = Evidence("read-only", "the view's name reads as a query", cls.lineno, False)
+        if reason not in body.evidence:
+            self._bodies[method] = dataclasses.replace(body, evidence=(*body.evidence, reason))
+
+    def view_kind(self, cls: ast.ClassDef, seen: frozenset[str]) -> str | None:
+        """``MethodView``, ``Resource`` or ``View`` if ``cls`` derives from one (through
+        classes of this file)."""
         scope = self.ctx.names.scope_of(cls)
         for base in cls.bases:
             qualified = self.ctx.names.resolve(base, scope) or ""
@@ -430,7 +473,7 @@ class FlaskFile:
                 return self.dialect.view_bases[qualified]
             local = self.file.classes.get(qualified)
             if local is not None and qualified not in seen:
-                kind = self._view_kind(local, seen | {qualified})
+                kind = self.view_kind(local, seen | {qualified})
                 if kind is not None:
                     return kind
         return None
@@ -474,7 +517,9 @@ class FlaskFile:
             names,
             found.call.lineno,
             error_param_index=0,
-            http_exception_sees_server_errors=True,
+            # Flask hands an unhandled error to HTTPException handlers as an
+            # InternalServerError; a REST extension's Api and namespaces do not.
+            http_exception_sees_server_errors=found.kind not in rest.KINDS,
         )
         server_error = self.dialect.sees_server_errors(handler)
         self.out.error_handlers.append(dataclasses.replace(handler, server_error=server_error))
@@ -516,7 +561,8 @@ class FlaskFile:
     def _is_signup(self, func: FunctionNode, login: ast.Call) -> bool:
         """Is this ``login_user`` the end of a signup? Its handler's name or route says so,
         or the handler built the user it logs in and wrote it to the database."""
-        words = " ".join([func.name, *self._paths.get(func, [])])
+        # A resource class's name says it as well: ``class Signup(Resource)``.
+        words = " ".join([self.ctx.names.qualname_of(func), *self._paths.get(func, [])])
         if SIGNUP_WORDS.search(words):
             return True
         user = call_arg(login, 0, "user")

@@ -1,0 +1,1 @@
+"""Flask-RESTX, Flask-RESTful and flask-smorest: REST extensions whose routes are Flask's own."""
