@@ -239,25 +239,31 @@ def nothing_supported(analysis: Analysis) -> str:
     )
 
 
-def run_begin(path: Path, *, console: Console, as_json: bool) -> int:
-    """The begin stage: analyse, write ``posthog-events.json``, report."""
-    result = plan_at(path, console)
-    if result is None:
-        return Exit.ERROR
+def write_plan(result: BeginResult) -> tuple[bool, str | None]:
+    """Write ``posthog-events.json`` where it changed: (whether it did, why it could not)."""
     root = result.root
     text = plan_to_json(result.plan)
     plan_path = root / PLAN_FILE
     current = plan_path.read_text(encoding="utf-8") if plan_path.is_file() else None
-    if current != text:
-        try:
-            commit_changes(root, [Write(PLAN_FILE, text.encode("utf-8"))])
-        except TransactionFailed as exc:
-            console.error(str(exc))
-            return Exit.ERROR
+    if current == text:
+        return False, None
+    try:
+        commit_changes(root, [Write(PLAN_FILE, text.encode("utf-8"))])
+    except TransactionFailed as exc:
+        return False, str(exc)
+    return True, None
+
+
+def begin(result: BeginResult, *, console: Console, as_json: bool) -> int:
+    """The begin stage on a planned project: write the plan, and say what was found."""
+    wrote, error = write_plan(result)
+    if error is not None:
+        console.error(error)
+        return Exit.ERROR
     if as_json:
         console.data(analysis_json(result))
     console.info(summary_table(result))
-    verb = "Wrote" if current != text else "Unchanged:"
+    verb = "Wrote" if wrote else "Unchanged:"
     events = len(result.plan.events)
     handlers = len(result.plan.exception_captures)
     console.success(
@@ -265,3 +271,11 @@ def run_begin(path: Path, *, console: Console, as_json: bool) -> int:
         f"{handlers} exception handler{'s' * (handlers != 1)})."
     )
     return Exit.OK
+
+
+def run_begin(path: Path, *, console: Console, as_json: bool) -> int:
+    """The begin stage from the command line: analyse, write ``posthog-events.json``, report."""
+    result = plan_at(path, console)
+    if result is None:
+        return Exit.ERROR
+    return begin(result, console=console, as_json=as_json)

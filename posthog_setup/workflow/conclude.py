@@ -215,20 +215,16 @@ def conclude_json(result: ConcludeResult) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
-def run_conclude(
+def conclude_at(
     path: Path,
     *,
     console: Console,
-    as_json: bool,
     run_tests: str | None,
-    outcome: list[ConcludeResult] | None = None,
     python: Path | None = None,
     test_timeout: float | None = None,
-) -> int:
-    """The conclude stage: verify, write the report, print the outcome.
-
-    The result is appended to ``outcome`` if given (for the all-stages summary).
-    """
+) -> ConcludeResult | None:
+    """The conclude stage on the project at or above ``path``; None after saying why it
+    could not run."""
     try:
         root = python_project_root(path)
         interpreter = (
@@ -236,22 +232,24 @@ def run_conclude(
             if python is not None
             else None
         )
-        result = conclude(
+        return conclude(
             root,
             run_tests=run_tests,
             interpreter=interpreter,
             test_timeout=test_timeout,
             echo=None if console.quiet else console.info,
         )
-        if outcome is not None:
-            outcome.append(result)
     except (ConcludeError, NotAPythonProject) as exc:
         console.error(str(exc))
-        return Exit.ERROR
     except OSError as exc:
         console.error(f"cannot verify: {exc}")
-        return Exit.ERROR
+    return None
+
+
+def show(result: ConcludeResult, *, console: Console, as_json: bool) -> int:
+    """Say what conclude verified; the exit code it means."""
     v = result.verification
+    root = v.root
     width = max(len(c.title) for c in v.checks)
     for check in v.checks:
         console.info(f"  {check.title:<{width}}  {_STATUS_WORDS[check.status]}  {check.message}")
@@ -274,3 +272,21 @@ def run_conclude(
         f"Verification failed: {failures} problem{'s' * (failures != 1)}. {verb} {report}."
     )
     return Exit.PROBLEMS
+
+
+def run_conclude(
+    path: Path,
+    *,
+    console: Console,
+    as_json: bool,
+    run_tests: str | None,
+    python: Path | None = None,
+    test_timeout: float | None = None,
+) -> int:
+    """The conclude stage from the command line: verify, write the report, say the outcome."""
+    result = conclude_at(
+        path, console=console, run_tests=run_tests, python=python, test_timeout=test_timeout
+    )
+    if result is None:
+        return Exit.ERROR
+    return show(result, console=console, as_json=as_json)

@@ -576,17 +576,13 @@ def run_edit(
     diff: bool,
     check: bool,
     allow_dirty: bool,
-    written: list[str] | None = None,
 ) -> int:
-    """The edit stage, from the command line; the paths it writes are appended to
-    ``written`` if given."""
+    """The edit stage from the command line."""
     result = plan_at(path, console)
     if result is None:
         return Exit.ERROR
     outcome = edit(result, preview=diff or check, check=check, allow_dirty=allow_dirty)
     render.edit(console, outcome, diff=diff, token_var=result.plan.setup.token_var)
     if outcome.written is not None:
-        if written is not None:
-            written.extend(outcome.written.paths)
         raise_held(outcome.written)
     return outcome.code

@@ -214,16 +214,10 @@ def run_revise(
     diff: bool,
     as_json: bool,
     use_cache: bool,
-    written: list[str] | None = None,
 ) -> int:
-    """The revise stage from the command line: report, and (without --check / --diff) fix.
-
-    The paths it writes are appended to ``written`` if given.
-    """
+    """The revise stage from the command line: report, and (without --check / --diff) fix."""
     outcome = revise_stage(path, write=not (check or diff), use_cache=use_cache)
     render.revise(console, outcome, diff=diff, as_json=as_json)
     if outcome.written is not None:
-        if written is not None:
-            written.extend(outcome.written.paths)
         raise_held(outcome.written)
     return outcome.code

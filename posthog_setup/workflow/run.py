@@ -8,10 +8,11 @@ from posthog_setup.console import Console
 from posthog_setup.exits import Exit
 from posthog_setup.verify.checks import FAIL, PASS, SKIP
 from posthog_setup.verify.verification import Verification
-from posthog_setup.workflow.begin import run_begin
-from posthog_setup.workflow.conclude import ConcludeResult, run_conclude
-from posthog_setup.workflow.edit import run_edit
-from posthog_setup.workflow.revise import run_revise
+from posthog_setup.workflow import render
+from posthog_setup.workflow.begin import begin, plan_at
+from posthog_setup.workflow.conclude import ConcludeResult, conclude_at, show
+from posthog_setup.workflow.edit import edit, raise_held
+from posthog_setup.workflow.revise import revise_stage
 
 
 def run_all(
@@ -25,47 +26,47 @@ def run_all(
 ) -> int:
     """begin, edit, revise and conclude; stops at the first stage that cannot run.
 
-    The exit code is the worst of the stages': 0 when nothing failed (skipped checks
-    included), 1 if revise left problems or the verification failed, 2 on an error.
-    ``run_tests``, ``python`` and ``test_timeout`` are conclude's options.
+    The project is analysed once for begin and edit (revise reads the edited files
+    again). The exit code is the worst of the stages': 0 when nothing failed (skipped
+    checks included), 1 if revise left problems or the verification failed, 2 on an
+    error. ``run_tests``, ``python`` and ``test_timeout`` are conclude's options.
     """
     console.progress("[1/4] begin: analysing the project")
-    code = run_begin(path, console=console, as_json=False)
-    if code != 0:
+    planned = plan_at(path, console)
+    if planned is None:
+        return Exit.ERROR
+    code = begin(planned, console=console, as_json=False)
+    if code != Exit.OK:
         return code
-    written: list[str] = []
     console.progress("[2/4] edit: applying the plan")
-    code = run_edit(
-        path, console=console, diff=False, check=False, allow_dirty=allow_dirty, written=written
-    )
-    if code != 0:
-        return code
+    edited = edit(planned, preview=False, check=False, allow_dirty=allow_dirty)
+    render.edit(console, edited, diff=False, token_var=planned.plan.setup.token_var)
+    if edited.written is not None:
+        raise_held(edited.written)
+    if edited.code != Exit.OK:
+        return edited.code
     console.progress("[3/4] revise: checking the result")
-    revised = run_revise(
-        path,
-        console=console,
-        check=False,
-        diff=False,
-        as_json=False,
-        use_cache=True,
-        written=written,
-    )
-    if revised == Exit.ERROR:
-        return revised
-    outcome: list[ConcludeResult] = []
+    revised = revise_stage(planned.root, write=True, use_cache=True)
+    render.revise(console, revised, diff=False, as_json=False)
+    if revised.written is not None:
+        raise_held(revised.written)
+    if revised.code == Exit.ERROR:
+        return revised.code
     console.progress("[4/4] conclude: verifying against a local mock host")
-    concluded = run_conclude(
-        path,
+    concluded = conclude_at(
+        planned.root,
         console=console,
-        as_json=False,
         run_tests=run_tests,
-        outcome=outcome,
         python=python,
         test_timeout=test_timeout,
     )
-    concluded_result = outcome[0] if outcome else None
-    console.info("\n".join(summary(sorted(set(written)), revised, concluded_result, path)))
-    return max(revised, concluded)
+    code = Exit.ERROR if concluded is None else show(concluded, console=console, as_json=False)
+    written = [
+        *(edited.written.paths if edited.written else ()),
+        *(revised.written.paths if revised.written else ()),
+    ]
+    console.info("\n".join(summary(sorted(set(written)), revised.code, concluded, path)))
+    return max(revised.code, code)
 
 
 def _plural(count: int, word: str) -> str:
