@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from posthog_setup.analysis.engine import analyse_project
 from posthog_setup.analysis.model import Analysis
@@ -18,17 +16,15 @@ from posthog_setup.frameworks import registry
 from posthog_setup.plan.drift import Reconciled, reconcile
 from posthog_setup.plan.plan import (
     PLAN_FILE,
-    RECEIVERS,
     Plan,
     PlanError,
     build_plan,
-    event_methods,
     plan_to_json,
     read_plan,
-    receivers_file,
 )
 from posthog_setup.project.discovery import NotAPythonProject, python_project_root
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
+from posthog_setup.workflow import render
 
 CLIENT_MODULE_NAME = "posthog_client.py"
 
@@ -97,122 +93,6 @@ def plan_project(
     return BeginResult(root, analysis, plan, not plan.same_contract(previous), previous, reconciled)
 
 
-def _cell(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def summary_table(result: BeginResult) -> str:
-    """The human summary: the project, its routes and what will be captured."""
-    analysis, plan = result.analysis, result.plan
-    project = analysis.project
-    frameworks = registry.titles(project.frameworks, analysis.apps) or "no supported framework"
-    manifest = plan.setup.manifest or "no manifest"
-    lines = [
-        f"{project.name}: {frameworks} · {project.dependency_manager} ({manifest}) · "
-        f"{analysis.files_scanned} files, {analysis.files_analysed} analysed, {len(analysis.skipped)} skipped",
-        "",
-    ]
-    events_by_route = {(e.file, e.handler, e.route, e.methods): e.event for e in plan.events}
-    rows = [("Route", "Methods", "Handler", "Mutates", "Event")]
-    for route in analysis.routes:
-        key = (route.handler.file, route.handler.qualname, route.path, event_methods(route))
-        event = events_by_route.get(key, "")
-        if route.mutating and not event and not route.ignored and route.anchor is None:
-            # No statement on the success path to capture at: nothing is planned there.
-            event = "(no success path)"
-        mutates = "yes" if route.mutating else "no"
-        if route.ignored:
-            mutates += " (ignored)"
-        rows.append(
-            (
-                route.path,
-                " ".join(route.methods),
-                f"{route.handler.file}:{route.handler.line} {route.handler.qualname}",
-                mutates,
-                event,
-            )
-        )
-    if len(rows) > 1:
-        widths = [
-            min(max(len(r[i]) for r in rows), cap) for i, cap in enumerate((40, 18, 56, 13, 28))
-        ]
-        for index, row in enumerate(rows):
-            lines.append(
-                "  "
-                + "  ".join(_cell(c, w).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-            )
-            if index == 0:
-                lines.append("  " + "  ".join("-" * w for w in widths))
-    else:
-        lines.append("  No routes found.")
-    for framework, file in analysis.unsupported:
-        lines.append(f"  {framework} found ({file}): not supported yet, left alone")
-    lines.append("")
-    receivers = receivers_file(plan.setup.client_module)
-    for point in analysis.auth_points:
-        signal = point.mechanism.endswith("signals")
-        event = next(
-            (
-                e.event
-                for e in plan.events
-                if e.kind == point.kind
-                and (e.file, e.handler)
-                == (
-                    (receivers, RECEIVERS[point.kind])
-                    if signal
-                    else (point.handler.file, point.handler.qualname)
-                )
-            ),
-            "",
-        )
-        via = f" (a signal receiver in {receivers})" if signal and event else ""
-        lines.append(
-            f"  {point.kind:<7} {point.handler.file}:{point.line} {point.call} -> {event}{via}"
-        )
-    for handler in analysis.error_handlers:
-        action = "capture_exception" if handler.server_error else "left alone (not a server error)"
-        lines.append(
-            f"  errors  {handler.handler.file}:{handler.line} {', '.join(handler.handles)} -> {action}"
-        )
-    existing = analysis.existing
-    if existing.in_manifests or existing.imported_in or existing.captures:
-        style = f", naming style {existing.naming_style}" if existing.naming_style else ""
-        lines.append(
-            f"  PostHog already present: {len(existing.captures)} capture call(s) in {len(existing.imported_in)} file(s){style}"
-            + (f"; required in {', '.join(existing.in_manifests)}" if existing.in_manifests else "")
-        )
-    for tool in analysis.monitoring:
-        lines.append(f"  beside  {tool.tool} ({tool.file}:{tool.line}, {tool.detail})")
-    for skipped in analysis.skipped:
-        lines.append(f"  skipped {skipped.file}: {skipped.reason}")
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def analysis_json(result: BeginResult) -> str:
-    """The whole analysis and plan as JSON."""
-    setup = result.plan.setup
-    data: dict[str, Any] = {
-        "root": str(result.root),
-        "analysis": asdict(result.analysis),
-        "plan": json.loads(plan_to_json(result.plan)),
-        "client_module": {
-            "path": setup.client_module,
-            "source": _client_source(
-                project_name=result.analysis.project.name,
-                token_var=setup.token_var,
-                host_var=setup.host_var,
-            ),
-        },
-    }
-    return json.dumps(data, indent=2, default=str)
-
-
-def _client_source(*, project_name: str, token_var: str, host_var: str) -> str:
-    from posthog_setup.templating import render_client_module  # jinja2, only for --json
-
-    return render_client_module(project_name=project_name, token_var=token_var, host_var=host_var)
-
-
 def plan_at(path: Path, console: Console) -> BeginResult | None:
     """Find the project root at or above ``path`` and plan it; None after reporting an error."""
     try:
@@ -257,20 +137,8 @@ def write_plan(result: BeginResult) -> tuple[bool, str | None]:
 def begin(result: BeginResult, *, console: Console, as_json: bool) -> int:
     """The begin stage on a planned project: write the plan, and say what was found."""
     wrote, error = write_plan(result)
-    if error is not None:
-        console.error(error)
-        return Exit.ERROR
-    if as_json:
-        console.data(analysis_json(result))
-    console.info(summary_table(result))
-    verb = "Wrote" if wrote else "Unchanged:"
-    events = len(result.plan.events)
-    handlers = len(result.plan.exception_captures)
-    console.success(
-        f"{verb} {PLAN_FILE} ({events} event{'s' * (events != 1)}, "
-        f"{handlers} exception handler{'s' * (handlers != 1)})."
-    )
-    return Exit.OK
+    render.begin(console, result, wrote=wrote, error=error, as_json=as_json)
+    return Exit.OK if error is None else Exit.ERROR
 
 
 def run_begin(path: Path, *, console: Console, as_json: bool) -> int:

@@ -7,10 +7,8 @@ problem on stderr), 2 when there is nothing to verify or the run itself failed.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from posthog_setup.analysis.engine import analyse_project
 from posthog_setup.analysis.model import AppObject
@@ -22,13 +20,12 @@ from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.plan.plan import PLAN_FILE, PlanError, read_plan
 from posthog_setup.project.discovery import NotAPythonProject, python_project_root
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
-from posthog_setup.verify.checks import FAIL, PASS, SKIP, TEST_TOKEN
+from posthog_setup.verify.checks import TEST_TOKEN
 from posthog_setup.verify.interpreter import Interpreter
 from posthog_setup.verify.report import REPORT_FILE, render_report
 from posthog_setup.verify.suite import Echo
 from posthog_setup.verify.verification import Verification, verify_project
-
-_STATUS_WORDS = {PASS: "pass", FAIL: "FAIL", SKIP: "skip"}
+from posthog_setup.workflow import render
 
 
 class ConcludeError(Exception):
@@ -115,106 +112,6 @@ def _app_objects(root: Path) -> tuple[AppObject, ...]:
     return analyse_project(root, analysers, exclude=config.exclude).apps
 
 
-def _check_word(status: str) -> str:
-    return {PASS: "passed", FAIL: "failed", SKIP: "skipped"}[status]
-
-
-def summary_lines(result: ConcludeResult) -> list[str]:
-    """A short summary for the end of a run: what was verified, failures, the report."""
-    v = result.verification
-    events = len(v.events)
-    handlers = len(v.handlers)
-    verdict = "verified" if result.verified else "verification failed"
-    lines = [
-        f"conclude: {verdict} for {v.project}: {events} event{'s' * (events != 1)}, "
-        f"{handlers} error handler{'s' * (handlers != 1)}",
-        "checks: "
-        + ", ".join(f"{c.title.lower()} {_check_word(c.status)}" for c in v.checks)
-        + ("" if v.suite is not None else ", project tests not run"),
-    ]
-    failures = len(result.failures)
-    lines.append(f"failures: {failures}" if failures else "failures: none")
-    lines.extend(f"skipped: {c.title.lower()}: {c.message}" for c in v.checks if c.status == SKIP)
-    lines.append(f"report: {result.report_path}")
-    return lines
-
-
-def conclude_json(result: ConcludeResult) -> str:
-    """The verification as JSON, for machines."""
-    v = result.verification
-    data: dict[str, Any] = {
-        "root": str(v.root),
-        "project": v.project,
-        "frameworks": list(v.plan.setup.frameworks),
-        "verified": result.verified,
-        "report": str(result.report_path),
-        "interpreter": {
-            "python": v.interpreter.python,
-            "source": v.interpreter.source,
-            "reason": v.interpreter.reason,
-            "python_version": v.live.python_version,
-            "posthog_version": v.live.posthog_version,
-        },
-        "checks": [
-            {
-                "name": c.name,
-                "title": c.title,
-                "status": c.status,
-                "message": c.message,
-                "failures": list(c.failures),
-            }
-            for c in v.checks
-        ],
-        "events": [
-            {
-                "event": e.event.event,
-                "description": e.event.description,
-                "kind": e.event.kind,
-                "file": e.event.file,
-                "handler": e.event.handler,
-                "location": e.location,
-                "status": "pass" if e.ok else "fail",
-                "replayed": e.replayed,
-                "live": e.live,
-                "seen_in_tests": e.seen_in_tests,
-                "verified": e.verified,
-                "problem": e.problem,
-            }
-            for e in v.events
-        ],
-        "exception_handlers": [
-            {
-                "file": h.capture.file,
-                "handler": h.capture.handler,
-                "location": h.location,
-                "status": "pass" if h.problem is None else "fail",
-                "problem": h.problem,
-            }
-            for h in v.handlers
-        ],
-        "failures": list(result.failures),
-    }
-    if v.entry.entry is not None:
-        data["app"] = {"started_by": v.entry.entry.description, "why": v.entry.entry.because}
-    if v.suite is not None:
-        comparison = v.suite.comparison
-        compared = comparison is not None and comparison.skipped is None
-        data["tests"] = {
-            "command": v.suite.command,
-            "passed": v.suite.passed,
-            "failed": list(v.suite.failed),
-            "broke": list(v.suite.broke),
-            "seen_events": sorted(v.suite.seen),
-            "before_the_edit": {
-                "compared": compared,
-                "skipped": comparison.skipped if comparison is not None else None,
-                "passed": comparison.passed_before if comparison is not None else None,
-                "failing_before_too": list(comparison.failing_both) if comparison else [],
-            },
-        }
-    return json.dumps(data, indent=2, ensure_ascii=False)
-
-
 def conclude_at(
     path: Path,
     *,
@@ -248,30 +145,8 @@ def conclude_at(
 
 def show(result: ConcludeResult, *, console: Console, as_json: bool) -> int:
     """Say what conclude verified; the exit code it means."""
-    v = result.verification
-    root = v.root
-    width = max(len(c.title) for c in v.checks)
-    for check in v.checks:
-        console.info(f"  {check.title:<{width}}  {_STATUS_WORDS[check.status]}  {check.message}")
-    if v.suite is None:
-        console.detail(f"  {'Project tests':<{width}}  not run (--run-tests runs them)")
-    for event in v.events:
-        console.detail(f"    {event.event.event:<28} {event.location or '-':<32} {event.verified}")
-    for failure in result.failures:
-        console.error(failure)
-    if as_json:
-        console.data(conclude_json(result))
-    report = REPORT_FILE if result.report_path.parent == root else str(result.report_path)
-    verb = "Wrote" if result.report_changed else "Unchanged:"
-    if result.verified:
-        events = len(v.events)
-        console.success(f"Verified {events} event{'s' * (events != 1)}. {verb} {report}.")
-        return Exit.OK
-    failures = len(result.failures)
-    console.info(
-        f"Verification failed: {failures} problem{'s' * (failures != 1)}. {verb} {report}."
-    )
-    return Exit.PROBLEMS
+    render.conclude(console, result, as_json=as_json)
+    return Exit.OK if result.verified else Exit.PROBLEMS
 
 
 def run_conclude(

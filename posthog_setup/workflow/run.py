@@ -6,11 +6,9 @@ from pathlib import Path
 
 from posthog_setup.console import Console
 from posthog_setup.exits import Exit
-from posthog_setup.verify.checks import FAIL, PASS, SKIP
-from posthog_setup.verify.verification import Verification
 from posthog_setup.workflow import render
 from posthog_setup.workflow.begin import begin, plan_at
-from posthog_setup.workflow.conclude import ConcludeResult, conclude_at, show
+from posthog_setup.workflow.conclude import conclude_at, show
 from posthog_setup.workflow.edit import edit, raise_held
 from posthog_setup.workflow.revise import revise_stage
 
@@ -65,83 +63,5 @@ def run_all(
         *(edited.written.paths if edited.written else ()),
         *(revised.written.paths if revised.written else ()),
     ]
-    console.info("\n".join(summary(sorted(set(written)), revised.code, concluded, path)))
+    console.info("\n".join(render.summary(sorted(set(written)), revised.code, concluded, path)))
     return max(revised.code, code)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' * (count != 1)}"
-
-
-def _verified_lines(v: Verification) -> list[str]:
-    """What passed, and how it was seen: imported, tests run, events seen."""
-    lines = []
-    if v.static.check.status == PASS:
-        lines.append("the edited files compile, and every planned capture is in the code")
-    if v.replay.check.status == PASS:
-        lines.append(
-            f"{_plural(len(v.events), 'planned event')} accepted by a local mock PostHog host"
-        )
-    if v.live.check.status == PASS:
-        lines.append(
-            f"imported: {v.live.module}, by {v.interpreter.display(v.root)}, delivered an event"
-        )
-    if v.entry.check.status == PASS and v.entry.entry is not None:
-        lines.append(f"imported: the app, through {v.entry.entry.description}")
-    suite = v.suite
-    if suite is not None and suite.check.status == PASS:
-        passed = f"{_plural(suite.passed, 'test')} passed" if suite.passed is not None else "passed"
-        before = suite.comparison
-        if before is not None and before.skipped is None and before.passed_before is not None:
-            passed += f" ({before.passed_before} before the edit)"
-        planned = {e.event.event for e in v.events}
-        seen = len(planned & suite.seen)
-        lines.append(f"tests run: {passed}; events seen: {seen} of {len(planned)} planned")
-    return lines
-
-
-def _skipped_lines(v: Verification, path: Path) -> list[str]:
-    """What was not checked, each with the one command that would check it."""
-    lines = [f"{c.title.lower()}: {c.message}" for c in v.checks if c.status == SKIP]
-    if v.suite is None:
-        lines.append(f"project tests: not run: `posthog-setup conclude --run-tests {path}`")
-    return lines
-
-
-def summary(
-    written: list[str], revised: int, concluded: ConcludeResult | None, path: Path
-) -> list[str]:
-    """The end of a full run, in order: what changed, what was verified and how, what was
-    skipped (with the command that would check it), what failed, and the report."""
-    lines = ["", "Summary"]
-    if written:
-        shown = ", ".join(written[:6]) + (
-            f", and {len(written) - 6} more" if len(written) > 6 else ""
-        )
-        lines.append(f"  changed   {_plural(len(written), 'file')}: {shown}")
-        lines.append("            review them with `git diff` before committing")
-    else:
-        lines.append("  changed   nothing: the integration was already in place")
-    lines.append(
-        "  revise    no problems left"
-        if revised == 0
-        else "  revise    problems left, listed above (`posthog-setup revise --check`)"
-    )
-    if concluded is None:
-        return lines
-    v = concluded.verification
-
-    def block(label: str, items: list[str]) -> None:
-        for number, item in enumerate(items):
-            lines.append(f"  {label if number == 0 else '':<9} {item}")
-
-    block("verified", _verified_lines(v) or ["nothing"])
-    block("skipped", _skipped_lines(v, path))
-    if not concluded.verified:
-        failed = [c.title.lower() for c in v.checks if c.status == FAIL]
-        block(
-            "FAILED",
-            [f"{_plural(len(concluded.failures), 'problem')}, listed above ({', '.join(failed)})"],
-        )
-    lines.append(f"  report    {concluded.report_path}")
-    return lines

@@ -13,7 +13,8 @@ import pytest
 
 from posthog_setup.cli import main
 from posthog_setup.mockhost import Fault, MockPostHogHost
-from posthog_setup.workflow.conclude import conclude, summary_lines
+from posthog_setup.workflow.conclude import conclude
+from posthog_setup.workflow.render import summary_lines
 
 EXPECTED = Path(__file__).resolve().parents[2] / "fixtures" / "expected"
 FIXTURES = EXPECTED.parent
