@@ -21,7 +21,6 @@ from posthog_setup.analysis.body import UserFinder, dotted, reads_as_query, scan
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
 from posthog_setup.analysis.model import (
     HTTP_METHODS,
-    PLAIN_CONVENTIONS,
     Analysis,
     AppKind,
     AppObject,
@@ -34,8 +33,8 @@ from posthog_setup.analysis.model import (
     Handler,
     LocalRoute,
     ModuleFacts,
+    PlainConventions,
     Registration,
-    Route,
     UserAccess,
 )
 from posthog_setup.analysis.names import Scope
@@ -143,7 +142,7 @@ def _uses_flask_login(linked: Linked) -> bool:
 
 
 @dataclass(frozen=True)
-class FlaskConventions:
+class FlaskConventions(PlainConventions):
     """Flask's guarantees: with flask-login in the project, ``current_user`` in every handler."""
 
     flask_login: bool
@@ -152,21 +151,11 @@ class FlaskConventions:
     #: the user key each session login reads, by (file, handler, line)
     login_keys: tuple[tuple[tuple[str, str, int], str], ...] = ()
     user_first = True
-    key_attributes = PLAIN_CONVENTIONS.key_attributes
 
     def current_user(self, handler: Handler, analysis: Analysis) -> UserAccess | None:
         if self.flask_login:
             return FLASK_LOGIN_USER
         return session.session_user(self.session_key) if self.session_key else None
-
-    def url_value(self, handler: Handler, param: str) -> str | None:
-        return None
-
-    def implicit_write(self, route: Route) -> str | None:
-        return None
-
-    def filed_under(self, route: Route) -> str:
-        return route.handler.qualname
 
     def login_key(self, point: AuthPoint) -> str | None:
         # flask-login's login_user() reads user.get_id() itself.

@@ -18,14 +18,12 @@ from collections.abc import Mapping, Sequence
 from posthog_setup.analysis.body import dotted
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
 from posthog_setup.analysis.model import (
-    PLAIN_CONVENTIONS,
     Analysis,
-    AuthPoint,
     ErrorHandler,
     Framework,
     Handler,
     ModuleFacts,
-    Route,
+    PlainConventions,
     UserAccess,
 )
 from posthog_setup.analysis.routing import source_of
@@ -95,29 +93,16 @@ QUART = Dialect(
 )
 
 
-class QuartConventions:
+class QuartConventions(PlainConventions):
     """Quart's guarantees: with quart-auth in the project, ``current_user`` in every handler."""
 
     user_first = True
-    key_attributes = PLAIN_CONVENTIONS.key_attributes
 
     def __init__(self, quart_auth: bool) -> None:
         self.quart_auth = quart_auth
 
     def current_user(self, handler: Handler, analysis: Analysis) -> UserAccess | None:
         return QUART_AUTH_USER if self.quart_auth else None
-
-    def url_value(self, handler: Handler, param: str) -> str | None:
-        return None
-
-    def implicit_write(self, route: Route) -> str | None:
-        return None
-
-    def filed_under(self, route: Route) -> str:
-        return route.handler.qualname
-
-    def login_key(self, point: AuthPoint) -> str | None:
-        return None
 
 
 def _uses_quart_auth(linked: Linked) -> bool:

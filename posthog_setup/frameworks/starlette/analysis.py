@@ -25,7 +25,6 @@ from posthog_setup.analysis.body import dotted, scan_body, walk_body
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
 from posthog_setup.analysis.model import (
     HTTP_METHODS,
-    Analysis,
     AppKind,
     AppObject,
     AuthKind,
@@ -36,8 +35,8 @@ from posthog_setup.analysis.model import (
     Handler,
     LocalRoute,
     ModuleFacts,
+    PlainConventions,
     Registration,
-    Route,
     UserAccess,
 )
 from posthog_setup.analysis.names import Scope
@@ -77,27 +76,12 @@ _USER_KEY = re.compile(r"user|account|member", re.IGNORECASE)
 STARLETTE_USER = "starlette.request.user"
 
 
-class StarletteConventions:
+class StarletteConventions(PlainConventions):
     """Starlette's guarantees: a matched route's ``request.path_params`` holds its parameters."""
-
-    user_first = False
-    key_attributes: tuple[str, ...] = ("id",)
-
-    def current_user(self, handler: Handler, analysis: Analysis) -> UserAccess | None:
-        return None
 
     def url_value(self, handler: Handler, param: str) -> str | None:
         request = _request_param(handler)
         return f'{request}.path_params["{param}"]' if request is not None else None
-
-    def implicit_write(self, route: Route) -> str | None:
-        return None
-
-    def filed_under(self, route: Route) -> str:
-        return route.handler.qualname
-
-    def login_key(self, point: AuthPoint) -> str | None:
-        return None
 
 
 def _request_param(handler: Handler) -> str | None:
