@@ -282,9 +282,12 @@ def summary_table(result: BeginResult) -> str:
 def analysis_json(result: BeginResult) -> str:
     """The whole analysis and plan as JSON."""
     setup = result.plan.setup
+    analysis = asdict(result.analysis)
+    # What frameworks guarantee is behaviour, not data: the routes already show its effect.
+    analysis.pop("framework_conventions")
     data: dict[str, Any] = {
         "root": str(result.root),
-        "analysis": asdict(result.analysis),
+        "analysis": analysis,
         "plan": json.loads(plan_to_json(result.plan)),
         "client_module": {
             "path": setup.client_module,
