@@ -518,8 +518,9 @@ class FlaskFile:
     def _auth_points(self) -> None:
         for func in self.file.functions.values():
             paths = self._paths.get(func, [])
-            self.out.session_writes.extend(session.session_writes(self.ctx, func, paths))
-            self.out.helper_calls.extend(session.helper_calls(self.ctx, func, paths))
+            writes, calls = session.scan(self.ctx, func, paths)
+            self.out.session_writes.extend(writes)
+            self.out.helper_calls.extend(calls)
             for node in walk_body(func):
                 if not isinstance(node, ast.Call):
                     continue

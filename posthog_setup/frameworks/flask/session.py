@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 
 from posthog_setup.analysis.body import walk_body
 from posthog_setup.analysis.context import FileContext, FunctionNode
@@ -68,63 +68,69 @@ def _words(func: FunctionNode, paths: Sequence[str], *names: str) -> tuple[bool,
     return signup or _LOGIN_WORDS.search(words) is not None, signup
 
 
-def session_writes(
+def scan(
     ctx: FileContext, func: FunctionNode, paths: Sequence[str]
-) -> Iterator[SessionWrite]:
-    """``session[<key>] = <user>.<id>`` statements in ``func``."""
-    params = _positional(func)
-    login, signup = _words(func, paths)
-    for node in walk_body(func):
-        if not isinstance(node, ast.Assign) or len(node.targets) != 1:
-            continue
-        target = node.targets[0]
-        if not (
-            isinstance(target, ast.Subscript)
-            and isinstance(target.slice, ast.Constant)
-            and isinstance(target.slice.value, str)
-            and ctx.names.resolve(target.value) == SESSION
-        ):
-            continue
-        read = _accessor(node.value)
-        if read is None:
-            continue
-        user, accessor = read
-        yield SessionWrite(
-            function=ctx.qualified(ctx.handler(func).qualname),
-            handler=ctx.handler(func),
-            line=node.lineno,
-            key=target.slice.value,
-            user=user,
-            accessor=accessor,
-            param=params.index(user) if user in params else None,
-            login=login,
-            signup=signup,
-        )
-
-
-def helper_calls(
-    ctx: FileContext, func: FunctionNode, paths: Sequence[str]
-) -> Iterator[HelperCall]:
-    """Statement calls ``helper(<name>, ...)`` to functions of the same project."""
+) -> tuple[list[SessionWrite], list[HelperCall]]:
+    """In one walk of ``func``: its ``session[<key>] = <user>.<id>`` statements, and its
+    statement calls ``helper(<name>, ...)`` to functions of the same project."""
+    writes: list[SessionWrite] = []
+    calls: list[HelperCall] = []
     top = ctx.module.split(".", 1)[0]
     for node in walk_body(func):
-        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
-            continue
-        call = node.value
-        if not call.args or not isinstance(call.args[0], ast.Name):
-            continue
-        called = ctx.names.resolve(call.func)
-        if called is None or called.split(".", 1)[0] != top:
-            continue
-        login, signup = _words(func, paths, called.rsplit(".", 1)[-1])
-        yield HelperCall(
-            handler=ctx.handler(func),
-            line=node.lineno,
-            called=called,
-            argument=source_of(ctx, call.args[0]),
-            login=login,
-            signup=signup,
-        )
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            write = _session_write(ctx, node, node.targets[0])
+            if write is not None:
+                user, accessor, key = write
+                params = _positional(func)
+                login, signup = _words(func, paths)
+                handler = ctx.handler(func)
+                writes.append(
+                    SessionWrite(
+                        function=ctx.qualified(handler.qualname),
+                        handler=handler,
+                        line=node.lineno,
+                        key=key,
+                        user=user,
+                        accessor=accessor,
+                        param=params.index(user) if user in params else None,
+                        login=login,
+                        signup=signup,
+                    )
+                )
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            call = node.value
+            if not call.args or not isinstance(call.args[0], ast.Name):
+                continue
+            called = ctx.names.resolve(call.func)
+            if called is None or called.split(".", 1)[0] != top:
+                continue
+            says_login, says_signup = _words(func, paths, called.rsplit(".", 1)[-1])
+            calls.append(
+                HelperCall(
+                    handler=ctx.handler(func),
+                    line=node.lineno,
+                    called=called,
+                    argument=source_of(ctx, call.args[0]),
+                    login=says_login,
+                    signup=says_signup,
+                )
+            )
+    return writes, calls
+
+
+def _session_write(
+    ctx: FileContext, node: ast.Assign, target: ast.expr
+) -> tuple[str, str, str] | None:
+    """(user, how its key is read, session key) of ``session[<key>] = <user>.<id>``."""
+    if not (
+        isinstance(target, ast.Subscript)
+        and isinstance(target.slice, ast.Constant)
+        and isinstance(target.slice.value, str)
+        and ctx.names.resolve(target.value) == SESSION
+    ):
+        return None
+    read = _accessor(node.value)
+    return (*read, target.slice.value) if read is not None else None
 
 
 def user_key(writes: Iterable[SessionWrite]) -> str | None:
