@@ -223,7 +223,10 @@ def name_parts(route: Route) -> tuple[str, str]:
         if action_word is not None:
             # A bare action (POST /checkout): the action itself is what happened.
             return action_word, "completed"
-        noun = snake(route.handler.name.rsplit(".", 1)[-1]) or "request"
+        # A class view's words are its class's, whichever method serves the route: the
+        # name must not change when edit adds ``form_valid`` to the class.
+        owner = route.handler.class_name
+        noun = snake((owner or route.handler.name).rsplit(".", 1)[-1]) or "request"
     return noun, verb
 
 

@@ -362,3 +362,38 @@ def test_the_cached_hook_up_verdict_is_renewed_when_what_it_writes_is_gone(
     assert main(["revise", "--check", "-q", str(root)]) == 0  # from the cache
     (root / "shop" / "posthog_receivers.py").unlink()
     assert main(["revise", "--check", "-q", str(root)]) == 1
+
+
+def test_a_class_view_keeps_its_plan_once_edit_adds_form_valid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Edit adds ``form_valid`` to a generic view whose model the analysis cannot see: the
+    # plan's names must read the same from the class before and from its method after,
+    # or the very next ``revise --check`` (a pre-commit hook) fails.
+    project = tmp_path / "notes"
+    (project / "notes").mkdir(parents=True)
+    (project / "manage.py").write_text("import os\n")
+    (project / "requirements.txt").write_text("django>=4.2\n")
+    (project / "notes" / "__init__.py").write_text("")
+    (project / "notes" / "settings.py").write_text(
+        'ROOT_URLCONF = "notes.urls"\nINSTALLED_APPS = ["notes"]\n'
+        'MIDDLEWARE = ["django.contrib.auth.middleware.AuthenticationMiddleware"]\n'
+    )
+    (project / "notes" / "urls.py").write_text(
+        "from django.urls import path\n\nfrom . import views\n\n"
+        "urlpatterns = [\n"
+        '    path("<int:pk>/edit/", views.NoteUpdate.as_view()),\n'
+        '    path("<int:pk>/delete/", views.NoteDelete.as_view()),\n'
+        "]\n"
+    )
+    (project / "notes" / "views.py").write_text(
+        "from django.views.generic import DeleteView, UpdateView\n\n"
+        "from elsewhere import Note\n\n\n"
+        "class NoteUpdate(UpdateView):\n    model = Note\n    fields = ['title']\n\n\n"
+        "class NoteDelete(DeleteView):\n    model = Note\n"
+    )
+    assert main(["begin", str(project)]) == 0
+    assert main(["edit", "--allow-dirty", str(project)]) == 0
+    assert "def form_valid" in (project / "notes" / "views.py").read_text()
+    capsys.readouterr()
+    assert main(["revise", "--check", str(project)]) == 0, capsys.readouterr()
