@@ -15,6 +15,7 @@ or signs up are where users log in.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterable, Sequence
 
@@ -57,6 +58,12 @@ def _accessor(value: ast.expr) -> tuple[str, str] | None:
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def _says_login(source: str) -> bool:
+    """Could anything in this text say it logs a user in or signs one up?"""
+    return _LOGIN_WORDS.search(source) is not None or SIGNUP_WORDS.search(source) is not None
+
+
 def _positional(func: FunctionNode) -> list[str]:
     return [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
 
@@ -75,9 +82,14 @@ def scan(
     statement calls ``helper(<name>, ...)`` to functions of the same project."""
     writes: list[SessionWrite] = []
     calls: list[HelperCall] = []
+    # Text tests first: a write needs ``session[``, a login call a word that says so.
+    may_write = "session[" in ctx.source
+    may_call = _says_login(ctx.source)
+    if not (may_write or may_call):
+        return writes, calls
     top = ctx.module.split(".", 1)[0]
     for node in walk_body(func):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        if may_write and isinstance(node, ast.Assign) and len(node.targets) == 1:
             write = _session_write(ctx, node, node.targets[0])
             if write is not None:
                 user, accessor, key = write
@@ -97,7 +109,7 @@ def scan(
                         signup=signup,
                     )
                 )
-        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        elif may_call and isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             call = node.value
             if not call.args or not isinstance(call.args[0], ast.Name):
                 continue

@@ -173,9 +173,14 @@ class _RestFile:
     def collect(self) -> None:
         self._owners()
         self._namespaces_made_by_apis()
-        self._mounts()
+        source = self.ctx.source
+        # Text tests first: most Flask files mount nothing and add no resource, and each
+        # of these reads every call of the file.
+        if "init_app" in source or "add_namespace" in source:
+            self._mounts()
         self._class_decorators()
-        self._added_resources()
+        if "add_resource" in source:
+            self._added_resources()
         self._resource_classes()
 
     # -- owners ----------------------------------------------------------------------------
