@@ -7,7 +7,12 @@ from textwrap import dedent
 
 import pytest
 
-from posthog_setup.analysis.names import ModuleNames, module_name_for, resolve_relative
+from posthog_setup.analysis.names import (
+    ModuleNames,
+    Spellings,
+    module_name_for,
+    resolve_relative,
+)
 from posthog_setup.frameworks import registry
 
 
@@ -15,7 +20,7 @@ def resolved_calls(
     source: str, module: str = "blog.routes", is_package: bool = False
 ) -> dict[int, str | None]:
     tree = ast.parse(dedent(source))
-    spellings = {k: v for a in registry.analysers() for k, v in a.spellings.items()}
+    spellings = Spellings({k: v for a in registry.analysers() for k, v in a.spellings.items()})
     names = ModuleNames(tree, module, is_package, spellings)
     return {
         node.lineno: names.resolve(node.func)

@@ -30,11 +30,17 @@ from posthog_setup.analysis.model import (
     SessionWrite,
     UrlPattern,
 )
-from posthog_setup.analysis.names import ModuleNames
+from posthog_setup.analysis.names import ModuleNames, Spellings
 from posthog_setup.analysis.rules.records import IGNORE_COMMENT, ignored
 from posthog_setup.project.syntax import parse_python
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@functools.lru_cache(maxsize=8)
+def _spellings(analysers: tuple[FrameworkAnalyser, ...]) -> Spellings:
+    """The public spellings of every analyser's names, built once per set of analysers."""
+    return Spellings({k: v for a in analysers for k, v in a.spellings.items()})
 
 
 @dataclass
@@ -67,8 +73,7 @@ class FileContext:
         (or ValueError for NUL bytes) if none accepts it. Names resolve with the public
         spellings of the ``analysers``' frameworks."""
         tree = parse_python(source, file)
-        spellings = {k: v for a in analysers for k, v in a.spellings.items()}
-        names = ModuleNames(tree, module, is_package, spellings)
+        names = ModuleNames(tree, module, is_package, _spellings(tuple(analysers)))
         packages = {a.name: a.packages for a in analysers}
         return cls(file, module, is_package, source, tree, names, packages)
 

@@ -18,18 +18,26 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 
-def canonical(name: str, spellings: Mapping[str, str]) -> str:
-    """The public spelling of a framework name (``flask.app.Flask`` -> ``flask.Flask``).
+class Spellings:
+    """Public spellings of re-exported names: full names, and module prefixes ending in
+    ``.``, mapped to how the package's users write them (``flask.app.`` -> ``flask.``)."""
 
-    ``spellings`` maps full names, and module prefixes ending in ``.``, to their public
-    spelling (each framework's analyser declares its own).
-    """
-    if name in spellings:
-        return spellings[name]
-    for prefix, public in spellings.items():
-        if prefix.endswith(".") and name.startswith(prefix):
-            return public + name[len(prefix) :]
-    return name
+    def __init__(self, spellings: Mapping[str, str] | None = None) -> None:
+        spellings = spellings or {}
+        self._names = {k: v for k, v in spellings.items() if not k.endswith(".")}
+        self._prefixes = tuple((k, v) for k, v in spellings.items() if k.endswith("."))
+        #: the first component of every prefix: most names need no look at the prefixes
+        self._heads = frozenset(k.split(".", 1)[0] for k, _ in self._prefixes)
+
+    def public(self, name: str) -> str:
+        """The public spelling of ``name`` (``flask.app.Flask`` -> ``flask.Flask``)."""
+        if name in self._names:
+            return self._names[name]
+        if name.split(".", 1)[0] in self._heads:
+            for prefix, public in self._prefixes:
+                if name.startswith(prefix):
+                    return public + name[len(prefix) :]
+        return name
 
 
 @dataclass
@@ -99,11 +107,11 @@ class ModuleNames:
         tree: ast.Module,
         module: str,
         is_package: bool = False,
-        spellings: Mapping[str, str] | None = None,
+        spellings: Spellings | None = None,
     ) -> None:
         self.module = module
-        #: public spellings of re-exported names (see ``canonical``)
-        self.spellings: Mapping[str, str] = spellings or {}
+        #: public spellings of re-exported names
+        self.spellings = spellings or Spellings()
         self.is_package = is_package
         self.tree = tree
         self.module_scope = Scope(tree, module, None)
@@ -174,7 +182,7 @@ class ModuleNames:
         base = self.resolve_name(current.id, where, getattr(current, "lineno", None))
         if base is None:
             return None
-        return canonical(".".join([base, *reversed(attrs)]), self.spellings)
+        return self.spellings.public(".".join([base, *reversed(attrs)]))
 
     def resolve_call(self, node: ast.AST, scope: Scope | None = None) -> str | None:
         """The qualified name of the function a ``Call`` calls."""
