@@ -117,6 +117,10 @@ def scan(
             if called is None or called.split(".", 1)[0] != top:
                 continue
             says_login, says_signup = _words(func, paths, called.rsplit(".", 1)[-1])
+            if not says_login:
+                # A helper is a login only where its name or its caller's says so, and
+                # its name is among these words too: this call can never be one.
+                continue
             calls.append(
                 HelperCall(
                     handler=ctx.handler(func),
