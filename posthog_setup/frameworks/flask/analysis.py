@@ -122,6 +122,13 @@ class Dialect:
         """Record the apps, routes, registrations, error handlers and auth points of one file."""
         FlaskFile(ctx, out, self).collect()
 
+    def logs_in(self, linked: Linked, user_kind: str) -> bool:
+        """Does the project log users in with this dialect's login extension (its login
+        calls, or handlers reading its current user, of kind ``user_kind``)?"""
+        return any(p.mechanism == self.mechanism for p in linked.auth_points) or any(
+            r.user_access is not None and r.user_access.kind == user_kind for r in linked.routes
+        )
+
 
 FLASK_LOGIN_KIND = "flask_login.current_user"
 #: flask-login's user, safe to read anywhere in a request of a project that logs in with it.
@@ -132,13 +139,6 @@ FLASK_LOGIN_USER = UserAccess(
     requires=("flask_login", "current_user"),
     contract=True,
 )
-
-
-def _uses_flask_login(linked: Linked) -> bool:
-    """True if the project logs users in with flask-login."""
-    return any(p.mechanism == "flask_login" for p in linked.auth_points) or any(
-        r.user_access is not None and r.user_access.kind == FLASK_LOGIN_KIND for r in linked.routes
-    )
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,7 @@ class FlaskAnalyser:
         taken = {(p.handler.file, p.handler.qualname, p.line) for p in linked.auth_points}
         logins = [p for p in logins if (p.handler.file, p.handler.qualname, p.line) not in taken]
         conventions = FlaskConventions(
-            flask_login=_uses_flask_login(linked),
+            flask_login=FLASK.logs_in(linked, FLASK_LOGIN_KIND),
             session_key=session.user_key(writes),
             login_keys=tuple(sorted(keys.items())),
         )

@@ -105,12 +105,6 @@ class QuartConventions(PlainConventions):
         return QUART_AUTH_USER if self.quart_auth else None
 
 
-def _uses_quart_auth(linked: Linked) -> bool:
-    return any(p.mechanism == QUART.mechanism for p in linked.auth_points) or any(
-        r.user_access is not None and r.user_access.kind == QUART_AUTH_KIND for r in linked.routes
-    )
-
-
 class QuartAnalyser:
     """Finds Quart apps, blueprints, routes, error handlers and quart-auth calls."""
 
@@ -137,7 +131,9 @@ class QuartAnalyser:
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
         """Resolve every route's full path through blueprint registrations."""
         linked = QUART.link(facts)
-        return dataclasses.replace(linked, conventions=QuartConventions(_uses_quart_auth(linked)))
+        return dataclasses.replace(
+            linked, conventions=QuartConventions(QUART.logs_in(linked, QUART_AUTH_KIND))
+        )
 
 
 analyser = QuartAnalyser()
