@@ -1,118 +1,77 @@
 """Which names a module or a function binds, and to what: before an insertion reads a name
 it imports itself (``session``, ``current_user``), the name must mean that import there.
+
+Read off the standard library's ast of the same source (``codemods.lines`` pairs the two
+trees): a walk of it costs a fraction of a libcst visitor's.
 """
 
 from __future__ import annotations
 
-import libcst as cst
-from libcst.helpers import get_full_name_for_node
+import ast
 
 #: What binds a name: ``from <module> import <name>`` as ``(module, name)``, anything else as None.
 Binding = tuple[str, str] | None
+Bindings = dict[str, list[Binding]]
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
-class _Binder(cst.CSTVisitor):
-    """Names bound in one scope; nested functions and classes bind only their own name."""
+def bindings(scope: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef) -> Bindings:
+    """Every name ``scope`` binds itself, with how (see ``Binding``): nested functions and
+    classes bind only their own name, lambdas nothing."""
+    bound: Bindings = {}
 
-    def __init__(self, scope: cst.CSTNode) -> None:
-        self.scope = scope
-        self.bound: dict[str, list[Binding]] = {}
+    def bind(name: str, binding: Binding = None) -> None:
+        bound.setdefault(name, []).append(binding)
 
-    def _bind(self, name: str, binding: Binding = None) -> None:
-        self.bound.setdefault(name, []).append(binding)
-
-    def _targets(self, node: cst.CSTNode) -> None:
-        if isinstance(node, cst.Name):
-            self._bind(node.value)
-        elif isinstance(node, (cst.Tuple, cst.List)):
-            for element in node.elements:
-                self._targets(element.value)
-        elif isinstance(node, cst.StarredElement):
-            self._targets(node.value)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        if node is self.scope:
-            return True
-        self._bind(node.name.value)
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self._bind(node.name.value)
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_Param(self, node: cst.Param) -> None:
-        self._bind(node.name.value)
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self._targets(node.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._targets(node.target)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._targets(node.target)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._targets(node.target)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._targets(node.target)
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self._targets(node.target)
-
-    def visit_AsName(self, node: cst.AsName) -> None:
-        self._targets(node.name)
-
-    def visit_Global(self, node: cst.Global) -> None:
-        for item in node.names:
-            self._bind(item.name.value)
-
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        for item in node.names:
-            self._bind(item.name.value)
-
-    def visit_Import(self, node: cst.Import) -> bool:
-        for alias in node.names:
-            if alias.asname is None:
-                self._bind((get_full_name_for_node(alias.name) or "").split(".", 1)[0])
-            else:
-                self._targets(alias.asname.name)
-        return False
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        if isinstance(node.names, cst.ImportStar):
-            self._bind("*")
-            return False
-        module = get_full_name_for_node(node.module) if node.module is not None else ""
-        absolute = not node.relative
-        for alias in node.names:
-            imported = get_full_name_for_node(alias.name) or ""
-            if alias.asname is not None:
-                self._targets(alias.asname.name)
-            else:
-                self._bind(imported, (module or "", imported) if absolute else None)
-        return False
+    stack: list[ast.AST] = list(scope.body)
+    if not isinstance(scope, ast.Module):
+        stack.append(scope.args)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _SCOPES):
+            bind(node.name)
+        elif isinstance(node, ast.Name):
+            if not isinstance(node.ctx, ast.Load):
+                bind(node.id)
+        elif isinstance(node, ast.arg):
+            bind(node.arg)
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.name == "*":
+                    bind("*")
+                elif alias.asname is not None:
+                    bind(alias.asname)
+                else:
+                    bind(alias.name, (node.module or "", alias.name) if not node.level else None)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                bind(alias.asname or alias.name.split(".", 1)[0])
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            for name in node.names:
+                bind(name)
+        elif not isinstance(node, ast.Lambda):
+            bare = _bare_name(node)
+            if bare is not None:
+                bind(bare)
+            stack.extend(ast.iter_child_nodes(node))
+    return bound
 
 
-def bindings(scope: cst.Module | cst.FunctionDef) -> dict[str, list[Binding]]:
-    """Every name ``scope`` binds itself, with how (see ``Binding``)."""
-    binder = _Binder(scope)
-    scope.visit(binder)
-    return binder.bound
+def _bare_name(node: ast.AST) -> str | None:
+    """The name ``except E as e``, ``case x``, ``case [*rest]`` and ``case {**rest}`` bind:
+    a string, not a Name node."""
+    if isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)):
+        return node.name
+    if isinstance(node, ast.MatchMapping):
+        return node.rest
+    return None
 
 
-def means_import(
-    module_bindings: dict[str, list[Binding]], function: cst.FunctionDef, source: str, name: str
-) -> bool:
-    """Does ``name``, read in ``function``, mean ``from <source> import <name>`` once that
-    import is added (absent or already so at module level, and not bound in the function)?
-
-    ``module_bindings`` are the module's (see ``bindings``).
+def means_import(module: Bindings, function: Bindings, source: str, name: str) -> bool:
+    """Does ``name``, read in a function, mean ``from <source> import <name>`` once that
+    import is added (absent or already so at ``module`` level, and not bound in the
+    ``function``)? Both are ``bindings``.
     """
-    if name in bindings(function) or "*" in module_bindings:
+    if name in function or "*" in module:
         return False
-    return all(binding == (source, name) for binding in module_bindings.get(name, ()))
+    return all(binding == (source, name) for binding in module.get(name, ()))

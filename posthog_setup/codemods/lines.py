@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
@@ -39,6 +40,16 @@ class _Out(dict[cst.CSTNode, CodeRange]):
     def __init__(self) -> None:
         super().__init__()
         self.definitions: AstDefinitions = {}
+
+
+@dataclass(frozen=True)
+class Paired:
+    """A libcst module's statement positions and the ast tree they were read from: its
+    definitions paired with libcst's (all empty when the trees did not pair up)."""
+
+    positions: Positions
+    definitions: AstDefinitions
+    tree: ast.Module | None
 
 
 def _range(start: int, end: int | None) -> CodeRange:
@@ -146,11 +157,11 @@ def line_positions(module: cst.Module, source: str) -> Positions:
     Columns are not computed (always 0). Falls back to libcst's PositionProvider
     when the source does not parse with ``ast`` or the trees do not pair up.
     """
-    return paired_positions(module, source)[0]
+    return paired_positions(module, source).positions
 
 
-def paired_positions(module: cst.Module, source: str) -> tuple[Positions, AstDefinitions]:
-    """``line_positions``, and each definition's ast node (empty after a fallback)."""
+def paired_positions(module: cst.Module, source: str) -> Paired:
+    """``line_positions``, with the ast tree and each definition's node in it."""
     out = _Out()
     try:
         try:
@@ -160,5 +171,5 @@ def paired_positions(module: cst.Module, source: str) -> tuple[Positions, AstDef
         _block(module.body, tree.body, out)
     except (SyntaxError, ValueError, _Mismatch):
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        return dict(wrapper.resolve(PositionProvider)), {}
-    return dict(out), out.definitions
+        return Paired(dict(wrapper.resolve(PositionProvider)), {}, None)
+    return Paired(dict(out), out.definitions, tree)

@@ -50,12 +50,12 @@ def instrument_file_with_notes(
     if not points:
         return source, []
     module = parse_module(source, path)
-    positions, ast_definitions = paired_positions(module, source)
+    paired = paired_positions(module, source)
     collector = DefinitionCollector(
-        _lines(source), module.default_indent, positions, ast_definitions
+        _lines(source), module.default_indent, paired.positions, paired.definitions
     )
     collector.collect(module)
-    site = FileEdit(module, client, positions)
+    site = FileEdit(module, client, paired)
     notes: list[str] = []
     every: Sequence[Point] = (
         *points.captures,

@@ -9,6 +9,7 @@ places of one handler never disturb each other. A one-line block that receives c
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -21,8 +22,9 @@ from posthog_setup.codemods.base import (
     add_imports,
     statement,
 )
-from posthog_setup.codemods.bindings import Binding, bindings, means_import
+from posthog_setup.codemods.bindings import Bindings, bindings, means_import
 from posthog_setup.codemods.handlers import Positions, Spot
+from posthog_setup.codemods.lines import Paired
 
 
 @dataclass
@@ -134,11 +136,15 @@ class FileEdit:
 
     module: cst.Module
     client: ClientImport
-    positions: Positions
+    paired: Paired
     splices: Splices = field(default_factory=Splices)
     imports: set[tuple[str, str, int]] = field(default_factory=set)
     claimed: set[tuple[int, str]] = field(default_factory=set)
-    _module_bindings: dict[str, list[Binding]] | None = field(default=None, repr=False)
+    _module_bindings: Bindings | None = field(default=None, repr=False)
+
+    @property
+    def positions(self) -> Positions:
+        return self.paired.positions
 
     @property
     def step(self) -> str:
@@ -164,11 +170,18 @@ class FileEdit:
 
     def may_import(self, imports: Iterable[tuple[str, str]], function: cst.FunctionDef) -> bool:
         """Does each ``(module, name)`` mean that import where ``function`` reads it, once
-        added? (An expression reading a name the code binds otherwise is left out.)"""
+        added? (An expression reading a name the code binds otherwise is left out, and so is
+        one where the bindings cannot be read: the file's ast did not pair with its tree.)"""
+        imports = list(imports)
+        if not imports:
+            return True
+        tree, scope = self.paired.tree, self.paired.definitions.get(function)
+        if tree is None or not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False
         if self._module_bindings is None:
-            self._module_bindings = bindings(self.module)
-        known = self._module_bindings
-        return all(means_import(known, function, module, name) for module, name in imports)
+            self._module_bindings = bindings(tree)
+        known, local = self._module_bindings, bindings(scope)
+        return all(means_import(known, local, module, name) for module, name in imports)
 
     def transform(self) -> cst.Module:
         """The module with every splice applied and the needed imports added."""
