@@ -185,6 +185,26 @@ def after_configuration(creation: AppCreation) -> cst.BaseStatement:
     return anchor
 
 
+def define_before_app(
+    edits: StatementEdits, module: cst.Module, creation: AppCreation, function: cst.BaseStatement
+) -> None:
+    """Define a module-level ``function`` right before the app (or its factory), two blank
+    lines around it; the app's own leading comment stays with the app."""
+    top = creation.factory or creation.statement
+    blank = [cst.EmptyLine(indent=False)] * 2
+    if creation.factory is None:
+        function = function.with_changes(leading_lines=creation.statement.leading_lines)
+        edits.replace[creation.statement] = creation.statement.with_changes(leading_lines=blank)
+    else:
+        function = function.with_changes(leading_lines=blank)
+    edits.insert_before(top, function)
+
+
+def free_name(module: cst.Module, name: str) -> str:
+    """``name``, or ``posthog_<name>`` where the module already uses ``name``."""
+    return name if not mentions(module, name) else f"posthog_{name}"
+
+
 def is_method_call_on(stmt: cst.BaseStatement, variable: str, method: str) -> bool:
     """True for a statement ``<variable>.<method>(...)`` (``app.register_blueprint(...)``)."""
     pattern = m.SimpleStatementLine(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from posthog_setup.analysis.body import called_name, dotted
 from posthog_setup.analysis.context import FrameworkAnalyser
-from posthog_setup.analysis.model import AppObject
+from posthog_setup.analysis.model import Analysis, AppObject
 from posthog_setup.plan.sdk import SdkFloor
 from posthog_setup.project.versions import VersionGate
 
@@ -64,9 +64,15 @@ class WebFramework(Protocol):
     hookup_name: str
 
     def hook_up(
-        self, workspace: Workspace, app: AppObject, plan: Plan, client: ClientImport
+        self,
+        workspace: Workspace,
+        app: AppObject,
+        plan: Plan,
+        client: ClientImport,
+        analysis: Analysis,
     ) -> None:
-        """Connect PostHog to ``app`` (a ``analyser.primary_kind`` app) in the workspace."""
+        """Connect PostHog to ``app`` (a ``analyser.primary_kind`` app) in the workspace;
+        ``analysis`` is the project's (its other apps, the extensions they use)."""
         ...
 
     def find_hookups(self, path: str, tree: ast.Module) -> Iterator[tuple[int, str | None]]:
@@ -96,7 +102,12 @@ class CodemodHookup:
     codemod: str
 
     def hook_up(
-        self, workspace: Workspace, app: AppObject, plan: Plan, client: ClientImport
+        self,
+        workspace: Workspace,
+        app: AppObject,
+        plan: Plan,
+        client: ClientImport,
+        analysis: Analysis,
     ) -> None:
         module, _, name = self.codemod.partition(":")
         edit = getattr(importlib.import_module(module), name)

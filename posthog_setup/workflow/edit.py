@@ -215,9 +215,11 @@ def _hook_up(
     framework = registry.by_app_kind(app.kind)
     gate = framework.version_gate if framework is not None else None
     # Everything the hook-up reads besides the file: the declared framework version (which
-    # can leave the integration out), the receivers it writes, and the auth events they send.
+    # can leave the integration out), the receivers it writes, the auth events they send,
+    # and the extensions the project's apps use.
     key = (
         f"hookup:{app.kind}:{app.name}:{app.factory}:{app.file}:{plan.setup.client_module}:"
+        f"{sorted({a.extension for a in analysis.apps if a.extension})}:"
         f"{sorted(e.kind for e in plan.events if e.file == receivers)}:"
         f"{workspace.current(receivers) is not None}:{hookup_blocker(workspace.root, gate)}:"
         f"{file_digest(data) if data is not None else ''}"
@@ -225,13 +227,15 @@ def _hook_up(
     if cache is not None and data is not None and cache.get(key):
         return
     proposed_before, notes_before = dict(workspace.proposed), len(workspace.notes)
-    _hook_up_uncached(workspace, app, plan)
+    _hook_up_uncached(workspace, app, plan, analysis)
     unchanged = workspace.proposed == proposed_before and len(workspace.notes) == notes_before
     if cache is not None and data is not None and unchanged:
         cache.put(key, True)
 
 
-def _hook_up_uncached(workspace: _Workspace, app: AppObject, plan: Plan) -> None:
+def _hook_up_uncached(
+    workspace: _Workspace, app: AppObject, plan: Plan, analysis: Analysis
+) -> None:
     framework = registry.by_app_kind(app.kind)
     if framework is None:
         return
@@ -241,7 +245,7 @@ def _hook_up_uncached(workspace: _Workspace, app: AppObject, plan: Plan) -> None
         relative=_relative_style(workspace, app.file),
         root=workspace.root,
     )
-    framework.hook_up(workspace, app, plan, client)
+    framework.hook_up(workspace, app, plan, client, analysis)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.context import FrameworkAnalyser
-from posthog_setup.analysis.model import AppObject
+from posthog_setup.analysis.model import Analysis, AppObject
 from posthog_setup.frameworks.base import HOOKUP_MISSING, Workspace
 from posthog_setup.frameworks.django.analysis import analyser
 from posthog_setup.plan.plan import RECEIVERS, RECEIVERS_MODULE, receivers_file
@@ -47,7 +47,12 @@ class Django:
     hookup_name = "PosthogContextMiddleware"
 
     def hook_up(
-        self, workspace: Workspace, app: AppObject, plan: Plan, client: ClientImport
+        self,
+        workspace: Workspace,
+        app: AppObject,
+        plan: Plan,
+        client: ClientImport,
+        analysis: Analysis,
     ) -> None:
         from posthog_setup.frameworks.django.hookup import hook_up_django  # libcst
 

@@ -10,15 +10,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.context import FrameworkAnalyser
-from posthog_setup.analysis.model import AppObject
-from posthog_setup.frameworks.base import CodemodHookup, Workspace
+from posthog_setup.analysis.model import Analysis, AppObject
+from posthog_setup.frameworks.base import HOOKUP_MISSING, CodemodHookup, Workspace
 from posthog_setup.frameworks.flask.analysis import analyser
+from posthog_setup.frameworks.flask_rest import analysis as rest
 from posthog_setup.plan.sdk import SdkFloor
 from posthog_setup.project.versions import VersionGate, hookup_blocker
 
 if TYPE_CHECKING:
     from posthog_setup.codemods.changes import ClientImport
     from posthog_setup.plan.plan import Plan
+
+
+#: Extensions whose APIs send ``got_request_exception`` for the 4xx errors they answer.
+SIGNALLING_4XX = frozenset({rest.TITLES["flask_restx"], rest.TITLES["flask_restful"]})
 
 
 class Flask(CodemodHookup):
@@ -39,7 +44,12 @@ class Flask(CodemodHookup):
     codemod = "posthog_setup.frameworks.flask.hookup:hook_up_flask"
 
     def hook_up(
-        self, workspace: Workspace, app: AppObject, plan: Plan, client: ClientImport
+        self,
+        workspace: Workspace,
+        app: AppObject,
+        plan: Plan,
+        client: ClientImport,
+        analysis: Analysis,
     ) -> None:
         blocked = hookup_blocker(workspace.root, self.version_gate)
         if blocked is not None:
@@ -49,7 +59,14 @@ class Flask(CodemodHookup):
                 "sessions and unhandled errors are not captured (add blinker to use it)"
             )
             return
-        super().hook_up(workspace, app, plan, client)
+        from posthog_setup.frameworks.flask.hookup import hook_up_flask  # libcst
+
+        signals_4xx = any(a.extension in SIGNALLING_4XX for a in analysis.apps)
+        workspace.edit_python(
+            app.file,
+            lambda text: hook_up_flask(text, app.file, app, client, signals_4xx=signals_4xx),
+            HOOKUP_MISSING,
+        )
 
 
 framework = Flask()

@@ -11,7 +11,6 @@ receiver is a module-level function, defined before the app (or its factory). Ne
 
 from __future__ import annotations
 
-import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from posthog_setup.analysis.model import AppObject
@@ -21,7 +20,9 @@ from posthog_setup.codemods.hookup_common import (
     add_imports,
     after_configuration,
     apply,
+    define_before_app,
     find_app_creation,
+    free_name,
     mentions,
 )
 
@@ -44,7 +45,7 @@ def hook_up_quart(source: str, path: str, app: AppObject, client: ClientImport) 
     creation = find_app_creation(wrapper, app, "quart.Quart", path)
     module = wrapper.module
     app_name = creation.variable
-    receiver = RECEIVER if not mentions(module, RECEIVER) else f"posthog_{RECEIVER}"
+    receiver = free_name(module, RECEIVER)
     edits = StatementEdits()
     edits.insert_after(
         after_configuration(creation),
@@ -61,15 +62,7 @@ def hook_up_quart(source: str, path: str, app: AppObject, client: ClientImport) 
         f"{indent}{CLIENT_NAME}.capture_exception(exception)\n",
         module,
     )
-    top = creation.factory or creation.statement
-    blank = [cst.EmptyLine(indent=False)] * 2
-    if creation.factory is None:
-        # The app's own leading comment stays with the app.
-        function = function.with_changes(leading_lines=creation.statement.leading_lines)
-        edits.replace[creation.statement] = creation.statement.with_changes(leading_lines=blank)
-    else:
-        function = function.with_changes(leading_lines=blank)
-    edits.insert_before(top, function)
+    define_before_app(edits, module, creation, function)
     edited = apply(module, edits)
     return add_imports(
         edited, client, (MIDDLEWARE_MODULE, MIDDLEWARE), ("quart.signals", SIGNAL)
