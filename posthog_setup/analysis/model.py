@@ -176,6 +176,8 @@ class AuthPoint:
     #: names and chains proven safe to read where the identify code goes
     proven: tuple[str, ...] = ()
     typed: tuple[tuple[str, str], ...] = ()
+    #: the user's key as the login call itself reads it (a token's identity), if it does
+    key: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from posthog_setup.codemods.base import CLIENT_NAME
 from posthog_setup.codemods.handlers import FoundHandler, handler_statement
 from posthog_setup.codemods.points import IdentifyPoint
-from posthog_setup.codemods.render import DictArg, call_source, string_literal
+from posthog_setup.codemods.render import DictArg, as_text, call_source, string_literal
 from posthog_setup.codemods.splice import FileEdit
 
 #: Ignore-comment rule that switches identify insertion off.
@@ -39,7 +39,7 @@ def plan_identify(point: IdentifyPoint, handler: FoundHandler, site: FileEdit) -
     if spot is None:
         return f"has no statement at line {point.call_line}"
     sources = []
-    user_id = f"str({point.user_id})" if point.user_id is not None else None
+    user_id = as_text(point.user_id) if point.user_id is not None else None
     if user_id is not None:
         sources.append(call_source(IDENTIFY, [user_id], indent=spot.indent, step=site.step))
     if point.person_properties and user_id is not None:

@@ -8,6 +8,7 @@ file's own indent. The text is then parsed with the module's config, never splic
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,6 +70,23 @@ def call_source(func: str, args: Sequence[Argument], *, indent: str, step: str) 
     return "\n".join(lines)
 
 
+def as_text(expression: str) -> str:
+    """``str(<expression>)``, where it is not one already (ids are sent as text)."""
+    try:
+        node = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        return f"str({expression})"
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "str"
+        and len(node.args) == 1
+        and not node.keywords
+    ):
+        return expression
+    return f"str({expression})"
+
+
 def distinct_id_argument(expression: str | None, guard: str | None) -> list[Argument]:
     """The ``distinct_id=`` argument, or nothing when the request context supplies the id.
 
@@ -76,7 +94,7 @@ def distinct_id_argument(expression: str | None, guard: str | None) -> list[Argu
     """
     if expression is None:
         return []
-    value = f"str({expression})"
+    value = as_text(expression)
     if guard is not None:
         value = f"{value} if {guard} else None"
     return [f"distinct_id={value}"]

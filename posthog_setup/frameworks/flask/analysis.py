@@ -56,7 +56,7 @@ from posthog_setup.analysis.routing import (
     source_of,
     user_construction,
 )
-from posthog_setup.frameworks.flask import session
+from posthog_setup.frameworks.flask import jwt, session
 from posthog_setup.frameworks.flask_rest import analysis as rest
 
 _WANTS = re.compile(
@@ -161,6 +161,8 @@ class FlaskConventions(PlainConventions):
         # flask-login's login_user() reads user.get_id() itself.
         if point.mechanism == "flask_login" and point.user_expression:
             return f"{point.user_expression}.get_id()"
+        if point.mechanism == jwt.MECHANISM:
+            return point.key
         if point.mechanism == session.MECHANISM:
             # The login stores the key itself, reading it before the identify runs.
             return dict(self.login_keys).get(
@@ -182,6 +184,7 @@ class FlaskAnalyser:
         "flask.globals.": "flask.",
         "flask.helpers.": "flask.",
         "flask_login.utils.": "flask_login.",
+        **jwt.SPELLINGS,
     }
 
     def wants(self, source: str) -> bool:
@@ -205,7 +208,10 @@ class FlaskAnalyser:
             login_keys=tuple(sorted(keys.items())),
         )
         return dataclasses.replace(
-            linked, auth_points=(*linked.auth_points, *logins), conventions=conventions
+            linked,
+            routes=jwt.keyed_routes(linked.routes, linked.auth_points),
+            auth_points=(*linked.auth_points, *logins),
+            conventions=conventions,
         )
 
 
@@ -219,7 +225,12 @@ def _mount_prefix(child: AppObject, registration: Registration | None) -> str | 
 def find_user(
     ctx: FileContext, func: FunctionNode | ast.ClassDef, node: ast.AST
 ) -> UserAccess | None:
-    """How a Flask handler reaches the current user: flask-login's ``current_user`` or ``g.user``."""
+    """How a Flask handler reaches the current user: flask-login's ``current_user``,
+    flask-jwt-extended's token identity or ``g.user``."""
+    if jwt.PACKAGE in ctx.source:
+        found = jwt.find_user(ctx, func, node)
+        if found is not None:
+            return found
     if not isinstance(node, (ast.Name, ast.Attribute)):
         return None
     qualified = ctx.names.resolve(node)
@@ -521,9 +532,12 @@ class FlaskFile:
             writes, calls = session.scan(self.ctx, func, paths)
             self.out.session_writes.extend(writes)
             self.out.helper_calls.extend(calls)
+            tokens = jwt.PACKAGE in self.ctx.source and func in self._paths
             for node in walk_body(func):
                 if not isinstance(node, ast.Call):
                     continue
+                if tokens:
+                    self._token_login(func, node)
                 called = self.ctx.names.resolve(node.func)
                 kind: AuthKind
                 if called == self.dialect.login_user:
@@ -547,6 +561,32 @@ class FlaskFile:
                         mechanism=self.dialect.mechanism,
                     )
                 )
+
+    def _token_login(self, func: FunctionNode, call: ast.Call) -> None:
+        """A route that issues a token without needing one logs the user in (or, having
+        built and saved the user, signs them up); a refresh route needs a token."""
+        issued = jwt.issued_identity(self.ctx, call)
+        if issued is None or jwt.required(self.ctx, func):
+            return
+        subject, key = issued
+        words = " ".join([self.ctx.names.qualname_of(func), *self._paths.get(func, [])])
+        built = subject.isidentifier() and user_construction(func, subject) is not None
+        signup = SIGNUP_WORDS.search(words) is not None or (
+            built and any(e.mutating for e in self._body(func).evidence)
+        )
+        self.recorded = True
+        self.out.auth_points.append(
+            AuthPoint(
+                kind="signup" if signup else "login",
+                framework=self.dialect.framework,
+                handler=self.ctx.handler(func),
+                line=call.lineno,
+                call=dotted(call.func),
+                user_expression=subject,
+                mechanism=jwt.MECHANISM,
+                key=key,
+            )
+        )
 
     def _is_signup(self, func: FunctionNode, login: ast.Call) -> bool:
         """Is this ``login_user`` the end of a signup? Its handler's name or route says so,
