@@ -321,6 +321,8 @@ class DjangoView:
     actions: tuple[tuple[str, tuple[str, ...], bool, Handler, BodyFacts], ...] = ()
     line: int = 0
     model: str | None = None
+    #: the form or serializer class it saves (``form_class`` / ``serializer_class``)
+    form: str | None = None
     #: the URL keyword a router puts in detail paths (``lookup_url_kwarg`` / ``lookup_field``)
     lookup: str | None = None
 

@@ -95,8 +95,19 @@ def past_tense(verb: str) -> str:
     return verb + "ed"
 
 
+#: Words that end in ``s`` in the singular too.
+_SAME_IN_SINGULAR = frozenset(
+    {"news", "series", "species", "canvas", "alias", "atlas", "bias", "gas", "sms", "cms",
+     "dns", "gps", "os", "ios", "aws", "plus", "analytics", "statistics", "physics",
+     "mathematics", "economics", "politics", "ethics", "logistics", "diagnostics"}
+)  # fmt: skip
+
+
 def singular(word: str) -> str:
     """A resource name in the singular: ``categories`` -> ``category``, ``posts`` -> ``post``."""
+    last = word.rsplit("_", 1)[-1]
+    if last in _SAME_IN_SINGULAR:
+        return word
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     if word.endswith(("sses", "shes", "ches", "xes", "zzes")):
@@ -203,7 +214,7 @@ def name_parts(route: Route) -> tuple[str, str]:
         mutating_methods = [m for m in route.methods if m in _METHOD_VERBS]
         verb = _METHOD_VERBS[mutating_methods[0]] if mutating_methods else "updated"
     candidates: list[str | None] = [
-        snake(route.model.rsplit(".", 1)[-1]) if route.model else None,
+        _model_noun(route.model.rsplit(".", 1)[-1]) if route.model else None,
         _model_noun(route.written[0]) if route.written else None,
         _created_child(route, verb, segments),
         *(

@@ -30,7 +30,7 @@ from posthog_setup.analysis.model import (
 )
 from posthog_setup.analysis.paths import path_converters, path_parameters
 from posthog_setup.analysis.rules.pii import PII_NAMES
-from posthog_setup.plan.naming import event_name, format_event, name_parts
+from posthog_setup.plan.naming import event_name, format_event, name_parts, snake
 
 PLAN_FILE = "posthog-events.json"
 PLAN_VERSION = 1
@@ -225,17 +225,27 @@ def _path_properties(route: Route, noun: str, analysis: Analysis) -> list[Planne
     return found
 
 
-def _created_object_property(
+def _object_property(
     route: Route, noun: str, verb: str, classes: Analysis
 ) -> list[PlannedProperty]:
-    """``post_id`` from a ``post`` local when the route creates one, where its key is proven
-    readable at the capture (see ``analysis.flow``): never a guess at an attribute."""
-    if verb != "created" or noun not in route.locals:
+    """``post_id`` of the object the route created or acted on: a ``post`` local, or a local
+    holding an instance of the noun's class (``posted = News.objects.create(...)`` for
+    ``news_created``), where its key is proven readable at the capture (see
+    ``analysis.flow``): never a guess at an attribute. Not for a deletion: a deleted
+    object's key is gone (Django sets it to None)."""
+    if verb == "deleted":
         return []
+    holders = [noun] if noun in route.locals else []
+    holders += [
+        name
+        for name, kind in route.typed
+        if name != noun and snake(kind.rstrip("?").rsplit(".", 1)[-1]) == noun
+    ]
     proof = Proof.of(route.proven)
-    for attribute in classes.conventions(route.framework).key_attributes:
-        if provable(f"{noun}.{attribute}", proof, route.typed, classes):
-            return [PlannedProperty(f"{noun}_id", f"{noun}.{attribute}", "integer")]
+    for name in holders:
+        for attribute in classes.conventions(route.framework).key_attributes:
+            if provable(f"{name}.{attribute}", proof, route.typed, classes):
+                return [PlannedProperty(f"{noun}_id", f"{name}.{attribute}", "integer")]
     return []
 
 
@@ -413,7 +423,7 @@ def build_plan(
         properties = _path_properties(route, noun, analysis)
         properties += [
             p
-            for p in _created_object_property(route, noun, verb, analysis)
+            for p in _object_property(route, noun, verb, analysis)
             if p.name not in {q.name for q in properties}
         ]
         # A name the code already sends is the project's own: the plan adopts it.

@@ -570,6 +570,45 @@ class PostCreate(AuditedCreateView):
         True,
         "CreateView",
     )
+    # The routes of a class know what it writes (for naming), inherited or its own.
+    assert route.model == "blog.models.Post"
+
+
+def test_class_view_routes_carry_their_model_else_their_form() -> None:
+    views = """
+from django.views.generic import CreateView, DeleteView
+
+from .forms import QuestionForm
+from .models import Post
+
+
+class PostDelete(DeleteView):
+    model = Post
+
+
+class AskQuestion(CreateView):
+    form_class = QuestionForm
+
+
+class SpecialDelete(PostDelete):
+    pass
+"""
+    urls = """
+from django.urls import path
+from blog import views
+
+urlpatterns = [
+    path("posts/<int:pk>/delete/", views.PostDelete.as_view()),
+    path("ask/", views.AskQuestion.as_view()),
+    path("special/<int:pk>/", views.SpecialDelete.as_view()),
+]
+"""
+    analysis = django_project(urls, views=views)
+    assert {r.path: r.model for r in analysis.routes} == {
+        "/posts/<int:pk>/delete/": "blog.models.Post",
+        "/ask/": "blog.forms.QuestionForm",
+        "/special/<int:pk>/": "blog.models.Post",
+    }
 
 
 # -- DRF --------------------------------------------------------------------------------

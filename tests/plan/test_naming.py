@@ -60,6 +60,14 @@ def test_viewset_action_and_model_name_the_event() -> None:
     )
 
 
+def test_a_class_views_model_or_form_names_its_event_not_its_class() -> None:
+    # ``NewsDeleteView`` with ``model = News``; ``CreateQuestionView`` with a form only.
+    deleted = route("/news/<pk>/delete/", ("POST",), "NewsDeleteView", model="app.models.News")
+    assert event_name(deleted) == "news_deleted"
+    asked = route("/qa/ask-question/", ("POST",), "CreateQuestionView", model="qa.QuestionForm")
+    assert event_name(dataclasses.replace(asked, action="create")) == "question_created"
+
+
 @pytest.mark.parametrize(
     ("style", "expected"),
     [
@@ -97,6 +105,9 @@ def test_past_tense(verb: str, past: str) -> None:
         ("boxes", "box"),
         ("status", "status"),
         ("addresses", "address"),
+        ("news", "news"),
+        ("breaking_news", "breaking_news"),
+        ("series", "series"),
     ],
 )
 def test_singular(plural: str, one: str) -> None:

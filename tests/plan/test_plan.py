@@ -3,6 +3,7 @@ which handler an event is filed under. No framework is named here: each is a Con
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pytest
@@ -160,3 +161,27 @@ def test_url_values_and_key_attributes_come_from_the_conventions() -> None:
     (event,) = plan.events
     assert [(p.name, p.value) for p in event.properties] == [("post_id", 'self.kwargs["pk"]')]
     assert event.distinct_id == "request.user.pk"
+
+
+def test_an_instance_of_the_events_class_gives_its_key_under_any_name() -> None:
+    # ``posted = Post.objects.create(...)``: the post's key, read where it is proven.
+    created = route(typed=(("posted", "app.models.Post"),), proven=("posted", "posted.pk"))
+    (event,) = build_plan(analysis(created), client_module="app/posthog_client.py").events
+    assert (event.event, [(p.name, p.value) for p in event.properties]) == (
+        "post_created",
+        [("post_id", "posted.pk")],
+    )
+    # Not proven readable there: left out, never guessed.
+    unproven = route(typed=(("posted", "app.models.Post"),), proven=("posted",))
+    (event,) = build_plan(analysis(unproven), client_module="app/posthog_client.py").events
+    assert event.properties == ()
+
+
+def test_a_deleted_objects_key_is_no_property() -> None:
+    deleting = Handler("app.views", "app/views.py", "delete_post", 10, 20, 9, params=("request",))
+    r = dataclasses.replace(
+        route(deleting, typed=(("doomed", "app.models.Post"),), proven=("doomed", "doomed.pk")),
+        methods=("DELETE",),
+    )
+    (event,) = build_plan(analysis(r), client_module="app/posthog_client.py").events
+    assert (event.event, event.properties) == ("post_deleted", ())

@@ -65,6 +65,8 @@ class _ClassModel:
     methods: dict[str, tuple[Handler, BodyFacts]]
     actions: tuple[tuple[str, tuple[str, ...], bool, Handler, BodyFacts], ...]
     lookup: str
+    #: what its routes write, for naming: its model, else its form or serializer class
+    model: str | None = None
 
     @property
     def handler(self) -> Handler:
@@ -94,6 +96,8 @@ class _Where:
     view_kind: str | None = None
     #: the view's class name reads as a query (``ValidateCouponView``)
     query_name: bool = False
+    #: what a class view writes (its model, form or serializer), for naming
+    model: str | None = None
 
 
 def _route(
@@ -134,6 +138,7 @@ def _route(
         proven=body.proven,
         typed=body.typed,
         written=body.written,
+        model=where.model,
     )
 
 
@@ -198,6 +203,7 @@ class Project:
         methods = {m: (h, b) for m, h, b in view.methods}
         actions = list(view.actions)
         lookup = view.lookup
+        written = view.model or view.form
         for base in view.bases:
             ancestry.append(base)
             parent = self.class_model(base, seen | {name})
@@ -209,6 +215,7 @@ class Project:
             own = {a[3].name for a in actions}
             actions.extend(a for a in parent.actions if a[3].name not in own)
             lookup = lookup or parent.lookup
+            written = written or parent.model
         kind = class_kind(ancestry)
         spec = next(
             (CLASS_SPECS[a] for a in ancestry if a in CLASS_SPECS and short_name(a) == kind), None
@@ -223,6 +230,7 @@ class Project:
             methods=methods,
             actions=tuple(actions),
             lookup=lookup or "pk",
+            model=written,
         )
         self.classes[name] = model
         return model
@@ -294,7 +302,7 @@ class Project:
         self, cls: _ClassModel, path: str, owner: str, name: str | None
     ) -> list[Route]:
         """A class-based view: one route per HTTP method or generic action."""
-        where = _Where(owner, name, cls.kind, reads_as_query(cls.handler.name))
+        where = _Where(owner, name, cls.kind, reads_as_query(cls.handler.name), cls.model)
         if cls.family in ("edit", "auth"):
             return [self.form_route(cls, path, where)]
         routes: list[Route] = []
@@ -351,7 +359,9 @@ class Project:
         detail_path = f"/{base}/<{cls.lookup}>/"
         model = cls.located.view.model
         basename = registration.basename or (short_name(model).lower() if model else None)
-        where = _Where(registration.router, None, cls.kind, reads_as_query(cls.handler.name))
+        where = _Where(
+            registration.router, None, cls.kind, reads_as_query(cls.handler.name), cls.model
+        )
 
         def url_name(suffix: str) -> str | None:
             return f"{basename}-{suffix}" if basename else None

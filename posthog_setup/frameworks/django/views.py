@@ -176,6 +176,7 @@ class ViewCollector:
         methods: list[tuple[str, Handler, BodyFacts]] = []
         actions: list[tuple[str, tuple[str, ...], bool, Handler, BodyFacts]] = []
         model: str | None = None
+        form: str | None = None
         lookup: str | None = None
         lookup_field: str | None = None
         for stmt in node.body:
@@ -184,6 +185,8 @@ class ViewCollector:
                 name, value, _ = assigned
                 if name in ("model", "queryset") and model is None:
                     model = self.model_name(value)
+                elif name in ("form_class", "serializer_class") and form is None:
+                    form = self.model_name(value)
                 elif name == "lookup_url_kwarg":
                     lookup = literal_string(value)
                 elif name == "lookup_field":
@@ -222,6 +225,7 @@ class ViewCollector:
             actions=tuple(actions),
             line=node.lineno,
             model=model,
+            form=form,
             lookup=lookup or lookup_field,
         )
 
