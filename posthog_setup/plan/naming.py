@@ -24,6 +24,9 @@ _CRUD_WORDS = {
     "delete": "deleted",
     "destroy": "deleted",
     "remove": "deleted",
+    "erase": "deleted",
+    # ``write_post``: a new post, as people name it; "post_written" says less.
+    "write": "created",
 }
 _METHOD_VERBS = {"POST": "created", "PUT": "updated", "PATCH": "updated", "DELETE": "deleted"}
 #: Segments that name no resource.
@@ -48,7 +51,6 @@ _IRREGULAR = {
     "leave": "left",
     "read": "read",
     "split": "split",
-    "write": "written",
 }
 _DOUBLING = {
     "pin",
@@ -77,7 +79,8 @@ KNOWN_VERBS = frozenset(
         "block", "unblock", "mute", "unmute", "review", "comment", "reply", "renew", "upgrade",
         "downgrade", "transfer", "schedule", "reschedule", "verify", "resend", "mark", "toggle",
         "favorite", "favourite", "watch", "unwatch", "claim", "redeem", "fulfill", "ship", "deliver",
-        "process", "retry", "revoke", "rotate", "kick", "promote", "demote", "reorder",
+        "process", "retry", "revoke", "rotate", "kick", "promote", "demote", "reorder", "change",
+        "regenerate", "request",
     }
 )  # fmt: skip
 
@@ -161,9 +164,10 @@ _PARAMETER_NOUN = re.compile(r"^(?P<noun>[a-z]+?)(_?(id|pk|name|slug|uuid|key))?
 def _content_words(words: list[str], verb: str | None, *, path: bool = False) -> list[str]:
     """Words that can name the object: no verbs, CRUD words, fillers, stop words, and
     never the verb itself again (``upload_image`` + ``uploaded`` -> ``image``). A path's
-    own resource words are kept, fillers or not (``/items/`` names items)."""
+    own resource words are kept, fillers or not (``/items/`` names items), and so are its
+    words that could be verbs but are not the action (``/rate_limit/`` is a rate limit)."""
     fillers = _FILLERS & {"index", "auth", "generate", "me", "new", "save"} if path else _FILLERS
-    base = set(_CRUD_WORDS) | KNOWN_VERBS | fillers | _STOP_WORDS
+    base = set(_CRUD_WORDS) | (set() if path else KNOWN_VERBS) | fillers | _STOP_WORDS
     doubled = {w for w in words if verb is not None and past_tense(w) == verb}
     return [w for w in words if w and w not in base and w not in doubled and not w.isdigit()]
 
@@ -176,7 +180,9 @@ def _parameter_noun(route: Route) -> str | None:
     return None
 
 
-_HELPER_SUFFIX = re.compile(r"(Model)?(Form|ModelForm|Serializer|Schema|In|Create|Update|Data)$")
+_HELPER_SUFFIX = re.compile(
+    r"(Model)?(Form|ModelForm|Serializer|Schema|In|Create|Update|Data)$|(?<=[a-z])Model$"
+)
 
 
 def _model_noun(name: str) -> str:
@@ -194,6 +200,9 @@ def name_parts(route: Route) -> tuple[str, str]:
     """
     segments = _static_segments(route.path)
     handler_words = snake(route.action or route.handler.name).split("_")
+    if "forgot" in handler_words or "forgot" in "_".join(segments).split("_"):
+        # ``forgot_password`` / ``/forgot-password``: a reset of it is asked for.
+        return "password_reset", "requested"
     if (
         len(handler_words) > 1
         and handler_words[-1] == "request"

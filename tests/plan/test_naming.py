@@ -39,6 +39,17 @@ def route(
         ("/projects/{project_id}/tasks/{task_id}", ("PATCH",), "patch_task", "task_updated"),
         ("/items/<id>/pin", ("POST",), "pin", "item_pinned"),
         ("/", ("POST",), "create_widget", "widget_created"),
+        ("/api/v1/{username}/post", ("POST",), "write_post", "post_created"),
+        ("/tier/{tier}/rate_limit/{id}", ("DELETE",), "erase_rate_limit", "rate_limit_deleted"),
+        ("/auth/change-password", ("POST",), "change_password", "password_changed"),
+        ("/api/access/forgot-password", ("POST",), "forgot_password", "password_reset_requested"),
+        (
+            "/api/email-verification/request",
+            ("POST",),
+            "request_verification",
+            "email_verification_requested",
+        ),
+        ("/api/follow-requests/", ("POST",), "create", "follow_request_created"),
     ],
 )
 def test_event_names(path: str, methods: tuple[str, ...], handler: str, expected: str) -> None:
@@ -66,6 +77,10 @@ def test_a_class_views_model_or_form_names_its_event_not_its_class() -> None:
     assert event_name(deleted) == "news_deleted"
     asked = route("/qa/ask-question/", ("POST",), "CreateQuestionView", model="qa.QuestionForm")
     assert event_name(dataclasses.replace(asked, action="create")) == "question_created"
+    written = dataclasses.replace(
+        route("/api/v1/comments", ("POST",), "post"), written=("CommentModel",)
+    )
+    assert event_name(written) == "comment_created"
 
 
 @pytest.mark.parametrize(
