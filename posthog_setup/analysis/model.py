@@ -484,7 +484,8 @@ class PlainConventions:
         return route.handler.qualname
 
     def login_key(self, point: AuthPoint) -> str | None:
-        return None
+        # Only the key the login itself reads (a token's identity, a library hook's user).
+        return point.key
 
 
 PLAIN_CONVENTIONS: Conventions = PlainConventions()

@@ -46,6 +46,7 @@ from posthog_setup.analysis.routing import (
     user_construction,
     with_user,
 )
+from posthog_setup.frameworks.fastapi import users
 
 _WANTS = re.compile(
     r"fastapi|APIRouter|include_router|add_api_route|exception_handler"
@@ -237,6 +238,10 @@ class _FastAPIFile:
                 if handler is not None:
                     target = call_arg(found.call, 0, "exc_class_or_status_code")
                     self._exception_handler(handler, target, found)
+        if users.PACKAGE in self.ctx.source:
+            for point in users.hook_points(self.ctx):
+                self.recorded = True
+                self.out.auth_points.append(point)
         if self.file.apps or self.imports_fastapi or self.recorded:
             self.out.uses("fastapi")
 

@@ -161,14 +161,12 @@ class FlaskConventions(PlainConventions):
         # flask-login's login_user() reads user.get_id() itself.
         if point.mechanism == "flask_login" and point.user_expression:
             return f"{point.user_expression}.get_id()"
-        if point.mechanism == jwt.MECHANISM:
-            return point.key
         if point.mechanism == session.MECHANISM:
             # The login stores the key itself, reading it before the identify runs.
             return dict(self.login_keys).get(
                 (point.handler.file, point.handler.qualname, point.line)
             )
-        return None
+        return super().login_key(point)
 
 
 class FlaskAnalyser:
