@@ -257,13 +257,12 @@ def settle(ctx: FileContext, func: FunctionNode | ast.ClassDef, facts: BodyFacts
         return dataclasses.replace(facts, anchor=None, proven=(), typed=())
     typed = flow.typed_names(ctx, func)
     written = flow.written_models(ctx, func, typed)
+    facts = dataclasses.replace(facts, typed=typed, written=written, toggles=flow.toggled(func))
     anchor = flow.success_anchor(func, facts.change_line)
     if anchor is None:
-        return dataclasses.replace(facts, anchor=None, proven=(), typed=typed, written=written)
+        return dataclasses.replace(facts, anchor=None, proven=())
     proof = flow.proof_at(func, anchor.line, including=not anchor.before, globals_=ctx.module_names)
-    return dataclasses.replace(
-        facts, anchor=anchor, proven=proof.facts(), typed=typed, written=written
-    )
+    return dataclasses.replace(facts, anchor=anchor, proven=proof.facts())
 
 
 def judge_mutating(

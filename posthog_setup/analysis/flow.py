@@ -888,3 +888,24 @@ def written_models(
             if isinstance(chain, ast.Attribute) and chain.attr == "objects":
                 add(ctx.names.resolve(chain.value, scope))
     return tuple(found)
+
+
+_TOGGLE = re.compile(r"^(?:toggle|switch|flip)(?:_(\w+))?$")
+
+
+def toggled(func: FunctionNode) -> str | None:
+    """What the handler switches on or off, by the name of what it calls or its own name:
+    ``news.switch_like(user)`` -> ``like``, ``def toggle_follow`` -> ``follow``, a bare
+    ``toggle()`` -> "". One call serves two opposite outcomes, so no event may claim one."""
+    for name in (func.name, *(_called(node) for node in _walk(func) if isinstance(node, ast.Call))):
+        match = _TOGGLE.match(name)
+        if match:
+            return match.group(1) or ""
+    return None
+
+
+def _called(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""

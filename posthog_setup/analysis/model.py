@@ -121,6 +121,8 @@ class BodyFacts:
     typed: tuple[tuple[str, str], ...] = ()
     #: the models or tables the handler writes, in order (``Post``, ``comment``)
     written: tuple[str, ...] = ()
+    #: what the handler switches on or off (``news.switch_like(user)``: ``like``), if anything
+    toggles: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,8 @@ class Route:
     proven: tuple[str, ...] = ()
     typed: tuple[tuple[str, str], ...] = ()
     written: tuple[str, ...] = ()
+    #: what the handler switches on or off (``news.switch_like(user)``: ``like``), if anything
+    toggles: str | None = None
 
 
 AuthKind = Literal["login", "signup", "logout"]

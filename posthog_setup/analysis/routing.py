@@ -522,6 +522,7 @@ def linked_route(local: LocalRoute, owner: AppObject, path: str) -> Route:
         proven=local.body.proven,
         typed=local.body.typed,
         written=local.body.written,
+        toggles=local.body.toggles,
     )
 
 

@@ -196,8 +196,18 @@ def name_parts(route: Route) -> tuple[str, str]:
     The noun is the thing written: the view's model, else the model or table the body
     writes, else the last resource the path names, else the handler's own words, else
     what a path parameter names; fillers (``item``, ``index``, ``auth``) never. The verb
-    is the action the path or handler names, else the method's create / update / delete.
+    is the action the path or handler names, else the method's create / update / delete;
+    where one call turns something on or off (``switch_like``), it was toggled, never
+    liked: the same event must not claim opposite outcomes.
     """
+    if route.toggles is not None:
+        noun, _ = _named_parts(route)
+        toggled = _content_words(route.toggles.split("_"), None, path=True)
+        return noun, "_".join([*toggled, "toggled"])
+    return _named_parts(route)
+
+
+def _named_parts(route: Route) -> tuple[str, str]:
     segments = _static_segments(route.path)
     handler_words = snake(route.action or route.handler.name).split("_")
     if "forgot" in handler_words or "forgot" in "_".join(segments).split("_"):

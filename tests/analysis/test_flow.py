@@ -307,3 +307,19 @@ def test_a_final_try_whose_handlers_answer_errors_succeeds_in_its_body() -> None
             return JsonResponse({"status": "false"}, status=500)
     """
     assert _anchor(source) == (6, True)
+
+
+@pytest.mark.parametrize(
+    ("source", "toggles"),
+    [
+        ("def like(request):\n    news.switch_like(request.user)\n", "like"),
+        ("def toggle_follow(request, pk):\n    do(pk)\n", "follow"),
+        ("def flip(request):\n    item.toggle()\n", ""),
+        ("def like(request):\n    news.likes.add(request.user)\n", None),
+        ("def save(request):\n    switchboard.connect()\n", None),
+    ],
+)
+def test_what_a_handler_toggles(source: str, toggles: str | None) -> None:
+    func = ast.parse(source).body[0]
+    assert isinstance(func, ast.FunctionDef)
+    assert flow.toggled(func) == toggles

@@ -266,3 +266,10 @@ def test_a_registration_that_logs_nobody_in_is_a_signup() -> None:
 )
 def test_path_parameters_are_pii_by_whole_words(param: str, pii: bool) -> None:
     assert names_pii(param) is pii
+
+
+def test_a_toggle_names_no_outcome() -> None:
+    # ``news.switch_like(user)`` likes or unlikes: the event cannot say which.
+    liked = dataclasses.replace(route("/news/like/", ("POST",), "like"), written=("News",))
+    assert event_name(dataclasses.replace(liked, toggles="like")) == "news_like_toggled"
+    assert event_name(dataclasses.replace(liked, toggles="")) == "news_toggled"

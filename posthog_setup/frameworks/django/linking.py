@@ -138,6 +138,7 @@ def _route(
         proven=body.proven,
         typed=body.typed,
         written=body.written,
+        toggles=body.toggles,
         model=where.model,
     )
 
