@@ -115,6 +115,10 @@ def write_evidence(call: ast.Call) -> Evidence | None:
     spelled = f"{receiver}.{method}()" if receiver else f".{method}()"
     if method in _STRONG_WRITES:
         return Evidence("write", f"{spelled} {_STRONG_WRITES[method]}", line, True)
+    if method == "delete" and receiver and not call.args and not call.keywords:
+        # ``question.delete()``: an object deleting itself (an ORM row); a cache's or an
+        # HTTP client's ``delete`` is told what to delete.
+        return Evidence("write", f"{spelled} deletes", line, True)
     if method in _RECEIVER_WRITES and receiver:
         base = receiver.removesuffix("()")
         if _WRITE_RECEIVERS.search(base) or (
