@@ -48,7 +48,8 @@ _RECEIVER_WRITES = {
 }
 _WRITE_RECEIVERS = re.compile(
     r"(^|\.)(session|db|objects|repo|repository|store|crud|dao|collection|table|manager)s?$"
-    r"|(_repo|_repository|_store|_crud|_session|_collection)$",
+    r"|(_repo|_repository|_store|_crud|_session|_collection)$"
+    r"|(^|\.)(crud|repo|dao)_\w+$",
     re.IGNORECASE,
 )
 _SQL_WRITE = re.compile(r"^\s*(insert|update|delete|replace|upsert|merge)\b", re.IGNORECASE)

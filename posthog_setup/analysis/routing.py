@@ -543,19 +543,30 @@ def user_construction(func: FunctionNode, name: str) -> ast.Call | None:
     """The call that builds the user bound to ``name`` in ``func``'s body, if one does.
 
     ``user = User(...)`` (a class, by convention capitalised) or ``user =
-    create_user(...)`` / ``await repo.create_user(...)``: anything whose callee
-    is a class or speaks of creating a user.
+    create_user(...)`` / ``await repo.create_user(...)`` / ``user: UserRead = await
+    crud_users.create(...)``: anything whose callee is a class or speaks of creating a user.
     """
     for node in walk_body(func):
-        if not (
-            isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
-        ):
+        if isinstance(node, ast.Assign):
+            targets: list[ast.expr] = node.targets
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets = [node.target]
+        else:
             continue
+        if not any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            continue
+        assert node.value is not None
         value = node.value.value if isinstance(node.value, ast.Await) else node.value
         if not isinstance(value, ast.Call):
             continue
-        callee = dotted(value.func).rsplit(".", 1)[-1]
+        receiver, _, callee = dotted(value.func).rpartition(".")
         if callee[:1].isupper() or re.search(r"(create|register|add|new)_?user", callee, re.I):
             return value
+        if callee in _CREATING and _USERS.search(receiver.rsplit(".", 1)[-1]):
+            return value
     return None
+
+
+#: A method that creates what its receiver holds, and receivers that hold users.
+_CREATING = frozenset({"create", "add", "insert", "register", "create_one", "insert_one"})
+_USERS = re.compile(r"(^|_)(users?|accounts?|members?)(_|$)", re.IGNORECASE)

@@ -21,6 +21,7 @@ _CRUD_WORDS = {
     "edit": "updated",
     "update": "updated",
     "partial_update": "updated",
+    "patch": "updated",
     "delete": "deleted",
     "destroy": "deleted",
     "remove": "deleted",

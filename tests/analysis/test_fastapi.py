@@ -376,6 +376,38 @@ def test_signup_and_logout_points() -> None:
     ]
 
 
+def test_an_anonymous_post_that_creates_a_user_through_a_crud_object_is_a_signup() -> None:
+    analysis = analyse_one(
+        """
+        from typing import Annotated
+        from fastapi import APIRouter, Depends
+        from .crud import crud_users
+        from .deps import get_current_superuser
+        from .schemas import UserCreateInternal, UserRead
+
+        router = APIRouter()
+
+        @router.post("/user")
+        async def write_user(user: UserCreateInternal, db=Depends(get_db)):
+            internal = UserCreateInternal(**user.model_dump())
+            created: UserRead = await crud_users.create(db=db, object=internal)
+            return created
+
+        @router.post("/admin/users")
+        async def add_user(
+            body: dict, admin: Annotated[dict, Depends(get_current_superuser)], db=Depends(get_db)
+        ):
+            created = await crud_users.create(db=db, object=body)
+            return created
+        """
+    )
+    # The user the write answers, not the schema built on the way; an admin adding a
+    # user (logged in, through a current-user dependency) signs nobody up.
+    assert [(p.kind, p.handler.qualname, p.user_expression) for p in analysis.auth_points] == [
+        ("signup", "write_user", "created")
+    ]
+
+
 def test_post_that_only_checks_a_token_is_not_mutating() -> None:
     analysis = analyse_one(
         """

@@ -299,8 +299,16 @@ class _FastAPIFile:
     def _auth_point(self, func: FunctionNode, spec: RouteSpec, body: BodyFacts) -> None:
         words = f"{func.name} {spec.path}"
         point = self._token_login(func)
-        if point is None and "POST" in spec.methods and any(e.mutating for e in body.evidence):
-            point = self._signup(func, body, SIGNUP_WORDS.search(words) is not None)
+        named = SIGNUP_WORDS.search(words) is not None
+        # Who creates a user while logged in is an admin, not someone signing up.
+        anonymous = body.user_access is None and dependency_user(self.ctx, func) is None
+        if (
+            point is None
+            and "POST" in spec.methods
+            and any(e.mutating for e in body.evidence)
+            and (named or anonymous)
+        ):
+            point = self._signup(func, body, named)
         if point is None and _LOGOUT_WORDS.search(words):
             point = self._logout(func, body)
         if point is not None and point not in self.out.auth_points:
@@ -371,12 +379,17 @@ class _FastAPIFile:
         names = [
             t.id
             for node in walk_body(func)
-            if isinstance(node, ast.Assign)
-            for t in node.targets
+            if isinstance(node, (ast.Assign, ast.AnnAssign))
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
             if isinstance(t, ast.Name)
         ]
-        for name in dict.fromkeys(names):
-            built = user_construction(func, name)
+        writes = {e.line for e in body.evidence if e.mutating}
+        built_by = {name: user_construction(func, name) for name in dict.fromkeys(names)}
+        # The user a write answers (``user = await users.create(...)``) before a schema
+        # built on the way to it (``UserCreateInternal(**data)``).
+        ordered = sorted(built_by, key=lambda n: (built_by[n] or func).lineno not in writes)
+        for name in ordered:
+            built = built_by[name]
             if built is None:
                 continue
             callee = dotted(built.func)
