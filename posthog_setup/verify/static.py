@@ -73,19 +73,22 @@ class StaticResult:
 
 
 def _calls(tree: ast.Module) -> list[_Call]:
-    """Every call with the qualified name of the def or class around it ('' at module level)."""
+    """Every call with the qualified name of the def or class around it ('' at module level),
+    spelled as Python spells ``__qualname__`` (``create_app.<locals>.page_not_found``)."""
     found: list[_Call] = []
 
-    def visit(node: ast.AST, scope: str) -> None:
+    def visit(node: ast.AST, scope: str, in_function: bool) -> None:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                visit(child, f"{scope}.{child.name}" if scope else child.name)
+                outer = f"{scope}.<locals>" if in_function else scope
+                name = f"{outer}.{child.name}" if outer else child.name
+                visit(child, name, not isinstance(child, ast.ClassDef))
                 continue
             if isinstance(child, ast.Call):
                 found.append(_Call(child.lineno, scope, child))
-            visit(child, scope)
+            visit(child, scope, in_function)
 
-    visit(tree, "")
+    visit(tree, "", False)
     return found
 
 

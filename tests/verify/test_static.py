@@ -378,3 +378,27 @@ def test_syntax_newer_than_the_projects_python_declared_in_python_version(integr
     assert "(declared in .python-version)" in failure
     (root / ".python-version").write_text("3.14\n")
     assert run(root).check.failures == ()
+
+
+def test_an_error_handler_defined_in_a_factory_is_found_by_its_qualname(tmp_path: Path) -> None:
+    from posthog_setup.cli import main
+
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "__init__.py").write_text(
+        "from flask import Flask\n\n\n"
+        "def create_app():\n"
+        "    app = Flask(__name__)\n\n"
+        "    @app.errorhandler(500)\n"
+        "    def server_error(error):\n"
+        '        return "sorry", 500\n\n'
+        "    return app\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "requirements.txt").write_text("flask\n", encoding="utf-8")
+    assert main(["edit", "-q", str(tmp_path)]) == 0
+    result = run(tmp_path)
+    [capture] = read_plan(tmp_path).exception_captures  # type: ignore[union-attr]
+    assert capture.handler == "create_app.<locals>.server_error"
+    [site] = result.handlers
+    assert site.location is not None, site.problem
+    assert result.check.status == PASS
