@@ -339,6 +339,64 @@ print("RESULT " + json.dumps({"statuses": statuses, **ids}))
 """
 )
 
+FALCON_SCRIPT = (
+    _RECORD
+    + """
+import falcon.testing
+
+from marks.app import create_app
+from marks.posthog_client import posthog_client
+
+
+class BoomResource:
+    public = True
+
+    def on_get(self, req, resp):
+        boom()
+
+
+app = create_app()
+app.add_route("/boom", BoomResource())
+client = falcon.testing.TestClient(app)
+ids = {}
+account = {"username": "ada", "email": "ada@example.com", "password": "pw-for-tests"}
+signup = record("signup", lambda: client.simulate_post("/auth/signup", json=account))
+ids["user_id"] = signup.json["id"]
+# Falcon's test client keeps no cookies: each request carries the session it means.
+signed_up = {"Cookie": f"marks_session={signup.cookies['marks_session'].value}"}
+record("logout", lambda: client.simulate_post("/auth/logout", headers=signed_up))
+login = record("login", lambda: client.simulate_post("/auth/login", json=account))
+cookie = {"Cookie": f"marks_session={login.cookies['marks_session'].value}"}
+
+
+def call(method, path, body=None):
+    return client.simulate_request(method, path, json=body, headers=cookie)
+
+
+made = record("bookmark_create", lambda: call("POST", "/bookmarks", {"url": "https://a.example"}))
+ids["bookmark_ids"] = [made.json["id"]]
+path = f"/bookmarks/{ids['bookmark_ids'][0]}"
+record("bookmark_update", lambda: call("PATCH", path, {"title": "A", "archived": True}))
+record("tag_create", lambda: call("POST", "/tags", {"name": "reading"}))
+# A unique constraint answered 409 by the app's own handler: no write, no $exception.
+record("tag_again", lambda: call("POST", "/tags", {"name": "reading"}))
+record("bad_bookmark", lambda: call("POST", "/bookmarks", {"url": "ftp://x"}))
+for method, target, body in [
+    ("GET", "/health", None),
+    ("GET", "/bookmarks", None),
+    ("GET", path, None),
+    ("POST", "/bookmarks/search", {"text": "A"}),
+    # A 404 the app raises as falcon.HTTPNotFound: a 4xx, never an $exception.
+    ("GET", "/bookmarks/999", None),
+]:
+    record(f"read {method} {target}", lambda: call(method, target, body))
+record("boom", lambda: client.simulate_get("/boom"))
+record("bookmark_delete", lambda: call("DELETE", path))
+posthog_client.flush()
+print("RESULT " + json.dumps({"statuses": statuses, **ids}))
+"""
+)
+
 DJANGO_SCRIPT = (
     _RECORD
     + """
@@ -875,6 +933,47 @@ SCENARIOS = {
         signup_person=None,
         login_person=None,
         boom_path="/api/boom",
+    ),
+    "falcon_bookmarks": Scenario(
+        fixture="falcon_bookmarks",
+        script=FALCON_SCRIPT,
+        statuses={
+            "signup": 201,
+            "logout": 204,
+            "login": 200,
+            "bookmark_create": 201,
+            "bookmark_update": 200,
+            "tag_create": 201,
+            "tag_again": 409,
+            "bad_bookmark": 400,
+            "read GET /health": 200,
+            "read GET /bookmarks": 200,
+            "read GET /bookmarks/1": 200,
+            "read POST /bookmarks/search": 200,
+            "read GET /bookmarks/999": 404,
+            "boom": 500,
+            "bookmark_delete": 204,
+        },
+        events={
+            "user_signed_up": 1,
+            "user_logged_out": 1,
+            "user_logged_in": 1,
+            "bookmark_created": 1,
+            "bookmark_updated": 1,
+            "tag_created": 1,
+            "bookmark_deleted": 1,
+            # Sent by the generated Exception handler; the 409, 400 and 404 send none.
+            "$exception": 1,
+        },
+        user_events=("bookmark_created", "bookmark_updated", "tag_created", "bookmark_deleted"),
+        # The URL field, given to the responder as a keyword argument.
+        properties=(
+            ("bookmark_updated", "bookmark_id", "bookmark_ids"),
+            ("bookmark_deleted", "bookmark_id", "bookmark_ids"),
+        ),
+        # The responders read neither the new user's email nor its username.
+        signup_person=None,
+        login_person=None,
     ),
 }
 NAMES = list(SCENARIOS)
