@@ -56,6 +56,7 @@ from posthog_setup.analysis.routing import (
     is_server_error,
     link_routes,
     literal_str,
+    source_of,
     user_construction,
 )
 
@@ -228,7 +229,7 @@ def find_user(
         and context.value.id == params[0]
     ):
         return None
-    return UserAccess(FALCON_USER, f"{ast.unparse(node)}.id")
+    return UserAccess(FALCON_USER, f"{source_of(ctx, node)}.id")
 
 
 class _FalconFile:

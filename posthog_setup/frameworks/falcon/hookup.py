@@ -23,8 +23,15 @@ import libcst.matchers as m
 from libcst.metadata import MetadataWrapper
 
 from posthog_setup.analysis.model import AppObject
-from posthog_setup.codemods.base import CLIENT_NAME, ClientImport, parse_module, statement
+from posthog_setup.codemods.base import (
+    CLIENT_NAME,
+    ClientImport,
+    EditError,
+    parse_module,
+    statement,
+)
 from posthog_setup.codemods.hookup_common import (
+    AppCreation,
     StatementEdits,
     add_imports,
     after_configuration,
@@ -41,6 +48,8 @@ from posthog_setup.templating import render
 MIDDLEWARE = "PosthogMiddleware"
 HANDLER = GENERATED_HANDLER
 _ASGI = frozenset({"falcon.asgi.App", "falcon.asgi.app.App"})
+#: what an app is created with: the WSGI app, its name before 3.0, the ASGI app
+_APPS = ("falcon.App", "falcon.API", "falcon.asgi.App")
 _CONTEXT_FUNCTIONS = ("identify_context", "new_context", "set_context_session", "tag")
 
 
@@ -54,6 +63,16 @@ def _is_exception_handler(node: cst.CSTNode, variable: str) -> bool:
         ],
     )
     return bool(m.findall(node, pattern))
+
+
+def _find_creation(wrapper: MetadataWrapper, app: AppObject, path: str) -> AppCreation:
+    """The statement that creates ``app`` with one of Falcon's app classes."""
+    for name in _APPS[:-1]:
+        try:
+            return find_app_creation(wrapper, app, name, path)
+        except EditError:
+            continue
+    return find_app_creation(wrapper, app, _APPS[-1], path)
 
 
 def _with_middleware(call: cst.Call) -> cst.Call:
@@ -94,7 +113,7 @@ def hook_up_falcon(source: str, path: str, app: AppObject, client: ClientImport)
     """
     module = parse_module(source, path)
     wrapper = MetadataWrapper(module)
-    creation = find_app_creation(wrapper, app, "falcon.App", path)
+    creation = _find_creation(wrapper, app, path)
     module = wrapper.module
     asgi = bool(qualified_names(wrapper, creation.call.func) & _ASGI)
     add_middleware = not mentions(module, MIDDLEWARE)
