@@ -100,6 +100,27 @@ def test_an_instance_bound_in_another_module_is_routed_by_its_class() -> None:
     ]
 
 
+def test_a_resources_module_needs_no_falcon_import() -> None:
+    """Plain classes whose only responders have a suffix are resources too."""
+    analysis = analyse(
+        {
+            "api/things.py": """
+                class Things:
+                    async def on_post_bulk(self, req, resp):
+                        await self.store.insert_many(await req.get_media())
+            """,
+            "api/app.py": """
+                import falcon.asgi
+                from api.things import Things
+
+                app = falcon.asgi.App()
+                app.add_route("/things/bulk", Things(), suffix="bulk")
+            """,
+        }
+    )
+    assert rows(analysis) == [("/things/bulk", ("POST",), "Things.on_post_bulk", True)]
+
+
 def test_the_old_api_class_and_an_aliased_import_are_apps() -> None:
     analysis = analyse(
         {

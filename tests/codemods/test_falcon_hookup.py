@@ -53,6 +53,7 @@ def test_module_level_wsgi_app_gets_the_middleware_and_the_handler() -> None:
     # Imports where isort would put them: the standard library, then third parties.
     assert after.startswith(
         "from contextlib import ExitStack\n"
+        "from contextvars import ContextVar\n"
         "from traceback import format_exc\n"
         "from typing import Any\n"
         "\n"
@@ -62,6 +63,11 @@ def test_module_level_wsgi_app_gets_the_middleware_and_the_handler() -> None:
         "\n"
         "from myapp.posthog_client import posthog_client\n"
         "from myapp.resources import Things\n"
+        "\n"
+        "\n"
+        'POSTHOG_REQUEST_CONTEXT: "ContextVar[ExitStack | None]" = ContextVar(\n'
+        '    "posthog_request_context", default=None\n'
+        ")\n"
         "\n"
         "\n"
         "class PosthogMiddleware:\n"

@@ -72,7 +72,7 @@ _CONSTRUCTORS = {
 _INSTANCE = "<falcon instance>"
 #: the parent of a registration that says "this function handles that exception"
 _HANDLES = "<falcon error handler>"
-_WANTS = re.compile(r"falcon|def on_(get|post|put|patch|delete)\b")
+_WANTS = re.compile(r"falcon|def on_(get|post|put|patch|delete)(_\w+)?\s*\(")
 _RESPONDER = re.compile(r"^on_(?P<verb>get|post|put|patch|delete)(?:_(?P<suffix>\w+))?$")
 FALCON_USER = "falcon.req.context.user"
 #: the server-error handler the hook-up writes: part of the hook-up, not the app's own
@@ -86,7 +86,7 @@ _AUTHENTICATES = re.compile(
 #: calls that hand the logged-in user a session or a token
 _ISSUES = re.compile(
     r"(^|[._])(set_cookie|(create|issue|encode|make|generate|start|new|open)_?"
-    r"(access_?)?(token|session|jwt))$",
+    r"(access_?)?(token|session|jwt))$|(^|\.)jwt\.encode$",
     re.IGNORECASE,
 )
 #: calls that end a session

@@ -47,6 +47,8 @@ from posthog_setup.templating import render
 
 MIDDLEWARE = "PosthogMiddleware"
 HANDLER = GENERATED_HANDLER
+#: the context variable that holds a request's PostHog context between its two hooks
+SCOPE = "POSTHOG_REQUEST_CONTEXT"
 _ASGI = frozenset({"falcon.asgi.App", "falcon.asgi.app.App"})
 #: what an app is created with: the WSGI app, its name before 3.0, the ASGI app
 _APPS = ("falcon.App", "falcon.API", "falcon.asgi.App")
@@ -128,7 +130,7 @@ def hook_up_falcon(source: str, path: str, app: AppObject, client: ClientImport)
         edited = creation.statement.deep_replace(creation.call, _with_middleware(creation.call))
         assert isinstance(edited, cst.SimpleStatementLine)
         edits.replace[creation.statement] = edited
-        imports += [("contextlib", "ExitStack")]
+        imports += [("contextlib", "ExitStack"), ("contextvars", "ContextVar")]
         imports += [("posthog.contexts", name) for name in _CONTEXT_FUNCTIONS]
     if add_handler:
         line = f"{creation.variable}.add_error_handler(Exception, {HANDLER})"
@@ -140,6 +142,7 @@ def hook_up_falcon(source: str, path: str, app: AppObject, client: ClientImport)
         render(
             "falcon_hookup.py.j2",
             middleware=MIDDLEWARE,
+            scope=SCOPE,
             handler=HANDLER,
             client=CLIENT_NAME,
             asgi=asgi,
@@ -149,8 +152,8 @@ def hook_up_falcon(source: str, path: str, app: AppObject, client: ClientImport)
     definitions = [
         d
         for d in generated
-        if (isinstance(d, cst.ClassDef) and add_middleware)
-        or (isinstance(d, cst.FunctionDef) and add_handler)
+        if (isinstance(d, cst.FunctionDef) and add_handler)
+        or (not isinstance(d, cst.FunctionDef) and add_middleware)
     ]
     holder: cst.BaseStatement = creation.factory or creation.statement
     blank = [cst.EmptyLine(indent=False)] * 2
