@@ -100,6 +100,59 @@ def test_an_instance_bound_in_another_module_is_routed_by_its_class() -> None:
     ]
 
 
+def test_routes_added_to_an_imported_app_or_an_app_given_to_a_function() -> None:
+    analysis = analyse(
+        {
+            "shop/resources.py": RESOURCES,
+            "shop/app.py": """
+                import falcon
+                from shop.routes import add_routes
+
+                app = falcon.App()
+                add_routes(app)
+            """,
+            "shop/routes.py": """
+                import falcon
+                from shop.resources import ItemsResource, PageResource
+
+                def add_routes(api: falcon.App) -> None:
+                    api.add_route("/items", ItemsResource(None))
+            """,
+            "shop/pages.py": """
+                from shop.app import app
+                from shop.resources import PageResource
+
+                app.add_route("/pages/{name}", PageResource())
+            """,
+        }
+    )
+    assert rows(analysis) == [
+        ("/items", ("GET",), "ItemsResource.on_get", False),
+        ("/items", ("POST",), "ItemsResource.on_post", True),
+        ("/pages/{name}", ("GET",), "PageResource.on_get", False),
+        ("/pages/{name}", ("PUT",), "BaseResource.on_put", True),
+    ]
+
+
+def test_an_app_given_to_a_function_is_not_guessed_among_several() -> None:
+    analysis = analyse(
+        {
+            "shop/resources.py": RESOURCES,
+            "shop/app.py": """
+                import falcon
+                from shop.resources import ItemsResource
+
+                public = falcon.App()
+                admin = falcon.App()
+
+                def add_routes(api):
+                    api.add_route("/items", ItemsResource(None))
+            """,
+        }
+    )
+    assert rows(analysis) == []
+
+
 def test_a_resources_module_needs_no_falcon_import() -> None:
     """Plain classes whose only responders have a suffix are resources too."""
     analysis = analyse(

@@ -72,7 +72,13 @@ _CONSTRUCTORS = {
 _INSTANCE = "<falcon instance>"
 #: the parent of a registration that says "this function handles that exception"
 _HANDLES = "<falcon error handler>"
-_WANTS = re.compile(r"falcon|def on_(get|post|put|patch|delete)(_\w+)?\s*\(")
+#: the owner of routes added to an app a function is given (``def add_routes(app)``): the
+#: project's app, where it has exactly one
+_GIVEN_APP = "<falcon app parameter>"
+_WANTS = re.compile(
+    r"falcon|def on_(get|post|put|patch|delete)(_\w+)?\s*\(|\.add_(route|sink|error_handler)\("
+)
+_APP_METHODS = frozenset({"add_route", "add_sink", "add_error_handler"})
 _RESPONDER = re.compile(r"^on_(?P<verb>get|post|put|patch|delete)(?:_(?P<suffix>\w+))?$")
 FALCON_USER = "falcon.req.context.user"
 #: the server-error handler the hook-up writes: part of the hook-up, not the app's own
@@ -127,8 +133,11 @@ class FalconAnalyser:
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
         """Join routes to their resources' responders and error handlers to what they handle."""
-        if not any(app.kind == APP for module in facts for app in module.apps):
+        apps = [app.name for module in facts for app in module.apps if app.kind == APP]
+        if not apps:
             return Linked()
+        if len(apps) == 1:
+            facts = [_given_app_is(apps[0], module) for module in facts]
         instances: dict[str, str] = {}
         handled: dict[str, list[str]] = {}
         for module in facts:
@@ -179,6 +188,21 @@ class FalconAnalyser:
             error_handlers=tuple(handlers),
             conventions=FalconConventions(),
         )
+
+
+def _given_app_is(app: str, module: ModuleFacts) -> ModuleFacts:
+    """``module`` with what it adds to an app it is given added to ``app``."""
+
+    def owner(name: str) -> str:
+        return app if name == _GIVEN_APP else name
+
+    return dataclasses.replace(
+        module,
+        routes=tuple(dataclasses.replace(r, owner=owner(r.owner)) for r in module.routes),
+        endpoint_refs=tuple(
+            dataclasses.replace(r, owner=owner(r.owner)) for r in module.endpoint_refs
+        ),
+    )
 
 
 def _routes_of(
@@ -243,20 +267,25 @@ class _FalconFile:
 
     def collect(self) -> None:
         resources = [c for c in self.file.classes.values() if self._responders(c, frozenset())]
-        if not self.imports_falcon and not resources:
+        # Calls on an app this file imports count once linking finds a Falcon app there.
+        calls = [
+            (c.call, c.attr, c.owner)
+            for c in self.file.calls(_APP_METHODS)
+            if c.kind in (APP, None)
+        ]
+        if not self.imports_falcon and not resources and not calls:
             return
         self.out.uses("falcon")
         self.out.apps.extend(self.file.apps)
-        for found in self.file.calls({"add_route", "add_sink", "add_error_handler"}):
-            if found.kind != APP:
-                continue
-            scope = self.ctx.names.scope_of(found.call)
-            if found.attr == "add_route":
-                self._route(found.owner, found.call, scope)
-            elif found.attr == "add_sink":
-                self._sink(found.owner, found.call, scope)
+        calls += list(self._calls_on_given_app())
+        for call, attr, owner in calls:
+            scope = self.ctx.names.scope_of(call)
+            if attr == "add_route":
+                self._route(owner, call, scope)
+            elif attr == "add_sink":
+                self._sink(owner, call, scope)
             else:
-                self._error_handlers(found.call, scope)
+                self._error_handlers(call, scope)
         self._instances()
         for cls in resources:
             self._resource(cls)
@@ -274,6 +303,24 @@ class _FalconFile:
                         http_exception_sees_server_errors=False,
                     )
                 )
+
+    def _calls_on_given_app(self) -> Iterator[tuple[ast.Call, str, str]]:
+        """``app.add_route(...)`` where ``app`` is a parameter of the function around it."""
+        if not self.imports_falcon:
+            return
+        for func in self.file.functions.values():
+            params = {
+                a.arg for a in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)
+            }
+            for node in walk_body(func):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in _APP_METHODS
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id in params
+                ):
+                    yield node, node.func.attr, _GIVEN_APP
 
     # -- routes -------------------------------------------------------------------------------
 
