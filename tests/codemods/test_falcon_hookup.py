@@ -171,6 +171,13 @@ def test_already_hooked_up_is_left_alone() -> None:
     assert edit(source, app_at(3)) == source
 
 
+def test_settings_from_a_mapping_are_not_guessed_at() -> None:
+    """``falcon.App(**options)`` may already be given middleware: adding the keyword could
+    make the call fail, so the edit stops and says what to add."""
+    with pytest.raises(EditError, match=r"myapp/main\.py: .*PosthogMiddleware\(\) first"):
+        edit("import falcon\n\napp = falcon.App(**options)\n", app_at(3))
+
+
 def test_no_app_creation_names_the_file() -> None:
     with pytest.raises(EditError, match=r"myapp/main\.py"):
         edit("import falcon\n\napp = make()\n", app_at(1))

@@ -82,6 +82,12 @@ def _with_middleware(call: cst.Call) -> cst.Call:
     object or a list: an object built right there (``AuthMiddleware()``) joins a new list."""
     existing = keyword_arg(call, "middleware")
     code = f"{MIDDLEWARE}()"
+    if existing is None and any(arg.star == "**" for arg in call.args):
+        # The mapping may hold middleware too: a second one would fail the call.
+        raise EditError(
+            f"the app takes its settings from a ** mapping; add {MIDDLEWARE}() first in its "
+            "middleware by hand"
+        )
     if existing is not None and _single_object(existing.value):
         single = cst.List(
             elements=[
@@ -127,7 +133,11 @@ def hook_up_falcon(source: str, path: str, app: AppObject, client: ClientImport)
     edits = StatementEdits()
     imports: list[tuple[str, str]] = []
     if add_middleware:
-        edited = creation.statement.deep_replace(creation.call, _with_middleware(creation.call))
+        try:
+            with_middleware = _with_middleware(creation.call)
+        except EditError as error:
+            raise EditError(f"{path}: {error}") from None
+        edited = creation.statement.deep_replace(creation.call, with_middleware)
         assert isinstance(edited, cst.SimpleStatementLine)
         edits.replace[creation.statement] = edited
         imports += [("contextlib", "ExitStack"), ("contextvars", "ContextVar")]
