@@ -3,7 +3,10 @@ without suffixes, sinks, users on req.context, error handlers and logins."""
 
 from __future__ import annotations
 
+import pytest
+
 from posthog_setup.analysis.model import Analysis
+from posthog_setup.frameworks.falcon.analysis import context_user_id
 from tests.analysis.web_helpers import analyse, route_rows
 
 
@@ -386,3 +389,20 @@ def test_auth_points_of_resources_no_app_routes_are_left_out() -> None:
     source = AUTH.replace('    app.add_route("/login", LoginResource())\n', "")
     analysis = analyse({"app.py": source})
     assert "LoginResource.on_post" not in {p.handler.qualname for p in analysis.auth_points}
+
+
+@pytest.mark.parametrize(
+    ("expressions", "read"),
+    [
+        (["req.context.user.id", "request.context.user.id", None], ".user.id"),
+        (['req.context["user"]["id"]'], '["user"]["id"]'),
+        # Read two ways, or not off the context at all: nothing is guessed.
+        (["req.context.user.id", 'req.context["user"]["id"]'], None),
+        (["current_user.id"], None),
+        ([], None),
+    ],
+)
+def test_how_the_user_id_is_read_off_the_context(
+    expressions: list[str | None], read: str | None
+) -> None:
+    assert context_user_id(expressions) == read

@@ -144,6 +144,18 @@ def test_a_factory_gets_the_handler_after_the_app_and_the_definitions_before_it(
     assert after.index("class PosthogMiddleware") < after.index("def create_app")
 
 
+@pytest.mark.parametrize(
+    ("user_id", "read"),
+    [(".user.id", "req.context.user.id"), ('["user"]["id"]', 'req.context["user"]["id"]')],
+)
+def test_the_handler_reads_the_user_as_the_responders_do(user_id: str, read: str) -> None:
+    source = "import falcon\n\napp = falcon.App()\n"
+    after = hook_up_falcon(source, "myapp/main.py", app_at(3), CLIENT, user_id)
+    assert f"        user_id = {read}\n" in after
+    assert "    posthog_client.capture_exception(ex, distinct_id=distinct_id)\n" in after
+    compile(after, "<edited>", "exec")
+
+
 def test_an_app_with_its_own_exception_handler_keeps_it() -> None:
     after = edited(
         """\

@@ -390,7 +390,8 @@ for method, target, body in [
     ("GET", "/bookmarks/999", None),
 ]:
     record(f"read {method} {target}", lambda: call(method, target, body))
-record("boom", lambda: client.simulate_get("/boom"))
+# Logged in: the error goes out as the user.
+record("boom", lambda: call("GET", "/boom"))
 record("bookmark_delete", lambda: call("DELETE", path))
 posthog_client.flush()
 print("RESULT " + json.dumps({"statuses": statuses, **ids}))
@@ -1139,6 +1140,14 @@ def test_only_the_planned_events_are_sent(runs: Runs, name: str) -> None:
         if (item.properties.get("$request_method"), item.properties.get("$request_path")) in reads
     ]
     assert from_reads == [], f"sent by read-only requests: {from_reads}\n{run.describe()}"
+
+
+def test_falcon_server_errors_carry_the_logged_in_user(runs: Runs) -> None:
+    """The generated Exception handler sends the error as the user the responders read
+    off ``req.context``."""
+    run = runs.run("falcon_bookmarks", token=True)
+    [exception] = run.named("$exception")
+    assert exception.distinct_id == run.user_id, run.describe()
 
 
 # -- without a token ---------------------------------------------------------------------

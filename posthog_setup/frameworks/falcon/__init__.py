@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import AppObject
-from posthog_setup.frameworks.base import CodemodHookup, Workspace
-from posthog_setup.frameworks.falcon.analysis import analyser
+from posthog_setup.frameworks.base import HOOKUP_MISSING, CodemodHookup, Workspace
+from posthog_setup.frameworks.falcon.analysis import analyser, context_user_id
 from posthog_setup.plan.sdk import BASE_FLOOR
 from posthog_setup.project.versions import VersionGate, hookup_blocker
 
@@ -52,7 +52,15 @@ class Falcon(CodemodHookup):
                 "sessions and unhandled errors are not captured"
             )
             return
-        super().hook_up(workspace, app, plan, client)
+        from posthog_setup.frameworks.falcon.hookup import hook_up_falcon  # libcst
+
+        # Server errors go out as the user the planned captures send, read the same way.
+        user_id = context_user_id(event.distinct_id for event in plan.events)
+        workspace.edit_python(
+            app.file,
+            lambda text: hook_up_falcon(text, app.file, app, client, user_id),
+            HOOKUP_MISSING,
+        )
 
 
 framework = Falcon()

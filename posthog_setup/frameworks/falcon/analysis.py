@@ -23,7 +23,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from posthog_setup.analysis.body import dotted, reads_as_query, scan_body, walk_body
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
@@ -101,6 +101,17 @@ _ENDS = re.compile(
     re.IGNORECASE,
 )
 _LOGOUT_WORDS = re.compile(r"log_?out|sign_?out", re.IGNORECASE)
+
+
+#: ``req.context.user.id`` / ``request.context["user"]["id"]``: a user id read off the context
+_CONTEXT_READ = re.compile(r"""^[A-Za-z_]\w*\.context((?:\.\w+|\[(?:"\w+"|'\w+')\])+)$""")
+
+
+def context_user_id(expressions: Iterable[str | None]) -> str | None:
+    """How handlers read the user's id off ``req.context`` (``.user.id``), where every one
+    of ``expressions`` that reads it there reads it the same way; else None."""
+    found = {m.group(1) for e in expressions if e and (m := _CONTEXT_READ.match(e))}
+    return found.pop() if len(found) == 1 else None
 
 
 class FalconConventions(PlainConventions):

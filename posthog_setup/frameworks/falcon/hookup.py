@@ -112,8 +112,13 @@ def _single_object(value: cst.BaseExpression) -> bool:
     return isinstance(name, str) and name[:1].isupper()
 
 
-def hook_up_falcon(source: str, path: str, app: AppObject, client: ClientImport) -> str:
+def hook_up_falcon(
+    source: str, path: str, app: AppObject, client: ClientImport, user_id: str | None = None
+) -> str:
     """Give ``app`` the PostHog middleware and the server-error handler.
+
+    ``user_id`` is how the app's responders read the user's id off ``req.context``
+    (``.user.id``): the handler then sends each error as that user, where there is one.
 
     Each part is skipped when the module already has it (the middleware or the handler is
     mentioned; the app has its own ``Exception`` handler), so a second run changes nothing.
@@ -156,6 +161,7 @@ def hook_up_falcon(source: str, path: str, app: AppObject, client: ClientImport)
             handler=HANDLER,
             client=CLIENT_NAME,
             asgi=asgi,
+            user_id=user_id,
         ),
         config=module.config_for_parsing,
     ).body
