@@ -350,6 +350,78 @@ def insert_element(
     return items, closing
 
 
+def keyword_arg(call: cst.Call, name: str) -> cst.Arg | None:
+    """The argument ``call`` is given as ``name=``, if any."""
+    return next((arg for arg in call.args if arg.keyword and arg.keyword.value == name), None)
+
+
+def with_list_element(call: cst.Call, keyword: str, code: str, *, first: bool) -> cst.Call:
+    """``call`` with ``code`` in the list given as ``keyword=`` (the list made if missing),
+    first or last; a value that is not a list literal is kept behind it (``[new, *value]``)."""
+    element = cst.Element(value=cst.parse_expression(code))
+    existing = keyword_arg(call, keyword)
+    if existing is None:
+        new_arg = cst.Arg(
+            keyword=cst.Name(keyword),
+            value=cst.List(elements=[element]),
+            equal=cst.AssignEqual(
+                whitespace_before=cst.SimpleWhitespace(""),
+                whitespace_after=cst.SimpleWhitespace(""),
+            ),
+        )
+        if not call.args:
+            return call.with_changes(args=[new_arg])
+        args, _ = insert_element(
+            call.args, len(call.args) - 1, new_arg, call.whitespace_before_args
+        )
+        return call.with_changes(args=args)
+    value = existing.value
+    plain = (
+        [e for e in value.elements if isinstance(e, cst.Element)]
+        if isinstance(value, cst.List)
+        else []
+    )
+    if isinstance(value, cst.List) and len(plain) == len(value.elements):
+        if not plain:
+            replaced: cst.BaseExpression = value.with_changes(elements=[element])
+        elif first:
+            # Before the first element: the new one takes the first one's place in the layout.
+            head = plain[0]
+            items, closing = insert_element(
+                plain,
+                0,
+                head,
+                value.lbracket.whitespace_after,
+                value.rbracket.whitespace_before,
+            )
+            items[0] = element.with_changes(comma=items[0].comma)
+            replaced = value.with_changes(
+                elements=items, rbracket=value.rbracket.with_changes(whitespace_before=closing)
+            )
+        else:
+            items, closing = insert_element(
+                plain,
+                len(plain) - 1,
+                element,
+                value.lbracket.whitespace_after,
+                value.rbracket.whitespace_before,
+            )
+            replaced = value.with_changes(
+                elements=items, rbracket=value.rbracket.with_changes(whitespace_before=closing)
+            )
+    else:
+        spread = cst.StarredElement(value=value)
+        parts = [element, spread] if first else [spread, element]
+        replaced = cst.List(
+            elements=[
+                parts[0].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+                parts[1],
+            ]
+        )
+    args = [arg.with_changes(value=replaced) if arg is existing else arg for arg in call.args]
+    return call.with_changes(args=args)
+
+
 def statements(codes: Iterable[str], module: cst.Module) -> list[cst.BaseStatement]:
     """Several statements, each parsed in the module's own style."""
     return [cst.parse_statement(code, config=module.config_for_parsing) for code in codes]

@@ -37,6 +37,16 @@ _REQUIREMENTS_GLOB = (
 _INCLUDE = re.compile(r"^\s*(?:-r|--requirement)\s*=?\s*(\S+)")
 
 
+def requirements_paths(root: Path) -> list[Path]:
+    """The requirements files at the root: ``requirements*.txt`` / ``.in``, and those in a
+    ``requirements/`` folder, with an extension or without one (``requirements/base``)."""
+    found = [p for pattern in _REQUIREMENTS_GLOB for p in sorted(root.glob(pattern))]
+    folder = root / "requirements"
+    if folder.is_dir():
+        found += [p for p in sorted(folder.iterdir()) if p.is_file() and not p.suffix]
+    return found
+
+
 def requirement_names(lines: list[str]) -> Iterator[tuple[int, Requirement]]:
     """Parsed requirements of a requirements file, with their 0-based line numbers."""
     for index, raw in enumerate(lines):
@@ -53,7 +63,7 @@ def requirement_names(lines: list[str]) -> Iterator[tuple[int, Requirement]]:
 def requirement_files(root: Path) -> Iterator[Path]:
     """The project's requirements files and every file they include with ``-r``, once each."""
     seen: set[Path] = set()
-    pending = [p for pattern in _REQUIREMENTS_GLOB for p in sorted(root.glob(pattern))]
+    pending = requirements_paths(root)
     while pending:
         path = pending.pop(0).resolve()
         if path in seen or not path.is_file():
@@ -174,15 +184,14 @@ def find_manifests(root: Path) -> tuple[str, tuple[Manifest, ...]]:
             Manifest("Pipfile", "pipfile", f"posthog {spec}" if spec is not None else None)
         )
     seen: set[Path] = set()
-    for pattern in _REQUIREMENTS_GLOB:
-        for path in sorted(root.glob(pattern)):
-            relative = path.relative_to(root).as_posix()
-            if any(m.file == relative for m in manifests):
-                continue
-            manager = manager or "pip"
-            manifests.append(
-                Manifest(relative, "requirements", _posthog_in_requirements(path.resolve(), seen))
-            )
+    for path in requirements_paths(root):
+        relative = path.relative_to(root).as_posix()
+        if any(m.file == relative for m in manifests):
+            continue
+        manager = manager or "pip"
+        manifests.append(
+            Manifest(relative, "requirements", _posthog_in_requirements(path.resolve(), seen))
+        )
     setup_cfg = root / "setup.cfg"
     if setup_cfg.is_file():
         parser = configparser.ConfigParser()

@@ -64,6 +64,26 @@ def test_posthog_found_through_a_requirements_include(tmp_path: Path) -> None:
     assert manifests[0].posthog_requirement == "posthog>=3.0"
 
 
+def test_extension_less_requirements_files_are_manifests(tmp_path: Path) -> None:
+    """``requirements/base`` and ``requirements/prod`` are requirements files too; a README
+    or a script beside them is not."""
+    write(
+        tmp_path,
+        {
+            "requirements/base": "falcon>=3.1\n",
+            "requirements/prod": "-r base\nposthog>=6.0\n",
+            "requirements/README.md": "How to install\n",
+            "requirements/compile.sh": "pip-compile\n",
+        },
+    )
+    manager, manifests = find_manifests(tmp_path)
+    assert manager == "pip"
+    assert [(m.file, m.kind, m.posthog_requirement) for m in manifests] == [
+        ("requirements/base", "requirements", None),
+        ("requirements/prod", "requirements", "posthog>=6.0"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("files", "requirement"),
     [

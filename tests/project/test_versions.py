@@ -98,3 +98,20 @@ def test_flask_before_2_3_without_blinker_blocks_the_integration(
     assert (reason is not None) == blocked
     if reason is not None:
         assert "blinker" in reason
+
+
+def test_edit_leaves_the_falcon_hook_up_out_before_3_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Falcon 2 tries error handlers in the order they were added: an Exception handler
+    would answer the app's own 404s with a 500. The captures still go in."""
+    project = copy_fixture("falcon_bookmarks", tmp_path)
+    manifest = project / "pyproject.toml"
+    manifest.write_text(manifest.read_text().replace('"falcon>=3.1"', '"falcon>=2.0,<3"'))
+    assert main(["edit", "--allow-dirty", str(project)]) == 0
+    app = (project / "marks" / "app.py").read_text()
+    assert "PosthogMiddleware" not in app
+    assert "capture_server_error" not in app
+    assert "before 3.0 Falcon tries error handlers" in capsys.readouterr().err
+    assert "posthog_client.capture(" in (project / "marks" / "bookmarks.py").read_text()
+    assert main(["edit", "--check", "-q", "--allow-dirty", str(project)]) == 0

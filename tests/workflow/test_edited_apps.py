@@ -339,6 +339,65 @@ print("RESULT " + json.dumps({"statuses": statuses, **ids}))
 """
 )
 
+FALCON_SCRIPT = (
+    _RECORD
+    + """
+import falcon.testing
+
+from marks.app import create_app
+from marks.posthog_client import posthog_client
+
+
+class BoomResource:
+    public = True
+
+    def on_get(self, req, resp):
+        boom()
+
+
+app = create_app()
+app.add_route("/boom", BoomResource())
+client = falcon.testing.TestClient(app)
+ids = {}
+account = {"username": "ada", "email": "ada@example.com", "password": "pw-for-tests"}
+signup = record("signup", lambda: client.simulate_post("/auth/signup", json=account))
+ids["user_id"] = signup.json["id"]
+# Falcon's test client keeps no cookies: each request carries the session it means.
+signed_up = {"Cookie": f"marks_session={signup.cookies['marks_session'].value}"}
+record("logout", lambda: client.simulate_post("/auth/logout", headers=signed_up))
+login = record("login", lambda: client.simulate_post("/auth/login", json=account))
+cookie = {"Cookie": f"marks_session={login.cookies['marks_session'].value}"}
+
+
+def call(method, path, body=None):
+    return client.simulate_request(method, path, json=body, headers=cookie)
+
+
+made = record("bookmark_create", lambda: call("POST", "/bookmarks", {"url": "https://a.example"}))
+ids["bookmark_ids"] = [made.json["id"]]
+path = f"/bookmarks/{ids['bookmark_ids'][0]}"
+record("bookmark_update", lambda: call("PATCH", path, {"title": "A", "archived": True}))
+record("tag_create", lambda: call("POST", "/tags", {"name": "reading"}))
+# A unique constraint answered 409 by the app's own handler: no write, no $exception.
+record("tag_again", lambda: call("POST", "/tags", {"name": "reading"}))
+record("bad_bookmark", lambda: call("POST", "/bookmarks", {"url": "ftp://x"}))
+for method, target, body in [
+    ("GET", "/health", None),
+    ("GET", "/bookmarks", None),
+    ("GET", path, None),
+    ("POST", "/bookmarks/search", {"text": "A"}),
+    # A 404 the app raises as falcon.HTTPNotFound: a 4xx, never an $exception.
+    ("GET", "/bookmarks/999", None),
+]:
+    record(f"read {method} {target}", lambda: call(method, target, body))
+# Logged in: the error goes out as the user.
+record("boom", lambda: call("GET", "/boom"))
+record("bookmark_delete", lambda: call("DELETE", path))
+posthog_client.flush()
+print("RESULT " + json.dumps({"statuses": statuses, **ids}))
+"""
+)
+
 DJANGO_SCRIPT = (
     _RECORD
     + """
@@ -876,6 +935,47 @@ SCENARIOS = {
         login_person=None,
         boom_path="/api/boom",
     ),
+    "falcon_bookmarks": Scenario(
+        fixture="falcon_bookmarks",
+        script=FALCON_SCRIPT,
+        statuses={
+            "signup": 201,
+            "logout": 204,
+            "login": 200,
+            "bookmark_create": 201,
+            "bookmark_update": 200,
+            "tag_create": 201,
+            "tag_again": 409,
+            "bad_bookmark": 400,
+            "read GET /health": 200,
+            "read GET /bookmarks": 200,
+            "read GET /bookmarks/1": 200,
+            "read POST /bookmarks/search": 200,
+            "read GET /bookmarks/999": 404,
+            "boom": 500,
+            "bookmark_delete": 204,
+        },
+        events={
+            "user_signed_up": 1,
+            "user_logged_out": 1,
+            "user_logged_in": 1,
+            "bookmark_created": 1,
+            "bookmark_updated": 1,
+            "tag_created": 1,
+            "bookmark_deleted": 1,
+            # Sent by the generated Exception handler; the 409, 400 and 404 send none.
+            "$exception": 1,
+        },
+        user_events=("bookmark_created", "bookmark_updated", "tag_created", "bookmark_deleted"),
+        # The URL field, given to the responder as a keyword argument.
+        properties=(
+            ("bookmark_updated", "bookmark_id", "bookmark_ids"),
+            ("bookmark_deleted", "bookmark_id", "bookmark_ids"),
+        ),
+        # The responders read neither the new user's email nor its username.
+        signup_person=None,
+        login_person=None,
+    ),
 }
 NAMES = list(SCENARIOS)
 
@@ -1040,6 +1140,14 @@ def test_only_the_planned_events_are_sent(runs: Runs, name: str) -> None:
         if (item.properties.get("$request_method"), item.properties.get("$request_path")) in reads
     ]
     assert from_reads == [], f"sent by read-only requests: {from_reads}\n{run.describe()}"
+
+
+def test_falcon_server_errors_carry_the_logged_in_user(runs: Runs) -> None:
+    """The generated Exception handler sends the error as the user the responders read
+    off ``req.context``."""
+    run = runs.run("falcon_bookmarks", token=True)
+    [exception] = run.named("$exception")
+    assert exception.distinct_id == run.user_id, run.describe()
 
 
 # -- without a token ---------------------------------------------------------------------

@@ -35,9 +35,9 @@ from posthog_setup.codemods.hookup_common import (
     add_imports,
     app_variable,
     apply,
-    insert_element,
     mentions,
     qualified_names,
+    with_list_element,
 )
 
 MIDDLEWARE = "PosthogASGIMiddleware"
@@ -139,76 +139,6 @@ def _laid_out(call: cst.Call, edited: cst.Call, module: cst.Module, column: int)
     return edited.with_changes(whitespace_before_args=_line_break(module.default_indent), args=args)
 
 
-def _keyword(call: cst.Call, name: str) -> cst.Arg | None:
-    return next((arg for arg in call.args if arg.keyword and arg.keyword.value == name), None)
-
-
-def _with_element(call: cst.Call, keyword: str, code: str, *, first: bool) -> cst.Call:
-    """``call`` with ``code`` in the list given as ``keyword=`` (the list made if missing)."""
-    element = cst.Element(value=cst.parse_expression(code))
-    existing = _keyword(call, keyword)
-    if existing is None:
-        new_arg = cst.Arg(
-            keyword=cst.Name(keyword),
-            value=cst.List(elements=[element]),
-            equal=cst.AssignEqual(
-                whitespace_before=cst.SimpleWhitespace(""),
-                whitespace_after=cst.SimpleWhitespace(""),
-            ),
-        )
-        if not call.args:
-            return call.with_changes(args=[new_arg])
-        args, _ = insert_element(
-            call.args, len(call.args) - 1, new_arg, call.whitespace_before_args
-        )
-        return call.with_changes(args=args)
-    value = existing.value
-    plain = (
-        [e for e in value.elements if isinstance(e, cst.Element)]
-        if isinstance(value, cst.List)
-        else []
-    )
-    if isinstance(value, cst.List) and len(plain) == len(value.elements):
-        if not plain:
-            replaced: cst.BaseExpression = value.with_changes(elements=[element])
-        elif first:
-            # Before the first element: the new one takes the first one's place in the layout.
-            head = plain[0]
-            items, closing = insert_element(
-                plain,
-                0,
-                head,
-                value.lbracket.whitespace_after,
-                value.rbracket.whitespace_before,
-            )
-            items[0] = element.with_changes(comma=items[0].comma)
-            replaced = value.with_changes(
-                elements=items, rbracket=value.rbracket.with_changes(whitespace_before=closing)
-            )
-        else:
-            items, closing = insert_element(
-                plain,
-                len(plain) - 1,
-                element,
-                value.lbracket.whitespace_after,
-                value.rbracket.whitespace_before,
-            )
-            replaced = value.with_changes(
-                elements=items, rbracket=value.rbracket.with_changes(whitespace_before=closing)
-            )
-    else:
-        spread = cst.StarredElement(value=value)
-        parts = [element, spread] if first else [spread, element]
-        replaced = cst.List(
-            elements=[
-                parts[0].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
-                parts[1],
-            ]
-        )
-    args = [arg.with_changes(value=replaced) if arg is existing else arg for arg in call.args]
-    return call.with_changes(args=args)
-
-
 def hook_up_litestar(source: str, path: str, app: AppObject, client: ClientImport) -> str:
     """Give ``app`` the PostHog middleware, the server-error hook and a flush at shutdown.
 
@@ -230,17 +160,17 @@ def hook_up_litestar(source: str, path: str, app: AppObject, client: ClientImpor
     edited = call
     functions: list[cst.BaseStatement] = []
     if not mentions(module, MIDDLEWARE):
-        edited = _with_element(
+        edited = with_list_element(
             edited, "middleware", f"{DEFINE}({MIDDLEWARE}, client={CLIENT_NAME})", first=True
         )
         imports += [(DEFINE_MODULE, DEFINE), (MIDDLEWARE_MODULE, MIDDLEWARE)]
     if not mentions(module, HOOK):
-        edited = _with_element(edited, "after_exception", HOOK, first=False)
+        edited = with_list_element(edited, "after_exception", HOOK, first=False)
         functions.append(statement(_hook_source(module.default_indent), module))
         imports.append(("litestar.types", "Scope"))
     flushed = m.Attribute(value=m.Name(CLIENT_NAME), attr=m.Name("flush") | m.Name("shutdown"))
     if not m.findall(module, flushed):
-        edited = _with_element(edited, "on_shutdown", FLUSH, first=False)
+        edited = with_list_element(edited, "on_shutdown", FLUSH, first=False)
         functions.append(statement(_flush_source(module.default_indent), module))
     if edited is call and not functions:
         return source
