@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.context import FrameworkAnalyser
-from posthog_setup.analysis.model import AppObject
+from posthog_setup.analysis.model import Analysis, AppObject
 from posthog_setup.frameworks.base import HOOKUP_MISSING, CodemodHookup, Workspace
 from posthog_setup.frameworks.falcon.analysis import analyser, context_user_id
 from posthog_setup.plan.sdk import BASE_FLOOR
@@ -42,7 +42,12 @@ class Falcon(CodemodHookup):
     codemod = "posthog_setup.frameworks.falcon.hookup:hook_up_falcon"
 
     def hook_up(
-        self, workspace: Workspace, app: AppObject, plan: Plan, client: ClientImport
+        self,
+        workspace: Workspace,
+        app: AppObject,
+        plan: Plan,
+        client: ClientImport,
+        analysis: Analysis,
     ) -> None:
         blocked = hookup_blocker(workspace.root, self.version_gate)
         if blocked is not None:
