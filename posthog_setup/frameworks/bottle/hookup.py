@@ -27,8 +27,8 @@ from posthog_setup.codemods.base import (
 from posthog_setup.codemods.hookup_common import (
     AppCreation,
     StatementEdits,
-    app_variable,
     after_configuration,
+    app_variable,
     apply,
     find_app_creation,
     mentions,
