@@ -88,7 +88,9 @@ def hook_up_bottle(
     edits = StatementEdits()
     if app.name == DEFAULT_APP:
         anchor = _last_import(module, path)
-        edits.insert_after(anchor, statement(f"install({installed})", module))
+        install = statement(f"install({installed})", module)
+        # A line apart from the imports, as the module's own statements are.
+        edits.insert_after(anchor, install.with_changes(leading_lines=[cst.EmptyLine()]))
         imports.append(NeededImport("bottle", "install"))
         edited = apply(module, edits)
     else:
