@@ -286,3 +286,41 @@ def test_a_file_without_bottle_is_not_read_as_bottle() -> None:
         """
     )
     assert rows(analysis) == []
+
+
+def test_a_cookie_that_keeps_a_name_keys_the_user_by_it() -> None:
+    analysis = analyse_one(
+        """
+        from bottle import Bottle, request, response
+
+        app = Bottle()
+
+        @app.post("/login")
+        def do_login(accounts):
+            username = request.forms.get("username")
+            if accounts.check(username, request.forms.get("password")):
+                response.set_cookie("account", username, secret="s")
+                return "welcome"
+            return "no"
+
+        @app.post("/preferences")
+        def preferences():
+            colour = request.forms.get("colour")
+            response.set_cookie("user_colour", colour)
+
+        @app.post("/notes")
+        def add_note(db):
+            username = request.get_cookie("account", secret="s")
+            db.commit()
+        """
+    )
+    [point] = analysis.auth_points
+    assert (point.handler.name, point.kind, point.user_expression) == (
+        "do_login",
+        "login",
+        "username",
+    )
+    assert analysis.conventions("bottle").login_key(point) == "username"
+    [note] = [r for r in analysis.routes if r.handler.name == "add_note"]
+    assert note.user_access is not None
+    assert note.user_access.id_expression == "username"

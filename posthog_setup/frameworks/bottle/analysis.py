@@ -35,6 +35,7 @@ from posthog_setup.analysis.model import (
     Framework,
     LocalRoute,
     ModuleFacts,
+    PlainConventions,
     Registration,
     UserAccess,
 )
@@ -70,6 +71,9 @@ _SET_COOKIE = "bottle.response.set_cookie"
 _DELETE_COOKIE = "bottle.response.delete_cookie"
 _ENVIRON = "bottle.request.environ"
 _BEAKER = "beaker.session"
+
+#: a login that stores a name (``username``) in the cookie, not an object's id
+COOKIE_VALUE = "cookie_value"
 
 _WANTS = re.compile(r"bottle")
 #: cookie and session keys that hold who the user is
@@ -118,6 +122,14 @@ def _methods(node: ast.expr | None) -> tuple[str, ...] | None:
     return None
 
 
+class BottleConventions(PlainConventions):
+    """Bottle guarantees handlers nothing of the user; a cookie login that stores a name
+    keys the user by that name, as the handlers read it back."""
+
+    def login_key(self, point: AuthPoint) -> str | None:
+        return point.user_expression if point.mechanism == COOKIE_VALUE else None
+
+
 class BottleAnalyser:
     """Finds Bottle apps, routes, mounts, error pages, and logins through cookies or sessions."""
 
@@ -153,7 +165,7 @@ class BottleAnalyser:
         for app in linked.apps:
             if app.name != DEFAULT_APP or all(a.name != DEFAULT_APP for a in apps):
                 apps.append(app)
-        return dataclasses.replace(linked, apps=tuple(apps))
+        return dataclasses.replace(linked, apps=tuple(apps), conventions=BottleConventions())
 
 
 def _onto(module: ModuleFacts, app: str) -> ModuleFacts:
@@ -461,6 +473,12 @@ class _BottleFile:
                     return self._point(
                         self._login_kind(func, user, words), func, node, user, "cookie"
                     )
+                says_login = _LOGIN_WORDS.search(words) or SIGNUP_WORDS.search(words)
+                if isinstance(value, ast.Name) and says_login:
+                    # ``set_cookie("account", username, ...)``: the value is who the user
+                    # is, as every handler reads it back.
+                    kind = self._login_kind(func, value.id, words)
+                    return self._point(kind, func, node, value.id, COOKIE_VALUE)
             if (
                 called == _DELETE_COOKIE
                 and _user_key(self.ctx, key)
