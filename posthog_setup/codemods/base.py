@@ -197,9 +197,13 @@ def add_imports(module: cst.Module, needed: Sequence[NeededImport]) -> cst.Modul
     missing = [n for n in needed if (n.module, n.name, n.relative) not in present]
     if not missing:
         return module
-    # The client module is the project's own, so its package is local whatever its name.
+    # The client module is the project's own, so its package is local whatever its name;
+    # so is a module generated beside it (a framework's plugin).
+    beside = {n.module.rpartition(".")[0] for n in needed if n.name == CLIENT_NAME}
     local_tops = frozenset(
-        n.module.split(".", 1)[0] for n in needed if n.name == CLIENT_NAME and not n.relative
+        n.module.split(".", 1)[0]
+        for n in needed
+        if not n.relative and (n.name == CLIENT_NAME or n.module.rpartition(".")[0] in beside)
     )
     body: list[cst.BaseStatement] = list(module.body)
     leftovers = []

@@ -284,3 +284,19 @@ def test_the_plugin_module_is_clean_python() -> None:
     source = render_plugin()
     compile(source, "posthog_bottle.py", "exec")
     assert "PosthogBottlePlugin" in source
+
+
+def test_in_a_flat_layout_the_plugin_is_imported_as_a_local_module() -> None:
+    after = hook_up_bottle(
+        "from bottle import Bottle\n\napp = Bottle()\n",
+        "main.py",
+        AppObject(BOTTLE, "main.app", "main.py", 0),
+        ClientImport("posthog_client"),
+        ClientImport("posthog_bottle"),
+    )
+    assert after.startswith(
+        "from bottle import Bottle\n\n"
+        "from posthog_bottle import PosthogBottlePlugin\n"
+        "from posthog_client import posthog_client\n\n"
+        "app = Bottle()\n"
+    )
