@@ -324,3 +324,27 @@ def test_a_cookie_that_keeps_a_name_keys_the_user_by_it() -> None:
     [note] = [r for r in analysis.routes if r.handler.name == "add_note"]
     assert note.user_access is not None
     assert note.user_access.id_expression == "username"
+
+
+def test_default_app_configured_in_the_module_that_declares_its_routes() -> None:
+    analysis = analyse_one(
+        """
+        import bottle
+        from bottle import get, post
+
+        app = bottle.default_app()
+        app.config.load_config("./etc/app.ini")
+
+        @post("/jobs")
+        def add_job(db):
+            db.commit()
+
+        def main():
+            served = bottle.default_app()
+            bottle.run(served)
+        """,
+        "service.py",
+    )
+    assert rows(analysis) == [("/jobs", ("POST",), "add_job", True)]
+    # The app the module names is where the plugin goes; the one main() serves is the same.
+    assert [(a.name, a.line) for a in analysis.apps] == [("service.app", 5)]

@@ -300,3 +300,36 @@ def test_in_a_flat_layout_the_plugin_is_imported_as_a_local_module() -> None:
         "from posthog_client import posthog_client\n\n"
         "app = Bottle()\n"
     )
+
+
+def test_after_the_config_the_default_app_loads() -> None:
+    check(
+        """\
+        import bottle
+        from bottle import post
+
+        app = bottle.default_app()
+        app.config.load_config("./etc/app.ini")
+
+
+        @post("/jobs")
+        def add_job():
+            return {}
+        """,
+        """\
+import bottle
+from bottle import post
+
+from myapp.posthog_bottle import PosthogBottlePlugin
+from myapp.posthog_client import posthog_client
+
+app = bottle.default_app()
+app.config.load_config("./etc/app.ini")
+app.install(PosthogBottlePlugin(posthog_client))
+
+
+@post("/jobs")
+def add_job():
+    return {}
+""",
+    )

@@ -306,14 +306,18 @@ class _BottleFile:
 
     def collect(self) -> None:
         self.out.uses("bottle")
-        self.out.apps.extend(self.file.apps)
         for app in self.file.apps:
             value = self.file.assigned.get(app.name)
             made_by = self.ctx.names.resolve_call(value) if value is not None else None
             if made_by in DEFAULT_CALLS:
+                if ".<locals>." in app.name and app.factory is None:
+                    # ``app = default_app()`` in a function that serves it: the default app,
+                    # hooked up where its routes are declared.
+                    continue
                 self.out.registrations.append(
                     Registration(_IS_DEFAULT, app.name, None, self.ctx.file, app.line)
                 )
+            self.out.apps.append(app)
         default_line = None
         for func in self.file.functions.values():
             scope = self.ctx.names.scope_of(func)
