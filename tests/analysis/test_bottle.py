@@ -348,3 +348,50 @@ def test_default_app_configured_in_the_module_that_declares_its_routes() -> None
     assert rows(analysis) == [("/jobs", ("POST",), "add_job", True)]
     # The app the module names is where the plugin goes; the one main() serves is the same.
     assert [(a.name, a.line) for a in analysis.apps] == [("service.app", 5)]
+
+
+def test_a_login_helper_in_another_module() -> None:
+    analysis = analyse(
+        {
+            "site/auth.py": """
+                from bottle import response
+
+                def remember(user, days=30):
+                    response.set_cookie("user_id", str(user.id), secret="s", max_age=days)
+
+                def forget_theme(user):
+                    response.set_cookie("theme", user.theme)
+            """,
+            "site/views.py": """
+                from bottle import Bottle, request
+                from site.auth import forget_theme, remember
+
+                app = Bottle()
+
+                @app.post("/login")
+                def login(users):
+                    account = users.check(request.forms.username, request.forms.password)
+                    remember(account)
+                    return "welcome"
+
+                @app.post("/signup")
+                def signup(db):
+                    member = Member(name=request.forms.name)
+                    db.add(member)
+                    db.commit()
+                    remember(member, days=1)
+
+                @app.post("/settings")
+                def settings(users):
+                    user = users.current()
+                    forget_theme(user)
+            """,
+        }
+    )
+    points = sorted((p.handler.name, p.kind, p.user_expression) for p in analysis.auth_points)
+    assert points == [("login", "login", "account"), ("signup", "signup", "member")]
+    keys = {
+        p.handler.name: analysis.conventions("bottle").login_key(p) for p in analysis.auth_points
+    }
+    # The helper read the id: safe to read again after it ran.
+    assert keys == {"login": "account.id", "signup": "member.id"}

@@ -24,6 +24,7 @@ import ast
 import dataclasses
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from posthog_setup.analysis.body import dotted, scan_body, walk_body
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
@@ -33,6 +34,7 @@ from posthog_setup.analysis.model import (
     AuthPoint,
     BodyFacts,
     Framework,
+    HelperCall,
     LocalRoute,
     ModuleFacts,
     PlainConventions,
@@ -74,6 +76,11 @@ _BEAKER = "beaker.session"
 
 #: a login that stores a name (``username``) in the cookie, not an object's id
 COOKIE_VALUE = "cookie_value"
+#: a login through a project function that stores its argument's id in the cookie
+COOKIE_HELPER = "cookie_helper"
+#: the parent of a registration saying "this function stores its argument's id in the user
+#: cookie"; the registration's prefix is how it reads the id (``.id``)
+_LOGIN_HELPER = "<bottle login helper>"
 
 _WANTS = re.compile(r"bottle")
 #: cookie and session keys that hold who the user is
@@ -122,12 +129,23 @@ def _methods(node: ast.expr | None) -> tuple[str, ...] | None:
     return None
 
 
+@dataclass(frozen=True)
 class BottleConventions(PlainConventions):
     """Bottle guarantees handlers nothing of the user; a cookie login that stores a name
-    keys the user by that name, as the handlers read it back."""
+    keys the user by that name, as the handlers read it back, and a login helper by the id
+    it read from its argument."""
+
+    #: the user key each helper login stores, by (file, handler, line)
+    login_keys: tuple[tuple[tuple[str, str, int], str], ...] = ()
 
     def login_key(self, point: AuthPoint) -> str | None:
-        return point.user_expression if point.mechanism == COOKIE_VALUE else None
+        if point.mechanism == COOKIE_VALUE:
+            return point.user_expression
+        if point.mechanism == COOKIE_HELPER:
+            return dict(self.login_keys).get(
+                (point.handler.file, point.handler.qualname, point.line)
+            )
+        return None
 
 
 class BottleAnalyser:
@@ -165,7 +183,46 @@ class BottleAnalyser:
         for app in linked.apps:
             if app.name != DEFAULT_APP or all(a.name != DEFAULT_APP for a in apps):
                 apps.append(app)
-        return dataclasses.replace(linked, apps=tuple(apps), conventions=BottleConventions())
+        logins, keys = _helper_logins(facts)
+        return dataclasses.replace(
+            linked,
+            apps=tuple(apps),
+            auth_points=(*linked.auth_points, *logins),
+            conventions=BottleConventions(tuple(sorted(keys.items()))),
+        )
+
+
+def _helper_logins(
+    facts: Sequence[ModuleFacts],
+) -> tuple[list[AuthPoint], dict[tuple[str, str, int], str]]:
+    """The logins routes make through a login helper, and the key each stores."""
+    helpers = {
+        r.child: r.prefix or ".id"
+        for module in facts
+        for r in module.registrations
+        if r.parent == _LOGIN_HELPER
+    }
+    bottle_files = {module.file for module in facts if "bottle" in module.frameworks}
+    # Another framework's analysis of the same file may record the same call: one login,
+    # a signup where either record says so.
+    calls: dict[tuple[str, str, int], list[HelperCall]] = {}
+    for module in facts:
+        for call in module.helper_calls:
+            if call.called in helpers and call.handler.file in bottle_files:
+                key = (call.handler.file, call.handler.qualname, call.line)
+                calls.setdefault(key, []).append(call)
+    points: list[AuthPoint] = []
+    keys: dict[tuple[str, str, int], str] = {}
+    for key, records in calls.items():
+        call = records[0]
+        kind: AuthKind = "signup" if any(c.signup for c in records) else "login"
+        points.append(
+            AuthPoint(
+                kind, "bottle", call.handler, call.line, call.called, call.argument, COOKIE_HELPER
+            )
+        )
+        keys[key] = f"{call.argument}{helpers[call.called]}"
+    return points, keys
 
 
 def _onto(module: ModuleFacts, app: str) -> ModuleFacts:
@@ -282,15 +339,25 @@ def find_user(
     return None
 
 
-def _id_owner(value: ast.expr) -> str | None:
-    """``user`` of ``user.id``, ``str(user.id)``, ``user["id"]``; None for anything else."""
+def _id_read(value: ast.expr) -> tuple[str, str] | None:
+    """(owner, how its id is read) of ``user.id``, ``str(user.id)``, ``user["id"]``: ``("user",
+    ".id")``; None for anything else."""
     if isinstance(value, ast.Call) and len(value.args) == 1 and not value.keywords:
         value = value.args[0]
-    if not isinstance(value, (ast.Attribute, ast.Subscript)):
-        return None
-    read = value.attr if isinstance(value, ast.Attribute) else literal_str(value.slice) or ""
-    owner = value.value
-    return owner.id if _ID.fullmatch(read) and isinstance(owner, ast.Name) else None
+    if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name):
+        if _ID.fullmatch(value.attr):
+            return value.value.id, f".{value.attr}"
+    elif isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name):
+        key = literal_str(value.slice)
+        if key is not None and _ID.fullmatch(key):
+            return value.value.id, f'["{key}"]'
+    return None
+
+
+def _id_owner(value: ast.expr) -> str | None:
+    """``user`` of ``user.id``, ``str(user.id)``, ``user["id"]``; None for anything else."""
+    read = _id_read(value)
+    return read[0] if read is not None else None
 
 
 class _BottleFile:
@@ -450,11 +517,64 @@ class _BottleFile:
 
     # -- login, signup, logout ------------------------------------------------------------------
 
+    def _login_helpers(self) -> None:
+        """Functions that are no route and store their first parameter's id in the user
+        cookie (``def remember(user): response.set_cookie("user_id", str(user.id))``): a
+        route that calls one logs that user in, in any module (see ``link``)."""
+        for func in self.file.functions.values():
+            if func in self._paths or not isinstance(self.ctx.names.parent(func), ast.Module):
+                continue
+            params = [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
+            for node in walk_body(func):
+                if not (
+                    isinstance(node, ast.Call)
+                    and self.ctx.names.resolve(node.func) == _SET_COOKIE
+                    and _user_key(self.ctx, call_arg(node, 0, "name"))
+                ):
+                    continue
+                value = call_arg(node, 1, "value")
+                read = _id_read(value) if value is not None else None
+                if read is not None and params[:1] == [read[0]]:
+                    helper = self.ctx.qualified(func.name)
+                    self.out.registrations.append(
+                        Registration(_LOGIN_HELPER, helper, read[1], self.ctx.file, node.lineno)
+                    )
+                    break
+
+    def _helper_calls(self, func: FunctionNode, words: str) -> None:
+        """Statement calls ``helper(user, ...)`` from a route whose name or path says it logs
+        in or signs up: logins where ``helper`` turns out to be a login helper."""
+        says_login = _LOGIN_WORDS.search(words) or SIGNUP_WORDS.search(words)
+        for node in walk_body(func):
+            if not (
+                says_login
+                and isinstance(node, ast.Expr)
+                and isinstance(node.value, ast.Call)
+                and node.value.args
+                and isinstance(node.value.args[0], ast.Name)
+            ):
+                continue
+            called = self.ctx.names.resolve(node.value.func)
+            if called is None:
+                continue
+            self.out.helper_calls.append(
+                HelperCall(
+                    handler=self.ctx.handler(func),
+                    line=node.lineno,
+                    called=called,
+                    argument=node.value.args[0].id,
+                    login=True,
+                    signup=self._login_kind(func, node.value.args[0].id, words) == "signup",
+                )
+            )
+
     def _auth_points(self) -> None:
+        self._login_helpers()
         for func, paths in self._paths.items():
             assert isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef))
             words = " ".join([func.name, *paths])
             sessions = _beaker_sessions(self.ctx, func)
+            self._helper_calls(func, words)
             for node in walk_body(func):
                 point = self._auth_point(func, node, words, sessions)
                 if point is not None and point not in self.out.auth_points:
