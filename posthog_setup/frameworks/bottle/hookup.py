@@ -84,7 +84,7 @@ def hook_up_bottle(
     if mentions(module, PLUGIN):
         return source
     installed = f"{PLUGIN}({CLIENT_NAME})"
-    imports = [NeededImport(plugin.module, PLUGIN, plugin.relative)]
+    imports = [NeededImport(plugin.module, PLUGIN, plugin.relative, local=True)]
     edits = StatementEdits()
     if app.name == DEFAULT_APP:
         anchor = _last_import(module, path)
