@@ -52,6 +52,8 @@ class NeededImport:
     module: str
     name: str
     relative: int = 0
+    #: a module of the project (one the tool generates), whatever its name
+    local: bool = False
 
     def source(self) -> str:
         if not self.name:
@@ -197,9 +199,12 @@ def add_imports(module: cst.Module, needed: Sequence[NeededImport]) -> cst.Modul
     missing = [n for n in needed if (n.module, n.name, n.relative) not in present]
     if not missing:
         return module
-    # The client module is the project's own, so its package is local whatever its name.
+    # The client module is the project's own, so its package is local whatever its name;
+    # so is a module generated beside it (a framework's plugin).
     local_tops = frozenset(
-        n.module.split(".", 1)[0] for n in needed if n.name == CLIENT_NAME and not n.relative
+        n.module.split(".", 1)[0]
+        for n in needed
+        if (n.name == CLIENT_NAME or n.local) and not n.relative
     )
     body: list[cst.BaseStatement] = list(module.body)
     leftovers = []

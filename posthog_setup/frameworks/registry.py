@@ -9,7 +9,16 @@ from collections.abc import Iterable
 
 from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import AppObject
-from posthog_setup.frameworks import django, falcon, fastapi, flask, litestar, quart, starlette
+from posthog_setup.frameworks import (
+    bottle,
+    django,
+    falcon,
+    fastapi,
+    flask,
+    litestar,
+    quart,
+    starlette,
+)
 from posthog_setup.frameworks.base import WebFramework
 from posthog_setup.plan.sdk import SdkFloor, posthog_floor
 
@@ -21,6 +30,7 @@ FRAMEWORKS: tuple[WebFramework, ...] = (
     quart.framework,
     litestar.framework,
     falcon.framework,
+    bottle.framework,
 )
 NAMES: tuple[str, ...] = tuple(f.name for f in FRAMEWORKS)
 

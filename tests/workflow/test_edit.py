@@ -21,6 +21,7 @@ NAMES = [
     "litestar_shelf",
     "flask_restx_shelf",
     "falcon_bookmarks",
+    "bottle_notes",
 ]
 
 

@@ -398,6 +398,58 @@ print("RESULT " + json.dumps({"statuses": statuses, **ids}))
 """
 )
 
+BOTTLE_SCRIPT = (
+    _RECORD
+    + """
+from notes.main import application
+from notes.posthog_client import posthog_client
+from notes.web import app
+from tests.client import Client
+
+app.route("/boom", callback=boom)
+client = Client(application)
+ids = {}
+account = {"username": "ada", "email": "ada@example.com", "password": "pw-for-tests"}
+signup = record("signup", lambda: client.post("/signup", data=account))
+ids["user_id"] = str(signup.json()["id"])
+record("logout", lambda: client.get("/logout"))
+record("login", lambda: client.post("/login", data=account))
+new = {"title": "Hello", "body": "First"}
+record("note_create", lambda: client.post("/notes/new", data=new))
+record("note_invalid", lambda: client.post("/notes/new", data={"title": ""}))
+record("note_pin", lambda: client.post("/notes/1/pin"))
+ids["pinned_ids"] = [1]
+created = record("api_create", lambda: client.post("/api/notes", json_body={"title": "Dune"}))
+note_id = created.json()["id"]
+rename = {"title": "Dune II"}
+record("api_rename", lambda: client.put(f"/api/notes/{note_id}", json_body=rename))
+ids["renamed_ids"] = [note_id]
+feed = record("feed_create", lambda: client.post("/feeds/", json_body={"url": "https://x.test/"}))
+ids["feed_ids"] = [feed.json()["id"]]
+record("feed_archive", lambda: client.post(f"/feeds/{ids['feed_ids'][0]}/archive"))
+for method, path in [
+    ("GET", "/health"),
+    ("GET", "/notes"),
+    # The GET branch of the GET and POST route: a form, no note.
+    ("GET", "/notes/new"),
+    ("GET", "/notes/1"),
+    ("POST", "/notes/search"),
+    ("GET", "/api/notes"),
+    ("GET", "/feeds/"),
+    # abort(404): an answer, not an error, and no write.
+    ("GET", "/notes/999"),
+    ("DELETE", "/api/notes/999"),
+]:
+    record(f"read {method} {path}", lambda: client.request(method, path))
+record("boom", lambda: client.get("/boom"))
+record("api_delete", lambda: client.delete(f"/api/notes/{note_id}"))
+# The old :note_id parameter reaches the handler as text.
+ids["deleted_ids"] = [str(note_id)]
+posthog_client.flush()
+print("RESULT " + json.dumps({"statuses": statuses, **ids}))
+"""
+)
+
 DJANGO_SCRIPT = (
     _RECORD
     + """
@@ -974,6 +1026,66 @@ SCENARIOS = {
         ),
         # The responders read neither the new user's email nor its username.
         signup_person=None,
+        login_person=None,
+    ),
+    "bottle_notes": Scenario(
+        fixture="bottle_notes",
+        script=BOTTLE_SCRIPT,
+        statuses={
+            "signup": 201,
+            "logout": 303,
+            "login": 303,
+            "note_create": 303,
+            "note_invalid": 400,
+            "note_pin": 303,
+            "api_create": 201,
+            "api_rename": 200,
+            "feed_create": 201,
+            "feed_archive": 200,
+            "read GET /health": 200,
+            "read GET /notes": 200,
+            "read GET /notes/new": 200,
+            "read GET /notes/1": 200,
+            "read POST /notes/search": 200,
+            "read GET /api/notes": 200,
+            "read GET /feeds/": 200,
+            "read GET /notes/999": 404,
+            "read DELETE /api/notes/999": 404,
+            "boom": 500,
+            "api_delete": 204,
+        },
+        # The invalid note (400) and the missing ones (404) send nothing: abort() answers,
+        # it is neither a change nor a server error.
+        events={
+            "$set": 1,
+            "user_signed_up": 1,
+            "user_logged_out": 1,
+            "user_logged_in": 1,
+            "note_created": 2,
+            "note_pinned": 1,
+            "note_updated": 1,
+            "feed_created": 1,
+            "feed_archived": 1,
+            "note_deleted": 1,
+            # Captured by the plugin; the app's 500 page only renders it.
+            "$exception": 1,
+        },
+        user_events=(
+            "note_created",
+            "note_pinned",
+            "note_updated",
+            "feed_created",
+            "feed_archived",
+            "note_deleted",
+        ),
+        properties=(
+            ("note_pinned", "note_id", "pinned_ids"),
+            ("note_updated", "note_id", "renamed_ids"),
+            ("feed_archived", "feed_id", "feed_ids"),
+            ("note_deleted", "note_id", "deleted_ids"),
+        ),
+        # The signup builds the User dataclass, which declares both; the login reads neither.
+        signup_person={"email": "ada@example.com", "username": "ada"},
         login_person=None,
     ),
 }
