@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import AppObject
-from posthog_setup.frameworks import django, fastapi, flask, litestar, quart, starlette
+from posthog_setup.frameworks import aiohttp, django, fastapi, flask, litestar, quart, starlette
 from posthog_setup.frameworks.base import WebFramework
 from posthog_setup.plan.sdk import SdkFloor, posthog_floor
 
@@ -20,6 +20,7 @@ FRAMEWORKS: tuple[WebFramework, ...] = (
     starlette.framework,
     quart.framework,
     litestar.framework,
+    aiohttp.framework,
 )
 NAMES: tuple[str, ...] = tuple(f.name for f in FRAMEWORKS)
 
