@@ -20,6 +20,7 @@ NAMES = [
     "quart_recipes",
     "litestar_shelf",
     "flask_restx_shelf",
+    "aiohttp_links",
 ]
 
 
