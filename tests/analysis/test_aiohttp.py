@@ -318,3 +318,32 @@ def test_files_without_aiohttp_apps_are_not_aiohttp_projects() -> None:
     )
     assert rows(analysis) == []
     assert not [a for a in analysis.apps if a.kind == APPLICATION]
+
+
+def test_a_post_that_only_echoes_the_request_changes_nothing() -> None:
+    analysis = analyse_one(
+        """
+        import json
+
+        from aiohttp import web
+
+        class EchoView(web.View):
+            async def post(self):
+                data = await self.request.post()
+                return web.json_response({"data": dict(data), "name": self.request.match_info.get("name")})
+
+        async def store(request):
+            data = await request.post()
+            request.app["notes"].append(dict(data))
+            return web.Response(status=201)
+
+        app = web.Application()
+        app.router.add_view("/echo/{name}", EchoView)
+        app.router.add_post("/notes", store)
+        """
+    )
+    assert rows(analysis) == [
+        ("/echo/{name}", ("POST",), "EchoView.post", False),
+        # It calls something besides the request and aiohttp: that may change data.
+        ("/notes", ("POST",), "store", True),
+    ]

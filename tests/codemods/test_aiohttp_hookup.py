@@ -197,3 +197,34 @@ def test_the_generated_module_compiles_and_imports_the_client(security: bool) ->
     assert ("authorized_userid" in source) is security
     # Client errors and redirects pass through; only 5xx is captured.
     assert "if error.status >= 500:" in source
+
+
+def test_an_app_a_method_builds_and_serves_itself() -> None:
+    """A demo server's method builds the app and starts it: the hook-up goes there."""
+    served = AppObject(
+        "aiohttp.Application", "shop.main.DemoServer.start.<locals>.app", "shop/main.py", 6
+    )
+    check(
+        """\
+        from aiohttp import web
+
+
+        class DemoServer:
+            async def start(self) -> None:
+                app = web.Application()
+                app.router.add_get("/", self.index)
+                self.runner = web.AppRunner(app)
+        """,
+        f"""\
+        from aiohttp import web
+        {IMPORT}
+
+        class DemoServer:
+            async def start(self) -> None:
+                app = web.Application(middlewares=[posthog_middleware])
+                app.on_cleanup.append(posthog_cleanup)
+                app.router.add_get("/", self.index)
+                self.runner = web.AppRunner(app)
+        """,
+        served,
+    )

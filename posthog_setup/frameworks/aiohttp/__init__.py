@@ -56,7 +56,7 @@ class Aiohttp:
         folder = plan.setup.client_module.rpartition("/")[0]
         path = f"{folder}/{_MODULE_FILE}" if folder else _MODULE_FILE
         if workspace.current(path) is None:
-            own = client_import(path, plan.setup.client_module, relative=False)
+            own = client_import(path, plan.setup.client_module, relative=False, root=workspace.root)
             workspace.propose(
                 path,
                 render_middleware_module(own, security=_uses_security(workspace, plan)).encode(

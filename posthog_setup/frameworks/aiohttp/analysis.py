@@ -90,6 +90,16 @@ _LOGIN_KEY = "<aiohttp login key>"
 _SECURITY = "aiohttp_security"
 _WANTS = re.compile(r"aiohttp|\.add_(get|post|put|patch|delete|route|routes|view|subapp)\(")
 _REGISTERS = re.compile(r"\.add_(get|post|put|patch|delete|route|routes|view|subapp)\(")
+#: what a handler may call and still only answer: aiohttp's responses and pure helpers
+_PURE_MODULES = ("aiohttp.web.", "json.", "functools.", "textwrap.", "datetime.", "html.")
+_PURE_BUILTINS = frozenset(
+    {"dict", "list", "tuple", "set", "str", "int", "float", "bool", "len", "sorted", "repr"}
+)
+_REQUEST_READERS = frozenset({"post", "json", "text", "read", "multipart", "clone"})
+_REQUEST_MAPPINGS = frozenset(
+    {"match_info", "query", "headers", "cookies", "rel_url.query", "url.query"}
+)
+_MAPPING_READS = frozenset({"get", "getall", "getone", "items", "keys", "values"})
 _WRITING_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 _APP_NAME = re.compile(r"app", re.IGNORECASE)
 _METHOD_ORDER = {method: index for index, method in enumerate(HTTP_METHODS)}
@@ -604,6 +614,9 @@ class _AiohttpFile:
         request = request_expression(handler)
         body = scan_body(self.ctx, func, _request_user(request))
         body = with_user(body, self._security_user(func, body))
+        if request is not None and self._only_answers(func, request, body):
+            reason = Evidence("read-only", "only reads the request and answers", func.lineno, False)
+            body = dataclasses.replace(body, evidence=(*body.evidence, reason))
         self._auth_point(func, handler, body)
         named = cls if cls is not None else func
         self.out.endpoints.append(
@@ -620,6 +633,24 @@ class _AiohttpFile:
                 action=action,
             )
         )
+
+    def _only_answers(self, func: FunctionNode, request: str, body: BodyFacts) -> bool:
+        """Does the handler call nothing but the request's readers, aiohttp's responses and
+        pure helpers (an echo or a demo)? Then nothing it does can change data."""
+        if any(e.mutating for e in body.evidence):
+            return False
+        scope = self.ctx.names.scope_for_def(func)
+        calls = [node for node in walk_body(func) if isinstance(node, ast.Call)]
+        for call in calls:
+            if isinstance(call.func, ast.Attribute) and _reads_request(call.func, request):
+                continue
+            qualified = self.ctx.names.resolve(call.func, scope)
+            if qualified is None:
+                if not (isinstance(call.func, ast.Name) and call.func.id in _PURE_BUILTINS):
+                    return False
+            elif not qualified.startswith(_PURE_MODULES):
+                return False
+        return True
 
     def _security_calls(self, func: FunctionNode, name: str) -> Iterator[ast.Call]:
         scope = self.ctx.names.scope_for_def(func)
@@ -686,6 +717,15 @@ class _AiohttpFile:
         )
         if point not in self.out.auth_points:
             self.out.auth_points.append(point)
+
+
+def _reads_request(func: ast.Attribute, request: str) -> bool:
+    """``request.post()``, ``request.json()``, ``request.match_info.get(...)``: reading it."""
+    receiver = dotted(func.value)
+    if receiver == request:
+        return func.attr in _REQUEST_READERS
+    mapping = receiver.removeprefix(f"{request}.")
+    return mapping != receiver and mapping in _REQUEST_MAPPINGS and func.attr in _MAPPING_READS
 
 
 def _request_user(request: str | None) -> UserFinder:

@@ -13,7 +13,7 @@ factory (``async def init_app()``), so queued events are sent when the app shuts
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from posthog_setup.analysis.model import AppObject
 from posthog_setup.codemods.base import ClientImport, NeededImport, parse_module, statement
@@ -83,7 +83,38 @@ def hook_up_aiohttp(source: str, path: str, app: AppObject, imported: ClientImpo
 
 
 def _creation(wrapper: MetadataWrapper, app: AppObject, path: str) -> AppCreation:
+    """Where ``app`` is created: at module level, in its factory, or (an app a function or
+    method builds and serves itself) in the function whose body holds its line."""
+    if app.factory is None and ".<locals>." in app.name:
+        found = _local_creation(wrapper, app)
+        if found is not None:
+            return found
     return find_app_creation(wrapper, app, _APPLICATION, path)
+
+
+def _local_creation(wrapper: MetadataWrapper, app: AppObject) -> AppCreation | None:
+    variable = app.name.rsplit(".", 1)[-1]
+    positions = wrapper.resolve(PositionProvider)
+    parents = wrapper.resolve(ParentNodeProvider)
+    for node, position in positions.items():
+        if not (
+            isinstance(node, cst.SimpleStatementLine)
+            and position.start.line == app.line
+            and len(node.body) == 1
+            and isinstance(node.body[0], cst.Assign)
+            and isinstance(node.body[0].value, cst.Call)
+            and any(
+                isinstance(t.target, cst.Name) and t.target.value == variable
+                for t in node.body[0].targets
+            )
+        ):
+            continue
+        block = parents.get(node)
+        function = parents.get(block) if block is not None else None
+        if isinstance(block, cst.IndentedBlock) and isinstance(function, cst.FunctionDef):
+            call = node.body[0].value
+            return AppCreation(node, call, variable, tuple(block.body), function)
+    return None
 
 
 def _into_middleware_list(creation: AppCreation, edits: StatementEdits) -> bool:
