@@ -228,3 +228,21 @@ def test_an_app_a_method_builds_and_serves_itself() -> None:
         """,
         served,
     )
+
+
+def test_an_import_alone_hooks_nothing_up() -> None:
+    """The middleware taken out of the list (the import left behind) is put back."""
+    check(
+        f"""\
+        from aiohttp import web
+        {IMPORT}
+        app = web.Application(middlewares=[error_middleware])
+        app.on_cleanup.append(posthog_cleanup)
+        """,
+        f"""\
+        from aiohttp import web
+        {IMPORT}
+        app = web.Application(middlewares=[error_middleware, posthog_middleware])
+        app.on_cleanup.append(posthog_cleanup)
+        """,
+    )

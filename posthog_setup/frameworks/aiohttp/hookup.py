@@ -13,6 +13,7 @@ factory (``async def init_app()``), so queued events are sent when the app shuts
 from __future__ import annotations
 
 import libcst as cst
+import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from posthog_setup.analysis.model import AppObject
@@ -24,7 +25,6 @@ from posthog_setup.codemods.hookup_common import (
     apply,
     find_app_creation,
     insert_element,
-    mentions,
 )
 from posthog_setup.templating import render
 
@@ -62,13 +62,14 @@ def hook_up_aiohttp(source: str, path: str, app: AppObject, imported: ClientImpo
     wrapper = MetadataWrapper(module)
     edits = StatementEdits()
     creation: AppCreation | None = None
-    if not mentions(module, MIDDLEWARE):
+    # Where the names are used, not merely imported: an import alone hooks nothing up.
+    if not _uses(module, MIDDLEWARE, in_list=True):
         creation = _creation(wrapper, app, path)
         if not _into_middleware_list(creation, edits):
             line = f"{creation.variable}.middlewares.append({MIDDLEWARE})"
             edits.insert_after(creation.statement, statement(line, wrapper.module))
         names.append(MIDDLEWARE)
-    if not mentions(module, CLEANUP):
+    if not _uses(module, CLEANUP, in_list=False):
         creation = creation or _creation(wrapper, app, path)
         line = f"{creation.variable}.on_cleanup.append({CLEANUP})"
         edits.insert_after(creation.statement, statement(line, wrapper.module))
@@ -80,6 +81,19 @@ def hook_up_aiohttp(source: str, path: str, app: AppObject, imported: ClientImpo
         [NeededImport(imported.module, name, imported.relative) for name in names],
     )
     return edited.code
+
+
+def _uses(module: cst.Module, name: str, *, in_list: bool) -> bool:
+    """Is ``name`` appended somewhere (``app.on_cleanup.append(name)``), or (``in_list``) an
+    element of a list (``middlewares=[..., name]``)?"""
+    if m.findall(
+        module, m.Call(func=m.Attribute(attr=m.Name("append")), args=[m.Arg(m.Name(name))])
+    ):
+        return True
+    element = m.Element(m.Name(name))
+    return in_list and bool(
+        m.findall(module, m.List(elements=[m.ZeroOrMore(), element, m.ZeroOrMore()]))
+    )
 
 
 def _creation(wrapper: MetadataWrapper, app: AppObject, path: str) -> AppCreation:
