@@ -347,3 +347,40 @@ def test_a_post_that_only_echoes_the_request_changes_nothing() -> None:
         # It calls something besides the request and aiohttp: that may change data.
         ("/notes", ("POST",), "store", True),
     ]
+
+
+def test_views_and_routes_modules_that_do_not_import_aiohttp() -> None:
+    """Templated views import only aiohttp_jinja2; a routes module only the views."""
+    analysis = analyse(
+        {
+            "polls/views.py": """
+                import aiohttp_jinja2
+
+                @aiohttp_jinja2.template("index.html")
+                async def index(request):
+                    return {"questions": []}
+
+                async def vote(request):
+                    await request.app["db"].execute("UPDATE choice SET votes = votes + 1")
+                    return {}
+            """,
+            "polls/routes.py": """
+                from polls.views import index, vote
+
+                def setup_routes(app):
+                    app.router.add_get("/", index)
+                    app.router.add_post("/poll/{question_id}/vote", vote)
+            """,
+            "polls/main.py": """
+                from aiohttp import web
+                from polls.routes import setup_routes
+
+                app = web.Application()
+                setup_routes(app)
+            """,
+        }
+    )
+    assert rows(analysis) == [
+        ("/", ("GET",), "index", False),
+        ("/poll/{question_id}/vote", ("POST",), "vote", True),
+    ]

@@ -89,7 +89,10 @@ _ADDERS = {f"add_{verb}": verb.upper() for verb in VERB_SHORTCUTS} | {
 _LOGIN_KEY = "<aiohttp login key>"
 _SECURITY = "aiohttp_security"
 _WANTS = re.compile(r"aiohttp|\.add_(get|post|put|patch|delete|route|routes|view|subapp)\(")
-_REGISTERS = re.compile(r"\.add_(get|post|put|patch|delete|route|routes|view|subapp)\(")
+_COLLECTS = re.compile(
+    r"^\s*(from|import)\s+aiohttp_|\.add_(get|post|put|patch|delete|route|routes|view|subapp)\(",
+    re.M,
+)
 #: what a handler may call and still only answer: aiohttp's responses and pure helpers
 _PURE_MODULES = ("aiohttp.web.", "json.", "functools.", "textwrap.", "datetime.", "html.")
 _PURE_BUILTINS = frozenset(
@@ -155,7 +158,9 @@ class AiohttpAnalyser:
 
     def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
         """Record the apps, route owners, handlers, route references and logins of one file."""
-        if imports_any(ctx, self.packages) or _REGISTERS.search(ctx.source):
+        # aiohttp itself, its companions (aiohttp_jinja2 views), or a module that only
+        # registers routes (``def setup_routes(app)`` importing nothing but the views).
+        if imports_any(ctx, self.packages) or _COLLECTS.search(ctx.source):
             _AiohttpFile(ctx, out).collect()
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
