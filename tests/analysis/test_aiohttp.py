@@ -384,3 +384,33 @@ def test_views_and_routes_modules_that_do_not_import_aiohttp() -> None:
         ("/", ("GET",), "index", False),
         ("/poll/{question_id}/vote", ("POST",), "vote", True),
     ]
+
+
+def test_a_raised_redirect_is_the_success_path() -> None:
+    """aiohttp answers a raised ``web.HTTPFound``: the capture goes right before it, never
+    before a raised client error."""
+    analysis = analyse_one(
+        """
+        from aiohttp import web
+
+        async def vote(request):
+            data = await request.post()
+            if "choice" not in data:
+                raise web.HTTPBadRequest(text="no choice")
+            await request.app["polls"].vote(int(data["choice"]))
+            raise web.HTTPFound("/results")
+
+        async def reject(request):
+            await request.app["polls"].close()
+            raise web.HTTPForbidden()
+
+        app = web.Application()
+        app.router.add_post("/vote", vote)
+        app.router.add_post("/reject", reject)
+        """
+    )
+    anchors = {r.handler.qualname: r.anchor for r in analysis.routes}
+    vote = anchors["vote"]
+    assert vote is not None
+    assert (vote.line, vote.before) == (9, True)
+    assert anchors["reject"] is None

@@ -27,11 +27,13 @@ import dataclasses
 import re
 from collections.abc import Iterator, Mapping, Sequence
 
+from posthog_setup.analysis import flow
 from posthog_setup.analysis.body import UserFinder, dotted, scan_body, walk_body
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
 from posthog_setup.analysis.flow import Proof
 from posthog_setup.analysis.model import (
     HTTP_METHODS,
+    Anchor,
     AppKind,
     AppObject,
     AuthKind,
@@ -103,6 +105,11 @@ _REQUEST_MAPPINGS = frozenset(
     {"match_info", "query", "headers", "cookies", "rel_url.query", "url.query"}
 )
 _MAPPING_READS = frozenset({"get", "getall", "getone", "items", "keys", "values"})
+#: what a handler raises to answer a success: a redirect or a 2xx (aiohttp answers with it)
+_SUCCESS_RAISED = re.compile(
+    r"aiohttp\.web\.HTTP(Ok|Created|Accepted|NoContent|ResetContent|MultipleChoices"
+    r"|MovedPermanently|Found|SeeOther|TemporaryRedirect|PermanentRedirect)"
+)
 _WRITING_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 _APP_NAME = re.compile(r"app", re.IGNORECASE)
 _METHOD_ORDER = {method: index for index, method in enumerate(HTTP_METHODS)}
@@ -619,6 +626,8 @@ class _AiohttpFile:
         request = request_expression(handler)
         body = scan_body(self.ctx, func, _request_user(request))
         body = with_user(body, self._security_user(func, body))
+        if body.anchor is None:
+            body = self._raised_success(func, body)
         if request is not None and self._only_answers(func, request, body):
             reason = Evidence("read-only", "only reads the request and answers", func.lineno, False)
             body = dataclasses.replace(body, evidence=(*body.evidence, reason))
@@ -638,6 +647,19 @@ class _AiohttpFile:
                 action=action,
             )
         )
+
+    def _raised_success(self, func: FunctionNode, body: BodyFacts) -> BodyFacts:
+        """A handler that ends by raising a redirect or a 2xx (``raise web.HTTPFound(url)``)
+        succeeds there: aiohttp answers with it. The capture goes right before it."""
+        last = func.body[-1] if func.body else None
+        if not (isinstance(last, ast.Raise) and isinstance(last.exc, ast.Call)):
+            return body
+        raised = self.ctx.names.resolve(last.exc.func, self.ctx.names.scope_for_def(func))
+        if not _SUCCESS_RAISED.fullmatch(raised or ""):
+            return body
+        anchor = Anchor(last.lineno, True, "before the redirect or success it raises")
+        proof = flow.proof_at(func, last.lineno, including=False, globals_=self.ctx.module_names)
+        return dataclasses.replace(body, anchor=anchor, proven=proof.facts())
 
     def _only_answers(self, func: FunctionNode, request: str, body: BodyFacts) -> bool:
         """Does the handler call nothing but the request's readers, aiohttp's responses and
