@@ -414,3 +414,34 @@ def test_a_raised_redirect_is_the_success_path() -> None:
     assert vote is not None
     assert (vote.line, vote.before) == (9, True)
     assert anchors["reject"] is None
+
+
+def test_methods_of_a_handler_object_built_beside_the_app() -> None:
+    analysis = analyse_one(
+        """
+        from aiohttp import web
+
+        class DemoServer:
+            async def hello(self, request):
+                return web.Response(text=request.match_info.get("name", ""))
+
+            async def reset(self, req):
+                self.counts.clear()
+                req.app["db"].commit()
+                return web.Response()
+
+        async def serve():
+            server = DemoServer()
+            app = web.Application()
+            app.router.add_get("/hello/{name}", server.hello)
+            app.router.add_post("/reset", server.reset)
+            return app
+        """
+    )
+    assert rows(analysis) == [
+        ("/hello/{name}", ("GET",), "DemoServer.hello", False),
+        ("/reset", ("POST",), "DemoServer.reset", True),
+    ]
+    conventions = analysis.conventions("aiohttp")
+    [reset] = [r.handler for r in analysis.routes if r.path == "/reset"]
+    assert conventions.url_value(reset, "x") == 'req.match_info["x"]'

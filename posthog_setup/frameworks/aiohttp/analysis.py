@@ -140,7 +140,8 @@ class AiohttpConventions(PlainConventions):
 def request_expression(handler: Handler) -> str | None:
     """How a handler reaches the request: its first parameter, or a view's ``self.request``."""
     if handler.class_name and handler.params[:1] == ("self",):
-        return "self.request"
+        # A view's verb method takes no request; a handler class's method is given one.
+        return handler.params[1] if len(handler.params) > 1 else "self.request"
     return handler.params[0] if handler.params else None
 
 
@@ -511,7 +512,7 @@ class _AiohttpFile:
         handler = call_arg(call, index + 1, "handler")
         if path is None or not isinstance(handler, (ast.Name, ast.Attribute)):
             return
-        target = self.ctx.names.resolve(handler, scope)
+        target = self._bound_method(handler, scope) or self.ctx.names.resolve(handler, scope)
         if target is None:
             return
         self._named.add(target)
@@ -527,6 +528,20 @@ class _AiohttpFile:
                 name=literal_str(call_arg(call, None, "name")),
             )
         )
+
+    def _bound_method(self, handler: ast.expr, scope: Scope) -> str | None:
+        """``server.handle_hello`` where ``server = DemoServer()`` in the same scope: the
+        method of that class of this file."""
+        if not (isinstance(handler, ast.Attribute) and isinstance(handler.value, ast.Name)):
+            return None
+        instance = self.ctx.names.resolve(handler.value, scope)
+        value = self.file.assigned.get(instance) if instance is not None else None
+        if not isinstance(value, ast.Call):
+            return None
+        cls = self.ctx.names.resolve_call(value, self.ctx.names.scope_of(value))
+        if cls is None or cls not in self.file.classes:
+            return None
+        return f"{cls}.{handler.attr}"
 
     def _decorated_route(self, owner: str, attr: str, call: ast.Call, func: FunctionNode) -> None:
         """``@routes.post(path)`` / ``@routes.route(method, path)`` on a handler function."""
