@@ -96,7 +96,16 @@ _COLLECTS = re.compile(
     re.M,
 )
 #: what a handler may call and still only answer: aiohttp's responses and pure helpers
-_PURE_MODULES = ("aiohttp.web.", "json.", "functools.", "textwrap.", "datetime.", "html.")
+_PURE_MODULES = (
+    "aiohttp.web.",
+    "json.",
+    "functools.",
+    "textwrap.",
+    "datetime.",
+    "html.",
+    "time.",
+    "math.",
+)
 _PURE_BUILTINS = frozenset(
     {"dict", "list", "tuple", "set", "str", "int", "float", "bool", "len", "sorted", "repr"}
 )
