@@ -264,10 +264,16 @@ def test_remember_logs_in_and_forget_logs_out() -> None:
             await forget(request, response)
             raise response
 
+        async def sign_in_guest(request):
+            response = web.HTTPFound("/")
+            await remember(request, response, str(await request.app["guests"].make()))
+            raise response
+
         app = web.Application()
         app.router.add_post("/login", login)
         app.router.add_post("/register", register)
         app.router.add_get("/logout", logout)
+        app.router.add_post("/guest", sign_in_guest)
         """
     )
     points = {p.handler.qualname: p for p in analysis.auth_points}
@@ -275,12 +281,15 @@ def test_remember_logs_in_and_forget_logs_out() -> None:
         "login": "login",
         "register": "signup",
         "logout": "logout",
+        "sign_in_guest": "login",
     }
     assert points["login"].user_expression == "user"
     conventions = analysis.conventions("aiohttp")
     # The identity remember() stores is what authorized_userid() answers later.
     assert conventions.login_key(points["login"]) == "user.username"
     assert conventions.login_key(points["register"]) == "cursor.lastrowid"
+    # Reading that identity again would make another guest: it is not read twice.
+    assert conventions.login_key(points["sign_in_guest"]) is None
 
 
 def test_path_values_come_from_match_info() -> None:

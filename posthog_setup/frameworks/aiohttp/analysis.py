@@ -302,8 +302,10 @@ def _identity_owner(expr: ast.expr) -> str | None:
     return expr.id if isinstance(expr, ast.Name) else None
 
 
-def _identity_key(ctx: FileContext, expr: ast.expr) -> str:
-    """The identity ``remember`` stores, as source, without a ``str(...)`` around it."""
+def _identity_key(ctx: FileContext, expr: ast.expr) -> str | None:
+    """The identity ``remember`` stores, as source, without a ``str(...)`` around it; None
+    where reading it again could do something (``await make_user()``): only a name or a
+    chain of attributes, subscripts and argument-less calls is read twice."""
     if (
         isinstance(expr, ast.Call)
         and isinstance(expr.func, ast.Name)
@@ -312,6 +314,8 @@ def _identity_key(ctx: FileContext, expr: ast.expr) -> str:
         and not expr.keywords
     ):
         expr = expr.args[0]
+    if flow.chain_text(expr) is None:
+        return None
     return ast.get_source_segment(ctx.source, expr) or ast.unparse(expr)
 
 
@@ -743,14 +747,17 @@ class _AiohttpFile:
                 continue
             kind: AuthKind = "signup" if SIGNUP_WORDS.search(func.name) else "login"
             self._point(kind, handler, call, _identity_owner(identity))
-            key = Registration(
-                _LOGIN_KEY,
-                f"{handler.qualname}@{call.lineno}",
-                _identity_key(self.ctx, identity),
-                self.ctx.file,
-                call.lineno,
-            )
-            self.out.registrations.append(key)
+            key = _identity_key(self.ctx, identity)
+            if key is not None:
+                self.out.registrations.append(
+                    Registration(
+                        _LOGIN_KEY,
+                        f"{handler.qualname}@{call.lineno}",
+                        key,
+                        self.ctx.file,
+                        call.lineno,
+                    )
+                )
             return
         for call in self._security_calls(func, "forget"):
             self._point("logout", handler, call, None)
