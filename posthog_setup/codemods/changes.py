@@ -4,6 +4,8 @@ codemods without loading libcst (a no-op check must not pay for it).
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -86,6 +88,8 @@ def client_import(
     Relative only where both files share a package and the importing module already
     imports that way; otherwise absolute (always valid once the package is importable).
     """
+    if root is not None and _script_folder(root, importing_file, client_module_file):
+        return ClientImport(PurePosixPath(client_module_file).stem)
     target, _ = module_of(client_module_file, root)
     source, is_package = module_of(importing_file, root)
     if relative:
@@ -101,3 +105,38 @@ def client_import(
             level = len(package) - common + 1
             return ClientImport(".".join(target_parts[common:]), level)
     return ClientImport(target)
+
+
+#: A module that runs itself: a ``__main__`` guard, or a server started at module level.
+_RUNS_ITSELF = re.compile(r"^(if __name__ ?== ?['\"]__main__['\"]|[\w.]*\.run(_app)?\()", re.M)
+
+
+def _script_folder(root: Path, importing_file: str, client_module_file: str) -> bool:
+    """Is the client module beside ``importing_file`` in a folder of scripts?
+
+    A folder that is no package (no ``__init__.py``), holds a module that runs itself,
+    and that none of its modules imports by the folder's name: its scripts run with
+    their own folder on ``sys.path``, so they import the client by its bare name, as the
+    verification does.
+    """
+    folder = PurePosixPath(importing_file).parent
+    if str(folder) in ("", ".") or PurePosixPath(client_module_file).parent != folder:
+        return False
+    return _runs_scripts(root / folder)
+
+
+@functools.lru_cache(maxsize=64)
+def _runs_scripts(path: Path) -> bool:
+    if (path / "__init__.py").is_file():
+        return False
+    by_name = re.compile(rf"^\s*(from|import)\s+{re.escape(path.name)}[.\s]", re.M)
+    runs = False
+    for module in sorted(path.glob("*.py")):
+        try:
+            text = module.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if by_name.search(text):
+            return False
+        runs = runs or _RUNS_ITSELF.search(text) is not None
+    return runs

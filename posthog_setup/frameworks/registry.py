@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import AppObject
 from posthog_setup.frameworks import (
+    aiohttp,
     bottle,
     django,
     falcon,
@@ -31,6 +32,7 @@ FRAMEWORKS: tuple[WebFramework, ...] = (
     litestar.framework,
     falcon.framework,
     bottle.framework,
+    aiohttp.framework,
 )
 NAMES: tuple[str, ...] = tuple(f.name for f in FRAMEWORKS)
 

@@ -146,3 +146,34 @@ def test_client_import_under_a_source_folder_that_is_no_package(tmp_path: Path) 
     (tmp_path / "src/ns/main.py").write_text("")
     (tmp_path / "src/ns/api/__init__.py").write_text("")
     assert module_of("src/ns/api/routes.py", tmp_path) == ("ns.api.routes", False)
+
+
+def test_scripts_in_a_folder_that_is_no_package_import_the_client_by_its_name(
+    tmp_path: Path,
+) -> None:
+    """Scripts run with their own folder on ``sys.path``: ``python examples/server.py``
+    imports a module beside it by its bare name, never as ``examples.x``."""
+    scripts = tmp_path / "examples"
+    scripts.mkdir()
+    (scripts / "server.py").write_text("from aiohttp import web\n\nweb.run_app(app)\n")
+    (scripts / "chat.py").write_text('if __name__ == "__main__":\n    main()\n')
+    found = client_import(
+        "examples/server.py", "examples/posthog_client.py", relative=False, root=tmp_path
+    )
+    assert found == ClientImport("posthog_client")
+    # A folder whose modules import it by its name is used as a (namespace) package.
+    package = tmp_path / "service"
+    package.mkdir()
+    (package / "main.py").write_text(
+        'from service.routes import x\n\nif __name__ == "__main__":\n    x()\n'
+    )
+    assert client_import(
+        "service/main.py", "service/posthog_client.py", relative=False, root=tmp_path
+    ) == ClientImport("service.posthog_client")
+    # So is a folder of modules none of which runs itself.
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "views.py").write_text("def index(request):\n    return None\n")
+    assert client_import(
+        "library/views.py", "library/posthog_client.py", relative=False, root=tmp_path
+    ) == ClientImport("library.posthog_client")

@@ -22,6 +22,7 @@ NAMES = [
     "flask_restx_shelf",
     "falcon_bookmarks",
     "bottle_notes",
+    "aiohttp_links",
 ]
 
 

@@ -450,6 +450,80 @@ print("RESULT " + json.dumps({"statuses": statuses, **ids}))
 """
 )
 
+AIOHTTP_SCRIPT = (
+    _RECORD
+    + """
+import asyncio
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from links.db import DB_KEY
+from links.main import init_app
+from links.posthog_client import posthog_client
+
+
+async def boom_route(request):
+    boom()
+
+
+async def arecord(name, call):
+    try:
+        response = await call()
+    except Exception as error:
+        statuses[name] = f"raised {type(error).__name__}: {error}"
+        return None
+    statuses[name] = response.status
+    return response
+
+
+async def flows():
+    ids = {}
+    app = await init_app(":memory:")
+    app.router.add_get("/boom", boom_route)
+    async with TestClient(TestServer(app)) as client:
+        account = {"username": "ada", "email": "ada@example.com", "password": "pw-for-tests"}
+        signup = await arecord("signup", lambda: client.post("/auth/signup", json=account))
+        ids["user_id"] = str((await signup.json())["id"])
+        await arecord("logout", lambda: client.post("/auth/logout"))
+        await arecord("login", lambda: client.post("/auth/login", json=account))
+        # The browser SDK's headers: the request's events belong to its session.
+        session = {"X-POSTHOG-SESSION-ID": "session-from-the-browser"}
+        link = {"url": "https://example.org", "title": "Example"}
+        created = await arecord(
+            "create", lambda: client.post("/api/links", json=link, headers=session)
+        )
+        link_id = (await created.json())["id"]
+        ids["link_ids"] = [str(link_id)]
+        path = f"/api/links/{link_id}"
+        await arecord("update", lambda: client.patch(path, json={"title": "An example"}))
+        await arecord("note", lambda: client.post(f"{path}/notes", json={"body": "later"}))
+        app[DB_KEY].execute("UPDATE users SET is_admin = 1")
+        await arecord("archive", lambda: client.post(f"/admin/links/{link_id}/archive"))
+        for method, read, body in [
+            ("GET", "/health", None),
+            ("GET", "/api/links", None),
+            ("GET", path, None),
+            ("GET", f"{path}/notes", None),
+            ("POST", "/api/search", {"q": "ex"}),
+            ("GET", "/admin/stats", None),
+            # A 404 raised as web.HTTPNotFound: a client error, not an $exception.
+            ("DELETE", "/api/links/999", None),
+        ]:
+            await arecord(
+                f"read {method} {read}", lambda: client.request(method, read, json=body)
+            )
+        await arecord("boom", lambda: client.get("/boom"))
+        await arecord("delete", lambda: client.delete(path))
+    return ids
+
+
+ids = asyncio.run(flows())
+posthog_client.flush()
+print("RESULT " + json.dumps({"statuses": statuses, **ids}))
+"""
+)
+
 DJANGO_SCRIPT = (
     _RECORD
     + """
@@ -906,6 +980,55 @@ SCENARIOS = {
         signup_person={"email": "ada@example.com", "username": "ada"},
         login_person={"email": "ada@example.com", "username": "ada"},
     ),
+    "aiohttp_links": Scenario(
+        fixture="aiohttp_links",
+        script=AIOHTTP_SCRIPT,
+        statuses={
+            "signup": 201,
+            "logout": 204,
+            "login": 200,
+            "create": 201,
+            "update": 200,
+            "note": 201,
+            "archive": 200,
+            "read GET /health": 200,
+            "read GET /api/links": 200,
+            "read GET /api/links/1": 200,
+            "read GET /api/links/1/notes": 200,
+            "read POST /api/search": 200,
+            "read GET /admin/stats": 200,
+            "read DELETE /api/links/999": 404,
+            "boom": 500,
+            "delete": 204,
+        },
+        events={
+            "user_signed_up": 1,
+            "user_logged_out": 1,
+            "user_logged_in": 1,
+            "link_created": 1,
+            "link_updated": 1,
+            "note_created": 1,
+            "link_archived": 1,
+            "link_deleted": 1,
+            # Captured by the generated middleware before the app's error middleware
+            # answers 500; the 404 sends none.
+            "$exception": 1,
+        },
+        user_events=(
+            "link_created",
+            "link_updated",
+            "note_created",
+            "link_archived",
+            "link_deleted",
+        ),
+        # The path parameter, as aiohttp matched it (a string).
+        properties=(
+            ("link_updated", "link_id", "link_ids"),
+            ("note_created", "link_id", "link_ids"),
+            ("link_archived", "link_id", "link_ids"),
+            ("link_deleted", "link_id", "link_ids"),
+        ),
+    ),
     "django_shop": Scenario(
         fixture="django_shop",
         script=DJANGO_SCRIPT,
@@ -1278,3 +1401,23 @@ def test_without_token_nothing_is_sent(runs: Runs, name: str) -> None:
     """Without a token the reachable mock host receives nothing at all."""
     run = runs.run(name, token=False)
     assert run.events == [], run.describe()
+
+
+# -- aiohttp: the generated middleware ----------------------------------------------------
+
+
+def test_aiohttp_server_error_carries_the_logged_in_user(runs: Runs) -> None:
+    """The middleware captures the failure as the user aiohttp_security knows."""
+    run = runs.run("aiohttp_links", token=True)
+    [exception] = run.named("$exception")
+    assert exception.distinct_id == run.user_id, run.describe()
+
+
+def test_aiohttp_request_context_reads_the_session_header(runs: Runs) -> None:
+    """An event of a request that sent X-POSTHOG-SESSION-ID belongs to that session; the
+    others carry none."""
+    run = runs.run("aiohttp_links", token=True)
+    [created] = run.named("link_created")
+    assert created.properties.get("$session_id") == "session-from-the-browser", run.describe()
+    [updated] = run.named("link_updated")
+    assert "$session_id" not in updated.properties, run.describe()

@@ -11,38 +11,35 @@ import pytest
 from posthog_setup.cli import main
 from tests.workflow.test_edit import FIXTURES, tree
 
-AIOHTTP_APP = """\
-from aiohttp import web
-
-routes = web.RouteTableDef()
+TORNADO_APP = """\
+import tornado.web
 
 
-@routes.post("/notes")
-async def create_note(request):
-    return web.json_response({"ok": True})
+class NotesHandler(tornado.web.RequestHandler):
+    def post(self):
+        self.write({"ok": True})
 
 
-app = web.Application()
-app.add_routes(routes)
+app = tornado.web.Application([(r"/notes", NotesHandler)])
 """
 
 
 @pytest.fixture
-def aiohttp_project(tmp_path: Path) -> Path:
-    (tmp_path / "app.py").write_text(AIOHTTP_APP)
-    (tmp_path / "requirements.txt").write_text("aiohttp\n")
+def tornado_project(tmp_path: Path) -> Path:
+    (tmp_path / "app.py").write_text(TORNADO_APP)
+    (tmp_path / "requirements.txt").write_text("tornado\n")
     return tmp_path
 
 
 @pytest.mark.parametrize("command", [["begin"], ["edit", "--allow-dirty"], []])
 def test_nothing_supported_changes_nothing_and_says_what_was_found(
-    aiohttp_project: Path, command: list[str], capsys: pytest.CaptureFixture[str]
+    tornado_project: Path, command: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = tree(aiohttp_project)
-    assert main([*command, str(aiohttp_project)]) == 2
-    assert tree(aiohttp_project) == before
+    before = tree(tornado_project)
+    assert main([*command, str(tornado_project)]) == 2
+    assert tree(tornado_project) == before
     err = capsys.readouterr().err
-    assert "aiohttp in app.py, not supported yet" in err
+    assert "Tornado in app.py, not supported yet" in err
     assert "nothing was changed" in err
     assert "Traceback" not in err
 
