@@ -8,6 +8,7 @@ from pathlib import Path
 
 import tomlkit
 
+from posthog_setup.analysis.engine import MAX_FILE_KB
 from posthog_setup.frameworks import registry
 from posthog_setup.plan.plan import client_module_problem
 from posthog_setup.project.discovery import exclusion_spec
@@ -31,6 +32,7 @@ class Config:
     host_var: str | None = None
     client_module: str | None = None
     frameworks: tuple[str, ...] = ()
+    max_file_kb: int = MAX_FILE_KB
 
 
 def _strings(table: dict[str, object], key: str) -> tuple[str, ...]:
@@ -63,7 +65,15 @@ def load_config(root: Path) -> Config:
         return Config()
     if not isinstance(table, dict):
         raise ConfigError("[tool.posthog-setup] must be a table")
-    known = {"exclude", "event-style", "token-var", "host-var", "client-module", "frameworks"}
+    known = {
+        "exclude",
+        "event-style",
+        "token-var",
+        "host-var",
+        "client-module",
+        "frameworks",
+        "max-file-kb",
+    }
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(
@@ -90,6 +100,9 @@ def load_config(root: Path) -> Config:
             raise ConfigError(
                 f"[tool.posthog-setup] {key} must be an environment variable name, not {value!r}"
             )
+    max_file_kb = table.get("max-file-kb", MAX_FILE_KB)
+    if isinstance(max_file_kb, bool) or not isinstance(max_file_kb, int) or max_file_kb <= 0:
+        raise ConfigError("[tool.posthog-setup] max-file-kb must be a positive whole number")
     exclude = _strings(table, "exclude")
     try:
         exclusion_spec(exclude)
@@ -102,4 +115,5 @@ def load_config(root: Path) -> Config:
         host_var=_string(table, "host-var"),
         client_module=client_module,
         frameworks=frameworks,
+        max_file_kb=max_file_kb,
     )

@@ -24,6 +24,7 @@ def test_settings_are_read(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.posthog-setup]\nexclude = ["scripts/*"]\nevent-style = "noun verb"\n'
         'token-var = "POSTHOG_KEY"\nclient-module = "app/analytics.py"\nframeworks = ["flask"]\n'
+        "max-file-kb = 2000\n"
     )
     assert load_config(tmp_path) == Config(
         exclude=("scripts/*",),
@@ -31,6 +32,7 @@ def test_settings_are_read(tmp_path: Path) -> None:
         token_var="POSTHOG_KEY",
         client_module="app/analytics.py",
         frameworks=("flask",),
+        max_file_kb=2000,
     )
 
 
@@ -42,6 +44,9 @@ def test_settings_are_read(tmp_path: Path) -> None:
         ('colour = "blue"', "unknown setting"),
         ('frameworks = ["rails"]', "frameworks: unknown rails"),
         ('client-module = "app/analytics"', "client-module must be a path to a .py file"),
+        ("max-file-kb = 0", "max-file-kb must be a positive whole number"),
+        ('max-file-kb = "big"', "max-file-kb must be a positive whole number"),
+        ("max-file-kb = true", "max-file-kb must be a positive whole number"),
     ],
 )
 def test_bad_settings_name_the_setting(tmp_path: Path, table: str, message: str) -> None:

@@ -76,6 +76,9 @@ _MODEL_HINT = re.compile(
 )
 
 
+#: Files above this size are not analysed (``max-file-kb`` in ``[tool.posthog-setup]``).
+MAX_FILE_KB = 500
+
 #: Web frameworks found by their imports but not supported yet, by the module imported.
 UNSUPPORTED = {
     "aiohttp": "aiohttp",
@@ -475,16 +478,21 @@ def analyse_project(
     exclude: Sequence[str] = (),
     use_cache: bool = True,
     overlay: Mapping[str, bytes] | None = None,
+    max_file_kb: int = MAX_FILE_KB,
 ) -> Analysis:
     """Analyse every Python file of the project at ``root``.
 
     Per-file results are cached by content (see ``posthog_setup.project.cache``)
-    unless ``use_cache`` is false.
+    unless ``use_cache`` is false. A file larger than ``max_file_kb`` (a generated module,
+    a data dump) is listed as skipped, unread: nobody writes routes that long, and its
+    edit would cost minutes and gigabytes.
     """
     files = project_files(root, also=secrets.is_scanned_for_keys)
     if exclude:
         excluded = exclusion_spec(exclude)
         files = [f for f in files if not excluded.match_file(f)]
+    too_big = _too_big(root, files, max_file_kb, overlay or {})
+    files = [f for f in files if f not in too_big]
     src_layout = _src_layout(root, [f for f in files if f.endswith(".py")])
     salt = f"{src_layout}:{','.join(a.name for a in analysers)}"
     cache = ResultCache.open(root, "analysis", salt=salt) if use_cache else None
@@ -493,7 +501,26 @@ def analyse_project(
     )
     if cache is not None:
         cache.save()
+    results += [FileResult(f, skipped=SkippedFile(f, reason)) for f, reason in too_big.items()]
     return link(root, results, analysers)
+
+
+def _too_big(
+    root: Path, files: Sequence[str], max_kb: int, overlay: Mapping[str, bytes]
+) -> dict[str, str]:
+    """The files larger than ``max_kb`` kilobytes, each with why it is skipped."""
+    found = {}
+    for file in files:
+        try:
+            size = len(overlay[file]) if file in overlay else (root / file).stat().st_size
+        except OSError:
+            continue  # unreadable: the analysis says so
+        if size > max_kb * 1000:
+            found[file] = (
+                f"larger than {max_kb} KB ({size // 1000} KB): left alone "
+                "(raise max-file-kb in [tool.posthog-setup] to analyse it)"
+            )
+    return found
 
 
 def analyse_sources(

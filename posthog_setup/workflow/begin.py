@@ -71,6 +71,7 @@ def plan_project(
         registry.analysers(config.frameworks),
         exclude=config.exclude,
         use_cache=use_cache,
+        max_file_kb=config.max_file_kb,
         overlay=overlay or {},
     )
     previous = read_plan(root)

@@ -109,7 +109,9 @@ def _app_objects(root: Path) -> tuple[AppObject, ...]:
     except ConfigError:
         config = Config()
     analysers = registry.analysers(config.frameworks)
-    return analyse_project(root, analysers, exclude=config.exclude).apps
+    return analyse_project(
+        root, analysers, exclude=config.exclude, max_file_kb=config.max_file_kb
+    ).apps
 
 
 def conclude_at(

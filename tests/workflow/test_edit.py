@@ -151,6 +151,25 @@ def test_a_file_that_does_not_parse_is_skipped_and_the_rest_edited(
     assert "posthog_client.capture(" in (project / "blog" / "posts.py").read_text()
 
 
+def test_a_file_above_the_size_limit_is_skipped_unread_and_the_limit_is_a_setting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = copy_fixture("flask_blog", tmp_path)
+    posts = project / "blog" / "posts.py"
+    # The same routes, padded past 500 KB with a generated table.
+    original = posts.read_text() + "\nTABLE = [\n" + "    0,\n" * 90_000 + "]\n"
+    posts.write_text(original)
+    assert main(["edit", str(project)]) == 0
+    err = capsys.readouterr().err
+    assert "skipped blog/posts.py: larger than 500 KB" in err
+    assert posts.read_text() == original
+    # Raised in the project's settings, the file is read and edited again.
+    with (project / "pyproject.toml").open("a") as settings:
+        settings.write("\n[tool.posthog-setup]\nmax-file-kb = 1000\n")
+    assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
+    assert "posthog_client.capture(" in posts.read_text()
+
+
 def test_crlf_and_bom_survive_the_edit(tmp_path: Path) -> None:
     project = copy_fixture("flask_blog", tmp_path)
     posts = project / "blog" / "posts.py"
