@@ -13,8 +13,9 @@ The framework modules only say which names mean what.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from posthog_setup.analysis.body import dotted, judge_mutating, walk_body
@@ -24,6 +25,7 @@ from posthog_setup.analysis.model import (
     AppKind,
     AppObject,
     BodyFacts,
+    EndpointRef,
     ErrorHandler,
     Framework,
     LocalRoute,
@@ -34,6 +36,39 @@ from posthog_setup.analysis.model import (
 )
 from posthog_setup.analysis.names import Scope
 from posthog_setup.analysis.paths import join_paths, path_parameters
+
+
+def endpoints_of(framework: Framework, facts: Sequence[ModuleFacts]) -> dict[str, list[LocalRoute]]:
+    """The framework's handlers that routes name, by the name they are called by."""
+    found: dict[str, list[LocalRoute]] = {}
+    for module in facts:
+        for endpoint in module.endpoints:
+            if endpoint.framework == framework:
+                found.setdefault(endpoint.name or "", []).append(endpoint)
+    return found
+
+
+def join_endpoints(
+    framework: Framework,
+    facts: Sequence[ModuleFacts],
+    routes_of: Callable[[EndpointRef], Iterable[LocalRoute]],
+) -> list[ModuleFacts]:
+    """``facts`` with the routes of each reference to a named endpoint (which may live in
+    another module: ``Route(path, endpoint)``) added to the module that makes it."""
+    return [
+        dataclasses.replace(
+            module,
+            routes=module.routes
+            + tuple(
+                route
+                for ref in module.endpoint_refs
+                if ref.framework == framework
+                for route in routes_of(ref)
+            ),
+        )
+        for module in facts
+    ]
+
 
 #: Decorator / method names that stand for one HTTP method (``@bp.post``, ``@router.get``).
 VERB_SHORTCUTS = frozenset(method.lower() for method in HTTP_METHODS)

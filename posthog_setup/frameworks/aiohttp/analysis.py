@@ -56,7 +56,9 @@ from posthog_setup.analysis.routing import (
     Constructor,
     RouteFile,
     call_arg,
+    endpoints_of,
     imports_any,
+    join_endpoints,
     link_routes,
     literal_str,
     with_user,
@@ -185,24 +187,10 @@ class AiohttpAnalyser:
         functions, and tell mounted applications from the roots that serve them."""
         if not any(app.kind == APPLICATION for module in facts for app in module.apps):
             return Linked()
-        endpoints: dict[str, list[LocalRoute]] = {}
-        for module in facts:
-            for endpoint in module.endpoints:
-                if endpoint.framework == self.name:
-                    endpoints.setdefault(endpoint.name or "", []).append(endpoint)
-        resolved = [
-            dataclasses.replace(
-                module,
-                routes=module.routes
-                + tuple(
-                    route
-                    for ref in module.endpoint_refs
-                    if ref.framework == self.name
-                    for route in _routes_of(ref, endpoints.get(ref.endpoint, []))
-                ),
-            )
-            for module in facts
-        ]
+        endpoints = endpoints_of(self.name, facts)
+        resolved = join_endpoints(
+            self.name, facts, lambda ref: _routes_of(ref, endpoints.get(ref.endpoint, []))
+        )
         # ``create_admin_app()`` stands for the application that factory returns.
         made = {
             f"{app.name.partition('.<locals>.')[0]}()": app.name

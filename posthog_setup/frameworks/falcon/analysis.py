@@ -50,10 +50,12 @@ from posthog_setup.analysis.routing import (
     Constructor,
     RouteFile,
     call_arg,
+    endpoints_of,
     error_handler,
     error_target_name,
     imports_any,
     is_server_error,
+    join_endpoints,
     link_routes,
     literal_str,
     source_of,
@@ -159,24 +161,10 @@ class FalconAnalyser:
                     targets = handled.setdefault(registration.child, [])
                     if registration.prefix not in targets:
                         targets.append(registration.prefix)
-        responders: dict[str, list[LocalRoute]] = {}
-        for module in facts:
-            for endpoint in module.endpoints:
-                if endpoint.framework == self.name:
-                    responders.setdefault(endpoint.name or "", []).append(endpoint)
-        resolved = [
-            dataclasses.replace(
-                module,
-                routes=module.routes
-                + tuple(
-                    route
-                    for ref in module.endpoint_refs
-                    if ref.framework == self.name
-                    for route in _routes_of(ref, responders, instances)
-                ),
-            )
-            for module in facts
-        ]
+        responders = endpoints_of(self.name, facts)
+        resolved = join_endpoints(
+            self.name, facts, lambda ref: _routes_of(ref, responders, instances)
+        )
         linked = link_routes("falcon", resolved, _KINDS, _mount_prefix)
         routed = {(r.handler.file, r.handler.qualname) for r in linked.routes}
         points = tuple(

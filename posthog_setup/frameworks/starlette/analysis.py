@@ -46,9 +46,11 @@ from posthog_setup.analysis.routing import (
     Constructor,
     RouteFile,
     call_arg,
+    endpoints_of,
     error_handler,
     error_target_name,
     imports_any,
+    join_endpoints,
     link_routes,
     literal_methods,
     literal_str,
@@ -116,25 +118,11 @@ class StarletteAnalyser:
         """Join routes to their endpoints and resolve prefixes through mounts."""
         if not any(app.kind == APPLICATION for module in facts for app in module.apps):
             return Linked()
-        endpoints: dict[str, list[LocalRoute]] = {}
-        for module in facts:
-            for endpoint in module.endpoints:
-                if endpoint.framework == self.name:
-                    # An endpoint's name is what routes call it by (see ``_endpoint``).
-                    endpoints.setdefault(endpoint.name or "", []).append(endpoint)
-        resolved = [
-            dataclasses.replace(
-                module,
-                routes=module.routes
-                + tuple(
-                    route
-                    for ref in module.endpoint_refs
-                    if ref.framework == self.name
-                    for route in _routes_of(ref, endpoints.get(ref.endpoint, []))
-                ),
-            )
-            for module in facts
-        ]
+        # An endpoint's name is what routes call it by (see ``_endpoint``).
+        endpoints = endpoints_of(self.name, facts)
+        resolved = join_endpoints(
+            self.name, facts, lambda ref: _routes_of(ref, endpoints.get(ref.endpoint, []))
+        )
         linked = link_routes("starlette", resolved, _KINDS, _mount_prefix)
         return dataclasses.replace(linked, conventions=StarletteConventions())
 
