@@ -350,6 +350,46 @@ def insert_element(
     return items, closing
 
 
+def appended(value: cst.List, element: cst.Element) -> cst.List:
+    """The list literal with ``element`` last, in the list's own layout (one line or one
+    element per line; its elements are plain ``Element`` s)."""
+    plain = [e for e in value.elements if isinstance(e, cst.Element)]
+    if not plain:
+        return value.with_changes(elements=[element])
+    items, closing = insert_element(
+        plain,
+        len(plain) - 1,
+        element,
+        value.lbracket.whitespace_after,
+        value.rbracket.whitespace_before,
+    )
+    grown = value.with_changes(elements=items)
+    if closing is not None:
+        grown = grown.with_changes(rbracket=value.rbracket.with_changes(whitespace_before=closing))
+    return grown
+
+
+def bound_before_app(creation: AppCreation, name: str) -> cst.BaseExpression | None:
+    """The value last assigned to ``name`` before the app is created, in the same body
+    (``middleware = [...]`` then ``App(middleware=middleware)``)."""
+    found: cst.BaseExpression | None = None
+    for stmt in creation.siblings:
+        if stmt is creation.statement:
+            return found
+        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+            small = stmt.body[0]
+            targets = (
+                [t.target for t in small.targets]
+                if isinstance(small, cst.Assign)
+                else [small.target]
+                if isinstance(small, cst.AnnAssign)
+                else []
+            )
+            if any(isinstance(t, cst.Name) and t.value == name for t in targets):
+                found = getattr(small, "value", None)
+    return found
+
+
 def keyword_arg(call: cst.Call, name: str) -> cst.Arg | None:
     """The argument ``call`` is given as ``name=``, if any."""
     return next((arg for arg in call.args if arg.keyword and arg.keyword.value == name), None)
@@ -399,16 +439,7 @@ def with_list_element(call: cst.Call, keyword: str, code: str, *, first: bool) -
                 elements=items, rbracket=value.rbracket.with_changes(whitespace_before=closing)
             )
         else:
-            items, closing = insert_element(
-                plain,
-                len(plain) - 1,
-                element,
-                value.lbracket.whitespace_after,
-                value.rbracket.whitespace_before,
-            )
-            replaced = value.with_changes(
-                elements=items, rbracket=value.rbracket.with_changes(whitespace_before=closing)
-            )
+            replaced = appended(value, element)
     else:
         spread = cst.StarredElement(value=value)
         parts = [element, spread] if first else [spread, element]

@@ -18,9 +18,10 @@ from posthog_setup.codemods.hookup_common import (
     AppCreation,
     StatementEdits,
     add_imports,
+    appended,
     apply,
+    bound_before_app,
     find_app_creation,
-    insert_element,
     mentions,
 )
 from posthog_setup.codemods.lifespan import flush_with_app
@@ -87,41 +88,11 @@ def _into_middleware_list(creation: AppCreation, edits: StatementEdits, wrapper:
         None,
     )
     if isinstance(value, cst.Name):
-        value = _bound_list(creation, value.value)
+        value = bound_before_app(creation, value.value)
     if not isinstance(value, cst.List) or not all(
         isinstance(e, cst.Element) for e in value.elements
     ):
         return False
     entry = cst.parse_expression(f"{wrapper}({MIDDLEWARE}, client={CLIENT_NAME})")
-    elements, closing = insert_element(
-        [e for e in value.elements if isinstance(e, cst.Element)],
-        len(value.elements) - 1,
-        cst.Element(entry),
-        value.lbracket.whitespace_after,
-        value.rbracket.whitespace_before,
-    )
-    grown = value.with_changes(elements=elements)
-    if closing is not None:
-        grown = grown.with_changes(rbracket=value.rbracket.with_changes(whitespace_before=closing))
-    edits.replace[value] = grown
+    edits.replace[value] = appended(value, cst.Element(entry))
     return True
-
-
-def _bound_list(creation: AppCreation, name: str) -> cst.BaseExpression | None:
-    """The list assigned to ``name`` before the app is created, in the same body."""
-    found: cst.BaseExpression | None = None
-    for stmt in creation.siblings:
-        if stmt is creation.statement:
-            return found
-        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
-            small = stmt.body[0]
-            targets = (
-                [t.target for t in small.targets]
-                if isinstance(small, cst.Assign)
-                else [small.target]
-                if isinstance(small, cst.AnnAssign)
-                else []
-            )
-            if any(isinstance(t, cst.Name) and t.value == name for t in targets):
-                found = getattr(small, "value", None)
-    return found
