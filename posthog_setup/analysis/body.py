@@ -135,6 +135,44 @@ def write_evidence(call: ast.Call) -> Evidence | None:
     return None
 
 
+def _helper_write(ctx: FileContext, call: ast.Call) -> Evidence | None:
+    """A call to a function of the same module that writes (``extract_keywords(review)``)."""
+    func = call.func
+    if not isinstance(func, ast.Name) or func.id not in ctx.writing_functions:
+        return None
+    return Evidence("write", f"{func.id}() {ctx.writing_functions[func.id]}", call.lineno, True)
+
+
+def writing_functions(tree: ast.Module) -> dict[str, str]:
+    """Top-level functions of a module that write, by name, each with what it writes: a
+    write of its own (``keyword.save()``), or a call to another such function."""
+    functions = {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    writes: dict[str, str] = {}
+    calls: dict[str, set[str]] = {}
+    for name, func in functions.items():
+        for node in walk_body(func):
+            if not isinstance(node, ast.Call):
+                continue
+            found = write_evidence(node)
+            if found is not None and found.mutating:
+                writes.setdefault(name, f"writes ({found.detail})")
+            elif isinstance(node.func, ast.Name) and node.func.id in functions:
+                calls.setdefault(name, set()).add(node.func.id)
+    changed = True
+    while changed:
+        changed = False
+        for name, callees in calls.items():
+            callee = next((c for c in sorted(callees) if c in writes), None)
+            if name not in writes and callee is not None:
+                writes[name] = f"calls {callee}(), which writes"
+                changed = True
+    return writes
+
+
 def method_branch(test: ast.AST) -> tuple[str, ...]:
     """Methods a condition like ``request.method == "POST"`` tests for (not ``!=``)."""
     values, negated = flow.compared_methods(test)
@@ -196,7 +234,7 @@ def scan_body(
         if user is None and find_user is not None:
             user = find_user(ctx, func, node)
         if isinstance(node, ast.Call):
-            found = write_evidence(node)
+            found = write_evidence(node) or _helper_write(ctx, node)
             if found is not None:
                 evidence.append(found)
                 change_line = node.lineno

@@ -84,6 +84,14 @@ class FileContext:
 
         return module_names(self.tree)
 
+    @functools.cached_property
+    def writing_functions(self) -> dict[str, str]:
+        """The module's own top-level functions that write data (themselves or through
+        another of them), each with what it writes."""
+        from posthog_setup.analysis.body import writing_functions
+
+        return writing_functions(self.tree)
+
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
 

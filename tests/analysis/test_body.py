@@ -32,3 +32,59 @@ def _call(code: str) -> ast.Call:
 def test_write_evidence(code: str, writes: bool) -> None:
     found = write_evidence(_call(code))
     assert (found is not None and found.mutating) is writes
+
+
+def test_functions_of_the_module_that_write_are_known_through_calls() -> None:
+    from posthog_setup.analysis.body import writing_functions
+
+    tree = ast.parse(
+        "def save_keywords(review, terms):\n"
+        "    for term in terms:\n"
+        "        Keyword(review=review, term=term).save()\n"
+        "def import_keywords(review):\n"
+        "    return save_keywords(review, review.terms)\n"
+        "def describe(review):\n"
+        "    return review.title\n"
+        "def loop_a():\n"
+        "    loop_b()\n"
+        "def loop_b():\n"
+        "    loop_a()\n"
+    )
+    assert writing_functions(tree) == {
+        "save_keywords": "writes (Keyword().save() saves a model)",
+        "import_keywords": "calls save_keywords(), which writes",
+    }
+
+
+def test_a_handler_calling_a_writing_function_of_its_module_writes_there() -> None:
+    from tests.analysis.web_helpers import analyse_one
+
+    analysis = analyse_one(
+        """
+        from flask import Flask
+        app = Flask(__name__)
+
+        def add_tags(post, names):
+            for name in names:
+                db.session.add(Tag(post=post, name=name))
+
+        def title_of(post):
+            return post.title
+
+        @app.post("/posts/<int:pid>/tags")
+        def tag_post(pid):
+            post = Post.query.get_or_404(pid)
+            add_tags(post, ["a"])
+            db.session.flush()
+            return "ok"
+
+        @app.post("/posts/<int:pid>/title")
+        def post_title(pid):
+            return title_of(Post.query.get_or_404(pid))
+        """
+    )
+    routes = {r.handler.qualname: r for r in analysis.routes}
+    assert [e.detail for e in routes["tag_post"].evidence if e.kind == "write"][0].startswith(
+        "add_tags() writes"
+    )
+    assert not any(e.kind == "write" for e in routes["post_title"].evidence)
