@@ -84,7 +84,7 @@ def test_a_handler_calling_a_writing_function_of_its_module_writes_there() -> No
         """
     )
     routes = {r.handler.qualname: r for r in analysis.routes}
-    assert [e.detail for e in routes["tag_post"].evidence if e.kind == "write"][0].startswith(
+    assert next(e.detail for e in routes["tag_post"].evidence if e.kind == "write").startswith(
         "add_tags() writes"
     )
     assert not any(e.kind == "write" for e in routes["post_title"].evidence)
