@@ -81,7 +81,8 @@ KNOWN_VERBS = frozenset(
         "downgrade", "transfer", "schedule", "reschedule", "verify", "resend", "mark", "toggle",
         "favorite", "favourite", "watch", "unwatch", "claim", "redeem", "fulfill", "ship", "deliver",
         "process", "retry", "revoke", "rotate", "kick", "promote", "demote", "reorder", "change",
-        "regenerate", "request",
+        "regenerate", "request", "refresh", "rename", "unlink", "resolve", "dismiss", "clone",
+        "fork",
     }
 )  # fmt: skip
 

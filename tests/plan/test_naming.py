@@ -50,6 +50,8 @@ def route(
             "email_verification_requested",
         ),
         ("/api/follow-requests/", ("POST",), "create", "follow_request_created"),
+        ("/feeds/<int:id>/refresh", ("POST",), "refresh_feed", "feed_refreshed"),
+        ("/api/profile/oauth/{provider}", ("DELETE",), "unlink", "oauth_unlinked"),
     ],
 )
 def test_event_names(path: str, methods: tuple[str, ...], handler: str, expected: str) -> None:
