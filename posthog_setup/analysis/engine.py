@@ -317,7 +317,8 @@ def link(
     conventions: list[tuple[Framework, Conventions]] = []
     for analyser in analysers:
         mine = [own_facts(f, analyser) for f in product if analyser.name in f.frameworks]
-        if not mine:
+        # A standalone kind (scripts and jobs) only where no web app was found.
+        if not mine or (getattr(analyser, "standalone", False) and frameworks):
             continue
         part = analyser.link(mine)
         linked.append(part)

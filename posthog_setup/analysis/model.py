@@ -49,6 +49,9 @@ class UserAccess:
     #: the framework guarantees ``id_expression`` is safe to read under ``guard`` anywhere in
     #: the handler (Django's ``request.user.pk``, flask-login's ``current_user.get_id()``)
     contract: bool = False
+    #: the id is a process's (a job's ``"cron:<module>"``), not a person's: its events
+    #: make no person profile
+    system: bool = False
 
 
 @dataclass(frozen=True)

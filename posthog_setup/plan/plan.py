@@ -426,6 +426,9 @@ def build_plan(
             for p in _object_property(route, noun, verb, analysis)
             if p.name not in {q.name for q in properties}
         ]
+        if access is not None and access.system:
+            # Sent for a process, not a person: no person profile for it.
+            properties.append(PlannedProperty("$process_person_profile", "False", "boolean"))
         # A name the code already sends is the project's own: the plan adopts it.
         sent = next((c for c in route.captures if c), None)
         events.append(

@@ -1,0 +1,307 @@
+"""Jobs: scripts, command-line tools and serverless handlers, where no web app serves requests.
+
+An entry point is where one run of the job starts: the functions an
+``if __name__ == "__main__":`` block calls, click and typer commands, a function that
+builds an ``argparse.ArgumentParser``, and AWS Lambda-style handlers
+``def handler(event, context)``. Each is an app (its hook-up catches, reports and re-raises
+what the run raises, and flushes the client before the run ends); what an entry point
+dispatches to (a sub-command function it calls, or ``set_defaults(func=...)``) and the entry
+point itself are the handlers whose writes are captured.
+
+A job acts for nobody: its events carry a system id (``cron:<module>`` for a script,
+``lambda:<module>`` for a handler) and make no person profile.
+
+Files that import a web framework are left to that framework; the engine links jobs only in
+a project where no web app was found (see ``JobsAnalyser.standalone``).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+
+from posthog_setup.analysis.body import dotted, scan_body, settle, walk_body, write_evidence
+from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
+from posthog_setup.analysis.model import (
+    AppObject,
+    BodyFacts,
+    Evidence,
+    Framework,
+    LocalRoute,
+    ModuleFacts,
+    UserAccess,
+)
+from posthog_setup.analysis.routing import imports_another_framework, linked_route
+
+#: The kind of an entry point; its ``prefix`` says what runs it: ``CRON`` (a script or a
+#: command) or ``LAMBDA`` (a serverless handler).
+ENTRY = "jobs.entry"
+CRON = "cron"
+LAMBDA = "lambda"
+#: Handlers of a job run once per process run: "RUN" stands where a web route has methods.
+RUN = "RUN"
+
+_WANTS = re.compile(r"__main__|argparse|\bclick\b|\btyper\b|def \w+\(\s*event\s*,\s*context\b")
+_COMMAND_PACKAGES = ("click", "typer")
+_ARGUMENT_PARSER = "argparse.ArgumentParser"
+#: Calls that write a file: ``path.write_text(...)``, ``json.dump(data, f)``.
+_FILE_WRITES = frozenset({"write_text", "write_bytes", "dump", "writerow", "writerows"})
+#: Entry point names that say nothing of the job: its module's name says what it does.
+_GENERIC_NAMES = frozenset({"main", "run", "cli", "handler", "lambda_handler", "entry", "job"})
+
+
+def system_id(kind: str, module: str) -> str:
+    """The distinct id of a job's events: ``cron:<module>`` or ``lambda:<module>``."""
+    return f"{kind}:{module}"
+
+
+def system_access(kind: str, module: str) -> UserAccess:
+    """The job's own id, a literal: safe anywhere, and no person's."""
+    literal = '"' + system_id(kind, module).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return UserAccess("jobs.system", literal, contract=True, system=True)
+
+
+def _is_lambda_handler(func: FunctionNode) -> bool:
+    params = [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
+    return params == ["event", "context"]
+
+
+def _main_block(tree: ast.Module) -> list[ast.stmt]:
+    """The body of ``if __name__ == "__main__":`` at the module's top level."""
+    for stmt in tree.body:
+        test = stmt.test if isinstance(stmt, ast.If) else None
+        if (
+            isinstance(test, ast.Compare)
+            and isinstance(test.left, ast.Name)
+            and test.left.id == "__name__"
+            and len(test.comparators) == 1
+            and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value == "__main__"
+        ):
+            assert isinstance(stmt, ast.If)
+            return stmt.body
+    return []
+
+
+class JobsAnalyser:
+    """Finds entry points of scripts, command-line tools and serverless handlers."""
+
+    name: Framework = "jobs"
+    packages: tuple[str, ...] = ()
+    app_kinds: tuple[str, ...] = ("jobs",)
+    primary_kind = ENTRY
+    spellings: Mapping[str, str] = {}
+    #: linked only where no web framework found an app or a route
+    standalone = True
+
+    def wants(self, source: str) -> bool:
+        """Could this file hold an entry point? (A text test; false positives are fine.)"""
+        return _WANTS.search(source) is not None
+
+    def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
+        """Record the entry points of one file and the handlers they run."""
+        if imports_another_framework(ctx, self.name):
+            return
+        _JobsFile(ctx, out).collect()
+
+    def link(self, facts: Sequence[ModuleFacts]) -> Linked:
+        """Each handler under the entry point that runs it."""
+        apps = sorted(
+            (app for module in facts for app in module.apps if app.kind == ENTRY),
+            key=lambda app: (app.file, app.line),
+        )
+        owners = {app.name: app for app in apps}
+        routes = []
+        for module in facts:
+            for local in module.routes:
+                owner = owners.get(local.owner)
+                if local.framework == self.name and owner is not None:
+                    routes.append(linked_route(local, owner, local.path))
+        routes.sort(key=lambda r: (r.handler.file, r.handler.line))
+        return Linked(apps=tuple(apps), routes=tuple(routes))
+
+
+class _JobsFile:
+    """The entry points of one file."""
+
+    def __init__(self, ctx: FileContext, out: FactsBuilder) -> None:
+        self.ctx = ctx
+        self.out = out
+        self.functions: dict[str, FunctionNode] = {
+            stmt.name: stmt
+            for stmt in ctx.tree.body
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+        }
+        self._writes: dict[str, int | None] = {}
+
+    def collect(self) -> None:
+        entries: dict[str, str] = {}
+        for name, func in self.functions.items():
+            if _is_lambda_handler(func):
+                entries[name] = LAMBDA
+            elif self._is_command(func) or self._builds_parser(func):
+                entries[name] = CRON
+        for stmt in _main_block(self.ctx.tree):
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                    called = node.func.id
+                    if called in self.functions and called not in entries:
+                        entries[called] = CRON
+        if not entries:
+            return
+        self.out.uses("jobs")
+        seen: set[str] = set()
+        for name, kind in entries.items():
+            func = self.functions[name]
+            app = self.ctx.qualified(name)
+            self.out.apps.append(AppObject(ENTRY, app, self.ctx.file, func.lineno, prefix=kind))
+            access = system_access(kind, self.ctx.module)
+            dispatched = self._dispatched(func)
+            for handler in [name, *dispatched]:
+                if handler in seen or (handler != name and handler in entries):
+                    continue
+                seen.add(handler)
+                target = self.functions[handler]
+                self.out.routes.append(
+                    LocalRoute(
+                        framework="jobs",
+                        owner=app,
+                        path="",
+                        methods=(RUN,),
+                        handler=self.ctx.handler(target),
+                        line=target.lineno,
+                        body=self._body(
+                            target,
+                            access,
+                            frozenset(dispatched) if handler == name else frozenset(),
+                        ),
+                        name=handler,
+                        action=self._action(handler),
+                    )
+                )
+
+    def _action(self, handler: str) -> str | None:
+        """What the job does, for its event's name: ``close_invoices`` for the ``main`` of
+        ``billing/close_invoices.py``; None where the handler's own name says it."""
+        if handler not in _GENERIC_NAMES:
+            return None
+        stem = self.ctx.module.rpartition(".")[2]
+        return stem if stem and stem not in _GENERIC_NAMES and stem != "__init__" else None
+
+    def _is_command(self, func: FunctionNode) -> bool:
+        """``@click.command()``, ``@cli.command()``, ``@app.command()`` (typer)."""
+        for decorator in func.decorator_list:
+            call = decorator.func if isinstance(decorator, ast.Call) else decorator
+            qualified = self.ctx.names.resolve(call) or ""
+            if qualified.split(".", 1)[0] in _COMMAND_PACKAGES and qualified.endswith("command"):
+                return True
+            if (
+                isinstance(call, ast.Attribute)
+                and call.attr == "command"
+                and self._made_by_command_package(call.value)
+            ):
+                return True
+        return False
+
+    def _made_by_command_package(self, node: ast.expr) -> bool:
+        """``cli`` of ``@cli.command()`` where ``cli`` is a click group or a typer app."""
+        if not isinstance(node, ast.Name):
+            return False
+        for stmt in self.ctx.tree.body:
+            if isinstance(stmt, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == node.id for t in stmt.targets
+            ):
+                made = self.ctx.names.resolve_call(stmt.value) or ""
+                return made.split(".", 1)[0] in _COMMAND_PACKAGES
+        func = self.functions.get(node.id)
+        return func is not None and any(
+            (self.ctx.names.resolve(d.func if isinstance(d, ast.Call) else d) or "").split(".")[0]
+            in _COMMAND_PACKAGES
+            for d in func.decorator_list
+        )
+
+    def _builds_parser(self, func: FunctionNode) -> bool:
+        return any(
+            isinstance(node, ast.Call) and self.ctx.names.resolve_call(node) == _ARGUMENT_PARSER
+            for node in walk_body(func)
+        )
+
+    def _dispatched(self, func: FunctionNode) -> list[str]:
+        """Functions of this module the entry point runs: called by name with the parsed
+        arguments or anything else, or handed to ``set_defaults(func=...)``."""
+        found: list[str] = []
+        for node in walk_body(func):
+            if not isinstance(node, ast.Call):
+                continue
+            names = [node.func] if isinstance(node.func, ast.Name) else []
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "set_defaults":
+                names += [k.value for k in node.keywords if isinstance(k.value, ast.Name)]
+            for name in names:
+                assert isinstance(name, ast.Name)
+                if name.id in self.functions and name.id not in found:
+                    found.append(name.id)
+        return found
+
+    def _write_line(self, name: str, depth: int = 0) -> int | None:
+        """The first line where a function of this module writes (itself, or through another
+        one it calls), if it does; ``None`` when it only reads."""
+        if name in self._writes:
+            return self._writes[name]
+        self._writes[name] = None  # a recursive call is no write of its own
+        func = self.functions[name]
+        line = None
+        for node in walk_body(func):
+            if isinstance(node, ast.Call) and (
+                write_evidence(node) is not None or self._file_write(node) is not None
+            ):
+                line = node.lineno
+                break
+        self._writes[name] = line
+        return line
+
+    def _file_write(self, call: ast.Call) -> Evidence | None:
+        """``path.write_text(...)``, ``json.dump(...)``, ``open(path, "w")``."""
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in _FILE_WRITES:
+            return Evidence("write", f"{dotted(func)}() writes a file", call.lineno, True)
+        if isinstance(func, ast.Name) and func.id == "open" and len(call.args) > 1:
+            mode = call.args[1]
+            text = mode.value if isinstance(mode, ast.Constant) else None
+            if isinstance(text, str) and set(text) & set("wax+"):
+                return Evidence("write", "open() for writing", call.lineno, True)
+        return None
+
+    def _body(
+        self, func: FunctionNode, access: UserAccess, skip: frozenset[str] = frozenset()
+    ) -> BodyFacts:
+        """The handler's body, with writes made through files or the module's own helpers
+        (``save_todos(data)``, never those in ``skip``: handlers of their own) as evidence
+        too; the job's system id as its user."""
+        body = scan_body(self.ctx, func)
+        evidence = list(body.evidence)
+        change_line = body.change_line
+        for node in walk_body(func):
+            if not isinstance(node, ast.Call) or write_evidence(node) is not None:
+                continue
+            found = self._file_write(node)
+            if (
+                found is None
+                and isinstance(node.func, ast.Name)
+                and node.func.id in self.functions
+                and node.func.id != func.name
+                and node.func.id not in skip
+                and self._write_line(node.func.id) is not None
+            ):
+                found = Evidence("write", f"{node.func.id}() writes", node.lineno, True)
+            if found is not None:
+                evidence.append(found)
+                change_line = max(change_line or 0, node.lineno)
+        body = dataclasses.replace(
+            body, evidence=tuple(evidence), change_line=change_line, user_access=access
+        )
+        return settle(self.ctx, func, body)
+
+
+analyser = JobsAnalyser()
