@@ -22,7 +22,14 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 
-from posthog_setup.analysis.body import dotted, scan_body, settle, walk_body, write_evidence
+from posthog_setup.analysis.body import (
+    dotted,
+    is_capture_call,
+    scan_body,
+    settle,
+    walk_body,
+    write_evidence,
+)
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
 from posthog_setup.analysis.model import (
     AppObject,
@@ -33,7 +40,7 @@ from posthog_setup.analysis.model import (
     ModuleFacts,
     UserAccess,
 )
-from posthog_setup.analysis.routing import imports_another_framework, linked_route
+from posthog_setup.analysis.routing import imports_another_framework, linked_route, literal_str
 
 #: The kind of an entry point; its ``prefix`` says what runs it: ``CRON`` (a script or a
 #: command) or ``LAMBDA`` (a serverless handler).
@@ -49,6 +56,7 @@ _ARGUMENT_PARSER = "argparse.ArgumentParser"
 #: Calls that write a file: ``path.write_text(...)``, ``json.dump(data, f)``.
 _FILE_WRITES = frozenset({"write_text", "write_bytes", "dump", "writerow", "writerows"})
 #: Entry point names that say nothing of the job: its module's name says what it does.
+_COMMAND_PREFIX = re.compile(r"^(cmd|command|do|handle)_(?=\w)")
 _GENERIC_NAMES = frozenset({"main", "run", "cli", "handler", "lambda_handler", "entry", "job"})
 
 
@@ -135,6 +143,7 @@ class _JobsFile:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
         }
         self._writes: dict[str, int | None] = {}
+        self.wrappers = self._capture_wrappers()
 
     def collect(self) -> None:
         entries: dict[str, str] = {}
@@ -184,11 +193,44 @@ class _JobsFile:
 
     def _action(self, handler: str) -> str | None:
         """What the job does, for its event's name: ``close_invoices`` for the ``main`` of
-        ``billing/close_invoices.py``; None where the handler's own name says it."""
-        if handler not in _GENERIC_NAMES:
-            return None
+        ``billing/close_invoices.py``, ``add_todo`` for ``cmd_add`` in ``todo.py``; None
+        where the handler's own name says it."""
         stem = self.ctx.module.rpartition(".")[2]
-        return stem if stem and stem not in _GENERIC_NAMES and stem != "__init__" else None
+        if stem in _GENERIC_NAMES or stem == "__init__":
+            stem = ""
+        if handler in _GENERIC_NAMES:
+            return stem or None
+        command = _COMMAND_PREFIX.match(handler)
+        if command is None:
+            return None
+        rest = handler[command.end() :]
+        # ``cmd_add``: a verb alone; the module names what it adds.
+        return f"{rest}_{stem}" if "_" not in rest and stem else rest
+
+    def _capture_wrappers(self) -> dict[str, tuple[int, str]]:
+        """Functions of this module that capture the event their caller names: by name, the
+        position and name of the parameter holding the event (``track_event(client,
+        event_name, properties)`` calling ``client.capture(event=event_name, ...)``)."""
+        found: dict[str, tuple[int, str]] = {}
+        for name, func in self.functions.items():
+            params = [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
+            for node in walk_body(func):
+                if not (isinstance(node, ast.Call) and is_capture_call(node) == ""):
+                    continue
+                values = [k.value for k in node.keywords if k.arg == "event"] + node.args[:1]
+                event = next((v.id for v in values if isinstance(v, ast.Name)), None)
+                if event in params:
+                    found[name] = (params.index(event), event)
+        return found
+
+    def _wrapped_event(self, call: ast.Call) -> str | None:
+        """The event a call to a capture wrapper of this module sends, where it is literal."""
+        if not isinstance(call.func, ast.Name) or call.func.id not in self.wrappers:
+            return None
+        index, keyword = self.wrappers[call.func.id]
+        values = [k.value for k in call.keywords if k.arg == keyword]
+        values += call.args[index : index + 1]
+        return next((literal_str(v) for v in values if literal_str(v) is not None), None)
 
     def _is_command(self, func: FunctionNode) -> bool:
         """``@click.command()``, ``@cli.command()``, ``@app.command()`` (typer)."""
@@ -229,19 +271,32 @@ class _JobsFile:
         )
 
     def _dispatched(self, func: FunctionNode) -> list[str]:
-        """Functions of this module the entry point runs: called by name with the parsed
-        arguments or anything else, or handed to ``set_defaults(func=...)``."""
+        """Functions of this module the entry point hands the run to: called with what it
+        was given (its parameters, the parsed ``args``), or ``set_defaults(func=...)``."""
+        given = {a.arg for a in [*func.args.posonlyargs, *func.args.args]}
+        for node in walk_body(func):
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Attribute)
+                and node.value.func.attr in ("parse_args", "parse_known_args")
+            ):
+                given |= {t.id for t in node.targets if isinstance(t, ast.Name)}
         found: list[str] = []
         for node in walk_body(func):
             if not isinstance(node, ast.Call):
                 continue
-            names = [node.func] if isinstance(node.func, ast.Name) else []
+            names = []
+            if isinstance(node.func, ast.Name) and any(
+                isinstance(a, ast.Name) and a.id in given
+                for a in [*node.args, *(k.value for k in node.keywords)]
+            ):
+                names.append(node.func.id)
             if isinstance(node.func, ast.Attribute) and node.func.attr == "set_defaults":
-                names += [k.value for k in node.keywords if isinstance(k.value, ast.Name)]
+                names += [k.value.id for k in node.keywords if isinstance(k.value, ast.Name)]
             for name in names:
-                assert isinstance(name, ast.Name)
-                if name.id in self.functions and name.id not in found:
-                    found.append(name.id)
+                if name in self.functions and name not in found:
+                    found.append(name)
         return found
 
     def _write_line(self, name: str, depth: int = 0) -> int | None:
@@ -282,8 +337,13 @@ class _JobsFile:
         body = scan_body(self.ctx, func)
         evidence = list(body.evidence)
         change_line = body.change_line
+        captures = list(body.captures)
         for node in walk_body(func):
             if not isinstance(node, ast.Call) or write_evidence(node) is not None:
+                continue
+            wrapped = self._wrapped_event(node)
+            if wrapped is not None:
+                captures.append(wrapped)
                 continue
             found = self._file_write(node)
             if (
@@ -299,7 +359,11 @@ class _JobsFile:
                 evidence.append(found)
                 change_line = max(change_line or 0, node.lineno)
         body = dataclasses.replace(
-            body, evidence=tuple(evidence), change_line=change_line, user_access=access
+            body,
+            evidence=tuple(evidence),
+            change_line=change_line,
+            user_access=access,
+            captures=tuple(captures),
         )
         return settle(self.ctx, func, body)
 
