@@ -75,6 +75,8 @@ def _reports_and_flushes(function: cst.FunctionDef) -> bool:
 
 
 def _wrapped(function: cst.FunctionDef, module: cst.Module, distinct_id: str) -> cst.FunctionDef:
+    """``function`` with its run in the ``try``; ``function`` itself when it has none."""
+    original = function
     function = function.with_changes(body=as_block(function.body))
     block = function.body
     assert isinstance(block, cst.IndentedBlock)
@@ -82,7 +84,7 @@ def _wrapped(function: cst.FunctionDef, module: cst.Module, distinct_id: str) ->
     head = statements[:1] if statements and _is_docstring(statements[0]) else []
     run = statements[len(head) :]
     if not run:
-        return function
+        return original
     error = free_name(function, ERROR)
     step = module.default_indent
     report = call_source(
@@ -133,7 +135,10 @@ def hook_up_entry(source: str, path: str, app: AppObject, client: ClientImport) 
             )
             if done or _reports_and_flushes(stmt):
                 return source
-            stmt = _wrapped(stmt, module, distinct_id)
+            wrapped = _wrapped(stmt, module, distinct_id)
+            if wrapped is stmt:
+                return source
+            stmt = wrapped
         edited.append(stmt)
     if not found:
         raise EditError(f"{path}: cannot find the entry point `def {name}(...)` at module level")
