@@ -264,3 +264,23 @@ def test_a_module_importing_a_web_framework_has_no_entry_points() -> None:
         """
     )
     assert entries(analysis) == []
+
+
+def test_a_project_of_an_unsupported_web_framework_is_no_job() -> None:
+    analysis = analyse_one(
+        """
+        import tornado.ioloop
+        import tornado.web
+
+
+        def main():
+            tornado.web.Application([]).listen(8888)
+            tornado.ioloop.IOLoop.current().start()
+
+
+        if __name__ == "__main__":
+            main()
+        """
+    )
+    assert analysis.project.frameworks == ()
+    assert entries(analysis) == []
