@@ -284,3 +284,53 @@ def test_a_project_of_an_unsupported_web_framework_is_no_job() -> None:
     )
     assert analysis.project.frameworks == ()
     assert entries(analysis) == []
+
+
+def test_celery_tasks_act_for_the_user_they_are_given() -> None:
+    analysis = analyse(
+        {
+            "worker/app.py": """
+                from celery import Celery
+
+                app = Celery("worker")
+            """,
+            "worker/tasks.py": """
+                from celery import shared_task
+
+                from worker.app import app
+
+
+                @app.task(bind=True)
+                def refund_payment(self, payment_id, user_id):
+                    db.execute("UPDATE payment SET refunded = 1 WHERE id = ?", (payment_id,))
+                    db.commit()
+
+
+                @shared_task
+                def archive_invoices():
+                    db.execute("UPDATE invoice SET archived = 1")
+                    db.commit()
+
+
+                @app.task
+                def total():
+                    return db.execute("SELECT SUM(amount) FROM payment").fetchone()
+
+
+                @other.task
+                def not_celery():
+                    db.commit()
+            """,
+        }
+    )
+    assert entries(analysis) == [("worker.app.app", "celery")]
+    assert writes(analysis) == [
+        ("worker/tasks.py", "archive_invoices", True),
+        ("worker/tasks.py", "refund_payment", True),
+        ("worker/tasks.py", "total", False),
+    ]
+    plan = build_plan(analysis, client_module="worker/posthog_client.py")
+    assert [(e.event, e.distinct_id, [p.name for p in e.properties]) for e in plan.events] == [
+        ("invoice_archived", '"celery:worker.tasks"', ["$process_person_profile"]),
+        ("payment_refunded", "user_id", []),
+    ]

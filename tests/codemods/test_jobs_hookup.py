@@ -119,3 +119,35 @@ def test_no_change(source: str) -> None:
 def test_a_missing_entry_point_is_an_edit_error() -> None:
     with pytest.raises(EditError, match=r"jobs/nightly\.py: cannot find the entry point"):
         hook_up_entry("def other():\n    pass\n", MAIN.file, MAIN, CLIENT)
+
+
+CELERY = AppObject(ENTRY, "worker.app.app", "worker/app.py", 3, prefix="celery")
+
+
+def test_a_celery_app_is_instrumented_after_its_configuration() -> None:
+    check(
+        """\
+        from celery import Celery as C
+
+        app = C("worker")
+        app.config["broker_url"] = "memory://"
+        app.autodiscover_tasks()
+        """,
+        """\
+        from celery import Celery as C
+        from posthog.integrations.celery import PosthogCeleryIntegration
+
+        from jobs.posthog_client import posthog_client
+
+        app = C("worker")
+        app.config["broker_url"] = "memory://"
+        PosthogCeleryIntegration(client=posthog_client).instrument()
+        app.autodiscover_tasks()
+        """,
+        CELERY,
+    )
+
+
+def test_a_celery_app_that_is_not_there_is_an_edit_error() -> None:
+    with pytest.raises(EditError, match=r"cannot find `app = celery\.Celery\(\.\.\.\)`"):
+        hook_up_entry("app = make()\n", CELERY.file, CELERY, CLIENT)

@@ -24,6 +24,7 @@ NAMES = [
     "bottle_notes",
     "aiohttp_links",
     "jobs_billing",
+    "celery_orders",
 ]
 
 

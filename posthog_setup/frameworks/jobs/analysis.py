@@ -43,14 +43,25 @@ from posthog_setup.analysis.model import (
 from posthog_setup.analysis.routing import imports_another_framework, linked_route, literal_str
 
 #: The kind of an entry point; its ``prefix`` says what runs it: ``CRON`` (a script or a
-#: command) or ``LAMBDA`` (a serverless handler).
+#: command), ``LAMBDA`` (a serverless handler) or ``CELERY`` (a Celery app, whose tasks
+#: its workers run).
 ENTRY = "jobs.entry"
 CRON = "cron"
 LAMBDA = "lambda"
+CELERY = "celery"
+_CELERY_APP = "celery.Celery"
+_SHARED_TASK = "celery.shared_task"
+#: the owner of ``@shared_task`` tasks: the project's Celery app, once linked
+_SHARED = "<celery shared task>"
+#: the task parameter that names the user a task acts for
+_USER_PARAM = "user_id"
 #: Handlers of a job run once per process run: "RUN" stands where a web route has methods.
 RUN = "RUN"
 
-_WANTS = re.compile(r"__main__|argparse|\bclick\b|\btyper\b|def \w+\(\s*event\s*,\s*context\b")
+_WANTS = re.compile(
+    r"__main__|argparse|\bclick\b|\btyper\b|\bcelery\b|shared_task"
+    r"|def \w+\(\s*event\s*,\s*context\b"
+)
 _COMMAND_PACKAGES = ("click", "typer")
 _ARGUMENT_PARSER = "argparse.ArgumentParser"
 #: Calls that write a file: ``path.write_text(...)``, ``json.dump(data, f)``.
@@ -121,6 +132,9 @@ class JobsAnalyser:
             key=lambda app: (app.file, app.line),
         )
         owners = {app.name: app for app in apps}
+        celery = next((app for app in apps if app.prefix == CELERY), None)
+        if celery is not None:
+            owners[_SHARED] = celery
         routes = []
         for module in facts:
             for local in module.routes:
@@ -158,6 +172,7 @@ class _JobsFile:
                     called = node.func.id
                     if called in self.functions and called not in entries:
                         entries[called] = CRON
+        self._celery()
         if not entries:
             return
         self.out.uses("jobs")
@@ -190,6 +205,57 @@ class _JobsFile:
                         action=self._action(handler),
                     )
                 )
+
+    def _celery(self) -> None:
+        """Celery apps made at module level, and the tasks of this module (``@app.task``,
+        ``@shared_task``): a task acts for the user whose id it is given (``user_id``),
+        else for the job."""
+        for stmt in self.ctx.tree.body:
+            if (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+                and self.ctx.names.resolve_call(stmt.value) == _CELERY_APP
+            ):
+                self.out.uses("jobs")
+                name = self.ctx.qualified(stmt.targets[0].id)
+                self.out.apps.append(
+                    AppObject(ENTRY, name, self.ctx.file, stmt.lineno, prefix=CELERY)
+                )
+        for name, func in self.functions.items():
+            owner = next((o for d in func.decorator_list if (o := self._task_owner(d))), None)
+            if owner is None:
+                continue
+            self.out.uses("jobs")
+            params = [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
+            access = (
+                UserAccess("jobs.task_user", _USER_PARAM, contract=True)
+                if _USER_PARAM in params
+                else system_access(CELERY, self.ctx.module)
+            )
+            self.out.routes.append(
+                LocalRoute(
+                    framework="jobs",
+                    owner=owner,
+                    path="",
+                    methods=(RUN,),
+                    handler=self.ctx.handler(func),
+                    line=func.lineno,
+                    body=self._body(func, access),
+                    name=name,
+                    action=self._action(name),
+                )
+            )
+
+    def _task_owner(self, decorator: ast.expr) -> str | None:
+        """The Celery app a task decorator registers with: ``@app.task`` / ``@app.task(...)``
+        (the app's qualified name) or ``@shared_task`` (the project's app, once linked)."""
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if self.ctx.names.resolve(target) == _SHARED_TASK:
+            return _SHARED
+        if isinstance(target, ast.Attribute) and target.attr == "task":
+            return self.ctx.names.resolve(target.value)
+        return None
 
     def _action(self, handler: str) -> str | None:
         """What the job does, for its event's name: ``close_invoices`` for the ``main`` of

@@ -15,12 +15,16 @@ The exception is reported and raised again, so the process still fails as before
 events of the run are sent before the entry point returns, whether the process exits right
 after (a script) or stays warm for the next invocation (a Lambda handler): never by atexit
 alone, and never a ``shutdown()`` that a second invocation would find closed.
+
+A Celery app gets ``PosthogCeleryIntegration(client=posthog_client).instrument()`` right
+after it is made: the SDK reports each task's exception from Celery's signals.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 import libcst.matchers as m
+from libcst.metadata import MetadataWrapper
 
 from posthog_setup.analysis.model import AppObject
 from posthog_setup.codemods.base import (
@@ -33,10 +37,20 @@ from posthog_setup.codemods.base import (
     statement,
 )
 from posthog_setup.codemods.capture import free_name
-from posthog_setup.codemods.hookup_common import as_block, calls_client_method
+from posthog_setup.codemods.hookup_common import (
+    StatementEdits,
+    after_configuration,
+    apply,
+    as_block,
+    calls_client_method,
+    find_app_creation,
+    mentions,
+)
 from posthog_setup.codemods.render import DictArg, call_source, indented, string_literal
-from posthog_setup.frameworks.jobs.analysis import system_id
+from posthog_setup.frameworks.jobs.analysis import CELERY, system_id
 
+#: The SDK's Celery integration (posthog 7.15 and later).
+CELERY_INTEGRATION = "PosthogCeleryIntegration"
 #: What the run's exception is called in the inserted ``except`` clause, unless taken.
 ERROR = "error"
 
@@ -118,10 +132,35 @@ def _wrapped(function: cst.FunctionDef, module: cst.Module, distinct_id: str) ->
     return function.with_changes(body=block.with_changes(body=[*head, wrapped]))
 
 
+def hook_up_celery(source: str, path: str, app: AppObject, client: ClientImport) -> str:
+    """``PosthogCeleryIntegration(client=posthog_client).instrument()`` right after the Celery
+    app is made and configured: the SDK's signal handlers then capture each task's
+    exception (and its start, success and failure) in every worker that imports the app.
+    Returns ``source`` unchanged where the module already mentions the integration."""
+    module = parse_module(source, path)
+    if mentions(module, CELERY_INTEGRATION):
+        return source
+    wrapper = MetadataWrapper(module)
+    creation = find_app_creation(wrapper, app, "celery.Celery", path)
+    edits = StatementEdits()
+    edits.insert_after(
+        after_configuration(creation),
+        statement(f"{CELERY_INTEGRATION}(client={CLIENT_NAME}).instrument()", wrapper.module),
+    )
+    needed = [
+        NeededImport("posthog.integrations.celery", CELERY_INTEGRATION),
+        NeededImport(client.module, CLIENT_NAME, client.relative),
+    ]
+    return add_imports(apply(wrapper.module, edits), needed).code
+
+
 def hook_up_entry(source: str, path: str, app: AppObject, client: ClientImport) -> str:
     """Wrap the entry point ``app`` names (a module-level function) in the reporting and
-    flushing ``try``. Returns ``source`` unchanged where the function already reports its
-    exceptions and flushes in a ``finally``; raises EditError when it cannot be found."""
+    flushing ``try``; a Celery app gets the SDK's integration instead (see
+    ``hook_up_celery``). Returns ``source`` unchanged where the function already reports
+    its exceptions and flushes in a ``finally``; raises EditError when it cannot be found."""
+    if app.prefix == CELERY:
+        return hook_up_celery(source, path, app, client)
     module = parse_module(source, path)
     owner, _, name = app.name.rpartition(".")
     distinct_id = system_id(app.prefix, owner)
