@@ -334,3 +334,22 @@ def test_celery_tasks_act_for_the_user_they_are_given() -> None:
         ("invoice_archived", '"celery:worker.tasks"', ["$process_person_profile"]),
         ("payment_refunded", "user_id", []),
     ]
+
+
+def test_lambda_handlers_by_the_names_their_parameters_usually_have() -> None:
+    analysis = analyse_one(
+        """
+        def process(evt, ctx):
+            return evt
+
+
+        def lambda_handler(event, _context):
+            return event
+
+
+        def merge(left, right):
+            return left
+        """,
+        file="fn.py",
+    )
+    assert entries(analysis) == [("fn.lambda_handler", "lambda"), ("fn.process", "lambda")]

@@ -60,7 +60,7 @@ RUN = "RUN"
 
 _WANTS = re.compile(
     r"__main__|argparse|\bclick\b|\btyper\b|\bcelery\b|shared_task"
-    r"|def \w+\(\s*event\s*,\s*context\b"
+    r"|def \w+\(\s*(event|evt)\s*,\s*_?(context|ctx|lambda_context)?\b"
 )
 _COMMAND_PACKAGES = ("click", "typer")
 _ARGUMENT_PARSER = "argparse.ArgumentParser"
@@ -82,9 +82,15 @@ def system_access(kind: str, module: str) -> UserAccess:
     return UserAccess("jobs.system", literal, contract=True, system=True)
 
 
+#: How Lambda-style handlers name their two parameters: the event, then the runtime context.
+_EVENT_PARAMS = frozenset({"event", "evt"})
+_CONTEXT_PARAMS = frozenset({"context", "ctx", "_context", "_ctx", "lambda_context", "_"})
+
+
 def _is_lambda_handler(func: FunctionNode) -> bool:
+    """``def handler(event, context)`` (or ``evt, ctx``, ``event, _context``)."""
     params = [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
-    return params == ["event", "context"]
+    return len(params) == 2 and params[0] in _EVENT_PARAMS and params[1] in _CONTEXT_PARAMS
 
 
 def _main_block(tree: ast.Module) -> list[ast.stmt]:
