@@ -126,6 +126,9 @@ class BodyFacts:
     written: tuple[str, ...] = ()
     #: what the handler switches on or off (``news.switch_like(user)``: ``like``), if anything
     toggles: str | None = None
+    #: (property, expression) counts safe to read at the anchor (``len(closed)`` of a list
+    #: the handler built, ``cursor.rowcount`` of the write it ran)
+    counts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,9 @@ class Route:
     written: tuple[str, ...] = ()
     #: what the handler switches on or off (``news.switch_like(user)``: ``like``), if anything
     toggles: str | None = None
+    #: (property, expression) counts safe to read at the anchor (``len(closed)`` of a list
+    #: the handler built, ``cursor.rowcount`` of the write it ran)
+    counts: tuple[tuple[str, str], ...] = ()
 
 
 AuthKind = Literal["login", "signup", "logout"]

@@ -353,3 +353,40 @@ def test_lambda_handlers_by_the_names_their_parameters_usually_have() -> None:
         file="fn.py",
     )
     assert entries(analysis) == [("fn.lambda_handler", "lambda"), ("fn.process", "lambda")]
+
+
+def test_counts_of_what_the_run_built_or_changed() -> None:
+    analysis = analyse_one(
+        """
+        import sqlite3
+
+
+        def stale_ids(db):
+            return [row[0] for row in db.execute("SELECT id FROM session")]
+
+
+        def main():
+            db = sqlite3.connect("app.db")
+            expired = stale_ids(db)
+            batches = []
+            for batch in range(3):
+                batches += [batch]
+            cursor = db.execute("DELETE FROM session WHERE expired = 1")
+            db.commit()
+            pending = db.execute("SELECT id FROM task").fetchall()
+            print(len(expired), len(batches), cursor.rowcount, len(pending))
+
+
+        if __name__ == "__main__":
+            main()
+        """,
+        file="cleanup.py",
+    )
+    [route] = [r for r in analysis.routes if r.mutating]
+    # ``batches`` is rebound by ``+=``, ``pending`` is read after the capture: not counted.
+    assert route.counts == (("expired_count", "len(expired)"), ("rows_changed", "cursor.rowcount"))
+    [event] = build_plan(analysis, client_module="posthog_client.py").events
+    assert [(p.name, p.value, p.type) for p in event.properties][:2] == [
+        ("expired_count", "len(expired)", "integer"),
+        ("rows_changed", "cursor.rowcount", "integer"),
+    ]

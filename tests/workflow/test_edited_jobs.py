@@ -141,6 +141,8 @@ def test_the_nightly_run_sends_its_event_as_the_job_before_it_exits(
     [event] = run.named("invoice_closed")
     assert event.distinct_id == CRON_ID
     assert event.properties["$process_person_profile"] is False
+    # How many invoices the run closed: the length of the list it built.
+    assert event.properties["closed_count"] == 2
     assert [e.event for e in run.events] == ["invoice_closed"]
 
 

@@ -31,6 +31,7 @@ from posthog_setup.analysis.body import (
     write_evidence,
 )
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
+from posthog_setup.analysis.flow import Proof
 from posthog_setup.analysis.model import (
     AppObject,
     BodyFacts,
@@ -437,7 +438,68 @@ class _JobsFile:
             user_access=access,
             captures=tuple(captures),
         )
-        return settle(self.ctx, func, body)
+        body = settle(self.ctx, func, body)
+        return dataclasses.replace(body, counts=self._counts(func, body))
+
+    def _counts(self, func: FunctionNode, body: BodyFacts) -> tuple[tuple[str, str], ...]:
+        """Counts of what the run did, where safe to read at the capture: ``len(x)`` of a
+        list the handler built (every assignment to ``x`` a list), ``cursor.rowcount`` of a
+        write it ran and kept the cursor of."""
+        if body.anchor is None:
+            return ()
+        bound = Proof.of(body.proven).names
+        values: dict[str, list[ast.expr]] = {}
+        plain: set[ast.Name] = set()
+        for node in walk_body(func):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        plain.add(target)
+                        values.setdefault(target.id, []).append(node.value)
+        for node in walk_body(func):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node not in plain:
+                # Bound another way (a loop, unpacking, ``+=``): what it holds is not known.
+                values.setdefault(node.id, []).append(ast.Constant(None))
+        counts: list[tuple[str, str]] = []
+        for name, assigned in values.items():
+            if name not in bound:
+                continue
+            if all(self._is_list(value) for value in assigned):
+                label = name if name.endswith("count") else f"{name}_count"
+                counts.append((label, f"len({name})"))
+            elif len(assigned) == 1 and self._is_write_cursor(assigned[0]):
+                counts.append(("rows_changed", f"{name}.rowcount"))
+        return tuple(counts[:2])
+
+    def _is_list(self, value: ast.expr) -> bool:
+        """A list: a literal or comprehension, ``list(...)`` / ``sorted(...)``, a cursor's
+        ``fetchall()``, or a function of this module that only returns those."""
+        if isinstance(value, (ast.List, ast.ListComp)):
+            return True
+        if not isinstance(value, ast.Call):
+            return False
+        if isinstance(value.func, ast.Attribute):
+            return value.func.attr == "fetchall"
+        if not isinstance(value.func, ast.Name):
+            return False
+        if value.func.id in ("list", "sorted") and self.ctx.names.resolve(value.func) is None:
+            return True
+        func = self.functions.get(value.func.id)
+        if func is None:
+            return False
+        returns = [n.value for n in walk_body(func) if isinstance(n, ast.Return)]
+        return bool(returns) and all(
+            r is not None and isinstance(r, (ast.List, ast.ListComp)) for r in returns
+        )
+
+    def _is_write_cursor(self, value: ast.expr) -> bool:
+        """``db.execute("UPDATE ...")``: the cursor of a write, whose rowcount is its rows."""
+        return (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and value.func.attr in ("execute", "executemany")
+            and write_evidence(value) is not None
+        )
 
 
 analyser = JobsAnalyser()
