@@ -201,7 +201,7 @@ def test_a_warm_lambda_sends_each_invocations_event_and_keeps_its_client(
     ]
     # Three successful invocations, each flushed before it returned; the fourth came after
     # a failed one, so the client was not shut down by it.
-    payments = run.named("payment_updated")
+    payments = run.named("payment_created")
     assert len(payments) == 3
     assert {e.distinct_id for e in payments} == {LAMBDA_ID}
     assert all(e.properties["$process_person_profile"] is False for e in payments)

@@ -68,6 +68,7 @@ _ARGUMENT_PARSER = "argparse.ArgumentParser"
 #: Calls that write a file: ``path.write_text(...)``, ``json.dump(data, f)``.
 _FILE_WRITES = frozenset({"write_text", "write_bytes", "dump", "writerow", "writerows"})
 #: Entry point names that say nothing of the job: its module's name says what it does.
+_SQL_VERBS = {"INSERT": "add", "UPDATE": "update", "DELETE": "delete", "REPLACE": "update"}
 _COMMAND_PREFIX = re.compile(r"^(cmd|command|do|handle)_(?=\w)")
 _GENERIC_NAMES = frozenset({"main", "run", "cli", "handler", "lambda_handler", "entry", "job"})
 
@@ -272,6 +273,11 @@ class _JobsFile:
         if stem in _GENERIC_NAMES or stem == "__init__":
             stem = ""
         if handler in _GENERIC_NAMES:
+            if stem and "_" not in stem:
+                # ``payments.handler``: the module names what it writes, the first SQL write
+                # how (an INSERT adds).
+                verb = self._sql_verb(self.functions[handler])
+                return f"{verb}_{stem}" if verb else stem
             return stem or None
         command = _COMMAND_PREFIX.match(handler)
         if command is None:
@@ -279,6 +285,15 @@ class _JobsFile:
         rest = handler[command.end() :]
         # ``cmd_add``: a verb alone; the module names what it adds.
         return f"{rest}_{stem}" if "_" not in rest and stem else rest
+
+    def _sql_verb(self, func: FunctionNode) -> str | None:
+        """``add`` / ``update`` / ``delete`` for the first SQL write the function runs."""
+        for node in walk_body(func):
+            found = write_evidence(node) if isinstance(node, ast.Call) else None
+            if found is not None and " runs " in found.detail:
+                keyword = found.detail.rsplit(" ", 1)[-1]
+                return _SQL_VERBS.get(keyword)
+        return None
 
     def _capture_wrappers(self) -> dict[str, tuple[int, str]]:
         """Functions of this module that capture the event their caller names: by name, the
