@@ -178,7 +178,11 @@ class _JobsFile:
             for node in ast.walk(stmt):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                     called = node.func.id
-                    if called in self.functions and called not in entries:
+                    if (
+                        called in self.functions
+                        and called not in entries
+                        and not self._is_group(self.functions[called])
+                    ):
                         entries[called] = CRON
         self._celery()
         if not entries:
@@ -334,6 +338,15 @@ class _JobsFile:
             ):
                 return True
         return False
+
+    def _is_group(self, func: FunctionNode) -> bool:
+        """``@click.group()``: it only dispatches; each of its commands is a run of its own."""
+        return any(
+            (self.ctx.names.resolve(d.func if isinstance(d, ast.Call) else d) or "").endswith(
+                "group"
+            )
+            for d in func.decorator_list
+        )
 
     def _made_by_command_package(self, node: ast.expr) -> bool:
         """``cli`` of ``@cli.command()`` where ``cli`` is a click group or a typer app."""
