@@ -320,7 +320,10 @@ def link(
     conventions: list[tuple[Framework, Conventions]] = []
     for analyser in analysers:
         mine = [own_facts(f, analyser) for f in product if analyser.name in f.frameworks]
-        if not mine:
+        # A standalone kind (scripts and jobs) only where no web app was found, supported
+        # or not.
+        standalone = getattr(analyser, "standalone", False)
+        if not mine or (standalone and (frameworks or _unsupported(results, analysers))):
             continue
         part = analyser.link(mine)
         linked.append(part)

@@ -49,6 +49,9 @@ class UserAccess:
     #: the framework guarantees ``id_expression`` is safe to read under ``guard`` anywhere in
     #: the handler (Django's ``request.user.pk``, flask-login's ``current_user.get_id()``)
     contract: bool = False
+    #: the id is a process's (a job's ``"cron:<module>"``), not a person's: its events
+    #: make no person profile
+    system: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,9 @@ class BodyFacts:
     written: tuple[str, ...] = ()
     #: what the handler switches on or off (``news.switch_like(user)``: ``like``), if anything
     toggles: str | None = None
+    #: (property, expression) counts safe to read at the anchor (``len(closed)`` of a list
+    #: the handler built, ``cursor.rowcount`` of the write it ran)
+    counts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +163,9 @@ class Route:
     written: tuple[str, ...] = ()
     #: what the handler switches on or off (``news.switch_like(user)``: ``like``), if anything
     toggles: str | None = None
+    #: (property, expression) counts safe to read at the anchor (``len(closed)`` of a list
+    #: the handler built, ``cursor.rowcount`` of the write it ran)
+    counts: tuple[tuple[str, str], ...] = ()
 
 
 AuthKind = Literal["login", "signup", "logout"]

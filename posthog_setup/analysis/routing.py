@@ -558,6 +558,7 @@ def linked_route(local: LocalRoute, owner: AppObject, path: str) -> Route:
         typed=local.body.typed,
         written=local.body.written,
         toggles=local.body.toggles,
+        counts=local.body.counts,
     )
 
 

@@ -24,6 +24,7 @@ from posthog_setup.codemods.handlers import (
     handler_statement,
     is_super_call,
     last_return,
+    passes_event,
     returned,
 )
 from posthog_setup.codemods.points import CapturePoint
@@ -83,6 +84,8 @@ def plan_capture(point: CapturePoint, handler: FoundHandler, site: FileEdit) -> 
     if point.event in handler.definition.captured_events() or not site.claim(
         handler.node, point.event
     ):
+        return
+    if point.sent and passes_event(handler.node, point.event):
         return
     site.use_client()
     if site.may_import(point.imports, handler.node):

@@ -483,6 +483,12 @@ def captured_events(node: cst.CSTNode) -> set[str]:
     return events
 
 
+def passes_event(node: cst.CSTNode, event: str) -> bool:
+    """True if ``node`` hands ``event`` to a function as a literal argument: the project's
+    own capture wrapper sends it (``track_event(client, "todo_added", ...)``)."""
+    return any(_literal(arg) == event for call in calls(node) for arg in call.args)
+
+
 def calls_named(node: cst.CSTNode, name: str) -> bool:
     """True if ``node`` calls ``name(...)`` or ``<anything>.name(...)``."""
     return any(called_name(call) == name for call in calls(node))

@@ -86,6 +86,7 @@ def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
                 before_line=anchor.line if anchor and anchor.before else None,
                 override=implicit_write(route, analysis),
                 imports=_imports(access) if distinct_id else (),
+                sent=event.event in route.captures,
             )
         )
     names = {(e.kind, e.file, e.handler): e.event for e in plan.events}

@@ -37,6 +37,9 @@ class CapturePoint:
     override: str | None = None
     #: ``from <module> import <name>`` the id expressions need (``flask_login.current_user``)
     imports: tuple[tuple[str, str], ...] = ()
+    #: the analysis found the handler sending the event already, maybe through a function
+    #: of the project's own that it hands the name to
+    sent: bool = False
 
 
 @dataclass(frozen=True)

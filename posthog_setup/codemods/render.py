@@ -71,11 +71,13 @@ def call_source(func: str, args: Sequence[Argument], *, indent: str, step: str) 
 
 
 def as_text(expression: str) -> str:
-    """``str(<expression>)``, where it is not one already (ids are sent as text)."""
+    """``str(<expression>)``, where it is not text already (ids are sent as text)."""
     try:
         node = ast.parse(expression, mode="eval").body
     except SyntaxError:
         return f"str({expression})"
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return expression
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)

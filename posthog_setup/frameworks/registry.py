@@ -16,6 +16,7 @@ from posthog_setup.frameworks import (
     falcon,
     fastapi,
     flask,
+    jobs,
     litestar,
     quart,
     starlette,
@@ -33,6 +34,7 @@ FRAMEWORKS: tuple[WebFramework, ...] = (
     falcon.framework,
     bottle.framework,
     aiohttp.framework,
+    jobs.framework,
 )
 NAMES: tuple[str, ...] = tuple(f.name for f in FRAMEWORKS)
 

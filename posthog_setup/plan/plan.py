@@ -426,6 +426,14 @@ def build_plan(
             for p in _object_property(route, noun, verb, analysis)
             if p.name not in {q.name for q in properties}
         ]
+        properties += [
+            PlannedProperty(name, value, "integer")
+            for name, value in route.counts
+            if name not in {q.name for q in properties}
+        ]
+        if access is not None and access.system:
+            # Sent for a process, not a person: no person profile for it.
+            properties.append(PlannedProperty("$process_person_profile", "False", "boolean"))
         # A name the code already sends is the project's own: the plan adopts it.
         sent = next((c for c in route.captures if c), None)
         events.append(
@@ -634,11 +642,23 @@ def _is_reference(source: str) -> bool:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     allowed = (ast.Expression, ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Load)
-    # An argument-less method call (``current_user.get_id()``) is a reference too.
+    # An argument-less method call (``current_user.get_id()``) is a reference too, and so is
+    # the length of one (``len(closed)``).
     return all(
         isinstance(node, allowed)
         or (isinstance(node, ast.Call) and not node.args and not node.keywords)
+        or _is_length(node)
         for node in ast.walk(tree)
+    )
+
+
+def _is_length(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "len"
+        and len(node.args) == 1
+        and not node.keywords
     )
 
 

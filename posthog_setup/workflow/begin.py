@@ -111,11 +111,13 @@ def plan_at(path: Path, console: Console) -> BeginResult | None:
 def nothing_supported(analysis: Analysis) -> str:
     """The one line for a project where no supported framework was found."""
     found = "; ".join(f"{name} in {file}" for name, file in analysis.unsupported)
-    what = f"found {found}, not supported yet" if found else "found no web app"
-    titles = [f.title for f in registry.FRAMEWORKS]
-    supported = f"{', '.join(titles[:-1])} or {titles[-1]}" if len(titles) > 1 else titles[0]
+    what = f"found {found}, not supported yet" if found else "found no web app or entry point"
+    web = [f.title for f in registry.FRAMEWORKS if not getattr(f.analyser, "standalone", False)]
+    others = [f.title for f in registry.FRAMEWORKS if getattr(f.analyser, "standalone", False)]
+    supported = f"{', '.join(web[:-1])} or {web[-1]}" if len(web) > 1 else web[0]
+    also = f" and no {' or '.join(others)}" if others else ""
     return (
-        f"no {supported} app in {analysis.project.root or 'this project'} "
+        f"no {supported} app{also} in {analysis.project.root or 'this project'} "
         f"({what}): nothing was changed"
     )
 
