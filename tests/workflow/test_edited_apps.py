@@ -958,7 +958,7 @@ SCENARIOS = {
             "shelf_created": 1,
             "book_created": 1,
             "book_finished": 1,
-            "shelf_updated": 1,
+            "shelf_renamed": 1,
             "shelf_deleted": 1,
             # Answered by the app's own 500 handler, which captures it; the after_exception
             # hook leaves it to that handler.
@@ -968,12 +968,12 @@ SCENARIOS = {
             "shelf_created",
             "book_created",
             "book_finished",
-            "shelf_updated",
+            "shelf_renamed",
             "shelf_deleted",
         ),
         properties=(
             ("book_finished", "book_id", "book_ids"),
-            ("shelf_updated", "shelf_id", "shelf_ids"),
+            ("shelf_renamed", "shelf_id", "shelf_ids"),
             ("shelf_deleted", "shelf_id", "shelf_ids"),
         ),
         # The User dataclass declares both; signup and login read the user they got.
@@ -1186,7 +1186,7 @@ SCENARIOS = {
             "user_logged_in": 1,
             "note_created": 2,
             "note_pinned": 1,
-            "note_updated": 1,
+            "note_renamed": 1,
             "feed_created": 1,
             "feed_archived": 1,
             "note_deleted": 1,
@@ -1196,14 +1196,14 @@ SCENARIOS = {
         user_events=(
             "note_created",
             "note_pinned",
-            "note_updated",
+            "note_renamed",
             "feed_created",
             "feed_archived",
             "note_deleted",
         ),
         properties=(
             ("note_pinned", "note_id", "pinned_ids"),
-            ("note_updated", "note_id", "renamed_ids"),
+            ("note_renamed", "note_id", "renamed_ids"),
             ("feed_archived", "feed_id", "feed_ids"),
             ("note_deleted", "note_id", "deleted_ids"),
         ),
