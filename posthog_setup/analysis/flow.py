@@ -296,8 +296,8 @@ def _tested_name(test: ast.expr, *, present: bool) -> str | None:
 
 
 def chain_text(node: ast.expr) -> str | None:
-    """``a.b['c'].d()`` as ``ast.unparse`` spells it, for names, attributes, constant
-    subscripts and argument-less calls only; None for anything else. (Cheaper than unparse,
+    """``a.b["c"].d()``, for names, attributes, constant subscripts and argument-less calls
+    only; None for anything else. (Cheaper than unparse,
     which a proof would otherwise call on every chain of every handler.)"""
     if isinstance(node, ast.Name):
         return node.id
@@ -308,11 +308,19 @@ def chain_text(node: ast.expr) -> str | None:
         if not isinstance(node.slice, ast.Constant):
             return None
         base = chain_text(node.value)
-        return None if base is None else f"{base}[{node.slice.value!r}]"
+        return None if base is None else f"{base}[{_literal(node.slice.value)}]"
     if isinstance(node, ast.Call) and not node.args and not node.keywords:
         base = chain_text(node.func)
         return None if base is None else f"{base}()"
     return None
+
+
+def _literal(value: object) -> str:
+    """A subscript key as the inserted code spells it: a plain string in double quotes, as
+    most projects (and Black) write them; anything else as ``repr`` has it."""
+    if isinstance(value, str) and value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    return repr(value)
 
 
 def _terminates(body: Sequence[ast.stmt]) -> bool:

@@ -235,7 +235,7 @@ def test_users_from_aiohttp_security_and_the_request() -> None:
     assert maybe is not None
     assert (maybe.id_expression, maybe.guard) == ("user_id", "user_id is not None")
     assert middleware is not None
-    assert middleware.id_expression == "request['user'].id"
+    assert middleware.id_expression == 'request["user"].id'
     # Nothing says who is acting: no user is made up.
     assert users["/unread"] is None
 

@@ -207,7 +207,7 @@ def test_a_row_user_is_read_as_the_handler_reads_it() -> None:
             return redirect("/")
         """
     )
-    assert plan["post_created"][0] == "g.user['id']"
+    assert plan["post_created"][0] == 'g.user["id"]'
 
 
 def test_no_id_is_guessed_on_a_dict_but_a_model_that_declares_one_is_read() -> None:

@@ -785,7 +785,7 @@ def _request_user(request: str | None) -> UserFinder:
         if isinstance(node, ast.Subscript) and literal_str(node.slice) == "user":
             spelled = dotted(node.value) if not isinstance(node.value, ast.Name) else node.value.id
             if spelled == request:
-                return UserAccess(AIOHTTP_REQUEST_USER, f"{request}['user'].id")
+                return UserAccess(AIOHTTP_REQUEST_USER, f'{request}["user"].id')
         if (
             isinstance(node, ast.Attribute)
             and node.attr == "user"
