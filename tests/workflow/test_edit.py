@@ -158,8 +158,8 @@ def test_a_file_above_the_size_limit_is_skipped_unread_and_the_limit_is_a_settin
 ) -> None:
     project = copy_fixture("flask_blog", tmp_path)
     posts = project / "blog" / "posts.py"
-    # The same routes, padded past 500 KB with a generated table.
-    original = posts.read_text() + "\nTABLE = [\n" + "    0,\n" * 90_000 + "]\n"
+    # The same routes, padded past 500 KB with generated data.
+    original = posts.read_text() + '\nBLOB = "' + "0" * 510_000 + '"\n'
     posts.write_text(original)
     assert main(["edit", str(project)]) == 0
     err = capsys.readouterr().err
