@@ -169,6 +169,9 @@ class Route:
 
 
 AuthKind = Literal["login", "signup", "logout"]
+#: The mechanism of a signup a class view's write hook sees (DRF's ``perform_create``,
+#: ``form_valid``): ``call`` names the hook, which identify is added to or put in.
+VIEW_HOOK = "view_hook"
 
 
 @dataclass(frozen=True)
@@ -336,6 +339,8 @@ class DjangoView:
     model: str | None = None
     #: the form or serializer class it saves (``form_class`` / ``serializer_class``)
     form: str | None = None
+    #: the names in its ``permission_classes``
+    permissions: tuple[str, ...] = ()
     #: the URL keyword a router puts in detail paths (``lookup_url_kwarg`` / ``lookup_field``)
     lookup: str | None = None
 

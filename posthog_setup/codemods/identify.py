@@ -11,10 +11,25 @@ properties on the person (the only place an email may go), and capture the event
 
 from __future__ import annotations
 
+import libcst as cst
+
 from posthog_setup.codemods.base import CLIENT_NAME
-from posthog_setup.codemods.handlers import FoundHandler, handler_statement
+from posthog_setup.codemods.capture import GENERIC_OVERRIDE, OVERRIDES, RESPONSE
+from posthog_setup.codemods.handlers import (
+    Definition,
+    FoundHandler,
+    body_end,
+    handler_statement,
+    last_return,
+)
 from posthog_setup.codemods.points import IdentifyPoint
-from posthog_setup.codemods.render import DictArg, as_text, call_source, string_literal
+from posthog_setup.codemods.render import (
+    DictArg,
+    as_text,
+    call_source,
+    indented,
+    string_literal,
+)
 from posthog_setup.codemods.splice import FileEdit
 
 #: Ignore-comment rule that switches identify insertion off.
@@ -38,37 +53,91 @@ def plan_identify(point: IdentifyPoint, handler: FoundHandler, site: FileEdit) -
     )
     if spot is None:
         return f"has no statement at line {point.call_line}"
+    event = point.event not in handler.definition.captured_events() and site.claim(
+        handler.node, point.event
+    )
+    sources = _sources(point, spot.indent, site.step, with_event=event)
+    if not sources:
+        return None
+    site.splices.insert(spot, [site.statement(code) for code in sources], before=point.before)
+    _use(point, sources, site)
+    return None
+
+
+def plan_override(
+    point: IdentifyPoint, cls: Definition, hook: Definition | None, site: FileEdit
+) -> str | None:
+    """Identify in a class view's write hook (``perform_create``): at the end of ``hook``
+    where the class has it (the object is saved there), else in the hook added to call the
+    parent's and then identify."""
+    assert point.override is not None
+    assert isinstance(cls.node, cst.ClassDef)
+    if hook is not None:
+        definition = hook
+        method = definition.node
+        assert isinstance(method, cst.FunctionDef)
+        handler = FoundHandler(definition, method)
+        if definition.calls_named(IDENTIFY) or not site.claim(method, IDENTIFY):
+            return None
+        spot = last_return(handler)
+        before = spot is not None
+        spot = spot or body_end(method, definition.body_indent)
+        event = point.event not in definition.captured_events()
+        sources = _sources(point, spot.indent, site.step, with_event=event)
+        site.splices.insert(spot, [site.statement(code) for code in sources], before=before)
+        _use(point, sources, site)
+        return None
+    if not site.claim(cls.node, f"def {point.override}"):
+        return None
+    params, returns = OVERRIDES.get(point.override, GENERIC_OVERRIDE)
+    step, arguments = site.step, ", ".join(params)
+    parent = f"super().{point.override}({arguments})"
+    sources = _sources(point, cls.body_indent + step, step, with_event=True)
+    body = [indented(code, step) for code in sources]
+    lines = (
+        [f"{step}{RESPONSE} = {parent}", *body, f"{step}return {RESPONSE}"]
+        if returns
+        else [f"{step}{parent}", *body]
+    )
+    code = "\n".join([f"def {point.override}(self, {arguments}):", *lines]) + "\n"
+    added = site.statement(code).with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+    site.splices.insert(body_end(cls.node, cls.body_indent), [added], before=False)
+    _use(point, sources, site)
+    return None
+
+
+def _sources(point: IdentifyPoint, indent: str, step: str, *, with_event: bool) -> list[str]:
+    """``identify_context``, the person's properties and the event, laid out at ``indent``."""
     sources = []
     user_id = as_text(point.user_id) if point.user_id is not None else None
     if user_id is not None:
-        sources.append(call_source(IDENTIFY, [user_id], indent=spot.indent, step=site.step))
+        sources.append(call_source(IDENTIFY, [user_id], indent=indent, step=step))
     if point.person_properties and user_id is not None:
         properties = tuple((name, f"{point.user}.{name}") for name in point.person_properties)
         sources.append(
             call_source(
                 f"{CLIENT_NAME}.set",
                 [f"distinct_id={user_id}", DictArg("properties", properties)],
-                indent=spot.indent,
-                step=site.step,
+                indent=indent,
+                step=step,
             )
         )
-    if point.event not in handler.definition.captured_events() and site.claim(
-        handler.node, point.event
-    ):
+    if with_event:
         sources.append(
             call_source(
                 f"{CLIENT_NAME}.capture",
                 [string_literal(point.event)]
                 + ([f"distinct_id={user_id}"] if user_id is not None else []),
-                indent=spot.indent,
-                step=site.step,
+                indent=indent,
+                step=step,
             )
         )
-    if not sources:
-        return None
-    site.splices.insert(spot, [site.statement(code) for code in sources], before=point.before)
-    if user_id is not None:
+    return sources
+
+
+def _use(point: IdentifyPoint, sources: list[str], site: FileEdit) -> None:
+    """The imports the statements need."""
+    if point.user_id is not None:
         site.use(SDK_MODULE, IDENTIFY)
-    if user_id is None or len(sources) > 1:
+    if point.user_id is None or len(sources) > 1:
         site.use_client()
-    return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from posthog_setup.analysis.flow import Proof
-from posthog_setup.analysis.model import Analysis, AuthPoint, UserAccess
+from posthog_setup.analysis.model import VIEW_HOOK, Analysis, AuthPoint, UserAccess
 from posthog_setup.codemods.points import (
     CapturePoint,
     ExceptionPoint,
@@ -128,6 +128,7 @@ def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
                     auth_event,
                     _person_properties(point, point.user_expression, analysis),
                     before=point.kind == "login" and point.mechanism == "token",
+                    override=point.call if point.mechanism == VIEW_HOOK else None,
                 )
             )
     planned_handlers = {(c.file, c.handler) for c in plan.exception_captures}

@@ -63,6 +63,8 @@ class IdentifyPoint:
     event: str
     person_properties: tuple[str, ...] = ()
     before: bool = False
+    #: the class view's write hook to identify in (added when the class has none)
+    override: str | None = None
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,9 @@ def _plan(point: Point, definitions: Sequence[Definition], site: FileEdit) -> st
     if definition.ignores(_rule(point)):
         return "is marked `# posthog-setup: ignore`"
     node = definition.node
+    if isinstance(node, cst.ClassDef) and isinstance(point, IdentifyPoint) and point.override:
+        hook = capture.existing_method(definition, point.override)
+        return identify.plan_override(point, definition, _definition_of(definitions, hook), site)
     if isinstance(node, cst.ClassDef):
         if isinstance(point, CapturePoint) and point.override is not None:
             _plan_override(point, definition, offset, definitions, site)

@@ -372,7 +372,8 @@ def _auth_event(
         (
             r
             for r in routes
-            if r.handler.file == point.handler.file and r.handler.qualname == point.handler.qualname
+            if r.handler.file == point.handler.file
+            and point.handler.qualname in (r.handler.qualname, plan_handler(r, classes))
         ),
         None,
     )
@@ -413,7 +414,10 @@ def build_plan(
     for route in analysis.routes:
         if not route.mutating or route.ignored:
             continue
-        if (route.handler.file, route.handler.qualname) in auth_handlers:
+        if (route.handler.file, route.handler.qualname) in auth_handlers or (
+            route.handler.file,
+            plan_handler(route, analysis),
+        ) in auth_handlers:
             continue
         if route.anchor is None and not implicit_write(route, analysis):
             # No statement on the success path to capture at (see ``analysis.flow``).

@@ -1266,3 +1266,58 @@ def test_installed_apps_built_from_lists_still_show_allauth() -> None:
         "logout",
         "signup",
     ]
+
+
+SIGNUP_VIEWS = """
+from django.contrib.auth import get_user_model
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.views.generic import CreateView
+from rest_framework import generics, permissions
+
+from .serializers import UserSerializer
+
+
+class CreateUserView(generics.CreateAPIView):
+    serializer_class = UserSerializer
+
+
+class RegisterView(CreateView):
+    model = get_user_model()
+    fields = ["username"]
+
+
+class StaffCreateUser(generics.CreateAPIView):
+    serializer_class = UserSerializer
+    permission_classes = [permissions.IsAdminUser]
+
+
+class InviteUser(LoginRequiredMixin, CreateView):
+    model = get_user_model()
+    fields = ["username"]
+"""
+
+SIGNUP_URLS = """
+from django.urls import path
+from blog import views
+
+urlpatterns = [
+    path("api/user/create/", views.CreateUserView.as_view()),
+    path("accounts/register/", views.RegisterView.as_view()),
+    path("staff/users/new/", views.StaffCreateUser.as_view()),
+    path("users/invite/new/", views.InviteUser.as_view()),
+]
+"""
+
+
+def test_a_create_view_anyone_may_use_to_make_a_user_is_a_signup() -> None:
+    analysis = django_project(SIGNUP_URLS, views=SIGNUP_VIEWS)
+    signups = sorted(
+        (p.handler.qualname, p.call, p.user_expression)
+        for p in analysis.auth_points
+        if p.kind == "signup"
+    )
+    # Not the view that needs an admin, nor the one behind a login.
+    assert signups == [
+        ("CreateUserView", "perform_create", "serializer.instance"),
+        ("RegisterView", "form_valid", "self.object"),
+    ]

@@ -5,6 +5,7 @@ and expand class-based views and viewsets into one route per method or action.""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from posthog_setup.analysis.body import (
     reads_as_query,
 )
 from posthog_setup.analysis.model import (
+    VIEW_HOOK,
     AppObject,
     AuthKind,
     AuthPoint,
@@ -27,6 +29,7 @@ from posthog_setup.analysis.model import (
     UrlPattern,
 )
 from posthog_setup.analysis.paths import path_parameters
+from posthog_setup.analysis.routing import SIGNUP_WORDS
 from posthog_setup.frameworks.django.common import (
     ACTION_METHODS,
     AUTH_URLS,
@@ -67,6 +70,8 @@ class _ClassModel:
     lookup: str
     #: what its routes write, for naming: its model, else its form or serializer class
     model: str | None = None
+    #: the names in its own or its nearest ancestor's ``permission_classes``
+    permissions: tuple[str, ...] = ()
 
     @property
     def handler(self) -> Handler:
@@ -186,6 +191,8 @@ class Project:
         self.mounted: dict[str, list[str]] = {}
         #: built-in auth views reachable from the URLs: (kind, where, what)
         self.builtin_auth: list[tuple[AuthKind, Handler, str]] = []
+        #: create views that sign a user up, by class
+        self.signups: dict[str, AuthPoint] = {}
 
     def setting(self, key: str) -> tuple[ModuleFacts, str] | None:
         return self.settings.get(key)
@@ -205,6 +212,7 @@ class Project:
         actions = list(view.actions)
         lookup = view.lookup
         written = view.model or view.form
+        permissions = view.permissions
         for base in view.bases:
             ancestry.append(base)
             parent = self.class_model(base, seen | {name})
@@ -217,6 +225,7 @@ class Project:
             actions.extend(a for a in parent.actions if a[3].name not in own)
             lookup = lookup or parent.lookup
             written = written or parent.model
+            permissions = permissions or parent.permissions
         kind = class_kind(ancestry)
         spec = next(
             (CLASS_SPECS[a] for a in ancestry if a in CLASS_SPECS and short_name(a) == kind), None
@@ -232,6 +241,7 @@ class Project:
             actions=tuple(actions),
             lookup=lookup or "pk",
             model=written,
+            permissions=permissions,
         )
         self.classes[name] = model
         return model
@@ -302,7 +312,23 @@ class Project:
     def class_routes(
         self, cls: _ClassModel, path: str, owner: str, name: str | None
     ) -> list[Route]:
-        """A class-based view: one route per HTTP method or generic action."""
+        """A class-based view: one route per HTTP method or generic action (a create view
+        anyone may use to make a user is a signup)."""
+        routes = self._class_routes(cls, path, owner, name)
+        signup = signup_hook(cls, path)
+        if signup is not None:
+            override, user = signup
+            self.signups.setdefault(
+                cls.handler.qualname,
+                AuthPoint(
+                    "signup", "django", cls.handler, cls.handler.line, override, user, VIEW_HOOK
+                ),
+            )
+        return routes
+
+    def _class_routes(
+        self, cls: _ClassModel, path: str, owner: str, name: str | None
+    ) -> list[Route]:
         where = _Where(owner, name, cls.kind, reads_as_query(cls.handler.name), cls.model)
         if cls.family in ("edit", "auth"):
             return [self.form_route(cls, path, where)]
@@ -407,10 +433,44 @@ def linked_apps(project: Project) -> tuple[AppObject, ...]:
     return tuple(found)
 
 
+#: What makes a view's user-creating write a signup: its name or path, and nobody logged in.
+_SIGNUP_INTENT = re.compile(r"sign_?up|register|registration|join|create|new", re.IGNORECASE)
+_USER_MODELS = re.compile(r"^(custom)?(user|account|member)s?$", re.IGNORECASE)
+_USER_FACTORIES = frozenset(
+    {"django.contrib.auth.get_user_model", "django.contrib.auth.models.User"}
+)
+_LOGIN_REQUIRED = re.compile(r"LoginRequired|PermissionRequired|UserPassesTest|Staff|Superuser")
+_PERMISSION_NEEDED = re.compile(r"IsAuthenticated|IsAdmin|Admin|Staff|Owner")
+_HELPER_SUFFIX = re.compile(r"(Model)?(Form|ModelForm|Serializer|Create|Registration|Register)$")
+
+
+def signup_hook(cls: _ClassModel, path: str) -> tuple[str, str] | None:
+    """(the write hook, the user there) where the class view creates users for anyone: a
+    DRF create (``serializer.instance`` after ``perform_create`` saved it) or a Django
+    ``CreateView`` (``self.object`` after ``form_valid`` saved it)."""
+    if "create" not in cls.implicit or not cls.model:
+        return None
+    words = f"{cls.handler.name} {path}"
+    model = cls.model.rsplit(".", 1)[-1]
+    noun = _HELPER_SUFFIX.sub("", model) or model
+    if cls.model not in _USER_FACTORIES and not _USER_MODELS.match(noun):
+        return None
+    if not (SIGNUP_WORDS.search(words) or _SIGNUP_INTENT.search(words)):
+        return None
+    if any(_LOGIN_REQUIRED.search(a) for a in cls.ancestry) or any(
+        _PERMISSION_NEEDED.search(p) for p in cls.permissions
+    ):
+        return None
+    if cls.family == "edit":
+        return "form_valid", "self.object"
+    return "perform_create", "serializer.instance"
+
+
 def linked_auth_points(project: Project) -> tuple[AuthPoint, ...]:
     """Logins and logouts the project calls, then signal hooks for those Django performs."""
     direct = sorted(
-        (p for mf in project.facts for p in mf.auth_points), key=lambda p: (p.handler.file, p.line)
+        [*(p for mf in project.facts for p in mf.auth_points), *project.signups.values()],
+        key=lambda p: (p.handler.file, p.line),
     )
     covered = {p.kind for p in direct}
     signals: list[AuthPoint] = []

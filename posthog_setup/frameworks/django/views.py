@@ -177,6 +177,7 @@ class ViewCollector:
         actions: list[tuple[str, tuple[str, ...], bool, Handler, BodyFacts]] = []
         model: str | None = None
         form: str | None = None
+        permissions: tuple[str, ...] = ()
         lookup: str | None = None
         lookup_field: str | None = None
         for stmt in node.body:
@@ -187,6 +188,8 @@ class ViewCollector:
                     model = self.model_name(value)
                 elif name in ("form_class", "serializer_class") and form is None:
                     form = self.model_name(value)
+                elif name == "permission_classes" and isinstance(value, (ast.List, ast.Tuple)):
+                    permissions = tuple(dotted(e).rsplit(".", 1)[-1] for e in value.elts)
                 elif name == "lookup_url_kwarg":
                     lookup = literal_string(value)
                 elif name == "lookup_field":
@@ -226,6 +229,7 @@ class ViewCollector:
             line=node.lineno,
             model=model,
             form=form,
+            permissions=permissions,
             lookup=lookup or lookup_field,
         )
 
