@@ -18,6 +18,7 @@ from posthog_setup.frameworks import (
     flask,
     litestar,
     quart,
+    sanic,
     starlette,
 )
 from posthog_setup.frameworks.base import WebFramework
@@ -33,6 +34,7 @@ FRAMEWORKS: tuple[WebFramework, ...] = (
     falcon.framework,
     bottle.framework,
     aiohttp.framework,
+    sanic.framework,
 )
 NAMES: tuple[str, ...] = tuple(f.name for f in FRAMEWORKS)
 
