@@ -23,6 +23,7 @@ NAMES = [
     "falcon_bookmarks",
     "bottle_notes",
     "aiohttp_links",
+    "sanic_tickets",
 ]
 
 

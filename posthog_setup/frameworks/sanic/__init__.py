@@ -4,7 +4,8 @@ The SDK has no Sanic integration: the hook-up is a module generated beside the c
 module (``posthog_sanic.py``) whose ``setup_posthog(app)`` registers, right after the app is
 created, a request middleware that opens a PostHog context from the ``X-POSTHOG-*`` headers
 (kept on ``request.ctx`` and left in the response middleware, as Sanic runs the two as
-separate callbacks), an ``http.lifecycle.exception`` signal that notes the exception, a
+separate callbacks), one that runs after the project's own and identifies the context with
+the logged-in user where the handlers read one off ``request.ctx``, an ``http.lifecycle.exception`` signal that notes the exception, a
 capture of it once Sanic has answered with a 5xx, and a flush after the server stops.
 It uses the context functions of posthog 6.0.
 """
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import Analysis, AppObject
 from posthog_setup.frameworks.base import HOOKUP_MISSING, CodemodHookup, Workspace
-from posthog_setup.frameworks.sanic.analysis import analyser
+from posthog_setup.frameworks.sanic.analysis import analyser, context_user_id
 from posthog_setup.plan.sdk import SdkFloor
 
 if TYPE_CHECKING:
@@ -58,9 +59,12 @@ class Sanic(CodemodHookup):
         path = hookup_file(plan.setup.client_module)
         if workspace.current(path) is None:
             own = client_import(path, plan.setup.client_module, relative=False, root=workspace.root)
+            # Every event of a request goes out as the user the planned captures send,
+            # read the same way.
+            user_id = context_user_id(event.distinct_id for event in plan.events)
             workspace.propose(
                 path,
-                render_hookup(own).encode("utf-8"),
+                render_hookup(own, user_id).encode("utf-8"),
                 "the PostHog hook-up of the Sanic apps is missing",
             )
         hookup = client_import(app.file, path, relative=client.relative > 0, root=workspace.root)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from posthog_setup.analysis.body import UserFinder, dotted, scan_body, walk_body
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
@@ -86,11 +86,22 @@ _METHOD_ORDER = {method: index for index, method in enumerate(HTTP_METHODS)}
 SANIC_REQUEST_USER = "sanic.request.ctx.user"
 
 
+#: ``request.ctx.user["id"]``: how a handler reads the user's id off the request, after ``ctx``
+_CONTEXT_READ = re.compile(r"""^[A-Za-z_]\w*\.ctx(\.user(?:\.\w+|\[(?:"\w+"|'\w+')\])+)$""")
+
+
+def context_user_id(expressions: Iterable[str | None]) -> str | None:
+    """How handlers read the user's id off ``request.ctx`` (``.user["id"]``), where every one
+    of ``expressions`` that reads it there reads it the same way; else None."""
+    found = {m.group(1) for e in expressions if e and (m := _CONTEXT_READ.match(e))}
+    return found.pop().replace("'", '"') if len(found) == 1 else None
+
+
 def _version(node: ast.expr | None) -> str | None:
     """``version=1`` / ``version="2"`` / ``version=1.1`` as Sanic writes it in the path."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)):
-        if not isinstance(node.value, bool):
-            return str(node.value)
+    value = node.value if isinstance(node, ast.Constant) else None
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        return str(value)
     return None
 
 
@@ -393,7 +404,9 @@ class _SanicFile:
         else:
             methods = (attr.upper(),)
         self._paths.setdefault(func, []).append(path)
-        self._version(f"{self.ctx.file}:{call.lineno}", call_arg(call, None, "version"), call.lineno)
+        self._version(
+            f"{self.ctx.file}:{call.lineno}", call_arg(call, None, "version"), call.lineno
+        )
         self.out.routes.append(
             LocalRoute(
                 framework="sanic",
@@ -429,7 +442,9 @@ class _SanicFile:
         func = self.file.functions.get(target)
         if func is not None:
             self._paths.setdefault(func, []).append(path)
-        self._version(f"{self.ctx.file}:{call.lineno}", call_arg(call, None, "version"), call.lineno)
+        self._version(
+            f"{self.ctx.file}:{call.lineno}", call_arg(call, None, "version"), call.lineno
+        )
         self.out.endpoint_refs.append(
             EndpointRef(
                 framework="sanic",
@@ -478,9 +493,12 @@ class _SanicFile:
             if qualified == base_name:
                 return True
             local = self.file.classes.get(qualified)
-            if local is not None and qualified not in seen:
-                if self._subclasses(local, base_name, seen | {qualified}):
-                    return True
+            if (
+                local is not None
+                and qualified not in seen
+                and self._subclasses(local, base_name, seen | {qualified})
+            ):
+                return True
         return False
 
     def _endpoint(
@@ -578,9 +596,12 @@ class _SanicFile:
                 attr == "clear" or (attr == "pop" and _user_key(call_arg(node, 0, "key")))
             ):
                 return self._point("logout", func, node, None)
-        elif isinstance(node, ast.Delete) and _LOGOUT_WORDS.search(words):
-            if any(self._user_slot(func, target) for target in node.targets):
-                return self._point("logout", func, node, None)
+        elif (
+            isinstance(node, ast.Delete)
+            and _LOGOUT_WORDS.search(words)
+            and any(self._user_slot(func, target) for target in node.targets)
+        ):
+            return self._point("logout", func, node, None)
         return None
 
     def _user_slot(self, func: FunctionNode, target: ast.expr) -> bool:

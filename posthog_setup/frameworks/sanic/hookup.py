@@ -26,9 +26,11 @@ from posthog_setup.templating import render
 SETUP = "setup_posthog"
 
 
-def render_hookup(client: ClientImport) -> str:
-    """The source of the generated hook-up module, importing the client as ``client``."""
-    return render("sanic_hookup.py.j2", client_import=client.source()).rstrip("\n") + "\n"
+def render_hookup(client: ClientImport, user_id: str | None = None) -> str:
+    """The source of the generated hook-up module, importing the client as ``client``;
+    ``user_id``: how handlers read the user's id after ``request.ctx`` (``.user["id"]``)."""
+    source = render("sanic_hookup.py.j2", client_import=client.source(), user_id=user_id)
+    return source.rstrip("\n") + "\n"
 
 
 def hook_up_sanic(source: str, path: str, app: AppObject, hookup: ClientImport) -> str:
