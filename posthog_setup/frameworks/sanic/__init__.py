@@ -19,6 +19,7 @@ from posthog_setup.analysis.model import Analysis, AppObject
 from posthog_setup.frameworks.base import HOOKUP_MISSING, CodemodHookup, Workspace
 from posthog_setup.frameworks.sanic.analysis import analyser, context_user_id
 from posthog_setup.plan.sdk import SdkFloor
+from posthog_setup.project.versions import VersionGate, hookup_blocker
 
 if TYPE_CHECKING:
     from posthog_setup.codemods.changes import ClientImport
@@ -43,6 +44,12 @@ class Sanic(CodemodHookup):
     sdk_floor = SdkFloor(
         "6.0", "6.0 is the first with the request contexts (new_context, tag) the hook-up uses"
     )
+    version_gate: VersionGate | None = VersionGate(
+        "sanic",
+        "22.9",
+        "before 22.9 Sanic runs middleware in the order it was added, with no priority, so "
+        "the hook-up could not read the user the app's own middleware finds",
+    )
     hookup_name = "setup_posthog"
 
     def hook_up(
@@ -53,6 +60,14 @@ class Sanic(CodemodHookup):
         client: ClientImport,
         analysis: Analysis,
     ) -> None:
+        blocked = hookup_blocker(workspace.root, self.version_gate)
+        if blocked is not None:
+            workspace.note(
+                f"{app.file}: setup_posthog not added: {blocked}; the captures still send "
+                "the user's id where it is known, but requests are not tied to sessions "
+                "and unhandled errors are not captured"
+            )
+            return
         from posthog_setup.codemods.changes import client_import
         from posthog_setup.frameworks.sanic.hookup import hook_up_sanic, render_hookup
 
