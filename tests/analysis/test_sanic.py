@@ -293,3 +293,60 @@ def test_context_user_id_is_read_one_way_or_not_at_all() -> None:
     assert context_user_id(["request.ctx.user.id"]) == ".user.id"
     assert context_user_id(["request.ctx.user.id", "request.ctx.user['id']"]) is None
     assert context_user_id(["current_user.id"]) is None
+
+
+def test_a_group_made_through_the_blueprints_module_carries_its_version() -> None:
+    analysis = analyse_one(
+        """
+        from sanic import Sanic
+        from sanic.blueprints import Blueprint
+        from sanic.response import json
+
+        app = Sanic(name="robots")
+        arms = Blueprint(name="arms", url_prefix="/arms")
+        legs = Blueprint(name="legs", url_prefix="/legs")
+        robots = Blueprint.group(arms, legs, url_prefix="/robot", version=1)
+
+        @arms.get("/count")
+        async def count_arms(request):
+            return json(2)
+
+        @legs.get("/count", version=2)
+        async def count_legs(request):
+            return json(2)
+
+        app.blueprint(robots)
+        """
+    )
+    assert rows(analysis) == [
+        ("/v1/robot/arms/count", ("GET",), "count_arms", False),
+        ("/v2/robot/legs/count", ("GET",), "count_legs", False),
+    ]
+
+
+def test_a_handler_that_only_reads_the_request_and_answers_changes_nothing() -> None:
+    analysis = analyse_one(
+        """
+        from sanic import Sanic, response
+
+        app = Sanic("echo")
+
+        @app.post("/echo")
+        async def echo(request):
+            return response.json({"got": request.json, "q": request.args.get("q")})
+
+        @app.put("/greet/<name>")
+        def greet(request, name):
+            return response.text("hello {}".format(name))
+
+        @app.post("/notes")
+        async def add_note(request):
+            save_note(request.json)
+            return response.json({}, status=201)
+        """
+    )
+    assert rows(analysis) == [
+        ("/echo", ("POST",), "echo", False),
+        ("/greet/<name>", ("PUT",), "greet", False),
+        ("/notes", ("POST",), "add_note", True),
+    ]

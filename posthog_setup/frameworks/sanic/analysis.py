@@ -39,6 +39,7 @@ from posthog_setup.analysis.model import (
     BodyFacts,
     EndpointRef,
     ErrorHandler,
+    Evidence,
     Framework,
     LocalRoute,
     ModuleFacts,
@@ -83,6 +84,21 @@ _LOGIN_WORDS = re.compile(r"log_?in|sign_?in|authenticat", re.IGNORECASE)
 _LOGOUT_WORDS = re.compile(r"log_?out|sign_?out", re.IGNORECASE)
 _ID = re.compile(r"id|pk|uid|user_id|id_")
 _METHOD_ORDER = {method: index for index, method in enumerate(HTTP_METHODS)}
+#: what a handler may call and still only answer: Sanic's responses and errors, pure helpers
+_ANSWERING_MODULES = (
+    "sanic.response.",
+    "sanic.exceptions.",
+    "json.",
+    "asyncio.sleep",
+    "datetime.",
+    "html.",
+    "math.",
+)
+_PURE_BUILTINS = frozenset(
+    {"dict", "list", "tuple", "set", "str", "int", "float", "bool", "len", "sorted", "repr"}
+)
+#: reading one of the request's mappings (``request.args.get("q")``)
+_MAPPING_READS = frozenset({"get", "getlist", "items", "keys", "values"})
 SANIC_REQUEST_USER = "sanic.request.ctx.user"
 
 
@@ -118,6 +134,7 @@ class SanicAnalyser:
         "sanic.blueprint_group.BlueprintGroup": "sanic.BlueprintGroup",
         "sanic.request.Request": "sanic.Request",
         "sanic.views.": "sanic.views.",
+        "sanic.blueprints.": "sanic.",
         "sanic.handlers.error.ErrorHandler": "sanic.handlers.ErrorHandler",
     }
 
@@ -392,8 +409,40 @@ class _SanicFile:
 
     def _body(self, func: FunctionNode) -> BodyFacts:
         if func not in self._bodies:
-            self._bodies[func] = scan_body(self.ctx, func, _request_user(request_name(func)))
+            request = request_name(func)
+            body = scan_body(self.ctx, func, _request_user(request))
+            if request is not None and self._only_answers(func, request, body):
+                reason = Evidence(
+                    "read-only", "only reads the request and answers", func.lineno, False
+                )
+                body = dataclasses.replace(body, evidence=(*body.evidence, reason))
+            self._bodies[func] = body
         return self._bodies[func]
+
+    def _only_answers(self, func: FunctionNode, request: str, body: BodyFacts) -> bool:
+        """Does the handler call nothing but readers of the request, Sanic's responses and
+        errors, and pure helpers (a demo, an echo)? Then nothing it does can change data."""
+        if any(e.mutating for e in body.evidence):
+            return False
+        scope = self.ctx.names.scope_for_def(func)
+        for node in walk_body(func):
+            if not isinstance(node, ast.Call):
+                continue
+            called = node.func
+            if isinstance(called, ast.Attribute) and (
+                isinstance(called.value, ast.Constant)  # "{} items".format(n)
+                or (
+                    dotted(called.value).startswith(f"{request}.") and called.attr in _MAPPING_READS
+                )
+            ):
+                continue
+            qualified = self.ctx.names.resolve(called, scope)
+            if qualified is None:
+                if not (isinstance(called, ast.Name) and called.id in _PURE_BUILTINS):
+                    return False
+            elif not qualified.startswith(_ANSWERING_MODULES):
+                return False
+        return True
 
     def _decorated_route(self, func: FunctionNode, owner: str, attr: str, call: ast.Call) -> None:
         path = literal_str(call_arg(call, 0, "uri"))
