@@ -6,6 +6,7 @@ from __future__ import annotations
 from posthog_setup.analysis.model import Analysis
 from posthog_setup.frameworks.registry import applications
 from posthog_setup.frameworks.sanic.analysis import context_user_id
+from posthog_setup.plan.plan import proven_user_id
 from tests.analysis.web_helpers import analyse, analyse_one, route_rows
 
 
@@ -231,12 +232,25 @@ def test_the_user_on_request_ctx_only_where_the_handler_reads_it() -> None:
         async def ping(req):
             req.app.ctx.db.execute("INSERT INTO ping DEFAULT VALUES")
             return json({})
+
+        @app.delete("/notes/<note_id:int>")
+        async def remove_note(req, note_id):
+            user = req.ctx.user
+            req.app.ctx.db.execute(
+                "DELETE FROM note WHERE id = ? AND owner_id = ?", (note_id, user["id"])
+            )
+            return json({})
         """
     )
     users = {r.handler.qualname: r.user_access for r in analysis.routes}
     assert users["add_note"] is not None
     assert users["add_note"].id_expression == "request.ctx.user.id"
     assert users["ping"] is None
+    # Through the handler's own local, read as the handler reads it (a row: ``["id"]``).
+    assert users["remove_note"] is not None
+    assert users["remove_note"].id_expression == "user.id"
+    [remove] = [r for r in analysis.routes if r.handler.qualname == "remove_note"]
+    assert proven_user_id(remove.user_access, remove.proven) == ("user['id']", None)
 
 
 def test_session_and_cookie_logins_signups_and_logouts() -> None:

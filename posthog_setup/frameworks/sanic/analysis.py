@@ -270,15 +270,27 @@ def request_name(func: FunctionNode) -> str | None:
 def _request_user(request: str | None) -> UserFinder:
     """A user finder for ``request.ctx.user``, set by the project's own middleware."""
 
+    def is_user(node: ast.AST) -> bool:
+        return (
+            isinstance(node, ast.Attribute)
+            and node.attr == "user"
+            and dotted(node.value) == f"{request}.ctx"
+        )
+
     def find(
         ctx: FileContext, func: FunctionNode | ast.ClassDef, node: ast.AST
     ) -> UserAccess | None:
+        if request is None:
+            return None
+        # ``user = request.ctx.user``: the handler reads the user through its local.
         if (
-            request is not None
-            and isinstance(node, ast.Attribute)
-            and node.attr == "user"
-            and dotted(node.value) == f"{request}.ctx"
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and is_user(node.value)
         ):
+            return UserAccess(SANIC_REQUEST_USER, f"{node.targets[0].id}.id")
+        if is_user(node):
             return UserAccess(SANIC_REQUEST_USER, f"{request}.ctx.user.id")
         return None
 
