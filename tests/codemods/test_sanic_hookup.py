@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from posthog_setup.analysis.model import AppObject
+from posthog_setup.cli import main
 from posthog_setup.codemods.base import ClientImport, EditError
 from posthog_setup.frameworks.sanic.analysis import APP as SANIC
 from posthog_setup.frameworks.sanic.hookup import hook_up_sanic, render_hookup
@@ -255,3 +256,37 @@ def test_generated_module_under_sanic(tmp_path: Path) -> None:
     fail = next(e for e in errors if e.properties["$request_path"] == "/fail")
     assert fail.distinct_id == "7"
     assert {e.event for e in events} == {"thing_made", "$exception"}
+
+
+# -- the framework's version -------------------------------------------------------------
+
+_SERVER = """\
+from sanic import Sanic
+from sanic.response import json
+
+app = Sanic("svc")
+
+
+@app.post("/orders")
+async def place_order(request):
+    request.app.ctx.db.execute("INSERT INTO orders (item) VALUES (?)", (request.json["item"],))
+    return json({}, status=201)
+"""
+
+
+@pytest.mark.parametrize(
+    ("declared", "hooked_up"), [("sanic==21.12.1", False), ("sanic>=23.3", True)]
+)
+def test_no_hookup_on_a_sanic_without_middleware_priorities(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], declared: str, hooked_up: bool
+) -> None:
+    """Before 22.9 the hook-up could not run after the app's own middleware: edit says so
+    and leaves the app file without it, while the captures still go in."""
+    (tmp_path / "requirements.txt").write_text(f"{declared}\n")
+    (tmp_path / "server.py").write_text(_SERVER)
+    assert main(["edit", "--allow-dirty", str(tmp_path)]) == 0
+    edited = (tmp_path / "server.py").read_text()
+    assert 'posthog_client.capture("order_created")' in edited
+    assert ("setup_posthog(app)" in edited) is hooked_up
+    warned = "setup_posthog not added: sanic==21.12.1 is declared" in capsys.readouterr().err
+    assert warned is not hooked_up
