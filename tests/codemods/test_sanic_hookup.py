@@ -290,3 +290,15 @@ def test_no_hookup_on_a_sanic_without_middleware_priorities(
     assert ("setup_posthog(app)" in edited) is hooked_up
     warned = "setup_posthog not added: sanic==21.12.1 is declared" in capsys.readouterr().err
     assert warned is not hooked_up
+
+
+def test_each_single_file_app_of_a_folder_gets_its_hookup(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("sanic>=23.3\n")
+    for name in ("orders", "refunds"):
+        (tmp_path / f"{name}.py").write_text(_SERVER.replace('"svc"', f'"{name}"'))
+    assert main(["edit", "-q", "--allow-dirty", str(tmp_path)]) == 0
+    for name in ("orders", "refunds"):
+        edited = (tmp_path / f"{name}.py").read_text()
+        assert edited.count("setup_posthog(app)") == 1, name
+        assert "from posthog_sanic import setup_posthog" in edited, name
+    assert (tmp_path / "posthog_sanic.py").is_file()
