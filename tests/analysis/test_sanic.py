@@ -364,3 +364,54 @@ def test_a_handler_that_only_reads_the_request_and_answers_changes_nothing() -> 
         ("/greet/<name>", ("PUT",), "greet", False),
         ("/notes", ("POST",), "add_note", True),
     ]
+
+
+def test_blueprints_registered_in_a_function_given_the_app() -> None:
+    analysis = analyse(
+        {
+            "svc/routes.py": """
+                from sanic import Blueprint
+                from sanic.response import json
+
+                orders = Blueprint("orders", url_prefix="/orders")
+
+                @orders.post("/")
+                async def place_order(request):
+                    request.app.ctx.db.execute("INSERT INTO orders (item) VALUES (?)", ("x",))
+                    return json({}, status=201)
+
+                async def refund(request, order_id):
+                    request.app.ctx.db.execute("DELETE FROM orders WHERE id = ?", (order_id,))
+                    return json({})
+
+                def register_routes(app):
+                    # The registration's prefix replaces the blueprint's own.
+                    app.blueprint(orders, url_prefix="/shop")
+                    add_more(app)
+
+                def add_more(server):
+                    server.add_route(refund, "/refunds/<order_id:int>", methods=["POST"])
+
+                def unrelated(app):
+                    return app.name
+            """,
+            "svc/main.py": """
+                from sanic import Sanic
+
+                from svc.routes import register_routes, unrelated
+
+                app = Sanic("svc")
+                register_routes(app)
+                unrelated(app)
+            """,
+        }
+    )
+    assert rows(analysis) == [
+        ("/refunds/<order_id:int>", ("POST",), "refund", True),
+        ("/shop/", ("POST",), "place_order", True),
+    ]
+    # A function that only reads the app registers nothing: no owner is made of it.
+    assert sorted(a.name for a in analysis.apps if a.kind == "sanic.parameter") == [
+        "svc.routes.add_more:0",
+        "svc.routes.register_routes:0",
+    ]

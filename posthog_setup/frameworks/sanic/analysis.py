@@ -67,7 +67,9 @@ APP: AppKind = "sanic.Sanic"
 BLUEPRINT: AppKind = "sanic.Blueprint"
 #: ``Blueprint.group(bp1, bp2, url_prefix=...)``: blueprints served together under a prefix
 GROUP: AppKind = "sanic.BlueprintGroup"
-_KINDS = (APP, BLUEPRINT, GROUP)
+#: the app a registration function is given (``def register_blueprints(app)``)
+PARAMETER: AppKind = "sanic.parameter"
+_KINDS = (APP, BLUEPRINT, GROUP, PARAMETER)
 _CONSTRUCTORS = {"sanic.Sanic": Constructor(APP), "sanic.Blueprint": Constructor(BLUEPRINT)}
 _GROUP_CALLS = frozenset({"sanic.Blueprint.group", "sanic.BlueprintGroup"})
 _VIEW = "sanic.views.HTTPMethodView"
@@ -78,6 +80,8 @@ _ROUTE_ATTRS = VERB_SHORTCUTS | {"route"}
 #: registration (``child`` is ``parent>child``) or of one route (``child`` is ``file:line``)
 _VERSION = "<sanic version>"
 _WANTS = re.compile(r"sanic")
+#: names an app is passed to a registration function under (``register_blueprints(app)``)
+_APP_NAME = re.compile(r"app", re.IGNORECASE)
 #: session and cookie keys that hold who the user is
 _USER_KEY = re.compile(r"user|account|member|^uid$|login", re.IGNORECASE)
 _LOGIN_WORDS = re.compile(r"log_?in|sign_?in|authenticat", re.IGNORECASE)
@@ -140,7 +144,7 @@ class SanicAnalyser:
 
     def wants(self, source: str) -> bool:
         """Could this file declare anything Sanic? (A text test; false positives are fine.)"""
-        return _WANTS.search(source) is not None or ".add_route(" in source
+        return _WANTS.search(source) is not None
 
     def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
         """Record the apps, blueprints, routes, handlers, error handlers and logins of a file."""
@@ -319,6 +323,8 @@ class _SanicFile:
         self._bodies: dict[ast.AST, BodyFacts] = {}
         #: the paths each function serves in this file, for telling logins from logouts
         self._paths: dict[ast.AST, list[str]] = {}
+        #: the parameters of registration functions, as owners (``register_blueprints:0``)
+        self._parameters: dict[str, AppObject] = {}
 
     def collect(self) -> None:
         self.out.uses("sanic")
@@ -335,11 +341,24 @@ class _SanicFile:
                 self._exception_handler(func, found.call)
             else:
                 self._decorated_route(func, found.owner, found.attr, found.call)
-        for call in self.file.calls({"add_route", "blueprint"}):
-            if call.attr == "add_route":
-                self._add_route(call.owner, call.call)
+        found = [(c.owner, c.call) for c in self.file.calls({"add_route", "blueprint"})]
+        calls = [node for node in ast.walk(self.ctx.tree) if isinstance(node, ast.Call)]
+        found += [
+            (owner, call)
+            for call in calls
+            if isinstance(call.func, ast.Attribute)
+            and call.func.attr in ("add_route", "blueprint")
+            and (owner := self._parameter(call.func.value)) is not None
+        ]
+        for owner, call in found:
+            assert isinstance(call.func, ast.Attribute)
+            if call.func.attr == "add_route":
+                self._add_route(owner, call)
             else:
-                self._blueprint(call.owner, call.call)
+                self._blueprint(owner, call)
+        for call in calls:
+            self._passes_app(call)
+        self.out.apps.extend(self._parameters.values())
         self._endpoints()
         self._error_handler_classes()
         self._auth_points()
@@ -348,6 +367,61 @@ class _SanicFile:
         version = _version(node)
         if version is not None:
             self.out.registrations.append(Registration(_VERSION, key, version, self.ctx.file, line))
+
+    # -- registration functions -------------------------------------------------------------
+
+    def _parameter_name(self, receiver: ast.expr) -> tuple[str, int] | None:
+        """``register_blueprints:0`` for ``app`` in ``def register_blueprints(app)``, with the
+        function's line; None where ``receiver`` is no parameter."""
+        if not isinstance(receiver, ast.Name):
+            return None
+        func = self.ctx.names.scope_of(receiver).node
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        names = [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
+        if receiver.id not in names or receiver.id == "self":
+            return None
+        function = self.ctx.qualified(self.ctx.names.qualname_of(func))
+        return f"{function}:{names.index(receiver.id)}", func.lineno
+
+    def _parameter(self, receiver: ast.expr) -> str | None:
+        """``app`` in ``def register_blueprints(app): app.blueprint(bp)``: an owner named for
+        the function and the parameter's position, linked where it is called with an app."""
+        found = self._parameter_name(receiver)
+        if found is None:
+            return None
+        name, line = found
+        if name not in self._parameters:
+            self._parameters[name] = AppObject(PARAMETER, name, self.ctx.file, line)
+        return name
+
+    def _passes_app(self, call: ast.Call) -> None:
+        """``register_blueprints(app)``: the function's parameter stands for ``app`` there (an
+        app of this file, a parameter owner, or an app imported from another module)."""
+        if not isinstance(call.func, (ast.Name, ast.Attribute)):
+            return
+        scope = self.ctx.names.scope_of(call)
+        function = self.ctx.names.resolve(call.func, scope)
+        if function is None or function.startswith("sanic"):
+            return
+        for index, argument in enumerate(call.args):
+            if not isinstance(argument, ast.Name):
+                continue
+            qualified = self.ctx.names.resolve(argument, scope)
+            if qualified is None:
+                continue
+            kind = self.file.kinds.get(qualified)
+            owner = None
+            if kind == APP:
+                owner = qualified
+            elif kind is None and self.ctx.names.imports.get(argument.id) == qualified:
+                owner = qualified if _APP_NAME.search(argument.id) else None
+            elif (parameter := self._parameter_name(argument)) is not None:
+                owner = parameter[0] if parameter[0] in self._parameters else None
+            if owner is not None:
+                self.out.registrations.append(
+                    Registration(owner, f"{function}:{index}", None, self.ctx.file, call.lineno)
+                )
 
     # -- blueprints and groups --------------------------------------------------------------
 
