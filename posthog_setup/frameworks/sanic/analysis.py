@@ -336,11 +336,11 @@ class _SanicFile:
                 self._version(app.name, call_arg(value, None, "version"), app.line)
             self.out.apps.append(app)
         self._groups()
-        for func, found in self.file.decorated(_ROUTE_ATTRS | {"exception"}):
-            if found.attr == "exception":
-                self._exception_handler(func, found.call)
+        for func, decorator in self.file.decorated(_ROUTE_ATTRS | {"exception"}):
+            if decorator.attr == "exception":
+                self._exception_handler(func, decorator.call)
             else:
-                self._decorated_route(func, found.owner, found.attr, found.call)
+                self._decorated_route(func, decorator.owner, decorator.attr, decorator.call)
         found = [(c.owner, c.call) for c in self.file.calls({"add_route", "blueprint"})]
         calls = [node for node in ast.walk(self.ctx.tree) if isinstance(node, ast.Call)]
         found += [
