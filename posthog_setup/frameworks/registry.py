@@ -19,6 +19,7 @@ from posthog_setup.frameworks import (
     jobs,
     litestar,
     quart,
+    sanic,
     starlette,
 )
 from posthog_setup.frameworks.base import WebFramework
@@ -34,6 +35,7 @@ FRAMEWORKS: tuple[WebFramework, ...] = (
     falcon.framework,
     bottle.framework,
     aiohttp.framework,
+    sanic.framework,
     jobs.framework,
 )
 NAMES: tuple[str, ...] = tuple(f.name for f in FRAMEWORKS)

@@ -25,6 +25,7 @@ NAMES = [
     "aiohttp_links",
     "jobs_billing",
     "celery_orders",
+    "sanic_tickets",
 ]
 
 

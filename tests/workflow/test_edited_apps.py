@@ -524,6 +524,105 @@ print("RESULT " + json.dumps({"statuses": statuses, **ids}))
 """
 )
 
+SANIC_SCRIPT = (
+    _RECORD
+    + """
+import asyncio
+
+from sanic_testing.testing import SanicASGITestClient
+
+from tickets.app import app
+from tickets.posthog_client import posthog_client
+
+
+async def boom_route(request):
+    boom()
+
+
+app.add_route(boom_route, "/boom")
+
+
+async def arecord(name, call):
+    try:
+        _, response = await call()
+    except Exception as error:
+        statuses[name] = f"raised {type(error).__name__}: {error}"
+        return None
+    statuses[name] = response.status
+    return response
+
+
+async def flows():
+    ids = {}
+    client = SanicASGITestClient(app)
+    account = {"username": "ada", "email": "ada@example.com", "password": "pw-for-tests"}
+    signup = await arecord("signup", lambda: client.post("/auth/signup", json=account))
+    ids["user_id"] = str(signup.json["id"])
+    # The session cookie, sent on every later request as a browser would.
+    client.cookies.set("tickets_sid", signup.cookies["tickets_sid"])
+    await arecord("logout", lambda: client.post("/auth/logout"))
+    await arecord("login", lambda: client.post("/auth/login", json=account))
+    # The browser SDK's headers: the request's events belong to its session.
+    session = {"X-POSTHOG-SESSION-ID": "session-from-the-browser"}
+    board = await arecord(
+        "board_create",
+        lambda: client.post("/v1/boards/", json={"name": "Ops"}, headers=session),
+    )
+    board_id = board.json["id"]
+    await arecord(
+        "board_again", lambda: client.post("/v1/boards/", json={"name": "Ops"})
+    )
+    await arecord(
+        "board_rename",
+        lambda: client.patch(f"/v1/boards/{board_id}", json={"name": "Infra"}),
+    )
+    ticket = await arecord(
+        "ticket_create",
+        lambda: client.post(
+            "/tickets", json={"title": "Disk full", "board_id": board_id}
+        ),
+    )
+    ticket_id = ticket.json["id"]
+    await arecord("ticket_invalid", lambda: client.post("/tickets", json={}))
+    await arecord(
+        "ticket_close",
+        lambda: client.put(f"/tickets/{ticket_id}", json={"status": "closed"}),
+    )
+    await arecord(
+        "comment",
+        lambda: client.post(
+            f"/api/tickets/{ticket_id}/comments", json={"body": "Done"}
+        ),
+    )
+    for method, path, body in [
+        ("GET", "/health", None),
+        ("GET", "/v1/boards/", None),
+        ("GET", "/tickets", None),
+        ("GET", f"/tickets/{ticket_id}", None),
+        ("GET", f"/api/tickets/{ticket_id}/comments", None),
+        ("POST", "/api/search/", {"q": "Disk"}),
+        # A NotFound: a client error, not an $exception.
+        ("GET", "/tickets/999", None),
+        ("PATCH", "/v1/boards/999", {"name": "x"}),
+    ]:
+        await arecord(
+            f"read {method} {path}",
+            lambda: client.request(method, path, json=body),
+        )
+    await arecord("boom", lambda: client.get("/boom"))
+    await arecord("ticket_delete", lambda: client.delete(f"/tickets/{ticket_id}"))
+    await arecord("board_delete", lambda: client.delete(f"/v1/boards/{board_id}"))
+    ids["board_ids"] = [board_id]
+    ids["ticket_ids"] = [ticket_id]
+    return ids
+
+
+ids = asyncio.run(flows())
+posthog_client.flush()
+print("RESULT " + json.dumps({"statuses": statuses, **ids}))
+"""
+)
+
 DJANGO_SCRIPT = (
     _RECORD
     + """
@@ -1029,6 +1128,70 @@ SCENARIOS = {
             ("link_deleted", "link_id", "link_ids"),
         ),
     ),
+    "sanic_tickets": Scenario(
+        fixture="sanic_tickets",
+        script=SANIC_SCRIPT,
+        statuses={
+            "signup": 201,
+            "logout": 204,
+            "login": 200,
+            "board_create": 201,
+            "board_again": 409,
+            "board_rename": 200,
+            "ticket_create": 201,
+            "ticket_invalid": 400,
+            "ticket_close": 200,
+            "comment": 201,
+            "read GET /health": 200,
+            "read GET /v1/boards/": 200,
+            "read GET /tickets": 200,
+            "read GET /tickets/1": 200,
+            "read GET /api/tickets/1/comments": 200,
+            "read POST /api/search/": 200,
+            "read GET /tickets/999": 404,
+            "read PATCH /v1/boards/999": 404,
+            "boom": 500,
+            "ticket_delete": 204,
+            "board_delete": 204,
+        },
+        # The refused board (409), the invalid ticket (400) and the missing ones (404) send
+        # nothing: a SanicException below 500 is an answer, not a change or a server error.
+        events={
+            "user_signed_up": 1,
+            "user_logged_out": 1,
+            "user_logged_in": 1,
+            "board_created": 1,
+            "board_renamed": 1,
+            "ticket_created": 1,
+            "ticket_updated": 1,
+            "comment_created": 1,
+            "ticket_deleted": 1,
+            "board_deleted": 1,
+            # Captured by the generated response middleware once Sanic answered 500.
+            "$exception": 1,
+        },
+        # Sent as the user the handlers read off request.ctx, or (where a handler does not
+        # read it) as the user the generated middleware put on the request's context.
+        user_events=(
+            "board_created",
+            "board_renamed",
+            "ticket_created",
+            "ticket_updated",
+            "comment_created",
+            "ticket_deleted",
+            "board_deleted",
+        ),
+        properties=(
+            ("board_renamed", "board_id", "board_ids"),
+            ("board_deleted", "board_id", "board_ids"),
+            ("ticket_updated", "ticket_id", "ticket_ids"),
+            ("comment_created", "ticket_id", "ticket_ids"),
+            ("ticket_deleted", "ticket_id", "ticket_ids"),
+        ),
+        # The handlers read neither the new user's email nor its username.
+        signup_person=None,
+        login_person=None,
+    ),
     "django_shop": Scenario(
         fixture="django_shop",
         script=DJANGO_SCRIPT,
@@ -1404,6 +1567,24 @@ def test_without_token_nothing_is_sent(runs: Runs, name: str) -> None:
 
 
 # -- aiohttp: the generated middleware ----------------------------------------------------
+
+
+def test_sanic_server_error_carries_the_logged_in_user(runs: Runs) -> None:
+    """The generated middleware sends the failure as the user the handlers read off
+    ``request.ctx``, and with the request's path."""
+    run = runs.run("sanic_tickets", token=True)
+    [exception] = run.named("$exception")
+    assert exception.distinct_id == run.user_id, run.describe()
+
+
+def test_sanic_request_context_reads_the_session_header(runs: Runs) -> None:
+    """Events of a request that sends X-POSTHOG-SESSION-ID belong to that session; the
+    context of one request does not leak into the next."""
+    run = runs.run("sanic_tickets", token=True)
+    [board] = run.named("board_created")
+    assert board.properties.get("$session_id") == "session-from-the-browser", run.describe()
+    [ticket] = run.named("ticket_created")
+    assert "$session_id" not in ticket.properties, run.describe()
 
 
 def test_aiohttp_server_error_carries_the_logged_in_user(runs: Runs) -> None:
