@@ -19,6 +19,7 @@ from posthog_setup.frameworks import (
     litestar,
     quart,
     starlette,
+    stdlib,
 )
 from posthog_setup.frameworks.base import WebFramework
 from posthog_setup.plan.sdk import SdkFloor, posthog_floor
@@ -33,6 +34,8 @@ FRAMEWORKS: tuple[WebFramework, ...] = (
     falcon.framework,
     bottle.framework,
     aiohttp.framework,
+    stdlib.http_server,
+    stdlib.wsgi,
 )
 NAMES: tuple[str, ...] = tuple(f.name for f in FRAMEWORKS)
 

@@ -1,0 +1,328 @@
+"""The standard library's servers: ``http.server`` request handlers and plain WSGI callables.
+
+Neither has a router. A ``BaseHTTPRequestHandler`` subclass answers each method in a
+``do_POST`` / ``do_PUT`` / ``do_PATCH`` / ``do_DELETE`` / ``do_GET`` method, and a WSGI
+callable ``def application(environ, start_response)`` answers everything; both dispatch on
+the path themselves (see ``dispatch``). Each path branch is a route; a branch that only
+hands the request to a method of the handler class (``self.create_todo()``) or a function
+of the module (``return create_todo(environ, start_response)``) is routed to it.
+
+Neither knows users: a handler reaches one the way the code does, a header
+(``self.headers.get("X-User-Id")``, ``environ.get("HTTP_X_USER_ID")``, ``REMOTE_USER``) or a
+lookup of its own (``user = self.current_user()``), read into a local; only where read.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import re
+from collections.abc import Mapping, Sequence
+
+from posthog_setup.analysis import flow
+from posthog_setup.analysis.body import scan_body
+from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
+from posthog_setup.analysis.model import (
+    AppObject,
+    BodyFacts,
+    Framework,
+    LocalRoute,
+    ModuleFacts,
+    UserAccess,
+)
+from posthog_setup.analysis.routing import imports_another_framework, link_routes
+from posthog_setup.frameworks.stdlib.dispatch import Branch, Tainted, branch_facts, path_branches
+
+#: the kind of an ``http.server`` request handler class (where the hook-up goes)
+HANDLER = "http.server.handler"
+#: the kind of a plain WSGI callable
+WSGI_APP = "wsgi.application"
+_HANDLER_BASES = frozenset(
+    f"http.server.{name}"
+    for name in ("BaseHTTPRequestHandler", "SimpleHTTPRequestHandler", "CGIHTTPRequestHandler")
+)
+_HANDLER_WANTS = re.compile(r"\b(Base|Simple|CGI)HTTPRequestHandler\b")
+_WSGI_WANTS = re.compile(r"\bdef \w+\(\s*\w*environ\w*\s*,\s*start_response\b")
+_DO = re.compile(r"^do_(GET|POST|PUT|PATCH|DELETE)$")
+#: a local that holds the user, or the user's id
+_USER_LOCAL = re.compile(r"^(current_|logged_in_|session_|auth_)?user(_?id)?$", re.IGNORECASE)
+_HEADER_USER = re.compile(r"user", re.IGNORECASE)
+
+
+def _mount_prefix(app: AppObject, registration: object) -> str:
+    return ""
+
+
+def _header_read(node: ast.expr) -> str | None:
+    """The key a ``headers.get("X-User-Id")`` / ``environ["HTTP_X_USER"]`` read names."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.args
+        and node.func.attr in ("get", "get_header")
+    ):
+        key = node.args[0]
+        return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+    if isinstance(node, ast.Subscript):
+        key = node.slice
+        return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+    return None
+
+
+def find_user(
+    ctx: FileContext, func: FunctionNode | ast.ClassDef, node: ast.AST
+) -> UserAccess | None:
+    """The user a handler reads into a local: a header, ``REMOTE_USER``, or a lookup."""
+    if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+        return None
+    target = node.targets[0]
+    if not isinstance(target, ast.Name):
+        return None
+    value = node.value.value if isinstance(node.value, ast.Await) else node.value
+    key = _header_read(value)
+    if key is not None and (_HEADER_USER.search(key) or key == "REMOTE_USER"):
+        # A header may be missing: only a request that sent it has a user.
+        return UserAccess("header", target.id, guard=target.id)
+    if _USER_LOCAL.match(target.id) and isinstance(value, (ast.Call, ast.Subscript)):
+        is_id = target.id.lower().endswith("id")
+        return UserAccess("local", target.id if is_id else f"{target.id}.id", guard=target.id)
+    return None
+
+
+def _delegate(block: Sequence[ast.stmt]) -> ast.Call | None:
+    """The call a branch hands the request to, where that is all it does."""
+    if len(block) == 1 and isinstance(block[0], (ast.Expr, ast.Return)):
+        value = block[0].value
+        if isinstance(value, ast.Call):
+            return value
+    return None
+
+
+def _user_of(ctx: FileContext, func: FunctionNode) -> UserAccess | None:
+    for node in ast.walk(func):
+        found = find_user(ctx, func, node)
+        if found is not None:
+            return found
+    return None
+
+
+class _Routes:
+    """One file's routes of one dispatching function."""
+
+    def __init__(self, ctx: FileContext, out: FactsBuilder, framework: Framework) -> None:
+        self.ctx = ctx
+        self.out = out
+        self.framework = framework
+        self._scanned: dict[FunctionNode, BodyFacts] = {}
+
+    def body(self, func: FunctionNode) -> BodyFacts:
+        if func not in self._scanned:
+            self._scanned[func] = scan_body(self.ctx, func, find_user)
+        return self._scanned[func]
+
+    def add(
+        self,
+        owner: str,
+        func: FunctionNode,
+        branches: Sequence[Branch],
+        default_methods: tuple[str, ...] | None,
+        delegates: Mapping[str, FunctionNode],
+        delegate_name: str,
+    ) -> None:
+        """One route per branch (or one for the whole function where it has none)."""
+        ctx = self.ctx
+        if not branches:
+            methods = default_methods or ("GET",)
+            self._route(owner, "/", methods, func, self.body(func), func.lineno)
+            return
+        user = _user_of(ctx, func)
+        written = flow.written_models(ctx, func, flow.typed_names(ctx, func))
+        for branch in branches:
+            call = _delegate(branch.block)
+            target = None
+            if call is not None:
+                callee = call.func
+                if isinstance(callee, ast.Attribute) and isinstance(callee.value, ast.Name):
+                    target = (
+                        delegates.get(callee.attr) if callee.value.id == delegate_name else None
+                    )
+                elif isinstance(callee, ast.Name) and not delegate_name:
+                    target = delegates.get(callee.id)
+            # Handed to a function that writes: that function is the route's handler (a
+            # call of a helper that only answers, ``self._send_json(...)``, is not).
+            if target is not None and any(e.mutating for e in self.body(target).evidence):
+                body = self.body(target)
+                handler = target
+            else:
+                body = branch_facts(ctx, func, branch, user, written)
+                handler = func
+            writes = any(e.mutating for e in body.evidence)
+            methods = branch.methods or default_methods or (("POST",) if writes else ("GET",))
+            self._route(owner, branch.path, methods, handler, body, branch.line)
+
+    def _route(
+        self,
+        owner: str,
+        path: str,
+        methods: tuple[str, ...],
+        func: FunctionNode,
+        body: BodyFacts,
+        line: int,
+    ) -> None:
+        self.out.routes.append(
+            LocalRoute(
+                framework=self.framework,
+                owner=owner,
+                path=path,
+                methods=methods,
+                handler=self.ctx.handler(func),
+                line=line,
+                body=body,
+            )
+        )
+
+
+def _is_attribute(node: ast.expr, owner: str, attr: str) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == attr
+        and isinstance(node.value, ast.Name)
+        and node.value.id == owner
+    )
+
+
+class HttpServerAnalyser:
+    """Finds ``http.server`` request handler classes and the routes their methods answer."""
+
+    name: Framework = "http_server"
+    packages: tuple[str, ...] = ()
+    app_kinds: tuple[str, ...] = ("http",)
+    primary_kind = HANDLER
+    spellings: Mapping[str, str] = {}
+
+    def wants(self, source: str) -> bool:
+        """Could this file declare a request handler? (A text test.)"""
+        return _HANDLER_WANTS.search(source) is not None
+
+    def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
+        """Record each request handler class and a route per path branch of its methods."""
+        if imports_another_framework(ctx, self.name):
+            return
+        handlers: set[str] = set()
+        routes = _Routes(ctx, out, self.name)
+        for node in ast.walk(ctx.tree):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            bases = {ctx.names.resolve(base) or "" for base in node.bases}
+            if not bases & (_HANDLER_BASES | handlers):
+                continue
+            owner = ctx.qualified(ctx.names.qualname_of(node))
+            handlers.add(owner)
+            out.apps.append(AppObject(HANDLER, owner, ctx.file, node.lineno))
+            out.uses(self.name)
+            methods = {
+                stmt.name: stmt
+                for stmt in node.body
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+            }
+            for name, func in methods.items():
+                verb = _DO.match(name)
+                if verb is None or not func.args.args:
+                    continue
+                this = func.args.args[0].arg
+                path = Tainted(func, functools.partial(_is_attribute, owner=this, attr="path"))
+                branches = path_branches(func.body, path)
+                routes.add(owner, func, branches, (verb.group(1),), methods, this)
+
+    def link(self, facts: Sequence[ModuleFacts]) -> Linked:
+        """Routes belong to their handler class; nothing mounts anything."""
+        return link_routes(self.name, facts, (HANDLER,), _mount_prefix)
+
+
+def _environ_key(node: ast.expr, environ: str, key: str) -> bool:
+    """``environ["PATH_INFO"]`` or ``environ.get("PATH_INFO", ...)``."""
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+        return (
+            node.value.id == environ
+            and isinstance(node.slice, ast.Constant)
+            and node.slice.value == key
+        )
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == environ
+        and node.args
+    ):
+        first = node.args[0]
+        return isinstance(first, ast.Constant) and first.value == key
+    return False
+
+
+def wsgi_parameters(func: FunctionNode) -> tuple[str, str] | None:
+    """``(environ, start_response)``: the parameters of a WSGI callable, if ``func`` is one."""
+    args = [a.arg for a in func.args.args]
+    if len(args) == 2 and "environ" in args[0] and args[1] == "start_response":
+        return args[0], args[1]
+    return None
+
+
+class WsgiAnalyser:
+    """Finds plain WSGI callables (``def application(environ, start_response)``) and their
+    path branches."""
+
+    name: Framework = "wsgi"
+    packages: tuple[str, ...] = ()
+    app_kinds: tuple[str, ...] = ("wsgi",)
+    primary_kind = WSGI_APP
+    spellings: Mapping[str, str] = {}
+
+    def wants(self, source: str) -> bool:
+        """Could this file define a WSGI callable? (A text test.)"""
+        return _WSGI_WANTS.search(source) is not None
+
+    def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
+        """Record each module-level WSGI callable that answers (itself or through the
+        module's functions it dispatches to) and a route per path branch."""
+        if imports_another_framework(ctx, self.name):
+            return
+        functions = {
+            stmt.name: stmt
+            for stmt in ctx.tree.body
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+        }
+        routes = _Routes(ctx, out, self.name)
+        delegated: set[str] = set()
+        apps = []
+        for name, func in functions.items():
+            params = wsgi_parameters(func)
+            if params is None:
+                continue
+            environ = params[0]
+            path = Tainted(func, functools.partial(_environ_key, environ=environ, key="PATH_INFO"))
+            method = Tainted(
+                func, functools.partial(_environ_key, environ=environ, key="REQUEST_METHOD")
+            )
+            branches = path_branches(func.body, path, method)
+            apps.append((name, func, branches))
+            delegated.update(
+                c.func.id
+                for b in branches
+                if (c := _delegate(b.block)) is not None and isinstance(c.func, ast.Name)
+            )
+        for name, func, branches in apps:
+            if name in delegated:
+                continue  # a function the application hands requests to: not an app
+            owner = ctx.qualified(name)
+            out.apps.append(AppObject(WSGI_APP, owner, ctx.file, func.lineno))
+            out.uses(self.name)
+            routes.add(owner, func, branches, None, functions, "")
+
+    def link(self, facts: Sequence[ModuleFacts]) -> Linked:
+        """Routes belong to their WSGI callable; nothing mounts anything."""
+        return link_routes(self.name, facts, (WSGI_APP,), _mount_prefix)
+
+
+http_server_analyser = HttpServerAnalyser()
+wsgi_analyser = WsgiAnalyser()
