@@ -23,6 +23,8 @@ NAMES = [
     "falcon_bookmarks",
     "bottle_notes",
     "aiohttp_links",
+    "http_todos",
+    "wsgi_notes",
 ]
 
 
