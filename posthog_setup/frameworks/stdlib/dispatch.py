@@ -97,6 +97,8 @@ def _prefix_path(prefix: str) -> str:
 def regex_path(pattern: str) -> str | None:
     """``^/todos/(\\d+)$`` -> ``/todos/<id>``; None for a pattern that is not a plain path."""
     body = pattern.removeprefix("^").removesuffix("$").removesuffix("/?")
+    if any("|" in group.group(0) for group in _GROUP.finditer(body)):
+        return None  # ``(todos|notes)``: several paths, not one segment
     names: list[str] = []
 
     def group(match: re.Match[str]) -> str:

@@ -1,0 +1,145 @@
+"""http.server and WSGI analysis: a route per path branch, the capture on the branch's
+success path (never in a 4xx branch, never on a read), the user the handler reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from posthog_setup.analysis.model import Route
+from posthog_setup.frameworks.stdlib.dispatch import regex_path
+from tests.analysis.web_helpers import analyse_one
+
+HANDLER = """
+import re
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import urlparse
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        user_id = self.headers.get("X-User-Id")
+        parsed = urlparse(self.path)
+        if parsed.path == "/todos":
+            self.db.execute("INSERT INTO todos (title) VALUES (?)", ("a",))
+            self.db.commit()
+            self.send_response(201)
+            self.end_headers()
+        elif parsed.path.startswith("/todos/"):
+            self.send_error(404)
+        elif parsed.path in ("/ping", "/pong"):
+            self.send_response(200)
+            self.end_headers()
+        else:
+            self.send_error(404)
+
+    def do_DELETE(self):
+        if match := re.match(r"^/notes/(\\d+)$", self.path):
+            if not self.allowed():
+                self.send_response(403)
+                self.end_headers()
+                return
+            self.db.execute("DELETE FROM notes WHERE id = ?", (match.group(1),))
+            self.send_response(204)
+            self.end_headers()
+
+    def do_GET(self):
+        if self.path == "/todos":
+            self.send_response(200)
+"""
+
+WSGI = """
+def application(environ, start_response):
+    path = environ.get("PATH_INFO", "/")
+    method = environ["REQUEST_METHOD"]
+    if path == "/notes":
+        if method == "POST":
+            start_response("201 Created", [])
+            return [b"made"]
+        if method == "GET":
+            start_response("200 OK", [])
+            return [b"[]"]
+    if path.startswith("/notes/") and method == "DELETE":
+        start_response("400 Bad Request", [])
+        return [b"no"]
+    start_response("404 Not Found", [])
+    return [b""]
+"""
+
+
+def _routes(source: str) -> dict[tuple[str, tuple[str, ...]], Route]:
+    return {(r.path, r.methods): r for r in analyse_one(source).routes}
+
+
+def test_each_path_branch_of_a_handler_method_is_a_route() -> None:
+    routes = _routes(HANDLER)
+    assert sorted(routes) == [
+        ("/notes/<id>", ("DELETE",)),
+        ("/ping", ("POST",)),
+        ("/pong", ("POST",)),
+        ("/todos", ("GET",)),
+        ("/todos", ("POST",)),
+        ("/todos/<id>", ("POST",)),
+    ]
+
+
+def test_the_capture_goes_after_the_branch_write_with_the_header_user() -> None:
+    created = _routes(HANDLER)[("/todos", ("POST",))]
+    assert created.mutating
+    assert created.written == ("todos",)
+    assert created.anchor is not None
+    assert not created.anchor.before
+    # after the commit, the last write of the branch
+    assert created.anchor.line == HANDLER.splitlines().index("            self.db.commit()") + 1
+    assert created.user_access is not None
+    assert created.user_access.id_expression == "user_id"
+    assert "user_id" in created.proven
+
+
+def test_a_branch_that_answers_an_error_gets_no_capture() -> None:
+    routes = _routes(HANDLER)
+    assert routes[("/todos/<id>", ("POST",))].anchor is None
+    # The write after a 403 that returns early is still captured, after the write.
+    deleted = routes[("/notes/<id>", ("DELETE",))]
+    assert deleted.written == ("notes",)
+    assert deleted.anchor is not None
+
+
+def test_a_read_branch_sends_nothing() -> None:
+    assert not _routes(HANDLER)[("/todos", ("GET",))].mutating
+
+
+def test_wsgi_branches_on_path_and_method() -> None:
+    routes = _routes(WSGI)
+    assert sorted(routes) == [
+        ("/notes", ("GET",)),
+        ("/notes", ("POST",)),
+        ("/notes/<id>", ("DELETE",)),
+    ]
+    created = routes[("/notes", ("POST",))]
+    assert created.anchor is not None
+    assert created.anchor.before  # before start_response(201)
+    # start_response("400 ...") first: an error answer, no capture
+    assert routes[("/notes/<id>", ("DELETE",))].anchor is None
+
+
+def test_only_module_level_wsgi_callables_of_plain_modules() -> None:
+    framework = "from flask import Flask\napp = Flask(__name__)\n" + WSGI
+    assert [a.kind for a in analyse_one(framework).apps] == ["flask.Flask"]
+    method = "class Middleware:\n" + "\n".join(
+        "    " + line for line in WSGI.replace("(environ", "(self, environ").splitlines()
+    )
+    assert analyse_one(method).apps == ()
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path"),
+    [
+        (r"^/todos/(\d+)$", "/todos/<id>"),
+        (r"^/users/(?P<user_id>\w+)/notes/?$", "/users/<user_id>/notes"),
+        (r"^/todos$", "/todos"),
+        (r"^/(todos|notes)$", None),
+        (r"todos.*", None),
+    ],
+)
+def test_regex_paths(pattern: str, path: str | None) -> None:
+    assert regex_path(pattern) == path
