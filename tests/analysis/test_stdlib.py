@@ -143,3 +143,96 @@ def test_only_module_level_wsgi_callables_of_plain_modules() -> None:
 )
 def test_regex_paths(pattern: str, path: str | None) -> None:
     assert regex_path(pattern) == path
+
+
+TABLES = """
+from http.server import BaseHTTPRequestHandler
+
+
+def create_note(environ, start_response):
+    db.execute("INSERT INTO notes (body) VALUES (?)", ("a",))
+    start_response("201 Created", [])
+    return [b""]
+
+
+def list_notes(environ, start_response):
+    start_response("200 OK", [])
+    return [b"[]"]
+
+
+ROUTES = {("POST", "/notes"): create_note, ("GET", "/notes"): list_notes}
+
+
+def application(environ, start_response):
+    handler = ROUTES.get((environ["REQUEST_METHOD"], environ["PATH_INFO"]))
+    if handler is None:
+        start_response("404 Not Found", [])
+        return [b""]
+    return handler(environ, start_response)
+
+
+class Handler(BaseHTTPRequestHandler):
+    def add_todo(self):
+        self.store.add({"title": "a"})
+        self.send_response(201)
+
+    def clear_done(self):
+        self.store.delete(done=True)
+        self.send_response(204)
+
+    routes = {"/todos": add_todo}
+
+    def do_POST(self):
+        extra = {"/todos/done": self.clear_done}
+        action = self.routes.get(self.path) or extra.get(self.path)
+        if action is None:
+            self.send_error(404)
+            return
+        action(self)
+"""
+
+
+def test_route_tables_route_each_entry_to_the_function_it_names() -> None:
+    analysis = analyse_one(TABLES)
+    rows = sorted((r.path, r.methods, r.handler.qualname, r.mutating) for r in analysis.routes)
+    assert rows == [
+        ("/notes", ("GET",), "list_notes", False),
+        ("/notes", ("POST",), "create_note", True),
+        ("/todos", ("POST",), "Handler.add_todo", True),
+        ("/todos/done", ("POST",), "Handler.clear_done", True),
+    ]
+    # The functions the table names are routes of the application, not applications.
+    assert [(a.kind, a.name) for a in analysis.apps] == [
+        ("http.server.handler", "app.Handler"),
+        ("wsgi.application", "app.application"),
+    ]
+
+
+def test_an_instance_of_a_wsgi_class_is_the_application() -> None:
+    analysis = analyse_one(
+        """
+        class Notes:
+            def __call__(self, env, start):
+                if env["PATH_INFO"] == "/notes" and env["REQUEST_METHOD"] == "POST":
+                    return self.create(env, start)
+                start("404 Not Found", [])
+                return [b""]
+
+            def create(self, env, start):
+                self.db.commit()
+                start("201 Created", [])
+                return [b""]
+
+
+        app = Notes()
+        """
+    )
+    assert [(a.kind, a.name) for a in analysis.apps] == [("wsgi.application", "app.app")]
+    [route] = analysis.routes
+    assert (route.path, route.methods, route.handler.qualname) == (
+        "/notes",
+        ("POST",),
+        "Notes.create",
+    )
+    assert route.mutating
+    assert route.anchor is not None

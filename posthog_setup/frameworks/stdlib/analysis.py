@@ -31,7 +31,15 @@ from posthog_setup.analysis.model import (
     UserAccess,
 )
 from posthog_setup.analysis.routing import imports_another_framework, link_routes
-from posthog_setup.frameworks.stdlib.dispatch import Branch, Tainted, branch_facts, path_branches
+from posthog_setup.frameworks.stdlib.dispatch import (
+    Branch,
+    TableEntry,
+    Tainted,
+    branch_facts,
+    path_branches,
+    route_tables,
+    table_routes,
+)
 
 #: the kind of an ``http.server`` request handler class (where the hook-up goes)
 HANDLER = "http.server.handler"
@@ -42,7 +50,9 @@ _HANDLER_BASES = frozenset(
     for name in ("BaseHTTPRequestHandler", "SimpleHTTPRequestHandler", "CGIHTTPRequestHandler")
 )
 _HANDLER_WANTS = re.compile(r"\b(Base|Simple|CGI)HTTPRequestHandler\b")
-_WSGI_WANTS = re.compile(r"\bdef \w+\(\s*\w*environ\w*\s*,\s*start_response\b")
+_WSGI_WANTS = re.compile(
+    r"\bdef \w+\((\s*self\s*,)?\s*(\w*environ\w*|env)\s*,\s*start(_response)?\b"
+)
 _DO = re.compile(r"^do_(GET|POST|PUT|PATCH|DELETE)$")
 #: a local that holds the user, or the user's id
 _USER_LOCAL = re.compile(r"^(current_|logged_in_|session_|auth_)?user(_?id)?$", re.IGNORECASE)
@@ -98,6 +108,17 @@ def _delegate(block: Sequence[ast.stmt]) -> ast.Call | None:
     return None
 
 
+def _target(
+    expr: ast.expr, delegates: Mapping[str, FunctionNode], this: str
+) -> FunctionNode | None:
+    """The function ``self.create_todo`` (``this`` is ``self``) or ``create_todo`` names."""
+    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and this:
+        return delegates.get(expr.attr) if expr.value.id == this else None
+    if isinstance(expr, ast.Name):
+        return delegates.get(expr.id)
+    return None
+
+
 def _user_of(ctx: FileContext, func: FunctionNode) -> UserAccess | None:
     for node in ast.walk(func):
         found = find_user(ctx, func, node)
@@ -128,9 +149,21 @@ class _Routes:
         default_methods: tuple[str, ...] | None,
         delegates: Mapping[str, FunctionNode],
         delegate_name: str,
+        entries: Sequence[TableEntry] = (),
     ) -> None:
-        """One route per branch (or one for the whole function where it has none)."""
+        """One route per branch and per entry of a route table it looks the path up in
+        (or one for the whole function where it has neither)."""
         ctx = self.ctx
+        for entry in entries:
+            target = _target(entry.target, delegates, delegate_name)
+            if target is None:
+                continue
+            body = self.body(target)
+            writes = any(e.mutating for e in body.evidence)
+            methods = entry.methods or default_methods or (("POST",) if writes else ("GET",))
+            self._route(owner, entry.path, methods, target, body, entry.line)
+        if entries and not branches:
+            return
         if not branches:
             methods = default_methods or ("GET",)
             self._route(owner, "/", methods, func, self.body(func), func.lineno)
@@ -232,7 +265,9 @@ class HttpServerAnalyser:
                 this = func.args.args[0].arg
                 path = Tainted(func, functools.partial(_is_attribute, owner=this, attr="path"))
                 branches = path_branches(func.body, path)
-                routes.add(owner, func, branches, (verb.group(1),), methods, this)
+                tables = route_tables([ctx.tree.body, node.body, func.body])
+                entries = table_routes(func, tables, path)
+                routes.add(owner, func, branches, (verb.group(1),), methods, this, entries)
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
         """Routes belong to their handler class; nothing mounts anything."""
@@ -260,12 +295,32 @@ def _environ_key(node: ast.expr, environ: str, key: str) -> bool:
     return False
 
 
-def wsgi_parameters(func: FunctionNode) -> tuple[str, str] | None:
-    """``(environ, start_response)``: the parameters of a WSGI callable, if ``func`` is one."""
-    args = [a.arg for a in func.args.args]
-    if len(args) == 2 and "environ" in args[0] and args[1] == "start_response":
+def wsgi_parameters(func: FunctionNode, *, method: bool = False) -> tuple[str, str] | None:
+    """``(environ, start_response)``: the parameters of a WSGI callable (a ``__call__``
+    method where ``method``), if ``func`` is one."""
+    args = [a.arg for a in func.args.args][1 if method else 0 :]
+    if (
+        len(args) == 2
+        and ("environ" in args[0] or args[0] == "env")
+        and args[1] in ("start_response", "start")
+    ):
         return args[0], args[1]
     return None
+
+
+def _instances(tree: ast.Module) -> dict[str, ast.Assign]:
+    """Module-level ``name = Class(...)`` statements, by class name (the last of each)."""
+    found: dict[str, ast.Assign] = {}
+    for stmt in tree.body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and isinstance(stmt.value, ast.Call)
+            and isinstance(stmt.value.func, ast.Name)
+        ):
+            found[stmt.value.func.id] = stmt
+    return found
 
 
 class WsgiAnalyser:
@@ -295,6 +350,7 @@ class WsgiAnalyser:
         routes = _Routes(ctx, out, self.name)
         delegated: set[str] = set()
         apps = []
+        self._class_apps(ctx, out, routes)
         for name, func in functions.items():
             params = wsgi_parameters(func)
             if params is None:
@@ -305,19 +361,54 @@ class WsgiAnalyser:
                 func, functools.partial(_environ_key, environ=environ, key="REQUEST_METHOD")
             )
             branches = path_branches(func.body, path, method)
-            apps.append((name, func, branches))
+            entries = table_routes(func, route_tables([ctx.tree.body, func.body]), path, method)
+            apps.append((name, func, branches, entries))
             delegated.update(
                 c.func.id
                 for b in branches
                 if (c := _delegate(b.block)) is not None and isinstance(c.func, ast.Name)
             )
-        for name, func, branches in apps:
+            delegated.update(e.target.id for e in entries if isinstance(e.target, ast.Name))
+        for name, func, branches, entries in apps:
             if name in delegated:
                 continue  # a function the application hands requests to: not an app
             owner = ctx.qualified(name)
             out.apps.append(AppObject(WSGI_APP, owner, ctx.file, func.lineno))
             out.uses(self.name)
-            routes.add(owner, func, branches, None, functions, "")
+            routes.add(owner, func, branches, None, functions, "", entries)
+
+    def _class_apps(self, ctx: FileContext, out: FactsBuilder, routes: _Routes) -> None:
+        """``application = App()`` where ``App`` answers in ``__call__(self, environ,
+        start_response)``: the instance is the application."""
+        instances = _instances(ctx.tree)
+        for node in ctx.tree.body:
+            if not isinstance(node, ast.ClassDef) or node.name not in instances:
+                continue
+            methods = {
+                stmt.name: stmt
+                for stmt in node.body
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+            }
+            call = methods.get("__call__")
+            params = wsgi_parameters(call, method=True) if call is not None else None
+            if call is None or params is None:
+                continue
+            created = instances[node.name]
+            target = created.targets[0]
+            assert isinstance(target, ast.Name)
+            owner = ctx.qualified(target.id)
+            out.apps.append(AppObject(WSGI_APP, owner, ctx.file, created.lineno))
+            out.uses(self.name)
+            environ, this = params[0], call.args.args[0].arg
+            path = Tainted(call, functools.partial(_environ_key, environ=environ, key="PATH_INFO"))
+            method = Tainted(
+                call, functools.partial(_environ_key, environ=environ, key="REQUEST_METHOD")
+            )
+            tables = route_tables([ctx.tree.body, node.body, call.body])
+            entries = table_routes(call, tables, path, method)
+            routes.add(
+                owner, call, path_branches(call.body, path, method), None, methods, this, entries
+            )
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
         """Routes belong to their WSGI callable; nothing mounts anything."""

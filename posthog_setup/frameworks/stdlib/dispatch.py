@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from posthog_setup.analysis import flow
@@ -346,3 +346,84 @@ def branch_facts(
         return facts
     proof = flow.proof_at(func, anchor.line, including=not anchor.before, globals_=ctx.module_names)
     return dataclasses.replace(facts, anchor=anchor, proven=proof.facts())
+
+
+# -- a table of routes ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableEntry:
+    """``"/todos": self.create_todo`` in a dict the handler looks the path up in (or
+    ``("POST", "/todos"): create_todo``, keyed by method and path)."""
+
+    path: str
+    methods: tuple[str, ...] | None
+    target: ast.expr
+    line: int
+
+
+def route_tables(scopes: Sequence[Sequence[ast.stmt]]) -> dict[str, ast.Dict]:
+    """Dict literals bound to names in these blocks (the module's, the class's, the
+    function's), by name; a later block's binding wins."""
+    tables: dict[str, ast.Dict] = {}
+    for block in scopes:
+        for stmt in block:
+            if (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+                and isinstance(stmt.value, ast.Dict)
+            ):
+                tables[stmt.targets[0].id] = stmt.value
+    return tables
+
+
+def _key(node: ast.expr | None) -> tuple[str, tuple[str, ...] | None] | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value, None
+    if isinstance(node, ast.Tuple) and len(node.elts) == 2:
+        method, path = (e.value if isinstance(e, ast.Constant) else None for e in node.elts)
+        if isinstance(method, str) and isinstance(path, str):
+            return path, (method.upper(),)
+    return None
+
+
+def table_routes(
+    func: FunctionNode,
+    tables: Mapping[str, ast.Dict],
+    path: Tainted,
+    method: Tainted | None = None,
+) -> list[TableEntry]:
+    """The entries of the route tables ``func`` looks the request's path up in:
+    ``ROUTES.get(path)``, ``self.routes[self.path]``, ``ROUTES.get((method, path))``."""
+    found: list[TableEntry] = []
+    seen: set[str] = set()
+    for node in ast.walk(func):
+        looked_up: ast.expr | None = None
+        key: ast.expr | None = None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
+            if node.func.attr == "get":
+                looked_up, key = node.func.value, node.args[0]
+        elif isinstance(node, ast.Subscript):
+            looked_up, key = node.value, node.slice
+        if looked_up is None or key is None:
+            continue
+        name = looked_up.attr if isinstance(looked_up, ast.Attribute) else None
+        name = looked_up.id if isinstance(looked_up, ast.Name) else name
+        table = tables.get(name or "")
+        by_path = path.holds(key)
+        by_both = (
+            isinstance(key, ast.Tuple)
+            and len(key.elts) == 2
+            and method is not None
+            and method.holds(key.elts[0])
+            and path.holds(key.elts[1])
+        )
+        if table is None or not (by_path or by_both) or name in seen:
+            continue
+        seen.add(name or "")
+        for entry_key, value in zip(table.keys, table.values, strict=True):
+            parsed = _key(entry_key)
+            if parsed is not None:
+                found.append(TableEntry(parsed[0], parsed[1], value, value.lineno))
+    return found

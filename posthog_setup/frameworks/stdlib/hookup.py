@@ -112,20 +112,33 @@ def hook_up_http_server(
     return add_imports(module, imports).code if imports else module.code
 
 
+def _defines(stmt: cst.BaseStatement, name: str) -> bool:
+    """``def name(...)`` or ``name = ...`` (an instance of an application class)."""
+    if isinstance(stmt, cst.FunctionDef):
+        return stmt.name.value == name
+    return m.matches(
+        stmt, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name(name))])])
+    )
+
+
 def hook_up_wsgi(source: str, path: str, app: AppObject, middleware: ClientImport) -> str:
-    """Wrap the WSGI callable right after its definition. A second run changes nothing."""
+    """Wrap the WSGI callable right after its definition (a function, or the statement
+    that makes an instance of an application class). A second run changes nothing."""
     module = parse_module(source, path)
     if m.findall(module, m.Call(func=m.Name(MIDDLEWARE))):
         return source
     name = _local(app)
     definition = next(
-        (s for s in module.body if isinstance(s, cst.FunctionDef) and s.name.value == name), None
+        (s for s in reversed(module.body) if _defines(s, name)),
+        None,
     )
     if definition is None:
         raise EditError(f"{path}: cannot find the WSGI application {name} at module level")
     edits = StatementEdits()
     wrap = statement(f"{name} = {MIDDLEWARE}({name})", module)
-    edits.insert_after(definition, wrap.with_changes(leading_lines=[cst.EmptyLine()]))
+    # Spaced from a function as the module's own top-level definitions are.
+    blank = [cst.EmptyLine()] * (2 if isinstance(definition, cst.FunctionDef) else 1)
+    edits.insert_after(definition, wrap.with_changes(leading_lines=blank))
     module = apply(module, edits)
     needed = [NeededImport(middleware.module, MIDDLEWARE, middleware.relative, local=True)]
     return add_imports(module, needed).code
