@@ -48,7 +48,10 @@ def call(name, method, path, body=None, user="ada-7", headers=None):
         with opener.open(request, timeout=10) as response:
             statuses[name] = response.status
             text = response.read()
-            return json.loads(text) if text else None
+            try:
+                return json.loads(text) if text else None
+            except ValueError:
+                return text.decode("utf-8")
     except urllib.error.HTTPError as error:
         statuses[name] = error.code
     except Exception as error:
@@ -126,9 +129,21 @@ from notes.posthog_client import posthog_client
 inner = app.application.app
 
 
+def stream(environ, start_response, fail):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    # Produced while the server iterates the body, after the application has returned.
+    posthog_client.capture("chunk_streamed")
+    if fail:
+        raise RuntimeError("boom while streaming")
+    yield b"one"
+    yield b"two"
+
+
 def with_boom(environ, start_response):
     if environ["PATH_INFO"] == "/boom":
         raise RuntimeError("boom from the test route")
+    if environ["PATH_INFO"].startswith("/stream"):
+        return stream(environ, start_response, environ["PATH_INFO"] == "/stream-boom")
     return inner(environ, start_response)
 
 
@@ -152,6 +167,8 @@ call("create_invalid", "POST", "/notes", {"body": ""})
 call("read GET /notes", "GET", "/notes")
 call("read GET /nowhere", "GET", "/nowhere")
 call("boom", "GET", "/boom")
+call("stream", "GET", "/stream", headers={"X-POSTHOG-SESSION-ID": "streaming-session"})
+call("stream_boom", "GET", "/stream-boom")
 call("delete_missing", "DELETE", "/notes/999")
 call("delete", "DELETE", f"/notes/{note_id}")
 httpd.shutdown()
@@ -185,6 +202,9 @@ WSGI_STATUSES = {
     "read GET /notes": 200,
     "read GET /nowhere": 404,
     "boom": 500,
+    "stream": 200,
+    # wsgiref answers 500 when the body fails before its first chunk
+    "stream_boom": 500,
     "delete_missing": 404,
     "delete": 204,
 }
@@ -196,7 +216,7 @@ HTTP_EVENTS = {
     "todo_deleted": 1,
     "$exception": 1,
 }
-WSGI_EVENTS = {"note_created": 1, "note_deleted": 1, "$exception": 1}
+WSGI_EVENTS = {"note_created": 1, "note_deleted": 1, "chunk_streamed": 2, "$exception": 2}
 SCRIPTS = {"http_todos": HTTP_SERVER_SCRIPT, "wsgi_notes": WSGI_SCRIPT}
 
 
@@ -255,7 +275,7 @@ def test_events_carry_the_user_the_handler_reads(runs: StdlibRuns, name: str) ->
     """Events of a request with the user's header go out as that user; one without it
     is not sent as a made-up user such as "None"."""
     run = runs.run(name, token=True)
-    captured = [item for item in run.events if item.event != "$exception"]
+    captured = [item for item in run.events if item.event not in ("$exception", "chunk_streamed")]
     as_user = [item for item in captured if item.distinct_id == USER]
     others = [item for item in captured if item.distinct_id != USER]
     assert len(as_user) == len(captured) - (1 if name == "http_todos" else 0), run.describe()
@@ -276,10 +296,21 @@ def test_request_context_reads_the_session_header(runs: StdlibRuns, name: str) -
 def test_unhandled_error_sends_one_exception(runs: StdlibRuns, name: str) -> None:
     """The route that raises sends exactly one $exception naming the error, with its path."""
     run = runs.run(name, token=True)
-    [exception] = run.named("$exception")
-    assert exception.properties["$request_path"] == "/boom", run.describe()
-    listed = [(e.get("type"), e.get("value")) for e in exception.properties["$exception_list"]]
+    exceptions = [e for e in run.named("$exception") if e.properties["$request_path"] == "/boom"]
+    assert len(exceptions) == 1, run.describe()
+    listed = [(e.get("type"), e.get("value")) for e in exceptions[0].properties["$exception_list"]]
     assert listed == [("RuntimeError", BOOM)], run.describe()
+
+
+def test_a_lazy_wsgi_body_is_produced_in_the_request_context(runs: StdlibRuns) -> None:
+    """Events and errors of a body the application yields after it returned belong to the
+    request: its path, its session, one $exception for the failure."""
+    run = runs.run("wsgi_notes", token=True)
+    streamed = {item.properties.get("$request_path"): item for item in run.named("chunk_streamed")}
+    assert sorted(streamed) == ["/stream", "/stream-boom"], run.describe()
+    assert streamed["/stream"].properties.get("$session_id") == "streaming-session"
+    failed = [e for e in run.named("$exception") if e.properties["$request_path"] == "/stream-boom"]
+    assert len(failed) == 1, run.describe()
 
 
 @pytest.mark.parametrize(
