@@ -173,7 +173,7 @@ call("delete_missing", "DELETE", "/notes/999")
 call("delete", "DELETE", f"/notes/{note_id}")
 httpd.shutdown()
 posthog_client.flush()
-print("RESULT " + json.dumps({"statuses": statuses, "user_id": "ada-7"}))
+print("RESULT " + json.dumps({"statuses": statuses, "user_id": "ada-7", "note_id": note_id}))
 """
 )
 
@@ -280,6 +280,17 @@ def test_events_carry_the_user_the_handler_reads(runs: StdlibRuns, name: str) ->
     others = [item for item in captured if item.distinct_id != USER]
     assert len(as_user) == len(captured) - (1 if name == "http_todos" else 0), run.describe()
     assert all(item.distinct_id not in ("None", "", None) for item in others), run.describe()
+
+
+def test_path_ids_the_handler_reads_go_on_its_events(runs: StdlibRuns) -> None:
+    """``todo_id = int(...)`` read out of the path, then written: the event carries it."""
+    run = runs.run("http_todos", token=True)
+    for event in ("note_created", "todo_updated", "todo_deleted"):
+        values = [item.properties.get("todo_id") for item in run.named(event)]
+        assert values == [run.result["todo_id"]], f"{event}\n{run.describe()}"
+    run = runs.run("wsgi_notes", token=True)
+    deleted = [item.properties.get("note_id") for item in run.named("note_deleted")]
+    assert deleted == [run.result["note_id"]], run.describe()
 
 
 @pytest.mark.parametrize("name", list(SCRIPTS))

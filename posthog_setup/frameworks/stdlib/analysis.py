@@ -15,9 +15,11 @@ lookup of its own (``user = self.current_user()``), read into a local; only wher
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from posthog_setup.analysis import flow
 from posthog_setup.analysis.body import scan_body
@@ -26,8 +28,10 @@ from posthog_setup.analysis.model import (
     AppObject,
     BodyFacts,
     Framework,
+    Handler,
     LocalRoute,
     ModuleFacts,
+    PlainConventions,
     UserAccess,
 )
 from posthog_setup.analysis.routing import imports_another_framework, link_routes
@@ -61,6 +65,30 @@ _HEADER_USER = re.compile(r"user", re.IGNORECASE)
 
 def _mount_prefix(app: AppObject, registration: object) -> str:
     return ""
+
+
+@dataclass(frozen=True)
+class StdlibConventions(PlainConventions):
+    """Handlers that read a path's parameters into locals of their own: where a route's
+    parameter is named after such a local, proven readable where its capture goes, the
+    handler reads it by that name."""
+
+    #: (file, handler, parameter) of each parameter read into a local of that name
+    read: frozenset[tuple[str, str, str]] = frozenset()
+
+    def url_value(self, handler: Handler, param: str) -> str | None:
+        return param if (handler.file, handler.qualname, param) in self.read else None
+
+
+def _linked(framework: Framework, facts: Sequence[ModuleFacts], kind: str) -> Linked:
+    linked = link_routes(framework, facts, (kind,), _mount_prefix)
+    read = frozenset(
+        (route.handler.file, route.handler.qualname, param)
+        for route in linked.routes
+        for param in route.path_params
+        if param in route.proven and param not in route.handler.params
+    )
+    return dataclasses.replace(linked, conventions=StdlibConventions(read))
 
 
 def _header_read(node: ast.expr) -> str | None:
@@ -183,15 +211,17 @@ class _Routes:
                     target = delegates.get(callee.id)
             # Handed to a function that writes: that function is the route's handler (a
             # call of a helper that only answers, ``self._send_json(...)``, is not).
+            path = branch.path
             if target is not None and any(e.mutating for e in self.body(target).evidence):
                 body = self.body(target)
                 handler = target
             else:
                 body = branch_facts(ctx, func, branch, user, written)
                 handler = func
+                path = branch.named(body.proven)
             writes = any(e.mutating for e in body.evidence)
             methods = branch.methods or default_methods or (("POST",) if writes else ("GET",))
-            self._route(owner, branch.path, methods, handler, body, branch.line)
+            self._route(owner, path, methods, handler, body, branch.line)
 
     def _route(
         self,
@@ -271,7 +301,7 @@ class HttpServerAnalyser:
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
         """Routes belong to their handler class; nothing mounts anything."""
-        return link_routes(self.name, facts, (HANDLER,), _mount_prefix)
+        return _linked(self.name, facts, HANDLER)
 
 
 def _environ_key(node: ast.expr, environ: str, key: str) -> bool:
@@ -412,7 +442,7 @@ class WsgiAnalyser:
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
         """Routes belong to their WSGI callable; nothing mounts anything."""
-        return link_routes(self.name, facts, (WSGI_APP,), _mount_prefix)
+        return _linked(self.name, facts, WSGI_APP)
 
 
 http_server_analyser = HttpServerAnalyser()

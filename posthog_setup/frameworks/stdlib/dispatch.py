@@ -38,6 +38,16 @@ class Branch:
     methods: tuple[str, ...] | None
     block: tuple[ast.stmt, ...]
     line: int
+    #: locals the branch's own statements read out of the path (``todo_id = int(...)``)
+    from_path: tuple[str, ...] = ()
+
+    def named(self, proven: Sequence[str]) -> str:
+        """The path with its ``<id>`` named after the local the branch reads it into,
+        where that local is proven readable (``proven``) where the capture goes."""
+        if "<id>" not in self.path:
+            return self.path
+        name = next((n for n in self.from_path if n in proven), None)
+        return self.path.replace("<id>", f"<{name}>", 1) if name else self.path
 
 
 class Tainted:
@@ -53,6 +63,20 @@ class Tainted:
                     for name in ast.walk(target):
                         if isinstance(name, ast.Name):
                             self.names.add(name.id)
+            elif isinstance(node, ast.NamedExpr) and self._derived(node.value):
+                self.names.add(node.target.id)
+
+    def read_into(self, block: Sequence[ast.stmt]) -> tuple[str, ...]:
+        """Locals a block's own statements assign from the value (``todo_id =
+        int(path.rsplit("/", 1)[1])``, ``note_id = int(match.group(1))``)."""
+        return tuple(
+            stmt.targets[0].id
+            for stmt in block
+            if isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and self._derived(stmt.value)
+        )
 
     def _derived(self, value: ast.expr) -> bool:
         return any(
@@ -194,11 +218,23 @@ def path_branches(
                         inner = path_branches(
                             block, path, method, within=each, methods=tested or methods
                         )
-                        found.extend(
-                            inner or [Branch(each, tested or methods, tuple(block), test.lineno)]
+                        whole = Branch(
+                            each,
+                            tested or methods,
+                            tuple(block),
+                            test.lineno,
+                            path.read_into(block),
                         )
+                        # What the outer branch read out of the path, its inner ones have.
+                        inner = [
+                            dataclasses.replace(b, from_path=(*b.from_path, *whole.from_path))
+                            for b in inner
+                        ]
+                        found.extend(inner or [whole])
                 elif tested and within is not None:
-                    found.append(Branch(within, tested, tuple(block), test.lineno))
+                    found.append(
+                        Branch(within, tested, tuple(block), test.lineno, path.read_into(block))
+                    )
                 elif not paths:
                     found.extend(
                         path_branches(block, path, method, within=within, methods=tested or methods)
