@@ -317,7 +317,9 @@ def test_a_lazy_wsgi_body_is_produced_in_the_request_context(runs: StdlibRuns) -
     """Events and errors of a body the application yields after it returned belong to the
     request: its path, its session, one $exception for the failure."""
     run = runs.run("wsgi_notes", token=True)
-    streamed = {item.properties.get("$request_path"): item for item in run.named("chunk_streamed")}
+    streamed = {
+        str(item.properties.get("$request_path")): item for item in run.named("chunk_streamed")
+    }
     assert sorted(streamed) == ["/stream", "/stream-boom"], run.describe()
     assert streamed["/stream"].properties.get("$session_id") == "streaming-session"
     failed = [e for e in run.named("$exception") if e.properties["$request_path"] == "/stream-boom"]
