@@ -258,3 +258,28 @@ def test_a_path_parameter_is_named_after_the_local_it_is_read_into() -> None:
     )
     # The local read before the write is proven at the capture; the one read after is not.
     assert sorted(routes) == [("/notes/<id>", ("DELETE",)), ("/todos/<todo_id>", ("DELETE",))]
+
+
+def test_a_middleware_handing_every_request_on_is_not_an_application() -> None:
+    analysis = analyse_one(
+        """
+        from blog.wsgi import app as blog
+
+
+        class Prefixed:
+            def __init__(self, app):
+                self.app = app
+
+            def __call__(self, environ, start_response):
+                environ["SCRIPT_NAME"] = "/blog"
+                return self.app(environ, start_response)
+
+
+        def passthrough(environ, start_response):
+            return blog(environ, start_response)
+
+
+        application = Prefixed(blog)
+        """
+    )
+    assert analysis.apps == ()

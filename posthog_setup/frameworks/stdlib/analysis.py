@@ -338,6 +338,15 @@ def wsgi_parameters(func: FunctionNode, *, method: bool = False) -> tuple[str, s
     return None
 
 
+def _answers(func: FunctionNode) -> bool:
+    """Does a WSGI callable start a response itself (``start_response("200 OK", ...)``)?"""
+    start = wsgi_parameters(func) or wsgi_parameters(func, method=True)
+    return start is not None and any(
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == start[1]
+        for node in ast.walk(func)
+    )
+
+
 def _instances(tree: ast.Module) -> dict[str, ast.Assign]:
     """Module-level ``name = Class(...)`` statements, by class name (the last of each)."""
     found: dict[str, ast.Assign] = {}
@@ -402,6 +411,8 @@ class WsgiAnalyser:
         for name, func, branches, entries in apps:
             if name in delegated:
                 continue  # a function the application hands requests to: not an app
+            if not (branches or entries or _answers(func)):
+                continue  # a middleware handing every request to another application
             owner = ctx.qualified(name)
             out.apps.append(AppObject(WSGI_APP, owner, ctx.file, func.lineno))
             out.uses(self.name)
@@ -423,12 +434,6 @@ class WsgiAnalyser:
             params = wsgi_parameters(call, method=True) if call is not None else None
             if call is None or params is None:
                 continue
-            created = instances[node.name]
-            target = created.targets[0]
-            assert isinstance(target, ast.Name)
-            owner = ctx.qualified(target.id)
-            out.apps.append(AppObject(WSGI_APP, owner, ctx.file, created.lineno))
-            out.uses(self.name)
             environ, this = params[0], call.args.args[0].arg
             path = Tainted(call, functools.partial(_environ_key, environ=environ, key="PATH_INFO"))
             method = Tainted(
@@ -436,9 +441,16 @@ class WsgiAnalyser:
             )
             tables = route_tables([ctx.tree.body, node.body, call.body])
             entries = table_routes(call, tables, path, method)
-            routes.add(
-                owner, call, path_branches(call.body, path, method), None, methods, this, entries
-            )
+            branches = path_branches(call.body, path, method)
+            if not (branches or entries or _answers(call)):
+                continue  # a middleware handing every request to another application
+            created = instances[node.name]
+            target = created.targets[0]
+            assert isinstance(target, ast.Name)
+            owner = ctx.qualified(target.id)
+            out.apps.append(AppObject(WSGI_APP, owner, ctx.file, created.lineno))
+            out.uses(self.name)
+            routes.add(owner, call, branches, None, methods, this, entries)
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
         """Routes belong to their WSGI callable; nothing mounts anything."""
