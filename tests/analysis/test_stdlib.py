@@ -283,3 +283,45 @@ def test_a_middleware_handing_every_request_on_is_not_an_application() -> None:
         """
     )
     assert analysis.apps == ()
+
+
+HANDED_ON = """
+from http.server import BaseHTTPRequestHandler
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.handle_post()
+
+    def do_PUT(self):
+        self.answer()
+
+    def do_DELETE(self):
+        self.answer()
+
+    def do_PATCH(self):
+        self.log_request(200)
+
+    def handle_post(self):
+        if self.path == "/messages":
+            self.db.execute("INSERT INTO messages (body) VALUES ('hi')")
+            self.send_response(201)
+
+    def answer(self):
+        if self.path == "/messages":
+            self.db.execute("DELETE FROM messages")
+            self.send_response(204)
+"""
+
+
+def test_a_method_one_do_method_hands_the_request_to_is_where_it_dispatches() -> None:
+    routes = _routes(HANDED_ON)
+    created = routes[("/messages", ("POST",))]
+    assert created.handler.qualname == "Handler.handle_post"
+    assert created.written == ("messages",)
+    # Shared by PUT and DELETE: a capture there would run for both; each is one route at
+    # "/" that shows no write of its own.
+    assert not routes[("/", ("PUT",))].mutating
+    assert not routes[("/", ("DELETE",))].mutating
+    # Answers every path and writes nothing: no event to name.
+    assert not routes[("/", ("PATCH",))].mutating

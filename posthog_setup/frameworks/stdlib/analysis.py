@@ -27,6 +27,7 @@ from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNo
 from posthog_setup.analysis.model import (
     AppObject,
     BodyFacts,
+    Evidence,
     Framework,
     Handler,
     LocalRoute,
@@ -147,6 +148,26 @@ def _target(
     return None
 
 
+def _handed_on(func: FunctionNode) -> str | None:
+    """The method ``func`` hands the request to (``self.handle_post()``), where that call
+    is all it does."""
+    body = [
+        s
+        for s in func.body
+        if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))  # docstring
+    ]
+    call = _delegate(body)
+    this = func.args.args[0].arg if func.args.args else ""
+    if (
+        call is not None
+        and isinstance(call.func, ast.Attribute)
+        and isinstance(call.func.value, ast.Name)
+        and call.func.value.id == this
+    ):
+        return call.func.attr
+    return None
+
+
 def _user_of(ctx: FileContext, func: FunctionNode) -> UserAccess | None:
     for node in ast.walk(func):
         found = find_user(ctx, func, node)
@@ -194,7 +215,17 @@ class _Routes:
             return
         if not branches:
             methods = default_methods or ("GET",)
-            self._route(owner, "/", methods, func, self.body(func), func.lineno)
+            body = self.body(func)
+            if not any(e.mutating for e in body.evidence):
+                # Every path, no write to see and no path to name it by: not an action.
+                quiet = Evidence(
+                    "read-only",
+                    f"{func.name} answers every path and writes nothing",
+                    func.lineno,
+                    False,
+                )
+                body = dataclasses.replace(body, evidence=(*body.evidence, quiet))
+            self._route(owner, "/", methods, func, body, func.lineno)
             return
         user = _user_of(ctx, func)
         written = flow.written_models(ctx, func, flow.typed_names(ctx, func))
@@ -288,11 +319,17 @@ class HttpServerAnalyser:
                 for stmt in node.body
                 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
             }
-            for name, func in methods.items():
+            answering = {n: f for n, f in methods.items() if _DO.match(n) and f.args.args}
+            handed = [_handed_on(f) for f in answering.values()]
+            for name, func in answering.items():
                 verb = _DO.match(name)
-                if verb is None or not func.args.args:
-                    continue
+                assert verb is not None
                 this = func.args.args[0].arg
+                to = _handed_on(func)
+                if to is not None and to in methods and handed.count(to) == 1:
+                    # ``do_POST`` only calls ``self.handle_post()``: that method dispatches
+                    # (not a method every ``do_*`` calls: its captures would run for each).
+                    func = methods[to]
                 path = Tainted(func, functools.partial(_is_attribute, owner=this, attr="path"))
                 branches = path_branches(func.body, path)
                 tables = route_tables([ctx.tree.body, node.body, func.body])
