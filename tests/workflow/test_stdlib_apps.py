@@ -76,6 +76,8 @@ class TestHandler(server.TodoHandler):
     def do_GET(self):
         if self.path == "/boom":
             raise RuntimeError("boom from the test route")
+        if self.path == "/gone":
+            raise BrokenPipeError("the client went away")
         super().do_GET()
 
     def log_message(self, format, *args):
@@ -104,6 +106,7 @@ call("nowhere", "POST", "/nowhere", {})
 for path in ("/health", "/todos", f"/todos/{todo_id}", "/todos/999"):
     call(f"read GET {path}", "GET", path)
 call("boom", "GET", "/boom")
+call("gone", "GET", "/gone")
 call("delete", "DELETE", f"/todos/{todo_id}")
 call("delete_again", "DELETE", f"/todos/{todo_id}")
 httpd.shutdown()
@@ -193,6 +196,8 @@ HTTP_STATUSES = {
     "read GET /todos/999": 404,
     # http.server answers nothing for a request that raised: it closes the connection.
     "boom": "raised RemoteDisconnected",
+    # A client that hung up: the server's own problem to log, not an error to report.
+    "gone": "raised RemoteDisconnected",
     "delete": 204,
     "delete_again": 404,
 }
