@@ -8,13 +8,17 @@ the exception it raised, is reported in one ``RESULT`` JSON line.
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from posthog_setup.cli import main
 from tests.workflow.test_edited_apps import (
     BOOM,
+    FIXTURES,
     MISSING_TOKEN_WARNING,
     Run,
     _edited_copy,
@@ -342,3 +346,20 @@ def test_without_token_nothing_is_sent(
     assert run.statuses == statuses, run.stderr
     assert MISSING_TOKEN_WARNING in run.stderr
     assert run.events == [], run.describe()
+
+
+@pytest.mark.parametrize("name", list(SCRIPTS))
+def test_the_edited_tree_checks_clean_and_concludes(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Once edited, revise finds nothing missing (each branch's capture is found in its
+    branch) and conclude verifies the plan."""
+    root = tmp_path / name
+    shutil.copytree(FIXTURES / "expected" / name, root)
+    assert main(["revise", "--check", str(root)]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["conclude", "--json", str(root)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["verified"] is True
+    statuses = {check["name"]: check["status"] for check in data["checks"]}
+    assert statuses["static"] == statuses["replay"] == statuses["live"] == "pass"

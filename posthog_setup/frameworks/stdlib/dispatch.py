@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from posthog_setup.analysis import flow
-from posthog_setup.analysis.body import write_evidence
+from posthog_setup.analysis.body import is_capture_call, write_evidence
 from posthog_setup.analysis.context import FileContext, FunctionNode
 from posthog_setup.analysis.model import Anchor, BodyFacts, Evidence, UserAccess
 
@@ -344,11 +344,15 @@ def branch_facts(
     """
     evidence: list[Evidence] = []
     change_line: int | None = None
+    captures: list[str] = []
     for call in _calls(branch.block):
         found = write_evidence(call)
         if found is not None:
             evidence.append(found)
             change_line = call.lineno
+        event = is_capture_call(call)
+        if event is not None:
+            captures.append(event)
     text = "\n".join(ast.unparse(s) for s in branch.block)
     # The tables the branch's own SQL writes, then the models of the function it names.
     own = tuple(
@@ -374,6 +378,7 @@ def branch_facts(
             )
         ),
         ignored=ctx.is_ignored(func),
+        captures=tuple(captures),
         written=own,
         typed=flow.typed_names(ctx, func),
     )
