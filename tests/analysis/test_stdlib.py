@@ -325,3 +325,29 @@ def test_a_method_one_do_method_hands_the_request_to_is_where_it_dispatches() ->
     assert not routes[("/", ("DELETE",))].mutating
     # Answers every path and writes nothing: no event to name.
     assert not routes[("/", ("PATCH",))].mutating
+
+
+def test_a_match_on_the_path_gives_a_route_per_case() -> None:
+    routes = _routes(
+        """
+        def application(environ, start_response):
+            match environ["PATH_INFO"]:
+                case "/notes" | "/memos":
+                    if environ["REQUEST_METHOD"] == "POST":
+                        db.execute("INSERT INTO notes (body) VALUES ('a')")
+                        start_response("201 Created", [])
+                        return [b""]
+                case "/health":
+                    start_response("200 OK", [])
+                    return [b"ok"]
+                case _:
+                    start_response("404 Not Found", [])
+                    return [b""]
+        """
+    )
+    assert sorted(routes) == [
+        ("/health", ("GET",)),
+        ("/memos", ("POST",)),
+        ("/notes", ("POST",)),
+    ]
+    assert routes[("/notes", ("POST",))].anchor is not None

@@ -239,9 +239,30 @@ def path_branches(
                     found.extend(
                         path_branches(block, path, method, within=within, methods=tested or methods)
                     )
+        elif isinstance(stmt, ast.Match) and within is None and path.holds(stmt.subject):
+            # ``match path:`` with ``case "/todos":`` / ``case "/a" | "/b":``
+            for case in stmt.cases:
+                for each in _case_paths(case.pattern):
+                    inner = path_branches(case.body, path, method, within=each, methods=methods)
+                    whole = Branch(
+                        each,
+                        methods,
+                        tuple(case.body),
+                        case.pattern.lineno,
+                        path.read_into(case.body),
+                    )
+                    found.extend(inner or [whole])
         elif isinstance(stmt, (ast.With, ast.AsyncWith, ast.Try)):
             found.extend(path_branches(stmt.body, path, method, within=within, methods=methods))
     return found
+
+
+def _case_paths(pattern: ast.pattern) -> list[str]:
+    if isinstance(pattern, ast.MatchValue):
+        return _strings(pattern.value) or []
+    if isinstance(pattern, ast.MatchOr):
+        return [p for each in pattern.patterns for p in _case_paths(each)]
+    return []
 
 
 # -- what one branch does -------------------------------------------------------------
