@@ -21,6 +21,7 @@ from posthog_setup.frameworks import (
     quart,
     sanic,
     starlette,
+    stdlib,
 )
 from posthog_setup.frameworks.base import WebFramework
 from posthog_setup.plan.sdk import SdkFloor, posthog_floor
@@ -36,6 +37,8 @@ FRAMEWORKS: tuple[WebFramework, ...] = (
     bottle.framework,
     aiohttp.framework,
     sanic.framework,
+    stdlib.http_server,
+    stdlib.wsgi,
     jobs.framework,
 )
 NAMES: tuple[str, ...] = tuple(f.name for f in FRAMEWORKS)

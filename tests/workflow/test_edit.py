@@ -26,6 +26,8 @@ NAMES = [
     "jobs_billing",
     "celery_orders",
     "sanic_tickets",
+    "http_todos",
+    "wsgi_notes",
 ]
 
 
