@@ -70,6 +70,31 @@ def join_endpoints(
     ]
 
 
+def routes_of(ref: EndpointRef, endpoints: Sequence[LocalRoute]) -> list[LocalRoute]:
+    """The routes a reference to an endpoint serves: a function for the methods the
+    reference lists (GET when none), a class view once for each verb method it defines
+    that the reference allows."""
+    found = []
+    for endpoint in endpoints:
+        if endpoint.action is None:
+            methods = ref.methods or ("GET",)
+        elif ref.methods is None or endpoint.methods[0] in ref.methods:
+            methods = endpoint.methods
+        else:
+            continue
+        found.append(
+            dataclasses.replace(
+                endpoint,
+                owner=ref.owner,
+                path=ref.path,
+                methods=methods,
+                line=ref.line,
+                name=ref.name or endpoint.handler.name,
+            )
+        )
+    return found
+
+
 #: Decorator / method names that stand for one HTTP method (``@bp.post``, ``@router.get``).
 VERB_SHORTCUTS = frozenset(method.lower() for method in HTTP_METHODS)
 

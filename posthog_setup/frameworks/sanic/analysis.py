@@ -54,12 +54,14 @@ from posthog_setup.analysis.routing import (
     Constructor,
     RouteFile,
     call_arg,
+    endpoints_of,
     error_handler,
     error_target_name,
     imports_any,
     linked_route,
     literal_methods,
     literal_str,
+    routes_of,
     user_construction,
 )
 
@@ -172,18 +174,14 @@ class SanicAnalyser:
             for r in module.registrations:
                 if r.parent in by_name and r.child in by_name:
                     parents.setdefault(r.child, []).append(r)
-        endpoints: dict[str, list[LocalRoute]] = {}
-        for module in facts:
-            for endpoint in module.endpoints:
-                if endpoint.framework == self.name:
-                    endpoints.setdefault(endpoint.name or "", []).append(endpoint)
+        endpoints = endpoints_of(self.name, facts)
         locals_: list[LocalRoute] = [
             r for module in facts for r in module.routes if r.framework == self.name
         ]
         for module in facts:
             for ref in module.endpoint_refs:
                 if ref.framework == self.name:
-                    locals_ += _routes_of(ref, endpoints.get(ref.endpoint, []))
+                    locals_ += routes_of(ref, endpoints.get(ref.endpoint, []))
         routes: list[Route] = []
         for local in locals_:
             owner = by_name.get(local.owner)
@@ -237,30 +235,6 @@ def _chains(
             parent, apps, parents, versions, (prefix, *below), seen | {owner.name}
         ):
             yield prefixes, version or upper
-
-
-def _routes_of(ref: EndpointRef, endpoints: Sequence[LocalRoute]) -> list[LocalRoute]:
-    """The routes ``add_route`` makes of what it names: a function for the methods listed
-    (GET when none are), a class view once for each verb method it defines."""
-    found = []
-    for endpoint in endpoints:
-        if endpoint.action is None:
-            methods = ref.methods or ("GET",)
-        elif ref.methods is None or endpoint.methods[0] in ref.methods:
-            methods = endpoint.methods
-        else:
-            continue
-        found.append(
-            dataclasses.replace(
-                endpoint,
-                owner=ref.owner,
-                path=ref.path,
-                methods=methods,
-                line=ref.line,
-                name=ref.name or endpoint.handler.name,
-            )
-        )
-    return found
 
 
 def request_name(func: FunctionNode) -> str | None:

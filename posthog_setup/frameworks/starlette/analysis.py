@@ -54,6 +54,7 @@ from posthog_setup.analysis.routing import (
     link_routes,
     literal_methods,
     literal_str,
+    routes_of,
     user_construction,
 )
 
@@ -121,33 +122,10 @@ class StarletteAnalyser:
         # An endpoint's name is what routes call it by (see ``_endpoint``).
         endpoints = endpoints_of(self.name, facts)
         resolved = join_endpoints(
-            self.name, facts, lambda ref: _routes_of(ref, endpoints.get(ref.endpoint, []))
+            self.name, facts, lambda ref: routes_of(ref, endpoints.get(ref.endpoint, []))
         )
         linked = link_routes("starlette", resolved, _KINDS, _mount_prefix)
         return dataclasses.replace(linked, conventions=StarletteConventions())
-
-
-def _routes_of(ref: EndpointRef, endpoints: Sequence[LocalRoute]) -> list[LocalRoute]:
-    """The routes a reference serves: a function for its methods, a class for each verb."""
-    found = []
-    for endpoint in endpoints:
-        if endpoint.action is None:
-            methods = ref.methods or ("GET",)
-        elif ref.methods is None or endpoint.methods[0] in ref.methods:
-            methods = endpoint.methods
-        else:
-            continue
-        found.append(
-            dataclasses.replace(
-                endpoint,
-                owner=ref.owner,
-                path=ref.path,
-                methods=methods,
-                line=ref.line,
-                name=ref.name or endpoint.handler.name,
-            )
-        )
-    return found
 
 
 def _mount_prefix(child: AppObject, registration: Registration | None) -> str | None:
