@@ -138,7 +138,10 @@ def write_evidence(call: ast.Call) -> Evidence | None:
 def _helper_write(ctx: FileContext, call: ast.Call) -> Evidence | None:
     """A call to a function of the same module that writes (``extract_keywords(review)``)."""
     func = call.func
-    if not isinstance(func, ast.Name) or func.id not in ctx.writing_functions:
+    # Most calls are to imported names: the module's own are known without a walk.
+    if not isinstance(func, ast.Name) or func.id not in ctx.function_names:
+        return None
+    if func.id not in ctx.writing_functions:
         return None
     return Evidence("write", f"{func.id}() {ctx.writing_functions[func.id]}", call.lineno, True)
 

@@ -85,6 +85,15 @@ class FileContext:
         return module_names(self.tree)
 
     @functools.cached_property
+    def function_names(self) -> frozenset[str]:
+        """The names of the module's own top-level functions."""
+        return frozenset(
+            node.name
+            for node in self.tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        )
+
+    @functools.cached_property
     def writing_functions(self) -> dict[str, str]:
         """The module's own top-level functions that write data (themselves or through
         another of them), each with what it writes."""
