@@ -323,9 +323,15 @@ def link(
         # A standalone kind (scripts and jobs) only where no web app was found, supported
         # or not.
         standalone = getattr(analyser, "standalone", False)
-        if not mine or (standalone and (frameworks or _unsupported(results, analysers))):
+        if not mine:
             continue
-        part = analyser.link(mine)
+        if standalone and (frameworks or _unsupported(results, analysers)):
+            beside = getattr(analyser, "link_beside_web", None)
+            if beside is None:
+                continue
+            part = beside(mine)
+        else:
+            part = analyser.link(mine)
         linked.append(part)
         conventions.append((analyser.name, part.conventions))
         if part.apps or part.routes:

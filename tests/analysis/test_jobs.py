@@ -390,3 +390,51 @@ def test_counts_of_what_the_run_built_or_changed() -> None:
         ("expired_count", "len(expired)", "integer"),
         ("rows_changed", "cursor.rowcount", "integer"),
     ]
+
+
+def test_a_web_projects_celery_app_and_tasks_are_jobs_its_scripts_are_not() -> None:
+    analysis = analyse(
+        {
+            "site/app.py": """
+                from flask import Flask
+
+                app = Flask(__name__)
+
+
+                @app.post("/orders")
+                def create_order():
+                    db.session.commit()
+                    return "", 201
+            """,
+            "site/worker.py": """
+                from celery import Celery
+
+                celery = Celery("site")
+            """,
+            "site/tasks.py": """
+                from flask import current_app
+
+                from site.worker import celery
+
+
+                @celery.task
+                def ship_order(order_id, user_id):
+                    db.execute("UPDATE orders SET shipped = 1 WHERE id = ?", (order_id,))
+                    db.commit()
+            """,
+            "scripts/seed.py": """
+                import sqlite3
+
+
+                def main():
+                    sqlite3.connect("app.db").execute("INSERT INTO orders DEFAULT VALUES")
+
+
+                if __name__ == "__main__":
+                    main()
+            """,
+        }
+    )
+    assert analysis.project.frameworks == ("flask", "jobs")
+    assert entries(analysis) == [("site.worker.celery", "celery")]
+    assert writes(analysis) == [("site/tasks.py", "ship_order", True)]

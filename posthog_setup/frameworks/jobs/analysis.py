@@ -120,7 +120,8 @@ class JobsAnalyser:
     app_kinds: tuple[str, ...] = ("jobs",)
     primary_kind = ENTRY
     spellings: Mapping[str, str] = {}
-    #: linked only where no web framework found an app or a route
+    #: linked in full only where no web framework found an app or a route; beside one, only
+    #: its Celery apps and tasks (see ``link_beside_web``)
     standalone = True
 
     def wants(self, source: str) -> bool:
@@ -128,10 +129,28 @@ class JobsAnalyser:
         return _WANTS.search(source) is not None
 
     def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
-        """Record the entry points of one file and the handlers they run."""
+        """Record the entry points of one file and the handlers they run (only its Celery
+        app and tasks where the file belongs to a web framework: its scripts are not jobs)."""
         if imports_another_framework(ctx, self.name):
+            _JobsFile(ctx, out).celery()
             return
         _JobsFile(ctx, out).collect()
+
+    def link_beside_web(self, facts: Sequence[ModuleFacts]) -> Linked:
+        """The Celery apps and their tasks of a project that has a web app: its workers run
+        tasks as jobs do; its scripts and commands are the web app's tools, left alone."""
+        celery_apps = {
+            a.name for m in facts for a in m.apps if a.kind == ENTRY and a.prefix == CELERY
+        }
+        kept = [
+            dataclasses.replace(
+                module,
+                apps=tuple(a for a in module.apps if a.name in celery_apps),
+                routes=tuple(r for r in module.routes if r.owner in {*celery_apps, _SHARED}),
+            )
+            for module in facts
+        ]
+        return self.link(kept)
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
         """Each handler under the entry point that runs it."""
@@ -184,7 +203,7 @@ class _JobsFile:
                         and not self._is_group(self.functions[called])
                     ):
                         entries[called] = CRON
-        self._celery()
+        self.celery()
         if not entries:
             return
         self.out.uses("jobs")
@@ -218,7 +237,7 @@ class _JobsFile:
                     )
                 )
 
-    def _celery(self) -> None:
+    def celery(self) -> None:
         """Celery apps made at module level, and the tasks of this module (``@app.task``,
         ``@shared_task``): a task acts for the user whose id it is given (``user_id``),
         else for the job."""
