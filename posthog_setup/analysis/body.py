@@ -135,11 +135,14 @@ def write_evidence(call: ast.Call) -> Evidence | None:
     return None
 
 
-def _helper_write(ctx: FileContext, call: ast.Call) -> Evidence | None:
-    """A call to a function of the same module that writes (``extract_keywords(review)``)."""
+def _helper_write(ctx: FileContext, call: ast.Call, handlers: frozenset[str]) -> Evidence | None:
+    """A call to a function of the same module that writes (``extract_keywords(review)``),
+    unless that function is a handler of its own (see ``scan_body``)."""
     func = call.func
     # Most calls are to imported names: the module's own are known without a walk.
     if not isinstance(func, ast.Name) or func.id not in ctx.function_names:
+        return None
+    if func.id in handlers:
         return None
     if func.id not in ctx.writing_functions:
         return None
@@ -218,12 +221,15 @@ def scan_body(
     find_user: UserFinder | None = None,
     *,
     logout_calls: frozenset[str] = frozenset(),
+    handlers: frozenset[str] = frozenset(),
 ) -> BodyFacts:
     """Collect the facts of one handler body.
 
     ``find_user`` is asked about each node until it recognises how the body reaches
     the current user; ``logout_calls`` are qualified names whose call ends a session
-    (itself a change of state, so a GET logout is mutating).
+    (itself a change of state, so a GET logout is mutating). ``handlers`` are functions
+    of the module that are handlers of their own: what a call to one writes is its write,
+    not this handler's (a command a ``main`` dispatches to).
     """
     evidence: list[Evidence] = []
     user: UserAccess | None = None
@@ -237,7 +243,7 @@ def scan_body(
         if user is None and find_user is not None:
             user = find_user(ctx, func, node)
         if isinstance(node, ast.Call):
-            found = write_evidence(node) or _helper_write(ctx, node)
+            found = write_evidence(node) or _helper_write(ctx, node, handlers)
             if found is not None:
                 evidence.append(found)
                 change_line = node.lineno

@@ -438,3 +438,43 @@ def test_a_web_projects_celery_app_and_tasks_are_jobs_its_scripts_are_not() -> N
     assert analysis.project.frameworks == ("flask", "jobs")
     assert entries(analysis) == [("site.worker.celery", "celery")]
     assert writes(analysis) == [("site/tasks.py", "ship_order", True)]
+
+
+def test_a_main_that_calls_its_commands_by_name_writes_nothing_of_its_own() -> None:
+    # The command's write is the command's event; main dispatching to it sends none.
+    analysis = analyse_one(
+        """
+        import argparse
+        import sqlite3
+
+
+        def cmd_add(args):
+            db = sqlite3.connect("todo.db")
+            db.execute("INSERT INTO todo (title) VALUES (?)", (args.title,))
+            db.commit()
+
+
+        def cmd_list(args):
+            return sqlite3.connect("todo.db").execute("SELECT title FROM todo").fetchall()
+
+
+        def main():
+            parser = argparse.ArgumentParser()
+            parser.add_argument("command")
+            args = parser.parse_args()
+            if args.command == "add":
+                cmd_add(args)
+            else:
+                cmd_list(args)
+
+
+        if __name__ == "__main__":
+            main()
+        """,
+        "todo.py",
+    )
+    assert writes(analysis) == [
+        ("todo.py", "cmd_add", True),
+        ("todo.py", "cmd_list", False),
+        ("todo.py", "main", False),
+    ]

@@ -454,7 +454,9 @@ class _JobsFile:
         """The handler's body, with writes made through files or the module's own helpers
         (``save_todos(data)``, never those in ``skip``: handlers of their own) as evidence
         too; the job's system id as its user."""
-        body = scan_body(self.ctx, func)
+        # A call to one of the module's functions that writes through the ORM or SQL is
+        # evidence already (``scan_body``); only those that write files are added here.
+        body = scan_body(self.ctx, func, handlers=skip | {func.name})
         evidence = list(body.evidence)
         change_line = body.change_line
         captures = list(body.captures)
@@ -472,6 +474,7 @@ class _JobsFile:
                 and node.func.id in self.functions
                 and node.func.id != func.name
                 and node.func.id not in skip
+                and node.func.id not in self.ctx.writing_functions
                 and self._write_line(node.func.id) is not None
             ):
                 found = Evidence("write", f"{node.func.id}() writes", node.lineno, True)
