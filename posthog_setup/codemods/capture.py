@@ -10,6 +10,7 @@ Class-based views whose write is implicit get the overriding method added.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import libcst as cst
 
@@ -195,18 +196,29 @@ def plan_override(point: CapturePoint, cls: Definition, site: FileEdit) -> None:
     if not site.claim(cls.node, f"def {name}"):
         return
     site.use_client()
+    capture = capture_source(point, cls.body_indent + site.step, site.step)
+    add_override(cls, name, [capture], site, before_parent=deletes(name, cls))
+
+
+def add_override(
+    cls: Definition, name: str, sources: Sequence[str], site: FileEdit, *, before_parent: bool
+) -> None:
+    """Add the method ``name`` to a class view: it calls the parent's and runs ``sources``
+    (statements laid out for the method's body) after it, or before it where the parent
+    deletes the object (``before_parent``), returning what the parent returns."""
+    assert isinstance(cls.node, cst.ClassDef)
     params, returns = OVERRIDES.get(name, GENERIC_OVERRIDE)
     step = site.step
     arguments = ", ".join(params)
     parent = f"super().{name}({arguments})"
-    capture = indented(capture_source(point, cls.body_indent + step, step), step)
-    if deletes(name, cls):
-        body = [capture, f"{step}return {parent}" if returns else f"{step}{parent}"]
+    body = [indented(code, step) for code in sources]
+    if before_parent:
+        lines = [*body, f"{step}return {parent}" if returns else f"{step}{parent}"]
     elif returns:
-        body = [f"{step}{RESPONSE} = {parent}", capture, f"{step}return {RESPONSE}"]
+        lines = [f"{step}{RESPONSE} = {parent}", *body, f"{step}return {RESPONSE}"]
     else:
-        body = [f"{step}{parent}", capture]
-    code = "\n".join([f"def {name}(self, {arguments}):", *body]) + "\n"
+        lines = [f"{step}{parent}", *body]
+    code = "\n".join([f"def {name}(self, {arguments}):", *lines]) + "\n"
     method = site.statement(code).with_changes(leading_lines=[cst.EmptyLine(indent=False)])
     site.splices.insert(body_end(cls.node, cls.body_indent), [method], before=False)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import libcst as cst
 
 from posthog_setup.codemods.base import CLIENT_NAME
-from posthog_setup.codemods.capture import GENERIC_OVERRIDE, OVERRIDES, RESPONSE
+from posthog_setup.codemods.capture import add_override
 from posthog_setup.codemods.handlers import (
     Definition,
     FoundHandler,
@@ -27,7 +27,6 @@ from posthog_setup.codemods.render import (
     DictArg,
     as_text,
     call_source,
-    indented,
     string_literal,
 )
 from posthog_setup.codemods.splice import FileEdit
@@ -89,19 +88,8 @@ def plan_override(
         return None
     if not site.claim(cls.node, f"def {point.override}"):
         return None
-    params, returns = OVERRIDES.get(point.override, GENERIC_OVERRIDE)
-    step, arguments = site.step, ", ".join(params)
-    parent = f"super().{point.override}({arguments})"
-    sources = _sources(point, cls.body_indent + step, step, with_event=True)
-    body = [indented(code, step) for code in sources]
-    lines = (
-        [f"{step}{RESPONSE} = {parent}", *body, f"{step}return {RESPONSE}"]
-        if returns
-        else [f"{step}{parent}", *body]
-    )
-    code = "\n".join([f"def {point.override}(self, {arguments}):", *lines]) + "\n"
-    added = site.statement(code).with_changes(leading_lines=[cst.EmptyLine(indent=False)])
-    site.splices.insert(body_end(cls.node, cls.body_indent), [added], before=False)
+    sources = _sources(point, cls.body_indent + site.step, site.step, with_event=True)
+    add_override(cls, point.override, sources, site, before_parent=False)
     _use(point, sources, site)
     return None
 
