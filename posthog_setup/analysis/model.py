@@ -172,6 +172,10 @@ AuthKind = Literal["login", "signup", "logout"]
 #: The mechanism of a signup a class view's write hook sees (DRF's ``perform_create``,
 #: ``form_valid``): ``call`` names the hook, which identify is added to or put in.
 VIEW_HOOK = "view_hook"
+#: The mechanism of a login a library view performs (it checks the credentials and issues
+#: a token): ``user_expression`` reads the user from the ``serializer`` its ``post``
+#: validated (``serializer.validated_data["user"]``).
+TOKEN_VIEW = "token_view"
 
 
 @dataclass(frozen=True)
@@ -194,6 +198,9 @@ class AuthPoint:
     typed: tuple[tuple[str, str], ...] = ()
     #: the user's key as the login call itself reads it (a token's identity), if it does
     key: str | None = None
+    #: why nothing is sent for it, where nothing can be (a library view routed directly
+    #: that tells nobody who logged in): named in the summary, never planned
+    untracked: str | None = None
 
 
 @dataclass(frozen=True)

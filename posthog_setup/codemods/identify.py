@@ -14,7 +14,7 @@ from __future__ import annotations
 import libcst as cst
 
 from posthog_setup.codemods.base import CLIENT_NAME
-from posthog_setup.codemods.capture import add_override
+from posthog_setup.codemods.capture import RESPONSE, add_override, existing_method
 from posthog_setup.codemods.handlers import (
     Definition,
     FoundHandler,
@@ -27,6 +27,7 @@ from posthog_setup.codemods.render import (
     DictArg,
     as_text,
     call_source,
+    indented,
     string_literal,
 )
 from posthog_setup.codemods.splice import FileEdit
@@ -36,6 +37,9 @@ RULE = "missing-identify"
 IDENTIFY = "identify_context"
 #: The SDK module that exports ``identify_context``.
 SDK_MODULE = "posthog"
+#: Where the ``get_serializer`` added to a library token view keeps the serializer its
+#: ``post`` validates, for the ``post`` added beside it.
+KEPT_SERIALIZER = "login_serializer"
 
 
 def describe(point: IdentifyPoint) -> str:
@@ -129,3 +133,70 @@ def _use(point: IdentifyPoint, sources: list[str], site: FileEdit) -> None:
         site.use(SDK_MODULE, IDENTIFY)
     if point.user_id is None or len(sources) > 1:
         site.use_client()
+
+
+def plan_token_login(point: IdentifyPoint, cls: Definition, site: FileEdit) -> str | None:
+    """A project's subclass of a library token view (DRF's ``ObtainAuthToken``, simplejwt's
+    ``TokenObtainPairView``): the library's ``post`` validates a serializer it keeps to
+    itself, so ``get_serializer`` is overridden to keep it, and ``post`` to identify the
+    user it proved once the response is a success."""
+    assert point.kept is not None
+    assert isinstance(cls.node, cst.ClassDef)
+    own = [m for m in ("post", "get_serializer") if existing_method(cls, m) is not None]
+    if own:
+        if cls.calls_named(IDENTIFY):
+            return None  # identified by an earlier run
+        return f"has its own {own[0]}()"
+    if not site.claim(cls.node, "def post"):
+        return None
+    step = site.step
+    indent = cls.body_indent + step * 2
+    # The serializer the library's post() names ``serializer`` is the one kept.
+    kept = f"self.{KEPT_SERIALIZER}" + point.kept.removeprefix("serializer")
+    user = "user"
+    person = call_source(
+        f"{CLIENT_NAME}.set",
+        ["distinct_id=distinct_id", DictArg("properties", (("email", "email"),))],
+        indent=indent + step,
+        step=step,
+    )
+    event = call_source(
+        f"{CLIENT_NAME}.capture",
+        [string_literal(point.event), "distinct_id=distinct_id"],
+        indent=indent,
+        step=step,
+    )
+    identified = [
+        f"{user} = {kept}",
+        f"distinct_id = str({user}.pk)",
+        f"{IDENTIFY}(distinct_id)",
+        f'email = getattr({user}, "email", None)',
+        "if email:",
+        indented(person, step),
+        event,
+    ]
+    keep = "\n".join(
+        [
+            "def get_serializer(self, *args, **kwargs):",
+            f"{step}# Kept for post(): it holds the user the credentials proved.",
+            f"{step}self.{KEPT_SERIALIZER} = super().get_serializer(*args, **kwargs)",
+            f"{step}return self.{KEPT_SERIALIZER}",
+        ]
+    )
+    post = "\n".join(
+        [
+            "def post(self, request, *args, **kwargs):",
+            f"{step}{RESPONSE} = super().post(request, *args, **kwargs)",
+            f"{step}if 200 <= {RESPONSE}.status_code < 300:",
+            *(indented(code, step * 2) for code in identified),
+            f"{step}return {RESPONSE}",
+        ]
+    )
+    methods = [
+        site.statement(code + "\n").with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+        for code in (keep, post)
+    ]
+    site.splices.insert(body_end(cls.node, cls.body_indent), methods, before=False)
+    site.use(SDK_MODULE, IDENTIFY)
+    site.use_client()
+    return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from posthog_setup.analysis.flow import Proof
-from posthog_setup.analysis.model import VIEW_HOOK, Analysis, AuthPoint, UserAccess
+from posthog_setup.analysis.model import TOKEN_VIEW, VIEW_HOOK, Analysis, AuthPoint, UserAccess
 from posthog_setup.codemods.points import (
     CapturePoint,
     ExceptionPoint,
@@ -56,6 +56,14 @@ def _identity(point: AuthPoint, classes: Analysis) -> str | None:
         return key
     access = UserAccess("local", f"{user}.id")
     return proven_user_id(access, point.proven, point.typed, classes)[0]
+
+
+def _override(point: AuthPoint) -> str | None:
+    """The class view's method identify goes in: its write hook for a signup it saves,
+    ``post`` for a library token view's login."""
+    if point.mechanism == VIEW_HOOK:
+        return point.call
+    return "post" if point.mechanism == TOKEN_VIEW else None
 
 
 def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
@@ -128,7 +136,8 @@ def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
                     auth_event,
                     _person_properties(point, point.user_expression, analysis),
                     before=point.kind == "login" and point.mechanism == "token",
-                    override=point.call if point.mechanism == VIEW_HOOK else None,
+                    override=_override(point),
+                    kept=point.user_expression if point.mechanism == TOKEN_VIEW else None,
                 )
             )
     planned_handlers = {(c.file, c.handler) for c in plan.exception_captures}

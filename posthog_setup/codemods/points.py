@@ -65,6 +65,9 @@ class IdentifyPoint:
     before: bool = False
     #: the class view's write hook to identify in (added when the class has none)
     override: str | None = None
+    #: a library token view's login: the user as read from the ``serializer`` its ``post``
+    #: validated (``serializer.user``), which a ``get_serializer`` added beside it keeps
+    kept: str | None = None
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ def _missing(
     names = {(e.kind, e.file, e.handler): e.event for e in plan.events}
     for point in analysis.auth_points:
         event_name = names.get((point.kind, point.handler.file, point.handler.qualname))
-        if event_name is None or point.mechanism.endswith("signals"):
+        if event_name is None or point.mechanism.endswith("signals") or point.untracked:
             continue
         if any(_in_handler(s, point.handler.file, point.handler.qualname) for s in sites):
             continue

@@ -463,6 +463,7 @@ def build_plan(
             client_module=client_module,
         )
         for point in analysis.auth_points
+        if point.untracked is None
     )
     # Ordered by what identifies an event, never by line: edits move lines.
     events.sort(key=lambda e: (e.file, e.route or "", e.methods, e.kind, e.handler, e.event))

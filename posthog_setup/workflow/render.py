@@ -257,6 +257,8 @@ def summary_table(result: BeginResult) -> str:
             "",
         )
         via = f" (a signal receiver in {receivers})" if signal and event else ""
+        if point.untracked is not None:
+            event, via = "not instrumented", f": {point.untracked}"
         lines.append(
             f"  {point.kind:<7} {point.handler.file}:{point.line} {point.call} -> {event}{via}"
         )

@@ -63,6 +63,45 @@ class _ClassSpec:
     actions: tuple[str, ...] = ()
 
 
+#: Library views that check credentials and issue a token, each with the user they proved
+#: as read from the ``serializer`` their ``post`` validated (none of them sends Django's
+#: ``user_logged_in``; simplejwt's UPDATE_LAST_LOGIN calls ``update_last_login`` directly).
+TOKEN_LOGIN_VIEWS = {
+    "rest_framework.authtoken.views.ObtainAuthToken": 'serializer.validated_data["user"]',
+    # TokenObtainSerializer.validate sets ``self.user`` from authenticate().
+    "rest_framework_simplejwt.views.TokenObtainPairView": "serializer.user",
+    "rest_framework_simplejwt.views.TokenObtainSlidingView": "serializer.user",
+    # drf-jwt's JSONWebTokenSerializer.validate returns the user it authenticated.
+    "rest_framework_jwt.views.ObtainJSONWebTokenView": 'serializer.validated_data["user"]',
+}
+#: The same views as the callables their modules export, routed without ``as_view()``.
+TOKEN_LOGIN_CALLABLES = {
+    "rest_framework.authtoken.views.obtain_auth_token": (
+        "rest_framework.authtoken.views.ObtainAuthToken"
+    ),
+}
+#: Library auth views that send Django's auth signals themselves: knox's always;
+#: dj-rest-auth's through ``django.contrib.auth.login`` / ``logout`` while its SESSION_LOGIN
+#: is on.
+SIGNALLING_AUTH_VIEWS: dict[str, AuthKind] = {
+    "knox.views.LoginView": "login",
+    "knox.views.LogoutView": "logout",
+    "knox.views.LogoutAllView": "logout",
+    "dj_rest_auth.views.LoginView": "login",
+    "dj_rest_auth.views.LogoutView": "logout",
+}
+#: The setting that must hold (as read by ``settings``) for a view to send its signal.
+SIGNAL_SETTINGS = {
+    "dj_rest_auth.views.LoginView": ("REST_AUTH.SESSION_LOGIN", "true"),
+    "dj_rest_auth.views.LogoutView": ("REST_AUTH.SESSION_LOGIN", "true"),
+}
+#: Library URLconfs routing their own auth views.
+LIBRARY_AUTH_URLS = {
+    "knox.urls": ("knox.views.LoginView", "knox.views.LogoutView"),
+    "dj_rest_auth.urls": ("dj_rest_auth.views.LoginView", "dj_rest_auth.views.LogoutView"),
+}
+
+
 def _specs() -> dict[str, _ClassSpec]:
     specs: dict[str, _ClassSpec] = {}
     for name in ("View", "RedirectView"):
@@ -80,6 +119,9 @@ def _specs() -> dict[str, _ClassSpec]:
     specs["django.contrib.auth.views.LoginView"] = _ClassSpec("auth", 2, ("login",))
     specs["django.contrib.auth.views.LogoutView"] = _ClassSpec("auth", 2, ("logout",))
     specs["rest_framework.views.APIView"] = _ClassSpec("apiview", 3)
+    logins = [v for v, kind in SIGNALLING_AUTH_VIEWS.items() if kind == "login"]
+    for name in [*TOKEN_LOGIN_VIEWS, *logins]:
+        specs[name] = _ClassSpec("token", 3, ("login",))
     generics = {
         "GenericAPIView": (),
         "CreateAPIView": ("create",),

@@ -14,6 +14,7 @@ from posthog_setup.analysis.body import (
     reads_as_query,
 )
 from posthog_setup.analysis.model import (
+    TOKEN_VIEW,
     VIEW_HOOK,
     AppObject,
     AuthKind,
@@ -39,9 +40,14 @@ from posthog_setup.frameworks.django.common import (
     DETAIL_ACTIONS,
     HANDLER_SETTINGS,
     HTTP_METHODS,
+    LIBRARY_AUTH_URLS,
     LIST_ACTIONS,
     PERFORM,
+    SIGNAL_SETTINGS,
+    SIGNALLING_AUTH_VIEWS,
     SIGNALS,
+    TOKEN_LOGIN_CALLABLES,
+    TOKEN_LOGIN_VIEWS,
     short_name,
 )
 from posthog_setup.frameworks.django.urls import path_form
@@ -88,7 +94,8 @@ class _ClassModel:
         if action == "logout":
             return Evidence("logout", f"{self.kind} ends the session", line, True)
         if action == "login":
-            return Evidence("read-only", f"{self.kind} starts a session", line, False)
+            what = "issues a token" if self.family == "token" else "starts a session"
+            return Evidence("read-only", f"{self.kind} {what}", line, False)
         return None
 
 
@@ -193,6 +200,10 @@ class Project:
         self.builtin_auth: list[tuple[AuthKind, Handler, str]] = []
         #: create views that sign a user up, by class
         self.signups: dict[str, AuthPoint] = {}
+        #: subclasses of library token views, by class: the login their ``post`` performs
+        self.token_logins: dict[str, AuthPoint] = {}
+        #: logins and logouts of library views nothing can be sent for, and why
+        self.untracked: list[AuthPoint] = []
 
     def setting(self, key: str) -> tuple[ModuleFacts, str] | None:
         return self.settings.get(key)
@@ -281,6 +292,10 @@ class Project:
             where = _module_handler(mf, "urlpatterns", pattern.line)
             self.builtin_auth.append(("login", where, "django.contrib.auth.views.LoginView"))
             self.builtin_auth.append(("logout", where, "django.contrib.auth.views.LogoutView"))
+        elif target in LIBRARY_AUTH_URLS:
+            where = _module_handler(mf, "urlpatterns", pattern.line)
+            for view in LIBRARY_AUTH_URLS[target]:
+                self.library_auth_view(view, where)
         elif target.endswith(".urls"):
             self.mounted.setdefault(router, []).append(path)
 
@@ -289,6 +304,10 @@ class Project:
         if view in BUILTIN_AUTH_VIEWS:
             origin = _module_handler(mf, "urlpatterns", pattern.line)
             self.builtin_auth.append((BUILTIN_AUTH_VIEWS[view], origin, view))
+            return
+        view = TOKEN_LOGIN_CALLABLES.get(view, view)
+        if view in SIGNALLING_AUTH_VIEWS or view in TOKEN_LOGIN_VIEWS:
+            self.library_auth_view(view, _module_handler(mf, "urlpatterns", pattern.line))
             return
         located = self.views.get(view)
         if located is None:
@@ -309,12 +328,46 @@ class Project:
         where = _Where(mf.module, pattern.name, located.view.kind)
         self.routes.append(_route(where, full, methods, handler, body, judged=judged))
 
+    def sends_signal(self, view: str) -> bool:
+        """Does a library view that can send Django's auth signal send it here?"""
+        if view not in SIGNALLING_AUTH_VIEWS:
+            return False
+        if view not in SIGNAL_SETTINGS:
+            return True
+        key, wanted = SIGNAL_SETTINGS[view]
+        found = self.setting(key)
+        # Unset, the setting is on by default.
+        return found is None or found[1] == wanted
+
+    def library_auth_view(self, view: str, where: Handler) -> None:
+        """A library's login or logout view routed as it is: the signal receivers see it
+        where it sends the signal; nothing else can."""
+        kind = SIGNALLING_AUTH_VIEWS.get(view, "login")
+        if self.sends_signal(view):
+            self.builtin_auth.append((kind, where, view))
+            return
+        if view in TOKEN_LOGIN_VIEWS:
+            reason = (
+                f"{short_name(view)} is routed as the library ships it: it sends no "
+                "user_logged_in signal, and there is no view of the project to add identify to "
+                "(route a subclass of it to have its logins identified)"
+            )
+        else:
+            key = SIGNAL_SETTINGS[view][0]
+            reason = f"{short_name(view)} sends no auth signal unless {key} is on"
+        self.untracked.append(
+            AuthPoint(kind, "django", where, where.line, view, None, "library", untracked=reason)
+        )
+
     def class_routes(
         self, cls: _ClassModel, path: str, owner: str, name: str | None
     ) -> list[Route]:
         """A class-based view: one route per HTTP method or generic action (a create view
-        anyone may use to make a user is a signup)."""
+        anyone may use to make a user is a signup, a library token view's subclass a
+        login)."""
         routes = self._class_routes(cls, path, owner, name)
+        if cls.family == "token":
+            self.token_login(cls)
         signup = signup_hook(cls, path)
         if signup is not None:
             override, user = signup
@@ -326,12 +379,46 @@ class Project:
             )
         return routes
 
+    def token_login(self, cls: _ClassModel) -> None:
+        """A project's subclass of a library token view: its ``post`` logs the user in."""
+        library = next(
+            (a for a in cls.ancestry if a in TOKEN_LOGIN_VIEWS or a in SIGNALLING_AUTH_VIEWS),
+            None,
+        )
+        if library is None or cls.handler.qualname in self.token_logins:
+            return
+        if library in SIGNALLING_AUTH_VIEWS:
+            self.library_auth_view(library, cls.handler)
+            return
+        post = cls.methods.get("post")
+        if post is not None and not post[1].captures:
+            # The project's own post() answers: its body is analysed as any other view's
+            # (one that sends an event is the post an earlier run added).
+            return
+        self.token_logins[cls.handler.qualname] = AuthPoint(
+            "login",
+            "django",
+            cls.handler,
+            cls.handler.line,
+            f"{short_name(library)}.post",
+            TOKEN_LOGIN_VIEWS[library],
+            TOKEN_VIEW,
+        )
+
     def _class_routes(
         self, cls: _ClassModel, path: str, owner: str, name: str | None
     ) -> list[Route]:
         where = _Where(owner, name, cls.kind, reads_as_query(cls.handler.name), cls.model)
         if cls.family in ("edit", "auth"):
             return [self.form_route(cls, path, where)]
+        if cls.family == "token":
+            # Filed under the class, with or without the post() edit adds: runs agree.
+            handler = cls.handler
+            body = cls.methods.get("post", cls.methods[CLASS_ENTRY])[1]
+            implicit = cls.implicit_write("login")
+            return [
+                _route(where, path, ("POST",), handler, body, action="login", implicit=implicit)
+            ]
         routes: list[Route] = []
         for method in HTTP_METHODS:
             if method in cls.methods:
@@ -469,10 +556,16 @@ def signup_hook(cls: _ClassModel, path: str) -> tuple[str, str] | None:
 def linked_auth_points(project: Project) -> tuple[AuthPoint, ...]:
     """Logins and logouts the project calls, then signal hooks for those Django performs."""
     direct = sorted(
-        [*(p for mf in project.facts for p in mf.auth_points), *project.signups.values()],
+        [
+            *(p for mf in project.facts for p in mf.auth_points),
+            *project.signups.values(),
+            *project.token_logins.values(),
+        ],
         key=lambda p: (p.handler.file, p.line),
     )
-    covered = {p.kind for p in direct}
+    # A login that sends the signal covers its kind (one login, one event); a token
+    # view's does not send it.
+    covered = {p.kind for p in direct if p.mechanism != TOKEN_VIEW}
     signals: list[AuthPoint] = []
     candidates = list(project.builtin_auth)
     allauth = project.setting("ALLAUTH_INSTALLED")
@@ -497,7 +590,9 @@ def linked_auth_points(project: Project) -> tuple[AuthPoint, ...]:
             continue
         covered.add(kind)
         signals.append(AuthPoint(kind, "django", where, where.line, call, "user", SIGNALS))
-    return (*direct, *sorted(signals, key=lambda p: (p.kind != "login", p.kind)))
+    ordered = sorted(signals, key=lambda p: (p.kind != "login", p.kind))
+    untracked = sorted(project.untracked, key=lambda p: (p.handler.file, p.line, p.call))
+    return (*direct, *ordered, *untracked)
 
 
 def linked_error_handlers(project: Project, roots: Sequence[str]) -> tuple[ErrorHandler, ...]:

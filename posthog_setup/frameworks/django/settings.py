@@ -82,6 +82,8 @@ def collect_settings(ctx: FileContext, out: FactsBuilder) -> None:
                 handler = literal_string(item)
                 if literal_string(key) == "EXCEPTION_HANDLER" and handler is not None:
                     found["REST_FRAMEWORK.EXCEPTION_HANDLER"] = handler
+        elif name == "REST_AUTH":
+            found["REST_AUTH.SESSION_LOGIN"] = _session_login(value)
         else:
             continue
         if name in ("ROOT_URLCONF", "INSTALLED_APPS") and not first_line:
@@ -98,3 +100,18 @@ def collect_settings(ctx: FileContext, out: FactsBuilder) -> None:
     out.django_settings.extend(found.items())
     if first_line:
         out.apps.append(AppObject("django.project", ctx.module, ctx.file, first_line))
+
+
+def _session_login(value: ast.expr) -> str:
+    """dj-rest-auth's ``REST_AUTH["SESSION_LOGIN"]`` as ``true`` / ``false`` (on by
+    default), or ``unknown`` where the settings compute it."""
+    if not isinstance(value, ast.Dict):
+        return "unknown"
+    for key, item in zip(value.keys, value.values, strict=True):
+        if key is None:
+            return "unknown"  # ``**defaults``: the key may be in there
+        if literal_string(key) == "SESSION_LOGIN":
+            if isinstance(item, ast.Constant) and isinstance(item.value, bool):
+                return str(item.value).lower()
+            return "unknown"
+    return "true"
