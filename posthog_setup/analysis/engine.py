@@ -133,7 +133,7 @@ def _analyse_text(
     if out.auth_points:
         out.auth_points = flow.prove_auth_points(ctx, out.auth_points)
     out.classes = list(flow.class_facts(ctx))
-    out.returns = list(flow.function_returns(ctx))
+    out.returns = [*out.returns, *flow.function_returns(ctx)]
     if wants_existing:
         existing.collect(ctx, out)
     lint = rules.file_rule_facts(ctx) if wants_rules else None

@@ -51,9 +51,20 @@ def _identity(point: AuthPoint, classes: Analysis) -> str | None:
     user = point.user_expression
     if not user:
         return None
-    key = classes.conventions(point.framework).login_key(point)
+    conventions = classes.conventions(point.framework)
+    key = conventions.login_key(point)
     if key is not None:
         return key
+    # The user the framework guarantees the handler, where the login's user is that one
+    # (a token handed out to the user an HTTP Basic guard already proved).
+    guaranteed = conventions.current_user(point.handler, classes)
+    if (
+        guaranteed is not None
+        and guaranteed.contract
+        and guaranteed.guard is None
+        and (guaranteed.id_expression == user or guaranteed.id_expression.startswith(f"{user}."))
+    ):
+        return guaranteed.id_expression
     access = UserAccess("local", f"{user}.id")
     return proven_user_id(access, point.proven, point.typed, classes)[0]
 

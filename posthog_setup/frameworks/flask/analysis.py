@@ -56,7 +56,7 @@ from posthog_setup.analysis.routing import (
     source_of,
     user_construction,
 )
-from posthog_setup.frameworks.flask import jwt, session
+from posthog_setup.frameworks.flask import httpauth, jwt, session
 from posthog_setup.frameworks.flask_rest import analysis as rest
 
 _WANTS = re.compile(
@@ -150,9 +150,17 @@ class FlaskConventions(PlainConventions):
     session_key: str | None = None
     #: the user key each session login reads, by (file, handler, line)
     login_keys: tuple[tuple[tuple[str, str, int], str], ...] = ()
+    #: flask-httpauth's objects and what their callbacks return (see ``httpauth.objects``)
+    httpauth_objects: tuple[tuple[str, str], ...] = ()
+    #: handlers an auth object guards, by (file, handler): (object, as spelled there)
+    httpauth_guards: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = ()
     user_first = True
 
     def current_user(self, handler: Handler, analysis: Analysis) -> UserAccess | None:
+        guard = dict(self.httpauth_guards).get((handler.file, handler.qualname))
+        if guard is not None:
+            owner, spelled = guard
+            return httpauth.current_user(owner, spelled, dict(self.httpauth_objects), analysis)
         if self.flask_login:
             return FLASK_LOGIN_USER
         return session.session_user(self.session_key) if self.session_key else None
@@ -200,15 +208,20 @@ class FlaskAnalyser:
         logins, keys = session.logins(writes, (c for f in facts for c in f.helper_calls))
         taken = {(p.handler.file, p.handler.qualname, p.line) for p in linked.auth_points}
         logins = [p for p in logins if (p.handler.file, p.handler.qualname, p.line) not in taken]
+        known = httpauth.objects(facts)
+        routes, guards = httpauth.guarded(linked.routes, known)
+        points = httpauth.token_logins((*linked.auth_points, *logins), known)
         conventions = FlaskConventions(
             flask_login=FLASK.logs_in(linked, FLASK_LOGIN_KIND),
             session_key=session.user_key(writes),
             login_keys=tuple(sorted(keys.items())),
+            httpauth_objects=tuple(sorted(known.items())),
+            httpauth_guards=guards,
         )
         return dataclasses.replace(
             linked,
-            routes=jwt.keyed_routes(linked.routes, linked.auth_points),
-            auth_points=(*linked.auth_points, *logins),
+            routes=jwt.keyed_routes(routes, points),
+            auth_points=points,
             conventions=conventions,
         )
 
@@ -224,11 +237,15 @@ def find_user(
     ctx: FileContext, func: FunctionNode | ast.ClassDef, node: ast.AST
 ) -> UserAccess | None:
     """How a Flask handler reaches the current user: flask-login's ``current_user``,
-    flask-jwt-extended's token identity or ``g.user``."""
+    flask-jwt-extended's token identity, flask-httpauth's ``auth.current_user()`` or
+    ``g.user``."""
     if jwt.PACKAGE in ctx.source:
         found = jwt.find_user(ctx, func, node)
         if found is not None:
             return found
+    found = httpauth.find_user(ctx, func, node)
+    if found is not None:
+        return found
     if not isinstance(node, (ast.Name, ast.Attribute)):
         return None
     qualified = ctx.names.resolve(node)
@@ -295,6 +312,11 @@ class FlaskFile:
 
     def collect(self) -> None:
         rest.collect(self)
+        if self.dialect is FLASK:
+            objects = httpauth.returns(self.ctx)
+            self.out.returns.extend(objects)
+            # The module the callbacks are in is one the link must see.
+            self.recorded = self.recorded or bool(objects)
         self.out.apps.extend(self.file.apps)
         for func, found in self.file.decorated(_ROUTE_DECORATORS | _ERROR_DECORATORS):
             if found.attr in _ERROR_DECORATORS:
@@ -531,6 +553,11 @@ class FlaskFile:
             self.out.session_writes.extend(writes)
             self.out.helper_calls.extend(calls)
             tokens = jwt.PACKAGE in self.ctx.source and func in self._paths
+            if self.dialect is FLASK and func in self._paths:
+                exchange = httpauth.token_login(self.ctx, func, paths)
+                if exchange is not None:
+                    self.recorded = True
+                    self.out.auth_points.append(exchange)
             for node in walk_body(func):
                 if not isinstance(node, ast.Call):
                     continue
