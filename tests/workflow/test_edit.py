@@ -28,6 +28,8 @@ NAMES = [
     "sanic_tickets",
     "http_todos",
     "wsgi_notes",
+    "drf_tokens",
+    "flask_httpauth_notes",
 ]
 
 

@@ -1,0 +1,195 @@
+"""Logins through Django REST framework's token libraries.
+
+A project's subclass of DRF's ``ObtainAuthToken`` or simplejwt's ``TokenObtainPairView``
+gets a ``post`` that identifies the user the library's serializer proved; the library
+views routed as they ship are named in the summary as not instrumented; knox's and
+dj-rest-auth's views send ``user_logged_in`` themselves, so the signal receivers see them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from posthog_setup.cli import main
+from posthog_setup.mockhost import MockPostHogHost
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+LOGINS = """\
+import os, django
+os.environ["DJANGO_SETTINGS_MODULE"] = "journal.settings"
+django.setup()
+from django.core.management import call_command
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+from journal.posthog_client import posthog_client
+call_command("migrate", verbosity=0)
+get_user_model().objects.create_user("bob", "bob@example.com", "pw-of-bob")
+user = get_user_model().objects.create_user("ada", "ada@example.com", "pw-for-tests")
+client = APIClient()
+wrong = {"username": "ada", "password": "wrong"}
+right = {"username": "ada", "password": "pw-for-tests"}
+print(client.post("/api/auth/token/", wrong).status_code)
+print(client.post("/api/auth/jwt/", wrong).status_code)
+print(client.post("/api/auth/token/", right).status_code)
+print(client.post("/api/auth/jwt/", right).status_code)
+print(client.post("/api/auth/jwt/plain/", right).status_code)
+posthog_client.flush()
+print(user.pk)
+"""
+
+
+@pytest.mark.slow
+def test_token_logins_send_the_user_the_library_proved(tmp_path: Path) -> None:
+    project = tmp_path / "drf_tokens"
+    shutil.copytree(FIXTURES / "expected" / "drf_tokens", project)
+    with MockPostHogHost() as host:
+        env = {**os.environ, "POSTHOG_HOST": host.url, "POSTHOG_PROJECT_TOKEN": "phc_test"}
+        done = subprocess.run(
+            [sys.executable, "-c", LOGINS],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        *statuses, pk = done.stdout.split()
+        assert statuses == ["400", "401", "200", "200", "200"]
+        # The two project views log in; the failed attempts and the library's own route
+        # (nothing of the project runs there) send nothing.
+        logins = host.wait_for(2, event="user_logged_in")
+        assert [e.distinct_id for e in logins] == [pk, pk]
+        assert [e.properties["$request_path"] for e in logins] == [
+            "/api/auth/token/",
+            "/api/auth/jwt/",
+        ]
+        sets = [e for e in host.events() if e.event == "$set"]
+        assert [(e.distinct_id, e.raw["$set"]["email"]) for e in sets] == [
+            (pk, "ada@example.com"),
+            (pk, "ada@example.com"),
+        ]
+        assert all("email" not in e.properties for e in host.events())
+        assert len(host.events(event="user_logged_in")) == 2
+
+
+def _project(root: Path, urls: str, views: str = "", settings: str = "") -> Path:
+    files = {
+        "manage.py": "import django\n",
+        "site_app/__init__.py": "",
+        "site_app/settings.py": 'ROOT_URLCONF = "site_app.urls"\n'
+        'INSTALLED_APPS = ["rest_framework", "accounts"]\n' + settings,
+        "site_app/urls.py": urls,
+        "accounts/__init__.py": "",
+        "accounts/views.py": views,
+        "requirements.txt": "django>=4.2\ndjangorestframework\n",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+def test_library_views_routed_as_shipped_are_named_as_not_instrumented(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    urls = """\
+        from django.urls import path
+        from rest_framework.authtoken import views as drf_views
+        from rest_framework_simplejwt.views import TokenObtainSlidingView, TokenRefreshView
+
+        urlpatterns = [
+            path("api/token/", drf_views.obtain_auth_token),
+            path("api/jwt/", TokenObtainSlidingView.as_view()),
+            path("api/jwt/refresh/", TokenRefreshView.as_view()),
+        ]
+        """
+    project = _project(tmp_path, urls)
+    assert main(["begin", str(project)]) == 0
+    err = capsys.readouterr().err
+    untracked = [line for line in err.splitlines() if "not instrumented" in line]
+    assert len(untracked) == 2
+    assert "site_app/urls.py:6 rest_framework.authtoken.views.ObtainAuthToken" in untracked[0]
+    assert "TokenObtainSlidingView is routed as the library ships it" in untracked[1]
+    assert "user_logged_in" not in (project / "posthog-events.json").read_text()
+    # Nothing planned, nothing to write for them, and revise agrees.
+    assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
+    assert main(["revise", "--check", "-q", str(project)]) == 0
+
+
+def test_knox_and_dj_rest_auth_logins_reach_the_signal_receivers(tmp_path: Path) -> None:
+    urls = """\
+        from django.urls import include, path
+        from knox import views as knox_views
+
+        urlpatterns = [
+            path("api/knox/login/", knox_views.LoginView.as_view()),
+            path("api/rest-auth/", include("dj_rest_auth.urls")),
+        ]
+        """
+    project = _project(tmp_path, urls)
+    assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
+    receivers = (project / "site_app" / "posthog_receivers.py").read_text()
+    assert "def capture_user_logged_in(" in receivers
+    assert "def capture_user_logged_out(" in receivers
+    assert main(["revise", "--check", "-q", str(project)]) == 0
+
+
+def test_dj_rest_auth_without_session_logins_sends_no_signal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    urls = """\
+        from django.urls import include, path
+
+        urlpatterns = [path("api/rest-auth/", include("dj_rest_auth.urls"))]
+        """
+    project = _project(tmp_path, urls, settings='REST_AUTH = {"SESSION_LOGIN": False}\n')
+    assert main(["begin", str(project)]) == 0
+    err = capsys.readouterr().err
+    assert "LoginView sends no auth signal unless REST_AUTH.SESSION_LOGIN is on" in err
+    assert "user_logged_in" not in (project / "posthog-events.json").read_text()
+
+
+@pytest.mark.parametrize(
+    "views",
+    [
+        # The project's own post answers: analysed as any view's, no library login added.
+        """\
+        from rest_framework.authtoken.views import ObtainAuthToken
+        from rest_framework.response import Response
+
+
+        class IssueToken(ObtainAuthToken):
+            def post(self, request, *args, **kwargs):
+                return Response({})
+        """,
+        # A refresh logs nobody in.
+        """\
+        from rest_framework_simplejwt.views import TokenRefreshView
+
+
+        class IssueToken(TokenRefreshView):
+            pass
+        """,
+    ],
+)
+def test_views_that_are_not_a_library_login_are_left_alone(tmp_path: Path, views: str) -> None:
+    urls = """\
+        from django.urls import path
+
+        from accounts.views import IssueToken
+
+        urlpatterns = [path("api/token/", IssueToken.as_view())]
+        """
+    project = _project(tmp_path, urls, views)
+    assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
+    edited = (project / "accounts" / "views.py").read_text()
+    assert edited == textwrap.dedent(views)
