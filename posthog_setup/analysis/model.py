@@ -350,6 +350,8 @@ class DjangoView:
     permissions: tuple[str, ...] = ()
     #: the URL keyword a router puts in detail paths (``lookup_url_kwarg`` / ``lookup_field``)
     lookup: str | None = None
+    #: its methods that keep what the parent's returned (``response = super().post(...)``)
+    extends: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,10 @@ from posthog_setup.codemods.capture import RESPONSE, add_override, existing_meth
 from posthog_setup.codemods.handlers import (
     Definition,
     FoundHandler,
+    Spot,
     body_end,
     handler_statement,
+    is_super_call,
     last_return,
 )
 from posthog_setup.codemods.points import IdentifyPoint
@@ -135,47 +137,76 @@ def _use(point: IdentifyPoint, sources: list[str], site: FileEdit) -> None:
         site.use_client()
 
 
-def plan_token_login(point: IdentifyPoint, cls: Definition, site: FileEdit) -> str | None:
+def plan_token_login(
+    point: IdentifyPoint, cls: Definition, post: Definition | None, site: FileEdit
+) -> str | None:
     """A project's subclass of a library token view (DRF's ``ObtainAuthToken``, simplejwt's
     ``TokenObtainPairView``): the library's ``post`` validates a serializer it keeps to
-    itself, so ``get_serializer`` is overridden to keep it, and ``post`` to identify the
-    user it proved once the response is a success."""
+    itself, so ``get_serializer`` is overridden to keep it, and the user it proved is
+    identified once ``post`` answers with a success: in the class's own ``post``, right
+    after it keeps the library's response, or in the ``post`` added to call it."""
     assert point.kept is not None
     assert isinstance(cls.node, cst.ClassDef)
-    own = [m for m in ("post", "get_serializer") if existing_method(cls, m) is not None]
-    if own:
-        if cls.calls_named(IDENTIFY):
-            return None  # identified by an earlier run
-        return f"has its own {own[0]}()"
+    if cls.calls_named(IDENTIFY):
+        return None  # identified by an earlier run
+    if existing_method(cls, "get_serializer") is not None:
+        return "has its own get_serializer()"
     if not site.claim(cls.node, "def post"):
         return None
     step = site.step
-    indent = cls.body_indent + step * 2
-    # The serializer the library's post() names ``serializer`` is the one kept.
-    kept = f"self.{KEPT_SERIALIZER}" + point.kept.removeprefix("serializer")
-    user = "user"
-    person = call_source(
-        f"{CLIENT_NAME}.set",
-        ["distinct_id=distinct_id", DictArg("properties", (("email", "email"),))],
-        indent=indent + step,
-        step=step,
-    )
-    event = call_source(
-        f"{CLIENT_NAME}.capture",
-        [string_literal(point.event), "distinct_id=distinct_id"],
-        indent=indent,
-        step=step,
-    )
-    identified = [
-        f"{user} = {kept}",
-        f"distinct_id = str({user}.pk)",
-        f"{IDENTIFY}(distinct_id)",
-        f'email = getattr({user}, "email", None)',
-        "if email:",
-        indented(person, step),
-        event,
+    if post is not None:
+        method = post.node
+        assert isinstance(method, cst.FunctionDef)
+        kept = _parent_response(method, post.body_indent)
+        if kept is None:
+            return "has its own post() that does not keep the library's response"
+        spot, response = kept
+        identified = _token_identify(point, response, spot.indent, step)
+        site.splices.insert(spot, [site.statement(identified)], before=False)
+        methods = [_keep_serializer(step)]
+    else:
+        identified = _token_identify(point, RESPONSE, cls.body_indent + step, step)
+        methods = [
+            _keep_serializer(step),
+            "\n".join(
+                [
+                    "def post(self, request, *args, **kwargs):",
+                    f"{step}{RESPONSE} = super().post(request, *args, **kwargs)",
+                    indented(identified, step),
+                    f"{step}return {RESPONSE}",
+                ]
+            ),
+        ]
+    added = [
+        site.statement(code + "\n").with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+        for code in methods
     ]
-    keep = "\n".join(
+    site.splices.insert(body_end(cls.node, cls.body_indent), added, before=False)
+    site.use(SDK_MODULE, IDENTIFY)
+    site.use_client()
+    return None
+
+
+def _parent_response(method: cst.FunctionDef, indent: str) -> tuple[Spot, str] | None:
+    """The top-level ``response = super().post(...)`` of ``method``, and its local."""
+    block = method.body
+    for index, stmt in enumerate(block.body):
+        if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+            continue
+        assign = stmt.body[0]
+        if (
+            isinstance(assign, cst.Assign)
+            and len(assign.targets) == 1
+            and isinstance(assign.targets[0].target, cst.Name)
+            and is_super_call(assign.value, method.name.value)
+        ):
+            return Spot(block, index, indent), assign.targets[0].target.value
+    return None
+
+
+def _keep_serializer(step: str) -> str:
+    """``get_serializer``, keeping the serializer the library's ``post`` validates."""
+    return "\n".join(
         [
             "def get_serializer(self, *args, **kwargs):",
             f"{step}# Kept for post(): it holds the user the credentials proved.",
@@ -183,20 +214,34 @@ def plan_token_login(point: IdentifyPoint, cls: Definition, site: FileEdit) -> s
             f"{step}return self.{KEPT_SERIALIZER}",
         ]
     )
-    post = "\n".join(
-        [
-            "def post(self, request, *args, **kwargs):",
-            f"{step}{RESPONSE} = super().post(request, *args, **kwargs)",
-            f"{step}if 200 <= {RESPONSE}.status_code < 300:",
-            *(indented(code, step * 2) for code in identified),
-            f"{step}return {RESPONSE}",
-        ]
+
+
+def _token_identify(point: IdentifyPoint, response: str, indent: str, step: str) -> str:
+    """The identify of a token login, run when ``response`` is a success, for ``indent``."""
+    assert point.kept is not None
+    inner = indent + step
+    # The serializer the library's post() names ``serializer`` is the one kept.
+    user = f"self.{KEPT_SERIALIZER}" + point.kept.removeprefix("serializer")
+    person = call_source(
+        f"{CLIENT_NAME}.set",
+        ["distinct_id=distinct_id", DictArg("properties", (("email", "email"),))],
+        indent=inner + step,
+        step=step,
     )
-    methods = [
-        site.statement(code + "\n").with_changes(leading_lines=[cst.EmptyLine(indent=False)])
-        for code in (keep, post)
+    event = call_source(
+        f"{CLIENT_NAME}.capture",
+        [string_literal(point.event), "distinct_id=distinct_id"],
+        indent=inner,
+        step=step,
+    )
+    lines = [
+        f"user = {user}",
+        "distinct_id = str(user.pk)",
+        f"{IDENTIFY}(distinct_id)",
+        'email = getattr(user, "email", None)',
+        "if email:",
+        indented(person, step),
+        event,
     ]
-    site.splices.insert(body_end(cls.node, cls.body_indent), methods, before=False)
-    site.use(SDK_MODULE, IDENTIFY)
-    site.use_client()
-    return None
+    body = "\n".join(indented(code, step) for code in lines)
+    return f"if 200 <= {response}.status_code < 300:\n{body}"

@@ -110,7 +110,8 @@ def _plan(point: Point, definitions: Sequence[Definition], site: FileEdit) -> st
         return "is marked `# posthog-setup: ignore`"
     node = definition.node
     if isinstance(node, cst.ClassDef) and isinstance(point, IdentifyPoint) and point.kept:
-        return identify.plan_token_login(point, definition, site)
+        post = _definition_of(definitions, capture.existing_method(definition, "post"))
+        return identify.plan_token_login(point, definition, post, site)
     if isinstance(node, cst.ClassDef) and isinstance(point, IdentifyPoint) and point.override:
         hook = capture.existing_method(definition, point.override)
         return identify.plan_override(point, definition, _definition_of(definitions, hook), site)

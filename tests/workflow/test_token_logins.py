@@ -193,3 +193,51 @@ def test_views_that_are_not_a_library_login_are_left_alone(tmp_path: Path, views
     assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
     edited = (project / "accounts" / "views.py").read_text()
     assert edited == textwrap.dedent(views)
+
+
+def test_an_own_post_that_keeps_the_library_response_identifies_after_it(tmp_path: Path) -> None:
+    views = """\
+        from rest_framework.authtoken.views import ObtainAuthToken
+
+
+        class IssueToken(ObtainAuthToken):
+            def post(self, request, *args, **kwargs):
+                # The token in a header too, for clients that read no bodies.
+                answer = super().post(request, *args, **kwargs)
+                answer["X-Token"] = answer.data["token"]
+                return answer
+        """
+    urls = """\
+        from django.urls import path
+
+        from accounts.views import IssueToken
+
+        urlpatterns = [path("api/token/", IssueToken.as_view())]
+        """
+    project = _project(tmp_path, urls, views)
+    assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
+    edited = (project / "accounts" / "views.py").read_text()
+    expected = """\
+        class IssueToken(ObtainAuthToken):
+            def post(self, request, *args, **kwargs):
+                # The token in a header too, for clients that read no bodies.
+                answer = super().post(request, *args, **kwargs)
+                if 200 <= answer.status_code < 300:
+                    user = self.login_serializer.validated_data["user"]
+                    distinct_id = str(user.pk)
+                    identify_context(distinct_id)
+                    email = getattr(user, "email", None)
+                    if email:
+                        posthog_client.set(distinct_id=distinct_id, properties={"email": email})
+                    posthog_client.capture("user_logged_in", distinct_id=distinct_id)
+                answer["X-Token"] = answer.data["token"]
+                return answer
+
+            def get_serializer(self, *args, **kwargs):
+                # Kept for post(): it holds the user the credentials proved.
+                self.login_serializer = super().get_serializer(*args, **kwargs)
+                return self.login_serializer
+        """
+    assert textwrap.dedent(expected) in edited
+    assert main(["edit", "--check", "-q", "--allow-dirty", str(project)]) == 0
+    assert main(["revise", "--check", "-q", str(project)]) == 0

@@ -391,10 +391,14 @@ class Project:
             self.library_auth_view(library, cls.handler)
             return
         post = cls.methods.get("post")
-        if post is not None and not post[1].captures:
-            # The project's own post() answers: its body is analysed as any other view's
-            # (one that sends an event is the post an earlier run added).
+        own = cls.located.view
+        if post is not None and not post[1].captures and "post" not in own.extends:
+            # The project's own post() answers without the library's: its body is analysed
+            # as any other view's (one that sends an event is the post an earlier run
+            # added; one that keeps the library's response is identified after it).
             return
+        if post is not None and not any(m == "post" for m, _, _ in own.methods):
+            return  # a post of a project base class: which one answers is not this class's
         self.token_logins[cls.handler.qualname] = AuthPoint(
             "login",
             "django",

@@ -180,6 +180,7 @@ class ViewCollector:
         permissions: tuple[str, ...] = ()
         lookup: str | None = None
         lookup_field: str | None = None
+        extends: list[str] = []
         for stmt in node.body:
             assigned = assigned_name(stmt)
             if assigned is not None:
@@ -199,6 +200,8 @@ class ViewCollector:
             decorated = self.action(stmt)
             if decorated is None and stmt.name not in CLASS_METHODS:
                 continue
+            if keeps_parent_result(stmt):
+                extends.append(stmt.name)
             params = positional(stmt)
             serves = (
                 decorated is not None or stmt.name in HTTP_METHODS or stmt.name in ACTION_METHODS
@@ -231,6 +234,7 @@ class ViewCollector:
             form=form,
             permissions=permissions,
             lookup=lookup or lookup_field,
+            extends=tuple(extends),
         )
 
     def model_name(self, value: ast.AST) -> str | None:
@@ -274,6 +278,33 @@ class ViewCollector:
                 self.out.django_views.append(view)
                 found = True
         return found or bool(self.out.auth_points)
+
+
+def keeps_parent_result(method: FunctionNode) -> bool:
+    """Does the method keep what its parent's returned, in a statement of its own body
+    (``response = super().post(request, *args, **kwargs)``)?"""
+    return any(parent_result(stmt, method.name) is not None for stmt in method.body)
+
+
+def parent_result(stmt: ast.stmt, name: str) -> str | None:
+    """The local ``stmt`` keeps the parent's ``name`` result in, if it is such a statement."""
+    if not (
+        isinstance(stmt, ast.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], ast.Name)
+        and isinstance(stmt.value, ast.Call)
+    ):
+        return None
+    func = stmt.value.func
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr == name
+        and isinstance(func.value, ast.Call)
+        and isinstance(func.value.func, ast.Name)
+        and func.value.func.id == "super"
+    ):
+        return stmt.targets[0].id
+    return None
 
 
 def class_kind(ancestry: Sequence[str]) -> str:
