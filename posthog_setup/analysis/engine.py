@@ -41,6 +41,7 @@ from posthog_setup.project.cache import ResultCache, file_digest
 from posthog_setup.project.discovery import exclusion_spec, project_files
 from posthog_setup.project.files import UnreadableFile, decode_source
 from posthog_setup.project.manifests import declared_name, find_manifests
+from posthog_setup.project.versions import VersionGate, hookup_blocker
 
 #: Below this many files the pool costs more than it saves.
 _PARALLEL_THRESHOLD = 150
@@ -365,9 +366,12 @@ def link(
         client_setups=tuple(s for lint in lints for s in lint.setups),
         apps=apps,
         routes=tuple(r for part in linked for r in part.routes),
-        auth_points=_with_created_users(
-            [r for part in linked for r in part.routes],
-            [p for part in linked for p in part.auth_points],
+        auth_points=_within_declared_versions(
+            root,
+            _with_created_users(
+                [r for part in linked for r in part.routes],
+                [p for part in linked for p in part.auth_points],
+            ),
         ),
         error_handlers=tuple(h for part in linked for h in part.error_handlers),
         existing=existing_posthog,
@@ -387,6 +391,24 @@ def link(
 
 #: What a signup creates: the class of the written object says it is a person's account.
 _ACCOUNT_CLASS = re.compile(r"user|account|member|customer|person|profile", re.IGNORECASE)
+
+
+def _within_declared_versions(
+    root: Path | None, points: Sequence[AuthPoint]
+) -> tuple[AuthPoint, ...]:
+    """``points``, those whose edit relies on a release the project does not declare
+    (a library's hook added later) left untracked, with why."""
+    found = []
+    for point in points:
+        if root is not None and point.needs is not None and point.untracked is None:
+            package, minimum = point.needs
+            reason = f"identifying this {point.kind} needs {package} {minimum} or later"
+            gate = VersionGate(package, minimum, reason)
+            blocked = hookup_blocker(root, gate)
+            if blocked is not None:
+                point = dataclasses.replace(point, untracked=blocked)
+        found.append(point)
+    return tuple(found)
 
 
 def _with_created_users(

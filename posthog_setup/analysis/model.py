@@ -201,6 +201,9 @@ class AuthPoint:
     #: why nothing is sent for it, where nothing can be (a library view routed directly
     #: that tells nobody who logged in): named in the summary, never planned
     untracked: str | None = None
+    #: (package, first release) the edit relies on: where the project declares only older
+    #: ones, nothing is sent for it (``untracked`` says why)
+    needs: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,12 @@ properties on the person (the only place an email may go), and capture the event
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from posthog_setup.codemods.base import CLIENT_NAME
-from posthog_setup.codemods.capture import RESPONSE, add_override, existing_method
+from posthog_setup.codemods.capture import RESPONSE, add_override, existing_method, free_name
 from posthog_setup.codemods.handlers import (
     Definition,
     FoundHandler,
@@ -161,8 +163,8 @@ def plan_token_login(
         if kept is None:
             return "has its own post() that does not keep the library's response"
         spot, response = kept
-        identified = _token_identify(point, response, spot.indent, step)
-        site.splices.insert(spot, [site.statement(identified)], before=False)
+        identified = _token_identify(point, response, spot.indent, step, method)
+        site.splices.insert(spot, [site.statement(code) for code in identified], before=False)
         methods = [_keep_serializer(step)]
     else:
         identified = _token_identify(point, RESPONSE, cls.body_indent + step, step)
@@ -172,7 +174,7 @@ def plan_token_login(
                 [
                     "def post(self, request, *args, **kwargs):",
                     f"{step}{RESPONSE} = super().post(request, *args, **kwargs)",
-                    indented(identified, step),
+                    *(indented(code, step) for code in identified),
                     f"{step}return {RESPONSE}",
                 ]
             ),
@@ -216,32 +218,47 @@ def _keep_serializer(step: str) -> str:
     )
 
 
-def _token_identify(point: IdentifyPoint, response: str, indent: str, step: str) -> str:
-    """The identify of a token login, run when ``response`` is a success, for ``indent``."""
+def _token_identify(
+    point: IdentifyPoint,
+    response: str,
+    indent: str,
+    step: str,
+    method: cst.FunctionDef | None = None,
+) -> list[str]:
+    """The identify of a token login, run when ``response`` is a success, for ``indent``;
+    its locals are names ``method`` (the project's own post) never uses."""
     assert point.kept is not None
+
+    def local(name: str) -> str:
+        return free_name(method, name) if method is not None else name
+
+    user, distinct_id, email = local("user"), local("distinct_id"), local("email")
     inner = indent + step
     # The serializer the library's post() names ``serializer`` is the one kept.
-    user = f"self.{KEPT_SERIALIZER}" + point.kept.removeprefix("serializer")
+    read = re.sub(r"\bserializer\b", f"self.{KEPT_SERIALIZER}", point.kept)
     person = call_source(
         f"{CLIENT_NAME}.set",
-        ["distinct_id=distinct_id", DictArg("properties", (("email", "email"),))],
+        [f"distinct_id={distinct_id}", DictArg("properties", (("email", email),))],
         indent=inner + step,
         step=step,
     )
     event = call_source(
         f"{CLIENT_NAME}.capture",
-        [string_literal(point.event), "distinct_id=distinct_id"],
+        [string_literal(point.event), f"distinct_id={distinct_id}"],
         indent=inner,
         step=step,
     )
     lines = [
-        f"user = {user}",
-        "distinct_id = str(user.pk)",
-        f"{IDENTIFY}(distinct_id)",
-        'email = getattr(user, "email", None)',
-        "if email:",
+        f"{distinct_id} = str({user}.pk)",
+        f"{IDENTIFY}({distinct_id})",
+        f'{email} = getattr({user}, "email", None)',
+        f"if {email}:",
         indented(person, step),
         event,
     ]
     body = "\n".join(indented(code, step) for code in lines)
-    return f"if 200 <= {response}.status_code < 300:\n{body}"
+    # A library whose post() does not read the user itself may keep none (a serializer of
+    # the project's that is not the library's).
+    maybe_none = f"{user} is not None and " if read.startswith("getattr(") else ""
+    condition = f"if {maybe_none}200 <= {response}.status_code < 300:"
+    return [f"{user} = {read}", f"{condition}\n{body}"]

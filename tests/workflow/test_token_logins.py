@@ -222,8 +222,8 @@ def test_an_own_post_that_keeps_the_library_response_identifies_after_it(tmp_pat
             def post(self, request, *args, **kwargs):
                 # The token in a header too, for clients that read no bodies.
                 answer = super().post(request, *args, **kwargs)
+                user = self.login_serializer.validated_data["user"]
                 if 200 <= answer.status_code < 300:
-                    user = self.login_serializer.validated_data["user"]
                     distinct_id = str(user.pk)
                     identify_context(distinct_id)
                     email = getattr(user, "email", None)
@@ -241,3 +241,61 @@ def test_an_own_post_that_keeps_the_library_response_identifies_after_it(tmp_pat
     assert textwrap.dedent(expected) in edited
     assert main(["edit", "--check", "-q", "--allow-dirty", str(project)]) == 0
     assert main(["revise", "--check", "-q", str(project)]) == 0
+
+
+def test_an_obtain_auth_token_older_than_its_serializer_hook_is_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    views = """\
+        from rest_framework.authtoken.views import ObtainAuthToken
+
+
+        class IssueToken(ObtainAuthToken):
+            pass
+        """
+    urls = """\
+        from django.urls import path
+
+        from accounts.views import IssueToken
+
+        urlpatterns = [path("api/token/", IssueToken.as_view())]
+        """
+    project = _project(tmp_path, urls, views)
+    # Before 3.12 ObtainAuthToken.post builds its serializer without get_serializer.
+    (project / "requirements.txt").write_text("django>=2.1,<2.2\ndjangorestframework>=3.9,<3.10\n")
+    assert main(["begin", str(project)]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "ObtainAuthToken.post -> not instrumented: djangorestframework<3.10,>=3.9 is declared: "
+        "identifying this login needs djangorestframework 3.12 or later"
+    ) in err
+    assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
+    assert (project / "accounts" / "views.py").read_text() == textwrap.dedent(views)
+    assert main(["revise", "--check", "-q", str(project)]) == 0
+
+
+def test_the_identify_in_an_own_post_takes_names_the_post_does_not_use(tmp_path: Path) -> None:
+    views = """\
+        from rest_framework.authtoken.views import ObtainAuthToken
+
+
+        class IssueToken(ObtainAuthToken):
+            def post(self, request, *args, **kwargs):
+                user = request.data.get("username")
+                response = super().post(request, *args, **kwargs)
+                response["X-User"] = user
+                return response
+        """
+    urls = """\
+        from django.urls import path
+
+        from accounts.views import IssueToken
+
+        urlpatterns = [path("api/token/", IssueToken.as_view())]
+        """
+    project = _project(tmp_path, urls, views)
+    assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
+    edited = (project / "accounts" / "views.py").read_text()
+    assert 'user_2 = self.login_serializer.validated_data["user"]' in edited
+    assert "distinct_id = str(user_2.pk)" in edited
+    assert 'response["X-User"] = user\n' in edited

@@ -68,11 +68,17 @@ class _ClassSpec:
 #: ``user_logged_in``; simplejwt's UPDATE_LAST_LOGIN calls ``update_last_login`` directly).
 TOKEN_LOGIN_VIEWS = {
     "rest_framework.authtoken.views.ObtainAuthToken": 'serializer.validated_data["user"]',
-    # TokenObtainSerializer.validate sets ``self.user`` from authenticate().
-    "rest_framework_simplejwt.views.TokenObtainPairView": "serializer.user",
-    "rest_framework_simplejwt.views.TokenObtainSlidingView": "serializer.user",
+    # TokenObtainSerializer.validate sets ``self.user`` from authenticate(); the view's own
+    # post() never reads it, so a serializer of the project's may not have it.
+    "rest_framework_simplejwt.views.TokenObtainPairView": 'getattr(serializer, "user", None)',
+    "rest_framework_simplejwt.views.TokenObtainSlidingView": 'getattr(serializer, "user", None)',
     # drf-jwt's JSONWebTokenSerializer.validate returns the user it authenticated.
     "rest_framework_jwt.views.ObtainJSONWebTokenView": 'serializer.validated_data["user"]',
+}
+#: The releases from which a token view's ``post`` builds its serializer through
+#: ``get_serializer`` (before, ObtainAuthToken called ``serializer_class`` itself).
+TOKEN_VIEW_RELEASES = {
+    "rest_framework.authtoken.views.ObtainAuthToken": ("djangorestframework", "3.12"),
 }
 #: The same views as the callables their modules export, routed without ``as_view()``.
 TOKEN_LOGIN_CALLABLES = {

@@ -48,6 +48,7 @@ from posthog_setup.frameworks.django.common import (
     SIGNALS,
     TOKEN_LOGIN_CALLABLES,
     TOKEN_LOGIN_VIEWS,
+    TOKEN_VIEW_RELEASES,
     short_name,
 )
 from posthog_setup.frameworks.django.urls import path_form
@@ -407,6 +408,7 @@ class Project:
             f"{short_name(library)}.post",
             TOKEN_LOGIN_VIEWS[library],
             TOKEN_VIEW,
+            needs=TOKEN_VIEW_RELEASES.get(library),
         )
 
     def _class_routes(
