@@ -6,9 +6,10 @@ Under ``@auth.login_required`` (not ``optional``) a handler runs only once the p
 (``return user``, a local built or queried from a project class), whose key attribute the
 class declares, or the username the request sent (``return username``, the callback's
 first parameter), which is its own key unless it reads as an email. A callback may sit in
-another module than the handlers, so the key is settled when the project is linked: each
-file records what its callbacks return (in ``ModuleFacts.returns``, as
-``<auth object>.current_user``) and what its objects are (``<auth object>``).
+another module than the handlers, and the user class in a third: each file records what
+its objects are (``<auth object>`` in ``ModuleFacts.returns``) and what their callbacks
+return (``<auth object>.current_user``); the link keeps the guarded handlers, and the key
+is settled for the plan, where every class's attributes are known (``current_user``).
 
 A route under an HTTP Basic object's ``login_required`` whose name or path says token
 exchanges the password for a token: a login, identified before the token is returned.
