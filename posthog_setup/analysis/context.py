@@ -101,6 +101,15 @@ class FileContext:
 
         return writing_functions(self.tree)
 
+    @functools.cached_property
+    def capture_wrappers(self) -> dict[str, tuple[int, str]]:
+        """The module's own functions that capture the event their caller names."""
+        if "capture" not in self.source:
+            return {}
+        from posthog_setup.analysis.body import capture_wrappers
+
+        return capture_wrappers(self.tree)
+
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
 

@@ -24,10 +24,10 @@ from collections.abc import Mapping, Sequence
 
 from posthog_setup.analysis.body import (
     dotted,
-    is_capture_call,
     scan_body,
     settle,
     walk_body,
+    wrapped_event,
     write_evidence,
 )
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
@@ -41,7 +41,7 @@ from posthog_setup.analysis.model import (
     ModuleFacts,
     UserAccess,
 )
-from posthog_setup.analysis.routing import imports_another_framework, linked_route, literal_str
+from posthog_setup.analysis.routing import imports_another_framework, linked_route
 
 #: The kind of an entry point; its ``prefix`` says what runs it: ``CRON`` (a script or a
 #: command), ``LAMBDA`` (a serverless handler) or ``CELERY`` (a Celery app, whose tasks
@@ -87,6 +87,13 @@ def system_access(kind: str, module: str) -> UserAccess:
 #: How Lambda-style handlers name their two parameters: the event, then the runtime context.
 _EVENT_PARAMS = frozenset({"event", "evt"})
 _CONTEXT_PARAMS = frozenset({"context", "ctx", "_context", "_ctx", "lambda_context", "_"})
+
+
+def _root_name(node: ast.expr) -> str | None:
+    """The name an expression reads from: ``args`` in ``args.text`` or ``args["text"]``."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _is_lambda_handler(func: FunctionNode) -> bool:
@@ -184,7 +191,6 @@ class _JobsFile:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
         }
         self._writes: dict[str, int | None] = {}
-        self.wrappers = self._capture_wrappers()
 
     def collect(self) -> None:
         entries: dict[str, str] = {}
@@ -318,31 +324,6 @@ class _JobsFile:
                 return _SQL_VERBS.get(keyword)
         return None
 
-    def _capture_wrappers(self) -> dict[str, tuple[int, str]]:
-        """Functions of this module that capture the event their caller names: by name, the
-        position and name of the parameter holding the event (``track_event(client,
-        event_name, properties)`` calling ``client.capture(event=event_name, ...)``)."""
-        found: dict[str, tuple[int, str]] = {}
-        for name, func in self.functions.items():
-            params = [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
-            for node in walk_body(func):
-                if not (isinstance(node, ast.Call) and is_capture_call(node) == ""):
-                    continue
-                values = [k.value for k in node.keywords if k.arg == "event"] + node.args[:1]
-                event = next((v.id for v in values if isinstance(v, ast.Name)), None)
-                if event in params:
-                    found[name] = (params.index(event), event)
-        return found
-
-    def _wrapped_event(self, call: ast.Call) -> str | None:
-        """The event a call to a capture wrapper of this module sends, where it is literal."""
-        if not isinstance(call.func, ast.Name) or call.func.id not in self.wrappers:
-            return None
-        index, keyword = self.wrappers[call.func.id]
-        values = [k.value for k in call.keywords if k.arg == keyword]
-        values += call.args[index : index + 1]
-        return next((literal_str(v) for v in values if literal_str(v) is not None), None)
-
     def _is_command(self, func: FunctionNode) -> bool:
         """``@click.command()``, ``@cli.command()``, ``@app.command()`` (typer)."""
         for decorator in func.decorator_list:
@@ -408,8 +389,7 @@ class _JobsFile:
                 continue
             names = []
             if isinstance(node.func, ast.Name) and any(
-                isinstance(a, ast.Name) and a.id in given
-                for a in [*node.args, *(k.value for k in node.keywords)]
+                _root_name(a) in given for a in [*node.args, *(k.value for k in node.keywords)]
             ):
                 names.append(node.func.id)
             if isinstance(node.func, ast.Attribute) and node.func.attr == "set_defaults":
@@ -463,10 +443,8 @@ class _JobsFile:
         for node in walk_body(func):
             if not isinstance(node, ast.Call) or write_evidence(node) is not None:
                 continue
-            wrapped = self._wrapped_event(node)
-            if wrapped is not None:
-                captures.append(wrapped)
-                continue
+            if wrapped_event(node, self.ctx.capture_wrappers) is not None:
+                continue  # a capture: scan_body has it
             found = self._file_write(node)
             if (
                 found is None
