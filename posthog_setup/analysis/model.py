@@ -541,6 +541,10 @@ class ClientSetup:
     line: int
     col: int
     how: str  # "posthog.Posthog(...)" or "posthog.project_api_key = ..."
+    #: the module-level name the constructed client is bound to (``analytics = Posthog(...)``)
+    name: str | None = None
+    #: the posthog module's own client is configured (``posthog.project_api_key = ...``)
+    default: bool = False
 
 
 @dataclass(frozen=True)

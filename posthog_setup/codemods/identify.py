@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import libcst as cst
 
-from posthog_setup.codemods.base import CLIENT_NAME
 from posthog_setup.codemods.capture import add_override
 from posthog_setup.codemods.handlers import (
     Definition,
@@ -55,7 +54,7 @@ def plan_identify(point: IdentifyPoint, handler: FoundHandler, site: FileEdit) -
     event = point.event not in handler.definition.captured_events() and site.claim(
         handler.node, point.event
     )
-    sources = _sources(point, spot.indent, site.step, with_event=event)
+    sources = _sources(point, spot.indent, site, with_event=event)
     if not sources:
         return None
     site.splices.insert(spot, [site.statement(code) for code in sources], before=point.before)
@@ -82,20 +81,21 @@ def plan_override(
         before = spot is not None
         spot = spot or body_end(method, definition.body_indent)
         event = point.event not in definition.captured_events()
-        sources = _sources(point, spot.indent, site.step, with_event=event)
+        sources = _sources(point, spot.indent, site, with_event=event)
         site.splices.insert(spot, [site.statement(code) for code in sources], before=before)
         _use(point, sources, site)
         return None
     if not site.claim(cls.node, f"def {point.override}"):
         return None
-    sources = _sources(point, cls.body_indent + site.step, site.step, with_event=True)
+    sources = _sources(point, cls.body_indent + site.step, site, with_event=True)
     add_override(cls, point.override, sources, site, before_parent=False)
     _use(point, sources, site)
     return None
 
 
-def _sources(point: IdentifyPoint, indent: str, step: str, *, with_event: bool) -> list[str]:
+def _sources(point: IdentifyPoint, indent: str, site: FileEdit, *, with_event: bool) -> list[str]:
     """``identify_context``, the person's properties and the event, laid out at ``indent``."""
+    step, client = site.step, site.client.name
     sources = []
     user_id = as_text(point.user_id) if point.user_id is not None else None
     if user_id is not None:
@@ -104,7 +104,7 @@ def _sources(point: IdentifyPoint, indent: str, step: str, *, with_event: bool) 
         properties = tuple((name, f"{point.user}.{name}") for name in point.person_properties)
         sources.append(
             call_source(
-                f"{CLIENT_NAME}.set",
+                f"{client}.set",
                 [f"distinct_id={user_id}", DictArg("properties", properties)],
                 indent=indent,
                 step=step,
@@ -113,7 +113,7 @@ def _sources(point: IdentifyPoint, indent: str, step: str, *, with_event: bool) 
     if with_event:
         sources.append(
             call_source(
-                f"{CLIENT_NAME}.capture",
+                f"{client}.capture",
                 [string_literal(point.event)]
                 + ([f"distinct_id={user_id}"] if user_id is not None else []),
                 indent=indent,

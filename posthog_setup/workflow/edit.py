@@ -174,8 +174,37 @@ def _gitignore(workspace: _Workspace) -> None:
     )
 
 
+def _uninstrumented(analysis: Analysis) -> bool:
+    """Is there a change, a login or a server error the code does not report yet?"""
+    return (
+        any(r.mutating and not r.ignored and not r.captures for r in analysis.routes)
+        or bool(analysis.auth_points)
+        or any(h.server_error and not h.captures for h in analysis.error_handlers)
+    )
+
+
+def token_to_set(plan: Plan) -> str | None:
+    """The variable people set after the edit: our client module's token, not the one of a
+    client the project set up itself (it reads what it reads)."""
+    return None if plan.setup.adopted else plan.setup.token_var
+
+
+def unreachable_client(analysis: Analysis, plan: Plan) -> str:
+    """Why nothing was instrumented: the project's client cannot be imported."""
+    setup = next((s for s in analysis.client_setups if s.file == plan.setup.client_module), None)
+    where = f"{setup.file}:{setup.line}" if setup is not None else plan.setup.client_module
+    return (
+        f"{where}: the project sets up its PostHog client inside a function, where edited code "
+        "cannot import it, so nothing was instrumented (a second client would split the "
+        "project's events): bind the client to a module-level name, or set client-module in "
+        "[tool.posthog-setup], then run posthog-setup edit again"
+    )
+
+
 def _client_module(workspace: _Workspace, analysis: Analysis, plan: Plan) -> None:
     path = plan.setup.client_module
+    if plan.setup.adopted:
+        return  # the project's own
     existing = workspace.current(path)
     if existing is None:
         from posthog_setup.templating import render_client_module  # jinja2: only to create it
@@ -219,6 +248,7 @@ def _hook_up(
     # and the extensions the project's apps use.
     key = (
         f"hookup:{app.kind}:{app.name}:{app.factory}:{app.file}:{plan.setup.client_module}:"
+        f"{plan.setup.client_name}:{plan.setup.adopted}:"
         f"{sorted({a.extension for a in analysis.apps if a.extension})}:"
         f"{sorted(e.kind for e in plan.events if e.file == receivers)}:"
         f"{workspace.current(receivers) is not None}:{hookup_blocker(workspace.root, gate)}:"
@@ -244,6 +274,7 @@ def _hook_up_uncached(
         plan.setup.client_module,
         relative=_relative_style(workspace, app.file),
         root=workspace.root,
+        name=plan.setup.client_name,
     )
     framework.hook_up(workspace, app, plan, client, analysis)
 
@@ -312,6 +343,7 @@ def _route_edits(
                 plan.setup.client_module,
                 relative=_relative_style(workspace, file),
                 root=workspace.root,
+                name=plan.setup.client_name,
             ),
         )
         for file, points in build_points(analysis, plan).items()
@@ -419,14 +451,19 @@ def compute_changes(
     for path, data in (base or {}).items():
         workspace.propose(path, data, "flagged calls to fix")
     analysis, plan = result.analysis, result.plan
-    # Route edits first: they locate handlers by the analysed line numbers.
-    _route_edits(workspace, analysis, plan, cache)
-    for app in registry.applications(analysis.apps):
-        _hook_up(workspace, app, plan, analysis, cache)
-    _client_module(workspace, analysis, plan)
+    if plan.setup.client_name:
+        # Route edits first: they locate handlers by the analysed line numbers.
+        _route_edits(workspace, analysis, plan, cache)
+        for app in registry.applications(analysis.apps):
+            _hook_up(workspace, app, plan, analysis, cache)
+        _client_module(workspace, analysis, plan)
+    elif _uninstrumented(analysis):
+        workspace.notes.append(unreachable_client(analysis, plan))
     _dependency(workspace, root, analysis)
-    _env_example(workspace, plan)
-    _gitignore(workspace)
+    if not plan.setup.adopted:
+        # The variables our client module reads; the project's own client reads its own.
+        _env_example(workspace, plan)
+        _gitignore(workspace)
     _plan_file(workspace, result, cache)
     changes = workspace.changes()
     return ProposedEdit(changes, workspace.notes, _uncompilable(changes, workspace.compiled))
@@ -586,7 +623,7 @@ def run_edit(
     if result is None:
         return Exit.ERROR
     outcome = edit(result, preview=diff or check, check=check, allow_dirty=allow_dirty)
-    render.edit(console, outcome, diff=diff, token_var=result.plan.setup.token_var)
+    render.edit(console, outcome, diff=diff, token_var=token_to_set(result.plan))
     if outcome.written is not None:
         raise_held(outcome.written)
     return outcome.code

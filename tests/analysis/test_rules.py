@@ -1021,7 +1021,7 @@ def test_client_setups_are_constructions_and_module_keys() -> None:
         """
     )
     assert file_rule_facts(parsed(source)).setups == (
-        ClientSetup(PATH, 6, 10, "posthog.Posthog(...)"),
-        ClientSetup(PATH, 7, 14, "posthog.AsyncPosthog(...)"),
-        ClientSetup(PATH, 8, 1, "posthog.project_api_key = ..."),
+        ClientSetup(PATH, 6, 10, "posthog.Posthog(...)", name="client"),
+        ClientSetup(PATH, 7, 14, "posthog.AsyncPosthog(...)", name="background"),
+        ClientSetup(PATH, 8, 1, "posthog.project_api_key = ...", default=True),
     )

@@ -220,6 +220,8 @@ class _FileScan:
         self.client_attributes: set[str] = set()
         #: each function's (and the module's) assignments, for following values
         self.locals: dict[ast.AST, LocalValues] = {}
+        #: constructor calls bound to a module-level name, by the call's id
+        self.module_clients: dict[int, str] = {}
 
     # -- positions and findings ------------------------------------------------------
 
@@ -308,6 +310,7 @@ class _FileScan:
         """Names and attributes this file assigns a ``Posthog(...)`` / ``Client(...)``, and
         parameters annotated as one (``def track(client: Posthog)``)."""
         names = self.ctx.names
+        top_level = {id(node) for node in self.ctx.tree.body}
         for node in assignments:
             if not (
                 isinstance(node.value, ast.Call)
@@ -315,6 +318,8 @@ class _FileScan:
             ):
                 continue
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if id(node) in top_level and len(targets) == 1 and isinstance(targets[0], ast.Name):
+                self.module_clients[id(node.value)] = targets[0].id
             for target in targets:
                 if isinstance(target, ast.Name):
                     qualified = names.resolve(target)
@@ -368,7 +373,10 @@ class _FileScan:
         constructed = names.resolve(call.func)
         if constructed in CLIENT_CLASSES:
             line, col = self.start(call)
-            self.setups.append(ClientSetup(self.ctx.file, line, col, f"{constructed}(...)"))
+            name = self.module_clients.get(id(call))
+            self.setups.append(
+                ClientSetup(self.ctx.file, line, col, f"{constructed}(...)", name=name)
+            )
             self.check_constructor(call)
         if (
             isinstance(call.func, ast.Name)
@@ -444,7 +452,7 @@ class _FileScan:
             if target.attr in ("api_key", "project_api_key"):
                 line, col = node.lineno, self.column(node.lineno, node.col_offset)
                 how = f"{ast.unparse(target)} = ..."
-                self.setups.append(ClientSetup(self.ctx.file, line, col, how))
+                self.setups.append(ClientSetup(self.ctx.file, line, col, how, default=True))
             if target.attr == "api_key" and target.end_lineno and target.end_col_offset:
                 line = target.end_lineno
                 self.add(

@@ -61,7 +61,13 @@ class Aiohttp:
         folder = plan.setup.client_module.rpartition("/")[0]
         path = f"{folder}/{_MODULE_FILE}" if folder else _MODULE_FILE
         if workspace.current(path) is None:
-            own = client_import(path, plan.setup.client_module, relative=False, root=workspace.root)
+            own = client_import(
+                path,
+                plan.setup.client_module,
+                relative=False,
+                root=workspace.root,
+                name=plan.setup.client_name,
+            )
             workspace.propose(
                 path,
                 render_middleware_module(own, security=_uses_security(workspace, plan)).encode(

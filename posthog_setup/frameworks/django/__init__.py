@@ -70,7 +70,12 @@ class Django:
         workspace.edit_python(
             app.file,
             lambda text: hook_up_django(
-                text, app.file, client, receivers, with_middleware=blocker is None
+                text,
+                app.file,
+                client,
+                receivers,
+                with_middleware=blocker is None,
+                with_client=not plan.setup.adopted,
             ),
             HOOKUP_MISSING,
         )
@@ -107,7 +112,9 @@ def _auth_receivers(workspace: Workspace, plan: Plan) -> str:
 
     path = receivers_file(plan.setup.client_module)
     events = {e.kind: e.event for e in plan.events if e.file == path and e.kind in RECEIVERS}
-    client = client_import(path, plan.setup.client_module, relative=False)
+    client = client_import(
+        path, plan.setup.client_module, relative=False, name=plan.setup.client_name
+    )
     if workspace.current(path) is None:
         workspace.propose(
             path,

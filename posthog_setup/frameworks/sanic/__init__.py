@@ -73,7 +73,13 @@ class Sanic(CodemodHookup):
 
         path = hookup_file(plan.setup.client_module)
         if workspace.current(path) is None:
-            own = client_import(path, plan.setup.client_module, relative=False, root=workspace.root)
+            own = client_import(
+                path,
+                plan.setup.client_module,
+                relative=False,
+                root=workspace.root,
+                name=plan.setup.client_name,
+            )
             # Every event of a request goes out as the user the planned captures send,
             # read the same way.
             user_id = context_user_id(event.distinct_id for event in plan.events)

@@ -38,7 +38,13 @@ def _generated(
     folder = plan.setup.client_module.rpartition("/")[0]
     path = f"{folder}/{module_file}" if folder else module_file
     if workspace.current(path) is None:
-        own = client_import(path, plan.setup.client_module, relative=False, root=workspace.root)
+        own = client_import(
+            path,
+            plan.setup.client_module,
+            relative=False,
+            root=workspace.root,
+            name=plan.setup.client_name,
+        )
         workspace.propose(path, render_module(template, own).encode("utf-8"), reason)
 
 
