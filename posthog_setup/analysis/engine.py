@@ -363,6 +363,7 @@ def link(
         findings=tuple(sorted(findings, key=lambda f: (f.file, f.line, f.col, f.rule))),
         capture_sites=tuple(s for lint in lints for s in lint.sites),
         client_setups=tuple(s for lint in lints for s in lint.setups),
+        own_contexts=tuple(c for lint in lints for c in lint.own_contexts),
         apps=apps,
         routes=tuple(r for part in linked for r in part.routes),
         auth_points=_with_created_users(

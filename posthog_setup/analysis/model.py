@@ -548,6 +548,16 @@ class ClientSetup:
 
 
 @dataclass(frozen=True)
+class OwnContext:
+    """A middleware of the project's own that opens PostHog's request context
+    (``with new_context(): ...``): the project's hook-up, not to be added twice."""
+
+    file: str
+    line: int
+    name: str
+
+
+@dataclass(frozen=True)
 class Analysis:
     """The whole project, linked: what begin found and every later stage reads."""
 
@@ -568,6 +578,7 @@ class Analysis:
     capture_sites: tuple[CaptureSite, ...] = field(default=())
     #: every place a PostHog client is set up
     client_setups: tuple[ClientSetup, ...] = field(default=())
+    own_contexts: tuple[OwnContext, ...] = field(default=())
     #: (framework, first file) for web frameworks found but not supported yet
     unsupported: tuple[tuple[str, str], ...] = field(default=())
     #: qualified class -> attributes every instance is known to have (own and inherited)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -23,6 +23,8 @@ from posthog_setup.analysis.body import (
     is_capture_call,
     wrapped_event,
 )
+from posthog_setup.analysis.names import ModuleNames
+from posthog_setup.analysis.rules.scan import own_contexts
 from posthog_setup.frameworks import registry
 from posthog_setup.plan.plan import Plan, PlannedEvent, PlannedExceptionCapture
 from posthog_setup.project.discovery import project_files
@@ -321,7 +323,7 @@ def _non_literal_names(parsed: _ParsedFile) -> Iterator[str]:
 
 
 def _hookups(
-    root: Path, plan: Plan, files: Iterable[_ParsedFile]
+    root: Path, plan: Plan, files: Collection[_ParsedFile]
 ) -> tuple[list[tuple[str, str]], list[str]]:
     """Where each planned framework is hooked up, and the failures (missing, misplaced).
 
@@ -339,10 +341,22 @@ def _hookups(
                 else:
                     found.setdefault(framework.name, f"{parsed.path}:{line}")
     hookups: list[tuple[str, str]] = []
+    own: list[tuple[str, str]] | None = None
     for framework in frameworks:
         hook = framework.hookup_name
         if framework.name in found:
             hookups.append((hook, found[framework.name]))
+            continue
+        if own is None:
+            # A middleware of the project's own that opens the request context (edit
+            # adds none beside it).
+            own = [
+                (f"{name} (the project's own)", f"{parsed.path}:{line}")
+                for parsed in files
+                for line, name in own_contexts(parsed.tree, ModuleNames(parsed.tree, ""))
+            ]
+        if own:
+            hookups.extend(h for h in own if h not in hookups)
         elif hookup_blocker(root, framework.version_gate) is None and plan.setup.client_name:
             failures.append(
                 f"no {hook} hook-up found for {framework.name}: requests are not tied to "

@@ -269,6 +269,14 @@ def _hook_up_uncached(
     framework = registry.by_app_kind(app.kind)
     if framework is None:
         return
+    data = workspace.current(app.file) or b""
+    own = next(
+        (c for c in analysis.own_contexts if re.search(rb"\b%s\b" % c.name.encode(), data)),
+        None,
+    )
+    if own is not None:
+        # The project opens PostHog's request context itself: one is enough.
+        return
     client = client_import(
         app.file,
         plan.setup.client_module,

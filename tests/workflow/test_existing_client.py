@@ -263,3 +263,61 @@ def test_a_client_built_inside_a_function_gets_no_second_one(
     report = capsys.readouterr().err
     assert "1 of 1 events" in report
     assert "the project's own client, set up in todo.py inside a function" in report
+
+
+OWN_MIDDLEWARE = """\
+from posthog import identify_context, new_context
+
+
+class AnalyticsContext:
+    \"\"\"Ties each request's events to its user.\"\"\"
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        with new_context():
+            user = scope.get("headers", {})
+            if user:
+                identify_context("someone")
+            await self.app(scope, receive, send)
+"""
+
+FASTAPI_APP = """\
+import os
+
+import posthog
+from fastapi import FastAPI
+
+from shop.context import AnalyticsContext
+
+posthog.project_api_key = os.environ.get("SHOP_ANALYTICS_KEY", "")
+
+app = FastAPI()
+app.add_middleware(AnalyticsContext)
+ORDERS = []
+
+
+@app.post("/orders")
+def create_order(item: str):
+    ORDERS.append(item)
+    return {"id": len(ORDERS)}
+"""
+
+
+def test_a_middleware_of_the_project_that_opens_the_context_is_its_hook_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = project(
+        tmp_path,
+        {"shop/__init__.py": "", "shop/context.py": OWN_MIDDLEWARE, "shop/main.py": FASTAPI_APP},
+    )
+    files = edited_twice(root)
+    # No second request context beside the project's own: the SDK's middleware is left out.
+    assert "PosthogASGIMiddleware" not in files["shop/main.py"]
+    assert 'posthog.capture("order_created"' in files["shop/main.py"]
+    capsys.readouterr()
+    main(["conclude", str(root)])
+    report = capsys.readouterr().err
+    assert "hook-up: AnalyticsContext (the project's own) at shop/context.py:4" in report
+    assert "no PosthogASGIMiddleware hook-up" not in report

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 from posthog_setup.analysis.body import called_name, dotted, is_capture_call
 from posthog_setup.analysis.context import FileContext
-from posthog_setup.analysis.model import CaptureSite, ClientSetup, Finding
+from posthog_setup.analysis.model import CaptureSite, ClientSetup, Finding, OwnContext
+from posthog_setup.analysis.names import ModuleNames
 from posthog_setup.analysis.rules.pii import LocalValues, pii_in_properties
 from posthog_setup.analysis.rules.records import ignored
 from posthog_setup.analysis.rules.secrets import LINE_BREAK, key_hits, key_message
@@ -47,6 +48,8 @@ class FileRuleFacts:
     configures_default_client: bool
     #: where the file sets up a client (for the project-wide second-client check)
     setups: tuple[ClientSetup, ...] = ()
+    #: the file's own middlewares that open PostHog's request context
+    own_contexts: tuple[OwnContext, ...] = ()
 
 
 #: Cheap text test: a file that fails it cannot produce any finding or capture site.
@@ -203,6 +206,37 @@ def _legacy_arguments(call: ast.Call) -> dict[str, ast.expr]:
     return found
 
 
+#: Where PostHog's request context is opened.
+_NEW_CONTEXT = frozenset({"posthog.new_context", "posthog.contexts.new_context"})
+#: The parameter a function middleware passes the request on with.
+_MIDDLEWARE_PARAMS = frozenset({"call_next", "get_response", "handler"})
+
+
+def own_contexts(tree: ast.Module, names: ModuleNames) -> list[tuple[int, str]]:
+    """The module's own middlewares that open PostHog's request context: classes with a
+    ``with new_context():`` in a method, and functions that pass the request on
+    (``call_next``, ``get_response``) inside one. A handler that opens a context around
+    its own capture is no middleware."""
+    found = []
+    for node in tree.body:
+        if not isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        middleware = isinstance(node, ast.ClassDef) or any(
+            a.arg in _MIDDLEWARE_PARAMS for a in [*node.args.args, *node.args.kwonlyargs]
+        )
+        if middleware and any(
+            isinstance(inner, (ast.With, ast.AsyncWith))
+            and any(
+                isinstance(item.context_expr, ast.Call)
+                and names.resolve(item.context_expr.func) in _NEW_CONTEXT
+                for item in inner.items
+            )
+            for inner in ast.walk(node)
+        ):
+            found.append((node.lineno, node.name))
+    return found
+
+
 class _FileScan:
     """One pass over one file that produces everything ``FileRuleFacts`` holds."""
 
@@ -295,6 +329,12 @@ class _FileScan:
             default_client_calls=tuple(sorted(self.default_calls, key=lambda f: (f.line, f.col))),
             configures_default_client=self.configures,
             setups=tuple(sorted(self.setups, key=lambda s: (s.line, s.col))),
+            own_contexts=tuple(
+                OwnContext(self.ctx.file, line, name)
+                for line, name in own_contexts(self.ctx.tree, self.ctx.names)
+            )
+            if "new_context" in self.ctx.source
+            else (),
         )
 
     def scan_keys(self) -> None:
