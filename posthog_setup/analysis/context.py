@@ -78,6 +78,11 @@ class FileContext:
         return cls(file, module, is_package, source, tree, names, packages)
 
     @functools.cached_property
+    def nodes(self) -> tuple[ast.AST, ...]:
+        """Every node of the tree, in ``ast.walk`` order: one walk, shared by every reader."""
+        return tuple(ast.walk(self.tree))
+
+    @functools.cached_property
     def module_names(self) -> frozenset[str]:
         """Names bound at the module's top level: safe to read in any of its functions."""
         from posthog_setup.analysis.flow import module_names

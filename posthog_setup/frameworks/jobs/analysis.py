@@ -59,10 +59,9 @@ _USER_PARAM = "user_id"
 #: Handlers of a job run once per process run: "RUN" stands where a web route has methods.
 RUN = "RUN"
 
-_WANTS = re.compile(
-    r"__main__|argparse|\bclick\b|\btyper\b|\bcelery\b|shared_task"
-    r"|def \w+\(\s*(event|evt)\s*,\s*_?(context|ctx|lambda_context)?\b"
-)
+_WORDS = ("__main__", "argparse", "shared_task")
+_PACKAGE_WORD = re.compile(r"\b(click|typer|celery)\b")
+_LAMBDA_SIGNATURE = re.compile(r"def \w+\(\s*(event|evt)\s*,\s*_?(context|ctx|lambda_context)?\b")
 _COMMAND_PACKAGES = ("click", "typer")
 _ARGUMENT_PARSER = "argparse.ArgumentParser"
 #: Calls that write a file: ``path.write_text(...)``, ``json.dump(data, f)``.
@@ -133,7 +132,18 @@ class JobsAnalyser:
 
     def wants(self, source: str) -> bool:
         """Could this file hold an entry point? (A text test; false positives are fine.)"""
-        return _WANTS.search(source) is not None
+        # Literals first: a regex of alternatives costs a tenth of a parse on every file.
+        return (
+            any(word in source for word in _WORDS)
+            or (
+                ("click" in source or "typer" in source or "celery" in source)
+                and _PACKAGE_WORD.search(source) is not None
+            )
+            or (
+                ("event" in source or "evt" in source)
+                and _LAMBDA_SIGNATURE.search(source) is not None
+            )
+        )
 
     def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
         """Record the entry points of one file and the handlers they run (only its Celery
