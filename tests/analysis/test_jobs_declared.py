@@ -73,6 +73,26 @@ def test_without_a_deployment_the_signature_decides() -> None:
     assert entries(analyse(HANDLERS)) == [("orders.legacy.handler", "lambda")]
 
 
+def test_a_deployment_decides_for_its_own_folder_only() -> None:
+    # One service deployed with serverless.yml, another whose handler is found by its
+    # signature.
+    sources = {
+        **{f"orders/{file}": text for file, text in HANDLERS.items()},
+        "orders/serverless.yml": SERVERLESS,
+        "billing/charge.py": """
+            import sqlite3
+
+
+            def handler(event, context):
+                sqlite3.connect("billing.db").execute("DELETE FROM charges")
+            """,
+    }
+    assert entries(analyse(sources)) == [
+        ("billing.charge.handler", "lambda"),
+        ("orders.orders.ingest.store_batch", "lambda"),
+    ]
+
+
 @pytest.mark.parametrize(
     "config",
     [
@@ -348,7 +368,7 @@ def test_declared_entries_resolve_only_to_files_of_the_project() -> None:
     config = "functions:\n  a:\n    handler: ../shared/ingest.store_batch\n"
     declared = declared_entries({"deploy/serverless.yml": config}, ["shared/ingest.py"])
     assert not declared.lambdas
-    assert not declared.lambdas_named
+    assert not declared.deployed
     # A SAM template's CodeUri may name a folder beside the template's, not outside the
     # project.
     template = (

@@ -218,7 +218,7 @@ class _JobsFile:
         lambdas = self.declared.lambdas_in(self.ctx.file)
         scripts = self.declared.scripts_in(self.ctx.file)
         # Where a deployment names the handlers, the names decide, not the parameters.
-        by_signature = not self.declared.lambdas_named
+        by_signature = not self.declared.names_handlers_of(self.ctx.file)
         for name, func in self.functions.items():
             if name in lambdas or (by_signature and _is_lambda_handler(func)):
                 entries[name] = LAMBDA

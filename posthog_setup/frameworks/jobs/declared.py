@@ -74,15 +74,20 @@ class DeclaredEntries:
     lambdas: frozenset[tuple[str, str]] = frozenset()
     #: functions run as console scripts
     scripts: frozenset[tuple[str, str]] = frozenset()
-    #: a deployment configuration names the project's Lambda handlers: where it does, a
-    #: function with a handler's signature that it does not name is no handler
-    lambdas_named: bool = False
+    #: the folders whose Lambda handlers a deployment names (each naming one: its own, and
+    #: those of the files it names): there, a function with a handler's signature that no
+    #: deployment names is no handler
+    deployed: frozenset[str] = frozenset()
     #: every function named, for the analyser's text test
     names: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         names = frozenset(name for _, name in self.lambdas | self.scripts)
         object.__setattr__(self, "names", names)
+
+    def names_handlers_of(self, file: str) -> bool:
+        """Does a deployment name the Lambda handlers of ``file``'s folder?"""
+        return any(not folder or file.startswith(folder + "/") for folder in self.deployed)
 
     def lambdas_in(self, file: str) -> frozenset[str]:
         """The functions of ``file`` a deployment names as Lambda handlers."""
@@ -102,6 +107,7 @@ def declared_entries(texts: Mapping[str, str], python_files: Iterable[str]) -> D
     files = frozenset(python_files)
     lambdas: set[tuple[str, str]] = set()
     scripts: set[tuple[str, str]] = set()
+    deployed: set[str] = set()
     for path in sorted(texts):
         if not reads_entry_config(path):
             continue
@@ -124,7 +130,8 @@ def declared_entries(texts: Mapping[str, str], python_files: Iterable[str]) -> D
             file = _handler_file(folder, bases, handler.module, files)
             if file is not None:
                 lambdas.add((file, handler.function))
-    return DeclaredEntries(frozenset(lambdas), frozenset(scripts), lambdas_named=bool(lambdas))
+                deployed.update((folder, posixpath.dirname(file)))
+    return DeclaredEntries(frozenset(lambdas), frozenset(scripts), frozenset(deployed))
 
 
 @dataclass(frozen=True)
