@@ -6,7 +6,9 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from posthog_setup.analysis.model import Analysis
 from posthog_setup.frameworks.jobs.analysis import ENTRY
@@ -389,3 +391,32 @@ def test_a_changed_deployment_is_read_again_with_the_cache_on(tmp_path: Path) ->
     assert entries(analyse_project(tmp_path)) == [("orders.ingest.store_batch", "lambda")]
     (tmp_path / "serverless.yml").unlink()
     assert entries(analyse_project(tmp_path)) == [("orders.legacy.handler", "lambda")]
+
+
+#: Pieces of configuration text, shuffled into anything.
+_PIECES = [
+    *" \t\n-:#'\"[]{}!&*|>\\=.,/",
+    "a",
+    "handler",
+    "functions",
+    "Resources",
+    "FROM public.ecr.aws/lambda/python",
+    "CMD",
+    "COPY",
+    "[project.scripts]",
+    "console_scripts",
+    "setup(",
+]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["serverless.yml", "template.yaml", "Dockerfile", "pyproject.toml", "setup.cfg", "setup.py"],
+)
+@hypothesis.settings(max_examples=150, deadline=None)
+@hypothesis.given(pieces=st.lists(st.sampled_from(_PIECES), max_size=60))
+def test_no_configuration_text_raises(name: str, pieces: list[str]) -> None:
+    project = {"a.py", "a/handler.py"}
+    declared = declared_entries({name: "".join(pieces)}, sorted(project))
+    # Whatever it reads, it names only files of the project.
+    assert {file for file, _ in declared.lambdas | declared.scripts} <= project

@@ -22,11 +22,13 @@ import json
 import posixpath
 import re
 import shlex
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import tomlkit
 
+from posthog_setup.project.syntax import parse_python
 from posthog_setup.project.yaml_lines import mapping_at, read_yaml_mappings, string_at
 
 _SERVERLESS = frozenset({"serverless.yml", "serverless.yaml"})
@@ -407,8 +409,11 @@ def _setup_py_scripts(text: str) -> list[str]:
     """``console_scripts`` of ``setup(entry_points={...})`` where the dict is written out
     in the call: a list of ``"name = reference"`` strings, or one string of such lines."""
     try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+        with warnings.catch_warnings():
+            # An odd escape in a string is the project's to fix, not ours to report.
+            warnings.simplefilter("ignore")
+            tree = parse_python(text, "setup.py")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     found: list[str] = []
     for node in ast.walk(tree):
