@@ -222,6 +222,17 @@ def test_a_lambda_images_cmd_names_its_handler_where_copy_put_it() -> None:
             "COPY orders/ingest.py ${LAMBDA_TASK_ROOT}\nCMD ingest.store_batch\n",
             "orders.ingest.store_batch",
         ),
+        # copied relative to the working directory, a Lambda image's task root
+        (
+            'FROM public.ecr.aws/lambda/python:3.12\nCOPY orders/ ./\nCMD ["ingest.store_batch"]\n',
+            "orders.ingest.store_batch",
+        ),
+        # ... unless it moved elsewhere
+        (
+            "FROM public.ecr.aws/lambda/python:3.12\nWORKDIR /opt/app\nCOPY orders/ ./\n"
+            'CMD ["ingest.store_batch"]\n',
+            "orders.legacy.handler",
+        ),
         # code copied from another stage: no file of the project
         (
             "FROM public.ecr.aws/lambda/python:3.11\n"
@@ -229,7 +240,7 @@ def test_a_lambda_images_cmd_names_its_handler_where_copy_put_it() -> None:
             "orders.legacy.handler",
         ),
     ],
-    ids=["not-lambda", "awslambdaric", "one-file", "unreadable-cmd"],
+    ids=["not-lambda", "awslambdaric", "one-file", "workdir", "other-workdir", "unreadable-cmd"],
 )
 def test_which_dockerfiles_name_a_handler(dockerfile: str, expected: str) -> None:
     assert entries(with_config("Dockerfile", dockerfile)) == [(expected, "lambda")]

@@ -237,9 +237,11 @@ def _arguments(text: str) -> list[str] | None:
         return None
 
 
-def _under_task_root(destination: str) -> str | None:
+def _under_task_root(destination: str, workdir: str) -> str | None:
     """Where under the Lambda task root ``destination`` is (``""`` for the root itself);
-    None when it is elsewhere."""
+    None when it is elsewhere. A relative destination is under the working directory."""
+    if not destination.startswith(("/", "$")):
+        destination = posixpath.normpath(posixpath.join(workdir, destination))
     for root in _TASK_ROOTS:
         if destination == root or destination.startswith(root + "/"):
             return destination[len(root) :].strip("/")
@@ -252,11 +254,13 @@ class _Stage:
 
     name: str
     is_lambda: bool
+    #: where relative paths go: a Lambda image's is its task root
+    workdir: str = "/"
     command: str | None = None
     copied: list[str | tuple[str, str]] = field(default_factory=list)
 
 
-def _copied(arguments: list[str]) -> Iterator[str | tuple[str, str]]:
+def _copied(arguments: list[str], workdir: str) -> Iterator[str | tuple[str, str]]:
     """What ``COPY`` / ``ADD`` puts under the task root: each folder copied into the module
     path it lands at (``"folder"``, or the pair of a folder and a sub-path), each ``.py``
     file as the pair of its path and its module path there."""
@@ -266,7 +270,7 @@ def _copied(arguments: list[str]) -> Iterator[str | tuple[str, str]]:
     if len(words) < 2:
         return
     *sources, destination = words
-    place = _under_task_root(destination)
+    place = _under_task_root(destination, workdir)
     if place is None:
         return
     into_folder = destination.endswith("/") or len(sources) > 1 or place == ""
@@ -293,9 +297,11 @@ def _dockerfile_handlers(text: str) -> Iterator[tuple[_Bases, _Handler]]:
             image = named[0]
             name = named[2] if len(named) >= 3 and named[1].lower() == "as" else ""
             parent = next((s for s in reversed(stages) if s.name and s.name == image), None)
-            stage = _Stage(name, image.lower().startswith(_LAMBDA_IMAGES))
+            is_lambda = image.lower().startswith(_LAMBDA_IMAGES)
+            stage = _Stage(name, is_lambda, "/var/task" if is_lambda else "/")
             if parent is not None:
                 stage.is_lambda = parent.is_lambda
+                stage.workdir = parent.workdir
                 stage.command = parent.command
                 stage.copied = list(parent.copied)
             stages.append(stage)
@@ -308,9 +314,11 @@ def _dockerfile_handlers(text: str) -> Iterator[tuple[_Bases, _Handler]]:
         elif instruction == "CMD":
             words = _arguments(arguments)
             stage.command = words[0] if words else None
+        elif instruction == "WORKDIR" and arguments:
+            stage.workdir = posixpath.normpath(posixpath.join(stage.workdir, arguments.strip('"')))
         elif instruction in ("COPY", "ADD"):
             words = _arguments(arguments)
-            stage.copied += list(_copied(words or []))
+            stage.copied += list(_copied(words or [], stage.workdir))
     for stage in stages:
         handler = _Handler.parse(stage.command) if stage.is_lambda else None
         if handler is not None:
