@@ -6,7 +6,7 @@ import ast
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from posthog_setup.analysis.model import (
     PLAIN_CONVENTIONS,
@@ -264,4 +264,21 @@ class FrameworkAnalyser(Protocol):
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
         """Resolve prefixes, includes and registrations across the project's files."""
+        ...
+
+
+@runtime_checkable
+class ReadsProjectFiles(Protocol):
+    """An analyser that also reads a few of the project's other files (its configuration),
+    once per project, before any of its Python files is analysed."""
+
+    def reads(self, file: str) -> bool:
+        """Is ``file`` (relative, posix) one this analyser reads?"""
+        ...
+
+    def for_project(
+        self, texts: Mapping[str, str], python_files: Sequence[str]
+    ) -> FrameworkAnalyser:
+        """This analyser, told what ``texts`` (each file it reads, by relative path) say of
+        the project whose Python files are ``python_files``."""
         ...

@@ -1,4 +1,5 @@
-"""Jobs: scripts, command-line tools (argparse, click, typer) and Lambda-style handlers.
+"""Jobs: scripts, command-line tools (argparse, click, typer, console scripts) and Lambda
+handlers (those the deployment names, else those with a handler's signature).
 
 Supported where a project has no web app. The hook-up wraps each entry point's run in a
 ``try`` that reports an exception (with the job's system id) and raises it again, and

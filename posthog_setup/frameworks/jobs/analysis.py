@@ -2,7 +2,9 @@
 
 An entry point is where one run of the job starts: the functions an
 ``if __name__ == "__main__":`` block calls, click and typer commands, a function that
-builds an ``argparse.ArgumentParser``, and AWS Lambda-style handlers
+builds an ``argparse.ArgumentParser``, console scripts (``[project.scripts]``), and AWS
+Lambda handlers: those a deployment names (serverless.yml, a SAM template, a Dockerfile on
+a Lambda image; see ``declared``), else those with a handler's signature
 ``def handler(event, context)``. Each is an app (its hook-up catches, reports and re-raises
 what the run raises, and flushes the client before the run ends); what an entry point
 dispatches to (a sub-command function it calls, or ``set_defaults(func=...)``) and the entry
@@ -42,6 +44,12 @@ from posthog_setup.analysis.model import (
     UserAccess,
 )
 from posthog_setup.analysis.routing import imports_another_framework, linked_route
+from posthog_setup.frameworks.jobs.declared import (
+    NO_DECLARED_ENTRIES,
+    DeclaredEntries,
+    declared_entries,
+    reads_entry_config,
+)
 
 #: The kind of an entry point; its ``prefix`` says what runs it: ``CRON`` (a script or a
 #: command), ``LAMBDA`` (a serverless handler) or ``CELERY`` (a Celery app, whose tasks
@@ -130,10 +138,24 @@ class JobsAnalyser:
     #: its Celery apps and tasks (see ``link_beside_web``)
     standalone = True
 
+    def __init__(self, declared: DeclaredEntries = NO_DECLARED_ENTRIES) -> None:
+        #: the entry points the project's configuration names
+        self.declared = declared
+        names = "|".join(sorted(declared.names))
+        self._declared_text = re.compile(rf"def[ \t]+({names})\b") if names else None
+
+    def reads(self, file: str) -> bool:
+        """The files that name entry points: deployment files and packaging manifests."""
+        return reads_entry_config(file)
+
+    def for_project(self, texts: Mapping[str, str], python_files: Sequence[str]) -> JobsAnalyser:
+        """This analyser, with the entry points the configuration ``texts`` name."""
+        return JobsAnalyser(declared_entries(texts, python_files))
+
     def wants(self, source: str) -> bool:
         """Could this file hold an entry point? (A text test; false positives are fine.)"""
         # Literals first: a regex of alternatives costs a tenth of a parse on every file.
-        return (
+        wanted = (
             any(word in source for word in _WORDS)
             or (
                 ("click" in source or "typer" in source or "celery" in source)
@@ -144,14 +166,17 @@ class JobsAnalyser:
                 and _LAMBDA_SIGNATURE.search(source) is not None
             )
         )
+        if wanted:
+            return True
+        return self._declared_text is not None and self._declared_text.search(source) is not None
 
     def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
         """Record the entry points of one file and the handlers they run (only its Celery
         app and tasks where the file belongs to a web framework: its scripts are not jobs)."""
         if imports_another_framework(ctx, self.name):
-            _JobsFile(ctx, out).celery()
+            _JobsFile(ctx, out, self.declared).celery()
             return
-        _JobsFile(ctx, out).collect()
+        _JobsFile(ctx, out, self.declared).collect()
 
     def link_beside_web(self, facts: Sequence[ModuleFacts]) -> Linked:
         """The Celery apps and their tasks of a project that has a web app: its workers run
@@ -192,9 +217,12 @@ class JobsAnalyser:
 class _JobsFile:
     """The entry points of one file."""
 
-    def __init__(self, ctx: FileContext, out: FactsBuilder) -> None:
+    def __init__(
+        self, ctx: FileContext, out: FactsBuilder, declared: DeclaredEntries = NO_DECLARED_ENTRIES
+    ) -> None:
         self.ctx = ctx
         self.out = out
+        self.declared = declared
         self.functions: dict[str, FunctionNode] = {
             stmt.name: stmt
             for stmt in ctx.tree.body
@@ -204,10 +232,20 @@ class _JobsFile:
 
     def collect(self) -> None:
         entries: dict[str, str] = {}
+        lambdas = self.declared.lambdas_in(self.ctx.file)
+        scripts = self.declared.scripts_in(self.ctx.file)
+        # Where a deployment names the handlers, the names decide, not the parameters.
+        by_signature = not self.declared.names_handlers_of(self.ctx.file)
         for name, func in self.functions.items():
-            if _is_lambda_handler(func):
+            if name in lambdas or (by_signature and _is_lambda_handler(func)):
                 entries[name] = LAMBDA
-            elif self._is_command(func) or self._builds_parser(func):
+            elif (
+                self._is_command(func)
+                or self._builds_parser(func)
+                # A console script's function is one run; a click group it names only
+                # dispatches to its commands, each a run of its own.
+                or (name in scripts and not self._is_group(func))
+            ):
                 entries[name] = CRON
         for stmt in _main_block(self.ctx.tree):
             for node in ast.walk(stmt):
