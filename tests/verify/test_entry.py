@@ -68,7 +68,7 @@ def test_the_flask_factory_is_called_as_the_wsgi_module_calls_it(
     result = run_check(root, mock_host)
     assert result.check.status == PASS, result.check.message
     assert result.check.message == (
-        f"blog.create_app() (as wsgi.py:5 calls it) ran in {sys.executable} with the client "
+        f"called blog.create_app() (as wsgi.py:5 calls it) in {sys.executable} with the client "
         "pointed at the mock host"
     )
     assert not list(root.rglob("__pycache__"))
@@ -258,7 +258,10 @@ def test_a_factory_without_required_arguments_is_called_with_none(tmp_path: Path
     )
     entry = find_entry_point(tmp_path, PLAN, [FACTORY])
     assert isinstance(entry, EntryPoint)
-    assert (entry.description, entry.because) == ("site.create_app()", "it needs no arguments")
+    assert (entry.description, entry.because) == (
+        "called site.create_app()",
+        "it needs no arguments",
+    )
 
 
 def test_a_factory_nobody_calls_with_plain_values_is_a_skip(tmp_path: Path) -> None:
@@ -314,4 +317,54 @@ def test_a_different_failure_before_the_edit_does_not_excuse_this_one(
     assert result.check.failures == (
         f"app: blog.create_app() failed with {sys.executable}: TypeError: 'NoneType' object "
         "is not callable at blog/extensions.py:8",
+    )
+
+
+def test_a_web_app_is_started_before_the_jobs_beside_it(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "manage.py": "from django.core.management import execute_from_command_line\n",
+            "shop/__init__.py": "",
+            "shop/celery.py": "from celery import Celery\n\napp = Celery('shop')\n",
+        },
+    )
+    celery = AppObject("jobs.entry", "shop.celery.app", "shop/celery.py", 3, prefix="celery")
+    settings = AppObject("django.project", "shop.settings", "shop/settings.py", 1)
+    entry = find_entry_point(tmp_path, PLAN, [celery, settings])
+    assert isinstance(entry, EntryPoint)
+    assert entry.description == "ran manage.py check"
+    # Without the script that starts it, the jobs are what is left to import.
+    (tmp_path / "manage.py").unlink()
+    entry = find_entry_point(tmp_path, PLAN, [celery, settings])
+    assert isinstance(entry, EntryPoint)
+    assert (entry.description, entry.because) == (
+        "imported shop.celery",
+        "it defines the entry point app, not run",
+    )
+
+
+def test_a_coroutine_factory_is_awaited_only_where_the_framework_takes_one(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, {"site/__init__.py": "async def create_app():\n    pass\n"})
+    aiohttp_app = AppObject(
+        "aiohttp.Application", "site.create_app.<locals>.app", "site/__init__.py", 2, "create_app"
+    )
+    entry = find_entry_point(tmp_path, PLAN, [aiohttp_app])
+    assert isinstance(entry, EntryPoint)
+    assert (entry.description, entry.subject) == (
+        "called and awaited site.create_app()",
+        "await site.create_app()",
+    )
+    assert find_entry_point(tmp_path, PLAN, [FACTORY]) == (
+        "site.create_app() is a coroutine function, and Flask takes no app from one: the "
+        "check cannot start it"
+    )
+
+
+def test_an_app_made_in_a_test_module_is_not_the_apps_entry_point(tmp_path: Path) -> None:
+    in_tests = AppObject("flask.Flask", "tests.conftest.app", "tests/conftest.py", 3)
+    assert find_entry_point(tmp_path, PLAN, [in_tests]) == (
+        "the analysis found no app object to start"
     )
