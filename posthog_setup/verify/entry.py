@@ -51,6 +51,8 @@ ENTRY_TIMEOUT = 120.0
 _RESULT = "POSTHOG_SETUP_ENTRY_RESULT "
 #: Module names a project's entry point is usually given (``wsgi.py``, ``main.py``).
 _ENTRY_NAMES = ("wsgi", "asgi", "main", "app", "application", "server", "run")
+#: Modules (and entry points) named in a line before "and N more".
+_LISTED = 4
 #: Lines of ``manage.py check`` errors quoted in a failure.
 _QUOTED_ERRORS = 3
 
@@ -203,7 +205,7 @@ class EntryPoint:
         if self.kind == "call":
             verb = "called and awaited" if self.awaits else "called"
             return f"{verb} {self.target}.{self.factory}({self.args})"
-        return "imported " + ", ".join([self.target, *self.more])
+        return "imported " + _listed([self.target, *self.more])
 
     @property
     def subject(self) -> str:
@@ -214,7 +216,7 @@ class EntryPoint:
         if self.kind == "call":
             verb = "await " if self.awaits else ""
             return f"{verb}{self.target}.{self.factory}({self.args})"
-        return "import " + ", ".join([self.target, *self.more])
+        return "import " + _listed([self.target, *self.more])
 
 
 @dataclass(frozen=True)
@@ -467,39 +469,48 @@ def _runs_when_imported(tree: ast.Module, name: str) -> bool:
     return False
 
 
+def _listed(items: Sequence[str], limit: int = _LISTED) -> str:
+    """``a, b, c``, or ``a, b, c, d, and 3 more``."""
+    shown = ", ".join(items[:limit])
+    return shown + (f", and {len(items) - limit} more" if len(items) > limit else "")
+
+
 def _import_only_entry(
     root: Path, apps: Sequence[AppObject], kind: str, noun: str
 ) -> EntryPoint | str:
     """Each module that defines an app of ``kind`` imported, none that runs it on import."""
-    modules: dict[str, list[str]] = {}
+    modules: dict[str, str] = {}  # dotted name: its file
+    names: list[str] = []
     path: list[str] = []
     refused: list[str] = []
     for app in sorted((a for a in apps if a.kind == kind), key=lambda a: (a.file, a.line)):
-        if is_test_file(app.file):
-            continue
         module, entries = _module_of(root, app.file)
+        if is_test_file(app.file) or modules.get(module, app.file) != app.file:
+            # A test's, or another file that imports under the same name: not this one.
+            continue
         name = app.name.rsplit(".", 1)[-1]
         tree = _read_tree(root, app.file)
-        if tree is None or _runs_when_imported(tree, name):
+        if tree is not None and _runs_when_imported(tree, name):
             refused.append(f"{module} calls {name}() when imported")
             continue
-        modules.setdefault(module, []).append(name)
+        modules[module] = app.file
+        names.append(name)
         path += [entry for entry in entries if entry not in path]
     if not modules:
-        runs = "; ".join(refused) or f"no {noun} outside the tests"
+        if not refused:
+            return f"the analysis found no {noun} outside the tests"
         return (
-            f"{runs}, so importing it would run the {noun}: put the call under "
+            f"{'; '.join(refused)}, so importing it would run the {noun}: put the call under "
             '`if __name__ == "__main__":` to have it checked'
         )
-    names = [name for defined in modules.values() for name in defined]
     what = (
         f"it defines the {noun} {names[0]}"
         if len(names) == 1
-        else f"they define the {noun}s {', '.join(names)}"
+        else f"they define the {noun}s {_listed(names)}"
     )
     because = f"{what}; nothing in them was run" if len(modules) > 1 else f"{what}, not run"
     if refused:
-        because += "; not imported: " + ", ".join(refused)
+        because += "; not imported: " + _listed(refused)
     first, *more = modules
     return EntryPoint("import", first, ".", tuple(path), because=because, more=tuple(more))
 

@@ -368,3 +368,21 @@ def test_an_app_made_in_a_test_module_is_not_the_apps_entry_point(tmp_path: Path
     assert find_entry_point(tmp_path, PLAN, [in_tests]) == (
         "the analysis found no app object to start"
     )
+
+
+def test_many_jobs_are_each_imported_and_named_in_one_line(tmp_path: Path) -> None:
+    scripts = "abcdef"
+    write(tmp_path, {f"jobs/{s}.py": "def main():\n    pass\n" for s in scripts})
+    write(tmp_path, {"jobs/__init__.py": "", "tests/test_a.py": "def main():\n    pass\n"})
+    apps = [AppObject("jobs.entry", f"jobs.{s}.main", f"jobs/{s}.py", 1) for s in scripts]
+    apps.append(AppObject("jobs.entry", "tests.test_a.main", "tests/test_a.py", 1))
+    entry = find_entry_point(tmp_path, PLAN, apps)
+    assert isinstance(entry, EntryPoint)
+    assert (entry.target, entry.more) == (
+        "jobs.a",
+        ("jobs.b", "jobs.c", "jobs.d", "jobs.e", "jobs.f"),
+    )
+    assert (entry.description, entry.because) == (
+        "imported jobs.a, jobs.b, jobs.c, jobs.d, and 2 more",
+        "they define the entry points main, main, main, main, and 2 more; nothing in them was run",
+    )
