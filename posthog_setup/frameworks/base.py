@@ -72,10 +72,16 @@ class AppStart:
     script: ProjectScript | None = None
     #: what the app object is, as people read it (``app``, ``entry point``)
     noun: str = "app"
+    #: functions that serve an app (``aiohttp.web.run_app``): a module that calls one when
+    #: imported is not imported, as the server would run the app's start-up hooks before
+    #: the check could stop it at its socket
+    serves: tuple[str, ...] = ()
 
 
 #: The usual start: a module-level app's module imported, a factory called once.
 START_APP = AppStart()
+#: An ASGI app's start: uvicorn.run would run the app's lifespan before it binds.
+START_ASGI_APP = AppStart(serves=("uvicorn.run",))
 
 
 class WebFramework(Protocol):

@@ -33,6 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from posthog_setup.analysis.model import AppObject
+from posthog_setup.analysis.names import ModuleNames, module_name_for
 from posthog_setup.frameworks import registry
 from posthog_setup.frameworks.base import AppStart, ProjectScript
 from posthog_setup.plan.plan import Plan
@@ -140,6 +141,7 @@ def call_arguments():
     return positional, named
 
 
+step = "import"
 try:
     if kind == "script":
         sys.argv = [targets[0]] + arguments
@@ -150,6 +152,7 @@ try:
             sys.argv = [target]
             module = importlib.import_module(target)
         if factory:
+            step = "call"
             positional, named = call_arguments()
             made = getattr(module, factory)(*positional, **named)
             if awaits and hasattr(made, "__await__"):
@@ -163,10 +166,10 @@ except SystemExit as exit:
     if exit.code not in (0, None):
         report(stage="exit", code=str(exit.code))
 except Serving as error:
-    report(stage="serve", error=str(error), where=where(error))
+    report(stage="serve", error=str(error), where=where(error), step=step)
 except BaseException as error:
     line = traceback.format_exception_only(type(error), error)[-1].strip()
-    report(stage="error", error=line, where=where(error), missing=missing(error))
+    report(stage="error", error=line, where=where(error), missing=missing(error), step=step)
 report(stage="ok")
 """
 
@@ -454,8 +457,9 @@ def _startable(apps: Sequence[AppObject], plan: Plan) -> list[tuple[AppObject, A
     )
 
 
-def _runs_when_imported(tree: ast.Module, name: str) -> bool:
-    """Does the module call ``name`` at its top level, outside ``if __name__ == ...``?"""
+def _import_time_calls(tree: ast.Module) -> Iterator[ast.Call]:
+    """The calls a module makes when imported: at its top level, outside definitions and
+    ``if __name__ == ...``."""
     for stmt in tree.body:
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             continue
@@ -464,9 +468,27 @@ def _runs_when_imported(tree: ast.Module, name: str) -> bool:
         }:
             continue
         for node in ast.walk(stmt):
-            if isinstance(node, ast.Call) and _dotted(node.func) == name:
-                return True
-    return False
+            if isinstance(node, ast.Call):
+                yield node
+
+
+def _runs_when_imported(tree: ast.Module, name: str) -> bool:
+    """Does the module call ``name`` when imported?"""
+    return any(_dotted(call.func) == name for call in _import_time_calls(tree))
+
+
+def _serves_when_imported(root: Path, relative: str, serves: Sequence[str]) -> str | None:
+    """Where the module calls one of ``serves`` when imported (``web.run_app at
+    app.py:40``), resolved through its imports; None when it does not."""
+    tree = _read_tree(root, relative) if serves else None
+    if tree is None:
+        return None
+    module, is_package = module_name_for(relative)
+    names = ModuleNames(tree, module, is_package)
+    for call in _import_time_calls(tree):
+        if names.resolve_call(call) in serves:
+            return f"{_dotted(call.func) or 'it'} at {relative}:{call.lineno}"
+    return None
 
 
 def _listed(items: Sequence[str], limit: int = _LISTED) -> str:
@@ -538,6 +560,13 @@ def find_entry_point(root: Path, plan: Plan, apps: Sequence[AppObject]) -> Entry
     app, start, title = rest[0]
     if not start.calls:
         return _import_only_entry(root, apps, app.kind, start.noun)
+    serving = _serves_when_imported(root, app.file, start.serves)
+    if serving is not None:
+        return (
+            f"{_module_of(root, app.file)[0]} serves the app when imported ({serving}), and "
+            'the check never serves: call it only under `if __name__ == "__main__":` to '
+            "have the app checked"
+        )
     if app.factory is not None:
         return _factory_entry(root, app, app.factory, start, title)
     module, path = _module_of(root, app.file)
@@ -659,9 +688,13 @@ def entry_check(
         message = f"{how} in {python} with the client pointed at the mock host"
         return EntryResult(Check("app", title, PASS, message), entry)
     where = started.data.get("where")
+    subject = entry.subject
+    if entry.kind == "call" and started.data.get("step") == "import":
+        # Before the factory was called: its module failed to import.
+        subject = f"import {entry.target}"
     if started.data.get("stage") == "serve":
         message = (
-            f"{entry.subject} would serve: {started.data.get('error')}"
+            f"{subject} would serve: {started.data.get('error')}"
             + (f" at {where}" if where else "")
             + "; the check never serves: start the server only under "
             '`if __name__ == "__main__":` to have the app checked'
@@ -680,18 +713,18 @@ def entry_check(
         return EntryResult(Check("app", title, SKIP, message), entry)
     if _inserted_at(root, where):
         failure = (
-            f"app: {entry.subject} failed: {problem}, a line posthog-setup inserted: the "
+            f"app: {subject} failed: {problem}, a line posthog-setup inserted: the "
             "edit broke the app's start-up; run `git diff` on that line and report it"
         )
-        return EntryResult(Check("app", title, FAIL, f"{entry.subject} failed", (failure,)), entry)
+        return EntryResult(Check("app", title, FAIL, f"{subject} failed", (failure,)), entry)
     if compare and _fails_before_the_edit(root, entry, interpreter.python, env, timeout, started):
         message = (
-            f"{entry.subject} fails without the edit too ({problem}): fix that, then run "
+            f"{subject} fails without the edit too ({problem}): fix that, then run "
             "`posthog-setup conclude`"
         )
         return EntryResult(Check("app", title, SKIP, message), entry)
-    failure = f"app: {entry.subject} failed with {python}: {problem}"
-    return EntryResult(Check("app", title, FAIL, f"{entry.subject} failed", (failure,)), entry)
+    failure = f"app: {subject} failed with {python}: {problem}"
+    return EntryResult(Check("app", title, FAIL, f"{subject} failed", (failure,)), entry)
 
 
 def _failure_kind(started: _Started) -> str:

@@ -315,7 +315,8 @@ def test_a_different_failure_before_the_edit_does_not_excuse_this_one(
     )
     result = run_check(root, mock_host)
     assert result.check.failures == (
-        f"app: blog.create_app() failed with {sys.executable}: TypeError: 'NoneType' object "
+        # It fails before the factory is called: importing its module.
+        f"app: import blog failed with {sys.executable}: TypeError: 'NoneType' object "
         "is not callable at blog/extensions.py:8",
     )
 
@@ -386,3 +387,47 @@ def test_many_jobs_are_each_imported_and_named_in_one_line(tmp_path: Path) -> No
         "imported jobs.a, jobs.b, jobs.c, jobs.d, and 2 more",
         "they define the entry points main, main, main, main, and 2 more; nothing in them was run",
     )
+
+
+@pytest.mark.parametrize(
+    ("source", "serving"),
+    [
+        pytest.param(
+            "from aiohttp import web\n\n\ndef init():\n    return web.Application()\n\n\n"
+            "web.run_app(init())\n",
+            "web.run_app at site/__init__.py:8",
+            id="run-app-at-the-top",
+        ),
+        pytest.param(
+            "from aiohttp.web import Application, run_app as serve\n\n\n"
+            "def init():\n    return Application()\n\n\nserve(init())\n",
+            "serve at site/__init__.py:8",
+            id="an-alias",
+        ),
+        pytest.param(
+            "from aiohttp import web\n\n\ndef init():\n    return web.Application()\n\n\n"
+            'if __name__ == "__main__":\n    web.run_app(init())\n',
+            None,
+            id="under-the-main-guard",
+        ),
+        pytest.param(
+            "def init():\n    return None\n\n\ndef run_app(app):\n    pass\n\n\nrun_app(init())\n",
+            None,
+            id="a-function-of-the-same-name",
+        ),
+    ],
+)
+def test_a_module_that_serves_its_app_when_imported_is_not_imported(
+    tmp_path: Path, source: str, serving: str | None
+) -> None:
+    write(tmp_path, {"site/__init__.py": source})
+    app = AppObject("aiohttp.Application", "site.init.<locals>.app", "site/__init__.py", 5, "init")
+    entry = find_entry_point(tmp_path, PLAN, [app])
+    if serving is None:
+        assert isinstance(entry, EntryPoint)
+        assert entry.description == "called site.init()"
+    else:
+        assert entry == (
+            f"site serves the app when imported ({serving}), and the check never serves: call "
+            'it only under `if __name__ == "__main__":` to have the app checked'
+        )

@@ -43,7 +43,8 @@ class Aiohttp:
     version_gate: VersionGate | None = None
     hookup_name = _MIDDLEWARE
     # ``web.run_app`` takes a coroutine that makes the app: ``async def init_app()``.
-    app_start = AppStart(awaits=True)
+    # run_app runs the app's start-up and cleanup-context hooks before it binds.
+    app_start = AppStart(awaits=True, serves=("aiohttp.web.run_app",))
 
     def hook_up(
         self,
