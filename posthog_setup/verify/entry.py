@@ -403,6 +403,9 @@ def _factory_entry(
     )
     if importers:
         importer, entries = _module_of(root, importers[0].file)
+        serving = _serves_when_imported(root, importers[0].file, start.serves)
+        if serving is not None:
+            return _serves_message(importer, serving)
         return EntryPoint(
             "import", importer, ".", entries, because=f"it calls {factory}() when imported"
         )
@@ -497,6 +500,13 @@ def _listed(items: Sequence[str], limit: int = _LISTED) -> str:
     return shown + (f", and {len(items) - limit} more" if len(items) > limit else "")
 
 
+def _serves_message(module: str, serving: str) -> str:
+    return (
+        f"{module} serves the app when imported ({serving}), and the check never serves: "
+        'call it only under `if __name__ == "__main__":` to have the app checked'
+    )
+
+
 def _import_only_entry(
     root: Path, apps: Sequence[AppObject], kind: str, noun: str
 ) -> EntryPoint | str:
@@ -562,11 +572,7 @@ def find_entry_point(root: Path, plan: Plan, apps: Sequence[AppObject]) -> Entry
         return _import_only_entry(root, apps, app.kind, start.noun)
     serving = _serves_when_imported(root, app.file, start.serves)
     if serving is not None:
-        return (
-            f"{_module_of(root, app.file)[0]} serves the app when imported ({serving}), and "
-            'the check never serves: call it only under `if __name__ == "__main__":` to '
-            "have the app checked"
-        )
+        return _serves_message(_module_of(root, app.file)[0], serving)
     if app.factory is not None:
         return _factory_entry(root, app, app.factory, start, title)
     module, path = _module_of(root, app.file)

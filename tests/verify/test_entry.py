@@ -431,3 +431,21 @@ def test_a_module_that_serves_its_app_when_imported_is_not_imported(
             f"site serves the app when imported ({serving}), and the check never serves: call "
             'it only under `if __name__ == "__main__":` to have the app checked'
         )
+
+
+def test_an_entry_module_that_serves_when_imported_is_not_imported(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "site/__init__.py": "def create_app(settings):\n    return settings\n",
+            "main.py": "import uvicorn\n\nfrom site import create_app\nfrom site.config import "
+            "settings\n\napp = create_app(settings)\nuvicorn.run(app)\n",
+        },
+    )
+    app = AppObject(
+        "fastapi.FastAPI", "site.create_app.<locals>.app", "site/__init__.py", 2, "create_app"
+    )
+    assert find_entry_point(tmp_path, PLAN, [app]) == (
+        "main serves the app when imported (uvicorn.run at main.py:7), and the check never "
+        'serves: call it only under `if __name__ == "__main__":` to have the app checked'
+    )
