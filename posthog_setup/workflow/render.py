@@ -459,7 +459,8 @@ def _verified_lines(v: Verification) -> list[str]:
             f"imported: {v.live.module}, by {v.interpreter.display(v.root)}, delivered an event"
         )
     if v.entry.check.status == PASS and v.entry.entry is not None:
-        lines.append(f"imported: the app, through {v.entry.entry.description}")
+        entry = v.entry.entry
+        lines.append(f"app: {entry.description}" + (f" ({entry.because})" if entry.because else ""))
     suite = v.suite
     if suite is not None and suite.check.status == PASS:
         passed = f"{_plural(suite.passed, 'test')} passed" if suite.passed is not None else "passed"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import Analysis, AppObject
 from posthog_setup.frameworks.aiohttp.analysis import analyser
-from posthog_setup.frameworks.base import HOOKUP_MISSING, Workspace
+from posthog_setup.frameworks.base import HOOKUP_MISSING, AppStart, Workspace
 from posthog_setup.plan.sdk import SdkFloor
 from posthog_setup.project.versions import VersionGate
 
@@ -42,6 +42,9 @@ class Aiohttp:
     )
     version_gate: VersionGate | None = None
     hookup_name = _MIDDLEWARE
+    # ``web.run_app`` takes a coroutine that makes the app: ``async def init_app()``.
+    # run_app runs the app's start-up and cleanup-context hooks before it binds.
+    app_start = AppStart(awaits=True, serves=("aiohttp.web.run_app",))
 
     def hook_up(
         self,

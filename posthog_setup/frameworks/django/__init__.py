@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import Analysis, AppObject
-from posthog_setup.frameworks.base import HOOKUP_MISSING, Workspace
+from posthog_setup.frameworks.base import HOOKUP_MISSING, AppStart, ProjectScript, Workspace
 from posthog_setup.frameworks.django.analysis import analyser
 from posthog_setup.plan.plan import RECEIVERS, RECEIVERS_MODULE, receivers_file
 from posthog_setup.plan.sdk import SdkFloor
@@ -45,6 +45,8 @@ class Django:
         "django", "2.2", "PostHog's Django middleware reads request.headers (Django 2.2+)"
     )
     hookup_name = "PosthogContextMiddleware"
+    # The system check loads the settings, the apps and the URLconf, and serves nothing.
+    app_start = AppStart(script=ProjectScript("manage.py", "execute_from_command_line", ("check",)))
 
     def hook_up(
         self,

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import Analysis, AppObject
-from posthog_setup.frameworks.base import HOOKUP_MISSING, Workspace, calls_to
+from posthog_setup.frameworks.base import (
+    HOOKUP_MISSING,
+    START_APP,
+    AppStart,
+    Workspace,
+    calls_to,
+)
 from posthog_setup.frameworks.stdlib.analysis import http_server_analyser, wsgi_analyser
 from posthog_setup.plan.sdk import SdkFloor
 from posthog_setup.project.versions import VersionGate
@@ -58,6 +64,8 @@ class HttpServer:
     sdk_floor = _FLOOR
     version_gate: VersionGate | None = None
     hookup_name = "PosthogRequestContext"
+    # A handler class is only defined on import: the server that would use it is not made.
+    app_start = AppStart(calls=False, noun="request handler")
 
     def hook_up(
         self,
@@ -106,6 +114,7 @@ class Wsgi:
     sdk_floor = _FLOOR
     version_gate: VersionGate | None = None
     hookup_name = "PosthogWSGIMiddleware"
+    app_start: AppStart = START_APP
 
     def hook_up(
         self,
