@@ -263,6 +263,9 @@ class AppObject:
     prefix: str = ""
     #: the framework extension whose class made it (``Flask-RESTX``), if one did
     extension: str | None = None
+    #: the folder its runtime puts first on ``sys.path``, where that is not the project's
+    #: root (a Lambda function's code folder): modules there import each other from it
+    import_root: str = ""
 
 
 @dataclass(frozen=True)

@@ -125,14 +125,20 @@ def client_import(
     relative: bool,
     root: Path | None = None,
     name: str = CLIENT_NAME,
+    import_root: str = "",
 ) -> ClientImport:
     """The import of the client ``name`` from ``importing_file``, absolute or relative.
 
     Relative only where both files share a package and the importing module already
     imports that way; otherwise absolute (always valid once the package is importable).
+    Under an ``import_root`` (the folder a runtime puts first on ``sys.path``, such as a
+    Lambda function's code folder, holding both files) module names start there.
     """
     if name == DEFAULT_CLIENT:
         return ClientImport(DEFAULT_CLIENT, name=DEFAULT_CLIENT)
+    if import_root and client_module_file.startswith(import_root + "/"):
+        inner = client_module_file[len(import_root) + 1 :]
+        return ClientImport(module_of(inner)[0], name=name)
     if root is not None and _script_folder(root, importing_file, client_module_file):
         return ClientImport(PurePosixPath(client_module_file).stem, name=name)
     target, _ = module_of(client_module_file, root)

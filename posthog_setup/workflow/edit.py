@@ -247,7 +247,8 @@ def _hook_up(
     # can leave the integration out), the receivers it writes, the auth events they send,
     # and the extensions the project's apps use.
     key = (
-        f"hookup:{app.kind}:{app.name}:{app.factory}:{app.file}:{plan.setup.client_module}:"
+        f"hookup:{app.kind}:{app.name}:{app.factory}:{app.file}:{app.import_root}:"
+        f"{plan.setup.client_module}:"
         f"{plan.setup.client_name}:{plan.setup.adopted}:"
         f"{sorted({a.extension for a in analysis.apps if a.extension})}:"
         f"{sorted(e.kind for e in plan.events if e.file == receivers)}:"
@@ -261,6 +262,30 @@ def _hook_up(
     unchanged = workspace.proposed == proposed_before and len(workspace.notes) == notes_before
     if cache is not None and data is not None and unchanged:
         cache.put(key, True)
+
+
+def _import_root(analysis: Analysis, file: str) -> str:
+    """The folder a runtime imports ``file`` from, where that is not the project's root (a
+    Lambda function's code folder)."""
+    roots = [
+        a.import_root
+        for a in analysis.apps
+        if a.import_root and file.startswith(a.import_root + "/")
+    ]
+    return max(roots, key=len, default="")
+
+
+def _unreachable_client(analysis: Analysis, plan: Plan, file: str) -> str | None:
+    """Why ``file`` cannot import the client where it runs, if it cannot: its runtime
+    imports from a folder that does not hold the client module."""
+    root = _import_root(analysis, file)
+    if not root or plan.setup.default_client or plan.setup.client_module.startswith(root + "/"):
+        return None
+    return (
+        f"{file}: left as it is: its deployment runs it from {root}/, which does not hold the "
+        f"client module {plan.setup.client_module}; set client-module in [tool.posthog-setup] "
+        f"to a path under {root}/ (each deployed folder needs a client module of its own)"
+    )
 
 
 def _hook_up_uncached(
@@ -277,12 +302,17 @@ def _hook_up_uncached(
     if own is not None:
         # The project opens PostHog's request context itself: one is enough.
         return
+    unreachable = _unreachable_client(analysis, plan, app.file)
+    if unreachable is not None:
+        workspace.note(unreachable)
+        return
     client = client_import(
         app.file,
         plan.setup.client_module,
         relative=_relative_style(workspace, app.file),
         root=workspace.root,
         name=plan.setup.client_name,
+        import_root=_import_root(analysis, app.file),
     )
     framework.hook_up(workspace, app, plan, client, analysis)
 
@@ -352,10 +382,11 @@ def _route_edits(
                 relative=_relative_style(workspace, file),
                 root=workspace.root,
                 name=plan.setup.client_name,
+                import_root=_import_root(analysis, file),
             ),
         )
         for file, points in build_points(analysis, plan).items()
-        if file in decoded
+        if file in decoded and _unreachable_client(analysis, plan, file) is None
     ]
     # A file whose text and insertion points are as on a run that changed nothing is
     # left alone without parsing it again (revise on an unchanged project).

@@ -265,7 +265,10 @@ class _JobsFile:
         for name, kind in entries.items():
             func = self.functions[name]
             app = self.ctx.qualified(name)
-            self.out.apps.append(AppObject(ENTRY, app, self.ctx.file, func.lineno, prefix=kind))
+            root = self.declared.code_root_of(self.ctx.file) if kind == LAMBDA else ""
+            self.out.apps.append(
+                AppObject(ENTRY, app, self.ctx.file, func.lineno, prefix=kind, import_root=root)
+            )
             access = system_access(kind, self.ctx.module)
             dispatched = self._dispatched(func)
             for handler in [name, *dispatched]:

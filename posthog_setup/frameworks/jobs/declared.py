@@ -80,6 +80,9 @@ class DeclaredEntries:
     #: those of the files it names): there, a function with a handler's signature that no
     #: deployment names is no handler
     deployed: frozenset[str] = frozenset()
+    #: (handler file, the folder its runtime puts first on ``sys.path``): a SAM function's
+    #: ``CodeUri``, the folder of a serverless.yml in a sub-folder
+    code_roots: frozenset[tuple[str, str]] = frozenset()
     #: every function named, for the analyser's text test
     names: frozenset[str] = field(init=False)
 
@@ -90,6 +93,10 @@ class DeclaredEntries:
     def names_handlers_of(self, file: str) -> bool:
         """Does a deployment name the Lambda handlers of ``file``'s folder?"""
         return any(not folder or file.startswith(folder + "/") for folder in self.deployed)
+
+    def code_root_of(self, file: str) -> str:
+        """The folder the runtime imports ``file``'s handler module from ("" for the root)."""
+        return next((root for where, root in self.code_roots if where == file), "")
 
     def lambdas_in(self, file: str) -> frozenset[str]:
         """The functions of ``file`` a deployment names as Lambda handlers."""
@@ -110,6 +117,7 @@ def declared_entries(texts: Mapping[str, str], python_files: Iterable[str]) -> D
     lambdas: set[tuple[str, str]] = set()
     scripts: set[tuple[str, str]] = set()
     deployed: set[str] = set()
+    roots: set[tuple[str, str]] = set()
     for path in sorted(texts):
         if not reads_entry_config(path):
             continue
@@ -133,7 +141,12 @@ def declared_entries(texts: Mapping[str, str], python_files: Iterable[str]) -> D
             if file is not None:
                 lambdas.add((file, handler.function))
                 deployed.update((folder, posixpath.dirname(file)))
-    return DeclaredEntries(frozenset(lambdas), frozenset(scripts), frozenset(deployed))
+                stem = file.removesuffix(".py").removesuffix("/__init__")
+                if stem == handler.module or stem.endswith("/" + handler.module):
+                    roots.add((file, stem[: -len(handler.module)].rstrip("/")))
+    return DeclaredEntries(
+        frozenset(lambdas), frozenset(scripts), frozenset(deployed), frozenset(roots)
+    )
 
 
 @dataclass(frozen=True)
