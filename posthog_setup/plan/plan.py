@@ -337,7 +337,9 @@ def _description(noun: str, verb: str, route: Route) -> str:
     )
     subject = noun.replace("_", " ")
     article = "An" if subject[:1] in "aeiou" else "A"
-    return f"{article} {subject} was {verb.replace('_', ' ')} ({methods} {route.path})."
+    # A job's run has no path: the function that ran says where.
+    where = f"{methods} {route.path}" if route.path else f"in a run of {route.handler.qualname}"
+    return f"{article} {subject} was {verb.replace('_', ' ')} ({where})."
 
 
 def event_methods(route: Route) -> tuple[str, ...]:

@@ -139,7 +139,7 @@ def test_the_handler_serverless_yml_names_sends_each_invocations_event(
     ]
     # Each successful invocation flushed its own event before it returned, and the failed
     # one did not close the client the next invocation used.
-    recorded = run.named("upload_updated")
+    recorded = run.named("upload_created")
     assert [e.properties["recorded_count"] for e in recorded] == [1, 2, 1]
     assert {e.distinct_id for e in recorded} == {"lambda:uploads.record"}
     assert all(e.properties["$process_person_profile"] is False for e in recorded)
@@ -147,7 +147,7 @@ def test_the_handler_serverless_yml_names_sends_each_invocations_event(
     assert exception.distinct_id == "lambda:uploads.record"
     assert exception.properties["$exception_list"][0]["type"] == "KeyError"
     # The listing only reads: no event of its own.
-    assert sorted({e.event for e in run.events}) == ["$exception", "upload_updated"]
+    assert sorted({e.event for e in run.events}) == ["$exception", "upload_created"]
     count = sqlite3.connect(db).execute("SELECT COUNT(*) FROM uploads").fetchone()[0]
     assert count == 4
 

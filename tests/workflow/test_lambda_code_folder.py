@@ -22,7 +22,7 @@ Resources:
     Type: AWS::Serverless::Function
     Properties:
       CodeUri: orders/
-      Handler: app.create_order
+      Handler: app.record_order
       Runtime: python3.11
 """
 
@@ -33,7 +33,7 @@ import sqlite3
 from storage import connect
 
 
-def create_order(payload, runtime):
+def record_order(payload, runtime):
     order = json.loads(payload["body"])
     with connect() as db:
         db.execute("INSERT INTO orders (item) VALUES (?)", (order["item"],))
@@ -56,7 +56,7 @@ INVOKE = """
 import json, os
 import app
 for item in ("tea", "cake"):
-    app.create_order({"body": json.dumps({"item": item})}, None)
+    app.record_order({"body": json.dumps({"item": item})}, None)
 print("RESULT done", flush=True)
 os._exit(0)
 """

@@ -50,6 +50,7 @@ from posthog_setup.frameworks.jobs.declared import (
     declared_entries,
     reads_entry_config,
 )
+from posthog_setup.plan.naming import names_action
 
 #: The kind of an entry point; its ``prefix`` says what runs it: ``CRON`` (a script or a
 #: command), ``LAMBDA`` (a serverless handler) or ``CELERY`` (a Celery app, whose tasks
@@ -361,7 +362,13 @@ class _JobsFile:
             return stem or None
         command = _COMMAND_PREFIX.match(handler)
         if command is None:
-            return None
+            # ``record_order``: a word names do not know, then what it is about; a job has no
+            # HTTP method to say how, its first SQL write does (an INSERT adds).
+            first, _, about = handler.partition("_")
+            if not about or names_action(first):
+                return None
+            verb = self._sql_verb(self.functions[handler])
+            return f"{verb}_{about}" if verb else None
         rest = handler[command.end() :]
         # ``cmd_add``: a verb alone; the module names what it adds.
         return f"{rest}_{stem}" if "_" not in rest and stem else rest
