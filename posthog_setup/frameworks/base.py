@@ -172,3 +172,16 @@ def calls_to(tree: ast.Module, name: str) -> Iterator[int]:
         if name in names:
             lines.add(node.lineno)
     yield from sorted(lines)
+
+
+def generated_client(workspace: Workspace, plan: Plan, path: str) -> ClientImport:
+    """How a module the tool generates at ``path`` imports the project's client."""
+    from posthog_setup.codemods.changes import client_import  # no libcst
+
+    return client_import(
+        path,
+        plan.setup.client_module,
+        relative=False,
+        root=workspace.root,
+        name=plan.setup.client_name,
+    )

@@ -358,10 +358,15 @@ RECEIVERS = {
 }
 
 
+def beside_client(client_module: str, file_name: str) -> str:
+    """The path of a module the tool generates (``file_name``), beside the client module."""
+    folder = client_module.rpartition("/")[0]
+    return f"{folder}/{file_name}" if folder else file_name
+
+
 def receivers_file(client_module: str) -> str:
     """The receivers module's path, beside the client module."""
-    folder = client_module.rpartition("/")[0]
-    return f"{folder}/{RECEIVERS_MODULE}" if folder else RECEIVERS_MODULE
+    return beside_client(client_module, RECEIVERS_MODULE)
 
 
 def _auth_event(

@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import Analysis, AppObject
-from posthog_setup.frameworks.base import HOOKUP_MISSING, AppStart, ProjectScript, Workspace
+from posthog_setup.frameworks.base import (
+    HOOKUP_MISSING,
+    AppStart,
+    ProjectScript,
+    Workspace,
+    generated_client,
+)
 from posthog_setup.frameworks.django.analysis import analyser
 from posthog_setup.plan.plan import RECEIVERS, RECEIVERS_MODULE, receivers_file
 from posthog_setup.plan.sdk import SdkFloor
@@ -109,14 +115,12 @@ class Django:
 def _auth_receivers(workspace: Workspace, plan: Plan) -> str:
     """Write the signal receivers (server errors, and the logins the plan sends from
     them); their dotted module, for settings to import."""
-    from posthog_setup.codemods.changes import client_import, module_of
+    from posthog_setup.codemods.changes import module_of
     from posthog_setup.frameworks.django.hookup import django_auth_receivers
 
     path = receivers_file(plan.setup.client_module)
     events = {e.kind: e.event for e in plan.events if e.file == path and e.kind in RECEIVERS}
-    client = client_import(
-        path, plan.setup.client_module, relative=False, name=plan.setup.client_name
-    )
+    client = generated_client(workspace, plan, path)
     if workspace.current(path) is None:
         workspace.propose(
             path,

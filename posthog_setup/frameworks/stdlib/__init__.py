@@ -22,8 +22,10 @@ from posthog_setup.frameworks.base import (
     AppStart,
     Workspace,
     calls_to,
+    generated_client,
 )
 from posthog_setup.frameworks.stdlib.analysis import http_server_analyser, wsgi_analyser
+from posthog_setup.plan.plan import beside_client
 from posthog_setup.plan.sdk import SdkFloor
 from posthog_setup.project.versions import VersionGate
 
@@ -38,19 +40,11 @@ def _generated(
     workspace: Workspace, plan: Plan, module_file: str, template: str, reason: str
 ) -> None:
     """Propose the generated module beside the client module, where it is missing."""
-    from posthog_setup.codemods.changes import client_import
     from posthog_setup.frameworks.stdlib.hookup import render_module
 
-    folder = plan.setup.client_module.rpartition("/")[0]
-    path = f"{folder}/{module_file}" if folder else module_file
+    path = beside_client(plan.setup.client_module, module_file)
     if workspace.current(path) is None:
-        own = client_import(
-            path,
-            plan.setup.client_module,
-            relative=False,
-            root=workspace.root,
-            name=plan.setup.client_name,
-        )
+        own = generated_client(workspace, plan, path)
         workspace.propose(path, render_module(template, own).encode("utf-8"), reason)
 
 
