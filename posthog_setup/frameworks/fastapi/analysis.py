@@ -71,7 +71,7 @@ _PASSWORD_FORMS = frozenset(
 )
 _USER_DEPENDENCY = re.compile(r"user", re.IGNORECASE)
 _ISSUES_TOKEN = re.compile(
-    r"(create|issue|generate|encode|make|sign)_?(access_|refresh_|jwt_|auth_)?token|jwt\.encode",
+    r"(create|issue|generate|encode|make|sign)_?(access_|refresh_|jwt_|auth_|session_)?token|jwt\.encode",
     re.IGNORECASE,
 )
 _AUTHENTICATES = re.compile(
@@ -302,11 +302,12 @@ class _FastAPIFile:
         named = SIGNUP_WORDS.search(words) is not None
         # Who creates a user while logged in is an admin, not someone signing up.
         anonymous = body.user_access is None and dependency_user(self.ctx, func) is None
+        # A handler named for signing up need not show a write of its own: ``_signup``
+        # still wants the user it creates (``User.create_user(db, ...)``).
         if (
             point is None
             and "POST" in spec.methods
-            and any(e.mutating for e in body.evidence)
-            and (named or anonymous)
+            and (named or (anonymous and any(e.mutating for e in body.evidence)))
         ):
             point = self._signup(func, body, named)
         if point is None and _LOGOUT_WORDS.search(words):
