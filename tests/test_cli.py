@@ -181,7 +181,7 @@ def test_the_bare_command_runs_every_stage_and_ends_with_a_summary(
         "  verified  the edited files compile, and every planned capture is in the code",
         "            9 planned events accepted by a local mock PostHog host",
         f"            imported: blog.posthog_client, by {sys.executable}, delivered an event",
-        "            imported: the app, through blog.create_app()",
+        "            app: called blog.create_app() (as wsgi.py:5 calls it)",
         f"  skipped   project tests: not run: `posthog-setup conclude --run-tests {blog}`",
         f"  report    {blog / 'posthog-setup-report.md'}",
     ]

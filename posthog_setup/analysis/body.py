@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from posthog_setup.analysis import flow
 from posthog_setup.analysis.context import FileContext, FunctionNode
@@ -206,6 +206,38 @@ def is_capture_call(call: ast.Call) -> str | None:
     return event if event is not None else ""
 
 
+def capture_wrappers(tree: ast.Module) -> dict[str, tuple[int, str]]:
+    """Top-level functions of a module that capture the event their caller names: by name,
+    the position and name of the parameter holding the event (``track_event(client,
+    event_name, properties)`` calling ``client.capture(event=event_name, ...)``)."""
+    found: dict[str, tuple[int, str]] = {}
+    for func in tree.body:
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        params = [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
+        for node in walk_body(func):
+            if not (isinstance(node, ast.Call) and is_capture_call(node) == ""):
+                continue
+            values = [k.value for k in node.keywords if k.arg == "event"] + node.args[:1]
+            event = next((v.id for v in values if isinstance(v, ast.Name)), None)
+            if event in params:
+                found[func.name] = (params.index(event), event)
+    return found
+
+
+def wrapped_event(call: ast.Call, wrappers: Mapping[str, tuple[int, str]]) -> str | None:
+    """The event a call to one of ``wrappers`` sends, where it is literal."""
+    if not isinstance(call.func, ast.Name) or call.func.id not in wrappers:
+        return None
+    index, keyword = wrappers[call.func.id]
+    values = [k.value for k in call.keywords if k.arg == keyword]
+    values += call.args[index : index + 1]
+    return next(
+        (v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)),
+        None,
+    )
+
+
 def reads_as_query(name: str) -> bool:
     """True if a handler or view name reads as a query (``search``, ``ValidateCouponView``)."""
     snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
@@ -249,6 +281,8 @@ def scan_body(
                 change_line = node.lineno
                 continue
             event = is_capture_call(node)
+            if event is None and ctx.capture_wrappers:
+                event = wrapped_event(node, ctx.capture_wrappers)
             if event is not None:
                 captures.append(event)
                 continue

@@ -6,7 +6,7 @@ import ast
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from posthog_setup.analysis.model import (
     PLAIN_CONVENTIONS,
@@ -78,6 +78,11 @@ class FileContext:
         return cls(file, module, is_package, source, tree, names, packages)
 
     @functools.cached_property
+    def nodes(self) -> tuple[ast.AST, ...]:
+        """Every node of the tree, in ``ast.walk`` order: one walk, shared by every reader."""
+        return tuple(ast.walk(self.tree))
+
+    @functools.cached_property
     def module_names(self) -> frozenset[str]:
         """Names bound at the module's top level: safe to read in any of its functions."""
         from posthog_setup.analysis.flow import module_names
@@ -100,6 +105,15 @@ class FileContext:
         from posthog_setup.analysis.body import writing_functions
 
         return writing_functions(self.tree)
+
+    @functools.cached_property
+    def capture_wrappers(self) -> dict[str, tuple[int, str]]:
+        """The module's own functions that capture the event their caller names."""
+        if "capture" not in self.source:
+            return {}
+        from posthog_setup.analysis.body import capture_wrappers
+
+        return capture_wrappers(self.tree)
 
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
@@ -250,4 +264,21 @@ class FrameworkAnalyser(Protocol):
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
         """Resolve prefixes, includes and registrations across the project's files."""
+        ...
+
+
+@runtime_checkable
+class ReadsProjectFiles(Protocol):
+    """An analyser that also reads a few of the project's other files (its configuration),
+    once per project, before any of its Python files is analysed."""
+
+    def reads(self, file: str) -> bool:
+        """Is ``file`` (relative, posix) one this analyser reads?"""
+        ...
+
+    def for_project(
+        self, texts: Mapping[str, str], python_files: Sequence[str]
+    ) -> FrameworkAnalyser:
+        """This analyser, told what ``texts`` (each file it reads, by relative path) say of
+        the project whose Python files are ``python_files``."""
         ...

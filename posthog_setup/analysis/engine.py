@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from posthog_setup.analysis import existing, flow
-from posthog_setup.analysis.context import FactsBuilder, FileContext, FrameworkAnalyser, Linked
+from posthog_setup.analysis.context import (
+    FactsBuilder,
+    FileContext,
+    FrameworkAnalyser,
+    Linked,
+    ReadsProjectFiles,
+)
 from posthog_setup.analysis.model import (
     Analysis,
     AppObject,
@@ -69,12 +75,21 @@ def module_for_file(relative: str, src_layout: bool) -> tuple[str, bool]:
 
 #: Text of a module that declares models (its classes prove attributes like ``post.id``) or
 #: functions that find users (their return annotations type the user a login gets).
-_MODEL_HINT = re.compile(
-    r"\b(Column|mapped_column|Mapped\[|models\.Model|BaseModel|SQLModel)\b"
-    r"|\bdef \w*(user|auth|login)\w*\("
-    r"|^[ \t]+(id|pk)[ \t]*[:=]",
-    re.IGNORECASE | re.MULTILINE,
-)
+_MODEL_WORDS = ("column", "mapped[", "models.model", "basemodel", "sqlmodel")
+_MODEL_CLASS = re.compile(r"\b(column|mapped_column|mapped\[|models\.model|basemodel|sqlmodel)\b")
+_USER_FUNCTION = re.compile(r"def \w*(user|auth|login)\w*\(")
+_KEY_FIELD = re.compile(r"\n[ \t]+(id|pk)[ \t]*[:=]")
+
+
+def _model_hint(lowered: str) -> bool:
+    """Could the file (lower-cased) declare a model, a user helper or a keyed class? (In
+    steps, each with a literal to look for: one case-insensitive regex of alternatives
+    cost a tenth of a parse.)"""
+    return bool(
+        (any(word in lowered for word in _MODEL_WORDS) and _MODEL_CLASS.search(lowered))
+        or _USER_FUNCTION.search(lowered)
+        or _KEY_FIELD.search(lowered)
+    )
 
 
 #: Files above this size are not analysed (``max-file-kb`` in ``[tool.posthog-setup]``).
@@ -103,6 +118,8 @@ def analyse_text(
 ) -> FileResult:
     """Analyse one decoded file; the text test runs first, parsing only when it passes."""
     result = _analyse_text(file, text, analysers, src_layout=src_layout)
+    if not any(name in text for name in UNSUPPORTED):
+        return result
     found = tuple(dict.fromkeys(m.group(1) for m in _UNSUPPORTED_IMPORT.finditer(text)))
     return dataclasses.replace(result, unsupported=found) if found else result
 
@@ -115,9 +132,10 @@ def _analyse_text(
     src_layout: bool = False,
 ) -> FileResult:
     wanted = [a for a in analysers if a.wants(text)]
-    wants_existing = existing.WANTS.search(text) is not None
-    wants_rules = rules.WANTS.search(text) is not None
-    wants_models = _MODEL_HINT.search(text) is not None
+    lowered = text.lower()
+    wants_existing = existing.wants(lowered)
+    wants_rules = rules.wants(lowered)
+    wants_models = _model_hint(lowered)
     if not wanted and not wants_existing and not wants_rules and not wants_models:
         return FileResult(file)
     module, is_package = module_for_file(file, src_layout)
@@ -364,6 +382,7 @@ def link(
         findings=tuple(sorted(findings, key=lambda f: (f.file, f.line, f.col, f.rule))),
         capture_sites=tuple(s for lint in lints for s in lint.sites),
         client_setups=tuple(s for lint in lints for s in lint.setups),
+        own_contexts=tuple(c for lint in lints for c in lint.own_contexts),
         apps=apps,
         routes=tuple(r for part in linked for r in part.routes),
         auth_points=_within_declared_versions(
@@ -518,14 +537,24 @@ def analyse_project(
     a data dump) is listed as skipped, unread: nobody writes routes that long, and its
     edit would cost minutes and gigabytes.
     """
-    files = project_files(root, also=secrets.is_scanned_for_keys)
+    readers = [a for a in analysers if isinstance(a, ReadsProjectFiles)]
+    files = project_files(
+        root, also=lambda f: secrets.is_scanned_for_keys(f) or any(r.reads(f) for r in readers)
+    )
     if exclude:
         excluded = exclusion_spec(exclude)
         files = [f for f in files if not excluded.match_file(f)]
     too_big = _too_big(root, files, max_file_kb, overlay or {})
     files = [f for f in files if f not in too_big]
+    analysers, read_digest = for_project(
+        analysers, files, lambda f: _read_text(root, f, overlay or {})
+    )
+    files = [f for f in files if f.endswith(".py") or secrets.is_scanned_for_keys(f)]
     src_layout = _src_layout(root, [f for f in files if f.endswith(".py")])
     salt = f"{src_layout}:{','.join(a.name for a in analysers)}"
+    if read_digest:
+        # What the analysers read of the configuration decides what they find in a file.
+        salt += f":{read_digest}"
     cache = ResultCache.open(root, "analysis", salt=salt) if use_cache else None
     results = analyse_files(
         root, files, analysers, jobs=jobs, src_layout=src_layout, cache=cache, overlay=overlay
@@ -534,6 +563,47 @@ def analyse_project(
         cache.save()
     results += [FileResult(f, skipped=SkippedFile(f, reason)) for f, reason in too_big.items()]
     return link(root, results, analysers)
+
+
+def _read_text(root: Path, file: str, overlay: Mapping[str, bytes]) -> str | None:
+    """The text of a project file (from ``overlay`` where given); None if unreadable."""
+    try:
+        data = overlay[file] if file in overlay else (root / file).read_bytes()
+    except OSError:
+        return None
+    return data.decode("utf-8", "replace").removeprefix("\ufeff")
+
+
+def for_project(
+    analysers: Sequence[FrameworkAnalyser],
+    files: Sequence[str],
+    read: Callable[[str], str | None],
+) -> tuple[list[FrameworkAnalyser], str]:
+    """The analysers, each that reads configuration (``ReadsProjectFiles``) told what the
+    project's says, and a digest of all they read ("" for nothing). Each file is read once;
+    a test's configuration is not the project's."""
+    texts: dict[str, str] = {}
+    configured: list[FrameworkAnalyser] = []
+    python_files = [f for f in files if f.endswith(".py")]
+    for analyser in analysers:
+        if not isinstance(analyser, ReadsProjectFiles):
+            configured.append(analyser)
+            continue
+        mine: dict[str, str] = {}
+        for file in files:
+            if is_test_file(file) or not analyser.reads(file):
+                continue
+            if file not in texts:
+                text = read(file)
+                if text is None:
+                    continue
+                texts[file] = text
+            mine[file] = texts[file]
+        configured.append(analyser.for_project(mine, python_files) if mine else analyser)
+    if not texts:
+        return configured, ""
+    digest = file_digest("\0".join(f"{f}\0{texts[f]}" for f in sorted(texts)).encode())
+    return configured, digest
 
 
 def _too_big(
@@ -558,6 +628,11 @@ def analyse_sources(
     sources: Mapping[str, str | bytes], analysers: Sequence[FrameworkAnalyser]
 ) -> Analysis:
     """Analyse in-memory files (relative posix path -> source), as a project with no manifests."""
+    texts = {
+        file: content if isinstance(content, str) else content.decode("utf-8", "replace")
+        for file, content in sources.items()
+    }
+    analysers, _ = for_project(analysers, sorted(sources), texts.get)
     results = []
     for file in sorted(sources):
         content = sources[file]

@@ -11,9 +11,6 @@ from posthog_setup.analysis.context import FactsBuilder, FileContext
 from posthog_setup.analysis.model import CaptureCall, Monitoring
 
 #: Cheap text test for files that may hold any of this.
-WANTS = re.compile(
-    r"posthog|sentry_sdk|statsd|datadog|newrelic|opentelemetry|prometheus_client|POSTHOG", re.I
-)
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*POSTHOG[A-Z0-9_]*$|^POSTHOG[A-Z0-9_]*$")
 
 #: Qualified call names that set up another monitoring tool.
@@ -35,6 +32,14 @@ _MONITORING_MODULES = (
     "opentelemetry",
     "prometheus_client",
 )
+
+
+def wants(lowered: str) -> bool:
+    """Could a file whose text, lower-cased, is ``lowered`` use PostHog or monitoring?
+    (Substring tests: a case-insensitive regex costs a tenth of a parse.)"""
+    return "posthog" in lowered or any(word in lowered for word in _MONITORING_MODULES)
+
+
 _ENV_READERS = frozenset(
     {"os.getenv", "os.environ.get", "os.environ.setdefault", "environ.Env", "decouple.config"}
 )
@@ -70,7 +75,7 @@ def collect(ctx: FileContext, out: FactsBuilder) -> None:
             monitored.add(top)
             tool = "prometheus" if top == "prometheus_client" else top.removesuffix("_sdk")
             out.monitoring.append(Monitoring(tool, ctx.file, line, f"imports {module}"))
-    for node in ast.walk(ctx.tree):
+    for node in ctx.nodes:
         if isinstance(node, ast.Call):
             qualified = ctx.names.resolve(node.func) or ""
             called = _MONITORING_CALLS.get(qualified)

@@ -273,6 +273,9 @@ class AppObject:
     prefix: str = ""
     #: the framework extension whose class made it (``Flask-RESTX``), if one did
     extension: str | None = None
+    #: the folder its runtime puts first on ``sys.path``, where that is not the project's
+    #: root (a Lambda function's code folder): modules there import each other from it
+    import_root: str = ""
 
 
 @dataclass(frozen=True)
@@ -553,6 +556,20 @@ class ClientSetup:
     line: int
     col: int
     how: str  # "posthog.Posthog(...)" or "posthog.project_api_key = ..."
+    #: the module-level name the constructed client is bound to (``analytics = Posthog(...)``)
+    name: str | None = None
+    #: the posthog module's own client is configured (``posthog.project_api_key = ...``)
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class OwnContext:
+    """A middleware of the project's own that opens PostHog's request context
+    (``with new_context(): ...``): the project's hook-up, not to be added twice."""
+
+    file: str
+    line: int
+    name: str
 
 
 @dataclass(frozen=True)
@@ -576,6 +593,7 @@ class Analysis:
     capture_sites: tuple[CaptureSite, ...] = field(default=())
     #: every place a PostHog client is set up
     client_setups: tuple[ClientSetup, ...] = field(default=())
+    own_contexts: tuple[OwnContext, ...] = field(default=())
     #: (framework, first file) for web frameworks found but not supported yet
     unsupported: tuple[tuple[str, str], ...] = field(default=())
     #: qualified class -> attributes every instance is known to have (own and inherited)

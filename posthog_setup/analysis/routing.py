@@ -218,7 +218,7 @@ class RouteFile:
         #: module-level and function-level ``name = <call>`` bindings, by qualified name
         self.assigned: dict[str, ast.expr] = {}
         constructors = {**constructors, **self._subclass_constructors(constructors)}
-        for node in ast.walk(ctx.tree):
+        for node in ctx.nodes:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.functions[ctx.names.scope_for_def(node).qualname] = node
             elif isinstance(node, ast.ClassDef):
@@ -329,7 +329,7 @@ class RouteFile:
     def calls(self, attrs: Collection[str]) -> Iterator[OwnerCall]:
         """Calls ``<owner>.<attr>(...)`` anywhere in the file, in source order."""
         found = []
-        for node in ast.walk(self.ctx.tree):
+        for node in self.ctx.nodes:
             if isinstance(node, ast.Call):
                 call = self._owner_call(node, attrs, self.ctx.names.scope_of(node))
                 if call is not None:

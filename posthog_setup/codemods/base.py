@@ -17,15 +17,23 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
 from posthog_setup.codemods.changes import (
-    CLIENT_NAME,
     ClientImport,
     EditError,
     FileChange,
     client_import,
     module_of,
 )
+from posthog_setup.plan.plan import CLIENT_NAME
 
-__all__ = ["CLIENT_NAME", "ClientImport", "EditError", "FileChange", "client_import", "module_of"]
+__all__ = [
+    "CLIENT_NAME",
+    "ClientImport",
+    "EditError",
+    "FileChange",
+    "client_import",
+    "client_needed",
+    "module_of",
+]
 
 
 def parse_module(source: str, path: str) -> cst.Module:
@@ -59,6 +67,11 @@ class NeededImport:
         if not self.name:
             return f"import {self.module}"
         return f"from {'.' * self.relative}{self.module} import {self.name}"
+
+
+def client_needed(client: ClientImport) -> NeededImport:
+    """The client's import; its module is the project's own, whatever it is called."""
+    return NeededImport(*client.imported, local=not client.module_default)
 
 
 def _imported(module: cst.Module) -> set[tuple[str, str, int]]:

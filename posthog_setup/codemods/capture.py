@@ -64,13 +64,13 @@ def describe(point: CapturePoint) -> str:
     return f"capture of {point.event}"
 
 
-def capture_source(point: CapturePoint, indent: str, step: str) -> str:
-    """The capture call for ``point``, laid out for a statement at ``indent``."""
+def capture_source(point: CapturePoint, indent: str, step: str, client: str = CLIENT_NAME) -> str:
+    """The capture call for ``point`` through ``client``, laid out for a statement at ``indent``."""
     args: list[Argument] = [string_literal(point.event)]
     args += distinct_id_argument(point.distinct_id, point.guard)
     if point.properties:
         args.append(DictArg("properties", point.properties))
-    return call_source(f"{CLIENT_NAME}.capture", args, indent=indent, step=step)
+    return call_source(f"{client}.capture", args, indent=indent, step=step)
 
 
 def deletes(name: str, owner: Definition | None) -> bool:
@@ -97,7 +97,7 @@ def plan_capture(point: CapturePoint, handler: FoundHandler, site: FileEdit) -> 
         point = dataclasses.replace(point, distinct_id=None, guard=None, imports=())
 
     def insert(spot: Spot, *, before: bool) -> None:
-        code = capture_source(point, spot.indent, site.step)
+        code = capture_source(point, spot.indent, site.step, site.client.name)
         site.splices.insert(spot, [site.statement(code)], before=before)
 
     if point.after_line is not None:
@@ -196,7 +196,7 @@ def plan_override(point: CapturePoint, cls: Definition, site: FileEdit) -> None:
     if not site.claim(cls.node, f"def {name}"):
         return
     site.use_client()
-    capture = capture_source(point, cls.body_indent + site.step, site.step)
+    capture = capture_source(point, cls.body_indent + site.step, site.step, site.client.name)
     add_override(cls, name, [capture], site, before_parent=deletes(name, cls))
 
 

@@ -9,8 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-#: The name the client module exports and edited code calls.
-CLIENT_NAME = "posthog_client"
+from posthog_setup.plan.plan import CLIENT_NAME
 
 
 @dataclass(frozen=True)
@@ -38,19 +37,58 @@ class EditError(Exception):
     """An edit that cannot be applied to one file; the message says why, for people."""
 
 
+#: The client's name where edited code sends through the posthog module's own client.
+DEFAULT_CLIENT = "posthog"
+
+
 @dataclass(frozen=True)
 class ClientImport:
-    """How one module imports the client: ``from <module> import posthog_client``.
+    """How one module imports the client: ``from <module> import posthog_client``, the
+    project's own client by its name, or ``import posthog`` for the module's own client.
 
     ``relative`` is the number of leading dots (0 for an absolute import).
     """
 
     module: str
     relative: int = 0
+    #: the name edited code calls the client by
+    name: str = CLIENT_NAME
+
+    @property
+    def module_default(self) -> bool:
+        """The posthog module's own client: ``posthog.capture(...)``."""
+        return self.module == self.name == DEFAULT_CLIENT
+
+    @property
+    def imported(self) -> tuple[str, str, int]:
+        """``(module, name, dots)`` of the import (name "" for ``import posthog``)."""
+        return self.module, "" if self.module_default else self.name, self.relative
+
+    @property
+    def keyword(self) -> str:
+        """``client=<name>`` for an integration, or "" where the integration's own default
+        (the posthog module's client) is the one."""
+        return "" if self.module_default else f"client={self.name}"
+
+    def arguments(self, *args: str) -> str:
+        """An integration's arguments: ``args`` with ``client=<name>`` after the positional
+        ones (``app, client=posthog_client, capture_exceptions=False``)."""
+        positional = [a for a in args if "=" not in a]
+        keywords = [a for a in args if "=" in a]
+        return ", ".join([*positional, *filter(None, [self.keyword]), *keywords])
+
+    def generated_source(self) -> str:
+        """The import for a module the tool generates, which calls the client
+        ``posthog_client`` whatever the project calls it."""
+        if self.name == CLIENT_NAME:
+            return self.source()
+        return f"{self.source()} as {CLIENT_NAME}"
 
     def source(self) -> str:
+        if self.module_default:
+            return f"import {DEFAULT_CLIENT}"
         dots = "." * self.relative
-        return f"from {dots}{self.module} import {CLIENT_NAME}"
+        return f"from {dots}{self.module} import {self.name}"
 
 
 def module_of(path: str, root: Path | None = None) -> tuple[str, bool]:
@@ -81,15 +119,28 @@ def module_of(path: str, root: Path | None = None) -> tuple[str, bool]:
 
 
 def client_import(
-    importing_file: str, client_module_file: str, *, relative: bool, root: Path | None = None
+    importing_file: str,
+    client_module_file: str,
+    *,
+    relative: bool,
+    root: Path | None = None,
+    name: str = CLIENT_NAME,
+    import_root: str = "",
 ) -> ClientImport:
-    """The import of the client module from ``importing_file``, absolute or relative.
+    """The import of the client ``name`` from ``importing_file``, absolute or relative.
 
     Relative only where both files share a package and the importing module already
     imports that way; otherwise absolute (always valid once the package is importable).
+    Under an ``import_root`` (the folder a runtime puts first on ``sys.path``, such as a
+    Lambda function's code folder, holding both files) module names start there.
     """
+    if name == DEFAULT_CLIENT:
+        return ClientImport(DEFAULT_CLIENT, name=DEFAULT_CLIENT)
+    if import_root and client_module_file.startswith(import_root + "/"):
+        inner = client_module_file[len(import_root) + 1 :]
+        return ClientImport(module_of(inner)[0], name=name)
     if root is not None and _script_folder(root, importing_file, client_module_file):
-        return ClientImport(PurePosixPath(client_module_file).stem)
+        return ClientImport(PurePosixPath(client_module_file).stem, name=name)
     target, _ = module_of(client_module_file, root)
     source, is_package = module_of(importing_file, root)
     if relative:
@@ -103,8 +154,8 @@ def client_import(
             common += 1
         if common > 0:
             level = len(package) - common + 1
-            return ClientImport(".".join(target_parts[common:]), level)
-    return ClientImport(target)
+            return ClientImport(".".join(target_parts[common:]), level, name)
+    return ClientImport(target, name=name)
 
 
 #: A module that runs itself: a ``__main__`` guard, or a server started at module level.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from posthog_setup.codemods.base import CLIENT_NAME
 from posthog_setup.codemods.handlers import FoundHandler, body_start
 from posthog_setup.codemods.points import ExceptionPoint
 from posthog_setup.codemods.render import call_source
@@ -32,7 +31,7 @@ def plan_exception(point: ExceptionPoint, handler: FoundHandler, site: FileEdit)
     if point.error is None:
         site.use("sys", "")
     code = call_source(
-        f"{CLIENT_NAME}.{CAPTURE_EXCEPTION}", args, indent=spot.indent, step=site.step
+        f"{site.client.name}.{CAPTURE_EXCEPTION}", args, indent=spot.indent, step=site.step
     )
     site.splices.insert(spot, [site.statement(code)], before=before)
     site.use_client()

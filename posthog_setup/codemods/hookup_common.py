@@ -21,7 +21,13 @@ from libcst.metadata import (
 )
 
 from posthog_setup.analysis.model import AppObject
-from posthog_setup.codemods.base import CLIENT_NAME, ClientImport, EditError, NeededImport
+from posthog_setup.codemods.base import (
+    CLIENT_NAME,
+    ClientImport,
+    EditError,
+    NeededImport,
+    client_needed,
+)
 from posthog_setup.codemods.base import add_imports as base_add_imports
 
 Element = TypeVar("Element", cst.Element, cst.Arg)
@@ -32,9 +38,9 @@ def mentions(module: cst.Module, name: str) -> bool:
     return bool(m.findall(module, m.Name(name)))
 
 
-def calls_client_method(node: cst.CSTNode, method: str) -> bool:
-    """True if ``posthog_client.<method>(...)`` is called anywhere under ``node``."""
-    pattern = m.Call(func=m.Attribute(value=m.Name(CLIENT_NAME), attr=m.Name(method)))
+def calls_client_method(node: cst.CSTNode, method: str, client: str = CLIENT_NAME) -> bool:
+    """True if ``<client>.<method>(...)`` is called anywhere under ``node``."""
+    pattern = m.Call(func=m.Attribute(value=m.Name(client), attr=m.Name(method)))
     return bool(m.findall(node, pattern))
 
 
@@ -44,7 +50,7 @@ def add_imports(
     """Add ``from <module> import <name>`` imports and the client import, where missing."""
     needed = [NeededImport(module_name, name) for module_name, name in imports]
     if client is not None:
-        needed.append(NeededImport(client.module, CLIENT_NAME, client.relative))
+        needed.append(client_needed(client))
     return base_add_imports(module, needed)
 
 

@@ -15,7 +15,6 @@ import re
 
 import libcst as cst
 
-from posthog_setup.codemods.base import CLIENT_NAME
 from posthog_setup.codemods.capture import RESPONSE, add_override, existing_method, free_name
 from posthog_setup.codemods.handlers import (
     Definition,
@@ -63,7 +62,7 @@ def plan_identify(point: IdentifyPoint, handler: FoundHandler, site: FileEdit) -
     event = point.event not in handler.definition.captured_events() and site.claim(
         handler.node, point.event
     )
-    sources = _sources(point, spot.indent, site.step, with_event=event)
+    sources = _sources(point, spot.indent, site, with_event=event)
     if not sources:
         return None
     site.splices.insert(spot, [site.statement(code) for code in sources], before=point.before)
@@ -90,20 +89,21 @@ def plan_override(
         before = spot is not None
         spot = spot or body_end(method, definition.body_indent)
         event = point.event not in definition.captured_events()
-        sources = _sources(point, spot.indent, site.step, with_event=event)
+        sources = _sources(point, spot.indent, site, with_event=event)
         site.splices.insert(spot, [site.statement(code) for code in sources], before=before)
         _use(point, sources, site)
         return None
     if not site.claim(cls.node, f"def {point.override}"):
         return None
-    sources = _sources(point, cls.body_indent + site.step, site.step, with_event=True)
+    sources = _sources(point, cls.body_indent + site.step, site, with_event=True)
     add_override(cls, point.override, sources, site, before_parent=False)
     _use(point, sources, site)
     return None
 
 
-def _sources(point: IdentifyPoint, indent: str, step: str, *, with_event: bool) -> list[str]:
+def _sources(point: IdentifyPoint, indent: str, site: FileEdit, *, with_event: bool) -> list[str]:
     """``identify_context``, the person's properties and the event, laid out at ``indent``."""
+    step, client = site.step, site.client.name
     sources = []
     user_id = as_text(point.user_id) if point.user_id is not None else None
     if user_id is not None:
@@ -112,7 +112,7 @@ def _sources(point: IdentifyPoint, indent: str, step: str, *, with_event: bool) 
         properties = tuple((name, f"{point.user}.{name}") for name in point.person_properties)
         sources.append(
             call_source(
-                f"{CLIENT_NAME}.set",
+                f"{client}.set",
                 [f"distinct_id={user_id}", DictArg("properties", properties)],
                 indent=indent,
                 step=step,
@@ -121,7 +121,7 @@ def _sources(point: IdentifyPoint, indent: str, step: str, *, with_event: bool) 
     if with_event:
         sources.append(
             call_source(
-                f"{CLIENT_NAME}.capture",
+                f"{client}.capture",
                 [string_literal(point.event)]
                 + ([f"distinct_id={user_id}"] if user_id is not None else []),
                 indent=indent,
@@ -163,11 +163,11 @@ def plan_token_login(
         if kept is None:
             return "has its own post() that does not keep the library's response"
         spot, response = kept
-        identified = _token_identify(point, response, spot.indent, step, method)
+        identified = _token_identify(point, response, spot.indent, site, method)
         site.splices.insert(spot, [site.statement(code) for code in identified], before=False)
         methods = [_keep_serializer(step)]
     else:
-        identified = _token_identify(point, RESPONSE, cls.body_indent + step, step)
+        identified = _token_identify(point, RESPONSE, cls.body_indent + step, site)
         methods = [
             _keep_serializer(step),
             "\n".join(
@@ -222,12 +222,13 @@ def _token_identify(
     point: IdentifyPoint,
     response: str,
     indent: str,
-    step: str,
+    site: FileEdit,
     method: cst.FunctionDef | None = None,
 ) -> list[str]:
     """The identify of a token login, run when ``response`` is a success, for ``indent``;
     its locals are names ``method`` (the project's own post) never uses."""
     assert point.kept is not None
+    step, client = site.step, site.client.name
 
     def local(name: str) -> str:
         return free_name(method, name) if method is not None else name
@@ -237,13 +238,13 @@ def _token_identify(
     # The serializer the library's post() names ``serializer`` is the one kept.
     read = re.sub(r"\bserializer\b", f"self.{KEPT_SERIALIZER}", point.kept)
     person = call_source(
-        f"{CLIENT_NAME}.set",
+        f"{client}.set",
         [f"distinct_id={distinct_id}", DictArg("properties", (("email", email),))],
         indent=inner + step,
         step=step,
     )
     event = call_source(
-        f"{CLIENT_NAME}.capture",
+        f"{client}.capture",
         [string_literal(point.event), f"distinct_id={distinct_id}"],
         indent=inner,
         step=step,

@@ -28,32 +28,42 @@ from posthog_setup.codemods.hookup_common import (
     qualified_names,
 )
 
-#: What the app's lifespan ends with.
-SHUTDOWN = f"{CLIENT_NAME}.flush()"
+
+def _flush(client: str) -> str:
+    """What the app's lifespan ends with."""
+    return f"{client}.flush()"
 
 
 def flush_with_app(
-    wrapper: MetadataWrapper, creation: AppCreation, edits: StatementEdits, path: str
+    wrapper: MetadataWrapper,
+    creation: AppCreation,
+    edits: StatementEdits,
+    path: str,
+    client: str = CLIENT_NAME,
 ) -> list[tuple[str, str]]:
-    """Plan flushing the client when the app stops, unless the module already flushes or
+    """Plan flushing ``client`` when the app stops, unless the module already flushes or
     shuts it down; returns the imports the new code needs."""
-    if calls_client_method(wrapper.module, "flush") or calls_client_method(
-        wrapper.module, "shutdown"
+    if calls_client_method(wrapper.module, "flush", client) or calls_client_method(
+        wrapper.module, "shutdown", client
     ):
         return []
-    return _shut_down_with_app(wrapper, creation, edits, path)
+    return _shut_down_with_app(wrapper, creation, edits, path, _flush(client))
 
 
 def _shut_down_with_app(
-    wrapper: MetadataWrapper, creation: AppCreation, edits: StatementEdits, path: str
+    wrapper: MetadataWrapper,
+    creation: AppCreation,
+    edits: StatementEdits,
+    path: str,
+    flush: str,
 ) -> list[tuple[str, str]]:
-    """Plan the shutdown call; returns the imports the new code needs."""
+    """Plan the ``flush`` call; returns the imports the new code needs."""
     module = wrapper.module
     lifespan = _keyword(creation.call, "lifespan")
     if lifespan is not None:
         function = _local_function(creation, lifespan)
         if function is not None and _is_context_manager(wrapper, function):
-            edited = _shutdown_after_yield(block_of(function), statement(SHUTDOWN, module))
+            edited = _shutdown_after_yield(block_of(function), statement(flush, module))
             if edited is None:
                 raise EditError(f"{path}: cannot find the yield in {function.name.value}()")
             edits.replace[function] = edited
@@ -64,15 +74,15 @@ def _shut_down_with_app(
     if shutdown_handlers:
         first = block_of(shutdown_handlers[0])
         assert isinstance(first.body, cst.IndentedBlock)
-        body = [*first.body.body, statement(SHUTDOWN, module)]
+        body = [*first.body.body, statement(flush, module)]
         edits.replace[shutdown_handlers[0]] = first.with_changes(
             body=first.body.with_changes(body=body)
         )
         return []
     if _has_event_handlers(creation):
-        _add_shutdown_handler(creation, edits, module)
+        _add_shutdown_handler(creation, edits, module, flush)
         return []
-    return _add_lifespan(creation, edits, module)
+    return _add_lifespan(creation, edits, module, flush)
 
 
 def _keyword(call: cst.Call, name: str) -> cst.BaseExpression | None:
@@ -176,13 +186,15 @@ def _blank_lines(creation: AppCreation) -> list[cst.EmptyLine]:
     return [cst.EmptyLine(indent=False)] * (1 if creation.factory else 2)
 
 
-def _add_shutdown_handler(creation: AppCreation, edits: StatementEdits, module: cst.Module) -> None:
+def _add_shutdown_handler(
+    creation: AppCreation, edits: StatementEdits, module: cst.Module, flush: str
+) -> None:
     """A new ``@app.on_event("shutdown")`` handler after the last startup handler."""
     indent = module.default_indent
     handler = statement(
         f'@{creation.variable}.on_event("shutdown")\n'
         f"def shutdown_posthog() -> None:\n"
-        f"{indent}{SHUTDOWN}\n",
+        f"{indent}{flush}\n",
         module,
     )
     handler = handler.with_changes(leading_lines=_blank_lines(creation))
@@ -191,7 +203,7 @@ def _add_shutdown_handler(creation: AppCreation, edits: StatementEdits, module: 
 
 
 def _add_lifespan(
-    creation: AppCreation, edits: StatementEdits, module: cst.Module
+    creation: AppCreation, edits: StatementEdits, module: cst.Module, flush: str
 ) -> list[tuple[str, str]]:
     """A new lifespan that shuts the client down, passed to the app as ``lifespan=``."""
     name = "posthog_lifespan" if mentions(module, "lifespan") else "lifespan"
@@ -202,7 +214,7 @@ def _add_lifespan(
         f"async def {name}(app: {fastapi}) -> AsyncIterator[None]:\n"
         f"{indent}yield\n"
         f"{indent}# Send the events still queued before the server exits.\n"
-        f"{indent}{SHUTDOWN}\n",
+        f"{indent}{flush}\n",
         module,
     )
     leading = list(creation.statement.leading_lines)

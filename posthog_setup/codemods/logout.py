@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from posthog_setup.codemods.base import CLIENT_NAME
 from posthog_setup.codemods.handlers import FoundHandler, handler_statement
 from posthog_setup.codemods.points import LogoutPoint
 from posthog_setup.codemods.render import (
@@ -36,7 +35,7 @@ def plan_logout(point: LogoutPoint, handler: FoundHandler, site: FileEdit) -> st
     known = site.may_import(point.imports, handler.node)
     if known:
         args += distinct_id_argument(point.distinct_id, point.guard)
-    code = call_source(f"{CLIENT_NAME}.capture", args, indent=spot.indent, step=site.step)
+    code = call_source(f"{site.client.name}.capture", args, indent=spot.indent, step=site.step)
     site.splices.insert(spot, [site.statement(code)], before=True)
     site.use_client()
     for module, name in point.imports if known else ():

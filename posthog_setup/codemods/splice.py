@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from posthog_setup.codemods.base import (
-    CLIENT_NAME,
     ClientImport,
     NeededImport,
     add_imports,
@@ -163,7 +162,7 @@ class FileEdit:
         return True
 
     def use_client(self) -> None:
-        self.imports.add((self.client.module, CLIENT_NAME, self.client.relative))
+        self.imports.add(self.client.imported)
 
     def use(self, module: str, name: str) -> None:
         self.imports.add((module, name, 0))
@@ -188,7 +187,9 @@ class FileEdit:
         if not self.splices:
             return self.module
         updated = self.module.visit(SpliceTransformer(self.splices))
+        # The client's module is the project's own, whatever it is called.
+        own = None if self.client.module_default else self.client.imported
         needed = [
-            NeededImport(module, name, relative) for module, name, relative in sorted(self.imports)
+            NeededImport(*imported, local=imported == own) for imported in sorted(self.imports)
         ]
         return add_imports(updated, needed)

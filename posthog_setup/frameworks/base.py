@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import importlib
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -46,6 +47,43 @@ class Workspace(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ProjectScript:
+    """A script of the project that starts the app, run instead of importing it: the
+    shallowest file called ``name`` whose text holds ``marker``, given ``arguments``."""
+
+    name: str
+    marker: str
+    arguments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AppStart:
+    """How conclude starts a framework's app to see that the edited code still imports,
+    without serving a request, binding a port or running a job."""
+
+    #: False: only import the module that defines each app (a job's entry point, a request
+    #: handler class), never call what it defines; True: start the app as its entry point
+    #: does (its module imported, its factory called once)
+    calls: bool = True
+    #: the factory may be a coroutine function, whose result is awaited once
+    awaits: bool = False
+    #: the project script run instead (``manage.py check``), where there is one
+    script: ProjectScript | None = None
+    #: what the app object is, as people read it (``app``, ``entry point``)
+    noun: str = "app"
+    #: functions that serve an app (``aiohttp.web.run_app``): a module that calls one when
+    #: imported is not imported, as the server would run the app's start-up hooks before
+    #: the check could stop it at its socket
+    serves: tuple[str, ...] = ()
+
+
+#: The usual start: a module-level app's module imported, a factory called once.
+START_APP = AppStart()
+#: An ASGI app's start: uvicorn.run would run the app's lifespan before it binds.
+START_ASGI_APP = AppStart(serves=("uvicorn.run",))
+
+
 class WebFramework(Protocol):
     """A supported web framework."""
 
@@ -62,6 +100,8 @@ class WebFramework(Protocol):
     version_gate: VersionGate | None
     #: what the hook-up is called in code and in reports (``PosthogFlaskIntegration``)
     hookup_name: str
+    #: how conclude starts the app to check that it imports
+    app_start: AppStart
 
     def hook_up(
         self,
@@ -97,6 +137,7 @@ class CodemodHookup:
     extensions: Mapping[str, str] = {}
     version_gate: VersionGate | None = None
     hookup_name: str
+    app_start: AppStart = START_APP
     #: ``module:function`` of the codemod ``(text, path, app, client) -> text``, imported
     #: only to edit (it needs libcst)
     codemod: str
@@ -131,3 +172,16 @@ def calls_to(tree: ast.Module, name: str) -> Iterator[int]:
         if name in names:
             lines.add(node.lineno)
     yield from sorted(lines)
+
+
+def generated_client(workspace: Workspace, plan: Plan, path: str) -> ClientImport:
+    """How a module the tool generates at ``path`` imports the project's client."""
+    from posthog_setup.codemods.changes import client_import  # no libcst
+
+    return client_import(
+        path,
+        plan.setup.client_module,
+        relative=False,
+        root=workspace.root,
+        name=plan.setup.client_name,
+    )

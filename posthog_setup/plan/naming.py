@@ -87,6 +87,11 @@ KNOWN_VERBS = frozenset(
 )  # fmt: skip
 
 
+def names_action(word: str) -> bool:
+    """Is ``word`` a verb event names are made from (``add``, ``delete``, ``publish``)?"""
+    return word in _CRUD_WORDS or word in KNOWN_VERBS
+
+
 def past_tense(verb: str) -> str:
     """``like`` -> ``liked``, ``pin`` -> ``pinned``, ``copy`` -> ``copied``, ``send`` -> ``sent``."""
     if verb in _IRREGULAR:

@@ -87,6 +87,10 @@ class PlannedExceptionCapture:
     handles: tuple[str, ...]
 
 
+#: The name the tool's client module exports and edited code calls.
+CLIENT_NAME = "posthog_client"
+
+
 @dataclass(frozen=True)
 class SetupFacts:
     """How the client is set up: the facts a reviewer checks once."""
@@ -97,6 +101,17 @@ class SetupFacts:
     client_module: str
     token_var: str = DEFAULT_TOKEN_VAR
     host_var: str = DEFAULT_HOST_VAR
+    #: the name edited code calls the client by: the client module's ``posthog_client``, the
+    #: project's own module-level client, or ``posthog`` for the posthog module's own client
+    client_name: str = CLIENT_NAME
+    #: the project set its client up itself (in ``client_module``): edit uses that one and
+    #: writes no client module of its own
+    adopted: bool = False
+
+    @property
+    def default_client(self) -> bool:
+        """Edited code sends through the posthog module's own client (``posthog.capture``)."""
+        return self.adopted and self.client_name == "posthog"
 
 
 @dataclass(frozen=True)
@@ -322,7 +337,9 @@ def _description(noun: str, verb: str, route: Route) -> str:
     )
     subject = noun.replace("_", " ")
     article = "An" if subject[:1] in "aeiou" else "A"
-    return f"{article} {subject} was {verb.replace('_', ' ')} ({methods} {route.path})."
+    # A job's run has no path: the function that ran says where.
+    where = f"{methods} {route.path}" if route.path else f"in a run of {route.handler.qualname}"
+    return f"{article} {subject} was {verb.replace('_', ' ')} ({where})."
 
 
 def event_methods(route: Route) -> tuple[str, ...]:
@@ -341,10 +358,15 @@ RECEIVERS = {
 }
 
 
+def beside_client(client_module: str, file_name: str) -> str:
+    """The path of a module the tool generates (``file_name``), beside the client module."""
+    folder = client_module.rpartition("/")[0]
+    return f"{folder}/{file_name}" if folder else file_name
+
+
 def receivers_file(client_module: str) -> str:
     """The receivers module's path, beside the client module."""
-    folder = client_module.rpartition("/")[0]
-    return f"{folder}/{RECEIVERS_MODULE}" if folder else RECEIVERS_MODULE
+    return beside_client(client_module, RECEIVERS_MODULE)
 
 
 def _auth_event(
@@ -403,11 +425,17 @@ def build_plan(
     analysis: Analysis,
     *,
     client_module: str,
+    client_name: str = CLIENT_NAME,
+    adopted: bool = False,
     style: str | None = None,
     token_var: str | None = None,
     host_var: str | None = None,
 ) -> Plan:
-    """The plan for a fresh integration of the analysed project."""
+    """The plan for a fresh integration of the analysed project.
+
+    Where the project has a client edited code cannot import (``client_name`` ""), the
+    plan keeps only what the code already sends: nothing new could be sent.
+    """
     style = style or analysis.existing.naming_style or "snake_case"
     auth_handlers = {(p.handler.file, p.handler.qualname) for p in analysis.auth_points}
     events: list[PlannedEvent] = []
@@ -440,6 +468,8 @@ def build_plan(
             properties.append(PlannedProperty("$process_person_profile", "False", "boolean"))
         # A name the code already sends is the project's own: the plan adopts it.
         sent = next((c for c in route.captures if c), None)
+        if sent is None and not client_name:
+            continue
         events.append(
             PlannedEvent(
                 event=sent or event_name(route, style),
@@ -463,11 +493,15 @@ def build_plan(
             client_module=client_module,
         )
         for point in analysis.auth_points
-        if point.untracked is None
+        if client_name and point.untracked is None
     )
     # Ordered by what identifies an event, never by line: edits move lines.
     events.sort(key=lambda e: (e.file, e.route or "", e.methods, e.kind, e.handler, e.event))
-    captures = tuple(_exception_capture(h) for h in analysis.error_handlers if h.server_error)
+    captures = tuple(
+        _exception_capture(h)
+        for h in analysis.error_handlers
+        if h.server_error and (client_name or h.captures)
+    )
     manifest = analysis.project.manifests[0] if analysis.project.manifests else None
     env = analysis.existing.env_vars
     return Plan(
@@ -480,6 +514,8 @@ def build_plan(
             or _existing_var(env, ("TOKEN", "API_KEY", "KEY"))
             or DEFAULT_TOKEN_VAR,
             host_var=host_var or _existing_var(env, ("HOST",)) or DEFAULT_HOST_VAR,
+            client_name=client_name,
+            adopted=adopted,
         ),
         events=tuple(events),
         exception_captures=tuple(sorted(captures, key=lambda c: (c.file, c.handler))),
@@ -511,6 +547,9 @@ def plan_to_json(plan: Plan) -> str:
     """
     setup = asdict(plan.setup)
     setup["frameworks"] = list(plan.setup.frameworks)
+    if not plan.setup.adopted:
+        # The tool's own client module: nothing to say beyond where it is.
+        del setup["client_name"], setup["adopted"]
     data: dict[str, Any] = {
         "version": PLAN_VERSION,
         "generator": f"posthog-setup {__version__}",
@@ -576,6 +615,8 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
         "client_module": (str, True),
         "token_var": (str, False),
         "host_var": (str, False),
+        "client_name": (str, False),
+        "adopted": (bool, False),
     },
     "event": {
         "event": (str, True),
@@ -597,7 +638,13 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
         "handles": (list, False),
     },
 }
-_JSON_NAMES = {dict: "an object", list: "a list", str: "a string", int: "a whole number"}
+_JSON_NAMES = {
+    dict: "an object",
+    list: "a list",
+    str: "a string",
+    int: "a whole number",
+    bool: "true or false",
+}
 _ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -624,7 +671,7 @@ def _check_object(value: object, schema: str, where: str) -> dict[str, Any]:
             continue
         item = value[key]
         # bool is an int to Python, never to a person writing JSON
-        if isinstance(item, bool) or not isinstance(item, expected):
+        if isinstance(item, bool) != (expected is bool) or not isinstance(item, expected):
             raise PlanError(f"{PLAN_FILE}: {where}.{key} must be {_type_name(expected)}")
         strings = [item] if isinstance(item, str) else []
         if isinstance(item, list) and schema != "plan" and key != "properties":
@@ -674,6 +721,9 @@ def _validated(data: object) -> dict[str, Any]:
     problem = client_module_problem(setup["client_module"])
     if problem:
         raise PlanError(f"{PLAN_FILE}: setup.client_module {problem}")
+    name = setup.get("client_name", CLIENT_NAME)
+    if not (name.isidentifier() or (name == "" and setup.get("adopted"))):
+        raise PlanError(f"{PLAN_FILE}: setup.client_name must be a Python name, not {name!r}")
     for key in ("token_var", "host_var"):
         if key in setup and not _ENV_VAR.match(setup[key]):
             raise PlanError(
@@ -733,6 +783,8 @@ def plan_from_json(text: str) -> Plan:
             client_module=setup["client_module"],
             token_var=setup.get("token_var", DEFAULT_TOKEN_VAR),
             host_var=setup.get("host_var", DEFAULT_HOST_VAR),
+            client_name=setup.get("client_name", CLIENT_NAME),
+            adopted=setup.get("adopted", False),
         ),
         events=tuple(
             PlannedEvent(

@@ -1,15 +1,21 @@
 """App import: the edited app, started the way its own entry point starts it, in the
 project's interpreter, with the client pointed at the mock host.
 
-Which entry point comes from the analysis (its app objects and factories):
+Which entry point comes from the analysis (its app objects and factories) and from how
+each framework's record says its app is started (``AppStart``):
 
-- Django: ``manage.py check``, run by the project's ``manage.py`` (its settings module).
+- A project script, where the framework names one (``manage.py check``).
 - A factory (``create_app``) is called once: with the plain values (literals) the project's
   own tests pass it, else those a module-level call in the project passes (``wsgi.py``),
   else with no arguments when it needs none, else the module that calls it at import
-  time (``main.py``'s ``app = create_application(...)``) is imported.
+  time (``main.py``'s ``app = create_application(...)``) is imported. A coroutine
+  factory is awaited, where the framework takes one.
 - An app object made at module level: its module is imported.
+- Apps that are only defined, never started by an import (a job's entry point, a request
+  handler class): the module of each is imported, and nothing in it is called.
 
+Nothing is served and no job runs: a module that calls its entry point when imported is
+not imported, and binding a socket during the check stops it (a skip, naming the line).
 A failure names the exception and the project line it was raised from. A missing
 third-party module is a skip with the install command, never a failure. So is an app
 that fails the same way before the edit (``HEAD``, in a temporary worktree): whatever
@@ -27,6 +33,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from posthog_setup.analysis.model import AppObject
+from posthog_setup.analysis.names import ModuleNames, module_name_for
+from posthog_setup.frameworks import registry
+from posthog_setup.frameworks.base import AppStart, ProjectScript
 from posthog_setup.plan.plan import Plan
 from posthog_setup.project.discovery import project_files
 from posthog_setup.project.files import UnreadableFile, read_text_file
@@ -41,9 +50,10 @@ from posthog_setup.verify.testrun import is_test_file
 #: Seconds the app may take to start (a factory may run migrations).
 ENTRY_TIMEOUT = 120.0
 _RESULT = "POSTHOG_SETUP_ENTRY_RESULT "
-_APP_KINDS = ("flask.Flask", "fastapi.FastAPI")
 #: Module names a project's entry point is usually given (``wsgi.py``, ``main.py``).
 _ENTRY_NAMES = ("wsgi", "asgi", "main", "app", "application", "server", "run")
+#: Modules (and entry points) named in a line before "and N more".
+_LISTED = 4
 #: Lines of ``manage.py check`` errors quoted in a failure.
 _QUOTED_ERRORS = 3
 
@@ -51,11 +61,37 @@ _QUOTED_ERRORS = 3
 _SCRIPT = r"""
 import ast, importlib, json, os, runpy, sys, traceback
 
-kind, target, factory, args, path_entries = json.loads(sys.argv[1])
+kind, targets, factory, args, path_entries, arguments, awaits = json.loads(sys.argv[1])
 root = os.path.realpath(os.getcwd())
 for entry in reversed(path_entries):
     sys.path.insert(0, os.path.join(root, entry))
 SKIPPED = (".venv", "venv", "env", ".tox", "node_modules")
+
+
+class Serving(BaseException):
+    # Not an Exception: the app's own `except Exception` must not swallow it.
+    pass
+
+
+import socket
+
+bind = socket.socket.bind
+
+
+def bind_ephemeral(self, address):
+    # Port 0 is a probe (urllib3 binds one to see whether IPv6 works); a port is a server.
+    if isinstance(address, tuple) and len(address) > 1 and address[1] != 0:
+        raise Serving("it binds port %s" % (address[1],))
+    return bind(self, address)
+
+
+def refuse(*args, **kwargs):
+    raise Serving("it listens on a socket")
+
+
+# The check starts the app, never serves it: no port is bound, no socket listens.
+socket.socket.bind = bind_ephemeral
+socket.socket.listen = refuse
 
 
 def report(**data):
@@ -105,32 +141,47 @@ def call_arguments():
     return positional, named
 
 
+step = "import"
 try:
-    if kind == "django":
-        sys.argv = [target, "check"]
-        runpy.run_path(target, run_name="__main__")
+    if kind == "script":
+        sys.argv = [targets[0]] + arguments
+        runpy.run_path(targets[0], run_name="__main__")
     else:
-        module = importlib.import_module(target)
+        for target in targets:
+            # Never the command line of this check: a module that reads it sees none.
+            sys.argv = [target]
+            module = importlib.import_module(target)
         if factory:
+            step = "call"
             positional, named = call_arguments()
-            getattr(module, factory)(*positional, **named)
+            made = getattr(module, factory)(*positional, **named)
+            if awaits and hasattr(made, "__await__"):
+                import asyncio
+
+                async def wait():
+                    return await made
+
+                asyncio.run(wait())
 except SystemExit as exit:
     if exit.code not in (0, None):
         report(stage="exit", code=str(exit.code))
+except Serving as error:
+    report(stage="serve", error=str(error), where=where(error), step=step)
 except BaseException as error:
     line = traceback.format_exception_only(type(error), error)[-1].strip()
-    report(stage="error", error=line, where=where(error), missing=missing(error))
+    report(stage="error", error=line, where=where(error), missing=missing(error), step=step)
 report(stage="ok")
 """
 
 
 @dataclass(frozen=True)
 class EntryPoint:
-    """How the app is started: ``kind`` "django" (``manage.py check``), "call" (a factory
-    called with ``args``, plain values as source) or "import" (a module imported)."""
+    """How the app is started: ``kind`` "script" (a project script run with
+    ``arguments``: ``manage.py check``), "call" (a factory called with ``args``, plain
+    values as source) or "import" (a module imported, then ``more``)."""
 
     kind: str
-    #: the dotted module, or for Django the ``manage.py`` path relative to ``folder``
+    #: the dotted module, or the script's path relative to ``folder``
     target: str
     #: the folder (relative to the project root) the app is started in
     folder: str = "."
@@ -140,16 +191,35 @@ class EntryPoint:
     args: str = ""
     #: why these arguments (``as tests/conftest.py:12 calls it``)
     because: str = ""
+    #: the script's command-line arguments
+    arguments: tuple[str, ...] = ()
+    #: further modules imported after ``target`` (each job's)
+    more: tuple[str, ...] = ()
+    #: the factory is a coroutine function: what it returns is awaited
+    awaits: bool = False
 
     @property
     def description(self) -> str:
-        """What was run, as people read it: ``blog.create_app()``, ``manage.py check``."""
-        if self.kind == "django":
-            manage = str(PurePosixPath(self.folder) / self.target)
-            return f"{manage} check"
+        """What was run, as people read it: ``called blog.create_app()``, ``ran manage.py
+        check``, ``imported tasks.main``."""
+        if self.kind == "script":
+            script = str(PurePosixPath(self.folder) / self.target)
+            return " ".join(["ran", script, *self.arguments])
         if self.kind == "call":
-            return f"{self.target}.{self.factory}({self.args})"
-        return f"import {self.target}"
+            verb = "called and awaited" if self.awaits else "called"
+            return f"{verb} {self.target}.{self.factory}({self.args})"
+        return "imported " + _listed([self.target, *self.more])
+
+    @property
+    def subject(self) -> str:
+        """What was run, as a failure names it: ``blog.create_app()``, ``manage.py check``,
+        ``import tasks.main``."""
+        if self.kind == "script":
+            return " ".join([str(PurePosixPath(self.folder) / self.target), *self.arguments])
+        if self.kind == "call":
+            verb = "await " if self.awaits else ""
+            return f"{verb}{self.target}.{self.factory}({self.args})"
+        return "import " + _listed([self.target, *self.more])
 
 
 @dataclass(frozen=True)
@@ -279,16 +349,24 @@ def _factory_calls(root: Path, module: str, factory: str) -> Iterator[_FactoryCa
                 )
 
 
-def _needs_no_arguments(root: Path, app: AppObject, factory: str) -> bool:
+def _factory_def(
+    root: Path, app: AppObject, factory: str
+) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     tree = _read_tree(root, app.file)
     for stmt in tree.body if tree is not None else ():
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name == factory:
-            args = stmt.args
-            positional = len(args.posonlyargs) + len(args.args)
-            return positional == len(args.defaults) and all(
-                default is not None for default in args.kw_defaults
-            )
-    return False
+            return stmt
+    return None
+
+
+def _needs_no_arguments(definition: ast.FunctionDef | ast.AsyncFunctionDef | None) -> bool:
+    if definition is None:
+        return False
+    args = definition.args
+    positional = len(args.posonlyargs) + len(args.args)
+    return positional == len(args.defaults) and all(
+        default is not None for default in args.kw_defaults
+    )
 
 
 def _entry_rank(call: _FactoryCall) -> tuple[bool, int, str]:
@@ -296,12 +374,21 @@ def _entry_rank(call: _FactoryCall) -> tuple[bool, int, str]:
     return (stem not in _ENTRY_NAMES, call.file.count("/"), call.file)
 
 
-def _factory_entry(root: Path, app: AppObject, factory: str) -> EntryPoint | str:
+def _factory_entry(
+    root: Path, app: AppObject, factory: str, start: AppStart, title: str
+) -> EntryPoint | str:
     module, path = _module_of(root, app.file)
+    definition = _factory_def(root, app, factory)
+    awaits = isinstance(definition, ast.AsyncFunctionDef)
+    if awaits and not start.awaits:
+        return (
+            f"{module}.{factory}() is a coroutine function, and {title} takes no app from "
+            "one: the check cannot start it"
+        )
     calls = sorted(_factory_calls(root, module, factory), key=lambda c: (c.file, c.line))
 
     def call(args: str, because: str) -> EntryPoint:
-        return EntryPoint("call", module, ".", path, factory, args, because)
+        return EntryPoint("call", module, ".", path, factory, args, because, awaits=awaits)
 
     # Entry modules (wsgi.py, main.py) before other scripts that happen to build the app.
     plain = sorted((c for c in calls if c.args is not None), key=_entry_rank)
@@ -309,13 +396,16 @@ def _factory_entry(root: Path, app: AppObject, factory: str) -> EntryPoint | str
         for found in plain:
             if is_test_file(found.file) == from_tests and (from_tests or found.module_level):
                 return call(found.args or "", f"as {found.file}:{found.line} calls it")
-    if _needs_no_arguments(root, app, factory):
+    if _needs_no_arguments(definition):
         return call("", "it needs no arguments")
     importers = sorted(
         (c for c in calls if c.module_level and not is_test_file(c.file)), key=_entry_rank
     )
     if importers:
         importer, entries = _module_of(root, importers[0].file)
+        serving = _serves_when_imported(root, importers[0].file, start.serves)
+        if serving is not None:
+            return _serves_message(importer, serving)
         return EntryPoint(
             "import", importer, ".", entries, because=f"it calls {factory}() when imported"
         )
@@ -325,41 +415,166 @@ def _factory_entry(root: Path, app: AppObject, factory: str) -> EntryPoint | str
     )
 
 
-def _manage_py(root: Path) -> str | None:
-    candidates = [f for f in project_files(root) if PurePosixPath(f).name == "manage.py"]
+def _project_script(root: Path, script: ProjectScript) -> str | None:
+    candidates = [f for f in project_files(root) if PurePosixPath(f).name == script.name]
     for relative in sorted(candidates, key=lambda f: (f.count("/"), f)):
         try:
-            if "execute_from_command_line" in read_text_file(root / relative):
+            if script.marker in read_text_file(root / relative):
                 return relative
         except UnreadableFile:
             continue
     return None
 
 
-def _primary(apps: Sequence[AppObject], plan: Plan) -> AppObject | None:
-    """The app the client module belongs to: the one in its top folder, shallowest first."""
+def _start_of(app: AppObject) -> tuple[AppStart, str] | None:
+    """How ``app`` is started, and its framework's title; None when it is not an
+    application (a blueprint, a router)."""
+    framework = registry.by_app_kind(app.kind)
+    return None if framework is None else (framework.app_start, framework.title)
+
+
+def _start_order(start: AppStart) -> int:
+    """A project script first, then apps that start, then what is only imported (jobs
+    beside a web app are the web app's workers)."""
+    return 0 if start.script is not None else 1 if start.calls else 2
+
+
+def _startable(apps: Sequence[AppObject], plan: Plan) -> list[tuple[AppObject, AppStart, str]]:
+    """The applications, the one the client module belongs to first: a project script's,
+    then the one in the client module's top folder, shallowest first."""
     top = PurePosixPath(plan.setup.client_module).parts[0]
-    ranked = sorted(
-        (a for a in apps if a.kind in _APP_KINDS),
-        key=lambda a: (PurePosixPath(a.file).parts[0] != top, a.file.count("/"), a.file, a.line),
+    found = []
+    for app in apps:
+        start = _start_of(app)
+        if start is not None and not is_test_file(app.file):
+            found.append((app, *start))
+    return sorted(
+        found,
+        key=lambda f: (
+            _start_order(f[1]),
+            PurePosixPath(f[0].file).parts[0] != top,
+            f[0].file.count("/"),
+            f[0].file,
+            f[0].line,
+        ),
     )
-    return ranked[0] if ranked else None
+
+
+def _import_time_calls(tree: ast.Module) -> Iterator[ast.Call]:
+    """The calls a module makes when imported: at its top level, outside definitions and
+    ``if __name__ == ...``."""
+    for stmt in tree.body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        if isinstance(stmt, ast.If) and "__name__" in {
+            n.id for n in ast.walk(stmt.test) if isinstance(n, ast.Name)
+        }:
+            continue
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call):
+                yield node
+
+
+def _runs_when_imported(tree: ast.Module, name: str) -> bool:
+    """Does the module call ``name`` when imported?"""
+    return any(_dotted(call.func) == name for call in _import_time_calls(tree))
+
+
+def _serves_when_imported(root: Path, relative: str, serves: Sequence[str]) -> str | None:
+    """Where the module calls one of ``serves`` when imported (``web.run_app at
+    app.py:40``), resolved through its imports; None when it does not."""
+    tree = _read_tree(root, relative) if serves else None
+    if tree is None:
+        return None
+    module, is_package = module_name_for(relative)
+    names = ModuleNames(tree, module, is_package)
+    for call in _import_time_calls(tree):
+        if names.resolve_call(call) in serves:
+            return f"{_dotted(call.func) or 'it'} at {relative}:{call.lineno}"
+    return None
+
+
+def _listed(items: Sequence[str], limit: int = _LISTED) -> str:
+    """``a, b, c``, or ``a, b, c, d, and 3 more``."""
+    shown = ", ".join(items[:limit])
+    return shown + (f", and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _serves_message(module: str, serving: str) -> str:
+    return (
+        f"{module} serves the app when imported ({serving}), and the check never serves: "
+        'call it only under `if __name__ == "__main__":` to have the app checked'
+    )
+
+
+def _import_only_entry(
+    root: Path, apps: Sequence[AppObject], kind: str, noun: str
+) -> EntryPoint | str:
+    """Each module that defines an app of ``kind`` imported, none that runs it on import."""
+    modules: dict[str, str] = {}  # dotted name: its file
+    names: list[str] = []
+    path: list[str] = []
+    refused: list[str] = []
+    for app in sorted((a for a in apps if a.kind == kind), key=lambda a: (a.file, a.line)):
+        module, entries = _module_of(root, app.file)
+        if is_test_file(app.file) or modules.get(module, app.file) != app.file:
+            # A test's, or another file that imports under the same name: not this one.
+            continue
+        name = app.name.rsplit(".", 1)[-1]
+        tree = _read_tree(root, app.file)
+        if tree is not None and _runs_when_imported(tree, name):
+            refused.append(f"{module} calls {name}() when imported")
+            continue
+        modules[module] = app.file
+        names.append(name)
+        path += [entry for entry in entries if entry not in path]
+    if not modules:
+        if not refused:
+            return f"the analysis found no {noun} outside the tests"
+        return (
+            f"{'; '.join(refused)}, so importing it would run the {noun}: put the call under "
+            '`if __name__ == "__main__":` to have it checked'
+        )
+    what = (
+        f"it defines the {noun} {names[0]}"
+        if len(names) == 1
+        else f"they define the {noun}s {_listed(names)}"
+    )
+    because = f"{what}; nothing in them was run" if len(modules) > 1 else f"{what}, not run"
+    if refused:
+        because += "; not imported: " + _listed(refused)
+    first, *more = modules
+    return EntryPoint("import", first, ".", tuple(path), because=because, more=tuple(more))
 
 
 def find_entry_point(root: Path, plan: Plan, apps: Sequence[AppObject]) -> EntryPoint | str:
     """How the app starts, or why it cannot be started here (for a skip)."""
-    if any(a.kind == "django.project" for a in apps):
-        manage = _manage_py(root)
-        if manage is not None:
-            folder = PurePosixPath(manage).parent.as_posix()
-            return EntryPoint("django", "manage.py", folder, (".",))
-        if not any(a.kind in _APP_KINDS for a in apps):
-            return "no manage.py calls execute_from_command_line, so Django cannot be started"
-    app = _primary(apps, plan)
-    if app is None:
+    startable = _startable(apps, plan)
+    if not startable:
         return "the analysis found no app object to start"
+    unstarted: str | None = None
+    for _, start, title in startable:
+        if start.script is None:
+            break
+        script = _project_script(root, start.script)
+        if script is not None:
+            parent = PurePosixPath(script).parent.as_posix()
+            target = PurePosixPath(script).name
+            return EntryPoint("script", target, parent, (".",), arguments=start.script.arguments)
+        unstarted = unstarted or (
+            f"no {start.script.name} calls {start.script.marker}, so {title} cannot be started"
+        )
+    rest = [found for found in startable if found[1].script is None]
+    if not rest:
+        return unstarted or "the analysis found no app object to start"
+    app, start, title = rest[0]
+    if not start.calls:
+        return _import_only_entry(root, apps, app.kind, start.noun)
+    serving = _serves_when_imported(root, app.file, start.serves)
+    if serving is not None:
+        return _serves_message(_module_of(root, app.file)[0], serving)
     if app.factory is not None:
-        return _factory_entry(root, app, app.factory)
+        return _factory_entry(root, app, app.factory, start, title)
     module, path = _module_of(root, app.file)
     return EntryPoint(
         "import", module, ".", path, because=f"it creates {app.name.rsplit('.', 1)[-1]}"
@@ -381,7 +596,17 @@ class _Started:
 def _start(
     root: Path, entry: EntryPoint, python: str, env: Mapping[str, str], timeout: float
 ) -> _Started:
-    arguments = json.dumps([entry.kind, entry.target, entry.factory, entry.args, entry.path])
+    arguments = json.dumps(
+        [
+            entry.kind,
+            [entry.target, *entry.more],
+            entry.factory,
+            entry.args,
+            entry.path,
+            entry.arguments,
+            entry.awaits,
+        ]
+    )
     try:
         done = subprocess.run(
             [python, "-c", _SCRIPT, arguments],
@@ -466,8 +691,21 @@ def entry_check(
     problem = _problem(started, entry)
     how = f"{entry.description}" + (f" ({entry.because})" if entry.because else "")
     if problem is None:
-        message = f"{how} ran in {python} with the client pointed at the mock host"
+        message = f"{how} in {python} with the client pointed at the mock host"
         return EntryResult(Check("app", title, PASS, message), entry)
+    where = started.data.get("where")
+    subject = entry.subject
+    if entry.kind == "call" and started.data.get("step") == "import":
+        # Before the factory was called: its module failed to import.
+        subject = f"import {entry.target}"
+    if started.data.get("stage") == "serve":
+        message = (
+            f"{subject} would serve: {started.data.get('error')}"
+            + (f" at {where}" if where else "")
+            + "; the check never serves: start the server only under "
+            '`if __name__ == "__main__":` to have the app checked'
+        )
+        return EntryResult(Check("app", title, SKIP, message), entry)
     missing = str(started.data.get("missing") or "")
     if (
         missing
@@ -479,21 +717,20 @@ def entry_check(
             f"{install_hint(plan, python)}"
         )
         return EntryResult(Check("app", title, SKIP, message), entry)
-    where = started.data.get("where")
     if _inserted_at(root, where):
         failure = (
-            f"app: {entry.description} failed: {problem}, a line posthog-setup inserted: the "
+            f"app: {subject} failed: {problem}, a line posthog-setup inserted: the "
             "edit broke the app's start-up; run `git diff` on that line and report it"
         )
-        return EntryResult(Check("app", title, FAIL, f"{how} failed", (failure,)), entry)
+        return EntryResult(Check("app", title, FAIL, f"{subject} failed", (failure,)), entry)
     if compare and _fails_before_the_edit(root, entry, interpreter.python, env, timeout, started):
         message = (
-            f"{how} fails without the edit too ({problem}): fix that, then run "
+            f"{subject} fails without the edit too ({problem}): fix that, then run "
             "`posthog-setup conclude`"
         )
         return EntryResult(Check("app", title, SKIP, message), entry)
-    failure = f"app: {entry.description} failed with {python}: {problem}"
-    return EntryResult(Check("app", title, FAIL, f"{how} failed", (failure,)), entry)
+    failure = f"app: {subject} failed with {python}: {problem}"
+    return EntryResult(Check("app", title, FAIL, f"{subject} failed", (failure,)), entry)
 
 
 def _failure_kind(started: _Started) -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from posthog_setup.codemods.changes import DEFAULT_CLIENT
 from posthog_setup.frameworks import registry
 from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.plan.plan import Plan
@@ -39,7 +40,7 @@ _DEAD_PROXY = "http://127.0.0.1:9"
 _SCRIPT = r"""
 import importlib, inspect, json, os, sys, traceback
 
-module_name, path_entries, event, distinct_id, run_id = json.loads(sys.argv[1])
+module_name, client_name, path_entries, event, distinct_id, run_id = json.loads(sys.argv[1])
 for entry in reversed(path_entries):
     sys.path.insert(0, entry)
 
@@ -74,8 +75,8 @@ except BaseException as error:
     missing = getattr(error, "name", None) if isinstance(error, ImportError) else None
     report(stage="import", error=last_line(error), missing=missing, **info)
 names = [name for name, value in vars(module).items() if usable(value)]
-if "posthog_client" in names:
-    names.insert(0, "posthog_client")
+if client_name in names:
+    names.insert(0, client_name)
 if not names:
     report(stage="client", error="no client object (an attribute with capture and flush)", **info)
 name = names[0]
@@ -239,9 +240,21 @@ def live_check(
 
     if not (root / plan.setup.client_module).is_file():
         return result(SKIP, f"the client module {plan.setup.client_module} is missing")
+    if plan.setup.adopted and plan.setup.client_name in ("", DEFAULT_CLIENT):
+        # Set up when the app starts (or inside a function): importing the module alone
+        # configures nothing to send through.
+        how = "configures posthog's own client" if plan.setup.client_name else "builds its client"
+        return result(
+            SKIP,
+            f"{plan.setup.client_module} {how} as the app starts, not on import: the app "
+            "import and the project's tests send through it (`posthog-setup conclude "
+            "--run-tests`)",
+        )
     run_id = uuid.uuid4().hex
     env = subprocess_env(plan, host.url, token)
-    arguments = json.dumps([module, entries, LIVE_EVENT, VERIFY_DISTINCT_ID, run_id])
+    arguments = json.dumps(
+        [module, plan.setup.client_name, entries, LIVE_EVENT, VERIFY_DISTINCT_ID, run_id]
+    )
     since = host.store.last_seq
     try:
         done = subprocess.run(

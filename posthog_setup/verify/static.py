@@ -11,11 +11,20 @@ not by the one running the tool: 3.12 syntax in a 3.12 project compiles.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator
+import functools
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from posthog_setup.analysis.body import called_name, dotted, is_capture_call
+from posthog_setup.analysis.body import (
+    called_name,
+    capture_wrappers,
+    dotted,
+    is_capture_call,
+    wrapped_event,
+)
+from posthog_setup.analysis.names import ModuleNames
+from posthog_setup.analysis.rules.scan import own_contexts
 from posthog_setup.frameworks import registry
 from posthog_setup.plan.plan import Plan, PlannedEvent, PlannedExceptionCapture
 from posthog_setup.project.discovery import project_files
@@ -54,6 +63,16 @@ class _ParsedFile:
     path: str
     tree: ast.Module
     calls: tuple[_Call, ...]
+
+    @functools.cached_property
+    def wrappers(self) -> dict[str, tuple[int, str]]:
+        """The module's own functions that capture the event their caller names."""
+        return capture_wrappers(self.tree)
+
+    def sends(self, call: ast.Call) -> str | None:
+        """The event ``call`` captures ('' if not literal), directly or through a wrapper."""
+        found = is_capture_call(call)
+        return found if found is not None else wrapped_event(call, self.wrappers)
 
 
 @dataclass(frozen=True)
@@ -212,8 +231,11 @@ def _looks_like(name: str, kind: str) -> bool:
 
 
 def _client_failures(root: Path, plan: Plan, client: _ParsedFile | None) -> list[str]:
-    """The client module reads the plan's variables, and ``.env.example`` documents them."""
+    """The client module reads the plan's variables, and ``.env.example`` documents them.
+    A client the project set up itself reads what it reads (settings, say): its own."""
     setup = plan.setup
+    if setup.adopted:
+        return []
     path = setup.client_module
     failures = []
     documented = documented_vars(root)
@@ -253,7 +275,7 @@ def _client_failures(root: Path, plan: Plan, client: _ParsedFile | None) -> list
 
 def _event_site(event: PlannedEvent, parsed: _ParsedFile) -> tuple[Site, str | None]:
     """Where the planned event is captured: in its handler first, else anywhere in its file."""
-    named = [c for c in parsed.calls if event.event and is_capture_call(c.node) == event.event]
+    named = [c for c in parsed.calls if event.event and parsed.sends(c.node) == event.event]
     in_handler = [c for c in named if _in_scope(c.scope, event.handler)]
     chosen = in_handler or named
     if chosen:
@@ -301,12 +323,12 @@ def _non_literal_names(parsed: _ParsedFile) -> Iterator[str]:
 
 
 def _hookups(
-    root: Path, plan: Plan, files: Iterable[_ParsedFile]
+    root: Path, plan: Plan, files: Collection[_ParsedFile]
 ) -> tuple[list[tuple[str, str]], list[str]]:
     """Where each planned framework is hooked up, and the failures (missing, misplaced).
 
-    A hook-up edit leaves out on purpose (the project's framework version cannot run it)
-    is not expected.
+    A hook-up edit leaves out on purpose (the project's framework version cannot run it,
+    or the project's client cannot be imported) is not expected.
     """
     frameworks = [f for f in map(registry.get, plan.setup.frameworks) if f is not None]
     found: dict[str, str] = {}
@@ -319,11 +341,23 @@ def _hookups(
                 else:
                     found.setdefault(framework.name, f"{parsed.path}:{line}")
     hookups: list[tuple[str, str]] = []
+    own: list[tuple[str, str]] | None = None
     for framework in frameworks:
         hook = framework.hookup_name
         if framework.name in found:
             hookups.append((hook, found[framework.name]))
-        elif hookup_blocker(root, framework.version_gate) is None:
+            continue
+        if own is None:
+            # A middleware of the project's own that opens the request context (edit
+            # adds none beside it).
+            own = [
+                (f"{name} (the project's own)", f"{parsed.path}:{line}")
+                for parsed in files
+                for line, name in own_contexts(parsed.tree, ModuleNames(parsed.tree, ""))
+            ]
+        if own:
+            hookups.extend(h for h in own if h not in hookups)
+        elif hookup_blocker(root, framework.version_gate) is None and plan.setup.client_name:
             failures.append(
                 f"no {hook} hook-up found for {framework.name}: requests are not tied to "
                 "users and sessions (run posthog-setup edit)"
@@ -408,7 +442,11 @@ def check_static(root: Path, plan: Plan) -> StaticResult:
         f"{located} of {len(plan.events)} events and {handled} of "
         f"{len(plan.exception_captures)} error handlers found in the code"
     )
-    if not client_failures:
+    if plan.setup.adopted:
+        message += f"; the project's own client, set up in {plan.setup.client_module}"
+        if not plan.setup.client_name:
+            message += " inside a function, where edited code cannot import it: nothing added"
+    elif not client_failures:
         message += (
             f"; the client module reads {plan.setup.token_var} and {plan.setup.host_var}, "
             f"as {ENV_EXAMPLE} documents"

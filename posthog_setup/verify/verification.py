@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from posthog_setup.analysis.model import AppObject
+from posthog_setup.codemods.changes import DEFAULT_CLIENT
 from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.plan.plan import Plan, PlannedEvent, PlannedExceptionCapture
 from posthog_setup.project.discovery import project_files
@@ -128,10 +129,13 @@ def _running(host: MockPostHogHost | None) -> Iterator[MockPostHogHost]:
 def _live_blocked(static: StaticResult, plan: Plan) -> str | None:
     """Why the live check must not run: a client that ignores the host variable would send
     to PostHog itself."""
+    if plan.setup.adopted and plan.setup.client_name in ("", DEFAULT_CLIENT):
+        return None  # set up as the app starts: the live check says so itself
     if static.client_reads is not None and plan.setup.host_var not in static.client_reads:
+        whose = "the project's client module" if plan.setup.adopted else "the client module"
         return (
-            f"the client module does not read {plan.setup.host_var}, so it cannot be pointed "
-            "at the mock host (see the static checks)"
+            f"{whose} does not read {plan.setup.host_var}, so it cannot be pointed "
+            "at the mock host" + ("" if plan.setup.adopted else " (see the static checks)")
         )
     return None
 
@@ -186,9 +190,13 @@ def verify_project(
         if blocked is not None:
             module, _ = import_target(root, plan.setup.client_module)
             live = LiveResult(Check("live", "Live check", SKIP, blocked), module)
-            entry = EntryResult(Check("app", "App import", SKIP, blocked))
         else:
             live = live_check(root, plan, found, mock, token=token)
+        if blocked is not None and not plan.setup.adopted:
+            entry = EntryResult(Check("app", "App import", SKIP, blocked))
+        else:
+            # The project's own client may read its settings rather than our variables;
+            # what it would send elsewhere meets a dead proxy (see ``subprocess_env``).
             entry_point = find_entry_point(root, plan, apps())
             entry = entry_check(root, plan, found, mock.url, entry_point, token=token)
         suite = (

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from posthog_setup.analysis.engine import analyse_project
+from posthog_setup.analysis.engine import analyse_project, is_test_file
 from posthog_setup.analysis.model import Analysis
 from posthog_setup.config import Config, ConfigError, load_config
 from posthog_setup.console import Console
@@ -15,6 +15,7 @@ from posthog_setup.exits import Exit
 from posthog_setup.frameworks import registry
 from posthog_setup.plan.drift import Reconciled, reconcile
 from posthog_setup.plan.plan import (
+    CLIENT_NAME,
     PLAN_FILE,
     Plan,
     PlanError,
@@ -54,6 +55,49 @@ def default_client_module(analysis: Analysis) -> str:
     return str(folder / CLIENT_MODULE_NAME) if str(folder) != "." else CLIENT_MODULE_NAME
 
 
+@dataclass(frozen=True)
+class ClientChoice:
+    """Which client edited code sends through (see ``choose_client``)."""
+
+    module: str
+    name: str = CLIENT_NAME
+    adopted: bool = False
+
+
+def choose_client(
+    analysis: Analysis, default_module: str, configured: str | None = None
+) -> ClientChoice:
+    """The project's own client where it has one, else a client module of ours.
+
+    A client bound to a module-level name (``analytics = Posthog(...)``) is imported
+    from its module; the posthog module's own client, configured at start-up
+    (``posthog.project_api_key = ...``), is called as ``posthog``. A client the project
+    builds inside a function cannot be imported: edit then writes nothing that needs
+    one, rather than set up a second (``name`` is ""). Tests' clients do not count. A
+    ``configured`` client module is the one to use: the project's, if it binds a client.
+    """
+    own = [
+        s
+        for s in analysis.client_setups
+        if not is_test_file(s.file)
+        and not (s.name == CLIENT_NAME and PurePosixPath(s.file).name == CLIENT_MODULE_NAME)
+    ]
+    if configured is not None:
+        own = [s for s in own if s.file == configured and s.name]
+        default_module = configured
+    bound = sorted((s for s in own if s.name), key=lambda s: (s.file, s.line))
+    default = [s for s in own if s.default]
+    if bound:
+        chosen, name = bound[0], bound[0].name or CLIENT_NAME
+    elif default:
+        chosen, name = default[0], "posthog"
+    elif own:
+        chosen, name = own[0], ""
+    else:
+        return ClientChoice(default_module)
+    return ClientChoice(chosen.file, name, True)
+
+
 def plan_project(
     root: Path,
     config: Config,
@@ -75,10 +119,17 @@ def plan_project(
         overlay=overlay or {},
     )
     previous = read_plan(root)
+    if previous is not None and config.client_module in (None, previous.setup.client_module):
+        # The client is a choice made once: a later run keeps it.
+        setup = previous.setup
+        choice = ClientChoice(setup.client_module, setup.client_name, setup.adopted)
+    else:
+        choice = choose_client(analysis, default_client_module(analysis), config.client_module)
     fresh = build_plan(
         analysis,
-        client_module=config.client_module
-        or (previous.setup.client_module if previous else default_client_module(analysis)),
+        client_module=choice.module,
+        client_name=choice.name,
+        adopted=choice.adopted,
         style=config.event_style,
         token_var=config.token_var,
         host_var=config.host_var,

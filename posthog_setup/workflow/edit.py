@@ -174,8 +174,37 @@ def _gitignore(workspace: _Workspace) -> None:
     )
 
 
+def _uninstrumented(analysis: Analysis) -> bool:
+    """Is there a change, a login or a server error the code does not report yet?"""
+    return (
+        any(r.mutating and not r.ignored and not r.captures for r in analysis.routes)
+        or bool(analysis.auth_points)
+        or any(h.server_error and not h.captures for h in analysis.error_handlers)
+    )
+
+
+def token_to_set(plan: Plan) -> str | None:
+    """The variable people set after the edit: our client module's token, not the one of a
+    client the project set up itself (it reads what it reads)."""
+    return None if plan.setup.adopted else plan.setup.token_var
+
+
+def unreachable_client(analysis: Analysis, plan: Plan) -> str:
+    """Why nothing was instrumented: the project's client cannot be imported."""
+    setup = next((s for s in analysis.client_setups if s.file == plan.setup.client_module), None)
+    where = f"{setup.file}:{setup.line}" if setup is not None else plan.setup.client_module
+    return (
+        f"{where}: the project sets up its PostHog client inside a function, where edited code "
+        "cannot import it, so nothing was instrumented (a second client would split the "
+        "project's events): bind the client to a module-level name, or set client-module in "
+        "[tool.posthog-setup], then run posthog-setup edit again"
+    )
+
+
 def _client_module(workspace: _Workspace, analysis: Analysis, plan: Plan) -> None:
     path = plan.setup.client_module
+    if plan.setup.adopted:
+        return  # the project's own
     existing = workspace.current(path)
     if existing is None:
         from posthog_setup.templating import render_client_module  # jinja2: only to create it
@@ -218,7 +247,9 @@ def _hook_up(
     # can leave the integration out), the receivers it writes, the auth events they send,
     # and the extensions the project's apps use.
     key = (
-        f"hookup:{app.kind}:{app.name}:{app.factory}:{app.file}:{plan.setup.client_module}:"
+        f"hookup:{app.kind}:{app.name}:{app.factory}:{app.file}:{app.import_root}:"
+        f"{plan.setup.client_module}:"
+        f"{plan.setup.client_name}:{plan.setup.adopted}:"
         f"{sorted({a.extension for a in analysis.apps if a.extension})}:"
         f"{sorted(e.kind for e in plan.events if e.file == receivers)}:"
         f"{workspace.current(receivers) is not None}:{hookup_blocker(workspace.root, gate)}:"
@@ -233,17 +264,55 @@ def _hook_up(
         cache.put(key, True)
 
 
+def _import_root(analysis: Analysis, file: str) -> str:
+    """The folder a runtime imports ``file`` from, where that is not the project's root (a
+    Lambda function's code folder)."""
+    roots = [
+        a.import_root
+        for a in analysis.apps
+        if a.import_root and file.startswith(a.import_root + "/")
+    ]
+    return max(roots, key=len, default="")
+
+
+def _unreachable_client(analysis: Analysis, plan: Plan, file: str) -> str | None:
+    """Why ``file`` cannot import the client where it runs, if it cannot: its runtime
+    imports from a folder that does not hold the client module."""
+    root = _import_root(analysis, file)
+    if not root or plan.setup.default_client or plan.setup.client_module.startswith(root + "/"):
+        return None
+    return (
+        f"{file}: left as it is: its deployment runs it from {root}/, which does not hold the "
+        f"client module {plan.setup.client_module}; set client-module in [tool.posthog-setup] "
+        f"to a path under {root}/ (each deployed folder needs a client module of its own)"
+    )
+
+
 def _hook_up_uncached(
     workspace: _Workspace, app: AppObject, plan: Plan, analysis: Analysis
 ) -> None:
     framework = registry.by_app_kind(app.kind)
     if framework is None:
         return
+    data = workspace.current(app.file) or b""
+    own = next(
+        (c for c in analysis.own_contexts if re.search(rb"\b%s\b" % c.name.encode(), data)),
+        None,
+    )
+    if own is not None:
+        # The project opens PostHog's request context itself: one is enough.
+        return
+    unreachable = _unreachable_client(analysis, plan, app.file)
+    if unreachable is not None:
+        workspace.note(unreachable)
+        return
     client = client_import(
         app.file,
         plan.setup.client_module,
         relative=_relative_style(workspace, app.file),
         root=workspace.root,
+        name=plan.setup.client_name,
+        import_root=_import_root(analysis, app.file),
     )
     framework.hook_up(workspace, app, plan, client, analysis)
 
@@ -312,10 +381,12 @@ def _route_edits(
                 plan.setup.client_module,
                 relative=_relative_style(workspace, file),
                 root=workspace.root,
+                name=plan.setup.client_name,
+                import_root=_import_root(analysis, file),
             ),
         )
         for file, points in build_points(analysis, plan).items()
-        if file in decoded
+        if file in decoded and _unreachable_client(analysis, plan, file) is None
     ]
     # A file whose text and insertion points are as on a run that changed nothing is
     # left alone without parsing it again (revise on an unchanged project).
@@ -419,14 +490,19 @@ def compute_changes(
     for path, data in (base or {}).items():
         workspace.propose(path, data, "flagged calls to fix")
     analysis, plan = result.analysis, result.plan
-    # Route edits first: they locate handlers by the analysed line numbers.
-    _route_edits(workspace, analysis, plan, cache)
-    for app in registry.applications(analysis.apps):
-        _hook_up(workspace, app, plan, analysis, cache)
-    _client_module(workspace, analysis, plan)
+    if plan.setup.client_name:
+        # Route edits first: they locate handlers by the analysed line numbers.
+        _route_edits(workspace, analysis, plan, cache)
+        for app in registry.applications(analysis.apps):
+            _hook_up(workspace, app, plan, analysis, cache)
+        _client_module(workspace, analysis, plan)
+    elif _uninstrumented(analysis):
+        workspace.notes.append(unreachable_client(analysis, plan))
     _dependency(workspace, root, analysis)
-    _env_example(workspace, plan)
-    _gitignore(workspace)
+    if not plan.setup.adopted:
+        # The variables our client module reads; the project's own client reads its own.
+        _env_example(workspace, plan)
+        _gitignore(workspace)
     _plan_file(workspace, result, cache)
     changes = workspace.changes()
     return ProposedEdit(changes, workspace.notes, _uncompilable(changes, workspace.compiled))
@@ -586,7 +662,7 @@ def run_edit(
     if result is None:
         return Exit.ERROR
     outcome = edit(result, preview=diff or check, check=check, allow_dirty=allow_dirty)
-    render.edit(console, outcome, diff=diff, token_var=result.plan.setup.token_var)
+    render.edit(console, outcome, diff=diff, token_var=token_to_set(result.plan))
     if outcome.written is not None:
         raise_held(outcome.written)
     return outcome.code

@@ -73,8 +73,8 @@ def written(
 _NOTHING_TO_DO = "Nothing to do: the integration is in place."
 
 
-def edit(console: Console, outcome: EditOutcome, *, diff: bool, token_var: str) -> None:
-    """The edit stage's result."""
+def edit(console: Console, outcome: EditOutcome, *, diff: bool, token_var: str | None) -> None:
+    """The edit stage's result; ``token_var`` is the variable people set next, if any."""
     if outcome.refused is not None:
         console.error(outcome.refused)
         return
@@ -109,9 +109,8 @@ def edit(console: Console, outcome: EditOutcome, *, diff: bool, token_var: str) 
         return
     if code_changes:
         count = len(code_changes)
-        console.success(
-            f"Edited {count} file{'s' * (count != 1)}. Review the diff, then set {token_var}."
-        )
+        then = f", then set {token_var}" if token_var else ""
+        console.success(f"Edited {count} file{'s' * (count != 1)}. Review the diff{then}.")
     else:
         console.success(_NOTHING_TO_DO)
 
@@ -274,6 +273,13 @@ def summary_table(result: BeginResult) -> str:
             f"  PostHog already present: {len(existing.captures)} capture call(s) in {len(existing.imported_in)} file(s){style}"
             + (f"; required in {', '.join(existing.in_manifests)}" if existing.in_manifests else "")
         )
+    setup = plan.setup
+    if setup.adopted:
+        how = {
+            "": "built inside a function: edited code cannot import it",
+            "posthog": "posthog's own client, configured there: edited code calls posthog.*",
+        }.get(setup.client_name, f"edited code imports {setup.client_name} from it")
+        lines.append(f"  client  the project's own, in {setup.client_module} ({how})")
     for tool in analysis.monitoring:
         lines.append(f"  beside  {tool.tool} ({tool.file}:{tool.line}, {tool.detail})")
     for skipped in analysis.skipped:
@@ -455,7 +461,8 @@ def _verified_lines(v: Verification) -> list[str]:
             f"imported: {v.live.module}, by {v.interpreter.display(v.root)}, delivered an event"
         )
     if v.entry.check.status == PASS and v.entry.entry is not None:
-        lines.append(f"imported: the app, through {v.entry.entry.description}")
+        entry = v.entry.entry
+        lines.append(f"app: {entry.description}" + (f" ({entry.because})" if entry.because else ""))
     suite = v.suite
     if suite is not None and suite.check.status == PASS:
         passed = f"{_plural(suite.passed, 'test')} passed" if suite.passed is not None else "passed"

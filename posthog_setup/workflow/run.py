@@ -9,7 +9,7 @@ from posthog_setup.exits import Exit
 from posthog_setup.workflow import render
 from posthog_setup.workflow.begin import begin, plan_at
 from posthog_setup.workflow.conclude import conclude_at, show
-from posthog_setup.workflow.edit import edit, raise_held
+from posthog_setup.workflow.edit import edit, raise_held, token_to_set
 from posthog_setup.workflow.revise import revise_stage
 
 
@@ -38,7 +38,7 @@ def run_all(
         return code
     console.progress("[2/4] edit: applying the plan")
     edited = edit(planned, preview=False, check=False, allow_dirty=allow_dirty)
-    render.edit(console, edited, diff=False, token_var=planned.plan.setup.token_var)
+    render.edit(console, edited, diff=False, token_var=token_to_set(planned.plan))
     if edited.written is not None:
         raise_held(edited.written)
     if edited.code != Exit.OK:

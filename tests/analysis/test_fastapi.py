@@ -408,6 +408,42 @@ def test_an_anonymous_post_that_creates_a_user_through_a_crud_object_is_a_signup
     ]
 
 
+def test_a_session_cookie_login_and_a_signup_through_a_model_method() -> None:
+    analysis = analyse_one(
+        """
+        from typing import Annotated
+        from fastapi import APIRouter, Form
+        from fastapi.responses import RedirectResponse
+        from .models import User
+        from .sessions import create_session_token
+
+        router = APIRouter()
+
+        @router.post("/login")
+        def login(email: Annotated[str, Form()], password: Annotated[str, Form()]):
+            user = User.authenticate(email, password)
+            if user is None:
+                return RedirectResponse("/login", status_code=302)
+            response = RedirectResponse("/", status_code=302)
+            response.set_cookie("session", create_session_token(user.id))
+            return response
+
+        @router.post("/signup")
+        def signup(email: Annotated[str, Form()], password: Annotated[str, Form()]):
+            user = User.create_user(email=email, password=password)
+            response = RedirectResponse("/", status_code=302)
+            response.set_cookie("session", create_session_token(user.id))
+            return response
+        """
+    )
+    # A signup that shows no write of its own (the model's method writes) is still one:
+    # the handler's name says so and it builds the user.
+    assert [(p.kind, p.handler.qualname, p.user_expression) for p in analysis.auth_points] == [
+        ("login", "login", "user"),
+        ("signup", "signup", "user"),
+    ]
+
+
 def test_post_that_only_checks_a_token_is_not_mutating() -> None:
     analysis = analyse_one(
         """

@@ -1021,7 +1021,37 @@ def test_client_setups_are_constructions_and_module_keys() -> None:
         """
     )
     assert file_rule_facts(parsed(source)).setups == (
-        ClientSetup(PATH, 6, 10, "posthog.Posthog(...)"),
-        ClientSetup(PATH, 7, 14, "posthog.AsyncPosthog(...)"),
-        ClientSetup(PATH, 8, 1, "posthog.project_api_key = ..."),
+        ClientSetup(PATH, 6, 10, "posthog.Posthog(...)", name="client"),
+        ClientSetup(PATH, 7, 14, "posthog.AsyncPosthog(...)", name="background"),
+        ClientSetup(PATH, 8, 1, "posthog.project_api_key = ...", default=True),
     )
+
+
+def test_own_contexts_are_middlewares_that_open_the_request_context() -> None:
+    source = dedent(
+        """\
+        from posthog import capture, new_context
+
+
+        class Context:
+            def __init__(self, app):
+                self.app = app
+
+            async def __call__(self, scope, receive, send):
+                with new_context():
+                    await self.app(scope, receive, send)
+
+
+        async def tag_requests(request, call_next):
+            with new_context(fresh=True):
+                return await call_next(request)
+
+
+        def consider(request):
+            with new_context():
+                capture("considered")
+        """
+    )
+    facts = file_rule_facts(parsed(source))
+    # A handler that opens a context around its own capture is no middleware.
+    assert [(c.line, c.name) for c in facts.own_contexts] == [(4, "Context"), (13, "tag_requests")]

@@ -68,7 +68,7 @@ def test_the_flask_factory_is_called_as_the_wsgi_module_calls_it(
     result = run_check(root, mock_host)
     assert result.check.status == PASS, result.check.message
     assert result.check.message == (
-        f"blog.create_app() (as wsgi.py:5 calls it) ran in {sys.executable} with the client "
+        f"called blog.create_app() (as wsgi.py:5 calls it) in {sys.executable} with the client "
         "pointed at the mock host"
     )
     assert not list(root.rglob("__pycache__"))
@@ -258,7 +258,10 @@ def test_a_factory_without_required_arguments_is_called_with_none(tmp_path: Path
     )
     entry = find_entry_point(tmp_path, PLAN, [FACTORY])
     assert isinstance(entry, EntryPoint)
-    assert (entry.description, entry.because) == ("site.create_app()", "it needs no arguments")
+    assert (entry.description, entry.because) == (
+        "called site.create_app()",
+        "it needs no arguments",
+    )
 
 
 def test_a_factory_nobody_calls_with_plain_values_is_a_skip(tmp_path: Path) -> None:
@@ -312,6 +315,137 @@ def test_a_different_failure_before_the_edit_does_not_excuse_this_one(
     )
     result = run_check(root, mock_host)
     assert result.check.failures == (
-        f"app: blog.create_app() failed with {sys.executable}: TypeError: 'NoneType' object "
+        # It fails before the factory is called: importing its module.
+        f"app: import blog failed with {sys.executable}: TypeError: 'NoneType' object "
         "is not callable at blog/extensions.py:8",
+    )
+
+
+def test_a_web_app_is_started_before_the_jobs_beside_it(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "manage.py": "from django.core.management import execute_from_command_line\n",
+            "shop/__init__.py": "",
+            "shop/celery.py": "from celery import Celery\n\napp = Celery('shop')\n",
+        },
+    )
+    celery = AppObject("jobs.entry", "shop.celery.app", "shop/celery.py", 3, prefix="celery")
+    settings = AppObject("django.project", "shop.settings", "shop/settings.py", 1)
+    entry = find_entry_point(tmp_path, PLAN, [celery, settings])
+    assert isinstance(entry, EntryPoint)
+    assert entry.description == "ran manage.py check"
+    # Without the script that starts it, the jobs are what is left to import.
+    (tmp_path / "manage.py").unlink()
+    entry = find_entry_point(tmp_path, PLAN, [celery, settings])
+    assert isinstance(entry, EntryPoint)
+    assert (entry.description, entry.because) == (
+        "imported shop.celery",
+        "it defines the entry point app, not run",
+    )
+
+
+def test_a_coroutine_factory_is_awaited_only_where_the_framework_takes_one(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, {"site/__init__.py": "async def create_app():\n    pass\n"})
+    aiohttp_app = AppObject(
+        "aiohttp.Application", "site.create_app.<locals>.app", "site/__init__.py", 2, "create_app"
+    )
+    entry = find_entry_point(tmp_path, PLAN, [aiohttp_app])
+    assert isinstance(entry, EntryPoint)
+    assert (entry.description, entry.subject) == (
+        "called and awaited site.create_app()",
+        "await site.create_app()",
+    )
+    assert find_entry_point(tmp_path, PLAN, [FACTORY]) == (
+        "site.create_app() is a coroutine function, and Flask takes no app from one: the "
+        "check cannot start it"
+    )
+
+
+def test_an_app_made_in_a_test_module_is_not_the_apps_entry_point(tmp_path: Path) -> None:
+    in_tests = AppObject("flask.Flask", "tests.conftest.app", "tests/conftest.py", 3)
+    assert find_entry_point(tmp_path, PLAN, [in_tests]) == (
+        "the analysis found no app object to start"
+    )
+
+
+def test_many_jobs_are_each_imported_and_named_in_one_line(tmp_path: Path) -> None:
+    scripts = "abcdef"
+    write(tmp_path, {f"jobs/{s}.py": "def main():\n    pass\n" for s in scripts})
+    write(tmp_path, {"jobs/__init__.py": "", "tests/test_a.py": "def main():\n    pass\n"})
+    apps = [AppObject("jobs.entry", f"jobs.{s}.main", f"jobs/{s}.py", 1) for s in scripts]
+    apps.append(AppObject("jobs.entry", "tests.test_a.main", "tests/test_a.py", 1))
+    entry = find_entry_point(tmp_path, PLAN, apps)
+    assert isinstance(entry, EntryPoint)
+    assert (entry.target, entry.more) == (
+        "jobs.a",
+        ("jobs.b", "jobs.c", "jobs.d", "jobs.e", "jobs.f"),
+    )
+    assert (entry.description, entry.because) == (
+        "imported jobs.a, jobs.b, jobs.c, jobs.d, and 2 more",
+        "they define the entry points main, main, main, main, and 2 more; nothing in them was run",
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "serving"),
+    [
+        pytest.param(
+            "from aiohttp import web\n\n\ndef init():\n    return web.Application()\n\n\n"
+            "web.run_app(init())\n",
+            "web.run_app at site/__init__.py:8",
+            id="run-app-at-the-top",
+        ),
+        pytest.param(
+            "from aiohttp.web import Application, run_app as serve\n\n\n"
+            "def init():\n    return Application()\n\n\nserve(init())\n",
+            "serve at site/__init__.py:8",
+            id="an-alias",
+        ),
+        pytest.param(
+            "from aiohttp import web\n\n\ndef init():\n    return web.Application()\n\n\n"
+            'if __name__ == "__main__":\n    web.run_app(init())\n',
+            None,
+            id="under-the-main-guard",
+        ),
+        pytest.param(
+            "def init():\n    return None\n\n\ndef run_app(app):\n    pass\n\n\nrun_app(init())\n",
+            None,
+            id="a-function-of-the-same-name",
+        ),
+    ],
+)
+def test_a_module_that_serves_its_app_when_imported_is_not_imported(
+    tmp_path: Path, source: str, serving: str | None
+) -> None:
+    write(tmp_path, {"site/__init__.py": source})
+    app = AppObject("aiohttp.Application", "site.init.<locals>.app", "site/__init__.py", 5, "init")
+    entry = find_entry_point(tmp_path, PLAN, [app])
+    if serving is None:
+        assert isinstance(entry, EntryPoint)
+        assert entry.description == "called site.init()"
+    else:
+        assert entry == (
+            f"site serves the app when imported ({serving}), and the check never serves: call "
+            'it only under `if __name__ == "__main__":` to have the app checked'
+        )
+
+
+def test_an_entry_module_that_serves_when_imported_is_not_imported(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "site/__init__.py": "def create_app(settings):\n    return settings\n",
+            "main.py": "import uvicorn\n\nfrom site import create_app\nfrom site.config import "
+            "settings\n\napp = create_app(settings)\nuvicorn.run(app)\n",
+        },
+    )
+    app = AppObject(
+        "fastapi.FastAPI", "site.create_app.<locals>.app", "site/__init__.py", 2, "create_app"
+    )
+    assert find_entry_point(tmp_path, PLAN, [app]) == (
+        "main serves the app when imported (uvicorn.run at main.py:7), and the check never "
+        'serves: call it only under `if __name__ == "__main__":` to have the app checked'
     )

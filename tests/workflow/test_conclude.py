@@ -62,9 +62,9 @@ LOCATIONS = {
 }
 #: How each fixture's app is started by the app import check.
 ENTRY_POINTS = {
-    "flask_blog": "blog.create_app() (as wsgi.py:5 calls it) ran in ",
-    "fastapi_tasks": "import tasks.main (it creates app) ran in ",
-    "django_shop": "manage.py check ran in ",
+    "flask_blog": "called blog.create_app() (as wsgi.py:5 calls it) in ",
+    "fastapi_tasks": "imported tasks.main (it creates app) in ",
+    "django_shop": "ran manage.py check in ",
 }
 CLIENT_MODULES = {
     "flask_blog": "blog.posthog_client",
@@ -170,7 +170,7 @@ def test_the_stage_output_and_quiet(tmp_path: Path, capsys: pytest.CaptureFixtur
         "accepted by the mock host"
     )
     assert err[2].startswith("  Live check       pass  tasks.posthog_client.posthog_client")
-    assert err[3].startswith("  App import       pass  import tasks.main (it creates app) ran")
+    assert err[3].startswith("  App import       pass  imported tasks.main (it creates app) in")
     assert err[4] == "Verified 10 events. Wrote posthog-setup-report.md."
     assert main(["conclude", "-q", str(root)]) == 0
     assert capsys.readouterr().err == ""
@@ -462,7 +462,8 @@ def test_run_tests_detects_the_runner_and_reports_each_event(
     }
     # The app is started with the plain values the project's own test passes the factory.
     assert data["app"] == {
-        "started_by": "blog.create_app({'TESTING': True, 'SQLALCHEMY_DATABASE_URI': 'sqlite://'})",
+        "started_by": "called blog.create_app({'TESTING': True, "
+        "'SQLALCHEMY_DATABASE_URI': 'sqlite://'})",
         "why": "as tests/test_signup.py:7 calls it",
     }
     assert not list(root.rglob("__pycache__"))

@@ -24,6 +24,8 @@ NAMES = [
     "bottle_notes",
     "aiohttp_links",
     "jobs_billing",
+    "serverless_uploads",
+    "inventory_cli",
     "celery_orders",
     "sanic_tickets",
     "http_todos",

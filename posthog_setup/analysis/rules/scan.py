@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 from posthog_setup.analysis.body import called_name, dotted, is_capture_call
 from posthog_setup.analysis.context import FileContext
-from posthog_setup.analysis.model import CaptureSite, ClientSetup, Finding
+from posthog_setup.analysis.model import CaptureSite, ClientSetup, Finding, OwnContext
+from posthog_setup.analysis.names import ModuleNames
 from posthog_setup.analysis.rules.pii import LocalValues, pii_in_properties
 from posthog_setup.analysis.rules.records import ignored
 from posthog_setup.analysis.rules.secrets import LINE_BREAK, key_hits, key_message
@@ -47,10 +48,18 @@ class FileRuleFacts:
     configures_default_client: bool
     #: where the file sets up a client (for the project-wide second-client check)
     setups: tuple[ClientSetup, ...] = ()
+    #: the file's own middlewares that open PostHog's request context
+    own_contexts: tuple[OwnContext, ...] = ()
 
 
 #: Cheap text test: a file that fails it cannot produce any finding or capture site.
 WANTS = re.compile(r"posthog|ph[cx]_", re.IGNORECASE)
+
+
+def wants(lowered: str) -> bool:
+    """``WANTS`` for a lower-cased text, as substring tests (many times faster)."""
+    return "posthog" in lowered or "phc_" in lowered or "phx_" in lowered
+
 
 #: The classes whose instances are PostHog clients.
 CLIENT_CLASSES = frozenset(
@@ -203,6 +212,37 @@ def _legacy_arguments(call: ast.Call) -> dict[str, ast.expr]:
     return found
 
 
+#: Where PostHog's request context is opened.
+_NEW_CONTEXT = frozenset({"posthog.new_context", "posthog.contexts.new_context"})
+#: The parameter a function middleware passes the request on with.
+_MIDDLEWARE_PARAMS = frozenset({"call_next", "get_response", "handler"})
+
+
+def own_contexts(tree: ast.Module, names: ModuleNames) -> list[tuple[int, str]]:
+    """The module's own middlewares that open PostHog's request context: classes with a
+    ``with new_context():`` in a method, and functions that pass the request on
+    (``call_next``, ``get_response``) inside one. A handler that opens a context around
+    its own capture is no middleware."""
+    found = []
+    for node in tree.body:
+        if not isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        middleware = isinstance(node, ast.ClassDef) or any(
+            a.arg in _MIDDLEWARE_PARAMS for a in [*node.args.args, *node.args.kwonlyargs]
+        )
+        if middleware and any(
+            isinstance(inner, (ast.With, ast.AsyncWith))
+            and any(
+                isinstance(item.context_expr, ast.Call)
+                and names.resolve(item.context_expr.func) in _NEW_CONTEXT
+                for item in inner.items
+            )
+            for inner in ast.walk(node)
+        ):
+            found.append((node.lineno, node.name))
+    return found
+
+
 class _FileScan:
     """One pass over one file that produces everything ``FileRuleFacts`` holds."""
 
@@ -220,6 +260,8 @@ class _FileScan:
         self.client_attributes: set[str] = set()
         #: each function's (and the module's) assignments, for following values
         self.locals: dict[ast.AST, LocalValues] = {}
+        #: constructor calls bound to a module-level name, by the call's id
+        self.module_clients: dict[int, str] = {}
 
     # -- positions and findings ------------------------------------------------------
 
@@ -273,7 +315,7 @@ class _FileScan:
             calls: list[ast.Call] = []
             assignments: list[ast.Assign | ast.AnnAssign] = []
             functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
-            for node in ast.walk(self.ctx.tree):
+            for node in self.ctx.nodes:
                 if isinstance(node, ast.Call):
                     calls.append(node)
                 elif isinstance(node, (ast.Assign, ast.AnnAssign)):
@@ -293,6 +335,12 @@ class _FileScan:
             default_client_calls=tuple(sorted(self.default_calls, key=lambda f: (f.line, f.col))),
             configures_default_client=self.configures,
             setups=tuple(sorted(self.setups, key=lambda s: (s.line, s.col))),
+            own_contexts=tuple(
+                OwnContext(self.ctx.file, line, name)
+                for line, name in own_contexts(self.ctx.tree, self.ctx.names)
+            )
+            if "new_context" in self.ctx.source
+            else (),
         )
 
     def scan_keys(self) -> None:
@@ -308,6 +356,7 @@ class _FileScan:
         """Names and attributes this file assigns a ``Posthog(...)`` / ``Client(...)``, and
         parameters annotated as one (``def track(client: Posthog)``)."""
         names = self.ctx.names
+        top_level = {id(node) for node in self.ctx.tree.body}
         for node in assignments:
             if not (
                 isinstance(node.value, ast.Call)
@@ -315,6 +364,8 @@ class _FileScan:
             ):
                 continue
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if id(node) in top_level and len(targets) == 1 and isinstance(targets[0], ast.Name):
+                self.module_clients[id(node.value)] = targets[0].id
             for target in targets:
                 if isinstance(target, ast.Name):
                     qualified = names.resolve(target)
@@ -368,7 +419,10 @@ class _FileScan:
         constructed = names.resolve(call.func)
         if constructed in CLIENT_CLASSES:
             line, col = self.start(call)
-            self.setups.append(ClientSetup(self.ctx.file, line, col, f"{constructed}(...)"))
+            name = self.module_clients.get(id(call))
+            self.setups.append(
+                ClientSetup(self.ctx.file, line, col, f"{constructed}(...)", name=name)
+            )
             self.check_constructor(call)
         if (
             isinstance(call.func, ast.Name)
@@ -444,7 +498,7 @@ class _FileScan:
             if target.attr in ("api_key", "project_api_key"):
                 line, col = node.lineno, self.column(node.lineno, node.col_offset)
                 how = f"{ast.unparse(target)} = ..."
-                self.setups.append(ClientSetup(self.ctx.file, line, col, how))
+                self.setups.append(ClientSetup(self.ctx.file, line, col, how, default=True))
             if target.attr == "api_key" and target.end_lineno and target.end_col_offset:
                 line = target.end_lineno
                 self.add(

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import Analysis, AppObject
 from posthog_setup.frameworks.aiohttp.analysis import analyser
-from posthog_setup.frameworks.base import HOOKUP_MISSING, Workspace
+from posthog_setup.frameworks.base import HOOKUP_MISSING, AppStart, Workspace, generated_client
+from posthog_setup.plan.plan import beside_client
 from posthog_setup.plan.sdk import SdkFloor
 from posthog_setup.project.versions import VersionGate
 
@@ -42,6 +43,9 @@ class Aiohttp:
     )
     version_gate: VersionGate | None = None
     hookup_name = _MIDDLEWARE
+    # ``web.run_app`` takes a coroutine that makes the app: ``async def init_app()``.
+    # run_app runs the app's start-up and cleanup-context hooks before it binds.
+    app_start = AppStart(awaits=True, serves=("aiohttp.web.run_app",))
 
     def hook_up(
         self,
@@ -51,17 +55,15 @@ class Aiohttp:
         client: ClientImport,
         analysis: Analysis,
     ) -> None:
-        from posthog_setup.codemods.changes import client_import
         from posthog_setup.frameworks.aiohttp.hookup import (
             hook_up_aiohttp,
             middleware_module,
             render_middleware_module,
         )
 
-        folder = plan.setup.client_module.rpartition("/")[0]
-        path = f"{folder}/{_MODULE_FILE}" if folder else _MODULE_FILE
+        path = beside_client(plan.setup.client_module, _MODULE_FILE)
         if workspace.current(path) is None:
-            own = client_import(path, plan.setup.client_module, relative=False, root=workspace.root)
+            own = generated_client(workspace, plan, path)
             workspace.propose(
                 path,
                 render_middleware_module(own, security=_uses_security(workspace, plan)).encode(

@@ -92,7 +92,7 @@ _ADDERS = {f"add_{verb}": verb.upper() for verb in VERB_SHORTCUTS} | {
 #: the parent of a registration that carries the key a login stores (see ``link``)
 _LOGIN_KEY = "<aiohttp login key>"
 _SECURITY = "aiohttp_security"
-_WANTS = re.compile(r"aiohttp|\.add_(get|post|put|patch|delete|route|routes|view|subapp)\(")
+_ADDED = re.compile(r"\.add_(get|post|put|patch|delete|route|routes|view|subapp)\(")
 _COLLECTS = re.compile(
     r"^\s*(from|import)\s+aiohttp_|\.add_(get|post|put|patch|delete|route|routes|view|subapp)\(",
     re.M,
@@ -173,7 +173,8 @@ class AiohttpAnalyser:
 
     def wants(self, source: str) -> bool:
         """Could this file declare anything aiohttp? (A text test; false positives are fine.)"""
-        return _WANTS.search(source) is not None
+        # Words first: a regex of alternatives is tried at every position of every file.
+        return "aiohttp" in source or (".add_" in source and _ADDED.search(source) is not None)
 
     def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
         """Record the apps, route owners, handlers, route references and logins of one file."""
@@ -330,7 +331,7 @@ class _AiohttpFile:
                 self._decorated_route(found.owner, found.attr, found.call, func)
         for cls in self.file.classes.values():
             self._decorated_view(cls)
-        calls = [node for node in ast.walk(self.ctx.tree) if isinstance(node, ast.Call)]
+        calls = [node for node in self.ctx.nodes if isinstance(node, ast.Call)]
         for call in calls:
             if isinstance(call.func, ast.Attribute):
                 self._registration_call(call)

@@ -48,7 +48,9 @@ def middleware_module(client: ClientImport) -> ClientImport:
 def render_middleware_module(client: ClientImport, *, security: bool) -> str:
     """The source of the generated middleware module; ``security``: the project logs users in
     with aiohttp_security, whose identity goes on server errors."""
-    source = render("aiohttp_middleware.py.j2", client_import=client.source(), security=security)
+    source = render(
+        "aiohttp_middleware.py.j2", client_import=client.generated_source(), security=security
+    )
     return source.rstrip("\n") + "\n"
 
 

@@ -15,6 +15,7 @@ from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import Analysis, AppObject
 from posthog_setup.frameworks.base import HOOKUP_MISSING, CodemodHookup, Workspace
 from posthog_setup.frameworks.bottle.analysis import analyser
+from posthog_setup.plan.plan import beside_client
 from posthog_setup.plan.sdk import SdkFloor
 
 if TYPE_CHECKING:
@@ -27,8 +28,7 @@ PLUGIN_MODULE = "posthog_bottle.py"
 
 def plugin_file(client_module: str) -> str:
     """The plugin module's path, beside the client module."""
-    folder = client_module.rpartition("/")[0]
-    return f"{folder}/{PLUGIN_MODULE}" if folder else PLUGIN_MODULE
+    return beside_client(client_module, PLUGIN_MODULE)
 
 
 class Bottle(CodemodHookup):

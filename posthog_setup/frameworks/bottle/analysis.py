@@ -394,7 +394,7 @@ class _BottleFile:
                 line = self._decorator(func, decorator, scope)
                 if line is not None:
                     default_line = min(default_line or line, line)
-        for node in ast.walk(self.ctx.tree):
+        for node in self.ctx.nodes:
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 self._call(node)
         if default_line is not None:

@@ -16,11 +16,11 @@ from libcst.metadata import MetadataWrapper
 
 from posthog_setup.analysis.model import AppObject
 from posthog_setup.codemods.base import (
-    CLIENT_NAME,
     ClientImport,
     EditError,
     NeededImport,
     add_imports,
+    client_needed,
     parse_module,
     statement,
 )
@@ -83,7 +83,7 @@ def hook_up_bottle(
     module = parse_module(source, path)
     if mentions(module, PLUGIN):
         return source
-    installed = f"{PLUGIN}({CLIENT_NAME})"
+    installed = f"{PLUGIN}({client.name})"
     imports = [NeededImport(plugin.module, PLUGIN, plugin.relative, local=True)]
     edits = StatementEdits()
     if app.name == DEFAULT_APP:
@@ -101,5 +101,5 @@ def hook_up_bottle(
             anchor, statement(f"{creation.variable}.install({installed})", wrapper.module)
         )
         edited = apply(wrapper.module, edits)
-    imports.append(NeededImport(client.module, CLIENT_NAME, client.relative))
+    imports.append(client_needed(client))
     return add_imports(edited, imports).code

@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import Analysis, AppObject
-from posthog_setup.frameworks.base import HOOKUP_MISSING, Workspace
+from posthog_setup.frameworks.base import (
+    HOOKUP_MISSING,
+    AppStart,
+    ProjectScript,
+    Workspace,
+    generated_client,
+)
 from posthog_setup.frameworks.django.analysis import analyser
 from posthog_setup.plan.plan import RECEIVERS, RECEIVERS_MODULE, receivers_file
 from posthog_setup.plan.sdk import SdkFloor
@@ -45,6 +51,8 @@ class Django:
         "django", "2.2", "PostHog's Django middleware reads request.headers (Django 2.2+)"
     )
     hookup_name = "PosthogContextMiddleware"
+    # The system check loads the settings, the apps and the URLconf, and serves nothing.
+    app_start = AppStart(script=ProjectScript("manage.py", "execute_from_command_line", ("check",)))
 
     def hook_up(
         self,
@@ -70,7 +78,12 @@ class Django:
         workspace.edit_python(
             app.file,
             lambda text: hook_up_django(
-                text, app.file, client, receivers, with_middleware=blocker is None
+                text,
+                app.file,
+                client,
+                receivers,
+                with_middleware=blocker is None,
+                with_client=not plan.setup.adopted,
             ),
             HOOKUP_MISSING,
         )
@@ -102,12 +115,12 @@ class Django:
 def _auth_receivers(workspace: Workspace, plan: Plan) -> str:
     """Write the signal receivers (server errors, and the logins the plan sends from
     them); their dotted module, for settings to import."""
-    from posthog_setup.codemods.changes import client_import, module_of
+    from posthog_setup.codemods.changes import module_of
     from posthog_setup.frameworks.django.hookup import django_auth_receivers
 
     path = receivers_file(plan.setup.client_module)
     events = {e.kind: e.event for e in plan.events if e.file == path and e.kind in RECEIVERS}
-    client = client_import(path, plan.setup.client_module, relative=False)
+    client = generated_client(workspace, plan, path)
     if workspace.current(path) is None:
         workspace.propose(
             path,

@@ -13,7 +13,6 @@ path as p`` is still ``path`` and a local function named ``path`` is not.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 from posthog_setup.analysis.context import FactsBuilder, FileContext, Linked
@@ -33,8 +32,16 @@ from posthog_setup.frameworks.django.urls import UrlCollector
 from posthog_setup.frameworks.django.views import ViewCollector, positional
 from posthog_setup.frameworks.ninja import analysis as ninja
 
-_WANTS = re.compile(
-    r"django|rest_framework|urlpatterns|process_exception|View\b|ViewSet|ROOT_URLCONF|INSTALLED_APPS"
+#: Words of a file that holds settings, URLs, views or middleware (``View`` also finds
+#: ``ViewSet``); substring tests, many times faster than a regex of alternatives.
+_WORDS = (
+    "django",
+    "rest_framework",
+    "urlpatterns",
+    "process_exception",
+    "View",
+    "ROOT_URLCONF",
+    "INSTALLED_APPS",
 )
 
 
@@ -58,7 +65,7 @@ class DjangoAnalyser:
 
     def wants(self, source: str) -> bool:
         """Could this file hold settings, URLs, views or middleware?"""
-        return _WANTS.search(source) is not None or ninja.WANTS.search(source) is not None
+        return any(word in source for word in _WORDS) or ninja.wants(source)
 
     def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
         """Record the settings, URL patterns, routers and views this file declares."""

@@ -17,7 +17,6 @@ import libcst as cst
 import libcst.matchers as m
 
 from posthog_setup.codemods.base import (
-    CLIENT_NAME,
     ClientImport,
     EditError,
     parse_module,
@@ -118,6 +117,7 @@ def hook_up_django(
     receivers: str | None = None,
     *,
     with_middleware: bool = True,
+    with_client: bool = True,
 ) -> str:
     """Add PostHog's middleware to ``MIDDLEWARE`` and give it the project's client.
 
@@ -126,6 +126,8 @@ def hook_up_django(
     belongs on the person, never on an event. ``receivers``, the dotted module of the
     auth signal receivers, is imported so that they are connected when the app loads.
     Without ``with_middleware`` (the project's Django cannot run it) only that import is added.
+    Without ``with_client`` (the project's own client, set up where settings must not import
+    it) the middleware reports through the posthog module's client.
 
     Each part is skipped when the settings already have it, so a second run
     changes nothing. Raises EditError (naming ``path``) when the module has no
@@ -146,9 +148,9 @@ def hook_up_django(
     with_posthog = _with_middleware(value)
     if with_posthog is not None:
         edits.replace[value] = with_posthog
-    needs_client = _setting(module, CLIENT_SETTING) is None
+    needs_client = with_client and _setting(module, CLIENT_SETTING) is None
     if needs_client:
-        setting = statement(f"{CLIENT_SETTING} = {CLIENT_NAME}", module)
+        setting = statement(f"{CLIENT_SETTING} = {client.name}", module)
         comment = (
             "# PostHog's middleware ties each request's events to its user through this client."
         )
@@ -269,7 +271,7 @@ def django_auth_receivers(client: ClientImport, events: dict[str, str]) -> str:
     """
     source = render(
         "django_auth_receivers.py.j2",
-        client_import=client.source(),
+        client_import=client.generated_source(),
         login=events.get("login"),
         logout=events.get("logout"),
         signup=events.get("signup"),

@@ -77,9 +77,7 @@ _HANDLES = "<falcon error handler>"
 #: the owner of routes added to an app a function is given (``def add_routes(app)``): the
 #: project's app, where it has exactly one
 _GIVEN_APP = "<falcon app parameter>"
-_WANTS = re.compile(
-    r"falcon|def on_(get|post|put|patch|delete)(_\w+)?\s*\(|\.add_(route|sink|error_handler)\("
-)
+_RESPONDER_DEF = re.compile(r"def on_(get|post|put|patch|delete)(_\w+)?\s*\(")
 _APP_METHODS = frozenset({"add_route", "add_sink", "add_error_handler"})
 _RESPONDER = re.compile(r"^on_(?P<verb>get|post|put|patch|delete)(?:_(?P<suffix>\w+))?$")
 FALCON_USER = "falcon.req.context.user"
@@ -138,7 +136,12 @@ class FalconAnalyser:
 
     def wants(self, source: str) -> bool:
         """Could this file declare anything Falcon? (A text test; false positives are fine.)"""
-        return _WANTS.search(source) is not None
+        # Words first: a regex of alternatives is tried at every position of every file.
+        return (
+            "falcon" in source
+            or ("def on_" in source and _RESPONDER_DEF.search(source) is not None)
+            or any(w in source for w in (".add_route(", ".add_sink(", ".add_error_handler("))
+        )
 
     def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
         """Record the apps, routes, resources, sinks, error handlers and auth points."""

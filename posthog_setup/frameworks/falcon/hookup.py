@@ -24,7 +24,6 @@ from libcst.metadata import MetadataWrapper
 
 from posthog_setup.analysis.model import AppObject
 from posthog_setup.codemods.base import (
-    CLIENT_NAME,
     ClientImport,
     EditError,
     parse_module,
@@ -159,7 +158,7 @@ def hook_up_falcon(
             middleware=MIDDLEWARE,
             scope=SCOPE,
             handler=HANDLER,
-            client=CLIENT_NAME,
+            client=client.name,
             asgi=asgi,
             user_id=user_id,
         ),

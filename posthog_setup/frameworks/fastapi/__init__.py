@@ -6,7 +6,7 @@ The hook-up is the SDK's ``PosthogASGIMiddleware`` with a flush in the app's lif
 from __future__ import annotations
 
 from posthog_setup.analysis.context import FrameworkAnalyser
-from posthog_setup.frameworks.base import ASGI_FLOOR, CodemodHookup
+from posthog_setup.frameworks.base import ASGI_FLOOR, START_ASGI_APP, CodemodHookup
 from posthog_setup.frameworks.fastapi.analysis import analyser
 
 
@@ -17,6 +17,7 @@ class FastAPI(CodemodHookup):
     title = "FastAPI"
     analyser: FrameworkAnalyser = analyser
     sdk_floor = ASGI_FLOOR
+    app_start = START_ASGI_APP
     hookup_name = "PosthogASGIMiddleware"
     codemod = "posthog_setup.frameworks.fastapi.hookup:hook_up_fastapi"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from libcst.metadata import MetadataWrapper
 
 from posthog_setup.analysis.model import AppObject
-from posthog_setup.codemods.base import CLIENT_NAME, ClientImport, parse_module, statement
+from posthog_setup.codemods.base import ClientImport, parse_module, statement
 from posthog_setup.codemods.hookup_common import (
     StatementEdits,
     add_imports,
@@ -38,10 +38,10 @@ def hook_up_fastapi(source: str, path: str, app: AppObject, client: ClientImport
     edits = StatementEdits()
     imports: list[tuple[str, str]] = []
     if not mentions(module, MIDDLEWARE):
-        middleware = f"{creation.variable}.add_middleware({MIDDLEWARE}, client={CLIENT_NAME})"
+        middleware = f"{creation.variable}.add_middleware({client.arguments(MIDDLEWARE)})"
         edits.insert_after(creation.statement, statement(middleware, module))
         imports.append((MIDDLEWARE_MODULE, MIDDLEWARE))
-    imports.extend(flush_with_app(wrapper, creation, edits, path))
+    imports.extend(flush_with_app(wrapper, creation, edits, path, client.name))
     if edits.empty:
         return source
     return add_imports(apply(module, edits), client, *imports).code

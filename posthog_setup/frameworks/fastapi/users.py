@@ -32,7 +32,7 @@ def _is_manager(ctx: FileContext, cls: ast.ClassDef) -> bool:
 
 def hook_points(ctx: FileContext) -> Iterator[AuthPoint]:
     """The signups and logins of the user manager classes defined in this file."""
-    for cls in ast.walk(ctx.tree):
+    for cls in ctx.nodes:
         if not isinstance(cls, ast.ClassDef) or not _is_manager(ctx, cls):
             continue
         for method in cls.body:

@@ -20,7 +20,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from posthog_setup.analysis.model import AppObject
-from posthog_setup.codemods.base import CLIENT_NAME, ClientImport, parse_module, statement
+from posthog_setup.codemods.base import ClientImport, parse_module, statement
 from posthog_setup.codemods.bindings import bindings, means_import
 from posthog_setup.codemods.hookup_common import (
     StatementEdits,
@@ -64,17 +64,17 @@ def hook_up_flask(
         edits.insert_after(
             after_configuration(creation),
             statement(
-                f"{INTEGRATION}({app_name}, client={CLIENT_NAME}, capture_exceptions=False)",
+                f"{INTEGRATION}({client.arguments(app_name, 'capture_exceptions=False')})",
                 module,
             ),
             statement(f"{SIGNAL[1]}.connect({receiver}, {app_name})", module),
         )
-        define_before_app(edits, module, creation, _receiver(receiver, module))
+        define_before_app(edits, module, creation, _receiver(receiver, module, client.name))
         imports += [SIGNAL, HTTP_EXCEPTION]
     else:
         edits.insert_after(
             after_configuration(creation),
-            statement(f"{INTEGRATION}({app_name}, client={CLIENT_NAME})", module),
+            statement(f"{INTEGRATION}({client.arguments(app_name)})", module),
         )
     return add_imports(apply(module, edits), client, *imports).code
 
@@ -89,7 +89,7 @@ def _names_free(source: str) -> bool:
     return all(means_import(known, {}, module, name) for module, name in (SIGNAL, HTTP_EXCEPTION))
 
 
-def _receiver(name: str, module: cst.Module) -> cst.BaseStatement:
+def _receiver(name: str, module: cst.Module, client: str) -> cst.BaseStatement:
     """The receiver that captures server errors, not the 4xx an API answers."""
     indent = module.default_indent
     return statement(
@@ -98,6 +98,6 @@ def _receiver(name: str, module: cst.Module) -> cst.BaseStatement:
         f'also\n{indent}reports the 4xx it answers: those are not errors)."""\n'
         f"{indent}if isinstance(exception, {HTTP_EXCEPTION[1]}) and (exception.code or 500) < 500:\n"
         f"{indent}{indent}return\n"
-        f"{indent}{CLIENT_NAME}.capture_exception(exception)\n",
+        f"{indent}{client}.capture_exception(exception)\n",
         module,
     )

@@ -1,4 +1,5 @@
-"""Jobs: scripts, command-line tools (argparse, click, typer) and Lambda-style handlers.
+"""Jobs: scripts, command-line tools (argparse, click, typer, console scripts) and Lambda
+handlers (those the deployment names, else those with a handler's signature).
 
 Supported where a project has no web app. The hook-up wraps each entry point's run in a
 ``try`` that reports an exception (with the job's system id) and raises it again, and
@@ -15,7 +16,7 @@ import ast
 from collections.abc import Iterator
 
 from posthog_setup.analysis.context import FrameworkAnalyser
-from posthog_setup.frameworks.base import CodemodHookup, calls_to
+from posthog_setup.frameworks.base import AppStart, CodemodHookup, calls_to
 from posthog_setup.frameworks.jobs.analysis import analyser
 from posthog_setup.plan.sdk import SdkFloor
 
@@ -29,6 +30,8 @@ class Jobs(CodemodHookup):
     sdk_floor = SdkFloor("7.66", "capture_exception(error, distinct_id=..., properties=...)")
     hookup_name = "capture_exception"
     codemod = "posthog_setup.frameworks.jobs.hookup:hook_up_entry"
+    # Each entry point is a program of its own: imported, never run.
+    app_start = AppStart(calls=False, noun="entry point")
 
     def find_hookups(self, path: str, tree: ast.Module) -> Iterator[tuple[int, str | None]]:
         """Entry points report through ``capture_exception``; a Celery app through the

@@ -2,7 +2,9 @@
 
 An entry point is where one run of the job starts: the functions an
 ``if __name__ == "__main__":`` block calls, click and typer commands, a function that
-builds an ``argparse.ArgumentParser``, and AWS Lambda-style handlers
+builds an ``argparse.ArgumentParser``, console scripts (``[project.scripts]``), and AWS
+Lambda handlers: those a deployment names (serverless.yml, a SAM template, a Dockerfile on
+a Lambda image; see ``declared``), else those with a handler's signature
 ``def handler(event, context)``. Each is an app (its hook-up catches, reports and re-raises
 what the run raises, and flushes the client before the run ends); what an entry point
 dispatches to (a sub-command function it calls, or ``set_defaults(func=...)``) and the entry
@@ -24,10 +26,10 @@ from collections.abc import Mapping, Sequence
 
 from posthog_setup.analysis.body import (
     dotted,
-    is_capture_call,
     scan_body,
     settle,
     walk_body,
+    wrapped_event,
     write_evidence,
 )
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
@@ -41,7 +43,14 @@ from posthog_setup.analysis.model import (
     ModuleFacts,
     UserAccess,
 )
-from posthog_setup.analysis.routing import imports_another_framework, linked_route, literal_str
+from posthog_setup.analysis.routing import imports_another_framework, linked_route
+from posthog_setup.frameworks.jobs.declared import (
+    NO_DECLARED_ENTRIES,
+    DeclaredEntries,
+    declared_entries,
+    reads_entry_config,
+)
+from posthog_setup.plan.naming import names_action
 
 #: The kind of an entry point; its ``prefix`` says what runs it: ``CRON`` (a script or a
 #: command), ``LAMBDA`` (a serverless handler) or ``CELERY`` (a Celery app, whose tasks
@@ -59,10 +68,9 @@ _USER_PARAM = "user_id"
 #: Handlers of a job run once per process run: "RUN" stands where a web route has methods.
 RUN = "RUN"
 
-_WANTS = re.compile(
-    r"__main__|argparse|\bclick\b|\btyper\b|\bcelery\b|shared_task"
-    r"|def \w+\(\s*(event|evt)\s*,\s*_?(context|ctx|lambda_context)?\b"
-)
+_WORDS = ("__main__", "argparse", "shared_task")
+_PACKAGE_WORD = re.compile(r"\b(click|typer|celery)\b")
+_LAMBDA_SIGNATURE = re.compile(r"def \w+\(\s*(event|evt)\s*,\s*_?(context|ctx|lambda_context)?\b")
 _COMMAND_PACKAGES = ("click", "typer")
 _ARGUMENT_PARSER = "argparse.ArgumentParser"
 #: Calls that write a file: ``path.write_text(...)``, ``json.dump(data, f)``.
@@ -87,6 +95,13 @@ def system_access(kind: str, module: str) -> UserAccess:
 #: How Lambda-style handlers name their two parameters: the event, then the runtime context.
 _EVENT_PARAMS = frozenset({"event", "evt"})
 _CONTEXT_PARAMS = frozenset({"context", "ctx", "_context", "_ctx", "lambda_context", "_"})
+
+
+def _root_name(node: ast.expr) -> str | None:
+    """The name an expression reads from: ``args`` in ``args.text`` or ``args["text"]``."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _is_lambda_handler(func: FunctionNode) -> bool:
@@ -124,17 +139,45 @@ class JobsAnalyser:
     #: its Celery apps and tasks (see ``link_beside_web``)
     standalone = True
 
+    def __init__(self, declared: DeclaredEntries = NO_DECLARED_ENTRIES) -> None:
+        #: the entry points the project's configuration names
+        self.declared = declared
+        names = "|".join(sorted(declared.names))
+        self._declared_text = re.compile(rf"def[ \t]+({names})\b") if names else None
+
+    def reads(self, file: str) -> bool:
+        """The files that name entry points: deployment files and packaging manifests."""
+        return reads_entry_config(file)
+
+    def for_project(self, texts: Mapping[str, str], python_files: Sequence[str]) -> JobsAnalyser:
+        """This analyser, with the entry points the configuration ``texts`` name."""
+        return JobsAnalyser(declared_entries(texts, python_files))
+
     def wants(self, source: str) -> bool:
         """Could this file hold an entry point? (A text test; false positives are fine.)"""
-        return _WANTS.search(source) is not None
+        # Literals first: a regex of alternatives costs a tenth of a parse on every file.
+        wanted = (
+            any(word in source for word in _WORDS)
+            or (
+                ("click" in source or "typer" in source or "celery" in source)
+                and _PACKAGE_WORD.search(source) is not None
+            )
+            or (
+                ("event" in source or "evt" in source)
+                and _LAMBDA_SIGNATURE.search(source) is not None
+            )
+        )
+        if wanted:
+            return True
+        return self._declared_text is not None and self._declared_text.search(source) is not None
 
     def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
         """Record the entry points of one file and the handlers they run (only its Celery
         app and tasks where the file belongs to a web framework: its scripts are not jobs)."""
         if imports_another_framework(ctx, self.name):
-            _JobsFile(ctx, out).celery()
+            _JobsFile(ctx, out, self.declared).celery()
             return
-        _JobsFile(ctx, out).collect()
+        _JobsFile(ctx, out, self.declared).collect()
 
     def link_beside_web(self, facts: Sequence[ModuleFacts]) -> Linked:
         """The Celery apps and their tasks of a project that has a web app: its workers run
@@ -175,23 +218,35 @@ class JobsAnalyser:
 class _JobsFile:
     """The entry points of one file."""
 
-    def __init__(self, ctx: FileContext, out: FactsBuilder) -> None:
+    def __init__(
+        self, ctx: FileContext, out: FactsBuilder, declared: DeclaredEntries = NO_DECLARED_ENTRIES
+    ) -> None:
         self.ctx = ctx
         self.out = out
+        self.declared = declared
         self.functions: dict[str, FunctionNode] = {
             stmt.name: stmt
             for stmt in ctx.tree.body
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
         }
         self._writes: dict[str, int | None] = {}
-        self.wrappers = self._capture_wrappers()
 
     def collect(self) -> None:
         entries: dict[str, str] = {}
+        lambdas = self.declared.lambdas_in(self.ctx.file)
+        scripts = self.declared.scripts_in(self.ctx.file)
+        # Where a deployment names the handlers, the names decide, not the parameters.
+        by_signature = not self.declared.names_handlers_of(self.ctx.file)
         for name, func in self.functions.items():
-            if _is_lambda_handler(func):
+            if name in lambdas or (by_signature and _is_lambda_handler(func)):
                 entries[name] = LAMBDA
-            elif self._is_command(func) or self._builds_parser(func):
+            elif (
+                self._is_command(func)
+                or self._builds_parser(func)
+                # A console script's function is one run; a click group it names only
+                # dispatches to its commands, each a run of its own.
+                or (name in scripts and not self._is_group(func))
+            ):
                 entries[name] = CRON
         for stmt in _main_block(self.ctx.tree):
             for node in ast.walk(stmt):
@@ -211,7 +266,10 @@ class _JobsFile:
         for name, kind in entries.items():
             func = self.functions[name]
             app = self.ctx.qualified(name)
-            self.out.apps.append(AppObject(ENTRY, app, self.ctx.file, func.lineno, prefix=kind))
+            root = self.declared.code_root_of(self.ctx.file) if kind == LAMBDA else ""
+            self.out.apps.append(
+                AppObject(ENTRY, app, self.ctx.file, func.lineno, prefix=kind, import_root=root)
+            )
             access = system_access(kind, self.ctx.module)
             dispatched = self._dispatched(func)
             for handler in [name, *dispatched]:
@@ -304,7 +362,13 @@ class _JobsFile:
             return stem or None
         command = _COMMAND_PREFIX.match(handler)
         if command is None:
-            return None
+            # ``record_order``: a word names do not know, then what it is about; a job has no
+            # HTTP method to say how, its first SQL write does (an INSERT adds).
+            first, _, about = handler.partition("_")
+            if not about or names_action(first):
+                return None
+            verb = self._sql_verb(self.functions[handler])
+            return f"{verb}_{about}" if verb else None
         rest = handler[command.end() :]
         # ``cmd_add``: a verb alone; the module names what it adds.
         return f"{rest}_{stem}" if "_" not in rest and stem else rest
@@ -317,31 +381,6 @@ class _JobsFile:
                 keyword = found.detail.rsplit(" ", 1)[-1]
                 return _SQL_VERBS.get(keyword)
         return None
-
-    def _capture_wrappers(self) -> dict[str, tuple[int, str]]:
-        """Functions of this module that capture the event their caller names: by name, the
-        position and name of the parameter holding the event (``track_event(client,
-        event_name, properties)`` calling ``client.capture(event=event_name, ...)``)."""
-        found: dict[str, tuple[int, str]] = {}
-        for name, func in self.functions.items():
-            params = [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
-            for node in walk_body(func):
-                if not (isinstance(node, ast.Call) and is_capture_call(node) == ""):
-                    continue
-                values = [k.value for k in node.keywords if k.arg == "event"] + node.args[:1]
-                event = next((v.id for v in values if isinstance(v, ast.Name)), None)
-                if event in params:
-                    found[name] = (params.index(event), event)
-        return found
-
-    def _wrapped_event(self, call: ast.Call) -> str | None:
-        """The event a call to a capture wrapper of this module sends, where it is literal."""
-        if not isinstance(call.func, ast.Name) or call.func.id not in self.wrappers:
-            return None
-        index, keyword = self.wrappers[call.func.id]
-        values = [k.value for k in call.keywords if k.arg == keyword]
-        values += call.args[index : index + 1]
-        return next((literal_str(v) for v in values if literal_str(v) is not None), None)
 
     def _is_command(self, func: FunctionNode) -> bool:
         """``@click.command()``, ``@cli.command()``, ``@app.command()`` (typer)."""
@@ -408,8 +447,7 @@ class _JobsFile:
                 continue
             names = []
             if isinstance(node.func, ast.Name) and any(
-                isinstance(a, ast.Name) and a.id in given
-                for a in [*node.args, *(k.value for k in node.keywords)]
+                _root_name(a) in given for a in [*node.args, *(k.value for k in node.keywords)]
             ):
                 names.append(node.func.id)
             if isinstance(node.func, ast.Attribute) and node.func.attr == "set_defaults":
@@ -463,10 +501,8 @@ class _JobsFile:
         for node in walk_body(func):
             if not isinstance(node, ast.Call) or write_evidence(node) is not None:
                 continue
-            wrapped = self._wrapped_event(node)
-            if wrapped is not None:
-                captures.append(wrapped)
-                continue
+            if wrapped_event(node, self.ctx.capture_wrappers) is not None:
+                continue  # a capture: scan_body has it
             found = self._file_write(node)
             if (
                 found is None

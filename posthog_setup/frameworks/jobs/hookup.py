@@ -28,11 +28,11 @@ from libcst.metadata import MetadataWrapper
 
 from posthog_setup.analysis.model import AppObject
 from posthog_setup.codemods.base import (
-    CLIENT_NAME,
     ClientImport,
     EditError,
     NeededImport,
     add_imports,
+    client_needed,
     parse_module,
     statement,
 )
@@ -88,7 +88,9 @@ def _reports_and_flushes(function: cst.FunctionDef) -> bool:
     return finder.captures and finder.flushes
 
 
-def _wrapped(function: cst.FunctionDef, module: cst.Module, distinct_id: str) -> cst.FunctionDef:
+def _wrapped(
+    function: cst.FunctionDef, module: cst.Module, distinct_id: str, client: str
+) -> cst.FunctionDef:
     """``function`` with its run in the ``try``; ``function`` itself when it has none."""
     original = function
     function = function.with_changes(body=as_block(function.body))
@@ -102,7 +104,7 @@ def _wrapped(function: cst.FunctionDef, module: cst.Module, distinct_id: str) ->
     error = free_name(function, ERROR)
     step = module.default_indent
     report = call_source(
-        f"{CLIENT_NAME}.capture_exception",
+        f"{client}.capture_exception",
         [
             error,
             f"distinct_id={string_literal(distinct_id)}",
@@ -120,7 +122,7 @@ def _wrapped(function: cst.FunctionDef, module: cst.Module, distinct_id: str) ->
                 indented(report, step),
                 f"{step}raise",
                 "finally:",
-                f"{step}{CLIENT_NAME}.flush()",
+                f"{step}{client}.flush()",
                 "",
             ]
         ),
@@ -145,11 +147,11 @@ def hook_up_celery(source: str, path: str, app: AppObject, client: ClientImport)
     edits = StatementEdits()
     edits.insert_after(
         after_configuration(creation),
-        statement(f"{CELERY_INTEGRATION}(client={CLIENT_NAME}).instrument()", wrapper.module),
+        statement(f"{CELERY_INTEGRATION}({client.arguments()}).instrument()", wrapper.module),
     )
     needed = [
         NeededImport("posthog.integrations.celery", CELERY_INTEGRATION),
-        NeededImport(client.module, CLIENT_NAME, client.relative),
+        client_needed(client),
     ]
     return add_imports(apply(wrapper.module, edits), needed).code
 
@@ -169,12 +171,12 @@ def hook_up_entry(source: str, path: str, app: AppObject, client: ClientImport) 
     for stmt in module.body:
         if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name and not found:
             found = True
-            done = calls_client_method(stmt, "flush") and calls_client_method(
-                stmt, "capture_exception"
+            done = calls_client_method(stmt, "flush", client.name) and calls_client_method(
+                stmt, "capture_exception", client.name
             )
             if done or _reports_and_flushes(stmt):
                 return source
-            wrapped = _wrapped(stmt, module, distinct_id)
+            wrapped = _wrapped(stmt, module, distinct_id, client.name)
             if wrapped is stmt:
                 return source
             stmt = wrapped
@@ -182,5 +184,5 @@ def hook_up_entry(source: str, path: str, app: AppObject, client: ClientImport) 
     if not found:
         raise EditError(f"{path}: cannot find the entry point `def {name}(...)` at module level")
     result = module.with_changes(body=edited)
-    needed = [NeededImport(client.module, CLIENT_NAME, client.relative)]
+    needed = [client_needed(client)]
     return add_imports(result, needed).code

@@ -9,7 +9,7 @@ server errors are captured by an ``after_exception`` hook instead.
 from __future__ import annotations
 
 from posthog_setup.analysis.context import FrameworkAnalyser
-from posthog_setup.frameworks.base import ASGI_FLOOR, CodemodHookup
+from posthog_setup.frameworks.base import ASGI_FLOOR, START_ASGI_APP, CodemodHookup
 from posthog_setup.frameworks.litestar.analysis import analyser
 
 
@@ -20,6 +20,7 @@ class Litestar(CodemodHookup):
     title = "Litestar"
     analyser: FrameworkAnalyser = analyser
     sdk_floor = ASGI_FLOOR
+    app_start = START_ASGI_APP
     hookup_name = "PosthogASGIMiddleware"
     codemod = "posthog_setup.frameworks.litestar.hookup:hook_up_litestar"
 

@@ -264,13 +264,13 @@ class _LitestarFile:
         self.ctx = ctx
         self.out = out
         self.functions: dict[str, FunctionNode] = {}
-        for node in ast.walk(ctx.tree):
+        for node in ctx.nodes:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.functions[ctx.names.scope_for_def(node).qualname] = node
 
     def collect(self) -> None:
         self.out.uses("litestar")
-        for node in ast.walk(self.ctx.tree):
+        for node in self.ctx.nodes:
             if isinstance(node, ast.ClassDef):
                 self._controller(node)
             elif isinstance(node, ast.Call):

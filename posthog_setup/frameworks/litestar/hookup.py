@@ -24,7 +24,6 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvide
 
 from posthog_setup.analysis.model import AppObject
 from posthog_setup.codemods.base import (
-    CLIENT_NAME,
     ClientImport,
     EditError,
     parse_module,
@@ -51,7 +50,7 @@ _LITESTAR = frozenset({"litestar.Litestar", "litestar.app.Litestar"})
 _LINE_LENGTH = 88
 
 
-def _hook_source(indent: str) -> str:
+def _hook_source(indent: str, client: str) -> str:
     return (
         f"async def {HOOK}(error: Exception, scope: Scope) -> None:\n"
         f'{indent}"""Send an error that answers 5xx to PostHog, once.\n'
@@ -66,17 +65,17 @@ def _hook_source(indent: str) -> str:
         f"{indent}{indent}return\n"
         f"{indent}if status in handlers or any(kind in handlers for kind in type(error).__mro__):\n"
         f"{indent}{indent}return\n"
-        f"{indent}{CLIENT_NAME}.capture_exception(error)\n"
+        f"{indent}{client}.capture_exception(error)\n"
     )
 
 
-def _flush_source(indent: str) -> str:
+def _flush_source(indent: str, client: str) -> str:
     # A function of its own: Litestar passes the app to a hook that takes an argument, and
     # flush() would take it for its timeout.
     return (
         f"def {FLUSH}() -> None:\n"
         f'{indent}"""Send the queued PostHog events before the app stops."""\n'
-        f"{indent}{CLIENT_NAME}.flush()\n"
+        f"{indent}{client}.flush()\n"
     )
 
 
@@ -153,7 +152,7 @@ def hook_up_litestar(source: str, path: str, app: AppObject, client: ClientImpor
         # A keyword given here may also be in the mapping: the call would then fail.
         raise EditError(
             f"{path}: Litestar(...) takes its settings from a ** mapping; add "
-            f"DefineMiddleware({MIDDLEWARE}, client={CLIENT_NAME}) to its middleware by hand"
+            f"DefineMiddleware({client.arguments(MIDDLEWARE)}) to its middleware by hand"
         )
     module = wrapper.module
     imports: list[tuple[str, str]] = []
@@ -161,17 +160,17 @@ def hook_up_litestar(source: str, path: str, app: AppObject, client: ClientImpor
     functions: list[cst.BaseStatement] = []
     if not mentions(module, MIDDLEWARE):
         edited = with_list_element(
-            edited, "middleware", f"{DEFINE}({MIDDLEWARE}, client={CLIENT_NAME})", first=True
+            edited, "middleware", f"{DEFINE}({client.arguments(MIDDLEWARE)})", first=True
         )
         imports += [(DEFINE_MODULE, DEFINE), (MIDDLEWARE_MODULE, MIDDLEWARE)]
     if not mentions(module, HOOK):
         edited = with_list_element(edited, "after_exception", HOOK, first=False)
-        functions.append(statement(_hook_source(module.default_indent), module))
+        functions.append(statement(_hook_source(module.default_indent, client.name), module))
         imports.append(("litestar.types", "Scope"))
-    flushed = m.Attribute(value=m.Name(CLIENT_NAME), attr=m.Name("flush") | m.Name("shutdown"))
+    flushed = m.Attribute(value=m.Name(client.name), attr=m.Name("flush") | m.Name("shutdown"))
     if not m.findall(module, flushed):
         edited = with_list_element(edited, "on_shutdown", FLUSH, first=False)
-        functions.append(statement(_flush_source(module.default_indent), module))
+        functions.append(statement(_flush_source(module.default_indent, client.name), module))
     if edited is call and not functions:
         return source
     column = wrapper.resolve(PositionProvider)[call].start.column

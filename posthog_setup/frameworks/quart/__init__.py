@@ -11,7 +11,7 @@ import ast
 from collections.abc import Iterator
 
 from posthog_setup.analysis.context import FrameworkAnalyser
-from posthog_setup.frameworks.base import ASGI_FLOOR, CodemodHookup, calls_to
+from posthog_setup.frameworks.base import ASGI_FLOOR, START_ASGI_APP, CodemodHookup, calls_to
 from posthog_setup.frameworks.quart.analysis import analyser
 
 
@@ -22,6 +22,7 @@ class Quart(CodemodHookup):
     title = "Quart"
     analyser: FrameworkAnalyser = analyser
     sdk_floor = ASGI_FLOOR
+    app_start = START_ASGI_APP
     hookup_name = "PosthogASGIMiddleware"
     codemod = "posthog_setup.frameworks.quart.hookup:hook_up_quart"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from libcst.metadata import MetadataWrapper
 
 from posthog_setup.analysis.model import AppObject
-from posthog_setup.codemods.base import CLIENT_NAME, ClientImport, parse_module, statement
+from posthog_setup.codemods.base import ClientImport, parse_module, statement
 from posthog_setup.codemods.hookup_common import (
     StatementEdits,
     add_imports,
@@ -50,7 +50,7 @@ def hook_up_quart(source: str, path: str, app: AppObject, client: ClientImport) 
     edits.insert_after(
         after_configuration(creation),
         statement(
-            f"{app_name}.asgi_app = {MIDDLEWARE}({app_name}.asgi_app, client={CLIENT_NAME})",
+            f"{app_name}.asgi_app = {MIDDLEWARE}({client.arguments(f'{app_name}.asgi_app')})",
             module,
         ),
         statement(f"{SIGNAL}.connect({receiver}, {app_name})", module),
@@ -59,7 +59,7 @@ def hook_up_quart(source: str, path: str, app: AppObject, client: ClientImport) 
     function = statement(
         f"async def {receiver}(sender: object, exception: BaseException, **extra: object) -> None:\n"
         f'{indent}"""Send an error no handler caught to PostHog (Quart answers it with a 500)."""\n'
-        f"{indent}{CLIENT_NAME}.capture_exception(exception)\n",
+        f"{indent}{client.name}.capture_exception(exception)\n",
         module,
     )
     define_before_app(edits, module, creation, function)

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import Analysis, AppObject
-from posthog_setup.frameworks.base import HOOKUP_MISSING, CodemodHookup, Workspace
+from posthog_setup.frameworks.base import HOOKUP_MISSING, CodemodHookup, Workspace, generated_client
 from posthog_setup.frameworks.sanic.analysis import analyser, context_user_id
+from posthog_setup.plan.plan import beside_client
 from posthog_setup.plan.sdk import SdkFloor
 from posthog_setup.project.versions import VersionGate, hookup_blocker
 
@@ -31,8 +32,7 @@ HOOKUP_MODULE = "posthog_sanic.py"
 
 def hookup_file(client_module: str) -> str:
     """The hook-up module's path, beside the client module."""
-    folder = client_module.rpartition("/")[0]
-    return f"{folder}/{HOOKUP_MODULE}" if folder else HOOKUP_MODULE
+    return beside_client(client_module, HOOKUP_MODULE)
 
 
 class Sanic(CodemodHookup):
@@ -73,7 +73,7 @@ class Sanic(CodemodHookup):
 
         path = hookup_file(plan.setup.client_module)
         if workspace.current(path) is None:
-            own = client_import(path, plan.setup.client_module, relative=False, root=workspace.root)
+            own = generated_client(workspace, plan, path)
             # Every event of a request goes out as the user the planned captures send,
             # read the same way.
             user_id = context_user_id(event.distinct_id for event in plan.events)

@@ -316,7 +316,7 @@ class _SanicFile:
             else:
                 self._decorated_route(func, decorator.owner, decorator.attr, decorator.call)
         found = [(c.owner, c.call) for c in self.file.calls({"add_route", "blueprint"})]
-        calls = [node for node in ast.walk(self.ctx.tree) if isinstance(node, ast.Call)]
+        calls = [node for node in self.ctx.nodes if isinstance(node, ast.Call)]
         found += [
             (owner, call)
             for call in calls

@@ -29,7 +29,7 @@ SETUP = "setup_posthog"
 def render_hookup(client: ClientImport, user_id: str | None = None) -> str:
     """The source of the generated hook-up module, importing the client as ``client``;
     ``user_id``: how handlers read the user's id after ``request.ctx`` (``.user["id"]``)."""
-    source = render("sanic_hookup.py.j2", client_import=client.source(), user_id=user_id)
+    source = render("sanic_hookup.py.j2", client_import=client.generated_source(), user_id=user_id)
     return source.rstrip("\n") + "\n"
 
 

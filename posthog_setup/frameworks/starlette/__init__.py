@@ -8,7 +8,7 @@ reads the ``X-POSTHOG-*`` headers), in the app's ``middleware`` list or through
 from __future__ import annotations
 
 from posthog_setup.analysis.context import FrameworkAnalyser
-from posthog_setup.frameworks.base import ASGI_FLOOR, CodemodHookup
+from posthog_setup.frameworks.base import ASGI_FLOOR, START_ASGI_APP, CodemodHookup
 from posthog_setup.frameworks.starlette.analysis import analyser
 
 
@@ -19,6 +19,7 @@ class Starlette(CodemodHookup):
     title = "Starlette"
     analyser: FrameworkAnalyser = analyser
     sdk_floor = ASGI_FLOOR
+    app_start = START_ASGI_APP
     hookup_name = "PosthogASGIMiddleware"
     codemod = "posthog_setup.frameworks.starlette.hookup:hook_up_starlette"
 

@@ -13,7 +13,7 @@ from libcst.helpers import get_full_name_for_node
 from libcst.metadata import MetadataWrapper
 
 from posthog_setup.analysis.model import AppObject
-from posthog_setup.codemods.base import CLIENT_NAME, ClientImport, parse_module, statement
+from posthog_setup.codemods.base import ClientImport, parse_module, statement
 from posthog_setup.codemods.hookup_common import (
     AppCreation,
     StatementEdits,
@@ -45,18 +45,18 @@ def hook_up_starlette(source: str, path: str, app: AppObject, client: ClientImpo
         edits = StatementEdits()
         imports = [(MIDDLEWARE_MODULE, MIDDLEWARE)]
         wrapper_class = _imported_name(wrapper.module, "starlette.middleware", "Middleware")
-        if _into_middleware_list(creation, edits, wrapper_class or "Middleware"):
+        if _into_middleware_list(creation, edits, wrapper_class or "Middleware", client):
             if wrapper_class is None:
                 imports.append(("starlette.middleware", "Middleware"))
         else:
-            call = f"{creation.variable}.add_middleware({MIDDLEWARE}, client={CLIENT_NAME})"
+            call = f"{creation.variable}.add_middleware({client.arguments(MIDDLEWARE)})"
             edits.insert_after(creation.statement, statement(call, wrapper.module))
         module = add_imports(apply(wrapper.module, edits), client, *imports)
     # A second pass: the flush may rewrite the statement the middleware went into.
     wrapper = MetadataWrapper(module)
     creation = find_app_creation(wrapper, app, _STARLETTE, path)
     edits = StatementEdits()
-    imports = flush_with_app(wrapper, creation, edits, path)
+    imports = flush_with_app(wrapper, creation, edits, path, client.name)
     if not edits.empty:
         module = add_imports(apply(wrapper.module, edits), client, *imports)
     return source if module.code == source else module.code
@@ -80,7 +80,9 @@ def _imported_name(module: cst.Module, source: str, name: str) -> str | None:
     return None
 
 
-def _into_middleware_list(creation: AppCreation, edits: StatementEdits, wrapper: str) -> bool:
+def _into_middleware_list(
+    creation: AppCreation, edits: StatementEdits, wrapper: str, client: ClientImport
+) -> bool:
     """Plan the middleware as the last entry of the app's ``middleware=[...]`` list, inline or
     bound to a name beside the app; False when the app has no such list."""
     value = next(
@@ -93,6 +95,6 @@ def _into_middleware_list(creation: AppCreation, edits: StatementEdits, wrapper:
         isinstance(e, cst.Element) for e in value.elements
     ):
         return False
-    entry = cst.parse_expression(f"{wrapper}({MIDDLEWARE}, client={CLIENT_NAME})")
+    entry = cst.parse_expression(f"{wrapper}({client.arguments(MIDDLEWARE)})")
     edits.replace[value] = appended(value, cst.Element(entry))
     return True

@@ -16,8 +16,16 @@ from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import Analysis, AppObject
-from posthog_setup.frameworks.base import HOOKUP_MISSING, Workspace, calls_to
+from posthog_setup.frameworks.base import (
+    HOOKUP_MISSING,
+    START_APP,
+    AppStart,
+    Workspace,
+    calls_to,
+    generated_client,
+)
 from posthog_setup.frameworks.stdlib.analysis import http_server_analyser, wsgi_analyser
+from posthog_setup.plan.plan import beside_client
 from posthog_setup.plan.sdk import SdkFloor
 from posthog_setup.project.versions import VersionGate
 
@@ -32,13 +40,11 @@ def _generated(
     workspace: Workspace, plan: Plan, module_file: str, template: str, reason: str
 ) -> None:
     """Propose the generated module beside the client module, where it is missing."""
-    from posthog_setup.codemods.changes import client_import
     from posthog_setup.frameworks.stdlib.hookup import render_module
 
-    folder = plan.setup.client_module.rpartition("/")[0]
-    path = f"{folder}/{module_file}" if folder else module_file
+    path = beside_client(plan.setup.client_module, module_file)
     if workspace.current(path) is None:
-        own = client_import(path, plan.setup.client_module, relative=False, root=workspace.root)
+        own = generated_client(workspace, plan, path)
         workspace.propose(path, render_module(template, own).encode("utf-8"), reason)
 
 
@@ -52,6 +58,8 @@ class HttpServer:
     sdk_floor = _FLOOR
     version_gate: VersionGate | None = None
     hookup_name = "PosthogRequestContext"
+    # A handler class is only defined on import: the server that would use it is not made.
+    app_start = AppStart(calls=False, noun="request handler")
 
     def hook_up(
         self,
@@ -100,6 +108,7 @@ class Wsgi:
     sdk_floor = _FLOOR
     version_gate: VersionGate | None = None
     hookup_name = "PosthogWSGIMiddleware"
+    app_start: AppStart = START_APP
 
     def hook_up(
         self,

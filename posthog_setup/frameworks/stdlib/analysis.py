@@ -55,9 +55,8 @@ _HANDLER_BASES = frozenset(
     for name in ("BaseHTTPRequestHandler", "SimpleHTTPRequestHandler", "CGIHTTPRequestHandler")
 )
 _HANDLER_WANTS = re.compile(r"\b(Base|Simple|CGI)HTTPRequestHandler\b")
-_WSGI_WANTS = re.compile(
-    r"\bdef \w+\((\s*self\s*,)?\s*(\w*environ\w*|env)\s*,\s*start(_response)?\b"
-)
+#: (It starts with a literal: a leading ``\b`` made the regex try every position.)
+_WSGI_WANTS = re.compile(r"def \w+\((\s*self\s*,)?\s*(\w*environ\w*|env)\s*,\s*start(_response)?\b")
 _DO = re.compile(r"^do_(GET|POST|PUT|PATCH|DELETE)$")
 #: a local that holds the user, or the user's id
 _USER_LOCAL = re.compile(r"^(current_|logged_in_|session_|auth_)?user(_?id)?$", re.IGNORECASE)
@@ -296,7 +295,7 @@ class HttpServerAnalyser:
 
     def wants(self, source: str) -> bool:
         """Could this file declare a request handler? (A text test.)"""
-        return _HANDLER_WANTS.search(source) is not None
+        return "HTTPRequestHandler" in source and _HANDLER_WANTS.search(source) is not None
 
     def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
         """Record each request handler class and a route per path branch of its methods."""
@@ -304,7 +303,7 @@ class HttpServerAnalyser:
             return
         handlers: set[str] = set()
         routes = _Routes(ctx, out, self.name)
-        for node in ast.walk(ctx.tree):
+        for node in ctx.nodes:
             if not isinstance(node, ast.ClassDef):
                 continue
             bases = {ctx.names.resolve(base) or "" for base in node.bases}
@@ -411,7 +410,7 @@ class WsgiAnalyser:
 
     def wants(self, source: str) -> bool:
         """Could this file define a WSGI callable? (A text test.)"""
-        return _WSGI_WANTS.search(source) is not None
+        return "start" in source and _WSGI_WANTS.search(source) is not None
 
     def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
         """Record each module-level WSGI callable that answers (itself or through the

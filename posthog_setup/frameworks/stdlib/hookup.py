@@ -15,11 +15,11 @@ import libcst.matchers as m
 
 from posthog_setup.analysis.model import AppObject
 from posthog_setup.codemods.base import (
-    CLIENT_NAME,
     ClientImport,
     EditError,
     NeededImport,
     add_imports,
+    client_needed,
     parse_module,
     statement,
 )
@@ -34,7 +34,7 @@ MIDDLEWARE_MODULE = "posthog_wsgi.py"
 
 def render_module(template: str, client: ClientImport) -> str:
     """The source of a generated module that imports the client as ``client`` says."""
-    return render(template, client_import=client.source()).rstrip("\n") + "\n"
+    return render(template, client_import=client.generated_source()).rstrip("\n") + "\n"
 
 
 def generated_import(module_file: str, client: ClientImport) -> ClientImport:
@@ -77,10 +77,10 @@ class _AddBase(cst.CSTTransformer):
         return updated_node.with_changes(bases=[first, *updated_node.bases])
 
 
-def _flush_after(module: cst.Module, serving: cst.SimpleStatementLine) -> cst.Try:
+def _flush_after(module: cst.Module, serving: cst.SimpleStatementLine, client: str) -> cst.Try:
     """``try: <serving> finally: posthog_client.flush()``: what was queued is sent when the
     server stops (Ctrl-C, ``shutdown()``)."""
-    wrapped = statement(f"try:\n    pass\nfinally:\n    {CLIENT_NAME}.flush()\n", module)
+    wrapped = statement(f"try:\n    pass\nfinally:\n    {client}.flush()\n", module)
     assert isinstance(wrapped, cst.Try)
     body = wrapped.body.with_changes(body=[serving.with_changes(leading_lines=())])
     return wrapped.with_changes(body=body, leading_lines=serving.leading_lines)
@@ -102,13 +102,15 @@ def hook_up_http_server(
         if not adding.done:
             raise EditError(f"{path}: cannot find the request handler class {name}")
         imports.append(NeededImport(mixin.module, MIXIN, mixin.relative, local=True))
-    if not calls_client_method(module, "flush") and not calls_client_method(module, "shutdown"):
+    if not calls_client_method(module, "flush", client.name) and not calls_client_method(
+        module, "shutdown", client.name
+    ):
         edits = StatementEdits()
         for serving in _serving(module):
-            edits.replace[serving] = _flush_after(module, serving)
+            edits.replace[serving] = _flush_after(module, serving, client.name)
         if not edits.empty:
             module = apply(module, edits)
-            imports.append(NeededImport(client.module, CLIENT_NAME, client.relative))
+            imports.append(client_needed(client))
     return add_imports(module, imports).code if imports else module.code
 
 
