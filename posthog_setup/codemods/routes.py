@@ -122,6 +122,8 @@ def _plan(point: Point, definitions: Sequence[Definition], site: FileEdit) -> st
         return "is a class, not a function"
     owner = _definition_of(definitions, definition.owner)
     handler = FoundHandler(definition, node, offset, capture.deletes(node.name.value, owner))
+    if site.binds_client(node):
+        return f"binds the name {site.client.name} itself (the inserted call would use that)"
     if isinstance(point, CapturePoint):
         capture.plan_capture(point, handler, site)
         return None

@@ -182,6 +182,14 @@ class FileEdit:
         known, local = self._module_bindings, bindings(scope)
         return all(means_import(known, local, module, name) for module, name in imports)
 
+    def binds_client(self, function: cst.FunctionDef) -> bool:
+        """Does ``function`` bind the client's name itself (a parameter or a local called
+        ``posthog``)? A call inserted there would reach that, not the client."""
+        scope = self.paired.definitions.get(function)
+        if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False
+        return self.client.name in bindings(scope)
+
     def transform(self) -> cst.Module:
         """The module with every splice applied and the needed imports added."""
         if not self.splices:

@@ -321,3 +321,43 @@ def test_a_middleware_of_the_project_that_opens_the_context_is_its_hook_up(
     report = capsys.readouterr().err
     assert "hook-up: AnalyticsContext (the project's own) at shop/context.py:4" in report
     assert "no PosthogASGIMiddleware hook-up" not in report
+
+
+VIEWS_WITH_A_LOCAL_POSTHOG = """\
+from flask import Blueprint, jsonify, request
+
+bp = Blueprint("shop", __name__)
+ORDERS = {}
+
+
+@bp.post("/orders")
+def create_order(posthog=None):
+    order_id = len(ORDERS) + 1
+    ORDERS[order_id] = request.get_json()["item"]
+    return jsonify(id=order_id), 201
+
+
+@bp.delete("/orders/<int:order_id>")
+def delete_order(order_id):
+    ORDERS.pop(order_id, None)
+    return "", 204
+"""
+
+
+def test_a_handler_that_binds_the_client_name_itself_is_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = project(
+        tmp_path,
+        {
+            "shop/__init__.py": FACTORY_WITH_DEFAULT_CLIENT,
+            "shop/views.py": VIEWS_WITH_A_LOCAL_POSTHOG,
+        },
+    )
+    assert main(["edit", str(root)]) == 0
+    views = (root / "shop" / "views.py").read_text("utf-8")
+    # ``posthog`` in create_order is its own parameter: posthog.capture there would call it.
+    create = views[views.index("def create_order") : views.index("def delete_order")]
+    assert "capture" not in create
+    assert 'posthog.capture("order_deleted"' in views
+    assert "binds the name posthog itself" in capsys.readouterr().err
