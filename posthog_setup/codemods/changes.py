@@ -126,15 +126,17 @@ def client_import(
     root: Path | None = None,
     name: str = CLIENT_NAME,
     import_root: str = "",
+    module_default: bool = False,
 ) -> ClientImport:
     """The import of the client ``name`` from ``importing_file``, absolute or relative.
 
     Relative only where both files share a package and the importing module already
     imports that way; otherwise absolute (always valid once the package is importable).
     Under an ``import_root`` (the folder a runtime puts first on ``sys.path``, such as a
-    Lambda function's code folder, holding both files) module names start there.
+    Lambda function's code folder, holding both files) module names start there. With
+    ``module_default`` the client is the posthog module's own: ``import posthog``.
     """
-    if name == DEFAULT_CLIENT:
+    if module_default:
         return ClientImport(DEFAULT_CLIENT, name=DEFAULT_CLIENT)
     if import_root and client_module_file.startswith(import_root + "/"):
         inner = client_module_file[len(import_root) + 1 :]

@@ -184,4 +184,5 @@ def generated_client(workspace: Workspace, plan: Plan, path: str) -> ClientImpor
         relative=False,
         root=workspace.root,
         name=plan.setup.client_name,
+        module_default=plan.setup.default_client,
     )

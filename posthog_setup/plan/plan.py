@@ -89,6 +89,9 @@ class PlannedExceptionCapture:
 
 #: The name the tool's client module exports and edited code calls.
 CLIENT_NAME = "posthog_client"
+#: How the project set up the client edited code uses (``SetupFacts.adopted``).
+ADOPTED_CLIENT = "client"
+ADOPTED_MODULE = "module"
 
 
 @dataclass(frozen=True)
@@ -104,14 +107,21 @@ class SetupFacts:
     #: the name edited code calls the client by: the client module's ``posthog_client``, the
     #: project's own module-level client, or ``posthog`` for the posthog module's own client
     client_name: str = CLIENT_NAME
-    #: the project set its client up itself (in ``client_module``): edit uses that one and
-    #: writes no client module of its own
-    adopted: bool = False
+    #: the project set its client up itself (in ``client_module``), and edit uses that one
+    #: and writes no client module of its own: ``ADOPTED_CLIENT`` (a client object, named
+    #: ``client_name``; "" where nothing can import it) or ``ADOPTED_MODULE`` (the posthog
+    #: module's own client); "" for the tool's client module
+    adopted: str = ""
 
     @property
     def default_client(self) -> bool:
         """Edited code sends through the posthog module's own client (``posthog.capture``)."""
-        return self.adopted and self.client_name == "posthog"
+        return self.adopted == ADOPTED_MODULE
+
+    @property
+    def unreachable(self) -> bool:
+        """The project's client is built where edited code cannot import it."""
+        return self.adopted == ADOPTED_CLIENT and not self.client_name
 
 
 @dataclass(frozen=True)
@@ -426,7 +436,7 @@ def build_plan(
     *,
     client_module: str,
     client_name: str = CLIENT_NAME,
-    adopted: bool = False,
+    adopted: str = "",
     style: str | None = None,
     token_var: str | None = None,
     host_var: str | None = None,
@@ -616,7 +626,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
         "token_var": (str, False),
         "host_var": (str, False),
         "client_name": (str, False),
-        "adopted": (bool, False),
+        "adopted": (str, False),
     },
     "event": {
         "event": (str, True),
@@ -638,13 +648,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
         "handles": (list, False),
     },
 }
-_JSON_NAMES = {
-    dict: "an object",
-    list: "a list",
-    str: "a string",
-    int: "a whole number",
-    bool: "true or false",
-}
+_JSON_NAMES = {dict: "an object", list: "a list", str: "a string", int: "a whole number"}
 _ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -671,7 +675,7 @@ def _check_object(value: object, schema: str, where: str) -> dict[str, Any]:
             continue
         item = value[key]
         # bool is an int to Python, never to a person writing JSON
-        if isinstance(item, bool) != (expected is bool) or not isinstance(item, expected):
+        if isinstance(item, bool) or not isinstance(item, expected):
             raise PlanError(f"{PLAN_FILE}: {where}.{key} must be {_type_name(expected)}")
         strings = [item] if isinstance(item, str) else []
         if isinstance(item, list) and schema != "plan" and key != "properties":
@@ -722,8 +726,13 @@ def _validated(data: object) -> dict[str, Any]:
     if problem:
         raise PlanError(f"{PLAN_FILE}: setup.client_module {problem}")
     name = setup.get("client_name", CLIENT_NAME)
-    if not (name.isidentifier() or (name == "" and setup.get("adopted"))):
+    if not (name.isidentifier() or (name == "" and setup.get("adopted") == ADOPTED_CLIENT)):
         raise PlanError(f"{PLAN_FILE}: setup.client_name must be a Python name, not {name!r}")
+    if setup.get("adopted", "") not in ("", ADOPTED_CLIENT, ADOPTED_MODULE):
+        raise PlanError(
+            f"{PLAN_FILE}: setup.adopted must be {ADOPTED_CLIENT!r} or {ADOPTED_MODULE!r}, "
+            f"not {setup['adopted']!r}"
+        )
     for key in ("token_var", "host_var"):
         if key in setup and not _ENV_VAR.match(setup[key]):
             raise PlanError(
@@ -784,7 +793,7 @@ def plan_from_json(text: str) -> Plan:
             token_var=setup.get("token_var", DEFAULT_TOKEN_VAR),
             host_var=setup.get("host_var", DEFAULT_HOST_VAR),
             client_name=setup.get("client_name", CLIENT_NAME),
-            adopted=setup.get("adopted", False),
+            adopted=setup.get("adopted", ""),
         ),
         events=tuple(
             PlannedEvent(

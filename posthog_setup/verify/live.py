@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from posthog_setup.codemods.changes import DEFAULT_CLIENT
 from posthog_setup.frameworks import registry
 from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.plan.plan import Plan
@@ -240,10 +239,12 @@ def live_check(
 
     if not (root / plan.setup.client_module).is_file():
         return result(SKIP, f"the client module {plan.setup.client_module} is missing")
-    if plan.setup.adopted and plan.setup.client_name in ("", DEFAULT_CLIENT):
+    if plan.setup.default_client or plan.setup.unreachable:
         # Set up when the app starts (or inside a function): importing the module alone
         # configures nothing to send through.
-        how = "configures posthog's own client" if plan.setup.client_name else "builds its client"
+        how = (
+            "configures posthog's own client" if plan.setup.default_client else "builds its client"
+        )
         return result(
             SKIP,
             f"{plan.setup.client_module} {how} as the app starts, not on import: the app "

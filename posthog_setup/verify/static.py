@@ -357,7 +357,7 @@ def _hookups(
             ]
         if own:
             hookups.extend(h for h in own if h not in hookups)
-        elif hookup_blocker(root, framework.version_gate) is None and plan.setup.client_name:
+        elif hookup_blocker(root, framework.version_gate) is None and not plan.setup.unreachable:
             failures.append(
                 f"no {hook} hook-up found for {framework.name}: requests are not tied to "
                 "users and sessions (run posthog-setup edit)"
@@ -444,7 +444,7 @@ def check_static(root: Path, plan: Plan) -> StaticResult:
     )
     if plan.setup.adopted:
         message += f"; the project's own client, set up in {plan.setup.client_module}"
-        if not plan.setup.client_name:
+        if plan.setup.unreachable:
             message += " inside a function, where edited code cannot import it: nothing added"
     elif not client_failures:
         message += (

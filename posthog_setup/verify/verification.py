@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from posthog_setup.analysis.model import AppObject
-from posthog_setup.codemods.changes import DEFAULT_CLIENT
 from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.plan.plan import Plan, PlannedEvent, PlannedExceptionCapture
 from posthog_setup.project.discovery import project_files
@@ -129,7 +128,7 @@ def _running(host: MockPostHogHost | None) -> Iterator[MockPostHogHost]:
 def _live_blocked(static: StaticResult, plan: Plan) -> str | None:
     """Why the live check must not run: a client that ignores the host variable would send
     to PostHog itself."""
-    if plan.setup.adopted and plan.setup.client_name in ("", DEFAULT_CLIENT):
+    if plan.setup.default_client or plan.setup.unreachable:
         return None  # set up as the app starts: the live check says so itself
     if static.client_reads is not None and plan.setup.host_var not in static.client_reads:
         whose = "the project's client module" if plan.setup.adopted else "the client module"

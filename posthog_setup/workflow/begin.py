@@ -9,12 +9,15 @@ from pathlib import Path, PurePosixPath
 
 from posthog_setup.analysis.engine import analyse_project, is_test_file
 from posthog_setup.analysis.model import Analysis
+from posthog_setup.codemods.changes import DEFAULT_CLIENT
 from posthog_setup.config import Config, ConfigError, load_config
 from posthog_setup.console import Console
 from posthog_setup.exits import Exit
 from posthog_setup.frameworks import registry
 from posthog_setup.plan.drift import Reconciled, reconcile
 from posthog_setup.plan.plan import (
+    ADOPTED_CLIENT,
+    ADOPTED_MODULE,
     CLIENT_NAME,
     PLAN_FILE,
     Plan,
@@ -61,7 +64,8 @@ class ClientChoice:
 
     module: str
     name: str = CLIENT_NAME
-    adopted: bool = False
+    #: "" for the tool's client module, else how the project set its own up (``SetupFacts``)
+    adopted: str = ""
 
 
 def choose_client(
@@ -88,14 +92,12 @@ def choose_client(
     bound = sorted((s for s in own if s.name), key=lambda s: (s.file, s.line))
     default = [s for s in own if s.default]
     if bound:
-        chosen, name = bound[0], bound[0].name or CLIENT_NAME
-    elif default:
-        chosen, name = default[0], "posthog"
-    elif own:
-        chosen, name = own[0], ""
-    else:
-        return ClientChoice(default_module)
-    return ClientChoice(chosen.file, name, True)
+        return ClientChoice(bound[0].file, bound[0].name or CLIENT_NAME, ADOPTED_CLIENT)
+    if default:
+        return ClientChoice(default[0].file, DEFAULT_CLIENT, ADOPTED_MODULE)
+    if own:
+        return ClientChoice(own[0].file, "", ADOPTED_CLIENT)
+    return ClientChoice(default_module)
 
 
 def plan_project(

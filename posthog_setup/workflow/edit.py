@@ -313,6 +313,7 @@ def _hook_up_uncached(
         root=workspace.root,
         name=plan.setup.client_name,
         import_root=_import_root(analysis, app.file),
+        module_default=plan.setup.default_client,
     )
     framework.hook_up(workspace, app, plan, client, analysis)
 
@@ -383,6 +384,7 @@ def _route_edits(
                 root=workspace.root,
                 name=plan.setup.client_name,
                 import_root=_import_root(analysis, file),
+                module_default=plan.setup.default_client,
             ),
         )
         for file, points in build_points(analysis, plan).items()
@@ -490,7 +492,7 @@ def compute_changes(
     for path, data in (base or {}).items():
         workspace.propose(path, data, "flagged calls to fix")
     analysis, plan = result.analysis, result.plan
-    if plan.setup.client_name:
+    if not plan.setup.unreachable:
         # Route edits first: they locate handlers by the analysed line numbers.
         _route_edits(workspace, analysis, plan, cache)
         for app in registry.applications(analysis.apps):

@@ -275,10 +275,12 @@ def summary_table(result: BeginResult) -> str:
         )
     setup = plan.setup
     if setup.adopted:
-        how = {
-            "": "built inside a function: edited code cannot import it",
-            "posthog": "posthog's own client, configured there: edited code calls posthog.*",
-        }.get(setup.client_name, f"edited code imports {setup.client_name} from it")
+        if setup.default_client:
+            how = "posthog's own client, configured there: edited code calls posthog.*"
+        elif setup.unreachable:
+            how = "built inside a function: edited code cannot import it"
+        else:
+            how = f"edited code imports {setup.client_name} from it"
         lines.append(f"  client  the project's own, in {setup.client_module} ({how})")
     for tool in analysis.monitoring:
         lines.append(f"  beside  {tool.tool} ({tool.file}:{tool.line}, {tool.detail})")

@@ -154,7 +154,7 @@ def test_a_module_level_client_is_imported_by_the_edited_code(tmp_path: Path) ->
     assert (plan["client_module"], plan["client_name"], plan["adopted"]) == (
         "shop/analytics.py",
         "analytics",
-        True,
+        "client",
     )
 
     status, events = served(root, "from shop.analytics import analytics\nanalytics.flush()")
@@ -361,3 +361,22 @@ def test_a_handler_that_binds_the_client_name_itself_is_left_alone(
     assert "capture" not in create
     assert 'posthog.capture("order_deleted"' in views
     assert "binds the name posthog itself" in capsys.readouterr().err
+
+
+def test_a_client_object_called_posthog_is_imported_not_taken_for_the_module(
+    tmp_path: Path,
+) -> None:
+    # ``posthog = Posthog(...)``: the name of the package, bound to the project's client.
+    analytics = ANALYTICS.replace("analytics = Posthog(", "posthog = Posthog(")
+    root = project(
+        tmp_path,
+        {"shop/__init__.py": FACTORY, "shop/analytics.py": analytics, "shop/views.py": VIEWS},
+    )
+    files = edited_twice(root)
+    assert "from shop.analytics import posthog\n" in files["shop/views.py"]
+    assert 'posthog.capture("order_created"' in files["shop/views.py"]
+    assert "PosthogFlaskIntegration(app, client=posthog)" in files["shop/__init__.py"]
+
+    status, events = served(root, "from shop.analytics import posthog\nposthog.flush()")
+    assert status == 201
+    assert [e.event for e in events] == ["order_created"]
