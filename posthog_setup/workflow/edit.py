@@ -245,11 +245,12 @@ def _hook_up(
     gate = framework.version_gate if framework is not None else None
     # Everything the hook-up reads besides the file: the declared framework version (which
     # can leave the integration out), the receivers it writes, the auth events they send,
-    # and the extensions the project's apps use.
+    # the extensions the project's apps use, and the project's own context middlewares.
     key = (
         f"hookup:{app.kind}:{app.name}:{app.factory}:{app.file}:{app.import_root}:"
         f"{plan.setup.client_module}:"
         f"{plan.setup.client_name}:{plan.setup.adopted}:"
+        f"{sorted(c.name for c in analysis.own_contexts)}:"
         f"{sorted({a.extension for a in analysis.apps if a.extension})}:"
         f"{sorted(e.kind for e in plan.events if e.file == receivers)}:"
         f"{workspace.current(receivers) is not None}:{hookup_blocker(workspace.root, gate)}:"
