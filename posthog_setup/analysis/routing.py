@@ -101,6 +101,39 @@ VERB_SHORTCUTS = frozenset(method.lower() for method in HTTP_METHODS)
 # -- literals -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PassedName:
+    """A plain name a call of the project's own passes (``setup_routes(app)``): the
+    called function's parameter at ``index`` stands for what ``qualified`` names."""
+
+    function: str
+    index: int
+    argument: ast.Name
+    qualified: str
+    scope: Scope
+    line: int
+
+    def registration(self, owner: str, file: str) -> Registration:
+        """``owner`` registered under the function's parameter (``setup_routes:0``)."""
+        return Registration(owner, f"{self.function}:{self.index}", None, file, self.line)
+
+
+def passed_names(ctx: FileContext, call: ast.Call, framework: str) -> Iterator[PassedName]:
+    """The plain names ``call`` passes, where it calls a function of the project (not one of
+    ``framework``'s own, by its package name) and each name resolves."""
+    if not isinstance(call.func, (ast.Name, ast.Attribute)):
+        return
+    scope = ctx.names.scope_of(call)
+    function = ctx.names.resolve(call.func, scope)
+    if function is None or function.startswith(framework):
+        return
+    for index, argument in enumerate(call.args):
+        if isinstance(argument, ast.Name):
+            qualified = ctx.names.resolve(argument, scope)
+            if qualified is not None:
+                yield PassedName(function, index, argument, qualified, scope, call.lineno)
+
+
 def call_arg(call: ast.Call, index: int | None, keyword: str) -> ast.expr | None:
     """The argument passed by keyword, or else at ``index``, if any."""
     for kw in call.keywords:

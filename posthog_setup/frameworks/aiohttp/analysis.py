@@ -61,6 +61,7 @@ from posthog_setup.analysis.routing import (
     join_endpoints,
     link_routes,
     literal_str,
+    passed_names,
     with_user,
 )
 
@@ -418,18 +419,8 @@ class _AiohttpFile:
 
     def _passes_app(self, call: ast.Call) -> None:
         """``setup_routes(app)``: the function's parameter stands for ``app`` there."""
-        if not isinstance(call.func, (ast.Name, ast.Attribute)):
-            return
-        scope = self.ctx.names.scope_of(call)
-        function = self.ctx.names.resolve(call.func, scope)
-        if function is None or function.startswith("aiohttp"):
-            return
-        for index, argument in enumerate(call.args):
-            if not isinstance(argument, ast.Name):
-                continue
-            qualified = self.ctx.names.resolve(argument, scope)
-            if qualified is None:
-                continue
+        for passed in passed_names(self.ctx, call, "aiohttp"):
+            argument, qualified, scope = passed.argument, passed.qualified, passed.scope
             kind = self.file.kinds.get(qualified)
             owner: str | None = None
             if kind == APPLICATION:
@@ -443,9 +434,7 @@ class _AiohttpFile:
                 # An app made by a factory, or imported from the module that makes it.
                 owner = self._application(argument, scope)
             if owner is not None:
-                self.out.registrations.append(
-                    Registration(owner, f"{function}:{index}", None, self.ctx.file, call.lineno)
-                )
+                self.out.registrations.append(passed.registration(owner, self.ctx.file))
 
     # -- routes -------------------------------------------------------------------------------
 

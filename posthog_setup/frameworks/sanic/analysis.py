@@ -61,6 +61,7 @@ from posthog_setup.analysis.routing import (
     linked_route,
     literal_methods,
     literal_str,
+    passed_names,
     routes_of,
     user_construction,
 )
@@ -372,18 +373,8 @@ class _SanicFile:
     def _passes_app(self, call: ast.Call) -> None:
         """``register_blueprints(app)``: the function's parameter stands for ``app`` there (an
         app of this file, a parameter owner, or an app imported from another module)."""
-        if not isinstance(call.func, (ast.Name, ast.Attribute)):
-            return
-        scope = self.ctx.names.scope_of(call)
-        function = self.ctx.names.resolve(call.func, scope)
-        if function is None or function.startswith("sanic"):
-            return
-        for index, argument in enumerate(call.args):
-            if not isinstance(argument, ast.Name):
-                continue
-            qualified = self.ctx.names.resolve(argument, scope)
-            if qualified is None:
-                continue
+        for passed in passed_names(self.ctx, call, "sanic"):
+            argument, qualified = passed.argument, passed.qualified
             kind = self.file.kinds.get(qualified)
             owner = None
             if kind == APP:
@@ -393,9 +384,7 @@ class _SanicFile:
             elif (parameter := self._parameter_name(argument)) is not None:
                 owner = parameter[0] if parameter[0] in self._parameters else None
             if owner is not None:
-                self.out.registrations.append(
-                    Registration(owner, f"{function}:{index}", None, self.ctx.file, call.lineno)
-                )
+                self.out.registrations.append(passed.registration(owner, self.ctx.file))
 
     # -- blueprints and groups --------------------------------------------------------------
 
