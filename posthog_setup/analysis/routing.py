@@ -572,8 +572,17 @@ def link_routes(
                 continue
             for chain in _mount_paths(owner, mounts, mount_prefix, frozenset()):
                 routes.append(linked_route(local, owner, join_paths(*chain, local.path)))
-    routes.sort(key=lambda r: (r.handler.file, r.line, r.handler.line, r.path, r.methods))
+    return linked(framework, facts, apps, routes)
 
+
+def linked(
+    framework: Framework,
+    facts: Sequence[ModuleFacts],
+    apps: Sequence[AppObject],
+    routes: Sequence[Route],
+) -> Linked:
+    """One framework's linked apps and routes, with its auth points and error handlers from
+    every file, each in a stable order (routes by where they are declared)."""
     auth_points = sorted(
         (p for module in facts for p in module.auth_points if p.framework == framework),
         key=lambda p: (p.handler.file, p.line),
@@ -584,7 +593,11 @@ def link_routes(
     )
     return Linked(
         apps=tuple(apps),
-        routes=tuple(routes),
+        routes=tuple(
+            sorted(
+                routes, key=lambda r: (r.handler.file, r.line, r.handler.line, r.path, r.methods)
+            )
+        ),
         auth_points=tuple(auth_points),
         error_handlers=tuple(error_handlers),
     )

@@ -276,7 +276,7 @@ def _import_root(analysis: Analysis, file: str) -> str:
     return max(roots, key=len, default="")
 
 
-def _unreachable_client(analysis: Analysis, plan: Plan, file: str) -> str | None:
+def _client_outside_code_folder(analysis: Analysis, plan: Plan, file: str) -> str | None:
     """Why ``file`` cannot import the client where it runs, if it cannot: its runtime
     imports from a folder that does not hold the client module."""
     root = _import_root(analysis, file)
@@ -303,7 +303,7 @@ def _hook_up_uncached(
     if own is not None:
         # The project opens PostHog's request context itself: one is enough.
         return
-    unreachable = _unreachable_client(analysis, plan, app.file)
+    unreachable = _client_outside_code_folder(analysis, plan, app.file)
     if unreachable is not None:
         workspace.note(unreachable)
         return
@@ -389,7 +389,7 @@ def _route_edits(
             ),
         )
         for file, points in build_points(analysis, plan).items()
-        if file in decoded and _unreachable_client(analysis, plan, file) is None
+        if file in decoded and _client_outside_code_folder(analysis, plan, file) is None
     ]
     # A file whose text and insertion points are as on a run that changed nothing is
     # left alone without parsing it again (revise on an unchanged project).

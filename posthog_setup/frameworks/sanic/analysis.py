@@ -38,7 +38,6 @@ from posthog_setup.analysis.model import (
     AuthPoint,
     BodyFacts,
     EndpointRef,
-    ErrorHandler,
     Evidence,
     Framework,
     LocalRoute,
@@ -58,6 +57,7 @@ from posthog_setup.analysis.routing import (
     error_handler,
     error_target_name,
     imports_any,
+    linked,
     linked_route,
     literal_methods,
     literal_str,
@@ -193,21 +193,7 @@ class SanicAnalyser:
                 version = own_version or version
                 front = f"/v{version}" if version else None
                 routes.append(linked_route(local, owner, join_paths(front, *prefixes, local.path)))
-        routes.sort(key=lambda r: (r.handler.file, r.line, r.handler.line, r.path, r.methods))
-        auth_points = sorted(
-            (p for module in facts for p in module.auth_points if p.framework == self.name),
-            key=lambda p: (p.handler.file, p.line),
-        )
-        error_handlers: list[ErrorHandler] = sorted(
-            (h for module in facts for h in module.error_handlers if h.framework == self.name),
-            key=lambda h: (h.handler.file, h.line, h.handler.line),
-        )
-        return Linked(
-            apps=tuple(apps),
-            routes=tuple(routes),
-            auth_points=tuple(auth_points),
-            error_handlers=tuple(error_handlers),
-        )
+        return linked(self.name, facts, apps, routes)
 
 
 def _chains(
