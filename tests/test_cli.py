@@ -398,3 +398,31 @@ def test_for_terminal_has_no_progress_under_no_color(monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("NO_COLOR")
     Console.for_terminal().progress("[1/4] begin")
     assert terminal.getvalue() == "\r\x1b[K[1/4] begin"
+
+
+def test_findings_in_the_projects_own_code_are_reported_but_do_not_fail_the_full_run(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The project's own capture, there before the run, sends a username as an event
+    # property through a module client nothing configures: the pre-commit check flags
+    # both; the full run shows them and leaves them.
+    (blog / "blog" / "audit.py").write_text(
+        "import posthog\n\n\n"
+        "def record_export(username: str) -> None:\n"
+        '    posthog.capture("report_exported", distinct_id=username, '
+        'properties={"username": username})\n'
+    )
+    assert main([str(blog)]) == 0
+    captured = capsys.readouterr()
+    assert "2 findings in the project's own code, there before this run" in captured.err
+    assert "pii-property" in captured.out
+    assert "capture-before-client" in captured.out
+    summary = captured.err[captured.err.index("Summary") :].splitlines()
+    assert summary[3:5] == [
+        "  revise    no problems left",
+        "            2 findings in the project's own code, listed above, left to you",
+    ]
+    assert 'properties={"username": username}' in (blog / "blog" / "audit.py").read_text()
+
+    assert main(["revise", "--check", str(blog)]) == 1
+    assert "blog/audit.py:5:" in capsys.readouterr().out

@@ -167,9 +167,18 @@ def revise(console: Console, outcome: ReviseOutcome, *, diff: bool, as_json: boo
         console.data(revise_json(result, remaining, outcome.write and wrote))
     elif not diff:
         for finding in remaining:
-            console.data(finding_line(finding))
+            if finding not in outcome.inherited:
+                console.data(finding_line(finding))
+    _inherited(console, outcome.inherited)
     fixed = outcome.fixed
+    remaining = tuple(f for f in remaining if f not in outcome.inherited)
     if not remaining:
+        if outcome.inherited:
+            left = "nothing is left in what this run wrote."
+            console.success(
+                f"Fixed {fixed} problem{'s' * (fixed != 1)}; {left}" if fixed else left.capitalize()
+            )
+            return
         if fixed:
             console.success(f"Fixed {fixed} problem{'s' * (fixed != 1)}; nothing is left.")
         else:
@@ -182,6 +191,19 @@ def revise(console: Console, outcome: ReviseOutcome, *, diff: bool, as_json: boo
     if fixable and not outcome.write:
         parts.append(f"{fixable} fixable with `posthog-setup revise`")
     console.error("; ".join(parts) + ".")
+
+
+def _inherited(console: Console, findings: Sequence[Finding]) -> None:
+    """The findings in code the project had before this run: shown, left to the user."""
+    if not findings:
+        return
+    console.warn(
+        f"{_plural(len(findings), 'finding')} in the project's own code, there before this run "
+        "(left as they are; `posthog-setup revise --check`, the pre-commit check, reports them "
+        "until they are changed or marked `# posthog-setup: ignore[rule]`):"
+    )
+    for finding in findings:
+        console.data(finding_line(finding))
 
 
 # -- begin ------------------------------------------------------------------------------
@@ -478,7 +500,11 @@ def _verified_lines(v: Verification) -> list[str]:
 
 
 def summary(
-    written: list[str], revised: int, concluded: ConcludeResult | None, path: Path
+    written: list[str],
+    revised: int,
+    concluded: ConcludeResult | None,
+    path: Path,
+    inherited: int = 0,
 ) -> list[str]:
     """The end of a full run, in order: what changed, what was verified and how, what was
     skipped (with the command that would check it), what failed, and the report."""
@@ -496,6 +522,11 @@ def summary(
         if revised == 0
         else "  revise    problems left, listed above (`posthog-setup revise --check`)"
     )
+    if inherited:
+        lines.append(
+            f"            {_plural(inherited, 'finding')} in the project's own code, listed above, "
+            "left to you"
+        )
     if concluded is None:
         return lines
     v = concluded.verification

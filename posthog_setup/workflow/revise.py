@@ -14,6 +14,7 @@ where staged changes are the normal case, and it only fixes what it reports.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,6 +177,9 @@ class ReviseOutcome:
     #: fixes were to be written (not ``--check`` / ``--diff``)
     write: bool = False
     written: Written | None = None
+    #: of ``remaining``, the ones the project had before this run (a full run knows them
+    #: from begin): its own code, reported but not a failure of the run
+    inherited: tuple[Finding, ...] = ()
 
     @property
     def fixed(self) -> int:
@@ -204,6 +208,28 @@ def revise_stage(path: Path, *, write: bool, use_cache: bool) -> ReviseOutcome:
         remaining = revise(root, config, use_cache=use_cache).findings
         outcome = dataclasses.replace(outcome, written=done, remaining=remaining)
     return dataclasses.replace(outcome, code=Exit.PROBLEMS if outcome.remaining else Exit.OK)
+
+
+def inherit(outcome: ReviseOutcome, before: Sequence[Finding]) -> ReviseOutcome:
+    """``outcome`` with the findings it shares with ``before`` (the unedited project's)
+    marked as inherited, and its code from the rest alone.
+
+    Edits move lines, so a finding is matched by rule, file and message, as many times
+    as ``before`` holds it.
+    """
+    unmatched = Counter((f.rule, f.file, f.message) for f in before)
+    inherited: list[Finding] = []
+    for finding in outcome.remaining:
+        key = (finding.rule, finding.file, finding.message)
+        if unmatched[key] > 0:
+            unmatched[key] -= 1
+            inherited.append(finding)
+    if not inherited or outcome.code == Exit.ERROR:
+        return outcome
+    left = len(outcome.remaining) - len(inherited)
+    return dataclasses.replace(
+        outcome, inherited=tuple(inherited), code=Exit.PROBLEMS if left else Exit.OK
+    )
 
 
 def run_revise(

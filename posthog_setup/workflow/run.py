@@ -10,7 +10,7 @@ from posthog_setup.workflow import render
 from posthog_setup.workflow.begin import begin, plan_at
 from posthog_setup.workflow.conclude import conclude_at, show
 from posthog_setup.workflow.edit import edit, raise_held, token_to_set
-from posthog_setup.workflow.revise import revise_stage
+from posthog_setup.workflow.revise import inherit, revise_stage
 
 
 def run_all(
@@ -44,7 +44,9 @@ def run_all(
     if edited.code != Exit.OK:
         return edited.code
     console.progress("[3/4] revise: checking the result")
-    revised = revise_stage(planned.root, write=True, use_cache=True)
+    revised = inherit(
+        revise_stage(planned.root, write=True, use_cache=True), planned.analysis.findings
+    )
     render.revise(console, revised, diff=False, as_json=False)
     if revised.written is not None:
         raise_held(revised.written)
@@ -63,5 +65,11 @@ def run_all(
         *(edited.written.paths if edited.written else ()),
         *(revised.written.paths if revised.written else ()),
     ]
-    console.info("\n".join(render.summary(sorted(set(written)), revised.code, concluded, path)))
+    console.info(
+        "\n".join(
+            render.summary(
+                sorted(set(written)), revised.code, concluded, path, len(revised.inherited)
+            )
+        )
+    )
     return max(revised.code, code)

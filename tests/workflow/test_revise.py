@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from posthog_setup.analysis.model import Finding
 from posthog_setup.cli import main
+from posthog_setup.exits import Exit
+from posthog_setup.workflow.revise import ReviseOutcome, inherit
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 CLEAN = "Nothing to do: the integration matches posthog-events.json."
@@ -397,3 +400,17 @@ def test_a_class_view_keeps_its_plan_once_edit_adds_form_valid(
     assert "def form_valid" in (project / "notes" / "views.py").read_text()
     capsys.readouterr()
     assert main(["revise", "--check", str(project)]) == 0, capsys.readouterr()
+
+
+def test_a_finding_the_project_had_before_is_inherited_once_per_occurrence() -> None:
+    def pii(line: int) -> Finding:
+        return Finding("pii-property", "app/views.py", line, 4, 'Event property "username"')
+
+    before = [pii(10)]
+    # The edit moved the old finding to line 12 and a second, new one is at line 30.
+    outcome = ReviseOutcome(Exit.PROBLEMS, remaining=(pii(12), pii(30)))
+    inherited = inherit(outcome, before)
+    assert inherited.inherited == (pii(12),)
+    assert inherited.code == Exit.PROBLEMS
+    assert inherit(ReviseOutcome(Exit.PROBLEMS, remaining=(pii(12),)), before).code == Exit.OK
+    assert inherit(ReviseOutcome(Exit.PROBLEMS, remaining=(pii(12),)), []).code == Exit.PROBLEMS
