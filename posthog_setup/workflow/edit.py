@@ -399,6 +399,10 @@ def _route_edits(
         if notes is not None:
             workspace.notes.extend(notes)
     jobs = [job for job in jobs if unchanged.get(job.file) is None]
+    if len(jobs) >= _PARALLEL_ROUTE_FILES:
+        # Load the codemods (libcst) once, here, so forked workers start with them
+        # instead of each importing them again.
+        import posthog_setup.codemods.routes  # noqa: F401
     results = process_map(_apply_route_job, jobs, min_items=_PARALLEL_ROUTE_FILES)
     for job, (new_text, notes, broken) in zip(jobs, results, strict=True):
         workspace.notes.extend(notes)
