@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -28,7 +29,7 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -391,6 +392,24 @@ class PlannedEvent:
     methods: tuple[str, ...]
     distinct_id: str | None
     properties: int
+    #: the project's own code sent it before the run (the plan lists it, the run did not add it)
+    existing: bool = False
+
+
+def mark_existing(plan: Sequence[PlannedEvent], before: Callable[[str], str]) -> list[PlannedEvent]:
+    """``plan`` with each capture whose name its file held as a string before the run marked.
+
+    ``before(file)`` is a file's text as the project's authors left it ("" if it had none).
+    """
+    texts: dict[str, str] = {}
+    marked = []
+    for event in plan:
+        if event.kind == "capture":
+            text = texts.setdefault(event.file, before(event.file))
+            quoted = (f'"{event.event}"', f"'{event.event}'")
+            event = dataclasses.replace(event, existing=any(q in text for q in quoted))
+        marked.append(event)
+    return marked
 
 
 def read_plan(workdir: Path) -> tuple[list[PlannedEvent], Path | None]:
@@ -484,6 +503,8 @@ def score_labels(plan: Sequence[PlannedEvent], labels: Labels) -> LabelScore:
         else:
             score.missed.append(f"{route.file}:{route.handler}")
     for event in captures:
+        if event.existing:
+            continue  # the project's own: not the run's to be right or wrong about
         score.planned_captures += 1
         hits = [r for r in labels.routes if matches(event, r)]
         if any(r.mutating for r in hits):
@@ -718,7 +739,11 @@ def check_project(
     row.anonymous, row.get_writes = seen.anonymous, seen.get_writes
     row.exceptions, row.email = seen.exceptions, seen.email
     row.broken = broken_frames(events, repo, inserted)
-    captures = [e for e in plan if e.kind == "capture"]
+    prefix = "" if project.subdir in ("", ".") else project.subdir.rstrip("/") + "/"
+    plan = mark_existing(
+        plan, lambda file: _git(repo, "show", f"{base}:{prefix}{file}", check=False)
+    )
+    captures = [e for e in plan if e.kind == "capture" and not e.existing]
     if captures:
         row.with_properties = round(sum(e.properties > 0 for e in captures) / len(captures), 2)
     labels = load_labels(project.name, labels_dir)

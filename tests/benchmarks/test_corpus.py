@@ -240,3 +240,21 @@ def test_whole_check_on_a_tiny_repository(tmp_path: Path) -> None:
     # The tests either passed after the edit, or the harness names the inserted line that broke.
     assert row.tests_after == (2, 0) or row.broken
     assert json.loads(json.dumps(corpus.row_json(row)))["name"] == "notes"
+
+
+def test_captures_the_project_sent_before_the_run_are_not_scored_as_the_runs() -> None:
+    labels = corpus.Labels(
+        routes=(corpus.RouteLabel("a.py", "create", ("POST",), mutating=True),),
+        auth=(),
+        error_handlers=(),
+    )
+    plan = [
+        corpus.PlannedEvent("thing_created", "capture", "a.py", "create", ("POST",), None, 1),
+        corpus.PlannedEvent("page_viewed", "capture", "a.py", "show", (), None, 0),
+    ]
+    before = {"a.py": "def show():\n    posthog.capture('page_viewed', distinct_id='x')\n"}
+    marked = corpus.mark_existing(plan, lambda file: before.get(file, ""))
+    assert [e.existing for e in marked] == [False, True]
+    assert corpus.score_labels(plan, labels).precision == 0.5
+    score = corpus.score_labels(marked, labels)
+    assert (score.precision, score.wrong) == (1.0, [])
