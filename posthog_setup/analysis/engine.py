@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from posthog_setup.analysis import existing, flow
+from posthog_setup.analysis import existing, flow, settings
 from posthog_setup.analysis.context import (
     FactsBuilder,
     FileContext,
@@ -29,6 +29,7 @@ from posthog_setup.analysis.model import (
     AuthPoint,
     CaptureCall,
     Conventions,
+    EnvSettings,
     ExistingPostHog,
     Framework,
     ModuleFacts,
@@ -64,6 +65,8 @@ class FileResult:
     lint: FileRuleFacts | None = None
     #: web frameworks the file imports that the tool does not support yet
     unsupported: tuple[str, ...] = ()
+    #: settings classes that would refuse the PostHog variables in their env file
+    env_settings: tuple[EnvSettings, ...] = ()
 
 
 def module_for_file(relative: str, src_layout: bool) -> tuple[str, bool]:
@@ -136,7 +139,8 @@ def _analyse_text(
     wants_existing = existing.wants(lowered)
     wants_rules = rules.wants(lowered)
     wants_models = _model_hint(lowered)
-    if not wanted and not wants_existing and not wants_rules and not wants_models:
+    wants_settings = settings.wants(text)
+    if not (wanted or wants_existing or wants_rules or wants_models or wants_settings):
         return FileResult(file)
     module, is_package = module_for_file(file, src_layout)
     try:
@@ -156,7 +160,8 @@ def _analyse_text(
     if wants_existing:
         existing.collect(ctx, out)
     lint = rules.file_rule_facts(ctx) if wants_rules else None
-    return FileResult(file, facts=out.freeze(), lint=lint)
+    env_settings = settings.collect(ctx) if wants_settings else ()
+    return FileResult(file, facts=out.freeze(), lint=lint, env_settings=env_settings)
 
 
 def _analyse_data(
@@ -383,6 +388,7 @@ def link(
         capture_sites=tuple(s for lint in lints for s in lint.sites),
         client_setups=tuple(s for lint in lints for s in lint.setups),
         own_contexts=tuple(c for lint in lints for c in lint.own_contexts),
+        env_settings=tuple(s for r in results for s in r.env_settings),
         apps=apps,
         routes=tuple(r for part in linked for r in part.routes),
         auth_points=_within_declared_versions(

@@ -573,6 +573,29 @@ class OwnContext:
 
 
 @dataclass(frozen=True)
+class EnvSettings:
+    """One settings class that reads an env file and forbids what it does not declare."""
+
+    file: str
+    name: str
+    line: int
+    #: the last line of the class body: declarations go after it
+    end_line: int
+    indent: str
+    #: the field names it declares, lower-cased
+    fields: tuple[str, ...]
+    #: ``env_prefix``, ``case_sensitive``: how a field name becomes a variable name
+    env_prefix: str
+    case_sensitive: bool
+    #: the class spells its fields in capitals (``DATABASE_URL: str``)
+    upper: bool
+
+    def declares(self, variable: str) -> bool:
+        """Whether the variable already has a field (by the name pydantic matches it by)."""
+        return variable.lower() in self.fields
+
+
+@dataclass(frozen=True)
 class Analysis:
     """The whole project, linked: what begin found and every later stage reads."""
 
@@ -594,6 +617,8 @@ class Analysis:
     #: every place a PostHog client is set up
     client_setups: tuple[ClientSetup, ...] = field(default=())
     own_contexts: tuple[OwnContext, ...] = field(default=())
+    #: settings classes that would refuse the PostHog variables in their env file
+    env_settings: tuple[EnvSettings, ...] = field(default=())
     #: (framework, first file) for web frameworks found but not supported yet
     unsupported: tuple[tuple[str, str], ...] = field(default=())
     #: qualified class -> attributes every instance is known to have (own and inherited)

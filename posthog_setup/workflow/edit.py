@@ -8,8 +8,10 @@ files are written as one transaction (``project.transaction``): all or none.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
+import functools
 import re
 import signal
 import subprocess
@@ -219,6 +221,46 @@ def _client_module(workspace: _Workspace, analysis: Analysis, plan: Plan) -> Non
         workspace.notes.append(
             f"{path}: exists and does not set up a PostHog client; choose another client-module"
         )
+
+
+def _settings_fields(workspace: _Workspace, analysis: Analysis, plan: Plan) -> None:
+    """Declare the client module's variables in each settings class that reads an env
+    file and would refuse them there (pydantic-settings forbids undeclared inputs)."""
+    for found in analysis.env_settings:
+        variables = [
+            v for v in (plan.setup.token_var, plan.setup.host_var) if not found.declares(v)
+        ]
+        if not variables:
+            continue
+        upper = found.upper or found.case_sensitive
+        lines = [
+            f"# Declared so that {plan.setup.client_module}'s variables are accepted in the env file.",
+            *(f'{v if upper else v.lower()}: str = ""' for v in variables),
+        ]
+        workspace.edit_python(
+            found.file,
+            functools.partial(_declare_in_class, path=found.file, cls=found.name, lines=lines),
+            f"{found.name} would refuse {' and '.join(variables)} in its env file",
+        )
+
+
+def _declare_in_class(text: str, *, path: str, cls: str, lines: Sequence[str]) -> str:
+    """``text`` with ``lines`` added at the end of the body of class ``cls``."""
+    try:
+        tree = compiled_tree(text, path)
+    except (SyntaxError, ValueError):
+        return text
+    node = next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls), None)
+    if node is None or node.body[0].lineno == node.lineno:
+        return text  # gone, or a one-line class: nothing safe to add to
+    indent = " " * node.body[0].col_offset
+    end = node.body[-1].end_lineno or node.body[-1].lineno
+    source_lines = text.splitlines(keepends=True)
+    newline = "\r\n" if source_lines[0].endswith("\r\n") else "\n"
+    if not source_lines[end - 1].endswith(("\n", "\r")):
+        source_lines[end - 1] += newline
+    added = [f"{indent}{line}{newline}" for line in lines]
+    return "".join([*source_lines[:end], *added, *source_lines[end:]])
 
 
 _RELATIVE_IMPORT = re.compile(rb"^from \.", re.MULTILINE)
@@ -503,6 +545,8 @@ def compute_changes(
         for app in registry.applications(analysis.apps):
             _hook_up(workspace, app, plan, analysis, cache)
         _client_module(workspace, analysis, plan)
+        if not plan.setup.adopted:
+            _settings_fields(workspace, analysis, plan)
     elif _uninstrumented(analysis):
         workspace.notes.append(unreachable_client(analysis, plan))
     _dependency(workspace, root, analysis)

@@ -1,0 +1,92 @@
+"""Settings classes that read a ``.env`` file and refuse variables they do not declare.
+
+A pydantic-settings ``BaseSettings`` class that reads an env file (``env_file=".env"``)
+forbids extra inputs unless told otherwise: once a user adds ``POSTHOG_PROJECT_TOKEN`` to
+that file, as the client module asks, the app stops at start-up with "Extra inputs are not
+permitted". Edit declares the PostHog variables in each such class; this module finds them.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from posthog_setup.analysis.context import FileContext
+from posthog_setup.analysis.model import EnvSettings
+
+#: The base classes whose dotenv source rejects undeclared variables (pydantic v1's
+#: ``pydantic.BaseSettings`` only ever reads the fields it declares).
+_STRICT_BASES = frozenset({"pydantic_settings.BaseSettings", "pydantic_settings.main.BaseSettings"})
+_CONFIG_CALLS = frozenset({"pydantic_settings.SettingsConfigDict", "dict"})
+
+
+def wants(text: str) -> bool:
+    """The text test: only a file naming both can hold such a class."""
+    return "BaseSettings" in text and "env_file" in text
+
+
+def collect(ctx: FileContext) -> tuple[EnvSettings, ...]:
+    """Every top-level or nested settings class of the file that needs the declarations."""
+    found = []
+    for node in ctx.nodes:
+        if not isinstance(node, ast.ClassDef) or not node.body:
+            continue
+        if not any(ctx.names.resolve(base) in _STRICT_BASES for base in node.bases):
+            continue
+        config = _config(ctx, node)
+        if config is None or not _reads_env_file(config):
+            continue
+        if _literal(config.get("extra")) in ("ignore", "allow"):
+            continue
+        prefix = _literal(config.get("env_prefix"))
+        fields = [
+            item.target.id
+            for item in node.body
+            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
+        ]
+        last = node.body[-1]
+        found.append(
+            EnvSettings(
+                file=ctx.file,
+                name=node.name,
+                line=node.lineno,
+                end_line=last.end_lineno or last.lineno,
+                indent=" " * node.body[0].col_offset,
+                fields=tuple(f.lower() for f in fields),
+                env_prefix=prefix if isinstance(prefix, str) else "",
+                case_sensitive=_literal(config.get("case_sensitive")) is True,
+                upper=bool(fields) and sum(f.isupper() for f in fields) * 2 > len(fields),
+            )
+        )
+    return tuple(found)
+
+
+def _config(ctx: FileContext, node: ast.ClassDef) -> dict[str, ast.expr] | None:
+    """The class's own settings: ``model_config = SettingsConfigDict(...)`` (or a dict)."""
+    for item in node.body:
+        if not isinstance(item, ast.Assign | ast.AnnAssign) or item.value is None:
+            continue
+        targets = item.targets if isinstance(item, ast.Assign) else [item.target]
+        if not any(isinstance(t, ast.Name) and t.id == "model_config" for t in targets):
+            continue
+        value = item.value
+        if isinstance(value, ast.Call) and ctx.names.resolve(value.func) in _CONFIG_CALLS:
+            if any(k.arg is None for k in value.keywords):
+                return None  # ``**base``: what it holds is not known here
+            return {k.arg: k.value for k in value.keywords if k.arg is not None}
+        if isinstance(value, ast.Dict) and all(isinstance(k, ast.Constant) for k in value.keys):
+            return {
+                k.value: v
+                for k, v in zip(value.keys, value.values, strict=True)
+                if isinstance(k, ast.Constant) and isinstance(k.value, str)
+            }
+        return None
+    return None
+
+
+def _reads_env_file(config: dict[str, ast.expr]) -> bool:
+    value = config.get("env_file")
+    return value is not None and not (isinstance(value, ast.Constant) and value.value is None)
+
+
+def _literal(node: ast.expr | None) -> object:
+    return node.value if isinstance(node, ast.Constant) else None

@@ -1,0 +1,141 @@
+"""Settings classes that read an env file accept the PostHog variables after the edit.
+
+pydantic-settings forbids inputs a settings class does not declare, env-file lines
+included: a user who adds ``POSTHOG_PROJECT_TOKEN`` to ``.env``, as the client module asks,
+would find the app refusing to start. Edit declares the variables in each such class.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from posthog_setup.analysis import settings
+from posthog_setup.analysis.context import FileContext
+from posthog_setup.analysis.model import EnvSettings
+from posthog_setup.cli import main
+
+CONFIG = """\
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8")
+
+    app_name: str = "Notes"
+    debug: bool = False
+
+
+settings = Settings()
+"""
+
+APP = """\
+from fastapi import FastAPI
+
+from notes.config import settings
+
+app = FastAPI(title=settings.app_name)
+NOTES: dict[int, str] = {}
+
+
+@app.post("/notes", status_code=201)
+def create_note(text: str) -> dict[str, int]:
+    note_id = len(NOTES) + 1
+    NOTES[note_id] = text
+    return {"id": note_id}
+"""
+
+
+def _found(source: str) -> tuple[EnvSettings, ...]:
+    ctx = FileContext.parse("config.py", "config", False, source)
+    assert settings.wants(source) or not settings.collect(ctx)
+    return settings.collect(ctx)
+
+
+def test_a_strict_settings_class_reading_an_env_file_is_found() -> None:
+    (found,) = _found(CONFIG)
+    assert (found.name, found.line, found.end_line, found.indent) == ("Settings", 4, 8, "    ")
+    assert found.fields == ("app_name", "debug")
+    assert not found.upper
+    assert not found.declares("POSTHOG_PROJECT_TOKEN")
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        'SettingsConfigDict(env_file=".env", extra="ignore")',
+        'SettingsConfigDict(extra="forbid")',  # no env file: only real variables, by field
+        "SettingsConfigDict(env_file=None)",
+        "SettingsConfigDict(**BASE)",  # unknown
+    ],
+)
+def test_a_class_that_accepts_or_never_reads_env_file_lines_is_left_alone(config: str) -> None:
+    source = CONFIG.replace(
+        'SettingsConfigDict(env_file=".env", env_file_encoding="utf-8")', config
+    )
+    assert _found(source) == ()
+
+
+def test_pydantic_v1_settings_read_only_their_fields_and_are_left_alone() -> None:
+    source = (
+        "from pydantic import BaseSettings\n\n\nclass Settings(BaseSettings):\n"
+        '    DEBUG: bool = False\n\n    class Config:\n        env_file = ".env"\n'
+    )
+    assert _found(source) == ()
+
+
+def test_capitals_and_case_sensitivity_are_followed() -> None:
+    source = CONFIG.replace("app_name", "APP_NAME").replace("debug", "DEBUG")
+    (found,) = _found(source)
+    assert found.upper
+    assert found.declares("app_name")
+
+
+def _project(root: Path) -> Path:
+    (root / "notes").mkdir(parents=True)
+    (root / "notes" / "__init__.py").write_text("")
+    (root / "notes" / "config.py").write_text(CONFIG)
+    (root / "notes" / "main.py").write_text(APP)
+    (root / "requirements.txt").write_text("fastapi\npydantic-settings\n")
+    return root
+
+
+def _settings_load(root: Path) -> subprocess.CompletedProcess[str]:
+    """Build the project's settings, in a fresh interpreter, with .env in the folder."""
+    return subprocess.run(
+        [sys.executable, "-c", "from notes.config import Settings; print(Settings())"],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_after_the_edit_the_settings_accept_the_token_in_the_env_file(tmp_path: Path) -> None:
+    root = _project(tmp_path / "notes_app")
+    (root / ".env").write_text("POSTHOG_PROJECT_TOKEN=phc_test\nPOSTHOG_HOST=http://127.0.0.1:9\n")
+    before = _settings_load(root)
+    assert before.returncode != 0
+    assert "Extra inputs are not permitted" in before.stderr
+
+    assert main(["begin", str(root)]) == 0
+    assert main(["edit", "--allow-dirty", str(root)]) == 0
+    config = (root / "notes" / "config.py").read_text()
+    assert config == CONFIG.replace(
+        "    debug: bool = False\n",
+        "    debug: bool = False\n"
+        "    # Declared so that notes/posthog_client.py's variables are accepted in the env file.\n"
+        '    posthog_project_token: str = ""\n'
+        '    posthog_host: str = ""\n',
+    )
+    after = _settings_load(root)
+    assert after.returncode == 0, after.stderr
+    assert "posthog_project_token='phc_test'" in after.stdout
+
+    assert main(["edit", "--check", str(root)]) == 0
+    assert main(["revise", "--check", str(root)]) == 0
