@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -48,8 +49,24 @@ def render(name: str, **context: Any) -> str:
     return _environment().get_template(name).render(**context)
 
 
+@dataclass(frozen=True)
+class SettingsSource:
+    """The project's settings object the client module falls back on: ``module.instance``,
+    whose ``token_attr`` / ``host_attr`` fields the project's env file fills."""
+
+    module: str
+    instance: str
+    token_attr: str
+    host_attr: str
+
+
 def render_client_module(
-    *, project_name: str, token_var: str, host_var: str, sync_mode: bool = False
+    *,
+    project_name: str,
+    token_var: str,
+    host_var: str,
+    sync_mode: bool = False,
+    settings: SettingsSource | None = None,
 ) -> str:
     """The source of the project's PostHog client module."""
     return render(
@@ -59,4 +76,5 @@ def render_client_module(
         host_var=host_var,
         default_host="https://us.i.posthog.com",
         sync_mode=sync_mode,
+        settings=settings,
     )

@@ -589,6 +589,9 @@ class EnvSettings:
     case_sensitive: bool
     #: the class spells its fields in capitals (``DATABASE_URL: str``)
     upper: bool
+    #: the file's module, and the module-level name bound to ``Class()`` there ("" if none)
+    module: str = ""
+    instance: str = ""
 
     def declares(self, variable: str) -> bool:
         """Whether the variable already has a field (by the name pydantic matches it by)."""

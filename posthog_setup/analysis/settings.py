@@ -55,9 +55,35 @@ def collect(ctx: FileContext) -> tuple[EnvSettings, ...]:
                 env_prefix=prefix if isinstance(prefix, str) else "",
                 case_sensitive=_literal(config.get("case_sensitive")) is True,
                 upper=bool(fields) and sum(f.isupper() for f in fields) * 2 > len(fields),
+                module=ctx.module,
+                instance=_instance(ctx.tree, node.name),
             )
         )
     return tuple(found)
+
+
+def _instance(tree: ast.Module, name: str) -> str:
+    """The module-level name bound once to ``name()`` (no arguments), if there is one."""
+    bound = [
+        node.targets[0].id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name)
+        and node.value.func.id == name
+        and not node.value.args
+        and not node.value.keywords
+    ]
+    assigned = [
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name)
+    ]
+    return bound[0] if len(bound) == 1 and assigned.count(bound[0]) == 1 else ""
 
 
 def _config(ctx: FileContext, node: ast.ClassDef) -> dict[str, ast.expr] | None:

@@ -18,8 +18,9 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from posthog_setup.analysis.model import Analysis, AppObject
+from posthog_setup.analysis.model import Analysis, AppObject, EnvSettings
 from posthog_setup.codemods.changes import (
     ClientImport,
     EditError,
@@ -41,6 +42,9 @@ from posthog_setup.plan.plan import (
 from posthog_setup.project.cache import ResultCache, file_digest
 from posthog_setup.project.files import SourceText, UnreadableFile, decode_source
 from posthog_setup.project.syntax import compiled_tree
+
+if TYPE_CHECKING:
+    from posthog_setup.templating import SettingsSource
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
 from posthog_setup.project.versions import allows_at_least, hookup_blocker
 from posthog_setup.workflow import render
@@ -215,12 +219,78 @@ def _client_module(workspace: _Workspace, analysis: Analysis, plan: Plan) -> Non
             project_name=analysis.project.name,
             token_var=plan.setup.token_var,
             host_var=plan.setup.host_var,
+            settings=_settings_source(workspace, analysis, plan),
         )
         workspace.propose(path, rendered.encode("utf-8"), "the PostHog client module is missing")
     elif b"Posthog(" not in existing and b"posthog_client" not in existing:
         workspace.notes.append(
             f"{path}: exists and does not set up a PostHog client; choose another client-module"
         )
+
+
+def _field_name(found: EnvSettings, variable: str) -> str:
+    """The field that reads ``variable``, spelled as the class spells its fields."""
+    return variable if found.upper or found.case_sensitive else variable.lower()
+
+
+def _settings_source(
+    workspace: _Workspace, analysis: Analysis, plan: Plan
+) -> SettingsSource | None:
+    """The settings object a new client module can read its variables from, where the
+    project keeps them in an env file only its settings read.
+
+    Only a class edit declares both variables in (so their type is ours: ``str``), with a
+    module-level instance, in the client module's own package, whose module imports
+    nothing of that package (so importing it from the client module cannot close a loop).
+    """
+    token, host = plan.setup.token_var, plan.setup.host_var
+    found = [
+        s
+        for s in analysis.env_settings
+        if s.instance and not s.declares(token) and not s.declares(host) and not s.env_prefix
+    ]
+    package = _package_of(plan.setup.client_module)
+    if len(found) != 1 or not package or _import_root(analysis, plan.setup.client_module):
+        return None
+    (chosen,) = found
+    if _package_of(chosen.file) != package or chosen.module.split(".")[0] != package:
+        return None
+    if not all(part.isidentifier() for part in chosen.module.split(".")):
+        return None
+    data = workspace.current(chosen.file)
+    try:
+        tree = compiled_tree(decode_source(data).text, chosen.file) if data else None
+    except (UnreadableFile, SyntaxError, ValueError):
+        tree = None
+    if tree is None or _imports_package(tree, package):
+        return None
+    from posthog_setup.templating import SettingsSource  # jinja2: only to create the client
+
+    return SettingsSource(
+        chosen.module, chosen.instance, _field_name(chosen, token), _field_name(chosen, host)
+    )
+
+
+def _package_of(path: str) -> str:
+    """The top-level package a project file belongs to ("" for a top-level module)."""
+    parts = path.split("/")
+    if parts[0] == "src" and len(parts) > 2:
+        parts = parts[1:]
+    return parts[0] if len(parts) > 1 else ""
+
+
+def _imports_package(tree: ast.Module, package: str) -> bool:
+    """Whether the module imports anything of ``package`` (relative imports included)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (
+            node.level or (node.module or "").split(".")[0] == package
+        ):
+            return True
+        if isinstance(node, ast.Import) and any(
+            alias.name.split(".")[0] == package for alias in node.names
+        ):
+            return True
+    return False
 
 
 def _settings_fields(workspace: _Workspace, analysis: Analysis, plan: Plan) -> None:
@@ -232,10 +302,9 @@ def _settings_fields(workspace: _Workspace, analysis: Analysis, plan: Plan) -> N
         ]
         if not variables:
             continue
-        upper = found.upper or found.case_sensitive
         lines = [
             f"# Declared so that {plan.setup.client_module}'s variables are accepted in the env file.",
-            *(f'{v if upper else v.lower()}: str = ""' for v in variables),
+            *(f'{_field_name(found, v)}: str = ""' for v in variables),
         ]
         workspace.edit_python(
             found.file,

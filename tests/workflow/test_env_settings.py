@@ -104,16 +104,22 @@ def _project(root: Path) -> Path:
     return root
 
 
-def _settings_load(root: Path) -> subprocess.CompletedProcess[str]:
-    """Build the project's settings, in a fresh interpreter, with .env in the folder."""
+def _run(root: Path, code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter in the project, .env beside it, with no PostHog
+    variable in the environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTHOG_")}
     return subprocess.run(
-        [sys.executable, "-c", "from notes.config import Settings; print(Settings())"],
+        [sys.executable, "-c", code],
         cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root)},
+        env={**env, "PYTHONPATH": str(root)},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def _settings_load(root: Path) -> subprocess.CompletedProcess[str]:
+    return _run(root, "from notes.config import Settings; print(Settings())")
 
 
 def test_after_the_edit_the_settings_accept_the_token_in_the_env_file(tmp_path: Path) -> None:
@@ -137,5 +143,29 @@ def test_after_the_edit_the_settings_accept_the_token_in_the_env_file(tmp_path: 
     assert after.returncode == 0, after.stderr
     assert "posthog_project_token='phc_test'" in after.stdout
 
+    # The client module reads what the settings read from .env, after the environment.
+    client = (root / "notes" / "posthog_client.py").read_text()
+    assert "from notes.config import settings as _settings\n" in client
+    read = (
+        "from notes.posthog_client import posthog_client as c\n"
+        "print(c.api_key or '-', c.host, c.disabled)"
+    )
+    assert _run(root, read).stdout.split() == ["phc_test", "http://127.0.0.1:9", "False"]
+    (root / ".env").write_text("")
+    assert _run(root, read).stdout.split() == ["-", "https://us.i.posthog.com", "True"]
+
     assert main(["edit", "--check", str(root)]) == 0
     assert main(["revise", "--check", str(root)]) == 0
+
+
+def test_settings_that_import_their_own_package_are_not_read_by_the_client(
+    tmp_path: Path,
+) -> None:
+    root = _project(tmp_path / "notes_app")
+    (root / "notes" / "defaults.py").write_text('NAME = "Notes"\n')
+    config = "from notes.defaults import NAME\n" + CONFIG.replace('"Notes"', "NAME")
+    (root / "notes" / "config.py").write_text(config)
+    assert main(["begin", str(root)]) == 0
+    assert main(["edit", "--allow-dirty", str(root)]) == 0
+    assert 'posthog_project_token: str = ""' in (root / "notes" / "config.py").read_text()
+    assert "_settings" not in (root / "notes" / "posthog_client.py").read_text()
