@@ -822,6 +822,19 @@ def plan_from_json(text: str) -> Plan:
     )
 
 
+def plans_below(root: Path) -> str:
+    """Where plans are in the folders just below ``root``, as a hint for a command run one
+    level too high ("" when there are none)."""
+    found = sorted(
+        path.parent.relative_to(root).as_posix()
+        for pattern in (f"*/{PLAN_FILE}", f"*/*/{PLAN_FILE}")
+        for path in root.glob(pattern)
+    )
+    if not found:
+        return ""
+    return f" ({', '.join(f'{f}/' for f in found)} {'has one' if len(found) == 1 else 'have one'}: point the command there)"
+
+
 def read_plan(root: Path) -> Plan | None:
     """The project's plan, or None if there is none; raises PlanError if it is unusable."""
     path = root / PLAN_FILE

@@ -54,6 +54,26 @@ def _has_marker(folder: Path) -> bool:
     return any(folder.glob("requirements*.txt"))
 
 
+def has_marker(folder: Path) -> bool:
+    """Whether ``folder`` holds a manifest, ``manage.py`` or a requirements file."""
+    return _has_marker(folder)
+
+
+def owning_project(root: Path, file: str) -> str:
+    """The folder, relative to ``root``, of the nearest project below ``root`` that holds
+    ``file``; "" when none below ``root`` does.
+
+    A project is a folder with a manifest (or ``manage.py``) of its own that is not itself
+    a package: a package's ``setup.py`` or ``manage.py`` is one of its modules.
+    """
+    parts = file.split("/")[:-1]
+    for depth in range(len(parts), 0, -1):
+        folder = root / "/".join(parts[:depth])
+        if _has_marker(folder) and not (folder / "__init__.py").is_file():
+            return "/".join(parts[:depth])
+    return ""
+
+
 def find_project_root(start: Path) -> Path:
     """The nearest folder at or above ``start`` holding a manifest or ``manage.py``.
 

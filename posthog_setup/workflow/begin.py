@@ -26,7 +26,12 @@ from posthog_setup.plan.plan import (
     plan_to_json,
     read_plan,
 )
-from posthog_setup.project.discovery import NotAPythonProject, python_project_root
+from posthog_setup.project.discovery import (
+    NotAPythonProject,
+    has_marker,
+    owning_project,
+    python_project_root,
+)
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
 from posthog_setup.workflow import render
 
@@ -152,6 +157,15 @@ def plan_at(path: Path, console: Console) -> BeginResult | None:
     try:
         root = python_project_root(path)
         result = plan_project(root, load_config(root))
+        projects = nested_projects(root, result.analysis)
+        if len(projects) > 1:
+            console.error(several_projects(root, projects))
+            return None
+        if projects and projects[0] and not has_marker(root):
+            # The only project is a folder below: its imports and manifest are its own.
+            root = root / projects[0]
+            console.info(f"The Python project here is {projects[0]}/: working there.")
+            result = plan_project(root, load_config(root))
     except (ConfigError, PlanError, NotAPythonProject) as exc:
         console.error(str(exc))
         return None
@@ -159,6 +173,33 @@ def plan_at(path: Path, console: Console) -> BeginResult | None:
         console.error(nothing_supported(result.analysis))
         return None
     return result
+
+
+def nested_projects(root: Path, analysis: Analysis) -> list[str]:
+    """The projects (folders with a manifest of their own, "" for ``root``) the apps are
+    in, where one of them is below ``root``; [] when every app is ``root``'s.
+
+    A Lambda function's code folder is not counted: its handlers import the client from
+    that folder, as Lambda runs them.
+    """
+    found = sorted({owning_project(root, app.file) for app in analysis.apps if not app.import_root})
+    return [] if found in ([], [""]) else found
+
+
+def several_projects(root: Path, projects: list[str]) -> str:
+    """The one error for a folder whose apps belong to several projects."""
+    names = ", ".join(f"{p or '.'}/" for p in projects)
+    commands = " and ".join(f"`posthog-setup {root / p if p else root}`" for p in projects)
+    top = (
+        " (for the one at the top, list the others' folders under `exclude` in its "
+        "[tool.posthog-setup])"
+        if "" in projects
+        else ""
+    )
+    return (
+        f"{root} holds several Python projects, each with its own manifest ({names}); each "
+        f"needs its own client and dependency: run {commands}{top}; nothing was changed"
+    )
 
 
 def nothing_supported(analysis: Analysis) -> str:

@@ -17,7 +17,7 @@ from posthog_setup.console import Console
 from posthog_setup.exits import Exit
 from posthog_setup.frameworks import registry
 from posthog_setup.mockhost import MockPostHogHost
-from posthog_setup.plan.plan import PLAN_FILE, PlanError, read_plan
+from posthog_setup.plan.plan import PLAN_FILE, PlanError, plans_below, read_plan
 from posthog_setup.project.discovery import NotAPythonProject, python_project_root
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
 from posthog_setup.verify.checks import TEST_TOKEN
@@ -74,8 +74,8 @@ def conclude(
         raise ConcludeError(str(exc)) from exc
     if plan is None:
         raise ConcludeError(
-            f"no {PLAN_FILE} in {root}: run `posthog-setup begin` and `posthog-setup edit` "
-            "first (or `posthog-setup` for every stage)"
+            f"no {PLAN_FILE} in {root}{plans_below(root)}: run `posthog-setup begin` and "
+            "`posthog-setup edit` first (or `posthog-setup` for every stage)"
         )
     verification = verify_project(
         root,

@@ -26,7 +26,7 @@ from posthog_setup.config import Config, ConfigError, load_config
 from posthog_setup.console import Console
 from posthog_setup.exits import Exit
 from posthog_setup.plan.drift import Rename
-from posthog_setup.plan.plan import PLAN_FILE, PlanError
+from posthog_setup.plan.plan import PLAN_FILE, PlanError, plans_below
 from posthog_setup.project.cache import ResultCache
 from posthog_setup.project.discovery import NotAPythonProject, python_project_root
 from posthog_setup.project.files import UnreadableFile, decode_source
@@ -132,7 +132,8 @@ def revise(root: Path, config: Config, *, use_cache: bool = True) -> ReviseResul
     result = plan_project(root, config, use_cache=use_cache)
     if result.previous is None:
         raise ReviseError(
-            f"no {PLAN_FILE} in {root}: run `posthog-setup` (begin and edit) before revise"
+            f"no {PLAN_FILE} in {root}{plans_below(root)}: run `posthog-setup` (begin and "
+            "edit) before revise"
         )
     reconciled = result.reconciled
     assert reconciled is not None
