@@ -69,10 +69,13 @@ class FileResult:
     env_settings: tuple[EnvSettings, ...] = ()
 
 
-def module_for_file(relative: str, src_layout: bool) -> tuple[str, bool]:
-    """The importable module name of a project file (``src/`` layouts stripped)."""
-    if src_layout and relative.startswith("src/"):
-        relative = relative[len("src/") :]
+def module_for_file(relative: str, source_roots: Sequence[str] = ()) -> tuple[str, bool]:
+    """The importable module name of a project file: relative to the deepest of the
+    ``source_roots`` (folders the app's runtime puts on ``sys.path``: ``src``, a Django
+    project's folder) that holds it, else to the project's root."""
+    held = [r for r in source_roots if relative.startswith(r + "/")]
+    if held:
+        relative = relative[len(max(held, key=len)) + 1 :]
     return module_name_for(relative)
 
 
@@ -117,10 +120,10 @@ def analyse_text(
     text: str,
     analysers: Sequence[FrameworkAnalyser],
     *,
-    src_layout: bool = False,
+    source_roots: Sequence[str] = (),
 ) -> FileResult:
     """Analyse one decoded file; the text test runs first, parsing only when it passes."""
-    result = _analyse_text(file, text, analysers, src_layout=src_layout)
+    result = _analyse_text(file, text, analysers, source_roots=source_roots)
     if not any(name in text for name in UNSUPPORTED):
         return result
     found = tuple(dict.fromkeys(m.group(1) for m in _UNSUPPORTED_IMPORT.finditer(text)))
@@ -132,7 +135,7 @@ def _analyse_text(
     text: str,
     analysers: Sequence[FrameworkAnalyser],
     *,
-    src_layout: bool = False,
+    source_roots: Sequence[str] = (),
 ) -> FileResult:
     wanted = [a for a in analysers if a.wants(text)]
     lowered = text.lower()
@@ -142,7 +145,7 @@ def _analyse_text(
     wants_settings = settings.wants(text)
     if not (wanted or wants_existing or wants_rules or wants_models or wants_settings):
         return FileResult(file)
-    module, is_package = module_for_file(file, src_layout)
+    module, is_package = module_for_file(file, source_roots)
     try:
         ctx = FileContext.parse(file, module, is_package, text, analysers)
     except SyntaxError as exc:
@@ -165,7 +168,7 @@ def _analyse_text(
 
 
 def _analyse_data(
-    file: str, data: bytes, analysers: Sequence[FrameworkAnalyser], src_layout: bool
+    file: str, data: bytes, analysers: Sequence[FrameworkAnalyser], source_roots: Sequence[str]
 ) -> FileResult:
     if not file.endswith(".py"):
         return _key_scan(file, data)
@@ -173,7 +176,7 @@ def _analyse_data(
         text = decode_source(data).text
     except UnreadableFile as exc:
         return FileResult(file, skipped=SkippedFile(file, str(exc)))
-    return analyse_text(file, text, analysers, src_layout=src_layout)
+    return analyse_text(file, text, analysers, source_roots=source_roots)
 
 
 def _key_scan(file: str, data: bytes) -> FileResult:
@@ -185,7 +188,10 @@ def _key_scan(file: str, data: bytes) -> FileResult:
 
 
 def _analyse_paths(
-    root: str, files: Sequence[str], analysers: Sequence[FrameworkAnalyser], src_layout: bool
+    root: str,
+    files: Sequence[str],
+    analysers: Sequence[FrameworkAnalyser],
+    source_roots: Sequence[str],
 ) -> list[tuple[str, FileResult]]:
     """Each file's content digest and result (digest ``""`` if it cannot be read)."""
     results = []
@@ -197,7 +203,7 @@ def _analyse_paths(
             reason = f"cannot read: {exc.strerror or exc}"
             results.append(("", FileResult(file, skipped=SkippedFile(file, reason))))
             continue
-        results.append((file_digest(data), _analyse_data(file, data, analysers, src_layout)))
+        results.append((file_digest(data), _analyse_data(file, data, analysers, source_roots)))
     return results
 
 
@@ -211,16 +217,16 @@ def _analyse_uncached(
     files: Sequence[str],
     analysers: Sequence[FrameworkAnalyser],
     jobs: int | None,
-    src_layout: bool,
+    source_roots: Sequence[str],
 ) -> list[tuple[str, FileResult]]:
     workers = jobs or default_workers()
     if workers <= 1 or len(files) < _PARALLEL_THRESHOLD:
-        return _analyse_paths(str(root), files, analysers, src_layout)
+        return _analyse_paths(str(root), files, analysers, source_roots)
     chunks = _chunks(files, workers * 4)
     count = len(chunks)
     with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
         parts = pool.map(
-            _analyse_paths, [str(root)] * count, chunks, [analysers] * count, [src_layout] * count
+            _analyse_paths, [str(root)] * count, chunks, [analysers] * count, [source_roots] * count
         )
         return [result for part in parts for result in part]
 
@@ -231,7 +237,7 @@ def analyse_files(
     analysers: Sequence[FrameworkAnalyser],
     *,
     jobs: int | None = None,
-    src_layout: bool = False,
+    source_roots: Sequence[str] = (),
     cache: ResultCache | None = None,
     overlay: Mapping[str, bytes] | None = None,
 ) -> list[FileResult]:
@@ -244,7 +250,7 @@ def analyse_files(
     if overlay:
         for file in files:
             if file in overlay:
-                known[file] = _analyse_data(file, overlay[file], analysers, src_layout)
+                known[file] = _analyse_data(file, overlay[file], analysers, source_roots)
     todo: list[str] = [file for file in files if file not in known]
     if cache is not None and len(cache):
         todo = []
@@ -261,7 +267,7 @@ def analyse_files(
                 known[file] = stored[1]
             else:
                 todo.append(file)
-    for digest, result in _analyse_uncached(root, todo, analysers, jobs, src_layout):
+    for digest, result in _analyse_uncached(root, todo, analysers, jobs, source_roots):
         known[result.file] = result
         if cache is not None and digest:
             cache.put(result.file, (digest, result))
@@ -522,8 +528,19 @@ def _project_name(
     return root.name if root is not None else ""
 
 
-def _src_layout(root: Path, files: Sequence[str]) -> bool:
-    return any(f.startswith("src/") for f in files) and not (root / "src" / "__init__.py").is_file()
+def source_roots(files: Sequence[str]) -> tuple[str, ...]:
+    """The folders of the project's Python ``files`` that the app's runtime puts on
+    ``sys.path``: ``src`` of a src layout, and the folder of a Django project's
+    ``manage.py`` (which runs from there), where neither is a package itself."""
+    roots = []
+    present = set(files)
+    if any(f.startswith("src/") for f in files) and "src/__init__.py" not in present:
+        roots.append("src")
+    for file in files:
+        folder, _, name = file.rpartition("/")
+        if name == "manage.py" and folder and f"{folder}/__init__.py" not in present:
+            roots.append(folder)
+    return tuple(sorted(set(roots)))
 
 
 def analyse_project(
@@ -556,14 +573,14 @@ def analyse_project(
         analysers, files, lambda f: _read_text(root, f, overlay or {})
     )
     files = [f for f in files if f.endswith(".py") or secrets.is_scanned_for_keys(f)]
-    src_layout = _src_layout(root, [f for f in files if f.endswith(".py")])
-    salt = f"{src_layout}:{','.join(a.name for a in analysers)}"
+    roots = source_roots([f for f in files if f.endswith(".py")])
+    salt = f"{roots}:{','.join(a.name for a in analysers)}"
     if read_digest:
         # What the analysers read of the configuration decides what they find in a file.
         salt += f":{read_digest}"
     cache = ResultCache.open(root, "analysis", salt=salt) if use_cache else None
     results = analyse_files(
-        root, files, analysers, jobs=jobs, src_layout=src_layout, cache=cache, overlay=overlay
+        root, files, analysers, jobs=jobs, source_roots=roots, cache=cache, overlay=overlay
     )
     if cache is not None:
         cache.save()
@@ -639,13 +656,14 @@ def analyse_sources(
         for file, content in sources.items()
     }
     analysers, _ = for_project(analysers, sorted(sources), texts.get)
+    roots = source_roots([f for f in sources if f.endswith(".py")])
     results = []
     for file in sorted(sources):
         content = sources[file]
         if isinstance(content, str) and not file.endswith(".py"):
             content = content.encode("utf-8")
         if isinstance(content, bytes):
-            results.append(_analyse_data(file, content, analysers, False))
+            results.append(_analyse_data(file, content, analysers, roots))
         else:
-            results.append(analyse_text(file, content, analysers))
+            results.append(analyse_text(file, content, analysers, source_roots=roots))
     return link(None, results, analysers)

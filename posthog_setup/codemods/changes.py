@@ -91,16 +91,31 @@ class ClientImport:
         return f"from {dots}{self.module} import {self.name}"
 
 
+def _django_folder(root: Path, parts: list[str]) -> int:
+    """How many leading ``parts`` name the deepest folder below ``root`` holding a Django
+    ``manage.py`` that is not a package itself (0 if none holds the module)."""
+    for depth in range(len(parts) - 1, 0, -1):
+        folder = root.joinpath(*parts[:depth])
+        if (folder / "manage.py").is_file() and not (folder / "__init__.py").is_file():
+            return depth
+    return 0
+
+
 def module_of(path: str, root: Path | None = None) -> tuple[str, bool]:
     """Dotted module name of a project-relative ``.py`` path, and whether it is a package.
 
-    Under ``src/`` the import root is ``src``, or (given the project ``root``) the first
+    Under a folder holding a Django ``manage.py`` (given the project ``root``) the import
+    root is that folder. Under ``src/`` the import root is ``src``, or (given ``root``) the first
     folder below it that holds the module's top package: ``src/py/app/x.py`` is ``app.x``
     when ``src/py`` is a folder of packages (no ``__init__.py``, no module of its own; a
     folder with modules is a namespace package, imported by its name).
     """
     parts = list(PurePosixPath(path).with_suffix("").parts)
-    if parts and parts[0] == "src":
+    django = _django_folder(root, parts) if root is not None else 0
+    if django:
+        # ``manage.py`` runs from its folder: modules there import from it.
+        parts = parts[django:]
+    elif parts and parts[0] == "src":
         parts = parts[1:]
         folder = root / "src" if root is not None else None
         while (

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -547,6 +548,15 @@ def _import_only_entry(
     return EntryPoint("import", first, ".", tuple(path), because=because, more=tuple(more))
 
 
+def _distribution_roots(root: Path, folder: str) -> tuple[str, ...]:
+    """The project's ``src`` folder, relative to ``folder``, for a script outside it: the
+    project's own distribution there is importable once installed, as a developer has it."""
+    source = root / "src"
+    if folder.split("/")[0] == "src" or not source.is_dir() or (source / "__init__.py").is_file():
+        return ()
+    return (os.path.relpath(source, root / folder),)
+
+
 def find_entry_point(root: Path, plan: Plan, apps: Sequence[AppObject]) -> EntryPoint | str:
     """How the app starts, or why it cannot be started here (for a skip)."""
     startable = _startable(apps, plan)
@@ -560,7 +570,8 @@ def find_entry_point(root: Path, plan: Plan, apps: Sequence[AppObject]) -> Entry
         if script is not None:
             parent = PurePosixPath(script).parent.as_posix()
             target = PurePosixPath(script).name
-            return EntryPoint("script", target, parent, (".",), arguments=start.script.arguments)
+            entries = (".", *_distribution_roots(root, parent))
+            return EntryPoint("script", target, parent, entries, arguments=start.script.arguments)
         unstarted = unstarted or (
             f"no {start.script.name} calls {start.script.marker}, so {title} cannot be started"
         )

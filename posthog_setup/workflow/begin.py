@@ -59,6 +59,15 @@ def default_client_module(analysis: Analysis) -> str:
     )
     if primary is None:
         return CLIENT_MODULE_NAME
+    distributions = {
+        "/".join(r.handler.file.split("/")[:2])
+        for r in analysis.routes
+        if r.handler.file.startswith("src/") and r.handler.file.count("/") >= 2
+    }
+    if len(distributions) == 1 and not primary.file.startswith("src/"):
+        # The routes are a package's under src/, its own distribution; the app beside it
+        # (a demo, a host project) imports that package, never the other way round.
+        return f"{distributions.pop()}/{CLIENT_MODULE_NAME}"
     folder = PurePosixPath(primary.file).parent
     return str(folder / CLIENT_MODULE_NAME) if str(folder) != "." else CLIENT_MODULE_NAME
 

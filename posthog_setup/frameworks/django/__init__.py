@@ -127,7 +127,7 @@ def _auth_receivers(workspace: Workspace, plan: Plan) -> str:
             django_auth_receivers(client, events).encode("utf-8"),
             "the receivers of server errors and library logins are missing",
         )
-    return module_of(path)[0]
+    return module_of(path, workspace.root)[0]
 
 
 framework = Django()
