@@ -204,6 +204,9 @@ class AuthPoint:
     #: (package, first release) the edit relies on: where the project declares only older
     #: ones, nothing is sent for it (``untracked`` says why)
     needs: tuple[str, str] | None = None
+    #: the project's own code that already binds the identity for it (a receiver of the
+    #: signal the login sends): only the event is added, never a second identify
+    identified_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,9 @@ def describe(point: IdentifyPoint) -> str:
 
 def plan_identify(point: IdentifyPoint, handler: FoundHandler, site: FileEdit) -> str | None:
     """Plan the identify statements; returns why they cannot go in, if they cannot."""
-    if handler.definition.calls_named(IDENTIFY) or not site.claim(handler.node, IDENTIFY):
+    if not point.identified and (
+        handler.definition.calls_named(IDENTIFY) or not site.claim(handler.node, IDENTIFY)
+    ):
         return None
     spot = handler_statement(
         handler, point.call_line, site.step, site.positions, after=not point.before
@@ -106,9 +108,12 @@ def _sources(point: IdentifyPoint, indent: str, site: FileEdit, *, with_event: b
     step, client = site.step, site.client.name
     sources = []
     user_id = as_text(point.user_id) if point.user_id is not None else None
-    if user_id is not None:
+    # Where the project's own code binds the identity, only the event is added.
+    binds = user_id is not None and not point.identified
+    if binds:
+        assert user_id is not None
         sources.append(call_source(IDENTIFY, [user_id], indent=indent, step=step))
-    if point.person_properties and user_id is not None:
+    if point.person_properties and binds:
         properties = tuple((name, f"{point.user}.{name}") for name in point.person_properties)
         sources.append(
             call_source(
@@ -133,6 +138,9 @@ def _sources(point: IdentifyPoint, indent: str, site: FileEdit, *, with_event: b
 
 def _use(point: IdentifyPoint, sources: list[str], site: FileEdit) -> None:
     """The imports the statements need."""
+    if point.identified:
+        site.use_client()
+        return
     if point.user_id is not None:
         site.use(SDK_MODULE, IDENTIFY)
     if point.user_id is None or len(sources) > 1:

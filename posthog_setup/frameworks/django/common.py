@@ -18,6 +18,9 @@ LOGIN = "django.contrib.auth.login"
 LOGOUT = "django.contrib.auth.logout"
 ROUTERS = frozenset({"rest_framework.routers.DefaultRouter", "rest_framework.routers.SimpleRouter"})
 AUTH_URLS = "django.contrib.auth.urls"
+#: The admin site's URLconf: its login and logout views are django.contrib.auth's
+#: ``LoginView`` / ``LogoutView``, which send the auth signals.
+ADMIN_URLS = "django.contrib.admin.site.urls"
 SIGNALS = "django.contrib.auth.signals"
 #: Methods of a view class whose bodies matter.
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
