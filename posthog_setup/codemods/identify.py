@@ -15,6 +15,7 @@ import re
 
 import libcst as cst
 
+from posthog_setup.codemods.bindings import bindings, means_import
 from posthog_setup.codemods.capture import RESPONSE, add_override, existing_method, free_name
 from posthog_setup.codemods.handlers import (
     Definition,
@@ -159,8 +160,13 @@ def plan_token_login(
     assert isinstance(cls.node, cst.ClassDef)
     if cls.calls_named(IDENTIFY):
         return None  # identified by an earlier run
-    if existing_method(cls, "get_serializer") is not None:
+    # Older releases answer with what names the user (their token): nothing is kept then.
+    keeps = re.search(r"\bserializer\b", point.kept) is not None
+    if keeps and existing_method(cls, "get_serializer") is not None:
         return "has its own get_serializer()"
+    clash = _bound_otherwise(point.imports, site)
+    if clash is not None:
+        return f"is in a module that binds {clash} otherwise"
     if not site.claim(cls.node, "def post"):
         return None
     step = site.step
@@ -173,11 +179,11 @@ def plan_token_login(
         spot, response = kept
         identified = _token_identify(point, response, spot.indent, site, method)
         site.splices.insert(spot, [site.statement(code) for code in identified], before=False)
-        methods = [_keep_serializer(step)]
+        methods = [_keep_serializer(step)] if keeps else []
     else:
         identified = _token_identify(point, RESPONSE, cls.body_indent + step, site)
         methods = [
-            _keep_serializer(step),
+            *([_keep_serializer(step)] if keeps else []),
             "\n".join(
                 [
                     "def post(self, request, *args, **kwargs):",
@@ -191,9 +197,24 @@ def plan_token_login(
         site.statement(code + "\n").with_changes(leading_lines=[cst.EmptyLine(indent=False)])
         for code in methods
     ]
-    site.splices.insert(body_end(cls.node, cls.body_indent), added, before=False)
+    if added:
+        site.splices.insert(body_end(cls.node, cls.body_indent), added, before=False)
     site.use(SDK_MODULE, IDENTIFY)
     site.use_client()
+    for module, name in point.imports:
+        site.use(module, name)
+    return None
+
+
+def _bound_otherwise(imports: tuple[tuple[str, str], ...], site: FileEdit) -> str | None:
+    """The first name of ``imports`` the module binds to something else (or cannot tell)."""
+    if not imports:
+        return None
+    tree = site.paired.tree
+    known = bindings(tree) if tree is not None else None
+    for module, name in imports:
+        if known is None or not means_import(known, {}, module, name):
+            return name
     return None
 
 
@@ -243,8 +264,10 @@ def _token_identify(
 
     user, distinct_id, email = local("user"), local("distinct_id"), local("email")
     inner = indent + step
-    # The serializer the library's post() names ``serializer`` is the one kept.
+    # The serializer the library's post() names ``serializer`` is the one kept; its
+    # ``response`` is the one the post answers with.
     read = re.sub(r"\bserializer\b", f"self.{KEPT_SERIALIZER}", point.kept)
+    read = re.sub(r"\bresponse\b", response, read)
     person = call_source(
         f"{client}.set",
         [f"distinct_id={distinct_id}", DictArg("properties", (("email", email),))],

@@ -71,6 +71,8 @@ class IdentifyPoint:
     #: the project's own code binds the identity already (a receiver of the signal the
     #: login sends): only the event is captured, for the user's id
     identified: bool = False
+    #: ``from <module> import <name>`` the user's reading needs (``kept``)
+    imports: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

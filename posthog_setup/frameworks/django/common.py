@@ -83,6 +83,16 @@ TOKEN_LOGIN_VIEWS = {
 TOKEN_VIEW_RELEASES = {
     "rest_framework.authtoken.views.ObtainAuthToken": ("djangorestframework", "3.12"),
 }
+#: Before those releases, the user as read back from the token the library's ``post``
+#: answers with (DRF 3.9's ``ObtainAuthToken.post`` builds its serializer itself, then
+#: answers ``{"token": token.key}`` for the token ``get_or_create``d for the user it proved;
+#: ``Token.key`` is the primary key, ``Token.user`` one-to-one), and what that reading imports.
+TOKEN_VIEW_RESPONSE_USERS = {
+    "rest_framework.authtoken.views.ObtainAuthToken": (
+        'getattr(Token.objects.filter(key=response.data.get("token")).first(), "user", None)',
+        (("rest_framework.authtoken.models", "Token"),),
+    ),
+}
 #: The same views as the callables their modules export, routed without ``as_view()``.
 TOKEN_LOGIN_CALLABLES = {
     "rest_framework.authtoken.views.obtain_auth_token": (

@@ -51,6 +51,7 @@ from posthog_setup.frameworks.django.common import (
     TOKEN_LOGIN_CALLABLES,
     TOKEN_LOGIN_VIEWS,
     TOKEN_VIEW_RELEASES,
+    TOKEN_VIEW_RESPONSE_USERS,
     short_name,
 )
 from posthog_setup.frameworks.django.receivers import OWN_RECEIVER
@@ -404,7 +405,7 @@ class Project:
             return
         if post is not None and not any(m == "post" for m, _, _ in own.methods):
             return  # a post of a project base class: which one answers is not this class's
-        self.token_logins[cls.handler.qualname] = AuthPoint(
+        login = AuthPoint(
             "login",
             "django",
             cls.handler,
@@ -412,7 +413,13 @@ class Project:
             f"{short_name(library)}.post",
             TOKEN_LOGIN_VIEWS[library],
             TOKEN_VIEW,
-            needs=TOKEN_VIEW_RELEASES.get(library),
+        )
+        older = None
+        if library in TOKEN_VIEW_RESPONSE_USERS:
+            user, imports = TOKEN_VIEW_RESPONSE_USERS[library]
+            older = dataclasses.replace(login, user_expression=user, imports=imports)
+        self.token_logins[cls.handler.qualname] = dataclasses.replace(
+            login, needs=TOKEN_VIEW_RELEASES.get(library), older=older
         )
 
     def _class_routes(
