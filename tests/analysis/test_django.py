@@ -992,6 +992,24 @@ urlpatterns = [path("admin/", admin.site.urls)]
     assert (logout.kind, logout.mechanism) == ("logout", "django.contrib.auth.signals")
 
 
+def test_a_receiver_reading_the_user_from_kwargs_is_no_login_point_of_its_own() -> None:
+    urls = """
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [path("admin/", admin.site.urls)]
+"""
+    receiver = IDENTIFYING_RECEIVER.replace("request, user, **kwargs", "**kwargs").replace(
+        "user.pk", 'kwargs["user"].pk'
+    )
+    points = django_project(urls, signals=receiver).auth_points
+    # Nothing of ours can be added to it: the receivers edit writes send the event.
+    assert [(p.kind, p.mechanism) for p in points] == [
+        ("login", "django.contrib.auth.signals"),
+        ("logout", "django.contrib.auth.signals"),
+    ]
+
+
 @pytest.mark.parametrize(
     "receiver",
     [

@@ -626,7 +626,10 @@ def _identified_by_receiver(direct: list[AuthPoint], receiver: AuthPoint) -> lis
         else p
         for p in direct
     ]
-    if any(p.kind == "login" and p.mechanism != TOKEN_VIEW for p in marked):
+    if receiver.user_expression is None or any(
+        p.kind == "login" and p.mechanism != TOKEN_VIEW for p in marked
+    ):
+        # A receiver reading the user only from ``**kwargs`` gets no event of ours.
         return marked
     return sorted([*marked, receiver], key=lambda p: (p.handler.file, p.line))
 
