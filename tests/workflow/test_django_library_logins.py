@@ -173,7 +173,9 @@ def _plan(root: Path) -> list[dict[str, object]]:
 
 
 @pytest.mark.parametrize("urls", [ADMIN_URLS, LOGIN_VIEW_URLS], ids=["admin", "login-view"])
-def test_library_logins_get_the_receivers(tmp_path: Path, urls: str) -> None:
+def test_library_logins_get_the_receivers(
+    tmp_path: Path, urls: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = _project(tmp_path, urls)
     assert main(["edit", "-q", "--allow-dirty", str(root)]) == 0
     receivers = (root / "desk" / "posthog_receivers.py").read_text()
@@ -185,6 +187,9 @@ def test_library_logins_get_the_receivers(tmp_path: Path, urls: str) -> None:
     }
     assert main(["edit", "--check", "-q", "--allow-dirty", str(root)]) == 0
     assert main(["revise", "--check", "-q", str(root)]) == 0
+    # The receiver edit wrote is not taken for one of the project's on the next run.
+    assert main(["begin", str(root)]) == 0
+    assert "identified by" not in capsys.readouterr().err
 
 
 def test_a_receiver_of_the_project_gets_the_event_and_no_second_identify(tmp_path: Path) -> None:

@@ -23,6 +23,9 @@ LOGGED_IN = frozenset(
 RECEIVER = "django.dispatch.receiver"
 #: The mechanism of a login point that is a receiver of the project's own.
 OWN_RECEIVER = "project_receiver"
+#: The ``dispatch_uid`` of the login receiver this tool writes (templates/
+#: django_auth_receivers.py.j2): that one is ours, not the project's.
+GENERATED_UID = "posthog_user_logged_in"
 #: Calls that bind a user's identity; ``set`` binds it only with a ``distinct_id``.
 _IDENTIFYING = frozenset({"identify_context", "identify", "alias"})
 _PERSON = frozenset({"set", "set_once"})
@@ -51,6 +54,7 @@ def _connected(ctx: FileContext) -> Iterator[FunctionNode]:
                 and ctx.names.resolve(decorator.func) == RECEIVER
                 and decorator.args
                 and _names_login_signal(ctx, decorator.args[0])
+                and not _generated(decorator)
             ):
                 found[func.name] = func
     for node in ast.walk(ctx.tree):
@@ -65,6 +69,11 @@ def _connected(ctx: FileContext) -> Iterator[FunctionNode]:
         ):
             found.setdefault(node.args[0].id, functions[node.args[0].id])
     return iter(found.values())
+
+
+def _generated(decorator: ast.Call) -> bool:
+    uid = next((k.value for k in decorator.keywords if k.arg == "dispatch_uid"), None)
+    return isinstance(uid, ast.Constant) and uid.value == GENERATED_UID
 
 
 def _identifies(func: FunctionNode) -> str | None:
