@@ -1015,6 +1015,10 @@ urlpatterns = [path("admin/", admin.site.urls)]
     [
         # Connected, but identifies nobody.
         IDENTIFYING_RECEIVER.replace("posthog.identify_context(str(user.pk))", "print(user)"),
+        # Identifies the user to another analytics tool, not to PostHog.
+        IDENTIFYING_RECEIVER.replace("import posthog", "import analytics").replace(
+            "posthog.identify_context(str(user.pk))", "analytics.identify(user_id=user.pk)"
+        ),
         # Identifies, but on another signal.
         IDENTIFYING_RECEIVER.replace("user_logged_in", "user_logged_out"),
         # Identifies, but is connected to nothing.

@@ -26,9 +26,10 @@ OWN_RECEIVER = "project_receiver"
 #: The ``dispatch_uid`` of the login receiver this tool writes (templates/
 #: django_auth_receivers.py.j2): that one is ours, not the project's.
 GENERATED_UID = "posthog_user_logged_in"
-#: Calls that bind a user's identity; ``set`` binds it only with a ``distinct_id``.
-_IDENTIFYING = frozenset({"identify_context", "identify", "alias"})
-_PERSON = frozenset({"set", "set_once"})
+#: PostHog's calls that bind a user's identity: ``identify_context`` always; the others
+#: where they are PostHog's (the posthog module's, or called with PostHog's ``distinct_id``).
+_CONTEXT = "identify_context"
+_IDENTIFYING = frozenset({"identify", "alias", "set", "set_once"})
 
 
 def _names_login_signal(ctx: FileContext, node: ast.expr) -> bool:
@@ -76,16 +77,17 @@ def _generated(decorator: ast.Call) -> bool:
     return isinstance(uid, ast.Constant) and uid.value == GENERATED_UID
 
 
-def _identifies(func: FunctionNode) -> str | None:
-    """The call by which ``func`` binds a user's identity, spelled as written, if it does."""
+def _identifies(ctx: FileContext, func: FunctionNode) -> str | None:
+    """The PostHog call by which ``func`` binds a user's identity, as written, if it does."""
     for node in ast.walk(func):
         if not isinstance(node, ast.Call):
             continue
         name = dotted(node.func)
         leaf = name.rsplit(".", 1)[-1]
-        if leaf in _IDENTIFYING or (
-            leaf in _PERSON and any(k.arg == "distinct_id" for k in node.keywords)
-        ):
+        posthogs = (ctx.names.resolve(node.func) or "").startswith("posthog.") or any(
+            k.arg == "distinct_id" for k in node.keywords
+        )
+        if leaf == _CONTEXT or (leaf in _IDENTIFYING and posthogs):
             return f"{name}()"
     return None
 
@@ -94,7 +96,7 @@ def identifying_receivers(ctx: FileContext) -> Iterator[AuthPoint]:
     """A login point for each receiver of ``user_logged_in`` in this file that identifies
     the user (``identified_by`` names it); the user is its ``user`` parameter."""
     for func in _connected(ctx):
-        how = _identifies(func)
+        how = _identifies(ctx, func)
         if how is None:
             continue
         params = [a.arg for a in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)]
