@@ -428,7 +428,8 @@ def _within_declared_versions(
     root: Path | None, points: Sequence[AuthPoint]
 ) -> tuple[AuthPoint, ...]:
     """``points``, those whose edit relies on a release the project does not declare
-    (a library's hook added later) left untracked, with why."""
+    (a library's hook added later) read the way older releases allow, or else left
+    untracked, with why."""
     found = []
     for point in points:
         if root is not None and point.needs is not None and point.untracked is None:
@@ -436,7 +437,9 @@ def _within_declared_versions(
             reason = f"identifying this {point.kind} needs {package} {minimum} or later"
             gate = VersionGate(package, minimum, reason)
             blocked = hookup_blocker(root, gate)
-            if blocked is not None:
+            if blocked is not None and point.older is not None:
+                point = point.older
+            elif blocked is not None:
                 point = dataclasses.replace(point, untracked=blocked)
         found.append(point)
     return tuple(found)

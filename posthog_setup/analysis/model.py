@@ -204,6 +204,14 @@ class AuthPoint:
     #: (package, first release) the edit relies on: where the project declares only older
     #: ones, nothing is sent for it (``untracked`` says why)
     needs: tuple[str, str] | None = None
+    #: the project's own code that already binds the identity for it (a receiver of the
+    #: signal the login sends): only the event is added, never a second identify
+    identified_by: str | None = None
+    #: ``from <module> import <name>`` that ``user_expression`` needs where edit writes it
+    imports: tuple[tuple[str, str], ...] = ()
+    #: the point to use instead where the project declares only releases before ``needs``
+    #: (the same login, read another way), if there is one
+    older: AuthPoint | None = None
 
 
 @dataclass(frozen=True)

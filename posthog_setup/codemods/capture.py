@@ -48,7 +48,11 @@ OVERRIDES: dict[str, tuple[tuple[str, ...], bool]] = {
     "perform_create": (("serializer",), False),
     "perform_update": (("serializer",), False),
     "perform_destroy": (("instance",), False),
+    # fastapi-users' login hook: (user, request) before 11.0, (user, request, response) since.
+    "on_after_login": (("user", "*args", "**kwargs"), False),
 }
+#: Added methods the library awaits.
+ASYNC_OVERRIDES = frozenset({"on_after_login"})
 #: Any other method is overridden generically.
 GENERIC_OVERRIDE: tuple[tuple[str, ...], bool] = (("*args", "**kwargs"), True)
 #: Methods that delete their object in a delete view.
@@ -211,6 +215,8 @@ def add_override(
     step = site.step
     arguments = ", ".join(params)
     parent = f"super().{name}({arguments})"
+    if name in ASYNC_OVERRIDES:
+        parent = f"await {parent}"
     body = [indented(code, step) for code in sources]
     if before_parent:
         lines = [*body, f"{step}return {parent}" if returns else f"{step}{parent}"]
@@ -218,7 +224,8 @@ def add_override(
         lines = [f"{step}{RESPONSE} = {parent}", *body, f"{step}return {RESPONSE}"]
     else:
         lines = [f"{step}{parent}", *body]
-    code = "\n".join([f"def {name}(self, {arguments}):", *lines]) + "\n"
+    define = "async def" if name in ASYNC_OVERRIDES else "def"
+    code = "\n".join([f"{define} {name}(self, {arguments}):", *lines]) + "\n"
     method = site.statement(code).with_changes(leading_lines=[cst.EmptyLine(indent=False)])
     site.splices.insert(body_end(cls.node, cls.body_indent), [method], before=False)
 

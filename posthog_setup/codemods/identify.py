@@ -15,6 +15,7 @@ import re
 
 import libcst as cst
 
+from posthog_setup.codemods.bindings import bindings, means_import
 from posthog_setup.codemods.capture import RESPONSE, add_override, existing_method, free_name
 from posthog_setup.codemods.handlers import (
     Definition,
@@ -52,7 +53,9 @@ def describe(point: IdentifyPoint) -> str:
 
 def plan_identify(point: IdentifyPoint, handler: FoundHandler, site: FileEdit) -> str | None:
     """Plan the identify statements; returns why they cannot go in, if they cannot."""
-    if handler.definition.calls_named(IDENTIFY) or not site.claim(handler.node, IDENTIFY):
+    if not point.identified and (
+        handler.definition.calls_named(IDENTIFY) or not site.claim(handler.node, IDENTIFY)
+    ):
         return None
     spot = handler_statement(
         handler, point.call_line, site.step, site.positions, after=not point.before
@@ -106,9 +109,12 @@ def _sources(point: IdentifyPoint, indent: str, site: FileEdit, *, with_event: b
     step, client = site.step, site.client.name
     sources = []
     user_id = as_text(point.user_id) if point.user_id is not None else None
-    if user_id is not None:
+    # Where the project's own code binds the identity, only the event is added.
+    binds = user_id is not None and not point.identified
+    if binds:
+        assert user_id is not None
         sources.append(call_source(IDENTIFY, [user_id], indent=indent, step=step))
-    if point.person_properties and user_id is not None:
+    if point.person_properties and binds:
         properties = tuple((name, f"{point.user}.{name}") for name in point.person_properties)
         sources.append(
             call_source(
@@ -133,6 +139,9 @@ def _sources(point: IdentifyPoint, indent: str, site: FileEdit, *, with_event: b
 
 def _use(point: IdentifyPoint, sources: list[str], site: FileEdit) -> None:
     """The imports the statements need."""
+    if point.identified:
+        site.use_client()
+        return
     if point.user_id is not None:
         site.use(SDK_MODULE, IDENTIFY)
     if point.user_id is None or len(sources) > 1:
@@ -151,8 +160,13 @@ def plan_token_login(
     assert isinstance(cls.node, cst.ClassDef)
     if cls.calls_named(IDENTIFY):
         return None  # identified by an earlier run
-    if existing_method(cls, "get_serializer") is not None:
+    # Older releases answer with what names the user (their token): nothing is kept then.
+    keeps = re.search(r"\bserializer\b", point.kept) is not None
+    if keeps and existing_method(cls, "get_serializer") is not None:
         return "has its own get_serializer()"
+    clash = _bound_otherwise(point.imports, site)
+    if clash is not None:
+        return f"is in a module that binds {clash} otherwise"
     if not site.claim(cls.node, "def post"):
         return None
     step = site.step
@@ -165,11 +179,11 @@ def plan_token_login(
         spot, response = kept
         identified = _token_identify(point, response, spot.indent, site, method)
         site.splices.insert(spot, [site.statement(code) for code in identified], before=False)
-        methods = [_keep_serializer(step)]
+        methods = [_keep_serializer(step)] if keeps else []
     else:
         identified = _token_identify(point, RESPONSE, cls.body_indent + step, site)
         methods = [
-            _keep_serializer(step),
+            *([_keep_serializer(step)] if keeps else []),
             "\n".join(
                 [
                     "def post(self, request, *args, **kwargs):",
@@ -183,9 +197,24 @@ def plan_token_login(
         site.statement(code + "\n").with_changes(leading_lines=[cst.EmptyLine(indent=False)])
         for code in methods
     ]
-    site.splices.insert(body_end(cls.node, cls.body_indent), added, before=False)
+    if added:
+        site.splices.insert(body_end(cls.node, cls.body_indent), added, before=False)
     site.use(SDK_MODULE, IDENTIFY)
     site.use_client()
+    for module, name in point.imports:
+        site.use(module, name)
+    return None
+
+
+def _bound_otherwise(imports: tuple[tuple[str, str], ...], site: FileEdit) -> str | None:
+    """The first name of ``imports`` the module binds to something else (or cannot tell)."""
+    if not imports:
+        return None
+    tree = site.paired.tree
+    known = bindings(tree) if tree is not None else None
+    for module, name in imports:
+        if known is None or not means_import(known, {}, module, name):
+            return name
     return None
 
 
@@ -235,8 +264,10 @@ def _token_identify(
 
     user, distinct_id, email = local("user"), local("distinct_id"), local("email")
     inner = indent + step
-    # The serializer the library's post() names ``serializer`` is the one kept.
+    # The serializer the library's post() names ``serializer`` is the one kept; its
+    # ``response`` is the one the post answers with.
     read = re.sub(r"\bserializer\b", f"self.{KEPT_SERIALIZER}", point.kept)
+    read = re.sub(r"\bresponse\b", response, read)
     person = call_source(
         f"{client}.set",
         [f"distinct_id={distinct_id}", DictArg("properties", (("email", email),))],

@@ -149,6 +149,8 @@ def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
                     before=point.kind == "login" and point.mechanism == "token",
                     override=_override(point),
                     kept=point.user_expression if point.mechanism == TOKEN_VIEW else None,
+                    identified=point.identified_by is not None,
+                    imports=point.imports,
                 )
             )
     planned_handlers = {(c.file, c.handler) for c in plan.exception_captures}

@@ -68,6 +68,11 @@ class IdentifyPoint:
     #: a library token view's login: the user as read from the ``serializer`` its ``post``
     #: validated (``serializer.user``), which a ``get_serializer`` added beside it keeps
     kept: str | None = None
+    #: the project's own code binds the identity already (a receiver of the signal the
+    #: login sends): only the event is captured, for the user's id
+    identified: bool = False
+    #: ``from <module> import <name>`` the user's reading needs (``kept``)
+    imports: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

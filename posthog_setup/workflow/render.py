@@ -278,6 +278,8 @@ def summary_table(result: BeginResult) -> str:
             "",
         )
         via = f" (a signal receiver in {receivers})" if signal and event else ""
+        if point.identified_by is not None and event:
+            via = f" (identified by {point.identified_by})"
         if point.untracked is not None:
             event, via = "not instrumented", f": {point.untracked}"
         lines.append(

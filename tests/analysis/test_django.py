@@ -862,6 +862,184 @@ urlpatterns = [
     assert analysis.routes == ()
 
 
+@pytest.mark.parametrize(
+    "entry",
+    [
+        'path("staff/", admin.site.urls)',
+        'path("staff/", include(admin.site.urls))',
+    ],
+)
+def test_a_routed_admin_site_logs_in_through_django_auth_views(entry: str) -> None:
+    urls = f"""
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    {entry},
+]
+"""
+    points = django_project(urls).auth_points
+    assert [(p.kind, p.line, p.call, p.mechanism) for p in points] == [
+        ("login", 6, "django.contrib.auth.views.LoginView", "django.contrib.auth.signals"),
+        ("logout", 6, "django.contrib.auth.views.LogoutView", "django.contrib.auth.signals"),
+    ]
+
+
+def test_an_admin_site_beside_a_login_view_of_the_project_adds_no_receiver() -> None:
+    urls = """
+from django.contrib import admin
+from django.urls import path
+from blog import views
+
+urlpatterns = [path("admin/", admin.site.urls), path("in/", views.sign_in)]
+"""
+    views = """
+from django.contrib.auth import authenticate, login
+from django.shortcuts import redirect
+
+
+def sign_in(request):
+    user = authenticate(request, username=request.POST["u"], password=request.POST["p"])
+    login(request, user)
+    return redirect("/")
+"""
+    points = django_project(urls, views=views).auth_points
+    # One login, one event: the view's; the logout only the admin's views perform.
+    assert [(p.kind, p.handler.qualname, p.mechanism) for p in points] == [
+        ("login", "sign_in", "call"),
+        ("logout", "urlpatterns", "django.contrib.auth.signals"),
+    ]
+
+
+IDENTIFYING_RECEIVER = """
+import posthog
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+
+
+@receiver(user_logged_in)
+def on_login(sender, request, user, **kwargs):
+    posthog.identify_context(str(user.pk))
+"""
+
+LOGIN_VIEW = """
+from django.contrib.auth import authenticate, login
+from django.shortcuts import redirect
+
+
+def sign_in(request):
+    user = authenticate(request, username=request.POST["u"], password=request.POST["p"])
+    login(request, user)
+    return redirect("/")
+"""
+
+
+def test_a_receiver_of_the_project_that_identifies_covers_its_login_views() -> None:
+    urls = """
+from django.contrib import admin
+from django.urls import path
+from blog import views
+
+urlpatterns = [path("admin/", admin.site.urls), path("in/", views.sign_in)]
+"""
+    points = django_project(urls, views=LOGIN_VIEW, signals=IDENTIFYING_RECEIVER).auth_points
+    assert [(p.kind, p.handler.qualname, p.mechanism, p.identified_by) for p in points] == [
+        (
+            "login",
+            "sign_in",
+            "call",
+            "posthog.identify_context() in blog/signals.py:on_login",
+        ),
+        ("logout", "urlpatterns", "django.contrib.auth.signals", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "receiver",
+    [
+        IDENTIFYING_RECEIVER,
+        # Connected by hand, through the name django.contrib.auth exports it under, and
+        # identifying by the person properties it sets for the user's id.
+        """
+from django.contrib.auth import user_logged_in
+from myapp.analytics import client
+
+
+def remember(sender, user, request, **kwargs):
+    client.set(distinct_id=str(user.pk), properties={"name": user.get_username()})
+
+
+user_logged_in.connect(remember)
+""",
+    ],
+)
+def test_a_receiver_of_the_project_is_where_admin_logins_are_known(receiver: str) -> None:
+    urls = """
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [path("admin/", admin.site.urls)]
+"""
+    points = django_project(urls, signals=receiver).auth_points
+    [login, logout] = points
+    assert (login.kind, login.handler.file, login.mechanism, login.user_expression) == (
+        "login",
+        "blog/signals.py",
+        "project_receiver",
+        "user",
+    )
+    assert login.identified_by is not None
+    assert (logout.kind, logout.mechanism) == ("logout", "django.contrib.auth.signals")
+
+
+def test_a_receiver_reading_the_user_from_kwargs_is_no_login_point_of_its_own() -> None:
+    urls = """
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [path("admin/", admin.site.urls)]
+"""
+    receiver = IDENTIFYING_RECEIVER.replace("request, user, **kwargs", "**kwargs").replace(
+        "user.pk", 'kwargs["user"].pk'
+    )
+    points = django_project(urls, signals=receiver).auth_points
+    # Nothing of ours can be added to it: the receivers edit writes send the event.
+    assert [(p.kind, p.mechanism) for p in points] == [
+        ("login", "django.contrib.auth.signals"),
+        ("logout", "django.contrib.auth.signals"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "receiver",
+    [
+        # Connected, but identifies nobody.
+        IDENTIFYING_RECEIVER.replace("posthog.identify_context(str(user.pk))", "print(user)"),
+        # Identifies the user to another analytics tool, not to PostHog.
+        IDENTIFYING_RECEIVER.replace("import posthog", "import analytics").replace(
+            "posthog.identify_context(str(user.pk))", "analytics.identify(user_id=user.pk)"
+        ),
+        # Identifies, but on another signal.
+        IDENTIFYING_RECEIVER.replace("user_logged_in", "user_logged_out"),
+        # Identifies, but is connected to nothing.
+        IDENTIFYING_RECEIVER.replace("@receiver(user_logged_in)\n", ""),
+    ],
+)
+def test_receivers_that_do_not_identify_logins_change_nothing(receiver: str) -> None:
+    urls = """
+from django.contrib import admin
+from django.urls import path
+from blog import views
+
+urlpatterns = [path("admin/", admin.site.urls), path("in/", views.sign_in)]
+"""
+    points = django_project(urls, views=LOGIN_VIEW, signals=receiver).auth_points
+    assert [(p.kind, p.mechanism, p.identified_by) for p in points] == [
+        ("login", "call", None),
+        ("logout", "django.contrib.auth.signals", None),
+    ]
+
+
 def test_allauth_gives_signal_points_at_installed_apps() -> None:
     sources = {
         "proj/settings.py": 'ROOT_URLCONF = "proj.urls"\nINSTALLED_APPS = [\n    "allauth",\n    "allauth.account",\n]\n',

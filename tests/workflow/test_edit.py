@@ -32,6 +32,8 @@ NAMES = [
     "wsgi_notes",
     "drf_tokens",
     "flask_httpauth_notes",
+    "django_staff_desk",
+    "fastapi_members",
 ]
 
 

@@ -243,35 +243,115 @@ def test_an_own_post_that_keeps_the_library_response_identifies_after_it(tmp_pat
     assert main(["revise", "--check", "-q", str(project)]) == 0
 
 
-def test_an_obtain_auth_token_older_than_its_serializer_hook_is_left_alone(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+OLD_TOKEN_VIEW = """\
+    from rest_framework.authtoken.views import ObtainAuthToken
+
+
+    class IssueToken(ObtainAuthToken):
+        pass
+    """
+OLD_TOKEN_URLS = """\
+    from django.urls import path
+
+    from accounts.views import IssueToken
+
+    urlpatterns = [path("api/token/", IssueToken.as_view())]
+    """
+#: Before 3.12 ObtainAuthToken.post builds its serializer without get_serializer.
+DRF_3_9 = "django>=2.1,<2.2\ndjangorestframework>=3.9,<3.10\n"
+
+
+def test_an_obtain_auth_token_older_than_its_serializer_hook_reads_the_user_from_its_token(
+    tmp_path: Path,
 ) -> None:
-    views = """\
-        from rest_framework.authtoken.views import ObtainAuthToken
-
-
+    project = _project(tmp_path, OLD_TOKEN_URLS, OLD_TOKEN_VIEW)
+    (project / "requirements.txt").write_text(DRF_3_9)
+    assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
+    edited = (project / "accounts" / "views.py").read_text()
+    assert "get_serializer" not in edited
+    assert "from rest_framework.authtoken.models import Token\n" in edited
+    expected = """\
         class IssueToken(ObtainAuthToken):
             pass
-        """
-    urls = """\
-        from django.urls import path
 
-        from accounts.views import IssueToken
-
-        urlpatterns = [path("api/token/", IssueToken.as_view())]
+            def post(self, request, *args, **kwargs):
+                response = super().post(request, *args, **kwargs)
+                user = getattr(Token.objects.filter(key=response.data.get("token")).first(), "user", None)
+                if user is not None and 200 <= response.status_code < 300:
+                    distinct_id = str(user.pk)
+                    identify_context(distinct_id)
         """
-    project = _project(tmp_path, urls, views)
-    # Before 3.12 ObtainAuthToken.post builds its serializer without get_serializer.
-    (project / "requirements.txt").write_text("django>=2.1,<2.2\ndjangorestframework>=3.9,<3.10\n")
-    assert main(["begin", str(project)]) == 0
-    err = capsys.readouterr().err
-    assert (
-        "ObtainAuthToken.post -> not instrumented: djangorestframework<3.10,>=3.9 is declared: "
-        "identifying this login needs djangorestframework 3.12 or later"
-    ) in err
-    assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
-    assert (project / "accounts" / "views.py").read_text() == textwrap.dedent(views)
+    assert textwrap.dedent(expected) in edited
+    assert main(["edit", "--check", "-q", "--allow-dirty", str(project)]) == 0
     assert main(["revise", "--check", "-q", str(project)]) == 0
+
+
+def test_an_old_token_view_in_a_module_with_its_own_token_is_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    views = OLD_TOKEN_VIEW.replace(
+        "from rest_framework.authtoken.views import ObtainAuthToken\n",
+        "from rest_framework.authtoken.views import ObtainAuthToken\n\n    Token = object()\n",
+    )
+    project = _project(tmp_path, OLD_TOKEN_URLS, views)
+    (project / "requirements.txt").write_text(DRF_3_9)
+    assert main(["edit", "--allow-dirty", str(project)]) == 0
+    assert (project / "accounts" / "views.py").read_text() == textwrap.dedent(views)
+    assert "binds Token otherwise" in capsys.readouterr().err
+
+
+#: Logs in through the view an edit for DRF 3.9 wrote (the library's post answers with the
+#: same token there and in the DRF these tests run), then prints the user's pk.
+OLD_TOKEN_LOGIN = """\
+import os, django
+os.environ["DJANGO_SETTINGS_MODULE"] = "site_app.settings"
+django.setup()
+from django.core.management import call_command
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+from site_app.posthog_client import posthog_client
+call_command("migrate", verbosity=0)
+user = get_user_model().objects.create_user("ada", "ada@example.com", "pw-for-tests")
+client = APIClient()
+print(client.post("/api/token/", {"username": "ada", "password": "wrong"}).status_code)
+print(client.post("/api/token/", {"username": "ada", "password": "pw-for-tests"}).status_code)
+posthog_client.flush()
+print(user.pk)
+"""
+
+
+@pytest.mark.slow
+def test_an_old_token_view_sends_the_user_its_token_names(tmp_path: Path) -> None:
+    settings = (
+        'SECRET_KEY = "test-only"\n'
+        'ALLOWED_HOSTS = ["testserver"]\n'
+        'INSTALLED_APPS += ["django.contrib.auth", "django.contrib.contenttypes"]\n'
+        'INSTALLED_APPS += ["rest_framework.authtoken"]\n'
+        "MIDDLEWARE = []\n"
+        'DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}\n'
+    )
+    project = _project(tmp_path, OLD_TOKEN_URLS, OLD_TOKEN_VIEW, settings)
+    (project / "requirements.txt").write_text(DRF_3_9)
+    assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
+    with MockPostHogHost() as host:
+        env = {**os.environ, "POSTHOG_HOST": host.url, "POSTHOG_PROJECT_TOKEN": "phc_test"}
+        done = subprocess.run(
+            [sys.executable, "-c", OLD_TOKEN_LOGIN],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        wrong, right, pk = done.stdout.split()
+        assert (wrong, right) == ("400", "200")
+        [login] = host.wait_for(1, event="user_logged_in")
+        assert login.distinct_id == pk
+        sets = [e for e in host.events() if e.event == "$set"]
+        assert [(e.distinct_id, e.raw["$set"]["email"]) for e in sets] == [(pk, "ada@example.com")]
+        assert all("email" not in e.properties for e in host.events())
 
 
 def test_the_identify_in_an_own_post_takes_names_the_post_does_not_use(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from posthog_setup.frameworks.django.linking import (
     linked_auth_points,
     linked_error_handlers,
 )
+from posthog_setup.frameworks.django.receivers import identifying_receivers
 from posthog_setup.frameworks.django.settings import collect_settings
 from posthog_setup.frameworks.django.urls import UrlCollector
 from posthog_setup.frameworks.django.views import ViewCollector, positional
@@ -70,6 +71,8 @@ class DjangoAnalyser:
     def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
         """Record the settings, URL patterns, routers and views this file declares."""
         collect_settings(ctx, out)
+        if "user_logged_in" in ctx.source:
+            out.auth_points.extend(identifying_receivers(ctx))
         urls = UrlCollector(ctx).collect(out)
         collector = ViewCollector(ctx, out)
         views = collector.collect()

@@ -18,6 +18,9 @@ LOGIN = "django.contrib.auth.login"
 LOGOUT = "django.contrib.auth.logout"
 ROUTERS = frozenset({"rest_framework.routers.DefaultRouter", "rest_framework.routers.SimpleRouter"})
 AUTH_URLS = "django.contrib.auth.urls"
+#: The admin site's URLconf: its login and logout views are django.contrib.auth's
+#: ``LoginView`` / ``LogoutView``, which send the auth signals.
+ADMIN_URLS = "django.contrib.admin.site.urls"
 SIGNALS = "django.contrib.auth.signals"
 #: Methods of a view class whose bodies matter.
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
@@ -79,6 +82,16 @@ TOKEN_LOGIN_VIEWS = {
 #: ``get_serializer`` (before, ObtainAuthToken called ``serializer_class`` itself).
 TOKEN_VIEW_RELEASES = {
     "rest_framework.authtoken.views.ObtainAuthToken": ("djangorestframework", "3.12"),
+}
+#: Before those releases, the user as read back from the token the library's ``post``
+#: answers with (DRF 3.9's ``ObtainAuthToken.post`` builds its serializer itself, then
+#: answers ``{"token": token.key}`` for the token ``get_or_create``d for the user it proved;
+#: ``Token.key`` is the primary key, ``Token.user`` one-to-one), and what that reading imports.
+TOKEN_VIEW_RESPONSE_USERS = {
+    "rest_framework.authtoken.views.ObtainAuthToken": (
+        'getattr(Token.objects.filter(key=response.data.get("token")).first(), "user", None)',
+        (("rest_framework.authtoken.models", "Token"),),
+    ),
 }
 #: The same views as the callables their modules export, routed without ``as_view()``.
 TOKEN_LOGIN_CALLABLES = {

@@ -33,6 +33,7 @@ from posthog_setup.analysis.paths import path_parameters
 from posthog_setup.analysis.routing import SIGNUP_WORDS
 from posthog_setup.frameworks.django.common import (
     ACTION_METHODS,
+    ADMIN_URLS,
     AUTH_URLS,
     BUILTIN_AUTH_VIEWS,
     CLASS_ENTRY,
@@ -42,6 +43,7 @@ from posthog_setup.frameworks.django.common import (
     HTTP_METHODS,
     LIBRARY_AUTH_URLS,
     LIST_ACTIONS,
+    LOGIN,
     PERFORM,
     SIGNAL_SETTINGS,
     SIGNALLING_AUTH_VIEWS,
@@ -49,8 +51,10 @@ from posthog_setup.frameworks.django.common import (
     TOKEN_LOGIN_CALLABLES,
     TOKEN_LOGIN_VIEWS,
     TOKEN_VIEW_RELEASES,
+    TOKEN_VIEW_RESPONSE_USERS,
     short_name,
 )
+from posthog_setup.frameworks.django.receivers import OWN_RECEIVER
 from posthog_setup.frameworks.django.urls import path_form
 from posthog_setup.frameworks.django.views import class_kind
 
@@ -289,7 +293,8 @@ class Project:
                 self.viewset(registration, path)
         elif target in self.urlconfs and target not in chain:
             self.walk(target, path, chain | {target})
-        elif target == AUTH_URLS:
+        elif target in (AUTH_URLS, ADMIN_URLS):
+            # Django's auth URLs, or the admin site's login and logout, which are the same views.
             where = _module_handler(mf, "urlpatterns", pattern.line)
             self.builtin_auth.append(("login", where, "django.contrib.auth.views.LoginView"))
             self.builtin_auth.append(("logout", where, "django.contrib.auth.views.LogoutView"))
@@ -400,7 +405,7 @@ class Project:
             return
         if post is not None and not any(m == "post" for m, _, _ in own.methods):
             return  # a post of a project base class: which one answers is not this class's
-        self.token_logins[cls.handler.qualname] = AuthPoint(
+        login = AuthPoint(
             "login",
             "django",
             cls.handler,
@@ -408,7 +413,13 @@ class Project:
             f"{short_name(library)}.post",
             TOKEN_LOGIN_VIEWS[library],
             TOKEN_VIEW,
-            needs=TOKEN_VIEW_RELEASES.get(library),
+        )
+        older = None
+        if library in TOKEN_VIEW_RESPONSE_USERS:
+            user, imports = TOKEN_VIEW_RESPONSE_USERS[library]
+            older = dataclasses.replace(login, user_expression=user, imports=imports)
+        self.token_logins[cls.handler.qualname] = dataclasses.replace(
+            login, needs=TOKEN_VIEW_RELEASES.get(library), older=older
         )
 
     def _class_routes(
@@ -561,14 +572,18 @@ def signup_hook(cls: _ClassModel, path: str) -> tuple[str, str] | None:
 
 def linked_auth_points(project: Project) -> tuple[AuthPoint, ...]:
     """Logins and logouts the project calls, then signal hooks for those Django performs."""
+    gathered = [p for mf in project.facts for p in mf.auth_points]
+    own = [p for p in gathered if p.mechanism == OWN_RECEIVER]
     direct = sorted(
         [
-            *(p for mf in project.facts for p in mf.auth_points),
+            *(p for p in gathered if p.mechanism != OWN_RECEIVER),
             *project.signups.values(),
             *project.token_logins.values(),
         ],
         key=lambda p: (p.handler.file, p.line),
     )
+    if own:
+        direct = _identified_by_receiver(direct, own[0])
     # A login that sends the signal covers its kind (one login, one event); a token
     # view's does not send it.
     covered = {p.kind for p in direct if p.mechanism != TOKEN_VIEW}
@@ -599,6 +614,24 @@ def linked_auth_points(project: Project) -> tuple[AuthPoint, ...]:
     ordered = sorted(signals, key=lambda p: (p.kind != "login", p.kind))
     untracked = sorted(project.untracked, key=lambda p: (p.handler.file, p.line, p.call))
     return (*direct, *ordered, *untracked)
+
+
+def _identified_by_receiver(direct: list[AuthPoint], receiver: AuthPoint) -> list[AuthPoint]:
+    """``direct`` where a receiver of the project's identifies every login Django sends the
+    signal for: the ``login()`` calls are identified by it, and the receiver itself is
+    where the logins no view of the project sees are known (when no view calls ``login()``)."""
+    marked = [
+        dataclasses.replace(p, identified_by=receiver.identified_by)
+        if p.call == LOGIN and p.kind != "logout"
+        else p
+        for p in direct
+    ]
+    if receiver.user_expression is None or any(
+        p.kind == "login" and p.mechanism != TOKEN_VIEW for p in marked
+    ):
+        # A receiver reading the user only from ``**kwargs`` gets no event of ours.
+        return marked
+    return sorted([*marked, receiver], key=lambda p: (p.handler.file, p.line))
 
 
 def linked_error_handlers(project: Project, roots: Sequence[str]) -> tuple[ErrorHandler, ...]:
