@@ -67,8 +67,10 @@ def render_client_module(
     host_var: str,
     sync_mode: bool = False,
     settings: SettingsSource | None = None,
+    dotenv: bool = False,
 ) -> str:
-    """The source of the project's PostHog client module."""
+    """The source of the project's PostHog client module: the variables from the
+    environment, then from the project's ``settings`` object or (``dotenv``) its .env."""
     return render(
         "posthog_client.py.j2",
         project_name=project_name,
@@ -77,4 +79,5 @@ def render_client_module(
         default_host="https://us.i.posthog.com",
         sync_mode=sync_mode,
         settings=settings,
+        dotenv=dotenv,
     )

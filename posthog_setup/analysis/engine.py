@@ -67,6 +67,8 @@ class FileResult:
     unsupported: tuple[str, ...] = ()
     #: settings classes that would refuse the PostHog variables in their env file
     env_settings: tuple[EnvSettings, ...] = ()
+    #: the file imports python-dotenv at its top
+    dotenv: bool = False
 
 
 def module_for_file(relative: str, source_roots: Sequence[str] = ()) -> tuple[str, bool]:
@@ -143,7 +145,10 @@ def _analyse_text(
     wants_rules = rules.wants(lowered)
     wants_models = _model_hint(lowered)
     wants_settings = settings.wants(text)
-    if not (wanted or wants_existing or wants_rules or wants_models or wants_settings):
+    wants_dotenv = "dotenv" in text
+    if not (
+        wanted or wants_existing or wants_rules or wants_models or wants_settings or wants_dotenv
+    ):
         return FileResult(file)
     module, is_package = module_for_file(file, source_roots)
     try:
@@ -164,7 +169,8 @@ def _analyse_text(
         existing.collect(ctx, out)
     lint = rules.file_rule_facts(ctx) if wants_rules else None
     env_settings = settings.collect(ctx) if wants_settings else ()
-    return FileResult(file, facts=out.freeze(), lint=lint, env_settings=env_settings)
+    dotenv = wants_dotenv and settings.imports_dotenv(ctx)
+    return FileResult(file, facts=out.freeze(), lint=lint, env_settings=env_settings, dotenv=dotenv)
 
 
 def _analyse_data(
@@ -395,6 +401,7 @@ def link(
         client_setups=tuple(s for lint in lints for s in lint.setups),
         own_contexts=tuple(c for lint in lints for c in lint.own_contexts),
         env_settings=tuple(s for r in results for s in r.env_settings),
+        dotenv_modules=tuple(r.file for r in results if r.dotenv and not is_test_file(r.file)),
         apps=apps,
         routes=tuple(r for part in linked for r in part.routes),
         auth_points=_within_declared_versions(

@@ -630,6 +630,8 @@ class Analysis:
     own_contexts: tuple[OwnContext, ...] = field(default=())
     #: settings classes that would refuse the PostHog variables in their env file
     env_settings: tuple[EnvSettings, ...] = field(default=())
+    #: non-test modules that import python-dotenv at their top
+    dotenv_modules: tuple[str, ...] = field(default=())
     #: (framework, first file) for web frameworks found but not supported yet
     unsupported: tuple[tuple[str, str], ...] = field(default=())
     #: qualified class -> attributes every instance is known to have (own and inherited)

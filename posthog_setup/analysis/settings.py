@@ -1,9 +1,14 @@
-"""Settings classes that read a ``.env`` file and refuse variables they do not declare.
+"""Where a project keeps its variables: settings classes that read a ``.env`` file and
+refuse variables they do not declare, and modules that load one with python-dotenv.
 
 A pydantic-settings ``BaseSettings`` class that reads an env file (``env_file=".env"``)
 forbids extra inputs unless told otherwise: once a user adds ``POSTHOG_PROJECT_TOKEN`` to
 that file, as the client module asks, the app stops at start-up with "Extra inputs are not
 permitted". Edit declares the PostHog variables in each such class; this module finds them.
+
+A module that imports python-dotenv at its top proves the package installed where it
+runs: a client module of the same package can read ``.env`` itself when the project loads
+it later than the client reads its variables (``load_dotenv()`` inside an app factory).
 """
 
 from __future__ import annotations
@@ -116,3 +121,13 @@ def _reads_env_file(config: dict[str, ast.expr]) -> bool:
 
 def _literal(node: ast.expr | None) -> object:
     return node.value if isinstance(node, ast.Constant) else None
+
+
+def imports_dotenv(ctx: FileContext) -> bool:
+    """Whether the module imports python-dotenv at its top level (run on import)."""
+    for node in ctx.tree.body:
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module == "dotenv":
+            return True
+        if isinstance(node, ast.Import) and any(a.name == "dotenv" for a in node.names):
+            return True
+    return False

@@ -220,6 +220,7 @@ def _client_module(workspace: _Workspace, analysis: Analysis, plan: Plan) -> Non
             token_var=plan.setup.token_var,
             host_var=plan.setup.host_var,
             settings=_settings_source(workspace, analysis, plan),
+            dotenv=any(_package_of(f) == _package_of(path) != "" for f in analysis.dotenv_modules),
         )
         workspace.propose(path, rendered.encode("utf-8"), "the PostHog client module is missing")
     elif b"Posthog(" not in existing and b"posthog_client" not in existing:

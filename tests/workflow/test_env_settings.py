@@ -169,3 +169,58 @@ def test_settings_that_import_their_own_package_are_not_read_by_the_client(
     assert main(["edit", "--allow-dirty", str(root)]) == 0
     assert 'posthog_project_token: str = ""' in (root / "notes" / "config.py").read_text()
     assert "_settings" not in (root / "notes" / "posthog_client.py").read_text()
+
+
+FACTORY = """\
+from flask import Flask
+
+from notes.views import bp
+
+
+def create_app():
+    from dotenv import load_dotenv
+
+    load_dotenv()
+    app = Flask(__name__)
+    app.register_blueprint(bp)
+    return app
+"""
+
+VIEWS = """\
+from flask import Blueprint, request
+
+import dotenv  # noqa: F401  (the package's own use of it)
+
+bp = Blueprint("notes", __name__)
+NOTES: list[str] = []
+
+
+@bp.post("/notes")
+def add_note():
+    NOTES.append(request.form["text"])
+    return "saved", 201
+"""
+
+
+def test_a_package_that_loads_env_late_gets_a_client_that_reads_it_itself(tmp_path: Path) -> None:
+    # The factory loads .env after the views (and so the client module) were imported:
+    # the client reads .env itself, after the environment.
+    root = tmp_path / "late"
+    (root / "notes").mkdir(parents=True)
+    (root / "notes" / "__init__.py").write_text(FACTORY)
+    (root / "notes" / "views.py").write_text(VIEWS)
+    (root / "requirements.txt").write_text("flask\npython-dotenv\n")
+    (root / ".env").write_text("POSTHOG_PROJECT_TOKEN=phc_from_file\n")
+    assert main(["begin", str(root)]) == 0
+    assert main(["edit", "--allow-dirty", str(root)]) == 0
+    client = (root / "notes" / "posthog_client.py").read_text()
+    assert "from dotenv import dotenv_values\n" in client
+    read = (
+        "from notes import create_app\ncreate_app()\n"
+        "from notes.posthog_client import posthog_client as c\n"
+        "print(c.api_key or '-', c.disabled)"
+    )
+    assert _run(root, read).stdout.split() == ["phc_from_file", "False"]
+    (root / ".env").unlink()
+    assert _run(root, read).stdout.split() == ["-", "True"]
+    assert main(["revise", "--check", str(root)]) == 0
