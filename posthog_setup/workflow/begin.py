@@ -69,6 +69,9 @@ def default_client_module(analysis: Analysis) -> str:
         # (a demo, a host project) imports that package, never the other way round.
         return f"{distributions.pop()}/{CLIENT_MODULE_NAME}"
     folder = PurePosixPath(primary.file).parent
+    if folder.name == "settings" and str(folder.parent) != ".":
+        # Split settings (settings/base.py, settings/production.py): the project's package.
+        folder = folder.parent
     return str(folder / CLIENT_MODULE_NAME) if str(folder) != "." else CLIENT_MODULE_NAME
 
 

@@ -155,3 +155,40 @@ def test_a_reusable_app_under_src_keeps_the_client_and_the_demo_imports_it(
         assert "demo_site" not in module.read_text(), module
     check = _check(root / "demo", library)
     assert check.returncode == 0, check.stderr
+
+
+def test_split_settings_get_the_client_in_the_projects_package(tmp_path: Path) -> None:
+    root = tmp_path / "split"
+    _write(
+        root,
+        {
+            "requirements.txt": "django>=4.2\n",
+            "manage.py": MANAGE.format(settings="config.settings.local"),
+            "config/__init__.py": "",
+            "config/settings/__init__.py": "",
+            "config/settings/base.py": SETTINGS.format(app="shop", urls="config.urls"),
+            "config/settings/local.py": "from .base import *  # noqa: F403\n\nDEBUG = True\n",
+            "config/settings/production.py": "from .base import *  # noqa: F403\n\nDEBUG = False\n",
+            "config/urls.py": URLS.format(app="shop"),
+            "shop/__init__.py": "",
+            "shop/models.py": MODELS,
+            "shop/views.py": VIEWS.format(app="shop"),
+            "shop/urls.py": APP_URLS.format(app="shop"),
+        },
+    )
+    assert main([str(root)]) == 0
+    assert (root / "config" / "posthog_client.py").is_file()
+    assert not (root / "config" / "settings" / "posthog_client.py").exists()
+    base = (root / "config" / "settings" / "base.py").read_text()
+    assert "from config.posthog_client import posthog_client\n" in base
+    for settings in ("config.settings.local", "config.settings.production"):
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings}
+        check = subprocess.run(
+            [sys.executable, "manage.py", "check"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert check.returncode == 0, check.stderr
