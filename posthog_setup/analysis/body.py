@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping
 
@@ -84,13 +85,33 @@ def dotted(node: ast.AST) -> str:
 
 def walk_body(func: FunctionNode | ast.ClassDef) -> Iterator[ast.AST]:
     """Every node of a body, not descending into nested functions or classes."""
+    return iter(_body_nodes(func))
+
+
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+@functools.lru_cache(maxsize=64)
+def _body_nodes(func: FunctionNode | ast.ClassDef) -> tuple[ast.AST, ...]:
+    """``walk_body``'s nodes, walked once: the framework analysers, the body scan and the
+    capture-wrapper search each ask about the same handlers."""
+    found: list[ast.AST] = []
     stack: list[ast.AST] = list(reversed(func.body))
     while stack:
         node = stack.pop()
-        yield node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+        found.append(node)
+        if isinstance(node, _NESTED):
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        # ``ast.iter_child_nodes``, without its two generators per node.
+        children: list[ast.AST] = []
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                children.append(value)
+            elif isinstance(value, list):
+                children.extend(item for item in value if isinstance(item, ast.AST))
+        stack.extend(reversed(children))
+    return tuple(found)
 
 
 def _string_arg(call: ast.Call, index: int = 0, keyword: str | None = None) -> str | None:

@@ -55,8 +55,8 @@ def _env_name(call: ast.Call, qualified: str) -> str | None:
     return None
 
 
-def _imports(tree: ast.Module) -> Iterable[tuple[str, int]]:
-    for node in ast.walk(tree):
+def _imports(nodes: Iterable[ast.AST]) -> Iterable[tuple[str, int]]:
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield alias.name, node.lineno
@@ -67,7 +67,7 @@ def _imports(tree: ast.Module) -> Iterable[tuple[str, int]]:
 def collect(ctx: FileContext, out: FactsBuilder) -> None:
     """Record PostHog imports, capture calls, PostHog env vars and monitoring set-up."""
     monitored: set[str] = set()
-    for module, line in _imports(ctx.tree):
+    for module, line in _imports(ctx.nodes):  # the file's one shared walk
         top = module.split(".", 1)[0]
         if top == "posthog":
             out.posthog_imported = True

@@ -9,7 +9,6 @@ that a second run finds its own work and inserts nothing.
 
 from __future__ import annotations
 
-import ast
 import functools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,9 +18,9 @@ import libcst.helpers
 import libcst.matchers as m
 from libcst.metadata import CodeRange
 
-from posthog_setup.analysis.body import called_name as ast_called_name
 from posthog_setup.analysis.rules.records import ignored
 from posthog_setup.codemods.lines import AstDefinitions
+from posthog_setup.codemods.present import CallSummary
 
 Positions = Mapping[cst.CSTNode, CodeRange]
 Statement = cst.BaseStatement | cst.BaseSmallStatement
@@ -61,41 +60,6 @@ class Definition:
 
 
 @dataclass(frozen=True)
-class CallSummary:
-    """What a definition calls, collected from its ast node in one cheap walk."""
-
-    names: frozenset[str]
-    events: frozenset[str]
-
-    @classmethod
-    def of(cls, node: ast.AST) -> CallSummary:
-        names: set[str] = set()
-        events: set[str] = set()
-        for call in ast.walk(node):
-            if not isinstance(call, ast.Call):
-                continue
-            name = ast_called_name(call)
-            if name is None:
-                continue
-            names.add(name)
-            if name == "capture":
-                event = _ast_event(call)
-                if event is not None:
-                    events.add(event)
-        return cls(frozenset(names), frozenset(events))
-
-
-def _ast_event(call: ast.Call) -> str | None:
-    """As ``captured_events`` reads it: ``event=`` first, else the first two positionals."""
-    keyword = [k.value for k in call.keywords if k.arg == "event"]
-    positional = [a for a in call.args if not isinstance(a, ast.Starred)][:2]
-    for value in (*keyword, *positional):
-        if isinstance(value, ast.Constant) and isinstance(value.value, str):
-            return value.value
-    return None
-
-
-@dataclass(frozen=True)
 class FoundHandler:
     """A function the plan points at, and how far it moved since the plan was made.
 
@@ -132,11 +96,6 @@ class Spot:
     @property
     def node(self) -> Statement:
         return self.block.body[self.index]
-
-
-def normalise_qualname(qualname: str) -> str:
-    """``factory.<locals>.view`` and ``factory.view`` name the same function."""
-    return qualname.replace(".<locals>", "")
 
 
 def block_indent(block: cst.BaseSuite, outer: str, step: str) -> str:
@@ -286,24 +245,6 @@ class DefinitionCollector:
             if name.rsplit(".", 1)[-1].endswith("DeleteView"):
                 return True
         return False
-
-
-def resolve(
-    definitions: Sequence[Definition], qualname: str, line: int
-) -> tuple[Definition, int] | None:
-    """The definition at ``qualname`` and ``line``, and its line offset (0 when exact).
-
-    When the file changed since the plan was made, a qualname that names exactly one
-    definition is still that definition; the offset tells how far it moved.
-    """
-    wanted = normalise_qualname(qualname)
-    named = [d for d in definitions if d.qualname == wanted]
-    for definition in named:
-        if definition.line == line:
-            return definition, 0
-    if len(named) == 1:
-        return named[0], named[0].line - line
-    return None
 
 
 # Statements inside a handler.

@@ -16,12 +16,7 @@ import libcst as cst
 
 from posthog_setup.codemods import capture, exceptions, identify, logout
 from posthog_setup.codemods.base import ClientImport, parse_module
-from posthog_setup.codemods.handlers import (
-    Definition,
-    DefinitionCollector,
-    FoundHandler,
-    resolve,
-)
+from posthog_setup.codemods.handlers import Definition, DefinitionCollector, FoundHandler
 from posthog_setup.codemods.lines import paired_positions
 from posthog_setup.codemods.points import (
     CapturePoint,
@@ -30,6 +25,7 @@ from posthog_setup.codemods.points import (
     IdentifyPoint,
     LogoutPoint,
 )
+from posthog_setup.codemods.present import resolve
 from posthog_setup.codemods.splice import FileEdit
 
 Point = CapturePoint | IdentifyPoint | LogoutPoint | ExceptionPoint

@@ -29,6 +29,7 @@ from posthog_setup.codemods.changes import (
 )
 from posthog_setup.codemods.placement import build_points
 from posthog_setup.codemods.points import FilePoints
+from posthog_setup.codemods.present import already_present
 from posthog_setup.console import Console
 from posthog_setup.exits import Exit
 from posthog_setup.frameworks import registry
@@ -444,6 +445,10 @@ class _RouteJob:
 def _apply_route_job(job: _RouteJob) -> tuple[str | None, list[str], str | None]:
     """The edited text (None if the file cannot be edited), notes for people, and why the
     edited text does not compile (None when it does: checked here, on the worker's core)."""
+    if already_present(job.text, job.points, job.client.name):
+        # Every point is there already (read off ast): no libcst parse, and on a check
+        # with an empty cache no libcst import at all.
+        return job.text, [], None
     from posthog_setup.codemods.routes import instrument_file_with_notes
 
     try:

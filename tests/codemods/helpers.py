@@ -19,6 +19,7 @@ from posthog_setup.codemods.points import (
     IdentifyPoint,
     LogoutPoint,
 )
+from posthog_setup.codemods.present import already_present
 from posthog_setup.codemods.routes import instrument_file, instrument_file_with_notes
 
 Point = CapturePoint | IdentifyPoint | LogoutPoint | ExceptionPoint
@@ -43,6 +44,14 @@ def file_points(points: Point | Sequence[Point], path: str = PATH) -> FilePoints
 def check_idempotent(result: str, points: FilePoints, client: ClientImport, path: str) -> None:
     """A second run on the edited source changes nothing."""
     assert instrument_file(result, path, points, client) == result
+    check_present_agrees(result, points, client, path)
+
+
+def check_present_agrees(source: str, points: FilePoints, client: ClientImport, path: str) -> None:
+    """Where the ast check (``already_present``) says a file is complete, the codemods leave
+    it as it is without a note (a check with an empty cache then skips them)."""
+    if already_present(source, points, client.name):
+        assert instrument_file_with_notes(source, path, points, client) == (source, [])
 
 
 def check_transformed(
@@ -64,6 +73,7 @@ def check_transformed(
             after.splitlines(), result.splitlines(), "expected", "result", lineterm=""
         )
     )
+    assert not already_present(before, planned, client.name)
     check_idempotent(result, planned, client, PATH)
     return notes
 
@@ -75,6 +85,7 @@ def check_noop(
     before = dedent(before)
     result, notes = instrument_file_with_notes(before, PATH, file_points(points), client)
     assert result == before
+    check_present_agrees(before, file_points(points), client, PATH)
     return notes
 
 

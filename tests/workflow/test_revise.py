@@ -414,3 +414,58 @@ def test_a_finding_the_project_had_before_is_inherited_once_per_occurrence() -> 
     assert inherited.code == Exit.PROBLEMS
     assert inherit(ReviseOutcome(Exit.PROBLEMS, remaining=(pii(12),)), before).code == Exit.OK
     assert inherit(ReviseOutcome(Exit.PROBLEMS, remaining=(pii(12),)), []).code == Exit.PROBLEMS
+
+
+def test_a_cold_check_reports_what_a_warm_one_does(
+    blog: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check with an empty cache (a CI runner) decides complete files off ast alone; on a
+    drifted project it must report exactly what a warm check and an uncached one report."""
+    posts = blog / "blog" / "posts.py"
+    append(posts, NEW_ROUTE)
+    text = posts.read_text()
+    # A capture taken out of one handler, a second client bound in another.
+    start = text.index('    posthog_client.capture(\n        "post_liked"')
+    end = text.index("    )\n", start) + len("    )\n")
+    posts.write_text(text[:start] + text[end:])
+    errors = blog / "blog" / "errors.py"
+    errors.write_text(
+        errors.read_text().replace(
+            "def internal_error(error: Exception) -> Any:\n",
+            "def internal_error(error: Exception, posthog_client: object = None) -> Any:\n",
+        )
+    )
+    planned = json.loads((blog / "posthog-events.json").read_text())
+    for event in planned["events"]:
+        if event["event"] == "comment_created":
+            event["event"] = "comment_added"
+    (blog / "posthog-events.json").write_text(json.dumps(planned, indent=2) + "\n")
+
+    monkeypatch.setenv("POSTHOG_SETUP_CACHE_DIR", str(blog.parent / "empty-cache"))
+    cold = revise(blog, capsys, "--check")
+    warm = revise(blog, capsys, "--check")
+    uncached = revise(blog, capsys, "--check", "--no-cache")
+    assert cold == warm == uncached
+    code, out, _ = cold
+    assert code == 1
+    rules = {line.split()[1] for line in out.splitlines()}
+    assert {"missing-capture", "renamed-event"} <= rules
+    assert "binds the name posthog_client itself" in cold[2]
+    assert any((blog.parent / "empty-cache").iterdir())  # the cold check filled it
+
+
+def test_a_cold_check_of_an_integrated_project_edits_no_route_file(
+    blog: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every handler already sends what the plan asks: the ast check says so, and the
+    route codemods (a libcst parse of each file) are never run."""
+    import posthog_setup.codemods.routes
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("the route codemods ran on a complete file")
+
+    monkeypatch.setattr(posthog_setup.codemods.routes, "instrument_file_with_notes", refuse)
+    monkeypatch.setenv("POSTHOG_SETUP_CACHE_DIR", str(blog.parent / "empty-cache"))
+    code, out, err = revise(blog, capsys, "--check")
+    assert (code, out) == (0, "")
+    assert CLEAN in err
