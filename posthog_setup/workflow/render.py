@@ -25,9 +25,9 @@ from posthog_setup.plan.plan import (
     receivers_file,
 )
 from posthog_setup.verify.checks import FAIL, PASS, SKIP
-from posthog_setup.verify.verification import Verification
 
 if TYPE_CHECKING:
+    from posthog_setup.verify.verification import Verification
     from posthog_setup.workflow.begin import BeginResult
     from posthog_setup.workflow.conclude import ConcludeResult
     from posthog_setup.workflow.edit import EditOutcome, Written
