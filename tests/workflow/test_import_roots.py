@@ -78,9 +78,13 @@ def _write(root: Path, files: dict[str, str]) -> None:
         (root / name).write_text(text)
 
 
-def _check(folder: Path, *paths: Path) -> subprocess.CompletedProcess[str]:
-    """``manage.py check`` where it is run: in its own folder."""
+def _check(
+    folder: Path, *paths: Path, settings: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``manage.py check`` where it is run: in its own folder (with ``settings``, if given)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in paths)}
+    if settings is not None:
+        env["DJANGO_SETTINGS_MODULE"] = settings
     return subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=folder,
@@ -182,13 +186,5 @@ def test_split_settings_get_the_client_in_the_projects_package(tmp_path: Path) -
     base = (root / "config" / "settings" / "base.py").read_text()
     assert "from config.posthog_client import posthog_client\n" in base
     for settings in ("config.settings.local", "config.settings.production"):
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings}
-        check = subprocess.run(
-            [sys.executable, "manage.py", "check"],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        check = _check(root, settings=settings)
         assert check.returncode == 0, check.stderr
