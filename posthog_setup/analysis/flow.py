@@ -513,8 +513,53 @@ def _last_return(block: Sequence[ast.stmt]) -> ast.stmt | None:
     return None
 
 
+#: Every method a handler's ``request.method`` tests can tell apart.
+_ALL_METHODS = frozenset({"GET", "HEAD", "OPTIONS", *_MUTATING})
+
+
+def _narrowed(test: ast.expr, allowed: frozenset[str], *, entered: bool) -> frozenset[str]:
+    """``allowed`` once a method test was passed (``entered``) or failed; each test of an
+    ``and`` holds where it passed (``request.method == "POST" and form.is_valid()``)."""
+    if entered and isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        for value in test.values:
+            allowed = _narrowed(value, allowed, entered=True)
+        return allowed
+    values, negated = compared_methods(test)
+    if not values:
+        return allowed
+    named = frozenset(values)
+    return allowed & (named if entered != negated else _ALL_METHODS - named)
+
+
+def reaching_methods(func: FunctionNode, line: int) -> tuple[str, ...]:
+    """The methods whose requests reach ``line`` of ``func``, where the handler tests
+    ``request.method`` on the way (the body or ``else`` of such a test, or after an
+    ``if request.method == "GET": return ...``); () where nothing narrows them."""
+    path = spine(func.body, line)
+    allowed = _ALL_METHODS
+    for depth, (block, index, how) in enumerate(path):
+        if depth and how in ("body", "orelse"):
+            outer, outer_index, _ = path[depth - 1]
+            parent = outer[outer_index]
+            if isinstance(parent, ast.If):
+                allowed = _narrowed(parent.test, allowed, entered=how == "body")
+        for earlier in block[:index]:
+            if isinstance(earlier, ast.If) and not earlier.orelse and _terminates(earlier.body):
+                allowed = _narrowed(earlier.test, allowed, entered=False)
+    return () if allowed == _ALL_METHODS else tuple(sorted(allowed))
+
+
 def success_anchor(func: FunctionNode, change_line: int | None) -> Anchor | None:
-    """Where the capture for a change made by ``func`` goes, or None where nowhere is safe."""
+    """Where the capture for a change made by ``func`` goes, or None where nowhere is safe;
+    with the methods that reach it, where the handler's method tests narrow them."""
+    anchor = _success_anchor(func, change_line)
+    if anchor is None:
+        return None
+    methods = reaching_methods(func, anchor.line)
+    return dataclasses.replace(anchor, methods=methods) if methods else anchor
+
+
+def _success_anchor(func: FunctionNode, change_line: int | None) -> Anchor | None:
     if change_line is not None:
         path = spine(func.body, change_line)
         if not path:

@@ -61,6 +61,9 @@ class Anchor:
     line: int
     before: bool
     reason: str
+    #: the methods that reach it, where the handler tests ``request.method`` on the way
+    #: (a write on the GET branch of a GET/POST view); () where no test narrows them
+    methods: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -342,9 +342,7 @@ def proven_user_id(
 
 
 def _description(noun: str, verb: str, route: Route) -> str:
-    methods = "/".join(m for m in route.methods if m not in ("GET", "HEAD", "OPTIONS")) or "/".join(
-        route.methods
-    )
+    methods = "/".join(event_methods(route))
     subject = noun.replace("_", " ")
     article = "An" if subject[:1] in "aeiou" else "A"
     # A job's run has no path: the function that ran says where.
@@ -353,7 +351,13 @@ def _description(noun: str, verb: str, route: Route) -> str:
 
 
 def event_methods(route: Route) -> tuple[str, ...]:
-    """The methods an event is sent for: the mutating ones of the route."""
+    """The methods an event is sent for: those that reach the capture, where the handler's
+    method tests say (a write on the GET branch of a GET/POST view is sent for GET), else
+    the mutating ones of the route."""
+    if route.anchor is not None and route.anchor.methods:
+        reached = tuple(m for m in route.methods if m in route.anchor.methods)
+        if reached:
+            return reached
     mutating = tuple(m for m in route.methods if m in ("POST", "PUT", "PATCH", "DELETE"))
     return mutating or route.methods
 
