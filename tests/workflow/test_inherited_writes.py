@@ -115,7 +115,9 @@ def test_each_routed_subclass_captures_its_own_event(tmp_path: Path) -> None:
     assert ("LabelViewSet", "label_created", ("POST",)) in captures
     assert ("SpiceViewSet", "spice_created", ("POST",)) in captures
     assert ("ShelfEdit", "shelf_updated", ("POST",)) in captures
-    assert not any(handler.startswith(("OwnedViewSet", "StampedEdit")) for handler, _, _ in captures)
+    assert not any(
+        handler.startswith(("OwnedViewSet", "StampedEdit")) for handler, _, _ in captures
+    )
 
     assert main(["edit", "-q", str(project)]) == 0
     views = (project / "pantry" / "views.py").read_text(encoding="utf-8")
@@ -127,7 +129,8 @@ def test_each_routed_subclass_captures_its_own_event(tmp_path: Path) -> None:
     spice = views.split("class SpiceViewSet", 1)[1].split("class StampedEdit", 1)[0]
     assert _override("perform_create", "serializer", "spice_created") in spice
     shelf = views.split("class ShelfEdit", 1)[1]
-    assert "def form_valid(self, form):" in shelf and '"shelf_updated"' in shelf
+    assert "def form_valid(self, form):" in shelf
+    assert '"shelf_updated"' in shelf
     stamped = views.split("class StampedEdit", 1)[1].split("class ShelfEdit", 1)[0]
     assert "posthog_client" not in stamped
 
