@@ -905,7 +905,8 @@ def written_models(
     """What the handler writes, in order: the class of each object it adds, saves or
     deletes (``db.session.add(post)`` with ``post = Post(...)``), each model whose manager
     writes (``Post.objects.create``), each table an SQL statement writes (``INSERT INTO
-    post``). Names as the project spells them; the event is named after the first."""
+    post``), else each object whose attributes it sets. Names as the project spells them;
+    the event is named after the first."""
     kinds = {name: kind.rstrip("?") for name, kind in typed}
     scope = ctx.names.scope_for_def(func)
     found: list[str] = []
@@ -916,7 +917,17 @@ def written_models(
         if short and (table or short[:1].isupper()) and short not in found:
             found.append(short)
 
+    changed: list[str] = []
     for node in _walk(func):
+        if isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            changed += [
+                kinds[t.value.id]
+                for t in targets
+                if isinstance(t, ast.Attribute)
+                and isinstance(t.value, ast.Name)
+                and t.value.id in kinds
+            ]
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
         method, receiver = node.func.attr, node.func.value
@@ -940,6 +951,11 @@ def written_models(
             chain = receiver
             if isinstance(chain, ast.Attribute) and chain.attr == "objects":
                 add(ctx.names.resolve(chain.value, scope))
+    if not found:
+        # Nothing added, saved or deleted by name: the object whose fields it sets before
+        # the commit (``account.confirmed = True``) is what it writes.
+        for kind in changed:
+            add(kind)
     return tuple(found)
 
 
