@@ -187,6 +187,27 @@ urlpatterns = [
     assert analysis.routes[0].path_params == ("pk",)
 
 
+def test_legacy_url_and_re_path_by_keyword() -> None:
+    urls = r"""
+from django.conf.urls import url
+from django.urls import path, re_path
+from blog import views
+
+urlpatterns = [
+    url(regex=r"^posts/(?P<pk>\d+)/like/$", view=views.post_like, name="like"),
+    re_path(route=r"^archive/$", view=views.post_list),
+    path(route="all/", view=views.post_list),
+]
+"""
+    analysis = django_project(urls, views=FUNCTION_VIEWS)
+    assert route_rows(analysis) == [
+        ("/posts/<pk>/like/", ("POST",), "blog.views:post_like", True),
+        ("/archive/", ("GET", "POST"), "blog.views:post_list", False),
+        ("/all/", ("GET", "POST"), "blog.views:post_list", False),
+    ]
+    assert analysis.routes[0].name == "like"
+
+
 def test_include_chains_concatenate_prefixes_across_modules() -> None:
     urls = """
 from django.urls import include, path, re_path
