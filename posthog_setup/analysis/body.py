@@ -376,7 +376,28 @@ def settle(ctx: FileContext, func: FunctionNode | ast.ClassDef, facts: BodyFacts
     if anchor is None:
         return dataclasses.replace(facts, anchor=None, proven=())
     proof = flow.proof_at(func, anchor.line, including=not anchor.before, globals_=ctx.module_names)
-    return dataclasses.replace(facts, anchor=anchor, proven=proof.facts())
+    proven = proof.facts()
+    if anchor.before and _returns_parent_call(func, anchor.line):
+        # ``return super().form_valid(form)``: the edit splits it and captures after the
+        # parent's call, which has then run.
+        proven = (*proven, f"super().{func.name}")
+    return dataclasses.replace(facts, anchor=anchor, proven=proven)
+
+
+def _returns_parent_call(func: FunctionNode, line: int) -> bool:
+    """Is the statement at ``line`` ``return super().<func's own name>(...)``?"""
+    for stmt in walk_body(func):
+        if isinstance(stmt, ast.Return) and stmt.lineno == line:
+            value = stmt.value
+            return (
+                isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Attribute)
+                and value.func.attr == func.name
+                and isinstance(value.func.value, ast.Call)
+                and isinstance(value.func.value.func, ast.Name)
+                and value.func.value.func.id == "super"
+            )
+    return False
 
 
 def judge_mutating(

@@ -500,6 +500,11 @@ class Conventions(Protocol):
         """The user key the framework's own login call reads (safe wherever it runs)."""
         ...
 
+    def saved_object(self, route: Route) -> str | None:
+        """The object the framework guarantees the route's write saved, where its capture
+        runs (``serializer.instance`` after DRF's ``perform_create``), if any."""
+        ...
+
 
 class PlainConventions:
     """A framework that guarantees nothing beyond what the handler's own code shows."""
@@ -522,6 +527,9 @@ class PlainConventions:
     def login_key(self, point: AuthPoint) -> str | None:
         # Only the key the login itself reads (a token's identity, a library hook's user).
         return point.key
+
+    def saved_object(self, route: Route) -> str | None:
+        return None
 
 
 PLAIN_CONVENTIONS: Conventions = PlainConventions()

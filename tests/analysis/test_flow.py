@@ -466,3 +466,50 @@ def test_a_write_on_the_get_branch_of_a_get_post_view_is_sent_for_get() -> None:
     assert methods["confirm"][0] == ("GET",)
     assert "(GET /confirm/<token>)" in methods["confirm"][1]
     assert methods["notes"][0] == ("POST",)
+
+
+def test_the_ids_of_other_objects_the_handler_loaded_are_properties_where_proven() -> None:
+    plan = _plan(
+        """\
+        from flask import Flask, redirect, request
+        from flask_sqlalchemy import SQLAlchemy
+
+        app = Flask(__name__)
+        db = SQLAlchemy(app)
+
+
+        class Board(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+
+
+        class Card(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+
+
+        class Session(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+
+
+        @app.post("/cards")
+        def add_card():
+            board = Board.query.filter_by(slug=request.form["board"]).first_or_404()
+            visit = Session.query.filter_by(key=request.form["visit"]).first_or_404()
+            card = Card(board=board, visit=visit)
+            db.session.add(card)
+            db.session.commit()
+            return redirect("/")
+
+
+        @app.post("/pins")
+        def pin_card():
+            board = Board.query.filter_by(slug=request.form["board"]).first()
+            card = Card(board=board)
+            db.session.add(card)
+            db.session.commit()
+            return redirect("/")
+        """
+    )
+    # The board is proven (first_or_404 answers it or raises); a session's key reads as PII.
+    assert plan["card_created"][1] == ("card.id", "board.id")
+    # first() may answer None and nothing used it: its id is no property.
+    assert plan["card_pinned"][1] == ("card.id",)

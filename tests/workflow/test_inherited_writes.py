@@ -19,10 +19,12 @@ from pantry import views
 router = DefaultRouter()
 router.register("labels", views.LabelViewSet)
 router.register("spices", views.SpiceViewSet)
+router.register("jars", views.JarViewSet)
 
 urlpatterns = [
     path("api/", include(router.urls)),
     path("shelves/<int:pk>/edit/", views.ShelfEdit.as_view()),
+    path("shelves/new/", views.ShelfNew.as_view()),
 ]
 """
 MODELS = """\
@@ -41,7 +43,7 @@ class Shelf(models.Model):
     title = models.CharField(max_length=40)
 """
 VIEWS = """\
-from django.views.generic import UpdateView
+from django.views.generic import CreateView, UpdateView
 from rest_framework import mixins, viewsets
 
 from pantry.models import Label, Shelf, Spice
@@ -69,6 +71,18 @@ class StampedEdit(UpdateView):
 class ShelfEdit(StampedEdit):
     model = Shelf
     fields = ["title"]
+
+
+class ShelfNew(CreateView):
+    model = Shelf
+    fields = ["title"]
+
+
+class JarViewSet(viewsets.GenericViewSet, mixins.CreateModelMixin):
+    queryset = Spice.objects.all()
+
+    def perform_create(self, serializer):
+        notify_kitchen(serializer.validated_data)
 """
 
 
@@ -128,9 +142,19 @@ def test_each_routed_subclass_captures_its_own_event(tmp_path: Path) -> None:
     assert _override("perform_create", "serializer", "label_created") in label
     spice = views.split("class SpiceViewSet", 1)[1].split("class StampedEdit", 1)[0]
     assert _override("perform_create", "serializer", "spice_created") in spice
+    # The saved object's key, as the framework guarantees it after the parent's save.
+    assert '"label_id": serializer.instance.pk' in label
+    assert '"spice_id": serializer.instance.pk' in spice
     shelf = views.split("class ShelfEdit", 1)[1]
     assert "def form_valid(self, form):" in shelf
     assert '"shelf_updated"' in shelf
+    assert '"shelf_id": self.kwargs["pk"]' in shelf  # the URL's key comes first
+    # A hook of the project's own that saves nothing: no instance to read a key from.
+    jar = views.split("class JarViewSet", 1)[1]
+    assert "posthog_client.capture(" in jar
+    assert "serializer.instance" not in jar
+    created = views.split("class ShelfNew", 1)[1].split("class JarViewSet", 1)[0]
+    assert '"shelf_id": self.object.pk' in created
     stamped = views.split("class StampedEdit", 1)[1].split("class ShelfEdit", 1)[0]
     assert "posthog_client" not in stamped
 
