@@ -200,6 +200,27 @@ def writing_functions(tree: ast.Module) -> dict[str, str]:
     return writes
 
 
+def _builds_response(value: ast.expr) -> bool:
+    """``HttpResponse(...)``, ``StreamingHttpResponse(...)``, ``Response(...)``: the answer."""
+    if not isinstance(value, ast.Call):
+        return False
+    name = dotted(value.func).rsplit(".", 1)[-1]
+    return name.endswith("Response")
+
+
+def _saved_into_response(call: ast.Call, responses: set[str]) -> Evidence | None:
+    """``workbook.save(response)``: a document written into the handler's own response (an
+    export, a download) is sent back, not stored."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr in ("save", "write")):
+        return None
+    first = call.args[0] if call.args else None
+    if not (isinstance(first, ast.Name) and first.id in responses):
+        return None
+    detail = f"{dotted(func)}({first.id}) writes a document into the response"
+    return Evidence("read-only", detail, call.lineno, False)
+
+
 def method_branch(test: ast.AST) -> tuple[str, ...]:
     """Methods a condition like ``request.method == "POST"`` tests for (not ``!=``)."""
     values, negated = flow.compared_methods(test)
@@ -291,11 +312,16 @@ def scan_body(
     captures: list[str] = []
     captures_exception = False
     branches: list[str] = []
+    responses: set[str] = set()
     scope = ctx.names.scope_for_def(func)
     for node in walk_body(func):
         if user is None and find_user is not None:
             user = find_user(ctx, func, node)
         if isinstance(node, ast.Call):
+            into = _saved_into_response(node, responses)
+            if into is not None:
+                evidence.append(into)
+                continue
             found = write_evidence(node) or _helper_write(ctx, node, handlers)
             if found is not None:
                 evidence.append(found)
@@ -330,6 +356,8 @@ def scan_body(
             branches.extend(m for m in method_branch(node.test) if m not in branches)
         elif isinstance(node, ast.Assign):
             bound.extend(t.id for t in node.targets if isinstance(t, ast.Name))
+            if _builds_response(node.value):
+                responses.update(t.id for t in node.targets if isinstance(t, ast.Name))
         elif (
             isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and isinstance(node.target, ast.Name)
         ) or (
@@ -369,7 +397,28 @@ def settle(ctx: FileContext, func: FunctionNode | ast.ClassDef, facts: BodyFacts
     if anchor is None:
         return dataclasses.replace(facts, anchor=None, proven=())
     proof = flow.proof_at(func, anchor.line, including=not anchor.before, globals_=ctx.module_names)
-    return dataclasses.replace(facts, anchor=anchor, proven=proof.facts())
+    proven = proof.facts()
+    if anchor.before and _returns_parent_call(func, anchor.line):
+        # ``return super().form_valid(form)``: the edit splits it and captures after the
+        # parent's call, which has then run.
+        proven = (*proven, f"super().{func.name}")
+    return dataclasses.replace(facts, anchor=anchor, proven=proven)
+
+
+def _returns_parent_call(func: FunctionNode, line: int) -> bool:
+    """Is the statement at ``line`` ``return super().<func's own name>(...)``?"""
+    for stmt in walk_body(func):
+        if isinstance(stmt, ast.Return) and stmt.lineno == line:
+            value = stmt.value
+            return (
+                isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Attribute)
+                and value.func.attr == func.name
+                and isinstance(value.func.value, ast.Call)
+                and isinstance(value.func.value.func, ast.Name)
+                and value.func.value.func.id == "super"
+            )
+    return False
 
 
 def judge_mutating(

@@ -513,8 +513,53 @@ def _last_return(block: Sequence[ast.stmt]) -> ast.stmt | None:
     return None
 
 
+#: Every method a handler's ``request.method`` tests can tell apart.
+_ALL_METHODS = frozenset({"GET", "HEAD", "OPTIONS", *_MUTATING})
+
+
+def _narrowed(test: ast.expr, allowed: frozenset[str], *, entered: bool) -> frozenset[str]:
+    """``allowed`` once a method test was passed (``entered``) or failed; each test of an
+    ``and`` holds where it passed (``request.method == "POST" and form.is_valid()``)."""
+    if entered and isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        for value in test.values:
+            allowed = _narrowed(value, allowed, entered=True)
+        return allowed
+    values, negated = compared_methods(test)
+    if not values:
+        return allowed
+    named = frozenset(values)
+    return allowed & (named if entered != negated else _ALL_METHODS - named)
+
+
+def reaching_methods(func: FunctionNode, line: int) -> tuple[str, ...]:
+    """The methods whose requests reach ``line`` of ``func``, where the handler tests
+    ``request.method`` on the way (the body or ``else`` of such a test, or after an
+    ``if request.method == "GET": return ...``); () where nothing narrows them."""
+    path = spine(func.body, line)
+    allowed = _ALL_METHODS
+    for depth, (block, index, how) in enumerate(path):
+        if depth and how in ("body", "orelse"):
+            outer, outer_index, _ = path[depth - 1]
+            parent = outer[outer_index]
+            if isinstance(parent, ast.If):
+                allowed = _narrowed(parent.test, allowed, entered=how == "body")
+        for earlier in block[:index]:
+            if isinstance(earlier, ast.If) and not earlier.orelse and _terminates(earlier.body):
+                allowed = _narrowed(earlier.test, allowed, entered=False)
+    return () if allowed == _ALL_METHODS else tuple(sorted(allowed))
+
+
 def success_anchor(func: FunctionNode, change_line: int | None) -> Anchor | None:
-    """Where the capture for a change made by ``func`` goes, or None where nowhere is safe."""
+    """Where the capture for a change made by ``func`` goes, or None where nowhere is safe;
+    with the methods that reach it, where the handler's method tests narrow them."""
+    anchor = _success_anchor(func, change_line)
+    if anchor is None:
+        return None
+    methods = reaching_methods(func, anchor.line)
+    return dataclasses.replace(anchor, methods=methods) if methods else anchor
+
+
+def _success_anchor(func: FunctionNode, change_line: int | None) -> Anchor | None:
     if change_line is not None:
         path = spine(func.body, change_line)
         if not path:
@@ -860,7 +905,8 @@ def written_models(
     """What the handler writes, in order: the class of each object it adds, saves or
     deletes (``db.session.add(post)`` with ``post = Post(...)``), each model whose manager
     writes (``Post.objects.create``), each table an SQL statement writes (``INSERT INTO
-    post``). Names as the project spells them; the event is named after the first."""
+    post``), else each object whose attributes it sets. Names as the project spells them;
+    the event is named after the first."""
     kinds = {name: kind.rstrip("?") for name, kind in typed}
     scope = ctx.names.scope_for_def(func)
     found: list[str] = []
@@ -871,7 +917,17 @@ def written_models(
         if short and (table or short[:1].isupper()) and short not in found:
             found.append(short)
 
+    changed: list[str] = []
     for node in _walk(func):
+        if isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            changed += [
+                kinds[t.value.id]
+                for t in targets
+                if isinstance(t, ast.Attribute)
+                and isinstance(t.value, ast.Name)
+                and t.value.id in kinds
+            ]
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
         method, receiver = node.func.attr, node.func.value
@@ -895,6 +951,11 @@ def written_models(
             chain = receiver
             if isinstance(chain, ast.Attribute) and chain.attr == "objects":
                 add(ctx.names.resolve(chain.value, scope))
+    if not found:
+        # Nothing added, saved or deleted by name: the object whose fields it sets before
+        # the commit (``account.confirmed = True``) is what it writes.
+        for kind in changed:
+            add(kind)
     return tuple(found)
 
 

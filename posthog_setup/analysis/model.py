@@ -61,6 +61,9 @@ class Anchor:
     line: int
     before: bool
     reason: str
+    #: the methods that reach it, where the handler tests ``request.method`` on the way
+    #: (a write on the GET branch of a GET/POST view); () where no test narrows them
+    methods: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -505,6 +508,11 @@ class Conventions(Protocol):
         """The user key the framework's own login call reads (safe wherever it runs)."""
         ...
 
+    def saved_object(self, route: Route) -> str | None:
+        """The object the framework guarantees the route's write saved, where its capture
+        runs (``serializer.instance`` after DRF's ``perform_create``), if any."""
+        ...
+
 
 class PlainConventions:
     """A framework that guarantees nothing beyond what the handler's own code shows."""
@@ -527,6 +535,9 @@ class PlainConventions:
     def login_key(self, point: AuthPoint) -> str | None:
         # Only the key the login itself reads (a token's identity, a library hook's user).
         return point.key
+
+    def saved_object(self, route: Route) -> str | None:
+        return None
 
 
 PLAIN_CONVENTIONS: Conventions = PlainConventions()

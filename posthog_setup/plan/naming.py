@@ -188,12 +188,14 @@ def _parameter_noun(route: Route) -> str | None:
 
 
 _HELPER_SUFFIX = re.compile(
-    r"(Model)?(Form|ModelForm|Serializer|Schema|In|Create|Update|Data)$|(?<=[a-z])Model$"
+    r"(Model)?(Form|ModelForm|Serializer|Schema|In|Create|Update|Data)$"
+    r"|(?<=[a-z])(Model|Service|Repository|Repo|Crud|Dao)$"
 )
 
 
 def _model_noun(name: str) -> str:
-    """``ReviewForm`` writes a review: a form's, serializer's or schema's own noun."""
+    """``ReviewForm`` writes a review: a form's, serializer's, schema's, service's or
+    repository's own noun (``TeamInvitationService`` writes team invitations)."""
     return snake(_HELPER_SUFFIX.sub("", name) or name)
 
 

@@ -30,7 +30,7 @@ from posthog_setup.analysis.model import (
 )
 from posthog_setup.analysis.paths import path_converters, path_parameters
 from posthog_setup.analysis.rules.pii import PII_NAMES
-from posthog_setup.plan.naming import event_name, format_event, name_parts, snake
+from posthog_setup.plan.naming import event_name, format_event, name_parts, singular, snake
 
 PLAN_FILE = "posthog-events.json"
 PLAN_VERSION = 1
@@ -268,10 +268,52 @@ def _object_property(
     ]
     proof = Proof.of(route.proven)
     for name in holders:
-        for attribute in classes.conventions(route.framework).key_attributes:
-            if provable(f"{name}.{attribute}", proof, route.typed, classes):
-                return [PlannedProperty(f"{noun}_id", f"{name}.{attribute}", "integer")]
+        key = _proven_key(name, proof, route, classes)
+        if key is not None:
+            return [PlannedProperty(f"{noun}_id", key, "integer")]
     return []
+
+
+def _proven_key(name: str, proof: Proof, route: Route, classes: Analysis) -> str | None:
+    """``name.pk`` / ``name.id``, the first key attribute proven readable at the capture."""
+    for attribute in classes.conventions(route.framework).key_attributes:
+        if provable(f"{name}.{attribute}", proof, route.typed, classes):
+            return f"{name}.{attribute}"
+    return None
+
+
+#: At most this many ids of other objects the handler loaded (a parent, a target).
+_RELATED_IDS = 2
+
+
+def _related_properties(
+    route: Route, noun: str, classes: Analysis, users: Iterable[str | None]
+) -> list[PlannedProperty]:
+    """``review_id`` of the other project objects the handler loaded or built on the way
+    (the review a keyword is added to, the team an invitation is for), where their key is
+    proven readable at the capture, as ``_object_property`` proves it. Never the acting
+    user (the event's distinct id says who), never another object of the event's own kind
+    (a deleted one's key is gone), never a kind whose name reads as PII (a session)."""
+    proof = Proof.of(route.proven)
+    found: list[PlannedProperty] = []
+    for name, kind in route.typed:
+        short = kind.rstrip("?").rsplit(".", 1)[-1]
+        if not short[:1].isupper():
+            continue  # what a function answered: its name is no noun
+        related = singular(snake(short))
+        if not related or related == noun or name == noun or names_pii(related):
+            continue
+        if name.startswith("current_") or any(
+            who is not None and who.startswith((f"{name}.", f"{name}[")) for who in users
+        ):
+            continue  # the acting user (or the acting whatever): the distinct id says who
+        key = _proven_key(name, proof, route, classes)
+        if key is None or any(p.name == f"{related}_id" for p in found):
+            continue
+        found.append(PlannedProperty(f"{related}_id", key, "integer"))
+        if len(found) == _RELATED_IDS:
+            break
+    return found
 
 
 def provable(
@@ -342,9 +384,7 @@ def proven_user_id(
 
 
 def _description(noun: str, verb: str, route: Route) -> str:
-    methods = "/".join(m for m in route.methods if m not in ("GET", "HEAD", "OPTIONS")) or "/".join(
-        route.methods
-    )
+    methods = "/".join(event_methods(route))
     subject = noun.replace("_", " ")
     article = "An" if subject[:1] in "aeiou" else "A"
     # A job's run has no path: the function that ran says where.
@@ -353,7 +393,13 @@ def _description(noun: str, verb: str, route: Route) -> str:
 
 
 def event_methods(route: Route) -> tuple[str, ...]:
-    """The methods an event is sent for: the mutating ones of the route."""
+    """The methods an event is sent for: those that reach the capture, where the handler's
+    method tests say (a write on the GET branch of a GET/POST view is sent for GET), else
+    the mutating ones of the route."""
+    if route.anchor is not None and route.anchor.methods:
+        reached = tuple(m for m in route.methods if m in route.anchor.methods)
+        if reached:
+            return reached
     mutating = tuple(m for m in route.methods if m in ("POST", "PUT", "PATCH", "DELETE"))
     return mutating or route.methods
 
@@ -468,10 +514,26 @@ def build_plan(
             for p in _object_property(route, noun, verb, analysis)
             if p.name not in {q.name for q in properties}
         ]
+        saved = analysis.conventions(route.framework).saved_object(route)
+        if (
+            saved is not None
+            and verb != "deleted"
+            and f"{noun}_id" not in {q.name for q in properties}
+        ):
+            properties.append(PlannedProperty(f"{noun}_id", f"{saved}.pk", "integer"))
         properties += [
             PlannedProperty(name, value, "integer")
             for name, value in route.counts
             if name not in {q.name for q in properties}
+        ]
+        distinct_id = proven_user_id(access, route.proven, route.typed, analysis)[0]
+        properties += [
+            p
+            for p in _related_properties(
+                route, noun, analysis, (distinct_id, access.id_expression if access else None)
+            )
+            if p.name not in {q.name for q in properties}
+            and p.value not in {q.value for q in properties}
         ]
         if access is not None and access.system:
             # Sent for a process, not a person: no person profile for it.
@@ -491,7 +553,7 @@ def build_plan(
                 route=route.path,
                 methods=event_methods(route),
                 properties=tuple(properties),
-                distinct_id=proven_user_id(access, route.proven, route.typed, analysis)[0],
+                distinct_id=distinct_id,
             )
         )
     events.extend(

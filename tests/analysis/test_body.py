@@ -88,3 +88,40 @@ def test_a_handler_calling_a_writing_function_of_its_module_writes_there() -> No
         "add_tags() writes"
     )
     assert not any(e.kind == "write" for e in routes["post_title"].evidence)
+
+
+def test_a_document_saved_into_the_response_is_sent_back_not_stored() -> None:
+    from tests.analysis.web_helpers import analyse_one
+
+    analysis = analyse_one(
+        """
+        from flask import Flask, Response
+        app = Flask(__name__)
+
+        @app.post("/reports/export")
+        def export_report():
+            book = Workbook()
+            response = Response(mimetype="application/vnd.ms-excel")
+            book.save(response)
+            return response
+
+        @app.post("/reports/archive")
+        def archive_report():
+            report = Report.query.get_or_404(1)
+            response = Response("done")
+            report.save()
+            return response
+
+        @app.post("/reports/upload")
+        def upload_report():
+            book = Workbook()
+            book.save(storage_path)
+            db.session.commit()
+            return "ok"
+        """
+    )
+    routes = {r.handler.qualname: r for r in analysis.routes}
+    assert not routes["export_report"].mutating
+    assert any("into the response" in e.detail for e in routes["export_report"].evidence)
+    assert routes["archive_report"].mutating  # a response nearby does not make a save read-only
+    assert routes["upload_report"].mutating

@@ -187,6 +187,27 @@ urlpatterns = [
     assert analysis.routes[0].path_params == ("pk",)
 
 
+def test_legacy_url_and_re_path_by_keyword() -> None:
+    urls = r"""
+from django.conf.urls import url
+from django.urls import path, re_path
+from blog import views
+
+urlpatterns = [
+    url(regex=r"^posts/(?P<pk>\d+)/like/$", view=views.post_like, name="like"),
+    re_path(route=r"^archive/$", view=views.post_list),
+    path(route="all/", view=views.post_list),
+]
+"""
+    analysis = django_project(urls, views=FUNCTION_VIEWS)
+    assert route_rows(analysis) == [
+        ("/posts/<pk>/like/", ("POST",), "blog.views:post_like", True),
+        ("/archive/", ("GET", "POST"), "blog.views:post_list", False),
+        ("/all/", ("GET", "POST"), "blog.views:post_list", False),
+    ]
+    assert analysis.routes[0].name == "like"
+
+
 def test_include_chains_concatenate_prefixes_across_modules() -> None:
     urls = """
 from django.urls import include, path, re_path
@@ -564,12 +585,15 @@ class PostCreate(AuditedCreateView):
     urls = 'from django.urls import path\nfrom blog.views import PostCreate\nurlpatterns = [path("new/", PostCreate.as_view())]\n'
     analysis = django_project(urls, views=views, base=base)
     (route,) = analysis.routes
+    # The base's form_valid writes for every subclass: the route is the subclass's own, with
+    # the base's write as its evidence (the edit adds form_valid to PostCreate).
     assert (route.handler.module, route.handler.qualname, route.mutating, route.view_kind) == (
-        "blog.base",
-        "AuditedCreateView.form_valid",
+        "blog.views",
+        "PostCreate",
         True,
         "CreateView",
     )
+    assert any("save" in e.detail or "log_creation" in e.detail for e in route.evidence)
     # The routes of a class know what it writes (for naming), inherited or its own.
     assert route.model == "blog.models.Post"
 

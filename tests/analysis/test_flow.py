@@ -323,3 +323,193 @@ def test_what_a_handler_toggles(source: str, toggles: str | None) -> None:
     func = ast.parse(source).body[0]
     assert isinstance(func, ast.FunctionDef)
     assert flow.toggled(func) == toggles
+
+
+# -- the methods that reach the capture ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "methods"),
+    [
+        (
+            """\
+            def confirm(token=None):
+                if token and request.method == "GET":
+                    account = Account.query.filter_by(token=token).first_or_404()
+                    account.confirmed = True
+                    db.session.commit()
+                    return redirect("/")
+                if request.method == "POST":
+                    send_again()
+                return render_template("confirm.html")
+            """,
+            5,
+            ("GET",),
+        ),
+        (
+            """\
+            def edit(pk):
+                if request.method == "GET":
+                    return render_template("edit.html")
+                db.session.commit()
+                return redirect("/")
+            """,
+            4,
+            ("DELETE", "OPTIONS", "HEAD", "PATCH", "POST", "PUT"),
+        ),
+        (
+            """\
+            def edit(pk):
+                if request.method != "POST":
+                    return render_template("edit.html")
+                db.session.commit()
+            """,
+            4,
+            ("POST",),
+        ),
+        (
+            """\
+            def vote(pk):
+                if request.method == "GET":
+                    return render_template("vote.html")
+                elif request.method == "DELETE":
+                    Vote.query.filter_by(id=pk).delete()
+                else:
+                    db.session.add(Vote(pk))
+                db.session.commit()
+            """,
+            5,
+            ("DELETE",),
+        ),
+        (
+            """\
+            def vote(pk):
+                if request.method == "GET":
+                    return render_template("vote.html")
+                elif request.method == "DELETE":
+                    Vote.query.filter_by(id=pk).delete()
+                else:
+                    db.session.add(Vote(pk))
+            """,
+            7,
+            ("HEAD", "OPTIONS", "PATCH", "POST", "PUT"),
+        ),
+    ],
+)
+def test_the_methods_that_reach_a_line(source: str, line: int, methods: tuple[str, ...]) -> None:
+    assert flow.reaching_methods(_func(source), line) == tuple(sorted(methods))
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        """\
+        def create():
+            db.session.add(Post())
+            db.session.commit()
+        """,
+        """\
+        def create():
+            if form.validate_on_submit():
+                db.session.commit()
+        """,
+        """\
+        def create():
+            if request.method == "POST" or preview:
+                db.session.commit()
+        """,
+    ],
+)
+def test_no_method_test_narrows_nothing(source: str) -> None:
+    assert flow.reaching_methods(_func(source), 3) == ()
+
+
+def test_a_write_on_the_get_branch_of_a_get_post_view_is_sent_for_get() -> None:
+    analysis = analyse_sources(
+        {
+            "app.py": textwrap.dedent(
+                """\
+                from flask import Flask, redirect, render_template, request
+                from flask_sqlalchemy import SQLAlchemy
+
+                app = Flask(__name__)
+                db = SQLAlchemy(app)
+
+
+                class Account(db.Model):
+                    id = db.Column(db.Integer, primary_key=True)
+
+
+                @app.route("/confirm/<token>", methods=["GET", "POST"])
+                def confirm(token):
+                    if request.method == "GET":
+                        account = Account.query.filter_by(token=token).first_or_404()
+                        account.confirmed = True
+                        db.session.commit()
+                        return redirect("/")
+                    send_again()
+                    return render_template("confirm.html")
+
+
+                @app.route("/notes", methods=["GET", "POST"])
+                def notes():
+                    if request.method == "POST":
+                        db.session.add(Note())
+                        db.session.commit()
+                    return render_template("notes.html")
+                """
+            )
+        }
+    )
+    plan = build_plan(analysis, client_module="posthog_client.py")
+    methods = {e.handler: (e.methods, e.description) for e in plan.events}
+    assert methods["confirm"][0] == ("GET",)
+    assert "(GET /confirm/<token>)" in methods["confirm"][1]
+    assert methods["notes"][0] == ("POST",)
+
+
+def test_the_ids_of_other_objects_the_handler_loaded_are_properties_where_proven() -> None:
+    plan = _plan(
+        """\
+        from flask import Flask, redirect, request
+        from flask_sqlalchemy import SQLAlchemy
+
+        app = Flask(__name__)
+        db = SQLAlchemy(app)
+
+
+        class Board(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+
+
+        class Card(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+
+
+        class Session(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+
+
+        @app.post("/cards")
+        def add_card():
+            board = Board.query.filter_by(slug=request.form["board"]).first_or_404()
+            visit = Session.query.filter_by(key=request.form["visit"]).first_or_404()
+            card = Card(board=board, visit=visit)
+            db.session.add(card)
+            db.session.commit()
+            return redirect("/")
+
+
+        @app.post("/pins")
+        def pin_card():
+            board = Board.query.filter_by(slug=request.form["board"]).first()
+            card = Card(board=board)
+            db.session.add(card)
+            db.session.commit()
+            return redirect("/")
+        """
+    )
+    # The board is proven (first_or_404 answers it or raises); a session's key reads as PII.
+    assert plan["card_created"][1] == ("card.id", "board.id")
+    # first() may answer None and nothing used it: its id is no property.
+    assert plan["card_pinned"][1] == ("card.id",)

@@ -297,3 +297,36 @@ def test_signup_identifies_where_the_new_users_id_is_first_read() -> None:
         "mailer.welcome",
         12,
     )
+
+
+def test_a_service_method_named_for_the_change_it_makes_writes() -> None:
+    analysis = analyse_one(
+        """
+        from litestar import post
+
+        @post("/api/reset-password-check")
+        async def reset_password_check(data: dict, accounts_service) -> dict:
+            await accounts_service.reset_password_with_token(data["token"], data["new"])
+            return {}
+
+        @post("/api/links/{provider:str}/unlink")
+        async def drop_link(provider: str, links_service) -> None:
+            await links_service.unlink_provider(provider)
+
+        @post("/api/tokens/refresh")
+        async def refresh_tokens(data: dict, tokens_service) -> dict:
+            token = await tokens_service.create_refresh_token(data["subject"])
+            return {"token": token}
+
+        @post("/api/search")
+        async def search(data: dict, notes_service) -> list:
+            return await notes_service.find_matching(data["q"])
+        """
+    )
+    assert rows(analysis) == [
+        ("/api/links/{provider:str}/unlink", ("POST",), "drop_link", True),
+        ("/api/reset-password-check", ("POST",), "reset_password_check", True),
+        ("/api/search", ("POST",), "search", False),
+        # create_refresh_token answers a credential: a login's part, not a write.
+        ("/api/tokens/refresh", ("POST",), "refresh_tokens", False),
+    ]

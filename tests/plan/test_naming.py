@@ -275,3 +275,52 @@ def test_a_toggle_names_no_outcome() -> None:
     liked = dataclasses.replace(route("/news/like/", ("POST",), "like"), written=("News",))
     assert event_name(dataclasses.replace(liked, toggles="like")) == "news_like_toggled"
     assert event_name(dataclasses.replace(liked, toggles="")) == "news_toggled"
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("TeamInvitationService", "team_invitation_deleted"),
+        ("InvoiceRepository", "invoice_deleted"),
+        ("CartRepo", "cart_deleted"),
+        ("Service", "service_deleted"),
+    ],
+)
+def test_a_service_or_repository_written_through_names_its_own_noun(
+    written: str, expected: str
+) -> None:
+    deleted = dataclasses.replace(
+        route("/api/things/<id>", ("DELETE",), "remove_thing"), written=(written,)
+    )
+    assert event_name(deleted) == expected
+
+
+def test_a_bare_action_is_named_after_the_object_whose_fields_it_sets() -> None:
+    names = _planned_names(
+        """\
+        from flask import Flask, redirect
+        from flask_sqlalchemy import SQLAlchemy
+
+        app = Flask(__name__)
+        db = SQLAlchemy(app)
+
+
+        class Account(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+
+
+        @app.post("/confirm/<key>")
+        def confirm(key):
+            account = Account.query.filter_by(key=key).first_or_404()
+            account.confirmed = True
+            db.session.commit()
+            return redirect("/")
+
+
+        @app.post("/checkout")
+        def checkout():
+            db.session.commit()
+            return redirect("/")
+        """
+    )
+    assert names == ["account_confirmed", "checkout_completed"]

@@ -56,6 +56,9 @@ class StubConventions:
     def login_key(self, point: AuthPoint) -> str | None:
         return f"{point.user_expression}.pk"
 
+    def saved_object(self, route: Route) -> str | None:
+        return None
+
 
 def route(
     handler: Handler = HANDLER,

@@ -79,8 +79,8 @@ def test_django_fixture_locates_methods_of_planned_classes(integrated: Copy) -> 
     }
     # ProductCreateView captures in form_valid; both PUT and PATCH reach perform_update.
     assert located[("product_created", "ProductCreateView", ("POST",))] == "catalog/views.py:55"
-    assert located[("order_updated", "OrderViewSet", ("PUT",))] == "orders/views.py:44"
-    assert located[("order_updated", "OrderViewSet", ("PATCH",))] == "orders/views.py:44"
+    assert located[("order_updated", "OrderViewSet", ("PUT",))] == "orders/views.py:45"
+    assert located[("order_updated", "OrderViewSet", ("PATCH",))] == "orders/views.py:45"
     assert result.hookups == (("PosthogContextMiddleware", "shop/settings.py:33"),)
     assert [s.location for s in result.handlers] == [
         "orders/exceptions.py:13",

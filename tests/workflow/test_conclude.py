@@ -49,15 +49,15 @@ LOCATIONS = {
         ("user_logged_out", "accounts/views.py:44"),
         ("user_signed_up", "accounts/views.py:35"),
         ("review_created", "catalog/views.py:30"),
-        ("product_deleted", "catalog/views.py:81"),
-        ("product_updated", "catalog/views.py:68"),
+        ("product_deleted", "catalog/views.py:82"),
+        ("product_updated", "catalog/views.py:69"),
         ("product_created", "catalog/views.py:55"),
-        ("order_checked_out", "orders/views.py:114"),
+        ("order_checked_out", "orders/views.py:115"),
         ("order_created", "orders/views.py:29"),
-        ("order_deleted", "orders/views.py:35"),
-        ("order_updated", "orders/views.py:44"),
-        ("order_updated", "orders/views.py:44"),
-        ("shipment_canceled", "orders/views.py:69"),
+        ("order_deleted", "orders/views.py:36"),
+        ("order_updated", "orders/views.py:45"),
+        ("order_updated", "orders/views.py:45"),
+        ("shipment_canceled", "orders/views.py:70"),
     ],
 }
 #: How each fixture's app is started by the app import check.
@@ -215,7 +215,7 @@ def test_an_empty_event_name_fails(tmp_path: Path, capsys: pytest.CaptureFixture
         "error: orders/views.py: planned event 'shipment_canceled' is not captured in the code "
         '(no capture("shipment_canceled", ...) in ShipmentViewSet.cancel); the plan and the '
         "code disagree: run posthog-setup revise",
-        "error: orders/views.py:69: capture with an empty event name (PostHog rejects the "
+        "error: orders/views.py:70: capture with an empty event name (PostHog rejects the "
         "whole batch it is in)",
     ]
 

@@ -9,6 +9,8 @@ USER_KIND = "django.request.user"
 #: Methods where a class-based view's implicit write is observed; the edit may add them.
 WRITE_HOOKS = frozenset({"form_valid", "perform_create", "perform_update", "perform_destroy"})
 _FORM_VIEWS = frozenset({"CreateView", "UpdateView", "DeleteView", "FormView"})
+_MODEL_FORM_VIEWS = frozenset({"CreateView", "UpdateView"})
+_SAVE_HOOKS = frozenset({"perform_create", "perform_update"})
 _VIEWSET_OVERRIDES = {
     "create": "perform_create",
     "update": "perform_update",
@@ -53,6 +55,24 @@ class DjangoConventions:
     def filed_under(self, route: Route) -> str:
         owner, _, method = route.handler.qualname.rpartition(".")
         return owner if owner and method in WRITE_HOOKS else route.handler.qualname
+
+    def saved_object(self, route: Route) -> str | None:
+        # DRF's save sets serializer.instance; a model form view's form_valid sets
+        # self.object before it answers. A deletion leaves no key to read.
+        hook = self.implicit_write(route)
+        if hook in _SAVE_HOOKS:
+            return "serializer.instance"  # in the hook edit adds, after the parent's save
+        if hook == "form_valid":
+            return "self.object" if route.view_kind in _MODEL_FORM_VIEWS else None
+        # The project's own hook: only once its save, or its parent's, has run on the way.
+        own = route.handler.name
+        proven = set(route.proven)
+        saved = "serializer.save" in proven or f"super().{own}" in proven
+        if own in _SAVE_HOOKS and "serializer" in route.handler.params and saved:
+            return "serializer.instance"
+        if own == "form_valid" and route.view_kind in _MODEL_FORM_VIEWS and saved:
+            return "self.object"
+        return None
 
     def login_key(self, point: AuthPoint) -> str | None:
         # django.contrib.auth.login() reads user.pk itself.

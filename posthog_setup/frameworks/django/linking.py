@@ -454,7 +454,7 @@ class Project:
     def form_route(self, cls: _ClassModel, path: str, where: _Where) -> Route:
         """Create/Update/Delete/FormView and auth views: GET shows the form, POST acts on it."""
         action = next((a for a in cls.implicit if a in _EDIT_ACTIONS), "submit")
-        handler, body = cls.methods.get("form_valid") or cls.methods[CLASS_ENTRY]
+        handler, body = _write_hook(cls, "form_valid") or cls.methods[CLASS_ENTRY]
         builtin = next((a for a in cls.ancestry if a in BUILTIN_AUTH_VIEWS), None)
         if builtin is not None:
             # A project subclass of LoginView / LogoutView: Django logs the user in or out.
@@ -476,7 +476,7 @@ class Project:
         if action in cls.methods:
             handler, body = cls.methods[action]
             return _route(where, path, (method,), handler, body, action=action)
-        handler, body = cls.methods.get(PERFORM.get(action, ""), cls.methods[CLASS_ENTRY])
+        handler, body = _write_hook(cls, PERFORM.get(action, "")) or cls.methods[CLASS_ENTRY]
         implicit = cls.implicit_write(action)
         return _route(where, path, (method,), handler, body, action=action, implicit=implicit)
 
@@ -521,6 +521,25 @@ class Project:
 
 
 _EDIT_ACTIONS = ("create", "update", "delete", "submit", "login", "logout")
+
+
+def _write_hook(cls: _ClassModel, name: str) -> tuple[Handler, BodyFacts] | None:
+    """The class's write hook ``name`` (``perform_create``, ``form_valid``), if it has one.
+
+    One inherited from a project base is shared by every routed subclass: what it writes
+    is each subclass's own event (a base viewset's ``perform_create`` creates a tag for
+    ``TagViewSet``, an ingredient for ``IngredientViewSet``). The route is then the
+    subclass's, with the base's writes as evidence and no statement of its own to anchor
+    to: the edit adds the hook to the subclass, calling the base's before it captures.
+    """
+    found = cls.methods.get(name)
+    if found is None:
+        return None
+    handler, body = found
+    own = cls.handler
+    if handler.file == own.file and handler.class_name == own.qualname:
+        return found
+    return own, dataclasses.replace(body, anchor=None, proven=(), typed=(), locals=())
 
 
 def _spec_actions(name: str) -> tuple[str, ...]:

@@ -69,7 +69,8 @@ class UrlCollector:
         call = self.ctx.names.resolve_call(element)
         if call not in (PATH, RE_PATH) or not isinstance(element, ast.Call):
             return []
-        pattern = literal_string(argument(element, 0, "route"))
+        # ``url(regex=..., view=...)``: Django's old url() names its pattern ``regex``.
+        pattern = literal_string(argument(element, 0, "route") or keyword_value(element, "regex"))
         view = argument(element, 1, "view")
         if pattern is None or view is None:
             return []

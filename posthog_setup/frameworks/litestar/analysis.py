@@ -170,6 +170,17 @@ _SERVICE_WRITES = frozenset(
     }
 )
 _SERVICE = re.compile(r"(^|_)service$", re.IGNORECASE)
+#: A project's own service method named for the change it makes (``reset_password_with_token``,
+#: ``unlink_oauth_account``): its first word is a verb that writes.
+_SERVICE_WRITE_VERB = re.compile(r"^(create|update|delete|upsert|reset|unlink|link|revoke)_")
+#: ... unless it answers a credential (``create_refresh_token``): that is a login's, not a write.
+_SERVICE_TOKEN = re.compile(r"^create_(\w+_)?token$")
+
+
+def _writes_through_service(method: str) -> bool:
+    if method in _SERVICE_WRITES:
+        return True
+    return bool(_SERVICE_WRITE_VERB.match(method)) and not _SERVICE_TOKEN.search(method)
 
 
 def _service_writes(func: FunctionNode, known: set[int]) -> list[Evidence]:
@@ -179,7 +190,7 @@ def _service_writes(func: FunctionNode, known: set[int]) -> list[Evidence]:
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
-            and node.func.attr in _SERVICE_WRITES
+            and _writes_through_service(node.func.attr)
             and node.lineno not in known
         ):
             receiver = dotted(node.func.value)
