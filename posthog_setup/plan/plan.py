@@ -232,11 +232,31 @@ def names_pii(param: str) -> bool:
     )
 
 
+#: Words of a path that serves a link mailed or handed to one person (a confirmation, a
+#: password reset, an invitation): what its parameters carry is that person's secret.
+_ONE_TIME_LINK = re.compile(
+    r"confirm|verif|reset|activat|invit|magic|unsubscribe|callback|token|sign_?in|login",
+    re.IGNORECASE,
+)
+
+
+def _link_secret(route_path: str, param_type: str) -> bool:
+    """Whether a path parameter of ``param_type`` is a one-time link's secret: anything but
+    a number, on a path whose fixed words name such a link (``/confirm/<data>``)."""
+    fixed = [
+        part
+        for part in re.split(r"[/.]", route_path)
+        if part and not any(mark in part for mark in "<{(:")
+    ]
+    return param_type != "integer" and any(_ONE_TIME_LINK.search(part) for part in fixed)
+
+
 def _path_properties(route: Route, noun: str, analysis: Analysis) -> list[PlannedProperty]:
     found = []
     conventions = analysis.conventions(route.framework)
     for param in path_parameters(route.path):
-        if names_pii(param):
+        kind = _property_type(route.path, param, route.handler)
+        if names_pii(param) or _link_secret(route.path, kind):
             continue
         name = f"{noun}_id" if param in ("id", "pk") else param
         if param in route.handler.params:
@@ -246,7 +266,7 @@ def _path_properties(route: Route, noun: str, analysis: Analysis) -> list[Planne
             if read is None:
                 continue
             value = read
-        found.append(PlannedProperty(name, value, _property_type(route.path, param, route.handler)))
+        found.append(PlannedProperty(name, value, kind))
     return found
 
 

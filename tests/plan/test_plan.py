@@ -188,3 +188,23 @@ def test_a_deleted_objects_key_is_no_property() -> None:
     )
     (event,) = build_plan(analysis(r), client_module="app/posthog_client.py").events
     assert (event.event, event.properties) == ("post_deleted", ())
+
+
+@pytest.mark.parametrize(
+    ("path", "annotations", "sent"),
+    [
+        ("/confirm/<data>", (), ()),
+        ("/reset_password/<data>", (), ()),
+        ("/invitations/{code}/accept", (), ()),
+        ("/invitations/<int:invitation_id>/accept", (), ("invitation_id",)),
+        ("/posts/<slug>/comments", (), ("slug",)),
+        ("/posts/{post_id}", (("post_id", "int"),), ("post_id",)),
+    ],
+)
+def test_what_a_one_time_links_path_carries_is_never_sent(
+    path: str, annotations: tuple[tuple[str, str], ...], sent: tuple[str, ...]
+) -> None:
+    params = tuple(p.strip("<>{}").rsplit(":", 1)[-1] for p in path.split("/") if p[:1] in "<{")
+    handler = dataclasses.replace(HANDLER, params=("request", *params), annotations=annotations)
+    (event,) = build_plan(analysis(route(handler, path=path)), client_module="c.py").events
+    assert tuple(p.name for p in event.properties) == sent
