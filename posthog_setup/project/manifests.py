@@ -34,7 +34,7 @@ _REQUIREMENTS_GLOB = (
     "requirements*.in",
     "requirements/*.in",
 )
-_INCLUDE = re.compile(r"^\s*(?:-r|--requirement)\s*=?\s*(\S+)")
+INCLUDE = re.compile(r"^\s*(?:-r|--requirement)\s*=?\s*(\S+)")
 
 
 def requirements_paths(root: Path) -> list[Path]:
@@ -74,7 +74,7 @@ def requirement_files(root: Path) -> Iterator[Path]:
             lines = read_text_file(path).splitlines()
         except UnreadableFile:
             continue
-        pending += [path.parent / m.group(1) for line in lines if (m := _INCLUDE.match(line))]
+        pending += [path.parent / m.group(1) for line in lines if (m := INCLUDE.match(line))]
 
 
 def _posthog_in_requirements(path: Path, seen: set[Path]) -> str | None:
@@ -90,7 +90,7 @@ def _posthog_in_requirements(path: Path, seen: set[Path]) -> str | None:
         if requirement.name.lower() == "posthog":
             return str(requirement)
     for line in lines:
-        match = _INCLUDE.match(line)
+        match = INCLUDE.match(line)
         if match:
             found = _posthog_in_requirements((path.parent / match.group(1)).resolve(), seen)
             if found:

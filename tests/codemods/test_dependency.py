@@ -861,3 +861,74 @@ def test_an_old_pin_note_says_why_the_floor(tmp_path: Path) -> None:
         f"needs: posthog 7.71 ({WHY}). Raise it to >=7.71 by hand; posthog-setup does not "
         "change existing pins.",
     )
+
+
+# --- where the project is installed from ----------------------------------------------------
+
+PYPROJECT = '[project]\nname = "notes"\nversion = "1"\ndependencies = ["flask"]\n'
+
+
+def test_a_dockerfile_installing_requirements_wins_over_pyproject(tmp_path: Path) -> None:
+    edit = assert_edit(
+        tmp_path,
+        {
+            "pyproject.toml": PYPROJECT,
+            "requirements.txt": "flask\n",
+            "Dockerfile": "FROM python:3.12\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\n",
+        },
+        "requirements.txt",
+        "flask\nposthog>=7.66\n",
+    )
+    assert edit.notes == (
+        "posthog goes in requirements.txt: Dockerfile:3 installs from requirements.txt.",
+    )
+
+
+def test_a_project_installed_as_a_package_gets_it_in_pyproject(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": PYPROJECT,
+            "requirements.txt": "flask==3.0.0\n",
+            ".github/workflows/deploy.yml": "jobs:\n  d:\n    steps:\n      - run: uv sync\n",
+        },
+    )
+    edit = run(tmp_path)
+    assert [c.path for c in edit.changes] == ["pyproject.toml"]
+    assert edit.notes == (
+        "posthog goes in pyproject.toml: .github/workflows/deploy.yml:4 installs from "
+        "pyproject.toml.",
+    )
+
+
+def test_an_install_of_development_requirements_is_no_evidence(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "requirements.txt": "flask\n",
+            "requirements-dev.txt": "-r requirements.txt\npytest\n",
+            "Makefile": "dev:\n\tpip install -r requirements-dev.txt\n",
+        },
+    )
+    edit = run(tmp_path)
+    assert [c.path for c in edit.changes] == ["requirements.txt"]
+    assert edit.notes == ()
+
+
+def test_the_base_every_environment_includes_gets_it(tmp_path: Path) -> None:
+    edit = assert_edit(
+        tmp_path,
+        {
+            "requirements/base.txt": "django\n",
+            "requirements/local.txt": "-r base.txt\ndjango-debug-toolbar\n",
+            "requirements/production.txt": "-r ./base.txt\ngunicorn\n",
+            "compose/production/django/Dockerfile": "RUN pip install -r requirements/production.txt\n",
+            "Dockerfile": "FROM python:3.12\nRUN pip install -r requirements/production.txt\n",
+        },
+        "requirements/base.txt",
+        "django\nposthog>=7.66\n",
+    )
+    assert edit.notes == (
+        "posthog goes in requirements/base.txt: Dockerfile:2 installs from "
+        "requirements/production.txt, which includes requirements/base.txt.",
+    )
