@@ -403,7 +403,7 @@ def link(
         env_settings=tuple(s for r in results for s in r.env_settings),
         dotenv_modules=tuple(r.file for r in results if r.dotenv and not is_test_file(r.file)),
         apps=apps,
-        routes=tuple(r for part in linked for r in part.routes),
+        routes=_hooks_within_declared_versions(root, [r for part in linked for r in part.routes]),
         auth_points=_within_declared_versions(
             root,
             _with_created_users(
@@ -429,6 +429,22 @@ def link(
 
 #: What a signup creates: the class of the written object says it is a person's account.
 _ACCOUNT_CLASS = re.compile(r"user|account|member|customer|person|profile", re.IGNORECASE)
+
+
+def _hooks_within_declared_versions(
+    root: Path | None, routes: Sequence[Route]
+) -> tuple[Route, ...]:
+    """``routes``, each whose default write hook is newer than the release the project
+    declares given the hook that release calls instead."""
+    found = []
+    for route in routes:
+        if root is not None and route.older_hook is not None and route.hook is None:
+            package, minimum, older = route.older_hook
+            gate = VersionGate(package, minimum, f"the write hook is {older}() before {minimum}")
+            if hookup_blocker(root, gate) is not None:
+                route = dataclasses.replace(route, hook=older)
+        found.append(route)
+    return tuple(found)
 
 
 def _within_declared_versions(

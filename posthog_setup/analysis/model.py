@@ -132,6 +132,11 @@ class BodyFacts:
     #: (property, expression) counts safe to read at the anchor (``len(closed)`` of a list
     #: the handler built, ``cursor.rowcount`` of the write it ran)
     counts: tuple[tuple[str, str], ...] = ()
+    #: the write hook to add on releases before one: (package, that release, the hook), for
+    #: a framework whose default hook is newer (Django's DeleteView.form_valid, from 4.0)
+    older_hook: tuple[str, str, str] | None = None
+    #: the write hook to add, where the project's declared release needs ``older_hook``'s
+    hook: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,11 @@ class Route:
     #: (property, expression) counts safe to read at the anchor (``len(closed)`` of a list
     #: the handler built, ``cursor.rowcount`` of the write it ran)
     counts: tuple[tuple[str, str], ...] = ()
+    #: the write hook to add on releases before one: (package, that release, the hook), for
+    #: a framework whose default hook is newer (Django's DeleteView.form_valid, from 4.0)
+    older_hook: tuple[str, str, str] | None = None
+    #: the write hook to add, where the project's declared release needs ``older_hook``'s
+    hook: str | None = None
 
 
 AuthKind = Literal["login", "signup", "logout"]

@@ -48,6 +48,8 @@ class DjangoConventions:
     def implicit_write(self, route: Route) -> str | None:
         if "." in route.handler.qualname or not route.handler.name[:1].isupper():
             return None
+        if route.hook is not None:
+            return route.hook
         if route.view_kind in _FORM_VIEWS:
             return "form_valid"
         return _VIEWSET_OVERRIDES.get(route.action or "")

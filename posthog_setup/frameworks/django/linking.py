@@ -117,6 +117,10 @@ class _Where:
     model: str | None = None
 
 
+#: Django's DeleteView deletes through form_valid from 4.0, through delete() before.
+DELETE_BEFORE_FORM_VALID = ("django", "4.0", "delete")
+
+
 def _route(
     where: _Where,
     path: str,
@@ -128,6 +132,7 @@ def _route(
     judged: tuple[str, ...] | None = None,
     implicit: Evidence | None = None,
     name: str | None = None,
+    older_hook: tuple[str, str, str] | None = None,
 ) -> Route:
     if where.query_name and not any(e.mutating for e in body.evidence):
         reason = Evidence("read-only", "the view's name reads as a query", handler.line, False)
@@ -157,6 +162,7 @@ def _route(
         written=body.written,
         toggles=body.toggles,
         model=where.model,
+        older_hook=older_hook,
     )
 
 
@@ -454,7 +460,8 @@ class Project:
     def form_route(self, cls: _ClassModel, path: str, where: _Where) -> Route:
         """Create/Update/Delete/FormView and auth views: GET shows the form, POST acts on it."""
         action = next((a for a in cls.implicit if a in _EDIT_ACTIONS), "submit")
-        handler, body = _write_hook(cls, "form_valid") or cls.methods[CLASS_ENTRY]
+        own_hook = _write_hook(cls, "form_valid")
+        handler, body = own_hook or cls.methods[CLASS_ENTRY]
         builtin = next((a for a in cls.ancestry if a in BUILTIN_AUTH_VIEWS), None)
         if builtin is not None:
             # A project subclass of LoginView / LogoutView: Django logs the user in or out.
@@ -468,6 +475,8 @@ class Project:
             action=action,
             judged=("POST",),
             implicit=cls.implicit_write(action),
+            # Before Django 4.0 a DeleteView deletes in delete(), never calling form_valid.
+            older_hook=DELETE_BEFORE_FORM_VALID if action == "delete" and not own_hook else None,
         )
 
     def action_route(self, cls: _ClassModel, action: str, path: str, where: _Where) -> Route:
