@@ -240,15 +240,21 @@ _ONE_TIME_LINK = re.compile(
 )
 
 
-def _link_secret(route_path: str, param_type: str) -> bool:
-    """Whether a path parameter of ``param_type`` is a one-time link's secret: anything but
-    a number, on a path whose fixed words name such a link (``/confirm/<data>``)."""
+#: A parameter named as a record's key (``invitation_id``, ``pk``, ``slug``): an identifier.
+_KEY_NAME = re.compile(r"(^|_)(id|pk|slug)$", re.IGNORECASE)
+
+
+def _link_secret(route_path: str, param: str, param_type: str) -> bool:
+    """Whether a path parameter is a one-time link's secret: neither a number nor named as
+    a record's key, on a path whose fixed words name such a link (``/confirm/<data>``)."""
+    if param_type == "integer" or _KEY_NAME.search(param):
+        return False
     fixed = [
         part
         for part in re.split(r"[/.]", route_path)
         if part and not any(mark in part for mark in "<{(:")
     ]
-    return param_type != "integer" and any(_ONE_TIME_LINK.search(part) for part in fixed)
+    return any(_ONE_TIME_LINK.search(part) for part in fixed)
 
 
 def _path_properties(route: Route, noun: str, analysis: Analysis) -> list[PlannedProperty]:
@@ -256,7 +262,7 @@ def _path_properties(route: Route, noun: str, analysis: Analysis) -> list[Planne
     conventions = analysis.conventions(route.framework)
     for param in path_parameters(route.path):
         kind = _property_type(route.path, param, route.handler)
-        if names_pii(param) or _link_secret(route.path, kind):
+        if names_pii(param) or _link_secret(route.path, param, kind):
             continue
         name = f"{noun}_id" if param in ("id", "pk") else param
         if param in route.handler.params:

@@ -196,6 +196,8 @@ def test_a_deleted_objects_key_is_no_property() -> None:
         ("/confirm/<data>", (), ()),
         ("/reset_password/<data>", (), ()),
         ("/invitations/{code}/accept", (), ()),
+        ("/teams/{team_id}/invitations/{invitation_id}", (), ("team_id", "invitation_id")),
+        ("/activate/<uidb64>/", (), ()),
         ("/invitations/<int:invitation_id>/accept", (), ("invitation_id",)),
         ("/posts/<slug>/comments", (), ("slug",)),
         ("/posts/{post_id}", (("post_id", "int"),), ("post_id",)),
