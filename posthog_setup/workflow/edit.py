@@ -43,13 +43,13 @@ from posthog_setup.plan.plan import (
 from posthog_setup.project.cache import ResultCache, file_digest
 from posthog_setup.project.files import SourceText, UnreadableFile, decode_source
 from posthog_setup.project.syntax import compiled_tree
-
-if TYPE_CHECKING:
-    from posthog_setup.templating import SettingsSource
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
 from posthog_setup.project.versions import allows_at_least, hookup_blocker
 from posthog_setup.workflow import render
 from posthog_setup.workflow.begin import BeginResult, plan_at
+
+if TYPE_CHECKING:
+    from posthog_setup.templating import SettingsSource
 
 DEFAULT_HOST = "https://us.i.posthog.com"
 
@@ -516,9 +516,10 @@ def _route_edits(
         if notes is not None:
             workspace.notes.extend(notes)
     jobs = [job for job in jobs if unchanged.get(job.file) is None]
-    if len(jobs) >= _PARALLEL_ROUTE_FILES:
-        # Load the codemods (libcst) once, here, so forked workers start with them
-        # instead of each importing them again.
+    if len(jobs) >= _PARALLEL_ROUTE_FILES and any(j.client.name not in j.text for j in jobs):
+        # Files the codemods must edit (they do not even name the client): load libcst
+        # once, here, so forked workers start with it instead of each importing it again.
+        # A check of complete files needs none of it.
         import posthog_setup.codemods.routes  # noqa: F401
     results = process_map(_apply_route_job, jobs, min_items=_PARALLEL_ROUTE_FILES)
     for job, (new_text, notes, broken) in zip(jobs, results, strict=True):
