@@ -48,15 +48,11 @@ PRUNED_DIRS = frozenset(
 )
 
 
-def _has_marker(folder: Path) -> bool:
+def has_marker(folder: Path) -> bool:
+    """Whether ``folder`` holds a manifest, ``manage.py`` or a requirements file."""
     if any((folder / marker).is_file() for marker in ROOT_MARKERS):
         return True
     return any(folder.glob("requirements*.txt"))
-
-
-def has_marker(folder: Path) -> bool:
-    """Whether ``folder`` holds a manifest, ``manage.py`` or a requirements file."""
-    return _has_marker(folder)
 
 
 def owning_project(root: Path, file: str) -> str:
@@ -69,7 +65,7 @@ def owning_project(root: Path, file: str) -> str:
     parts = file.split("/")[:-1]
     for depth in range(len(parts), 0, -1):
         folder = root / "/".join(parts[:depth])
-        if _has_marker(folder) and not (folder / "__init__.py").is_file():
+        if has_marker(folder) and not (folder / "__init__.py").is_file():
             return "/".join(parts[:depth])
     return ""
 
@@ -82,7 +78,7 @@ def find_project_root(start: Path) -> Path:
     """
     start = start.resolve()
     for folder in (start, *start.parents):
-        if _has_marker(folder):
+        if has_marker(folder):
             return folder
         if (folder / ".git").exists():
             break
@@ -96,7 +92,7 @@ class NotAPythonProject(Exception):
 def python_project_root(start: Path) -> Path:
     """``find_project_root``, refusing a folder that holds no Python project at all."""
     root = find_project_root(start)
-    if _has_marker(root) or project_files(root):
+    if has_marker(root) or project_files(root):
         return root
     raise NotAPythonProject(
         f"{root} is not a Python project: it has no {', '.join(ROOT_MARKERS)}, "
