@@ -196,7 +196,8 @@ def _in_function(point: Point, calls: CallSummary) -> bool:
     if isinstance(point, (CapturePoint, LogoutPoint)):
         return point.event in calls.events
     if isinstance(point, IdentifyPoint):
-        return _IDENTIFY in calls.names
+        # The project's own code identifies (``identified``): only the event goes in.
+        return point.event in calls.events if point.identified else _IDENTIFY in calls.names
     return _CAPTURE_EXCEPTION in calls.names
 
 

@@ -128,6 +128,24 @@ def test_exception_identify_and_logout_points() -> None:
         assert not _present(source.replace(sent, other), points)
 
 
+def test_a_receiver_that_identifies_itself_needs_only_the_event() -> None:
+    # The project's own receiver identifies; the codemods add only the event there.
+    source = """\
+        import posthog
+
+
+        def bind_person(sender, request, user, **kwargs):
+            posthog.identify_context(str(user.pk))
+        """
+    point = IdentifyPoint("bind_person", 4, 5, "user", "user.pk", "user_logged_in", identified=True)
+    assert not _present(source, point)
+    sent = source.replace(
+        "str(user.pk))\n",
+        'str(user.pk))\n            posthog_client.capture("user_logged_in")\n',
+    )
+    assert _present(sent, point)
+
+
 CLASS_VIEW = """\
     from app.analytics import posthog_client
 
