@@ -11,7 +11,6 @@ real project instead.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -19,27 +18,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synthetic import generate_project
-from timing import TOOL, Leg, fresh_cache, fresh_copy, interleave, python_files, report, run
+from timing import TOOL, Leg, fresh_cache, fresh_copy, interleave, options, report, run, subject
 
 from posthog_setup.plan.plan import PLAN_FILE
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--modules", type=int, default=2000)
-    parser.add_argument("--pairs", type=int, default=5)
-    parser.add_argument("--project", type=Path, help="a real project to time (copied first)")
-    args = parser.parse_args()
+    args = options(__doc__.splitlines()[0], "a real project to time (copied first)")
     with tempfile.TemporaryDirectory() as temp:
         scratch = Path(temp)
         root = scratch / "project"
-        if args.project is not None:
-            fresh_copy(args.project, root)
-            title = f"{args.project}: {len(python_files(root))} Python files"
-        else:
-            count = generate_project(root, args.modules)
-            title = f"synthetic project: {count} modules"
+        title = subject(args, root)
         work = scratch / "edited"
 
         def begin(_: int) -> tuple[list[str], Mapping[str, str]]:

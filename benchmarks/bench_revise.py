@@ -12,7 +12,6 @@ interleaved with the floor (see ``timing.py``): the no-op check with that cache 
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -20,25 +19,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synthetic import generate_project
-from timing import TOOL, Leg, fresh_cache, fresh_copy, interleave, python_files, report, run
+from timing import TOOL, Leg, fresh_cache, interleave, options, report, run, subject
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--modules", type=int, default=2000)
-    parser.add_argument("--pairs", type=int, default=5)
-    parser.add_argument("--project", type=Path, help="a real project to check (copied first)")
-    args = parser.parse_args()
+    args = options(__doc__.splitlines()[0], "a real project to check (copied first)")
     with tempfile.TemporaryDirectory() as temp:
         scratch = Path(temp)
         root = scratch / "project"
-        if args.project is not None:
-            fresh_copy(args.project, root)
-            title = f"{args.project}: {len(python_files(root))} Python files, integrated"
-        else:
-            count = generate_project(root, args.modules)
-            title = f"synthetic project: {count} modules, integrated"
+        title = subject(args, root) + ", integrated"
         warm = fresh_cache(scratch)
         run([*TOOL, "begin", str(root)], warm)
         run([*TOOL, "edit", "--allow-dirty", str(root)], warm)

@@ -9,6 +9,7 @@ min / median / max over the pairs; the median is the one a target is judged by.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -22,6 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from posthog_setup.project.discovery import project_files
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from synthetic import generate_project
 
 TOOL = [sys.executable, "-m", "posthog_setup"]
 
@@ -122,3 +127,20 @@ def fresh_copy(pristine: Path, work: Path) -> Path:
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(pristine, work, symlinks=True)
     return work
+
+
+def options(description: str, project_help: str) -> argparse.Namespace:
+    """The benchmarks' options: ``--modules`` of a synthetic project, or ``--project``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--modules", type=int, default=2000)
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--project", type=Path, help=project_help)
+    return parser.parse_args()
+
+
+def subject(options: argparse.Namespace, root: Path) -> str:
+    """Make ``root`` a copy of ``--project`` or a synthetic project; says which."""
+    if options.project is not None:
+        fresh_copy(options.project, root)
+        return f"{options.project}: {len(python_files(root))} Python files"
+    return f"synthetic project: {generate_project(root, options.modules)} modules"
