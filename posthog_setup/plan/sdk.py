@@ -35,3 +35,13 @@ BASE_FLOOR = SdkFloor(
 def posthog_floor(floors: Iterable[SdkFloor]) -> SdkFloor:
     """The floor for generated code made of pieces needing ``floors``: the highest of them."""
     return max([BASE_FLOOR, *floors], key=lambda floor: Version(floor.version))
+
+
+#: The oldest Python the releases from a floor on install on, from their Requires-Python:
+#: posthog 6.x needs 3.9, every release from 7.0 needs 3.10.
+_PYTHON_FROM = ((Version("7.0"), (3, 10)), (Version("0"), (3, 9)))
+
+
+def oldest_python(floor: SdkFloor) -> tuple[int, int]:
+    """The oldest Python some posthog release at or above ``floor`` installs on."""
+    return next(python for since, python in _PYTHON_FROM if Version(floor.version) >= since)

@@ -89,3 +89,30 @@ def declared_python(root: Path) -> DeclaredPython | None:
         if found is not None:
             return DeclaredPython(found, name)
     return None
+
+
+def python_below(root: Path, needed: Version) -> DeclaredPython | None:
+    """A Python older than ``needed`` that the project at ``root`` says it runs on, if it
+    says so: its ``.python-version`` or ``runtime.txt``, or a ``requires-python`` that
+    allows no release from ``needed`` on."""
+    for name in (".python-version", "runtime.txt"):
+        found = _first_minor(root / name)
+        if found is not None and found < needed:
+            return DeclaredPython(found, name)
+    path = root / "pyproject.toml"
+    document = load_toml(path) if path.is_file() else None
+    specifier = (document or {}).get("project", {}).get("requires-python")
+    if isinstance(specifier, str):
+        try:
+            allowed = SpecifierSet(specifier)
+        except InvalidSpecifier:
+            return None
+        newer = range(needed[1], needed[1] + len(_MINORS))
+        oldest = oldest_allowed(specifier)
+        if oldest is not None and not any(
+            allowed.contains(f"3.{minor}.{patch}", prereleases=True)
+            for minor in newer
+            for patch in _PATCHES
+        ):
+            return DeclaredPython(oldest, "pyproject.toml")
+    return None

@@ -40,8 +40,10 @@ from posthog_setup.plan.plan import (
     plan_to_json,
     receivers_file,
 )
+from posthog_setup.plan.sdk import oldest_python
 from posthog_setup.project.cache import ResultCache, file_digest
 from posthog_setup.project.files import SourceText, UnreadableFile, decode_source
+from posthog_setup.project.python_version import python_below
 from posthog_setup.project.syntax import compiled_tree
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
 from posthog_setup.project.versions import allows_at_least, hookup_blocker
@@ -612,6 +614,9 @@ def compute_changes(
     ``base`` holds changes already made (by revise's fixes) to build on.
     """
     workspace = _Workspace(root, {}, {}, [])
+    old_python = _old_python(root, result.analysis)
+    if old_python is not None:
+        workspace.notes.append(old_python)
     for path, data in (base or {}).items():
         workspace.propose(path, data, "flagged calls to fix")
     analysis, plan = result.analysis, result.plan
@@ -633,6 +638,25 @@ def compute_changes(
     _plan_file(workspace, result, cache)
     changes = workspace.changes()
     return ProposedEdit(changes, workspace.notes, _uncompilable(changes, workspace.compiled))
+
+
+def _old_python(root: Path, analysis: Analysis) -> str | None:
+    """Why the dependency cannot install where the project says it runs, if it cannot.
+
+    Said, not refused: such a declaration is often older than the Python the app really
+    runs on (a Heroku ``runtime.txt`` nobody updated), and the reader knows which.
+    """
+    floor = registry.sdk_floor(analysis.project.frameworks)
+    needed = oldest_python(floor)
+    found = python_below(root, needed)
+    if found is None:
+        return None
+    return (
+        f"{found.source} says Python {found.version[0]}.{found.version[1]}: posthog "
+        f"{floor.version} or later, which the integration needs, installs only on Python "
+        f"{needed[0]}.{needed[1]} or later; where the app runs on that Python, move it to "
+        f"{needed[0]}.{needed[1]}+ (or correct {found.source})"
+    )
 
 
 def _uncompilable(changes: Sequence[FileChange], compiled: dict[str, bytes]) -> list[str]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from posthog_setup.cli import main
+from posthog_setup.plan.sdk import SdkFloor, oldest_python
 
 VIEWS = """\
 from django.urls import reverse_lazy
@@ -63,3 +64,58 @@ def test_a_delete_views_hook_is_the_one_its_django_calls(
     assert hook in views
     assert views.count("    def ") == 1
     assert '"order_deleted"' in views
+
+
+FLASK_APP = """\
+from flask import Flask, request
+
+app = Flask(__name__)
+NOTES: list[str] = []
+
+
+@app.post("/notes")
+def add_note():
+    NOTES.append(request.form["text"])
+    return "saved", 201
+"""
+
+
+@pytest.mark.parametrize(
+    ("declared", "said"),
+    [
+        ({"runtime.txt": "python-3.6.8\n"}, "runtime.txt says Python 3.6"),
+        ({".python-version": "3.8.18\n"}, ".python-version says Python 3.8"),
+        ({"pyproject.toml": '[project]\nname = "n"\nrequires-python = ">=3.7,<3.9"\n'}, "3.7"),
+        ({".python-version": "3.12\n"}, None),
+        ({"pyproject.toml": '[project]\nname = "n"\nrequires-python = ">=3.8"\n'}, None),
+    ],
+)
+def test_a_python_the_sdk_cannot_install_on_is_named(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    declared: dict[str, str],
+    said: str | None,
+) -> None:
+    for name, text in {"app.py": FLASK_APP, "requirements.txt": "flask\n", **declared}.items():
+        (tmp_path / name).write_text(text)
+    assert main(["begin", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["edit", "--allow-dirty", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    if said is None:
+        assert "installs only on Python" not in err
+    else:
+        assert said in err
+        assert (
+            "posthog 7.66 or later, which the integration needs, installs only on Python 3.10"
+            in err
+        )
+
+
+@pytest.mark.parametrize(
+    ("version", "python"), [("6.0.4", (3, 9)), ("7.0", (3, 10)), ("7.71", (3, 10))]
+)
+def test_the_oldest_python_a_floors_releases_install_on(
+    version: str, python: tuple[int, int]
+) -> None:
+    assert oldest_python(SdkFloor(version, "")) == python
