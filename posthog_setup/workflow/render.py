@@ -162,25 +162,25 @@ def revise(console: Console, outcome: ReviseOutcome, *, diff: bool, as_json: boo
         for change in result.changes:
             console.data(unified_diff(change).rstrip("\n"))
     remaining = outcome.remaining
+    # What the project had before this run is shown apart (a full run's), and not counted.
+    own = tuple(f for f in remaining if f not in outcome.inherited)
     if as_json:
         wrote = outcome.written is not None
         console.data(revise_json(result, remaining, outcome.write and wrote))
     elif not diff:
-        for finding in remaining:
-            if finding not in outcome.inherited:
-                console.data(finding_line(finding))
-    _inherited(console, outcome.inherited)
+        for finding in own:
+            console.data(finding_line(finding))
+        _inherited(console, outcome.inherited)
     fixed = outcome.fixed
-    remaining = tuple(f for f in remaining if f not in outcome.inherited)
+    remaining = own
     if not remaining:
-        if outcome.inherited:
-            left = "nothing is left in what this run wrote."
-            console.success(
-                f"Fixed {fixed} problem{'s' * (fixed != 1)}; {left}" if fixed else left.capitalize()
-            )
-            return
+        left = (
+            "nothing is left in what this run wrote." if outcome.inherited else "nothing is left."
+        )
         if fixed:
-            console.success(f"Fixed {fixed} problem{'s' * (fixed != 1)}; nothing is left.")
+            console.success(f"Fixed {fixed} problem{'s' * (fixed != 1)}; {left}")
+        elif outcome.inherited:
+            console.success(left.capitalize())
         else:
             console.success("Nothing to do: the integration matches posthog-events.json.")
         return
