@@ -621,6 +621,8 @@ class EnvSettings:
     #: the file's module, and the module-level name bound to ``Class()`` there ("" if none)
     module: str = ""
     instance: str = ""
+    #: the top-level packages the file imports ("." for a relative import)
+    imports: tuple[str, ...] = ()
 
     def declares(self, variable: str) -> bool:
         """Whether the variable already has a field (by the name pydantic matches it by)."""

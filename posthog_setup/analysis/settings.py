@@ -62,8 +62,20 @@ def collect(ctx: FileContext) -> tuple[EnvSettings, ...]:
                 upper=bool(fields) and sum(f.isupper() for f in fields) * 2 > len(fields),
                 module=ctx.module,
                 instance=_instance(ctx.tree, node.name),
+                imports=_imported_packages(ctx),
             )
         )
+    return tuple(found)
+
+
+def _imported_packages(ctx: FileContext) -> tuple[str, ...]:
+    """The top-level packages the module imports, anywhere in it ("." for relative)."""
+    found: dict[str, None] = {}
+    for node in ctx.nodes:
+        if isinstance(node, ast.ImportFrom):
+            found[(node.module or "").split(".")[0] if not node.level else "."] = None
+        elif isinstance(node, ast.Import):
+            found.update((alias.name.split(".")[0], None) for alias in node.names)
     return tuple(found)
 
 

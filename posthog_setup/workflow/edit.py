@@ -222,7 +222,7 @@ def _client_module(workspace: _Workspace, analysis: Analysis, plan: Plan) -> Non
             project_name=analysis.project.name,
             token_var=plan.setup.token_var,
             host_var=plan.setup.host_var,
-            settings=_settings_source(workspace, analysis, plan),
+            settings=_settings_source(analysis, plan),
             dotenv=any(_package_of(f) == _package_of(path) != "" for f in analysis.dotenv_modules),
         )
         workspace.propose(path, rendered.encode("utf-8"), "the PostHog client module is missing")
@@ -237,9 +237,7 @@ def _field_name(found: EnvSettings, variable: str) -> str:
     return variable if found.upper or found.case_sensitive else variable.lower()
 
 
-def _settings_source(
-    workspace: _Workspace, analysis: Analysis, plan: Plan
-) -> SettingsSource | None:
+def _settings_source(analysis: Analysis, plan: Plan) -> SettingsSource | None:
     """The settings object a new client module can read its variables from, where the
     project keeps them in an env file only its settings read.
 
@@ -261,12 +259,7 @@ def _settings_source(
         return None
     if not all(part.isidentifier() for part in chosen.module.split(".")):
         return None
-    data = workspace.current(chosen.file)
-    try:
-        tree = compiled_tree(decode_source(data).text, chosen.file) if data else None
-    except (UnreadableFile, SyntaxError, ValueError):
-        tree = None
-    if tree is None or _imports_package(tree, package):
+    if package in chosen.imports or "." in chosen.imports:
         return None
     from posthog_setup.templating import SettingsSource  # jinja2: only to create the client
 
@@ -281,20 +274,6 @@ def _package_of(path: str) -> str:
     if parts[0] == "src" and len(parts) > 2:
         parts = parts[1:]
     return parts[0] if len(parts) > 1 else ""
-
-
-def _imports_package(tree: ast.Module, package: str) -> bool:
-    """Whether the module imports anything of ``package`` (relative imports included)."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and (
-            node.level or (node.module or "").split(".")[0] == package
-        ):
-            return True
-        if isinstance(node, ast.Import) and any(
-            alias.name.split(".")[0] == package for alias in node.names
-        ):
-            return True
-    return False
 
 
 def _settings_fields(workspace: _Workspace, analysis: Analysis, plan: Plan) -> None:
