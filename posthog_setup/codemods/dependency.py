@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import codecs
 import difflib
-import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,9 +26,9 @@ from packaging.version import InvalidVersion, Version
 
 from posthog_setup.codemods.base import EditError, FileChange, parse_module
 from posthog_setup.plan.sdk import BASE_FLOOR
-from posthog_setup.project.files import UnreadableFile, decode_source
+from posthog_setup.project.files import UnreadableFile, decode_source, read_text_file
 from posthog_setup.project.installs import NOT_RUNTIME, installed_from
-from posthog_setup.project.manifests import INCLUDE, Manifest, requirement_names
+from posthog_setup.project.manifests import Manifest, includes, requirement_names
 from posthog_setup.project.versions import reaches_version, requirement_specifiers
 
 #: What a project with no framework gets (the client module and captures alone).
@@ -191,28 +190,26 @@ def _primary_manifest(root: Path, manifests: Sequence[Manifest]) -> tuple[_Targe
 
 
 def _shared_base(root: Path, manifest: Manifest, manifests: Sequence[Manifest]) -> Manifest:
-    """The runtime requirements file ``manifest`` includes with ``-r`` (followed to the
-    innermost), where other environments' files include it too: ``production.txt`` and
-    ``local.txt`` both read ``base.txt``, so the app gets posthog in each."""
+    """The runtime requirements file ``manifest`` includes with ``-r``, followed to the
+    innermost: ``production.txt`` reads ``base.txt``, which other environments' files
+    (``local.txt``) read too, so the app gets posthog in each."""
     if manifest.kind != "requirements":
         return manifest
-    by_file = {m.file: m for m in manifests if m.kind == "requirements"}
+    top = root.resolve()
+    by_path = {(top / m.file).resolve(): m for m in manifests if m.kind == "requirements"}
     current, seen = manifest, {manifest.file}
     while True:
+        path = (top / current.file).resolve()
         try:
-            lines = (root / current.file).read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
+            lines = read_text_file(path).splitlines()
+        except UnreadableFile:
             return current
-        folder = PurePosixPath(current.file).parent
-        included = [
-            posixpath.normpath((folder / m.group(1)).as_posix())
-            for line in lines
-            if (m := INCLUDE.match(line))
-        ]
         runtime = [
-            by_file[f]
-            for f in included
-            if f in by_file and f not in seen and not NOT_RUNTIME.search(PurePosixPath(f).stem)
+            by_path[included]
+            for included in includes(path, lines)
+            if included in by_path
+            and by_path[included].file not in seen
+            and not NOT_RUNTIME.search(included.stem)
         ]
         if not runtime:
             return current

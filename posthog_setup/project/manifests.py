@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import configparser
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ _REQUIREMENTS_GLOB = (
     "requirements*.in",
     "requirements/*.in",
 )
-INCLUDE = re.compile(r"^\s*(?:-r|--requirement)\s*=?\s*(\S+)")
+_INCLUDE = re.compile(r"^\s*(?:-r|--requirement)\s*=?\s*(\S+)")
 
 
 def requirements_paths(root: Path) -> list[Path]:
@@ -60,6 +60,12 @@ def requirement_names(lines: list[str]) -> Iterator[tuple[int, Requirement]]:
             continue
 
 
+def includes(path: Path, lines: Sequence[str]) -> list[Path]:
+    """The files the requirements file at ``path`` (whose ``lines`` these are) includes with
+    ``-r``, resolved."""
+    return [(path.parent / m.group(1)).resolve() for line in lines if (m := _INCLUDE.match(line))]
+
+
 def requirement_files(root: Path) -> Iterator[Path]:
     """The project's requirements files and every file they include with ``-r``, once each."""
     seen: set[Path] = set()
@@ -74,7 +80,7 @@ def requirement_files(root: Path) -> Iterator[Path]:
             lines = read_text_file(path).splitlines()
         except UnreadableFile:
             continue
-        pending += [path.parent / m.group(1) for line in lines if (m := INCLUDE.match(line))]
+        pending += includes(path, lines)
 
 
 def _posthog_in_requirements(path: Path, seen: set[Path]) -> str | None:
@@ -89,12 +95,10 @@ def _posthog_in_requirements(path: Path, seen: set[Path]) -> str | None:
     for _, requirement in requirement_names(lines):
         if requirement.name.lower() == "posthog":
             return str(requirement)
-    for line in lines:
-        match = INCLUDE.match(line)
-        if match:
-            found = _posthog_in_requirements((path.parent / match.group(1)).resolve(), seen)
-            if found:
-                return found
+    for included in includes(path, lines):
+        found = _posthog_in_requirements(included, seen)
+        if found:
+            return found
     return None
 
 
