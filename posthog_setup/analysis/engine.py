@@ -45,7 +45,7 @@ from posthog_setup.analysis.rules.scan import FileRuleFacts
 from posthog_setup.parallel import pool_context
 from posthog_setup.parallel import workers as default_workers
 from posthog_setup.project.cache import ResultCache, file_digest
-from posthog_setup.project.discovery import exclusion_spec, project_files
+from posthog_setup.project.discovery import exclusion_spec, is_test_file, project_files
 from posthog_setup.project.files import UnreadableFile, decode_source
 from posthog_setup.project.manifests import declared_name, find_manifests
 from posthog_setup.project.versions import VersionGate, hookup_blocker
@@ -314,21 +314,6 @@ def naming_style(events: Iterable[str]) -> str | None:
     if not counts:
         return None
     return max(sorted(counts), key=lambda s: counts[s])
-
-
-_TEST_FOLDERS = frozenset({"tests", "test", "testing"})
-
-
-def is_test_file(path: str) -> bool:
-    """A file of the project's tests: under ``tests/``, ``test_*.py``, ``*_test.py``, conftest."""
-    parts = path.split("/")
-    name = parts[-1]
-    return (
-        any(part in _TEST_FOLDERS for part in parts[:-1])
-        or name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-    )
 
 
 def _app_package(apps: Sequence[AppObject], facts: Sequence[ModuleFacts]) -> str:

@@ -212,3 +212,20 @@ def project_files(
         f for f in listing if wanted(f) and _outside_pruned(f, root, cache) and (root / f).is_file()
     ]
     return sorted(found)
+
+
+_TEST_FOLDERS = frozenset({"tests", "test", "testing"})
+
+
+def is_test_file(path: str) -> bool:
+    """A file of the project's own tests, which the integration never edits: under a
+    ``tests/`` (``test/``, ``testing/``) folder, ``test_*.py``, ``*_test.py``, a Django
+    app's ``tests.py``, or a ``conftest.py``."""
+    parts = path.split("/")
+    name = parts[-1]
+    return (
+        any(part in _TEST_FOLDERS for part in parts[:-1])
+        or name in ("tests.py", "conftest.py")
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+    )

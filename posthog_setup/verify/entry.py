@@ -38,7 +38,7 @@ from posthog_setup.analysis.names import ModuleNames, module_name_for
 from posthog_setup.frameworks import registry
 from posthog_setup.frameworks.base import AppStart, ProjectScript
 from posthog_setup.plan.plan import Plan
-from posthog_setup.project.discovery import project_files
+from posthog_setup.project.discovery import is_test_file, project_files
 from posthog_setup.project.files import UnreadableFile, read_text_file
 from posthog_setup.project.syntax import parse_python
 from posthog_setup.verify.baseline import BaselineUnavailable, unedited_tree
@@ -46,7 +46,6 @@ from posthog_setup.verify.checks import FAIL, PASS, SKIP, TEST_TOKEN, Check
 from posthog_setup.verify.inserted import uncommitted_lines
 from posthog_setup.verify.interpreter import Interpreter
 from posthog_setup.verify.live import import_target, install_hint, project_module, subprocess_env
-from posthog_setup.verify.testrun import is_test_file
 
 #: Seconds the app may take to start (a factory may run migrations).
 ENTRY_TIMEOUT = 120.0

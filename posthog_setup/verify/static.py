@@ -14,7 +14,7 @@ import ast
 import functools
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from posthog_setup.analysis.body import (
     called_name,
@@ -27,7 +27,7 @@ from posthog_setup.analysis.names import ModuleNames
 from posthog_setup.analysis.rules.scan import own_contexts
 from posthog_setup.frameworks import registry
 from posthog_setup.plan.plan import Plan, PlannedEvent, PlannedExceptionCapture
-from posthog_setup.project.discovery import project_files
+from posthog_setup.project.discovery import is_test_file, project_files
 from posthog_setup.project.files import UnreadableFile, decode_source, read_text_file
 from posthog_setup.project.python_version import DeclaredPython, declared_python
 from posthog_setup.project.syntax import NewerThanProject, compiled_tree
@@ -35,7 +35,6 @@ from posthog_setup.project.versions import hookup_blocker
 from posthog_setup.verify.checks import Check, outcome
 
 ENV_EXAMPLE = ".env.example"
-_TEST_FOLDERS = frozenset({"tests", "test"})
 _NOT_FOUND = "file not found"
 
 #: Calls that read one environment variable named by their first argument.
@@ -158,18 +157,6 @@ def _parse(
     except ValueError as exc:
         return None, f"{path}: does not compile: {exc}"
     return _ParsedFile(path, tree, tuple(_calls(tree))), None
-
-
-def is_test_file(path: str) -> bool:
-    """True for the project's own tests, which the integration never edits."""
-    posix = PurePosixPath(path)
-    name = posix.name
-    return (
-        any(part in _TEST_FOLDERS for part in posix.parts[:-1])
-        or name in ("tests.py", "conftest.py")
-        or name.startswith("test_")
-        or name.endswith("_test.py")
-    )
 
 
 def _mentions_posthog(root: Path, skipped: list[str]) -> list[str]:

@@ -256,8 +256,11 @@ def _setup_cfg_dependencies(path: Path) -> Iterator[str]:
         yield from _requirement_list([line.strip() for line in value.splitlines() if line.strip()])
 
 
-def is_test_file(relative: str) -> bool:
-    """Is the file at ``relative`` (a POSIX path in the project) a test module?"""
+def is_test_module(relative: str) -> bool:
+    """Is ``relative`` (a POSIX path in the project) where a test runner looks for tests:
+    anything in a top-level ``tests/`` folder, or a file named like a test module? Narrower
+    than the project's own test files (``discovery.is_test_file``): tests in a nested
+    ``app/tests/`` folder are found through their names."""
     parts = relative.split("/")
     if parts[0] in _TEST_FOLDERS and len(parts) > 1:
         return True
@@ -265,7 +268,7 @@ def is_test_file(relative: str) -> bool:
 
 
 def _test_files(root: Path) -> list[str]:
-    return [f for f in project_files(root) if is_test_file(f)]
+    return [f for f in project_files(root) if is_test_module(f)]
 
 
 def _unittest_start(root: Path, tests: Iterable[str]) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from posthog_setup.analysis.engine import analyse_project, is_test_file
+from posthog_setup.analysis.engine import analyse_project
 from posthog_setup.analysis.model import Analysis
 from posthog_setup.codemods.changes import DEFAULT_CLIENT
 from posthog_setup.config import Config, ConfigError, load_config
@@ -29,6 +29,7 @@ from posthog_setup.plan.plan import (
 from posthog_setup.project.discovery import (
     NotAPythonProject,
     has_marker,
+    is_test_file,
     owning_project,
     python_project_root,
 )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from posthog_setup.project.discovery import find_project_root, project_files
+from posthog_setup.project.discovery import find_project_root, is_test_file, project_files
 
 
 def make_tree(root: Path) -> None:
@@ -61,3 +61,22 @@ def test_root_without_any_marker_is_the_given_folder(tmp_path: Path) -> None:
     inner = tmp_path / "src"
     inner.mkdir()
     assert find_project_root(inner) == inner
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("tests/conftest.py", True),
+        ("blog/tests/helpers.py", True),
+        ("test_events.py", True),
+        ("blog/posts_test.py", True),
+        ("orders/tests.py", True),
+        ("conftest.py", True),
+        ("shop/testing/factories.py", True),
+        ("blog/posts.py", False),
+        ("blog/testing_utils.py", False),
+        ("contest/views.py", False),
+    ],
+)
+def test_is_test_file(path: str, expected: bool) -> None:
+    assert is_test_file(path) is expected

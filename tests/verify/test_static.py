@@ -16,7 +16,6 @@ from posthog_setup.verify.static import (
     check_static,
     documented_vars,
     env_reads,
-    is_test_file,
 )
 
 Copy = Callable[[str], Path]
@@ -269,24 +268,6 @@ def test_documented_vars(tmp_path: Path) -> None:
         "  POSTHOG_PROJECT_TOKEN =\nnot a line\n"
     )
     assert documented_vars(tmp_path) == {"POSTHOG_HOST", "POSTHOG_PROJECT_TOKEN"}
-
-
-@pytest.mark.parametrize(
-    ("path", "expected"),
-    [
-        ("tests/conftest.py", True),
-        ("blog/tests/helpers.py", True),
-        ("test_events.py", True),
-        ("blog/posts_test.py", True),
-        ("orders/tests.py", True),
-        ("conftest.py", True),
-        ("blog/posts.py", False),
-        ("blog/testing_utils.py", False),
-        ("contest/views.py", False),
-    ],
-)
-def test_is_test_file(path: str, expected: bool) -> None:
-    assert is_test_file(path) is expected
 
 
 def test_the_project_tests_are_not_touched_files(integrated: Copy) -> None:
