@@ -195,6 +195,7 @@ class FactsBuilder:
     returns: list[tuple[str, str]] = field(default_factory=list)
     session_writes: list[SessionWrite] = field(default_factory=list)
     helper_calls: list[HelperCall] = field(default_factory=list)
+    user_aliases: list[str] = field(default_factory=list)
 
     def uses(self, framework: Framework) -> None:
         if framework not in self.frameworks:
@@ -224,6 +225,7 @@ class FactsBuilder:
             returns=tuple(self.returns),
             session_writes=tuple(self.session_writes),
             helper_calls=tuple(self.helper_calls),
+            user_aliases=tuple(self.user_aliases),
         )
 
 

@@ -771,9 +771,14 @@ def _built_by(ctx: FileContext, value: ast.expr, scope: object) -> str | None:
     if not isinstance(func, ast.Attribute):
         return None
     method = func.attr
+    selected = _selected(ctx, value, scope)
+    if selected is not None:
+        return selected
+    # ``models.Post(...)`` builds a Post; ``crud.create_user(...)`` answers what that project
+    # function's annotation says (``request.get_json()`` resolves to no project function).
+    called = ctx.names.resolve(func, scope)  # type: ignore[arg-type]
     if method not in _MAYBE_NONE and method not in _ALWAYS:
-        # ``models.Post(...)`` builds a Post; ``request.get_json()`` says nothing of its type.
-        return ctx.names.resolve(func, scope) if method[:1].isupper() else None  # type: ignore[arg-type]
+        return called
     # Walk down the query chain to the model: ``X.query...``, ``X.objects...``, ``db.query(X)``.
     node: ast.expr = func.value
     while True:
@@ -796,10 +801,75 @@ def _built_by(ctx: FileContext, value: ast.expr, scope: object) -> str | None:
                 break
             node = node.value
         else:
-            return None
+            return called
     if model is None:
-        return None
+        return called
     return model + ("?" if method in _MAYBE_NONE else "")
+
+
+#: SQLAlchemy's (and SQLModel's) ``select``, by qualified name.
+_SELECT = frozenset(
+    {"sqlalchemy.select", "sqlalchemy.sql.select", "sqlalchemy.future.select", "sqlmodel.select"}
+)
+#: Methods that answer the single entity of a one-entity select, or None where marked.
+_SCALAR = {"scalar": "?", "scalar_one_or_none": "?", "scalar_one": ""}
+_SCALARS_ROW = {"first": "?", "one_or_none": "?", "one": ""}
+
+
+def _selected(ctx: FileContext, value: ast.Call, scope: object) -> str | None:
+    """The model a SQLAlchemy 2.0 style query answers one instance of: ``session.scalar(
+    select(User)...)``, ``session.execute(select(User)...).scalar_one()``, ``session.scalars(
+    select(User)...).first()``, SQLModel's ``session.exec(select(User)...).first()``. Rows
+    (``session.execute(select(User)).first()``) are not instances and answer nothing."""
+    func = value.func
+    if not isinstance(func, ast.Attribute):
+        return None
+    method = func.attr
+    if method in _SCALAR and value.args:
+        # ``session.scalar(select(User))``, or ``session.execute(select(User)).scalar()``
+        source: ast.expr | None = value.args[0]
+    elif method in _SCALAR:
+        source = _source_of(func.value, ("execute", "exec"))
+    elif method in _SCALARS_ROW:
+        source = _source_of(func.value, ("scalars", "exec"))
+        mark = _SCALARS_ROW[method]
+        if source is None and isinstance(func.value, ast.Call):
+            # ``session.execute(select(User)).scalars().first()``
+            inner = func.value.func
+            if isinstance(inner, ast.Attribute) and inner.attr == "scalars":
+                source = _source_of(inner.value, ("execute",))
+        model = _select_model(ctx, source, scope)
+        return model + mark if model else None
+    else:
+        return None
+    model = _select_model(ctx, source, scope)
+    return model + _SCALAR[method] if model else None
+
+
+def _source_of(node: ast.expr, methods: tuple[str, ...]) -> ast.expr | None:
+    """The statement of ``<session>.<method>(statement)`` for one of ``methods``."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in methods
+        and node.args
+    ):
+        return node.args[0]
+    return None
+
+
+def _select_model(ctx: FileContext, statement: ast.expr | None, scope: object) -> str | None:
+    """``X`` of a one-entity ``select(X)``, through ``.where(...)`` / ``.filter_by(...)``."""
+    node = statement
+    while isinstance(node, ast.Call):
+        if ctx.names.resolve_call(node, scope) in _SELECT:  # type: ignore[arg-type]
+            if len(node.args) != 1 or node.keywords:
+                return None
+            return ctx.names.resolve(node.args[0], scope)  # type: ignore[arg-type]
+        if not isinstance(node.func, ast.Attribute):
+            return None
+        node = node.func.value  # ``select(X).where(...).limit(1)`` down to ``select(X)``
+    return None
 
 
 def function_returns(ctx: FileContext) -> tuple[tuple[str, str], ...]:

@@ -451,6 +451,9 @@ class ModuleFacts:
     returns: tuple[tuple[str, str], ...] = ()
     session_writes: tuple[SessionWrite, ...] = ()
     helper_calls: tuple[HelperCall, ...] = ()
+    #: module-level type aliases whose parameters receive the logged-in user through a
+    #: dependency (FastAPI's ``CurrentUser = Annotated[User, Depends(get_current_user)]``)
+    user_aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import pytest
 
 from posthog_setup.analysis.model import UserAccess
 from posthog_setup.frameworks.fastapi.analysis import analyser
+from posthog_setup.plan.plan import build_plan
 from tests.analysers import analyse_project
 from tests.analysis.web_helpers import (
     FIXTURES,
@@ -632,3 +633,91 @@ def test_fastapi_tasks_fixture_runs() -> None:
         """,
     )
     assert output.split() == ["201", "201", "True", "200", "404", "204", "401"]
+
+
+def test_a_user_alias_imported_from_another_module_gives_the_handler_its_user() -> None:
+    analysis = analyse(
+        {
+            "app/models.py": """
+            class User:
+                id: int
+                name: str
+            """,
+            "app/deps.py": """
+            from typing import Annotated
+            from fastapi import Depends
+            from .models import User
+
+            def get_current_user() -> User: ...
+            def get_session(): ...
+
+            CurrentUser = Annotated[User, Depends(get_current_user)]
+            SessionDep = Annotated[object, Depends(get_session)]
+            """,
+            "app/main.py": """
+            from fastapi import FastAPI
+            from .deps import CurrentUser, SessionDep
+
+            app = FastAPI()
+
+            @app.post("/notes")
+            def add_note(session: SessionDep, me: CurrentUser):
+                session.commit()
+                return {}
+
+            @app.post("/pings")
+            def ping(session: SessionDep):
+                session.commit()
+                return {}
+            """,
+        }
+    )
+    assert {r.handler.qualname: r.user_access for r in analysis.routes} == {
+        "add_note": UserAccess("fastapi.Depends", "me.id", None),
+        # a dependency that is not a user's gives none
+        "ping": None,
+    }
+    events = {
+        e.handler: e.distinct_id
+        for e in build_plan(analysis, client_module="app/posthog_client.py").events
+    }
+    # ``id`` is declared by the class the alias annotates: the event carries the user.
+    assert events == {"add_note": "me.id", "ping": None}
+
+
+def test_a_login_through_a_project_module_function_knows_its_user() -> None:
+    analysis = analyse(
+        {
+            "app/models.py": """
+            class User:
+                id: int
+                is_active: bool
+            """,
+            "app/crud.py": """
+            from .models import User
+
+            def authenticate(*, email: str, password: str) -> User | None: ...
+            """,
+            "app/login.py": """
+            from typing import Annotated
+            from fastapi import APIRouter, Depends, HTTPException
+            from fastapi.security import OAuth2PasswordRequestForm
+            from app import crud
+            from app.security import create_access_token
+
+            router = APIRouter()
+
+            @router.post("/login/access-token")
+            def login(form: Annotated[OAuth2PasswordRequestForm, Depends()]):
+                user = crud.authenticate(email=form.username, password=form.password)
+                if not user:
+                    raise HTTPException(status_code=400)
+                return {"access_token": create_access_token(user.id)}
+            """,
+        }
+    )
+    [point] = analysis.auth_points
+    kind = dict(point.typed)["user"]
+    # the function's annotation says a User or None; the handler's check rules out None
+    assert kind == "app.crud.authenticate"
+    assert {"id", "?"} <= analysis.attributes_of(kind)

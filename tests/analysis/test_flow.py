@@ -513,3 +513,49 @@ def test_the_ids_of_other_objects_the_handler_loaded_are_properties_where_proven
     assert plan["card_created"][1] == ("card.id", "board.id")
     # first() may answer None and nothing used it: its id is no property.
     assert plan["card_pinned"][1] == ("card.id",)
+
+
+def test_what_sqlalchemy_2_queries_and_project_functions_answer() -> None:
+    analysis = analyse_sources(
+        {
+            "app.py": textwrap.dedent(
+                """\
+                import sqlalchemy as sa
+                from flask import Flask, request
+                from sqlmodel import select
+                from . import crud
+                from .models import User
+
+                app = Flask(__name__)
+
+                @app.post("/a")
+                def a():
+                    one = db.session.scalar(sa.select(User).where(User.name == "x"))
+                    two = db.session.execute(sa.select(User).filter_by(id=1)).scalar_one()
+                    three = db.session.scalars(sa.select(User)).first()
+                    four = session.exec(select(User).where(User.id == 1)).first()
+                    five = db.session.execute(sa.select(User).limit(1)).scalars().one()
+                    row = db.session.execute(sa.select(User)).first()
+                    pair = db.session.scalar(sa.select(User, User.name))
+                    made = crud.create_user(name="x")
+                    data = request.get_json()
+                    db.session.commit()
+                    return ""
+                """
+            )
+        }
+    )
+    [route] = analysis.routes
+    typed = dict(route.typed)
+    assert {name: typed.get(name) for name in ("one", "two", "three", "four", "five")} == {
+        "one": "models.User?",
+        "two": "models.User",
+        "three": "models.User?",
+        "four": "models.User?",
+        "five": "models.User",
+    }
+    # A row is not an instance; a select of two entities answers no one model.
+    assert (typed.get("row"), typed.get("pair")) == (None, None)
+    # a project function's result is what its annotation says, settled by the analysis
+    assert typed["made"] == "crud.create_user"
+    assert typed.get("data") in (None, "flask.request.get_json")

@@ -1343,7 +1343,7 @@ SCENARIOS = {
         # The invalid note (400) and the missing ones (404) send nothing: abort() answers,
         # it is neither a change nor a server error.
         events={
-            "$set": 1,
+            "$set": 2,
             "user_signed_up": 1,
             "user_logged_out": 1,
             "user_logged_in": 1,
@@ -1370,9 +1370,10 @@ SCENARIOS = {
             ("feed_archived", "feed_id", "feed_ids"),
             ("note_deleted", "note_id", "deleted_ids"),
         ),
-        # The signup builds the User dataclass, which declares both; the login reads neither.
+        # The signup builds the User dataclass, which declares both; the login's user is
+        # what the project's find_user is annotated to return: that dataclass too.
         signup_person={"email": "ada@example.com", "username": "ada"},
-        login_person=None,
+        login_person={"email": "ada@example.com", "username": "ada"},
     ),
 }
 NAMES = list(SCENARIOS)

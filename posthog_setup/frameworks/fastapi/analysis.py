@@ -12,8 +12,9 @@ handler authenticates and issues a token.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
 from posthog_setup.analysis.body import dotted, scan_body, walk_body
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
@@ -27,6 +28,7 @@ from posthog_setup.analysis.model import (
     LocalRoute,
     ModuleFacts,
     Registration,
+    Route,
     UserAccess,
 )
 from posthog_setup.analysis.routing import (
@@ -108,8 +110,13 @@ class FastAPIAnalyser:
         _FastAPIFile(ctx, out).collect()
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
-        """Resolve every route's full path through ``include_router`` prefixes."""
-        return link_routes("fastapi", facts, _KINDS, _mount_prefix)
+        """Resolve every route's full path through ``include_router`` prefixes, and give
+        handlers the user a dependency alias of another module injects."""
+        linked = link_routes("fastapi", facts, _KINDS, _mount_prefix)
+        aliases = {alias for f in facts for alias in f.user_aliases}
+        if not aliases:
+            return linked
+        return dataclasses.replace(linked, routes=tuple(alias_users(linked.routes, aliases)))
 
 
 def _mount_prefix(child: AppObject, registration: Registration | None) -> str | None:
@@ -120,12 +127,54 @@ def _mount_prefix(child: AppObject, registration: Registration | None) -> str | 
 
 def dependency_user(ctx: FileContext, func: FunctionNode) -> UserAccess | None:
     """A parameter that depends on a user-returning function: ``user = Depends(get_current_user)``,
-    ``user: Annotated[User, Depends(get_current_user)]`` or an alias of that defined in this file."""
+    ``user: Annotated[User, Depends(get_current_user)]`` or an alias of that defined in this
+    file (an alias imported from another module is settled by the link: ``alias_users``)."""
     for param, dependency in _dependencies(ctx, func):
-        name = dotted(dependency).rsplit(".", 1)[-1]
-        if _USER_DEPENDENCY.search(name):
-            return UserAccess("fastapi.Depends", f"{param}.id", None)
+        if _is_user_dependency(dependency):
+            return _user_param(param)
     return None
+
+
+def _user_param(param: str) -> UserAccess:
+    return UserAccess("fastapi.Depends", f"{param}.id", None)
+
+
+def _is_user_dependency(dependency: ast.expr) -> bool:
+    return _USER_DEPENDENCY.search(dotted(dependency).rsplit(".", 1)[-1]) is not None
+
+
+def user_aliases(ctx: FileContext) -> Iterator[str]:
+    """The module's type aliases that inject the logged-in user, by qualified name:
+    ``CurrentUser = Annotated[User, Depends(get_current_user)]``."""
+    for stmt in ctx.tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            target, value = stmt.target, stmt.value
+        else:
+            continue
+        if not isinstance(target, ast.Name) or not isinstance(value, ast.Subscript):
+            continue
+        for meta in _annotated_metadata(ctx, value):
+            if (
+                isinstance(meta, ast.Call)
+                and ctx.names.resolve_call(meta) in _DEPENDS
+                and (dependency := call_arg(meta, 0, "dependency")) is not None
+                and _is_user_dependency(dependency)
+            ):
+                yield ctx.qualified(target.id)
+                break
+
+
+def alias_users(routes: Iterable[Route], aliases: Collection[str]) -> Iterator[Route]:
+    """``routes``, each handler without a user given the first parameter typed with one of
+    the project's user ``aliases`` (defined in another module than the handler)."""
+    for route in routes:
+        if route.user_access is None:
+            param = next((name for name, kind in route.typed if kind in aliases), None)
+            if param is not None and param in route.handler.params:
+                route = dataclasses.replace(route, user_access=_user_param(param))
+        yield route
 
 
 def _dependencies(ctx: FileContext, func: FunctionNode) -> list[tuple[str, ast.expr]]:
@@ -238,6 +287,10 @@ class _FastAPIFile:
                 if handler is not None:
                     target = call_arg(found.call, 0, "exc_class_or_status_code")
                     self._exception_handler(handler, target, found)
+        aliases = list(user_aliases(self.ctx))
+        if aliases:
+            self.recorded = True
+            self.out.user_aliases.extend(aliases)
         if users.PACKAGE in self.ctx.source:
             for point in users.hook_points(self.ctx):
                 self.recorded = True
