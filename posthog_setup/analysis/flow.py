@@ -29,6 +29,7 @@ from posthog_setup.analysis.model import Anchor, AuthPoint, ClassFacts
 
 if TYPE_CHECKING:
     from posthog_setup.analysis.context import FileContext
+    from posthog_setup.analysis.names import Scope
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -771,7 +772,7 @@ def _built_by(ctx: FileContext, value: ast.expr, scope: object) -> str | None:
     if not isinstance(func, ast.Attribute):
         return None
     method = func.attr
-    selected = _selected(ctx, value, scope)
+    selected = _selected(ctx, value, scope)  # type: ignore[arg-type]
     if selected is not None:
         return selected
     # ``models.Post(...)`` builds a Post; ``crud.create_user(...)`` answers what that project
@@ -816,7 +817,7 @@ _SCALAR = {"scalar": "?", "scalar_one_or_none": "?", "scalar_one": ""}
 _SCALARS_ROW = {"first": "?", "one_or_none": "?", "one": ""}
 
 
-def _selected(ctx: FileContext, value: ast.Call, scope: object) -> str | None:
+def _selected(ctx: FileContext, value: ast.Call, scope: Scope) -> str | None:
     """The model a SQLAlchemy 2.0 style query answers one instance of: ``session.scalar(
     select(User)...)``, ``session.execute(select(User)...).scalar_one()``, ``session.scalars(
     select(User)...).first()``, SQLModel's ``session.exec(select(User)...).first()``. Rows
@@ -858,14 +859,14 @@ def _source_of(node: ast.expr, methods: tuple[str, ...]) -> ast.expr | None:
     return None
 
 
-def _select_model(ctx: FileContext, statement: ast.expr | None, scope: object) -> str | None:
+def _select_model(ctx: FileContext, statement: ast.expr | None, scope: Scope) -> str | None:
     """``X`` of a one-entity ``select(X)``, through ``.where(...)`` / ``.filter_by(...)``."""
     node = statement
     while isinstance(node, ast.Call):
-        if ctx.names.resolve_call(node, scope) in _SELECT:  # type: ignore[arg-type]
+        if ctx.names.resolve_call(node, scope) in _SELECT:
             if len(node.args) != 1 or node.keywords:
                 return None
-            return ctx.names.resolve(node.args[0], scope)  # type: ignore[arg-type]
+            return ctx.names.resolve(node.args[0], scope)
         if not isinstance(node.func, ast.Attribute):
             return None
         node = node.func.value  # ``select(X).where(...).limit(1)`` down to ``select(X)``
