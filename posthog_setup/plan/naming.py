@@ -216,6 +216,16 @@ def name_parts(route: Route) -> tuple[str, str]:
     return _named_parts(route)
 
 
+#: The noun of an action, where it is not the verb itself (a reset, a change).
+_ACTION_NOUNS = {
+    "verify": "verification",
+    "confirm": "confirmation",
+    "activate": "activation",
+    "delete": "deletion",
+    "invite": "invitation",
+}
+
+
 def _named_parts(route: Route) -> tuple[str, str]:
     segments = _static_segments(route.path)
     handler_words = snake(route.action or route.handler.name).split("_")
@@ -229,6 +239,14 @@ def _named_parts(route: Route) -> tuple[str, str]:
     ):
         # ``password_reset_request``: the action asked for is the noun, and it was requested.
         return "_".join(handler_words[:-1]), "requested"
+    if (
+        len(handler_words) > 2
+        and handler_words[-1] == "request"
+        and handler_words[0] in KNOWN_VERBS
+    ):
+        # ``reset_password_request``: a password reset was requested.
+        action = _ACTION_NOUNS.get(handler_words[0], handler_words[0])
+        return "_".join([*handler_words[1:-1], action]), "requested"
     verb: str | None = None
     # An action segment at the end of the path: /posts/<id>/like, /orders/<pk>/cancel/.
     named = [s for s in segments if s and not _NOISE.match(s)]

@@ -412,10 +412,24 @@ def proven_user_id(
 def _description(noun: str, verb: str, route: Route) -> str:
     methods = "/".join(event_methods(route))
     subject = noun.replace("_", " ")
-    article = "An" if subject[:1] in "aeiou" else "A"
+    article = "An" if _vowel_sound(subject) else "A"
     # A job's run has no path: the function that ran says where.
     where = f"{methods} {route.path}" if route.path else f"in a run of {route.handler.qualname}"
     return f"{article} {subject} was {verb.replace('_', ' ')} ({where})."
+
+
+#: Words spelled with a vowel that start with a consonant sound (``a user``, ``a unit``,
+#: ``a one-time link``) and with an h that is not sounded (``an hour``).
+_YOU_SOUND = re.compile(r"^(?:uni|u(?!n)[bcdfgjklmpqrstvz][aeiou]|url|eu|ewe|one\b|once)")
+_SILENT_H = re.compile(r"^(?:hour|honest|honou?r|heir)")
+
+
+def _vowel_sound(words: str) -> bool:
+    """Does ``words`` start with a vowel sound, so that it takes ``an``?"""
+    lowered = words.lower()
+    if _SILENT_H.match(lowered):
+        return True
+    return lowered[:1] in ("a", "e", "i", "o", "u") and not _YOU_SOUND.match(lowered)
 
 
 def event_methods(route: Route) -> tuple[str, ...]:

@@ -194,6 +194,8 @@ def test_the_noun_is_the_thing_written_not_the_url() -> None:
         ("/follow/<username>", "follow", "user_followed"),
         ("/folders/new", "new_folder", "folder_created"),
         ("/reset", "password_reset_request", "password_reset_requested"),
+        ("/reset_password_request", "reset_password_request", "password_reset_requested"),
+        ("/verify/request", "verify_email_request", "email_verification_requested"),
         ("/reset_password", "reset_password", "password_reset"),
     ],
 )
@@ -324,3 +326,26 @@ def test_a_bare_action_is_named_after_the_object_whose_fields_it_sets() -> None:
         """
     )
     assert names == ["account_confirmed", "checkout_completed"]
+
+
+@pytest.mark.parametrize(
+    ("noun", "article"),
+    [
+        ("user", "A"),
+        ("unit", "A"),
+        ("usage report", "A"),
+        ("one time link", "A"),
+        ("url", "A"),
+        ("item", "An"),
+        ("update", "An"),
+        ("unread note", "An"),
+        ("hour log", "An"),
+        ("order", "An"),
+        ("post", "A"),
+    ],
+)
+def test_descriptions_take_the_article_the_noun_sounds_for(noun: str, article: str) -> None:
+    from posthog_setup.plan.plan import _description
+
+    description = _description(noun.replace(" ", "_"), "created", route("/x", ("POST",), "x"))
+    assert description.startswith(f"{article} {noun} was created")
