@@ -376,6 +376,9 @@ def link(
         manifests=manifests,
         app_package=_app_package(applications, facts),
     )
+    routes = _written_as_classes(
+        [r for part in linked for r in part.routes], (r for f in facts for r in f.returns)
+    )
     lints = [r.lint for r in results if r.lint is not None]
     findings = [f for lint in lints for f in lint.findings]
     findings += rules.project_findings({lint.file: lint for lint in lints})
@@ -388,13 +391,9 @@ def link(
         env_settings=tuple(s for r in results for s in r.env_settings),
         dotenv_modules=tuple(r.file for r in results if r.dotenv and not is_test_file(r.file)),
         apps=apps,
-        routes=_hooks_within_declared_versions(root, [r for part in linked for r in part.routes]),
+        routes=_hooks_within_declared_versions(root, routes),
         auth_points=_within_declared_versions(
-            root,
-            _with_created_users(
-                [r for part in linked for r in part.routes],
-                [p for part in linked for p in part.auth_points],
-            ),
+            root, _with_created_users(routes, [p for part in linked for p in part.auth_points])
         ),
         error_handlers=tuple(h for part in linked for h in part.error_handlers),
         existing=existing_posthog,
@@ -410,6 +409,26 @@ def link(
             (r for f in facts for r in f.returns),
         ),
     )
+
+
+def _written_as_classes(routes: Sequence[Route], returns: Iterable[tuple[str, str]]) -> list[Route]:
+    """``routes``, each object written through a type alias (``current_user: CurrentUser``
+    with ``CurrentUser = Annotated[User, ...]`` in another module) named by the class the
+    alias stands for: the event is a ``user_updated``, not a ``current_user_updated``."""
+    aliases = {name: cls.rstrip("?") for name, cls in returns}
+    settled = []
+    for route in routes:
+        renamed = {}
+        for _, kind in route.typed:
+            target = aliases.get(kind.rstrip("?"))
+            short = kind.rstrip("?").rsplit(".", 1)[-1]
+            if target is not None and short in route.written:
+                renamed[short] = target.rsplit(".", 1)[-1]
+        if renamed:
+            written = dict.fromkeys(renamed.get(w, w) for w in route.written)
+            route = dataclasses.replace(route, written=tuple(written))
+        settled.append(route)
+    return settled
 
 
 #: What a signup creates: the class of the written object says it is a person's account.

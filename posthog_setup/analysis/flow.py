@@ -775,6 +775,11 @@ def _built_by(ctx: FileContext, value: ast.expr, scope: object) -> str | None:
     selected = _selected(ctx, value, scope)  # type: ignore[arg-type]
     if selected is not None:
         return selected
+    if method in _ALTERNATE_CONSTRUCTORS and isinstance(func.value, (ast.Name, ast.Attribute)):
+        # ``Item.model_validate(data)`` builds an Item, as ``Item(...)`` does.
+        owner = ctx.names.resolve(func.value, scope)  # type: ignore[arg-type]
+        if owner and owner.rsplit(".", 1)[-1][:1].isupper():
+            return owner
     # ``models.Post(...)`` builds a Post; ``crud.create_user(...)`` answers what that project
     # function's annotation says (``request.get_json()`` resolves to no project function).
     called = ctx.names.resolve(func, scope)  # type: ignore[arg-type]
@@ -808,6 +813,10 @@ def _built_by(ctx: FileContext, value: ast.expr, scope: object) -> str | None:
     return model + ("?" if method in _MAYBE_NONE else "")
 
 
+#: Class methods of pydantic (and SQLModel) models that answer an instance of the class.
+_ALTERNATE_CONSTRUCTORS = frozenset(
+    {"model_validate", "model_validate_json", "model_construct", "parse_obj", "from_orm"}
+)
 #: SQLAlchemy's (and SQLModel's) ``select``, by qualified name.
 _SELECT = frozenset(
     {"sqlalchemy.select", "sqlalchemy.sql.select", "sqlalchemy.future.select", "sqlmodel.select"}

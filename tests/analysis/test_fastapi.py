@@ -721,3 +721,60 @@ def test_a_login_through_a_project_module_function_knows_its_user() -> None:
     # the function's annotation says a User or None; the handler's check rules out None
     assert kind == "app.crud.authenticate"
     assert {"id", "?"} <= analysis.attributes_of(kind)
+
+
+def test_what_a_user_alias_and_a_model_validate_write_names_the_event() -> None:
+    analysis = analyse(
+        {
+            "app/models.py": """
+            from sqlmodel import SQLModel
+
+            class User(SQLModel, table=True):
+                id: int
+                name: str
+
+            class Note(SQLModel, table=True):
+                id: int
+                text: str
+            """,
+            "app/deps.py": """
+            from typing import Annotated
+            from fastapi import Depends
+            from .models import User
+
+            def get_current_user() -> User: ...
+
+            CurrentUser = Annotated[User, Depends(get_current_user)]
+            """,
+            "app/main.py": """
+            from fastapi import FastAPI
+            from .deps import CurrentUser
+            from .models import Note
+            from .db import session
+
+            app = FastAPI()
+
+            @app.patch("/me")
+            def update_me(me: CurrentUser, name: str):
+                me.name = name
+                session.add(me)
+                session.commit()
+                return me
+
+            @app.post("/notes")
+            def add_note(me: CurrentUser, body: dict):
+                note = Note.model_validate(body)
+                session.add(note)
+                session.commit()
+                return note
+            """,
+        }
+    )
+    plan = build_plan(analysis, client_module="app/posthog_client.py")
+    events = {e.handler: (e.event, tuple(p.value for p in e.properties)) for e in plan.events}
+    # The object written through the alias is a User; the note built by model_validate
+    # is a Note, whose declared id is safe to send.
+    assert events == {
+        "update_me": ("user_updated", ()),
+        "add_note": ("note_created", ("note.id",)),
+    }
