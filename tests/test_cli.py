@@ -426,3 +426,15 @@ def test_findings_in_the_projects_own_code_are_reported_but_do_not_fail_the_full
 
     assert main(["revise", "--check", str(blog)]) == 1
     assert "blog/audit.py:5:" in capsys.readouterr().out
+
+
+def test_begin_shows_a_class_views_event_on_the_row_of_its_hook(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "django_shop"
+    shutil.copytree(FIXTURES / "django_shop", project)
+    assert main(["begin", str(project)]) == 0
+    table = capsys.readouterr().err
+    # ProductCreateView's form_valid is its route's handler; the event is filed under the class.
+    [row] = [line for line in table.splitlines() if "ProductCreateView.form_valid" in line]
+    assert row.rstrip().endswith("product_created"), table

@@ -21,6 +21,7 @@ from posthog_setup.plan.plan import (
     PLAN_FILE,
     RECEIVERS,
     event_methods,
+    plan_handler,
     plan_to_json,
     receivers_file,
 )
@@ -227,8 +228,14 @@ def summary_table(result: BeginResult) -> str:
     events_by_route = {(e.file, e.handler, e.route, e.methods): e.event for e in plan.events}
     rows = [("Route", "Methods", "Handler", "Mutates", "Event")]
     for route in analysis.routes:
-        key = (route.handler.file, route.handler.qualname, route.path, event_methods(route))
-        event = events_by_route.get(key, "")
+        methods = event_methods(route)
+        event = events_by_route.get(
+            (route.handler.file, route.handler.qualname, route.path, methods)
+        ) or events_by_route.get(
+            # a class view's event is filed under its class, where edit may add the hook
+            (route.handler.file, plan_handler(route, analysis), route.path, methods),
+            "",
+        )
         if route.mutating and not event and not route.ignored and route.anchor is None:
             # No statement on the success path to capture at: nothing is planned there.
             event = "(no success path)"
