@@ -4,7 +4,7 @@ calls are logins, and the key a login identifies with."""
 from __future__ import annotations
 
 from posthog_setup.analysis.model import Analysis
-from tests.analysis.web_helpers import analyse_one
+from tests.analysis.web_helpers import analyse, analyse_one
 
 APP = """\
 from flask import Flask, request
@@ -76,3 +76,54 @@ def test_an_identity_that_reads_as_personal_data_is_no_key() -> None:
     assert analysis.conventions("flask").login_key(point) is None
     # Nor is the identity every event's distinct id.
     assert _users(analysis)["add_item"] is None
+
+
+LOADED = """\
+from flask import Flask, request
+from flask_jwt_extended import JWTManager, create_access_token
+
+app = Flask(__name__)
+jwt = JWTManager(app)
+{loader}
+
+@app.post("/token")
+def token():
+    user = User.query.filter_by(name=request.json["name"]).first()
+    return {{"token": create_access_token(identity=user)}}
+"""
+
+
+def test_an_identity_loader_keys_the_login_by_what_it_reads() -> None:
+    decorated = LOADED.format(
+        loader='@jwt.user_identity_loader\ndef identity(user):\n    """Key."""\n    return user.uuid\n'
+    )
+    [point] = analyse_one(decorated).auth_points
+    # the token holds loader(user), which get_jwt_identity() answers on later requests
+    assert (point.user_expression, point.key) == ("user", "user.uuid")
+
+
+def test_an_identity_loader_registered_by_reference_in_another_module() -> None:
+    analysis = analyse(
+        {
+            "app/keys.py": "from flask import current_app\n\ndef identity_of(user):\n    return str(user.id)\n",
+            "app/main.py": LOADED.format(
+                loader="from app.keys import identity_of\njwt.user_identity_loader(identity_of)\n"
+            ),
+        }
+    )
+    [point] = analysis.auth_points
+    assert point.key == "user.id"
+
+
+def test_an_identity_loader_we_cannot_read_keys_nothing() -> None:
+    unreadable = LOADED.format(
+        loader="@jwt.user_identity_loader\ndef identity(user):\n    return {'id': user.id}\n"
+    )
+    [point] = analyse_one(unreadable).auth_points
+    # ``str(user)`` would not be the identity later requests carry: no key at all
+    assert point.key is None
+
+
+def test_without_a_loader_the_identity_is_the_key() -> None:
+    [point] = analyse_one(LOADED.format(loader="")).auth_points
+    assert point.key == "user"

@@ -221,7 +221,7 @@ class FlaskAnalyser:
         return dataclasses.replace(
             linked,
             routes=jwt.keyed_routes(routes, points),
-            auth_points=points,
+            auth_points=jwt.loaded_identities(points, (r for f in facts for r in f.returns)),
             conventions=conventions,
         )
 
@@ -313,7 +313,7 @@ class FlaskFile:
     def collect(self) -> None:
         rest.collect(self)
         if self.dialect is FLASK:
-            objects = httpauth.returns(self.ctx)
+            objects = [*httpauth.returns(self.ctx), *jwt.identity_loaders(self.ctx)]
             self.out.returns.extend(objects)
             # The module the callbacks are in is one the link must see.
             self.recorded = self.recorded or bool(objects)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from posthog_setup.analysis.body import dotted
 from posthog_setup.analysis.context import FileContext, FunctionNode
@@ -90,6 +90,82 @@ def issued_identity(ctx: FileContext, call: ast.Call) -> tuple[str, str | None] 
     if any(word in key.lower() for word in _PERSONAL):
         return subject, None
     return subject, key
+
+
+#: ``ModuleFacts.returns`` entries: a registered identity loader's key attribute ("" where
+#: the loader is not a plain ``return user.<key>``), a loader registered by reference, and
+#: the key attribute of a module function of that shape.
+LOADER_KEY = f"{PACKAGE}.user_identity_loader"
+LOADER_REF = f"{PACKAGE}.user_identity_loader()"
+_KEY_OF = "key:"
+
+
+def identity_loaders(ctx: FileContext) -> Iterator[tuple[str, str]]:
+    """The module's facts about ``user_identity_loader``: a login's ``identity=user`` puts
+    ``loader(user)`` in the token, and that is what ``get_jwt_identity()`` answers later.
+    Only modules that speak of identity are read for it (a loader registered by reference
+    elsewhere is then not one we can read, and keys nothing)."""
+    if "identity" not in ctx.source:
+        return
+    for stmt in ctx.tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            key = _returned_key(stmt)
+            if any(_is_loader(d) for d in stmt.decorator_list):
+                yield LOADER_KEY, key or ""
+            elif key:
+                yield ctx.qualified(stmt.name), f"{_KEY_OF}{key}"
+        elif (
+            isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Call)
+            and _is_loader(stmt.value.func)
+            and len(stmt.value.args) == 1
+        ):
+            yield LOADER_REF, ctx.names.resolve(stmt.value.args[0]) or ""
+
+
+def _is_loader(node: ast.expr) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "user_identity_loader"
+
+
+def _returned_key(func: FunctionNode) -> str | None:
+    """``key`` of a one-parameter function whose body is ``return user.key`` (or its str)."""
+    params = [*func.args.posonlyargs, *func.args.args]
+    body = [
+        s for s in func.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+    ]
+    if len(params) != 1 or len(body) != 1 or not isinstance(body[0], ast.Return):
+        return None
+    value = body[0].value
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "str":
+        value = value.args[0] if len(value.args) == 1 else None
+    if (
+        isinstance(value, ast.Attribute)
+        and isinstance(value.value, ast.Name)
+        and value.value.id == params[0].arg
+    ):
+        return value.attr
+    return None
+
+
+def loaded_identities(
+    points: Sequence[AuthPoint], facts: Iterable[tuple[str, str]]
+) -> tuple[AuthPoint, ...]:
+    """``points``, each token login keyed by what the project's identity loader reads of
+    the identity it passes (``identity=user`` -> ``user.id``); by nothing where the loader
+    is not one we can read (the login then identifies by the id it proves, like any other)."""
+    known = dict(facts)
+    if LOADER_KEY not in known and LOADER_REF not in known:
+        return tuple(points)
+    attribute = known.get(LOADER_KEY) or known.get(known.get(LOADER_REF, ""), "")
+    attribute = attribute.removeprefix(_KEY_OF)
+    settled = []
+    for point in points:
+        issued = point.call.rsplit(".", 1)[-1] in {name.rsplit(".", 1)[-1] for name in ISSUE}
+        if point.mechanism == MECHANISM and issued and point.key:
+            key = f"{point.key}.{attribute}" if attribute else None
+            point = dataclasses.replace(point, key=key)
+        settled.append(point)
+    return tuple(settled)
 
 
 def keyed_routes(routes: Sequence[Route], logins: Sequence[AuthPoint]) -> tuple[Route, ...]:
