@@ -149,6 +149,9 @@ def _verb_from_words(words: list[str]) -> str | None:
             return _CRUD_WORDS[word]
         if word in KNOWN_VERBS:
             return past_tense(word)
+        if word.startswith("un") and word[2:] in KNOWN_VERBS:
+            # ``unfavorite``: the undoing of an action we know is its own outcome.
+            return past_tense(word)
     return None
 
 
@@ -252,6 +255,10 @@ def _named_parts(route: Route) -> tuple[str, str]:
     named = [s for s in segments if s and not _NOISE.match(s)]
     if named and (named[-1] in KNOWN_VERBS or named[-1] in _CRUD_WORDS):
         verb = _verb_from_words([named[-1]])
+        if named[-1] in KNOWN_VERBS and set(route.methods) == {"DELETE"}:
+            # DELETE /articles/<slug>/favorite undoes the favorite: unfavorited, never the
+            # same event as the POST that made it.
+            verb = past_tense(named[-1] if named[-1].startswith("un") else f"un{named[-1]}")
         named = named[:-1]
     if verb is None:
         verb = _verb_from_words(handler_words)
@@ -284,6 +291,10 @@ def _named_parts(route: Route) -> tuple[str, str]:
         # name must not change when edit adds ``form_valid`` to the class.
         owner = route.handler.class_name
         noun = snake((owner or route.handler.name).rsplit(".", 1)[-1]) or "request"
+    if past_tense(noun.rsplit("_", 1)[-1]) == verb:
+        # ``make_comment`` writes a Comment: a comment was created, not "commented".
+        mutating_methods = [m for m in route.methods if m in _METHOD_VERBS]
+        verb = _METHOD_VERBS[mutating_methods[0]] if mutating_methods else "created"
     return noun, verb
 
 

@@ -349,3 +349,27 @@ def test_descriptions_take_the_article_the_noun_sounds_for(noun: str, article: s
 
     description = _description(noun.replace(" ", "_"), "created", route("/x", ("POST",), "x"))
     assert description.startswith(f"{article} {noun} was created")
+
+
+@pytest.mark.parametrize(
+    ("path", "methods", "handler", "written", "expected"),
+    [
+        # an action resource deleted is the action undone, never the same event
+        ("/api/articles/<slug>/favorite", ("POST",), "favorite_article", "Article", "article_favorited"),
+        ("/api/articles/<slug>/favorite", ("DELETE",), "unfavorite_article", "Article", "article_unfavorited"),
+        ("/api/profiles/<name>/follow", ("DELETE",), "stop", "Profile", "profile_unfollowed"),
+        ("/posts/<id>/unlike", ("DELETE",), "unlike", "", "post_unliked"),
+        # a verb we know, undone in the handler's name
+        ("/stars", ("POST",), "unstar_repo", "Repo", "repo_unstarred"),
+        ("/marks", ("POST",), "unbookmark_page", "Page", "page_unbookmarked"),
+        # the collection a POST adds to is no action: the thing written was created
+        ("/api/articles/<slug>/comments", ("POST",), "make_comment_on_article", "Comment", "comment_created"),
+    ],
+)  # fmt: skip
+def test_undone_actions_and_collections_that_read_as_verbs(
+    path: str, methods: tuple[str, ...], handler: str, written: str, expected: str
+) -> None:
+    subject = dataclasses.replace(
+        route(path, methods, handler), written=(written,) if written else ()
+    )
+    assert event_name(subject) == expected
