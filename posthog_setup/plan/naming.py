@@ -236,7 +236,7 @@ def _named_parts(route: Route) -> tuple[str, str]:
         verb = _verb_from_words([named[-1]])
         named = named[:-1]
     if verb is None:
-        verb = _verb_from_words(handler_words)
+        verb = _verb_phrase(handler_words) or _verb_from_words(handler_words)
     action_word = next((w for w in handler_words if w in KNOWN_VERBS), None)
     if verb is None:
         mutating_methods = [m for m in route.methods if m in _METHOD_VERBS]
@@ -266,7 +266,28 @@ def _named_parts(route: Route) -> tuple[str, str]:
         # name must not change when edit adds ``form_valid`` to the class.
         owner = route.handler.class_name
         noun = snake((owner or route.handler.name).rsplit(".", 1)[-1]) or "request"
+    if "all" in handler_words and noun == singular(noun):
+        # ``mark_all_as_read``: every one of them was.
+        noun = plural(noun)
     return noun, verb
+
+
+def _verb_phrase(words: list[str]) -> str | None:
+    """``mark_as_read`` -> ``marked_read``: a verb whose object is said with ``as``."""
+    words = [w for w in words if w != "all"]
+    for index, word in enumerate(words[:-2]):
+        if word in KNOWN_VERBS and words[index + 1] == "as" and words[index + 2].isalpha():
+            return f"{past_tense(word)}_{words[index + 2]}"
+    return None
+
+
+def plural(word: str) -> str:
+    """``notification`` -> ``notifications``, ``category`` -> ``categories``."""
+    if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    return word + "s"
 
 
 _WRITTEN_OBJECT = re.compile(r"^([a-z_][a-z0-9_]*)\.(save|insert_one)\(\)")

@@ -7,6 +7,7 @@ import ast
 import dataclasses
 from collections.abc import Iterator, Sequence
 
+from posthog_setup.analysis import flow
 from posthog_setup.analysis.body import (
     UserFinder,
     dotted,
@@ -42,6 +43,12 @@ from posthog_setup.frameworks.django.common import (
     short_name,
 )
 from posthog_setup.frameworks.django.conventions import request_user
+from posthog_setup.frameworks.django.model_methods import (
+    NO_MODELS,
+    ProjectModels,
+    method_call,
+    only_reads,
+)
 from posthog_setup.frameworks.django.settings import assigned_name
 
 
@@ -84,9 +91,12 @@ def _auth_calls(ctx: FileContext, func: FunctionNode) -> Iterator[tuple[str, ast
 class ViewCollector:
     """Functions and classes that may serve requests, with their body facts and auth calls."""
 
-    def __init__(self, ctx: FileContext, out: FactsBuilder) -> None:
+    def __init__(
+        self, ctx: FileContext, out: FactsBuilder, models: ProjectModels = NO_MODELS
+    ) -> None:
         self.ctx = ctx
         self.out = out
+        self.models = models
 
     def body(self, func: FunctionNode, request_param: str | None) -> BodyFacts:
         """Body facts, with Django's own evidence added: users created, sessions started."""
@@ -101,6 +111,7 @@ class ViewCollector:
             ):
                 spelled = dotted(node.func)
                 extra.append(Evidence("write", f"{spelled}() creates a user", node.lineno, True))
+        written = self.model_methods(func, request_param, facts, extra)
         writes = any(e.mutating for e in [*facts.evidence, *extra])
         logins = [call for name, call in _auth_calls(ctx, func) if name == LOGIN]
         if logins and not writes:
@@ -110,7 +121,59 @@ class ViewCollector:
             return facts
         change = max([facts.change_line or 0, *(e.line for e in extra if e.mutating)]) or None
         facts = dataclasses.replace(facts, evidence=(*facts.evidence, *extra), change_line=change)
-        return settle(ctx, func, facts)
+        facts = settle(ctx, func, facts)
+        if written and not facts.written:
+            facts = dataclasses.replace(facts, written=tuple(dict.fromkeys(written)))
+        return facts
+
+    def model_methods(
+        self,
+        func: FunctionNode,
+        request_param: str | None,
+        facts: BodyFacts,
+        extra: list[Evidence],
+    ) -> list[str]:
+        """Add to ``extra`` the writes the body makes through project model, manager and
+        queryset methods (or, where it has no write, that it only reads); answer the
+        models written, by their short names."""
+        models = self.models
+        if not models.methods:
+            return []
+        ctx = self.ctx
+        calls = [node for node in walk_body(func) if isinstance(node, ast.Call)]
+        if not calls:
+            return []
+        scope = ctx.names.scope_for_def(func)
+        typed = dict(flow.typed_names(ctx, func))
+        request = request_param
+        if request is None and positional(func)[:1] == ["self"]:
+            request = "self.request"
+        written: list[str] = []
+        for call in calls:
+            found = method_call(models, ctx.names, scope, call, typed, request)
+            if found is None or not found.is_write:
+                continue
+            short = found.model.rsplit(".", 1)[-1]
+            spelled = dotted(call.func)
+            extra.append(
+                Evidence("write", f"{spelled}() writes ({found.writes})", call.lineno, True)
+            )
+            written.append(short)
+        already = any(e.mutating for e in facts.evidence)
+        if (
+            not written
+            and not already
+            and only_reads(models, ctx.names, scope, calls, typed, request)
+        ):
+            extra.append(
+                Evidence(
+                    "read-only",
+                    "every call only reads (its models' methods write nothing)",
+                    func.lineno,
+                    False,
+                )
+            )
+        return written
 
     def auth_points(self, func: FunctionNode, body: BodyFacts) -> None:
         creates_user = any(e.kind == "write" for e in body.evidence)
