@@ -156,8 +156,10 @@ def test_an_instance_method_that_saves_is_a_write_of_its_model() -> None:
     found = route(project(), "mark_as_read")
     assert found.mutating
     writes = [e for e in found.evidence if e.kind == "write"]
-    assert writes and writes[0].detail.startswith("alert.mark_as_read() writes")
-    assert found.anchor is not None and not found.anchor.before
+    assert writes
+    assert writes[0].detail.startswith("alert.mark_as_read() writes")
+    assert found.anchor is not None
+    assert not found.anchor.before
     assert found.anchor.line == 11  # after alert.mark_as_read()
     assert found.written == ("Alert",)
     assert event_name(found) == "alert_marked_read"
