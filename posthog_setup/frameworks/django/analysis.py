@@ -111,6 +111,7 @@ class DjangoAnalyser:
         roots = project.roots()
         for root in roots:
             project.walk(root, "", frozenset({root}))
+        project.form_pages()
         operations, ninja_handlers = ninja.link(project.facts, project.mounted)
         return Linked(
             apps=linked_apps(project),

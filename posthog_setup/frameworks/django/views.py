@@ -25,6 +25,7 @@ from posthog_setup.analysis.model import (
     Handler,
     UserAccess,
 )
+from posthog_setup.frameworks.django import wagtail
 from posthog_setup.frameworks.django.common import (
     ACTION_METHODS,
     CLASS_ENTRY,
@@ -111,6 +112,7 @@ class ViewCollector:
             ):
                 spelled = dotted(node.func)
                 extra.append(Evidence("write", f"{spelled}() creates a user", node.lineno, True))
+        extra.extend(self.wagtail_writes(func))
         written = self.model_methods(func, request_param, facts, extra)
         writes = any(e.mutating for e in [*facts.evidence, *extra])
         logins = [call for name, call in _auth_calls(ctx, func) if name == LOGIN]
@@ -125,6 +127,28 @@ class ViewCollector:
         if written and not facts.written:
             facts = dataclasses.replace(facts, written=tuple(dict.fromkeys(written)))
         return facts
+
+    def wagtail_writes(self, func: FunctionNode) -> list[Evidence]:
+        """Writes Wagtail makes for the body: a search hit recorded, or (in a form page's
+        own ``process_form_submission``) the submission its parent stores."""
+        if "add_hit" not in self.ctx.source and func.name != wagtail.SUBMISSION_HOOK:
+            return []
+        names = self.ctx.names
+        scope = names.scope_for_def(func)
+        nodes = list(walk_body(func))
+        built = wagtail.built_locals(names, scope, nodes)
+        found: list[Evidence] = []
+        for node in nodes:
+            if not isinstance(node, ast.Call):
+                continue
+            if func.name == wagtail.SUBMISSION_HOOK and is_parent_call(node, func.name):
+                detail = "super().process_form_submission() stores the submission"
+                found.append(Evidence("write", detail, node.lineno, True))
+                continue
+            written = wagtail.library_write(names, scope, node, built)
+            if written is not None:
+                found.append(Evidence("write", written, node.lineno, True))
+        return found
 
     def model_methods(
         self,
@@ -341,6 +365,18 @@ class ViewCollector:
                 self.out.django_views.append(view)
                 found = True
         return found or bool(self.out.auth_points)
+
+
+def is_parent_call(call: ast.Call, name: str) -> bool:
+    """Is ``call`` ``super().<name>(...)``?"""
+    func = call.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == name
+        and isinstance(func.value, ast.Call)
+        and isinstance(func.value.func, ast.Name)
+        and func.value.func.id == "super"
+    )
 
 
 def keeps_parent_result(method: FunctionNode) -> bool:
