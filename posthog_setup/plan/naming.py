@@ -29,6 +29,8 @@ _CRUD_WORDS = {
     # ``write_post``: a new post, as people name it; "post_written" says less.
     "write": "created",
 }
+#: Words that name an action which is itself the event's noun, with its verb.
+_ACTION_NOUNS = {"search": "performed"}
 _METHOD_VERBS = {"POST": "created", "PUT": "updated", "PATCH": "updated", "DELETE": "deleted"}
 #: Segments that name no resource.
 _NOISE = re.compile(r"^(api|v\d+(\.\d+)?|rest|json|ajax|internal|public|admin|app)$")
@@ -54,6 +56,10 @@ _IRREGULAR = {
     "split": "split",
 }
 _DOUBLING = {
+    "submit",
+    "commit",
+    "admit",
+    "permit",
     "pin",
     "star",
     "stop",
@@ -238,6 +244,10 @@ def _named_parts(route: Route) -> tuple[str, str]:
     if verb is None:
         verb = _verb_phrase(handler_words) or _verb_from_words(handler_words)
     action_word = next((w for w in handler_words if w in KNOWN_VERBS), None)
+    performed = next((w for w in [*handler_words, *named[-1:]] if w in _ACTION_NOUNS), None)
+    if verb is None and performed is not None:
+        # ``def search`` that records something: a search was performed, nothing created.
+        return performed, _ACTION_NOUNS[performed]
     if verb is None:
         mutating_methods = [m for m in route.methods if m in _METHOD_VERBS]
         verb = _METHOD_VERBS[mutating_methods[0]] if mutating_methods else "updated"

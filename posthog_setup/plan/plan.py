@@ -418,6 +418,10 @@ def _description(noun: str, verb: str, route: Route) -> str:
     return f"{article} {subject} was {verb.replace('_', ' ')} ({where})."
 
 
+#: What a handler proves it called when a form or payload was valid.
+_VALIDATED = ("is_valid()", "validate_on_submit()", "validate()", "is_submitted()")
+
+
 def event_methods(route: Route) -> tuple[str, ...]:
     """The methods an event is sent for: those that reach the capture, where the handler's
     method tests say (a write on the GET branch of a GET/POST view is sent for GET), else
@@ -426,6 +430,15 @@ def event_methods(route: Route) -> tuple[str, ...]:
         reached = tuple(m for m in route.methods if m in route.anchor.methods)
         if reached:
             return reached
+    if (
+        route.anchor is not None
+        and not route.anchor.before
+        and "GET" in route.methods
+        and any(e.kind == "write" for e in route.evidence)
+        and not any(fact.endswith(_VALIDATED) for fact in route.proven)
+    ):
+        # A write no method test guards runs for a GET too (a "mark as read" link).
+        return route.methods
     mutating = tuple(m for m in route.methods if m in ("POST", "PUT", "PATCH", "DELETE"))
     return mutating or route.methods
 

@@ -55,6 +55,8 @@ def route(
         ("/notifications/<slug>/", ("POST",), "mark_as_read", "notification_marked_read"),
         ("/notifications/", ("POST",), "mark_all_as_read", "notifications_marked_read"),
         ("/messages/", ("POST",), "delete_all", "messages_deleted"),
+        ("/search/", ("GET", "POST"), "search", "search_performed"),
+        ("/api/products/", ("POST",), "search_view", "search_performed"),
     ],
 )
 def test_event_names(path: str, methods: tuple[str, ...], handler: str, expected: str) -> None:

@@ -291,7 +291,7 @@ class Project:
                 cls.handler.line,
                 True,
             )
-            where = _Where(located.facts.module, model=cls.handler.name)
+            where = _Where(located.facts.module, model=wagtail.page_noun(cls.handler.name))
             route = _route(
                 where,
                 f"(Wagtail page {cls.handler.name})",

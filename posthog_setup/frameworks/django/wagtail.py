@@ -44,6 +44,12 @@ _QUERY_CLASSES = frozenset(
 _LIBRARY_WRITES = {(cls, "add_hit"): "records a search hit" for cls in _QUERY_CLASSES}
 
 
+def page_noun(name: str) -> str:
+    """What a form page's submissions are of: ``ContactPage`` -> ``Contact``, ``FormPage``
+    -> ``Form`` (a page class's ``Page`` says nothing of what was sent)."""
+    return name.removesuffix("Page") or name
+
+
 def is_form_page(ancestry: tuple[str, ...]) -> bool:
     """Does a class with these (resolved) ancestors store Wagtail form submissions?"""
     return any(base in FORM_PAGE_BASES for base in ancestry)
