@@ -49,6 +49,9 @@ _WORDS = (
     "View",
     "ROOT_URLCONF",
     "INSTALLED_APPS",
+    # Wagtail's form pages are served by Wagtail, declared as page models
+    "AbstractForm",
+    "AbstractEmailForm",
 )
 
 
