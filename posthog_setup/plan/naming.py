@@ -286,8 +286,9 @@ def _verb_phrase(words: list[str]) -> str | None:
     """``mark_as_read`` -> ``marked_read``: a verb whose object is said with ``as``."""
     words = [w for w in words if w != "all"]
     for index, word in enumerate(words[:-2]):
-        if word in KNOWN_VERBS and words[index + 1] == "as" and words[index + 2].isalpha():
-            return f"{past_tense(word)}_{words[index + 2]}"
+        said = words[index + 2 :]
+        if word in KNOWN_VERBS and words[index + 1] == "as" and all(w.isalpha() for w in said):
+            return "_".join([past_tense(word), *said])
     return None
 
 
