@@ -244,7 +244,9 @@ def _named_parts(route: Route) -> tuple[str, str]:
     if verb is None:
         verb = _verb_phrase(handler_words) or _verb_from_words(handler_words)
     action_word = next((w for w in handler_words if w in KNOWN_VERBS), None)
-    performed = next((w for w in [*handler_words, *named[-1:]] if w in _ACTION_NOUNS), None)
+    # The handler's first word or the path's last: ``search_products``, ``/api/search``;
+    # never a word in the middle (``save_generic_search_string`` saves a string).
+    performed = next((w for w in [*handler_words[:1], *named[-1:]] if w in _ACTION_NOUNS), None)
     if verb is None and performed is not None:
         # ``def search`` that records something: a search was performed, nothing created.
         return performed, _ACTION_NOUNS[performed]
@@ -276,7 +278,7 @@ def _named_parts(route: Route) -> tuple[str, str]:
         # name must not change when edit adds ``form_valid`` to the class.
         owner = route.handler.class_name
         noun = snake((owner or route.handler.name).rsplit(".", 1)[-1]) or "request"
-    if "all" in handler_words and noun == singular(noun):
+    if "all" in handler_words and noun != "all" and noun == singular(noun):
         # ``mark_all_as_read``: every one of them was.
         noun = plural(noun)
     return noun, verb

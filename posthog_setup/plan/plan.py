@@ -420,6 +420,8 @@ def _description(noun: str, verb: str, route: Route) -> str:
 
 #: What a handler proves it called when a form or payload was valid.
 _VALIDATED = ("is_valid()", "validate_on_submit()", "validate()", "is_submitted()")
+#: What a handler reads of a request's body: it expects one (a POST), a GET has none.
+_POSTED = re.compile(r"\brequest\.(POST|FILES|body|data|json|form)\b")
 
 
 def event_methods(route: Route) -> tuple[str, ...]:
@@ -434,10 +436,12 @@ def event_methods(route: Route) -> tuple[str, ...]:
         route.anchor is not None
         and not route.anchor.before
         and "GET" in route.methods
+        and route.handler.class_name is None
         and any(e.kind == "write" for e in route.evidence)
-        and not any(fact.endswith(_VALIDATED) for fact in route.proven)
+        and not any(fact.endswith(_VALIDATED) or _POSTED.search(fact) for fact in route.proven)
     ):
-        # A write no method test guards runs for a GET too (a "mark as read" link).
+        # A function whose write no method test or validation guards writes for a GET
+        # too (a "mark as read" link); a class view's hook runs for its POST only.
         return route.methods
     mutating = tuple(m for m in route.methods if m in ("POST", "PUT", "PATCH", "DELETE"))
     return mutating or route.methods

@@ -56,6 +56,8 @@ def route(
         ("/notifications/", ("POST",), "mark_all_as_read", "notifications_marked_read"),
         ("/messages/", ("POST",), "delete_all", "messages_deleted"),
         ("/search/", ("GET", "POST"), "search", "search_performed"),
+        ("/", ("POST",), "save_search_string", "search_string_created"),
+        ("/duplicates/", ("POST",), "resolve_all", "duplicates_resolved"),
         ("/api/products/", ("POST",), "search_view", "search_performed"),
     ],
 )
