@@ -52,6 +52,11 @@ class SurveyPage(BaseSurvey):
     pass
 
 
+class NewsletterPage(AbstractForm):
+    def process_form_submission(self, form):
+        subscribe(form.cleaned_data["address"])
+
+
 class HomePage(Page):
     pass
 """
@@ -136,6 +141,12 @@ def test_a_form_page_through_a_project_base_is_routed_once() -> None:
 
 def test_a_page_that_is_no_form_gets_no_route() -> None:
     assert "HomePage" not in [r.handler.qualname for r in site().routes]
+
+
+def test_a_form_page_whose_own_hook_stores_nothing_seen_gets_no_route() -> None:
+    handlers = [r.handler.qualname for r in site().routes]
+    assert "NewsletterPage" not in handlers
+    assert "NewsletterPage.process_form_submission" not in handlers
 
 
 def test_a_search_hit_recorded_through_search_promotions_is_a_write() -> None:

@@ -285,6 +285,10 @@ class Project:
             found = _write_hook(cls, wagtail.SUBMISSION_HOOK)
             handler, body = found or cls.methods[CLASS_ENTRY]
             added = handler.qualname == cls.handler.qualname
+            if not added and not any(e.mutating for e in body.evidence):
+                # The page's own hook stores nothing that can be seen (it may send the
+                # form elsewhere, or drop it): no event is claimed for it.
+                continue
             implicit = Evidence(
                 "implicit",
                 "a Wagtail form page stores each valid submission",
@@ -299,7 +303,7 @@ class Project:
                 handler,
                 body,
                 action="submit",
-                implicit=implicit if added or not any(e.mutating for e in body.evidence) else None,
+                implicit=implicit if added else None,
             )
             self.routes.append(
                 dataclasses.replace(route, hook=wagtail.SUBMISSION_HOOK) if added else route
