@@ -48,6 +48,8 @@ OVERRIDES: dict[str, tuple[tuple[str, ...], bool]] = {
     "perform_create": (("serializer",), False),
     "perform_update": (("serializer",), False),
     "perform_destroy": (("instance",), False),
+    # Wagtail's form pages store a submission and answer it.
+    "process_form_submission": (("form",), True),
     # fastapi-users' login hook: (user, request) before 11.0, (user, request, response) since.
     "on_after_login": (("user", "*args", "**kwargs"), False),
 }

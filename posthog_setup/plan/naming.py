@@ -29,6 +29,8 @@ _CRUD_WORDS = {
     # ``write_post``: a new post, as people name it; "post_written" says less.
     "write": "created",
 }
+#: Words that name an action which is itself the event's noun, with its verb.
+_ACTION_NOUNS = {"search": "performed"}
 _METHOD_VERBS = {"POST": "created", "PUT": "updated", "PATCH": "updated", "DELETE": "deleted"}
 #: Segments that name no resource.
 _NOISE = re.compile(r"^(api|v\d+(\.\d+)?|rest|json|ajax|internal|public|admin|app)$")
@@ -54,6 +56,10 @@ _IRREGULAR = {
     "split": "split",
 }
 _DOUBLING = {
+    "submit",
+    "commit",
+    "admit",
+    "permit",
     "pin",
     "star",
     "stop",
@@ -220,7 +226,7 @@ def name_parts(route: Route) -> tuple[str, str]:
 
 
 #: The noun of an action, where it is not the verb itself (a reset, a change).
-_ACTION_NOUNS = {
+_NOUN_OF_ACTION = {
     "verify": "verification",
     "confirm": "confirmation",
     "activate": "activation",
@@ -248,7 +254,7 @@ def _named_parts(route: Route) -> tuple[str, str]:
         and handler_words[0] in KNOWN_VERBS
     ):
         # ``reset_password_request``: a password reset was requested.
-        action = _ACTION_NOUNS.get(handler_words[0], handler_words[0])
+        action = _NOUN_OF_ACTION.get(handler_words[0], handler_words[0])
         return "_".join([*handler_words[1:-1], action]), "requested"
     verb: str | None = None
     # An action segment at the end of the path: /posts/<id>/like, /orders/<pk>/cancel/.
@@ -261,8 +267,14 @@ def _named_parts(route: Route) -> tuple[str, str]:
             verb = past_tense(named[-1] if named[-1].startswith("un") else f"un{named[-1]}")
         named = named[:-1]
     if verb is None:
-        verb = _verb_from_words(handler_words)
+        verb = _verb_phrase(handler_words) or _verb_from_words(handler_words)
     action_word = next((w for w in handler_words if w in KNOWN_VERBS), None)
+    # The handler's first word or the path's last: ``search_products``, ``/api/search``;
+    # never a word in the middle (``save_generic_search_string`` saves a string).
+    performed = next((w for w in [*handler_words[:1], *named[-1:]] if w in _ACTION_NOUNS), None)
+    if verb is None and performed is not None:
+        # ``def search`` that records something: a search was performed, nothing created.
+        return performed, _ACTION_NOUNS[performed]
     if verb is None:
         mutating_methods = [m for m in route.methods if m in _METHOD_VERBS]
         verb = _METHOD_VERBS[mutating_methods[0]] if mutating_methods else "updated"
@@ -295,7 +307,29 @@ def _named_parts(route: Route) -> tuple[str, str]:
         # ``make_comment`` writes a Comment: a comment was created, not "commented".
         mutating_methods = [m for m in route.methods if m in _METHOD_VERBS]
         verb = _METHOD_VERBS[mutating_methods[0]] if mutating_methods else "created"
+    if "all" in handler_words and noun != "all" and noun == singular(noun):
+        # ``mark_all_as_read``: every one of them was.
+        noun = plural(noun)
     return noun, verb
+
+
+def _verb_phrase(words: list[str]) -> str | None:
+    """``mark_as_read`` -> ``marked_read``: a verb whose object is said with ``as``."""
+    words = [w for w in words if w != "all"]
+    for index, word in enumerate(words[:-2]):
+        said = words[index + 2 :]
+        if word in KNOWN_VERBS and words[index + 1] == "as" and all(w.isalpha() for w in said):
+            return "_".join([past_tense(word), *said])
+    return None
+
+
+def plural(word: str) -> str:
+    """``notification`` -> ``notifications``, ``category`` -> ``categories``."""
+    if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    return word + "s"
 
 
 _WRITTEN_OBJECT = re.compile(r"^([a-z_][a-z0-9_]*)\.(save|insert_one)\(\)")

@@ -432,6 +432,12 @@ def _vowel_sound(words: str) -> bool:
     return lowered[:1] in ("a", "e", "i", "o", "u") and not _YOU_SOUND.match(lowered)
 
 
+#: What a handler proves it called when a form or payload was valid.
+_VALIDATED = ("is_valid()", "validate_on_submit()", "validate()", "is_submitted()")
+#: What a handler reads of a request's body: it expects one (a POST), a GET has none.
+_POSTED = re.compile(r"\brequest\.(POST|FILES|body|data|json|form)\b")
+
+
 def event_methods(route: Route) -> tuple[str, ...]:
     """The methods an event is sent for: those that reach the capture, where the handler's
     method tests say (a write on the GET branch of a GET/POST view is sent for GET), else
@@ -440,6 +446,17 @@ def event_methods(route: Route) -> tuple[str, ...]:
         reached = tuple(m for m in route.methods if m in route.anchor.methods)
         if reached:
             return reached
+    if (
+        route.anchor is not None
+        and not route.anchor.before
+        and "GET" in route.methods
+        and route.handler.class_name is None
+        and any(e.kind == "write" for e in route.evidence)
+        and not any(fact.endswith(_VALIDATED) or _POSTED.search(fact) for fact in route.proven)
+    ):
+        # A function whose write no method test or validation guards writes for a GET
+        # too (a "mark as read" link); a class view's hook runs for its POST only.
+        return route.methods
     mutating = tuple(m for m in route.methods if m in ("POST", "PUT", "PATCH", "DELETE"))
     return mutating or route.methods
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from posthog_setup.analysis.engine import analyse_text, link
+from posthog_setup.analysis.engine import analyse_text, for_project, link
 from posthog_setup.analysis.model import Analysis, ModuleFacts, Route
 from posthog_setup.frameworks.django.analysis import analyser
 from posthog_setup.project.discovery import project_files
@@ -17,8 +17,10 @@ FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "django_shop"
 
 def analyse_django_sources(sources: Mapping[str, str]) -> Analysis:
     """Analyse files given as relative posix path -> source, with the Django analyser only."""
-    results = [analyse_text(file, sources[file], (analyser,)) for file in sorted(sources)]
-    return link(None, results, (analyser,))
+    # As the engine does: the analyser first reads the project's models modules.
+    configured, _ = for_project((analyser,), sorted(sources), sources.get)
+    results = [analyse_text(file, sources[file], configured) for file in sorted(sources)]
+    return link(None, results, configured)
 
 
 def analyse_django_project(root: Path) -> Analysis:
@@ -1211,6 +1213,22 @@ SHOP_ROUTES: list[tuple[str, tuple[str, ...], str, bool, str | None, str | None]
         "DeleteView",
     ),
     (
+        "/shop/products/<slug:slug>/sold-out/",
+        ("POST",),
+        "catalog.views:mark_as_sold_out",
+        True,
+        None,
+        "function.declared",
+    ),
+    (
+        "/shop/products/<slug:slug>/availability/",
+        ("POST",),
+        "catalog.views:product_availability",
+        False,
+        None,
+        "function.declared",
+    ),
+    (
         "/api/products/",
         ("GET",),
         "catalog.api:ProductViewSet",
@@ -1329,7 +1347,7 @@ def test_shop_user_access_and_change_lines(shop: Analysis) -> None:
     assert access(by_path["/api/orders/", ("POST",)]) == "self.request.user.pk"
     assert access(by_path["/api/checkout/", ("POST",)]) == "request.user.pk"
     assert access(by_path["/accounts/signup/", ("GET", "POST")]) is None
-    assert by_path["/shop/products/<slug:slug>/", ("GET", "POST")].change_line == 27
+    assert by_path["/shop/products/<slug:slug>/", ("GET", "POST")].change_line == 28
     assert by_path["/api/checkout/", ("POST",)].change_line == 78
     assert by_path["/api/shipments/<pk>/cancel/", ("POST",)].change_line == 46
 

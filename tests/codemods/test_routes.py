@@ -767,6 +767,37 @@ def test_override_form_valid_is_added() -> None:
     )
 
 
+def test_override_process_form_submission_returns_the_parents_submission() -> None:
+    check_transformed(
+        """\
+        class ContactPage(AbstractEmailForm):
+            intro = RichTextField(blank=True)
+        """,
+        CapturePoint(
+            "ContactPage",
+            1,
+            "contact_submitted",
+            distinct_id="form.user.pk",
+            guard="form.user.is_authenticated",
+            override="process_form_submission",
+        ),
+        """\
+        from app.analytics import posthog_client
+
+        class ContactPage(AbstractEmailForm):
+            intro = RichTextField(blank=True)
+
+            def process_form_submission(self, form):
+                response = super().process_form_submission(form)
+                posthog_client.capture(
+                    "contact_submitted",
+                    distinct_id=str(form.user.pk) if form.user.is_authenticated else None,
+                )
+                return response
+        """,
+    )
+
+
 @pytest.mark.parametrize("method", ["perform_create", "perform_update"])
 def test_override_perform_save_hooks_are_added(method: str) -> None:
     check_transformed(

@@ -52,6 +52,13 @@ def route(
         ("/api/follow-requests/", ("POST",), "create", "follow_request_created"),
         ("/feeds/<int:id>/refresh", ("POST",), "refresh_feed", "feed_refreshed"),
         ("/api/profile/oauth/{provider}", ("DELETE",), "unlink", "oauth_unlinked"),
+        ("/notifications/<slug>/", ("POST",), "mark_as_read", "notification_marked_read"),
+        ("/notifications/", ("POST",), "mark_all_as_read", "notifications_marked_read"),
+        ("/messages/", ("POST",), "delete_all", "messages_deleted"),
+        ("/search/", ("GET", "POST"), "search", "search_performed"),
+        ("/", ("POST",), "save_search_string", "search_string_created"),
+        ("/duplicates/", ("POST",), "resolve_all", "duplicates_resolved"),
+        ("/api/products/", ("POST",), "search_view", "search_performed"),
     ],
 )
 def test_event_names(path: str, methods: tuple[str, ...], handler: str, expected: str) -> None:

@@ -77,7 +77,7 @@ def test_django_fixture_locates_methods_of_planned_classes(integrated: Copy) -> 
         for e, s in zip(plan.events, result.events, strict=True)
     }
     # ProductCreateView captures in form_valid; both PUT and PATCH reach perform_update.
-    assert located[("product_created", "ProductCreateView", ("POST",))] == "catalog/views.py:55"
+    assert located[("product_created", "ProductCreateView", ("POST",))] == "catalog/views.py:77"
     assert located[("order_updated", "OrderViewSet", ("PUT",))] == "orders/views.py:45"
     assert located[("order_updated", "OrderViewSet", ("PATCH",))] == "orders/views.py:45"
     assert result.hookups == (("PosthogContextMiddleware", "shop/settings.py:33"),)

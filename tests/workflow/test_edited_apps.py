@@ -663,10 +663,12 @@ record("review", lambda: client.post("/shop/products/teapot/", {"rating": 5, "bo
 record("order_create", lambda: client.post("/api/orders/", {}, content_type="application/json"))
 items = {"items": [{"product": Product.objects.get(slug="teapot").pk, "quantity": 1}]}
 record("checkout", lambda: client.post("/api/checkout/", items, content_type="application/json"))
+record("sold_out", lambda: client.post("/shop/products/teapot/sold-out/"))
 for method, path, data in [
     ("GET", "/shop/", None),
     ("GET", "/shop/products/teapot/", None),
     ("POST", "/shop/search/", {"q": "tea"}),
+    ("POST", "/shop/products/teapot/availability/", None),
     ("GET", "/api/orders/", None),
     ("GET", "/api/products/", None),
 ]:
@@ -1203,9 +1205,11 @@ SCENARIOS = {
             "review": 302,
             "order_create": 201,
             "checkout": 201,
+            "sold_out": 302,
             "read GET /shop/": 200,
             "read GET /shop/products/teapot/": 200,
             "read POST /shop/search/": 200,
+            "read POST /shop/products/teapot/availability/": 200,
             "read GET /api/orders/": 200,
             "read GET /api/products/": 200,
             "boom": 500,
@@ -1218,9 +1222,16 @@ SCENARIOS = {
             "review_created": 1,
             "order_created": 1,
             "order_checked_out": 1,
+            "product_marked_sold_out": 1,
             "$exception": 1,
         },
-        user_events=("product_created", "review_created", "order_created", "order_checked_out"),
+        user_events=(
+            "product_created",
+            "review_created",
+            "order_created",
+            "order_checked_out",
+            "product_marked_sold_out",
+        ),
         properties=(("review_created", "slug", "slugs"),),
         # The login and signup views read no email or username: nothing goes on the person.
         signup_person=None,

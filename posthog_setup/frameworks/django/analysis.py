@@ -27,6 +27,12 @@ from posthog_setup.frameworks.django.linking import (
     linked_auth_points,
     linked_error_handlers,
 )
+from posthog_setup.frameworks.django.model_methods import (
+    NO_MODELS,
+    ProjectModels,
+    read_models,
+    reads_models_file,
+)
 from posthog_setup.frameworks.django.receivers import identifying_receivers
 from posthog_setup.frameworks.django.settings import collect_settings
 from posthog_setup.frameworks.django.urls import UrlCollector
@@ -43,6 +49,9 @@ _WORDS = (
     "View",
     "ROOT_URLCONF",
     "INSTALLED_APPS",
+    # Wagtail's form pages are served by Wagtail, declared as page models
+    "AbstractForm",
+    "AbstractEmailForm",
 )
 
 
@@ -64,6 +73,22 @@ class DjangoAnalyser:
         "django.urls.url": "django.urls.re_path",
     }
 
+    def __init__(self, models: ProjectModels = NO_MODELS) -> None:
+        #: the project's model, manager and queryset methods (see ``model_methods``)
+        self.models = models
+
+    def reads(self, file: str) -> bool:
+        """The modules that declare models, managers and querysets."""
+        return reads_models_file(file)
+
+    def for_project(self, texts: Mapping[str, str], python_files: Sequence[str]) -> DjangoAnalyser:
+        """This analyser, told which methods of the project's models write."""
+        from posthog_setup.analysis.engine import module_for_file, source_roots
+
+        roots = source_roots(python_files)
+        modules = {file: module_for_file(file, roots) for file in texts}
+        return DjangoAnalyser(read_models(texts, modules))
+
     def wants(self, source: str) -> bool:
         """Could this file hold settings, URLs, views or middleware?"""
         return any(word in source for word in _WORDS) or ninja.wants(source)
@@ -74,7 +99,7 @@ class DjangoAnalyser:
         if "user_logged_in" in ctx.source:
             out.auth_points.extend(identifying_receivers(ctx))
         urls = UrlCollector(ctx).collect(out)
-        collector = ViewCollector(ctx, out)
+        collector = ViewCollector(ctx, out, self.models)
         views = collector.collect()
         operations = ninja.collect(
             ctx, out, lambda func: collector.body(func, next(iter(positional(func)), None))
@@ -89,6 +114,7 @@ class DjangoAnalyser:
         roots = project.roots()
         for root in roots:
             project.walk(root, "", frozenset({root}))
+        project.form_pages()
         operations, ninja_handlers = ninja.link(project.facts, project.mounted)
         return Linked(
             apps=linked_apps(project),

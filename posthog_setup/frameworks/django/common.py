@@ -42,7 +42,15 @@ PERFORM = {
     "destroy": "perform_destroy",
 }
 CLASS_METHODS = frozenset(
-    [*HTTP_METHODS, *ACTION_METHODS, *PERFORM.values(), "form_valid", "process_exception"]
+    [
+        *HTTP_METHODS,
+        *ACTION_METHODS,
+        *PERFORM.values(),
+        "form_valid",
+        "process_exception",
+        # Wagtail's form page hook (see ``wagtail``)
+        "process_form_submission",
+    ]
 )
 #: The entry of ``DjangoView.methods`` that stands for the class itself (implicit actions).
 CLASS_ENTRY = "<class>"

@@ -4,6 +4,7 @@ URL parameters in ``self.kwargs``, and the hooks where generic views write."""
 from __future__ import annotations
 
 from posthog_setup.analysis.model import Analysis, AuthPoint, Handler, Route, UserAccess
+from posthog_setup.frameworks.django import wagtail
 
 USER_KIND = "django.request.user"
 #: Methods where a class-based view's implicit write is observed; the edit may add them.
@@ -31,6 +32,20 @@ def _in_class(handler: Handler) -> bool:
     return handler.class_name is not None or handler.name[:1].isupper()
 
 
+def _form_page_form(handler: Handler, analysis: Analysis) -> str | None:
+    """The form parameter where ``handler`` is (or gets) a Wagtail form page's
+    ``process_form_submission``: a page has no request, its form knows the user ("" where
+    the method names no form)."""
+    if handler.name == wagtail.SUBMISSION_HOOK and handler.class_name is not None:
+        return handler.params[1] if len(handler.params) > 1 else ""
+    if not handler.name[:1].isupper():
+        return None
+    for route in analysis.routes:
+        if route.handler == handler and route.hook == wagtail.SUBMISSION_HOOK:
+            return "form"
+    return None
+
+
 class DjangoConventions:
     """Django's guarantees, for the plan."""
 
@@ -38,6 +53,9 @@ class DjangoConventions:
     key_attributes: tuple[str, ...] = ("pk", "id")
 
     def current_user(self, handler: Handler, analysis: Analysis) -> UserAccess | None:
+        form_page = _form_page_form(handler, analysis)
+        if form_page is not None:
+            return wagtail.form_user(form_page) if form_page else None
         if _in_class(handler):
             return request_user("self.request")
         return request_user(handler.params[0]) if handler.params else None

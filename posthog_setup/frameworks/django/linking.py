@@ -31,6 +31,7 @@ from posthog_setup.analysis.model import (
 )
 from posthog_setup.analysis.paths import path_parameters
 from posthog_setup.analysis.routing import SIGNUP_WORDS
+from posthog_setup.frameworks.django import wagtail
 from posthog_setup.frameworks.django.common import (
     ACTION_METHODS,
     ADMIN_URLS,
@@ -267,6 +268,46 @@ class Project:
         )
         self.classes[name] = model
         return model
+
+    def form_pages(self) -> None:
+        """A route for each Wagtail form page (served by Wagtail, not the URLconf): a valid
+        POST stores a submission in ``process_form_submission``, the class's own where it
+        overrides it, else one the edit adds. A project base a routed page extends gets no
+        route of its own: its subclasses' overrides would capture twice."""
+        extended = {b for located in self.views.values() for b in located.view.bases}
+        for name in sorted(self.views):
+            located = self.views[name]
+            if _is_function(located.view) or name in extended:
+                continue
+            cls = self.class_model(name)
+            if cls is None or not wagtail.is_form_page(cls.ancestry):
+                continue
+            found = _write_hook(cls, wagtail.SUBMISSION_HOOK)
+            handler, body = found or cls.methods[CLASS_ENTRY]
+            added = handler.qualname == cls.handler.qualname
+            if not added and not any(e.mutating for e in body.evidence):
+                # The page's own hook stores nothing that can be seen (it may send the
+                # form elsewhere, or drop it): no event is claimed for it.
+                continue
+            implicit = Evidence(
+                "implicit",
+                "a Wagtail form page stores each valid submission",
+                cls.handler.line,
+                True,
+            )
+            where = _Where(located.facts.module, model=wagtail.page_noun(cls.handler.name))
+            route = _route(
+                where,
+                f"(Wagtail page {cls.handler.name})",
+                ("POST",),
+                handler,
+                body,
+                action="submit",
+                implicit=implicit if added else None,
+            )
+            self.routes.append(
+                dataclasses.replace(route, hook=wagtail.SUBMISSION_HOOK) if added else route
+            )
 
     # -- the URL walk -----------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import ast
 import dataclasses
 from collections.abc import Iterator, Sequence
 
+from posthog_setup.analysis import flow
 from posthog_setup.analysis.body import (
     UserFinder,
     dotted,
@@ -24,6 +25,7 @@ from posthog_setup.analysis.model import (
     Handler,
     UserAccess,
 )
+from posthog_setup.frameworks.django import wagtail
 from posthog_setup.frameworks.django.common import (
     ACTION_METHODS,
     CLASS_ENTRY,
@@ -42,6 +44,12 @@ from posthog_setup.frameworks.django.common import (
     short_name,
 )
 from posthog_setup.frameworks.django.conventions import request_user
+from posthog_setup.frameworks.django.model_methods import (
+    NO_MODELS,
+    ProjectModels,
+    method_call,
+    only_reads,
+)
 from posthog_setup.frameworks.django.settings import assigned_name
 
 
@@ -84,9 +92,12 @@ def _auth_calls(ctx: FileContext, func: FunctionNode) -> Iterator[tuple[str, ast
 class ViewCollector:
     """Functions and classes that may serve requests, with their body facts and auth calls."""
 
-    def __init__(self, ctx: FileContext, out: FactsBuilder) -> None:
+    def __init__(
+        self, ctx: FileContext, out: FactsBuilder, models: ProjectModels = NO_MODELS
+    ) -> None:
         self.ctx = ctx
         self.out = out
+        self.models = models
 
     def body(self, func: FunctionNode, request_param: str | None) -> BodyFacts:
         """Body facts, with Django's own evidence added: users created, sessions started."""
@@ -101,6 +112,8 @@ class ViewCollector:
             ):
                 spelled = dotted(node.func)
                 extra.append(Evidence("write", f"{spelled}() creates a user", node.lineno, True))
+        extra.extend(self.wagtail_writes(func))
+        written = self.model_methods(func, request_param, facts, extra)
         writes = any(e.mutating for e in [*facts.evidence, *extra])
         logins = [call for name, call in _auth_calls(ctx, func) if name == LOGIN]
         if logins and not writes:
@@ -110,7 +123,81 @@ class ViewCollector:
             return facts
         change = max([facts.change_line or 0, *(e.line for e in extra if e.mutating)]) or None
         facts = dataclasses.replace(facts, evidence=(*facts.evidence, *extra), change_line=change)
-        return settle(ctx, func, facts)
+        facts = settle(ctx, func, facts)
+        if written and not facts.written:
+            facts = dataclasses.replace(facts, written=tuple(dict.fromkeys(written)))
+        return facts
+
+    def wagtail_writes(self, func: FunctionNode) -> list[Evidence]:
+        """Writes Wagtail makes for the body: a search hit recorded, or (in a form page's
+        own ``process_form_submission``) the submission its parent stores."""
+        if "add_hit" not in self.ctx.source and func.name != wagtail.SUBMISSION_HOOK:
+            return []
+        names = self.ctx.names
+        scope = names.scope_for_def(func)
+        nodes = list(walk_body(func))
+        built = wagtail.built_locals(names, scope, nodes)
+        found: list[Evidence] = []
+        for node in nodes:
+            if not isinstance(node, ast.Call):
+                continue
+            if func.name == wagtail.SUBMISSION_HOOK and is_parent_call(node, func.name):
+                detail = "super().process_form_submission() stores the submission"
+                found.append(Evidence("write", detail, node.lineno, True))
+                continue
+            written = wagtail.library_write(names, scope, node, built)
+            if written is not None:
+                found.append(Evidence("write", written, node.lineno, True))
+        return found
+
+    def model_methods(
+        self,
+        func: FunctionNode,
+        request_param: str | None,
+        facts: BodyFacts,
+        extra: list[Evidence],
+    ) -> list[str]:
+        """Add to ``extra`` the writes the body makes through project model, manager and
+        queryset methods (or, where it has no write, that it only reads); answer the
+        models written, by their short names."""
+        models = self.models
+        if not models.methods:
+            return []
+        ctx = self.ctx
+        calls = [node for node in walk_body(func) if isinstance(node, ast.Call)]
+        if not calls:
+            return []
+        scope = ctx.names.scope_for_def(func)
+        typed = dict(flow.typed_names(ctx, func))
+        request = request_param
+        if request is None and positional(func)[:1] == ["self"]:
+            request = "self.request"
+        written: list[str] = []
+        for call in calls:
+            found = method_call(models, ctx.names, scope, call, typed, request)
+            if found is None or not found.is_write:
+                continue
+            short = found.model.rsplit(".", 1)[-1]
+            spelled = dotted(call.func)
+            extra.append(
+                Evidence("write", f"{spelled}() writes ({found.writes})", call.lineno, True)
+            )
+            written.append(short)
+        already = any(e.mutating for e in facts.evidence)
+        if (
+            not written
+            and not already
+            and only_reads(models, ctx.names, scope, calls, typed, request)
+        ):
+            extra.append(
+                Evidence(
+                    "read-only",
+                    "every call only reads (its models' methods write nothing)",
+                    func.lineno,
+                    False,
+                )
+            )
+        return written
 
     def auth_points(self, func: FunctionNode, body: BodyFacts) -> None:
         creates_user = any(e.kind == "write" for e in body.evidence)
@@ -278,6 +365,18 @@ class ViewCollector:
                 self.out.django_views.append(view)
                 found = True
         return found or bool(self.out.auth_points)
+
+
+def is_parent_call(call: ast.Call, name: str) -> bool:
+    """Is ``call`` ``super().<name>(...)``?"""
+    func = call.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == name
+        and isinstance(func.value, ast.Call)
+        and isinstance(func.value.func, ast.Name)
+        and func.value.func.id == "super"
+    )
 
 
 def keeps_parent_result(method: FunctionNode) -> bool:
