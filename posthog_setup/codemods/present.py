@@ -261,3 +261,27 @@ def already_present(text: str, points: FilePoints, client: str) -> bool:
         *points.exceptions,
     )
     return all(_present(point, definitions, client) for point in every)
+
+
+def names_identifier(text: str, name: str) -> bool:
+    """True if ``name`` is a name, an attribute or an imported name in ``text`` by its ast:
+    then libcst's ``hookup_common.mentions`` finds it too, and a hook-up that stops there
+    needs no libcst parse. False means only that it is not shown so.
+
+    Only ASCII sources are read: ast normalises a non-ASCII identifier (NFKC) where libcst
+    keeps its spelling, so there the two could disagree.
+    """
+    if name not in text or not text.isascii():
+        return False
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == name:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr == name:
+            return True
+        if isinstance(node, ast.alias) and name in (*node.name.split("."), node.asname):
+            return True
+    return False

@@ -456,6 +456,35 @@ def test_a_cold_check_reports_what_a_warm_one_does(
     assert any((blog.parent / "empty-cache").iterdir())  # the cold check filled it
 
 
+def test_a_cold_check_of_a_hooked_up_flask_app_loads_no_libcst(tmp_path: Path) -> None:
+    """With an empty cache (a CI runner), the Flask hook-up is found off ast: the check
+    of an integrated project parses nothing with libcst, and reports what a warm one does."""
+    import os
+    import subprocess
+    import sys
+
+    root = tmp_path / "blog"
+    shutil.copytree(
+        Path(__file__).resolve().parents[2] / "fixtures" / "expected" / "flask_blog",
+        root,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    script = (
+        "import sys\n"
+        "from posthog_setup.cli import main\n"
+        f"print(main(['revise', '--check', '-q', {str(root)!r}]))\n"
+        "print('libcst' in sys.modules)\n"
+    )
+    env = {**os.environ, "POSTHOG_SETUP_CACHE_DIR": str(tmp_path / "cache")}
+    cold, warm = (
+        subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        ).stdout.split("\n")[:2]
+        for _ in range(2)
+    )
+    assert cold == warm == ["0", "False"]
+
+
 def test_a_cold_check_of_an_integrated_project_edits_no_route_file(
     blog: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
