@@ -6,7 +6,6 @@ Exit codes follow Ruff and Black: 0 done or nothing to do, 1 changes needed unde
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -60,6 +59,8 @@ class _WorkflowGroup(click.Group):
 
     def _fail_unknown_command(self, ctx: click.Context, word: str) -> None:
         """``posthog-setup begn``: a mistyped command, not a missing folder."""
+        import difflib  # only for a mistyped command
+
         names = [name for name, command in self.commands.items() if not command.hidden]
         close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
         if close:

@@ -6,8 +6,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import tomlkit
-
 from posthog_setup.analysis.engine import MAX_FILE_KB
 from posthog_setup.frameworks import registry
 from posthog_setup.plan.plan import client_module_problem
@@ -54,6 +52,8 @@ def load_config(root: Path) -> Config:
     path = root / "pyproject.toml"
     if not path.is_file():
         return Config()
+    import tomlkit  # only where there is a pyproject.toml: kept off a check's start-up
+
     try:
         data = tomlkit.parse(read_text_file(path)).unwrap()
     except UnreadableFile as exc:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.context
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    import multiprocessing.context
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -15,6 +15,9 @@ Result = TypeVar("Result")
 
 def pool_context() -> multiprocessing.context.BaseContext:
     """Fork where the platform has it (workers start in milliseconds), else the default."""
+    # Imported here: a run whose files are all cached starts no pool and never loads them.
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else methods[0])
 
@@ -35,5 +38,7 @@ def process_map(
     if count <= 1 or len(items) < min_items:
         return [function(item) for item in items]
     chunksize = max(1, len(items) // (count * 4))
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=count, mp_context=pool_context()) as pool:
         return list(pool.map(function, items, chunksize=chunksize))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -230,6 +229,8 @@ def _analyse_uncached(
         return _analyse_paths(str(root), files, analysers, source_roots)
     chunks = _chunks(files, workers * 4)
     count = len(chunks)
+    from concurrent.futures import ProcessPoolExecutor  # only where a pool runs
+
     with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
         parts = pool.map(
             _analyse_paths, [str(root)] * count, chunks, [analysers] * count, [source_roots] * count

@@ -10,6 +10,7 @@ bound to URLs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal, Protocol
 
 from posthog_setup.analysis.rules.records import ignored
@@ -677,7 +678,16 @@ class Analysis:
         maybe_none = kind.endswith("?")
         kind = kind.rstrip("?")
         for name in (kind, f"{kind}()"):
-            for known, attributes in self.class_attributes:
-                if known == name:
-                    return frozenset(attributes) | ({"?"} if maybe_none else set())
+            attributes = self._attributes_by_kind.get(name)
+            if attributes is not None:
+                return attributes | ({"?"} if maybe_none else set())
         return frozenset()
+
+    @cached_property
+    def _attributes_by_kind(self) -> dict[str, frozenset[str]]:
+        """``class_attributes`` by name (the first entry of a name), read once: the plan
+        asks for every handler's values."""
+        by_kind: dict[str, frozenset[str]] = {}
+        for known, attributes in self.class_attributes:
+            by_kind.setdefault(known, frozenset(attributes))
+        return by_kind

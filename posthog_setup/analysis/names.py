@@ -240,6 +240,27 @@ class _Binder:
         return child
 
     def visit(self, node: ast.AST, scope: Scope) -> None:
+        """Link ``node``'s subtree to its parents and record its bindings in ``scope``.
+
+        Most nodes bind nothing: they are walked with a stack, in the same order as the
+        recursion would, and only a node that binds or opens a scope is looked at closer.
+        """
+        if type(node) in _BINDING_NODES:
+            self._visit_binding(node, scope)
+            return
+        parents = self.names._parents
+        stack = [(child, node) for child in reversed(_children(node))]
+        while stack:
+            current, parent = stack.pop()
+            # Linked when reached, as the recursion did: shared nodes (``ast.Load()``)
+            # keep the same last parent.
+            parents[current] = parent
+            if type(current) in _BINDING_NODES:
+                self._visit_binding(current, scope)
+                continue
+            stack.extend((child, current) for child in reversed(_children(current)))
+
+    def _visit_binding(self, node: ast.AST, scope: Scope) -> None:
         line = getattr(node, "lineno", 0)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for deco in node.decorator_list:
@@ -317,7 +338,7 @@ class _Binder:
             self._link(node.body, node)
             self.visit(node.body, inner)
             return
-        for child in ast.iter_child_nodes(node):
+        for child in _children(node):
             self._link(child, node)
             self.visit(child, scope)
 
@@ -337,6 +358,42 @@ class _Binder:
     def _note_import(self, scope: Scope, local: str, target: str) -> None:
         if scope is self.names.module_scope:
             self.names.imports[local] = target
+
+
+#: The nodes that bind a name or open a scope: every other node's subtree is walked plainly.
+_BINDING_NODES = frozenset(
+    {
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.ClassDef,
+        ast.Import,
+        ast.ImportFrom,
+        ast.Global,
+        ast.Nonlocal,
+        ast.Assign,
+        ast.AnnAssign,
+        ast.AugAssign,
+        ast.For,
+        ast.AsyncFor,
+        ast.With,
+        ast.AsyncWith,
+        ast.ExceptHandler,
+        ast.NamedExpr,
+        ast.Lambda,
+    }
+)
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """``ast.iter_child_nodes``, as a list read off ``_fields`` (no generators per node)."""
+    children: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            children.append(value)
+        elif isinstance(value, list):
+            children.extend(item for item in value if isinstance(item, ast.AST))
+    return children
 
 
 def _all_args(args: ast.arguments) -> list[ast.arg]:

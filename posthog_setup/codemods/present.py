@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol, TypeVar
 
 from posthog_setup.analysis.body import called_name
@@ -53,9 +54,7 @@ class CallSummary:
     def of(cls, node: ast.AST) -> CallSummary:
         names: set[str] = set()
         events: set[str] = set()
-        for call in ast.walk(node):
-            if not isinstance(call, ast.Call):
-                continue
+        for call in _calls(node):
             name = called_name(call)
             if name is None:
                 continue
@@ -65,6 +64,24 @@ class CallSummary:
                 if event is not None:
                     events.add(event)
         return cls(frozenset(names), frozenset(events))
+
+
+def _calls(node: ast.AST) -> list[ast.Call]:
+    """The calls of ``ast.walk(node)``, read off ``_fields`` with a stack (no generators per
+    node; the order does not matter to a summary)."""
+    found: list[ast.Call] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if type(current) is ast.Call:
+            found.append(current)
+        for name in current._fields:
+            value = getattr(current, name, None)
+            if isinstance(value, ast.AST):
+                stack.append(value)
+            elif isinstance(value, list):
+                stack.extend(item for item in value if isinstance(item, ast.AST))
+    return found
 
 
 def _ast_event(call: ast.Call) -> str | None:
@@ -125,8 +142,16 @@ class _Definition:
     def ignores(self, rule: str) -> bool:
         return any(ignored(rule, line) for line in self.header)
 
+    @cached_property
     def calls(self) -> CallSummary:
+        """What the definition calls (read once: a handler is often several points')."""
         return CallSummary.of(self.node)
+
+    @cached_property
+    def bound(self) -> frozenset[str]:
+        """The names a function binds itself (nothing for a class)."""
+        node = self.node
+        return frozenset() if isinstance(node, ast.ClassDef) else frozenset(bindings(node))
 
 
 def _definitions(tree: ast.Module, lines: Sequence[str]) -> list[_Definition]:
@@ -211,9 +236,9 @@ def _present(point: Point, definitions: Sequence[_Definition], client: str) -> b
     node = definition.node
     if isinstance(node, ast.ClassDef):
         return _in_class(point, node)
-    if client in bindings(node):
+    if client in definition.bound:
         return False
-    return _in_function(point, definition.calls())
+    return _in_function(point, definition.calls)
 
 
 def already_present(text: str, points: FilePoints, client: str) -> bool:
@@ -236,3 +261,27 @@ def already_present(text: str, points: FilePoints, client: str) -> bool:
         *points.exceptions,
     )
     return all(_present(point, definitions, client) for point in every)
+
+
+def names_identifier(text: str, name: str) -> bool:
+    """True if ``name`` is a name, an attribute or an imported name in ``text`` by its ast:
+    then libcst's ``hookup_common.mentions`` finds it too, and a hook-up that stops there
+    needs no libcst parse. False means only that it is not shown so.
+
+    Only ASCII sources are read: ast normalises a non-ASCII identifier (NFKC) where libcst
+    keeps its spelling, so there the two could disagree.
+    """
+    if name not in text or not text.isascii():
+        return False
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == name:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr == name:
+            return True
+        if isinstance(node, ast.alias) and name in (*node.name.split("."), node.asname):
+            return True
+    return False

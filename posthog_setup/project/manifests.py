@@ -6,14 +6,12 @@ Requirement strings are parsed with ``packaging`` and TOML with ``tomlkit``
 
 from __future__ import annotations
 
-import configparser
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import tomlkit
 from packaging.requirements import InvalidRequirement, Requirement
 
 from posthog_setup.project.files import UnreadableFile, read_text_file
@@ -103,6 +101,8 @@ def _posthog_in_requirements(path: Path, seen: set[Path]) -> str | None:
 
 
 def load_toml(path: Path) -> dict[str, Any] | None:
+    import tomlkit  # only where there is a TOML manifest: kept off a check's start-up
+
     try:
         return tomlkit.parse(read_text_file(path)).unwrap()
     except (UnreadableFile, tomlkit.exceptions.ParseError):
@@ -198,6 +198,8 @@ def find_manifests(root: Path) -> tuple[str, tuple[Manifest, ...]]:
         )
     setup_cfg = root / "setup.cfg"
     if setup_cfg.is_file():
+        import configparser
+
         parser = configparser.ConfigParser()
         try:
             parser.read_string(read_text_file(setup_cfg))

@@ -6,7 +6,6 @@ hand them here. Nothing in this module decides anything or touches a file.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -43,6 +42,8 @@ def unified_diff(change: FileChange) -> str:
     """
     before = change.before.decode("utf-8", "surrogateescape") if change.before is not None else ""
     after = change.after.decode("utf-8", "surrogateescape")
+    import difflib  # only --diff shows one
+
     lines = difflib.unified_diff(
         before.splitlines(keepends=True),
         after.splitlines(keepends=True),

@@ -218,3 +218,45 @@ def test_the_edited_fixtures_agree_with_the_codemods(project: Path) -> None:
         if any(p.kept for p in points.identifies)
     }
     assert set(undecided) == kept
+
+
+_FLASK_APP = """\
+from flask import Flask
+{imports}
+
+app = Flask(__name__)
+{hookup}
+"""
+
+
+@pytest.mark.parametrize(
+    ("imports", "hookup", "shown"),
+    [
+        (
+            "from posthog.integrations.flask import PosthogFlaskIntegration",
+            "PosthogFlaskIntegration(app, client=posthog_client)",
+            True,
+        ),
+        ("import posthog.integrations.flask as ph", "ph.PosthogFlaskIntegration(app)", True),
+        ("", "# PosthogFlaskIntegration(app) is for later", False),
+        ("", 'NAME = "PosthogFlaskIntegration"', False),
+        ("", "", False),
+        # Not ASCII: ast and libcst could spell an identifier differently; libcst decides.
+        ("from posthog.integrations.flask import PosthogFlaskIntegration", "# café", False),
+        ("", "PosthogFlaskIntegration(app,", False),  # does not parse
+    ],
+)
+def test_an_integration_named_off_ast_is_one_libcst_finds(
+    imports: str, hookup: str, shown: bool
+) -> None:
+    """The Flask hook-up stops where the module mentions the integration: shown off ast
+    only where libcst's test says the same."""
+    from posthog_setup.codemods.hookup_common import mentions
+    from posthog_setup.codemods.present import names_identifier
+
+    text = _FLASK_APP.format(imports=imports, hookup=hookup)
+    assert names_identifier(text, "PosthogFlaskIntegration") is shown
+    if shown:
+        from posthog_setup.codemods.base import parse_module
+
+        assert mentions(parse_module(text, "app.py"), "PosthogFlaskIntegration")

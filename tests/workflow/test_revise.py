@@ -322,7 +322,8 @@ def test_the_module_key_is_kept_under_a_pin_older_than_7_32(
 
 def test_a_no_op_check_with_a_warm_cache_loads_no_editor(tmp_path: Path) -> None:
     """The pre-commit path: nothing to fix, nothing changed since the last check, so neither
-    libcst nor jinja2 is imported (they are most of what a check would cost)."""
+    libcst nor jinja2 is imported (they are most of what a check would cost), nor what only
+    a worker pool or the client's delivery needs."""
     import os
     import subprocess
     import sys
@@ -337,7 +338,8 @@ def test_a_no_op_check_with_a_warm_cache_loads_no_editor(tmp_path: Path) -> None
         "import sys\n"
         "from posthog_setup.cli import main\n"
         f"print(main(['revise', '--check', '-q', {str(root)!r}]))\n"
-        "print(sorted(m for m in ('libcst', 'jinja2') if m in sys.modules))\n"
+        "print(sorted(m for m in ('libcst', 'jinja2', 'requests', "
+        "'concurrent.futures.process', 'multiprocessing') if m in sys.modules))\n"
     )
     env = {**os.environ, "POSTHOG_SETUP_CACHE_DIR": str(tmp_path / "cache")}
     runs = [
@@ -452,6 +454,35 @@ def test_a_cold_check_reports_what_a_warm_one_does(
     assert {"missing-capture", "renamed-event"} <= rules
     assert "binds the name posthog_client itself" in cold[2]
     assert any((blog.parent / "empty-cache").iterdir())  # the cold check filled it
+
+
+def test_a_cold_check_of_a_hooked_up_flask_app_loads_no_libcst(tmp_path: Path) -> None:
+    """With an empty cache (a CI runner), the Flask hook-up is found off ast: the check
+    of an integrated project parses nothing with libcst, and reports what a warm one does."""
+    import os
+    import subprocess
+    import sys
+
+    root = tmp_path / "blog"
+    shutil.copytree(
+        Path(__file__).resolve().parents[2] / "fixtures" / "expected" / "flask_blog",
+        root,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    script = (
+        "import sys\n"
+        "from posthog_setup.cli import main\n"
+        f"print(main(['revise', '--check', '-q', {str(root)!r}]))\n"
+        "print('libcst' in sys.modules)\n"
+    )
+    env = {**os.environ, "POSTHOG_SETUP_CACHE_DIR": str(tmp_path / "cache")}
+    cold, warm = (
+        subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        ).stdout.split("\n")[:2]
+        for _ in range(2)
+    )
+    assert cold == warm == ["0", "False"]
 
 
 def test_a_cold_check_of_an_integrated_project_edits_no_route_file(

@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import Analysis, AppObject
+from posthog_setup.codemods.present import names_identifier
 from posthog_setup.frameworks.base import HOOKUP_MISSING, CodemodHookup, Workspace
 from posthog_setup.frameworks.flask.analysis import analyser
 from posthog_setup.frameworks.flask_rest import analysis as rest
 from posthog_setup.plan.sdk import SdkFloor
+from posthog_setup.project.files import UnreadableFile, decode_source
 from posthog_setup.project.versions import VersionGate, hookup_blocker
 
 if TYPE_CHECKING:
@@ -59,6 +61,10 @@ class Flask(CodemodHookup):
                 "sessions and unhandled errors are not captured (add blinker to use it)"
             )
             return
+        if _mentions_integration(workspace.current(app.file)):
+            # What hook_up_flask would find first (and leave the file as it is), off ast:
+            # a check of a hooked-up app loads no libcst.
+            return
         from posthog_setup.frameworks.flask.hookup import hook_up_flask  # libcst
 
         signals_4xx = any(a.extension in SIGNALLING_4XX for a in analysis.apps)
@@ -67,6 +73,16 @@ class Flask(CodemodHookup):
             lambda text: hook_up_flask(text, app.file, app, client, signals_4xx=signals_4xx),
             HOOKUP_MISSING,
         )
+
+
+def _mentions_integration(data: bytes | None) -> bool:
+    if data is None:
+        return False
+    try:
+        text = decode_source(data).text
+    except UnreadableFile:
+        return False
+    return names_identifier(text, Flask.hookup_name)
 
 
 framework = Flask()

@@ -17,7 +17,6 @@ that cannot be read as its format says is skipped whole.
 from __future__ import annotations
 
 import ast
-import configparser
 import json
 import posixpath
 import re
@@ -25,8 +24,6 @@ import shlex
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-
-import tomlkit
 
 from posthog_setup.project.syntax import parse_python
 from posthog_setup.project.yaml_lines import mapping_at, read_yaml_mappings, string_at
@@ -387,6 +384,8 @@ def _console_scripts(name: str, text: str) -> Iterator[tuple[str, str]]:
 def _pyproject_scripts(text: str) -> list[str]:
     """``[project.scripts]``, and ``[tool.poetry.scripts]`` (a reference, or a table with
     its ``callable`` or console ``reference``)."""
+    import tomlkit  # only where a pyproject declares scripts: kept off a check's start-up
+
     try:
         data = tomlkit.parse(text).unwrap()
     except Exception:
@@ -417,6 +416,8 @@ def _entry_point_lines(text: str) -> list[str]:
 
 def _setup_cfg_scripts(text: str) -> list[str]:
     """``console_scripts`` of ``[options.entry_points]``."""
+    import configparser  # only for a setup.cfg
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(text)
