@@ -444,3 +444,29 @@ def test_the_helper_gets_the_identify_after_the_token_is_issued() -> None:
     )
     assert edited.count("identify_context(str(") == 1  # written once for both routes
     check_idempotent(edited, points, client, "shop/oauth.py")
+
+
+def test_a_handler_that_issues_a_token_to_the_user_a_provider_vouched_for_logs_in() -> None:
+    analysis = analyse_one(
+        """
+        from litestar import get, post
+
+        @get("/oauth/callback")
+        async def callback(users, code: str) -> dict:
+            user = await users.get_or_create_oauth_user(code)
+            return {"token": issue_token(user.id)}
+
+        @post("/tokens")
+        async def new_api_token(users, current_user) -> dict:
+            user = await users.get(current_user.id)
+            return {"token": issue_token(user.id)}
+        """
+    )
+    [point] = analysis.auth_points
+    assert (point.kind, point.handler.name, point.inside, point.mechanism, point.line) == (
+        "login",
+        "callback",
+        None,
+        "token",
+        7,
+    )

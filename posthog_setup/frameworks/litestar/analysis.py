@@ -81,6 +81,8 @@ _CREATES = re.compile(r"create|register|add|insert|save|new", re.IGNORECASE)
 #: A call that hands the user a credential: ``create_access_token(...)``,
 #: ``issue_token(...)``, ``jwt.encode(...)``.
 _ISSUES = re.compile(r"^(?:(?:create|issue|generate|make|encode)_\w*token|encode)$")
+#: A call that answers the user an OAuth provider vouched for (``get_or_create_oauth_user``).
+_OAUTH = re.compile(r"oauth", re.IGNORECASE)
 #: How far a route's calls are followed to the function of its module that logs in.
 _HELPER_DEPTH = 2
 
@@ -536,7 +538,7 @@ class _LitestarFile:
         words = f"{func.name} {path}"
         point = self._login(func)
         if point is None and not _REFRESH.search(words):
-            point = self._login_in_helper(func, func)
+            point = self._issued_login(func, func) or self._login_in_helper(func, func)
         if point is None and "POST" in methods and SIGNUP_WORDS.search(words):
             point = self._signup(func, body)
         if point is None and _LOGOUT_WORDS.search(words):
@@ -610,10 +612,10 @@ class _LitestarFile:
         for node in walk_body(func):
             if user is None and isinstance(node, ast.Assign) and len(node.targets) == 1:
                 value = node.value.value if isinstance(node.value, ast.Await) else node.value
-                if not (
-                    isinstance(value, ast.Call)
-                    and _AUTHENTICATES.search(dotted(value.func).rsplit(".", 1)[-1])
-                ):
+                callee = (
+                    dotted(value.func).rsplit(".", 1)[-1] if isinstance(value, ast.Call) else ""
+                )
+                if not (_AUTHENTICATES.search(callee) or _OAUTH.search(callee)):
                     continue
                 target = node.targets[0]
                 if isinstance(target, ast.Tuple) and target.elts:
@@ -632,7 +634,8 @@ class _LitestarFile:
                     # Sent before a ``return`` that issues it, else once it is issued.
                     mechanism = "token" if isinstance(statement, ast.Return) else "issued"
                     point = self._point("login", route, node, user, mechanism)
-                    return replace(point, inside=self.ctx.handler(func))
+                    inside = None if func is route else self.ctx.handler(func)
+                    return replace(point, inside=inside)
         return None
 
     def _statement_of(self, func: FunctionNode, node: ast.AST) -> ast.AST | None:
