@@ -162,6 +162,17 @@ SETUP = """\
         return "as them"
 
 
+    @app.route("/provider/callback")
+    def provider_callback():
+        user = User.query.filter_by(email=request.args["email"]).first()
+        if user is None:
+            user = User(email=request.args["email"])
+            db.session.add(user)
+            db.session.commit()
+        login_user(user)
+        return "welcome"
+
+
     @app.route("/preview", methods=["POST"])
     def preview():
         guest = User(name="guest")
@@ -182,6 +193,7 @@ def test_logging_in_a_user_the_handler_created_is_a_signup() -> None:
     assert sorted(_points(analysis)) == [
         ("login", "impersonate", "user", "flask_session"),
         ("login", "preview", "guest", "flask_session"),
+        ("login", "provider_callback", "user", "flask_session"),
         ("signup", "setup", "admin", "flask_session"),
     ]
     assert {_identity(analysis, p) for p in analysis.auth_points} == {

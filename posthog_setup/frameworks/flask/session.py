@@ -140,8 +140,10 @@ def scan(
 
 
 def _created(func: FunctionNode, name: str, before: int) -> bool:
-    """Does ``func`` build ``name`` as a new object and store it before line ``before``?"""
-    if user_construction(func, name) is None:
+    """Does ``func`` build ``name`` as a new object and store it before line ``before``?
+    Only where every binding of it builds one: a user found, else created (a provider's
+    login), is a login."""
+    if user_construction(func, name) is None or _bindings(func, name) > 1:
         return False
     for node in walk_body(func):
         if not (
@@ -157,6 +159,17 @@ def _created(func: FunctionNode, name: str, before: int) -> bool:
         if any(isinstance(a, ast.Name) and a.id == name for a in node.args):
             return True
     return False
+
+
+def _bindings(func: FunctionNode, name: str) -> int:
+    """How many assignments in ``func`` bind ``name``."""
+    return sum(
+        1
+        for node in walk_body(func)
+        if isinstance(node, (ast.Assign, ast.AnnAssign))
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name) and target.id == name
+    )
 
 
 def _session_write(
