@@ -685,7 +685,7 @@ def prove_auth_points(ctx: FileContext, points: Sequence[AuthPoint]) -> list[Aut
     globals_ = ctx.module_names
     proved = []
     for point in points:
-        func = functions.get(point.handler.line)
+        func = functions.get(point.code_in.line)
         if func is None:
             proved.append(point)
             continue

@@ -226,6 +226,14 @@ class AuthPoint:
     #: the point to use instead where the project declares only releases before ``needs``
     #: (the same login, read another way), if there is one
     older: AuthPoint | None = None
+    #: the function of the same module that logs the user in for ``handler`` (a helper the
+    #: route calls), where ``line`` is and the code goes; None: the handler itself
+    inside: Handler | None = None
+
+    @property
+    def code_in(self) -> Handler:
+        """The function the login's code goes in: ``inside``, else the handler."""
+        return self.inside or self.handler
 
 
 @dataclass(frozen=True)

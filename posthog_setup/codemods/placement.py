@@ -109,6 +109,8 @@ def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
             )
         )
     names = {(e.kind, e.file, e.handler): e.event for e in plan.events}
+    # Routes that log in through one helper share its code: written there once.
+    written: set[tuple[str, str, int]] = set()
     for point in analysis.auth_points:
         auth_event = names.get((point.kind, point.handler.file, point.handler.qualname))
         if auth_event is None or point.mechanism.endswith("signals"):
@@ -137,10 +139,14 @@ def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
                 )
             )
         elif point.user_expression:
-            identifies[file].append(
+            where = point.code_in
+            if (where.file, where.qualname, point.line) in written:
+                continue
+            written.add((where.file, where.qualname, point.line))
+            identifies[where.file].append(
                 IdentifyPoint(
-                    point.handler.qualname,
-                    point.handler.line,
+                    where.qualname,
+                    where.line,
                     point.line,
                     point.user_expression,
                     _identity(point, analysis),

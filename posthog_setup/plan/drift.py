@@ -93,7 +93,8 @@ def _missing(
         event_name = names.get((point.kind, point.handler.file, point.handler.qualname))
         if event_name is None or point.mechanism.endswith("signals") or point.untracked:
             continue
-        if any(_in_handler(s, point.handler.file, point.handler.qualname) for s in sites):
+        where = point.code_in
+        if any(_in_handler(s, where.file, where.qualname) for s in sites):
             continue
         if point.kind == "logout":
             rule, what = "missing-capture", f"logout in {point.handler.qualname} sends no event"
@@ -106,7 +107,7 @@ def _missing(
         found.append(
             Finding(
                 rule,
-                point.handler.file,
+                where.file,
                 point.line,
                 1,
                 f"{what}; planned as '{event_name}'",

@@ -291,7 +291,7 @@ def summary_table(result: BeginResult) -> str:
         if point.untracked is not None:
             event, via = "not instrumented", f": {point.untracked}"
         lines.append(
-            f"  {point.kind:<7} {point.handler.file}:{point.line} {point.call} -> {event}{via}"
+            f"  {point.kind:<7} {point.code_in.file}:{point.line} {point.call} -> {event}{via}"
         )
     for handler in analysis.error_handlers:
         action = "capture_exception" if handler.server_error else "left alone (not a server error)"

@@ -563,6 +563,38 @@ def test_user_access_through_current_user_and_g() -> None:
     ]
 
 
+def test_user_kept_on_g_under_another_name_is_the_handlers_user() -> None:
+    # A before-request hook of the blueprint checks the credentials and keeps the user on
+    # ``g``: the handler's user is that one, not flask-login's (anonymous in an API call).
+    analysis = analyse_one(
+        """
+        from flask import Blueprint, Flask, g
+        from flask_login import current_user
+
+        app = Flask(__name__)
+        api = Blueprint("api", __name__)
+
+        @api.before_request
+        def check_token():
+            g.current_user = find_token_owner()
+
+        @api.post("/notes")
+        def add_note():
+            note = Note(owner=g.current_user)
+            save(note)
+            return ""
+
+        @api.post("/flags")
+        def add_flag():
+            g.flag_count = 1
+            return ""
+        """
+    )
+    by_name = {r.handler.qualname: r.user_access for r in analysis.routes}
+    assert by_name["add_note"] == UserAccess("flask.g", "g.current_user.id", "g.current_user")
+    assert by_name["add_flag"] is None
+
+
 # -- the flask_blog fixture, in full ------------------------------------------------------------
 
 BLOG = FIXTURES / "flask_blog"

@@ -132,6 +132,77 @@ def test_calls_to_a_helper_that_stores_its_argument_are_logins_and_signups() -> 
     assert {_identity(analysis, p) for p in analysis.auth_points} == {"user.id"}
 
 
+# A first-run setup creates the first administrator and logs them in: a signup, though
+# neither the handler's name nor its route says so. Logging in a user found again, or a
+# user built and never stored, is not one.
+SETUP = """\
+    from flask import request
+
+    from shop import app
+    from shop.models import Admin, User, db
+    from shop.security import login_user
+
+
+    @app.route("/setup", methods=["GET", "POST"])
+    def setup():
+        if request.method == "POST":
+            admin = Admin(name=request.form["name"], type="admin")
+            db.session.add(admin)
+            db.session.commit()
+            login_user(admin)
+            return "ready"
+        return "form"
+
+
+    @app.route("/impersonate", methods=["POST"])
+    def impersonate():
+        user = User.query.get(request.form["id"])
+        db.session.add(user)
+        login_user(user)
+        return "as them"
+
+
+    @app.route("/provider/callback")
+    def provider_callback():
+        user = User.query.filter_by(email=request.args["email"]).first()
+        if user is None:
+            user = User(email=request.args["email"])
+            db.session.add(user)
+            db.session.commit()
+        login_user(user)
+        return "welcome"
+
+
+    @app.route("/preview", methods=["POST"])
+    def preview():
+        guest = User(name="guest")
+        login_user(guest)
+        return "preview"
+"""
+
+
+def test_logging_in_a_user_the_handler_created_is_a_signup() -> None:
+    analysis = analyse(
+        {
+            "shop/__init__.py": APP,
+            "shop/security.py": HELPERS,
+            "shop/setup.py": SETUP,
+            "shop/models.py": "",
+        }
+    )
+    assert sorted(_points(analysis)) == [
+        ("login", "impersonate", "user", "flask_session"),
+        ("login", "preview", "guest", "flask_session"),
+        ("login", "provider_callback", "user", "flask_session"),
+        ("signup", "setup", "admin", "flask_session"),
+    ]
+    assert {_identity(analysis, p) for p in analysis.auth_points} == {
+        "user.id",
+        "guest.id",
+        "admin.id",
+    }
+
+
 def test_writes_under_different_keys_give_no_session_user() -> None:
     other = """\
         from flask import session

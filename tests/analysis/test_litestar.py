@@ -330,3 +330,143 @@ def test_a_service_method_named_for_the_change_it_makes_writes() -> None:
         # create_refresh_token answers a credential: a login's part, not a write.
         ("/api/tokens/refresh", ("POST",), "refresh_tokens", False),
     ]
+
+
+# A provider's callback route leaves the login to functions of its module: the last one
+# gets the user from the service that authenticates (or creates) it and issues the token.
+OAUTH = """\
+    from litestar import Controller, get
+    from litestar.response import Redirect
+
+    from shop.tokens import create_access_token
+
+
+    async def _login_from_provider(users, account_id: str) -> str:
+        user, created = await users.authenticate_or_create_oauth_user(account_id)
+        token = create_access_token(user_id=str(user.id), email=user.email)
+        return f"/done?token={token}"
+
+
+    async def _link_account(accounts, account_id: str, user_id: str) -> str:
+        await accounts.link(user_id, account_id)
+        return "/linked"
+
+
+    class OAuth(Controller):
+        path = "/oauth"
+
+        @get("/one/callback")
+        async def one_callback(self, users, accounts, code: str, action: str) -> Redirect:
+            return Redirect(path=await self._finish(users, accounts, code, action))
+
+        @get("/two/callback")
+        async def two_callback(self, users, code: str) -> Redirect:
+            return Redirect(path=await _login_from_provider(users, code))
+
+        @get("/refresh")
+        async def refresh(self, users, code: str) -> Redirect:
+            return Redirect(path=await _login_from_provider(users, code))
+
+        @get("/link")
+        async def link(self, accounts, code: str) -> Redirect:
+            return Redirect(path=await _link_account(accounts, code, "1"))
+
+        async def _finish(self, users, accounts, code: str, action: str) -> str:
+            if action == "link":
+                return await _link_account(accounts, code, "1")
+            return await _login_from_provider(users, code)
+    """
+
+
+def test_a_callback_that_logs_in_through_a_helper_of_its_module_is_a_login() -> None:
+    analysis = analyse({"shop/oauth.py": OAUTH, "shop/tokens.py": "", "shop/__init__.py": ""})
+    points = sorted(
+        (p.kind, p.handler.qualname, p.code_in.qualname, p.line, p.user_expression, p.mechanism)
+        for p in analysis.auth_points
+    )
+    # Refreshing is no login; linking an account to a logged-in user is none either.
+    assert points == [
+        ("login", "OAuth.one_callback", "_login_from_provider", 9, "user", "issued"),
+        ("login", "OAuth.two_callback", "_login_from_provider", 9, "user", "issued"),
+    ]
+    assert all("user.id" in p.proven for p in analysis.auth_points)
+
+
+def test_the_helper_that_logs_in_is_where_identify_goes_once() -> None:
+    from posthog_setup.codemods.placement import build_points
+    from posthog_setup.plan.plan import build_plan
+
+    analysis = analyse({"shop/oauth.py": OAUTH, "shop/tokens.py": "", "shop/__init__.py": ""})
+    plan = build_plan(analysis, client_module="shop/posthog_client.py")
+    logins = sorted((e.kind, e.file, e.handler) for e in plan.events if e.kind == "login")
+    # Each route is a login of the plan; the code is written once, in the helper.
+    assert logins == [
+        ("login", "shop/oauth.py", "OAuth.one_callback"),
+        ("login", "shop/oauth.py", "OAuth.two_callback"),
+    ]
+    [identify] = build_points(analysis, plan)["shop/oauth.py"].identifies
+    assert (identify.handler, identify.call_line, identify.user_id, identify.before) == (
+        "_login_from_provider",
+        9,
+        "user.id",
+        False,
+    )
+    assert identify.person_properties == ("email",)
+
+
+def test_the_helper_gets_the_identify_after_the_token_is_issued() -> None:
+    from textwrap import dedent
+
+    from posthog_setup.codemods.base import ClientImport
+    from posthog_setup.codemods.placement import build_points
+    from posthog_setup.codemods.routes import instrument_file
+    from posthog_setup.plan.plan import build_plan
+    from tests.codemods.helpers import check_idempotent
+
+    analysis = analyse({"shop/oauth.py": OAUTH, "shop/tokens.py": "", "shop/__init__.py": ""})
+    plan = build_plan(analysis, client_module="shop/posthog_client.py")
+    points = build_points(analysis, plan)["shop/oauth.py"]
+    client = ClientImport("shop.posthog_client")
+    edited = instrument_file(dedent(OAUTH), "shop/oauth.py", points, client)
+    assert (
+        dedent(
+            """\
+        async def _login_from_provider(users, account_id: str) -> str:
+            user, created = await users.authenticate_or_create_oauth_user(account_id)
+            token = create_access_token(user_id=str(user.id), email=user.email)
+            identify_context(str(user.id))
+            posthog_client.set(distinct_id=str(user.id), properties={"email": user.email})
+            posthog_client.capture("user_logged_in", distinct_id=str(user.id))
+            return f"/done?token={token}"
+        """
+        )
+        in edited
+    )
+    assert edited.count("identify_context(str(") == 1  # written once for both routes
+    check_idempotent(edited, points, client, "shop/oauth.py")
+
+
+def test_a_handler_that_issues_a_token_to_the_user_a_provider_vouched_for_logs_in() -> None:
+    analysis = analyse_one(
+        """
+        from litestar import get, post
+
+        @get("/oauth/callback")
+        async def callback(users, code: str) -> dict:
+            user = await users.get_or_create_oauth_user(code)
+            return {"token": issue_token(user.id)}
+
+        @post("/tokens")
+        async def new_api_token(users, current_user) -> dict:
+            user = await users.get(current_user.id)
+            return {"token": issue_token(user.id)}
+        """
+    )
+    [point] = analysis.auth_points
+    assert (point.kind, point.handler.name, point.inside, point.mechanism, point.line) == (
+        "login",
+        "callback",
+        None,
+        "token",
+        7,
+    )

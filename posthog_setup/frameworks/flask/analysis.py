@@ -63,6 +63,9 @@ from posthog_setup.frameworks.flask_rest import analysis as rest
 # at every position of every file, a tenth of a parse.
 _WORDS = ("lask", ".route(", "add_url_rule", "register_blueprint", "errorhandler")
 _VERB_DECORATOR = re.compile(r"@\w[\w.]*\.(?:get|post|put|patch|delete)\(")
+#: ``g.user``, ``g.current_user``, ``g.auth_user``: the request's user as the project's own
+#: before-request hook or auth callback keeps it on Flask's ``g``
+_G_USER = re.compile(r"flask\.g\.(?:\w+_)?user")
 _ROUTE_DECORATORS = VERB_SHORTCUTS | {"route"}
 _ERROR_DECORATORS = frozenset({"errorhandler", "app_errorhandler"})
 _OWNER_CALLS = frozenset({"add_url_rule", "register_blueprint", "register_error_handler"})
@@ -238,7 +241,7 @@ def find_user(
 ) -> UserAccess | None:
     """How a Flask handler reaches the current user: flask-login's ``current_user``,
     flask-jwt-extended's token identity, flask-httpauth's ``auth.current_user()`` or
-    ``g.user``."""
+    the user the project keeps on ``g`` (``g.user``, ``g.current_user``)."""
     if jwt.PACKAGE in ctx.source:
         found = jwt.find_user(ctx, func, node)
         if found is not None:
@@ -254,7 +257,7 @@ def find_user(
         return UserAccess(
             FLASK_LOGIN_KIND, f"{spelled}.get_id()", f"{spelled}.is_authenticated", contract=True
         )
-    if qualified == "flask.g.user":
+    if qualified is not None and _G_USER.fullmatch(qualified):
         return UserAccess("flask.g", f"{spelled}.id", spelled)
     return None
 

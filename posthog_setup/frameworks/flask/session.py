@@ -29,12 +29,14 @@ from posthog_setup.analysis.model import (
     SessionWrite,
     UserAccess,
 )
-from posthog_setup.analysis.routing import SIGNUP_WORDS, source_of
+from posthog_setup.analysis.routing import SIGNUP_WORDS, source_of, user_construction
 
 SESSION = "flask.session"
 MECHANISM = "flask_session"
 #: Names (of a function, a callee or a route) that say the code logs a user in.
 _LOGIN_WORDS = re.compile(r"log_?in|sign_?in|authenticat", re.IGNORECASE)
+#: The calls that store a new object: ``db.session.add(user)``, ``user.save()``.
+_STORES = frozenset({"add", "add_all", "save", "insert", "merge", "persist"})
 #: How a user's key is read: the key attributes and subscripts ids go by.
 _ID = re.compile(r"(id|pk|uid|user_id|id_)")
 
@@ -121,6 +123,9 @@ def scan(
                 # A helper is a login only where its name or its caller's says so, and
                 # its name is among these words too: this call can never be one.
                 continue
+            # Logging in the user the handler has just built and stored is a signup,
+            # whatever the handler is called (a first-run setup that creates the admin).
+            says_signup = says_signup or _created(func, call.args[0].id, node.lineno)
             calls.append(
                 HelperCall(
                     handler=ctx.handler(func),
@@ -132,6 +137,39 @@ def scan(
                 )
             )
     return writes, calls
+
+
+def _created(func: FunctionNode, name: str, before: int) -> bool:
+    """Does ``func`` build ``name`` as a new object and store it before line ``before``?
+    Only where every binding of it builds one: a user found, else created (a provider's
+    login), is a login."""
+    if user_construction(func, name) is None or _bindings(func, name) > 1:
+        return False
+    for node in walk_body(func):
+        if not (
+            isinstance(node, ast.Call)
+            and node.lineno < before
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _STORES
+        ):
+            continue
+        receiver = node.func.value
+        if isinstance(receiver, ast.Name) and receiver.id == name and not node.args:
+            return True
+        if any(isinstance(a, ast.Name) and a.id == name for a in node.args):
+            return True
+    return False
+
+
+def _bindings(func: FunctionNode, name: str) -> int:
+    """How many assignments in ``func`` bind ``name``."""
+    return sum(
+        1
+        for node in walk_body(func)
+        if isinstance(node, (ast.Assign, ast.AnnAssign))
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name) and target.id == name
+    )
 
 
 def _session_write(

@@ -78,6 +78,13 @@ _REFRESH = re.compile(r"refresh", re.IGNORECASE)
 _LOGOUT_WORDS = re.compile(r"log_?out|sign_?out", re.IGNORECASE)
 _USER_WORDS = re.compile(r"user|account|member", re.IGNORECASE)
 _CREATES = re.compile(r"create|register|add|insert|save|new", re.IGNORECASE)
+#: A call that hands the user a credential: ``create_access_token(...)``,
+#: ``issue_token(...)``, ``jwt.encode(...)``.
+_ISSUES = re.compile(r"^(?:(?:create|issue|generate|make|encode)_\w*token|encode)$")
+#: A call that answers the user an OAuth provider vouched for (``get_or_create_oauth_user``).
+_OAUTH = re.compile(r"oauth", re.IGNORECASE)
+#: How far a route's calls are followed to the function of its module that logs in.
+_HELPER_DEPTH = 2
 
 
 class LitestarAnalyser:
@@ -530,6 +537,8 @@ class _LitestarFile:
     ) -> None:
         words = f"{func.name} {path}"
         point = self._login(func)
+        if point is None and not _REFRESH.search(words):
+            point = self._issued_login(func, func) or self._login_in_helper(func, func)
         if point is None and "POST" in methods and SIGNUP_WORDS.search(words):
             point = self._signup(func, body)
         if point is None and _LOGOUT_WORDS.search(words):
@@ -554,6 +563,91 @@ class _LitestarFile:
             user_expression=user,
             mechanism=mechanism,
         )
+
+    def _login_in_helper(
+        self, route: FunctionNode, func: FunctionNode, depth: int = _HELPER_DEPTH
+    ) -> AuthPoint | None:
+        """A login ``route`` leaves to a function of this module it calls (``await
+        self._finish_oauth(...)``, ``await _login_from_provider(...)``, up to two calls down):
+        that function gets the user from an authenticating call (``user, created = await
+        users.authenticate_or_create_oauth_user(...)``) and then hands it a token or a
+        session. The user is that function's local, so the code goes there."""
+        if depth == 0:
+            return None
+        for call in (n for n in walk_body(func) if isinstance(n, ast.Call)):
+            helper = self._own_function(func, call)
+            if helper is None or helper is route or helper is func:
+                continue
+            point = self._issued_login(route, helper)
+            if point is None:
+                point = self._login_in_helper(route, helper, depth - 1)
+            if point is not None:
+                return point
+        return None
+
+    def _own_function(self, caller: FunctionNode, call: ast.Call) -> FunctionNode | None:
+        """The function of this module a call reaches: ``name(...)`` of a module function,
+        ``self.name(...)`` / ``cls.name(...)`` of a method of the caller's class."""
+        if isinstance(call.func, ast.Name):
+            resolved = self.ctx.names.resolve(call.func, self.ctx.names.scope_of(call))
+            own = self.ctx.qualified(call.func.id)
+            return self.functions.get(own) if resolved == own else None
+        target = call.func
+        if not (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id in ("self", "cls")
+        ):
+            return None
+        owner = self.ctx.names.parent(caller)
+        if not isinstance(owner, ast.ClassDef):
+            return None
+        return self.functions.get(f"{self.ctx.names.scope_for_def(owner).qualname}.{target.attr}")
+
+    def _issued_login(self, route: FunctionNode, func: FunctionNode) -> AuthPoint | None:
+        """``func`` binds a user from an authenticating call, then issues it a token or a
+        session (a call given the user or one of its attributes): the login, there."""
+        user: str | None = None
+        after = 0
+        for node in walk_body(func):
+            if user is None and isinstance(node, ast.Assign) and len(node.targets) == 1:
+                value = node.value.value if isinstance(node.value, ast.Await) else node.value
+                callee = (
+                    dotted(value.func).rsplit(".", 1)[-1] if isinstance(value, ast.Call) else ""
+                )
+                if not (_AUTHENTICATES.search(callee) or _OAUTH.search(callee)):
+                    continue
+                target = node.targets[0]
+                if isinstance(target, ast.Tuple) and target.elts:
+                    target = target.elts[0]
+                if isinstance(target, ast.Name) and _USER_WORDS.search(target.id):
+                    user, after = target.id, node.end_lineno or node.lineno
+            elif user is not None and isinstance(node, ast.Call) and node.lineno > after:
+                callee = dotted(node.func).rsplit(".", 1)[-1]
+                given = [*node.args, *(k.value for k in node.keywords)]
+                reads_user = any(
+                    (isinstance(v, ast.Name) and v.id == user) or _owner_name(v) == user
+                    for v in given
+                )
+                if reads_user and (_ISSUES.match(callee) or callee in ("set_session", "login")):
+                    statement = self._statement_of(func, node)
+                    # Sent before a ``return`` that issues it, else once it is issued.
+                    mechanism = "token" if isinstance(statement, ast.Return) else "issued"
+                    point = self._point("login", route, node, user, mechanism)
+                    inside = None if func is route else self.ctx.handler(func)
+                    return replace(point, inside=inside)
+        return None
+
+    def _statement_of(self, func: FunctionNode, node: ast.AST) -> ast.AST | None:
+        """The statement of ``func``'s body that holds ``node``."""
+        for statement in ast.walk(func):
+            if isinstance(statement, ast.stmt) and statement is not func:
+                first = statement.lineno
+                last = statement.end_lineno or first
+                lines = (getattr(node, "lineno", 0), getattr(node, "end_lineno", 0))
+                if first <= lines[0] and lines[1] <= last and not hasattr(statement, "body"):
+                    return statement
+        return None
 
     def _login(self, func: FunctionNode) -> AuthPoint | None:
         """Where the user is stored in the session or given a token.
