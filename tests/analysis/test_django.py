@@ -1541,3 +1541,27 @@ def test_a_create_view_anyone_may_use_to_make_a_user_is_a_signup() -> None:
         ("CreateUserView", "perform_create", "serializer.instance"),
         ("RegisterView", "form_valid", "self.object"),
     ]
+
+
+def test_an_own_update_serves_patch_and_gets_no_perform_update_it_never_calls() -> None:
+    views = """
+from rest_framework import generics
+
+
+class Me(generics.RetrieveUpdateAPIView):
+    def update(self, request, *args, **kwargs):
+        serializer = self.get_serializer(request.user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data)
+"""
+    urls = (
+        "from django.urls import path\nfrom blog import views\n"
+        'urlpatterns = [path("me/", views.Me.as_view())]\n'
+    )
+    analysis = django_project(urls, views=views)
+    # DRF's partial_update calls self.update(partial=True): one route, PUT and PATCH
+    assert [(row[1], row[2]) for row in route_rows(analysis)] == [
+        (("GET",), "blog.views:Me"),
+        (("PUT", "PATCH"), "blog.views:Me.update"),
+    ]

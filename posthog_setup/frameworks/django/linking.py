@@ -490,8 +490,8 @@ class Project:
                 routes.append(_route(where, path, (method.upper(),), handler, body, action=method))
         if cls.family == "generic":
             for action in cls.implicit:
-                if ACTION_METHODS[action].lower() in cls.methods:
-                    continue  # an explicit get/post/... serves it
+                if ACTION_METHODS[action].lower() in cls.methods or _patched_by_update(cls, action):
+                    continue  # an explicit get/post/... (or the own update) serves it
                 routes.append(self.action_route(cls, action, path, where))
         if not routes and cls.family == "view":
             handler, body = cls.methods[CLASS_ENTRY]
@@ -525,7 +525,12 @@ class Project:
         method = ACTION_METHODS[action]
         if action in cls.methods:
             handler, body = cls.methods[action]
-            return _route(where, path, (method,), handler, body, action=action)
+            methods = (
+                (method, "PATCH")
+                if _patched_by_update(cls, "partial_update") and action == "update"
+                else (method,)
+            )
+            return _route(where, path, methods, handler, body, action=action)
         handler, body = _write_hook(cls, PERFORM.get(action, "")) or cls.methods[CLASS_ENTRY]
         implicit = cls.implicit_write(action)
         return _route(where, path, (method,), handler, body, action=action, implicit=implicit)
@@ -552,6 +557,8 @@ class Project:
             (DETAIL_ACTIONS, detail_path, "detail", True),
         ):
             for action in actions:
+                if _patched_by_update(cls, action):
+                    continue
                 if action in cls.implicit or action in cls.methods:
                     route = self.action_route(cls, action, path, where)
                     self.routes.append(dataclasses.replace(route, name=url_name(suffix)))
@@ -571,6 +578,18 @@ class Project:
 
 
 _EDIT_ACTIONS = ("create", "update", "delete", "submit", "login", "logout")
+
+
+def _patched_by_update(cls: _ClassModel, action: str) -> bool:
+    """Is ``action`` DRF's ``partial_update`` of a class that overrides ``update`` but not
+    it? The framework's ``partial_update`` calls ``self.update(partial=True)``: the own
+    ``update`` serves PATCH too, and no ``perform_update`` it never calls is added."""
+    return (
+        action == "partial_update"
+        and action in cls.implicit
+        and "partial_update" not in cls.methods
+        and "update" in cls.methods
+    )
 
 
 def _write_hook(cls: _ClassModel, name: str) -> tuple[Handler, BodyFacts] | None:
