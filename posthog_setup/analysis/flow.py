@@ -783,6 +783,8 @@ def _built_by(ctx: FileContext, value: ast.expr, scope: object) -> str | None:
     # ``models.Post(...)`` builds a Post; ``crud.create_user(...)`` answers what that project
     # function's annotation says (``request.get_json()`` resolves to no project function).
     called = ctx.names.resolve(func, scope)  # type: ignore[arg-type]
+    if called is not None and ".<locals>." in called:
+        called = None  # a method of a local value (``request.data.get``) says nothing
     if method not in _MAYBE_NONE and method not in _ALWAYS:
         return called
     # Walk down the query chain to the model: ``X.query...``, ``X.objects...``, ``db.query(X)``.
