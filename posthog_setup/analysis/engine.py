@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from posthog_setup.analysis import existing, flow, settings
+from posthog_setup.analysis import existing, flow, reach, settings
 from posthog_setup.analysis.context import (
     FactsBuilder,
     FileContext,
@@ -100,6 +100,10 @@ def _model_hint(lowered: str) -> bool:
     )
 
 
+#: Text of a module whose functions may write (a handler elsewhere may call them).
+_WRITE_WORDS = ("commit(", "save(", ".add(", "execute(", ".create(", ".update(", ".delete(")
+
+
 #: Files above this size are not analysed (``max-file-kb`` in ``[tool.posthog-setup]``).
 MAX_FILE_KB = 500
 
@@ -146,8 +150,15 @@ def _analyse_text(
     wants_models = _model_hint(lowered)
     wants_settings = settings.wants(text)
     wants_dotenv = "dotenv" in text
+    wants_writes = any(word in text for word in _WRITE_WORDS)
     if not (
-        wanted or wants_existing or wants_rules or wants_models or wants_settings or wants_dotenv
+        wanted
+        or wants_existing
+        or wants_rules
+        or wants_models
+        or wants_settings
+        or wants_dotenv
+        or wants_writes
     ):
         return FileResult(file)
     module, is_package = module_for_file(file, source_roots)
@@ -170,7 +181,8 @@ def _analyse_text(
     lint = rules.file_rule_facts(ctx) if wants_rules else None
     env_settings = settings.collect(ctx) if wants_settings else ()
     dotenv = wants_dotenv and settings.imports_dotenv(ctx)
-    return FileResult(file, facts=out.freeze(), lint=lint, env_settings=env_settings, dotenv=dotenv)
+    facts = dataclasses.replace(out.freeze(), functions=reach.project_functions(ctx))
+    return FileResult(file, facts=facts, lint=lint, env_settings=env_settings, dotenv=dotenv)
 
 
 def _analyse_data(
@@ -391,6 +403,9 @@ def link(
         manifests=manifests,
         app_package=_app_package(applications, facts),
     )
+    # A handler's writes through the project's own functions, in any module, decide too.
+    code = reach.ProjectCode.of(facts)
+    routes = [code.judged(r) for part in linked for r in part.routes]
     lints = [r.lint for r in results if r.lint is not None]
     findings = [f for lint in lints for f in lint.findings]
     findings += rules.project_findings({lint.file: lint for lint in lints})
@@ -403,11 +418,11 @@ def link(
         env_settings=tuple(s for r in results for s in r.env_settings),
         dotenv_modules=tuple(r.file for r in results if r.dotenv and not is_test_file(r.file)),
         apps=apps,
-        routes=_hooks_within_declared_versions(root, [r for part in linked for r in part.routes]),
+        routes=_hooks_within_declared_versions(root, routes),
         auth_points=_within_declared_versions(
             root,
             _with_created_users(
-                [r for part in linked for r in part.routes],
+                routes,
                 [p for part in linked for p in part.auth_points],
             ),
         ),
