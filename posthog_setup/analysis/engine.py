@@ -405,7 +405,12 @@ def link(
     )
     # A handler's writes through the project's own functions, in any module, decide too.
     code = reach.ProjectCode.of(facts)
-    routes = [code.judged(r) for part in linked for r in part.routes]
+    signs_in = {(p.handler.file, p.handler.qualname) for part in linked for p in part.auth_points}
+    routes = [
+        code.judged(r, signs_in=(r.handler.file, r.handler.qualname) in signs_in)
+        for part in linked
+        for r in part.routes
+    ]
     lints = [r.lint for r in results if r.lint is not None]
     findings = [f for lint in lints for f in lint.findings]
     findings += rules.project_findings({lint.file: lint for lint in lints})

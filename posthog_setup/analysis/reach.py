@@ -17,6 +17,7 @@ levels deep (``ProjectCode``) and decides:
 from __future__ import annotations
 
 import ast
+import builtins
 import dataclasses
 import io
 import re
@@ -24,7 +25,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 
 from posthog_setup.analysis import flow
-from posthog_setup.analysis.body import walk_body, write_evidence
+from posthog_setup.analysis.body import called_name, walk_body, write_evidence
 from posthog_setup.analysis.context import FileContext, FunctionNode
 from posthog_setup.analysis.model import CalledCode, Evidence, ModuleFacts, ProjectFunction, Route
 from posthog_setup.analysis.names import Scope
@@ -54,11 +55,18 @@ UNKNOWN = "?"
 #: A library method named for a change (``objects.create_user``, ``get_or_upsert``).
 _WRITE_WORD = re.compile(
     r"(^|_)(create|update|delete|insert|upsert|save|add|bulk|enqueue|store|put|register"
-    r"|assign|grant|revoke|mark|increment|decrement|persist|flush|upload)(_|$)"
+    r"|assign|grant|revoke|mark|increment|decrement|persist|flush|upload|session|login|logout)"
+    r"(_|$)"
 )
 #: A write reached through these keeps a login's or a refresh's tokens: bookkeeping of
 #: credentials, not a change a product team counts.
 _CREDENTIAL = re.compile(r"(refresh|access|jwt|auth|session)_?tokens?", re.IGNORECASE)
+#: Calls that send PostHog events or identities.
+_POSTHOG_CALLS = frozenset({"capture", "capture_exception", "identify", "identify_context"})
+#: Methods that change a container in place.
+_CONTAINER_CHANGES = frozenset(
+    {"append", "extend", "insert", "setdefault", "pop", "remove", "discard", "clear"}
+)
 _CACHE = re.compile(r"(^|_)cache$", re.IGNORECASE)
 #: Methods of builtin values (containers, strings, files): a call of one on a receiver of
 #: unknown type is not taken for a project method of the same name.
@@ -96,6 +104,18 @@ def _target(
     """``call`` in ``CalledCode.target`` form; None for a call that cannot reach the
     project's code (a builtin, a value the handler computed)."""
     func = call.func
+    name = called_name(call)
+    if name in _POSTHOG_CALLS:
+        return None  # an event sent, not a change stored
+    if isinstance(func, ast.Attribute) and func.attr in _CONTAINER_CHANGES:
+        root: ast.expr = func.value
+        while isinstance(root, (ast.Subscript, ast.Attribute)):
+            root = root.value
+        if not (isinstance(root, ast.Name) and root.id in locals_) and not _is_session(
+            ctx, root, scope
+        ):
+            # ``request.app["notes"].append(...)``: a store held beyond the call.
+            return UNKNOWN
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
         receiver = func.value.id
         if receiver in ("self", "cls") and owner is not None:
@@ -114,14 +134,32 @@ def _target(
         return UNKNOWN
     qualified = ctx.names.resolve(func, scope)
     if qualified is None:
-        return None
+        # A builtin, or a name the module never binds (a star import's): unknown then.
+        base: ast.expr = func
+        while isinstance(base, ast.Attribute):
+            base = base.value
+        if not isinstance(base, ast.Name):
+            # A method of what another call returned (``query.filter_by(...).first()``).
+            return f"m:{func.attr}" if isinstance(func, ast.Attribute) else None
+        return None if hasattr(builtins, base.id) else UNKNOWN
     if "<locals>" in qualified:
         # An attribute chain on a local or parameter of unknown type.
         return f"m:{func.attr}" if isinstance(func, ast.Attribute) else None
     return f"q:{qualified}"
 
 
-def _stores_outside(node: ast.AST, locals_: set[str]) -> bool:
+def _is_session(ctx: FileContext, root: ast.expr, scope: Scope) -> bool:
+    """Is ``root`` a web framework's per-user session (``flask.session``)? Its changes
+    are the visitor's state, not stored data (a login is judged as a login)."""
+    if not isinstance(root, ast.Name):
+        return False
+    qualified = ctx.names.resolve(root, scope) or ""
+    package, _, name = qualified.partition(".")
+    frameworks = {p for packages in ctx.framework_packages.values() for p in packages}
+    return name.rsplit(".", 1)[-1] == "session" and package in frameworks
+
+
+def _stores_outside(ctx: FileContext, node: ast.AST, locals_: set[str], scope: Scope) -> bool:
     """``STORE[key] = value`` / ``obj.attr = value`` on something the function did not
     build itself (a module-level store, an object it was handed)."""
     targets: list[ast.expr] = []
@@ -135,7 +173,9 @@ def _stores_outside(node: ast.AST, locals_: set[str]) -> bool:
         root: ast.expr = target
         while isinstance(root, (ast.Subscript, ast.Attribute)):
             root = root.value
-        if not (isinstance(root, ast.Name) and root.id in locals_):
+        if not (isinstance(root, ast.Name) and root.id in locals_) and not _is_session(
+            ctx, root, scope
+        ):
             return True
     return False
 
@@ -160,7 +200,7 @@ def _calls(
             target = _target(ctx, node, locals_, typed, owner, looked_up, scope)
             if target is not None:
                 yield node.lineno, target
-        elif _stores_outside(node, locals_):
+        elif _stores_outside(ctx, node, locals_, scope):
             yield getattr(node, "lineno", func.lineno), UNKNOWN
 
 
@@ -413,17 +453,23 @@ class ProjectCode:
         self._may[function.name] = result
         return result
 
-    def judged(self, route: Route) -> Route:
-        """``route`` with the writes its calls reach, or judged read-only where none can."""
+    def judged(self, route: Route, *, signs_in: bool = False) -> Route:
+        """``route`` with the writes its calls reach, or judged read-only where none can
+        (never a login, signup or logout: ``signs_in``)."""
         if route.ignored or not (set(route.methods) & _MUTATING_METHODS):
             return route
         if any(e.mutating and e.kind != "method" for e in route.evidence):
             return route
+        own = f"t:{route.handler.module}.{route.handler.qualname.rsplit('.', 1)[0]}."
         reached = [(c, self.writes(c.target)) for c in route.calls]
         writes = [
             (c, detail)
             for c, detail in reached
-            if detail is not None and not _CREDENTIAL.search(f"{c.target} {detail}")
+            if detail is not None
+            and not _CREDENTIAL.search(f"{c.target} {detail}")
+            # A framework's analyser that judged the handler read-only has followed the
+            # methods of the handler's own class already (shared by two verbs, say).
+            and (route.mutating or not c.target.startswith(own))
         ]
         if writes:
             evidence = tuple(
@@ -442,6 +488,7 @@ class ProjectCode:
         # A body that calls nothing at all is not one the analysis has seen (or is a stub).
         if (
             not route.mutating
+            or signs_in
             or not route.calls
             or any(self.may_write(c.target) for c in route.calls)
         ):
