@@ -393,6 +393,15 @@ def settle(ctx: FileContext, func: FunctionNode | ast.ClassDef, facts: BodyFacts
     typed = flow.typed_names(ctx, func)
     written = flow.written_models(ctx, func, typed)
     facts = dataclasses.replace(facts, typed=typed, written=written, toggles=flow.toggled(func))
+    if not any(e.mutating for e in facts.evidence):
+        # What it calls may write: the link follows the calls into the project's code.
+        from posthog_setup.analysis.reach import handler_calls
+
+        qualname = ctx.names.qualname_of(func)
+        owner = None
+        if "." in qualname and "<locals>" not in qualname:
+            owner = f"{ctx.module}.{qualname.rsplit('.', 1)[0]}"
+        facts = dataclasses.replace(facts, calls=handler_calls(ctx, func, owner))
     anchor = flow.success_anchor(func, facts.change_line)
     if anchor is None:
         return dataclasses.replace(facts, anchor=None, proven=())

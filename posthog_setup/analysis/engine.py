@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from posthog_setup.analysis import existing, flow, settings
+from posthog_setup.analysis import existing, flow, reach, settings
 from posthog_setup.analysis.context import (
     FactsBuilder,
     FileContext,
@@ -99,6 +99,10 @@ def _model_hint(lowered: str) -> bool:
     )
 
 
+#: Text of a module whose functions may write (a handler elsewhere may call them).
+_WRITE_WORDS = ("commit(", "save(", ".add(", "execute(", ".create(", ".update(", ".delete(")
+
+
 #: Files above this size are not analysed (``max-file-kb`` in ``[tool.posthog-setup]``).
 MAX_FILE_KB = 500
 
@@ -145,8 +149,15 @@ def _analyse_text(
     wants_models = _model_hint(lowered)
     wants_settings = settings.wants(text)
     wants_dotenv = "dotenv" in text
+    wants_writes = any(word in text for word in _WRITE_WORDS)
     if not (
-        wanted or wants_existing or wants_rules or wants_models or wants_settings or wants_dotenv
+        wanted
+        or wants_existing
+        or wants_rules
+        or wants_models
+        or wants_settings
+        or wants_dotenv
+        or wants_writes
     ):
         return FileResult(file)
     module, is_package = module_for_file(file, source_roots)
@@ -169,7 +180,8 @@ def _analyse_text(
     lint = rules.file_rule_facts(ctx) if wants_rules else None
     env_settings = settings.collect(ctx) if wants_settings else ()
     dotenv = wants_dotenv and settings.imports_dotenv(ctx)
-    return FileResult(file, facts=out.freeze(), lint=lint, env_settings=env_settings, dotenv=dotenv)
+    facts = dataclasses.replace(out.freeze(), functions=reach.project_functions(ctx))
+    return FileResult(file, facts=facts, lint=lint, env_settings=env_settings, dotenv=dotenv)
 
 
 def _analyse_data(
@@ -377,8 +389,16 @@ def link(
         manifests=manifests,
         app_package=_app_package(applications, facts),
     )
+    # A handler's writes through the project's own functions, in any module, decide too.
+    code = reach.ProjectCode.of(facts)
+    signs_in = {(p.handler.file, p.handler.qualname) for part in linked for p in part.auth_points}
     routes = _written_as_classes(
-        [r for part in linked for r in part.routes], (r for f in facts for r in f.returns)
+        [
+            code.judged(r, signs_in=(r.handler.file, r.handler.qualname) in signs_in)
+            for part in linked
+            for r in part.routes
+        ],
+        (r for f in facts for r in f.returns),
     )
     lints = [r.lint for r in results if r.lint is not None]
     findings = [f for lint in lints for f in lint.findings]

@@ -68,6 +68,32 @@ class Anchor:
 
 
 @dataclass(frozen=True)
+class CalledCode:
+    """A call a handler makes to code that may be the project's, and where its capture
+    would go if that code turns out to write (see ``analysis.reach``)."""
+
+    line: int
+    #: ``q:<qualified name>``, ``t:<class>.<method>`` (a typed receiver), ``m:<method>`` (a
+    #: receiver of unknown type) or ``?`` (a call or store the analysis cannot follow)
+    target: str
+    anchor: Anchor | None = None
+    proven: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProjectFunction:
+    """A function or method of the project, as the write proof follows it."""
+
+    #: qualified name (``app.utils.set_config``, ``app.services.UserService.verify_email``)
+    name: str
+    #: what it writes itself, or None
+    writes: str | None
+    #: what it calls, in ``CalledCode.target`` form
+    calls: tuple[str, ...] = ()
+    method: bool = False
+
+
+@dataclass(frozen=True)
 class Handler:
     """A function or method that answers requests.
 
@@ -138,6 +164,8 @@ class BodyFacts:
     older_hook: tuple[str, str, str] | None = None
     #: the write hook to add, where the project's declared release needs ``older_hook``'s
     hook: str | None = None
+    #: calls to code that may be the project's, where the body shows no write of its own
+    calls: tuple[CalledCode, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,6 +208,8 @@ class Route:
     older_hook: tuple[str, str, str] | None = None
     #: the write hook to add, where the project's declared release needs ``older_hook``'s
     hook: str | None = None
+    #: calls to code that may be the project's, where the body shows no write of its own
+    calls: tuple[CalledCode, ...] = ()
 
 
 AuthKind = Literal["login", "signup", "logout"]
@@ -463,6 +493,8 @@ class ModuleFacts:
     #: module-level type aliases whose parameters receive the logged-in user through a
     #: dependency (FastAPI's ``CurrentUser = Annotated[User, Depends(get_current_user)]``)
     user_aliases: tuple[str, ...] = ()
+    #: the module's functions and methods, for following writes across the project
+    functions: tuple[ProjectFunction, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -630,6 +630,7 @@ def linked_route(local: LocalRoute, owner: AppObject, path: str) -> Route:
         written=local.body.written,
         toggles=local.body.toggles,
         counts=local.body.counts,
+        calls=local.body.calls,
     )
 
 
