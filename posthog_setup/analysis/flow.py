@@ -882,6 +882,31 @@ def _select_model(ctx: FileContext, statement: ast.expr | None, scope: Scope) ->
     return None
 
 
+def _alternate_constructors(cls: ast.ClassDef) -> list[str]:
+    """The class's static and class methods that always answer a new instance of it
+    (``return Post(body=body)``, ``return cls(...)``) or raise: every ``return`` builds
+    one, and the body ends in a ``return`` or a ``raise``, so it never answers None."""
+    found = []
+    for item in cls.body:
+        if not isinstance(item, ast.FunctionDef) or not item.body:
+            continue
+        kinds = {d.id for d in item.decorator_list if isinstance(d, ast.Name)}
+        builders = {cls.name} | ({"cls"} if "classmethod" in kinds else set())
+        if not kinds & {"staticmethod", "classmethod"}:
+            continue
+        if not isinstance(item.body[-1], (ast.Return, ast.Raise)):
+            continue
+        returns = [n for n in _walk(item) if isinstance(n, ast.Return)]
+        if returns and all(
+            isinstance(r.value, ast.Call)
+            and isinstance(r.value.func, ast.Name)
+            and r.value.func.id in builders
+            for r in returns
+        ):
+            found.append(item.name)
+    return found
+
+
 def function_returns(ctx: FileContext) -> tuple[tuple[str, str], ...]:
     """(function, class it returns) for the module's functions annotated with a class;
     ``?`` marks ``X | None`` and ``Optional[X]``."""
@@ -897,6 +922,12 @@ def function_returns(ctx: FileContext) -> tuple[tuple[str, str], ...]:
             qualified = ctx.names.resolve(cls) if cls is not None else None
             if qualified and len(targets) == 1 and isinstance(targets[0], ast.Name):
                 found.append((ctx.qualified(targets[0].id), qualified))
+            continue
+        if isinstance(stmt, ast.ClassDef):
+            found += [
+                (ctx.qualified(f"{stmt.name}.{name}"), ctx.qualified(stmt.name))
+                for name in _alternate_constructors(stmt)
+            ]
             continue
         if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or stmt.returns is None:
             continue
@@ -930,7 +961,9 @@ def class_facts(ctx: FileContext) -> tuple[ClassFacts, ...]:
                 for d in item.decorator_list
             ):
                 attributes.append(item.name)
-        classes.append(ClassFacts(ctx.qualified(stmt.name), bases, tuple(attributes), tuple(fields)))
+        classes.append(
+            ClassFacts(ctx.qualified(stmt.name), bases, tuple(attributes), tuple(fields))
+        )
     return tuple(classes)
 
 
