@@ -85,6 +85,7 @@ def module_for_file(relative: str, source_roots: Sequence[str] = ()) -> tuple[st
 _MODEL_WORDS = ("column", "mapped[", "models.model", "basemodel", "sqlmodel")
 _MODEL_CLASS = re.compile(r"\b(column|mapped_column|mapped\[|models\.model|basemodel|sqlmodel)\b")
 _USER_FUNCTION = re.compile(r"def \w*(user|auth|login)\w*\(")
+_SCHEMA_WORDS = ("struct)", "struct,", "schema)")
 _KEY_FIELD = re.compile(r"\n[ \t]+(id|pk)[ \t]*[:=]")
 
 
@@ -96,6 +97,8 @@ def _model_hint(lowered: str) -> bool:
         (any(word in lowered for word in _MODEL_WORDS) and _MODEL_CLASS.search(lowered))
         or _USER_FUNCTION.search(lowered)
         or _KEY_FIELD.search(lowered)
+        # a schema a handler's body is validated against (a msgspec struct, a ninja schema)
+        or any(word in lowered for word in _SCHEMA_WORDS)
     )
 
 
@@ -429,6 +432,7 @@ def link(
             flow.class_attributes(c for f in facts for c in f.classes),
             (r for f in facts for r in f.returns),
         ),
+        schema_fields=flow.schema_fields(c for f in facts for c in f.classes),
     )
 
 

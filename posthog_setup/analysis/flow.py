@@ -884,6 +884,31 @@ def _select_model(ctx: FileContext, statement: ast.expr | None, scope: Scope) ->
     return None
 
 
+def _alternate_constructors(cls: ast.ClassDef) -> list[str]:
+    """The class's static and class methods that always answer a new instance of it
+    (``return Post(body=body)``, ``return cls(...)``) or raise: every ``return`` builds
+    one, and the body ends in a ``return`` or a ``raise``, so it never answers None."""
+    found = []
+    for item in cls.body:
+        if not isinstance(item, ast.FunctionDef) or not item.body:
+            continue
+        kinds = {d.id for d in item.decorator_list if isinstance(d, ast.Name)}
+        builders = {cls.name} | ({"cls"} if "classmethod" in kinds else set())
+        if not kinds & {"staticmethod", "classmethod"}:
+            continue
+        if not isinstance(item.body[-1], (ast.Return, ast.Raise)):
+            continue
+        returns = [n for n in _walk(item) if isinstance(n, ast.Return)]
+        if returns and all(
+            isinstance(r.value, ast.Call)
+            and isinstance(r.value.func, ast.Name)
+            and r.value.func.id in builders
+            for r in returns
+        ):
+            found.append(item.name)
+    return found
+
+
 def function_returns(ctx: FileContext) -> tuple[tuple[str, str], ...]:
     """(function, class it returns) for the module's functions annotated with a class;
     ``?`` marks ``X | None`` and ``Optional[X]``."""
@@ -899,6 +924,12 @@ def function_returns(ctx: FileContext) -> tuple[tuple[str, str], ...]:
             qualified = ctx.names.resolve(cls) if cls is not None else None
             if qualified and len(targets) == 1 and isinstance(targets[0], ast.Name):
                 found.append((ctx.qualified(targets[0].id), qualified))
+            continue
+        if isinstance(stmt, ast.ClassDef):
+            found += [
+                (ctx.qualified(f"{stmt.name}.{name}"), ctx.qualified(stmt.name))
+                for name in _alternate_constructors(stmt)
+            ]
             continue
         if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or stmt.returns is None:
             continue
@@ -918,18 +949,113 @@ def class_facts(ctx: FileContext) -> tuple[ClassFacts, ...]:
             continue
         bases = tuple(ctx.names.resolve(b) or ast.unparse(b) for b in stmt.bases)
         attributes: list[str] = []
+        fields: list[tuple[str, str]] = []
         for item in stmt.body:
             if isinstance(item, ast.Assign):
                 attributes += [t.id for t in item.targets if isinstance(t, ast.Name)]
             elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
                 attributes.append(item.target.id)
+                shape = _field_shape(item.annotation)
+                if shape is not None and not (shape in _SIZED and _defaults_to_none(item.value)):
+                    fields.append((item.target.id, shape))
             elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
                 isinstance(d, ast.Name) and d.id in ("property", "cached_property")
                 for d in item.decorator_list
             ):
                 attributes.append(item.name)
-        classes.append(ClassFacts(ctx.qualified(stmt.name), bases, tuple(attributes)))
+        classes.append(
+            ClassFacts(ctx.qualified(stmt.name), bases, tuple(attributes), tuple(fields))
+        )
     return tuple(classes)
+
+
+#: The plain types a schema field's value is known to have (``list`` for any collection).
+_FIELD_SHAPES = {
+    "bool": "bool",
+    "int": "int",
+    "float": "float",
+    "str": "str",
+    **dict.fromkeys(
+        ("list", "List", "set", "Set", "frozenset", "FrozenSet", "tuple", "Tuple", "Sequence"),
+        "list",
+    ),
+}
+#: Shapes whose length is read: a None default would make ``len`` fail.
+_SIZED = frozenset({"list", "str"})
+#: Bases whose subclasses validate their annotated fields when a request's body is decoded
+#: into them (a dataclass is left out: nothing checks what a hand-built one holds).
+_SCHEMA_BASES = frozenset(
+    {"pydantic.BaseModel", "pydantic.main.BaseModel", "msgspec.Struct", "ninja.Schema"}
+)
+
+
+def _field_shape(annotation: ast.expr) -> str | None:
+    """``bool`` of ``flag: bool``, ``list`` of ``tags: list[str]``; None for anything that
+    may be None (``str | None``, ``Optional[int]``) or is not a plain type."""
+    if isinstance(annotation, ast.Name):
+        return _FIELD_SHAPES.get(annotation.id)
+    if not isinstance(annotation, ast.Subscript):
+        return None
+    head = annotation.value
+    name = head.attr if isinstance(head, ast.Attribute) else getattr(head, "id", "")
+    if name == "Annotated" and isinstance(annotation.slice, ast.Tuple):
+        return _field_shape(annotation.slice.elts[0])
+    return "list" if _FIELD_SHAPES.get(name) == "list" else None
+
+
+def _defaults_to_none(value: ast.expr | None) -> bool:
+    """``= None``, ``= Field(None)``, ``= Field(default=None)``: a default of None."""
+    if isinstance(value, ast.Call):
+        candidates = [*value.args[:1], *(k.value for k in value.keywords if k.arg == "default")]
+        return any(_defaults_to_none(c) for c in candidates)
+    return isinstance(value, ast.Constant) and value.value is None
+
+
+def schema_fields(
+    classes: Iterable[ClassFacts],
+) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """Every project class that validates its fields (a pydantic model, a msgspec struct;
+    through the project's own bases too) with its fields' shapes, inherited."""
+    by_name = {c.qualname: c for c in classes}
+    # A base imported by the name another source root gives its module (``app.lib.X`` for
+    # ``py.app.lib.X``): the one class whose full name ends so.
+    by_suffix: dict[str, list[str]] = {}
+    for qualname in by_name:
+        parts = qualname.split(".")
+        for start in range(1, len(parts) - 1):
+            by_suffix.setdefault(".".join(parts[start:]), []).append(qualname)
+
+    def find(name: str) -> ClassFacts | None:
+        if name in by_name:
+            return by_name[name]
+        found = by_suffix.get(name, [])
+        return by_name[found[0]] if len(found) == 1 else None
+
+    def schema(name: str, seen: frozenset[str]) -> bool:
+        cls = find(name)
+        if cls is None or name in seen:
+            return name in _SCHEMA_BASES
+        return any(schema(b, seen | {name}) for b in cls.bases)
+
+    def collect(name: str, seen: frozenset[str]) -> dict[str, str]:
+        cls = find(name)
+        if cls is None or name in seen:
+            return {}
+        found: dict[str, str] = {}
+        for base in reversed(cls.bases):
+            found.update(collect(base, seen | {name}))
+        for attribute in cls.attributes:
+            found.pop(attribute, None)  # redeclared: only its own shape counts
+        found.update(cls.fields)
+        return found
+
+    return tuple(
+        sorted(
+            (name, tuple(sorted(collect(name, frozenset()).items())))
+            for name in by_name
+            if schema(name, frozenset())
+        )
+    )
 
 
 #: Bases whose instances always have ``pk`` (Django models, whatever their fields).

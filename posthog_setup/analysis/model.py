@@ -459,6 +459,9 @@ class ClassFacts:
     qualname: str
     bases: tuple[str, ...]
     attributes: tuple[str, ...]
+    #: (field, shape) of the fields its body annotates with a plain type: ``bool``, ``int``,
+    #: ``float``, ``str`` or ``list`` (any sized collection); never one that may be None
+    fields: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -703,6 +706,9 @@ class Analysis:
     unsupported: tuple[tuple[str, str], ...] = field(default=())
     #: qualified class -> attributes every instance is known to have (own and inherited)
     class_attributes: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
+    #: qualified class -> (field, shape) of a validated schema (a pydantic model, a msgspec
+    #: struct): a decoded instance holds a value of that shape in each (see ``ClassFacts``)
+    schema_fields: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = field(default=())
     #: each analysed framework's conventions, by name
     framework_conventions: tuple[tuple[Framework, Conventions], ...] = field(
         default=(), compare=False, repr=False
@@ -711,6 +717,25 @@ class Analysis:
     def conventions(self, framework: Framework) -> Conventions:
         """What ``framework`` guarantees its handlers (nothing, if it is not known)."""
         return dict(self.framework_conventions).get(framework, PLAIN_CONVENTIONS)
+
+    def fields_of(self, kind: str) -> tuple[tuple[str, str], ...]:
+        """(field, shape) of the schema class every value of ``kind`` is validated against
+        (none where the value may be None). A package's re-export of the class
+        (``app.schemas.UserCreate`` for ``app.schemas._user.UserCreate``), or a module named
+        from another source root, is the class where it is the project's only one so named,
+        in a module under the same top-level package."""
+        if kind.endswith("?"):
+            return ()
+        schemas = dict(self.schema_fields)
+        if kind in schemas:
+            return schemas[kind]
+        package, _, short = kind.rpartition(".")
+        same = [c for c, _ in self.class_attributes if c.rpartition(".")[2] == short]
+        if len(same) != 1 or not package:
+            return ()
+        if package.split(".")[0] not in same[0].split(".")[:-1]:
+            return ()
+        return schemas.get(same[0], ())
 
     def attributes_of(self, kind: str) -> frozenset[str]:
         """Attributes a value of ``kind`` is known to have: a project class, or ``f()`` for

@@ -342,6 +342,57 @@ def _related_properties(
     return found
 
 
+#: At most this many properties from the fields of a request's validated body.
+_BODY_FIELDS = 3
+#: Fields whose value is a secret or a one-time code whatever their type (``otp``, ``pin``).
+_SECRET_FIELD = re.compile(
+    r"(^|_)(code|otp|pin|key|hash|salt|signature|nonce|cvc|ssn|name)s?$", re.IGNORECASE
+)
+#: An annotation whose value a framework does not validate against it (a dependency), or
+#: that lets it be None.
+_UNVALIDATED = re.compile(r"\b(None|Optional|Depends|Security|Provide|Inject|Dependency)\b")
+#: The order body fields are taken in: flags and numbers before lengths.
+_SHAPE_ORDER = {"bool": 0, "int": 1, "float": 1, "list": 2, "str": 3}
+
+
+def _body_properties(route: Route, classes: Analysis) -> list[PlannedProperty]:
+    """Properties from the fields of a handler parameter the framework validated against a
+    schema of the project (a pydantic model, a msgspec struct): flags and
+    numbers as they are, the count of a list, the length of text; never a field whose name
+    reads as PII or a secret (an email's length is still the email's). Safe by
+    construction: the parameter is bound at the capture, and the schema declares the field
+    with a type that is never None."""
+    proof = Proof.of(route.proven)
+    annotations = dict(route.handler.annotations)
+    found: list[tuple[int, PlannedProperty]] = []
+    for name, kind in route.typed:
+        annotation = annotations.get(name)
+        if (
+            name not in route.handler.params
+            or annotation is None
+            or _UNVALIDATED.search(annotation)
+            or name not in proof.names
+        ):
+            continue
+        for field_name, shape in classes.fields_of(kind):
+            if names_pii(field_name) or _SECRET_FIELD.search(field_name):
+                continue
+            value = f"{name}.{field_name}"
+            if shape == "bool":
+                prop = PlannedProperty(field_name, value, "boolean")
+            elif shape in ("int", "float"):
+                prop = PlannedProperty(field_name, value, "integer" if shape == "int" else "number")
+            elif shape == "list":
+                prop = PlannedProperty(
+                    f"{singular(field_name) or field_name}_count", f"len({value})", "integer"
+                )
+            else:
+                prop = PlannedProperty(f"{field_name}_length", f"len({value})", "integer")
+            found.append((_SHAPE_ORDER[shape], prop))
+    found.sort(key=lambda item: item[0])
+    return [prop for _, prop in found[:_BODY_FIELDS]]
+
+
 def provable(
     expression: str,
     proof: Proof,
@@ -591,6 +642,11 @@ def build_plan(
             )
             if p.name not in {q.name for q in properties}
             and p.value not in {q.value for q in properties}
+        ]
+        properties += [
+            p
+            for p in _body_properties(route, analysis)
+            if p.name not in {q.name for q in properties}
         ]
         if access is not None and access.system:
             # Sent for a process, not a person: no person profile for it.

@@ -39,10 +39,10 @@ LOCATIONS = {
         ("project_created", "tasks/routers/projects.py:39"),
         ("project_deleted", "tasks/routers/projects.py:60"),
         ("task_created", "tasks/routers/tasks.py:43"),
-        ("task_deleted", "tasks/routers/tasks.py:76"),
-        ("task_updated", "tasks/routers/tasks.py:64"),
-        ("task_archived", "tasks/routers/tasks.py:108"),
-        ("task_completed", "tasks/routers/tasks.py:96"),
+        ("task_deleted", "tasks/routers/tasks.py:80"),
+        ("task_updated", "tasks/routers/tasks.py:68"),
+        ("task_archived", "tasks/routers/tasks.py:112"),
+        ("task_completed", "tasks/routers/tasks.py:100"),
     ],
     "django_shop": [
         ("user_logged_in", "accounts/views.py:21"),
@@ -179,7 +179,7 @@ def test_the_stage_output_and_quiet(tmp_path: Path, capsys: pytest.CaptureFixtur
     verbose = capsys.readouterr().err
     assert "  Project tests    not run (--run-tests runs them)" in verbose.splitlines()
     assert (
-        "    task_archived                tasks/routers/tasks.py:108       replayed, live"
+        "    task_archived                tasks/routers/tasks.py:112       replayed, live"
         in verbose.splitlines()
     )
     assert verbose.splitlines()[-1] == "Verified 10 events. Unchanged: posthog-setup-report.md."

@@ -177,6 +177,7 @@ with TestClient(app, raise_server_exceptions=False) as client:
     new_task = {"title": "Dishes", "project_id": ids["project_ids"][0]}
     task = record("task_create", lambda: client.post("/api/v1/tasks", json=new_task, headers=auth))
     ids["task_ids"] = [task.json()["id"]]
+    ids["task_title_lengths"] = [len(new_task["title"])]
     for method, path, body in [
         ("GET", "/health", None),
         ("GET", "/api/v1/projects", None),
@@ -948,6 +949,9 @@ SCENARIOS = {
         properties=(
             ("project_created", "project_id", "project_ids"),
             ("task_created", "task_id", "task_ids"),
+            # From the validated body: its project's id, the length of its title.
+            ("task_created", "project_id", "project_ids"),
+            ("task_created", "title_length", "task_title_lengths"),
         ),
         signup_person={"email": "ada@example.com", "username": "ada"},
         # authenticate_user() is annotated to return the User model (or None, ruled out
@@ -1011,7 +1015,7 @@ SCENARIOS = {
             "delete": 204,
         },
         events={
-            "$set": 1,
+            "$set": 2,
             "user_signed_up": 1,
             "user_logged_out": 1,
             "user_logged_in": 1,
@@ -1028,9 +1032,9 @@ SCENARIOS = {
             ("recipe_deleted", "recipe_id", "recipe_ids"),
         ),
         # The signup builds a User, whose dataclass declares email and username; the login's
-        # user comes from User.from_row(), which proves nothing about its attributes.
+        # user comes from User.from_row(), a classmethod that always answers a new User.
         signup_person={"email": "ada@example.com", "username": "ada"},
-        login_person=None,
+        login_person={"email": "ada@example.com", "username": "ada"},
     ),
     "litestar_shelf": Scenario(
         fixture="litestar_shelf",
