@@ -235,6 +235,19 @@ _NOUN_OF_ACTION = {
 }
 
 
+def _names_the_action(word: str, verb: str) -> bool:
+    """Is ``word`` the action ``verb`` says happened, as a noun (``comment`` / commented,
+    ``verification`` / verified, ``registration`` / registered)? Naming both doubles it."""
+    if past_tense(word) == verb or word == verb:
+        return True
+    stem = verb.removesuffix("ied").removesuffix("ed") if verb.endswith("ed") else ""
+    shared = next(
+        (i for i, (a, b) in enumerate(zip(word, stem, strict=False)) if a != b),
+        min(len(word), len(stem)),
+    )
+    return len(stem) >= 4 and shared >= max(4, len(stem) - 2) and word != stem
+
+
 def _named_parts(route: Route) -> tuple[str, str]:
     segments = _static_segments(route.path)
     handler_words = snake(route.action or route.handler.name).split("_")
@@ -303,10 +316,15 @@ def _named_parts(route: Route) -> tuple[str, str]:
         # name must not change when edit adds ``form_valid`` to the class.
         owner = route.handler.class_name
         noun = snake((owner or route.handler.name).rsplit(".", 1)[-1]) or "request"
-    if past_tense(noun.rsplit("_", 1)[-1]) == verb:
-        # ``make_comment`` writes a Comment: a comment was created, not "commented".
-        mutating_methods = [m for m in route.methods if m in _METHOD_VERBS]
-        verb = _METHOD_VERBS[mutating_methods[0]] if mutating_methods else "created"
+    head, _, last = noun.rpartition("_")
+    if _names_the_action(last, verb):
+        if head:
+            # ``email_verification`` verified: the email was verified.
+            noun = head
+        else:
+            # ``make_comment`` writes a Comment: a comment was created, not "commented".
+            mutating_methods = [m for m in route.methods if m in _METHOD_VERBS]
+            verb = _METHOD_VERBS[mutating_methods[0]] if mutating_methods else "created"
     if "all" in handler_words and noun != "all" and noun == singular(noun):
         # ``mark_all_as_read``: every one of them was.
         noun = plural(noun)

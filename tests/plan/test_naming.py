@@ -371,6 +371,9 @@ def test_descriptions_take_the_article_the_noun_sounds_for(noun: str, article: s
         ("/marks", ("POST",), "unbookmark_page", "Page", "page_unbookmarked"),
         # the collection a POST adds to is no action: the thing written was created
         ("/api/articles/<slug>/comments", ("POST",), "make_comment_on_article", "Comment", "comment_created"),
+        # the written noun that names the action itself is not said twice
+        ("/api/verify", ("POST",), "verify", "EmailVerification", "email_verified"),
+        ("/accounts/confirm", ("POST",), "confirm", "AccountConfirmation", "account_confirmed"),
     ],
 )  # fmt: skip
 def test_undone_actions_and_collections_that_read_as_verbs(
