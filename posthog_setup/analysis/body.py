@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from posthog_setup.analysis import flow
 from posthog_setup.analysis.context import FileContext, FunctionNode
 from posthog_setup.analysis.model import BodyFacts, Evidence, UserAccess
+from posthog_setup.analysis.names import child_nodes
 
 #: Methods that write through a unit of work or ORM, whatever the receiver.
 _STRONG_WRITES = {
@@ -102,15 +103,7 @@ def _body_nodes(func: FunctionNode | ast.ClassDef) -> tuple[ast.AST, ...]:
         found.append(node)
         if isinstance(node, _NESTED):
             continue
-        # ``ast.iter_child_nodes``, without its two generators per node.
-        children: list[ast.AST] = []
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if isinstance(value, ast.AST):
-                children.append(value)
-            elif isinstance(value, list):
-                children.extend(item for item in value if isinstance(item, ast.AST))
-        stack.extend(reversed(children))
+        stack.extend(reversed(child_nodes(node)))
     return tuple(found)
 
 

@@ -249,7 +249,7 @@ class _Binder:
             self._visit_binding(node, scope)
             return
         parents = self.names._parents
-        stack = [(child, node) for child in reversed(_children(node))]
+        stack = [(child, node) for child in reversed(child_nodes(node))]
         while stack:
             current, parent = stack.pop()
             # Linked when reached, as the recursion did: shared nodes (``ast.Load()``)
@@ -258,7 +258,7 @@ class _Binder:
             if type(current) in _BINDING_NODES:
                 self._visit_binding(current, scope)
                 continue
-            stack.extend((child, current) for child in reversed(_children(current)))
+            stack.extend((child, current) for child in reversed(child_nodes(current)))
 
     def _visit_binding(self, node: ast.AST, scope: Scope) -> None:
         line = getattr(node, "lineno", 0)
@@ -338,7 +338,7 @@ class _Binder:
             self._link(node.body, node)
             self.visit(node.body, inner)
             return
-        for child in _children(node):
+        for child in child_nodes(node):
             self._link(child, node)
             self.visit(child, scope)
 
@@ -384,7 +384,7 @@ _BINDING_NODES = frozenset(
 )
 
 
-def _children(node: ast.AST) -> list[ast.AST]:
+def child_nodes(node: ast.AST) -> list[ast.AST]:
     """``ast.iter_child_nodes``, as a list read off ``_fields`` (no generators per node)."""
     children: list[ast.AST] = []
     for name in node._fields:

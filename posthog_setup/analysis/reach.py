@@ -32,7 +32,7 @@ from posthog_setup.analysis.names import Scope
 
 #: Methods an inherited repository or service (advanced-alchemy's, a generic CRUD base)
 #: writes with when a project class calls them on ``self`` without defining them.
-_INHERITED_WRITES = frozenset(
+INHERITED_WRITES = frozenset(
     {
         "create",
         "create_many",
@@ -232,7 +232,7 @@ def project_functions(ctx: FileContext) -> tuple[ProjectFunction, ...]:
                 for item in node.body
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
             )
-            inherits = frozenset() if not node.bases else _INHERITED_WRITES - defined
+            inherits = frozenset() if not node.bases else INHERITED_WRITES - defined
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     found.append(_function(ctx, item, f"{owner}.{item.name}", owner, inherits))

@@ -145,6 +145,19 @@ def call_arg(call: ast.Call, index: int | None, keyword: str) -> ast.expr | None
     return None
 
 
+def named_assignments(statements: Iterable[ast.stmt]) -> Iterator[tuple[ast.Name, ast.expr]]:
+    """(target, value) of each ``name = value`` and ``name: T = value`` among ``statements``."""
+    for stmt in statements:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            target, value = stmt.target, stmt.value
+        else:
+            continue
+        if isinstance(target, ast.Name):
+            yield target, value
+
+
 def literal_str(node: ast.AST | None) -> str | None:
     """The value of a string constant, else None."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):

@@ -20,6 +20,7 @@ from functools import cached_property
 from typing import Protocol, TypeVar
 
 from posthog_setup.analysis.body import called_name
+from posthog_setup.analysis.names import child_nodes
 from posthog_setup.analysis.rules.records import ignored
 from posthog_setup.codemods.bindings import bindings
 from posthog_setup.codemods.points import (
@@ -75,12 +76,7 @@ def _calls(node: ast.AST) -> list[ast.Call]:
         current = stack.pop()
         if type(current) is ast.Call:
             found.append(current)
-        for name in current._fields:
-            value = getattr(current, name, None)
-            if isinstance(value, ast.AST):
-                stack.append(value)
-            elif isinstance(value, list):
-                stack.extend(item for item in value if isinstance(item, ast.AST))
+        stack.extend(child_nodes(current))
     return found
 
 

@@ -44,6 +44,7 @@ from posthog_setup.analysis.routing import (
     imports_another_framework,
     imports_any,
     link_routes,
+    named_assignments,
     route_spec,
     user_construction,
     with_user,
@@ -146,14 +147,8 @@ def _is_user_dependency(dependency: ast.expr) -> bool:
 def user_aliases(ctx: FileContext) -> Iterator[str]:
     """The module's type aliases that inject the logged-in user, by qualified name:
     ``CurrentUser = Annotated[User, Depends(get_current_user)]``."""
-    for stmt in ctx.tree.body:
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-            target, value = stmt.targets[0], stmt.value
-        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-            target, value = stmt.target, stmt.value
-        else:
-            continue
-        if not isinstance(target, ast.Name) or not isinstance(value, ast.Subscript):
+    for target, value in named_assignments(ctx.tree.body):
+        if not isinstance(value, ast.Subscript):
             continue
         for meta in _annotated_metadata(ctx, value):
             if (

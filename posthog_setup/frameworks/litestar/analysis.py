@@ -39,6 +39,7 @@ from posthog_setup.analysis.model import (
     Registration,
     UserAccess,
 )
+from posthog_setup.analysis.reach import INHERITED_WRITES
 from posthog_setup.analysis.routing import (
     SIGNUP_WORDS,
     VERB_SHORTCUTS,
@@ -49,6 +50,7 @@ from posthog_setup.analysis.routing import (
     is_server_error,
     link_routes,
     literal_str,
+    named_assignments,
     with_user,
 )
 
@@ -162,20 +164,8 @@ def _imports_inside(tree: ast.Module) -> bool:
     return False
 
 
-#: Methods of a data service (``users_service.update(...)``) that write.
-_SERVICE_WRITES = frozenset(
-    {
-        "create",
-        "create_many",
-        "update",
-        "update_many",
-        "upsert",
-        "upsert_many",
-        "delete",
-        "delete_many",
-        "delete_where",
-    }
-)
+#: Methods of a data service (``users_service.update(...)``) that write: a repository's.
+_SERVICE_WRITES = INHERITED_WRITES
 _SERVICE = re.compile(r"(^|_)service$", re.IGNORECASE)
 #: A project's own service method named for the change it makes (``reset_password_with_token``,
 #: ``unlink_oauth_account``): its first word is a verb that writes.
@@ -379,15 +369,7 @@ class _LitestarFile:
         if not is_controller and not methods:
             return
         prefix = ""
-        for stmt in node.body:
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-                target, value = stmt.targets[0], stmt.value
-            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-                target, value = stmt.target, stmt.value
-            else:
-                continue
-            if not isinstance(target, ast.Name):
-                continue
+        for target, value in named_assignments(node.body):
             if target.id == "path":
                 prefix = literal_str(value) or ""
             elif target.id == "exception_handlers" and isinstance(value, ast.Dict):
