@@ -149,6 +149,13 @@ def _static_segments(path: str) -> list[str]:
     return segments
 
 
+#: Actions whose undoing is said with ``un``: what a DELETE on their path does.
+_UNDOABLE = frozenset(
+    {"like", "follow", "favorite", "favourite", "star", "pin", "bookmark", "subscribe",
+     "watch", "block", "mute", "publish", "archive", "assign", "vote", "flag", "link"}
+)  # fmt: skip
+
+
 def _verb_from_words(words: list[str]) -> str | None:
     for word in words:
         if word in _CRUD_WORDS:
@@ -274,10 +281,10 @@ def _named_parts(route: Route) -> tuple[str, str]:
     named = [s for s in segments if s and not _NOISE.match(s)]
     if named and (named[-1] in KNOWN_VERBS or named[-1] in _CRUD_WORDS):
         verb = _verb_from_words([named[-1]])
-        if named[-1] in KNOWN_VERBS and set(route.methods) == {"DELETE"}:
+        if named[-1] in _UNDOABLE and set(route.methods) == {"DELETE"}:
             # DELETE /articles/<slug>/favorite undoes the favorite: unfavorited, never the
-            # same event as the POST that made it.
-            verb = past_tense(named[-1] if named[-1].startswith("un") else f"un{named[-1]}")
+            # same event as the POST that made it (DELETE /mfa/disable still disables).
+            verb = past_tense(f"un{named[-1]}")
         named = named[:-1]
     if verb is None:
         verb = _verb_phrase(handler_words) or _verb_from_words(handler_words)

@@ -366,6 +366,8 @@ def test_descriptions_take_the_article_the_noun_sounds_for(noun: str, article: s
         ("/api/articles/<slug>/favorite", ("DELETE",), "unfavorite_article", "Article", "article_unfavorited"),
         ("/api/profiles/<name>/follow", ("DELETE",), "stop", "Profile", "profile_unfollowed"),
         ("/posts/<id>/unlike", ("DELETE",), "unlike", "", "post_unliked"),
+        # a DELETE on an action that is itself a removal does just that
+        ("/api/mfa/disable", ("DELETE",), "disable_mfa", "", "mfa_disabled"),
         # a verb we know, undone in the handler's name
         ("/stars", ("POST",), "unstar_repo", "Repo", "repo_unstarred"),
         ("/marks", ("POST",), "unbookmark_page", "Page", "page_unbookmarked"),
