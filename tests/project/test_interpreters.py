@@ -165,8 +165,9 @@ def test_begin_edit_and_revise_agree_on_every_interpreter(
     events = {e["event"]: e for e in analysis["plan"]["events"]}
     # ``type Owner = Annotated[User, Depends(get_current_user)]`` is followed like ``=``.
     assert events["note_created"]["distinct_id"] == "current_user.id"
-    # The same in a file 3.13 reads itself: its tree is shaped like the lowered one.
-    assert events["profile_updated"]["distinct_id"] == "me.id"
+    # The same in a file 3.13 reads itself: its tree is shaped like the lowered one; what
+    # it writes through the alias is the User the alias stands for.
+    assert events["user_updated"]["distinct_id"] == "me.id"
     # Every edited file holds its captures, and still means 3.14 syntax.
     routes_file = edited[first]["notes/routers/notes.py"].decode()
     assert '"note_created"' in routes_file
