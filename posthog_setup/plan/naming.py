@@ -32,8 +32,8 @@ _CRUD_WORDS = {
 #: Words that name an action which is itself the event's noun, with its verb.
 _ACTION_NOUNS = {"search": "performed"}
 _METHOD_VERBS = {"POST": "created", "PUT": "updated", "PATCH": "updated", "DELETE": "deleted"}
-#: Segments that name no resource.
-_NOISE = re.compile(r"^(api|v\d+(\.\d+)?|rest|json|ajax|internal|public|admin|app)$")
+#: Path segments that name no resource (``/api/v1/...``).
+NO_RESOURCE = re.compile(r"^(api|v\d+(\.\d+)?|rest|json|ajax|internal|public|admin|app)$")
 _IRREGULAR = {
     "send": "sent",
     "pay": "paid",
@@ -119,11 +119,23 @@ _SAME_IN_SINGULAR = frozenset(
 )  # fmt: skip
 
 
+#: Plurals no suffix rule undoes (``shelves``, not ``shelve``).
+_IRREGULAR_PLURALS = {
+    "shelves": "shelf", "leaves": "leaf", "halves": "half", "wolves": "wolf",
+    "knives": "knife", "lives": "life", "wives": "wife", "thieves": "thief",
+    "children": "child", "people": "person", "men": "man", "women": "woman",
+    "mice": "mouse", "analyses": "analysis", "statuses": "status", "indices": "index",
+    "quizzes": "quiz", "buses": "bus", "campuses": "campus",
+}  # fmt: skip
+
+
 def singular(word: str) -> str:
     """A resource name in the singular: ``categories`` -> ``category``, ``posts`` -> ``post``."""
-    last = word.rsplit("_", 1)[-1]
+    head, _, last = word.rpartition("_")
     if last in _SAME_IN_SINGULAR:
         return word
+    if last in _IRREGULAR_PLURALS:
+        return head + "_" * bool(head) + _IRREGULAR_PLURALS[last]
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     if word.endswith(("sses", "shes", "ches", "xes", "zzes")):
@@ -278,7 +290,7 @@ def _named_parts(route: Route) -> tuple[str, str]:
         return "_".join([*handler_words[1:-1], action]), "requested"
     verb: str | None = None
     # An action segment at the end of the path: /posts/<id>/like, /orders/<pk>/cancel/.
-    named = [s for s in segments if s and not _NOISE.match(s)]
+    named = [s for s in segments if s and not NO_RESOURCE.match(s)]
     if named and (named[-1] in KNOWN_VERBS or named[-1] in _CRUD_WORDS):
         verb = _verb_from_words([named[-1]])
         if named[-1] in _UNDOABLE and set(route.methods) == {"DELETE"}:

@@ -30,7 +30,14 @@ from posthog_setup.analysis.model import (
 )
 from posthog_setup.analysis.paths import path_converters, path_parameters
 from posthog_setup.analysis.rules.pii import PII_NAMES
-from posthog_setup.plan.naming import event_name, format_event, name_parts, singular, snake
+from posthog_setup.plan.naming import (
+    NO_RESOURCE,
+    event_name,
+    format_event,
+    name_parts,
+    singular,
+    snake,
+)
 
 PLAN_FILE = "posthog-events.json"
 PLAN_VERSION = 1
@@ -257,6 +264,30 @@ def _link_secret(route_path: str, param: str, param_type: str) -> bool:
     return any(_ONE_TIME_LINK.search(part) for part in fixed)
 
 
+def _plural_of(word: str, noun: str) -> bool:
+    """Whether ``word`` is ``noun`` or a plural of it, by any English suffix rule."""
+    stem = noun[:-1]
+    forms = {noun, noun + "s", noun + "es", stem + "ies", stem + "ves", noun[:-2] + "ves"}
+    return word in forms
+
+
+def _keyed_resource(path: str, param: str, noun: str) -> str:
+    """What a bare ``id`` / ``pk`` parameter keys: the resource the path names right before
+    it (``/posts/<int:id>/comments/`` keys a post, whatever the event's noun), else the
+    event's noun."""
+    segments = path.strip("/").split("/")
+    for index, segment in enumerate(segments):
+        if param not in path_parameters(segment):
+            continue
+        before = segments[index - 1] if index > 0 else ""
+        if before and not path_parameters(before) and not NO_RESOURCE.match(before):
+            resource = singular(snake(before))
+            if resource.isidentifier():
+                return noun if _plural_of(snake(before), noun) else resource
+        break
+    return noun
+
+
 def _path_properties(route: Route, noun: str, analysis: Analysis) -> list[PlannedProperty]:
     found = []
     conventions = analysis.conventions(route.framework)
@@ -264,7 +295,7 @@ def _path_properties(route: Route, noun: str, analysis: Analysis) -> list[Planne
         kind = _property_type(route.path, param, route.handler)
         if names_pii(param) or _link_secret(route.path, param, kind):
             continue
-        name = f"{noun}_id" if param in ("id", "pk") else param
+        name = f"{_keyed_resource(route.path, param, noun)}_id" if param in ("id", "pk") else param
         if param in route.handler.params:
             value = param
         else:

@@ -559,3 +559,42 @@ def test_what_sqlalchemy_2_queries_and_project_functions_answer() -> None:
     # a project function's result is what its annotation says, settled by the analysis
     assert typed["made"] == "crud.create_user"
     assert typed.get("data") in (None, "flask.request.get_json")
+
+
+def test_a_bare_id_parameter_is_named_for_the_resource_the_path_names_before_it() -> None:
+    analysis = analyse_sources(
+        {
+            "app.py": textwrap.dedent(
+                """\
+        from flask import Flask, redirect
+
+        from .models import Comment, Note
+
+        app = Flask(__name__)
+
+
+        @app.post("/posts/<int:id>/comments/")
+        def comment(id):
+            db.session.add(Comment(post_id=id))
+            db.session.commit()
+            return redirect("/")
+
+
+        @app.put("/api/<int:id>")
+        def update(id):
+            note = Note(id=id)
+            db.session.add(note)
+            db.session.commit()
+            return redirect("/")
+        """
+            )
+        }
+    )
+    plan = {
+        e.event: tuple((p.name, p.value) for p in e.properties)
+        for e in build_plan(analysis, client_module="posthog_client.py").events
+    }
+    # the id keys the post the comment is on, not a comment
+    assert plan["comment_created"] == (("post_id", "id"),)
+    # where no resource precedes it, the event's own noun
+    assert plan["note_updated"] == (("note_id", "id"),)

@@ -132,6 +132,10 @@ def test_past_tense(verb: str, past: str) -> None:
         ("news", "news"),
         ("breaking_news", "breaking_news"),
         ("series", "series"),
+        ("shelves", "shelf"),
+        ("book_shelves", "book_shelf"),
+        ("statuses", "status"),
+        ("archives", "archive"),
     ],
 )
 def test_singular(plural: str, one: str) -> None:
