@@ -145,6 +145,13 @@ def singular(word: str) -> str:
     return word
 
 
+def names_an_action(segment: str) -> bool:
+    """Does a path segment (snake case) say what is done (``edit``, ``edit_profile``,
+    ``disable``) rather than name a resource?"""
+    first = segment.split("_", 1)[0]
+    return first in KNOWN_VERBS or first in _CRUD_WORDS
+
+
 def snake(text: str) -> str:
     """``OrderItem`` / ``order-item`` / ``order item`` -> ``order_item``."""
     text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text)

@@ -35,6 +35,7 @@ from posthog_setup.plan.naming import (
     event_name,
     format_event,
     name_parts,
+    names_an_action,
     singular,
     snake,
 )
@@ -274,16 +275,21 @@ def _plural_of(word: str, noun: str) -> bool:
 def _keyed_resource(path: str, param: str, noun: str) -> str:
     """What a bare ``id`` / ``pk`` parameter keys: the resource the path names right before
     it (``/posts/<int:id>/comments/`` keys a post, whatever the event's noun), else the
-    event's noun."""
+    event's noun (``/edit/<int:id>`` names an action)."""
     segments = path.strip("/").split("/")
     for index, segment in enumerate(segments):
         if param not in path_parameters(segment):
             continue
         before = segments[index - 1] if index > 0 else ""
-        if before and not path_parameters(before) and not NO_RESOURCE.match(before):
-            resource = singular(snake(before))
+        named = snake(before) if before and not path_parameters(before) else ""
+        if not named or NO_RESOURCE.match(named):
+            break
+        plural = singular(named) != named
+        # ``/edit/<id>`` and ``/disable/<id>`` say what is done, not to what.
+        if plural or not names_an_action(named):
+            resource = singular(named)
             if resource.isidentifier():
-                return noun if _plural_of(snake(before), noun) else resource
+                return noun if _plural_of(named, noun) else resource
         break
     return noun
 

@@ -586,15 +586,33 @@ def test_a_bare_id_parameter_is_named_for_the_resource_the_path_names_before_it(
             db.session.add(note)
             db.session.commit()
             return redirect("/")
+
+
+        @app.post("/edit/<int:id>")
+        def edit(id):
+            note = Note(id=id)
+            db.session.add(note)
+            db.session.commit()
+            return redirect("/")
+
+
+        @app.post("/post/<int:id>")
+        def post(id):
+            db.session.add(Comment(post_id=id))
+            db.session.commit()
+            return redirect("/")
         """
             )
         }
     )
     plan = {
-        e.event: tuple((p.name, p.value) for p in e.properties)
+        e.handler: tuple((p.name, p.value) for p in e.properties)
         for e in build_plan(analysis, client_module="posthog_client.py").events
     }
     # the id keys the post the comment is on, not a comment
-    assert plan["comment_created"] == (("post_id", "id"),)
-    # where no resource precedes it, the event's own noun
-    assert plan["note_updated"] == (("note_id", "id"),)
+    assert plan["comment"] == (("post_id", "id"),)
+    # where no resource precedes it, or an action does, the event's own noun
+    assert plan["update"] == (("note_id", "id"),)
+    assert plan["edit"] == (("note_id", "id"),)
+    # a resource named in the singular keys the same
+    assert plan["post"] == (("post_id", "id"),)
