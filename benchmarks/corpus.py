@@ -540,9 +540,56 @@ class EventScore:
     anonymous: int = 0
     get_writes: int = 0
     exceptions: int = 0
+    #: ``$exception`` events of exceptions that answer 4xx (a 404, a failed validation)
+    client_errors: int = 0
     email: int = 0
     with_properties: int = 0
     seen_names: list[str] = field(default_factory=list)
+
+
+#: Exception classes whose job is a 4xx answer, by class name, across the frameworks: not
+#: server errors, so an ``$exception`` of one is a false alarm.
+CLIENT_ERRORS = frozenset(
+    {
+        # Django, DRF, django-ninja
+        "Http404", "PermissionDenied", "SuspiciousOperation", "BadRequest", "DoesNotExist",
+        "ValidationError", "NotAuthenticated", "AuthenticationFailed", "NotFound",
+        "ParseError", "MethodNotAllowed", "NotAcceptable", "UnsupportedMediaType", "Throttled",
+        "AuthenticationError",
+        # Werkzeug / Flask
+        "Unauthorized", "Forbidden", "Conflict", "Gone", "UnprocessableEntity",
+        "TooManyRequests", "RequestEntityTooLarge",
+        # Starlette / FastAPI, Litestar, aiohttp
+        "RequestValidationError", "NotFoundException", "ValidationException",
+        "NotAuthorizedException", "PermissionDeniedException", "ClientException",
+        "HTTPNotFound", "HTTPForbidden", "HTTPUnauthorized", "HTTPBadRequest",
+    }
+)  # fmt: skip
+#: Words that name no thing a product team would recognise.
+FILLER_WORDS = frozenset(
+    {"item", "items", "index", "generate", "auth", "data", "object", "thing", "stuff",
+     "resource", "entity", "handler", "endpoint", "view", "api", "action", "route", "obj"}
+)  # fmt: skip
+
+
+def client_error(event: RecordedEvent) -> bool:
+    """Is this ``$exception`` event one of an exception whose job is a 4xx answer?"""
+    exceptions = event.properties.get("$exception_list") or []
+    first = exceptions[0] if exceptions and isinstance(exceptions[0], dict) else {}
+    kind = str(first.get("type") or "")
+    return kind.rsplit(".", 1)[-1] in CLIENT_ERRORS
+
+
+def poor_name(event: str) -> str | None:
+    """Why an event name would not be kept (a filler word, a word said twice), else None."""
+    words = [w for w in event.split("_") if w]
+    filler = sorted(set(words) & FILLER_WORDS)
+    if filler:
+        return f"{event} (filler: {', '.join(filler)})"
+    doubled = sorted({w for w in words if words.count(w) > 1})
+    if doubled:
+        return f"{event} (repeats: {', '.join(doubled)})"
+    return None
 
 
 def score_events(plan: Sequence[PlannedEvent], events: Sequence[RecordedEvent]) -> EventScore:
@@ -559,6 +606,7 @@ def score_events(plan: Sequence[PlannedEvent], events: Sequence[RecordedEvent]) 
         props = event.properties
         if event.event == "$exception":
             score.exceptions += 1
+            score.client_errors += client_error(event)
         if "email" in props or "$email" in props:
             score.email += 1
         if event.event not in names:
@@ -602,8 +650,11 @@ class Row:
     anonymous: int = 0
     get_writes: int = 0
     exceptions: int = 0
+    client_errors: int = 0
     email: int = 0
     broken: list[str] = field(default_factory=list)
+    #: planned capture names built from a filler word or repeating one
+    poor_names: list[str] = field(default_factory=list)
     with_properties: float | None = None
     recall: float | None = None
     precision: float | None = None
@@ -738,12 +789,14 @@ def check_project(
     row.planned, row.seen, row.received = seen.planned, seen.seen, seen.received
     row.anonymous, row.get_writes = seen.anonymous, seen.get_writes
     row.exceptions, row.email = seen.exceptions, seen.email
+    row.client_errors = seen.client_errors
     row.broken = broken_frames(events, repo, inserted)
     prefix = "" if project.subdir in ("", ".") else project.subdir.rstrip("/") + "/"
     plan = mark_existing(
         plan, lambda file: _git(repo, "show", f"{base}:{prefix}{file}", check=False)
     )
     captures = [e for e in plan if e.kind == "capture" and not e.existing]
+    row.poor_names = sorted({p for p in map(poor_name, (e.event for e in captures)) if p})
     if captures:
         row.with_properties = round(sum(e.properties > 0 for e in captures) / len(captures), 2)
     labels = load_labels(project.name, labels_dir)
@@ -795,6 +848,8 @@ COLUMNS = (
     "GET writes",
     "anon",
     "email",
+    "4xx exc",
+    "names",
     "props",
     "recall",
     "precision",
@@ -818,6 +873,8 @@ def table_row(row: Row) -> list[str]:
         str(row.get_writes),
         str(row.anonymous),
         str(row.email),
+        str(row.client_errors),
+        str(len(row.poor_names)),
         _ratio(row.with_properties),
         _ratio(row.recall),
         _ratio(row.precision),
@@ -844,6 +901,8 @@ def details(rows: Sequence[Row]) -> str:
             parts.append("missed: " + ", ".join(row.missed))
         if row.wrong:
             parts.append("not a write: " + ", ".join(row.wrong))
+        if row.poor_names:
+            parts.append("poor names: " + ", ".join(row.poor_names))
         if parts:
             out.append(f"- **{row.name}**\n  - " + "\n  - ".join(parts))
     return "\n".join(out)
@@ -860,6 +919,8 @@ _COMPARED = (
     "get_writes",
     "anonymous",
     "email",
+    "client_errors",
+    "poor_names",
     "with_properties",
     "recall",
     "precision",
@@ -878,6 +939,8 @@ def compare(old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]) 
             continue
         changes = []
         for key in _COMPARED:
+            if key not in previous:
+                continue  # a column the earlier run did not have
             a, b = _comparable(key, previous.get(key)), _comparable(key, row.get(key))
             if a != b:
                 changes.append(f"{key} {a} -> {b}")
@@ -894,7 +957,7 @@ def compare(old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]) 
 
 def _comparable(key: str, value: Any) -> Any:
     """Lists of findings compare by count (their items are listed apart); pairs as pairs."""
-    if key in ("broken",):
+    if key in ("broken", "poor_names"):
         return len(value or ())
     if isinstance(value, list):
         return tuple(value)

@@ -153,6 +153,33 @@ def test_write_events_from_get_requests_and_personless_events_are_counted() -> N
     assert score.with_properties == 2
 
 
+def test_exceptions_of_client_errors_are_counted_apart() -> None:
+    def exception(kind: str) -> RecordedEvent:
+        return _event("$exception", **{"$exception_list": [{"type": kind}]})
+
+    events = [
+        exception("Http404"),
+        exception("werkzeug.exceptions.NotFound"),
+        exception("KeyError"),
+    ]
+    score = corpus.score_events([], events)
+    assert (score.exceptions, score.client_errors) == (3, 2)
+
+
+@pytest.mark.parametrize(
+    ("event", "why"),
+    [
+        ("post_created", None),
+        ("password_reset_requested", None),
+        ("item_created", "item_created (filler: item)"),
+        ("auth_generate_completed", "auth_generate_completed (filler: auth, generate)"),
+        ("reset_password_request_reset", "reset_password_request_reset (repeats: reset)"),
+    ],
+)
+def test_poor_event_names_say_why(event: str, why: str | None) -> None:
+    assert corpus.poor_name(event) == why
+
+
 def test_labels_give_recall_precision_and_identify_coverage() -> None:
     labels = corpus.Labels(
         routes=(
