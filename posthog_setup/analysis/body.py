@@ -385,7 +385,13 @@ def settle(ctx: FileContext, func: FunctionNode | ast.ClassDef, facts: BodyFacts
         return dataclasses.replace(facts, anchor=None, proven=(), typed=())
     typed = flow.typed_names(ctx, func)
     written = flow.written_models(ctx, func, typed)
-    facts = dataclasses.replace(facts, typed=typed, written=written, toggles=flow.toggled(func))
+    facts = dataclasses.replace(
+        facts,
+        typed=typed,
+        written=written,
+        toggles=flow.toggled(func),
+        existing_change=flow.existing_change(func),
+    )
     if not any(e.mutating for e in facts.evidence):
         # What it calls may write: the link follows the calls into the project's code.
         from posthog_setup.analysis.reach import handler_calls

@@ -1107,6 +1107,33 @@ _ADDING = frozenset({"add", "add_all", "merge", "delete", "insert", "remove"})
 _SESSION = re.compile(r"(^|\.|_)(session|db|repo|repository|store|uow)s?$", re.IGNORECASE)
 
 
+#: What a Django manager or queryset writes with (``Post.objects.filter(...).update(...)``).
+_MANAGER_WRITES = frozenset(
+    {"create", "get_or_create", "update_or_create", "bulk_create", "bulk_update", "update",
+     "delete"}
+)  # fmt: skip
+
+
+def _managed_model(ctx: FileContext, receiver: ast.expr, scope: Scope) -> str | None:
+    """The model whose manager a call chain starts from: ``Post.objects.filter(...)`` is
+    Post's; ``review.article_set.filter(...)`` is the reverse relation to the model named
+    ``article`` in lower case (Django's default ``<model>_set``), where this module binds
+    a class of that name."""
+    node = receiver
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        if isinstance(node, ast.Call):
+            node = node.func
+            continue
+        if node.attr == "objects":
+            return ctx.names.resolve(node.value, scope)
+        if node.attr.endswith("_set") and len(node.attr) > 4:
+            related = node.attr[:-4]
+            bound = ctx.names.module_scope.bindings
+            return next((name for name in bound if name.lower() == related), None)
+        node = node.value
+    return None
+
+
 def written_models(
     ctx: FileContext, func: FunctionNode, typed: Sequence[tuple[str, str]]
 ) -> tuple[str, ...]:
@@ -1155,16 +1182,83 @@ def written_models(
             add(kinds.get(node.args[0].id))
         elif method in ("save", "delete") and not node.args and isinstance(receiver, ast.Name):
             add(kinds.get(receiver.id))
-        elif method in ("create", "get_or_create", "update_or_create", "bulk_create"):
-            chain = receiver
-            if isinstance(chain, ast.Attribute) and chain.attr == "objects":
-                add(ctx.names.resolve(chain.value, scope))
+        elif method in _MANAGER_WRITES:
+            add(_managed_model(ctx, receiver, scope))
     if not found:
         # Nothing added, saved or deleted by name: the object whose fields it sets before
         # the commit (``account.confirmed = True``) is what it writes.
         for kind in changed:
             add(kind)
     return tuple(found)
+
+
+#: Calls that look a stored object up rather than make one (``get_object_or_404(...)``,
+#: ``Post.objects.get(...)``, ``Post.query.get_or_404(...)``, ``....first()``).
+_LOOKUPS = frozenset(
+    {"get", "get_object_or_404", "get_or_404", "first_or_404", "first", "last", "one",
+     "one_or_none", "scalar_one", "scalar_one_or_none", "latest", "earliest"}
+)  # fmt: skip
+#: Calls that store a new object (an ORM manager's, a session's).
+_CREATING = frozenset({"create", "bulk_create", "get_or_create", "update_or_create", "add",
+                       "add_all", "insert", "insert_one", "insert_many"})  # fmt: skip
+
+
+def existing_change(func: FunctionNode) -> str | None:
+    """What the handler does to stored objects where it makes none: ``"deleted"`` where
+    every write deletes, ``"updated"`` where every object it saves (or sets fields of
+    before a commit) is one it looked up (``post = get_object_or_404(...)``, a loop over
+    a query, the request's user) or a query it updates in place; None where it creates
+    anything, runs SQL, or saves what it made (a form's ``save()`` may create)."""
+    looked_up: set[str] = set()
+    made: set[str] = set()
+    saved: list[str] = []
+    set_fields: list[str] = []
+    kinds: set[str] = set()
+    committed = False
+    for node in _walk(func):
+        if isinstance(node, ast.Assign):
+            names = {t.id for t in node.targets if isinstance(t, ast.Name)}
+            if isinstance(node.value, ast.Call) and _called(node.value) in _LOOKUPS:
+                looked_up |= names
+            else:
+                made |= names
+            set_fields += [
+                t.value.id
+                for t in node.targets
+                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
+            ]
+        elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
+            looked_up.add(node.target.id)
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        method, receiver = node.func.attr, node.func.value
+        if method in _CREATING or method in ("execute", "executemany"):
+            return None
+        if method == "commit":
+            committed = True
+        elif method in ("save", "delete") and not node.args:
+            if isinstance(receiver, ast.Name):
+                saved.append(receiver.id)
+            elif not _of_a_parameter(receiver, func):
+                return None
+            kinds.add(method)
+        elif method == "update" and isinstance(receiver, ast.Call):
+            kinds.add("save")  # ``....filter(...).update(...)``: rows changed in place
+    if committed and not kinds:
+        # ``post.title = ...`` then ``db.session.commit()``: the object was changed.
+        saved += set_fields
+        if set_fields:
+            kinds.add("save")
+    if not kinds or any(name in made or name not in looked_up for name in saved):
+        return None
+    return "deleted" if kinds == {"delete"} else "updated"
+
+
+def _of_a_parameter(node: ast.expr, func: FunctionNode) -> bool:
+    """Is ``node`` an attribute of a parameter (``request.user``): an object that exists?"""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id in parameters(func) and node.id != "self"
 
 
 _TOGGLE = re.compile(r"^(?:toggle|switch|flip)(?:_(\w+))?$")

@@ -156,6 +156,8 @@ class BodyFacts:
     written: tuple[str, ...] = ()
     #: what the handler switches on or off (``news.switch_like(user)``: ``like``), if anything
     toggles: str | None = None
+    #: ``updated`` / ``deleted`` where the handler only changes objects it looked up
+    existing_change: str | None = None
     #: (property, expression) counts safe to read at the anchor (``len(closed)`` of a list
     #: the handler built, ``cursor.rowcount`` of the write it ran)
     counts: tuple[tuple[str, str], ...] = ()
@@ -200,6 +202,8 @@ class Route:
     written: tuple[str, ...] = ()
     #: what the handler switches on or off (``news.switch_like(user)``: ``like``), if anything
     toggles: str | None = None
+    #: ``updated`` / ``deleted`` where the handler only changes objects it looked up
+    existing_change: str | None = None
     #: (property, expression) counts safe to read at the anchor (``len(closed)`` of a list
     #: the handler built, ``cursor.rowcount`` of the write it ran)
     counts: tuple[tuple[str, str], ...] = ()

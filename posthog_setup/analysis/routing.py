@@ -642,6 +642,7 @@ def linked_route(local: LocalRoute, owner: AppObject, path: str) -> Route:
         typed=local.body.typed,
         written=local.body.written,
         toggles=local.body.toggles,
+        existing_change=local.body.existing_change,
         counts=local.body.counts,
         calls=local.body.calls,
     )

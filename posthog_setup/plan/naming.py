@@ -98,6 +98,22 @@ def names_action(word: str) -> bool:
     return word in _CRUD_WORDS or word in KNOWN_VERBS
 
 
+#: ``-ify`` and ``-ize`` words of six letters or more are verbs (``classify``, ``authorize``;
+#: ``size`` and ``prize`` are too short to be taken).
+_VERB_SUFFIX = re.compile(r"^[a-z]{3,}(?:ify|ize)$")
+
+
+def _as_verb(word: str) -> str | None:
+    """The verb ``word`` is, in the present (``unclassify``, ``duplicated`` -> ``duplicate``),
+    where it is one: a known verb, an ``-ify`` / ``-ize`` verb, the undoing (``un-``) of
+    either, or the past participle of a known verb (``save_uploaded_picture``)."""
+    if word in KNOWN_VERBS or _VERB_SUFFIX.match(word):
+        return word
+    if word.startswith("un") and (word[2:] in KNOWN_VERBS or _VERB_SUFFIX.match(word[2:])):
+        return word
+    return _PARTICIPLES.get(word)
+
+
 def past_tense(verb: str) -> str:
     """``like`` -> ``liked``, ``pin`` -> ``pinned``, ``copy`` -> ``copied``, ``send`` -> ``sent``."""
     if verb in _IRREGULAR:
@@ -109,6 +125,11 @@ def past_tense(verb: str) -> str:
     if verb.endswith("y") and len(verb) > 1 and verb[-2] not in "aeiou":
         return verb[:-1] + "ied"
     return verb + "ed"
+
+
+#: ``uploaded`` -> ``upload``: the past participles of the known verbs, which are also
+#: verbs in a name (``multiple_articles_action_duplicated``).
+_PARTICIPLES = {past_tense(v): v for v in sorted(KNOWN_VERBS) if past_tense(v) != v}
 
 
 #: Words that end in ``s`` in the singular too.
@@ -179,11 +200,10 @@ def _verb_from_words(words: list[str]) -> str | None:
     for word in words:
         if word in _CRUD_WORDS:
             return _CRUD_WORDS[word]
-        if word in KNOWN_VERBS:
-            return past_tense(word)
-        if word.startswith("un") and word[2:] in KNOWN_VERBS:
-            # ``unfavorite``: the undoing of an action we know is its own outcome.
-            return past_tense(word)
+        verb = _as_verb(word)
+        if verb is not None:
+            # ``unfavorite``: the undoing of an action is its own outcome.
+            return past_tense(verb)
     return None
 
 
@@ -208,10 +228,23 @@ def _content_words(words: list[str], verb: str | None, *, path: bool = False) ->
     never the verb itself again (``upload_image`` + ``uploaded`` -> ``image``). A path's
     own resource words are kept, fillers or not (``/items/`` names items), and so are its
     words that could be verbs but are not the action (``/rate_limit/`` is a rate limit)."""
+    # A compound segment is said in words like a handler's (``multiple_articles_action``
+    # names articles); only a segment of one word is the project's own resource word.
+    compound = path and len([w for w in words if w]) > 1
     fillers = _FILLERS & {"index", "auth", "generate", "me", "new", "save"} if path else _FILLERS
     base = set(_CRUD_WORDS) | (set() if path else KNOWN_VERBS) | fillers | _STOP_WORDS
-    doubled = {w for w in words if verb is not None and past_tense(w) == verb}
-    return [w for w in words if w and w not in base and w not in doubled and not w.isdigit()]
+    if compound:
+        base |= _FILLERS
+    doubled = {w for w in words if verb is not None and verb in (w, past_tense(w))}
+    return [
+        w
+        for w in words
+        if w
+        and w not in base
+        and w not in doubled
+        and not w.isdigit()
+        and (path or _as_verb(w) is None)
+    ]
 
 
 def _parameter_noun(route: Route) -> str | None:
@@ -231,7 +264,11 @@ _HELPER_SUFFIX = re.compile(
 def _model_noun(name: str) -> str:
     """``ReviewForm`` writes a review: a form's, serializer's, schema's, service's or
     repository's own noun (``TeamInvitationService`` writes team invitations)."""
-    return snake(_HELPER_SUFFIX.sub("", name) or name)
+    words = snake(_HELPER_SUFFIX.sub("", name) or name).split("_")
+    # ``CreateReviewForm`` and ``NewReviewForm`` write a review.
+    while len(words) > 1 and words[0] in _CRUD_WORDS:
+        words = words[1:]
+    return "_".join(words)
 
 
 def name_parts(route: Route) -> tuple[str, str]:
@@ -298,7 +335,7 @@ def _named_parts(route: Route) -> tuple[str, str]:
     verb: str | None = None
     # An action segment at the end of the path: /posts/<id>/like, /orders/<pk>/cancel/.
     named = [s for s in segments if s and not NO_RESOURCE.match(s)]
-    if named and (named[-1] in KNOWN_VERBS or named[-1] in _CRUD_WORDS):
+    if named and (_as_verb(named[-1]) is not None or named[-1] in _CRUD_WORDS):
         verb = _verb_from_words([named[-1]])
         if named[-1] in _UNDOABLE and set(route.methods) == {"DELETE"}:
             # DELETE /articles/<slug>/favorite undoes the favorite: unfavorited, never the
@@ -307,6 +344,10 @@ def _named_parts(route: Route) -> tuple[str, str]:
         named = named[:-1]
     if verb is None:
         verb = _verb_phrase(handler_words) or _verb_from_words(handler_words)
+    helper_words = _helper_words(route)
+    if verb is None and not set(helper_words) & _VAGUE_VERBS:
+        # ``list_actions`` that calls ``delete_documents()``: the helper says what was done.
+        verb = _verb_from_words(helper_words)
     action_word = next((w for w in handler_words if w in KNOWN_VERBS), None)
     # The handler's first word or the path's last: ``search_products``, ``/api/search``;
     # never a word in the middle (``save_generic_search_string`` saves a string).
@@ -317,18 +358,30 @@ def _named_parts(route: Route) -> tuple[str, str]:
     if verb is None:
         mutating_methods = [m for m in route.methods if m in _METHOD_VERBS]
         verb = _METHOD_VERBS[mutating_methods[0]] if mutating_methods else "updated"
+        if verb == "created" and route.existing_change is not None:
+            # A POST that saves what it looked up changed it; nothing was created.
+            verb = route.existing_change
     candidates: list[str | None] = [
         _model_noun(route.model.rsplit(".", 1)[-1]) if route.model else None,
         _model_noun(route.written[0]) if route.written else None,
         _created_child(route, verb, segments),
-        *(
-            singular("_".join(words))
-            for segment in reversed(named)
-            if (words := _content_words(segment.split("_"), verb, path=True))
-        ),
     ]
+    # The path's last resource, then the handler's words and those of the function it
+    # writes through, and only then the path's outer segments (``/library/`` is a section
+    # of the site, not what ``list_actions`` deleted).
+    resources = [
+        singular("_".join(words))
+        for segment in reversed(named)
+        if (words := _content_words(segment.split("_"), verb, path=True))
+    ]
+    last_named = _content_words(named[-1].split("_"), verb, path=True) if named else []
+    if last_named:
+        candidates.append(resources.pop(0))
     rest = _content_words(handler_words, verb)
     candidates.append(singular("_".join(rest)) if rest else None)
+    helped = _content_words(helper_words, verb)
+    candidates.append(singular("_".join(helped)) if helped else None)
+    candidates += resources
     candidates.append(_parameter_noun(route))
     # A resource the path or the code names is the project's own word, even ``items``;
     # only these never name anything.
@@ -355,6 +408,22 @@ def _named_parts(route: Route) -> tuple[str, str]:
         # ``mark_all_as_read``: every one of them was.
         noun = plural(noun)
     return noun, verb
+
+
+#: Verbs that say a helper did something, not what (``set_config``, ``process_form``).
+_VAGUE_VERBS = frozenset({"set", "process", "request", "toggle", "change", "mark", "run"})
+#: ``delete_documents() writes (...)``: a write reached through a function of the project.
+_HELPER_WRITE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?([a-z_][a-z0-9_]*)\(\) (?:writes|calls)")
+
+
+def _helper_words(route: Route) -> list[str]:
+    """The words of the project function the route's first write goes through, if any: what
+    a dispatching handler (``list_actions``, ``handle``) does is said by what it calls."""
+    for evidence in route.evidence:
+        match = _HELPER_WRITE.match(evidence.detail) if evidence.kind == "write" else None
+        if match and not match.group(1).startswith("_"):
+            return match.group(1).split("_")
+    return []
 
 
 def _verb_phrase(words: list[str]) -> str | None:

@@ -226,3 +226,57 @@ def test_a_receiver_of_unknown_class_is_never_guessed() -> None:
 def test_reverse_relations_that_prove_nothing(models: str) -> None:
     found = route(project(**{"inbox/models.py": models}), "mark_all_as_read")
     assert not any(e.kind == "write" for e in found.evidence)
+
+
+BULK_URLS = """
+from django.urls import path
+
+from inbox import views
+
+urlpatterns = [
+    path("boards/<int:pk>/clear/", views.clear_board),
+    path("boards/<int:pk>/order/", views.save_order),
+    path("boards/<int:pk>/purge/", views.purge),
+]
+"""
+BULK_VIEWS = """
+from django.shortcuts import get_object_or_404, redirect
+
+from inbox.models import Alert, Board
+
+
+def clear_board(request, pk):
+    board = get_object_or_404(Board, pk=pk)
+    board.alert_set.filter(unread=True).update(unread=False)
+    return redirect("/")
+
+
+def save_order(request, pk):
+    for alert in Alert.objects.filter(board_id=pk):
+        alert.position = int(request.POST[str(alert.pk)])
+        alert.save()
+    Alert.objects.bulk_update([], fields=("position",))
+    return redirect("/")
+
+
+def purge(request, pk):
+    board = get_object_or_404(Board, pk=pk)
+    board.delete()
+    return redirect("/")
+"""
+
+
+def test_queryset_writes_name_their_model_and_saving_what_was_looked_up_is_an_update() -> None:
+    models = MODELS + "\n\nclass Board(models.Model):\n    title = models.CharField()\n"
+    analysis = project(
+        **{"proj/urls.py": BULK_URLS, "inbox/views.py": BULK_VIEWS, "inbox/models.py": models}
+    )
+    # ``board.alert_set`` is the reverse relation to Alert, which the module binds
+    cleared = route(analysis, "clear_board")
+    assert cleared.written == ("Alert",)
+    assert cleared.existing_change == "updated"
+    ordered = route(analysis, "save_order")
+    assert ordered.written == ("Alert",)
+    assert event_name(ordered) == "alert_updated"  # saved what the loop looked up
+    purged = route(analysis, "purge")
+    assert purged.existing_change == "deleted"

@@ -616,3 +616,38 @@ def test_a_bare_id_parameter_is_named_for_the_resource_the_path_names_before_it(
     assert plan["edit"] == (("note_id", "id"),)
     # a resource named in the singular keys the same
     assert plan["post"] == (("post_id", "id"),)
+
+
+@pytest.mark.parametrize(
+    ("source", "change"),
+    [
+        # fields set on what it looked up, then committed: changed
+        (
+            "def edit(id):\n    post = Post.query.get_or_404(id)\n    post.title = 'x'\n"
+            "    db.session.commit()\n",
+            "updated",
+        ),
+        # the request's user exists
+        (
+            "def rename(request):\n    request.user.first_name = 'x'\n    request.user.save()\n",
+            "updated",
+        ),
+        (
+            "def drop(request, pk):\n    note = Note.objects.get(pk=pk)\n    note.delete()\n",
+            "deleted",
+        ),
+        # anything made here, created through a manager or a session, or run as SQL: unknown
+        ("def make(request):\n    note = Note(title='x')\n    note.save()\n", None),
+        ("def make(request):\n    Note.objects.create(title='x')\n", None),
+        ("def make(request):\n    form = NoteForm(request.POST)\n    form.save()\n", None),
+        (
+            "def both(id):\n    post = Post.query.get(id)\n    db.session.add(Tag(post=post))\n"
+            "    db.session.commit()\n",
+            None,
+        ),
+        ("def raw(id):\n    db.execute('UPDATE post SET x = 1')\n    db.commit()\n", None),
+        ("def nothing(request):\n    return None\n", None),
+    ],
+)
+def test_what_a_handler_does_to_objects_it_looked_up(source: str, change: str | None) -> None:
+    assert flow.existing_change(_func(source)) == change

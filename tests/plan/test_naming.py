@@ -389,3 +389,66 @@ def test_undone_actions_and_collections_that_read_as_verbs(
         route(path, methods, handler), written=(written,) if written else ()
     )
     assert event_name(subject) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "handler", "expected"),
+    [
+        # -ify / -ize verbs and their undoing are actions, not nouns
+        ("/reviews/articles/unclassify/", "unclassify_articles", "article_unclassified"),
+        ("/accounts/<int:id>/authorize/", "authorize", "account_authorized"),
+        # a past participle in a name says what was done
+        ("/settings/save_uploaded_picture/", "save_uploaded_picture", "picture_uploaded"),
+        ("/reviews/multiple_articles/duplicated/", "duplicated", "article_duplicated"),
+        # a compound path segment's fillers are dropped; the resource stays
+        ("/conducting/multiple_articles_action/accept/", "accept", "article_accepted"),
+        # a one-word segment is the project's own resource word, even a filler
+        ("/items/", "create", "item_created"),
+    ],
+)
+def test_verbs_by_form_and_compound_segments(path: str, handler: str, expected: str) -> None:
+    assert event_name(route(path, ("POST",), handler)) == expected
+
+
+def test_a_dispatching_handler_is_named_by_the_function_it_writes_through() -> None:
+    dispatch = dataclasses.replace(
+        route("/library/list_actions/", ("POST",), "list_actions"),
+        evidence=(Evidence("write", "delete_documents() writes (docs.delete() deletes)", 3, True),),
+    )
+    assert event_name(dispatch) == "document_deleted"
+    # the handler's own words come first
+    named = dataclasses.replace(
+        dispatch, handler=dataclasses.replace(dispatch.handler, qualname="archive_folder")
+    )
+    assert event_name(named) == "folder_archived"
+
+
+def test_a_form_named_for_its_operation_names_its_model() -> None:
+    created = route("/reviews/new/", ("POST",), "new", model="app.forms.CreateReviewForm")
+    assert event_name(created) == "review_created"
+    # a noun that is also a verb stays (a review setting, not a setting)
+    kept = route("/settings/", ("POST",), "settings", model="app.forms.ReviewSettingForm")
+    assert event_name(kept) == "review_setting_created"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [("updated", "review_updated"), ("deleted", "review_deleted"), (None, "review_created")],
+)
+def test_a_post_that_only_changes_what_it_looked_up_did_not_create(
+    change: str | None, expected: str
+) -> None:
+    saved = dataclasses.replace(
+        route("/reviews/save_objective/", ("POST",), "save_objective"),
+        written=("Review",),
+        existing_change=change,
+    )
+    assert event_name(saved) == expected
+
+
+def test_a_helper_that_says_only_that_something_was_set_gives_no_verb() -> None:
+    saved = dataclasses.replace(
+        route("/admin/plugins/<plugin>", ("POST",), "plugin"),
+        evidence=(Evidence("write", "set_config() writes (db.session.commit())", 3, True),),
+    )
+    assert event_name(saved) == "plugin_created"

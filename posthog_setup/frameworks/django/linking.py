@@ -162,6 +162,7 @@ def _route(
         typed=body.typed,
         written=body.written,
         toggles=body.toggles,
+        existing_change=body.existing_change,
         model=where.model,
         older_hook=older_hook,
     )
