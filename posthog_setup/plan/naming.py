@@ -169,8 +169,7 @@ def singular(word: str) -> str:
 def names_an_action(segment: str) -> bool:
     """Does a path segment (snake case) say what is done (``edit``, ``edit_profile``,
     ``disable``) rather than name a resource?"""
-    first = segment.split("_", 1)[0]
-    return first in KNOWN_VERBS or first in _CRUD_WORDS
+    return names_action(segment.split("_", 1)[0])
 
 
 def snake(text: str) -> str:
