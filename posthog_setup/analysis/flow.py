@@ -1146,9 +1146,15 @@ def written_models(
     scope = ctx.names.scope_for_def(func)
     found: list[str] = []
 
+    own = local_names(func)
+
     def add(name: str | None, *, table: bool = False) -> None:
         short = name.rsplit(".", 1)[-1] if name else ""
-        # A class (a model) by its spelling, or a table; never a function whose result it is.
+        # A class (a model) by its spelling, or a table; never a function whose result it
+        # is, nor a local the handler binds (``Model = ChallengeTopics``: which one is
+        # the handler's choice at run time).
+        if name in own or (name and "<locals>." in name):
+            return
         if short and (table or short[:1].isupper()) and short not in found:
             found.append(short)
 

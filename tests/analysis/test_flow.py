@@ -651,3 +651,35 @@ def test_a_bare_id_parameter_is_named_for_the_resource_the_path_names_before_it(
 )
 def test_what_a_handler_does_to_objects_it_looked_up(source: str, change: str | None) -> None:
     assert flow.existing_change(_func(source)) == change
+
+
+def test_a_class_the_handler_picks_into_a_local_names_nothing_written() -> None:
+    analysis = analyse_sources(
+        {
+            "app.py": textwrap.dedent(
+                """\
+        from flask import Flask, request
+
+        from .models import ChallengeTopics, db
+
+        app = Flask(__name__)
+
+
+        @app.delete("/topics")
+        def delete_topic():
+            if request.args.get("type") == "challenge":
+                Model = ChallengeTopics
+            else:
+                return {"success": False}, 400
+            topic = Model.query.filter_by(id=1).first_or_404()
+            db.session.delete(topic)
+            db.session.commit()
+            return {"success": True}
+        """
+            )
+        }
+    )
+    (route,) = analysis.routes
+    assert "Model" not in route.written
+    (event,) = build_plan(analysis, client_module="posthog_client.py").events
+    assert event.event == "topic_deleted"
