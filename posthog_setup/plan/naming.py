@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from posthog_setup.analysis.model import Route
+from posthog_setup.analysis.model import HTTP_METHODS, Route
 
 #: Path segments and handler-name words that mean create / update / delete.
 _CRUD_WORDS = {
@@ -214,7 +214,15 @@ _FILLERS = frozenset(
         "home", "main", "default", "ajax", "multiple", "detail", "details", "new", "save",
         "do", "handle", "get", "set", "post_data", "form", "request", "result", "results",
         "status", "info", "one", "all", "bulk", "single", "entry", "object", "obj", "thing",
+        "private", "public", "mine", "own", "current",
     }
+)  # fmt: skip
+#: Fillers that name nothing even as a path's own segment (``/upload/direct/``), unlike
+#: ``/items/`` or ``/entries/``, which may be the project's resource.
+_NEVER_A_RESOURCE = frozenset(
+    {"index", "auth", "generate", "me", "new", "save", "direct", "local", "standard",
+     "default", "main", "home", "single", "multiple", "bulk", "all", "one", "do", "handle",
+     "get", "set", "private", "public", "mine", "own", "current"}
 )  # fmt: skip
 _STOP_WORDS = frozenset({"from", "to", "for", "by", "of", "the", "a", "an", "in", "on", "with",
                          "and", "or", "my", "into", "at", "is"})  # fmt: skip
@@ -230,7 +238,7 @@ def _content_words(words: list[str], verb: str | None, *, path: bool = False) ->
     # A compound segment is said in words like a handler's (``multiple_articles_action``
     # names articles); only a segment of one word is the project's own resource word.
     compound = path and len([w for w in words if w]) > 1
-    fillers = _FILLERS & {"index", "auth", "generate", "me", "new", "save"} if path else _FILLERS
+    fillers = _FILLERS & _NEVER_A_RESOURCE if path else _FILLERS
     base = set(_CRUD_WORDS) | (set() if path else KNOWN_VERBS) | fillers | _STOP_WORDS
     if compound:
         base |= _FILLERS
@@ -310,9 +318,31 @@ def _names_the_action(word: str, verb: str) -> bool:
     return len(stem) >= 4 and shared >= max(4, len(stem) - 2) and word != stem
 
 
+#: What class views' names end in: the kind of class, not what it does.
+_VIEW_SUFFIX = re.compile(r"(?<=[a-z0-9])(Api|API|View|ViewSet|Resource|Controller|Endpoint)$")
+#: Identity events: who did them is always a user.
+_IDENTITY_VERBS = frozenset({"logged_in", "logged_out", "signed_up"})
+
+
+def _handler_name(route: Route) -> str:
+    """The name that says what a handler does: a class view's method named for the HTTP
+    verb (``FileStandardUploadApi.post``) says nothing, its class does."""
+    name = route.action or route.handler.name
+    owner = route.handler.class_name
+    if owner and name.upper() in HTTP_METHODS:
+        return _VIEW_SUFFIX.sub("", owner.rsplit(".", 1)[-1])
+    return name
+
+
 def _named_parts(route: Route) -> tuple[str, str]:
+    noun, verb = _noun_and_verb(route)
+    # ``UserJwtLogoutApi`` logged a user out, not a JWT.
+    return ("user" if verb in _IDENTITY_VERBS else noun), verb
+
+
+def _noun_and_verb(route: Route) -> tuple[str, str]:
     segments = _static_segments(route.path)
-    handler_words = snake(route.action or route.handler.name).split("_")
+    handler_words = snake(_handler_name(route)).split("_")
     if "forgot" in handler_words or "forgot" in "_".join(segments).split("_"):
         # ``forgot_password`` / ``/forgot-password``: a reset of it is asked for.
         return "password_reset", "requested"
@@ -377,6 +407,14 @@ def _named_parts(route: Route) -> tuple[str, str]:
     if last_named:
         candidates.append(resources.pop(0))
     rest = _content_words(handler_words, verb)
+    if (
+        rest
+        and len(handler_words) > 2
+        and _as_verb(handler_words[-2]) is not None
+        and past_tense(handler_words[-1]) == verb
+    ):
+        # ``file_upload_finish``: the verb said last makes the one before it a noun.
+        rest.append(handler_words[-2])
     candidates.append(singular("_".join(rest)) if rest else None)
     helped = _content_words(helper_words, verb)
     candidates.append(singular("_".join(helped)) if helped else None)

@@ -452,3 +452,22 @@ def test_a_helper_that_says_only_that_something_was_set_gives_no_verb() -> None:
         evidence=(Evidence("write", "set_config() writes (db.session.commit())", 3, True),),
     )
     assert event_name(saved) == "plugin_created"
+
+
+@pytest.mark.parametrize(
+    ("path", "handler", "expected"),
+    [
+        # a method named for the HTTP verb says nothing: its class does
+        ("/files/upload/standard/", "FileStandardUploadApi.post", "file_uploaded"),
+        # an adjective segment names nothing; a verb said last makes the one before a noun
+        ("/files/upload/direct/finish/", "FileDirectUploadFinishApi.post", "file_upload_finished"),
+        ("/api/v1/teams/me", "TeamPrivate.patch", "team_updated"),
+        # whoever logs out is a user, whatever the token
+        ("/auth/jwt/logout/", "UserJwtLogoutApi.post", "user_logged_out"),
+    ],
+)
+def test_class_views_are_named_by_their_class_and_adjectives_name_nothing(
+    path: str, handler: str, expected: str
+) -> None:
+    methods = ("PATCH",) if handler.endswith("patch") else ("POST",)
+    assert event_name(route(path, methods, handler)) == expected
