@@ -1153,7 +1153,7 @@ def written_models(
         # A class (a model) by its spelling, or a table; never a function whose result it
         # is, nor a local the handler binds (``Model = ChallengeTopics``: which one is
         # the handler's choice at run time).
-        if name in own or (name and "<locals>." in name):
+        if not table and (name in own or (name and "<locals>." in name)):
             return
         if short and (table or short[:1].isupper()) and short not in found:
             found.append(short)

@@ -319,9 +319,15 @@ def _names_the_action(word: str, verb: str) -> bool:
 
 
 #: What class views' names end in: the kind of class, not what it does.
-_VIEW_SUFFIX = re.compile(r"(?<=[a-z0-9])(Api|API|View|ViewSet|Resource|Controller|Endpoint)$")
+_VIEW_SUFFIX = re.compile(r"(?<=.)(?:Api|API|View|ViewSet|Resource|Controller|Endpoint)+$")
 #: Identity events: who did them is always a user.
 _IDENTITY_VERBS = frozenset({"logged_in", "logged_out", "signed_up"})
+#: Nouns that are identity events themselves: what a user did, never a thing created.
+_IDENTITY_NOUNS = {
+    "login": "logged_in", "signin": "logged_in", "sign_in": "logged_in",
+    "logout": "logged_out", "signout": "logged_out", "sign_out": "logged_out",
+    "signup": "signed_up", "sign_up": "signed_up", "registration": "signed_up",
+}  # fmt: skip
 
 
 def _handler_name(route: Route) -> str:
@@ -336,8 +342,16 @@ def _handler_name(route: Route) -> str:
 
 def _named_parts(route: Route) -> tuple[str, str]:
     noun, verb = _noun_and_verb(route)
-    # ``UserJwtLogoutApi`` logged a user out, not a JWT.
-    return ("user" if verb in _IDENTITY_VERBS else noun), verb
+    if verb in _IDENTITY_VERBS:
+        # ``UserJwtLogoutApi`` logged a user out, not a JWT.
+        return "user", verb
+    said = "_".join(_content_words(snake(_handler_name(route)).split("_"), None))
+    if verb == "created" and (noun in _IDENTITY_NOUNS or said in _IDENTITY_NOUNS):
+        # ``LoginAPIView.post`` made no login: a user logged in.
+        return "user", _IDENTITY_NOUNS.get(noun) or _IDENTITY_NOUNS[said]
+    if verb == "registered" and noun in ("user", "account", "member"):
+        return "user", "signed_up"
+    return noun, verb
 
 
 def _noun_and_verb(route: Route) -> tuple[str, str]:

@@ -683,3 +683,35 @@ def test_a_class_the_handler_picks_into_a_local_names_nothing_written() -> None:
     assert "Model" not in route.written
     (event,) = build_plan(analysis, client_module="posthog_client.py").events
     assert event.event == "topic_deleted"
+
+
+def test_a_table_named_like_a_local_is_still_the_table_written() -> None:
+    analysis = analyse_sources(
+        {
+            "app.py": textwrap.dedent(
+                """\
+        from flask import Flask, redirect
+
+        from .db import get_db, get_post
+
+        app = Flask(__name__)
+
+
+        @app.route("/<int:id>/update", methods=("GET", "POST"))
+        def update(id):
+            post = get_post(id)
+            db = get_db()
+            db.execute("UPDATE post SET title = ? WHERE id = ?", ("x", id))
+            db.commit()
+            return redirect("/")
+        """
+            )
+        }
+    )
+    (route,) = analysis.routes
+    assert route.written == ("post",)
+    (event,) = build_plan(analysis, client_module="posthog_client.py").events
+    assert (event.event, [(p.name, p.value) for p in event.properties]) == (
+        "post_updated",
+        [("post_id", "id")],
+    )

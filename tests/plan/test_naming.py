@@ -464,6 +464,9 @@ def test_a_helper_that_says_only_that_something_was_set_gives_no_verb() -> None:
         ("/api/v1/teams/me", "TeamPrivate.patch", "team_updated"),
         # whoever logs out is a user, whatever the token
         ("/auth/jwt/logout/", "UserJwtLogoutApi.post", "user_logged_out"),
+        # a login or a registration is something a user did, not a thing created
+        ("/api/users/login/", "LoginAPIView.post", "user_logged_in"),
+        ("/api/users/", "RegistrationAPIView.post", "user_signed_up"),
     ],
 )
 def test_class_views_are_named_by_their_class_and_adjectives_name_nothing(
@@ -471,3 +474,12 @@ def test_class_views_are_named_by_their_class_and_adjectives_name_nothing(
 ) -> None:
     methods = ("PATCH",) if handler.endswith("patch") else ("POST",)
     assert event_name(route(path, methods, handler)) == expected
+
+
+def test_a_user_registered_is_a_user_signed_up_and_other_things_stay_registered() -> None:
+    signup = dataclasses.replace(route("/auth/register", ("POST",), "register"), written=("user",))
+    assert event_name(signup) == "user_signed_up"
+    device = dataclasses.replace(
+        route("/devices/register", ("POST",), "register"), written=("Device",)
+    )
+    assert event_name(device) == "device_registered"
