@@ -422,6 +422,9 @@ class DjangoView:
     lookup: str | None = None
     #: its methods that keep what the parent's returned (``response = super().post(...)``)
     extends: tuple[str, ...] = ()
+    #: its write hooks that leave the saved object where the parent's would
+    #: (``super().form_valid(form)``, ``self.object = form.save()``, ``serializer.save()``)
+    keeps_saved: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -81,3 +81,58 @@ def test_drf_signups_are_identified_in_their_perform_create(tmp_path: Path) -> N
     assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
     assert (project / "accounts" / "views.py").read_text(encoding="utf-8") == views
     assert main(["revise", "--check", str(project)]) == 0
+
+
+CREATE_VIEWS = """\
+from django.contrib.auth import login
+from django.contrib.auth.models import User
+from django.shortcuts import redirect
+from django.views.generic import CreateView
+
+
+class StudentSignUpView(CreateView):
+    model = User
+    fields = ["username"]
+
+    def form_valid(self, form):
+        user = form.save()
+        login(self.request, user)
+        return redirect("/")
+
+
+class TeacherSignUpView(CreateView):
+    model = User
+    fields = ["username"]
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        return response
+"""
+CREATE_URLS = """\
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("signup/student/", views.StudentSignUpView.as_view()),
+    path("signup/teacher/", views.TeacherSignUpView.as_view()),
+]
+"""
+
+
+def test_a_create_view_whose_own_form_valid_saves_without_its_parent_never_reads_self_object(
+    tmp_path: Path,
+) -> None:
+    project = _project(tmp_path)
+    (project / "accounts" / "views.py").write_text(CREATE_VIEWS, encoding="utf-8")
+    (project / "site_app" / "urls.py").write_text(CREATE_URLS, encoding="utf-8")
+    assert main(["edit", "-q", str(project)]) == 0
+    views = (project / "accounts" / "views.py").read_text(encoding="utf-8")
+    student = views.split("class TeacherSignUpView", 1)[0]
+    # ``self.object`` is None here: the signup is the user the method logged in
+    assert "self.object" not in student
+    assert "identify_context(str(user.pk))" in student
+    # where the parent's form_valid ran, self.object is the saved user
+    teacher = views.split("class TeacherSignUpView", 1)[1]
+    assert "identify_context(str(self.object.pk))" in teacher
+    compile(views, "views.py", "exec")

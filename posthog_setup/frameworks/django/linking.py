@@ -654,9 +654,20 @@ def signup_hook(cls: _ClassModel, path: str) -> tuple[str, str] | None:
         _PERMISSION_NEEDED.search(p) for p in cls.permissions
     ):
         return None
-    if cls.family == "edit":
-        return "form_valid", "self.object"
-    return "perform_create", "serializer.instance"
+    hook, user = (
+        ("form_valid", "self.object")
+        if cls.family == "edit"
+        else (
+            "perform_create",
+            "serializer.instance",
+        )
+    )
+    own = cls.located.view
+    if any(name == hook for name, _, _ in own.methods) and hook not in own.keeps_saved:
+        # The project's own hook saves without the parent's: ``self.object`` is never set
+        # (its body is analysed as the handler it is: a login there is identified there).
+        return None
+    return hook, user
 
 
 def linked_auth_points(project: Project) -> tuple[AuthPoint, ...]:

@@ -268,6 +268,7 @@ class ViewCollector:
         lookup: str | None = None
         lookup_field: str | None = None
         extends: list[str] = []
+        keeps_saved: list[str] = []
         for stmt in node.body:
             assigned = assigned_name(stmt)
             if assigned is not None:
@@ -289,6 +290,8 @@ class ViewCollector:
                 continue
             if keeps_parent_result(stmt):
                 extends.append(stmt.name)
+            if leaves_saved_object(stmt):
+                keeps_saved.append(stmt.name)
             params = positional(stmt)
             serves = (
                 decorated is not None or stmt.name in HTTP_METHODS or stmt.name in ACTION_METHODS
@@ -322,6 +325,7 @@ class ViewCollector:
             permissions=permissions,
             lookup=lookup or lookup_field,
             extends=tuple(extends),
+            keeps_saved=tuple(keeps_saved),
         )
 
     def model_name(self, value: ast.AST) -> str | None:
@@ -383,6 +387,35 @@ def keeps_parent_result(method: FunctionNode) -> bool:
     """Does the method keep what its parent's returned, in a statement of its own body
     (``response = super().post(request, *args, **kwargs)``)?"""
     return any(parent_result(stmt, method.name) is not None for stmt in method.body)
+
+
+def leaves_saved_object(method: FunctionNode) -> bool:
+    """Does a write hook leave the saved object where its parent's would: it calls the
+    parent's (``super().form_valid(form)``), sets ``self.object`` itself, or saves the
+    serializer it is given (``serializer.save(...)`` sets ``serializer.instance``)?"""
+    params = positional(method)
+    given = params[1] if len(params) > 1 else None
+    for node in ast.walk(method):
+        if isinstance(node, ast.Assign) and any(dotted(t) == "self.object" for t in node.targets):
+            return True
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        receiver = node.func.value
+        if (
+            node.func.attr == method.name
+            and isinstance(receiver, ast.Call)
+            and isinstance(receiver.func, ast.Name)
+            and receiver.func.id == "super"
+        ):
+            return True
+        if (
+            node.func.attr == "save"
+            and isinstance(receiver, ast.Name)
+            and receiver.id == given
+            and method.name != "form_valid"  # a form's save() sets no self.object
+        ):
+            return True
+    return False
 
 
 def parent_result(stmt: ast.stmt, name: str) -> str | None:
