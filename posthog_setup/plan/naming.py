@@ -54,6 +54,12 @@ _IRREGULAR = {
     "leave": "left",
     "read": "read",
     "split": "split",
+    "take": "taken",
+    "give": "given",
+    "hide": "hidden",
+    "unhide": "unhidden",
+    "choose": "chosen",
+    "withdraw": "withdrawn",
 }
 _DOUBLING = {
     "submit",
@@ -88,7 +94,7 @@ KNOWN_VERBS = frozenset(
         "favorite", "favourite", "watch", "unwatch", "claim", "redeem", "fulfill", "ship", "deliver",
         "process", "retry", "revoke", "rotate", "kick", "promote", "demote", "reorder", "change",
         "regenerate", "request", "refresh", "rename", "unlink", "resolve", "dismiss", "clone",
-        "fork",
+        "fork", "enroll", "unenroll", "attend", "apply",
     }
 )  # fmt: skip
 
@@ -446,6 +452,10 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
         # name must not change when edit adds ``form_valid`` to the class.
         owner = route.handler.class_name
         noun = snake((owner or route.handler.name).rsplit(".", 1)[-1]) or "request"
+    first, _, tail = noun.partition("_")
+    if tail and past_tense(first) == verb:
+        # ``TakeQuizForm`` saved, the quiz was taken: the verb is said once.
+        noun = tail
     head, _, last = noun.rpartition("_")
     if _names_the_action(last, verb):
         if head:

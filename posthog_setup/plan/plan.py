@@ -301,7 +301,11 @@ def _path_properties(route: Route, noun: str, analysis: Analysis) -> list[Planne
         kind = _property_type(route.path, param, route.handler)
         if names_pii(param) or _link_secret(route.path, param, kind):
             continue
-        name = f"{_keyed_resource(route.path, param, noun)}_id" if param in ("id", "pk") else param
+        if param in ("id", "pk"):
+            name = f"{_keyed_resource(route.path, param, noun)}_id"
+        else:
+            # ``<int:quiz_pk>`` is the quiz's id, as every other id is named.
+            name = re.sub(r"(?<=[a-z0-9])_?pk$", "_id", param)
         if param in route.handler.params:
             value = param
         else:

@@ -715,3 +715,28 @@ def test_a_table_named_like_a_local_is_still_the_table_written() -> None:
         "post_updated",
         [("post_id", "id")],
     )
+
+
+def test_a_pk_path_parameter_is_sent_as_an_id() -> None:
+    analysis = analyse_sources(
+        {
+            "app.py": textwrap.dedent(
+                """\
+        from flask import Flask, redirect
+
+        from .models import Question, db
+
+        app = Flask(__name__)
+
+
+        @app.post("/quizzes/<int:quiz_pk>/questions/")
+        def add_question(quiz_pk):
+            db.session.add(Question(quiz_id=quiz_pk))
+            db.session.commit()
+            return redirect("/")
+        """
+            )
+        }
+    )
+    (event,) = build_plan(analysis, client_module="posthog_client.py").events
+    assert [(p.name, p.value) for p in event.properties] == [("quiz_id", "quiz_pk")]

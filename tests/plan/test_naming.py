@@ -483,3 +483,10 @@ def test_a_user_registered_is_a_user_signed_up_and_other_things_stay_registered(
         route("/devices/register", ("POST",), "register"), written=("Device",)
     )
     assert event_name(device) == "device_registered"
+
+
+def test_a_form_named_for_the_action_says_the_verb_once_and_pk_parameters_are_ids() -> None:
+    taken = dataclasses.replace(
+        route("/students/quiz/<int:pk>/", ("POST",), "take_quiz"), written=("TakeQuizForm",)
+    )
+    assert event_name(taken) == "quiz_taken"
