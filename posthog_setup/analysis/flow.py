@@ -930,6 +930,44 @@ def value_kind(
     return None
 
 
+#: What ``ModuleFacts.assigned`` records for an assigned ``None``.
+ASSIGNED_NONE = "None"
+
+
+def assigned_types(
+    assigned: Iterable[tuple[str, str]],
+    returns: Iterable[tuple[str, str]],
+    classes: Iterable[ClassFacts],
+) -> tuple[tuple[str, str], ...]:
+    """(attribute, class it holds, ``?``-marked) for each attribute of a request-wide object
+    (Flask's ``g.user``) whose every assignment in the project is None or an instance of one
+    and the same project class: a value built or queried from it, a local typed so, or the
+    result of a function that returns it (annotated, or read off its returns, see
+    ``function_returns``). One assignment of another class (an ``AnonymousUser()``) or of
+    a value not known, a deletion, or a store by a name not known (``<object>.*``) types
+    nothing. What such an attribute holds may always be None: a request may never set it.
+    """
+    known = {c.qualname for c in classes}
+    results = dict(returns)
+    found: dict[str, set[str]] = {}
+    for attribute, value in assigned:
+        if value == ASSIGNED_NONE:
+            found.setdefault(attribute, set())
+            continue
+        kind = results.get(value, value).rstrip("?") if value else ""
+        found.setdefault(attribute, set()).add(kind if kind in known else "")
+    unknown = {a.removesuffix("*") for a, kinds in found.items() if a.endswith(".*")}
+    return tuple(
+        sorted(
+            (attribute, f"{kinds.pop()}?")
+            for attribute, kinds in found.items()
+            if len(kinds) == 1
+            and "" not in kinds
+            and not any(attribute.startswith(prefix) for prefix in unknown)
+        )
+    )
+
+
 def _static_or_class(func: ast.FunctionDef) -> bool:
     return any(
         isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod")
