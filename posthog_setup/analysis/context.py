@@ -196,6 +196,7 @@ class FactsBuilder:
     session_writes: list[SessionWrite] = field(default_factory=list)
     helper_calls: list[HelperCall] = field(default_factory=list)
     user_aliases: list[str] = field(default_factory=list)
+    assigned: list[tuple[str, str]] = field(default_factory=list)
 
     def uses(self, framework: Framework) -> None:
         if framework not in self.frameworks:
@@ -226,6 +227,7 @@ class FactsBuilder:
             session_writes=tuple(self.session_writes),
             helper_calls=tuple(self.helper_calls),
             user_aliases=tuple(self.user_aliases),
+            assigned=tuple(self.assigned),
         )
 
 

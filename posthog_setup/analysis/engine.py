@@ -404,6 +404,9 @@ def link(
         (r for f in facts for r in f.returns),
     )
     lints = [r.lint for r in results if r.lint is not None]
+    returns = [r for f in facts for r in f.returns]
+    classes = [c for f in facts for c in f.classes]
+    assigned = [a for f in facts for a in f.assigned]
     findings = [f for lint in lints for f in lint.findings]
     findings += rules.project_findings({lint.file: lint for lint in lints})
     return Analysis(
@@ -430,7 +433,7 @@ def link(
         framework_conventions=tuple(conventions),
         class_attributes=flow.with_returns(
             flow.class_attributes(c for f in facts for c in f.classes),
-            (r for f in facts for r in f.returns),
+            [*returns, *flow.assigned_types(assigned, returns, classes)],
         ),
         schema_fields=flow.schema_fields(c for f in facts for c in f.classes),
     )

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.model import Anchor, AuthPoint, ClassFacts
+from posthog_setup.analysis.names import child_nodes
 
 if TYPE_CHECKING:
     from posthog_setup.analysis.context import FileContext
@@ -909,9 +910,121 @@ def _alternate_constructors(cls: ast.ClassDef) -> list[str]:
     return found
 
 
+def value_kind(
+    ctx: FileContext,
+    value: ast.expr,
+    func: FunctionNode | None,
+    typed: dict[str, str] | None = None,
+) -> str | None:
+    """What a value in ``func`` (None: at module level) is, as its locals are typed: a
+    local typed by ``typed_names`` (``typed``, where the caller has them), or what
+    ``_built_by`` says a call builds or queries (a class, ``?`` where it may be None) or
+    whose result it is (a function); else None."""
+    if isinstance(value, ast.Name):
+        if func is None:
+            return None
+        return (typed if typed is not None else dict(typed_names(ctx, func))).get(value.id)
+    if isinstance(value, ast.Call):
+        scope = ctx.names.scope_for_def(func) if func is not None else None
+        return _built_by(ctx, value, scope)
+    return None
+
+
+#: What ``ModuleFacts.assigned`` records for an assigned ``None``.
+ASSIGNED_NONE = "None"
+
+
+def assigned_types(
+    assigned: Iterable[tuple[str, str]],
+    returns: Iterable[tuple[str, str]],
+    classes: Iterable[ClassFacts],
+) -> tuple[tuple[str, str], ...]:
+    """(attribute, class it holds, ``?``-marked) for each attribute of a request-wide object
+    (Flask's ``g.user``) whose every assignment in the project is None or an instance of one
+    and the same project class: a value built or queried from it, a local typed so, or the
+    result of a function that returns it (annotated, or read off its returns, see
+    ``function_returns``). One assignment of another class (an ``AnonymousUser()``) or of
+    a value not known, a deletion, or a store by a name not known (``<object>.*``) types
+    nothing. What such an attribute holds may always be None: a request may never set it.
+    """
+    known = {c.qualname for c in classes}
+    results = dict(returns)
+    found: dict[str, set[str]] = {}
+    for attribute, value in assigned:
+        if value == ASSIGNED_NONE:
+            found.setdefault(attribute, set())
+            continue
+        kind = results.get(value, value).rstrip("?") if value else ""
+        found.setdefault(attribute, set()).add(kind if kind in known else "")
+    unknown = {a.removesuffix("*") for a, kinds in found.items() if a.endswith(".*")}
+    return tuple(
+        sorted(
+            (attribute, f"{kinds.pop()}?")
+            for attribute, kinds in found.items()
+            if len(kinds) == 1
+            and "" not in kinds
+            and not any(attribute.startswith(prefix) for prefix in unknown)
+        )
+    )
+
+
+def _static_or_class(func: ast.FunctionDef) -> bool:
+    return any(
+        isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod")
+        for d in func.decorator_list
+    )
+
+
+def _own_nodes(func: FunctionNode) -> Iterator[ast.AST]:
+    """Every node of a function's body, not descending into nested functions or classes
+    (their ``return`` statements are theirs)."""
+    stack: list[ast.AST] = list(reversed(func.body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(reversed(child_nodes(node)))
+
+
+def _inferred_result(ctx: FileContext, func: ast.FunctionDef) -> str | None:
+    """The class an unannotated function (a module function, a static or class method)
+    answers, read off its ``return`` statements: each returns None (``return``, ``return
+    None``) or a value typed as one and the same class, as a handler's locals are typed
+    (``return User.query.get(key)``, ``return user`` of ``user = User(...)``; a call of
+    another function is typed by that function's name, which is no class). ``?`` marks a
+    result that may be None: a ``return None``, a value that may be None, or a body that
+    can end without a ``return``. A return of anything else (an expression, a value of
+    another or unknown type), a generator (``yield``) or no value-returning ``return`` at
+    all types nothing."""
+    kinds: set[str] = set()
+    maybe_none = not _terminates(func.body)
+    typed: dict[str, str] | None = None
+    for node in _own_nodes(func):
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return None
+        if not isinstance(node, ast.Return):
+            continue
+        value = node.value
+        if value is None or (isinstance(value, ast.Constant) and value.value is None):
+            maybe_none = True
+            continue
+        if isinstance(value, ast.Name) and typed is None:
+            typed = dict(typed_names(ctx, func))
+        kind = value_kind(ctx, value, func, typed)
+        if not kind:
+            return None
+        maybe_none = maybe_none or kind.endswith("?")
+        kinds.add(kind.rstrip("?"))
+    if len(kinds) != 1:
+        return None
+    return kinds.pop() + ("?" if maybe_none else "")
+
+
 def function_returns(ctx: FileContext) -> tuple[tuple[str, str], ...]:
-    """(function, class it returns) for the module's functions annotated with a class;
-    ``?`` marks ``X | None`` and ``Optional[X]``."""
+    """(function, class it returns) for the module's functions annotated with a class, and
+    for unannotated ones whose returns say (see ``_inferred_result``); ``?`` marks ``X |
+    None``, ``Optional[X]`` and a result that may be None. Only a project class counts as
+    what a function returns (``with_returns``): a name that is not one types nothing."""
     found = []
     for stmt in ctx.tree.body:
         if type(stmt).__name__ == "TypeAlias":
@@ -926,10 +1039,24 @@ def function_returns(ctx: FileContext) -> tuple[tuple[str, str], ...]:
                 found.append((ctx.qualified(targets[0].id), qualified))
             continue
         if isinstance(stmt, ast.ClassDef):
+            builders = _alternate_constructors(stmt)
             found += [
                 (ctx.qualified(f"{stmt.name}.{name}"), ctx.qualified(stmt.name))
-                for name in _alternate_constructors(stmt)
+                for name in builders
             ]
+            found += [
+                (ctx.qualified(f"{stmt.name}.{item.name}"), result)
+                for item in stmt.body
+                if isinstance(item, ast.FunctionDef)
+                and item.name not in builders
+                and _static_or_class(item)
+                and (result := _inferred_result(ctx, item)) is not None
+            ]
+            continue
+        if isinstance(stmt, ast.FunctionDef) and stmt.returns is None:
+            result = _inferred_result(ctx, stmt)
+            if result is not None:
+                found.append((ctx.qualified(stmt.name), result))
             continue
         if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or stmt.returns is None:
             continue

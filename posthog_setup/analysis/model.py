@@ -53,6 +53,12 @@ class UserAccess:
     #: the id is a process's (a job's ``"cron:<module>"``), not a person's: its events
     #: make no person profile
     system: bool = False
+    #: the request-wide attribute the user object is kept in (``flask.g.current_user``),
+    #: typed by every value the project assigns it (see ``flow.assigned_types``)
+    kept_in: str | None = None
+    #: a guard that holds only where that attribute is set and not None, also in a request
+    #: in which nothing set it (``g.get("current_user") is not None``)
+    present: str | None = None
 
 
 @dataclass(frozen=True)
@@ -503,6 +509,11 @@ class ModuleFacts:
     #: module-level type aliases whose parameters receive the logged-in user through a
     #: dependency (FastAPI's ``CurrentUser = Annotated[User, Depends(get_current_user)]``)
     user_aliases: tuple[str, ...] = ()
+    #: every assignment to an attribute of a request-wide object a framework keeps (Flask's
+    #: ``g``): (its qualified name, ``flask.g.user``; what the value is, a class or a
+    #: function whose result it is, ``None``, or "" for a value not known); see
+    #: ``flow.assigned_types``
+    assigned: tuple[tuple[str, str], ...] = ()
     #: the module's functions and methods, for following writes across the project
     functions: tuple[ProjectFunction, ...] = ()
 

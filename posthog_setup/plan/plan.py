@@ -483,7 +483,11 @@ def proven_user_id(
 
     A framework's contract (Django's ``request.user.pk`` under ``is_authenticated``,
     flask-login's ``current_user.get_id()``) is safe anywhere; any other user object only
-    through an id the handler itself has read on the way (``g.user["id"]``).
+    through an id the handler itself has read on the way (``g.user["id"]``), or where the
+    user is kept in a request-wide attribute (``g.current_user``) that every assignment of
+    the project types as one class declaring the id's attribute: then under the guard
+    that it is there at all (``g.get("current_user") is not None``), which also holds
+    in a request that never set it.
     """
     if access is None:
         return None, None
@@ -498,6 +502,10 @@ def proven_user_id(
         rest = chain[len(base) :]
         if chain.startswith(base) and rest[:1] in ".[" and _ID_KEYS.fullmatch(rest):
             return chain, guard
+    if access.kept_in and access.present and classes is not None:
+        key = access.id_expression.rsplit(".", 1)[-1]
+        if key in classes.attributes_of(access.kept_in):
+            return access.id_expression, access.present
     return None, None
 
 

@@ -535,6 +535,13 @@ def test_login_user_of_another_package_is_not_an_auth_point() -> None:
     assert analysis.auth_points == ()
 
 
+#: ``g.user`` as a handler reads it: its id is safe where every value the project puts on
+#: ``g.user`` is of one class declaring ``id``, under the guard that ``g`` holds it at all.
+G_USER = UserAccess(
+    "flask.g", "g.user.id", "g.user", kept_in="flask.g.user", present='g.get("user") is not None'
+)
+
+
 def test_user_access_through_current_user_and_g() -> None:
     analysis = analyse_one(
         """
@@ -558,7 +565,7 @@ def test_user_access_through_current_user_and_g() -> None:
     )
     assert [r.user_access for r in analysis.routes] == [
         UserAccess("flask_login.current_user", "me.get_id()", "me.is_authenticated", contract=True),
-        UserAccess("flask.g", "g.user.id", "g.user"),
+        G_USER,
         None,
     ]
 
@@ -591,7 +598,13 @@ def test_user_kept_on_g_under_another_name_is_the_handlers_user() -> None:
         """
     )
     by_name = {r.handler.qualname: r.user_access for r in analysis.routes}
-    assert by_name["add_note"] == UserAccess("flask.g", "g.current_user.id", "g.current_user")
+    assert by_name["add_note"] == UserAccess(
+        "flask.g",
+        "g.current_user.id",
+        "g.current_user",
+        kept_in="flask.g.current_user",
+        present='g.get("current_user") is not None',
+    )
     assert by_name["add_flag"] is None
 
 
@@ -635,9 +648,7 @@ def test_flask_blog_fixture_analysis() -> None:
         ("blog/posts.py", "/posts/search", ("POST",), "search", False),
     ]
     by_path = {(r.path, r.methods): r for r in analysis.routes}
-    assert by_path[("/api/v1/posts", ("POST",))].user_access == UserAccess(
-        "flask.g", "g.user.id", "g.user"
-    )
+    assert by_path[("/api/v1/posts", ("POST",))].user_access == G_USER
     assert by_path[("/posts/new", ("GET", "POST"))].user_access == UserAccess(
         "flask_login.current_user",
         "current_user.get_id()",

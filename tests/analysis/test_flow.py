@@ -8,6 +8,8 @@ import textwrap
 import pytest
 
 from posthog_setup.analysis import flow
+from posthog_setup.analysis.context import FileContext
+from posthog_setup.frameworks import registry
 from posthog_setup.plan.plan import build_plan
 from tests.analysers import analyse_sources
 
@@ -740,3 +742,97 @@ def test_a_pk_path_parameter_is_sent_as_an_id() -> None:
     )
     (event,) = build_plan(analysis, client_module="posthog_client.py").events
     assert [(p.name, p.value) for p in event.properties] == [("quiz_id", "quiz_pk")]
+
+
+# -- what an unannotated function returns ---------------------------------------------------
+
+
+def _function_returns(source: str, module: str) -> tuple[tuple[str, str], ...]:
+    ctx = FileContext.parse(
+        f"{module.replace('.', '/')}.py", module, False, source, registry.analysers()
+    )
+    return flow.function_returns(ctx)
+
+
+def test_an_unannotated_function_returns_the_one_class_every_return_gives() -> None:
+    returns = dict(
+        _function_returns(
+            textwrap.dedent(
+                """\
+                class Member(Model):
+                    id = Column(Integer)
+
+                    @classmethod
+                    def newest(cls):
+                        return Member.query.order_by(Member.id).first()
+
+                    def name(self):
+                        return Member()
+
+
+                def build(key):
+                    member = Member(id=key)
+                    return member
+
+
+                def find(key):
+                    if key:
+                        return Member.query.get(key)
+
+
+                def either(key):
+                    if key:
+                        return Member()
+                    return Visitor()
+
+
+                def made(key):
+                    return {"id": key}
+
+
+                def rows(keys):
+                    for key in keys:
+                        yield Member(id=key)
+
+
+                def nothing():
+                    pass
+                """
+            ),
+            "app.models",
+        )
+    )
+    assert returns["app.models.Member.newest"] == "app.models.Member?"
+    assert returns["app.models.build"] == "app.models.Member"
+    assert returns["app.models.find"] == "app.models.Member?"  # it may end without a return
+    for untyped in ("Member.name", "either", "made", "rows", "nothing"):
+        assert f"app.models.{untyped}" not in returns
+
+
+def test_a_handler_local_from_an_unannotated_function_is_typed_by_it() -> None:
+    analysis = analyse_sources(
+        {
+            "app.py": textwrap.dedent(
+                """\
+                from flask import Flask
+                app = Flask(__name__)
+
+                class Post(Model):
+                    id = Column(Integer)
+
+                def new_post(title):
+                    post = Post(title=title)
+                    db.session.add(post)
+                    return post
+
+                @app.post("/posts")
+                def create_post():
+                    post = new_post("x")
+                    db.session.commit()
+                    return ""
+                """
+            )
+        }
+    )
+    assert "id" in analysis.attributes_of("app.new_post")
+    assert "?" not in analysis.attributes_of("app.new_post")

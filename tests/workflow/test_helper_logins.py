@@ -234,3 +234,87 @@ def test_a_first_run_setup_signs_up_and_api_events_carry_the_user_kept_on_g(
     assert by_name["user_signed_up"].distinct_id == str(admin)
     assert by_name["entry_created"].distinct_id == str(admin)
     assert by_name["entry_created"].properties.get("$process_person_profile") is not False
+
+
+FLASK_G_APP = """\
+from flask import Blueprint, Flask, g, jsonify, request
+from flask_sqlalchemy import SQLAlchemy
+
+db = SQLAlchemy()
+api = Blueprint("api", __name__)
+
+
+class Member(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    token = db.Column(db.String(80), nullable=False)
+
+    @staticmethod
+    def from_token(token):
+        if not token:
+            return None
+        return Member.query.filter_by(token=token).first()
+
+
+class Entry(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    author_id = db.Column(db.Integer, db.ForeignKey("member.id"))
+    author = db.relationship(Member)
+
+
+@api.before_request
+def load_member():
+    # Anyone may write; a token says who.
+    g.current_user = Member.from_token(request.headers.get("X-Token"))
+
+
+@api.post("/entries")
+def add_entry():
+    entry = Entry(author=g.current_user)
+    db.session.add(entry)
+    db.session.commit()
+    return jsonify(id=entry.id), 201
+
+
+def create_app():
+    app = Flask(__name__)
+    app.config.update(SQLALCHEMY_DATABASE_URI="sqlite://", SECRET_KEY="tests")
+    db.init_app(app)
+    app.register_blueprint(api, url_prefix="/api")
+    with app.app_context():
+        db.create_all()
+        db.session.add(Member(id=7, token="t7"))
+        db.session.commit()
+    return app
+"""
+
+FLASK_G_SCRIPT = """\
+import json
+
+from guestbook import create_app
+from guestbook.posthog_client import posthog_client
+
+client = create_app().test_client()
+signed = client.post("/api/entries", headers={"X-Token": "t7"}).status_code
+anonymous = client.post("/api/entries").status_code
+posthog_client.flush()
+print(json.dumps([signed, anonymous]))
+"""
+
+
+def test_api_events_carry_the_user_a_hook_keeps_on_g_where_the_handler_only_passes_it_on(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "guestbook_site"
+    (project / "guestbook").mkdir(parents=True)
+    (project / "guestbook" / "__init__.py").write_text(FLASK_G_APP, encoding="utf-8")
+    (project / "requirements.txt").write_text("flask\nflask-sqlalchemy\n", encoding="utf-8")
+    assert main(["edit", "-q", str(project)]) == 0
+
+    output, events = _serve(project, FLASK_G_SCRIPT)
+    # Both requests succeed: where g holds no user the id is not read.
+    assert json.loads(output) == [201, 201]
+    created = [e for e in events if e.event == "entry_created"]
+    assert len(created) == 2
+    # The signed request's event is the member's; the other is sent without a person.
+    assert created[0].distinct_id == "7"
+    assert created[1].distinct_id != "7"

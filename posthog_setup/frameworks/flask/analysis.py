@@ -56,7 +56,7 @@ from posthog_setup.analysis.routing import (
     source_of,
     user_construction,
 )
-from posthog_setup.frameworks.flask import httpauth, jwt, session
+from posthog_setup.frameworks.flask import httpauth, jwt, request_globals, session
 from posthog_setup.frameworks.flask_rest import analysis as rest
 
 # Words first, then a regex that starts with a literal: a regex of alternatives is tried
@@ -258,7 +258,15 @@ def find_user(
             FLASK_LOGIN_KIND, f"{spelled}.get_id()", f"{spelled}.is_authenticated", contract=True
         )
     if qualified is not None and _G_USER.fullmatch(qualified):
-        return UserAccess("flask.g", f"{spelled}.id", spelled)
+        # Typed by what the project assigns it, its id is safe wherever ``g`` holds it.
+        g, name = spelled.rsplit(".", 1)
+        return UserAccess(
+            "flask.g",
+            f"{spelled}.id",
+            spelled,
+            kept_in=qualified,
+            present=f'{g}.get("{name}") is not None',
+        )
     return None
 
 
@@ -318,6 +326,7 @@ class FlaskFile:
         if self.dialect is FLASK:
             objects = [*httpauth.returns(self.ctx), *jwt.identity_loaders(self.ctx)]
             self.out.returns.extend(objects)
+            self.out.assigned.extend(request_globals.assignments(self.ctx))
             # The module the callbacks are in is one the link must see.
             self.recorded = self.recorded or bool(objects)
         self.out.apps.extend(self.file.apps)
