@@ -568,7 +568,8 @@ CLIENT_ERRORS = frozenset(
 #: Words that name no thing a product team would recognise.
 FILLER_WORDS = frozenset(
     {"item", "items", "index", "generate", "auth", "data", "object", "thing", "stuff",
-     "resource", "entity", "handler", "endpoint", "view", "api", "action", "route", "obj"}
+     "resource", "entity", "handler", "endpoint", "view", "api", "action", "route", "obj",
+     "list"}
 )  # fmt: skip
 
 
@@ -583,9 +584,10 @@ def client_error(event: RecordedEvent) -> bool:
 def poor_name(event: str) -> str | None:
     """Why an event name would not be kept (a filler word, a word said twice), else None."""
     words = [w for w in event.split("_") if w]
-    filler = sorted(set(words) & FILLER_WORDS)
-    if filler:
-        return f"{event} (filler: {', '.join(filler)})"
+    noun = words[:-1]  # the verb is said last (``post_created``)
+    if noun and all(w in FILLER_WORDS for w in noun):
+        # ``item_created``; a model's own word (``data_extraction``) names a thing.
+        return f"{event} (filler: {', '.join(sorted(set(noun)))})"
     doubled = sorted({w for w in words if words.count(w) > 1})
     if doubled:
         return f"{event} (repeats: {', '.join(doubled)})"

@@ -173,6 +173,8 @@ def test_exceptions_of_client_errors_are_counted_apart() -> None:
         ("password_reset_requested", None),
         ("item_created", "item_created (filler: item)"),
         ("auth_generate_completed", "auth_generate_completed (filler: auth, generate)"),
+        ("list_action_created", "list_action_created (filler: action, list)"),
+        ("data_extraction_created", None),
         ("reset_password_request_reset", "reset_password_request_reset (repeats: reset)"),
     ],
 )
