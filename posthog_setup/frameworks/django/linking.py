@@ -763,15 +763,21 @@ def linked_error_handlers(project: Project, roots: Sequence[str]) -> tuple[Error
             )
         )
 
+    # ``server_error`` says whether a handler sees server errors the hook-up does not: the
+    # generated receiver of got_request_exception sees every exception Django answers
+    # 500 for, before ``handler500`` renders its page, and every one DRF's exception
+    # handler leaves unanswered (it re-raises them), so neither captures again (one
+    # server error, one $exception), and DRF's never for the 4xx it answers.
     for root in roots:
         for key, value in project.urlconfs[root].django_settings:
             if key in HANDLER_SETTINGS:
-                code = HANDLER_SETTINGS[key]
-                add(value, code, code == "500", 1)
+                add(value, HANDLER_SETTINGS[key], False, 1)
     middleware = project.setting("MIDDLEWARE")
     for entry in middleware[1].split(",") if middleware else ():
+        # A process_exception that answers with a response keeps the exception from
+        # Django's signal: it is where the server error is seen.
         add(entry, "Exception", True, 2)
     drf = project.setting("REST_FRAMEWORK.EXCEPTION_HANDLER")
     if drf is not None:
-        add(drf[1], "Exception", True, 0)
+        add(drf[1], "Exception", False, 0)
     return tuple(sorted(found, key=lambda h: (h.handler.file, h.line)))
