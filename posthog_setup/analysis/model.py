@@ -323,6 +323,10 @@ class ErrorHandler:
     #: name of the parameter holding the exception, if the handler takes one
     error_param: str | None
     captures: bool = False
+    #: the exception class (qualified) the handler is also given client errors as (a
+    #: Flask handler of ``Exception`` gets werkzeug's ``HTTPException`` for a 404): its
+    #: capture skips those under 500
+    client_errors: str | None = None
 
 
 #: ``<framework or its package>.<class>``: ``flask.Flask``, ``flask.Blueprint``,

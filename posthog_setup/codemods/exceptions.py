@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from posthog_setup.codemods.handlers import FoundHandler, body_start
 from posthog_setup.codemods.points import ExceptionPoint
 from posthog_setup.codemods.render import call_source
@@ -30,8 +32,19 @@ def plan_exception(point: ExceptionPoint, handler: FoundHandler, site: FileEdit)
     args = [point.error] if point.error is not None else ["sys.exc_info()[1]"]
     if point.error is None:
         site.use("sys", "")
-    code = call_source(
-        f"{site.client.name}.{CAPTURE_EXCEPTION}", args, indent=spot.indent, step=site.step
-    )
+    func = f"{site.client.name}.{CAPTURE_EXCEPTION}"
+    if point.client_errors is not None and point.error is not None:
+        # A 404 or a 400 the handler is also given is no server error: only those
+        # that answer 500 or more are captured.
+        module = point.client_errors.rpartition(".")[0]
+        site.use(module, "")
+        error = point.error
+        call = call_source(func, args, indent=spot.indent + site.step, step=site.step)
+        code = (
+            f"if not isinstance({error}, {point.client_errors}) or ({error}.code or 500) >= 500:\n"
+            + textwrap.indent(call, site.step)
+        )
+    else:
+        code = call_source(func, args, indent=spot.indent, step=site.step)
     site.splices.insert(spot, [site.statement(code)], before=before)
     site.use_client()

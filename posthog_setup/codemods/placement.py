@@ -166,7 +166,12 @@ def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
             and (handler.handler.file, handler.handler.qualname) in planned_handlers
         ):
             exceptions[handler.handler.file].append(
-                ExceptionPoint(handler.handler.qualname, handler.handler.line, handler.error_param)
+                ExceptionPoint(
+                    handler.handler.qualname,
+                    handler.handler.line,
+                    handler.error_param,
+                    handler.client_errors,
+                )
             )
     files = sorted(set(captures) | set(identifies) | set(logouts) | set(exceptions))
     return {

@@ -99,6 +99,9 @@ class ExceptionPoint:
     handler: str
     handler_line: int
     error: str | None
+    #: the class (qualified) of the client errors the handler is also given, which the
+    #: capture skips below 500 (werkzeug's ``HTTPException``)
+    client_errors: str | None = None
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ def test_flask_fixture_passes_with_every_capture_located(integrated: Copy) -> No
         "blog/posts.py:101",
         "blog/posts.py:55",
     ]
-    assert [site.location for site in result.handlers] == ["blog/errors.py:23", "blog/errors.py:31"]
+    assert [site.location for site in result.handlers] == ["blog/errors.py:24", "blog/errors.py:33"]
     assert result.hookups == (("PosthogFlaskIntegration", "blog/__init__.py:24"),)
     assert result.touched == (
         "blog/__init__.py",
@@ -81,11 +81,9 @@ def test_django_fixture_locates_methods_of_planned_classes(integrated: Copy) -> 
     assert located[("order_updated", "OrderViewSet", ("PUT",))] == "orders/views.py:45"
     assert located[("order_updated", "OrderViewSet", ("PATCH",))] == "orders/views.py:45"
     assert result.hookups == (("PosthogContextMiddleware", "shop/settings.py:33"),)
-    assert [s.location for s in result.handlers] == [
-        "orders/exceptions.py:13",
-        "shop/middleware.py:20",
-        "shop/views.py:15",
-    ]
+    # DRF's exception handler and handler500 answer after Django's got_request_exception,
+    # which the generated receiver hears: only the middleware captures
+    assert [s.location for s in result.handlers] == ["shop/middleware.py:20"]
 
 
 def test_a_client_reading_another_token_variable_fails(integrated: Copy) -> None:

@@ -70,6 +70,9 @@ _ROUTE_DECORATORS = VERB_SHORTCUTS | {"route"}
 _ERROR_DECORATORS = frozenset({"errorhandler", "app_errorhandler"})
 _OWNER_CALLS = frozenset({"add_url_rule", "register_blueprint", "register_error_handler"})
 _METHOD_ORDER = {method: index for index, method in enumerate(HTTP_METHODS)}
+HTTP_EXCEPTION = "werkzeug.exceptions.HTTPException"
+#: Handled classes whose handler Flask also gives each ``HTTPException``.
+_GIVEN_HTTP_ERRORS = frozenset({"Exception", "BaseException", "HTTPException"})
 
 
 @dataclass(frozen=True)
@@ -554,7 +557,18 @@ class FlaskFile:
             http_exception_sees_server_errors=found.kind not in rest.KINDS,
         )
         server_error = self.dialect.sees_server_errors(handler)
-        self.out.error_handlers.append(dataclasses.replace(handler, server_error=server_error))
+        # Flask gives a handler of Exception (or of HTTPException) every HTTPException
+        # too: a 404, a 401, a 400 as much as an abort(500).
+        client_errors = (
+            HTTP_EXCEPTION
+            if self.dialect is FLASK
+            and found.kind not in rest.KINDS
+            and any(h.rsplit(".", 1)[-1] in _GIVEN_HTTP_ERRORS for h in handler.handles)
+            else None
+        )
+        self.out.error_handlers.append(
+            dataclasses.replace(handler, server_error=server_error, client_errors=client_errors)
+        )
 
     # -- login and logout ---------------------------------------------------------------------
 
