@@ -1186,3 +1186,48 @@ def _called(call: ast.Call) -> str:
     if isinstance(func, ast.Attribute):
         return func.attr
     return func.id if isinstance(func, ast.Name) else ""
+
+
+#: A local named as a tally: ``revoked_count``, ``count``, ``total``, ``num_sent``, ``n_rows``.
+_TALLY_NAME = re.compile(r"(^|_)(count|total|num|number)(_|$)|^n_", re.IGNORECASE)
+
+
+def tallies(func: FunctionNode, proof: Proof) -> tuple[tuple[str, str], ...]:
+    """(property, local) for the handler's own counters bound where ``proof`` holds: a local
+    named as a count, bound once to an integer literal (``revoked_count = 0``) and
+    otherwise only changed by ``+=`` / ``-=``. Reading a bound local never raises, and its
+    value is a number: adding anything else to an integer fails in the handler first."""
+    literal: dict[str, int] = {}
+    allowed: dict[str, int] = {}
+    stores: dict[str, int] = {}
+    declared: set[str] = set()
+    for node in _walk(func):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            declared.update(node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            value = node.value
+            if (
+                len(targets) == 1
+                and isinstance(targets[0], ast.Name)
+                and isinstance(value, ast.Constant)
+                and type(value.value) is int
+            ):
+                literal[targets[0].id] = literal.get(targets[0].id, 0) + 1
+        elif (
+            isinstance(node, ast.AugAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(node.op, (ast.Add, ast.Sub))
+        ):
+            allowed[node.target.id] = allowed.get(node.target.id, 0) + 1
+    return tuple(
+        (name, name)
+        for name in sorted(literal)
+        if literal[name] == 1
+        and stores.get(name, 0) == 1 + allowed.get(name, 0)
+        and name not in declared
+        and name in proof.names
+        and _TALLY_NAME.search(name)
+    )
