@@ -570,6 +570,11 @@ class Conventions(Protocol):
         runs (``serializer.instance`` after DRF's ``perform_create``), if any."""
         ...
 
+    def own_key(self, route: Route, analysis: Analysis) -> tuple[str, str] | None:
+        """(property, expression) for the key of the saved object whose own method handles
+        the route (a CMS page that stores its form's submissions), if any."""
+        ...
+
 
 class PlainConventions:
     """A framework that guarantees nothing beyond what the handler's own code shows."""
@@ -594,6 +599,9 @@ class PlainConventions:
         return point.key
 
     def saved_object(self, route: Route) -> str | None:
+        return None
+
+    def own_key(self, route: Route, analysis: Analysis) -> tuple[str, str] | None:
         return None
 
 

@@ -666,6 +666,9 @@ def build_plan(
             and f"{noun}_id" not in {q.name for q in properties}
         ):
             properties.append(PlannedProperty(f"{noun}_id", f"{saved}.pk", "integer"))
+        own = analysis.conventions(route.framework).own_key(route, analysis)
+        if own is not None and own[0] not in {q.name for q in properties}:
+            properties.append(PlannedProperty(own[0], own[1], "integer"))
         properties += [
             PlannedProperty(name, value, "integer")
             for name, value in route.counts
