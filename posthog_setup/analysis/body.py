@@ -406,7 +406,9 @@ def settle(ctx: FileContext, func: FunctionNode | ast.ClassDef, facts: BodyFacts
         proven = (*proven, f"super().{func.name}")
     counted = {name for name, _ in facts.counts}
     counts = facts.counts + tuple(
-        (name, value) for name, value in flow.tallies(func, proof) if name not in counted
+        (name, value)
+        for name, value in (*flow.tallies(func, proof), *flow.text_lengths(func, proof))
+        if name not in counted
     )
     return dataclasses.replace(facts, anchor=anchor, proven=proven, counts=counts)
 

@@ -1231,3 +1231,79 @@ def tallies(func: FunctionNode, proof: Proof) -> tuple[tuple[str, str], ...]:
         and name in proof.names
         and _TALLY_NAME.search(name)
     )
+
+
+#: Request attributes whose ``.get(key)`` answers the text a client sent, or None: Django's
+#: ``request.GET`` / ``request.POST``, Flask's and Quart's ``request.args`` / ``form`` /
+#: ``values``, Starlette's ``request.query_params``.
+_TEXT_INPUTS = frozenset({"GET", "POST", "args", "form", "values", "query_params"})
+#: Keys of a request's text that are secrets or personal whatever their length says.
+_SECRET_KEY = re.compile(r"pass|token|secret|code|otp|pin|key|sig|nonce", re.IGNORECASE)
+
+
+def text_lengths(func: FunctionNode, proof: Proof) -> tuple[tuple[str, str], ...]:
+    """(``<local>_length``, ``len(<local>)``) for each local bound once to a text the
+    request sent (``q = request.GET.get("q")``, no default or a None or text one), where
+    ``proof`` shows it is not None (``if q:``): the text of a query string or a form is a
+    ``str`` then, so ``len`` cannot fail. Only its length: the text is the person's own
+    words. Never for a key or local whose name reads as PII or a secret."""
+    from posthog_setup.analysis.rules.pii import PII_NAMES
+
+    stores: dict[str, int] = {}
+    reads: dict[str, str] = {}
+    for node in _walk(func):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        if not (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            continue
+        key = _request_text_key(node.value)
+        if key is not None:
+            reads[node.targets[0].id] = key
+    found = []
+    for name, key in sorted(reads.items()):
+        words = {*name.lower().split("_"), *key.lower().split("_"), name.lower(), key.lower()}
+        if any(PII_NAMES.fullmatch(w) or _SECRET_KEY.search(w) for w in words):
+            continue
+        if stores.get(name) == 1 and f"{name} is not None" in proof.chains:
+            found.append((f"{name}_length", f"len({name})"))
+    return tuple(found)
+
+
+def _request_text_key(value: ast.expr) -> str | None:
+    """``"q"`` of ``request.GET.get("q")`` / ``request.args.get("q", "")`` (a request's
+    text), else None."""
+    if not (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr == "get"
+        and not value.keywords
+        and 1 <= len(value.args) <= 2
+    ):
+        return None
+    source = value.func.value
+    if not (
+        isinstance(source, ast.Attribute)
+        and source.attr in _TEXT_INPUTS
+        and (
+            (isinstance(source.value, ast.Name) and source.value.id == "request")
+            or (
+                isinstance(source.value, ast.Attribute)
+                and source.value.attr == "request"
+                and isinstance(source.value.value, ast.Name)
+                and source.value.value.id == "self"
+            )
+        )
+    ):
+        return None
+    key = value.args[0]
+    if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+        return None
+    if len(value.args) == 2:
+        default = value.args[1]
+        if not (isinstance(default, ast.Constant) and isinstance(default.value, (str, type(None)))):
+            return None
+    return key.value

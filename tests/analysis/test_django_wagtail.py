@@ -170,5 +170,8 @@ def test_a_form_pages_submission_carries_the_pages_own_key() -> None:
     by_handler = {e.handler: e for e in plan.events if e.kind == "capture"}
     for handler in ("ContactPage", "FeedbackPage.process_form_submission"):
         assert ("page_id", "self.pk") in [(p.name, p.value) for p in by_handler[handler].properties]
-    # A view that is no page method has no page of its own.
-    assert all(p.value != "self.pk" for p in by_handler["search"].properties)
+    # A view that is no page method has no page of its own; its query's length (proven
+    # text inside ``if terms:``) is all it says of the search.
+    assert [(p.name, p.value) for p in by_handler["search"].properties] == [
+        ("terms_length", "len(terms)")
+    ]

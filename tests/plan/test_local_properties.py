@@ -78,3 +78,61 @@ def test_a_counter_the_handler_keeps_is_a_property_only_while_it_is_a_plain_tall
     assert events["prune_created"] == ()
     assert events["expire_created"] == ()
     assert events["session_closed"] == ()
+
+
+SEARCHES = """\
+    from flask import Flask, request
+
+    from app.db import db
+    from app.models import Search
+
+    app = Flask(__name__)
+
+
+    @app.post("/searches")
+    def create_search():
+        terms = request.args.get("q")
+        if not terms:
+            return {"error": "empty"}, 400
+        db.session.add(Search(terms=terms))
+        db.session.commit()
+        return {"ok": True}
+
+
+    @app.post("/lookups")
+    def create_lookup():
+        terms = request.args.get("q")
+        db.session.add(Search(terms=terms))
+        db.session.commit()
+        return {"ok": True}
+
+
+    @app.post("/invites")
+    def create_invite():
+        email = request.form.get("address")
+        if email is None:
+            return {"error": "empty"}, 400
+        db.session.add(Search(terms=email))
+        db.session.commit()
+        return {"ok": True}
+
+
+    @app.post("/pages")
+    def create_page():
+        size = request.args.get("size", 10)
+        if size:
+            db.session.add(Search(terms=size))
+            db.session.commit()
+        return {"ok": True}
+"""
+
+
+def test_the_length_of_a_text_the_request_sent_once_it_is_proven_there() -> None:
+    events = _properties({"app/views.py": SEARCHES})
+    assert ("terms_length", "len(terms)", "integer") in events["search_created"]
+    # Maybe None at the capture; a personal value; a default that is no text: nothing.
+    assert not any(p[0].endswith("_length") for p in events["lookup_created"])
+    assert not any(p[0].endswith("_length") for p in events["invite_created"])
+    assert not any(p[0].endswith("_length") for p in events["page_created"])
+    # Never the text itself.
+    assert all(p[1] != "terms" for e in events.values() for p in e)
