@@ -433,6 +433,7 @@ def link(
             (r for f in facts for r in f.returns),
         ),
         schema_fields=flow.schema_fields(c for f in facts for c in f.classes),
+        returns=tuple(sorted({r for f in facts for r in f.returns})),
     )
 
 

@@ -730,13 +730,28 @@ def typed_names(ctx: FileContext, func: FunctionNode) -> tuple[tuple[str, str], 
         qualified = ctx.names.resolve(cls) if cls is not None else None
         if qualified:
             found.setdefault(arg.arg, set()).add(qualified)
+    received: list[tuple[str, str, str]] = []
     for node in _walk(func):
         if not isinstance(node, ast.Assign) or len(node.targets) != 1:
             continue
         target = node.targets[0]
         if not isinstance(target, ast.Name):
             continue
-        found.setdefault(target.id, set()).add(_built_by(ctx, node.value, scope) or "")
+        value = node.value.value if isinstance(node.value, ast.Await) else node.value
+        kind = _built_by(ctx, value, scope)
+        receiver = _method_receiver(value)
+        if kind is None and receiver is not None:
+            received.append((target.id, *receiver))
+            continue
+        found.setdefault(target.id, set()).add(kind or "")
+    # ``file = uploads.create()`` where ``uploads`` is an instance of a project class: the
+    # result of that class's method (what its annotation returns; see ``instance_class``).
+    for name, owner, method in received:
+        kinds = found.get(owner, set())
+        kind = next(iter(kinds)) if len(kinds) == 1 and owner != name else ""
+        found.setdefault(name, set()).add(
+            f"{kind}.{method}" if kind and not kind.endswith("?") else ""
+        )
     return tuple(
         sorted(
             (name, next(iter(kinds)))
@@ -744,6 +759,17 @@ def typed_names(ctx: FileContext, func: FunctionNode) -> tuple[tuple[str, str], 
             if len(kinds) == 1 and "" not in kinds
         )
     )
+
+
+def _method_receiver(value: ast.expr) -> tuple[str, str] | None:
+    """(receiver, method) of ``receiver.method(...)`` on a plain name, else None."""
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and isinstance(value.func.value, ast.Name)
+    ):
+        return value.func.value.id, value.func.attr
+    return None
 
 
 #: Query methods that may answer None (the object is then unproven until the handler uses it).
@@ -926,19 +952,36 @@ def function_returns(ctx: FileContext) -> tuple[tuple[str, str], ...]:
                 found.append((ctx.qualified(targets[0].id), qualified))
             continue
         if isinstance(stmt, ast.ClassDef):
+            built = _alternate_constructors(stmt)
             found += [
-                (ctx.qualified(f"{stmt.name}.{name}"), ctx.qualified(stmt.name))
-                for name in _alternate_constructors(stmt)
+                (ctx.qualified(f"{stmt.name}.{name}"), ctx.qualified(stmt.name)) for name in built
+            ]
+            # A method annotated with the class it answers (``def create(self) -> File``).
+            found += [
+                (ctx.qualified(f"{stmt.name}.{method.name}"), returned)
+                for method in stmt.body
+                if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and method.name not in built
+                and (returned := _returned_class(ctx, method)) is not None
             ]
             continue
-        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or stmt.returns is None:
-            continue
-        cls = _annotated_class(stmt.returns)
-        qualified = ctx.names.resolve(cls) if cls is not None else None
-        if qualified:
-            optional = ast.unparse(stmt.returns) != ast.unparse(cls)  # type: ignore[arg-type]
-            found.append((ctx.qualified(stmt.name), qualified + ("?" if optional else "")))
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            returned = _returned_class(ctx, stmt)
+            if returned is not None:
+                found.append((ctx.qualified(stmt.name), returned))
     return tuple(found)
+
+
+def _returned_class(ctx: FileContext, func: FunctionNode) -> str | None:
+    """The class ``func`` is annotated to return (``X?`` for ``X | None``), or None."""
+    if func.returns is None:
+        return None
+    cls = _annotated_class(func.returns)
+    qualified = ctx.names.resolve(cls) if cls is not None else None
+    if not qualified:
+        return None
+    optional = ast.unparse(func.returns) != ast.unparse(cls)  # type: ignore[arg-type]
+    return qualified + ("?" if optional else "")
 
 
 def class_facts(ctx: FileContext) -> tuple[ClassFacts, ...]:

@@ -327,7 +327,8 @@ def _object_property(
     holders += [
         name
         for name, kind in route.typed
-        if name != noun and snake(kind.rstrip("?").rsplit(".", 1)[-1]) == noun
+        if name != noun
+        and snake(classes.instance_class(kind).rstrip("?").rsplit(".", 1)[-1]) == noun
     ]
     proof = Proof.of(route.proven)
     for name in holders:
@@ -360,7 +361,7 @@ def _related_properties(
     proof = Proof.of(route.proven)
     found: list[PlannedProperty] = []
     for name, kind in route.typed:
-        short = kind.rstrip("?").rsplit(".", 1)[-1]
+        short = classes.instance_class(kind).rstrip("?").rsplit(".", 1)[-1]
         if not short[:1].isupper():
             continue  # what a function answered: its name is no noun
         related = singular(snake(short))

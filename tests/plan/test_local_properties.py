@@ -136,3 +136,64 @@ def test_the_length_of_a_text_the_request_sent_once_it_is_proven_there() -> None
     assert not any(p[0].endswith("_length") for p in events["page_created"])
     # Never the text itself.
     assert all(p[1] != "terms" for e in events.values() for p in e)
+
+
+SERVICES = """\
+    from flask import Flask, request
+    from flask_sqlalchemy import SQLAlchemy
+
+    app = Flask(__name__)
+    db = SQLAlchemy(app)
+
+
+    class Upload(db.Model):
+        id = db.Column(db.Integer, primary_key=True)
+
+
+    class Uploads:
+        def __init__(self, owner):
+            self.owner = owner
+
+        async def store(self, data) -> Upload:
+            upload = Upload()
+            db.session.add(upload)
+            db.session.commit()
+            return upload
+
+        def find(self, key) -> Upload | None:
+            return Upload.query.get(key)
+
+        def store_plain(self, data):
+            return Upload()
+
+
+    @app.post("/imports")
+    async def start_import():
+        service = Uploads(owner=request.remote_addr)
+        upload = await service.store(request.files["file"])
+        return {"id": 1}, 201
+
+
+    @app.post("/exports")
+    async def start_export():
+        service = Uploads(owner=request.remote_addr)
+        upload = service.find(request.form["key"])
+        db.session.commit()
+        return {"id": 1}, 201
+
+
+    @app.post("/batches")
+    async def start_batch():
+        service = Uploads(owner=request.remote_addr)
+        upload = service.store_plain(request.files["file"])
+        db.session.commit()
+        return {"id": 1}, 201
+"""
+
+
+def test_an_object_a_project_services_annotated_method_returned_gives_its_key() -> None:
+    events = _properties({"app.py": SERVICES})
+    assert ("upload_id", "upload.id", "integer") in events["import_started"]
+    # Maybe None (``-> Upload | None``, never used on the way) or unannotated: no key.
+    assert not any(p[0] == "upload_id" for p in events["export_started"])
+    assert not any(p[0] == "upload_id" for p in events["batch_started"])
