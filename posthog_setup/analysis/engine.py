@@ -434,6 +434,7 @@ def link(
         ),
         schema_fields=flow.schema_fields(c for f in facts for c in f.classes),
         returns=tuple(sorted({r for f in facts for r in f.returns})),
+        serializer_fields=flow.serializer_fields(c for f in facts for c in f.classes),
     )
 
 

@@ -738,7 +738,12 @@ def typed_names(ctx: FileContext, func: FunctionNode) -> tuple[tuple[str, str], 
         if not isinstance(target, ast.Name):
             continue
         value = node.value.value if isinstance(node.value, ast.Await) else node.value
-        kind = _built_by(ctx, value, scope)
+        kind = _built_by(ctx, value, scope) or _nested_class_built(ctx, func, value)
+        if isinstance(value, ast.Call) and any(
+            k.arg == "many" and not (isinstance(k.value, ast.Constant) and not k.value.value)
+            for k in value.keywords
+        ):
+            kind = None  # ``Serializer(data, many=True)`` builds a list serializer instead
         receiver = _method_receiver(value)
         if kind is None and receiver is not None:
             received.append((target.id, *receiver))
@@ -759,6 +764,31 @@ def typed_names(ctx: FileContext, func: FunctionNode) -> tuple[tuple[str, str], 
             if len(kinds) == 1 and "" not in kinds
         )
     )
+
+
+def _nested_class_built(ctx: FileContext, func: FunctionNode, value: ast.expr) -> str | None:
+    """``Outer.Inner`` where a method of module-level class ``Outer`` calls
+    ``self.Inner(...)`` and ``Outer`` itself declares the class ``Inner`` (a view's own
+    input serializer)."""
+    if not (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and isinstance(value.func.value, ast.Name)
+        and value.func.value.id == "self"
+    ):
+        return None
+    owner = ctx.names.qualname_of(func).rpartition(".")[0]
+    for stmt in ctx.tree.body:
+        if (
+            isinstance(stmt, ast.ClassDef)
+            and stmt.name == owner
+            and any(
+                isinstance(inner, ast.ClassDef) and inner.name == value.func.attr
+                for inner in stmt.body
+            )
+        ):
+            return ctx.qualified(f"{owner}.{value.func.attr}")
+    return None
 
 
 def _method_receiver(value: ast.expr) -> tuple[str, str] | None:
@@ -985,17 +1015,27 @@ def _returned_class(ctx: FileContext, func: FunctionNode) -> str | None:
 
 
 def class_facts(ctx: FileContext) -> tuple[ClassFacts, ...]:
-    """The module-level classes of a file, with their bases and declared attributes."""
+    """The module-level classes of a file, and the classes nested in them (a view's
+    ``InputSerializer``), with their bases and declared attributes."""
     classes = []
-    for stmt in ctx.tree.body:
-        if not isinstance(stmt, ast.ClassDef):
-            continue
+    nested = [
+        (f"{stmt.name}.{inner.name}", inner)
+        for stmt in ctx.tree.body
+        if isinstance(stmt, ast.ClassDef)
+        for inner in stmt.body
+        if isinstance(inner, ast.ClassDef)
+    ]
+    tops = [(stmt.name, stmt) for stmt in ctx.tree.body if isinstance(stmt, ast.ClassDef)]
+    for name, stmt in [*tops, *nested]:
         bases = tuple(ctx.names.resolve(b) or ast.unparse(b) for b in stmt.bases)
         attributes: list[str] = []
         fields: list[tuple[str, str]] = []
         for item in stmt.body:
             if isinstance(item, ast.Assign):
                 attributes += [t.id for t in item.targets if isinstance(t, ast.Name)]
+                declared = _serializer_field(ctx, item)
+                if declared is not None:
+                    fields.append(declared)
             elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
                 attributes.append(item.target.id)
                 shape = _field_shape(item.annotation)
@@ -1006,10 +1046,101 @@ def class_facts(ctx: FileContext) -> tuple[ClassFacts, ...]:
                 for d in item.decorator_list
             ):
                 attributes.append(item.name)
-        classes.append(
-            ClassFacts(ctx.qualified(stmt.name), bases, tuple(attributes), tuple(fields))
-        )
+        classes.append(ClassFacts(ctx.qualified(name), bases, tuple(attributes), tuple(fields)))
     return tuple(classes)
+
+
+#: Django REST framework's serializer bases: what ``is_valid()`` checks against the fields
+#: the class declares.
+SERIALIZER_BASES = frozenset(
+    {
+        "rest_framework.serializers.Serializer",
+        "rest_framework.serializers.ModelSerializer",
+        "rest_framework.serializers.HyperlinkedModelSerializer",
+    }
+)
+#: The value a DRF field validates to (``choice``: one of the values the code declares).
+#: Fields of personal or free-form values (``EmailField``, ``URLField``, ``IPAddressField``,
+#: ``JSONField``) and of values JSON cannot carry as they are (``DecimalField``, dates) are
+#: left out.
+_DRF_FIELD_SHAPES = {
+    "BooleanField": "bool",
+    "NullBooleanField": "bool",
+    "IntegerField": "int",
+    "FloatField": "float",
+    "ChoiceField": "choice",
+    "CharField": "str",
+    "SlugField": "str",
+    "RegexField": "str",
+    "ListField": "list",
+    "MultipleChoiceField": "list",
+}
+
+
+def _serializer_field(ctx: FileContext, item: ast.Assign) -> tuple[str, str] | None:
+    """(field, shape) of ``flag = serializers.BooleanField(...)`` in a class body; None for
+    anything else, and for a text or list field that may validate to None
+    (``allow_null=True``, ``default=None``): its length could not be read."""
+    value = item.value
+    if not (
+        len(item.targets) == 1
+        and isinstance(item.targets[0], ast.Name)
+        and isinstance(value, ast.Call)
+        and isinstance(value.func, (ast.Name, ast.Attribute))
+    ):
+        return None
+    called = ctx.names.resolve(value.func) or ""
+    module, _, kind = called.rpartition(".")
+    if module not in ("rest_framework.serializers", "rest_framework.fields"):
+        return None
+    shape = _DRF_FIELD_SHAPES.get(kind)
+    if shape is None:
+        return None
+    options = {k.arg: k.value for k in value.keywords if k.arg}
+    if "source" in options or "read_only" in options:
+        return None  # held under another key, or never validated
+    allows_null = options.get("allow_null")
+    never_null = allows_null is None or (
+        isinstance(allows_null, ast.Constant) and allows_null.value is False
+    )
+    if shape in _SIZED and (not never_null or _defaults_to_none(value)):
+        return None
+    return item.targets[0].id, shape
+
+
+def serializer_fields(
+    classes: Iterable[ClassFacts],
+) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """Every project class that is a DRF serializer (through the project's own bases too)
+    with the fields it declares, inherited: what ``validated_data`` holds once
+    ``is_valid()`` has run."""
+    by_name = {c.qualname: c for c in classes}
+
+    def serializer(name: str, seen: frozenset[str]) -> bool:
+        cls = by_name.get(name)
+        if cls is None or name in seen:
+            return name in SERIALIZER_BASES
+        return any(serializer(b, seen | {name}) for b in cls.bases)
+
+    def collect(name: str, seen: frozenset[str]) -> dict[str, str]:
+        cls = by_name.get(name)
+        if cls is None or name in seen:
+            return {}
+        found: dict[str, str] = {}
+        for base in reversed(cls.bases):
+            found.update(collect(base, seen | {name}))
+        for attribute in cls.attributes:
+            found.pop(attribute, None)  # redeclared: only its own shape counts
+        found.update(cls.fields)
+        return found
+
+    return tuple(
+        sorted(
+            (name, tuple(sorted(collect(name, frozenset()).items())))
+            for name in by_name
+            if serializer(name, frozenset())
+        )
+    )
 
 
 #: The plain types a schema field's value is known to have (``list`` for any collection).

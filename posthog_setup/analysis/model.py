@@ -717,6 +717,9 @@ class Analysis:
     #: qualified class -> (field, shape) of a validated schema (a pydantic model, a msgspec
     #: struct): a decoded instance holds a value of that shape in each (see ``ClassFacts``)
     schema_fields: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = field(default=())
+    #: qualified DRF serializer class -> (field, shape) it declares (see ``ClassFacts``;
+    #: ``choice`` for one of the values the code declares)
+    serializer_fields: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = field(default=())
     #: project function or method -> the class it is annotated to return (``?`` where it
     #: may be None)
     returns: tuple[tuple[str, str], ...] = field(default=())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import textwrap
 
-from posthog_setup.plan.plan import build_plan
+from posthog_setup.plan.plan import _is_reference, build_plan
 from tests.analysers import analyse_sources
 
 
@@ -197,3 +197,122 @@ def test_an_object_a_project_services_annotated_method_returned_gives_its_key() 
     # Maybe None (``-> Upload | None``, never used on the way) or unannotated: no key.
     assert not any(p[0] == "upload_id" for p in events["export_started"])
     assert not any(p[0] == "upload_id" for p in events["batch_started"])
+
+
+DRF_URLS = """\
+    from django.urls import path
+
+    from shop import apis
+
+    urlpatterns = [
+        path("orders/", apis.OrderCreateApi.as_view()),
+        path("orders/bulk/", apis.OrderBulkApi.as_view()),
+        path("orders/draft/", apis.OrderDraftApi.as_view()),
+        path("signups/", apis.SignupApi.as_view()),
+    ]
+"""
+DRF_APIS = """\
+    from rest_framework import serializers
+    from rest_framework.response import Response
+    from rest_framework.views import APIView
+
+    from shop.models import Order
+
+
+    class OrderInputSerializer(serializers.Serializer):
+        express = serializers.BooleanField()
+        quantity = serializers.IntegerField()
+        size = serializers.ChoiceField(choices=["s", "m", "l"])
+        note = serializers.CharField(allow_null=True)
+        email = serializers.EmailField()
+
+
+    class OrderCreateApi(APIView):
+        class InputSerializer(serializers.Serializer):
+            express = serializers.BooleanField(required=False)
+            comment = serializers.CharField()
+            password = serializers.CharField()
+            token = serializers.CharField()
+
+        def post(self, request):
+            serializer = self.InputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            order = Order.objects.create(**serializer.validated_data)
+            return Response({"id": order.pk})
+
+
+    class OrderBulkApi(APIView):
+        def post(self, request):
+            serializer = OrderInputSerializer(data=request.data, many=True)
+            serializer.is_valid(raise_exception=True)
+            Order.objects.bulk_create([Order(**d) for d in serializer.validated_data])
+            return Response({})
+
+
+    class OrderDraftApi(APIView):
+        def post(self, request):
+            serializer = OrderInputSerializer(data=request.data)
+            Order.objects.create(note="draft")
+            serializer.is_valid(raise_exception=True)
+            return Response({})
+
+
+    class SignupApi(APIView):
+        def post(self, request):
+            serializer = OrderInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            Order.objects.create(**serializer.validated_data)
+            return Response({})
+"""
+
+
+def _drf_events_by_handler() -> dict[str, tuple[tuple[str, str, str], ...]]:
+    sources = {
+        "proj/__init__.py": "",
+        "proj/settings.py": (
+            'ROOT_URLCONF = "proj.urls"\nINSTALLED_APPS = ["rest_framework", "shop"]\n'
+        ),
+        "proj/urls.py": DRF_URLS,
+        "shop/__init__.py": "",
+        "shop/models.py": "from django.db import models\n\n\nclass Order(models.Model):\n"
+        "    note = models.TextField()\n",
+        "shop/apis.py": DRF_APIS,
+    }
+    analysis = analyse_sources({f: textwrap.dedent(s) for f, s in sources.items()})
+    plan = build_plan(analysis, client_module="posthog_client.py")
+    return {
+        e.handler: tuple((p.name, p.value, p.type) for p in e.properties)
+        for e in plan.events
+        if e.kind == "capture"
+    }
+
+
+def test_a_drf_serializers_validated_fields_are_read_after_is_valid() -> None:
+    by_handler = _drf_events_by_handler()
+    # A serializer the view declares: a flag read safely, the length of free text; never a
+    # password or a token.
+    assert by_handler["OrderCreateApi.post"] == (
+        ("order_id", "order.pk", "integer"),
+        ("express", 'serializer.validated_data.get("express")', "boolean"),
+        ("comment_length", 'len(serializer.validated_data.get("comment", ""))', "integer"),
+    )
+    # A module-level serializer: flags, numbers and declared choices as they are; never an
+    # email, never the length of a text that may be None.
+    assert by_handler["SignupApi.post"] == (
+        ("express", 'serializer.validated_data.get("express")', "boolean"),
+        ("quantity", 'serializer.validated_data.get("quantity")', "integer"),
+        ("size", 'serializer.validated_data.get("size")', "string"),
+    )
+    # ``many=True`` builds a list serializer (its validated_data is a list); a capture
+    # before is_valid() would find validated_data unreadable.
+    assert not any("validated_data" in p[1] for p in by_handler["OrderBulkApi.post"])
+    assert not any("validated_data" in p[1] for p in by_handler["OrderDraftApi.post"])
+
+
+def test_a_mapping_read_by_a_constant_key_is_a_reference_the_plan_keeps() -> None:
+    assert _is_reference('serializer.validated_data.get("express")')
+    assert _is_reference('len(serializer.validated_data.get("comment", ""))')
+    # Any other argument is code, not a reference.
+    assert not _is_reference("serializer.validated_data.get(key)")
+    assert not _is_reference('serializer.validated_data.get("a", default=1)')
+    assert not _is_reference('serializer.save("a")')
