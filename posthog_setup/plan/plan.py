@@ -364,6 +364,8 @@ def _related_properties(
         short = classes.instance_class(kind).rstrip("?").rsplit(".", 1)[-1]
         if not short[:1].isupper():
             continue  # what a function answered: its name is no noun
+        if kind.rstrip("?").rsplit(".", 1)[-1].startswith("current_"):
+            continue  # what a current-user accessor answered: the acting user
         related = singular(snake(short))
         if not related or related == noun or name == noun or names_pii(related):
             continue
