@@ -410,7 +410,13 @@ def settle(ctx: FileContext, func: FunctionNode | ast.ClassDef, facts: BodyFacts
         # ``return super().form_valid(form)``: the edit splits it and captures after the
         # parent's call, which has then run.
         proven = (*proven, f"super().{func.name}")
-    return dataclasses.replace(facts, anchor=anchor, proven=proven)
+    counted = {name for name, _ in facts.counts}
+    counts = facts.counts + tuple(
+        (name, value)
+        for name, value in (*flow.tallies(func, proof), *flow.text_lengths(func, proof))
+        if name not in counted
+    )
+    return dataclasses.replace(facts, anchor=anchor, proven=proven, counts=counts)
 
 
 def _returns_parent_call(func: FunctionNode, line: int) -> bool:

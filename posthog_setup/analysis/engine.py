@@ -436,6 +436,8 @@ def link(
             [*returns, *flow.assigned_types(assigned, returns, classes)],
         ),
         schema_fields=flow.schema_fields(c for f in facts for c in f.classes),
+        returns=tuple(sorted({r for f in facts for r in f.returns})),
+        serializer_fields=flow.serializer_fields(c for f in facts for c in f.classes),
     )
 
 

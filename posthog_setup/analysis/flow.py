@@ -731,13 +731,33 @@ def typed_names(ctx: FileContext, func: FunctionNode) -> tuple[tuple[str, str], 
         qualified = ctx.names.resolve(cls) if cls is not None else None
         if qualified:
             found.setdefault(arg.arg, set()).add(qualified)
+    received: list[tuple[str, str, str]] = []
     for node in _walk(func):
         if not isinstance(node, ast.Assign) or len(node.targets) != 1:
             continue
         target = node.targets[0]
         if not isinstance(target, ast.Name):
             continue
-        found.setdefault(target.id, set()).add(_built_by(ctx, node.value, scope) or "")
+        value = node.value.value if isinstance(node.value, ast.Await) else node.value
+        kind = _built_by(ctx, value, scope) or _nested_class_built(ctx, func, value)
+        if isinstance(value, ast.Call) and any(
+            k.arg == "many" and not (isinstance(k.value, ast.Constant) and not k.value.value)
+            for k in value.keywords
+        ):
+            kind = None  # ``Serializer(data, many=True)`` builds a list serializer instead
+        receiver = _method_receiver(value)
+        if kind is None and receiver is not None:
+            received.append((target.id, *receiver))
+            continue
+        found.setdefault(target.id, set()).add(kind or "")
+    # ``file = uploads.create()`` where ``uploads`` is an instance of a project class: the
+    # result of that class's method (what its annotation returns; see ``instance_class``).
+    for name, owner, method in received:
+        kinds = found.get(owner, set())
+        kind = next(iter(kinds)) if len(kinds) == 1 and owner != name else ""
+        found.setdefault(name, set()).add(
+            f"{kind}.{method}" if kind and not kind.endswith("?") else ""
+        )
     return tuple(
         sorted(
             (name, next(iter(kinds)))
@@ -745,6 +765,42 @@ def typed_names(ctx: FileContext, func: FunctionNode) -> tuple[tuple[str, str], 
             if len(kinds) == 1 and "" not in kinds
         )
     )
+
+
+def _nested_class_built(ctx: FileContext, func: FunctionNode, value: ast.expr) -> str | None:
+    """``Outer.Inner`` where a method of module-level class ``Outer`` calls
+    ``self.Inner(...)`` and ``Outer`` itself declares the class ``Inner`` (a view's own
+    input serializer)."""
+    if not (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and isinstance(value.func.value, ast.Name)
+        and value.func.value.id == "self"
+    ):
+        return None
+    owner = ctx.names.qualname_of(func).rpartition(".")[0]
+    for stmt in ctx.tree.body:
+        if (
+            isinstance(stmt, ast.ClassDef)
+            and stmt.name == owner
+            and any(
+                isinstance(inner, ast.ClassDef) and inner.name == value.func.attr
+                for inner in stmt.body
+            )
+        ):
+            return ctx.qualified(f"{owner}.{value.func.attr}")
+    return None
+
+
+def _method_receiver(value: ast.expr) -> tuple[str, str] | None:
+    """(receiver, method) of ``receiver.method(...)`` on a plain name, else None."""
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and isinstance(value.func.value, ast.Name)
+    ):
+        return value.func.value.id, value.func.attr
+    return None
 
 
 #: Query methods that may answer None (the object is then unproven until the handler uses it).
@@ -1044,11 +1100,22 @@ def function_returns(ctx: FileContext) -> tuple[tuple[str, str], ...]:
                 (ctx.qualified(f"{stmt.name}.{name}"), ctx.qualified(stmt.name))
                 for name in builders
             ]
+            # A method annotated with the class it answers (``def create(self) -> File``).
+            annotated = [
+                (ctx.qualified(f"{stmt.name}.{method.name}"), returned)
+                for method in stmt.body
+                if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and method.name not in builders
+                and (returned := _returned_class(ctx, method)) is not None
+            ]
+            found += annotated
+            said = {name for name, _ in annotated}
             found += [
-                (ctx.qualified(f"{stmt.name}.{item.name}"), result)
+                (method_name, result)
                 for item in stmt.body
                 if isinstance(item, ast.FunctionDef)
                 and item.name not in builders
+                and (method_name := ctx.qualified(f"{stmt.name}.{item.name}")) not in said
                 and _static_or_class(item)
                 and (result := _inferred_result(ctx, item)) is not None
             ]
@@ -1058,28 +1125,47 @@ def function_returns(ctx: FileContext) -> tuple[tuple[str, str], ...]:
             if result is not None:
                 found.append((ctx.qualified(stmt.name), result))
             continue
-        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or stmt.returns is None:
-            continue
-        cls = _annotated_class(stmt.returns)
-        qualified = ctx.names.resolve(cls) if cls is not None else None
-        if qualified:
-            optional = ast.unparse(stmt.returns) != ast.unparse(cls)  # type: ignore[arg-type]
-            found.append((ctx.qualified(stmt.name), qualified + ("?" if optional else "")))
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            returned = _returned_class(ctx, stmt)
+            if returned is not None:
+                found.append((ctx.qualified(stmt.name), returned))
     return tuple(found)
 
 
+def _returned_class(ctx: FileContext, func: FunctionNode) -> str | None:
+    """The class ``func`` is annotated to return (``X?`` for ``X | None``), or None."""
+    if func.returns is None:
+        return None
+    cls = _annotated_class(func.returns)
+    qualified = ctx.names.resolve(cls) if cls is not None else None
+    if not qualified:
+        return None
+    optional = ast.unparse(func.returns) != ast.unparse(cls)  # type: ignore[arg-type]
+    return qualified + ("?" if optional else "")
+
+
 def class_facts(ctx: FileContext) -> tuple[ClassFacts, ...]:
-    """The module-level classes of a file, with their bases and declared attributes."""
+    """The module-level classes of a file, and the classes nested in them (a view's
+    ``InputSerializer``), with their bases and declared attributes."""
     classes = []
-    for stmt in ctx.tree.body:
-        if not isinstance(stmt, ast.ClassDef):
-            continue
+    nested = [
+        (f"{stmt.name}.{inner.name}", inner)
+        for stmt in ctx.tree.body
+        if isinstance(stmt, ast.ClassDef)
+        for inner in stmt.body
+        if isinstance(inner, ast.ClassDef)
+    ]
+    tops = [(stmt.name, stmt) for stmt in ctx.tree.body if isinstance(stmt, ast.ClassDef)]
+    for name, stmt in [*tops, *nested]:
         bases = tuple(ctx.names.resolve(b) or ast.unparse(b) for b in stmt.bases)
         attributes: list[str] = []
         fields: list[tuple[str, str]] = []
         for item in stmt.body:
             if isinstance(item, ast.Assign):
                 attributes += [t.id for t in item.targets if isinstance(t, ast.Name)]
+                declared = _serializer_field(ctx, item)
+                if declared is not None:
+                    fields.append(declared)
             elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
                 attributes.append(item.target.id)
                 shape = _field_shape(item.annotation)
@@ -1090,10 +1176,101 @@ def class_facts(ctx: FileContext) -> tuple[ClassFacts, ...]:
                 for d in item.decorator_list
             ):
                 attributes.append(item.name)
-        classes.append(
-            ClassFacts(ctx.qualified(stmt.name), bases, tuple(attributes), tuple(fields))
-        )
+        classes.append(ClassFacts(ctx.qualified(name), bases, tuple(attributes), tuple(fields)))
     return tuple(classes)
+
+
+#: Django REST framework's serializer bases: what ``is_valid()`` checks against the fields
+#: the class declares.
+SERIALIZER_BASES = frozenset(
+    {
+        "rest_framework.serializers.Serializer",
+        "rest_framework.serializers.ModelSerializer",
+        "rest_framework.serializers.HyperlinkedModelSerializer",
+    }
+)
+#: The value a DRF field validates to (``choice``: one of the values the code declares).
+#: Fields of personal or free-form values (``EmailField``, ``URLField``, ``IPAddressField``,
+#: ``JSONField``) and of values JSON cannot carry as they are (``DecimalField``, dates) are
+#: left out.
+_DRF_FIELD_SHAPES = {
+    "BooleanField": "bool",
+    "NullBooleanField": "bool",
+    "IntegerField": "int",
+    "FloatField": "float",
+    "ChoiceField": "choice",
+    "CharField": "str",
+    "SlugField": "str",
+    "RegexField": "str",
+    "ListField": "list",
+    "MultipleChoiceField": "list",
+}
+
+
+def _serializer_field(ctx: FileContext, item: ast.Assign) -> tuple[str, str] | None:
+    """(field, shape) of ``flag = serializers.BooleanField(...)`` in a class body; None for
+    anything else, and for a text or list field that may validate to None
+    (``allow_null=True``, ``default=None``): its length could not be read."""
+    value = item.value
+    if not (
+        len(item.targets) == 1
+        and isinstance(item.targets[0], ast.Name)
+        and isinstance(value, ast.Call)
+        and isinstance(value.func, (ast.Name, ast.Attribute))
+    ):
+        return None
+    called = ctx.names.resolve(value.func) or ""
+    module, _, kind = called.rpartition(".")
+    if module not in ("rest_framework.serializers", "rest_framework.fields"):
+        return None
+    shape = _DRF_FIELD_SHAPES.get(kind)
+    if shape is None:
+        return None
+    options = {k.arg: k.value for k in value.keywords if k.arg}
+    if "source" in options or "read_only" in options:
+        return None  # held under another key, or never validated
+    allows_null = options.get("allow_null")
+    never_null = allows_null is None or (
+        isinstance(allows_null, ast.Constant) and allows_null.value is False
+    )
+    if shape in _SIZED and (not never_null or _defaults_to_none(value)):
+        return None
+    return item.targets[0].id, shape
+
+
+def serializer_fields(
+    classes: Iterable[ClassFacts],
+) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """Every project class that is a DRF serializer (through the project's own bases too)
+    with the fields it declares, inherited: what ``validated_data`` holds once
+    ``is_valid()`` has run."""
+    by_name = {c.qualname: c for c in classes}
+
+    def serializer(name: str, seen: frozenset[str]) -> bool:
+        cls = by_name.get(name)
+        if cls is None or name in seen:
+            return name in SERIALIZER_BASES
+        return any(serializer(b, seen | {name}) for b in cls.bases)
+
+    def collect(name: str, seen: frozenset[str]) -> dict[str, str]:
+        cls = by_name.get(name)
+        if cls is None or name in seen:
+            return {}
+        found: dict[str, str] = {}
+        for base in reversed(cls.bases):
+            found.update(collect(base, seen | {name}))
+        for attribute in cls.attributes:
+            found.pop(attribute, None)  # redeclared: only its own shape counts
+        found.update(cls.fields)
+        return found
+
+    return tuple(
+        sorted(
+            (name, tuple(sorted(collect(name, frozenset()).items())))
+            for name in by_name
+            if serializer(name, frozenset())
+        )
+    )
 
 
 #: The plain types a schema field's value is known to have (``list`` for any collection).
@@ -1413,3 +1590,124 @@ def _called(call: ast.Call) -> str:
     if isinstance(func, ast.Attribute):
         return func.attr
     return func.id if isinstance(func, ast.Name) else ""
+
+
+#: A local named as a tally: ``revoked_count``, ``count``, ``total``, ``num_sent``, ``n_rows``.
+_TALLY_NAME = re.compile(r"(^|_)(count|total|num|number)(_|$)|^n_", re.IGNORECASE)
+
+
+def tallies(func: FunctionNode, proof: Proof) -> tuple[tuple[str, str], ...]:
+    """(property, local) for the handler's own counters bound where ``proof`` holds: a local
+    named as a count, bound once to an integer literal (``revoked_count = 0``) and
+    otherwise only changed by ``+=`` / ``-=``. Reading a bound local never raises, and its
+    value is a number: adding anything else to an integer fails in the handler first."""
+    literal: dict[str, int] = {}
+    allowed: dict[str, int] = {}
+    stores: dict[str, int] = {}
+    declared: set[str] = set()
+    for node in _walk(func):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            declared.update(node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            value = node.value
+            if (
+                len(targets) == 1
+                and isinstance(targets[0], ast.Name)
+                and isinstance(value, ast.Constant)
+                and type(value.value) is int
+            ):
+                literal[targets[0].id] = literal.get(targets[0].id, 0) + 1
+        elif (
+            isinstance(node, ast.AugAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(node.op, (ast.Add, ast.Sub))
+        ):
+            allowed[node.target.id] = allowed.get(node.target.id, 0) + 1
+    return tuple(
+        (name, name)
+        for name in sorted(literal)
+        if literal[name] == 1
+        and stores.get(name, 0) == 1 + allowed.get(name, 0)
+        and name not in declared
+        and name in proof.names
+        and _TALLY_NAME.search(name)
+    )
+
+
+#: Request attributes whose ``.get(key)`` answers the text a client sent, or None: Django's
+#: ``request.GET`` / ``request.POST``, Flask's and Quart's ``request.args`` / ``form`` /
+#: ``values``, Starlette's ``request.query_params``.
+_TEXT_INPUTS = frozenset({"GET", "POST", "args", "form", "values", "query_params"})
+#: Keys of a request's text that are secrets or personal whatever their length says.
+_SECRET_KEY = re.compile(r"pass|token|secret|code|otp|pin|key|sig|nonce", re.IGNORECASE)
+
+
+def text_lengths(func: FunctionNode, proof: Proof) -> tuple[tuple[str, str], ...]:
+    """(``<local>_length``, ``len(<local>)``) for each local bound once to a text the
+    request sent (``q = request.GET.get("q")``, no default or a None or text one), where
+    ``proof`` shows it is not None (``if q:``): the text of a query string or a form is a
+    ``str`` then, so ``len`` cannot fail. Only its length: the text is the person's own
+    words. Never for a key or local whose name reads as PII or a secret."""
+    from posthog_setup.analysis.rules.pii import PII_NAMES
+
+    stores: dict[str, int] = {}
+    reads: dict[str, str] = {}
+    for node in _walk(func):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        if not (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            continue
+        key = _request_text_key(node.value)
+        if key is not None:
+            reads[node.targets[0].id] = key
+    found = []
+    for name, key in sorted(reads.items()):
+        words = {*name.lower().split("_"), *key.lower().split("_"), name.lower(), key.lower()}
+        if any(PII_NAMES.fullmatch(w) or _SECRET_KEY.search(w) for w in words):
+            continue
+        if stores.get(name) == 1 and f"{name} is not None" in proof.chains:
+            found.append((f"{name}_length", f"len({name})"))
+    return tuple(found)
+
+
+def _request_text_key(value: ast.expr) -> str | None:
+    """``"q"`` of ``request.GET.get("q")`` / ``request.args.get("q", "")`` (a request's
+    text), else None."""
+    if not (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr == "get"
+        and not value.keywords
+        and 1 <= len(value.args) <= 2
+    ):
+        return None
+    source = value.func.value
+    if not (
+        isinstance(source, ast.Attribute)
+        and source.attr in _TEXT_INPUTS
+        and (
+            (isinstance(source.value, ast.Name) and source.value.id == "request")
+            or (
+                isinstance(source.value, ast.Attribute)
+                and source.value.attr == "request"
+                and isinstance(source.value.value, ast.Name)
+                and source.value.value.id == "self"
+            )
+        )
+    ):
+        return None
+    key = value.args[0]
+    if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+        return None
+    if len(value.args) == 2:
+        default = value.args[1]
+        if not (isinstance(default, ast.Constant) and isinstance(default.value, (str, type(None)))):
+            return None
+    return key.value

@@ -592,6 +592,11 @@ class Conventions(Protocol):
         runs (``serializer.instance`` after DRF's ``perform_create``), if any."""
         ...
 
+    def own_key(self, route: Route, analysis: Analysis) -> tuple[str, str] | None:
+        """(property, expression) for the key of the saved object whose own method handles
+        the route (a CMS page that stores its form's submissions), if any."""
+        ...
+
 
 class PlainConventions:
     """A framework that guarantees nothing beyond what the handler's own code shows."""
@@ -616,6 +621,9 @@ class PlainConventions:
         return point.key
 
     def saved_object(self, route: Route) -> str | None:
+        return None
+
+    def own_key(self, route: Route, analysis: Analysis) -> tuple[str, str] | None:
         return None
 
 
@@ -731,6 +739,12 @@ class Analysis:
     #: qualified class -> (field, shape) of a validated schema (a pydantic model, a msgspec
     #: struct): a decoded instance holds a value of that shape in each (see ``ClassFacts``)
     schema_fields: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = field(default=())
+    #: qualified DRF serializer class -> (field, shape) it declares (see ``ClassFacts``;
+    #: ``choice`` for one of the values the code declares)
+    serializer_fields: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = field(default=())
+    #: project function or method -> the class it is annotated to return (``?`` where it
+    #: may be None)
+    returns: tuple[tuple[str, str], ...] = field(default=())
     #: each analysed framework's conventions, by name
     framework_conventions: tuple[tuple[Framework, Conventions], ...] = field(
         default=(), compare=False, repr=False
@@ -758,6 +772,15 @@ class Analysis:
         if package.split(".")[0] not in same[0].split(".")[:-1]:
             return ()
         return schemas.get(same[0], ())
+
+    def instance_class(self, kind: str) -> str:
+        """The class a value of ``kind`` is an instance of: ``kind`` itself, or for the
+        result of a project function or method (``app.services.Uploads.create``), the
+        class its annotation says it returns (``?`` kept)."""
+        returned = dict(self.returns).get(kind.rstrip("?"))
+        if returned is None:
+            return kind
+        return returned + ("?" if kind.endswith("?") and not returned.endswith("?") else "")
 
     def attributes_of(self, kind: str) -> frozenset[str]:
         """Attributes a value of ``kind`` is known to have: a project class, or ``f()`` for

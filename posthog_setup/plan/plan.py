@@ -331,7 +331,8 @@ def _object_property(
     holders += [
         name
         for name, kind in route.typed
-        if name != noun and snake(kind.rstrip("?").rsplit(".", 1)[-1]) == noun
+        if name != noun
+        and snake(classes.instance_class(kind).rstrip("?").rsplit(".", 1)[-1]) == noun
     ]
     proof = Proof.of(route.proven)
     for name in holders:
@@ -364,9 +365,11 @@ def _related_properties(
     proof = Proof.of(route.proven)
     found: list[PlannedProperty] = []
     for name, kind in route.typed:
-        short = kind.rstrip("?").rsplit(".", 1)[-1]
+        short = classes.instance_class(kind).rstrip("?").rsplit(".", 1)[-1]
         if not short[:1].isupper():
             continue  # what a function answered: its name is no noun
+        if kind.rstrip("?").rsplit(".", 1)[-1].startswith("current_"):
+            continue  # what a current-user accessor answered: the acting user
         related = singular(snake(short))
         if not related or related == noun or name == noun or names_pii(related):
             continue
@@ -430,6 +433,47 @@ def _body_properties(route: Route, classes: Analysis) -> list[PlannedProperty]:
             else:
                 prop = PlannedProperty(f"{field_name}_length", f"len({value})", "integer")
             found.append((_SHAPE_ORDER[shape], prop))
+    found.sort(key=lambda item: item[0])
+    return [prop for _, prop in found[:_BODY_FIELDS]]
+
+
+#: The JSON type of each serializer field shape's value.
+_SERIALIZER_TYPES = {"bool": "boolean", "int": "integer", "float": "number", "choice": "string"}
+
+
+def _serializer_properties(route: Route, classes: Analysis) -> list[PlannedProperty]:
+    """Properties from the fields a DRF serializer the handler built declares, read from
+    its ``validated_data`` where ``is_valid()`` has run on every path to the capture (before
+    it, reading ``validated_data`` raises): flags, numbers and declared choices as they
+    are, the length of text (not of a key's) and the count of a list (a field that may
+    validate to None is never measured). Read with ``.get``, so a field left out of the data gives None or 0,
+    never an error. Never a field whose name reads as PII or a secret."""
+    proof = Proof.of(route.proven)
+    declared = dict(classes.serializer_fields)
+    found: list[tuple[int, PlannedProperty]] = []
+    for name, kind in route.typed:
+        fields = declared.get(kind)
+        if not fields or name not in proof.names or f"{name}.is_valid" not in proof.chains:
+            continue
+        data = f"{name}.validated_data"
+        for field_name, shape in fields:
+            if names_pii(field_name) or _SECRET_FIELD.search(field_name):
+                continue
+            if shape in _SERIALIZER_TYPES:
+                prop = PlannedProperty(
+                    field_name, f'{data}.get("{field_name}")', _SERIALIZER_TYPES[shape]
+                )
+                order = 0 if shape == "bool" else 1
+            elif shape == "list":
+                counted = singular(field_name) or field_name
+                value = f'len({data}.get("{field_name}", ""))'
+                prop, order = PlannedProperty(f"{counted}_count", value, "integer"), 2
+            elif _KEY_NAME.search(field_name):
+                continue  # a key's length says nothing
+            else:
+                value = f'len({data}.get("{field_name}", ""))'
+                prop, order = PlannedProperty(f"{field_name}_length", value, "integer"), 3
+            found.append((order, prop))
     found.sort(key=lambda item: item[0])
     return [prop for _, prop in found[:_BODY_FIELDS]]
 
@@ -678,6 +722,9 @@ def build_plan(
             and f"{noun}_id" not in {q.name for q in properties}
         ):
             properties.append(PlannedProperty(f"{noun}_id", f"{saved}.pk", "integer"))
+        own = analysis.conventions(route.framework).own_key(route, analysis)
+        if own is not None and own[0] not in {q.name for q in properties}:
+            properties.append(PlannedProperty(own[0], own[1], "integer"))
         properties += [
             PlannedProperty(name, value, "integer")
             for name, value in route.counts
@@ -694,7 +741,7 @@ def build_plan(
         ]
         properties += [
             p
-            for p in _body_properties(route, analysis)
+            for p in (*_body_properties(route, analysis), *_serializer_properties(route, analysis))
             if p.name not in {q.name for q in properties}
         ]
         if access is not None and access.system:
@@ -923,12 +970,25 @@ def _is_reference(source: str) -> bool:
         return False
     allowed = (ast.Expression, ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Load)
     # An argument-less method call (``current_user.get_id()``) is a reference too, and so is
-    # the length of one (``len(closed)``).
+    # the length of one (``len(closed)``) and a mapping's value by a constant key
+    # (``serializer.validated_data.get("public", False)``).
     return all(
         isinstance(node, allowed)
         or (isinstance(node, ast.Call) and not node.args and not node.keywords)
         or _is_length(node)
+        or _is_keyed_get(node)
         for node in ast.walk(tree)
+    )
+
+
+def _is_keyed_get(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+        and 1 <= len(node.args) <= 2
+        and all(isinstance(a, ast.Constant) for a in node.args)
+        and not node.keywords
     )
 
 

@@ -12,7 +12,7 @@ import textwrap
 from posthog_setup.analysis.model import Analysis, Route
 from posthog_setup.frameworks.django.conventions import conventions
 from posthog_setup.plan.naming import event_name
-from posthog_setup.plan.plan import event_methods
+from posthog_setup.plan.plan import build_plan, event_methods
 from tests.analysers import analyse_sources
 
 SETTINGS = 'ROOT_URLCONF = "site_conf.urls"\nINSTALLED_APPS = ["pages", "wagtail"]\n'
@@ -162,3 +162,16 @@ def test_a_search_hit_recorded_through_search_promotions_is_a_write() -> None:
 def test_add_hit_on_an_object_of_unknown_class_is_not_a_write() -> None:
     found = route(site(), "lookup")
     assert not found.mutating
+
+
+def test_a_form_pages_submission_carries_the_pages_own_key() -> None:
+    analysis = site()
+    plan = build_plan(analysis, client_module="posthog_client.py")
+    by_handler = {e.handler: e for e in plan.events if e.kind == "capture"}
+    for handler in ("ContactPage", "FeedbackPage.process_form_submission"):
+        assert ("page_id", "self.pk") in [(p.name, p.value) for p in by_handler[handler].properties]
+    # A view that is no page method has no page of its own; its query's length (proven
+    # text inside ``if terms:``) is all it says of the search.
+    assert [(p.name, p.value) for p in by_handler["search"].properties] == [
+        ("terms_length", "len(terms)")
+    ]

@@ -59,6 +59,9 @@ class StubConventions:
     def saved_object(self, route: Route) -> str | None:
         return None
 
+    def own_key(self, route: Route, analysis: Analysis) -> tuple[str, str] | None:
+        return None
+
 
 def route(
     handler: Handler = HANDLER,

@@ -94,6 +94,14 @@ class DjangoConventions:
             return "self.object"
         return None
 
+    def own_key(self, route: Route, analysis: Analysis) -> tuple[str, str] | None:
+        """A Wagtail form page stores submissions in its own method: the page is a Django
+        model served from the database, so ``self.pk`` is its key (and reading ``pk``
+        never raises on a model instance)."""
+        if _form_page_form(route.handler, analysis) is None:
+            return None
+        return ("page_id", "self.pk")
+
     def login_key(self, point: AuthPoint) -> str | None:
         # django.contrib.auth.login() reads user.pk itself.
         return f"{point.user_expression}.pk" if point.user_expression else None

@@ -160,6 +160,7 @@ def _route(
         anchor=body.anchor,
         proven=body.proven,
         typed=body.typed,
+        counts=body.counts,
         written=body.written,
         toggles=body.toggles,
         existing_change=body.existing_change,
