@@ -282,5 +282,6 @@ class ReadsProjectFiles(Protocol):
         self, texts: Mapping[str, str], python_files: Sequence[str]
     ) -> FrameworkAnalyser:
         """This analyser, told what ``texts`` (each file it reads, by relative path) say of
-        the project whose Python files are ``python_files``."""
+        the project whose Python files are ``python_files``. The result depends on these
+        two alone (the engine caches it by their content), and pickles."""
         ...

@@ -624,9 +624,12 @@ def analyse_project(
         files = [f for f in files if not excluded.match_file(f)]
     too_big = _too_big(root, files, max_file_kb, overlay or {})
     files = [f for f in files if f not in too_big]
+    configured = ResultCache.open(root, "configured") if use_cache else None
     analysers, read_digest = for_project(
-        analysers, files, lambda f: _read_text(root, f, overlay or {})
+        analysers, files, lambda f: _read_text(root, f, overlay or {}), cache=configured
     )
+    if configured is not None:
+        configured.save()
     files = [f for f in files if f.endswith(".py") or secrets.is_scanned_for_keys(f)]
     roots = source_roots([f for f in files if f.endswith(".py")])
     salt = f"{roots}:{','.join(a.name for a in analysers)}"
@@ -656,13 +659,20 @@ def for_project(
     analysers: Sequence[FrameworkAnalyser],
     files: Sequence[str],
     read: Callable[[str], str | None],
+    *,
+    cache: ResultCache | None = None,
 ) -> tuple[list[FrameworkAnalyser], str]:
     """The analysers, each that reads configuration (``ReadsProjectFiles``) told what the
     project's says, and a digest of all they read ("" for nothing). Each file is read once;
-    a test's configuration is not the project's."""
+    a test's configuration is not the project's.
+
+    A configured analyser depends only on what it read and on the project's Python files,
+    so ``cache`` keeps it under a digest of both: an unchanged project's models modules
+    (the Django analyser parses and binds each) are not read into classes again."""
     texts: dict[str, str] = {}
     configured: list[FrameworkAnalyser] = []
     python_files = [f for f in files if f.endswith(".py")]
+    listing = file_digest("\0".join(python_files).encode()) if cache is not None else ""
     for analyser in analysers:
         if not isinstance(analyser, ReadsProjectFiles):
             configured.append(analyser)
@@ -677,7 +687,21 @@ def for_project(
                     continue
                 texts[file] = text
             mine[file] = texts[file]
-        configured.append(analyser.for_project(mine, python_files) if mine else analyser)
+        if not mine:
+            configured.append(analyser)
+            continue
+        key = ""
+        if cache is not None:
+            read_key = "\0".join(f"{f}\0{mine[f]}" for f in sorted(mine))
+            key = f"{analyser.name}:{listing}:{file_digest(read_key.encode())}"
+            known = cache.get(key)
+            if known is not None:
+                configured.append(known)
+                continue
+        made = analyser.for_project(mine, python_files)
+        if cache is not None:
+            cache.put(key, made)
+        configured.append(made)
     if not texts:
         return configured, ""
     digest = file_digest("\0".join(f"{f}\0{texts[f]}" for f in sorted(texts)).encode())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,32 @@ def test_the_cache_key_names_the_exact_python_and_libcst(
     spec = importlib.machinery.ModuleSpec("libcst", None, origin=str(other / "__init__.py"))
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec)
     assert cache._parser_versions() != here
+
+
+def test_models_modules_are_read_into_classes_once_until_one_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from posthog_setup.frameworks.django import analysis as django_analysis
+    from posthog_setup.frameworks.django import model_methods
+
+    root = tmp_path / "shop"
+    shutil.copytree(FIXTURE.parent / "django_shop", root)
+    first = analyse_project(root)
+    read: list[list[str]] = []
+    original = model_methods.read_models
+
+    def counting(
+        texts: Mapping[str, str], modules: Mapping[str, tuple[str, bool]]
+    ) -> model_methods.ProjectModels:
+        read.append(sorted(texts))
+        return original(texts, modules)
+
+    monkeypatch.setattr(django_analysis, "read_models", counting)
+    assert analyse_project(root) == first
+    assert read == []
+    models = next(p for p in sorted(root.rglob("models.py")))
+    models.write_text(models.read_text() + "\n# touched\n")
+    again = analyse_project(root)
+    assert read
+    assert models.relative_to(root).as_posix() in read[0]
+    assert again == analyse_project(root, use_cache=False)
