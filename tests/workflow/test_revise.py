@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -367,6 +369,29 @@ def test_the_cached_hook_up_verdict_is_renewed_when_what_it_writes_is_gone(
     assert main(["revise", "--check", "-q", str(root)]) == 0  # from the cache
     (root / "shop" / "posthog_receivers.py").unlink()
     assert main(["revise", "--check", "-q", str(root)]) == 1
+
+
+def test_a_hook_up_left_out_for_the_declared_version_is_cached_with_its_note(
+    blog: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hook-up that leaves the app's file alone and says why (a Flask without the signals
+    it needs) is a verdict like any other: the next check repeats the note, unrun."""
+    from posthog_setup.frameworks import flask
+
+    requirements = blog / "requirements.txt"
+    requirements.write_text(re.sub(r"(?im)^flask\b.*$", "Flask==2.1.3", requirements.read_text()))
+    first = revise(blog, capsys, "--check")
+    assert "PosthogFlaskIntegration not added" in first[2]
+    calls: list[str] = []
+    original = flask.Flask.hook_up
+
+    def counting(self: flask.Flask, workspace: Any, app: Any, *args: Any) -> None:
+        calls.append(app.file)
+        original(self, workspace, app, *args)
+
+    monkeypatch.setattr(flask.Flask, "hook_up", counting)
+    assert revise(blog, capsys, "--check") == first
+    assert calls == []
 
 
 def test_a_class_view_keeps_its_plan_once_edit_adds_form_valid(
