@@ -11,6 +11,7 @@ from posthog_setup.frameworks import registry
 from posthog_setup.plan.plan import client_module_problem
 from posthog_setup.project.discovery import exclusion_spec
 from posthog_setup.project.files import UnreadableFile, read_text_file
+from posthog_setup.project.manifests import parse_toml
 
 EVENT_STYLES = ("snake_case", "noun verb", "Title Case", "camelCase", "kebab-case")
 _ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -55,7 +56,7 @@ def load_config(root: Path) -> Config:
     import tomlkit  # only where there is a pyproject.toml: kept off a check's start-up
 
     try:
-        data = tomlkit.parse(read_text_file(path)).unwrap()
+        data = parse_toml(read_text_file(path))
     except UnreadableFile as exc:
         raise ConfigError(f"pyproject.toml: {exc}") from exc
     except tomlkit.exceptions.ParseError as exc:

@@ -6,9 +6,11 @@ Requirement strings are parsed with ``packaging`` and TOML with ``tomlkit``
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -101,12 +103,30 @@ def _posthog_in_requirements(path: Path, seen: set[Path]) -> str | None:
 
 
 def load_toml(path: Path) -> dict[str, Any] | None:
+    """The TOML file at ``path`` as plain data; None if unreadable or not TOML."""
     import tomlkit  # only where there is a TOML manifest: kept off a check's start-up
 
     try:
-        return tomlkit.parse(read_text_file(path)).unwrap()
+        return parse_toml(read_text_file(path))
     except (UnreadableFile, tomlkit.exceptions.ParseError):
         return None
+
+
+def parse_toml(text: str) -> dict[str, Any]:
+    """``text`` as plain data (a copy the caller may change); raises tomlkit's ParseError.
+
+    One run reads the same ``pyproject.toml`` for its configuration, its manifests, its
+    name, its Python and each framework's declared version: tomlkit, which keeps layout
+    for edits, costs about as much as parsing a large module each time, so each text is
+    parsed once."""
+    return copy.deepcopy(_parsed_toml(text))
+
+
+@lru_cache(maxsize=16)
+def _parsed_toml(text: str) -> dict[str, Any]:
+    import tomlkit
+
+    return tomlkit.parse(text).unwrap()
 
 
 def _posthog_in_list(items: object) -> str | None:

@@ -115,3 +115,29 @@ def test_edit_leaves_the_falcon_hook_up_out_before_3_0(
     assert "before 3.0 Falcon tries error handlers" in capsys.readouterr().err
     assert "posthog_client.capture(" in (project / "marks" / "bookmarks.py").read_text()
     assert main(["edit", "--check", "-q", "--allow-dirty", str(project)]) == 0
+
+
+def test_a_check_parses_each_toml_text_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Configuration, manifests, the project's Python and the framework's declared version
+    all read the same pyproject.toml: one run parses it once."""
+    import tomlkit
+
+    from posthog_setup.project import manifests
+
+    project = copy_fixture("falcon_bookmarks", tmp_path)
+    assert main(["edit", "--allow-dirty", "-q", str(project)]) == 0
+    assert main(["revise", "--check", "-q", str(project)]) == 0
+    manifests._parsed_toml.cache_clear()
+    parsed: list[str] = []
+    original = tomlkit.parse
+
+    def counting(text: str) -> tomlkit.TOMLDocument:
+        parsed.append(text)
+        return original(text)
+
+    monkeypatch.setattr(tomlkit, "parse", counting)
+    assert main(["revise", "--check", "-q", str(project)]) == 0
+    assert parsed
+    assert len(parsed) == len(set(parsed))
