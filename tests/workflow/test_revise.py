@@ -322,26 +322,30 @@ def test_the_module_key_is_kept_under_a_pin_older_than_7_32(
     assert "module-api-key" in out
 
 
-def test_a_no_op_check_with_a_warm_cache_loads_no_editor(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fixture", ["flask_blog", "falcon_bookmarks"])
+def test_a_no_op_check_with_a_warm_cache_loads_no_editor(tmp_path: Path, fixture: str) -> None:
     """The pre-commit path: nothing to fix, nothing changed since the last check, so neither
     libcst nor jinja2 is imported (they are most of what a check would cost), nor what only
-    a worker pool or the client's delivery needs."""
+    a worker pool or the client's delivery needs, nor tomlkit where the standard library
+    reads the project's pyproject.toml."""
     import os
     import subprocess
     import sys
 
-    root = tmp_path / "blog"
+    root = tmp_path / "project"
     shutil.copytree(
-        Path(__file__).resolve().parents[2] / "fixtures" / "expected" / "flask_blog",
+        Path(__file__).resolve().parents[2] / "fixtures" / "expected" / fixture,
         root,
         ignore=shutil.ignore_patterns("__pycache__"),
     )
+    editors = ["libcst", "jinja2", "requests", "concurrent.futures.process", "multiprocessing"]
+    if sys.version_info >= (3, 11):
+        editors.append("tomlkit")
     script = (
         "import sys\n"
         "from posthog_setup.cli import main\n"
         f"print(main(['revise', '--check', '-q', {str(root)!r}]))\n"
-        "print(sorted(m for m in ('libcst', 'jinja2', 'requests', "
-        "'concurrent.futures.process', 'multiprocessing') if m in sys.modules))\n"
+        f"print(sorted(m for m in {editors!r} if m in sys.modules))\n"
     )
     env = {**os.environ, "POSTHOG_SETUP_CACHE_DIR": str(tmp_path / "cache")}
     runs = [
