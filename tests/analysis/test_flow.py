@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from typing import Any
 
 import pytest
 
@@ -616,3 +617,21 @@ def test_a_bare_id_parameter_is_named_for_the_resource_the_path_names_before_it(
     assert plan["edit"] == (("note_id", "id"),)
     # a resource named in the singular keys the same
     assert plan["post"] == (("post_id", "id"),)
+
+
+def test_a_proof_parses_each_expression_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plan asks whether the same few values are proven for every event."""
+    flow.parsed_expression.cache_clear()
+    parsed: list[str] = []
+    original = ast.parse
+
+    def counting(source: str, *args: Any, **kwargs: Any) -> Any:
+        parsed.append(source)
+        return original(source, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", counting)
+    proof = flow.Proof.of(["post", "post.author"])
+    assert all(proof.proves("post.id") is False for _ in range(3))
+    assert all(proof.proves("post.author") for _ in range(3))
+    assert not proof.proves("post.")
+    assert parsed == ["post.id", "post.author", "post."]
