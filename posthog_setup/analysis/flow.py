@@ -85,11 +85,25 @@ class Proof:
 
     @classmethod
     def of(cls, facts: Iterable[str]) -> Proof:
+        """The proof of the recorded ``facts`` (see ``facts``). A handler's record is read
+        for each of its events and properties: the same tuple gives the same (immutable)
+        proof, built once."""
+        if isinstance(facts, tuple) and cls is Proof:
+            return _proof_of(facts)
+        return cls._built(facts)
+
+    @classmethod
+    def _built(cls, facts: Iterable[str]) -> Proof:
         names: set[str] = set()
         chains: set[str] = set()
         for fact in facts:
             (names if fact.isidentifier() else chains).add(fact)
         return cls(frozenset(names), frozenset(chains))
+
+
+@functools.lru_cache(maxsize=1024)
+def _proof_of(facts: tuple[str, ...]) -> Proof:
+    return Proof._built(facts)
 
 
 # -- where a line sits --------------------------------------------------------------------

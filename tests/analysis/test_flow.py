@@ -635,3 +635,13 @@ def test_a_proof_parses_each_expression_once(monkeypatch: pytest.MonkeyPatch) ->
     assert all(proof.proves("post.author") for _ in range(3))
     assert not proof.proves("post.")
     assert parsed == ["post.id", "post.author", "post."]
+
+
+def test_a_recorded_proof_is_built_once_per_record() -> None:
+    """A handler's record is read for each of its events and properties."""
+    record = ("post", "post.author", "request.user")
+    proof = flow.Proof.of(record)
+    assert flow.Proof.of(tuple(record)) is proof
+    assert proof == flow.Proof.of(list(record))
+    assert proof.names == frozenset({"post"})
+    assert proof.chains == frozenset({"post.author", "request.user"})
