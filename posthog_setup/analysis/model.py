@@ -738,6 +738,12 @@ class Analysis:
         return schemas.get(same[0], ())
 
     @cached_property
+    def import_roots(self) -> tuple[str, ...]:
+        """The folders a runtime imports the apps' files from, where that is not the
+        project's root (see ``AppObject.import_root``), read once: every planned file asks."""
+        return tuple(sorted({a.import_root for a in self.apps if a.import_root}))
+
+    @cached_property
     def _schemas_by_kind(self) -> dict[str, tuple[tuple[str, str], ...]]:
         """``schema_fields`` by class, read once: the plan asks for every handler's body."""
         return dict(self.schema_fields)

@@ -366,11 +366,7 @@ def _hook_up(
 def _import_root(analysis: Analysis, file: str) -> str:
     """The folder a runtime imports ``file`` from, where that is not the project's root (a
     Lambda function's code folder)."""
-    roots = [
-        a.import_root
-        for a in analysis.apps
-        if a.import_root and file.startswith(a.import_root + "/")
-    ]
+    roots = [r for r in analysis.import_roots if file.startswith(r + "/")]
     return max(roots, key=len, default="")
 
 
