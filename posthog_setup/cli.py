@@ -6,6 +6,7 @@ Exit codes follow Ruff and Black: 0 done or nothing to do, 1 changes needed unde
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -302,8 +303,24 @@ def mock_host_command(host: str, port: int, record: Path | None, quiet: bool, ve
     return serve_forever(host=host, port=port, record=record, quiet=quiet, verbose=verbose)
 
 
+#: The cyclic collector's thresholds during a run (Python's default is 700, 10, 10). A run
+#: allocates millions of short-lived objects (syntax trees, cached results unpickled by the
+#: thousand), nearly none of them in reference cycles: at the default, the collector ran
+#: hundreds of times over every live object, about a sixth of a pre-commit check.
+RUN_GC_THRESHOLDS = (200_000, 30, 30)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
+    before = gc.get_threshold()
+    gc.set_threshold(*RUN_GC_THRESHOLDS)
+    try:
+        return _main(argv)
+    finally:
+        gc.set_threshold(*before)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         result = cli.main(
             args=list(argv) if argv is not None else None,

@@ -11,6 +11,7 @@ from posthog_setup.frameworks import registry
 from posthog_setup.plan.plan import client_module_problem
 from posthog_setup.project.discovery import exclusion_spec
 from posthog_setup.project.files import UnreadableFile, read_text_file
+from posthog_setup.project.manifests import TomlError, parse_toml
 
 EVENT_STYLES = ("snake_case", "noun verb", "Title Case", "camelCase", "kebab-case")
 _ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -52,13 +53,11 @@ def load_config(root: Path) -> Config:
     path = root / "pyproject.toml"
     if not path.is_file():
         return Config()
-    import tomlkit  # only where there is a pyproject.toml: kept off a check's start-up
-
     try:
-        data = tomlkit.parse(read_text_file(path)).unwrap()
+        data = parse_toml(read_text_file(path))
     except UnreadableFile as exc:
         raise ConfigError(f"pyproject.toml: {exc}") from exc
-    except tomlkit.exceptions.ParseError as exc:
+    except TomlError as exc:
         raise ConfigError(f"pyproject.toml is not valid TOML: {exc}") from exc
     table = data.get("tool", {}).get("posthog-setup")
     if table is None:

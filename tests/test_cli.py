@@ -438,3 +438,26 @@ def test_begin_shows_a_class_views_event_on_the_row_of_its_hook(
     # ProductCreateView's form_valid is its route's handler; the event is filed under the class.
     [row] = [line for line in table.splitlines() if "ProductCreateView.form_valid" in line]
     assert row.rstrip().endswith("product_created"), table
+
+
+def test_a_run_collects_cycles_rarely_and_restores_the_collector(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run's objects are syntax trees and results, nearly none in cycles: the collector
+    runs rarely during it, and as the caller had it afterwards (tests call ``main``)."""
+    import gc
+
+    from posthog_setup import cli as cli_module
+
+    seen: list[tuple[int, int, int]] = []
+
+    def recording(*args: object, **kwargs: object) -> int:
+        seen.append(gc.get_threshold())
+        raise RuntimeError("boom")
+
+    before = gc.get_threshold()
+    monkeypatch.setattr(cli_module.cli, "main", recording)
+    assert main(["begin", "."]) != 0
+    assert seen == [cli_module.RUN_GC_THRESHOLDS]
+    assert seen[0][0] > before[0]
+    assert gc.get_threshold() == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -37,6 +38,9 @@ from posthog_setup.project.syntax import parse_python
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
+_LINE_END = re.compile(r"(\r\n|\r|\n)")
+
+
 @functools.lru_cache(maxsize=8)
 def _spellings(analysers: tuple[FrameworkAnalyser, ...]) -> Spellings:
     """The public spellings of every analyser's names, built once per set of analysers."""
@@ -56,9 +60,47 @@ class FileContext:
     #: every analysed framework's packages, by framework (see ``FrameworkAnalyser.packages``)
     framework_packages: dict[str, tuple[str, ...]] = field(default_factory=dict)
     lines: list[str] = field(init=False)
+    _mentioned: dict[str, bool] = field(init=False, default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.lines = self.source.splitlines()
+
+    def mentions(self, text: str) -> bool:
+        """Does ``text`` occur in the source? Asked once per text: a per-node test (is the
+        module using a package at all?) would otherwise search the whole file at each."""
+        found = self._mentioned.get(text)
+        if found is None:
+            found = self._mentioned[text] = text in self.source
+        return found
+
+    def segment(self, node: ast.AST) -> str | None:
+        """``ast.get_source_segment(self.source, node)``, off lines split once: the stdlib
+        splits the whole source at every call."""
+        first: int | None = getattr(node, "lineno", None)
+        last: int | None = getattr(node, "end_lineno", None)
+        start: int | None = getattr(node, "col_offset", None)
+        end: int | None = getattr(node, "end_col_offset", None)
+        if first is None or last is None or start is None or end is None:
+            return None
+        first, last = first - 1, last - 1
+        lines = self._segment_lines
+        if last >= len(lines) or first < 0:
+            return ast.get_source_segment(self.source, node)
+        if first == last:
+            return lines[first].encode()[start:end].decode()
+        head = lines[first].encode()[start:].decode()
+        tail = lines[last].encode()[:end].decode()
+        return "".join([head, *lines[first + 1 : last], tail])
+
+    @functools.cached_property
+    def _segment_lines(self) -> list[str]:
+        """The source's lines with their ends, split only at ``\r\n``, ``\r`` and ``\n``
+        (as ``ast.get_source_segment`` splits, unlike ``str.splitlines``)."""
+        parts = _LINE_END.split(self.source)
+        lines = [parts[i] + parts[i + 1] for i in range(0, len(parts) - 1, 2)]
+        if parts[-1]:
+            lines.append(parts[-1])
+        return lines
 
     @classmethod
     def parse(
@@ -284,5 +326,6 @@ class ReadsProjectFiles(Protocol):
         self, texts: Mapping[str, str], python_files: Sequence[str]
     ) -> FrameworkAnalyser:
         """This analyser, told what ``texts`` (each file it reads, by relative path) say of
-        the project whose Python files are ``python_files``."""
+        the project whose Python files are ``python_files``. The result depends on these
+        two alone (the engine caches it by their content), and pickles."""
         ...

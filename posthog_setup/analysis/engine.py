@@ -9,7 +9,9 @@ tested and parsed in worker processes (both cores), each returning plain
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -265,8 +267,10 @@ def analyse_files(
 ) -> list[FileResult]:
     """Analyse ``files`` (relative to ``root``), on every core when there are enough of them.
 
-    With a ``cache``, a file whose bytes hash to a stored digest is not parsed again.
-    Files in ``overlay`` are analysed from the bytes given there, not from the disk.
+    With a ``cache``, a file whose bytes hash to a stored digest is not parsed again, and
+    one whose modification time and size are those stored with that digest is not even
+    read (see ``file_stamp``). Files in ``overlay`` are analysed from the bytes given
+    there, not from the disk.
     """
     known: dict[str, FileResult] = {}
     if overlay:
@@ -274,26 +278,59 @@ def analyse_files(
             if file in overlay:
                 known[file] = _analyse_data(file, overlay[file], analysers, source_roots)
     todo: list[str] = [file for file in files if file not in known]
+    stamps: dict[str, tuple[int, int] | None] = {}
+    if cache is not None:
+        base = str(root)
+        started = time.time_ns()
+        for file in todo:
+            stamps[file] = file_stamp(os.path.join(base, file), started)
     if cache is not None and len(cache):
         todo = []
         for file in files:
             if file in known:
                 continue
             stored = cache.get(file)
+            stamp = stamps.get(file)
+            if stored is not None and stamp is not None and stored[2] == stamp:
+                known[file] = stored[1]
+                continue
             try:
-                data = (root / file).read_bytes()
+                with open(os.path.join(base, file), "rb") as handle:
+                    data = handle.read()
             except OSError:
                 todo.append(file)
                 continue
-            if stored is not None and stored[0] == file_digest(data):
+            digest = file_digest(data)
+            if stored is not None and stored[0] == digest:
                 known[file] = stored[1]
+                cache.put(file, (digest, stored[1], stamp))
             else:
                 todo.append(file)
     for digest, result in _analyse_uncached(root, todo, analysers, jobs, source_roots):
         known[result.file] = result
         if cache is not None and digest:
-            cache.put(result.file, (digest, result))
+            cache.put(result.file, (digest, result, stamps.get(result.file)))
     return [known[file] for file in files]
+
+
+#: How long after its last change a file's time and size are trusted to stand for its
+#: bytes: a file written within the same clock tick as the run that read it (a coarse
+#: file system's timestamps) could change again without either moving.
+_SETTLED_NS = 2_000_000_000
+
+
+def file_stamp(path: str, now_ns: int) -> tuple[int, int] | None:
+    """``(mtime_ns, size)`` of the file at ``path``, the key its content is trusted under
+    without reading it; None where that cannot be trusted: the file is unreadable, or it
+    changed less than two seconds before ``now_ns`` (git's "racily clean" rule: such a
+    file is hashed again next time)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    if now_ns - stat.st_mtime_ns < _SETTLED_NS:
+        return None
+    return stat.st_mtime_ns, stat.st_size
 
 
 def own_facts(facts: ModuleFacts, analyser: FrameworkAnalyser) -> ModuleFacts:
@@ -629,9 +666,12 @@ def analyse_project(
         files = [f for f in files if not excluded.match_file(f)]
     too_big = _too_big(root, files, max_file_kb, overlay or {})
     files = [f for f in files if f not in too_big]
+    configured = ResultCache.open(root, "configured") if use_cache else None
     analysers, read_digest = for_project(
-        analysers, files, lambda f: _read_text(root, f, overlay or {})
+        analysers, files, lambda f: _read_text(root, f, overlay or {}), cache=configured
     )
+    if configured is not None:
+        configured.save()
     files = [f for f in files if f.endswith(".py") or secrets.is_scanned_for_keys(f)]
     roots = source_roots([f for f in files if f.endswith(".py")])
     salt = f"{roots}:{','.join(a.name for a in analysers)}"
@@ -661,13 +701,20 @@ def for_project(
     analysers: Sequence[FrameworkAnalyser],
     files: Sequence[str],
     read: Callable[[str], str | None],
+    *,
+    cache: ResultCache | None = None,
 ) -> tuple[list[FrameworkAnalyser], str]:
     """The analysers, each that reads configuration (``ReadsProjectFiles``) told what the
     project's says, and a digest of all they read ("" for nothing). Each file is read once;
-    a test's configuration is not the project's."""
+    a test's configuration is not the project's.
+
+    A configured analyser depends only on what it read and on the project's Python files,
+    so ``cache`` keeps it under a digest of both: an unchanged project's models modules
+    (the Django analyser parses and binds each) are not read into classes again."""
     texts: dict[str, str] = {}
     configured: list[FrameworkAnalyser] = []
     python_files = [f for f in files if f.endswith(".py")]
+    listing = file_digest("\0".join(python_files).encode()) if cache is not None else ""
     for analyser in analysers:
         if not isinstance(analyser, ReadsProjectFiles):
             configured.append(analyser)
@@ -682,7 +729,21 @@ def for_project(
                     continue
                 texts[file] = text
             mine[file] = texts[file]
-        configured.append(analyser.for_project(mine, python_files) if mine else analyser)
+        if not mine:
+            configured.append(analyser)
+            continue
+        key = ""
+        if cache is not None:
+            read_key = "\0".join(f"{f}\0{mine[f]}" for f in sorted(mine))
+            key = f"{analyser.name}:{listing}:{file_digest(read_key.encode())}"
+            known = cache.get(key)
+            if known is not None:
+                configured.append(known)
+                continue
+        made = analyser.for_project(mine, python_files)
+        if cache is not None:
+            cache.put(key, made)
+        configured.append(made)
     if not texts:
         return configured, ""
     digest = file_digest("\0".join(f"{f}\0{texts[f]}" for f in sorted(texts)).encode())

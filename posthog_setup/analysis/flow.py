@@ -43,6 +43,17 @@ _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _TERMINAL = (ast.Return, ast.Raise, ast.Continue, ast.Break)
 
 
+@functools.lru_cache(maxsize=4096)
+def parsed_expression(source: str) -> ast.expr | None:
+    """``source`` parsed as one expression (None if it is not one), parsed once: a plan asks
+    of the same few values (``post.id``, ``current_user.id``) for every event. The tree is
+    shared: read it, never change it."""
+    try:
+        return ast.parse(source, mode="eval").body
+    except SyntaxError:
+        return None
+
+
 @dataclass(frozen=True)
 class Proof:
     """What is safe to read at one point of a handler.
@@ -57,11 +68,8 @@ class Proof:
 
     def proves(self, expression: str) -> bool:
         """True if evaluating ``expression`` here cannot fail where the handler did not."""
-        try:
-            node = ast.parse(expression, mode="eval").body
-        except SyntaxError:
-            return False
-        return self._safe(node)
+        node = parsed_expression(expression)
+        return node is not None and self._safe(node)
 
     def _safe(self, node: ast.expr) -> bool:
         if isinstance(node, ast.Constant):
@@ -78,11 +86,25 @@ class Proof:
 
     @classmethod
     def of(cls, facts: Iterable[str]) -> Proof:
+        """The proof of the recorded ``facts`` (see ``facts``). A handler's record is read
+        for each of its events and properties: the same tuple gives the same (immutable)
+        proof, built once."""
+        if isinstance(facts, tuple) and cls is Proof:
+            return _proof_of(facts)
+        return cls._built(facts)
+
+    @classmethod
+    def _built(cls, facts: Iterable[str]) -> Proof:
         names: set[str] = set()
         chains: set[str] = set()
         for fact in facts:
             (names if fact.isidentifier() else chains).add(fact)
         return cls(frozenset(names), frozenset(chains))
+
+
+@functools.lru_cache(maxsize=1024)
+def _proof_of(facts: tuple[str, ...]) -> Proof:
+    return Proof._built(facts)
 
 
 # -- where a line sits --------------------------------------------------------------------

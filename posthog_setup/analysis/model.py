@@ -762,11 +762,11 @@ class Analysis:
         in a module under the same top-level package."""
         if kind.endswith("?"):
             return ()
-        schemas = dict(self.schema_fields)
+        schemas = self._schemas_by_kind
         if kind in schemas:
             return schemas[kind]
         package, _, short = kind.rpartition(".")
-        same = [c for c, _ in self.class_attributes if c.rpartition(".")[2] == short]
+        same = self._classes_by_short_name.get(short, [])
         if len(same) != 1 or not package:
             return ()
         if package.split(".")[0] not in same[0].split(".")[:-1]:
@@ -781,6 +781,26 @@ class Analysis:
         if returned is None:
             return kind
         return returned + ("?" if kind.endswith("?") and not returned.endswith("?") else "")
+
+    @cached_property
+    def import_roots(self) -> tuple[str, ...]:
+        """The folders a runtime imports the apps' files from, where that is not the
+        project's root (see ``AppObject.import_root``), read once: every planned file asks."""
+        return tuple(sorted({a.import_root for a in self.apps if a.import_root}))
+
+    @cached_property
+    def _schemas_by_kind(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        """``schema_fields`` by class, read once: the plan asks for every handler's body."""
+        return dict(self.schema_fields)
+
+    @cached_property
+    def _classes_by_short_name(self) -> dict[str, list[str]]:
+        """The classes of ``class_attributes`` (each entry, in order) by their last name
+        part, read once: a project has thousands and the plan asks for every handler."""
+        by_name: dict[str, list[str]] = {}
+        for known, _ in self.class_attributes:
+            by_name.setdefault(known.rpartition(".")[2], []).append(known)
+        return by_name
 
     def attributes_of(self, kind: str) -> frozenset[str]:
         """Attributes a value of ``kind`` is known to have: a project class, or ``f()`` for

@@ -193,7 +193,7 @@ def imports_another_framework(ctx: FileContext, own: str) -> bool:
 
 def source_of(ctx: FileContext, node: ast.AST) -> str:
     """The node's source text as written (falling back to ``ast.unparse``)."""
-    return ast.get_source_segment(ctx.source, node) or ast.unparse(node)
+    return ctx.segment(node) or ast.unparse(node)
 
 
 # -- route decorators -------------------------------------------------------------------

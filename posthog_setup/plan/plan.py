@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from posthog_setup import __version__
-from posthog_setup.analysis.flow import Proof
+from posthog_setup.analysis.flow import Proof, parsed_expression
 from posthog_setup.analysis.model import (
     DEFAULT_TOKEN_VAR,
     Analysis,
@@ -492,9 +493,8 @@ def provable(
     """
     if proof.proves(expression):
         return True
-    try:
-        node = ast.parse(expression, mode="eval").body
-    except SyntaxError:
+    node = parsed_expression(expression)
+    if node is None:
         return False
     if classes is None or not isinstance(node, ast.Attribute):
         return False
@@ -961,6 +961,7 @@ def _check_object(value: object, schema: str, where: str) -> dict[str, Any]:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_reference(source: str) -> bool:
     """True for a plain reference (``post.id``, ``self.kwargs["pk"]``, ``user.get_id()``): the only
     code the plan may hold, since it is inserted into the project's handlers as written."""

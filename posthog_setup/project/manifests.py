@@ -6,9 +6,12 @@ Requirement strings are parsed with ``packaging`` and TOML with ``tomlkit``
 
 from __future__ import annotations
 
+import copy
 import re
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -100,13 +103,46 @@ def _posthog_in_requirements(path: Path, seen: set[Path]) -> str | None:
     return None
 
 
+class TomlError(ValueError):
+    """A text that is not TOML (the message is tomlkit's)."""
+
+
 def load_toml(path: Path) -> dict[str, Any] | None:
-    import tomlkit  # only where there is a TOML manifest: kept off a check's start-up
+    """The TOML file at ``path`` as plain data; None if unreadable or not TOML."""
+    try:
+        return parse_toml(read_text_file(path))
+    except (UnreadableFile, TomlError):
+        return None
+
+
+def parse_toml(text: str) -> dict[str, Any]:
+    """``text`` as plain data (a copy the caller may change); raises ``TomlError``.
+
+    One run reads the same ``pyproject.toml`` for its configuration, its manifests, its
+    name, its Python and each framework's declared version: tomlkit, which keeps layout
+    for edits, costs about as much as parsing a large module each time, so each text is
+    parsed once."""
+    return copy.deepcopy(_parsed_toml(text))
+
+
+@lru_cache(maxsize=16)
+def _parsed_toml(text: str) -> dict[str, Any]:
+    """Read with the standard library's ``tomllib`` where there is one (a tenth of
+    tomlkit's import and parse), tomlkit otherwise and wherever ``tomllib`` refuses the
+    text: what tomlkit reads or refuses is still what the tool reads or refuses."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            pass
+    import tomlkit  # for its layout-preserving edits: kept off a check's start-up
 
     try:
-        return tomlkit.parse(read_text_file(path)).unwrap()
-    except (UnreadableFile, tomlkit.exceptions.ParseError):
-        return None
+        return tomlkit.parse(text).unwrap()
+    except tomlkit.exceptions.ParseError as exc:
+        raise TomlError(str(exc)) from exc
 
 
 def _posthog_in_list(items: object) -> str | None:

@@ -332,7 +332,9 @@ def _hook_up(
     cache: ResultCache | None = None,
 ) -> None:
     """The framework hook-up in the app's file. A file whose content the same hook-up left
-    unchanged before is known by its digest: a no-op check then loads no libcst at all."""
+    unchanged before is known by its digest: a no-op check then loads no libcst at all.
+    What that hook-up noted (why it left the file as it is: a framework version that lacks
+    what it needs) is kept with the verdict and said again."""
     data = workspace.current(app.file)
     receivers = receivers_file(plan.setup.client_module)
     framework = registry.by_app_kind(app.kind)
@@ -343,30 +345,28 @@ def _hook_up(
     key = (
         f"hookup:{app.kind}:{app.name}:{app.factory}:{app.file}:{app.import_root}:"
         f"{plan.setup.client_module}:"
-        f"{plan.setup.client_name}:{plan.setup.adopted}:"
-        f"{sorted(c.name for c in analysis.own_contexts)}:"
+        f"{plan.setup.client_name}:{plan.setup.adopted}:{plan.setup.default_client}:"
+        f"{_import_root(analysis, app.file)}:{sorted(c.name for c in analysis.own_contexts)}:"
         f"{sorted({a.extension for a in analysis.apps if a.extension})}:"
         f"{sorted(e.kind for e in plan.events if e.file == receivers)}:"
         f"{workspace.current(receivers) is not None}:{hookup_blocker(workspace.root, gate)}:"
         f"{file_digest(data) if data is not None else ''}"
     )
-    if cache is not None and data is not None and cache.get(key):
+    known = cache.get(key) if cache is not None and data is not None else None
+    if isinstance(known, tuple):
+        for note in known:
+            workspace.note(note)
         return
     proposed_before, notes_before = dict(workspace.proposed), len(workspace.notes)
     _hook_up_uncached(workspace, app, plan, analysis)
-    unchanged = workspace.proposed == proposed_before and len(workspace.notes) == notes_before
-    if cache is not None and data is not None and unchanged:
-        cache.put(key, True)
+    if cache is not None and data is not None and workspace.proposed == proposed_before:
+        cache.put(key, tuple(workspace.notes[notes_before:]))
 
 
 def _import_root(analysis: Analysis, file: str) -> str:
     """The folder a runtime imports ``file`` from, where that is not the project's root (a
     Lambda function's code folder)."""
-    roots = [
-        a.import_root
-        for a in analysis.apps
-        if a.import_root and file.startswith(a.import_root + "/")
-    ]
+    roots = [r for r in analysis.import_roots if file.startswith(r + "/")]
     return max(roots, key=len, default="")
 
 

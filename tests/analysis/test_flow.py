@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from typing import Any
 
 import pytest
 
@@ -836,3 +837,31 @@ def test_a_handler_local_from_an_unannotated_function_is_typed_by_it() -> None:
     )
     assert "id" in analysis.attributes_of("app.new_post")
     assert "?" not in analysis.attributes_of("app.new_post")
+
+
+def test_a_proof_parses_each_expression_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plan asks whether the same few values are proven for every event."""
+    flow.parsed_expression.cache_clear()
+    parsed: list[str] = []
+    original = ast.parse
+
+    def counting(source: str, *args: Any, **kwargs: Any) -> Any:
+        parsed.append(source)
+        return original(source, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", counting)
+    proof = flow.Proof.of(["post", "post.author"])
+    assert all(proof.proves("post.id") is False for _ in range(3))
+    assert all(proof.proves("post.author") for _ in range(3))
+    assert not proof.proves("post.")
+    assert parsed == ["post.id", "post.author", "post."]
+
+
+def test_a_recorded_proof_is_built_once_per_record() -> None:
+    """A handler's record is read for each of its events and properties."""
+    record = ("post", "post.author", "request.user")
+    proof = flow.Proof.of(record)
+    assert flow.Proof.of(tuple(record)) is proof
+    assert proof == flow.Proof.of(list(record))
+    assert proof.names == frozenset({"post"})
+    assert proof.chains == frozenset({"post.author", "request.user"})

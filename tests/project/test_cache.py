@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -134,3 +137,63 @@ def test_the_cache_key_names_the_exact_python_and_libcst(
     spec = importlib.machinery.ModuleSpec("libcst", None, origin=str(other / "__init__.py"))
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec)
     assert cache._parser_versions() != here
+
+
+def test_models_modules_are_read_into_classes_once_until_one_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from posthog_setup.frameworks.django import analysis as django_analysis
+    from posthog_setup.frameworks.django import model_methods
+
+    root = tmp_path / "shop"
+    shutil.copytree(FIXTURE.parent / "django_shop", root)
+    first = analyse_project(root)
+    read: list[list[str]] = []
+    original = model_methods.read_models
+
+    def counting(
+        texts: Mapping[str, str], modules: Mapping[str, tuple[str, bool]]
+    ) -> model_methods.ProjectModels:
+        read.append(sorted(texts))
+        return original(texts, modules)
+
+    monkeypatch.setattr(django_analysis, "read_models", counting)
+    assert analyse_project(root) == first
+    assert read == []
+    models = next(p for p in sorted(root.rglob("models.py")))
+    models.write_text(models.read_text() + "\n# touched\n")
+    again = analyse_project(root)
+    assert read
+    assert models.relative_to(root).as_posix() in read[0]
+    assert again == analyse_project(root, use_cache=False)
+
+
+def _rename_route(views: Path, mtime_ns: int) -> None:
+    """``/new`` becomes ``/add``: the same size, the given modification time."""
+    text = views.read_text()
+    views.write_text(text.replace('@bp.route("/new"', '@bp.route("/add"'))
+    assert views.stat().st_size == len(text.encode())
+    os.utime(views, ns=(mtime_ns, mtime_ns))
+
+
+def test_a_settled_file_with_its_time_and_size_is_not_read_again(project: Path) -> None:
+    """A file last changed well before the run that stored it is known by its time and size:
+    the next run neither reads nor hashes it (here shown by a change that kept both)."""
+    views = project / "blog" / "posts.py"
+    settled = views.stat().st_mtime_ns - 10_000_000_000
+    os.utime(views, ns=(settled, settled))
+    before = analyse_project(project)
+    _rename_route(views, settled)
+    assert analyse_project(project) == before
+
+
+def test_a_file_changed_just_before_a_run_is_hashed_again(project: Path) -> None:
+    """Written within the two seconds before the run that read it, a file could change again
+    within the same clock tick of a coarse file system: its time and size are not trusted."""
+    views = project / "blog" / "posts.py"
+    fresh = time.time_ns()
+    os.utime(views, ns=(fresh, fresh))
+    before = analyse_project(project)
+    _rename_route(views, fresh)
+    after = analyse_project(project)
+    assert {r.path for r in after.routes} - {r.path for r in before.routes} == {"/posts/add"}

@@ -38,6 +38,27 @@ def test_walk_without_git_prunes_and_honours_gitignore(tmp_path: Path) -> None:
     assert project_files(tmp_path) == EXPECTED
 
 
+def test_walk_without_git_asks_the_ignore_patterns_only_of_wanted_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project's assets (stylesheets, images, notes) are most of its files: matching each
+    against .gitignore cost more than walking them."""
+    import pathspec
+
+    make_tree(tmp_path)
+    asked: list[str] = []
+    original = pathspec.GitIgnoreSpec.match_file
+
+    def counting(self: pathspec.GitIgnoreSpec, file: str, *args: object) -> bool:
+        asked.append(file)
+        return bool(original(self, file, *args))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pathspec.GitIgnoreSpec, "match_file", counting)
+    assert project_files(tmp_path) == EXPECTED
+    assert "notes.txt" not in asked
+    assert ".gitignore" not in asked
+
+
 def test_walk_in_a_git_checkout_asks_git(tmp_path: Path) -> None:
     make_tree(tmp_path)
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)

@@ -111,3 +111,27 @@ def test_broken_toml_is_not_a_crash(tmp_path: Path) -> None:
     manager, manifests = find_manifests(tmp_path)
     assert manager == "pip"
     assert [m.file for m in manifests] == ["requirements.txt"]
+
+
+def test_toml_reads_as_tomlkit_reads_it_and_fails_with_its_error() -> None:
+    import datetime
+
+    import tomlkit
+
+    from posthog_setup.project.manifests import TomlError, parse_toml
+
+    text = (
+        '[project]\nname = "shop"\ndependencies = ["flask>=3", \'posthog\']\n'
+        "[tool.poetry.dependencies]\npython = '^3.11'\nx = { version = \"1\", optional = true }\n"
+        "[tool.other]\nwhen = 2024-01-02T03:04:05Z\nratio = inf\nn = 0x1F\nlines = '''\na\nb'''\n"
+    )
+    read = parse_toml(text)
+    assert read == tomlkit.parse(text).unwrap()
+    assert isinstance(read["tool"]["other"]["when"], datetime.datetime)
+    read["project"]["name"] = "changed"  # a copy: the next reader sees the file
+    assert parse_toml(text)["project"]["name"] == "shop"
+    with pytest.raises(TomlError) as refused:
+        parse_toml("name = \n")
+    with pytest.raises(tomlkit.exceptions.ParseError) as kit:
+        tomlkit.parse("name = \n")
+    assert str(refused.value) == str(kit.value)

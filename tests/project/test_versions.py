@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -115,3 +117,38 @@ def test_edit_leaves_the_falcon_hook_up_out_before_3_0(
     assert "before 3.0 Falcon tries error handlers" in capsys.readouterr().err
     assert "posthog_client.capture(" in (project / "marks" / "bookmarks.py").read_text()
     assert main(["edit", "--check", "-q", "--allow-dirty", str(project)]) == 0
+
+
+def test_a_check_parses_each_toml_text_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Configuration, manifests, the project's Python and the framework's declared version
+    all read the same pyproject.toml: one run parses it once, and nothing parses TOML
+    beside the one reader."""
+    import tomlkit
+
+    from posthog_setup.project import manifests
+
+    project = copy_fixture("falcon_bookmarks", tmp_path)
+    assert main(["edit", "--allow-dirty", "-q", str(project)]) == 0
+    assert main(["revise", "--check", "-q", str(project)]) == 0
+    inner = manifests._parsed_toml.__wrapped__
+    parsed: list[str] = []
+    outside: list[str] = []
+    original = tomlkit.parse
+
+    @functools.lru_cache(maxsize=16)
+    def counting(text: str) -> dict[str, Any]:
+        parsed.append(text)
+        return inner(text)
+
+    def counting_kit(text: str) -> tomlkit.TOMLDocument:
+        outside.append(text)
+        return original(text)
+
+    monkeypatch.setattr(manifests, "_parsed_toml", counting)
+    monkeypatch.setattr(tomlkit, "parse", counting_kit)
+    assert main(["revise", "--check", "-q", str(project)]) == 0
+    assert parsed
+    assert len(parsed) == len(set(parsed))
+    assert len(outside) <= len(parsed)

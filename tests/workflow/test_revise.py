@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -320,26 +322,30 @@ def test_the_module_key_is_kept_under_a_pin_older_than_7_32(
     assert "module-api-key" in out
 
 
-def test_a_no_op_check_with_a_warm_cache_loads_no_editor(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fixture", ["flask_blog", "falcon_bookmarks"])
+def test_a_no_op_check_with_a_warm_cache_loads_no_editor(tmp_path: Path, fixture: str) -> None:
     """The pre-commit path: nothing to fix, nothing changed since the last check, so neither
     libcst nor jinja2 is imported (they are most of what a check would cost), nor what only
-    a worker pool or the client's delivery needs."""
+    a worker pool or the client's delivery needs, nor tomlkit where the standard library
+    reads the project's pyproject.toml."""
     import os
     import subprocess
     import sys
 
-    root = tmp_path / "blog"
+    root = tmp_path / "project"
     shutil.copytree(
-        Path(__file__).resolve().parents[2] / "fixtures" / "expected" / "flask_blog",
+        Path(__file__).resolve().parents[2] / "fixtures" / "expected" / fixture,
         root,
         ignore=shutil.ignore_patterns("__pycache__"),
     )
+    editors = ["libcst", "jinja2", "requests", "concurrent.futures.process", "multiprocessing"]
+    if sys.version_info >= (3, 11):
+        editors.append("tomlkit")
     script = (
         "import sys\n"
         "from posthog_setup.cli import main\n"
         f"print(main(['revise', '--check', '-q', {str(root)!r}]))\n"
-        "print(sorted(m for m in ('libcst', 'jinja2', 'requests', "
-        "'concurrent.futures.process', 'multiprocessing') if m in sys.modules))\n"
+        f"print(sorted(m for m in {editors!r} if m in sys.modules))\n"
     )
     env = {**os.environ, "POSTHOG_SETUP_CACHE_DIR": str(tmp_path / "cache")}
     runs = [
@@ -367,6 +373,29 @@ def test_the_cached_hook_up_verdict_is_renewed_when_what_it_writes_is_gone(
     assert main(["revise", "--check", "-q", str(root)]) == 0  # from the cache
     (root / "shop" / "posthog_receivers.py").unlink()
     assert main(["revise", "--check", "-q", str(root)]) == 1
+
+
+def test_a_hook_up_left_out_for_the_declared_version_is_cached_with_its_note(
+    blog: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hook-up that leaves the app's file alone and says why (a Flask without the signals
+    it needs) is a verdict like any other: the next check repeats the note, unrun."""
+    from posthog_setup.frameworks import flask
+
+    requirements = blog / "requirements.txt"
+    requirements.write_text(re.sub(r"(?im)^flask\b.*$", "Flask==2.1.3", requirements.read_text()))
+    first = revise(blog, capsys, "--check")
+    assert "PosthogFlaskIntegration not added" in first[2]
+    calls: list[str] = []
+    original = flask.Flask.hook_up
+
+    def counting(self: flask.Flask, workspace: Any, app: Any, *args: Any) -> None:
+        calls.append(app.file)
+        original(self, workspace, app, *args)
+
+    monkeypatch.setattr(flask.Flask, "hook_up", counting)
+    assert revise(blog, capsys, "--check") == first
+    assert calls == []
 
 
 def test_a_class_view_keeps_its_plan_once_edit_adds_form_valid(

@@ -306,7 +306,7 @@ def _identity_key(ctx: FileContext, expr: ast.expr) -> str | None:
         expr = expr.args[0]
     if flow.chain_text(expr) is None:
         return None
-    return ast.get_source_segment(ctx.source, expr) or ast.unparse(expr)
+    return ctx.segment(expr) or ast.unparse(expr)
 
 
 class _AiohttpFile:

@@ -245,7 +245,7 @@ def find_user(
     """How a Flask handler reaches the current user: flask-login's ``current_user``,
     flask-jwt-extended's token identity, flask-httpauth's ``auth.current_user()`` or
     the user the project keeps on ``g`` (``g.user``, ``g.current_user``)."""
-    if jwt.PACKAGE in ctx.source:
+    if ctx.mentions(jwt.PACKAGE):
         found = jwt.find_user(ctx, func, node)
         if found is not None:
             return found

@@ -50,7 +50,7 @@ _KEYS = ("id", "pk", "uuid")
 def auth_objects(ctx: FileContext) -> dict[str, str]:
     """The module's auth objects: local name -> class (``auth = HTTPBasicAuth()``)."""
     found: dict[str, str] = {}
-    if PACKAGE not in ctx.source:
+    if not ctx.mentions(PACKAGE):
         return found
     for stmt in ctx.tree.body:
         if (

@@ -25,6 +25,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from posthog_setup.project.manifests import parse_toml
 from posthog_setup.project.syntax import parse_python
 from posthog_setup.project.yaml_lines import mapping_at, read_yaml_mappings, string_at
 
@@ -384,10 +385,8 @@ def _console_scripts(name: str, text: str) -> Iterator[tuple[str, str]]:
 def _pyproject_scripts(text: str) -> list[str]:
     """``[project.scripts]``, and ``[tool.poetry.scripts]`` (a reference, or a table with
     its ``callable`` or console ``reference``)."""
-    import tomlkit  # only where a pyproject declares scripts: kept off a check's start-up
-
     try:
-        data = tomlkit.parse(text).unwrap()
+        data = parse_toml(text)
     except Exception:
         # tomlkit raises its own errors and, on some malformed input, others.
         return []
