@@ -21,7 +21,7 @@ import ast
 import dataclasses
 import functools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -1267,32 +1267,7 @@ def serializer_fields(
     with the fields it declares, inherited: what ``validated_data`` holds once
     ``is_valid()`` has run."""
     by_name = {c.qualname: c for c in classes}
-
-    def serializer(name: str, seen: frozenset[str]) -> bool:
-        cls = by_name.get(name)
-        if cls is None or name in seen:
-            return name in SERIALIZER_BASES
-        return any(serializer(b, seen | {name}) for b in cls.bases)
-
-    def collect(name: str, seen: frozenset[str]) -> dict[str, str]:
-        cls = by_name.get(name)
-        if cls is None or name in seen:
-            return {}
-        found: dict[str, str] = {}
-        for base in reversed(cls.bases):
-            found.update(collect(base, seen | {name}))
-        for attribute in cls.attributes:
-            found.pop(attribute, None)  # redeclared: only its own shape counts
-        found.update(cls.fields)
-        return found
-
-    return tuple(
-        sorted(
-            (name, tuple(sorted(collect(name, frozenset()).items())))
-            for name in by_name
-            if serializer(name, frozenset())
-        )
-    )
+    return _inherited_fields(by_name, by_name.get, SERIALIZER_BASES)
 
 
 #: The plain types a schema field's value is known to have (``list`` for any collection).
@@ -1357,11 +1332,23 @@ def schema_fields(
         found = by_suffix.get(name, [])
         return by_name[found[0]] if len(found) == 1 else None
 
-    def schema(name: str, seen: frozenset[str]) -> bool:
+    return _inherited_fields(by_name, find, _SCHEMA_BASES)
+
+
+def _inherited_fields(
+    by_name: Mapping[str, ClassFacts],
+    find: Callable[[str], ClassFacts | None],
+    roots: Collection[str],
+) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """Each class of ``by_name`` that derives from one of ``roots`` (through the project's
+    own bases, which ``find`` looks up) with the fields it declares and inherits; a field
+    an inheriting class redeclares has only its own shape."""
+
+    def derives(name: str, seen: frozenset[str]) -> bool:
         cls = find(name)
         if cls is None or name in seen:
-            return name in _SCHEMA_BASES
-        return any(schema(b, seen | {name}) for b in cls.bases)
+            return name in roots
+        return any(derives(b, seen | {name}) for b in cls.bases)
 
     def collect(name: str, seen: frozenset[str]) -> dict[str, str]:
         cls = find(name)
@@ -1379,7 +1366,7 @@ def schema_fields(
         sorted(
             (name, tuple(sorted(collect(name, frozenset()).items())))
             for name in by_name
-            if schema(name, frozenset())
+            if derives(name, frozenset())
         )
     )
 

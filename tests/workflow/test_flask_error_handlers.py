@@ -4,14 +4,10 @@ a server error once and a 404 never."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 from posthog_setup.cli import main
-from posthog_setup.mockhost import MockPostHogHost
+from tests.serving import serve
 
 APP = """\
 from flask import Flask, abort, jsonify
@@ -64,22 +60,8 @@ def test_a_handler_of_exception_captures_server_errors_once_and_client_errors_ne
     (project / "requirements.txt").write_text("flask\n", encoding="utf-8")
     assert main(["edit", "-q", str(project)]) == 0
 
-    env = {key: value for key, value in os.environ.items() if not key.startswith("POSTHOG_")}
-    with MockPostHogHost() as host:
-        env |= {"PYTHONPATH": str(project), "POSTHOG_HOST": host.url}
-        env["POSTHOG_PROJECT_TOKEN"] = "phc_error_handlers"
-        done = subprocess.run(
-            [sys.executable, "-c", textwrap.dedent(SCRIPT)],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        events = host.events()
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.splitlines()[-1]) == [404, 500, 503]
+    output, events = serve(project, SCRIPT, "phc_error_handlers")
+    assert json.loads(output) == [404, 500, 503]
     exceptions = [e for e in events if e.event == "$exception"]
     kinds = [e.properties["$exception_list"][0]["type"] for e in exceptions]
     # the RuntimeError and the 503, once each; the 404 is no server error

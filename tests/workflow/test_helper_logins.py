@@ -5,15 +5,11 @@ user's id (an OAuth callback's helper issues the token to the user the service a
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 from posthog_setup.cli import main
-from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.mockhost.store import RecordedEvent
+from tests.serving import serve
 
 OAUTH = '''\
 """Sign in with a provider: the callback leaves the work to helpers of this module."""
@@ -94,22 +90,7 @@ print(json.dumps([first, again]))
 
 
 def _serve(project: Path, script: str) -> tuple[str, list[RecordedEvent]]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("POSTHOG_")}
-    with MockPostHogHost() as host:
-        env |= {"PYTHONPATH": str(project), "POSTHOG_HOST": host.url}
-        env["POSTHOG_PROJECT_TOKEN"] = "phc_helper_logins"
-        done = subprocess.run(
-            [sys.executable, "-c", textwrap.dedent(script)],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        events = host.events()
-    assert done.returncode == 0, done.stderr
-    return done.stdout.splitlines()[-1], events
+    return serve(project, script, "phc_helper_logins")
 
 
 def test_an_oauth_callback_identifies_the_user_its_helper_logs_in(tmp_path: Path) -> None:
