@@ -435,6 +435,9 @@ class DjangoView:
     #: its write hooks that leave the saved object where the parent's would
     #: (``super().form_valid(form)``, ``self.object = form.save()``, ``serializer.save()``)
     keeps_saved: tuple[str, ...] = ()
+    #: its methods that may return a value other than None (a middleware's
+    #: ``process_exception`` that answers the request itself)
+    answers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -750,6 +750,12 @@ def linked_error_handlers(project: Project, roots: Sequence[str]) -> tuple[Error
             if cls is None or "process_exception" not in cls.methods:
                 return
             handler, body = cls.methods["process_exception"]
+            defined = project.views.get(f"{handler.module}.{handler.class_name}")
+            # One that returns None lets the exception go on to Django's signal, which
+            # the receiver hears: only one that answers the request itself sees it last.
+            server_error = server_error and (
+                defined is None or "process_exception" in defined.view.answers
+            )
         params = handler.params
         error_param = params[error_index] if len(params) > error_index else None
         found.append(

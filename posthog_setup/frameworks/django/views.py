@@ -269,6 +269,7 @@ class ViewCollector:
         lookup_field: str | None = None
         extends: list[str] = []
         keeps_saved: list[str] = []
+        answers: list[str] = []
         for stmt in node.body:
             assigned = assigned_name(stmt)
             if assigned is not None:
@@ -292,6 +293,8 @@ class ViewCollector:
                 extends.append(stmt.name)
             if leaves_saved_object(stmt):
                 keeps_saved.append(stmt.name)
+            if returns_a_value(stmt):
+                answers.append(stmt.name)
             params = positional(stmt)
             serves = (
                 decorated is not None or stmt.name in HTTP_METHODS or stmt.name in ACTION_METHODS
@@ -326,6 +329,7 @@ class ViewCollector:
             lookup=lookup or lookup_field,
             extends=tuple(extends),
             keeps_saved=tuple(keeps_saved),
+            answers=tuple(answers),
         )
 
     def model_name(self, value: ast.AST) -> str | None:
@@ -387,6 +391,17 @@ def keeps_parent_result(method: FunctionNode) -> bool:
     """Does the method keep what its parent's returned, in a statement of its own body
     (``response = super().post(request, *args, **kwargs)``)?"""
     return any(parent_result(stmt, method.name) is not None for stmt in method.body)
+
+
+def returns_a_value(method: FunctionNode) -> bool:
+    """May the method return something other than None (``return None`` and a bare
+    ``return`` do not count; nested functions' returns are theirs)?"""
+    return any(
+        isinstance(node, ast.Return)
+        and node.value is not None
+        and not (isinstance(node.value, ast.Constant) and node.value.value is None)
+        for node in walk_body(method)
+    )
 
 
 def leaves_saved_object(method: FunctionNode) -> bool:
