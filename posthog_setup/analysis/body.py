@@ -391,6 +391,7 @@ def settle(ctx: FileContext, func: FunctionNode | ast.ClassDef, facts: BodyFacts
         written=written,
         toggles=flow.toggled(func),
         existing_change=flow.existing_change(func),
+        outcomes=flow.event_type_branches(func),
     )
     if not any(e.mutating for e in facts.evidence):
         # What it calls may write: the link follows the calls into the project's code.

@@ -1580,6 +1580,78 @@ def _of_a_parameter(node: ast.expr, func: FunctionNode) -> bool:
     return isinstance(node, ast.Name) and node.id in parameters(func) and node.id != "self"
 
 
+#: What a webhook's event types look like: ``customer.subscription.deleted``,
+#: ``invoice.payment_failed``, ``order_created`` (two words at least, lower case).
+_EVENT_TYPE = re.compile(r"^[a-z][a-z0-9]*(?:[._][a-z0-9]+)+$")
+#: Keys and attributes a delivered event names its type by.
+_TYPE_KEYS = frozenset({"type", "event", "event_type", "topic"})
+
+
+def event_type_branches(func: FunctionNode) -> tuple[tuple[str, Anchor], ...]:
+    """A webhook's outcomes: each branch of the handler that tests the delivered event's type
+    against a literal (``if event["type"] == "invoice.paid":``, ``elif event.type == ...``,
+    ``case "invoice.paid":``, or a local read from one of those), with where a capture of
+    that outcome goes: after the branch's last statement, or before it where it leaves
+    (a return, a raise). Two such branches at least, else none: one test is a guard."""
+    typed_locals = {
+        target.id
+        for node in _walk(func)
+        if isinstance(node, ast.Assign) and _reads_event_type(node.value)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+    def tests_type(node: ast.expr) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id in typed_locals
+        return _reads_event_type(node)
+
+    found: dict[str, Anchor] = {}
+    for node in _walk(func):
+        branches: list[tuple[str, list[ast.stmt]]] = []
+        if isinstance(node, ast.If):
+            test = node.test
+            if (
+                isinstance(test, ast.Compare)
+                and len(test.ops) == 1
+                and isinstance(test.ops[0], ast.Eq)
+                and tests_type(test.left)
+                and isinstance(test.comparators[0], ast.Constant)
+                and isinstance(test.comparators[0].value, str)
+            ):
+                branches.append((test.comparators[0].value, node.body))
+        elif isinstance(node, ast.Match) and tests_type(node.subject):
+            for case in node.cases:
+                pattern = case.pattern
+                value = pattern.value if isinstance(pattern, ast.MatchValue) else None
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    branches.append((value.value, case.body))
+        for kind, body in branches:
+            if not _EVENT_TYPE.match(kind) or kind in found or not body:
+                continue
+            last = body[-1]
+            leaves = isinstance(last, (ast.Return, ast.Raise, ast.Continue, ast.Break))
+            found[kind] = Anchor(last.lineno, leaves, f"in the branch for {kind}")
+    if len(found) < 2:
+        return ()
+    return tuple(sorted(found.items(), key=lambda item: item[1].line))
+
+
+def _reads_event_type(node: ast.expr) -> bool:
+    """``event["type"]``, ``event.get("type")``, ``event.type``: a delivered event's type."""
+    if isinstance(node, ast.Subscript):
+        key = node.slice
+        return isinstance(key, ast.Constant) and key.value in _TYPE_KEYS
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return (
+            node.func.attr == "get"
+            and bool(node.args)
+            and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value in _TYPE_KEYS
+        )
+    return isinstance(node, ast.Attribute) and node.attr in _TYPE_KEYS
+
+
 _TOGGLE = re.compile(r"^(?:toggle|switch|flip)(?:_(\w+))?$")
 
 

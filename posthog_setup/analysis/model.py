@@ -164,6 +164,8 @@ class BodyFacts:
     toggles: str | None = None
     #: ``updated`` / ``deleted`` where the handler only changes objects it looked up
     existing_change: str | None = None
+    #: a webhook's outcomes: (event type it tests for, where that branch's capture goes)
+    outcomes: tuple[tuple[str, Anchor], ...] = ()
     #: (property, expression) counts safe to read at the anchor (``len(closed)`` of a list
     #: the handler built, ``cursor.rowcount`` of the write it ran)
     counts: tuple[tuple[str, str], ...] = ()
@@ -210,6 +212,8 @@ class Route:
     toggles: str | None = None
     #: ``updated`` / ``deleted`` where the handler only changes objects it looked up
     existing_change: str | None = None
+    #: a webhook's outcomes: (event type it tests for, where that branch's capture goes)
+    outcomes: tuple[tuple[str, Anchor], ...] = ()
     #: (property, expression) counts safe to read at the anchor (``len(closed)`` of a list
     #: the handler built, ``cursor.rowcount`` of the write it ran)
     counts: tuple[tuple[str, str], ...] = ()

@@ -643,6 +643,7 @@ def linked_route(local: LocalRoute, owner: AppObject, path: str) -> Route:
         written=local.body.written,
         toggles=local.body.toggles,
         existing_change=local.body.existing_change,
+        outcomes=local.body.outcomes,
         counts=local.body.counts,
         calls=local.body.calls,
     )

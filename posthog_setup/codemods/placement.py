@@ -93,6 +93,12 @@ def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
         access = user_access(route, route.handler, route.framework, analysis)
         distinct_id, guard = proven_user_id(access, route.proven, route.typed, analysis)
         anchor = route.anchor
+        if event.outcome is not None:
+            # A webhook's branch for one event type: the user only by contract.
+            anchor = dict(route.outcomes).get(event.outcome)
+            if anchor is None:
+                continue
+            distinct_id, guard = proven_user_id(access, (), (), analysis)
         captures[route.handler.file].append(
             CapturePoint(
                 handler=route.handler.qualname,

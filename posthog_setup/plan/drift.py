@@ -66,7 +66,7 @@ def _where(route: Route) -> str:
 def _missing(
     analysis: Analysis,
     plan: Plan,
-    previous_keys: set[tuple[str, str, str, str, tuple[str, ...]]],
+    previous_keys: set[tuple[str, str, str, str, tuple[str, ...], str]],
     sites: Sequence[CaptureSite],
 ) -> list[Finding]:
     found: list[Finding] = []

@@ -79,11 +79,20 @@ class PlannedEvent:
     methods: tuple[str, ...]
     properties: tuple[PlannedProperty, ...] = ()
     distinct_id: str | None = None
+    #: the event type a webhook's branch handles, where the handler has several
+    outcome: str | None = None
 
     @property
-    def key(self) -> tuple[str, str, str, str, tuple[str, ...]]:
+    def key(self) -> tuple[str, str, str, str, tuple[str, ...], str]:
         """Identity across runs: what a renamed event is matched by."""
-        return (self.kind, self.file, self.handler, self.route or "", self.methods)
+        return (
+            self.kind,
+            self.file,
+            self.handler,
+            self.route or "",
+            self.methods,
+            self.outcome or "",
+        )
 
 
 @dataclass(frozen=True)
@@ -553,6 +562,39 @@ def proven_user_id(
     return None, None
 
 
+def _outcome_events(
+    route: Route, style: str, analysis: Analysis, access: UserAccess | None
+) -> list[PlannedEvent]:
+    """One event per event type a webhook's branches handle (``invoice.payment_failed`` ->
+    ``invoice_payment_failed``), with what is safe anywhere in the handler: its path's
+    values and a user only by the framework's contract."""
+    properties = tuple(_path_properties(route, "", analysis))
+    distinct_id = proven_user_id(access, (), (), analysis)[0]
+    methods = event_methods(route)
+    events = []
+    for kind, _ in route.outcomes:
+        *noun, verb = re.split(r"[._]", kind)
+        events.append(
+            PlannedEvent(
+                event=format_event("_".join(noun), verb, style),
+                description=(
+                    f"{'An' if _vowel_sound(kind) else 'A'} {kind} event was handled"
+                    f" ({'/'.join(methods)} {route.path})."
+                ),
+                kind="capture",
+                file=route.handler.file,
+                handler=plan_handler(route, analysis),
+                line=route.handler.line,
+                route=route.path,
+                methods=methods,
+                properties=properties,
+                distinct_id=distinct_id,
+                outcome=kind,
+            )
+        )
+    return events
+
+
 def _description(noun: str, verb: str, route: Route) -> str:
     methods = "/".join(event_methods(route))
     subject = noun.replace("_", " ")
@@ -751,6 +793,11 @@ def build_plan(
         sent = next((c for c in route.captures if c), None)
         if sent is None and not client_name:
             continue
+        outcomes = _outcome_events(route, style, analysis, access) if route.outcomes else []
+        if outcomes and (sent is None or sent in {e.event for e in outcomes}):
+            # A webhook: one event per event type it handles, never one for them all.
+            events += outcomes
+            continue
         events.append(
             PlannedEvent(
                 event=sent or event_name(route, style),
@@ -846,6 +893,7 @@ def plan_to_json(plan: Plan) -> str:
                 "methods": list(e.methods),
                 "properties": [asdict(p) for p in e.properties],
                 "distinct_id": e.distinct_id,
+                **({"outcome": e.outcome} if e.outcome else {}),
             }
             for e in plan.events
         ],
@@ -910,6 +958,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
         "methods": (list, False),
         "properties": (list, False),
         "distinct_id": ((str, type(None)), False),
+        "outcome": ((str, type(None)), False),
     },
     "property": {"name": (str, True), "value": (str, True), "type": (str, False)},
     "exception_capture": {
@@ -1048,6 +1097,7 @@ def _validated(data: object) -> dict[str, Any]:
             event.get("route"),
             tuple(event.get("methods", ())),
             event.get("kind", "capture"),
+            event.get("outcome"),
         )
         if place in places:
             raise PlanError(
@@ -1095,6 +1145,7 @@ def plan_from_json(text: str) -> Plan:
                     for p in e.get("properties", ())
                 ),
                 distinct_id=e.get("distinct_id"),
+                outcome=e.get("outcome"),
             )
             for e in data["events"]
         ),

@@ -865,3 +865,42 @@ def test_a_recorded_proof_is_built_once_per_record() -> None:
     assert proof == flow.Proof.of(list(record))
     assert proof.names == frozenset({"post"})
     assert proof.chains == frozenset({"post.author", "request.user"})
+
+
+# -- a webhook's outcomes -------------------------------------------------------------------
+
+
+def test_each_event_type_a_webhook_tests_for_is_an_outcome_with_its_own_place() -> None:
+    source = """\
+    def hook(request):
+        event = parse(request.body)
+        kind = event.get("type")
+        if kind == "invoice.paid":
+            mark_paid(event)
+        elif event["type"] == "customer.subscription.deleted":
+            cancel(event)
+            return ok()
+        elif event.type == "not an event type":
+            pass
+        match event["type"]:
+            case "payment_intent.succeeded":
+                fulfil(event)
+        return ok()
+    """
+    outcomes = {kind: (a.line, a.before) for kind, a in flow.event_type_branches(_func(source))}
+    assert outcomes == {
+        "invoice.paid": (5, False),  # after the branch's last statement
+        "customer.subscription.deleted": (8, True),  # before the return that leaves it
+        "payment_intent.succeeded": (13, False),
+    }
+
+
+def test_one_type_test_is_a_guard_not_a_webhook() -> None:
+    source = """\
+    def hook(request):
+        if request.json["type"] == "url_verification":
+            return challenge(request)
+        save(request.json)
+        return ok()
+    """
+    assert flow.event_type_branches(_func(source)) == ()

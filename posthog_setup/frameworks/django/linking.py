@@ -164,6 +164,7 @@ def _route(
         written=body.written,
         toggles=body.toggles,
         existing_change=body.existing_change,
+        outcomes=body.outcomes,
         model=where.model,
         older_hook=older_hook,
     )
