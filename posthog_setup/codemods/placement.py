@@ -91,9 +91,10 @@ def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
         if route is None or route.ignored:
             continue
         access = user_access(route, route.handler, route.framework, analysis)
-        distinct_id, guard = proven_user_id(access, route.proven, route.typed, analysis)
-        anchor = route.anchor
-        if event.outcome is not None:
+        if event.outcome is None:
+            anchor = route.anchor
+            distinct_id, guard = proven_user_id(access, route.proven, route.typed, analysis)
+        else:
             # A webhook's branch for one event type: the user only by contract.
             anchor = dict(route.outcomes).get(event.outcome)
             if anchor is None:

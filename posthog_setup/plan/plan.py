@@ -571,16 +571,14 @@ def _outcome_events(
     properties = tuple(_path_properties(route, "", analysis))
     distinct_id = proven_user_id(access, (), (), analysis)[0]
     methods = event_methods(route)
+    where = f"{'/'.join(methods)} {route.path}"
     events = []
     for kind, _ in route.outcomes:
         *noun, verb = re.split(r"[._]", kind)
         events.append(
             PlannedEvent(
                 event=format_event("_".join(noun), verb, style),
-                description=(
-                    f"{'An' if _vowel_sound(kind) else 'A'} {kind} event was handled"
-                    f" ({'/'.join(methods)} {route.path})."
-                ),
+                description=f"{_article(kind)} {kind} event was handled ({where}).",
                 kind="capture",
                 file=route.handler.file,
                 handler=plan_handler(route, analysis),
@@ -598,16 +596,20 @@ def _outcome_events(
 def _description(noun: str, verb: str, route: Route) -> str:
     methods = "/".join(event_methods(route))
     subject = noun.replace("_", " ")
-    article = "An" if _vowel_sound(subject) else "A"
     # A job's run has no path: the function that ran says where.
     where = f"{methods} {route.path}" if route.path else f"in a run of {route.handler.qualname}"
-    return f"{article} {subject} was {verb.replace('_', ' ')} ({where})."
+    return f"{_article(subject)} {subject} was {verb.replace('_', ' ')} ({where})."
 
 
 #: Words spelled with a vowel that start with a consonant sound (``a user``, ``a unit``,
 #: ``a one-time link``) and with an h that is not sounded (``an hour``).
 _YOU_SOUND = re.compile(r"^(?:uni|u(?!n)[bcdfgjklmpqrstvz][aeiou]|url|eu|ewe|one\b|once)")
 _SILENT_H = re.compile(r"^(?:hour|honest|honou?r|heir)")
+
+
+def _article(words: str) -> str:
+    """``A`` or ``An``, as ``words`` sound."""
+    return "An" if _vowel_sound(words) else "A"
 
 
 def _vowel_sound(words: str) -> bool:
@@ -749,8 +751,17 @@ def build_plan(
         if route.anchor is None and not implicit_write(route, analysis):
             # No statement on the success path to capture at (see ``analysis.flow``).
             continue
-        noun, verb = name_parts(route)
         access = user_access(route, route.handler, route.framework, analysis)
+        # A name the code already sends is the project's own: the plan adopts it.
+        sent = next((c for c in route.captures if c), None)
+        if sent is None and not client_name:
+            continue
+        outcomes = _outcome_events(route, style, analysis, access) if route.outcomes else []
+        if outcomes and (sent is None or sent in {e.event for e in outcomes}):
+            # A webhook: one event per event type it handles, never one for them all.
+            events += outcomes
+            continue
+        noun, verb = name_parts(route)
         properties = _path_properties(route, noun, analysis)
         properties += [
             p
@@ -789,15 +800,6 @@ def build_plan(
         if access is not None and access.system:
             # Sent for a process, not a person: no person profile for it.
             properties.append(PlannedProperty("$process_person_profile", "False", "boolean"))
-        # A name the code already sends is the project's own: the plan adopts it.
-        sent = next((c for c in route.captures if c), None)
-        if sent is None and not client_name:
-            continue
-        outcomes = _outcome_events(route, style, analysis, access) if route.outcomes else []
-        if outcomes and (sent is None or sent in {e.event for e in outcomes}):
-            # A webhook: one event per event type it handles, never one for them all.
-            events += outcomes
-            continue
         events.append(
             PlannedEvent(
                 event=sent or event_name(route, style),

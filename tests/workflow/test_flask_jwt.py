@@ -6,14 +6,10 @@ mock host."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 from posthog_setup.cli import main
-from posthog_setup.mockhost import MockPostHogHost
+from tests.serving import serve
 
 APP = '''\
 """Notes API: members sign up, log in for a token and keep notes."""
@@ -143,22 +139,8 @@ def test_token_logins_and_protected_routes_carry_the_user(tmp_path: Path) -> Non
     assert "posthog" not in refresh  # a refresh logs nobody in
     assert "get_jwt_identity()" not in edited[edited.index("def feedback") :]
 
-    env = {key: value for key, value in os.environ.items() if not key.startswith("POSTHOG_")}
-    with MockPostHogHost() as host:
-        env |= {"PYTHONPATH": str(project), "POSTHOG_HOST": host.url}
-        env["POSTHOG_PROJECT_TOKEN"] = "phc_jwt"
-        done = subprocess.run(
-            [sys.executable, "-c", textwrap.dedent(SCRIPT)],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        result = json.loads(done.stdout.splitlines()[-1])
-        events = host.events()
+    output, events = serve(project, SCRIPT, "phc_jwt")
+    result = json.loads(output)
     assert (result["bad"], result["deleted"], result["anonymous"]) == (401, 204, 204)
     member = str(result["member_id"])
     by_name = {e.event: e for e in events}
