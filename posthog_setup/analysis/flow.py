@@ -1198,8 +1198,46 @@ def class_facts(ctx: FileContext) -> tuple[ClassFacts, ...]:
                 for d in item.decorator_list
             ):
                 attributes.append(item.name)
-        classes.append(ClassFacts(ctx.qualified(name), bases, tuple(attributes), tuple(fields)))
+        classes.append(
+            ClassFacts(
+                ctx.qualified(name),
+                bases,
+                tuple(attributes),
+                tuple(fields),
+                meta_model(ctx, stmt),
+            )
+        )
     return tuple(classes)
+
+
+def meta_model(ctx: FileContext, cls: ast.ClassDef) -> str | None:
+    """The qualified model a class's ``Meta`` names (``model = User``), if it names one."""
+    for inner in cls.body:
+        if not (isinstance(inner, ast.ClassDef) and inner.name == "Meta"):
+            continue
+        for stmt in inner.body:
+            if isinstance(stmt, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "model" for t in stmt.targets
+            ):
+                return _model_reference(ctx, stmt.value)
+    return None
+
+
+def _model_reference(ctx: FileContext, value: ast.expr) -> str | None:
+    """``User`` / ``models.User`` -> its qualified name; ``get_user_model()``, or a
+    module-level name bound to that call, -> the factory's."""
+    if isinstance(value, ast.Name):
+        bound: ast.expr | None = None
+        for stmt in ctx.tree.body:
+            if isinstance(stmt, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == value.id for t in stmt.targets
+            ):
+                bound = stmt.value
+        if isinstance(bound, ast.Call):
+            value = bound
+    if isinstance(value, ast.Call):
+        return ctx.names.resolve(value.func)
+    return ctx.names.resolve(value)
 
 
 #: Django REST framework's serializer bases: what ``is_valid()`` checks against the fields

@@ -273,6 +273,9 @@ class AuthPoint:
     #: the function of the same module that logs the user in for ``handler`` (a helper the
     #: route calls), where ``line`` is and the code goes; None: the handler itself
     inside: Handler | None = None
+    #: the serializer class whose ``save()`` at ``line`` made the user: a signup only where
+    #: that class's ``Meta.model`` is the user model (decided when the project is linked)
+    saves: str | None = None
 
     @property
     def code_in(self) -> Handler:
@@ -486,6 +489,9 @@ class ClassFacts:
     #: (field, shape) of the fields its body annotates with a plain type: ``bool``, ``int``,
     #: ``float``, ``str`` or ``list`` (any sized collection); never one that may be None
     fields: tuple[tuple[str, str], ...] = ()
+    #: the model its ``Meta`` names (a DRF model serializer's, a model form's), qualified:
+    #: ``django.contrib.auth.get_user_model`` for ``get_user_model()`` or a name bound to it
+    model: str | None = None
 
 
 @dataclass(frozen=True)

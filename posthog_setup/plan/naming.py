@@ -333,6 +333,7 @@ _IDENTITY_NOUNS = {
     "login": "logged_in", "signin": "logged_in", "sign_in": "logged_in",
     "logout": "logged_out", "signout": "logged_out", "sign_out": "logged_out",
     "signup": "signed_up", "sign_up": "signed_up", "registration": "signed_up",
+    "register": "signed_up",
 }  # fmt: skip
 
 

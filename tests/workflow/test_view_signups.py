@@ -136,3 +136,103 @@ def test_a_create_view_whose_own_form_valid_saves_without_its_parent_never_reads
     teacher = views.split("class TeacherSignUpView", 1)[1]
     assert "identify_context(str(self.object.pk))" in teacher
     compile(views, "views.py", "exec")
+
+
+API_SERIALIZERS = """\
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from accounts.models import Ticket
+
+User = get_user_model()
+
+
+class SignUpSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["username", "password"]
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Ticket
+        fields = ["title"]
+"""
+API_VIEWS = """\
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.serializers import SignUpSerializer, TicketSerializer
+
+
+class RegisterApi(APIView):
+    permission_classes = [AllowAny]
+
+    def post(self, request):
+        serializer = SignUpSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = serializer.save()
+        return Response({"id": account.pk}, status=201)
+
+
+class JoinApi(APIView):
+    def post(self, request):
+        serializer = SignUpSerializer(data=request.data)
+        if serializer.is_valid():
+            serializer.save()
+            return Response(serializer.data, status=201)
+        return Response(serializer.errors, status=400)
+
+
+class RegisterTicketApi(APIView):
+    def post(self, request):
+        serializer = TicketSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(status=201)
+"""
+API_URLS = """\
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("api/register/", views.RegisterApi.as_view()),
+    path("api/join/", views.JoinApi.as_view()),
+    path("api/tickets/register/", views.RegisterTicketApi.as_view()),
+]
+"""
+
+
+def test_a_registration_api_that_saves_a_user_serializer_identifies_the_saved_user(
+    tmp_path: Path,
+) -> None:
+    project = _project(tmp_path)
+    (project / "accounts" / "models.py").write_text(
+        "from django.db import models\n\n\nclass Ticket(models.Model):\n"
+        "    title = models.CharField(max_length=80)\n",
+        encoding="utf-8",
+    )
+    (project / "accounts" / "serializers.py").write_text(API_SERIALIZERS, encoding="utf-8")
+    (project / "accounts" / "views.py").write_text(API_VIEWS, encoding="utf-8")
+    (project / "site_app" / "urls.py").write_text(API_URLS, encoding="utf-8")
+    assert main(["edit", "-q", str(project)]) == 0
+    views = (project / "accounts" / "views.py").read_text(encoding="utf-8")
+    register, join, ticket = (
+        views.split("class JoinApi", 1)[0],
+        views.split("class JoinApi", 1)[1].split("class RegisterTicketApi", 1)[0],
+        views.split("class RegisterTicketApi", 1)[1],
+    )
+    # The save returned the user the serializer's model says it is.
+    assert "account = serializer.save()\n        identify_context(str(account.pk))" in register
+    assert 'capture("user_signed_up", distinct_id=str(account.pk))' in register
+    # Unbound, the saved user is the serializer's instance, on the valid branch only.
+    assert "serializer.save()\n            identify_context(str(serializer.instance.pk))" in join
+    # A ticket's serializer saves no user: registering one identifies nobody.
+    assert "identify_context" not in ticket
+    assert "user_signed_up" not in ticket
+    compile(views, "views.py", "exec")
+    assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
+    assert (project / "accounts" / "views.py").read_text(encoding="utf-8") == views
+    assert main(["revise", "--check", str(project)]) == 0

@@ -13,8 +13,10 @@ path as p`` is still ``path`` and a local function named ``path`` is not.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping, Sequence
 
+from posthog_setup.analysis import flow
 from posthog_setup.analysis.context import FactsBuilder, FileContext, Linked
 from posthog_setup.analysis.model import (
     Framework,
@@ -105,7 +107,12 @@ class DjangoAnalyser:
             ctx, out, lambda func: collector.body(func, next(iter(positional(func)), None))
         )
         django_apps = any(a.kind in ("django.project", "drf.router") for a in out.apps)
-        if out.django_settings or urls or views or django_apps or operations:
+        # A serializer or model form names its model: a registration API's save is a
+        # signup only where that model is the user's (see ``linking._saves_user``).
+        models = any(
+            flow.meta_model(ctx, stmt) for stmt in ctx.tree.body if isinstance(stmt, ast.ClassDef)
+        )
+        if out.django_settings or urls or views or django_apps or operations or models:
             out.uses("django")
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:

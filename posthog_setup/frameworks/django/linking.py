@@ -193,7 +193,12 @@ class Project:
         self.routers: dict[str, AppObject] = {}
         self.registrations: dict[str, list[RouterRegistration]] = {}
         self.settings: dict[str, tuple[ModuleFacts, str]] = {}
+        #: serializer (or form) class -> the model its ``Meta`` names
+        self.serializer_models: dict[str, str] = {}
         for mf in self.facts:
+            for declared in mf.classes:
+                if declared.model is not None:
+                    self.serializer_models[declared.qualname] = declared.model
             for view in mf.django_views:
                 self.views[f"{mf.module}.{view.qualname}"] = _Located(mf, view)
             # A root URLconf may declare only handler500 and an empty urlpatterns.
@@ -672,9 +677,45 @@ def signup_hook(cls: _ClassModel, path: str) -> tuple[str, str] | None:
     return hook, user
 
 
+def _saves_user(project: Project, point: AuthPoint) -> bool:
+    """Whether a registration API's serializer save (``AuthPoint.saves``) signs a user up
+    for anyone: the serializer's ``Meta.model`` is the user model, the view says it
+    registers, and no permission or login requirement keeps strangers out."""
+    model = project.serializer_models.get(point.saves or "")
+    if model is None or not _is_user_model(project, model):
+        return False
+    owner = point.handler.class_name
+    words = owner or point.handler.name
+    if not SIGNUP_WORDS.search(words) and not (owner and _SIGNUP_INTENT.search(owner)):
+        return False
+    module = point.handler.module
+    cls = project.class_model(f"{module}.{owner}") if owner else None
+    return cls is None or not (
+        any(_LOGIN_REQUIRED.search(a) for a in cls.ancestry)
+        or any(_PERMISSION_NEEDED.search(p) for p in cls.permissions)
+    )
+
+
+def _is_user_model(project: Project, model: str) -> bool:
+    """``get_user_model()``, Django's ``User``, the class ``AUTH_USER_MODEL`` names, or a
+    project model named as users are (``User``, ``CustomUser``, ``Account``)."""
+    if model in _USER_FACTORIES:
+        return True
+    short = model.rsplit(".", 1)[-1]
+    configured = project.setting("AUTH_USER_MODEL")
+    if configured is not None and configured[1].strip("'\"").rsplit(".", 1)[-1] == short:
+        return True
+    return bool(_USER_MODELS.match(short))
+
+
 def linked_auth_points(project: Project) -> tuple[AuthPoint, ...]:
     """Logins and logouts the project calls, then signal hooks for those Django performs."""
-    gathered = [p for mf in project.facts for p in mf.auth_points]
+    gathered = [
+        p
+        for mf in project.facts
+        for p in mf.auth_points
+        if p.saves is None or _saves_user(project, p)
+    ]
     own = [p for p in gathered if p.mechanism == OWN_RECEIVER]
     direct = sorted(
         [

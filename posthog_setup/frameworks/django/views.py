@@ -89,6 +89,37 @@ def _auth_calls(ctx: FileContext, func: FunctionNode) -> Iterator[tuple[str, ast
                 yield qualified, node
 
 
+def _serializer_saves(ctx: FileContext, func: FunctionNode) -> Iterator[tuple[str, int, str]]:
+    """``(serializer class, line, saved object)`` of each ``save()`` statement of a
+    serializer the function builds from the request (``S(data=request.data)``): the object
+    is the name the save's result is bound to, else ``<serializer>.instance`` (DRF's
+    ``save()`` sets it to what it saved, and fails rather than leave it None)."""
+    scope = ctx.names.scope_for_def(func)
+    built: dict[str, str] = {}
+    for node in walk_body(func):
+        if not isinstance(node, (ast.Assign, ast.Expr)):
+            continue
+        target = node.targets[0] if isinstance(node, ast.Assign) else None
+        name = target.id if isinstance(target, ast.Name) else None
+        value = node.value
+        if (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and value.func.attr == "save"
+            and isinstance(value.func.value, ast.Name)
+            and value.func.value.id in built
+            and not value.args
+        ):
+            yield built[value.func.value.id], node.lineno, name or f"{value.func.value.id}.instance"
+        if name is None:
+            continue
+        built.pop(name, None)
+        if isinstance(value, ast.Call) and any(k.arg == "data" for k in value.keywords):
+            serializer = ctx.names.resolve(value.func, scope)
+            if serializer is not None:
+                built[name] = serializer
+
+
 class ViewCollector:
     """Functions and classes that may serve requests, with their body facts and auth calls."""
 
@@ -213,6 +244,17 @@ class ViewCollector:
                 user = dotted(user_node) or None if user_node is not None else None
             self.out.auth_points.append(
                 AuthPoint(kind, "django", self.ctx.handler(func), call.lineno, name, user, "call")
+            )
+        handler = self.ctx.handler(func)
+        if any(p.handler == handler for p in self.out.auth_points):
+            return
+        # A registration API that saves a user serializer and logs nobody in: a signup
+        # where the project is linked and the serializer's model proves to be the user's.
+        saved = next(_serializer_saves(self.ctx, func), None)
+        if saved is not None:
+            serializer, line, user = saved
+            self.out.auth_points.append(
+                AuthPoint("signup", "django", handler, line, "save", user, "call", saves=serializer)
             )
 
     def function(self, func: FunctionNode) -> DjangoView | None:
