@@ -1,6 +1,6 @@
-"""Signups a class view's write hook sees (DRF's ``perform_create``, ``CreateView.form_valid``):
-identified in the hook the class has, or in the one edit adds; a second run and revise
---check find nothing to do."""
+"""Signups and token logins of Django views: in a class view's write hook (DRF's
+``perform_create``, ``CreateView.form_valid``), the one edit adds, or past the save or the
+token of an API view; a second run and revise --check find nothing to do."""
 
 from __future__ import annotations
 
@@ -232,6 +232,79 @@ def test_a_registration_api_that_saves_a_user_serializer_identifies_the_saved_us
     # A ticket's serializer saves no user: registering one identifies nobody.
     assert "identify_context" not in ticket
     assert "user_signed_up" not in ticket
+    compile(views, "views.py", "exec")
+    assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
+    assert (project / "accounts" / "views.py").read_text(encoding="utf-8") == views
+    assert main(["revise", "--check", str(project)]) == 0
+
+
+TOKEN_VIEWS = """\
+from django.contrib.auth import authenticate
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.tokens import RefreshToken
+
+
+class SessionTokenApi(APIView):
+    def post(self, request):
+        user = authenticate(username=request.data.get("username"), password=request.data.get("password"))
+        if user is None:
+            return Response(status=401)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+@api_view(["POST"])
+def jwt_login(request):
+    user = authenticate(username=request.data["username"], password=request.data["password"])
+    refresh = RefreshToken.for_user(user)
+    return Response({"access": str(refresh.access_token)})
+
+
+@api_view(["POST"])
+def staff_login(request):
+    user = authenticate(username=request.data["username"], password=request.data["password"])
+    user = user or request.user
+    token, _ = Token.objects.get_or_create(user=user)
+    return Response({"token": token.key})
+"""
+TOKEN_URLS = """\
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("api/token/", views.SessionTokenApi.as_view()),
+    path("api/jwt/login/", views.jwt_login),
+    path("api/staff/login/", views.staff_login),
+]
+"""
+
+
+def test_a_token_handed_to_an_authenticated_user_is_a_login_identified_past_the_token(
+    tmp_path: Path,
+) -> None:
+    project = _project(tmp_path)
+    (project / "accounts" / "views.py").write_text(TOKEN_VIEWS, encoding="utf-8")
+    (project / "site_app" / "urls.py").write_text(TOKEN_URLS, encoding="utf-8")
+    assert main(["edit", "-q", str(project)]) == 0
+    views = (project / "accounts" / "views.py").read_text(encoding="utf-8")
+    session, jwt, staff = (
+        views.split("def jwt_login", 1)[0],
+        views.split("def jwt_login", 1)[1].split("def staff_login", 1)[0],
+        views.split("def staff_login", 1)[1],
+    )
+    # Past the token the user is one authenticate() returned (None fails the issuer).
+    issued = (
+        "token, _ = Token.objects.get_or_create(user=user)\n        identify_context(str(user.pk))"
+    )
+    assert issued in session
+    assert 'capture("user_logged_in", distinct_id=str(user.pk))' in session
+    assert "RefreshToken.for_user(user)\n    identify_context(str(user.pk))" in jwt
+    # Bound twice, the name may hold something else by the time the token is made.
+    assert "identify_context" not in staff
     compile(views, "views.py", "exec")
     assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
     assert (project / "accounts" / "views.py").read_text(encoding="utf-8") == views

@@ -15,6 +15,17 @@ PATH = "django.urls.path"
 RE_PATH = "django.urls.re_path"
 INCLUDE = "django.urls.include"
 LOGIN = "django.contrib.auth.login"
+AUTHENTICATE = "django.contrib.auth.authenticate"
+#: Calls that hand a token to the user they are given and fail on None (``for_user`` reads
+#: the user's id; a token's user is a required key): past one, the user is a user.
+TOKEN_ISSUERS = frozenset(
+    {
+        "rest_framework.authtoken.models.Token.objects.get_or_create",
+        "rest_framework.authtoken.models.Token.objects.create",
+        "rest_framework_simplejwt.tokens.RefreshToken.for_user",
+        "rest_framework_simplejwt.tokens.AccessToken.for_user",
+    }
+)
 LOGOUT = "django.contrib.auth.logout"
 ROUTERS = frozenset({"rest_framework.routers.DefaultRouter", "rest_framework.routers.SimpleRouter"})
 AUTH_URLS = "django.contrib.auth.urls"

@@ -28,6 +28,7 @@ from posthog_setup.analysis.model import (
 from posthog_setup.frameworks.django import wagtail
 from posthog_setup.frameworks.django.common import (
     ACTION_METHODS,
+    AUTHENTICATE,
     CLASS_ENTRY,
     CLASS_METHODS,
     CLASS_SPECS,
@@ -36,6 +37,7 @@ from posthog_setup.frameworks.django.common import (
     LOGOUT,
     NOT_PROJECT_BASES,
     SIGNUP_NAME,
+    TOKEN_ISSUERS,
     USER_CREATION,
     argument,
     keyword_value,
@@ -118,6 +120,39 @@ def _serializer_saves(ctx: FileContext, func: FunctionNode) -> Iterator[tuple[st
             serializer = ctx.names.resolve(value.func, scope)
             if serializer is not None:
                 built[name] = serializer
+
+
+def _token_logins(ctx: FileContext, func: FunctionNode) -> Iterator[tuple[int, str, str]]:
+    """``(line, user, issuer)`` of each token handed to a user ``authenticate()`` returned,
+    with no ``login()``: the name is bound once, to that call, and the issuer fails on the
+    None a refused login returns, so past it the name holds an authenticated user."""
+    scope = ctx.names.scope_for_def(func)
+    bound: dict[str, int] = {}
+    authenticated: set[str] = set()
+    for node in walk_body(func):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound[node.id] = bound.get(node.id, 0) + 1
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Call)
+            and ctx.names.resolve(node.value.func, scope) == AUTHENTICATE
+        ):
+            authenticated.add(node.targets[0].id)
+    users = {name for name in authenticated if bound.get(name) == 1}
+    if not users:
+        return
+    for node in walk_body(func):
+        if not isinstance(node, ast.Call):
+            continue
+        issuer = ctx.names.resolve(node.func, scope)
+        if issuer not in TOKEN_ISSUERS:
+            continue
+        given = argument(node, 0, "user")
+        if isinstance(given, ast.Name) and given.id in users:
+            yield node.lineno, given.id, issuer.rsplit(".", 1)[-1]
+            return
 
 
 class ViewCollector:
@@ -247,6 +282,13 @@ class ViewCollector:
             )
         handler = self.ctx.handler(func)
         if any(p.handler == handler for p in self.out.auth_points):
+            return
+        issued = next(_token_logins(self.ctx, func), None)
+        if issued is not None:
+            line, user, issuer = issued
+            self.out.auth_points.append(
+                AuthPoint("login", "django", handler, line, issuer, user, "call")
+            )
             return
         # A registration API that saves a user serializer and logs nobody in: a signup
         # where the project is linked and the serializer's model proves to be the user's.
