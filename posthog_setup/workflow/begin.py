@@ -223,6 +223,12 @@ def nothing_supported(analysis: Analysis) -> str:
     others = [f.title for f in registry.FRAMEWORKS if getattr(f.analyser, "standalone", False)]
     supported = f"{', '.join(web[:-1])} or {web[-1]}" if len(web) > 1 else web[0]
     also = f" and no {' or '.join(others)}" if others else ""
+    # An app in a file that does not parse is not found: say which files were not read.
+    unread = [s for s in analysis.skipped if s.file.endswith(".py")]
+    if unread:
+        listed = "; ".join(f"{s.file}: {s.reason}" for s in unread[:3])
+        more = f" and {len(unread) - 3} more" if len(unread) > 3 else ""
+        what += f"; not read: {listed}{more}"
     return (
         f"no {supported} app{also} in {analysis.project.root or 'this project'} "
         f"({what}): nothing was changed"

@@ -44,6 +44,22 @@ def test_nothing_supported_changes_nothing_and_says_what_was_found(
     assert "Traceback" not in err
 
 
+def test_an_app_in_a_file_that_does_not_parse_is_named_as_not_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / "app.py").write_text(
+        'from flask import Flask\napp = Flask(__name__)\n\n@app.post("/notes")\ndef note(:\n'
+    )
+    before = tree(tmp_path)
+    assert main(["begin", str(tmp_path)]) == 2
+    assert tree(tmp_path) == before
+    err = capsys.readouterr().err
+    # "No app" alone would send the reader looking for one: the app's file never parsed.
+    assert "not read: app.py: syntax error (line 5)" in err
+    assert "nothing was changed" in err
+
+
 def test_a_framework_found_beside_a_supported_one_is_named_in_the_summary(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
