@@ -37,6 +37,9 @@ from posthog_setup.project.transaction import TransactionFailed, Write, commit_c
 from posthog_setup.workflow import render
 
 CLIENT_MODULE_NAME = "posthog_client.py"
+#: The names our client module takes, in order, where the project has a module of its own
+#: at the first (``posthog_client.py`` that keeps its own settings).
+CLIENT_MODULE_NAMES = (CLIENT_MODULE_NAME, "posthog_analytics.py", "posthog_setup_client.py")
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,19 @@ def default_client_module(analysis: Analysis) -> str:
     return str(folder / CLIENT_MODULE_NAME) if str(folder) != "." else CLIENT_MODULE_NAME
 
 
+def free_client_module(root: Path, analysis: Analysis, module: str) -> str:
+    """``module``, else the first of our other names beside it, where the project already
+    has a module (or package) of its own there: importing our client from it would fail."""
+    ours = {s.file for s in analysis.client_setups if s.name == CLIENT_NAME}
+    path = PurePosixPath(module)
+    for name in CLIENT_MODULE_NAMES:
+        candidate = str(path.with_name(name))
+        stem = root / path.with_name(name.removesuffix(".py"))
+        if candidate in ours or not ((root / candidate).exists() or stem.exists()):
+            return candidate
+    return module
+
+
 @dataclass(frozen=True)
 class ClientChoice:
     """Which client edited code sends through (see ``choose_client``)."""
@@ -102,7 +118,7 @@ def choose_client(
         s
         for s in analysis.client_setups
         if not is_test_file(s.file)
-        and not (s.name == CLIENT_NAME and PurePosixPath(s.file).name == CLIENT_MODULE_NAME)
+        and not (s.name == CLIENT_NAME and PurePosixPath(s.file).name in CLIENT_MODULE_NAMES)
     ]
     if configured is not None:
         own = [s for s in own if s.file == configured and s.name]
@@ -144,7 +160,8 @@ def plan_project(
         setup = previous.setup
         choice = ClientChoice(setup.client_module, setup.client_name, setup.adopted)
     else:
-        choice = choose_client(analysis, default_client_module(analysis), config.client_module)
+        module = free_client_module(root, analysis, default_client_module(analysis))
+        choice = choose_client(analysis, module, config.client_module)
     fresh = build_plan(
         analysis,
         client_module=choice.module,

@@ -389,3 +389,24 @@ def test_diff_of_a_latin1_file_applies_with_git(
     edited = posts.read_bytes()
     assert b"Caf\xe9 posts" in edited
     assert b"posthog_client.capture(" in edited
+
+
+def test_a_module_of_the_project_where_the_client_module_would_go_is_left_alone(
+    tmp_path: Path,
+) -> None:
+    """Importing our client from the project's own ``posthog_client.py`` would fail on
+    import: the client goes in a module of another name, and a second run keeps it."""
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / "posthog_client.py").write_text('API_KEY_NAME = "analytics"\n')
+    (tmp_path / "app.py").write_text(
+        "from flask import Flask\n\napp = Flask(__name__)\n\n\n"
+        '@app.post("/notes")\ndef create_note():\n    db.session.commit()\n    return "", 201\n'
+    )
+    assert main(["edit", "-q", str(tmp_path)]) == 0
+    assert (tmp_path / "posthog_client.py").read_text() == 'API_KEY_NAME = "analytics"\n'
+    assert "posthog_client = Posthog(" in (tmp_path / "posthog_analytics.py").read_text()
+    assert "from posthog_analytics import posthog_client" in (tmp_path / "app.py").read_text()
+    edited = tree(tmp_path)
+    (tmp_path / PLAN).unlink()
+    assert main(["edit", "-q", "--allow-dirty", str(tmp_path)]) == 0
+    assert tree(tmp_path) == edited
