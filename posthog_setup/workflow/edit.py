@@ -17,7 +17,7 @@ import signal
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.model import Analysis, AppObject, EnvSettings
@@ -592,6 +592,14 @@ def compute_changes(
     ``cache`` remembers files whose route edits changed nothing, by content;
     ``base`` holds changes already made (by revise's fixes) to build on.
     """
+    if not result.plan.setup.adopted:
+        shadow = _shadowed_sdk(root, result.plan.setup.client_module)
+        if shadow is not None:
+            raise EditRefused(
+                f"{shadow} hides the posthog package from the client module (its `from posthog "
+                "import Posthog` would import it instead): rename it, then run edit again; "
+                "nothing was written"
+            )
     workspace = _Workspace(root, {}, {}, [])
     old_python = _old_python(root, result.analysis)
     if old_python is not None:
@@ -617,6 +625,19 @@ def compute_changes(
     _plan_file(workspace, result, cache)
     changes = workspace.changes()
     return ProposedEdit(changes, workspace.notes, _uncompilable(changes, workspace.compiled))
+
+
+def _shadowed_sdk(root: Path, client_module: str) -> str | None:
+    """The project's own ``posthog`` module or package, if one sits where the client
+    module's imports start (the folder above its packages): it would be imported in place
+    of the SDK."""
+    folder = PurePosixPath(client_module).parent
+    while str(folder) != "." and (root / folder / "__init__.py").is_file():
+        folder = folder.parent
+    for candidate in (folder / "posthog.py", folder / "posthog"):
+        if (root / candidate).exists():
+            return str(candidate)
+    return None
 
 
 def _old_python(root: Path, analysis: Analysis) -> str | None:

@@ -410,3 +410,23 @@ def test_a_module_of_the_project_where_the_client_module_would_go_is_left_alone(
     (tmp_path / PLAN).unlink()
     assert main(["edit", "-q", "--allow-dirty", str(tmp_path)]) == 0
     assert tree(tmp_path) == edited
+
+
+@pytest.mark.parametrize("shadow", ["posthog.py", "posthog/__init__.py"])
+def test_a_posthog_module_of_the_project_that_hides_the_sdk_is_refused(
+    tmp_path: Path, shadow: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / shadow).parent.mkdir(exist_ok=True)
+    (tmp_path / shadow).write_text("def track(event):\n    print(event)\n")
+    (tmp_path / "app.py").write_text(
+        "from flask import Flask\n\napp = Flask(__name__)\n\n\n"
+        '@app.post("/notes")\ndef create_note():\n    db.session.commit()\n    return "", 201\n'
+    )
+    before = tree(tmp_path)
+    assert main(["edit", "-q", str(tmp_path)]) == 2
+    # The plan begin wrote, and nothing else: the client would have imported the project's.
+    assert {k: v for k, v in tree(tmp_path).items() if k != PLAN} == before
+    err = capsys.readouterr().err
+    assert f"{shadow.split('/')[0]} hides the posthog package" in err
+    assert "nothing was written" in err
