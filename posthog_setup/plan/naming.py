@@ -358,7 +358,34 @@ def _named_parts(route: Route) -> tuple[str, str]:
         return "user", _IDENTITY_NOUNS.get(noun) or _IDENTITY_NOUNS[said]
     if verb == "registered" and noun in ("user", "account", "member"):
         return "user", "signed_up"
-    return noun, verb
+    return _acted_on(route, noun, verb) or (noun, verb)
+
+
+#: Records whose creation is an act on another resource: a Like made under
+#: ``/posts/<id>/likes`` is a post liked, not a like created.
+_ACTS = frozenset(
+    {"like", "vote", "upvote", "downvote", "favorite", "favourite", "bookmark", "star", "follow"}
+    | {"attempt"}
+)
+
+
+def _acted_on(route: Route, noun: str, verb: str) -> tuple[str, str] | None:
+    """``(post, liked)`` for a Like created under ``/posts/<id>/``, ``(post, unliked)`` for
+    one deleted there (an act that can be undone; an attempt deleted stays a deletion)."""
+    if noun not in _ACTS or verb not in ("created", "deleted"):
+        return None
+    if verb == "deleted" and noun not in _UNDOABLE:
+        return None
+    segments = _static_segments(route.path)
+    # The resource whose detail path the act's collection hangs under: ``posts`` in
+    # ``/posts/<id>/likes``.
+    for index in range(len(segments) - 2, 0, -1):
+        if segments[index] == "" and segments[index - 1] and singular(segments[index + 1]) == noun:
+            owner = singular(segments[index - 1])
+            if NO_RESOURCE.match(owner) or owner == noun:
+                return None
+            return owner, past_tense(noun if verb == "created" else f"un{noun}")
+    return None
 
 
 def _noun_and_verb(route: Route) -> tuple[str, str]:

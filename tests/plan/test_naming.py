@@ -34,6 +34,13 @@ def route(
         ("/posts/<int:post_id>/edit", ("GET", "POST"), "edit", "post_updated"),
         ("/posts/<int:post_id>/delete", ("POST",), "delete", "post_deleted"),
         ("/posts/<int:post_id>/comments", ("POST",), "add_comment", "comment_created"),
+        # A record that is an act on its parent: the parent was acted on.
+        ("/posts/<int:post_id>/likes", ("POST",), "add_like", "post_liked"),
+        ("/posts/<int:post_id>/likes/<int:like_id>", ("DELETE",), "remove", "post_unliked"),
+        ("/products/<int:pid>/favorites", ("POST",), "add_favorite", "product_favorited"),
+        ("/challenges/<int:cid>/attempts", ("POST",), "create", "challenge_attempted"),
+        ("/challenges/<int:cid>/attempts/<int:aid>", ("DELETE",), "remove", "attempt_deleted"),
+        ("/api/v1/votes", ("POST",), "create", "vote_created"),
         ("/api/v1/categories/", ("POST",), "handle", "category_created"),
         ("/api/orders/<pk>/cancel/", ("POST",), "cancel", "order_canceled"),
         ("/projects/{project_id}/tasks/{task_id}", ("PATCH",), "patch_task", "task_updated"),
