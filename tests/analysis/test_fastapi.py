@@ -338,6 +338,33 @@ def test_password_form_alone_marks_a_token_login() -> None:
     ]
 
 
+def test_an_annotated_password_form_marks_a_token_login_of_the_user_it_is_made_of() -> None:
+    analysis = analyse_one(
+        """
+        from typing import Annotated
+
+        from fastapi import Depends, FastAPI
+        from fastapi.security import OAuth2PasswordRequestForm
+        from .db import User, get_db
+        from .tokens import create_access_token
+
+        app = FastAPI()
+
+        @app.post("/token")
+        def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], db=Depends(get_db)):
+            user = db.query(User).filter(User.username == form.username).first()
+            if not user or not user.verify(form.password):
+                raise ValueError("bad credentials")
+            access_token = create_access_token(data={"sub": user.username})
+            return {"access_token": access_token}
+        """
+    )
+    # The form is the type ``Annotated`` annotates; the user, the one local the token reads.
+    assert [(p.kind, p.line, p.call, p.user_expression) for p in analysis.auth_points] == [
+        ("login", 16, "create_access_token", "user")
+    ]
+
+
 def test_signup_and_logout_points() -> None:
     analysis = analyse_one(
         """

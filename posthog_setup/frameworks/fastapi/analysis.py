@@ -225,6 +225,39 @@ def _annotated_metadata(
     return []
 
 
+def _token_subject(func: FunctionNode, token: ast.Call) -> str | None:
+    """The one local the token is made of (``user`` of ``create_access_token(data={"sub":
+    user.username})``), bound by an assignment before it: the user who logs in. Whether
+    its id may be read there is for the placement's proof to say."""
+    read = {
+        node.value.id
+        for node in ast.walk(token)
+        if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.value, ast.Name)
+    }
+    assigned = {
+        target.id
+        for node in walk_body(func)
+        if isinstance(node, ast.Assign) and node.lineno < token.lineno
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    found = read & assigned
+    return found.pop() if len(found) == 1 else None
+
+
+def _annotated_type(ctx: FileContext, annotation: ast.expr) -> list[ast.expr]:
+    """The type ``Annotated[T, ...]`` annotates (``OAuth2PasswordRequestForm`` of
+    ``Annotated[OAuth2PasswordRequestForm, Depends()]``), as a one-item list."""
+    if (
+        isinstance(annotation, ast.Subscript)
+        and ctx.names.resolve(annotation.value) in _ANNOTATED
+        and isinstance(annotation.slice, ast.Tuple)
+        and annotation.slice.elts
+    ):
+        return [annotation.slice.elts[0]]
+    return []
+
+
 def _module_assignment(ctx: FileContext, qualified: str) -> ast.expr | None:
     """The value of a module-level ``Name = value`` of this file, by qualified name."""
     for node in ctx.tree.body:
@@ -389,13 +422,14 @@ class _FastAPIFile:
             return None
         scope = self.ctx.names.scope_of(func)
         takes_form = any(
-            self.ctx.names.resolve(a.annotation, scope) in _PASSWORD_FORMS
-            or any(
-                self.ctx.names.resolve(m, scope) in _PASSWORD_FORMS
-                for m in _annotated_metadata(self.ctx, a.annotation)
-            )
-            for a in func.args.args
+            self.ctx.names.resolve(m, scope) in _PASSWORD_FORMS
+            for a in [*func.args.args, *func.args.kwonlyargs]
             if a.annotation is not None
+            for m in [
+                a.annotation,
+                *_annotated_type(self.ctx, a.annotation),
+                *_annotated_metadata(self.ctx, a.annotation),
+            ]
         )
         authenticating = [c for c in calls if _AUTHENTICATES.search(dotted(c.func))]
         if not authenticating and not takes_form:
@@ -421,7 +455,9 @@ class _FastAPIFile:
             first = authenticating[0]
             return self._point("login", func, first.lineno, dotted(first.func), None)
         token = next(c for c in calls if _ISSUES_TOKEN.search(dotted(c.func)))
-        return self._point("login", func, token.lineno, dotted(token.func), None)
+        return self._point(
+            "login", func, token.lineno, dotted(token.func), _token_subject(func, token)
+        )
 
     def _signup(self, func: FunctionNode, body: BodyFacts, named_signup: bool) -> AuthPoint | None:
         """A POST that creates a user: the user is known once the write after creating it ran."""
