@@ -145,7 +145,9 @@ def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
                     _imports(access) if distinct_id else (),
                 )
             )
-        elif point.user_expression:
+        else:
+            # A login or signup whose user the analysis cannot name still sends its event
+            # (the plan lists it): with no identity, as where the user's id is unproven.
             where = point.code_in
             if (where.file, where.qualname, point.line) in written:
                 continue
@@ -155,10 +157,12 @@ def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
                     where.qualname,
                     where.line,
                     point.line,
-                    point.user_expression,
+                    point.user_expression or "",
                     _identity(point, analysis),
                     auth_event,
-                    _person_properties(point, point.user_expression, analysis),
+                    _person_properties(point, point.user_expression, analysis)
+                    if point.user_expression
+                    else (),
                     before=point.kind == "login" and point.mechanism == "token",
                     override=_override(point),
                     kept=point.user_expression if point.mechanism == TOKEN_VIEW else None,

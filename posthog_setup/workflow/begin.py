@@ -87,7 +87,7 @@ def free_client_module(root: Path, analysis: Analysis, module: str) -> str:
     for name in CLIENT_MODULE_NAMES:
         candidate = str(path.with_name(name))
         stem = root / path.with_name(name.removesuffix(".py"))
-        if candidate in ours or not ((root / candidate).exists() or stem.exists()):
+        if candidate in ours or not ((root / candidate).is_file() or stem.is_dir()):
             return candidate
     return module
 
