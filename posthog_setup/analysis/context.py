@@ -28,6 +28,7 @@ from posthog_setup.analysis.model import (
     Registration,
     Route,
     RouterRegistration,
+    SessionClear,
     SessionWrite,
     UrlPattern,
 )
@@ -236,6 +237,7 @@ class FactsBuilder:
     classes: list[ClassFacts] = field(default_factory=list)
     returns: list[tuple[str, str]] = field(default_factory=list)
     session_writes: list[SessionWrite] = field(default_factory=list)
+    session_clears: list[SessionClear] = field(default_factory=list)
     helper_calls: list[HelperCall] = field(default_factory=list)
     user_aliases: list[str] = field(default_factory=list)
     assigned: list[tuple[str, str]] = field(default_factory=list)
@@ -267,6 +269,7 @@ class FactsBuilder:
             classes=tuple(self.classes),
             returns=tuple(self.returns),
             session_writes=tuple(self.session_writes),
+            session_clears=tuple(self.session_clears),
             helper_calls=tuple(self.helper_calls),
             user_aliases=tuple(self.user_aliases),
             assigned=tuple(self.assigned),

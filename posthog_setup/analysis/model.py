@@ -303,6 +303,16 @@ class SessionWrite:
 
 
 @dataclass(frozen=True)
+class SessionClear:
+    """``session.clear()``, ``session.pop("user_id")``, ``del session["user_id"]``: a function
+    forgets what the web session holds (all of it where ``key`` is None)."""
+
+    handler: Handler
+    line: int
+    key: str | None
+
+
+@dataclass(frozen=True)
 class HelperCall:
     """A call from a function to another function of the project, with its first argument:
     a login, if the callee turns out to keep that argument in the session."""
@@ -522,6 +532,7 @@ class ModuleFacts:
     #: (function, class it is annotated to return; ``?`` where it may return None)
     returns: tuple[tuple[str, str], ...] = ()
     session_writes: tuple[SessionWrite, ...] = ()
+    session_clears: tuple[SessionClear, ...] = ()
     helper_calls: tuple[HelperCall, ...] = ()
     #: module-level type aliases whose parameters receive the logged-in user through a
     #: dependency (FastAPI's ``CurrentUser = Annotated[User, Depends(get_current_user)]``)

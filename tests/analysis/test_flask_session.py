@@ -233,3 +233,62 @@ def test_a_session_that_is_not_flasks_is_no_login() -> None:
     assert _points(analysis) == []
     route = next(r for r in analysis.routes if r.handler.name == "create_post")
     assert analysis.conventions("flask").current_user(route.handler, analysis) is None
+
+
+LOGOUTS = """\
+    from flask import redirect, session
+
+    from blog import app
+
+
+    @app.route("/auth/logout")
+    def logout():
+        session.clear()
+        return redirect("/")
+
+
+    @app.route("/auth/forget", methods=["POST"])
+    def forget():
+        del session["user_id"]
+        return redirect("/")
+
+
+    @app.route("/cart/empty", methods=["POST"])
+    def empty_cart():
+        session.pop("cart", None)
+        return redirect("/")
+
+
+    def reset():
+        session.clear()
+"""
+
+
+def test_a_route_that_forgets_the_session_user_is_a_logout() -> None:
+    analysis = analyse(
+        {
+            "blog/__init__.py": APP,
+            "blog/views.py": VIEWS,
+            "blog/auth.py": LOGOUTS,
+            "blog/db.py": "",
+        }
+    )
+    # The login's own session.clear() keeps a user right after: not a logout. Dropping
+    # another key (the cart) is not, nor is a function no route serves.
+    assert [(p.kind, p.handler.name, p.line) for p in analysis.auth_points] == [
+        ("login", "login", 13),
+        ("logout", "logout", 8),
+        ("logout", "forget", 14),
+    ]
+    plan = build_plan(analysis, client_module="blog/posthog_client.py")
+    points = build_points(analysis, plan)["blog/auth.py"]
+    # Sent before the session forgets who it was, read from it while it still can.
+    assert [(p.handler, p.distinct_id, p.guard) for p in points.logouts] == [
+        ("logout", 'session["user_id"]', '"user_id" in session'),
+        ("forget", 'session["user_id"]', '"user_id" in session'),
+    ]
+
+
+def test_without_a_session_login_clearing_the_session_is_no_logout() -> None:
+    analysis = analyse({"blog/__init__.py": APP, "blog/auth.py": LOGOUTS, "blog/db.py": ""})
+    assert analysis.auth_points == ()

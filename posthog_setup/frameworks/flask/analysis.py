@@ -214,6 +214,12 @@ class FlaskAnalyser:
         logins, keys = session.logins(writes, (c for f in facts for c in f.helper_calls))
         taken = {(p.handler.file, p.handler.qualname, p.line) for p in linked.auth_points}
         logins = [p for p in logins if (p.handler.file, p.handler.qualname, p.line) not in taken]
+        logins += session.logouts(
+            (c for f in facts for c in f.session_clears),
+            writes,
+            (r.handler for r in linked.routes),
+            (p.handler for p in (*linked.auth_points, *logins)),
+        )
         known = httpauth.objects(facts)
         routes, guards = httpauth.guarded(linked.routes, known)
         points = httpauth.token_logins((*linked.auth_points, *logins), known)
@@ -577,6 +583,8 @@ class FlaskFile:
             paths = self._paths.get(func, [])
             writes, calls = session.scan(self.ctx, func, paths)
             self.out.session_writes.extend(writes)
+            if func in self._paths:
+                self.out.session_clears.extend(session.clears(self.ctx, func))
             self.out.helper_calls.extend(calls)
             tokens = jwt.PACKAGE in self.ctx.source and func in self._paths
             if self.dialect is FLASK and func in self._paths:

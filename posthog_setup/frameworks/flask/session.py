@@ -26,6 +26,7 @@ from posthog_setup.analysis.model import (
     AuthPoint,
     Handler,
     HelperCall,
+    SessionClear,
     SessionWrite,
     UserAccess,
 )
@@ -137,6 +138,69 @@ def scan(
                 )
             )
     return writes, calls
+
+
+def clears(ctx: FileContext, func: FunctionNode) -> list[SessionClear]:
+    """``func``'s statements that empty the session or drop one key of it:
+    ``session.clear()``, ``session.pop("user_id", None)``, ``del session["user_id"]``."""
+    if not any(t in ctx.source for t in ("session.clear", "session.pop", "del session[")):
+        return []
+    found: list[SessionClear] = []
+    handler = ctx.handler(func)
+    for node in walk_body(func):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            call = node.value
+            method = call.func
+            if not (
+                isinstance(method, ast.Attribute)
+                and method.attr in ("clear", "pop")
+                and ctx.names.resolve(method.value) == SESSION
+            ):
+                continue
+            if method.attr == "clear" and not call.args:
+                found.append(SessionClear(handler, node.lineno, None))
+            elif method.attr == "pop" and call.args:
+                key = call.args[0]
+                if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                    found.append(SessionClear(handler, node.lineno, key.value))
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
+                if (
+                    isinstance(target, ast.Subscript)
+                    and ctx.names.resolve(target.value) == SESSION
+                    and isinstance(target.slice, ast.Constant)
+                    and isinstance(target.slice.value, str)
+                ):
+                    found.append(SessionClear(handler, node.lineno, target.slice.value))
+    return found
+
+
+def logouts(
+    clears: Iterable[SessionClear],
+    writes: Sequence[SessionWrite],
+    routed: Iterable[Handler],
+    taken: Iterable[Handler],
+) -> list[AuthPoint]:
+    """Where a routed handler forgets the user the session logins keep: a logout. Only
+    where every login keeps the user under one key; never in a function that stores it
+    (a login clears the session before it keeps the new user), nor where another logout
+    (``logout_user()``) already is."""
+    key = user_key(writes)
+    if key is None:
+        return []
+    storing = {(w.handler.file, w.handler.qualname) for w in writes}
+    skip = storing | {(h.file, h.qualname) for h in taken}
+    served = {(h.file, h.qualname) for h in routed}
+    points: list[AuthPoint] = []
+    for clear in clears:
+        where = (clear.handler.file, clear.handler.qualname)
+        if clear.key not in (None, key) or where in skip or where not in served:
+            continue
+        skip.add(where)
+        points.append(
+            AuthPoint("logout", "flask", clear.handler, clear.line, SESSION, None, MECHANISM)
+        )
+    return points
 
 
 def _created(func: FunctionNode, name: str, before: int) -> bool:
