@@ -1205,9 +1205,97 @@ def class_facts(ctx: FileContext) -> tuple[ClassFacts, ...]:
                 tuple(attributes),
                 tuple(fields),
                 meta_model(ctx, stmt),
+                authenticated_key(ctx, stmt),
             )
         )
     return tuple(classes)
+
+
+_AUTHENTICATE = "django.contrib.auth.authenticate"
+
+
+def authenticated_key(ctx: FileContext, cls: ast.ClassDef) -> str | None:
+    """``"user"`` where the class's ``validate(self, attrs)`` binds a name once, to
+    ``authenticate(...)``, raises where it is None (``if not user: raise ...``), stores it
+    as ``attrs["user"]`` after that check, and returns ``attrs``: the validated data then
+    holds an authenticated user under that key."""
+    method = next(
+        (
+            s
+            for s in cls.body
+            if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "validate"
+        ),
+        None,
+    )
+    if method is None or len(method.args.args) != 2:
+        return None
+    data = method.args.args[1].arg
+    scope = ctx.names.scope_for_def(method)
+    user: str | None = None
+    refused_at: int | None = None
+    key: str | None = None
+    bound: dict[str, int] = {}
+    for node in ast.walk(method):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound[node.id] = bound.get(node.id, 0) + 1
+    for stmt in method.body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and isinstance(stmt.value, ast.Call)
+            and ctx.names.resolve(stmt.value.func, scope) == _AUTHENTICATE
+        ):
+            user = stmt.targets[0].id
+        elif user is not None and isinstance(stmt, ast.If) and _refuses_none(stmt, user):
+            refused_at = stmt.lineno
+        elif (
+            refused_at is not None
+            and isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.value, ast.Name)
+            and stmt.value.id == user
+        ):
+            target = stmt.targets[0]
+            if (
+                isinstance(target, ast.Subscript)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == data
+                and isinstance(target.slice, ast.Constant)
+                and isinstance(target.slice.value, str)
+            ):
+                key = target.slice.value
+        elif isinstance(stmt, ast.Return):
+            returns_data = isinstance(stmt.value, ast.Name) and stmt.value.id == data
+            if key is not None and returns_data and user is not None and bound.get(user) == 1:
+                return key
+            return None
+    return None
+
+
+def _refuses_none(stmt: ast.If, name: str) -> bool:
+    """``if not user: raise ...`` / ``if user is None: raise ...`` (``or`` more tests)."""
+    test = stmt.test
+    tests = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or) else [test]
+    refuses = any(
+        (
+            isinstance(t, ast.UnaryOp)
+            and isinstance(t.op, ast.Not)
+            and isinstance(t.operand, ast.Name)
+            and t.operand.id == name
+        )
+        or (
+            isinstance(t, ast.Compare)
+            and isinstance(t.left, ast.Name)
+            and t.left.id == name
+            and len(t.ops) == 1
+            and isinstance(t.ops[0], ast.Is)
+            and isinstance(t.comparators[0], ast.Constant)
+            and t.comparators[0].value is None
+        )
+        for t in tests
+    )
+    return refuses and bool(stmt.body) and isinstance(stmt.body[-1], ast.Raise)
 
 
 def meta_model(ctx: FileContext, cls: ast.ClassDef) -> str | None:

@@ -273,9 +273,11 @@ class AuthPoint:
     #: the function of the same module that logs the user in for ``handler`` (a helper the
     #: route calls), where ``line`` is and the code goes; None: the handler itself
     inside: Handler | None = None
-    #: the serializer class whose ``save()`` at ``line`` made the user: a signup only where
-    #: that class's ``Meta.model`` is the user model (decided when the project is linked)
-    saves: str | None = None
+    #: the serializer class the user comes from (a signup's ``save()``, a login's
+    #: ``validated_data[...]``): kept only where the project proves that class makes users
+    #: (its ``Meta.model`` is the user model; its ``validate`` stores ``authenticate()``'s
+    #: user under that key), decided when the project is linked
+    serializer: str | None = None
 
     @property
     def code_in(self) -> Handler:
@@ -502,6 +504,9 @@ class ClassFacts:
     #: the model its ``Meta`` names (a DRF model serializer's, a model form's), qualified:
     #: ``django.contrib.auth.get_user_model`` for ``get_user_model()`` or a name bound to it
     model: str | None = None
+    #: the key its ``validate`` stores the user ``authenticate()`` proved under (after
+    #: refusing a None), in the data it returns: a login serializer's ``"user"``
+    authenticates: str | None = None
 
 
 @dataclass(frozen=True)

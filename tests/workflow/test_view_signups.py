@@ -309,3 +309,82 @@ def test_a_token_handed_to_an_authenticated_user_is_a_login_identified_past_the_
     assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
     assert (project / "accounts" / "views.py").read_text(encoding="utf-8") == views
     assert main(["revise", "--check", str(project)]) == 0
+
+
+LOGIN_SERIALIZERS = """\
+from django.contrib.auth import authenticate
+from rest_framework import serializers
+
+
+class LoginSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField()
+
+    def validate(self, attrs):
+        user = authenticate(username=attrs["username"], password=attrs["password"])
+        if user is None:
+            raise serializers.ValidationError("wrong username or password")
+        attrs["user"] = user
+        return attrs
+
+
+class TrustingSerializer(serializers.Serializer):
+    username = serializers.CharField()
+
+    def validate(self, attrs):
+        attrs["user"] = authenticate(username=attrs["username"], password="")
+        return attrs
+"""
+LOGIN_VIEWS = """\
+from rest_framework.authtoken.models import Token
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.serializers import LoginSerializer, TrustingSerializer
+
+
+class LoginApi(APIView):
+    def post(self, request):
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class QuickLoginApi(APIView):
+    def post(self, request):
+        serializer = TrustingSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        return Response({"name": str(user)})
+"""
+LOGIN_URLS = """\
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("api/login/", views.LoginApi.as_view()),
+    path("api/quick-login/", views.QuickLoginApi.as_view()),
+]
+"""
+
+
+def test_a_login_api_identifies_the_user_its_serializer_authenticated(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    (project / "accounts" / "serializers.py").write_text(LOGIN_SERIALIZERS, encoding="utf-8")
+    (project / "accounts" / "views.py").write_text(LOGIN_VIEWS, encoding="utf-8")
+    (project / "site_app" / "urls.py").write_text(LOGIN_URLS, encoding="utf-8")
+    assert main(["edit", "-q", str(project)]) == 0
+    views = (project / "accounts" / "views.py").read_text(encoding="utf-8")
+    login, quick = views.split("class QuickLoginApi", 1)
+    # validate() refused a None before it kept authenticate()'s user: past the read, a user.
+    taken = 'user = serializer.validated_data["user"]\n        identify_context(str(user.pk))'
+    assert taken in login
+    # A validate that keeps whatever authenticate() answered (None too) proves nobody.
+    assert "identify_context" not in quick
+    compile(views, "views.py", "exec")
+    assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
+    assert (project / "accounts" / "views.py").read_text(encoding="utf-8") == views
+    assert main(["revise", "--check", str(project)]) == 0

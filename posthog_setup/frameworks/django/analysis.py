@@ -107,12 +107,15 @@ class DjangoAnalyser:
             ctx, out, lambda func: collector.body(func, next(iter(positional(func)), None))
         )
         django_apps = any(a.kind in ("django.project", "drf.router") for a in out.apps)
-        # A serializer or model form names its model: a registration API's save is a
-        # signup only where that model is the user's (see ``linking._saves_user``).
-        models = any(
-            flow.meta_model(ctx, stmt) for stmt in ctx.tree.body if isinstance(stmt, ast.ClassDef)
+        # A serializer or model form names its model, or authenticates: a registration
+        # API's save is a signup, a login API's validated user a login, only where the
+        # class says so (see ``linking._serializer_user``).
+        serializers = any(
+            flow.meta_model(ctx, stmt) or flow.authenticated_key(ctx, stmt)
+            for stmt in ctx.tree.body
+            if isinstance(stmt, ast.ClassDef)
         )
-        if out.django_settings or urls or views or django_apps or operations or models:
+        if out.django_settings or urls or views or django_apps or operations or serializers:
             out.uses("django")
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:

@@ -195,10 +195,14 @@ class Project:
         self.settings: dict[str, tuple[ModuleFacts, str]] = {}
         #: serializer (or form) class -> the model its ``Meta`` names
         self.serializer_models: dict[str, str] = {}
+        #: serializer class -> the key its ``validate`` keeps an authenticated user under
+        self.serializer_logins: dict[str, str] = {}
         for mf in self.facts:
             for declared in mf.classes:
                 if declared.model is not None:
                     self.serializer_models[declared.qualname] = declared.model
+                if declared.authenticates is not None:
+                    self.serializer_logins[declared.qualname] = declared.authenticates
             for view in mf.django_views:
                 self.views[f"{mf.module}.{view.qualname}"] = _Located(mf, view)
             # A root URLconf may declare only handler500 and an empty urlpatterns.
@@ -677,11 +681,21 @@ def signup_hook(cls: _ClassModel, path: str) -> tuple[str, str] | None:
     return hook, user
 
 
+def _serializer_user(project: Project, point: AuthPoint) -> bool:
+    """Whether the user a view takes from a serializer (``AuthPoint.serializer``) is one:
+    a login's, where the serializer's ``validate`` stores ``authenticate()``'s user under
+    the key read; a signup's, see ``_saves_user``."""
+    if point.kind == "login":
+        key = project.serializer_logins.get(point.serializer or "")
+        return key is not None and point.call == f'validated_data["{key}"]'
+    return _saves_user(project, point)
+
+
 def _saves_user(project: Project, point: AuthPoint) -> bool:
-    """Whether a registration API's serializer save (``AuthPoint.saves``) signs a user up
-    for anyone: the serializer's ``Meta.model`` is the user model, the view says it
-    registers, and no permission or login requirement keeps strangers out."""
-    model = project.serializer_models.get(point.saves or "")
+    """Whether a registration API's serializer save signs a user up for anyone: the
+    serializer's ``Meta.model`` is the user model, the view says it registers, and no
+    permission or login requirement keeps strangers out."""
+    model = project.serializer_models.get(point.serializer or "")
     if model is None or not _is_user_model(project, model):
         return False
     owner = point.handler.class_name
@@ -714,7 +728,7 @@ def linked_auth_points(project: Project) -> tuple[AuthPoint, ...]:
         p
         for mf in project.facts
         for p in mf.auth_points
-        if p.saves is None or _saves_user(project, p)
+        if p.serializer is None or _serializer_user(project, p)
     ]
     own = [p for p in gathered if p.mechanism == OWN_RECEIVER]
     direct = sorted(

@@ -91,11 +91,15 @@ def _auth_calls(ctx: FileContext, func: FunctionNode) -> Iterator[tuple[str, ast
                 yield qualified, node
 
 
-def _serializer_saves(ctx: FileContext, func: FunctionNode) -> Iterator[tuple[str, int, str]]:
-    """``(serializer class, line, saved object)`` of each ``save()`` statement of a
-    serializer the function builds from the request (``S(data=request.data)``): the object
-    is the name the save's result is bound to, else ``<serializer>.instance`` (DRF's
-    ``save()`` sets it to what it saved, and fails rather than leave it None)."""
+def _serializer_users(
+    ctx: FileContext, func: FunctionNode
+) -> Iterator[tuple[AuthKind, str, int, str, str]]:
+    """``(kind, serializer class, line, user, how it is read)`` of each statement that takes
+    a user from a serializer the function builds from the request (``S(data=...)``): its
+    ``save()`` (a signup: the user is the name the result is bound to, else
+    ``<serializer>.instance``, which DRF's ``save()`` sets to what it saved and never
+    leaves None) or ``user = <serializer>.validated_data["user"]`` (a login). Whether the
+    class makes or proves users is decided when the project is linked."""
     scope = ctx.names.scope_for_def(func)
     built: dict[str, str] = {}
     for node in walk_body(func):
@@ -112,14 +116,34 @@ def _serializer_saves(ctx: FileContext, func: FunctionNode) -> Iterator[tuple[st
             and value.func.value.id in built
             and not value.args
         ):
-            yield built[value.func.value.id], node.lineno, name or f"{value.func.value.id}.instance"
+            serializer = value.func.value.id
+            yield "signup", built[serializer], node.lineno, name or f"{serializer}.instance", "save"
+        validated = _validated_key(value, built)
+        if name is not None and validated is not None:
+            serializer, key = validated
+            yield "login", built[serializer], node.lineno, name, f'validated_data["{key}"]'
         if name is None:
             continue
         built.pop(name, None)
         if isinstance(value, ast.Call) and any(k.arg == "data" for k in value.keywords):
-            serializer = ctx.names.resolve(value.func, scope)
-            if serializer is not None:
-                built[name] = serializer
+            made = ctx.names.resolve(value.func, scope)
+            if made is not None:
+                built[name] = made
+
+
+def _validated_key(value: ast.expr, built: dict[str, str]) -> tuple[str, str] | None:
+    """``(serializer, key)`` of ``<serializer>.validated_data["<key>"]``."""
+    if not (
+        isinstance(value, ast.Subscript)
+        and isinstance(value.value, ast.Attribute)
+        and value.value.attr == "validated_data"
+        and isinstance(value.value.value, ast.Name)
+        and value.value.value.id in built
+        and isinstance(value.slice, ast.Constant)
+        and isinstance(value.slice.value, str)
+    ):
+        return None
+    return value.value.value.id, value.slice.value
 
 
 def _token_logins(ctx: FileContext, func: FunctionNode) -> Iterator[tuple[int, str, str]]:
@@ -290,13 +314,14 @@ class ViewCollector:
                 AuthPoint("login", "django", handler, line, issuer, user, "call")
             )
             return
-        # A registration API that saves a user serializer and logs nobody in: a signup
-        # where the project is linked and the serializer's model proves to be the user's.
-        saved = next(_serializer_saves(self.ctx, func), None)
-        if saved is not None:
-            serializer, line, user = saved
+        # A registration API that saves a user serializer, or a login API that takes the
+        # user a serializer authenticated, and calls no login(): kept where the project is
+        # linked and the serializer proves to make or authenticate users.
+        found = next(_serializer_users(self.ctx, func), None)
+        if found is not None:
+            kind, serializer, line, user, read = found
             self.out.auth_points.append(
-                AuthPoint("signup", "django", handler, line, "save", user, "call", saves=serializer)
+                AuthPoint(kind, "django", handler, line, read, user, "call", serializer=serializer)
             )
 
     def function(self, func: FunctionNode) -> DjangoView | None:
