@@ -639,6 +639,7 @@ def linked_apps(project: Project) -> tuple[AppObject, ...]:
 
 #: What makes a view's user-creating write a signup: its name or path, and nobody logged in.
 _SIGNUP_INTENT = re.compile(r"sign_?up|register|registration|join|create|new", re.IGNORECASE)
+_LOGIN_INTENT = re.compile(r"log_?in|sign_?in|token|session|auth", re.IGNORECASE)
 _USER_MODELS = re.compile(r"^(custom)?(user|account|member)s?$", re.IGNORECASE)
 _USER_FACTORIES = frozenset(
     {"django.contrib.auth.get_user_model", "django.contrib.auth.models.User"}
@@ -684,10 +685,17 @@ def signup_hook(cls: _ClassModel, path: str) -> tuple[str, str] | None:
 def _serializer_user(project: Project, point: AuthPoint) -> bool:
     """Whether the user a view takes from a serializer (``AuthPoint.serializer``) is one:
     a login's, where the serializer's ``validate`` stores ``authenticate()``'s user under
-    the key read; a signup's, see ``_saves_user``."""
+    the key read, in a view named for logging in; a signup's, see ``_saves_user``."""
     if point.kind == "login":
+        # A password change checks the old password with authenticate() too: only a view
+        # that says it logs in is a login.
         key = project.serializer_logins.get(point.serializer or "")
-        return key is not None and point.call == f'validated_data["{key}"]'
+        words = point.handler.class_name or point.handler.name
+        return (
+            key is not None
+            and point.call == f'validated_data["{key}"]'
+            and _LOGIN_INTENT.search(words) is not None
+        )
     return _saves_user(project, point)
 
 
