@@ -307,11 +307,15 @@ class SessionWrite:
 @dataclass(frozen=True)
 class SessionClear:
     """``session.clear()``, ``session.pop("user_id")``, ``del session["user_id"]``: a function
-    forgets what the web session holds (all of it where ``key`` is None)."""
+    forgets what the web session holds (all of it where ``key`` is None); or a call it
+    makes to a function of the project named for logging out (``via``), which may."""
 
+    #: the function, by qualified name (``blog.auth.logout_user``)
+    function: str
     handler: Handler
     line: int
     key: str | None
+    via: str | None = None
 
 
 @dataclass(frozen=True)

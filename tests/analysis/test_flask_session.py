@@ -247,8 +247,8 @@ LOGOUTS = """\
         return redirect("/")
 
 
-    @app.route("/auth/forget", methods=["POST"])
-    def forget():
+    @app.route("/auth/sign-out", methods=["POST"])
+    def sign_out():
         del session["user_id"]
         return redirect("/")
 
@@ -274,21 +274,67 @@ def test_a_route_that_forgets_the_session_user_is_a_logout() -> None:
         }
     )
     # The login's own session.clear() keeps a user right after: not a logout. Dropping
-    # another key (the cart) is not, nor is a function no route serves.
+    # another key (the cart) is not, nor is a function no route serves, nor a route that
+    # does not say it logs out.
     assert [(p.kind, p.handler.name, p.line) for p in analysis.auth_points] == [
         ("login", "login", 13),
         ("logout", "logout", 8),
-        ("logout", "forget", 14),
+        ("logout", "sign_out", 14),
     ]
     plan = build_plan(analysis, client_module="blog/posthog_client.py")
     points = build_points(analysis, plan)["blog/auth.py"]
     # Sent before the session forgets who it was, read from it while it still can.
     assert [(p.handler, p.distinct_id, p.guard) for p in points.logouts] == [
         ("logout", 'session["user_id"]', '"user_id" in session'),
-        ("forget", 'session["user_id"]', '"user_id" in session'),
+        ("sign_out", 'session["user_id"]', '"user_id" in session'),
     ]
 
 
 def test_without_a_session_login_clearing_the_session_is_no_logout() -> None:
     analysis = analyse({"blog/__init__.py": APP, "blog/auth.py": LOGOUTS, "blog/db.py": ""})
     assert analysis.auth_points == ()
+
+
+OWN_LOGOUT = """\
+    from flask import redirect, session
+
+    from blog import app
+    from blog.security import logout_user
+
+
+    @app.route("/auth/logout")
+    def logout():
+        logout_user()
+        return redirect("/")
+
+
+    @app.route("/admin/reset", methods=["POST"])
+    def reset():
+        logout_user()
+        return redirect("/")
+"""
+SECURITY = """\
+    from flask import session
+
+
+    def logout_user():
+        session.clear()
+"""
+
+
+def test_a_logout_route_that_calls_the_projects_own_logout_helper_is_a_logout() -> None:
+    analysis = analyse(
+        {
+            "blog/__init__.py": APP,
+            "blog/views.py": VIEWS,
+            "blog/auth.py": OWN_LOGOUT,
+            "blog/security.py": SECURITY,
+            "blog/db.py": "",
+        }
+    )
+    # The helper clears the session the logins keep the user in; only the route that says
+    # it logs out is a logout (the admin's reset ends its own session on the way).
+    assert [(p.kind, p.handler.name) for p in analysis.auth_points] == [
+        ("login", "login"),
+        ("logout", "logout"),
+    ]

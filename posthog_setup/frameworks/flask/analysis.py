@@ -217,7 +217,7 @@ class FlaskAnalyser:
         logins += session.logouts(
             (c for f in facts for c in f.session_clears),
             writes,
-            (r.handler for r in linked.routes),
+            ((r.handler, r.path) for r in linked.routes),
             (p.handler for p in (*linked.auth_points, *logins)),
         )
         known = httpauth.objects(facts)
@@ -583,8 +583,7 @@ class FlaskFile:
             paths = self._paths.get(func, [])
             writes, calls = session.scan(self.ctx, func, paths)
             self.out.session_writes.extend(writes)
-            if func in self._paths:
-                self.out.session_clears.extend(session.clears(self.ctx, func))
+            self.out.session_clears.extend(session.clears(self.ctx, func))
             self.out.helper_calls.extend(calls)
             tokens = jwt.PACKAGE in self.ctx.source and func in self._paths
             if self.dialect is FLASK and func in self._paths:

@@ -140,13 +140,21 @@ def scan(
     return writes, calls
 
 
+#: Names of functions that say they log a user out.
+_LOGOUT_WORDS = re.compile(r"log_?out|sign_?out", re.IGNORECASE)
+
+
 def clears(ctx: FileContext, func: FunctionNode) -> list[SessionClear]:
-    """``func``'s statements that empty the session or drop one key of it:
-    ``session.clear()``, ``session.pop("user_id", None)``, ``del session["user_id"]``."""
-    if not any(t in ctx.source for t in ("session.clear", "session.pop", "del session[")):
+    """``func``'s statements that empty the session or drop one key of it
+    (``session.clear()``, ``session.pop("user_id", None)``, ``del session["user_id"]``),
+    and its statement calls to functions of the project named for logging out."""
+    direct = any(t in ctx.source for t in ("session.clear", "session.pop", "del session["))
+    if not direct and _LOGOUT_WORDS.search(ctx.source) is None:
         return []
     found: list[SessionClear] = []
     handler = ctx.handler(func)
+    function = ctx.qualified(handler.qualname)
+    top = ctx.module.split(".", 1)[0]
     for node in walk_body(func):
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             call = node.value
@@ -156,13 +164,20 @@ def clears(ctx: FileContext, func: FunctionNode) -> list[SessionClear]:
                 and method.attr in ("clear", "pop")
                 and ctx.names.resolve(method.value) == SESSION
             ):
+                called = ctx.names.resolve(method)
+                if (
+                    called is not None
+                    and called.split(".", 1)[0] == top
+                    and _LOGOUT_WORDS.search(called.rsplit(".", 1)[-1])
+                ):
+                    found.append(SessionClear(function, handler, node.lineno, None, via=called))
                 continue
             if method.attr == "clear" and not call.args:
-                found.append(SessionClear(handler, node.lineno, None))
+                found.append(SessionClear(function, handler, node.lineno, None))
             elif method.attr == "pop" and call.args:
                 key = call.args[0]
                 if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                    found.append(SessionClear(handler, node.lineno, key.value))
+                    found.append(SessionClear(function, handler, node.lineno, key.value))
         elif isinstance(node, ast.Delete):
             for target in node.targets:
                 if (
@@ -171,30 +186,41 @@ def clears(ctx: FileContext, func: FunctionNode) -> list[SessionClear]:
                     and isinstance(target.slice, ast.Constant)
                     and isinstance(target.slice.value, str)
                 ):
-                    found.append(SessionClear(handler, node.lineno, target.slice.value))
+                    found.append(SessionClear(function, handler, node.lineno, target.slice.value))
     return found
 
 
 def logouts(
     clears: Iterable[SessionClear],
     writes: Sequence[SessionWrite],
-    routed: Iterable[Handler],
+    routed: Iterable[tuple[Handler, str]],
     taken: Iterable[Handler],
 ) -> list[AuthPoint]:
-    """Where a routed handler forgets the user the session logins keep: a logout. Only
+    """Where a route named for logging out forgets the user the session logins keep. Only
     where every login keeps the user under one key; never in a function that stores it
     (a login clears the session before it keeps the new user), nor where another logout
-    (``logout_user()``) already is."""
+    (``logout_user()``) already is. A call to a project function that forgets the user
+    (its own ``logout_user()`` that clears the session) is one where the route calls it."""
     key = user_key(writes)
     if key is None:
         return []
+    clears = list(clears)
+    # The project's own logout helpers: functions that forget the user themselves.
+    helpers = {c.function for c in clears if c.via is None and c.key in (None, key)}
     storing = {(w.handler.file, w.handler.qualname) for w in writes}
     skip = storing | {(h.file, h.qualname) for h in taken}
-    served = {(h.file, h.qualname) for h in routed}
+    # A route that says it logs out: an admin's reset that ends its own session on the way
+    # did something else.
+    served = {
+        (h.file, h.qualname)
+        for h, path in routed
+        if _LOGOUT_WORDS.search(f"{h.name} {path}") is not None
+    }
     points: list[AuthPoint] = []
     for clear in clears:
         where = (clear.handler.file, clear.handler.qualname)
-        if clear.key not in (None, key) or where in skip or where not in served:
+        forgets = clear.via in helpers if clear.via is not None else clear.key in (None, key)
+        if not forgets or where in skip or where not in served:
             continue
         skip.add(where)
         points.append(
