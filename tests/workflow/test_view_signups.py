@@ -159,7 +159,8 @@ class TicketSerializer(serializers.ModelSerializer):
         fields = ["title"]
 """
 API_VIEWS = """\
-from rest_framework.permissions import AllowAny
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -185,6 +186,24 @@ class JoinApi(APIView):
         return Response(serializer.errors, status=400)
 
 
+@api_view(["POST"])
+@permission_classes([AllowAny])
+def register(request):
+    serializer = SignUpSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    member = serializer.save()
+    return Response({"id": member.pk}, status=201)
+
+
+@api_view(["POST"])
+@permission_classes([IsAdminUser])
+def register_staff(request):
+    serializer = SignUpSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    serializer.save()
+    return Response(status=201)
+
+
 class RegisterTicketApi(APIView):
     def post(self, request):
         serializer = TicketSerializer(data=request.data)
@@ -201,6 +220,8 @@ urlpatterns = [
     path("api/register/", views.RegisterApi.as_view()),
     path("api/join/", views.JoinApi.as_view()),
     path("api/tickets/register/", views.RegisterTicketApi.as_view()),
+    path("api/v2/register/", views.register),
+    path("api/staff/register/", views.register_staff),
 ]
 """
 
@@ -221,9 +242,13 @@ def test_a_registration_api_that_saves_a_user_serializer_identifies_the_saved_us
     views = (project / "accounts" / "views.py").read_text(encoding="utf-8")
     register, join, ticket = (
         views.split("class JoinApi", 1)[0],
-        views.split("class JoinApi", 1)[1].split("class RegisterTicketApi", 1)[0],
+        views.split("class JoinApi", 1)[1].split("def register(", 1)[0],
         views.split("class RegisterTicketApi", 1)[1],
     )
+    function, staff = views.split("def register(", 1)[1].split("def register_staff(", 1)
+    assert "member = serializer.save()\n    identify_context(str(member.pk))" in function
+    # An admin making an account is not its owner signing up.
+    assert "identify_context" not in staff.split("class RegisterTicketApi", 1)[0]
     # The save returned the user the serializer's model says it is.
     assert "account = serializer.save()\n        identify_context(str(account.pk))" in register
     assert 'capture("user_signed_up", distinct_id=str(account.pk))' in register

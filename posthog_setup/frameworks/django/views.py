@@ -146,6 +146,38 @@ def _validated_key(value: ast.expr, built: dict[str, str]) -> tuple[str, str] | 
     return value.value.value.id, value.slice.value
 
 
+#: Decorators that keep a view from anyone not logged in (or not staff).
+_MEMBERS_ONLY = frozenset(
+    {
+        "django.contrib.auth.decorators.login_required",
+        "django.contrib.auth.decorators.permission_required",
+        "django.contrib.auth.decorators.user_passes_test",
+        "django.contrib.admin.views.decorators.staff_member_required",
+    }
+)
+
+
+def _members_only(ctx: FileContext, func: FunctionNode) -> bool:
+    """Does a decorator keep the function view from strangers: Django's
+    ``@login_required`` and kin, or DRF's ``@permission_classes([IsAuthenticated])``
+    (any permission but ``AllowAny``)?"""
+    for decorator in func.decorator_list:
+        call = decorator if isinstance(decorator, ast.Call) else None
+        target = ctx.names.resolve(call.func if call else decorator) or ""
+        if target in _MEMBERS_ONLY:
+            return True
+        if target == "rest_framework.decorators.permission_classes" and call and call.args:
+            listed = call.args[0]
+            names = (
+                [dotted(e) for e in listed.elts]
+                if isinstance(listed, (ast.List, ast.Tuple))
+                else [dotted(listed)]
+            )
+            if any(n.rsplit(".", 1)[-1] != "AllowAny" for n in names):
+                return True
+    return False
+
+
 def _token_logins(ctx: FileContext, func: FunctionNode) -> Iterator[tuple[int, str, str]]:
     """``(line, user, issuer)`` of each token handed to a user ``authenticate()`` returned,
     with no ``login()``: the name is bound once, to that call, and the issuer fails on the
@@ -318,6 +350,9 @@ class ViewCollector:
         # user a serializer authenticated, and calls no login(): kept where the project is
         # linked and the serializer proves to make or authenticate users.
         found = next(_serializer_users(self.ctx, func), None)
+        if found is not None and found[0] == "signup" and _members_only(self.ctx, func):
+            # Someone already logged in makes the account (an admin): not their signup.
+            found = None
         if found is not None:
             kind, serializer, line, user, read = found
             self.out.auth_points.append(
