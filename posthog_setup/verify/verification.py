@@ -178,13 +178,16 @@ def verify_project(
     test_timeout: float | None = None,
     echo: Echo | None = None,
     apps: Callable[[], Sequence[AppObject]] = tuple,
+    meanwhile: Callable[[], object] = tuple,
 ) -> Verification:
     """Run every check; ``run_tests`` None skips the tests, "" detects the runner.
 
     ``host`` is a running mock host to use (one is started on loopback otherwise);
     ``interpreter`` overrides the discovery of the project's Python; ``echo`` gets each
     line of the tests' output as it comes; ``apps`` gives the app objects and factories
-    the analysis finds (asked only when the app is started).
+    the analysis finds (asked only when the app is started); ``meanwhile`` is called once,
+    while the app starts in its own process where it does (conclude loads its report's
+    renderer then).
     """
     static = check_static(root, plan)
     found = interpreter or find_interpreter(root, manager=plan.setup.dependency_manager)
@@ -204,6 +207,7 @@ def verify_project(
         starting = start_app() if blocked is not None else None
         try:
             replay = replay_contract(plan, mock, token=token)
+            meanwhile()
             if blocked is not None:
                 module, _ = import_target(root, plan.setup.client_module)
                 live = LiveResult(Check("live", "Live check", SKIP, blocked), module)
