@@ -44,6 +44,11 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
+def prepare(name: str) -> None:
+    """Load and compile one template now, so that rendering it later costs only the render."""
+    _environment().get_template(name)
+
+
 def render(name: str, **context: Any) -> str:
     """Render one template; a missing variable is an error, not an empty string."""
     return _environment().get_template(name).render(**context)

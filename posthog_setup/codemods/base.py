@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 import libcst as cst
 import libcst.helpers
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 
 from posthog_setup.codemods.changes import (
     ClientImport,
@@ -229,6 +227,10 @@ def add_imports(module: cst.Module, needed: Sequence[NeededImport]) -> cst.Modul
             leftovers.append(item)
     updated = module.with_changes(body=body)
     if leftovers:
+        # Only here: libcst.codemod imports libcst.matchers, which costs more than libcst.
+        from libcst.codemod import CodemodContext
+        from libcst.codemod.visitors import AddImportsVisitor
+
         context = CodemodContext()
         for item in leftovers:
             AddImportsVisitor.add_needed_import(

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import libcst as cst
 import libcst.helpers
-import libcst.matchers as m
 from libcst.metadata import CodeRange
 
 from posthog_setup.analysis.rules.records import ignored
+from posthog_setup.codemods.find import is_attribute, is_name
 from posthog_setup.codemods.lines import AstDefinitions
 from posthog_setup.codemods.present import CallSummary
 
@@ -347,9 +347,12 @@ def last_return(handler: FoundHandler) -> Spot | None:
 
 def is_super_call(node: cst.CSTNode | None, method: str) -> bool:
     """``super().<method>(...)``."""
-    return node is not None and m.matches(
-        node,
-        m.Call(func=m.Attribute(value=m.Call(func=m.Name("super")), attr=m.Name(method))),
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and is_attribute(node.func, method)
+        and isinstance(node.func.value, cst.Call)
+        and is_name(node.func.value.func, "super")
     )
 
 

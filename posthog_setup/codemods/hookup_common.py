@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.metadata import (
     MetadataWrapper,
     PositionProvider,
@@ -29,19 +28,25 @@ from posthog_setup.codemods.base import (
     client_needed,
 )
 from posthog_setup.codemods.base import add_imports as base_add_imports
+from posthog_setup.codemods.find import (
+    find_all,
+    is_attribute,
+    is_method_call,
+    is_name,
+    only_expression,
+)
 
 Element = TypeVar("Element", cst.Element, cst.Arg)
 
 
 def mentions(module: cst.Module, name: str) -> bool:
     """True if ``name`` appears anywhere in the module as a name or an attribute."""
-    return bool(m.findall(module, m.Name(name)))
+    return bool(find_all(module, cst.Name, lambda node: node.value == name))
 
 
 def calls_client_method(node: cst.CSTNode, method: str, client: str = CLIENT_NAME) -> bool:
     """True if ``<client>.<method>(...)`` is called anywhere under ``node``."""
-    pattern = m.Call(func=m.Attribute(value=m.Name(client), attr=m.Name(method)))
-    return bool(m.findall(node, pattern))
+    return bool(find_all(node, cst.Call, lambda call: is_method_call(call, method, of=client)))
 
 
 def add_imports(
@@ -114,7 +119,7 @@ def _assigned_call(stmt: cst.BaseStatement, variable: str) -> cst.Call | None:
         value = small.value
     else:
         return None
-    if not any(m.matches(target, m.Name(variable)) for target in targets):
+    if not any(is_name(target, variable) for target in targets):
         return None
     return value if isinstance(value, cst.Call) else None
 
@@ -175,8 +180,10 @@ def _configures(stmt: cst.BaseStatement, variable: str) -> bool:
 
 
 def _only_config(smalls: Sequence[cst.BaseSmallStatement], variable: str) -> bool:
-    config = m.Attribute(value=m.Name(variable), attr=m.Name("config"))
-    return all(m.findall(small, config) for small in smalls)
+    return all(
+        find_all(small, cst.Attribute, lambda node: is_attribute(node, "config", of=variable))
+        for small in smalls
+    )
 
 
 def after_configuration(creation: AppCreation) -> cst.BaseStatement:
@@ -213,10 +220,7 @@ def free_name(module: cst.Module, name: str) -> str:
 
 def is_method_call_on(stmt: cst.BaseStatement, variable: str, method: str) -> bool:
     """True for a statement ``<variable>.<method>(...)`` (``app.register_blueprint(...)``)."""
-    pattern = m.SimpleStatementLine(
-        body=[m.Expr(value=m.Call(func=m.Attribute(value=m.Name(variable), attr=m.Name(method))))]
-    )
-    return m.matches(stmt, pattern)
+    return is_method_call(only_expression(stmt), method, of=variable)
 
 
 @dataclass

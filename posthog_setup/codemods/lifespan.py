@@ -12,10 +12,10 @@ event; the client module shuts the client down when the process exits.
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.metadata import MetadataWrapper
 
 from posthog_setup.codemods.base import CLIENT_NAME, EditError, statement
+from posthog_setup.codemods.find import find_all, is_method_call
 from posthog_setup.codemods.hookup_common import (
     AppCreation,
     StatementEdits,
@@ -111,7 +111,7 @@ def _is_context_manager(wrapper: MetadataWrapper, function: cst.FunctionDef) -> 
 
 
 def _has_yield(node: cst.CSTNode) -> bool:
-    return bool(m.findall(node, m.Yield()))
+    return bool(find_all(node, cst.Yield))
 
 
 def _shutdown_after_yield(
@@ -152,19 +152,21 @@ def _insert_after_yield(
 
 def _event_handlers(creation: AppCreation, event: str) -> list[cst.FunctionDef]:
     """Functions beside the app decorated ``@<app>.on_event("<event>")``, in order."""
-    decorator = m.Decorator(
-        decorator=m.Call(
-            func=m.Attribute(value=m.Name(creation.variable), attr=m.Name("on_event")),
-            args=[
-                m.Arg(value=m.SimpleString(value=m.MatchIfTrue(lambda code: code[1:-1] == event)))
-            ],
+
+    def on_event(decorator: cst.Decorator) -> bool:
+        call = decorator.decorator
+        return (
+            is_method_call(call, "on_event", of=creation.variable)
+            and isinstance(call, cst.Call)
+            and len(call.args) == 1
+            and isinstance(call.args[0].value, cst.SimpleString)
+            and call.args[0].value.value[1:-1] == event
         )
-    )
+
     return [
         stmt
         for stmt in creation.siblings
-        if isinstance(stmt, cst.FunctionDef)
-        and any(m.matches(candidate, decorator) for candidate in stmt.decorators)
+        if isinstance(stmt, cst.FunctionDef) and any(on_event(d) for d in stmt.decorators)
     ]
 
 

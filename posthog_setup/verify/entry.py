@@ -28,7 +28,8 @@ import ast
 import json
 import os
 import subprocess
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -594,6 +595,9 @@ def find_entry_point(root: Path, plan: Plan, apps: Sequence[AppObject]) -> Entry
 # -- starting it ---------------------------------------------------------------------------
 
 
+_TITLE = "App import"
+
+
 @dataclass(frozen=True)
 class _Started:
     """What the subprocess said (``data``), or why it said nothing (``problem``)."""
@@ -603,47 +607,83 @@ class _Started:
     stderr: str = ""
 
 
-def _start(
-    root: Path, entry: EntryPoint, python: str, env: Mapping[str, str], timeout: float
-) -> _Started:
-    arguments = json.dumps(
-        [
-            entry.kind,
-            [entry.target, *entry.more],
-            entry.factory,
-            entry.args,
-            entry.path,
-            entry.arguments,
-            entry.awaits,
-        ]
-    )
-    try:
-        done = subprocess.run(
-            [python, "-c", _SCRIPT, arguments],
-            cwd=root / entry.folder,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=timeout,
-            check=False,
+class _Starting:
+    """The app starting in its own process; ``finish()`` waits for what it said."""
+
+    def __init__(
+        self, root: Path, entry: EntryPoint, python: str, env: Mapping[str, str], timeout: float
+    ) -> None:
+        arguments = json.dumps(
+            [
+                entry.kind,
+                [entry.target, *entry.more],
+                entry.factory,
+                entry.args,
+                entry.path,
+                entry.arguments,
+                entry.awaits,
+            ]
         )
-    except subprocess.TimeoutExpired:
-        return _Started({}, f"it did not finish within {timeout:g} s")
-    except OSError as exc:
-        return _Started({}, f"cannot run {python}: {exc.strerror or exc}")
-    for line in reversed(done.stdout.splitlines()):
+        self.python = python
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        self.process: subprocess.Popen[str] | None = None
+        self.failed: _Started | None = None
+        try:
+            self.process = subprocess.Popen(
+                [python, "-c", _SCRIPT, arguments],
+                cwd=root / entry.folder,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+            )
+        except OSError as exc:
+            self.failed = _Started({}, f"cannot run {python}: {exc.strerror or exc}")
+
+    def finish(self) -> _Started:
+        """What the app's process said, once it has ended (killed at the deadline)."""
+        if self.process is None:
+            assert self.failed is not None
+            return self.failed
+        with self.process as process:
+            try:
+                stdout, stderr = process.communicate(
+                    timeout=max(0.0, self.deadline - time.monotonic())
+                )
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+                return _Started({}, f"it did not finish within {self.timeout:g} s")
+        return _said(stdout, stderr, process.returncode, self.python)
+
+    def stop(self) -> None:
+        """Kill the process, if it runs, and wait for it."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+
+
+def _said(stdout: str, stderr: str, returncode: int, python: str) -> _Started:
+    for line in reversed(stdout.splitlines()):
         if line.startswith(_RESULT):
             try:
                 data = json.loads(line[len(_RESULT) :])
             except ValueError:
                 break
             if isinstance(data, dict):
-                return _Started(data, None, done.stderr)
-    lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+                return _Started(data, None, stderr)
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     last = lines[-1] if lines else "no output"
-    return _Started({}, f"{python} exited with status {done.returncode}: {last}")
+    return _Started({}, f"{python} exited with status {returncode}: {last}")
+
+
+def _start(
+    root: Path, entry: EntryPoint, python: str, env: Mapping[str, str], timeout: float
+) -> _Started:
+    return _Starting(root, entry, python, env, timeout).finish()
 
 
 def _check_errors(stderr: str) -> str:
@@ -692,12 +732,70 @@ def entry_check(
     ``compare``: when it fails, start ``HEAD``'s app too; failing there as well, it is
     not the edit's doing and the check is skipped.
     """
-    title = "App import"
+    return start_entry_check(
+        root, plan, interpreter, host_url, entry, token=token, timeout=timeout, compare=compare
+    ).result()
+
+
+def start_entry_check(
+    root: Path,
+    plan: Plan,
+    interpreter: Interpreter,
+    host_url: str,
+    entry: EntryPoint | str,
+    *,
+    token: str = TEST_TOKEN,
+    timeout: float = ENTRY_TIMEOUT,
+    compare: bool = True,
+) -> PendingEntryCheck:
+    """``entry_check``, begun: the app starts in its own process now, other work can run
+    meanwhile, and ``result()`` waits for it and judges what it said."""
     if isinstance(entry, str):
-        return EntryResult(Check("app", title, SKIP, entry))
-    python = interpreter.display(root)
+        return PendingEntryCheck(EntryResult(Check("app", _TITLE, SKIP, entry)))
     env = subprocess_env(plan, host_url, token)
-    started = _start(root, entry, interpreter.python, env, timeout)
+    starting = _Starting(root, entry, interpreter.python, env, timeout)
+    return PendingEntryCheck(
+        lambda: _judged(root, plan, interpreter, entry, env, timeout, compare, starting.finish()),
+        starting,
+    )
+
+
+class PendingEntryCheck:
+    """An app check under way (or a verdict known without starting anything)."""
+
+    def __init__(
+        self,
+        verdict: EntryResult | Callable[[], EntryResult],
+        starting: _Starting | None = None,
+    ) -> None:
+        self._verdict = verdict
+        self._starting = starting
+
+    def result(self) -> EntryResult:
+        """The check's result, once the app's process has ended."""
+        if callable(self._verdict):
+            self._verdict = self._verdict()
+        return self._verdict
+
+    def cancel(self) -> None:
+        """Stop the app's process if it is still running (nothing after ``result()``)."""
+        if self._starting is not None and not isinstance(self._verdict, EntryResult):
+            self._starting.stop()
+
+
+def _judged(
+    root: Path,
+    plan: Plan,
+    interpreter: Interpreter,
+    entry: EntryPoint,
+    env: Mapping[str, str],
+    timeout: float,
+    compare: bool,
+    started: _Started,
+) -> EntryResult:
+    """The check's verdict on what the app's process said."""
+    title = _TITLE
+    python = interpreter.display(root)
     problem = _problem(started, entry)
     how = f"{entry.description}" + (f" ({entry.because})" if entry.because else "")
     if problem is None:

@@ -13,14 +13,14 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
-
-from posthog_setup.client import Client, TransportResponse
 from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.plan.plan import Plan, PlannedEvent
 from posthog_setup.verify.checks import TEST_TOKEN, VERIFY_DISTINCT_ID, Check, outcome
+
+if TYPE_CHECKING:
+    from posthog_setup.client import TransportResponse
 
 #: A typed sample value for each property type of the plan.
 SAMPLE_VALUES: dict[str, Any] = {"integer": 1, "number": 1.5, "boolean": True, "string": "example"}
@@ -52,6 +52,10 @@ class _RecordingTransport:
     """Posts straight to the loopback host (no proxies) and keeps every reply's body."""
 
     def __init__(self) -> None:
+        # Imported here, not with the module: conclude replays while the app starts in its
+        # own process, so the client and requests load on this core meanwhile.
+        import requests
+
         self._session = requests.Session()
         # Never route the loopback host through a proxy from the environment.
         self._session.trust_env = False
@@ -60,6 +64,8 @@ class _RecordingTransport:
     def send(
         self, url: str, body: bytes, headers: Mapping[str, str], timeout: float
     ) -> TransportResponse:
+        from posthog_setup.client import TransportResponse
+
         response = self._session.post(url, data=body, headers=dict(headers), timeout=timeout)
         self.replies.append((response.status_code, response.text))
         return TransportResponse(response.status_code, dict(response.headers))
@@ -99,6 +105,8 @@ def host_reason(status: int, body: str) -> str:
 
 class _Replayer:
     def __init__(self, host: MockPostHogHost, token: str, timeout: float) -> None:
+        from posthog_setup.client import Client
+
         self.transport = _RecordingTransport()
         self.errors: list[str] = []
         self.client = Client(

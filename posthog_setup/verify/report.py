@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from posthog_setup.frameworks import registry
-from posthog_setup.templating import render
+from posthog_setup.templating import prepare, render
 from posthog_setup.verify.checks import FAIL, PASS, SKIP
 from posthog_setup.verify.live import LIVE_EVENT, install_hint
 from posthog_setup.verify.verification import Verification
 
 REPORT_FILE = "posthog-setup-report.md"
+_TEMPLATE = "posthog-setup-report.md.j2"
 DEFAULT_HOST = "https://us.i.posthog.com"
 _RESULTS = {PASS: "✓ passed", FAIL: "✗ failed", SKIP: "skipped"}
 
@@ -236,6 +237,11 @@ def report_context(v: Verification) -> dict[str, Any]:
     }
 
 
+def prepare_report() -> None:
+    """Load the report's template now (jinja2 with it), to render it later at once."""
+    prepare(_TEMPLATE)
+
+
 def render_report(verification: Verification) -> str:
     """The text of ``posthog-setup-report.md``."""
-    return render("posthog-setup-report.md.j2", **report_context(verification))
+    return render(_TEMPLATE, **report_context(verification))

@@ -17,7 +17,12 @@ from posthog_setup.plan.plan import Plan, PlannedEvent, PlannedExceptionCapture
 from posthog_setup.project.discovery import project_files
 from posthog_setup.project.manifests import declared_name
 from posthog_setup.verify.checks import FAIL, PASS, SKIP, TEST_TOKEN, Check
-from posthog_setup.verify.entry import EntryResult, entry_check, find_entry_point
+from posthog_setup.verify.entry import (
+    EntryResult,
+    PendingEntryCheck,
+    find_entry_point,
+    start_entry_check,
+)
 from posthog_setup.verify.interpreter import Interpreter, find_interpreter
 from posthog_setup.verify.live import LiveResult, import_target, live_check
 from posthog_setup.verify.replay import ReplayResult, replay_contract
@@ -173,31 +178,45 @@ def verify_project(
     test_timeout: float | None = None,
     echo: Echo | None = None,
     apps: Callable[[], Sequence[AppObject]] = tuple,
+    meanwhile: Callable[[], object] = tuple,
 ) -> Verification:
     """Run every check; ``run_tests`` None skips the tests, "" detects the runner.
 
     ``host`` is a running mock host to use (one is started on loopback otherwise);
     ``interpreter`` overrides the discovery of the project's Python; ``echo`` gets each
     line of the tests' output as it comes; ``apps`` gives the app objects and factories
-    the analysis finds (asked only when the app is started).
+    the analysis finds (asked only when the app is started); ``meanwhile`` is called once,
+    while the app starts in its own process where it does (conclude loads its report's
+    renderer then).
     """
     static = check_static(root, plan)
     found = interpreter or find_interpreter(root, manager=plan.setup.dependency_manager)
+    blocked = _live_blocked(static, plan)
     with _running(host) as mock:
-        replay = replay_contract(plan, mock, token=token)
-        blocked = _live_blocked(static, plan)
-        if blocked is not None:
-            module, _ = import_target(root, plan.setup.client_module)
-            live = LiveResult(Check("live", "Live check", SKIP, blocked), module)
-        else:
-            live = live_check(root, plan, found, mock, token=token)
-        if blocked is not None and not plan.setup.adopted:
-            entry = EntryResult(Check("app", "App import", SKIP, blocked))
-        else:
+
+        def start_app() -> PendingEntryCheck:
+            if blocked is not None and not plan.setup.adopted:
+                return PendingEntryCheck(EntryResult(Check("app", "App import", SKIP, blocked)))
             # The project's own client may read its settings rather than our variables;
             # what it would send elsewhere meets a dead proxy (see ``subprocess_env``).
             entry_point = find_entry_point(root, plan, apps())
-            entry = entry_check(root, plan, found, mock.url, entry_point, token=token)
+            return start_entry_check(root, plan, found, mock.url, entry_point, token=token)
+
+        # With no live check to run first, the app starts in its own process while the
+        # contract is replayed here: neither reads what the other sends the host.
+        starting = start_app() if blocked is not None else None
+        try:
+            replay = replay_contract(plan, mock, token=token)
+            meanwhile()
+            if blocked is not None:
+                module, _ = import_target(root, plan.setup.client_module)
+                live = LiveResult(Check("live", "Live check", SKIP, blocked), module)
+            else:
+                live = live_check(root, plan, found, mock, token=token)
+            entry = (starting or start_app()).result()
+        finally:
+            if starting is not None:
+                starting.cancel()
         suite = (
             run_suite(
                 root,

@@ -22,7 +22,6 @@ from posthog_setup.project.discovery import NotAPythonProject, python_project_ro
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
 from posthog_setup.verify.checks import TEST_TOKEN
 from posthog_setup.verify.interpreter import Interpreter
-from posthog_setup.verify.report import REPORT_FILE, render_report
 from posthog_setup.verify.suite import Echo
 from posthog_setup.verify.verification import Verification, verify_project
 from posthog_setup.workflow import render
@@ -87,7 +86,10 @@ def conclude(
         test_timeout=test_timeout,
         echo=echo,
         apps=lambda: _app_objects(root),
+        meanwhile=_load_report,
     )
+    from posthog_setup.verify.report import REPORT_FILE, render_report
+
     text = render_report(verification)
     path = root / REPORT_FILE
     try:
@@ -100,6 +102,14 @@ def conclude(
         except TransactionFailed as exc:
             raise ConcludeError(str(exc)) from exc
     return ConcludeResult(verification, path, current != text)
+
+
+def _load_report() -> None:
+    """Load what renders the report (jinja2, the template): done while the app starts in a
+    process of its own, on this otherwise idle core."""
+    from posthog_setup.verify.report import prepare_report
+
+    prepare_report()
 
 
 def _app_objects(root: Path) -> tuple[AppObject, ...]:

@@ -211,3 +211,31 @@ def test_an_edit_that_would_not_compile_writes_nothing(
     assert "internal error: the edit would not compile: blog/posts.py" in err
     assert "nothing was written" in err
     assert tree(project) == before
+
+
+@pytest.mark.parametrize(
+    "fixture", ["flask_blog", "fastapi_tasks", "django_shop", "aiohttp_links", "http_todos"]
+)
+def test_an_edit_loads_no_matchers(tmp_path: Path, fixture: str) -> None:
+    """The edits find nodes with plain isinstance tests: libcst.matchers (one matcher class
+    per kind of node, more to import than libcst itself) and libcst.codemod, which
+    imports it, are loaded by no hook-up or route edit."""
+    import os
+    import sys
+
+    root = tmp_path / fixture
+    shutil.copytree(FIXTURES / fixture, root, ignore=shutil.ignore_patterns("__pycache__"))
+    script = (
+        "import sys\n"
+        "from posthog_setup.cli import main\n"
+        f"print(main(['begin', '-q', {str(root)!r}]), main(['edit', '-q', '--allow-dirty', "
+        f"{str(root)!r}]))\n"
+        "print('libcst' in sys.modules, sorted(m for m in ('libcst.matchers', 'libcst.codemod')"
+        " if m in sys.modules))\n"
+    )
+    env = {**os.environ, "POSTHOG_SETUP_CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[:2] == ["0 0", "True []"]
+    assert (root / "posthog-events.json").is_file()

@@ -13,12 +13,12 @@ factory (``async def init_app()``), so queued events are sent when the app shuts
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from posthog_setup.analysis.model import AppObject
 from posthog_setup.codemods.base import ClientImport, NeededImport, parse_module, statement
 from posthog_setup.codemods.base import add_imports as base_add_imports
+from posthog_setup.codemods.find import find_all, is_method_call, is_name
 from posthog_setup.codemods.hookup_common import (
     AppCreation,
     StatementEdits,
@@ -90,13 +90,24 @@ def hook_up_aiohttp(source: str, path: str, app: AppObject, imported: ClientImpo
 def _uses(module: cst.Module, name: str, *, in_list: bool) -> bool:
     """Is ``name`` appended somewhere (``app.on_cleanup.append(name)``), or (``in_list``) an
     element of a list (``middlewares=[..., name]``)?"""
-    if m.findall(
-        module, m.Call(func=m.Attribute(attr=m.Name("append")), args=[m.Arg(m.Name(name))])
+    if find_all(
+        module,
+        cst.Call,
+        lambda call: (
+            is_method_call(call, "append")
+            and len(call.args) == 1
+            and is_name(call.args[0].value, name)
+        ),
     ):
         return True
-    element = m.Element(m.Name(name))
     return in_list and bool(
-        m.findall(module, m.List(elements=[m.ZeroOrMore(), element, m.ZeroOrMore()]))
+        find_all(
+            module,
+            cst.List,
+            lambda listed: any(
+                isinstance(e, cst.Element) and is_name(e.value, name) for e in listed.elements
+            ),
+        )
     )
 
 

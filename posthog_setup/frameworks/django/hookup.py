@@ -14,7 +14,6 @@ signals instead.
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from posthog_setup.codemods.base import (
     ClientImport,
@@ -22,6 +21,7 @@ from posthog_setup.codemods.base import (
     parse_module,
     statement,
 )
+from posthog_setup.codemods.find import assigns
 from posthog_setup.codemods.hookup_common import StatementEdits, add_imports, apply, insert_element
 from posthog_setup.templating import render
 
@@ -38,17 +38,11 @@ WITHOUT_EMAIL = "posthog_properties_without_email"
 
 def _setting(module: cst.Module, name: str) -> cst.SimpleStatementLine | None:
     """The module-level statement ``<name> = ...``, if there is one."""
-    assignment = m.SimpleStatementLine(
-        body=[
-            m.Assign(targets=[m.AssignTarget(target=m.Name(name))])
-            | m.AnnAssign(target=m.Name(name))
-        ]
-    )
     return next(
         (
             stmt
             for stmt in module.body
-            if isinstance(stmt, cst.SimpleStatementLine) and m.matches(stmt, assignment)
+            if isinstance(stmt, cst.SimpleStatementLine) and assigns(stmt, name, annotated=True)
         ),
         None,
     )

@@ -19,7 +19,6 @@ Events still queued when the process exits are sent by the client module's own
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.metadata import MetadataWrapper
 
 from posthog_setup.analysis.model import AppObject
@@ -29,6 +28,7 @@ from posthog_setup.codemods.base import (
     parse_module,
     statement,
 )
+from posthog_setup.codemods.find import find_all, is_attribute, is_method_call, is_name
 from posthog_setup.codemods.hookup_common import (
     AppCreation,
     StatementEdits,
@@ -56,14 +56,14 @@ _CONTEXT_FUNCTIONS = ("identify_context", "new_context", "set_context_session", 
 
 def _is_exception_handler(node: cst.CSTNode, variable: str) -> bool:
     """``<app>.add_error_handler(Exception, ...)``: the app answers every error itself."""
-    pattern = m.Call(
-        func=m.Attribute(value=m.Name(variable), attr=m.Name("add_error_handler")),
-        args=[
-            m.Arg(value=m.Name("Exception") | m.Attribute(attr=m.Name("Exception"))),
-            m.ZeroOrMore(),
-        ],
-    )
-    return bool(m.findall(node, pattern))
+
+    def handles_exception(call: cst.Call) -> bool:
+        if not is_method_call(call, "add_error_handler", of=variable) or not call.args:
+            return False
+        first = call.args[0].value
+        return is_name(first, "Exception") or is_attribute(first, "Exception")
+
+    return bool(find_all(node, cst.Call, handles_exception))
 
 
 def _find_creation(wrapper: MetadataWrapper, app: AppObject, path: str) -> AppCreation:

@@ -23,7 +23,6 @@ after it is made: the SDK reports each task's exception from Celery's signals.
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.metadata import MetadataWrapper
 
 from posthog_setup.analysis.model import AppObject
@@ -37,6 +36,7 @@ from posthog_setup.codemods.base import (
     statement,
 )
 from posthog_setup.codemods.capture import free_name
+from posthog_setup.codemods.find import find_all, is_method_call
 from posthog_setup.codemods.hookup_common import (
     StatementEdits,
     after_configuration,
@@ -77,9 +77,7 @@ def _reports_and_flushes(function: cst.FunctionDef) -> bool:
                 self.captures = True
 
         def visit_Finally(self, node: cst.Finally) -> None:
-            calls = m.findall(
-                node, m.Call(func=m.Attribute(attr=m.Name("flush") | m.Name("shutdown")))
-            )
+            calls = find_all(node, cst.Call, lambda call: is_method_call(call, "flush", "shutdown"))
             if calls:
                 self.flushes = True
 

@@ -19,7 +19,6 @@ found too.
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from posthog_setup.analysis.model import AppObject
@@ -29,6 +28,7 @@ from posthog_setup.codemods.base import (
     parse_module,
     statement,
 )
+from posthog_setup.codemods.find import find_all, is_attribute, is_name
 from posthog_setup.codemods.hookup_common import (
     StatementEdits,
     add_imports,
@@ -87,8 +87,7 @@ def _find_call(
     variable = app_variable(app)
     factory = app.factory.rsplit(".", 1)[-1] if app.factory else None
     found: list[tuple[bool, cst.Call, cst.BaseStatement]] = []
-    for call in m.findall(wrapper.module, m.Call()):
-        assert isinstance(call, cst.Call)
+    for call in find_all(wrapper.module, cst.Call):
         if not qualified_names(wrapper, call.func) & _LITESTAR:
             continue
         node: cst.CSTNode = call
@@ -97,9 +96,7 @@ def _find_call(
         while not isinstance(parents[node], cst.Module):
             parent = parents[node]
             if isinstance(parent, cst.Assign) and node is parent.value:
-                assigned = assigned or any(
-                    m.matches(t.target, m.Name(variable)) for t in parent.targets
-                )
+                assigned = assigned or any(is_name(t.target, variable) for t in parent.targets)
             if isinstance(parent, cst.FunctionDef):
                 functions.append(parent.name.value)
             node = parent
@@ -167,8 +164,9 @@ def hook_up_litestar(source: str, path: str, app: AppObject, client: ClientImpor
         edited = with_list_element(edited, "after_exception", HOOK, first=False)
         functions.append(statement(_hook_source(module.default_indent, client.name), module))
         imports.append(("litestar.types", "Scope"))
-    flushed = m.Attribute(value=m.Name(client.name), attr=m.Name("flush") | m.Name("shutdown"))
-    if not m.findall(module, flushed):
+    if not find_all(
+        module, cst.Attribute, lambda node: is_attribute(node, "flush", "shutdown", of=client.name)
+    ):
         edited = with_list_element(edited, "on_shutdown", FLUSH, first=False)
         functions.append(statement(_flush_source(module.default_indent, client.name), module))
     if edited is call and not functions:

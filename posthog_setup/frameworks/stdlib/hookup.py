@@ -11,7 +11,6 @@ client module (the SDK has no integration for either).
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from posthog_setup.analysis.model import AppObject
 from posthog_setup.codemods.base import (
@@ -23,6 +22,7 @@ from posthog_setup.codemods.base import (
     parse_module,
     statement,
 )
+from posthog_setup.codemods.find import assigns, find_all, is_method_call, is_name, only_expression
 from posthog_setup.codemods.hookup_common import StatementEdits, apply, calls_client_method
 from posthog_setup.templating import render
 
@@ -50,13 +50,11 @@ def _local(app: AppObject) -> str:
 
 def _serving(module: cst.Module) -> list[cst.SimpleStatementLine]:
     """Statements that call ``<server>.serve_forever()``, wherever they are."""
-    found = m.findall(
+    return find_all(
         module,
-        m.SimpleStatementLine(
-            body=[m.Expr(value=m.Call(func=m.Attribute(attr=m.Name("serve_forever"))))]
-        ),
+        cst.SimpleStatementLine,
+        lambda line: is_method_call(only_expression(line), "serve_forever"),
     )
-    return [s for s in found if isinstance(s, cst.SimpleStatementLine)]
 
 
 class _AddBase(cst.CSTTransformer):
@@ -94,8 +92,10 @@ def hook_up_http_server(
     module = parse_module(source, path)
     name = _local(app)
     imports: list[NeededImport] = []
-    if not m.findall(
-        module, m.ClassDef(name=m.Name(name), bases=[m.Arg(m.Name(MIXIN)), m.ZeroOrMore()])
+    if not find_all(
+        module,
+        cst.ClassDef,
+        lambda c: c.name.value == name and bool(c.bases) and is_name(c.bases[0].value, MIXIN),
     ):
         adding = _AddBase(name)
         module = module.visit(adding)
@@ -118,16 +118,14 @@ def _defines(stmt: cst.BaseStatement, name: str) -> bool:
     """``def name(...)`` or ``name = ...`` (an instance of an application class)."""
     if isinstance(stmt, cst.FunctionDef):
         return stmt.name.value == name
-    return m.matches(
-        stmt, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name(name))])])
-    )
+    return assigns(stmt, name)
 
 
 def hook_up_wsgi(source: str, path: str, app: AppObject, middleware: ClientImport) -> str:
     """Wrap the WSGI callable right after its definition (a function, or the statement
     that makes an instance of an application class). A second run changes nothing."""
     module = parse_module(source, path)
-    if m.findall(module, m.Call(func=m.Name(MIDDLEWARE))):
+    if find_all(module, cst.Call, lambda call: is_name(call.func, MIDDLEWARE)):
         return source
     name = _local(app)
     definition = next(
