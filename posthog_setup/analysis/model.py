@@ -785,7 +785,7 @@ class Analysis:
 
     def conventions(self, framework: Framework) -> Conventions:
         """What ``framework`` guarantees its handlers (nothing, if it is not known)."""
-        return dict(self.framework_conventions).get(framework, PLAIN_CONVENTIONS)
+        return self._conventions_by_framework.get(framework, PLAIN_CONVENTIONS)
 
     def fields_of(self, kind: str) -> tuple[tuple[str, str], ...]:
         """(field, shape) of the schema class every value of ``kind`` is validated against
@@ -810,7 +810,7 @@ class Analysis:
         """The class a value of ``kind`` is an instance of: ``kind`` itself, or for the
         result of a project function or method (``app.services.Uploads.create``), the
         class its annotation says it returns (``?`` kept)."""
-        returned = dict(self.returns).get(kind.rstrip("?"))
+        returned = self._returns_by_function.get(kind.rstrip("?"))
         if returned is None:
             return kind
         return returned + ("?" if kind.endswith("?") and not returned.endswith("?") else "")
@@ -820,6 +820,16 @@ class Analysis:
         """The folders a runtime imports the apps' files from, where that is not the
         project's root (see ``AppObject.import_root``), read once: every planned file asks."""
         return tuple(sorted({a.import_root for a in self.apps if a.import_root}))
+
+    @cached_property
+    def _conventions_by_framework(self) -> dict[str, Conventions]:
+        """``framework_conventions`` as a mapping, built once: every handler asks."""
+        return dict(self.framework_conventions)
+
+    @cached_property
+    def _returns_by_function(self) -> dict[str, str]:
+        """``returns`` as a mapping, built once: the plan asks of every handler's values."""
+        return dict(self.returns)
 
     @cached_property
     def _schemas_by_kind(self) -> dict[str, tuple[tuple[str, str], ...]]:

@@ -9,6 +9,7 @@ handler's own name.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from posthog_setup.analysis.model import HTTP_METHODS, Route
@@ -236,6 +237,16 @@ _STOP_WORDS = frozenset({"from", "to", "for", "by", "of", "the", "a", "an", "in"
 _PARAMETER_NOUN = re.compile(r"^(?P<noun>[a-z]+?)(_?(id|pk|name|slug|uuid|key))?$")
 
 
+@functools.cache
+def _never_content(path: bool, compound: bool) -> frozenset[str]:
+    """The words ``_content_words`` drops: CRUD words, stop words and fillers (in a path,
+    only the fillers that never name a resource, unless the segment is a compound), and
+    outside a path every verb."""
+    fillers = _FILLERS if compound or not path else _FILLERS & _NEVER_A_RESOURCE
+    verbs = frozenset() if path else KNOWN_VERBS
+    return frozenset(_CRUD_WORDS) | verbs | fillers | _STOP_WORDS
+
+
 def _content_words(words: list[str], verb: str | None, *, path: bool = False) -> list[str]:
     """Words that can name the object: no verbs, CRUD words, fillers, stop words, and
     never the verb itself again (``upload_image`` + ``uploaded`` -> ``image``). A path's
@@ -244,10 +255,7 @@ def _content_words(words: list[str], verb: str | None, *, path: bool = False) ->
     # A compound segment is said in words like a handler's (``multiple_articles_action``
     # names articles); only a segment of one word is the project's own resource word.
     compound = path and len([w for w in words if w]) > 1
-    fillers = _FILLERS & _NEVER_A_RESOURCE if path else _FILLERS
-    base = set(_CRUD_WORDS) | (set() if path else KNOWN_VERBS) | fillers | _STOP_WORDS
-    if compound:
-        base |= _FILLERS
+    base = _never_content(path, compound)
     doubled = {w for w in words if verb is not None and verb in (w, past_tense(w))}
     return [
         w
