@@ -276,7 +276,9 @@ def _link_secret(route_path: str, param: str, param_type: str) -> bool:
 
 
 def _plural_of(word: str, noun: str) -> bool:
-    """Whether ``word`` is ``noun`` or a plural of it, by any English suffix rule."""
+    """Whether ``word`` is ``noun`` or a plural of it, by any English suffix rule, however
+    its words are joined (``bookinstances`` of ``book_instance``)."""
+    word, noun = word.replace("_", ""), noun.replace("_", "")
     stem = noun[:-1]
     forms = {noun, noun + "s", noun + "es", stem + "ies", stem + "ves", noun[:-2] + "ves"}
     return word in forms
