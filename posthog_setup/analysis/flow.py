@@ -1526,8 +1526,9 @@ def existing_change(func: FunctionNode) -> str | None:
     """What the handler does to stored objects where it makes none: ``"deleted"`` where
     every write deletes, ``"updated"`` where every object it saves (or sets fields of
     before a commit) is one it looked up (``post = get_object_or_404(...)``, a loop over
-    a query, the request's user) or a query it updates in place; None where it creates
-    anything, runs SQL, or saves what it made (a form's ``save()`` may create)."""
+    a query, the request's user, an object of the module such as an imported current user)
+    or a query it updates in place; None where it creates anything, runs SQL, or saves
+    what it made (a form's ``save()`` may create)."""
     looked_up: set[str] = set()
     made: set[str] = set()
     saved: list[str] = []
@@ -1568,7 +1569,15 @@ def existing_change(func: FunctionNode) -> str | None:
         saved += set_fields
         if set_fields:
             kinds.add("save")
-    if not kinds or any(name in made or name not in looked_up for name in saved):
+    if not kinds:
+        return None
+    # A name the handler never binds (nor takes) is the module's: no request made it.
+    bound = {*parameters(func)} | {
+        node.id
+        for node in _walk(func)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+    }
+    if any(name in made or (name not in looked_up and name in bound) for name in saved):
         return None
     return "deleted" if kinds == {"delete"} else "updated"
 

@@ -635,6 +635,11 @@ def test_a_bare_id_parameter_is_named_for_the_resource_the_path_names_before_it(
             "def rename(request):\n    request.user.first_name = 'x'\n    request.user.save()\n",
             "updated",
         ),
+        # an object of the module (an imported current user), which no request makes
+        (
+            "def settings():\n    current_user.about = 'x'\n    db.session.commit()\n",
+            "updated",
+        ),
         (
             "def drop(request, pk):\n    note = Note.objects.get(pk=pk)\n    note.delete()\n",
             "deleted",
@@ -645,6 +650,12 @@ def test_a_bare_id_parameter_is_named_for_the_resource_the_path_names_before_it(
         ("def make(request):\n    form = NoteForm(request.POST)\n    form.save()\n", None),
         (
             "def both(id):\n    post = Post.query.get(id)\n    db.session.add(Tag(post=post))\n"
+            "    db.session.commit()\n",
+            None,
+        ),
+        # bound here some other way (``with ... as``, a walrus): not known to exist
+        (
+            "def make():\n    with Note.draft() as note:\n        note.title = 'x'\n"
             "    db.session.commit()\n",
             None,
         ),
