@@ -306,6 +306,10 @@ def _keyed_resource(path: str, param: str, noun: str) -> str:
     return noun
 
 
+#: A short id parameter: the first letters of what it keys, then ``id`` (``cid``, ``pid``).
+_SHORT_ID = re.compile(r"([a-z]{1,3})_?id")
+
+
 def _path_properties(route: Route, noun: str, analysis: Analysis) -> list[PlannedProperty]:
     found = []
     conventions = analysis.conventions(route.framework)
@@ -313,8 +317,16 @@ def _path_properties(route: Route, noun: str, analysis: Analysis) -> list[Planne
         kind = _property_type(route.path, param, route.handler)
         if names_pii(param) or _link_secret(route.path, param, kind):
             continue
+        short = _SHORT_ID.fullmatch(param)
         if param in ("id", "pk"):
             name = f"{_keyed_resource(route.path, param, noun)}_id"
+        elif (
+            short
+            and (keyed := _keyed_resource(route.path, param, noun)) != param
+            and keyed.startswith(short.group(1))
+        ):
+            # ``/comments/<cid>``: the comment's id, as every other id is named.
+            name = f"{keyed}_id"
         else:
             # ``<int:quiz_pk>`` is the quiz's id, as every other id is named.
             name = re.sub(r"(?<=[a-z0-9])_?pk$", "_id", param)
