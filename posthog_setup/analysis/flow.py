@@ -1083,7 +1083,10 @@ def _inferred_result(ctx: FileContext, func: ast.FunctionDef) -> str | None:
         if not isinstance(node, ast.Return):
             continue
         value = node.value
-        if value is None or (isinstance(value, ast.Constant) and value.value is None):
+        if isinstance(value, ast.IfExp) and _is_none(value.orelse):
+            # ``return User.check(token) if token else None``: the one, or None.
+            value, maybe_none = value.body, True
+        if value is None or _is_none(value):
             maybe_none = True
             continue
         if isinstance(value, ast.Name) and typed is None:
@@ -1096,6 +1099,10 @@ def _inferred_result(ctx: FileContext, func: ast.FunctionDef) -> str | None:
     if len(kinds) != 1:
         return None
     return kinds.pop() + ("?" if maybe_none else "")
+
+
+def _is_none(value: ast.expr) -> bool:
+    return isinstance(value, ast.Constant) and value.value is None
 
 
 def function_returns(ctx: FileContext) -> tuple[tuple[str, str], ...]:

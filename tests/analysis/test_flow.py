@@ -809,6 +809,14 @@ def test_an_unannotated_function_returns_the_one_class_every_return_gives() -> N
 
                 def nothing():
                     pass
+
+
+                def if_given(key):
+                    return Member.query.get(key) if key else None
+
+
+                def or_visitor(key):
+                    return Member() if key else Visitor()
                 """
             ),
             "app.models",
@@ -817,7 +825,9 @@ def test_an_unannotated_function_returns_the_one_class_every_return_gives() -> N
     assert returns["app.models.Member.newest"] == "app.models.Member?"
     assert returns["app.models.build"] == "app.models.Member"
     assert returns["app.models.find"] == "app.models.Member?"  # it may end without a return
-    for untyped in ("Member.name", "either", "made", "rows", "nothing"):
+    # ``X if test else None``: an X, or None
+    assert returns["app.models.if_given"] == "app.models.Member?"
+    for untyped in ("Member.name", "either", "made", "rows", "nothing", "or_visitor"):
         assert f"app.models.{untyped}" not in returns
 
 
