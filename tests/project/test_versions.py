@@ -115,15 +115,15 @@ _POETRY_LOCK = '[[package]]\nname = "Flask"\nversion = "2.0.3"\n\n[[package]]\nn
         ({"Pipfile": '[packages]\nflask = "==2.0.1"\n'}, True),
         ({"pyproject.toml": "[project]\nname = 'x'\n", "poetry.lock": _POETRY_LOCK}, True),
         ({"uv.lock": _POETRY_LOCK.replace("2.0.3", "3.0.0")}, False),
-        # blinker locked too: the signals work
+        # blinker declared too: the signals work
+        ({"Pipfile": _PIPFILE + 'blinker = "*"\n', "Pipfile.lock": _PIPFILE_LOCK}, False),
+        # only locked (for a dev group or an extra, maybe): that says nothing of the app
         (
             {
-                "Pipfile": _PIPFILE,
-                "Pipfile.lock": _PIPFILE_LOCK.replace(
-                    '"develop": {}', '"develop": {"blinker": {"version": "==1.4"}}'
-                ),
+                "requirements.txt": "flask==2.1.3\n",
+                "uv.lock": '[[package]]\nname = "blinker"\nversion = "1.6"\n',
             },
-            False,
+            True,
         ),
         # a lock that cannot be read says nothing
         ({"Pipfile": _PIPFILE, "Pipfile.lock": "{not json"}, False),
