@@ -1083,7 +1083,10 @@ def _inferred_result(ctx: FileContext, func: ast.FunctionDef) -> str | None:
         if not isinstance(node, ast.Return):
             continue
         value = node.value
-        if value is None or (isinstance(value, ast.Constant) and value.value is None):
+        if isinstance(value, ast.IfExp) and _is_none(value.orelse):
+            # ``return User.check(token) if token else None``: the one, or None.
+            value, maybe_none = value.body, True
+        if value is None or _is_none(value):
             maybe_none = True
             continue
         if isinstance(value, ast.Name) and typed is None:
@@ -1096,6 +1099,10 @@ def _inferred_result(ctx: FileContext, func: ast.FunctionDef) -> str | None:
     if len(kinds) != 1:
         return None
     return kinds.pop() + ("?" if maybe_none else "")
+
+
+def _is_none(value: ast.expr) -> bool:
+    return isinstance(value, ast.Constant) and value.value is None
 
 
 def function_returns(ctx: FileContext) -> tuple[tuple[str, str], ...]:
@@ -1652,8 +1659,9 @@ def existing_change(func: FunctionNode) -> str | None:
     """What the handler does to stored objects where it makes none: ``"deleted"`` where
     every write deletes, ``"updated"`` where every object it saves (or sets fields of
     before a commit) is one it looked up (``post = get_object_or_404(...)``, a loop over
-    a query, the request's user) or a query it updates in place; None where it creates
-    anything, runs SQL, or saves what it made (a form's ``save()`` may create)."""
+    a query, the request's user, an object of the module such as an imported current user)
+    or a query it updates in place; None where it creates anything, runs SQL, or saves
+    what it made (a form's ``save()`` may create)."""
     looked_up: set[str] = set()
     made: set[str] = set()
     saved: list[str] = []
@@ -1694,7 +1702,15 @@ def existing_change(func: FunctionNode) -> str | None:
         saved += set_fields
         if set_fields:
             kinds.add("save")
-    if not kinds or any(name in made or name not in looked_up for name in saved):
+    if not kinds:
+        return None
+    # A name the handler never binds (nor takes) is the module's: no request made it.
+    bound = {*parameters(func)} | {
+        node.id
+        for node in _walk(func)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+    }
+    if any(name in made or (name not in looked_up and name in bound) for name in saved):
         return None
     return "deleted" if kinds == {"delete"} else "updated"
 

@@ -1,7 +1,8 @@
 """Capture in mutating routes: ``posthog_client.capture("post_created", ...)``.
 
-Placement follows ``CapturePoint``: after the statement that makes the change,
-else before the last top-level ``return`` (a ``return super().form_valid(form)``
+Placement follows ``CapturePoint``: after the statement that makes the change (and
+after the checks of its outcome that leave the handler right below it: ``if updated is
+None: raise HTTPException(404)`` means nothing changed), else before the last top-level ``return`` (a ``return super().form_valid(form)``
 is split so the capture follows the parent's save), else at the end of the body.
 Deleting hooks capture before the delete, while the object still has its key.
 Class-based views whose write is implicit get the overriding method added.
@@ -113,6 +114,8 @@ def plan_capture(point: CapturePoint, handler: FoundHandler, site: FileEdit) -> 
         if spot is not None:
             result = returned(spot.node)
             if result is None or result.value is None or handler.deletes:
+                if not handler.deletes:
+                    spot = past_outcome_checks(spot)
                 insert(spot, before=handler.deletes)
             else:
                 # ``return Post.objects.create(...)``: code after it would never run.
@@ -148,6 +151,47 @@ def plan_capture(point: CapturePoint, handler: FoundHandler, site: FileEdit) -> 
         insert(spot, before=False)
         return
     insert(spot, before=True)
+
+
+def past_outcome_checks(spot: Spot) -> Spot:
+    """The last of the ``if`` statements right after ``spot`` that check what it bound and
+    leave the handler (``if order is None: raise HTTPException(404)``), else ``spot``: the
+    change is known to have happened only once they are passed."""
+    bound = _bound_names(spot.node)
+    while bound and spot.index + 1 < len(spot.block.body):
+        check = spot.block.body[spot.index + 1]
+        if not (
+            isinstance(check, cst.If)
+            and check.orelse is None
+            and _leaves(check.body)
+            and bound & {name.value for name in _names_in(check.test)}
+        ):
+            break
+        spot = Spot(spot.block, spot.index + 1, spot.indent)
+    return spot
+
+
+def _bound_names(stmt: cst.CSTNode) -> set[str]:
+    """The plain names a simple assignment statement binds (``updated = save(...)``)."""
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return set()
+    bound: set[str] = set()
+    for small in stmt.body:
+        targets: list[cst.BaseExpression] = []
+        if isinstance(small, cst.Assign):
+            targets = [target.target for target in small.targets]
+        elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+            targets = [small.target]
+        bound.update(target.value for target in targets if isinstance(target, cst.Name))
+    return bound
+
+
+def _leaves(block: cst.BaseSuite) -> bool:
+    """Whether a block ends in ``raise`` or ``return``."""
+    last = block.body[-1] if block.body else None
+    if isinstance(last, cst.SimpleStatementLine):
+        last = last.body[-1] if last.body else None
+    return isinstance(last, (cst.Raise, cst.Return))
 
 
 def free_name(function: cst.FunctionDef, wanted: str) -> str:

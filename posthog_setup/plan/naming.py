@@ -480,6 +480,22 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
     # only these never name anything.
     never = _FILLERS & {"index", "auth", "generate", "api", "ajax", "me", "new", "save"}
     noun = next((singular(c) for c in candidates if c and c not in never), None)
+    if noun in _FILLERS:
+        # ``/cart/items/`` written through ``add_cart_item()``: a cart item, not an item.
+        helpers = [
+            match.group(1).split("_")
+            for evidence in route.evidence
+            if evidence.kind == "write" and (match := _HELPER_WRITE.match(evidence.detail))
+        ]
+        noun = next(
+            (
+                f"{words[i - 1]}_{noun}"
+                for words in (handler_words, *helpers)
+                for i in range(1, len(words))
+                if singular(words[i]) == noun and _content_words([words[i - 1]], verb)
+            ),
+            noun,
+        )
     if noun is None:
         if action_word is not None:
             # A bare action (POST /checkout): the action itself is what happened.

@@ -276,7 +276,9 @@ def _link_secret(route_path: str, param: str, param_type: str) -> bool:
 
 
 def _plural_of(word: str, noun: str) -> bool:
-    """Whether ``word`` is ``noun`` or a plural of it, by any English suffix rule."""
+    """Whether ``word`` is ``noun`` or a plural of it, by any English suffix rule, however
+    its words are joined (``bookinstances`` of ``book_instance``)."""
+    word, noun = word.replace("_", ""), noun.replace("_", "")
     stem = noun[:-1]
     forms = {noun, noun + "s", noun + "es", stem + "ies", stem + "ves", noun[:-2] + "ves"}
     return word in forms
@@ -304,6 +306,10 @@ def _keyed_resource(path: str, param: str, noun: str) -> str:
     return noun
 
 
+#: A short id parameter: the first letters of what it keys, then ``id`` (``cid``, ``pid``).
+_SHORT_ID = re.compile(r"([a-z]{1,3})_?id")
+
+
 def _path_properties(route: Route, noun: str, analysis: Analysis) -> list[PlannedProperty]:
     found = []
     conventions = analysis.conventions(route.framework)
@@ -311,8 +317,16 @@ def _path_properties(route: Route, noun: str, analysis: Analysis) -> list[Planne
         kind = _property_type(route.path, param, route.handler)
         if names_pii(param) or _link_secret(route.path, param, kind):
             continue
+        short = _SHORT_ID.fullmatch(param)
         if param in ("id", "pk"):
             name = f"{_keyed_resource(route.path, param, noun)}_id"
+        elif (
+            short
+            and (keyed := _keyed_resource(route.path, param, noun)) != param
+            and keyed.startswith(short.group(1))
+        ):
+            # ``/comments/<cid>``: the comment's id, as every other id is named.
+            name = f"{keyed}_id"
         else:
             # ``<int:quiz_pk>`` is the quiz's id, as every other id is named.
             name = re.sub(r"(?<=[a-z0-9])_?pk$", "_id", param)

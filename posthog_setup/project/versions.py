@@ -9,6 +9,7 @@ Edit leaves such a hook-up out and says why; conclude's static check expects wha
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,9 +34,10 @@ class VersionGate:
     enabler: str | None = None
 
 
-def declared_specifiers(root: Path, package: str) -> list[SpecifierSet]:
+def declared_specifiers(root: Path, package: str, *, locked: bool = True) -> list[SpecifierSet]:
     """Every version range the project's manifests declare for ``package``: requirements
-    files (with their ``-r`` includes), PEP 621 dependencies and poetry's table."""
+    files (with their ``-r`` includes), PEP 621 dependencies, poetry's table, the Pipfile,
+    and (``locked``) the version a lock file pins."""
     wanted = canonicalize_name(package)
     found: list[SpecifierSet] = []
     for path in requirement_files(root):
@@ -44,6 +46,7 @@ def declared_specifiers(root: Path, package: str) -> list[SpecifierSet]:
         except UnreadableFile:
             continue
         found += [r.specifier for _, r in requirement_names(lines) if _named(r, wanted)]
+    found += _locked_or_pipfile_specifiers(root, wanted, locked=locked)
     data = load_toml(root / "pyproject.toml") if (root / "pyproject.toml").is_file() else None
     if data is None:
         return found
@@ -60,6 +63,49 @@ def declared_specifiers(root: Path, package: str) -> list[SpecifierSet]:
             version = spec if isinstance(spec, str) else spec.get("version", "*")
             found += _poetry_constraint(str(version)) or []
     return found
+
+
+def _locked_or_pipfile_specifiers(root: Path, wanted: str, *, locked: bool) -> list[SpecifierSet]:
+    """The Pipfile's ranges for ``wanted``, and (``locked``) the version a lock file pins
+    (Pipfile.lock, poetry.lock, uv.lock): what the project's installs get, whatever its
+    manifest allows. A file that cannot be read says nothing."""
+    found: list[SpecifierSet] = []
+    pipfile = load_toml(root / "Pipfile") if (root / "Pipfile").is_file() else None
+    for section in ("packages", "dev-packages"):
+        for name, spec in ((pipfile or {}).get(section) or {}).items():
+            version = spec if isinstance(spec, str) else (spec or {}).get("version", "*")
+            if canonicalize_name(name) == wanted and isinstance(version, str):
+                found += _specifier("" if version == "*" else version)
+    if not locked:
+        return found
+    pins: list[tuple[object, object]] = []
+    if (root / "Pipfile.lock").is_file():
+        try:
+            data = json.loads(read_text_file(root / "Pipfile.lock"))
+        except (UnreadableFile, ValueError):
+            data = None
+        for section in ("default", "develop"):
+            packages = data.get(section) if isinstance(data, dict) else None
+            for name, entry in (packages if isinstance(packages, dict) else {}).items():
+                version = entry.get("version") if isinstance(entry, dict) else None
+                pins.append((name, version.lstrip("=") if isinstance(version, str) else None))
+    for lock in ("poetry.lock", "uv.lock"):
+        data = load_toml(root / lock) if (root / lock).is_file() else None
+        packages = (data or {}).get("package")
+        for entry in packages if isinstance(packages, list) else ():
+            if isinstance(entry, dict):
+                pins.append((entry.get("name"), entry.get("version")))
+    for name, version in pins:
+        if isinstance(name, str) and canonicalize_name(name) == wanted and isinstance(version, str):
+            found += _specifier(f"=={version}")
+    return found
+
+
+def _specifier(text: str) -> list[SpecifierSet]:
+    try:
+        return [SpecifierSet(text)]
+    except InvalidSpecifier:
+        return []
 
 
 def _named(requirement: Requirement, wanted: str) -> bool:
@@ -83,7 +129,11 @@ def hookup_blocker(root: Path, gate: VersionGate | None) -> str | None:
         return None
     floor = Version(gate.minimum)
     folders = _manifest_folders(root)
-    if gate.enabler and any(declared_specifiers(folder, gate.enabler) for folder in folders):
+    # A lock may list the enabler for an extra or a dev group the app does not install:
+    # only a manifest that asks for it lifts the gate.
+    if gate.enabler and any(
+        declared_specifiers(folder, gate.enabler, locked=False) for folder in folders
+    ):
         return None
     found = [s for folder in folders for s in declared_specifiers(folder, gate.package)]
     for specifiers in found:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.plan.plan import Plan
-from posthog_setup.verify.checks import TEST_TOKEN, VERIFY_DISTINCT_ID, Check, outcome
+from posthog_setup.verify.checks import SKIP, TEST_TOKEN, VERIFY_DISTINCT_ID, Check, outcome
 from posthog_setup.verify.interpreter import Interpreter
 from posthog_setup.verify.live import verification_env
 
@@ -162,10 +162,21 @@ def run_suite(
     failures += [f"tests: {test} {standing.why_failed(test)}" for test in broke[:_LISTED_FAILURES]]
     if len(broke) > _LISTED_FAILURES:
         failures.append(f"tests: {len(broke) - _LISTED_FAILURES} more tests failed")
-    if run.returncode != 0 and not run.timed_out and not run.failed:
+    ran_nothing = run.passed_count == 0 and not run.failed and not run.timed_out
+    if run.returncode != 0 and not run.timed_out and not run.failed and not ran_nothing:
         tail = [line for line in run.output_tail.splitlines() if line.strip()]
         last = tail[-1].strip() if tail else "no output"
         failures.append(f"tests: {shown} exited with status {run.returncode}: {last}")
+    if ran_nothing and not failures:
+        # pytest and unittest exit with status 5 when they collect nothing: no test
+        # failed, and none showed anything either.
+        return SuiteResult(
+            Check("tests", "Project tests", SKIP, f"{shown} ({run.runner}) ran no test"),
+            shown,
+            seen,
+            passed=0,
+            comparison=comparison,
+        )
     verdict = "failed" if failures else "passed"
     message = (
         f"{shown} ({run.runner}) {verdict}; {len(planned & seen)} of {len(planned)} planned "

@@ -635,6 +635,11 @@ def test_a_bare_id_parameter_is_named_for_the_resource_the_path_names_before_it(
             "def rename(request):\n    request.user.first_name = 'x'\n    request.user.save()\n",
             "updated",
         ),
+        # an object of the module (an imported current user), which no request makes
+        (
+            "def settings():\n    current_user.about = 'x'\n    db.session.commit()\n",
+            "updated",
+        ),
         (
             "def drop(request, pk):\n    note = Note.objects.get(pk=pk)\n    note.delete()\n",
             "deleted",
@@ -645,6 +650,12 @@ def test_a_bare_id_parameter_is_named_for_the_resource_the_path_names_before_it(
         ("def make(request):\n    form = NoteForm(request.POST)\n    form.save()\n", None),
         (
             "def both(id):\n    post = Post.query.get(id)\n    db.session.add(Tag(post=post))\n"
+            "    db.session.commit()\n",
+            None,
+        ),
+        # bound here some other way (``with ... as``, a walrus): not known to exist
+        (
+            "def make():\n    with Note.draft() as note:\n        note.title = 'x'\n"
             "    db.session.commit()\n",
             None,
         ),
@@ -798,6 +809,14 @@ def test_an_unannotated_function_returns_the_one_class_every_return_gives() -> N
 
                 def nothing():
                     pass
+
+
+                def if_given(key):
+                    return Member.query.get(key) if key else None
+
+
+                def or_visitor(key):
+                    return Member() if key else Visitor()
                 """
             ),
             "app.models",
@@ -806,7 +825,9 @@ def test_an_unannotated_function_returns_the_one_class_every_return_gives() -> N
     assert returns["app.models.Member.newest"] == "app.models.Member?"
     assert returns["app.models.build"] == "app.models.Member"
     assert returns["app.models.find"] == "app.models.Member?"  # it may end without a return
-    for untyped in ("Member.name", "either", "made", "rows", "nothing"):
+    # ``X if test else None``: an X, or None
+    assert returns["app.models.if_given"] == "app.models.Member?"
+    for untyped in ("Member.name", "either", "made", "rows", "nothing", "or_visitor"):
         assert f"app.models.{untyped}" not in returns
 
 

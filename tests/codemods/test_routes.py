@@ -125,6 +125,66 @@ def test_capture_after_the_commit_inside_try() -> None:
     )
 
 
+def test_capture_after_the_checks_that_the_change_happened() -> None:
+    # A helper that answers None when the row is missing: the 404 is no update.
+    check_transformed(
+        """\
+        def update(order_id, db):
+            order = crud.update_order(db, order_id)
+            if order is None:
+                raise HTTPException(status_code=404)
+            if not order.active: return None
+            notify(order)
+            return order
+        """,
+        CapturePoint("update", 1, "order_updated", after_line=2),
+        """\
+        from app.analytics import posthog_client
+
+        def update(order_id, db):
+            order = crud.update_order(db, order_id)
+            if order is None:
+                raise HTTPException(status_code=404)
+            if not order.active: return None
+            posthog_client.capture("order_updated")
+            notify(order)
+            return order
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        # reads nothing the change bound
+        "if notify:\n                raise Stop()",
+        # does not leave the handler
+        "if order is None:\n                log(order_id)",
+        # leaves it on one branch only
+        "if order is None:\n                raise Missing()\n            else:\n                log(order)",
+    ],
+)
+def test_capture_right_after_the_change_before_other_checks(check: str) -> None:
+    check_transformed(
+        f"""\
+        def update(order_id, db, notify):
+            order = crud.update_order(db, order_id)
+            {check}
+            return order
+        """,
+        CapturePoint("update", 1, "order_updated", after_line=2),
+        f"""\
+        from app.analytics import posthog_client
+
+        def update(order_id, db, notify):
+            order = crud.update_order(db, order_id)
+            posthog_client.capture("order_updated")
+            {check}
+            return order
+        """,
+    )
+
+
 def test_capture_after_a_multi_line_statement_and_inside_with() -> None:
     check_transformed(
         """\

@@ -430,6 +430,32 @@ def test_a_dispatching_handler_is_named_by_the_function_it_writes_through() -> N
     assert event_name(named) == "folder_archived"
 
 
+@pytest.mark.parametrize(
+    ("path", "methods", "handler", "helper", "expected"),
+    [
+        # ``/cart/items/`` written through ``add_cart_item()``: a cart item, not an item
+        ("/cart/items/", ("POST",), "add_item_to_cart", "add_cart_item", "cart_item_created"),
+        ("/cart/items/<int:item_id>", ("DELETE",), "remove_item", "remove_cart_item",
+         "cart_item_deleted"),
+        # nothing longer names it: the project's own resource word stays
+        ("/items/", ("POST",), "create", "store_entry", "item_created"),
+        # a noun that is no filler is never lengthened
+        ("/orders/", ("POST",), "create_order", "save_draft_order", "order_created"),
+    ],
+)  # fmt: skip
+def test_a_filler_noun_takes_the_words_that_say_whose_it_is(
+    path: str, methods: tuple[str, ...], handler: str, helper: str, expected: str
+) -> None:
+    r = dataclasses.replace(
+        route(path, methods, handler),
+        evidence=(
+            Evidence("write", "open_session() writes (db.add(row) adds)", 2, True),
+            Evidence("write", f"{helper}() writes (db.add(row) adds)", 3, True),
+        ),
+    )
+    assert event_name(r) == expected
+
+
 def test_a_form_named_for_its_operation_names_its_model() -> None:
     created = route("/reviews/new/", ("POST",), "new", model="app.forms.CreateReviewForm")
     assert event_name(created) == "review_created"

@@ -169,6 +169,53 @@ def test_url_values_and_key_attributes_come_from_the_conventions() -> None:
     assert event.distinct_id == "request.user.pk"
 
 
+def test_a_path_resource_spelled_as_one_word_is_the_events_noun() -> None:
+    # ``/blogpost/<int:pk>`` keys the BlogPost the event is about: one blog_post_id, not a
+    # blogpost_id beside it.
+    method = Handler("app.views", "app/views.py", "BlogPostUpdate.post", 30, 40, 30)
+    r = route(
+        method,
+        path="/blogpost/<int:pk>/update",
+        typed=(("blog_post", "app.models.BlogPost"),),
+        proven=("blog_post", "blog_post.pk"),
+    )
+    r = dataclasses.replace(r, written=("BlogPost",))
+    (event,) = build_plan(analysis(r), client_module="app/posthog_client.py").events
+    assert (event.event, [(p.name, p.value) for p in event.properties]) == (
+        "blog_post_updated",
+        [("blog_post_id", 'self.kwargs["pk"]')],
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "sent"),
+    [
+        # a short id named by the resource's first letters keys that resource
+        ("/posts/<slug>/comments/<cid>", [("slug", "slug"), ("comment_id", "cid")]),
+        ("/posts/<int:pid>", [("post_id", "pid")]),
+        # letters that do not start the resource's name say nothing: kept as they are
+        ("/posts/<int:xid>", [("xid", "xid")]),
+        # the resource's own name (a bid of an auction), no abbreviation
+        ("/bids/<int:bid>", [("bid", "bid")]),
+    ],
+)
+def test_a_short_id_after_a_resource_is_that_resources_id(
+    path: str, sent: list[tuple[str, str]]
+) -> None:
+    deleting = Handler(
+        "app.views",
+        "app/views.py",
+        "remove",
+        10,
+        20,
+        9,
+        params=("slug", "cid", "pid", "xid", "bid"),
+    )
+    r = dataclasses.replace(route(deleting, path=path), methods=("DELETE",))
+    (event,) = build_plan(analysis(r), client_module="app/posthog_client.py").events
+    assert [(p.name, p.value) for p in event.properties] == sent
+
+
 def test_an_instance_of_the_events_class_gives_its_key_under_any_name() -> None:
     # ``posted = Post.objects.create(...)``: the post's key, read where it is proven.
     created = route(typed=(("posted", "app.models.Post"),), proven=("posted", "posted.pk"))

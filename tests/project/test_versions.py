@@ -102,6 +102,42 @@ def test_flask_before_2_3_without_blinker_blocks_the_integration(
         assert "blinker" in reason
 
 
+_PIPFILE = '[packages]\nflask = "*"\n'
+_PIPFILE_LOCK = '{"_meta": {}, "default": {"flask": {"version": "==1.0.2"}}, "develop": {}}'
+_POETRY_LOCK = '[[package]]\nname = "Flask"\nversion = "2.0.3"\n\n[[package]]\nname = "x"\n'
+
+
+@pytest.mark.parametrize(
+    ("files", "blocked"),
+    [
+        # what the lock pins is what gets installed, whatever range the manifest allows
+        ({"Pipfile": _PIPFILE, "Pipfile.lock": _PIPFILE_LOCK}, True),
+        ({"Pipfile": '[packages]\nflask = "==2.0.1"\n'}, True),
+        ({"pyproject.toml": "[project]\nname = 'x'\n", "poetry.lock": _POETRY_LOCK}, True),
+        ({"uv.lock": _POETRY_LOCK.replace("2.0.3", "3.0.0")}, False),
+        # blinker declared too: the signals work
+        ({"Pipfile": _PIPFILE + 'blinker = "*"\n', "Pipfile.lock": _PIPFILE_LOCK}, False),
+        # only locked (for a dev group or an extra, maybe): that says nothing of the app
+        (
+            {
+                "requirements.txt": "flask==2.1.3\n",
+                "uv.lock": '[[package]]\nname = "blinker"\nversion = "1.6"\n',
+            },
+            True,
+        ),
+        # a lock that cannot be read says nothing
+        ({"Pipfile": _PIPFILE, "Pipfile.lock": "{not json"}, False),
+        ({"poetry.lock": "[[package]\n"}, False),
+    ],
+)
+def test_locked_versions_count_as_declared(
+    tmp_path: Path, files: dict[str, str], blocked: bool
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    assert (hookup_blocker(tmp_path, flask.framework.version_gate) is not None) == blocked
+
+
 def test_edit_leaves_the_falcon_hook_up_out_before_3_0(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.plan.plan import read_plan
-from posthog_setup.verify.checks import FAIL, PASS
+from posthog_setup.verify.checks import FAIL, PASS, SKIP
 from posthog_setup.verify.interpreter import Interpreter
 from posthog_setup.verify.suite import SuiteResult, run_suite
 
@@ -116,3 +116,16 @@ def test_outside_git_the_comparison_is_skipped_and_every_failure_counts(
     assert result.check.message.endswith(
         "; no comparison with the unedited tree: the project is not in a git repository"
     )
+
+
+def test_a_suite_that_runs_no_test_is_skipped_not_failed(
+    tmp_path: Path, mock_host: MockPostHogHost
+) -> None:
+    # A tests folder with helpers only: pytest collects nothing and exits with status 5.
+    root = blog_repo(tmp_path)
+    for test in (root / "tests").glob("test_*.py"):
+        test.unlink()
+    result = suite(root, mock_host)
+    assert result.check.status == SKIP, result.check.failures
+    assert result.check.failures == ()
+    assert "ran no test" in result.check.message

@@ -109,6 +109,13 @@ db = SQLAlchemy()
 class Member(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     token = db.Column(db.String(64))
+
+    @staticmethod
+    def by_token(token):
+        member = Member.query.filter_by(token=token).first()
+        if member is None:
+            return None
+        return member
 """
 VIEWS = """\
 from flask import Flask
@@ -154,8 +161,18 @@ def _item_capture(project: Path) -> str:
     return line
 
 
-def test_a_callback_returning_a_member_keys_it_by_its_id(tmp_path: Path) -> None:
-    project = _project(tmp_path, "member = Member.query.first()\nif member:\n    return member\n")
+@pytest.mark.parametrize(
+    "callback",
+    [
+        "member = Member.query.first()\nif member:\n    return member\n",
+        # the truthy value of a conditional is a member; its other value fails the login
+        "member = Member.query.first()\nreturn member if member else None\n",
+        # what a method of the project answers
+        "return Member.by_token(password) if password else None\n",
+    ],
+)
+def test_a_callback_returning_a_member_keys_it_by_its_id(tmp_path: Path, callback: str) -> None:
+    project = _project(tmp_path, callback)
     assert _item_capture(project) == (
         'posthog_client.capture("item_created", distinct_id=str(auth.current_user().id))'
     )
@@ -169,7 +186,9 @@ def test_a_callback_returning_a_member_keys_it_by_its_id(tmp_path: Path) -> None
         # ``True`` lets anonymous requests in too: current_user() may be "".
         "return True\n",
         # An expression: what it is is not shown.
-        "member = Member.query.first()\nreturn member if member else None\n",
+        "member = Member.query.first()\nreturn member or Member()\n",
+        # a call of something that is no project class or function
+        "return check(username, password) if password else None\n",
     ],
 )
 def test_callbacks_that_do_not_show_a_key_give_no_distinct_id(

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 
 from posthog_setup.analysis.body import dotted, walk_body
 from posthog_setup.analysis.context import FileContext, FunctionNode
-from posthog_setup.analysis.flow import typed_names
+from posthog_setup.analysis.flow import typed_names, value_kind
 from posthog_setup.analysis.model import Analysis, AuthPoint, ModuleFacts, Route, UserAccess
 from posthog_setup.analysis.routing import call_arg
 
@@ -88,8 +88,9 @@ def returns(ctx: FileContext) -> list[tuple[str, str]]:
 
 def _returned(ctx: FileContext, func: FunctionNode, *, basic: bool) -> str | None:
     """What every truthy return of a callback is: a project class (all return one local
-    of it) or a username (all return the first parameter, not an email); else None.
-    A falsy return fails the login, so it says nothing of the user."""
+    of it, or what a project function gives) or a username (all return the first
+    parameter, not an email); else None. A falsy return fails the login, so it says
+    nothing of the user, nor does the falsy side of ``x if test else None``."""
     params = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
     typed = dict(typed_names(ctx, func))
     kinds: set[str] = set()
@@ -97,7 +98,17 @@ def _returned(ctx: FileContext, func: FunctionNode, *, basic: bool) -> str | Non
         if not isinstance(node, ast.Return):
             continue
         value = node.value
-        if value is None or (isinstance(value, ast.Constant) and not value.value):
+        if isinstance(value, ast.IfExp) and _falsy(value.orelse):
+            value = value.body
+        if value is None or _falsy(value):
+            continue
+        if isinstance(value, ast.Call):
+            # ``Member.by_token(token)``: what the class builds, or what the function
+            # returns (the plan reads its attributes); never a bare string.
+            kind = (value_kind(ctx, value, func, typed) or "").rstrip("?")
+            if not kind or kind == USERNAME:
+                return None
+            kinds.add(kind)
             continue
         if not isinstance(value, ast.Name):
             return None  # ``True`` (maybe an anonymous user), an expression
@@ -111,6 +122,11 @@ def _returned(ctx: FileContext, func: FunctionNode, *, basic: bool) -> str | Non
         else:
             return None
     return kinds.pop() if len(kinds) == 1 else None
+
+
+def _falsy(value: ast.expr) -> bool:
+    """A constant that fails the login (``None``, ``False``, ``""``)."""
+    return isinstance(value, ast.Constant) and not value.value
 
 
 def required(ctx: FileContext, func: FunctionNode) -> tuple[str, str] | None:
