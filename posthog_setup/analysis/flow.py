@@ -1237,21 +1237,16 @@ def authenticated_key(ctx: FileContext, cls: ast.ClassDef) -> str | None:
     if method is None or len(method.args.args) != 2:
         return None
     data = method.args.args[1].arg
-    scope = ctx.names.scope_for_def(method)
+    authenticated = authenticated_users(ctx, method)
     user: str | None = None
     refused_at: int | None = None
     key: str | None = None
-    bound: dict[str, int] = {}
-    for node in ast.walk(method):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            bound[node.id] = bound.get(node.id, 0) + 1
     for stmt in method.body:
         if (
             isinstance(stmt, ast.Assign)
             and len(stmt.targets) == 1
             and isinstance(stmt.targets[0], ast.Name)
-            and isinstance(stmt.value, ast.Call)
-            and ctx.names.resolve(stmt.value.func, scope) == _AUTHENTICATE
+            and stmt.targets[0].id in authenticated
         ):
             user = stmt.targets[0].id
         elif user is not None and isinstance(stmt, ast.If) and _refuses_none(stmt, user):
@@ -1274,10 +1269,30 @@ def authenticated_key(ctx: FileContext, cls: ast.ClassDef) -> str | None:
                 key = target.slice.value
         elif isinstance(stmt, ast.Return):
             returns_data = isinstance(stmt.value, ast.Name) and stmt.value.id == data
-            if key is not None and returns_data and user is not None and bound.get(user) == 1:
+            if key is not None and returns_data and user is not None:
                 return key
             return None
     return None
+
+
+def authenticated_users(ctx: FileContext, func: FunctionNode) -> frozenset[str]:
+    """The names ``func`` binds once only, to ``django.contrib.auth.authenticate(...)``:
+    each holds the user it proved, or None."""
+    scope = ctx.names.scope_for_def(func)
+    bound: dict[str, int] = {}
+    authenticated: set[str] = set()
+    for node in ast.walk(func):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound[node.id] = bound.get(node.id, 0) + 1
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Call)
+            and ctx.names.resolve(node.value.func, scope) == _AUTHENTICATE
+        ):
+            authenticated.add(node.targets[0].id)
+    return frozenset(name for name in authenticated if bound.get(name) == 1)
 
 
 def _refuses_none(stmt: ast.If, name: str) -> bool:

@@ -54,6 +54,22 @@ def _project(root: Path) -> Path:
     return root
 
 
+def _edited(project: Path, files: dict[str, str]) -> str:
+    """The views module after ``edit`` of ``project`` with ``files`` written over it."""
+    for name, text in files.items():
+        (project / name).write_text(text, encoding="utf-8")
+    assert main(["edit", "-q", str(project)]) == 0
+    return (project / "accounts" / "views.py").read_text(encoding="utf-8")
+
+
+def _settled(project: Path, views: str) -> None:
+    """The edited views compile, a second edit changes nothing, and the check passes."""
+    compile(views, "views.py", "exec")
+    assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
+    assert (project / "accounts" / "views.py").read_text(encoding="utf-8") == views
+    assert main(["revise", "--check", str(project)]) == 0
+
+
 def test_drf_signups_are_identified_in_their_perform_create(tmp_path: Path) -> None:
     project = _project(tmp_path)
     assert main(["edit", "-q", str(project)]) == 0
@@ -229,17 +245,20 @@ urlpatterns = [
 def test_a_registration_api_that_saves_a_user_serializer_identifies_the_saved_user(
     tmp_path: Path,
 ) -> None:
-    project = _project(tmp_path)
-    (project / "accounts" / "models.py").write_text(
+    models = (
         "from django.db import models\n\n\nclass Ticket(models.Model):\n"
-        "    title = models.CharField(max_length=80)\n",
-        encoding="utf-8",
+        "    title = models.CharField(max_length=80)\n"
     )
-    (project / "accounts" / "serializers.py").write_text(API_SERIALIZERS, encoding="utf-8")
-    (project / "accounts" / "views.py").write_text(API_VIEWS, encoding="utf-8")
-    (project / "site_app" / "urls.py").write_text(API_URLS, encoding="utf-8")
-    assert main(["edit", "-q", str(project)]) == 0
-    views = (project / "accounts" / "views.py").read_text(encoding="utf-8")
+    views = _edited(
+        _project(tmp_path),
+        {
+            "accounts/models.py": models,
+            "accounts/serializers.py": API_SERIALIZERS,
+            "accounts/views.py": API_VIEWS,
+            "site_app/urls.py": API_URLS,
+        },
+    )
+    project = tmp_path
     register, join, ticket = (
         views.split("class JoinApi", 1)[0],
         views.split("class JoinApi", 1)[1].split("def register(", 1)[0],
@@ -257,10 +276,7 @@ def test_a_registration_api_that_saves_a_user_serializer_identifies_the_saved_us
     # A ticket's serializer saves no user: registering one identifies nobody.
     assert "identify_context" not in ticket
     assert "user_signed_up" not in ticket
-    compile(views, "views.py", "exec")
-    assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
-    assert (project / "accounts" / "views.py").read_text(encoding="utf-8") == views
-    assert main(["revise", "--check", str(project)]) == 0
+    _settled(project, views)
 
 
 TOKEN_VIEWS = """\
@@ -312,10 +328,7 @@ def test_a_token_handed_to_an_authenticated_user_is_a_login_identified_past_the_
     tmp_path: Path,
 ) -> None:
     project = _project(tmp_path)
-    (project / "accounts" / "views.py").write_text(TOKEN_VIEWS, encoding="utf-8")
-    (project / "site_app" / "urls.py").write_text(TOKEN_URLS, encoding="utf-8")
-    assert main(["edit", "-q", str(project)]) == 0
-    views = (project / "accounts" / "views.py").read_text(encoding="utf-8")
+    views = _edited(project, {"accounts/views.py": TOKEN_VIEWS, "site_app/urls.py": TOKEN_URLS})
     session, jwt, staff = (
         views.split("def jwt_login", 1)[0],
         views.split("def jwt_login", 1)[1].split("def staff_login", 1)[0],
@@ -330,10 +343,7 @@ def test_a_token_handed_to_an_authenticated_user_is_a_login_identified_past_the_
     assert "RefreshToken.for_user(user)\n    identify_context(str(user.pk))" in jwt
     # Bound twice, the name may hold something else by the time the token is made.
     assert "identify_context" not in staff
-    compile(views, "views.py", "exec")
-    assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
-    assert (project / "accounts" / "views.py").read_text(encoding="utf-8") == views
-    assert main(["revise", "--check", str(project)]) == 0
+    _settled(project, views)
 
 
 LOGIN_SERIALIZERS = """\
@@ -409,11 +419,12 @@ urlpatterns = [
 
 def test_a_login_api_identifies_the_user_its_serializer_authenticated(tmp_path: Path) -> None:
     project = _project(tmp_path)
-    (project / "accounts" / "serializers.py").write_text(LOGIN_SERIALIZERS, encoding="utf-8")
-    (project / "accounts" / "views.py").write_text(LOGIN_VIEWS, encoding="utf-8")
-    (project / "site_app" / "urls.py").write_text(LOGIN_URLS, encoding="utf-8")
-    assert main(["edit", "-q", str(project)]) == 0
-    views = (project / "accounts" / "views.py").read_text(encoding="utf-8")
+    files = {
+        "accounts/serializers.py": LOGIN_SERIALIZERS,
+        "accounts/views.py": LOGIN_VIEWS,
+        "site_app/urls.py": LOGIN_URLS,
+    }
+    views = _edited(project, files)
     login, rest = views.split("class QuickLoginApi", 1)
     quick, password = rest.split("class PasswordChangeApi", 1)
     # validate() refused a None before it kept authenticate()'s user: past the read, a user.
@@ -424,7 +435,4 @@ def test_a_login_api_identifies_the_user_its_serializer_authenticated(tmp_path: 
     # Checking the old password authenticates too, but logs nobody in.
     assert "identify_context" not in password
     assert "user_logged_in" not in password
-    compile(views, "views.py", "exec")
-    assert main(["edit", "-q", "--allow-dirty", str(project)]) == 0
-    assert (project / "accounts" / "views.py").read_text(encoding="utf-8") == views
-    assert main(["revise", "--check", str(project)]) == 0
+    _settled(project, views)

@@ -15,7 +15,6 @@ PATH = "django.urls.path"
 RE_PATH = "django.urls.re_path"
 INCLUDE = "django.urls.include"
 LOGIN = "django.contrib.auth.login"
-AUTHENTICATE = "django.contrib.auth.authenticate"
 #: Calls that hand a token to the user they are given and fail on None (``for_user`` reads
 #: the user's id; a token's user is a required key): past one, the user is a user.
 TOKEN_ISSUERS = frozenset(

@@ -28,7 +28,6 @@ from posthog_setup.analysis.model import (
 from posthog_setup.frameworks.django import wagtail
 from posthog_setup.frameworks.django.common import (
     ACTION_METHODS,
-    AUTHENTICATE,
     CLASS_ENTRY,
     CLASS_METHODS,
     CLASS_SPECS,
@@ -182,23 +181,10 @@ def _token_logins(ctx: FileContext, func: FunctionNode) -> Iterator[tuple[int, s
     """``(line, user, issuer)`` of each token handed to a user ``authenticate()`` returned,
     with no ``login()``: the name is bound once, to that call, and the issuer fails on the
     None a refused login returns, so past it the name holds an authenticated user."""
-    scope = ctx.names.scope_for_def(func)
-    bound: dict[str, int] = {}
-    authenticated: set[str] = set()
-    for node in walk_body(func):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            bound[node.id] = bound.get(node.id, 0) + 1
-        if (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-            and isinstance(node.value, ast.Call)
-            and ctx.names.resolve(node.value.func, scope) == AUTHENTICATE
-        ):
-            authenticated.add(node.targets[0].id)
-    users = {name for name in authenticated if bound.get(name) == 1}
+    users = flow.authenticated_users(ctx, func)
     if not users:
         return
+    scope = ctx.names.scope_for_def(func)
     for node in walk_body(func):
         if not isinstance(node, ast.Call):
             continue
