@@ -174,11 +174,12 @@ def _analyse_text(
     except (ValueError, RecursionError, MemoryError) as exc:
         return FileResult(file, skipped=SkippedFile(file, f"cannot parse: {exc}"))
     out = FactsBuilder(file, module)
+    # Read before the analysers: Django's asks what its serializers prove.
+    out.classes = list(flow.class_facts(ctx))
     for analyser in wanted:
         analyser.collect(ctx, out)
     if out.auth_points:
         out.auth_points = flow.prove_auth_points(ctx, out.auth_points)
-    out.classes = list(flow.class_facts(ctx))
     out.returns = [*out.returns, *flow.function_returns(ctx)]
     if wants_existing:
         existing.collect(ctx, out)

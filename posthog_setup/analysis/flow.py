@@ -1211,8 +1211,8 @@ def class_facts(ctx: FileContext) -> tuple[ClassFacts, ...]:
                 bases,
                 tuple(attributes),
                 tuple(fields),
-                meta_model(ctx, stmt),
-                authenticated_key(ctx, stmt),
+                _meta_model(ctx, stmt),
+                _authenticated_key(ctx, stmt) if "authenticate" in ctx.source else None,
             )
         )
     return tuple(classes)
@@ -1221,7 +1221,7 @@ def class_facts(ctx: FileContext) -> tuple[ClassFacts, ...]:
 _AUTHENTICATE = "django.contrib.auth.authenticate"
 
 
-def authenticated_key(ctx: FileContext, cls: ast.ClassDef) -> str | None:
+def _authenticated_key(ctx: FileContext, cls: ast.ClassDef) -> str | None:
     """``"user"`` where the class's ``validate(self, attrs)`` binds a name once, to
     ``authenticate(...)``, raises where it is None (``if not user: raise ...``), stores it
     as ``attrs["user"]`` after that check, and returns ``attrs``: the validated data then
@@ -1320,7 +1320,7 @@ def _refuses_none(stmt: ast.If, name: str) -> bool:
     return refuses and bool(stmt.body) and isinstance(stmt.body[-1], ast.Raise)
 
 
-def meta_model(ctx: FileContext, cls: ast.ClassDef) -> str | None:
+def _meta_model(ctx: FileContext, cls: ast.ClassDef) -> str | None:
     """The qualified model a class's ``Meta`` names (``model = User``), if it names one."""
     for inner in cls.body:
         if not (isinstance(inner, ast.ClassDef) and inner.name == "Meta"):

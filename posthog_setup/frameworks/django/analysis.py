@@ -13,10 +13,8 @@ path as p`` is still ``path`` and a local function named ``path`` is not.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Mapping, Sequence
 
-from posthog_setup.analysis import flow
 from posthog_setup.analysis.context import FactsBuilder, FileContext, Linked
 from posthog_setup.analysis.model import (
     Framework,
@@ -110,11 +108,7 @@ class DjangoAnalyser:
         # A serializer or model form names its model, or authenticates: a registration
         # API's save is a signup, a login API's validated user a login, only where the
         # class says so (see ``linking._serializer_user``).
-        serializers = any(
-            flow.meta_model(ctx, stmt) or flow.authenticated_key(ctx, stmt)
-            for stmt in ctx.tree.body
-            if isinstance(stmt, ast.ClassDef)
-        )
+        serializers = any(c.model is not None or c.authenticates is not None for c in out.classes)
         if out.django_settings or urls or views or django_apps or operations or serializers:
             out.uses("django")
 

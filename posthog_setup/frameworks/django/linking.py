@@ -662,9 +662,7 @@ def signup_hook(cls: _ClassModel, path: str) -> tuple[str, str] | None:
         return None
     if not (SIGNUP_WORDS.search(words) or _SIGNUP_INTENT.search(words)):
         return None
-    if any(_LOGIN_REQUIRED.search(a) for a in cls.ancestry) or any(
-        _PERMISSION_NEEDED.search(p) for p in cls.permissions
-    ):
+    if _closed_to_strangers(cls):
         return None
     hook, user = (
         ("form_valid", "self.object")
@@ -712,9 +710,13 @@ def _saves_user(project: Project, point: AuthPoint) -> bool:
         return False
     module = point.handler.module
     cls = project.class_model(f"{module}.{owner}") if owner else None
-    return cls is None or not (
-        any(_LOGIN_REQUIRED.search(a) for a in cls.ancestry)
-        or any(_PERMISSION_NEEDED.search(p) for p in cls.permissions)
+    return cls is None or not _closed_to_strangers(cls)
+
+
+def _closed_to_strangers(cls: _ClassModel) -> bool:
+    """Does a login mixin among its ancestors or a permission class keep strangers out?"""
+    return any(_LOGIN_REQUIRED.search(a) for a in cls.ancestry) or any(
+        _PERMISSION_NEEDED.search(p) for p in cls.permissions
     )
 
 

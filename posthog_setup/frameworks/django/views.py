@@ -325,7 +325,8 @@ class ViewCollector:
         handler = self.ctx.handler(func)
         if any(p.handler == handler for p in self.out.auth_points):
             return
-        issued = next(_token_logins(self.ctx, func), None)
+        source = self.ctx.source
+        issued = next(_token_logins(self.ctx, func), None) if "authenticate" in source else None
         if issued is not None:
             line, user, issuer = issued
             self.out.auth_points.append(
@@ -335,7 +336,8 @@ class ViewCollector:
         # A registration API that saves a user serializer, or a login API that takes the
         # user a serializer authenticated, and calls no login(): kept where the project is
         # linked and the serializer proves to make or authenticate users.
-        found = next(_serializer_users(self.ctx, func), None)
+        # Both read a serializer built with ``data=``.
+        found = next(_serializer_users(self.ctx, func), None) if "data=" in source else None
         if found is not None and found[0] == "signup" and _members_only(self.ctx, func):
             # Someone already logged in makes the account (an admin): not their signup.
             found = None
