@@ -482,11 +482,7 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
     noun = next((singular(c) for c in candidates if c and c not in never), None)
     if noun in _FILLERS:
         # ``/cart/items/`` written through ``add_cart_item()``: a cart item, not an item.
-        helpers = [
-            match.group(1).split("_")
-            for evidence in route.evidence
-            if evidence.kind == "write" and (match := _HELPER_WRITE.match(evidence.detail))
-        ]
+        helpers = [name.split("_") for name in _written_through(route)]
         noun = next(
             (
                 f"{words[i - 1]}_{noun}"
@@ -532,11 +528,17 @@ _HELPER_WRITE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?([a-z_][a-z0-9_]*)\(\) (?:wr
 def _helper_words(route: Route) -> list[str]:
     """The words of the project function the route's first write goes through, if any: what
     a dispatching handler (``list_actions``, ``handle``) does is said by what it calls."""
-    for evidence in route.evidence:
-        match = _HELPER_WRITE.match(evidence.detail) if evidence.kind == "write" else None
-        if match and not match.group(1).startswith("_"):
-            return match.group(1).split("_")
-    return []
+    name = next((n for n in _written_through(route) if not n.startswith("_")), None)
+    return name.split("_") if name is not None else []
+
+
+def _written_through(route: Route) -> list[str]:
+    """The project functions the route's writes go through, in order."""
+    return [
+        match.group(1)
+        for evidence in route.evidence
+        if evidence.kind == "write" and (match := _HELPER_WRITE.match(evidence.detail))
+    ]
 
 
 def _verb_phrase(words: list[str]) -> str | None:
