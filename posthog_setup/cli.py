@@ -186,9 +186,16 @@ def revise_command(
     path: Path, check: bool, diff: bool, as_json: bool, no_cache: bool, quiet: bool, verbose: bool
 ) -> int:
     """Re-check an integrated project: drift from the plan and integration mistakes; fix the safe ones."""
+    console = Console.for_terminal(quiet=quiet, verbose=verbose)
+    if not (as_json or no_cache):
+        from posthog_setup.workflow.verdict import NOTHING_TO_DO, unchanged_since_clean
+
+        if unchanged_since_clean(path):
+            # The pre-commit hook's usual case: not one file changed since a clean check.
+            console.success(NOTHING_TO_DO)
+            return Exit.OK
     from posthog_setup.workflow.revise import run_revise
 
-    console = Console.for_terminal(quiet=quiet, verbose=verbose)
     return run_revise(
         path, console=console, check=check, diff=diff, as_json=as_json, use_cache=not no_cache
     )

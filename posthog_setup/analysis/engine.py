@@ -45,7 +45,7 @@ from posthog_setup.analysis.rules import secrets
 from posthog_setup.analysis.rules.scan import FileRuleFacts
 from posthog_setup.parallel import pool_context
 from posthog_setup.parallel import workers as default_workers
-from posthog_setup.project.cache import ResultCache, file_digest
+from posthog_setup.project.cache import ResultCache, file_digest, file_stamp
 from posthog_setup.project.discovery import exclusion_spec, is_test_file, project_files
 from posthog_setup.project.files import UnreadableFile, decode_source
 from posthog_setup.project.manifests import declared_name, find_manifests
@@ -312,26 +312,6 @@ def analyse_files(
         if cache is not None and digest:
             cache.put(result.file, (digest, result, stamps.get(result.file)))
     return [known[file] for file in files]
-
-
-#: How long after its last change a file's time and size are trusted to stand for its
-#: bytes: a file written within the same clock tick as the run that read it (a coarse
-#: file system's timestamps) could change again without either moving.
-_SETTLED_NS = 2_000_000_000
-
-
-def file_stamp(path: str, now_ns: int) -> tuple[int, int] | None:
-    """``(mtime_ns, size)`` of the file at ``path``, the key its content is trusted under
-    without reading it; None where that cannot be trusted: the file is unreadable, or it
-    changed less than two seconds before ``now_ns`` (git's "racily clean" rule: such a
-    file is hashed again next time)."""
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    if now_ns - stat.st_mtime_ns < _SETTLED_NS:
-        return None
-    return stat.st_mtime_ns, stat.st_size
 
 
 def own_facts(facts: ModuleFacts, analyser: FrameworkAnalyser) -> ModuleFacts:

@@ -74,6 +74,26 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+#: How long after its last change a file's time and size are trusted to stand for its
+#: bytes: a file written within the same clock tick as the run that read it (a coarse
+#: file system's timestamps) could change again without either moving.
+_SETTLED_NS = 2_000_000_000
+
+
+def file_stamp(path: str, now_ns: int) -> tuple[int, int] | None:
+    """``(mtime_ns, size)`` of the file at ``path``, the key its content is trusted under
+    without reading it; None where that cannot be trusted: the file is unreadable, or it
+    changed less than two seconds before ``now_ns`` (git's "racily clean" rule: such a
+    file is hashed again next time)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    if now_ns - stat.st_mtime_ns < _SETTLED_NS:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
 class ResultCache:
     """Results by key, loaded from and saved to one file of a project's cache folder."""
 

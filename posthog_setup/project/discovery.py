@@ -12,8 +12,10 @@ import os
 import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
 
 ROOT_MARKERS = ("manage.py", "pyproject.toml", "setup.py", "setup.cfg", "Pipfile")
 
@@ -140,6 +142,8 @@ def _gitignore_spec(root: Path) -> pathspec.GitIgnoreSpec | None:
         lines = ignore.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return None
+    import pathspec  # only outside git, and for exclusions: a check in git never needs it
+
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
@@ -148,6 +152,8 @@ def exclusion_spec(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec:
 
     Raises ``ValueError`` naming the first pattern that is not valid .gitignore syntax.
     """
+    import pathspec
+
     lines = list(patterns)
     for line in lines:
         try:
@@ -215,6 +221,15 @@ def project_files(
         f for f in listing if wanted(f) and _outside_pruned(f, root, cache) and (root / f).is_file()
     ]
     return sorted(found)
+
+
+def every_file(root: Path) -> list[str]:
+    """Every file git lists under ``root`` (tracked, or untracked and not ignored), whatever
+    its suffix; outside git, every file the walk finds."""
+    listing = _git_listing(root)
+    if listing is None:
+        return list(_walk(root))
+    return listing
 
 
 _TEST_FOLDERS = frozenset({"tests", "test", "testing"})

@@ -25,6 +25,7 @@ from posthog_setup.plan.plan import (
     receivers_file,
 )
 from posthog_setup.verify.checks import FAIL, PASS, SKIP
+from posthog_setup.workflow.verdict import NOTHING_TO_DO
 
 if TYPE_CHECKING:
     from posthog_setup.verify.verification import Verification
@@ -184,7 +185,7 @@ def revise(console: Console, outcome: ReviseOutcome, *, diff: bool, as_json: boo
         elif outcome.inherited:
             console.success(left.capitalize())
         else:
-            console.success("Nothing to do: the integration matches posthog-events.json.")
+            console.success(NOTHING_TO_DO)
         return
     fixable = sum(1 for f in remaining if f.fixable)
     parts = [f"{len(remaining)} problem{'s' * (len(remaining) != 1)}"]

@@ -31,7 +31,7 @@ from posthog_setup.project.cache import ResultCache
 from posthog_setup.project.discovery import NotAPythonProject, python_project_root
 from posthog_setup.project.files import UnreadableFile, decode_source
 from posthog_setup.project.versions import allows_at_least
-from posthog_setup.workflow import render
+from posthog_setup.workflow import render, verdict
 from posthog_setup.workflow.begin import BeginResult, plan_project
 from posthog_setup.workflow.edit import EditRefused, Written, compute_changes, raise_held, write_all
 
@@ -195,6 +195,8 @@ def revise_stage(path: Path, *, write: bool, use_cache: bool) -> ReviseOutcome:
     transaction, then find what is left."""
     try:
         root = python_project_root(path)
+        # Stamped before anything is read: a file changed during the run breaks the stamp.
+        stamp = verdict.project_stamp(root) if use_cache else None
         config = load_config(root)
         result = revise(root, config, use_cache=use_cache)
     except (ConfigError, PlanError, ReviseError, EditRefused, NotAPythonProject) as exc:
@@ -202,6 +204,8 @@ def revise_stage(path: Path, *, write: bool, use_cache: bool) -> ReviseOutcome:
     if result.uncompilable:
         return ReviseOutcome(Exit.ERROR, result=result)
     outcome = ReviseOutcome(Exit.OK, result=result, remaining=result.findings, write=write)
+    if not (result.findings or result.changes or result.notes or result.skipped):
+        verdict.remember_clean(root, stamp)
     if write and result.changes:
         done = write_all(root, result.changes)
         if done.error is not None:
