@@ -7,9 +7,11 @@ interleaved with the floor (see ``timing.py``). Conclude imports the app in the 
 that runs the tool unless the project has a virtualenv of its own: install the app's
 dependencies there (or give ``--python``) for its app import to pass. Target: the median
 run <= 1.0 s on the smallest apps. Without ``--project`` a synthetic project is timed,
-which has no app to import.
+which has no app to import. ``--app-start`` also times the app's own start command in the
+copy each run left, for reference: no run can take less than the app takes to start.
 
     python benchmarks/bench_run.py --project PATH [--pairs 5] [--python PYTHON]
+        [--app-start "python manage.py check"]
 """
 
 from __future__ import annotations
@@ -56,7 +58,12 @@ def main() -> int:
     parser.add_argument("--project", type=Path, help="a real app to run on (copied first)")
     parser.add_argument("--modules", type=int, default=200, help="synthetic modules otherwise")
     parser.add_argument("--pairs", type=int, default=5)
-    parser.add_argument("--python", help="the app's Python, for conclude (--python)")
+    parser.add_argument("--python", help="the app's Python, for conclude (--env)")
+    parser.add_argument(
+        "--app-start",
+        help="the app's own start command (`python manage.py check`), timed after each run "
+        "in the copy it left, for reference: the part of a run that is the app's, not ours",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temp:
         scratch = Path(temp)
@@ -68,15 +75,19 @@ def main() -> int:
             title = f"synthetic project: {generate_project(pristine, args.modules)} modules"
         committed(pristine)
         work = scratch / "run"
-        extra = ["--python", args.python] if args.python else []
+        extra = ["--env", args.python] if args.python else []
 
         def full_run(_: int) -> tuple[list[str], Mapping[str, str]]:
             fresh_copy(pristine, work)
             return [*TOOL, str(work), *extra], fresh_cache(scratch)
 
         leg = Leg("posthog-setup PATH (fresh copy)", full_run)
-        floors = interleave(pristine, [leg], args.pairs)
-    report(f"{title}; {args.pairs} interleaved pairs, seconds and ratios", floors, [leg])
+        legs = [leg]
+        if args.app_start:
+            start = ["sh", "-c", f"cd '{work}' && {args.app_start}"]
+            legs.append(Leg("the app's own start (reference)", lambda _: (start, {})))
+        floors = interleave(pristine, legs, args.pairs)
+    report(f"{title}; {args.pairs} interleaved pairs, seconds and ratios", floors, legs)
     median = statistics.median(leg.seconds)
     met = median <= TARGET_SECONDS
     print(

@@ -47,6 +47,7 @@ from posthog_setup.verify.checks import FAIL, PASS, SKIP, TEST_TOKEN, Check
 from posthog_setup.verify.inserted import uncommitted_lines
 from posthog_setup.verify.interpreter import Interpreter
 from posthog_setup.verify.live import import_target, install_hint, project_module, subprocess_env
+from posthog_setup.verify.warm import WarmPython, spawn
 
 #: Seconds the app may take to start (a factory may run migrations).
 ENTRY_TIMEOUT = 120.0
@@ -241,7 +242,7 @@ def _read_tree(root: Path, relative: str) -> ast.Module | None:
         return None
 
 
-def _module_of(root: Path, relative: str) -> tuple[str, tuple[str, ...]]:
+def module_of(root: Path, relative: str) -> tuple[str, tuple[str, ...]]:
     module, entries = import_target(root, relative)
     module = module.removesuffix(".__init__")
     return module, tuple(Path(entry).relative_to(root).as_posix() for entry in entries)
@@ -331,7 +332,7 @@ def _factory_calls(root: Path, module: str, factory: str) -> Iterator[_FactoryCa
         tree = _read_tree(root, relative)
         if tree is None:
             continue
-        importer, _ = _module_of(root, relative)
+        importer, _ = module_of(root, relative)
         names = _factory_names(tree, importer, module, factory)
         if _same_module(importer, module):
             names.add(factory)
@@ -378,7 +379,7 @@ def _entry_rank(call: _FactoryCall) -> tuple[bool, int, str]:
 def _factory_entry(
     root: Path, app: AppObject, factory: str, start: AppStart, title: str
 ) -> EntryPoint | str:
-    module, path = _module_of(root, app.file)
+    module, path = module_of(root, app.file)
     definition = _factory_def(root, app, factory)
     awaits = isinstance(definition, ast.AsyncFunctionDef)
     if awaits and not start.awaits:
@@ -403,7 +404,7 @@ def _factory_entry(
         (c for c in calls if c.module_level and not is_test_file(c.file)), key=_entry_rank
     )
     if importers:
-        importer, entries = _module_of(root, importers[0].file)
+        importer, entries = module_of(root, importers[0].file)
         serving = _serves_when_imported(root, importers[0].file, start.serves)
         if serving is not None:
             return _serves_message(importer, serving)
@@ -517,7 +518,7 @@ def _import_only_entry(
     path: list[str] = []
     refused: list[str] = []
     for app in sorted((a for a in apps if a.kind == kind), key=lambda a: (a.file, a.line)):
-        module, entries = _module_of(root, app.file)
+        module, entries = module_of(root, app.file)
         if is_test_file(app.file) or modules.get(module, app.file) != app.file:
             # A test's, or another file that imports under the same name: not this one.
             continue
@@ -583,10 +584,10 @@ def find_entry_point(root: Path, plan: Plan, apps: Sequence[AppObject]) -> Entry
         return _import_only_entry(root, apps, app.kind, start.noun)
     serving = _serves_when_imported(root, app.file, start.serves)
     if serving is not None:
-        return _serves_message(_module_of(root, app.file)[0], serving)
+        return _serves_message(module_of(root, app.file)[0], serving)
     if app.factory is not None:
         return _factory_entry(root, app, app.factory, start, title)
-    module, path = _module_of(root, app.file)
+    module, path = module_of(root, app.file)
     return EntryPoint(
         "import", module, ".", path, because=f"it creates {app.name.rsplit('.', 1)[-1]}"
     )
@@ -611,7 +612,13 @@ class _Starting:
     """The app starting in its own process; ``finish()`` waits for what it said."""
 
     def __init__(
-        self, root: Path, entry: EntryPoint, python: str, env: Mapping[str, str], timeout: float
+        self,
+        root: Path,
+        entry: EntryPoint,
+        python: str,
+        env: Mapping[str, str],
+        timeout: float,
+        warm: WarmPython | None = None,
     ) -> None:
         arguments = json.dumps(
             [
@@ -630,15 +637,8 @@ class _Starting:
         self.process: subprocess.Popen[str] | None = None
         self.failed: _Started | None = None
         try:
-            self.process = subprocess.Popen(
-                [python, "-c", _SCRIPT, arguments],
-                cwd=root / entry.folder,
-                env=dict(env),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                errors="replace",
+            self.process = spawn(
+                python, _SCRIPT, arguments, cwd=root / entry.folder, env=env, warm=warm
             )
         except OSError as exc:
             self.failed = _Started({}, f"cannot run {python}: {exc.strerror or exc}")
@@ -726,6 +726,7 @@ def entry_check(
     token: str = TEST_TOKEN,
     timeout: float = ENTRY_TIMEOUT,
     compare: bool = True,
+    warm: WarmPython | None = None,
 ) -> EntryResult:
     """Start the app through ``entry`` (a string: why it cannot be) in ``interpreter``.
 
@@ -733,7 +734,15 @@ def entry_check(
     not the edit's doing and the check is skipped.
     """
     return start_entry_check(
-        root, plan, interpreter, host_url, entry, token=token, timeout=timeout, compare=compare
+        root,
+        plan,
+        interpreter,
+        host_url,
+        entry,
+        token=token,
+        timeout=timeout,
+        compare=compare,
+        warm=warm,
     ).result()
 
 
@@ -747,13 +756,15 @@ def start_entry_check(
     token: str = TEST_TOKEN,
     timeout: float = ENTRY_TIMEOUT,
     compare: bool = True,
+    warm: WarmPython | None = None,
 ) -> PendingEntryCheck:
-    """``entry_check``, begun: the app starts in its own process now, other work can run
-    meanwhile, and ``result()`` waits for it and judges what it said."""
+    """``entry_check``, begun: the app starts in its own process now (``warm``'s, where
+    it fits), other work can run meanwhile, and ``result()`` waits for it and judges what
+    it said."""
     if isinstance(entry, str):
         return PendingEntryCheck(EntryResult(Check("app", _TITLE, SKIP, entry)))
     env = subprocess_env(plan, host_url, token)
-    starting = _Starting(root, entry, interpreter.python, env, timeout)
+    starting = _Starting(root, entry, interpreter.python, env, timeout, warm)
     return PendingEntryCheck(
         lambda: _judged(root, plan, interpreter, entry, env, timeout, compare, starting.finish()),
         starting,

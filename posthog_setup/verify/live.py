@@ -25,6 +25,7 @@ from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.plan.plan import Plan
 from posthog_setup.verify.checks import FAIL, PASS, SKIP, TEST_TOKEN, VERIFY_DISTINCT_ID, Check
 from posthog_setup.verify.interpreter import Interpreter
+from posthog_setup.verify.warm import WarmPython, spawn
 
 LIVE_EVENT = "posthog_setup_verified"
 #: Seconds the subprocess may take to import the module, send, flush and shut down.
@@ -221,8 +222,10 @@ def live_check(
     token: str = TEST_TOKEN,
     timeout: float = LIVE_TIMEOUT,
     arrival_timeout: float = ARRIVAL_TIMEOUT,
+    warm: WarmPython | None = None,
 ) -> LiveResult:
-    """Import the client module under the project's interpreter and send one event through it."""
+    """Import the client module under the project's interpreter (``warm``'s process, where
+    it fits) and send one event through it."""
     module, entries = import_target(root, plan.setup.client_module)
     python = interpreter.display(root)
 
@@ -258,25 +261,22 @@ def live_check(
     )
     since = host.store.last_seq
     try:
-        done = subprocess.run(
-            [interpreter.python, "-c", _SCRIPT, arguments],
-            cwd=root,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return result(FAIL, f"importing {module} and sending through it took over {timeout:g} s")
+        process = spawn(interpreter.python, _SCRIPT, arguments, cwd=root, env=env, warm=warm)
     except OSError as exc:
         return result(FAIL, f"cannot run {python}: {exc.strerror or exc}")
-    data = _result_line(done.stdout)
+    with process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            return result(
+                FAIL, f"importing {module} and sending through it took over {timeout:g} s"
+            )
+    data = _result_line(stdout)
     if data is None:
         return result(
-            FAIL, f"{python} exited with status {done.returncode}: {_last_line(done.stderr)}"
+            FAIL, f"{python} exited with status {process.returncode}: {_last_line(stderr)}"
         )
     stage, error = data.get("stage"), data.get("error")
     if stage == "posthog":

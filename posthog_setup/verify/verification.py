@@ -21,13 +21,15 @@ from posthog_setup.verify.entry import (
     EntryResult,
     PendingEntryCheck,
     find_entry_point,
+    module_of,
     start_entry_check,
 )
 from posthog_setup.verify.interpreter import Interpreter, find_interpreter
-from posthog_setup.verify.live import LiveResult, import_target, live_check
+from posthog_setup.verify.live import LiveResult, import_target, live_check, subprocess_env
 from posthog_setup.verify.replay import ReplayResult, replay_contract
 from posthog_setup.verify.static import StaticResult, check_static
 from posthog_setup.verify.suite import SUITE_TIMEOUT, Echo, SuiteResult, run_suite
+from posthog_setup.verify.warm import WarmPython, WarmStart
 
 #: Files that show the project has a front end (which should send PostHog's tracing headers).
 FRONT_END_SUFFIXES = (".html", ".jinja", ".jinja2", ".js", ".jsx", ".ts", ".tsx", ".vue", ".svelte")
@@ -167,6 +169,36 @@ def _event_verdicts(
     return tuple(verdicts)
 
 
+def warm_up(
+    root: Path,
+    plan: Plan,
+    apps: Sequence[AppObject],
+    interpreter: Interpreter,
+    host_url: str,
+    *,
+    token: str = TEST_TOKEN,
+) -> WarmStart:
+    """Start the project's interpreter for the live check and the app import now, before
+    the edit is written, each importing the third-party packages its check will need
+    (see ``posthog_setup.verify.warm``); ``apps``: the project's apps, as begin found them.
+    """
+    env = subprocess_env(plan, host_url, token)
+    live = None
+    if not (plan.setup.default_client or plan.setup.unreachable):
+        # The client module may not exist yet (edit writes it): the SDK is what it imports.
+        start = []
+        if (root / plan.setup.client_module).is_file():
+            module, _ = import_target(root, plan.setup.client_module)
+            start.append((plan.setup.client_module, module))
+        live = WarmPython(interpreter.python, root, env, start, extra=["posthog"])
+    starts = [(app.file, module_of(root, app.file)) for app in apps]
+    roots = list(dict.fromkeys(["", *(entry for _, (_, path) in starts for entry in path)]))
+    app = WarmPython(
+        interpreter.python, root, env, [(file, module) for file, (module, _) in starts], roots=roots
+    )
+    return WarmStart(live, app)
+
+
 def verify_project(
     root: Path,
     plan: Plan,
@@ -179,6 +211,7 @@ def verify_project(
     echo: Echo | None = None,
     apps: Callable[[], Sequence[AppObject]] = tuple,
     meanwhile: Callable[[], object] = tuple,
+    warm: WarmStart | None = None,
 ) -> Verification:
     """Run every check; ``run_tests`` None skips the tests, "" detects the runner.
 
@@ -187,8 +220,10 @@ def verify_project(
     line of the tests' output as it comes; ``apps`` gives the app objects and factories
     the analysis finds (asked only when the app is started); ``meanwhile`` is called once,
     while the app starts in its own process where it does (conclude loads its report's
-    renderer then).
+    renderer then); ``warm`` holds processes started for the live check and the app
+    import ahead of time (see ``warm_up``).
     """
+    warm = warm or WarmStart()
     static = check_static(root, plan)
     found = interpreter or find_interpreter(root, manager=plan.setup.dependency_manager)
     blocked = _live_blocked(static, plan)
@@ -200,11 +235,14 @@ def verify_project(
             # The project's own client may read its settings rather than our variables;
             # what it would send elsewhere meets a dead proxy (see ``subprocess_env``).
             entry_point = find_entry_point(root, plan, apps())
-            return start_entry_check(root, plan, found, mock.url, entry_point, token=token)
+            return start_entry_check(
+                root, plan, found, mock.url, entry_point, token=token, warm=warm.app
+            )
 
-        # With no live check to run first, the app starts in its own process while the
-        # contract is replayed here: neither reads what the other sends the host.
-        starting = start_app() if blocked is not None else None
+        # The app starts in its own process while the contract is replayed and the live
+        # check runs: none reads what another sends the host (the replay reads its own
+        # distinct id's events, the live check its run's, the app check none).
+        starting = start_app()
         try:
             replay = replay_contract(plan, mock, token=token)
             meanwhile()
@@ -212,11 +250,10 @@ def verify_project(
                 module, _ = import_target(root, plan.setup.client_module)
                 live = LiveResult(Check("live", "Live check", SKIP, blocked), module)
             else:
-                live = live_check(root, plan, found, mock, token=token)
-            entry = (starting or start_app()).result()
+                live = live_check(root, plan, found, mock, token=token, warm=warm.live)
+            entry = starting.result()
         finally:
-            if starting is not None:
-                starting.cancel()
+            starting.cancel()
         suite = (
             run_suite(
                 root,

@@ -24,6 +24,7 @@ from posthog_setup.verify.checks import TEST_TOKEN
 from posthog_setup.verify.interpreter import Interpreter
 from posthog_setup.verify.suite import Echo
 from posthog_setup.verify.verification import Verification, verify_project
+from posthog_setup.verify.warm import WarmStart
 from posthog_setup.workflow import render
 
 
@@ -59,13 +60,15 @@ def conclude(
     token: str = TEST_TOKEN,
     test_timeout: float | None = None,
     echo: Echo | None = None,
+    warm: WarmStart | None = None,
 ) -> ConcludeResult:
     """Verify the project at ``root`` and write ``posthog-setup-report.md``.
 
     ``run_tests``: None leaves the tests alone, "" runs the detected runner, anything else
     is the command. ``host`` reuses a running mock host; ``interpreter`` overrides the
     discovery of the project's Python; ``echo`` gets the tests' output as it comes (else
-    nothing is printed). Raises ConcludeError when there is no usable plan.
+    nothing is printed); ``warm``: the checks' processes, started ahead (a full run's).
+    Raises ConcludeError when there is no usable plan.
     """
     try:
         plan = read_plan(root)
@@ -87,6 +90,7 @@ def conclude(
         echo=echo,
         apps=lambda: _app_objects(root),
         meanwhile=_load_report,
+        warm=warm,
     )
     from posthog_setup.verify.report import REPORT_FILE, render_report
 
@@ -124,6 +128,13 @@ def _app_objects(root: Path) -> tuple[AppObject, ...]:
     ).apps
 
 
+def named_interpreter(python: Path | None) -> Interpreter | None:
+    """The interpreter ``--env`` names, if it names one."""
+    if python is None:
+        return None
+    return Interpreter(str(python), "--env", "named on the command line")
+
+
 def conclude_at(
     path: Path,
     *,
@@ -131,22 +142,23 @@ def conclude_at(
     run_tests: str | None,
     python: Path | None = None,
     test_timeout: float | None = None,
+    host: MockPostHogHost | None = None,
+    interpreter: Interpreter | None = None,
+    warm: WarmStart | None = None,
 ) -> ConcludeResult | None:
     """The conclude stage on the project at or above ``path``; None after saying why it
-    could not run."""
+    could not run. A full run gives the mock host, the interpreter and the checks'
+    processes it started ahead of time (``host``, ``interpreter``, ``warm``)."""
     try:
         root = python_project_root(path)
-        interpreter = (
-            Interpreter(str(python), "--env", "named on the command line")
-            if python is not None
-            else None
-        )
         return conclude(
             root,
             run_tests=run_tests,
-            interpreter=interpreter,
+            host=host,
+            interpreter=interpreter or named_interpreter(python),
             test_timeout=test_timeout,
             echo=None if console.quiet else console.info,
+            warm=warm,
         )
     except (ConcludeError, NotAPythonProject) as exc:
         console.error(str(exc))

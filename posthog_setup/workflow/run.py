@@ -6,9 +6,13 @@ from pathlib import Path
 
 from posthog_setup.console import Console
 from posthog_setup.exits import Exit
+from posthog_setup.mockhost import MockPostHogHost
+from posthog_setup.verify.interpreter import Interpreter, find_interpreter
+from posthog_setup.verify.verification import warm_up
+from posthog_setup.verify.warm import WarmStart
 from posthog_setup.workflow import render
-from posthog_setup.workflow.begin import begin, plan_at
-from posthog_setup.workflow.conclude import conclude_at, show
+from posthog_setup.workflow.begin import BeginResult, begin, plan_at
+from posthog_setup.workflow.conclude import conclude_at, named_interpreter, show
 from posthog_setup.workflow.edit import edit, raise_held, token_to_set
 from posthog_setup.workflow.revise import inherit, revise_stage
 
@@ -36,6 +40,44 @@ def run_all(
     code = begin(planned, console=console, as_json=False)
     if code != Exit.OK:
         return code
+    with MockPostHogHost() as host:
+        # Conclude's checks run in the project's interpreter: it starts now, importing
+        # their third-party packages on the other core while edit and revise run here.
+        interpreter = named_interpreter(python) or find_interpreter(
+            planned.root, manager=planned.plan.setup.dependency_manager
+        )
+        warm = warm_up(planned.root, planned.plan, planned.analysis.apps, interpreter, host.url)
+        try:
+            return _edit_to_conclude(
+                planned,
+                path,
+                console=console,
+                allow_dirty=allow_dirty,
+                run_tests=run_tests,
+                python=python,
+                test_timeout=test_timeout,
+                host=host,
+                interpreter=interpreter,
+                warm=warm,
+            )
+        finally:
+            warm.stop()
+
+
+def _edit_to_conclude(
+    planned: BeginResult,
+    path: Path,
+    *,
+    console: Console,
+    allow_dirty: bool,
+    run_tests: str | None,
+    python: Path | None,
+    test_timeout: float | None,
+    host: MockPostHogHost,
+    interpreter: Interpreter,
+    warm: WarmStart,
+) -> int:
+    """edit, revise and conclude, after begin planned the project."""
     console.progress("[2/4] edit: applying the plan")
     edited = edit(planned, preview=False, check=False, allow_dirty=allow_dirty)
     render.edit(console, edited, diff=False, token_var=token_to_set(planned.plan))
@@ -59,6 +101,9 @@ def run_all(
         run_tests=run_tests,
         python=python,
         test_timeout=test_timeout,
+        host=host,
+        interpreter=interpreter,
+        warm=warm,
     )
     code = Exit.ERROR if concluded is None else show(concluded, console=console, as_json=False)
     written = [

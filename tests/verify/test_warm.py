@@ -1,0 +1,176 @@
+"""The checks' interpreter, started before the edit: what it imports early, and that a
+check handed to it runs as in a process of its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from posthog_setup.analysis.engine import analyse_project
+from posthog_setup.frameworks import registry
+from posthog_setup.mockhost import MockPostHogHost
+from posthog_setup.plan.plan import read_plan
+from posthog_setup.verify.checks import PASS
+from posthog_setup.verify.entry import entry_check, find_entry_point
+from posthog_setup.verify.interpreter import Interpreter
+from posthog_setup.verify.live import live_check, subprocess_env
+from posthog_setup.verify.verification import warm_up
+from posthog_setup.verify.warm import WarmPython, spawn
+
+CURRENT = Interpreter(sys.executable, "current", "the interpreter running the tests")
+#: A check's script that says which modules its process had before it ran.
+_LOADED = "import json, sys\nprint(json.dumps(sorted(sys.modules)))\n"
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """A folder of third-party packages, outside the project, on the interpreter's path."""
+    folder = tmp_path / "site"
+    _write(
+        folder,
+        {
+            "vendor_web/__init__.py": "from vendor_web import routing\n",
+            "vendor_web/routing.py": "",
+            "vendor_db.py": "",
+            "vendor_unused.py": "",
+            "vendor_broken.py": "raise RuntimeError('cannot start here')\n",
+            "gevent/__init__.py": "",
+        },
+    )
+    return folder
+
+
+def _loaded(warm: WarmPython, root: Path) -> set[str]:
+    """The modules ``warm``'s process holds when a check is handed to it."""
+    process = warm.take(warm.python, warm.env, _LOADED, "", root)
+    assert process is not None, "the warm process was not taken"
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    return set(json.loads(stdout))
+
+
+def _env(site: Path, *more: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in (site, *more))}
+
+
+def test_the_packages_the_app_imports_are_loaded_and_its_own_modules_are_not(
+    tmp_path: Path, site: Path
+) -> None:
+    root = tmp_path / "project"
+    _write(
+        root,
+        {
+            "web/__init__.py": """\
+                import vendor_web
+                from . import views
+                try:
+                    import vendor_broken
+                except RuntimeError:
+                    vendor_broken = None
+                """,
+            "web/views.py": "from web.models import Item\n",
+            "web/models.py": """\
+                import vendor_db
+
+                def later():
+                    import vendor_unused
+                """,
+            "tools/report.py": "import vendor_unused\n",
+        },
+    )
+    warm = WarmPython(sys.executable, root, _env(site), [("web/__init__.py", "web")])
+    loaded = _loaded(warm, root)
+    # Followed through the package's own imports: views, then models.
+    assert {"vendor_web", "vendor_web.routing", "vendor_db"} <= loaded
+    # Imported in a function, or only by a module the app never imports: not early.
+    assert "vendor_unused" not in loaded
+    # The project's own code runs only when the check imports it, as edited.
+    assert not {"web", "web.views", "web.models"} & loaded
+    # A package that fails is left to the check.
+    assert "vendor_broken" not in loaded
+
+
+def test_a_module_whose_code_lies_in_the_project_is_not_loaded_early(
+    tmp_path: Path, site: Path
+) -> None:
+    """Reached through the path (an installed ``src/`` layout), it is still the project's."""
+    root = tmp_path / "project"
+    _write(root, {"app.py": "import shop\nimport vendor_db\n", "src/shop/__init__.py": ""})
+    warm = WarmPython(sys.executable, root, _env(site, root / "src"), [("app.py", "app")])
+    loaded = _loaded(warm, root)
+    assert "vendor_db" in loaded
+    assert "shop" not in loaded
+
+
+def test_nothing_is_loaded_early_where_gevent_is_imported(tmp_path: Path, site: Path) -> None:
+    """Its monkey-patching must come before everything else the app imports."""
+    root = tmp_path / "project"
+    _write(root, {"app.py": "import gevent\nimport vendor_db\n"})
+    warm = WarmPython(sys.executable, root, _env(site), [("app.py", "app")])
+    assert not {"vendor_db", "gevent"} & _loaded(warm, root)
+
+
+def test_a_check_with_another_environment_gets_a_process_of_its_own(
+    tmp_path: Path, site: Path
+) -> None:
+    root = tmp_path / "project"
+    _write(root, {"app.py": "import vendor_db\n"})
+    warm = WarmPython(sys.executable, root, _env(site), [("app.py", "app")])
+    waiting = warm.process
+    assert waiting is not None
+    other = {**warm.env, "POSTHOG_HOST": "http://127.0.0.1:9"}
+    process = spawn(sys.executable, _LOADED, "", cwd=root, env=other, warm=warm)
+    stdout, _ = process.communicate(timeout=60)
+    assert process is not waiting
+    assert "vendor_db" not in json.loads(stdout)
+    # The warm process, unused, has ended.
+    assert waiting.poll() is not None
+
+
+def test_an_unused_warm_process_ends_when_stopped(tmp_path: Path, site: Path) -> None:
+    root = tmp_path / "project"
+    _write(root, {"app.py": "import vendor_db\n"})
+    warm = WarmPython(sys.executable, root, _env(site), [("app.py", "app")])
+    waiting = warm.process
+    assert waiting is not None
+    warm.stop()
+    assert waiting.poll() == 0
+
+
+def test_the_checks_handed_to_warm_processes_pass_as_before(
+    integrated: Callable[[str], Path], mock_host: MockPostHogHost
+) -> None:
+    """The live check and the app import of an integrated Flask app, each run by a warm
+    process started for it, say what they say in processes of their own."""
+    root = integrated("flask_blog")
+    plan = read_plan(root)
+    assert plan is not None
+    apps = analyse_project(root, registry.analysers()).apps
+    warm = warm_up(root, plan, apps, CURRENT, mock_host.url)
+    assert warm.live is not None
+    assert warm.app is not None
+    live = live_check(root, plan, CURRENT, mock_host, warm=warm.live)
+    entry = entry_check(
+        root, plan, CURRENT, mock_host.url, find_entry_point(root, plan, apps), warm=warm.app
+    )
+    # Both were taken (not started anew).
+    assert warm.live.process is None
+    assert warm.app.process is None
+    assert live.check.status == PASS, live.check.message
+    assert entry.check.status == PASS, entry.check.message
+    fresh = entry_check(root, plan, CURRENT, mock_host.url, find_entry_point(root, plan, apps))
+    assert fresh.check == entry.check
+    assert subprocess_env(plan, mock_host.url) == warm.app.env
