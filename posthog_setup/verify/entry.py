@@ -46,7 +46,12 @@ from posthog_setup.verify.baseline import BaselineUnavailable, unedited_tree
 from posthog_setup.verify.checks import FAIL, PASS, SKIP, TEST_TOKEN, Check
 from posthog_setup.verify.inserted import uncommitted_lines
 from posthog_setup.verify.interpreter import Interpreter
-from posthog_setup.verify.live import import_target, install_hint, project_module, subprocess_env
+from posthog_setup.verify.live import (
+    install_hint,
+    module_of,
+    project_module,
+    subprocess_env,
+)
 from posthog_setup.verify.warm import WarmPython, spawn
 
 #: Seconds the app may take to start (a factory may run migrations).
@@ -240,12 +245,6 @@ def _read_tree(root: Path, relative: str) -> ast.Module | None:
         return parse_python(read_text_file(root / relative), relative)
     except (UnreadableFile, SyntaxError, ValueError, RecursionError):
         return None
-
-
-def module_of(root: Path, relative: str) -> tuple[str, tuple[str, ...]]:
-    module, entries = import_target(root, relative)
-    module = module.removesuffix(".__init__")
-    return module, tuple(Path(entry).relative_to(root).as_posix() for entry in entries)
 
 
 def _same_module(found: str, wanted: str) -> bool:

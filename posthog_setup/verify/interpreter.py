@@ -94,6 +94,13 @@ def _manager_venv(
     return folder if folder.is_absolute() else None
 
 
+def named_interpreter(python: Path | None) -> Interpreter | None:
+    """The interpreter ``--env`` names, if it names one."""
+    if python is None:
+        return None
+    return Interpreter(str(python), "--env", "named on the command line")
+
+
 def find_interpreter(
     root: Path,
     *,

@@ -136,6 +136,14 @@ def import_target(root: Path, client_module: str) -> tuple[str, list[str]]:
     return module, entries
 
 
+def module_of(root: Path, relative: str) -> tuple[str, tuple[str, ...]]:
+    """The dotted name of the module in ``relative`` (a package by its own name) and its
+    ``sys.path`` entries, relative to ``root``."""
+    module, entries = import_target(root, relative)
+    module = module.removesuffix(".__init__")
+    return module, tuple(Path(entry).relative_to(root).as_posix() for entry in entries)
+
+
 def verification_env(
     plan: Plan, host_url: str, token: str = TEST_TOKEN, base: Mapping[str, str] | None = None
 ) -> dict[str, str]:

@@ -21,15 +21,14 @@ from posthog_setup.verify.entry import (
     EntryResult,
     PendingEntryCheck,
     find_entry_point,
-    module_of,
     start_entry_check,
 )
 from posthog_setup.verify.interpreter import Interpreter, find_interpreter
-from posthog_setup.verify.live import LiveResult, import_target, live_check, subprocess_env
+from posthog_setup.verify.live import LiveResult, import_target, live_check
 from posthog_setup.verify.replay import ReplayResult, replay_contract
 from posthog_setup.verify.static import StaticResult, check_static
 from posthog_setup.verify.suite import SUITE_TIMEOUT, Echo, SuiteResult, run_suite
-from posthog_setup.verify.warm import WarmPython, WarmStart
+from posthog_setup.verify.warm import WarmStart
 
 #: Files that show the project has a front end (which should send PostHog's tracing headers).
 FRONT_END_SUFFIXES = (".html", ".jinja", ".jinja2", ".js", ".jsx", ".ts", ".tsx", ".vue", ".svelte")
@@ -167,36 +166,6 @@ def _event_verdicts(
             )
         )
     return tuple(verdicts)
-
-
-def warm_up(
-    root: Path,
-    plan: Plan,
-    apps: Sequence[AppObject],
-    interpreter: Interpreter,
-    host_url: str,
-    *,
-    token: str = TEST_TOKEN,
-) -> WarmStart:
-    """Start the project's interpreter for the live check and the app import now, before
-    the edit is written, each importing the third-party packages its check will need
-    (see ``posthog_setup.verify.warm``); ``apps``: the project's apps, as begin found them.
-    """
-    env = subprocess_env(plan, host_url, token)
-    live = None
-    if not (plan.setup.default_client or plan.setup.unreachable):
-        # The client module may not exist yet (edit writes it): the SDK is what it imports.
-        start = []
-        if (root / plan.setup.client_module).is_file():
-            module, _ = import_target(root, plan.setup.client_module)
-            start.append((plan.setup.client_module, module))
-        live = WarmPython(interpreter.python, root, env, start, extra=["posthog"])
-    starts = [(app.file, module_of(root, app.file)) for app in apps]
-    roots = list(dict.fromkeys(["", *(entry for _, (_, path) in starts for entry in path)]))
-    app = WarmPython(
-        interpreter.python, root, env, [(file, module) for file, (module, _) in starts], roots=roots
-    )
-    return WarmStart(live, app)
 
 
 def verify_project(

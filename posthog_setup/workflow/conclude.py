@@ -21,7 +21,7 @@ from posthog_setup.plan.plan import PLAN_FILE, PlanError, plans_below, read_plan
 from posthog_setup.project.discovery import NotAPythonProject, python_project_root
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
 from posthog_setup.verify.checks import TEST_TOKEN
-from posthog_setup.verify.interpreter import Interpreter
+from posthog_setup.verify.interpreter import Interpreter, named_interpreter
 from posthog_setup.verify.suite import Echo
 from posthog_setup.verify.verification import Verification, verify_project
 from posthog_setup.verify.warm import WarmStart
@@ -126,13 +126,6 @@ def _app_objects(root: Path) -> tuple[AppObject, ...]:
     return analyse_project(
         root, analysers, exclude=config.exclude, max_file_kb=config.max_file_kb
     ).apps
-
-
-def named_interpreter(python: Path | None) -> Interpreter | None:
-    """The interpreter ``--env`` names, if it names one."""
-    if python is None:
-        return None
-    return Interpreter(str(python), "--env", "named on the command line")
 
 
 def conclude_at(

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from posthog_setup.console import Console
 from posthog_setup.exits import Exit
 from posthog_setup.mockhost import MockPostHogHost
-from posthog_setup.verify.interpreter import Interpreter, find_interpreter
-from posthog_setup.verify.verification import warm_up
-from posthog_setup.verify.warm import WarmStart
-from posthog_setup.workflow import render
+from posthog_setup.verify.interpreter import find_interpreter, named_interpreter
+from posthog_setup.verify.warmup import warm_up
 from posthog_setup.workflow.begin import BeginResult, begin, plan_at
-from posthog_setup.workflow.conclude import conclude_at, named_interpreter, show
-from posthog_setup.workflow.edit import edit, raise_held, token_to_set
-from posthog_setup.workflow.revise import inherit, revise_stage
+
+if TYPE_CHECKING:
+    from posthog_setup.verify.interpreter import Interpreter
+    from posthog_setup.verify.warm import WarmStart
 
 
 def run_all(
@@ -78,6 +78,12 @@ def _edit_to_conclude(
     warm: WarmStart,
 ) -> int:
     """edit, revise and conclude, after begin planned the project."""
+    # Loaded only now: the project's interpreter has started first (see ``warm_up``).
+    from posthog_setup.workflow import render
+    from posthog_setup.workflow.conclude import conclude_at, show
+    from posthog_setup.workflow.edit import edit, raise_held, token_to_set
+    from posthog_setup.workflow.revise import inherit, revise_stage
+
     console.progress("[2/4] edit: applying the plan")
     edited = edit(planned, preview=False, check=False, allow_dirty=allow_dirty)
     render.edit(console, edited, diff=False, token_var=token_to_set(planned.plan))

@@ -20,8 +20,8 @@ from posthog_setup.verify.checks import PASS
 from posthog_setup.verify.entry import entry_check, find_entry_point
 from posthog_setup.verify.interpreter import Interpreter
 from posthog_setup.verify.live import live_check, subprocess_env
-from posthog_setup.verify.verification import warm_up
 from posthog_setup.verify.warm import WarmPython, spawn
+from posthog_setup.verify.warmup import warm_up
 
 CURRENT = Interpreter(sys.executable, "current", "the interpreter running the tests")
 #: A check's script that says which modules its process had before it ran.
