@@ -4,7 +4,9 @@ Placement follows ``CapturePoint``: after the statement that makes the change (a
 after the checks of its outcome that leave the handler right below it: ``if updated is
 None: raise HTTPException(404)`` means nothing changed), else before the last top-level ``return`` (a ``return super().form_valid(form)``
 is split so the capture follows the parent's save), else at the end of the body.
-Deleting hooks capture before the delete, while the object still has its key.
+A delete is no exception: the event goes after it, so a delete that fails (a protected
+row, an error the handler catches) sends nothing; what the capture reads (the URL's key,
+the user) outlives the deleted object, whose own key the plan never reads.
 Class-based views whose write is implicit get the overriding method added.
 """
 
@@ -21,8 +23,6 @@ from posthog_setup.codemods.handlers import (
     FoundHandler,
     Spot,
     body_end,
-    body_start,
-    first_super_call,
     handler_statement,
     is_super_call,
     last_return,
@@ -58,8 +58,6 @@ OVERRIDES: dict[str, tuple[tuple[str, ...], bool]] = {
 ASYNC_OVERRIDES = frozenset({"on_after_login"})
 #: Any other method is overridden generically.
 GENERIC_OVERRIDE: tuple[tuple[str, ...], bool] = (("*args", "**kwargs"), True)
-#: Methods that delete their object in a delete view.
-DELETING_METHODS = frozenset({"form_valid", "delete", "post"})
 #: The local holding the parent method's response while the capture runs.
 RESPONSE = "response"
 #: The local holding any other returned value that makes the change.
@@ -78,13 +76,6 @@ def capture_source(point: CapturePoint, indent: str, step: str, client: str = CL
     if point.properties:
         args.append(DictArg("properties", point.properties))
     return call_source(f"{client}.capture", args, indent=indent, step=step)
-
-
-def deletes(name: str, owner: Definition | None) -> bool:
-    """True if the method named ``name`` deletes the object it works on."""
-    return name == "perform_destroy" or (
-        name in DELETING_METHODS and owner is not None and owner.deletes
-    )
 
 
 def plan_capture(point: CapturePoint, handler: FoundHandler, site: FileEdit) -> None:
@@ -108,22 +99,18 @@ def plan_capture(point: CapturePoint, handler: FoundHandler, site: FileEdit) -> 
         site.splices.insert(spot, [site.statement(code)], before=before)
 
     if point.after_line is not None:
-        spot = handler_statement(
-            handler, point.after_line, site.step, site.positions, after=not handler.deletes
-        )
+        spot = handler_statement(handler, point.after_line, site.step, site.positions, after=True)
         if spot is not None:
             result = returned(spot.node)
-            if result is None or result.value is None or handler.deletes:
-                if not handler.deletes:
-                    spot = past_outcome_checks(spot)
-                insert(spot, before=handler.deletes)
+            if result is None or result.value is None:
+                insert(past_outcome_checks(spot), before=False)
             else:
                 # ``return Post.objects.create(...)``: code after it would never run.
                 wanted = RESPONSE if is_super_call(result.value, handler.name) else RESULT
                 split_return(spot, result, free_name(handler.node, wanted), site)
                 insert(spot, before=False)
             return
-    if point.before_line is not None and not handler.deletes:
+    if point.before_line is not None:
         spot = handler_statement(handler, point.before_line, site.step, site.positions, after=False)
         if spot is not None:
             result = returned(spot.node)
@@ -133,14 +120,6 @@ def plan_capture(point: CapturePoint, handler: FoundHandler, site: FileEdit) -> 
             else:
                 insert(spot, before=True)
             return
-    if handler.deletes:
-        spot = first_super_call(handler)
-        if spot is None:
-            spot, before = body_start(handler)
-            insert(spot, before=before)
-        else:
-            insert(spot, before=True)
-        return
     spot = last_return(handler)
     if spot is None:
         insert(body_end(handler.node, handler.body_indent), before=False)
@@ -247,15 +226,13 @@ def plan_override(point: CapturePoint, cls: Definition, site: FileEdit) -> None:
         return
     site.use_client()
     capture = capture_source(point, cls.body_indent + site.step, site.step, site.client.name)
-    add_override(cls, name, [capture], site, before_parent=deletes(name, cls))
+    add_override(cls, name, [capture], site)
 
 
-def add_override(
-    cls: Definition, name: str, sources: Sequence[str], site: FileEdit, *, before_parent: bool
-) -> None:
+def add_override(cls: Definition, name: str, sources: Sequence[str], site: FileEdit) -> None:
     """Add the method ``name`` to a class view: it calls the parent's and runs ``sources``
-    (statements laid out for the method's body) after it, or before it where the parent
-    deletes the object (``before_parent``), returning what the parent returns."""
+    (statements laid out for the method's body) once it has returned, returning what the
+    parent returns."""
     assert isinstance(cls.node, cst.ClassDef)
     params, returns = OVERRIDES.get(name, GENERIC_OVERRIDE)
     step = site.step
@@ -264,9 +241,7 @@ def add_override(
     if name in ASYNC_OVERRIDES:
         parent = f"await {parent}"
     body = [indented(code, step) for code in sources]
-    if before_parent:
-        lines = [*body, f"{step}return {parent}" if returns else f"{step}{parent}"]
-    elif returns:
+    if returns:
         lines = [f"{step}{RESPONSE} = {parent}", *body, f"{step}return {RESPONSE}"]
     else:
         lines = [f"{step}{parent}", *body]

@@ -42,8 +42,6 @@ class Definition:
     body_indent: str
     owner: cst.ClassDef | None
     comments: tuple[str, ...]
-    #: for classes: a delete view (its object is gone once the parent method returns)
-    deletes: bool = False
     #: names it calls and events it captures, read off ast; None where ast was not paired
     calls: CallSummary | None = None
 
@@ -69,8 +67,6 @@ class FoundHandler:
     definition: Definition
     node: cst.FunctionDef
     offset: int = 0
-    #: the method deletes its object (``perform_destroy``, a delete view's ``form_valid``)
-    deletes: bool = False
 
     @property
     def name(self) -> str:
@@ -127,20 +123,16 @@ class DefinitionCollector:
         self._names: list[str] = []
         self._indents: list[str] = [""]
         self._classes: list[cst.ClassDef | None] = [None]
-        #: local name -> imported name, for ``from ... import DeleteView as DV``
-        self._imported: dict[str, str] = {}
 
     def collect(self, module: cst.Module) -> None:
-        """Record the definitions and ``from`` imports of ``module``."""
+        """Record the definitions of ``module``."""
         self._statements(module.body)
 
     def _statements(self, body: Sequence[cst.BaseStatement]) -> None:
         for stmt in body:
             if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
-                    if isinstance(small, cst.ImportFrom):
-                        self.visit_ImportFrom(small)
-            elif isinstance(stmt, cst.FunctionDef):
+                continue
+            if isinstance(stmt, cst.FunctionDef):
                 self.visit_FunctionDef(stmt)
                 self._suite(stmt.body)
                 self.leave_FunctionDef(stmt)
@@ -153,24 +145,11 @@ class DefinitionCollector:
                     self._suite(block)
 
     def _suite(self, suite: cst.BaseSuite) -> None:
-        # A one-line suite holds small statements only: no definitions, no imports of note.
+        # A one-line suite holds small statements only: no definitions.
         if isinstance(suite, cst.IndentedBlock):
             self.visit_IndentedBlock(suite)
             self._statements(suite.body)
             self.leave_IndentedBlock(suite)
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if isinstance(node.names, cst.ImportStar):
-            return
-        for alias in node.names:
-            imported = cst.helpers.get_full_name_for_node(alias.name) or ""
-            local = (
-                cst.helpers.get_full_name_for_node(alias.asname.name)
-                if alias.asname is not None
-                else imported
-            )
-            if local:
-                self._imported[local] = imported
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         self._indents.append(block_indent(node, self._indents[-1], self._step))
@@ -187,20 +166,14 @@ class DefinitionCollector:
         self._classes.pop()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._record(node, owner=None, deletes=self._is_delete_view(node))
+        self._record(node, owner=None)
         self._classes.append(node)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self._names.pop()
         self._classes.pop()
 
-    def _record(
-        self,
-        node: cst.FunctionDef | cst.ClassDef,
-        *,
-        owner: cst.ClassDef | None,
-        deletes: bool = False,
-    ) -> None:
+    def _record(self, node: cst.FunctionDef | cst.ClassDef, *, owner: cst.ClassDef | None) -> None:
         self._names.append(node.name.value)
         line = self._positions[node.name].start.line
         self.definitions.append(
@@ -211,7 +184,6 @@ class DefinitionCollector:
                 body_indent=block_indent(node.body, self._indents[-1], self._step),
                 owner=owner,
                 comments=self._header_lines(node, line),
-                deletes=deletes,
                 calls=self._summary(node),
             )
         )
@@ -227,24 +199,6 @@ class DefinitionCollector:
         if isinstance(node.body, cst.IndentedBlock) and node.body.body:
             last = self._positions[node.body.body[0]].start.line - 1
         return tuple(self._lines[first - 1 : min(max(first, last), len(self._lines))])
-
-    def _is_delete_view(self, node: cst.ClassDef) -> bool:
-        """True for a subclass of Django's DeleteView / BaseDeleteView, through import aliases.
-
-        The module's own ``from ... import`` aliases are enough here, and cost nothing,
-        where a full qualified-name analysis of every edited file costs more than the edit.
-        """
-        for base in node.bases:
-            spelled = cst.helpers.get_full_name_for_node(base.value) or ""
-            head, _, rest = spelled.partition(".")
-            name = (
-                f"{self._imported.get(head, head)}.{rest}"
-                if rest
-                else self._imported.get(head, head)
-            )
-            if name.rsplit(".", 1)[-1].endswith("DeleteView"):
-                return True
-        return False
 
 
 # Statements inside a handler.
@@ -354,15 +308,6 @@ def is_super_call(node: cst.CSTNode | None, method: str) -> bool:
         and isinstance(node.func.value, cst.Call)
         and is_name(node.func.value.func, "super")
     )
-
-
-def first_super_call(handler: FoundHandler) -> Spot | None:
-    """The first top-level statement that calls the parent's version of the handler."""
-    block = handler.node.body
-    for index, stmt in enumerate(block.body):
-        if any(is_super_call(call, handler.name) for call in calls(stmt)):
-            return Spot(block, index, handler.body_indent)
-    return None
 
 
 # What a handler already calls.

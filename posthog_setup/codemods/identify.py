@@ -99,7 +99,7 @@ def plan_override(
     if not site.claim(cls.node, f"def {point.override}"):
         return None
     sources = _sources(point, cls.body_indent + site.step, site, with_event=True)
-    add_override(cls, point.override, sources, site, before_parent=False)
+    add_override(cls, point.override, sources, site)
     _use(point, sources, site)
     return None
 

@@ -116,8 +116,7 @@ def _plan(point: Point, definitions: Sequence[Definition], site: FileEdit) -> st
             _plan_override(point, definition, offset, definitions, site)
             return None
         return "is a class, not a function"
-    owner = _definition_of(definitions, definition.owner)
-    handler = FoundHandler(definition, node, offset, capture.deletes(node.name.value, owner))
+    handler = FoundHandler(definition, node, offset)
     if site.binds_client(node):
         return f"binds the name {site.client.name} itself (the inserted call would use that)"
     if isinstance(point, CapturePoint):
@@ -147,7 +146,7 @@ def _plan_override(
     if method is None or definition is None:
         capture.plan_override(point, cls, site)
         return
-    handler = FoundHandler(definition, method, offset, capture.deletes(point.override, cls))
+    handler = FoundHandler(definition, method, offset)
     capture.plan_capture(point, handler, site)
 
 

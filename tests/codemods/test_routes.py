@@ -885,7 +885,9 @@ def test_override_perform_save_hooks_are_added(method: str) -> None:
     )
 
 
-def test_override_perform_destroy_captures_before_the_delete() -> None:
+def test_override_perform_destroy_captures_after_the_delete() -> None:
+    """A delete that fails (a protected row) sends nothing: the event follows it, reading
+    the URL's key (the deleted object's own is gone)."""
     check_transformed(
         """\
         class OrderViewSet(viewsets.ModelViewSet):
@@ -895,7 +897,7 @@ def test_override_perform_destroy_captures_before_the_delete() -> None:
             "OrderViewSet",
             1,
             "order_deleted",
-            properties=(("order_id", "instance.pk"),),
+            properties=(("order_id", 'self.kwargs["pk"]'),),
             override="perform_destroy",
         ),
         """\
@@ -905,13 +907,13 @@ def test_override_perform_destroy_captures_before_the_delete() -> None:
             serializer_class = OrderSerializer
 
             def perform_destroy(self, instance):
-                posthog_client.capture("order_deleted", properties={"order_id": instance.pk})
                 super().perform_destroy(instance)
+                posthog_client.capture("order_deleted", properties={"order_id": self.kwargs["pk"]})
         """,
     )
 
 
-def test_override_form_valid_of_a_delete_view_captures_before_the_delete() -> None:
+def test_override_form_valid_of_a_delete_view_captures_after_the_delete() -> None:
     check_transformed(
         """\
         from django.views.generic import DeleteView
@@ -924,7 +926,7 @@ def test_override_form_valid_of_a_delete_view_captures_before_the_delete() -> No
             "ProductDeleteView",
             4,
             "product_deleted",
-            properties=(("product_id", "self.object.pk"),),
+            properties=(("product_id", 'self.kwargs["pk"]'),),
             override="form_valid",
         ),
         """\
@@ -937,8 +939,44 @@ def test_override_form_valid_of_a_delete_view_captures_before_the_delete() -> No
             model = Product
 
             def form_valid(self, form):
-                posthog_client.capture("product_deleted", properties={"product_id": self.object.pk})
-                return super().form_valid(form)
+                response = super().form_valid(form)
+                posthog_client.capture("product_deleted", properties={"product_id": self.kwargs["pk"]})
+                return response
+        """,
+    )
+
+
+def test_a_delete_whose_failure_the_view_catches_is_captured_only_once_it_succeeded() -> None:
+    """``try: self.object.delete() ... except``: before the delete, the event would go out
+    for a delete the handler then reports as failed."""
+    check_transformed(
+        """\
+        class AuthorDelete(DeleteView):
+            def form_valid(self, form):
+                try:
+                    self.object.delete()
+                    return HttpResponseRedirect(self.success_url)
+                except Exception:
+                    return HttpResponseRedirect(reverse("author-delete"))
+        """,
+        CapturePoint(
+            "AuthorDelete.form_valid",
+            2,
+            "author_deleted",
+            properties=(("author_id", 'self.kwargs["pk"]'),),
+            after_line=4,
+        ),
+        """\
+        from app.analytics import posthog_client
+
+        class AuthorDelete(DeleteView):
+            def form_valid(self, form):
+                try:
+                    self.object.delete()
+                    posthog_client.capture("author_deleted", properties={"author_id": self.kwargs["pk"]})
+                    return HttpResponseRedirect(self.success_url)
+                except Exception:
+                    return HttpResponseRedirect(reverse("author-delete"))
         """,
     )
 
@@ -1018,7 +1056,7 @@ def test_existing_perform_create_captures_after_the_save() -> None:
     )
 
 
-def test_existing_perform_destroy_captures_before_the_parent_call() -> None:
+def test_existing_perform_destroy_captures_after_the_parent_call() -> None:
     check_transformed(
         """\
         class OrderViewSet(viewsets.ModelViewSet):
@@ -1033,8 +1071,8 @@ def test_existing_perform_destroy_captures_before_the_parent_call() -> None:
         class OrderViewSet(viewsets.ModelViewSet):
             def perform_destroy(self, instance):
                 log(instance)
-                posthog_client.capture("order_deleted")
                 super().perform_destroy(instance)
+                posthog_client.capture("order_deleted")
         """,
     )
 
@@ -1564,8 +1602,8 @@ def test_fixture_django_views() -> None:
     assert line_after(catalog, "review.save()") == "posthog_client.capture("
     assert "response = super().form_valid(form)" in catalog
     delete_view = catalog[catalog.index("class ProductDeleteView") :]
-    assert delete_view.index('"product_deleted"') < delete_view.index(
-        "return super().form_valid(form)"
+    assert delete_view.index("response = super().form_valid(form)") < delete_view.index(
+        '"product_deleted"'
     )
 
     orders = instrument_fixture(

@@ -147,7 +147,7 @@ def test_an_unused_warm_process_ends_when_stopped(tmp_path: Path, site: Path) ->
     waiting = warm.process
     assert waiting is not None
     warm.stop()
-    assert waiting.poll() == 0
+    assert waiting.poll() is not None
 
 
 def test_the_checks_handed_to_warm_processes_pass_as_before(
