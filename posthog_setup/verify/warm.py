@@ -162,22 +162,9 @@ class WarmPython:
         self.python = python
         self.env = dict(env)
         self.process: subprocess.Popen[str] | None
+        arguments = json.dumps([list(map(list, start)), list(roots), list(extra)])
         try:
-            self.process = subprocess.Popen(
-                [
-                    python,
-                    "-c",
-                    _BOOT,
-                    json.dumps([list(map(list, start)), list(roots), list(extra)]),
-                ],
-                cwd=root,
-                env=self.env,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                errors="replace",
-            )
+            self.process = _python(python, _BOOT, arguments, root, self.env, subprocess.PIPE)
         except OSError:
             self.process = None
 
@@ -232,11 +219,17 @@ def spawn(
         taken = warm.take(python, env, script, argument, cwd)
         if taken is not None:
             return taken
+    return _python(python, script, argument, cwd, env, subprocess.DEVNULL)
+
+
+def _python(
+    python: str, script: str, argument: str, cwd: Path, env: Mapping[str, str], stdin: int
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [python, "-c", script, argument],
         cwd=cwd,
         env=dict(env),
-        stdin=subprocess.DEVNULL,
+        stdin=stdin,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from posthog_setup.console import Console
 from posthog_setup.exits import Exit
 from posthog_setup.mockhost import MockPostHogHost
-from posthog_setup.verify.interpreter import find_interpreter, named_interpreter
+from posthog_setup.verify.interpreter import Interpreter, find_interpreter, named_interpreter
+from posthog_setup.verify.warm import WarmStart
 from posthog_setup.verify.warmup import warm_up
 from posthog_setup.workflow.begin import BeginResult, begin, plan_at
 
-if TYPE_CHECKING:
-    from posthog_setup.verify.interpreter import Interpreter
-    from posthog_setup.verify.warm import WarmStart
+
+@contextlib.contextmanager
+def _checks_started(
+    planned: BeginResult, python: Path | None
+) -> Iterator[tuple[MockPostHogHost, Interpreter, WarmStart]]:
+    """The mock host, and conclude's checks' interpreter started now: it imports their
+    third-party packages on the other core while edit and revise run here (see
+    ``warm_up``); whatever no check took is ended on the way out."""
+    with MockPostHogHost() as host:
+        interpreter = named_interpreter(python) or find_interpreter(
+            planned.root, manager=planned.plan.setup.dependency_manager
+        )
+        warm = warm_up(planned.root, planned.plan, planned.analysis.apps, interpreter, host.url)
+        try:
+            yield host, interpreter, warm
+        finally:
+            warm.stop()
 
 
 def run_all(
@@ -40,87 +56,50 @@ def run_all(
     code = begin(planned, console=console, as_json=False)
     if code != Exit.OK:
         return code
-    with MockPostHogHost() as host:
-        # Conclude's checks run in the project's interpreter: it starts now, importing
-        # their third-party packages on the other core while edit and revise run here.
-        interpreter = named_interpreter(python) or find_interpreter(
-            planned.root, manager=planned.plan.setup.dependency_manager
+    with _checks_started(planned, python) as (host, interpreter, warm):
+        # Loaded only now, after the checks' interpreter has started.
+        from posthog_setup.workflow import render
+        from posthog_setup.workflow.conclude import conclude_at, show
+        from posthog_setup.workflow.edit import edit, raise_held, token_to_set
+        from posthog_setup.workflow.revise import inherit, revise_stage
+
+        console.progress("[2/4] edit: applying the plan")
+        edited = edit(planned, preview=False, check=False, allow_dirty=allow_dirty)
+        render.edit(console, edited, diff=False, token_var=token_to_set(planned.plan))
+        if edited.written is not None:
+            raise_held(edited.written)
+        if edited.code != Exit.OK:
+            return edited.code
+        console.progress("[3/4] revise: checking the result")
+        revised = inherit(
+            revise_stage(planned.root, write=True, use_cache=True), planned.analysis.findings
         )
-        warm = warm_up(planned.root, planned.plan, planned.analysis.apps, interpreter, host.url)
-        try:
-            return _edit_to_conclude(
-                planned,
-                path,
-                console=console,
-                allow_dirty=allow_dirty,
-                run_tests=run_tests,
-                python=python,
-                test_timeout=test_timeout,
-                host=host,
-                interpreter=interpreter,
-                warm=warm,
-            )
-        finally:
-            warm.stop()
-
-
-def _edit_to_conclude(
-    planned: BeginResult,
-    path: Path,
-    *,
-    console: Console,
-    allow_dirty: bool,
-    run_tests: str | None,
-    python: Path | None,
-    test_timeout: float | None,
-    host: MockPostHogHost,
-    interpreter: Interpreter,
-    warm: WarmStart,
-) -> int:
-    """edit, revise and conclude, after begin planned the project."""
-    # Loaded only now: the project's interpreter has started first (see ``warm_up``).
-    from posthog_setup.workflow import render
-    from posthog_setup.workflow.conclude import conclude_at, show
-    from posthog_setup.workflow.edit import edit, raise_held, token_to_set
-    from posthog_setup.workflow.revise import inherit, revise_stage
-
-    console.progress("[2/4] edit: applying the plan")
-    edited = edit(planned, preview=False, check=False, allow_dirty=allow_dirty)
-    render.edit(console, edited, diff=False, token_var=token_to_set(planned.plan))
-    if edited.written is not None:
-        raise_held(edited.written)
-    if edited.code != Exit.OK:
-        return edited.code
-    console.progress("[3/4] revise: checking the result")
-    revised = inherit(
-        revise_stage(planned.root, write=True, use_cache=True), planned.analysis.findings
-    )
-    render.revise(console, revised, diff=False, as_json=False)
-    if revised.written is not None:
-        raise_held(revised.written)
-    if revised.code == Exit.ERROR:
-        return revised.code
-    console.progress("[4/4] conclude: verifying against a local mock host")
-    concluded = conclude_at(
-        planned.root,
-        console=console,
-        run_tests=run_tests,
-        python=python,
-        test_timeout=test_timeout,
-        host=host,
-        interpreter=interpreter,
-        warm=warm,
-    )
-    code = Exit.ERROR if concluded is None else show(concluded, console=console, as_json=False)
-    written = [
-        *(edited.written.paths if edited.written else ()),
-        *(revised.written.paths if revised.written else ()),
-    ]
-    console.info(
-        "\n".join(
-            render.summary(
-                sorted(set(written)), revised.code, concluded, path, len(revised.inherited)
+        render.revise(console, revised, diff=False, as_json=False)
+        if revised.written is not None:
+            raise_held(revised.written)
+        if revised.code == Exit.ERROR:
+            return revised.code
+        console.progress("[4/4] conclude: verifying against a local mock host")
+        concluded = conclude_at(
+            planned.root,
+            console=console,
+            run_tests=run_tests,
+            python=python,
+            test_timeout=test_timeout,
+            host=host,
+            interpreter=interpreter,
+            warm=warm,
+        )
+        code = Exit.ERROR if concluded is None else show(concluded, console=console, as_json=False)
+        written = [
+            *(edited.written.paths if edited.written else ()),
+            *(revised.written.paths if revised.written else ()),
+        ]
+        console.info(
+            "\n".join(
+                render.summary(
+                    sorted(set(written)), revised.code, concluded, path, len(revised.inherited)
+                )
             )
         )
-    )
-    return max(revised.code, code)
+        return max(revised.code, code)
