@@ -30,7 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic import generate_project
 
-TOOL = [sys.executable, "-m", "posthog_setup"]
+#: The tool of the interpreter running the benchmark, never a ``posthog_setup`` folder in
+#: the working directory (``-I``: ``-m`` would import that first, and time other code).
+TOOL = [sys.executable, "-I", "-m", "posthog_setup"]
 
 _FLOOR = (
     "import ast, json, sys\n"

@@ -188,10 +188,13 @@ def revise_command(
     """Re-check an integrated project: drift from the plan and integration mistakes; fix the safe ones."""
     console = Console.for_terminal(quiet=quiet, verbose=verbose)
     if not (as_json or no_cache):
-        from posthog_setup.workflow.verdict import NOTHING_TO_DO, unchanged_since_clean
+        from posthog_setup.workflow.verdict import NOTHING_TO_DO, clean_before
 
-        if unchanged_since_clean(path):
+        warnings = clean_before(path)
+        if warnings is not None:
             # The pre-commit hook's usual case: not one file changed since a clean check.
+            for line in warnings:
+                console.warn(line)
             console.success(NOTHING_TO_DO)
             return Exit.OK
     from posthog_setup.workflow.revise import run_revise

@@ -25,7 +25,7 @@ from posthog_setup.plan.plan import (
     receivers_file,
 )
 from posthog_setup.verify.checks import FAIL, PASS, SKIP
-from posthog_setup.workflow.verdict import NOTHING_TO_DO
+from posthog_setup.workflow.verdict import NOTHING_TO_DO, warnings
 
 if TYPE_CHECKING:
     from posthog_setup.verify.verification import Verification
@@ -153,10 +153,8 @@ def revise(console: Console, outcome: ReviseOutcome, *, diff: bool, as_json: boo
             console.error(f"internal error: the fix would not compile: {line}")
         console.error("nothing was written")
         return
-    for skipped in result.skipped:
-        console.warn(f"skipped {skipped}")
-    for note in result.notes:
-        console.warn(note)
+    for line in warnings(result.skipped, result.notes):
+        console.warn(line)
     if outcome.written is not None:
         written(console, result.changes, outcome.written, edited="fixed")
         if outcome.written.error is not None:

@@ -204,8 +204,8 @@ def revise_stage(path: Path, *, write: bool, use_cache: bool) -> ReviseOutcome:
     if result.uncompilable:
         return ReviseOutcome(Exit.ERROR, result=result)
     outcome = ReviseOutcome(Exit.OK, result=result, remaining=result.findings, write=write)
-    if not (result.findings or result.changes or result.notes or result.skipped):
-        verdict.remember_clean(root, stamp)
+    if not (result.findings or result.changes):
+        verdict.remember_clean(root, stamp, verdict.warnings(result.skipped, result.notes))
     if write and result.changes:
         done = write_all(root, result.changes)
         if done.error is not None:

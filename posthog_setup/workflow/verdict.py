@@ -12,8 +12,9 @@ stamp is the same, the check's answer is the same, and nothing is parsed.
 
 A file that changed within the last two seconds (git's "racily clean" rule: a second
 change in the same clock tick would move neither time nor size) leaves no stamp, so the
-check runs in full. Only a clean verdict is kept: anything else is reported from a full
-run, with its findings.
+check runs in full. Only a clean verdict is kept, with the warnings it was given (files
+skipped, hook-ups left out), which are given again: anything else is reported from a
+full run, with its findings.
 
 This module stays light (no analysis, no libcst): on a hit, it is all the check imports.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from posthog_setup.project.cache import ResultCache, file_stamp
@@ -61,21 +63,33 @@ def project_stamp(root: Path) -> str | None:
     return digest.hexdigest()
 
 
-def unchanged_since_clean(path: Path) -> bool:
-    """Whether the project at ``path`` is as it was when revise last found nothing to do."""
+def warnings(skipped: Sequence[str], notes: Sequence[str]) -> list[str]:
+    """The lines a check warns with before its verdict: each skipped file, each note."""
+    return [*(f"skipped {file}" for file in skipped), *notes]
+
+
+def clean_before(path: Path) -> list[str] | None:
+    """The warnings revise gave when it last found nothing to do in the project at
+    ``path``, if no file has changed since; None if one has (or there is no such verdict)."""
     try:
         root = python_project_root(path)
     except (NotAPythonProject, OSError):
-        return False
+        return None
     stored = ResultCache.open(root, "verdict").get(_KEY)
-    return stored is not None and stored == project_stamp(root)
+    if not isinstance(stored, tuple) or len(stored) != 2:
+        return None
+    stamp, lines = stored
+    if stamp != project_stamp(root):
+        return None
+    return list(lines)
 
 
-def remember_clean(root: Path, stamp: str | None) -> None:
+def remember_clean(root: Path, stamp: str | None, lines: Sequence[str]) -> None:
     """Keep "nothing to do" for the project at ``root`` as it was at ``stamp`` (taken before
-    the run read anything, so a file changed during the run breaks it)."""
+    the run read anything, so a file changed during the run breaks it), with the warnings
+    ``lines`` it came with."""
     if stamp is None:
         return
     cache = ResultCache.open(root, "verdict")
-    cache.put(_KEY, stamp)
+    cache.put(_KEY, (stamp, tuple(lines)))
     cache.save()

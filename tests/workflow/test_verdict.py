@@ -12,7 +12,7 @@ import pytest
 
 from posthog_setup.cli import main
 from posthog_setup.workflow import revise as revise_module
-from posthog_setup.workflow.verdict import NOTHING_TO_DO, project_stamp, unchanged_since_clean
+from posthog_setup.workflow.verdict import NOTHING_TO_DO, clean_before, project_stamp
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SETTLED = time.time_ns() - 60_000_000_000
@@ -62,7 +62,7 @@ def test_an_unchanged_project_is_not_checked_again(
     runs = _full_runs(monkeypatch)
     assert _check(blog, capsys) == (0, f"{NOTHING_TO_DO}\n")
     assert len(runs) == 1
-    assert unchanged_since_clean(blog)
+    assert clean_before(blog) == []
     assert _check(blog, capsys) == (0, f"{NOTHING_TO_DO}\n")
     assert len(runs) == 1
 
@@ -83,7 +83,7 @@ def test_a_changed_file_is_checked_in_full_and_its_finding_reported(
     code, printed = _check(blog, capsys)
     assert (code, len(runs)) == (1, 1)
     assert "missing-capture new mutating route POST /posts/<int:post_id>/pin" in printed
-    assert not unchanged_since_clean(blog)
+    assert clean_before(blog) is None
 
 
 def test_a_file_changed_just_now_leaves_no_stamp(blog: Path) -> None:
@@ -126,7 +126,21 @@ def test_only_a_clean_verdict_is_kept(
     assert _check(blog, capsys)[0] == 1
     assert _check(blog, capsys)[0] == 1
     assert len(runs) == 2
-    assert not unchanged_since_clean(blog)
+    assert clean_before(blog) is None
+
+
+def test_a_clean_verdict_gives_its_warnings_again(
+    blog: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file the check skips (it does not parse) is said on every check, kept or not."""
+    (blog / "blog" / "legacy.py").write_text("from flask import Blueprint\n\ndef broken(:\n")
+    _settle(blog)
+    code, first = _check(blog, capsys)
+    assert code == 0
+    assert "skipped blog/legacy.py" in first
+    runs = _full_runs(monkeypatch)
+    assert _check(blog, capsys) == (0, first)
+    assert runs == []
 
 
 @pytest.mark.parametrize("option", ["--json", "--no-cache"])
