@@ -76,6 +76,10 @@ class AppStart:
     #: imported is not imported, as the server would run the app's start-up hooks before
     #: the check could stop it at its socket
     serves: tuple[str, ...] = ()
+    #: the framework's own modules the start imports whatever the project's say, each
+    #: importable before the app is configured: a full run loads them ahead (see
+    #: ``posthog_setup.verify.warm``)
+    warm: tuple[str, ...] = ()
 
 
 #: The usual start: a module-level app's module imported, a factory called once.

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from posthog_setup.analysis.model import AppObject
+from posthog_setup.frameworks import registry
 from posthog_setup.plan.plan import Plan
 from posthog_setup.verify.checks import TEST_TOKEN
 from posthog_setup.verify.interpreter import Interpreter
@@ -38,7 +39,14 @@ def warm_up(
         live = WarmPython(interpreter.python, root, env, start, extra=["posthog"])
     starts = [(app.file, module_of(root, app.file)) for app in apps]
     roots = list(dict.fromkeys(["", *(entry for _, (_, path) in starts for entry in path)]))
+    frameworks = (registry.by_app_kind(app.kind) for app in apps)
+    own = [name for f in frameworks if f is not None for name in f.app_start.warm]
     app = WarmPython(
-        interpreter.python, root, env, [(file, module) for file, (module, _) in starts], roots=roots
+        interpreter.python,
+        root,
+        env,
+        [(file, module) for file, (module, _) in starts],
+        roots=roots,
+        extra=list(dict.fromkeys(own)),
     )
     return WarmStart(live, app)

@@ -174,3 +174,23 @@ def test_the_checks_handed_to_warm_processes_pass_as_before(
     fresh = entry_check(root, plan, CURRENT, mock_host.url, find_entry_point(root, plan, apps))
     assert fresh.check == entry.check
     assert subprocess_env(plan, mock_host.url) == warm.app.env
+
+
+def test_a_django_check_has_the_framework_loaded_and_none_of_the_project(
+    integrated: Callable[[str], Path], mock_host: MockPostHogHost
+) -> None:
+    """``manage.py check`` imports Django's runner inside ``main()`` and reads apps from
+    strings: the framework's record names what to load early, never the settings."""
+    root = integrated("django_shop")
+    plan = read_plan(root)
+    assert plan is not None
+    apps = analyse_project(root, registry.analysers()).apps
+    warm = warm_up(root, plan, apps, CURRENT, mock_host.url)
+    assert warm.app is not None
+    if warm.live is not None:
+        warm.live.stop()
+    loaded = _loaded(warm.app, root)
+    assert {"django.core.management", "django.db.models", "django.urls"} <= loaded
+    project = {"shop", "catalog", "accounts", "orders"}
+    assert not {m for m in loaded if m.split(".")[0] in project}
+    assert "django.contrib.auth.models" not in loaded

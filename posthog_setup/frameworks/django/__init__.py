@@ -52,7 +52,21 @@ class Django:
     )
     hookup_name = "PosthogContextMiddleware"
     # The system check loads the settings, the apps and the URLconf, and serves nothing.
-    app_start = AppStart(script=ProjectScript("manage.py", "execute_from_command_line", ("check",)))
+    app_start = AppStart(
+        script=ProjectScript("manage.py", "execute_from_command_line", ("check",)),
+        # manage.py imports its runner inside main(), and settings name apps as strings:
+        # what `check` loads of Django itself, none of which reads the settings on import.
+        warm=(
+            "django.core.management",
+            "django.db.models",
+            "django.urls",
+            "django.http",
+            "django.shortcuts",
+            "django.forms",
+            "django.template",
+            "django.views.generic",
+        ),
+    )
 
     def hook_up(
         self,
