@@ -13,14 +13,15 @@ from pathlib import Path
 import pytest
 
 from posthog_setup.analysis.engine import analyse_project
+from posthog_setup.analysis.model import AppObject
 from posthog_setup.frameworks import registry
 from posthog_setup.mockhost import MockPostHogHost
-from posthog_setup.plan.plan import read_plan
+from posthog_setup.plan.plan import Plan, read_plan
 from posthog_setup.verify.checks import PASS
 from posthog_setup.verify.entry import entry_check, find_entry_point
 from posthog_setup.verify.interpreter import Interpreter
 from posthog_setup.verify.live import live_check, subprocess_env
-from posthog_setup.verify.warm import WarmPython, spawn
+from posthog_setup.verify.warm import WarmPython, WarmStart, spawn
 from posthog_setup.verify.warmup import warm_up
 
 CURRENT = Interpreter(sys.executable, "current", "the interpreter running the tests")
@@ -150,16 +151,22 @@ def test_an_unused_warm_process_ends_when_stopped(tmp_path: Path, site: Path) ->
     assert waiting.poll() is not None
 
 
+def _warmed(
+    root: Path, host: MockPostHogHost
+) -> tuple[Path, Plan, tuple[AppObject, ...], WarmStart]:
+    """An integrated project's plan and apps, and the warm processes a full run starts."""
+    plan = read_plan(root)
+    assert plan is not None
+    apps = analyse_project(root, registry.analysers()).apps
+    return root, plan, apps, warm_up(root, plan, apps, CURRENT, host.url)
+
+
 def test_the_checks_handed_to_warm_processes_pass_as_before(
     integrated: Callable[[str], Path], mock_host: MockPostHogHost
 ) -> None:
     """The live check and the app import of an integrated Flask app, each run by a warm
     process started for it, say what they say in processes of their own."""
-    root = integrated("flask_blog")
-    plan = read_plan(root)
-    assert plan is not None
-    apps = analyse_project(root, registry.analysers()).apps
-    warm = warm_up(root, plan, apps, CURRENT, mock_host.url)
+    root, plan, apps, warm = _warmed(integrated("flask_blog"), mock_host)
     assert warm.live is not None
     assert warm.app is not None
     live = live_check(root, plan, CURRENT, mock_host, warm=warm.live)
@@ -181,11 +188,7 @@ def test_a_django_check_has_the_framework_loaded_and_none_of_the_project(
 ) -> None:
     """``manage.py check`` imports Django's runner inside ``main()`` and reads apps from
     strings: the framework's record names what to load early, never the settings."""
-    root = integrated("django_shop")
-    plan = read_plan(root)
-    assert plan is not None
-    apps = analyse_project(root, registry.analysers()).apps
-    warm = warm_up(root, plan, apps, CURRENT, mock_host.url)
+    root, _, _, warm = _warmed(integrated("django_shop"), mock_host)
     assert warm.app is not None
     if warm.live is not None:
         warm.live.stop()
