@@ -725,7 +725,6 @@ def entry_check(
     token: str = TEST_TOKEN,
     timeout: float = ENTRY_TIMEOUT,
     compare: bool = True,
-    warm: WarmPython | None = None,
 ) -> EntryResult:
     """Start the app through ``entry`` (a string: why it cannot be) in ``interpreter``.
 
@@ -733,15 +732,7 @@ def entry_check(
     not the edit's doing and the check is skipped.
     """
     return start_entry_check(
-        root,
-        plan,
-        interpreter,
-        host_url,
-        entry,
-        token=token,
-        timeout=timeout,
-        compare=compare,
-        warm=warm,
+        root, plan, interpreter, host_url, entry, token=token, timeout=timeout, compare=compare
     ).result()
 
 

@@ -18,7 +18,7 @@ from posthog_setup.frameworks import registry
 from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.plan.plan import Plan, read_plan
 from posthog_setup.verify.checks import PASS
-from posthog_setup.verify.entry import entry_check, find_entry_point
+from posthog_setup.verify.entry import entry_check, find_entry_point, start_entry_check
 from posthog_setup.verify.interpreter import Interpreter
 from posthog_setup.verify.live import live_check, subprocess_env
 from posthog_setup.verify.warm import WarmPython, WarmStart, spawn
@@ -170,9 +170,9 @@ def test_the_checks_handed_to_warm_processes_pass_as_before(
     assert warm.live is not None
     assert warm.app is not None
     live = live_check(root, plan, CURRENT, mock_host, warm=warm.live)
-    entry = entry_check(
+    entry = start_entry_check(
         root, plan, CURRENT, mock_host.url, find_entry_point(root, plan, apps), warm=warm.app
-    )
+    ).result()
     # Both were taken (not started anew).
     assert warm.live.process is None
     assert warm.app.process is None
