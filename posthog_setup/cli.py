@@ -187,10 +187,11 @@ def revise_command(
 ) -> int:
     """Re-check an integrated project: drift from the plan and integration mistakes; fix the safe ones."""
     console = Console.for_terminal(quiet=quiet, verbose=verbose)
+    stamp = None
     if not (as_json or no_cache):
-        from posthog_setup.workflow.verdict import NOTHING_TO_DO, clean_before
+        from posthog_setup.workflow.verdict import NOTHING_TO_DO, look
 
-        warnings = clean_before(path)
+        stamp, warnings = look(path)
         if warnings is not None:
             # The pre-commit hook's usual case: not one file changed since a clean check.
             for line in warnings:
@@ -200,7 +201,13 @@ def revise_command(
     from posthog_setup.workflow.revise import run_revise
 
     return run_revise(
-        path, console=console, check=check, diff=diff, as_json=as_json, use_cache=not no_cache
+        path,
+        console=console,
+        check=check,
+        diff=diff,
+        as_json=as_json,
+        use_cache=not no_cache,
+        stamp=stamp,
     )
 
 

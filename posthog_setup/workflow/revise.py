@@ -190,13 +190,19 @@ class ReviseOutcome:
         return len(self.result.findings) - len(self.remaining)
 
 
-def revise_stage(path: Path, *, write: bool, use_cache: bool) -> ReviseOutcome:
+def revise_stage(
+    path: Path, *, write: bool, use_cache: bool, stamp: str | None = None
+) -> ReviseOutcome:
     """The revise stage: find drift and mistakes and, with ``write``, fix them in one
-    transaction, then find what is left."""
+    transaction, then find what is left. ``stamp``: the project's, where the caller took
+    it already (``verdict.look``); a clean result is kept under it."""
     try:
         root = python_project_root(path)
-        # Stamped before anything is read: a file changed during the run breaks the stamp.
-        stamp = verdict.project_stamp(root) if use_cache else None
+        if not use_cache:
+            stamp = None
+        elif stamp is None:
+            # Stamped before anything is read: a file changed during the run breaks it.
+            stamp = verdict.project_stamp(root)
         config = load_config(root)
         result = revise(root, config, use_cache=use_cache)
     except (ConfigError, PlanError, ReviseError, EditRefused, NotAPythonProject) as exc:
@@ -245,9 +251,11 @@ def run_revise(
     diff: bool,
     as_json: bool,
     use_cache: bool,
+    stamp: str | None = None,
 ) -> int:
-    """The revise stage from the command line: report, and (without --check / --diff) fix."""
-    outcome = revise_stage(path, write=not (check or diff), use_cache=use_cache)
+    """The revise stage from the command line: report, and (without --check / --diff) fix;
+    ``stamp`` as ``revise_stage`` takes it."""
+    outcome = revise_stage(path, write=not (check or diff), use_cache=use_cache, stamp=stamp)
     render.revise(console, outcome, diff=diff, as_json=as_json)
     if outcome.written is not None:
         raise_held(outcome.written)

@@ -26,6 +26,7 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from posthog_setup.project.cache import ResultCache, file_stamp
 from posthog_setup.project.discovery import NotAPythonProject, every_file, python_project_root
@@ -68,20 +69,27 @@ def warnings(skipped: Sequence[str], notes: Sequence[str]) -> list[str]:
     return [*(f"skipped {file}" for file in skipped), *notes]
 
 
-def clean_before(path: Path) -> list[str] | None:
-    """The warnings revise gave when it last found nothing to do in the project at
-    ``path``, if no file has changed since; None if one has (or there is no such verdict)."""
+class Look(NamedTuple):
+    """The project as a check finds it: its stamp (None: not to be trusted, or no
+    project), and the warnings of the kept clean verdict if that verdict still holds."""
+
+    stamp: str | None
+    warnings: list[str] | None
+
+
+def look(path: Path) -> Look:
+    """The stamp of the project at ``path`` and, if no file has changed since revise last
+    found nothing to do there, the warnings it gave then. The stamp is taken before the
+    check reads anything: a check that runs in full keeps its verdict under it."""
     try:
         root = python_project_root(path)
     except (NotAPythonProject, OSError):
-        return None
+        return Look(None, None)
+    stamp = project_stamp(root)
     stored = ResultCache.open(root, "verdict").get(_KEY)
-    if not isinstance(stored, tuple) or len(stored) != 2:
-        return None
-    stamp, lines = stored
-    if stamp != project_stamp(root):
-        return None
-    return list(lines)
+    if stamp is None or not isinstance(stored, tuple) or stored[:1] != (stamp,):
+        return Look(stamp, None)
+    return Look(stamp, list(stored[1]))
 
 
 def remember_clean(root: Path, stamp: str | None, lines: Sequence[str]) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from posthog_setup.cli import main
 from posthog_setup.workflow import revise as revise_module
-from posthog_setup.workflow.verdict import NOTHING_TO_DO, clean_before, project_stamp
+from posthog_setup.workflow.verdict import NOTHING_TO_DO, look, project_stamp
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SETTLED = time.time_ns() - 60_000_000_000
@@ -48,9 +48,11 @@ def _full_runs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     runs: list[Path] = []
     real = revise_module.revise_stage
 
-    def recorded(path: Path, *, write: bool, use_cache: bool) -> revise_module.ReviseOutcome:
+    def recorded(
+        path: Path, *, write: bool, use_cache: bool, stamp: str | None = None
+    ) -> revise_module.ReviseOutcome:
         runs.append(path)
-        return real(path, write=write, use_cache=use_cache)
+        return real(path, write=write, use_cache=use_cache, stamp=stamp)
 
     monkeypatch.setattr(revise_module, "revise_stage", recorded)
     return runs
@@ -62,7 +64,7 @@ def test_an_unchanged_project_is_not_checked_again(
     runs = _full_runs(monkeypatch)
     assert _check(blog, capsys) == (0, f"{NOTHING_TO_DO}\n")
     assert len(runs) == 1
-    assert clean_before(blog) == []
+    assert look(blog).warnings == []
     assert _check(blog, capsys) == (0, f"{NOTHING_TO_DO}\n")
     assert len(runs) == 1
 
@@ -83,7 +85,7 @@ def test_a_changed_file_is_checked_in_full_and_its_finding_reported(
     code, printed = _check(blog, capsys)
     assert (code, len(runs)) == (1, 1)
     assert "missing-capture new mutating route POST /posts/<int:post_id>/pin" in printed
-    assert clean_before(blog) is None
+    assert look(blog).warnings is None
 
 
 def test_a_file_changed_just_now_leaves_no_stamp(blog: Path) -> None:
@@ -126,7 +128,7 @@ def test_only_a_clean_verdict_is_kept(
     assert _check(blog, capsys)[0] == 1
     assert _check(blog, capsys)[0] == 1
     assert len(runs) == 2
-    assert clean_before(blog) is None
+    assert look(blog).warnings is None
 
 
 def test_a_clean_verdict_gives_its_warnings_again(
