@@ -1,3 +1,3 @@
-from posthog_setup.cli import main
+from posthog_setup.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -59,6 +59,20 @@ def test_python_dash_m_runs_the_cli() -> None:
     assert "begin" in result.stdout
 
 
+def test_the_command_exits_with_its_code_and_all_it_printed(blog: Path) -> None:
+    """The command ends without the interpreter's teardown (``cli.entry``): what it wrote
+    to a pipe, block-buffered, still arrives whole, and its exit code is the command's."""
+    command = [sys.executable, "-m", "posthog_setup", "begin", "--json"]
+    result = subprocess.run([*command, str(blog)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    assert "post_created" in {e["event"] for e in json.loads(result.stdout)["plan"]["events"]}
+    refused = subprocess.run(
+        [*command, str(blog / "app.py")], capture_output=True, text=True, check=False
+    )
+    assert refused.returncode == 2
+    assert "app.py" in refused.stderr
+
+
 def test_begin_writes_only_the_plan(blog: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = snapshot(blog)
     assert main(["begin", str(blog)]) == 0
