@@ -6,6 +6,7 @@ Exit codes follow Ruff and Black: 0 done or nothing to do, 1 changes needed unde
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
@@ -380,14 +381,15 @@ def entry() -> NoReturn:
     other objects; freeing them one by one at exit took a tenth of a second of a one-second
     run. Nothing needs that teardown: every file the run wrote is closed, and the stages
     have ended their threads, pools and child processes. Only the output is flushed (mypy
-    exits the same way).
+    exits the same way); under a tracer or profiler the exit is the usual one.
     """
     code = main()
+    if sys.gettrace() is not None or sys.getprofile() is not None:
+        sys.exit(code)  # a tracer or profiler (coverage, cProfile) writes its data at exit
     for stream in (sys.stdout, sys.stderr):
-        try:
+        # A closed pipe: nothing more can be said.
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing more can be said
-            pass
     os._exit(code)
 
 
