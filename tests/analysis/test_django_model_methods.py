@@ -7,7 +7,9 @@ import textwrap
 
 import pytest
 
+from posthog_setup import parallel as parallel_module
 from posthog_setup.analysis.model import Analysis, Route
+from posthog_setup.frameworks.django import model_methods
 from posthog_setup.plan.naming import event_name
 from tests.analysers import analyse_sources
 
@@ -280,3 +282,22 @@ def test_queryset_writes_name_their_model_and_saving_what_was_looked_up_is_an_up
     assert event_name(ordered) == "alert_updated"  # saved what the loop looked up
     purged = route(analysis, "purge")
     assert purged.existing_change == "deleted"
+
+
+def test_many_models_modules_read_in_workers_give_what_one_process_reads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past a few dozen models modules they are read in worker processes; the merge keeps
+    the serial reading's answer: a later module's class of the same name wins, and a
+    related name two modules' models share proves nothing."""
+    texts = {f"app{i}/models.py": MODELS for i in range(70)}
+    texts["app9/models.py"] = MODELS.replace("return qs.update(unread=False)", "return qs")
+    texts["zz/models.py"] = MODELS.replace('related_name="alerts"', 'related_name="mine"')
+    modules = {file: (file[: -len(".py")].replace("/", "."), False) for file in texts}
+    monkeypatch.setattr(parallel_module, "workers", lambda: 2)
+    parallel = model_methods.read_models(texts, modules)
+    monkeypatch.setattr(model_methods, "_PARALLEL_FILES", len(texts) + 1)
+    assert parallel == model_methods.read_models(texts, modules)
+    assert parallel.method("app9.models.AlertQuerySet", "mark_all_as_read") == model_methods.READS
+    assert parallel.method("app8.models.AlertQuerySet", "mark_all_as_read") not in ("", "?", None)
+    assert parallel.user_relations == {"mine": "zz.models.Alert"}

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from posthog_setup.analysis.body import dotted, walk_body, write_evidence, writing_functions
 from posthog_setup.analysis.names import ModuleNames
+from posthog_setup.parallel import process_map
 
 #: Query methods that answer a queryset of the same class (a custom queryset keeps its
 #: own methods through them).
@@ -133,39 +134,69 @@ def reads_models_file(file: str) -> bool:
     return parts[-1] in ("models.py", "managers.py", "querysets.py") or "models" in parts[:-1]
 
 
+#: Models modules below which one process reads them faster than a pool.
+_PARALLEL_FILES = 64
+
+
+@dataclass(frozen=True)
+class _ModelsModule:
+    """What one models module defines (see ``ProjectModels``), and the user relations it
+    declares, as (related name, model)."""
+
+    methods: dict[str, dict[str, str]]
+    bases: dict[str, tuple[str, ...]]
+    managers: dict[str, str]
+    relations: list[tuple[str, str]]
+
+
 def read_models(texts: Mapping[str, str], modules: Mapping[str, tuple[str, bool]]) -> ProjectModels:
     """The classes of the models modules ``texts`` (by file; ``modules`` gives each file's
-    module name and whether it is a package)."""
+    module name and whether it is a package). Each module is read on its own (in worker
+    processes when there are many: a large project has hundreds, and its check waits for
+    them before any view is analysed); a later file's class of the same name wins."""
+    jobs = [(file, texts[file], *modules[file]) for file in sorted(texts) if file in modules]
     methods: dict[str, dict[str, str]] = {}
     bases: dict[str, tuple[str, ...]] = {}
     managers: dict[str, str] = {}
     relations: dict[str, set[str]] = {}
-    for file, text in sorted(texts.items()):
-        if file not in modules:
+    for found in process_map(_read_module, jobs, min_items=_PARALLEL_FILES):
+        if found is None:
             continue
-        try:
-            tree = ast.parse(text, filename=file)
-        except (SyntaxError, ValueError):
-            continue
-        module, is_package = modules[file]
-        names = ModuleNames(tree, module, is_package)
-        functions = writing_functions(tree)
-        for stmt in tree.body:
-            if not isinstance(stmt, ast.ClassDef):
-                continue
-            qualified = f"{module}.{stmt.name}" if module else stmt.name
-            bases[qualified] = tuple(b for b in (names.resolve(x) for x in stmt.bases) if b)
-            methods[qualified] = _class_methods(stmt, functions)
-            for target, value in _assignments(stmt):
-                manager = _manager_class(names, value)
-                if target == "objects" and manager is not None:
-                    managers[qualified] = manager
-                accessor = _user_relation(names, value)
-                if accessor is not None:
-                    relations.setdefault(accessor, set()).add(qualified)
+        methods.update(found.methods)
+        bases.update(found.bases)
+        managers.update(found.managers)
+        for accessor, model in found.relations:
+            relations.setdefault(accessor, set()).add(model)
     # A related name two models share says nothing of which one is meant.
     unique = {name: next(iter(found)) for name, found in relations.items() if len(found) == 1}
     return ProjectModels(methods, bases, managers, unique)
+
+
+def _read_module(job: tuple[str, str, str, bool]) -> _ModelsModule | None:
+    """The classes of one models module (file, text, module name, is a package); None if it
+    does not parse."""
+    file, text, module, is_package = job
+    try:
+        tree = ast.parse(text, filename=file)
+    except (SyntaxError, ValueError):
+        return None
+    names = ModuleNames(tree, module, is_package)
+    functions = writing_functions(tree)
+    found = _ModelsModule({}, {}, {}, [])
+    for stmt in tree.body:
+        if not isinstance(stmt, ast.ClassDef):
+            continue
+        qualified = f"{module}.{stmt.name}" if module else stmt.name
+        found.bases[qualified] = tuple(b for b in (names.resolve(x) for x in stmt.bases) if b)
+        found.methods[qualified] = _class_methods(stmt, functions)
+        for target, value in _assignments(stmt):
+            manager = _manager_class(names, value)
+            if target == "objects" and manager is not None:
+                found.managers[qualified] = manager
+            accessor = _user_relation(names, value)
+            if accessor is not None:
+                found.relations.append((accessor, qualified))
+    return found
 
 
 def _assignments(cls: ast.ClassDef) -> Iterable[tuple[str, ast.expr]]:
