@@ -16,12 +16,16 @@ or a read of ``vars(g)`` / ``g.__dict__``, makes every attribute of ``g`` unknow
 from __future__ import annotations
 
 import ast
+import re
 
 from posthog_setup.analysis import flow
 from posthog_setup.analysis.context import FileContext, FunctionNode
 
 #: Flask's request-wide object, as names resolve it.
 G = "flask.g"
+#: Every spelling of ``g`` names it (``g.x``, ``flask.g``, ``from flask import g as x``):
+#: a module without the word cannot store to it.
+_G_WORD = re.compile(r"\bg\b")
 #: What ``ModuleFacts.assigned`` says of ``g``'s attributes set by a name this module
 #: cannot read: all of them.
 EVERY = f"{G}.*"
@@ -30,7 +34,7 @@ EVERY = f"{G}.*"
 def assignments(ctx: FileContext) -> list[tuple[str, str]]:
     """(``flask.g.<attribute>``, what one assignment gives it) for every assignment,
     deletion or computed store to ``g`` in the module (see the module docstring)."""
-    if "flask" not in ctx.source:
+    if "flask" not in ctx.source or _G_WORD.search(ctx.source) is None:
         return []
     found: list[tuple[str, str]] = []
     _visit(ctx, ctx.tree, None, found)
