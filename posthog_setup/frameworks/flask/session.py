@@ -144,12 +144,19 @@ def scan(
 _LOGOUT_WORDS = re.compile(r"log_?out|sign_?out", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=64)
+def _may_clear(source: str) -> bool:
+    """Could anything in this text empty the session or call a logout helper? (Asked of
+    every function of a module: the text is searched once.)"""
+    direct = any(t in source for t in ("session.clear", "session.pop", "del session["))
+    return direct or _LOGOUT_WORDS.search(source) is not None
+
+
 def clears(ctx: FileContext, func: FunctionNode) -> list[SessionClear]:
     """``func``'s statements that empty the session or drop one key of it
     (``session.clear()``, ``session.pop("user_id", None)``, ``del session["user_id"]``),
     and its statement calls to functions of the project named for logging out."""
-    direct = any(t in ctx.source for t in ("session.clear", "session.pop", "del session["))
-    if not direct and _LOGOUT_WORDS.search(ctx.source) is None:
+    if not _may_clear(ctx.source):
         return []
     found: list[SessionClear] = []
     handler = ctx.handler(func)
