@@ -384,10 +384,35 @@ _BINDING_NODES = frozenset(
 )
 
 
+#: Fields that never hold a node: identifiers, flags, levels, a constant's value (but a
+#: ``type X = ...`` statement's name is a ``Name``).
+_SCALAR_FIELDS = frozenset(
+    {"id", "attr", "arg", "name", "module", "level", "kind", "type_comment", "conversion"}
+    | {"is_async", "simple", "tag"}
+)
+_CONSTANTS = (ast.Constant, ast.MatchSingleton)
+#: Each node type's fields that may hold nodes, in ``_fields`` order (filled as met).
+_NODE_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+
+
+def _node_fields(kind: type[ast.AST]) -> tuple[str, ...]:
+    scalars = _SCALAR_FIELDS - {"name"} if kind.__name__ == "TypeAlias" else _SCALAR_FIELDS
+    fields = tuple(
+        name
+        for name in kind._fields
+        if name not in scalars and not (kind in _CONSTANTS and name == "value")
+    )
+    _NODE_FIELDS[kind] = fields
+    return fields
+
+
 def child_nodes(node: ast.AST) -> list[ast.AST]:
-    """``ast.iter_child_nodes``, as a list read off ``_fields`` (no generators per node)."""
+    """``ast.iter_child_nodes``, as a list read off the fields that can hold nodes (no
+    generators per node; a ``Name`` has one such field of two, a ``Constant`` none)."""
     children: list[ast.AST] = []
-    for name in node._fields:
+    kind = type(node)
+    fields = _NODE_FIELDS.get(kind)
+    for name in _node_fields(kind) if fields is None else fields:
         value = getattr(node, name, None)
         if isinstance(value, ast.AST):
             children.append(value)
