@@ -963,6 +963,36 @@ def _select_model(ctx: FileContext, statement: ast.expr | None, scope: Scope) ->
     return None
 
 
+#: Django's model form and DRF's model serializers: ``save()`` answers the instance of the
+#: ``Meta.model`` it created or updated, never None.
+_MODEL_SAVING_BASES = frozenset(
+    {
+        "django.forms.ModelForm",
+        "django.forms.models.ModelForm",
+        "rest_framework.serializers.ModelSerializer",
+        "rest_framework.serializers.HyperlinkedModelSerializer",
+    }
+)
+#: The methods through which a subclass could make ``save()`` answer something else.
+_SAVING_METHODS = frozenset({"save", "create", "update"})
+
+
+def _saved_model(ctx: FileContext, cls: ast.ClassDef) -> str | None:
+    """The model whose instance the class's ``save()`` answers (``folder = form.save()``
+    holds a ``Folder``): only for a class whose every base is one of the library's model
+    forms and serializers, that overrides none of ``save``, ``create`` and ``update`` (an
+    override, its own or a mixin's, may answer anything), and whose ``Meta`` names a model."""
+    bases = [ctx.names.resolve(b) for b in cls.bases]
+    if not bases or not all(b in _MODEL_SAVING_BASES for b in bases):
+        return None
+    if any(
+        isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name in _SAVING_METHODS
+        for item in cls.body
+    ):
+        return None
+    return _meta_model(ctx, cls)
+
+
 def _alternate_constructors(cls: ast.ClassDef) -> list[str]:
     """The class's static and class methods that always answer a new instance of it
     (``return Post(body=body)``, ``return cls(...)``) or raise: every ``return`` builds
@@ -1129,6 +1159,9 @@ def function_returns(ctx: FileContext) -> tuple[tuple[str, str], ...]:
                 (ctx.qualified(f"{stmt.name}.{name}"), ctx.qualified(stmt.name))
                 for name in builders
             ]
+            saved = _saved_model(ctx, stmt)
+            if saved is not None:
+                found.append((ctx.qualified(f"{stmt.name}.save"), saved))
             # A method annotated with the class it answers (``def create(self) -> File``).
             annotated = [
                 (ctx.qualified(f"{stmt.name}.{method.name}"), returned)

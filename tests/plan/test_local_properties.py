@@ -316,3 +316,74 @@ def test_a_mapping_read_by_a_constant_key_is_a_reference_the_plan_keeps() -> Non
     assert not _is_reference("serializer.validated_data.get(key)")
     assert not _is_reference('serializer.validated_data.get("a", default=1)')
     assert not _is_reference('serializer.save("a")')
+
+
+FORM_VIEWS = """\
+    from django import forms
+    from django.shortcuts import redirect
+
+    from shelf.models import Folder
+
+
+    class FolderForm(forms.ModelForm):
+        class Meta:
+            model = Folder
+            fields = ["name"]
+
+
+    class RenamingForm(forms.ModelForm):
+        class Meta:
+            model = Folder
+            fields = ["name"]
+
+        def save(self, commit=True):
+            return None
+
+
+    class LabelForm(forms.Form):
+        name = forms.CharField()
+
+
+    def new_folder(request):
+        form = FolderForm(request.POST)
+        if form.is_valid():
+            folder = form.save()
+            return redirect("/")
+        return redirect("/new")
+
+
+    def rename_folder(request):
+        form = RenamingForm(request.POST)
+        if form.is_valid():
+            folder = form.save()
+            return redirect("/")
+        return redirect("/rename")
+"""
+
+
+def test_what_a_model_forms_save_answers_is_its_model_unless_the_form_overrides_it() -> None:
+    """``folder = form.save()`` holds a ``Folder`` where the form is a model form of
+    ``Folder`` that keeps the library's ``save``; one that overrides it may answer
+    anything (here None), so its result gives no key."""
+    sources = {
+        "proj/__init__.py": "",
+        "proj/settings.py": 'ROOT_URLCONF = "proj.urls"\nINSTALLED_APPS = ["shelf"]\n',
+        "proj/urls.py": (
+            "from django.urls import path\n\nfrom shelf import views\n\nurlpatterns = [\n"
+            '    path("folders/new/", views.new_folder),\n'
+            '    path("folders/rename/", views.rename_folder),\n]\n'
+        ),
+        "shelf/__init__.py": "",
+        "shelf/models.py": "from django.db import models\n\n\nclass Folder(models.Model):\n"
+        "    name = models.CharField(max_length=50)\n",
+        "shelf/views.py": FORM_VIEWS,
+    }
+    analysis = analyse_sources({f: textwrap.dedent(s) for f, s in sources.items()})
+    plan = build_plan(analysis, client_module="posthog_client.py")
+    events = {
+        e.handler: tuple((p.name, p.value, p.type) for p in e.properties)
+        for e in plan.events
+        if e.kind == "capture"
+    }
+    assert ("folder_id", "folder.pk", "integer") in events["new_folder"]
+    assert not any(p[1].startswith("folder.") for p in events["rename_folder"])
