@@ -278,6 +278,10 @@ def _drf_events_by_handler() -> dict[str, tuple[tuple[str, str, str], ...]]:
         "    note = models.TextField()\n",
         "shop/apis.py": DRF_APIS,
     }
+    return _properties_by_handler(sources)
+
+
+def _properties_by_handler(sources: dict[str, str]) -> dict[str, tuple[tuple[str, str, str], ...]]:
     analysis = analyse_sources({f: textwrap.dedent(s) for f, s in sources.items()})
     plan = build_plan(analysis, client_module="posthog_client.py")
     return {
@@ -378,12 +382,6 @@ def test_what_a_model_forms_save_answers_is_its_model_unless_the_form_overrides_
         "    name = models.CharField(max_length=50)\n",
         "shelf/views.py": FORM_VIEWS,
     }
-    analysis = analyse_sources({f: textwrap.dedent(s) for f, s in sources.items()})
-    plan = build_plan(analysis, client_module="posthog_client.py")
-    events = {
-        e.handler: tuple((p.name, p.value, p.type) for p in e.properties)
-        for e in plan.events
-        if e.kind == "capture"
-    }
+    events = _properties_by_handler(sources)
     assert ("folder_id", "folder.pk", "integer") in events["new_folder"]
     assert not any(p[1].startswith("folder.") for p in events["rename_folder"])
