@@ -387,8 +387,20 @@ _BINDING_NODES = frozenset(
 #: Fields that never hold a node: identifiers, flags, levels, a constant's value (but a
 #: ``type X = ...`` statement's name is a ``Name``).
 _SCALAR_FIELDS = frozenset(
-    {"id", "attr", "arg", "name", "module", "level", "kind", "type_comment", "conversion"}
-    | {"is_async", "simple", "tag"}
+    {
+        "id",
+        "attr",
+        "arg",
+        "name",
+        "module",
+        "level",
+        "kind",
+        "type_comment",
+        "conversion",
+        "is_async",
+        "simple",
+        "tag",
+    }
 )
 _CONSTANTS = (ast.Constant, ast.MatchSingleton)
 #: Each node type's fields that may hold nodes, in ``_fields`` order (filled as met).

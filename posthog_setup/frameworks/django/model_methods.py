@@ -159,13 +159,13 @@ def read_models(texts: Mapping[str, str], modules: Mapping[str, tuple[str, bool]
     bases: dict[str, tuple[str, ...]] = {}
     managers: dict[str, str] = {}
     relations: dict[str, set[str]] = {}
-    for found in process_map(_read_module, jobs, min_items=_PARALLEL_FILES):
-        if found is None:
+    for read in process_map(_read_module, jobs, min_items=_PARALLEL_FILES):
+        if read is None:
             continue
-        methods.update(found.methods)
-        bases.update(found.bases)
-        managers.update(found.managers)
-        for accessor, model in found.relations:
+        methods.update(read.methods)
+        bases.update(read.bases)
+        managers.update(read.managers)
+        for accessor, model in read.relations:
             relations.setdefault(accessor, set()).add(model)
     # A related name two models share says nothing of which one is meant.
     unique = {name: next(iter(found)) for name, found in relations.items() if len(found) == 1}
