@@ -43,7 +43,7 @@ from posthog_setup.analysis.routing import SIGNUP_WORDS
 from posthog_setup.analysis.rules import scan as rules
 from posthog_setup.analysis.rules import secrets
 from posthog_setup.analysis.rules.scan import FileRuleFacts
-from posthog_setup.parallel import pool_context
+from posthog_setup.parallel import balanced_chunks, worker_pool
 from posthog_setup.parallel import workers as default_workers
 from posthog_setup.project.cache import ResultCache, file_digest, file_stamp
 from posthog_setup.project.discovery import exclusion_spec, is_test_file, project_files
@@ -230,9 +230,31 @@ def _analyse_paths(
     return results
 
 
-def _chunks(files: Sequence[str], count: int) -> list[list[str]]:
-    # Interleaved so that each chunk gets a fair share of large and small folders.
-    return [list(files[i::count]) for i in range(count) if files[i::count]]
+#: What the analysis workers of one pool share, given once when each starts (``fork``
+#: hands it over without pickling): the root, the analysers and the source roots.
+_SHARED: tuple[str, Sequence[FrameworkAnalyser], Sequence[str]] | None = None
+
+
+def _share(root: str, analysers: Sequence[FrameworkAnalyser], source_roots: Sequence[str]) -> None:
+    global _SHARED
+    _SHARED = (root, analysers, source_roots)
+
+
+def _analyse_chunk(files: Sequence[str]) -> list[tuple[str, FileResult]]:
+    assert _SHARED is not None, "a worker of _analyse_uncached's pool"
+    root, analysers, source_roots = _SHARED
+    return _analyse_paths(root, files, analysers, source_roots)
+
+
+def _sizes(root: Path, files: Sequence[str]) -> list[int]:
+    """Each file's size (0 where it cannot be read): what its analysis costs, roughly."""
+    sizes = []
+    for file in files:
+        try:
+            sizes.append(os.stat(root / file).st_size)
+        except OSError:
+            sizes.append(0)
+    return sizes
 
 
 def _analyse_uncached(
@@ -245,15 +267,9 @@ def _analyse_uncached(
     workers = jobs or default_workers()
     if workers <= 1 or len(files) < _PARALLEL_THRESHOLD:
         return _analyse_paths(str(root), files, analysers, source_roots)
-    chunks = _chunks(files, workers * 4)
-    count = len(chunks)
-    from concurrent.futures import ProcessPoolExecutor  # only where a pool runs
-
-    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
-        parts = pool.map(
-            _analyse_paths, [str(root)] * count, chunks, [analysers] * count, [source_roots] * count
-        )
-        return [result for part in parts for result in part]
+    chunks = balanced_chunks(files, _sizes(root, files), workers)
+    with worker_pool(workers, _share, (str(root), analysers, source_roots)) as pool:
+        return [result for part in pool.map(_analyse_chunk, chunks) for result in part]
 
 
 def analyse_files(
