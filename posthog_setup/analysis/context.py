@@ -34,7 +34,7 @@ from posthog_setup.analysis.model import (
 )
 from posthog_setup.analysis.names import ModuleNames, Spellings
 from posthog_setup.analysis.rules.records import IGNORE_COMMENT, ignored
-from posthog_setup.project.syntax import parse_python
+from posthog_setup.project.syntax import parse_any
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -60,6 +60,8 @@ class FileContext:
     names: ModuleNames
     #: every analysed framework's packages, by framework (see ``FrameworkAnalyser.packages``)
     framework_packages: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: ``tree`` is what ``ast.parse`` reads of ``source``, as it reads it
+    plain: bool = False
     lines: list[str] = field(init=False)
     _mentioned: dict[str, bool] = field(init=False, default_factory=dict, repr=False, compare=False)
 
@@ -115,10 +117,10 @@ class FileContext:
         """Parse ``source``, whatever Python up to 3.14 it is written for; raises SyntaxError
         (or ValueError for NUL bytes) if none accepts it. Names resolve with the public
         spellings of the ``analysers``' frameworks."""
-        tree = parse_python(source, file)
-        names = ModuleNames(tree, module, is_package, _spellings(tuple(analysers)))
+        parsed = parse_any(source, file)
+        names = ModuleNames(parsed.tree, module, is_package, _spellings(tuple(analysers)))
         packages = {a.name: a.packages for a in analysers}
-        return cls(file, module, is_package, source, tree, names, packages)
+        return cls(file, module, is_package, source, parsed.tree, names, packages, parsed.plain)
 
     @functools.cached_property
     def nodes(self) -> tuple[ast.AST, ...]:

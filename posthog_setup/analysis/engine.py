@@ -24,6 +24,7 @@ from posthog_setup.analysis.context import (
     Linked,
     ReadsProjectFiles,
 )
+from posthog_setup.analysis.definitions import FileDefinitions, file_definitions
 from posthog_setup.analysis.model import (
     Analysis,
     AppObject,
@@ -186,8 +187,21 @@ def _analyse_text(
     lint = rules.file_rule_facts(ctx) if wants_rules else None
     env_settings = settings.collect(ctx) if wants_settings else ()
     dotenv = wants_dotenv and settings.imports_dotenv(ctx)
-    facts = dataclasses.replace(out.freeze(), functions=reach.project_functions(ctx))
+    facts = dataclasses.replace(
+        out.freeze(),
+        functions=reach.project_functions(ctx),
+        definitions=_handler_definitions(ctx, out),
+    )
     return FileResult(file, facts=facts, lint=lint, env_settings=env_settings, dotenv=dotenv)
+
+
+def _handler_definitions(ctx: FileContext, out: FactsBuilder) -> FileDefinitions | None:
+    """The file's definitions as the route codemods read them, where it declares handlers
+    (the points edit checks are on handlers) and its tree is ``ast.parse``'s own."""
+    declares = out.routes or out.endpoints or out.auth_points or out.error_handlers
+    if not (ctx.plain and (declares or out.django_views)):
+        return None
+    return file_definitions(ctx.tree, ctx.source)
 
 
 def _analyse_data(
@@ -465,6 +479,7 @@ def link(
         django_settings=tuple(s for part in linked for s in part.settings),
         unsupported=_unsupported(results, analysers),
         framework_conventions=tuple(conventions),
+        definitions=tuple((f.file, f.definitions) for f in facts if f.definitions is not None),
         class_attributes=flow.with_returns(
             flow.class_attributes(c for f in facts for c in f.classes),
             [*returns, *flow.assigned_types(assigned, returns, classes)],

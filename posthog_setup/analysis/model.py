@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from posthog_setup.analysis.rules.records import ignored
 from posthog_setup.project.manifests import Manifest
+
+if TYPE_CHECKING:
+    from posthog_setup.analysis.definitions import FileDefinitions
 
 #: a registered framework's name (see ``posthog_setup.frameworks.registry``)
 Framework = str
@@ -553,6 +556,8 @@ class ModuleFacts:
     assigned: tuple[tuple[str, str], ...] = ()
     #: the module's functions and methods, for following writes across the project
     functions: tuple[ProjectFunction, ...] = ()
+    #: where the module declares handlers: its definitions as the route codemods read them
+    definitions: FileDefinitions | None = None
 
 
 @dataclass(frozen=True)
@@ -778,6 +783,10 @@ class Analysis:
     #: project function or method -> the class it is annotated to return (``?`` where it
     #: may be None)
     returns: tuple[tuple[str, str], ...] = field(default=())
+    #: file -> its definitions, in the files that declare handlers (see ``ModuleFacts``)
+    definitions: tuple[tuple[str, FileDefinitions], ...] = field(
+        default=(), compare=False, repr=False
+    )
     #: each analysed framework's conventions, by name
     framework_conventions: tuple[tuple[Framework, Conventions], ...] = field(
         default=(), compare=False, repr=False

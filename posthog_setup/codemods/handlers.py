@@ -17,10 +17,10 @@ import libcst as cst
 import libcst.helpers
 from libcst.metadata import CodeRange
 
+from posthog_setup.analysis.definitions import CallSummary
 from posthog_setup.analysis.rules.records import ignored
 from posthog_setup.codemods.find import is_attribute, is_name
 from posthog_setup.codemods.lines import AstDefinitions
-from posthog_setup.codemods.present import CallSummary
 
 Positions = Mapping[cst.CSTNode, CodeRange]
 Statement = cst.BaseStatement | cst.BaseSmallStatement

@@ -15,7 +15,7 @@ import re
 
 import libcst as cst
 
-from posthog_setup.codemods.bindings import bindings, means_import
+from posthog_setup.analysis.bindings import bindings, means_import
 from posthog_setup.codemods.capture import RESPONSE, add_override, existing_method, free_name
 from posthog_setup.codemods.handlers import (
     Definition,

@@ -14,15 +14,17 @@ the codemods, which decide it as before.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
-from posthog_setup.analysis.body import called_name
-from posthog_setup.analysis.names import child_nodes
-from posthog_setup.analysis.rules.records import ignored
-from posthog_setup.codemods.bindings import bindings
+from posthog_setup.analysis.definitions import (
+    CAPTURE_RULE,
+    EXCEPTION_RULE,
+    IDENTIFY_RULE,
+    CallSummary,
+    Definition,
+    file_definitions,
+)
 from posthog_setup.codemods.points import (
     CapturePoint,
     ExceptionPoint,
@@ -31,63 +33,12 @@ from posthog_setup.codemods.points import (
     LogoutPoint,
 )
 
-#: Ignore-comment rules of the point kinds (as ``capture.RULE`` and its siblings).
-_CAPTURE_RULE = "missing-capture"
-_IDENTIFY_RULE = "missing-identify"
-_EXCEPTION_RULE = "missing-exception-capture"
 #: What an identify and an exception capture call (as ``identify.IDENTIFY``,
 #: ``exceptions.CAPTURE_EXCEPTION``).
 _IDENTIFY = "identify_context"
 _CAPTURE_EXCEPTION = "capture_exception"
 
 Point = CapturePoint | IdentifyPoint | LogoutPoint | ExceptionPoint
-_Node = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
-
-
-@dataclass(frozen=True)
-class CallSummary:
-    """What a definition calls, collected from its ast node in one cheap walk."""
-
-    names: frozenset[str]
-    events: frozenset[str]
-
-    @classmethod
-    def of(cls, node: ast.AST) -> CallSummary:
-        names: set[str] = set()
-        events: set[str] = set()
-        for call in _calls(node):
-            name = called_name(call)
-            if name is None:
-                continue
-            names.add(name)
-            if name == "capture":
-                event = _ast_event(call)
-                if event is not None:
-                    events.add(event)
-        return cls(frozenset(names), frozenset(events))
-
-
-def _calls(node: ast.AST) -> list[ast.Call]:
-    """The calls of ``ast.walk(node)``, read off ``_fields`` with a stack (no generators per
-    node; the order does not matter to a summary)."""
-    found: list[ast.Call] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if type(current) is ast.Call:
-            found.append(current)
-        stack.extend(child_nodes(current))
-    return found
-
-
-def _ast_event(call: ast.Call) -> str | None:
-    """As ``captured_events`` reads it: ``event=`` first, else the first two positionals."""
-    keyword = [k.value for k in call.keywords if k.arg == "event"]
-    positional = [a for a in call.args if not isinstance(a, ast.Starred)][:2]
-    for value in (*keyword, *positional):
-        if isinstance(value, ast.Constant) and isinstance(value.value, str):
-            return value.value
-    return None
 
 
 class Named(Protocol):
@@ -124,92 +75,22 @@ def resolve(definitions: Sequence[D], qualname: str, line: int) -> tuple[D, int]
     return None
 
 
-@dataclass(frozen=True)
-class _Definition:
-    """A ``def`` or ``class`` of the file, with the lines of its header."""
-
-    node: _Node
-    qualname: str
-    line: int
-    #: the decorator lines through the first line of the body (a superset of the lines
-    #: the codemods read ignore comments on)
-    header: tuple[str, ...]
-
-    def ignores(self, rule: str) -> bool:
-        return any(ignored(rule, line) for line in self.header)
-
-    @cached_property
-    def calls(self) -> CallSummary:
-        """What the definition calls (read once: a handler is often several points')."""
-        return CallSummary.of(self.node)
-
-    @cached_property
-    def bound(self) -> frozenset[str]:
-        """The names a function binds itself (nothing for a class)."""
-        node = self.node
-        return frozenset() if isinstance(node, ast.ClassDef) else frozenset(bindings(node))
-
-
-def _definitions(tree: ast.Module, lines: Sequence[str]) -> list[_Definition]:
-    """Every function and class, in source order, named as the codemods name them."""
-    found: list[_Definition] = []
-
-    def walk(body: Sequence[ast.stmt], names: tuple[str, ...]) -> None:
-        for stmt in body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                qualname = (*names, stmt.name)
-                first = min([stmt.lineno, *(d.lineno for d in stmt.decorator_list)])
-                last = max(stmt.lineno, stmt.body[0].lineno)
-                found.append(
-                    _Definition(
-                        stmt, ".".join(qualname), stmt.lineno, tuple(lines[first - 1 : last])
-                    )
-                )
-                walk(stmt.body, qualname)
-            else:
-                for block in _blocks(stmt):
-                    walk(block, names)
-
-    walk(tree.body, ())
-    return found
-
-
-def _blocks(stmt: ast.stmt) -> Iterator[Sequence[ast.stmt]]:
-    """The statement lists of a compound statement that is not a definition."""
-    for name in ("body", "orelse", "finalbody"):
-        block = getattr(stmt, name, None)
-        if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
-            yield block
-    for handler in getattr(stmt, "handlers", ()):
-        yield handler.body
-    for case in getattr(stmt, "cases", ()):
-        yield case.body
-
-
 def _rule(point: Point) -> str:
     if isinstance(point, IdentifyPoint):
-        return _IDENTIFY_RULE
+        return IDENTIFY_RULE
     if isinstance(point, ExceptionPoint):
-        return _EXCEPTION_RULE
-    return _CAPTURE_RULE
+        return EXCEPTION_RULE
+    return CAPTURE_RULE
 
 
-def _method(cls: ast.ClassDef, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    """The method ``name`` defined directly in the class body (the first, as the codemods)."""
-    for stmt in cls.body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name:
-            return stmt
-    return None
-
-
-def _in_class(point: Point, cls: ast.ClassDef) -> bool:
+def _in_class(point: Point, definition: Definition) -> bool:
     """A point on a class view that is already there (a capture in its override, an
     identify in its write hook)."""
     if isinstance(point, CapturePoint) and point.override is not None:
-        return point.event in CallSummary.of(cls).events
+        return point.event in definition.calls.events
     if isinstance(point, IdentifyPoint) and point.override is not None and point.kept is None:
-        hook = _method(cls, point.override)
-        return hook is not None and _IDENTIFY in CallSummary.of(hook).names
+        hook = definition.method_calls(point.override)
+        return hook is not None and _IDENTIFY in hook
     return False
 
 
@@ -222,34 +103,39 @@ def _in_function(point: Point, calls: CallSummary) -> bool:
     return _CAPTURE_EXCEPTION in calls.names
 
 
-def _present(point: Point, definitions: Sequence[_Definition], client: str) -> bool:
+def _present(point: Point, definitions: Sequence[Definition], client: str) -> bool:
     found = resolve(definitions, point.handler, point.handler_line)
     if found is None:
         return False
     definition = found[0]
-    if definition.ignores(_rule(point)):
+    if _rule(point) in definition.ignores:
         return False
-    node = definition.node
-    if isinstance(node, ast.ClassDef):
-        return _in_class(point, node)
+    if definition.is_class:
+        return _in_class(point, definition)
     if client in definition.bound:
         return False
     return _in_function(point, definition.calls)
 
 
-def already_present(text: str, points: FilePoints, client: str) -> bool:
+def already_present(
+    text: str,
+    points: FilePoints,
+    client: str,
+    definitions: Sequence[Definition] | None = None,
+) -> bool:
     """True if the route codemods would leave ``text`` as it is, with no note: every
     point's handler is found and already sends what the point would insert.
 
     False means only that the codemods must decide (``client`` is the name the inserted
-    calls would use: a handler binding it itself gets a note).
+    calls would use: a handler binding it itself gets a note). ``definitions``: those of
+    ``text``, where the analysis read them already (``FileDefinitions.of``).
     """
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
-        return False
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    definitions = _definitions(tree, lines)
+    if definitions is None:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError):
+            return False
+        definitions = file_definitions(tree, text).items
     every: Sequence[Point] = (
         *points.captures,
         *points.identifies,

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from posthog_setup.analysis.bindings import Bindings, bindings, means_import
 from posthog_setup.codemods.base import (
     ClientImport,
     NeededImport,
     add_imports,
     statement,
 )
-from posthog_setup.codemods.bindings import Bindings, bindings, means_import
 from posthog_setup.codemods.handlers import Positions, Spot
 from posthog_setup.codemods.lines import Paired
 

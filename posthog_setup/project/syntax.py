@@ -44,6 +44,8 @@ class Parsed:
     tree: ast.Module
     #: each newer construct the file uses, with the first Python that reads it
     constructs: tuple[tuple[str, Version], ...] = ()
+    #: the tree is ``ast.parse``'s own, untouched (no lowering, no type parameters taken out)
+    plain: bool = False
 
     @property
     def needs(self) -> Version | None:
@@ -64,8 +66,8 @@ def parse_any(text: str, filename: str = "<unknown>") -> Parsed:
     except SyntaxError as error:
         return _parse_newer(text, filename, error)
     if RUNNING >= (3, 12) and _TYPE_SYNTAX.search(text):
-        tree = _WithoutTypeParameters().visit(tree)
-    return Parsed(tree)
+        return Parsed(_WithoutTypeParameters().visit(tree))
+    return Parsed(tree, plain=True)
 
 
 def _parse_newer(text: str, filename: str, error: SyntaxError) -> Parsed:

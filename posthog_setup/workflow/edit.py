@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from posthog_setup.analysis.definitions import FileDefinitions
 from posthog_setup.analysis.model import Analysis, AppObject, EnvSettings
 from posthog_setup.codemods.changes import (
     ClientImport,
@@ -497,12 +498,23 @@ def _route_edits(
         if notes is not None:
             workspace.notes.extend(notes)
     jobs = [job for job in jobs if unchanged.get(job.file) is None]
+    # A file complete by the definitions the analysis read off this very text needs no
+    # parse at all (an integrated project's check); the others go to the codemods.
+    read = dict(analysis.definitions)
+    complete: list[_RouteJob] = []
+    rest: list[_RouteJob] = []
+    for job in jobs:
+        (complete if _complete_as_analysed(job, read.get(job.file)) else rest).append(job)
+    jobs = rest
     if len(jobs) >= _PARALLEL_ROUTE_FILES and any(j.client.name not in j.text for j in jobs):
         # Files the codemods must edit (they do not even name the client): load libcst
         # once, here, so forked workers start with it instead of each importing it again.
         # A check of complete files needs none of it.
         import posthog_setup.codemods.routes  # noqa: F401
     results = process_map(_apply_route_job, jobs, min_items=_PARALLEL_ROUTE_FILES)
+    for job in complete:
+        if cache is not None:
+            cache.put(keys[job.file], ())
     for job, (new_text, notes, broken) in zip(jobs, results, strict=True):
         workspace.notes.extend(notes)
         if cache is not None and (new_text is None or new_text == job.text):
@@ -512,6 +524,15 @@ def _route_edits(
             workspace.propose(job.file, data, _missing(job.points))
             if broken is None:
                 workspace.compiled[job.file] = data
+
+
+def _complete_as_analysed(job: _RouteJob, read: FileDefinitions | None) -> bool:
+    """Does the job's file have every point already, by the definitions the analysis read
+    off the same text? False where it read none (or another text): then the codemods see."""
+    definitions = read.of(job.text) if read is not None else None
+    return definitions is not None and already_present(
+        job.text, job.points, job.client.name, definitions
+    )
 
 
 def _missing(points: FilePoints) -> str:

@@ -326,6 +326,8 @@ def analysis_json(result: BeginResult) -> str:
     analysis = asdict(result.analysis)
     # What frameworks guarantee is behaviour, not data: the routes already show its effect.
     analysis.pop("framework_conventions")
+    # The codemods' reading of the handlers' files, kept to spare them a parse.
+    analysis.pop("definitions")
     data: dict[str, Any] = {
         "root": str(result.root),
         "analysis": analysis,

@@ -7,11 +7,13 @@ unsure of it leaves to them.
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 from textwrap import dedent
 
 import pytest
 
+from posthog_setup.analysis.definitions import file_definitions
 from posthog_setup.codemods.changes import client_import
 from posthog_setup.codemods.placement import build_points
 from posthog_setup.codemods.points import (
@@ -198,9 +200,14 @@ def test_the_edited_fixtures_agree_with_the_codemods(project: Path) -> None:
     """On every integrated fixture: what the ast check calls complete is left alone, and
     it decides every file but a library token view's (whose identify it leaves to them)."""
     result = plan_project(project, load_config(project), use_cache=False)
+    read = dict(result.analysis.definitions)
     undecided = []
     for file, points in build_points(result.analysis, result.plan).items():
         text = (project / file).read_text(encoding="utf-8")
+        # The analysis read the handlers' definitions off this text already, as a fresh
+        # parse reads them: edit decides by those, without parsing the file again.
+        assert read[file].of(text) == file_definitions(ast.parse(text), text).items
+        assert read[file].of(text + "\n") is None
         client = client_import(
             file,
             result.plan.setup.client_module,

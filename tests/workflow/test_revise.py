@@ -66,6 +66,21 @@ def test_an_integrated_project_passes_the_check(
     assert (blog / "posthog-events.json").read_bytes() == before
 
 
+def test_a_check_without_cache_decides_complete_files_by_the_analysis(
+    blog: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the analysis read off each handler's file decides that it is complete: no file
+    goes to the codemods, or is parsed a second time (a CI runner's first check)."""
+
+    def refused(job: Any) -> None:
+        raise AssertionError(f"{job.file} went to the codemods")
+
+    monkeypatch.setattr("posthog_setup.workflow.edit._apply_route_job", refused)
+    code, out, err = revise(blog, capsys, "--check", "--no-cache")
+    assert (code, out) == (0, "")
+    assert CLEAN in err
+
+
 def test_a_new_route_fails_the_check_and_the_fix_instruments_it(
     blog: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -19,9 +19,9 @@ import ast
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
+from posthog_setup.analysis.bindings import bindings, means_import
 from posthog_setup.analysis.model import AppObject
 from posthog_setup.codemods.base import ClientImport, parse_module, statement
-from posthog_setup.codemods.bindings import bindings, means_import
 from posthog_setup.codemods.hookup_common import (
     StatementEdits,
     add_imports,
