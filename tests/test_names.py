@@ -10,8 +10,10 @@ import pytest
 from posthog_setup.analysis.names import (
     ModuleNames,
     Spellings,
+    child_nodes,
     module_name_for,
     resolve_relative,
+    walk,
 )
 from posthog_setup.frameworks import registry
 
@@ -145,3 +147,29 @@ def test_module_names_for_files() -> None:
     assert module_name_for("blog/__init__.py") == ("blog", True)
     assert module_name_for("blog/api/views.py") == ("blog.api.views", False)
     assert module_name_for("wsgi.py") == ("wsgi", False)
+
+
+def _fixture_trees() -> list[ast.Module]:
+    from pathlib import Path
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    trees = []
+    for path in sorted(fixtures.rglob("*.py")):
+        try:
+            trees.append(ast.parse(path.read_bytes()))
+        except SyntaxError:
+            continue  # written for a newer Python, or broken on purpose
+    return trees
+
+
+def test_the_walk_and_the_children_are_the_standard_librarys() -> None:
+    """Every node, in ``ast.walk``'s order, and each node's children as
+    ``ast.iter_child_nodes`` gives them: over every file of the fixtures (new syntax
+    included: match statements, type aliases where the running Python reads them)."""
+    trees = _fixture_trees()
+    assert len(trees) > 100
+    for tree in trees:
+        walked = walk(tree)
+        assert walked == list(ast.walk(tree))
+        for node in walked:
+            assert child_nodes(node) == list(ast.iter_child_nodes(node))

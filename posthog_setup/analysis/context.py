@@ -7,7 +7,7 @@ import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from posthog_setup.analysis.model import (
     PLAIN_CONVENTIONS,
@@ -32,9 +32,12 @@ from posthog_setup.analysis.model import (
     SessionWrite,
     UrlPattern,
 )
-from posthog_setup.analysis.names import ModuleNames, Spellings
+from posthog_setup.analysis.names import ModuleNames, Spellings, walk
 from posthog_setup.analysis.rules.records import IGNORE_COMMENT, ignored
 from posthog_setup.project.syntax import parse_any
+
+if TYPE_CHECKING:
+    from posthog_setup.analysis.routing import FileScan
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -125,7 +128,14 @@ class FileContext:
     @functools.cached_property
     def nodes(self) -> tuple[ast.AST, ...]:
         """Every node of the tree, in ``ast.walk`` order: one walk, shared by every reader."""
-        return tuple(ast.walk(self.tree))
+        return tuple(walk(self.tree))
+
+    @functools.cached_property
+    def route_scan(self) -> FileScan:
+        """The definitions and name bindings every framework's ``RouteFile`` reads."""
+        from posthog_setup.analysis.routing import scan_file
+
+        return scan_file(self)
 
     @functools.cached_property
     def module_names(self) -> frozenset[str]:

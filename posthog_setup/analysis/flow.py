@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.model import Anchor, AuthPoint, ClassFacts
-from posthog_setup.analysis.names import child_nodes
+from posthog_setup.analysis.names import child_nodes, walk
 
 if TYPE_CHECKING:
     from posthog_setup.analysis.context import FileContext
@@ -388,7 +388,7 @@ def module_names(tree: ast.Module) -> frozenset[str]:
 @functools.lru_cache(maxsize=32)
 def _walk(func: FunctionNode) -> tuple[ast.AST, ...]:
     """Every node of a function, walked once for the several questions asked of it."""
-    return tuple(ast.walk(func))
+    return tuple(walk(func))
 
 
 @functools.lru_cache(maxsize=32)

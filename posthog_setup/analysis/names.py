@@ -440,3 +440,13 @@ def _all_args(args: ast.arguments) -> list[ast.arg]:
     if args.kwarg is not None:
         found.append(args.kwarg)
     return found
+
+
+def walk(node: ast.AST) -> list[ast.AST]:
+    """``list(ast.walk(node))``, in the same (breadth-first) order, off ``child_nodes``."""
+    found = [node]
+    index = 0
+    while index < len(found):
+        found.extend(child_nodes(found[index]))
+        index += 1
+    return found

@@ -253,27 +253,55 @@ class OwnerCall:
     kind: AppKind | None
 
 
+@dataclass(frozen=True)
+class FileScan:
+    """What every framework's ``RouteFile`` reads off a file the same way, read once
+    (``FileContext.route_scan``): its definitions and its ``name = value`` bindings."""
+
+    functions: dict[str, FunctionNode]
+    classes: dict[str, ast.ClassDef]
+    #: each binding of a plain name, in walk order: the statement, the name, the value,
+    #: the name qualified and what the value calls, qualified ("" if not a known call)
+    assignments: tuple[tuple[ast.Assign | ast.AnnAssign, ast.Name, ast.expr, str, str], ...]
+
+
+def scan_file(ctx: FileContext) -> FileScan:
+    """The definitions and name bindings of ``ctx``'s file (see ``FileScan``)."""
+    functions: dict[str, FunctionNode] = {}
+    classes: dict[str, ast.ClassDef] = {}
+    assignments = []
+    for node in ctx.nodes:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions[ctx.names.scope_for_def(node).qualname] = node
+        elif isinstance(node, ast.ClassDef):
+            classes[ctx.names.scope_for_def(node).qualname] = node
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if not isinstance(target, ast.Name):
+                    continue
+                qualified = ctx.names.resolve(target)
+                if qualified is not None:
+                    called = ctx.names.resolve_call(node.value) or ""
+                    assignments.append((node, target, node.value, qualified, called))
+    return FileScan(functions, classes, tuple(assignments))
+
+
 class RouteFile:
     """The route owners one file creates, and lookups every analyser needs on it."""
 
     def __init__(self, ctx: FileContext, constructors: Mapping[str, Constructor]) -> None:
         self.ctx = ctx
         self.apps: list[AppObject] = []
-        self.functions: dict[str, FunctionNode] = {}
-        self.classes: dict[str, ast.ClassDef] = {}
+        scan = ctx.route_scan
+        # Shared by every analyser's RouteFile of the file: read, never changed.
+        self.functions: dict[str, FunctionNode] = scan.functions
+        self.classes: dict[str, ast.ClassDef] = scan.classes
         #: module-level and function-level ``name = <call>`` bindings, by qualified name
         self.assigned: dict[str, ast.expr] = {}
         constructors = {**constructors, **self._subclass_constructors(constructors)}
-        for node in ctx.nodes:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self.functions[ctx.names.scope_for_def(node).qualname] = node
-            elif isinstance(node, ast.ClassDef):
-                self.classes[ctx.names.scope_for_def(node).qualname] = node
-            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    if isinstance(target, ast.Name):
-                        self._note_assignment(node, target, node.value, constructors)
+        for node, target, value, qualified, called in scan.assignments:
+            self._note_assignment(node, target, value, qualified, constructors.get(called))
         self.apps.sort(key=lambda app: app.line)
         self.kinds: dict[str, AppKind] = {app.name: app.kind for app in self.apps}
 
@@ -297,13 +325,10 @@ class RouteFile:
         node: ast.Assign | ast.AnnAssign,
         target: ast.Name,
         value: ast.expr,
-        constructors: Mapping[str, Constructor],
+        qualified: str,
+        constructor: Constructor | None,
     ) -> None:
-        qualified = self.ctx.names.resolve(target)
-        if qualified is None:
-            return
         self.assigned[qualified] = value
-        constructor = constructors.get(self.ctx.names.resolve_call(value) or "")
         if constructor is None or not isinstance(value, ast.Call):
             return
         prefix = ""
