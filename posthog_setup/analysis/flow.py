@@ -191,7 +191,7 @@ class _Evaluated:
             text = chain_text(node)  # type: ignore[arg-type]
             if text is not None:
                 self.chains.add(text)
-        for child in ast.iter_child_nodes(node):
+        for child in child_nodes(node):
             self.expression(child)
 
     def truthy(self, test: ast.expr) -> None:
@@ -1314,7 +1314,7 @@ def authenticated_users(ctx: FileContext, func: FunctionNode) -> frozenset[str]:
     scope = ctx.names.scope_for_def(func)
     bound: dict[str, int] = {}
     authenticated: set[str] = set()
-    for node in ast.walk(func):
+    for node in _walk(func):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             bound[node.id] = bound.get(node.id, 0) + 1
         if (

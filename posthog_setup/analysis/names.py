@@ -120,6 +120,11 @@ class ModuleNames:
         #: module-level names bound by imports: name -> qualified target
         self.imports: dict[str, str] = {}
         _Binder(self).bind_scope(self.module_scope, tree.body)
+        #: ``resolve``'s answers, by node and scope (None: the node's own), each kept with
+        #: the node and scope it is for (so neither id is taken by another object while it
+        #: stands): every analyser, rule and proof asks of the same names, and the
+        #: bindings no longer change
+        self._resolved: dict[tuple[int, int], tuple[ast.AST, Scope | None, str | None]] = {}
 
     # -- scopes -----------------------------------------------------------------
 
@@ -171,6 +176,15 @@ class ModuleNames:
         Names never bound in the module (builtins, typos) resolve to None, so a
         bare ``route`` that was never imported is never taken for a framework's.
         """
+        key = (id(node), id(scope))
+        known = self._resolved.get(key)
+        if known is not None and known[0] is node and known[1] is scope:
+            return known[2]
+        found = self._resolve(node, scope)
+        self._resolved[key] = (node, scope, found)
+        return found
+
+    def _resolve(self, node: ast.AST, scope: Scope | None) -> str | None:
         attrs: list[str] = []
         current = node
         while isinstance(current, ast.Attribute):

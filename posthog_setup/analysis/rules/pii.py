@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from posthog_setup.analysis.body import dotted
+from posthog_setup.analysis.names import child_nodes
 
 #: Property names never sent as event properties: they identify people or grant access.
 PII_NAMES = re.compile(
@@ -150,7 +151,7 @@ def _walk_body(body: Sequence[ast.stmt]) -> Iterator[ast.AST]:
     while todo:
         node = todo.pop()
         yield node
-        for child in ast.iter_child_nodes(node):
+        for child in child_nodes(node):
             if not isinstance(
                 child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
             ):
