@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 
+from posthog_setup.analysis.names import child_nodes
+
 #: What binds a name: ``from <module> import <name>`` as ``(module, name)``, anything else as None.
 Binding = tuple[str, str] | None
 Bindings = dict[str, list[Binding]]
@@ -53,7 +55,7 @@ def bindings(scope: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef) -> Bind
             bare = _bare_name(node)
             if bare is not None:
                 bind(bare)
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(child_nodes(node))
     return bound
 
 

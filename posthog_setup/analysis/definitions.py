@@ -119,12 +119,18 @@ def file_definitions(tree: ast.Module, text: str) -> FileDefinitions:
     return FileDefinitions(text_digest(text), tuple(_definitions(tree, lines)))
 
 
+_DEFINITION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+DefinitionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+
+
 def _definitions(tree: ast.Module, lines: Sequence[str]) -> Iterator[Definition]:
+    summaries = _Summaries()
+
     def walk(body: Sequence[ast.stmt], names: tuple[str, ...]) -> Iterator[Definition]:
         for stmt in body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if isinstance(stmt, _DEFINITION_TYPES):
                 qualname = (*names, stmt.name)
-                yield _definition(stmt, ".".join(qualname), lines)
+                yield _definition(stmt, ".".join(qualname), lines, summaries)
                 yield from walk(stmt.body, qualname)
             else:
                 for block in _blocks(stmt):
@@ -133,12 +139,46 @@ def _definitions(tree: ast.Module, lines: Sequence[str]) -> Iterator[Definition]
     yield from walk(tree.body, ())
 
 
+class _Summaries:
+    """``CallSummary.of`` each definition of a file, each node visited once: a definition's
+    summary is that of its own nodes joined with those of the definitions nested in it."""
+
+    def __init__(self) -> None:
+        self._known: dict[ast.AST, CallSummary] = {}
+
+    def of(self, node: DefinitionNode) -> CallSummary:
+        known = self._known.get(node)
+        if known is not None:
+            return known
+        names: set[str] = set()
+        events: set[str] = set()
+        stack: list[ast.AST] = [node]
+        while stack:
+            current = stack.pop()
+            if current is not node and isinstance(current, _DEFINITION_TYPES):
+                inner = self.of(current)
+                names.update(inner.names)
+                events.update(inner.events)
+                continue
+            if type(current) is ast.Call:
+                name = called_name(current)
+                if name is not None:
+                    names.add(name)
+                    if name == "capture":
+                        event = _ast_event(current)
+                        if event is not None:
+                            events.add(event)
+            stack.extend(child_nodes(current))
+        summary = self._known[node] = CallSummary(frozenset(names), frozenset(events))
+        return summary
+
+
 def _definition(
-    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, qualname: str, lines: Sequence[str]
+    node: DefinitionNode, qualname: str, lines: Sequence[str], summaries: _Summaries
 ) -> Definition:
     first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
     last = max(node.lineno, node.body[0].lineno)
-    header = lines[first - 1 : last]
+    header = [line for line in lines[first - 1 : last] if "#" in line]
     ignores = frozenset(
         rule for rule in _POINT_RULES if any(ignored(rule, line) for line in header)
     )
@@ -146,18 +186,18 @@ def _definition(
         methods: dict[str, frozenset[str]] = {}
         for stmt in node.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                methods.setdefault(stmt.name, CallSummary.of(stmt).names)
+                methods.setdefault(stmt.name, summaries.of(stmt).names)
         return Definition(
             qualname,
             node.lineno,
             True,
-            CallSummary.of(node),
+            summaries.of(node),
             frozenset(),
             ignores,
             tuple(methods.items()),
         )
     return Definition(
-        qualname, node.lineno, False, CallSummary.of(node), frozenset(bindings(node)), ignores
+        qualname, node.lineno, False, summaries.of(node), frozenset(bindings(node)), ignores
     )
 
 
