@@ -162,11 +162,27 @@ def _fixture_trees() -> list[ast.Module]:
     return trees
 
 
+_EVERY_LIST = """
+def outer(a, *, b, c=1, **rest):
+    global TOTAL
+    seen = {**rest, "a": a}
+
+    def inner():
+        nonlocal seen
+        return seen
+
+    match a:
+        case Point(x=0, y=other) | {"k": 1, **more}:
+            return [b, c, other, more]
+    return {**seen}
+"""
+
+
 def test_the_walk_and_the_children_are_the_standard_librarys() -> None:
     """Every node, in ``ast.walk``'s order, and each node's children as
     ``ast.iter_child_nodes`` gives them: over every file of the fixtures (new syntax
     included: match statements, type aliases where the running Python reads them)."""
-    trees = _fixture_trees()
+    trees = [*_fixture_trees(), ast.parse(_EVERY_LIST)]
     assert len(trees) > 100
     for tree in trees:
         walked = walk(tree)

@@ -432,6 +432,12 @@ def _node_fields(kind: type[ast.AST]) -> tuple[str, ...]:
     return fields
 
 
+#: List fields that may hold something other than nodes: names (``global``, ``nonlocal``,
+#: a class pattern's keywords) and the None of ``{**rest}``'s key and of a keyword-only
+#: argument without a default. Every other list holds nodes only.
+_MIXED_LISTS = frozenset({"names", "kwd_attrs", "keys", "kw_defaults"})
+
+
 def child_nodes(node: ast.AST) -> list[ast.AST]:
     """``ast.iter_child_nodes``, as a list read off the fields that can hold nodes (no
     generators per node; a ``Name`` has one such field of two, a ``Constant`` none)."""
@@ -442,8 +448,11 @@ def child_nodes(node: ast.AST) -> list[ast.AST]:
         value = getattr(node, name, None)
         if isinstance(value, ast.AST):
             children.append(value)
-        elif isinstance(value, list):
-            children.extend(item for item in value if isinstance(item, ast.AST))
+        elif type(value) is list:
+            if name in _MIXED_LISTS:
+                children.extend([item for item in value if isinstance(item, ast.AST)])
+            else:
+                children.extend(value)
     return children
 
 
