@@ -83,7 +83,7 @@ def test_names_lines_methods_and_ignore_comments() -> None:
     ]
     view = named["PostView"]
     assert view.calls.events == {"post_created", "inner_done"}
-    assert view.method_calls("post") == {"capture"}
+    assert view.method_calls("post") == frozenset({"capture"})
     assert view.method_calls("put") is None
     assert named["view"].ignores == {"missing-capture"}
     assert named["view"].bound == {"client"}
