@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
-#: A chunk takes at least this share of what is left per worker, and at most ``_PER_WORKER``
-#: chunks' worth of the whole: big items go first, alone, and the small ones at the end
-#: fill in, so the workers finish together.
+#: The smallest chunk weighs ``1 / (workers * _PER_WORKER)`` of the whole (see
+#: ``balanced_chunks``): small enough that the workers finish together, large enough that
+#: handing chunks out costs little.
 _PER_WORKER = 24
 
 
