@@ -36,31 +36,7 @@ class CallSummary:
 
     @classmethod
     def of(cls, node: ast.AST) -> CallSummary:
-        names: set[str] = set()
-        events: set[str] = set()
-        for call in _calls(node):
-            name = called_name(call)
-            if name is None:
-                continue
-            names.add(name)
-            if name == "capture":
-                event = _ast_event(call)
-                if event is not None:
-                    events.add(event)
-        return cls(frozenset(names), frozenset(events))
-
-
-def _calls(node: ast.AST) -> list[ast.Call]:
-    """The calls of ``ast.walk(node)``, read off ``_fields`` with a stack (no generators per
-    node; the order does not matter to a summary)."""
-    found: list[ast.Call] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if type(current) is ast.Call:
-            found.append(current)
-        stack.extend(child_nodes(current))
-    return found
+        return _Summaries().of(node)
 
 
 def _ast_event(call: ast.Call) -> str | None:
@@ -146,7 +122,7 @@ class _Summaries:
     def __init__(self) -> None:
         self._known: dict[ast.AST, CallSummary] = {}
 
-    def of(self, node: DefinitionNode) -> CallSummary:
+    def of(self, node: ast.AST) -> CallSummary:
         known = self._known.get(node)
         if known is not None:
             return known

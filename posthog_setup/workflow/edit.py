@@ -512,8 +512,8 @@ def _route_edits(
         # A check of complete files needs none of it.
         import posthog_setup.codemods.routes  # noqa: F401
     results = process_map(_apply_route_job, jobs, min_items=_PARALLEL_ROUTE_FILES)
-    for job in complete:
-        if cache is not None:
+    if cache is not None:
+        for job in complete:
             cache.put(keys[job.file], ())
     for job, (new_text, notes, broken) in zip(jobs, results, strict=True):
         workspace.notes.extend(notes)
