@@ -112,6 +112,35 @@ def find_interpreter(
     """The interpreter the project runs with; ``manager`` is its dependency manager, if known."""
     environ = os.environ if environ is None else environ
     which = shutil.which if which is None else which
+    local = _local_interpreter(root, environ)
+    if local is not None:
+        return local
+    for tool in _MANAGERS:
+        if not _uses(root, tool, manager):
+            continue
+        folder = _manager_venv(root, tool, which, environ, timeout)
+        python = venv_python(folder) if folder is not None else None
+        if python is not None:
+            return Interpreter(str(python), tool, f"{tool}'s environment for the project")
+    return _current()
+
+
+def early_interpreter(
+    root: Path, *, environ: Mapping[str, str] | None = None
+) -> Interpreter | None:
+    """``find_interpreter``'s answer where it is known before the project is analysed, that
+    is without a dependency manager to ask; None where poetry or pipenv may have to be."""
+    environ = os.environ if environ is None else environ
+    local = _local_interpreter(root, environ)
+    if local is not None:
+        return local
+    if any(_uses(root, tool, None) for tool in _MANAGERS):
+        return None
+    return _current()
+
+
+def _local_interpreter(root: Path, environ: Mapping[str, str]) -> Interpreter | None:
+    """The project's own virtualenv's interpreter, or the active one's."""
     for name in VENV_FOLDERS:
         python = venv_python(root / name)
         if python is not None:
@@ -123,13 +152,13 @@ def find_interpreter(
             return Interpreter(
                 str(python), "VIRTUAL_ENV", f"the active virtualenv ($VIRTUAL_ENV={active})"
             )
-    for tool in ("poetry", "pipenv"):
-        if not _uses(root, tool, manager):
-            continue
-        folder = _manager_venv(root, tool, which, environ, timeout)
-        python = venv_python(folder) if folder is not None else None
-        if python is not None:
-            return Interpreter(str(python), tool, f"{tool}'s environment for the project")
+    return None
+
+
+_MANAGERS = ("poetry", "pipenv")
+
+
+def _current() -> Interpreter:
     return Interpreter(
         sys.executable,
         "current",

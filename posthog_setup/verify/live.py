@@ -24,6 +24,7 @@ from posthog_setup.frameworks import registry
 from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.plan.plan import Plan
 from posthog_setup.verify.checks import FAIL, PASS, SKIP, TEST_TOKEN, VERIFY_DISTINCT_ID, Check
+from posthog_setup.verify.environment import check_env, no_proxy
 from posthog_setup.verify.interpreter import Interpreter
 from posthog_setup.verify.warm import WarmPython, spawn
 
@@ -33,8 +34,6 @@ LIVE_TIMEOUT = 60.0
 #: Seconds to wait for the event at the host after the subprocess has exited.
 ARRIVAL_TIMEOUT = 5.0
 _RESULT = "POSTHOG_SETUP_LIVE_RESULT "
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
-_DEAD_PROXY = "http://127.0.0.1:9"
 
 # Runs under the project's interpreter: standard library only, Python 3.8 syntax.
 _SCRIPT = r"""
@@ -149,29 +148,17 @@ def verification_env(
 ) -> dict[str, str]:
     """Variables that point the project's client at the mock host: its token and host, and
     loopback kept off any proxy in the environment."""
-    base = os.environ if base is None else base
-    no_proxy = [v for v in (base.get("NO_PROXY") or base.get("no_proxy") or "").split(",") if v]
-    no_proxy += [host for host in _LOOPBACK if host not in no_proxy]
-    joined = ",".join(no_proxy)
     return {
         plan.setup.token_var: token,
         plan.setup.host_var: host_url,
-        "NO_PROXY": joined,
-        "no_proxy": joined,
+        **no_proxy(os.environ if base is None else base),
     }
 
 
 def subprocess_env(plan: Plan, host_url: str, token: str = TEST_TOKEN) -> dict[str, str]:
     """This process's environment for a check run by the project's interpreter: the client
     pointed at the mock host, no other PostHog settings, no bytecode written, no way out."""
-    env = {key: value for key, value in os.environ.items() if not key.upper().startswith("POSTHOG")}
-    env.update(verification_env(plan, host_url, token))
-    # Leave no __pycache__ folders behind in the user's project.
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    # Anything but loopback goes to a closed local port: the check never reaches PostHog.
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        env[name] = env[name.lower()] = _DEAD_PROXY
-    return env
+    return check_env(verification_env(plan, host_url, token))
 
 
 def install_hint(plan: Plan, python: str) -> str:

@@ -1,40 +1,49 @@
 """The project's interpreter, started early, importing what a check will need.
 
-A full run (``posthog-setup PATH``) knows after begin which interpreter conclude's
-checks run in and which modules they start from (the app's, the client module's).
-Most of such a check is importing third-party packages (Flask and SQLAlchemy, the
-PostHog SDK: half a second of a small app's run), and the edit changes none of them.
-So the run starts the interpreter right after begin: it imports those packages on the
-otherwise idle core while edit and revise run here, then waits. The check, when it
-runs, hands it its script; the project's own modules are imported only then, as
-edited.
+Most of a conclude check is importing third-party packages (Flask and SQLAlchemy, the
+PostHog SDK: most of a small app's start), and the edit changes none of them. So a full
+run (``posthog-setup PATH``) starts the checks' interpreters first thing, before its own
+analysis: each imports the SDK at once, on the otherwise idle core. After begin, when the
+plan says which modules each check starts from (the app's, the client module's), each is
+told them and imports their packages too while edit and revise run here, then waits. The
+check, when it runs, hands it its script; the project's own modules are imported only
+then, as edited.
 
-What is imported early, and nothing else: the top-level packages named by the
-module-level imports of the start modules and of the project modules they import in
-turn (a project module is never imported early, and neither is any module whose code
-lies inside the project, outside an environment kept there); nothing at all where gevent or eventlet, whose patching must
-come first, is among them. A package that fails to import is left to the check, which
-fails the same way. A check run with another interpreter or environment than the warm
-process was started with, or after it has died, starts its own process, as before.
+What is imported early, and nothing else: the SDK (the edited project imports it: its
+client module does) and the top-level packages named by the module-level imports of the
+start modules and of the project modules they import in turn. A project module is never
+imported early, and neither is any module whose code lies inside the project, outside an
+environment kept there. Where gevent or eventlet, whose patching must come first, is
+among those packages, nothing more is imported; where any Python file of the project
+names either, not even the SDK. A package that fails to import is left to the check,
+which fails the same way. A check run with another interpreter or environment than the
+warm process was prepared for, or after it has died, starts its own process, as before.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
+from subprocess import PIPE
+
+from posthog_setup.project.discovery import PRUNED_DIRS
+from posthog_setup.verify.environment import early_env
 
 # Runs under the project's interpreter: standard library only, Python 3.8 syntax.
+# argv[1]: [the packages to import at once, the folder names a project scan skips].
+# stdin, line 1: [variables to set, variables to remove, start modules, roots, packages];
+# line 2: [the check's script, its argument, its folder]. An empty line ends the process.
 _BOOT = r"""
 import ast, importlib, importlib.util, json, os, sys
 
-start, roots, extra = json.loads(sys.argv[1])
+ahead, pruned = json.loads(sys.argv[1])
 root = os.path.realpath(os.getcwd())
 BLOCKING = {"gevent", "eventlet"}
 
 
-def project_file(module):
+def project_file(module, roots):
     parts = module.split(".")
     for base in roots:
         folder = os.path.join(root, base, *parts)
@@ -75,7 +84,7 @@ def names(path, package):
                 yield base + "." + alias.name, node.level
 
 
-def third_party():
+def third_party(start, roots):
     found, seen = [], set()
     todo = [(os.path.join(root, file), module) for file, module in start]
     while todo:
@@ -89,13 +98,36 @@ def third_party():
             inside = False
             for end in range(1, len(parts) + 1):
                 prefix = ".".join(parts[:end])
-                file = project_file(prefix)
+                file = project_file(prefix, roots)
                 if file is not None:
                     inside = True
                     todo.append((file, prefix))
             if not inside and not level and parts[0] and parts[0] != "__future__":
                 found.append(parts[0])
     return found
+
+
+def mentions_blocking():
+    # Any Python file of the project naming one, wherever it is imported from.
+    for folder, folders, files in os.walk(root):
+        folders[:] = [
+            name
+            for name in folders
+            if name not in pruned
+            and not name.endswith(".egg-info")
+            and not os.path.isfile(os.path.join(folder, name, "pyvenv.cfg"))
+        ]
+        for name in files:
+            if not name.endswith(".py"):
+                continue
+            try:
+                with open(os.path.join(folder, name), "rb") as handle:
+                    text = handle.read()
+            except OSError:
+                continue
+            if any(word.encode() in text for word in BLOCKING):
+                return True
+    return False
 
 
 def project_code(place):
@@ -117,8 +149,7 @@ def outside(name):
     return not any(project_code(p) for p in places if p)
 
 
-wanted = list(dict.fromkeys(extra + third_party()))
-if not BLOCKING & set(wanted):
+def load(wanted):
     stdlib = getattr(sys, "stdlib_module_names", ())
     for name in wanted:
         if name in sys.modules or name in stdlib or not outside(name):
@@ -130,63 +161,158 @@ if not BLOCKING & set(wanted):
         except BaseException:
             pass
 
+
+def watched(wanted):
+    # Load them, noting each variable of the environment read meanwhile.
+    Environ = type(os.environ)
+    plain = Environ.__getitem__
+    read = set()
+
+    def noting(self, key):
+        read.add(key)
+        return plain(self, key)
+
+    Environ.__getitem__ = noting
+    try:
+        load(wanted)
+    finally:
+        Environ.__getitem__ = plain
+    return read
+
+
+read = watched(ahead) if ahead and not mentions_blocking() else set()
+
+line = sys.stdin.readline()
+if not line.strip():
+    sys.exit(0)
+changed, removed, start, roots, extra = json.loads(line)
+# What was imported ahead read a variable that was still to be set or removed: the check
+# gets an interpreter of its own, as if started for it.
+fresh = bool(read & (set(changed) | set(removed)))
+for name in removed:
+    os.environ.pop(name, None)
+os.environ.update(changed)
+if not fresh:
+    wanted = list(dict.fromkeys(extra + third_party(start, roots)))
+    if not BLOCKING & set(wanted):
+        load(wanted)
+
 line = sys.stdin.readline()
 if not line.strip():
     sys.exit(0)
 script, argument, folder = json.loads(line)
 os.chdir(folder)
+if fresh:
+    sys.stdout.flush()
+    os.execve(sys.executable, [sys.executable, "-c", script, argument], dict(os.environ))
 importlib.invalidate_caches()
 sys.argv = ["-c", argument]
 exec(compile(script, "<string>", "exec"), {"__name__": "__main__", "__builtins__": __builtins__})
 """
 
+#: What every check's process imports first, before the plan is known: the SDK, which
+#: the edited project imports whatever else it does (its client module).
+SDK = ("posthog",)
+
 
 class WarmPython:
     """A project interpreter that imports a check's third-party packages, then waits for
-    the check's script (``spawn``)."""
+    the check's script (``spawn``).
+
+    It may start before the plan exists, to be told the rest later (``prepare``). Until
+    then it imports only ``ahead`` (the SDK), and only where no Python file of the project
+    names gevent or eventlet, whose patching must come first. It starts with the check's
+    environment less the variables ``prepare`` may still set (the client's token and host,
+    which the plan names); those are set before anything else is imported.
+    """
 
     def __init__(
         self,
         python: str,
         root: Path,
         env: Mapping[str, str],
+        start: Sequence[tuple[str, str]] | None = None,
+        *,
+        roots: Sequence[str] = ("",),
+        extra: Sequence[str] = (),
+        ahead: Sequence[str] = (),
+    ) -> None:
+        """Start ``python`` in ``root`` with ``env``, importing ``ahead`` at once; with
+        ``start``, ``prepare`` it at once."""
+        self.python = python
+        self.root = root
+        self.ahead = tuple(ahead)
+        self.env: dict[str, str] = {}
+        self.process: subprocess.Popen[str] | None = None
+        self.prepared = False
+        self._start(env)
+        if start is not None:
+            self.prepare(env, start, roots=roots, extra=extra)
+
+    def _start(self, env: Mapping[str, str]) -> None:
+        self.env = dict(env)
+        arguments = json.dumps([list(self.ahead), sorted(PRUNED_DIRS)])
+        try:
+            self.process = _python(self.python, _BOOT, arguments, self.root, self.env, PIPE)
+        except OSError:
+            self.process = None
+
+    def prepare(
+        self,
+        env: Mapping[str, str],
         start: Sequence[tuple[str, str]],
         *,
         roots: Sequence[str] = ("",),
         extra: Sequence[str] = (),
+        late: Collection[str] = (),
     ) -> None:
-        """Start ``python`` in ``root`` with ``env``; ``start`` holds (file relative to
-        ``root``, module name) of the modules the check begins from, ``roots`` the
-        folders (relative) the project's modules are imported from, ``extra`` packages
-        to import whatever the modules say."""
-        self.python = python
+        """Have the process import what a check run with ``env`` will: the packages named
+        by the module-level imports of ``start`` ((file relative to the root, module name)
+        of the modules the check begins from) and of the project modules they import in
+        turn, found under ``roots`` (folders relative to the root), and ``extra``.
+
+        ``env`` may differ from the environment the process started with in the variables
+        ``late`` names only; for any other difference the process is replaced by one
+        started with ``env``."""
+        changed = {k: v for k, v in env.items() if self.env.get(k) != v}
+        removed = [k for k in self.env if k not in env]
+        if self.prepared or not set(changed).union(removed) <= set(late):
+            self.stop()
+            self._start(env)
+            changed, removed = {}, []
         self.env = dict(env)
-        self.process: subprocess.Popen[str] | None
-        arguments = json.dumps([list(map(list, start)), list(roots), list(extra)])
+        self.prepared = self._send([changed, removed, [*map(list, start)], [*roots], [*extra]])
+
+    def _send(self, line: object) -> bool:
+        """Write ``line`` to the waiting process; False (and the process ended) if it
+        cannot take it."""
+        process = self.process
+        if process is None:
+            return False
+        assert process.stdin is not None
         try:
-            self.process = _python(python, _BOOT, arguments, root, self.env, subprocess.PIPE)
+            if process.poll() is None:
+                process.stdin.write(json.dumps(line) + "\n")
+                process.stdin.flush()
+                return True
         except OSError:
-            self.process = None
+            pass
+        self.stop()
+        return False
 
     def take(
         self, python: str, env: Mapping[str, str], script: str, argument: str, cwd: Path
     ) -> subprocess.Popen[str] | None:
         """The waiting process running ``script`` with ``argument`` in ``cwd``, if it was
-        started with ``python`` and ``env`` and still waits; None otherwise. Once taken,
+        prepared for ``python`` and ``env`` and still waits; None otherwise. Once taken,
         the process is the caller's."""
-        process, self.process = self.process, None
-        if process is None:
+        if not self.prepared or python != self.python or dict(env) != self.env:
+            self.stop()
             return None
-        if python != self.python or dict(env) != self.env or process.poll() is not None:
-            _end(process)
+        process = self.process
+        if not self._send([script, argument, str(cwd.resolve())]):
             return None
-        assert process.stdin is not None
-        try:
-            process.stdin.write(json.dumps([script, argument, str(cwd.resolve())]) + "\n")
-            process.stdin.flush()
-        except OSError:
-            _end(process)
-            return None
+        self.process = None
         return process
 
     def stop(self) -> None:
@@ -245,8 +371,20 @@ class WarmStart:
         self.live = live
         self.app = app
 
+    def started(self, python: str, root: Path) -> bool:
+        """Were the processes started with ``python`` in ``root``?"""
+        started = [w for w in (self.live, self.app) if w is not None]
+        return all(w.python == python and w.root == root for w in started)
+
     def stop(self) -> None:
         """End whichever process no check took."""
         for warm in (self.live, self.app):
             if warm is not None:
                 warm.stop()
+
+
+def start_early(root: Path, python: str) -> WarmStart:
+    """The app import's interpreter, ``python`` in ``root``, started before the project is
+    analysed: it imports the SDK, then waits for ``prepare``. (The live check's is started
+    after begin, when the plan says whether that check runs at all.)"""
+    return WarmStart(app=WarmPython(python, root, early_env(), ahead=SDK))

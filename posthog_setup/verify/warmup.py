@@ -12,7 +12,7 @@ from posthog_setup.plan.plan import Plan
 from posthog_setup.verify.checks import TEST_TOKEN
 from posthog_setup.verify.interpreter import Interpreter
 from posthog_setup.verify.live import import_target, module_of, subprocess_env
-from posthog_setup.verify.warm import WarmPython, WarmStart
+from posthog_setup.verify.warm import SDK, WarmPython, WarmStart
 
 
 def warm_up(
@@ -23,12 +23,33 @@ def warm_up(
     host_url: str,
     *,
     token: str = TEST_TOKEN,
+    early: WarmStart | None = None,
 ) -> WarmStart:
-    """Start the project's interpreter for the live check and the app import now, before
-    the edit is written, each importing the third-party packages its check will need
-    (see ``posthog_setup.verify.warm``); ``apps``: the project's apps, as begin found them.
+    """Have the project's interpreter import, for the live check and the app import, the
+    third-party packages each check will need, now, before the edit is written (see
+    ``posthog_setup.verify.warm``); ``apps``: the project's apps, as begin found them.
+    ``early``: the processes started before the analysis, taken where they were started
+    with ``interpreter`` in ``root`` (and ended where not).
     """
     env = subprocess_env(plan, host_url, token)
+    late = (plan.setup.token_var, plan.setup.host_var)
+    live_early = app_early = None
+    if early is not None and early.started(interpreter.python, root):
+        live_early, app_early = early.live, early.app
+    elif early is not None:
+        early.stop()
+
+    def prepared(
+        warm: WarmPython | None,
+        start: Sequence[tuple[str, str]],
+        roots: Sequence[str] = ("",),
+        extra: Sequence[str] = (),
+    ) -> WarmPython:
+        if warm is None:
+            warm = WarmPython(interpreter.python, root, env, ahead=SDK)
+        warm.prepare(env, start, roots=roots, extra=extra, late=late)
+        return warm
+
     live = None
     if not (plan.setup.default_client or plan.setup.unreachable):
         # The client module may not exist yet (edit writes it): the SDK is what it imports.
@@ -36,17 +57,17 @@ def warm_up(
         if (root / plan.setup.client_module).is_file():
             module, _ = import_target(root, plan.setup.client_module)
             start.append((plan.setup.client_module, module))
-        live = WarmPython(interpreter.python, root, env, start, extra=["posthog"])
+        live = prepared(live_early, start, extra=["posthog"])
+    elif live_early is not None:
+        live_early.stop()
     starts = [(app.file, module_of(root, app.file)) for app in apps]
     roots = list(dict.fromkeys(["", *(entry for _, (_, path) in starts for entry in path)]))
     frameworks = (registry.by_app_kind(app.kind) for app in apps)
     own = [name for f in frameworks if f is not None for name in f.app_start.warm]
-    app = WarmPython(
-        interpreter.python,
-        root,
-        env,
+    app = prepared(
+        app_early,
         [(file, module) for file, (module, _) in starts],
-        roots=roots,
-        extra=list(dict.fromkeys(own)),
+        roots,
+        list(dict.fromkeys(own)),
     )
     return WarmStart(live, app)

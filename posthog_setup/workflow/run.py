@@ -5,28 +5,53 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from posthog_setup.console import Console
 from posthog_setup.exits import Exit
-from posthog_setup.mockhost import MockPostHogHost
-from posthog_setup.verify.interpreter import Interpreter, find_interpreter, named_interpreter
-from posthog_setup.verify.warm import WarmStart
-from posthog_setup.verify.warmup import warm_up
-from posthog_setup.workflow.begin import BeginResult, begin, plan_at
+from posthog_setup.project.discovery import find_project_root
+from posthog_setup.verify.interpreter import early_interpreter, named_interpreter
+from posthog_setup.verify.warm import WarmStart, start_early
+
+if TYPE_CHECKING:
+    from posthog_setup.mockhost import MockPostHogHost
+    from posthog_setup.verify.interpreter import Interpreter
+    from posthog_setup.workflow.begin import BeginResult
+
+
+def _started_early(path: Path, python: Path | None) -> WarmStart | None:
+    """Conclude's checks' interpreters, started before anything else where it is already
+    known which they are: each imports the SDK on the other core while the analysis runs
+    here (see ``posthog_setup.verify.warm``)."""
+    root = find_project_root(path)
+    interpreter = named_interpreter(python) or early_interpreter(root)
+    return None if interpreter is None else start_early(root, interpreter.python)
 
 
 @contextlib.contextmanager
 def _checks_started(
-    planned: BeginResult, python: Path | None
+    planned: BeginResult, python: Path | None, early: WarmStart | None
 ) -> Iterator[tuple[MockPostHogHost, Interpreter, WarmStart]]:
-    """The mock host, and conclude's checks' interpreter started now: it imports their
-    third-party packages on the other core while edit and revise run here (see
-    ``warm_up``); whatever no check took is ended on the way out."""
+    """The mock host, and conclude's checks' interpreters told now what their checks
+    start from: they import those modules' third-party packages on the other core while
+    edit and revise run here (see ``warm_up``); whatever no check took is ended on the
+    way out."""
+    from posthog_setup.mockhost import MockPostHogHost
+    from posthog_setup.verify.interpreter import find_interpreter
+    from posthog_setup.verify.warmup import warm_up
+
     with MockPostHogHost() as host:
         interpreter = named_interpreter(python) or find_interpreter(
             planned.root, manager=planned.plan.setup.dependency_manager
         )
-        warm = warm_up(planned.root, planned.plan, planned.analysis.apps, interpreter, host.url)
+        warm = warm_up(
+            planned.root,
+            planned.plan,
+            planned.analysis.apps,
+            interpreter,
+            host.url,
+            early=early,
+        )
         try:
             yield host, interpreter, warm
         finally:
@@ -49,6 +74,35 @@ def run_all(
     checks included), 1 if revise left problems or the verification failed, 2 on an
     error. ``run_tests``, ``python`` and ``test_timeout`` are conclude's options.
     """
+    early = _started_early(path, python)
+    try:
+        return _run(
+            path,
+            early,
+            console,
+            allow_dirty,
+            run_tests=run_tests,
+            python=python,
+            test_timeout=test_timeout,
+        )
+    finally:
+        if early is not None:
+            early.stop()
+
+
+def _run(
+    path: Path,
+    early: WarmStart | None,
+    console: Console,
+    allow_dirty: bool,
+    *,
+    run_tests: str | None,
+    python: Path | None,
+    test_timeout: float | None,
+) -> int:
+    # Loaded only now, after the checks' interpreters have started.
+    from posthog_setup.workflow.begin import begin, plan_at
+
     console.progress("[1/4] begin: analysing the project")
     planned = plan_at(path, console)
     if planned is None:
@@ -56,7 +110,7 @@ def run_all(
     code = begin(planned, console=console, as_json=False)
     if code != Exit.OK:
         return code
-    with _checks_started(planned, python) as (host, interpreter, warm):
+    with _checks_started(planned, python, early) as (host, interpreter, warm):
         # Loaded only now, after the checks' interpreter has started.
         from posthog_setup.workflow import render
         from posthog_setup.workflow.conclude import conclude_at, show

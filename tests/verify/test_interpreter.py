@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from posthog_setup.verify.interpreter import Interpreter, find_interpreter, venv_python
+from posthog_setup.verify.interpreter import (
+    Interpreter,
+    early_interpreter,
+    find_interpreter,
+    venv_python,
+)
 
 NO_TOOLS: dict[str, str] = {}
 
@@ -148,3 +153,22 @@ def test_the_process_environment_is_read_by_default(
     project = tmp_path / "project"
     project.mkdir()
     assert find_interpreter(project).python == str(active)
+
+
+def test_before_the_analysis_a_project_virtualenv_is_known(tmp_path: Path) -> None:
+    python = fake_venv(tmp_path / ".venv")
+    early = early_interpreter(tmp_path, environ=NO_TOOLS)
+    assert early == find(tmp_path)
+    assert early is not None
+    assert early.python == str(python)
+
+
+def test_before_the_analysis_no_interpreter_is_guessed_where_a_manager_may_know(
+    tmp_path: Path,
+) -> None:
+    """Poetry's environment is found only by asking it, and only once the analysis
+    says the project uses it: nothing is started ahead."""
+    (tmp_path / "poetry.lock").write_text("")
+    assert early_interpreter(tmp_path, environ=NO_TOOLS) is None
+    (tmp_path / "poetry.lock").unlink()
+    assert early_interpreter(tmp_path, environ=NO_TOOLS) == find(tmp_path)

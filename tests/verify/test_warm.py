@@ -19,9 +19,10 @@ from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.plan.plan import Plan, read_plan
 from posthog_setup.verify.checks import PASS
 from posthog_setup.verify.entry import entry_check, find_entry_point, start_entry_check
+from posthog_setup.verify.environment import early_env
 from posthog_setup.verify.interpreter import Interpreter
 from posthog_setup.verify.live import live_check, subprocess_env
-from posthog_setup.verify.warm import WarmPython, WarmStart, spawn
+from posthog_setup.verify.warm import SDK, WarmPython, WarmStart, spawn, start_early
 from posthog_setup.verify.warmup import warm_up
 
 CURRENT = Interpreter(sys.executable, "current", "the interpreter running the tests")
@@ -197,3 +198,164 @@ def test_a_django_check_has_the_framework_loaded_and_none_of_the_project(
     project = {"shop", "catalog", "accounts", "orders"}
     assert not {m for m in loaded if m.split(".")[0] in project}
     assert "django.contrib.auth.models" not in loaded
+
+
+#: A check's script that says which modules its process had and what APP_TOKEN held.
+_SEEN = (
+    "import json, os, sys\nprint(json.dumps([sorted(sys.modules), os.environ.get('APP_TOKEN')]))\n"
+)
+
+
+def _seen(warm: WarmPython, root: Path) -> tuple[set[str], str | None]:
+    """The modules ``warm``'s process holds when a check is handed to it, and the value
+    of APP_TOKEN the check reads."""
+    process = warm.take(warm.python, warm.env, _SEEN, "", root)
+    assert process is not None, "the warm process was not taken"
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    modules, token = json.loads(stdout)
+    return set(modules), token
+
+
+@pytest.fixture
+def early_site(site: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``site`` on the path of every interpreter started from now on, with an SDK."""
+    _write(site, {"posthog/__init__.py": "from posthog import client\n", "posthog/client.py": ""})
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    return site
+
+
+def test_a_process_started_before_the_plan_has_the_sdk_then_the_plans_packages(
+    tmp_path: Path, early_site: Path
+) -> None:
+    root = tmp_path / "project"
+    _write(root, {"app.py": "import vendor_db\n"})
+    early = start_early(root, sys.executable)
+    assert early.live is None
+    assert early.app is not None
+    env = {**early_env(), "APP_TOKEN": "phc_test"}
+    early.app.prepare(env, [("app.py", "app")], late=["APP_TOKEN"])
+    modules, token = _seen(early.app, root)
+    assert {"posthog", "posthog.client", "vendor_db"} <= modules
+    assert "app" not in modules
+    # The variable the plan named was set before the check ran.
+    assert token == "phc_test"
+
+
+def test_nothing_is_imported_ahead_where_a_project_file_names_gevent(
+    tmp_path: Path, early_site: Path
+) -> None:
+    """Even a file the app does not import: the SDK could not be imported after its
+    patching if some start-up path of the project patches first."""
+    root = tmp_path / "project"
+    _write(root, {"app.py": "import vendor_db\n", "serve.py": "from gevent import monkey\n"})
+    warm = WarmPython(sys.executable, root, early_env(), ahead=SDK)
+    warm.prepare(early_env(), [("app.py", "app")])
+    modules, _ = _seen(warm, root)
+    assert "posthog" not in modules
+    # What the app itself imports has no gevent: that is still imported early.
+    assert "vendor_db" in modules
+
+
+def test_a_package_imported_ahead_that_reads_a_late_variable_leaves_the_check_a_fresh_start(
+    tmp_path: Path, site: Path
+) -> None:
+    """Imported before the variable was set, it may hold what it read: the check runs
+    in an interpreter of its own, as if no process had been started ahead."""
+    _write(site, {"vendor_sdk.py": "import os\nTOKEN = os.environ.get('APP_TOKEN')\n"})
+    root = tmp_path / "project"
+    _write(root, {"app.py": "import vendor_db\n"})
+    env = _env(site)
+    env.pop("APP_TOKEN", None)
+    warm = WarmPython(sys.executable, root, env, ahead=["vendor_sdk"])
+    warm.prepare({**env, "APP_TOKEN": "phc_test"}, [("app.py", "app")], late=["APP_TOKEN"])
+    modules, token = _seen(warm, root)
+    assert not {"vendor_sdk", "vendor_db"} & modules
+    assert token == "phc_test"
+
+
+def test_a_package_imported_ahead_that_reads_no_late_variable_is_kept(
+    tmp_path: Path, site: Path
+) -> None:
+    _write(site, {"vendor_sdk.py": "import os\nHOME = os.environ.get('HOME')\n"})
+    root = tmp_path / "project"
+    _write(root, {"app.py": "import vendor_db\n"})
+    env = _env(site)
+    warm = WarmPython(sys.executable, root, env, ahead=["vendor_sdk"])
+    warm.prepare({**env, "APP_TOKEN": "phc_test"}, [("app.py", "app")], late=["APP_TOKEN"])
+    modules, token = _seen(warm, root)
+    assert {"vendor_sdk", "vendor_db"} <= modules
+    assert token == "phc_test"
+
+
+def test_an_environment_that_differs_in_more_than_the_late_variables_gets_a_new_process(
+    tmp_path: Path, site: Path
+) -> None:
+    """A variable read as the interpreter starts (PYTHONPATH) cannot be set afterwards."""
+    more = tmp_path / "more"
+    _write(more, {"vendor_more.py": ""})
+    root = tmp_path / "project"
+    _write(root, {"app.py": "import vendor_db\nimport vendor_more\n"})
+    warm = WarmPython(sys.executable, root, _env(site), ahead=["vendor_db"])
+    waiting = warm.process
+    assert waiting is not None
+    warm.prepare(_env(site, more), [("app.py", "app")], late=["APP_TOKEN"])
+    assert warm.process is not waiting
+    assert waiting.wait(timeout=60) is not None
+    assert {"vendor_db", "vendor_more"} <= _loaded(warm, root)
+
+
+def test_a_process_not_yet_told_its_start_modules_takes_no_check(
+    tmp_path: Path, site: Path
+) -> None:
+    root = tmp_path / "project"
+    _write(root, {"app.py": ""})
+    warm = WarmPython(sys.executable, root, _env(site), ahead=["vendor_db"])
+    waiting = warm.process
+    assert waiting is not None
+    process = spawn(sys.executable, _LOADED, "", cwd=root, env=warm.env, warm=warm)
+    stdout, _ = process.communicate(timeout=60)
+    assert process is not waiting
+    assert "vendor_db" not in json.loads(stdout)
+    assert waiting.poll() is not None
+
+
+def test_the_full_run_starts_its_checks_interpreters_before_the_analysis(
+    integrated: Callable[[str], Path], mock_host: MockPostHogHost
+) -> None:
+    """The processes started ahead are the ones the checks are handed, and the checks
+    pass as in processes of their own."""
+    root = integrated("flask_blog")
+    early = start_early(root, CURRENT.python)
+    app_early = early.app
+    plan = read_plan(root)
+    assert plan is not None
+    apps = analyse_project(root, registry.analysers()).apps
+    warm = warm_up(root, plan, apps, CURRENT, mock_host.url, early=early)
+    assert warm.live is not None
+    assert warm.app is app_early
+    assert warm.app is not None
+    live = live_check(root, plan, CURRENT, mock_host, warm=warm.live)
+    entry = start_entry_check(
+        root, plan, CURRENT, mock_host.url, find_entry_point(root, plan, apps), warm=warm.app
+    ).result()
+    assert warm.live.process is None
+    assert warm.app.process is None
+    assert live.check.status == PASS, live.check.message
+    assert entry.check.status == PASS, entry.check.message
+
+
+def test_processes_started_with_another_interpreter_are_ended(
+    integrated: Callable[[str], Path], mock_host: MockPostHogHost, tmp_path: Path
+) -> None:
+    root = integrated("flask_blog")
+    early = start_early(tmp_path, CURRENT.python)
+    assert early.app is not None
+    waiting = early.app.process
+    assert waiting is not None
+    plan = read_plan(root)
+    assert plan is not None
+    warm = warm_up(root, plan, (), CURRENT, mock_host.url, early=early)
+    assert warm.app is not early.app
+    assert waiting.wait(timeout=60) is not None
+    warm.stop()
