@@ -371,11 +371,6 @@ class WarmStart:
         self.live = live
         self.app = app
 
-    def started(self, python: str, root: Path) -> bool:
-        """Were the processes started with ``python`` in ``root``?"""
-        started = [w for w in (self.live, self.app) if w is not None]
-        return all(w.python == python and w.root == root for w in started)
-
     def stop(self) -> None:
         """End whichever process no check took."""
         for warm in (self.live, self.app):
@@ -383,8 +378,8 @@ class WarmStart:
                 warm.stop()
 
 
-def start_early(root: Path, python: str) -> WarmStart:
+def start_early(root: Path, python: str) -> WarmPython:
     """The app import's interpreter, ``python`` in ``root``, started before the project is
     analysed: it imports the SDK, then waits for ``prepare``. (The live check's is started
     after begin, when the plan says whether that check runs at all.)"""
-    return WarmStart(app=WarmPython(python, root, early_env(), ahead=SDK))
+    return WarmPython(python, root, early_env(), ahead=SDK)

@@ -23,21 +23,19 @@ def warm_up(
     host_url: str,
     *,
     token: str = TEST_TOKEN,
-    early: WarmStart | None = None,
+    early: WarmPython | None = None,
 ) -> WarmStart:
     """Have the project's interpreter import, for the live check and the app import, the
     third-party packages each check will need, now, before the edit is written (see
     ``posthog_setup.verify.warm``); ``apps``: the project's apps, as begin found them.
-    ``early``: the processes started before the analysis, taken where they were started
-    with ``interpreter`` in ``root`` (and ended where not).
+    ``early``: the app import's process started before the analysis, taken where it was
+    started with ``interpreter`` in ``root`` (and ended where not).
     """
     env = subprocess_env(plan, host_url, token)
     late = (plan.setup.token_var, plan.setup.host_var)
-    live_early = app_early = None
-    if early is not None and early.started(interpreter.python, root):
-        live_early, app_early = early.live, early.app
-    elif early is not None:
+    if early is not None and (early.python, early.root) != (interpreter.python, root):
         early.stop()
+        early = None
 
     def prepared(
         warm: WarmPython | None,
@@ -57,15 +55,13 @@ def warm_up(
         if (root / plan.setup.client_module).is_file():
             module, _ = import_target(root, plan.setup.client_module)
             start.append((plan.setup.client_module, module))
-        live = prepared(live_early, start, extra=["posthog"])
-    elif live_early is not None:
-        live_early.stop()
+        live = prepared(None, start, extra=["posthog"])
     starts = [(app.file, module_of(root, app.file)) for app in apps]
     roots = list(dict.fromkeys(["", *(entry for _, (_, path) in starts for entry in path)]))
     frameworks = (registry.by_app_kind(app.kind) for app in apps)
     own = [name for f in frameworks if f is not None for name in f.app_start.warm]
     app = prepared(
-        app_early,
+        early,
         [(file, module) for file, (module, _) in starts],
         roots,
         list(dict.fromkeys(own)),

@@ -11,18 +11,19 @@ from posthog_setup.console import Console
 from posthog_setup.exits import Exit
 from posthog_setup.project.discovery import find_project_root
 from posthog_setup.verify.interpreter import early_interpreter, named_interpreter
-from posthog_setup.verify.warm import WarmStart, start_early
+from posthog_setup.verify.warm import WarmPython, start_early
 
 if TYPE_CHECKING:
     from posthog_setup.mockhost import MockPostHogHost
     from posthog_setup.verify.interpreter import Interpreter
+    from posthog_setup.verify.warm import WarmStart
     from posthog_setup.workflow.begin import BeginResult
 
 
-def _started_early(path: Path, python: Path | None) -> WarmStart | None:
-    """Conclude's checks' interpreters, started before anything else where it is already
-    known which they are: each imports the SDK on the other core while the analysis runs
-    here (see ``posthog_setup.verify.warm``)."""
+def _started_early(path: Path, python: Path | None) -> WarmPython | None:
+    """The app import's interpreter, started before anything else where it is already
+    known which it is: it imports the SDK on the other core while the analysis runs here
+    (see ``posthog_setup.verify.warm``)."""
     root = find_project_root(path)
     interpreter = named_interpreter(python) or early_interpreter(root)
     return None if interpreter is None else start_early(root, interpreter.python)
@@ -30,7 +31,7 @@ def _started_early(path: Path, python: Path | None) -> WarmStart | None:
 
 @contextlib.contextmanager
 def _checks_started(
-    planned: BeginResult, python: Path | None, early: WarmStart | None
+    planned: BeginResult, python: Path | None, early: WarmPython | None
 ) -> Iterator[tuple[MockPostHogHost, Interpreter, WarmStart]]:
     """The mock host, and conclude's checks' interpreters told now what their checks
     start from: they import those modules' third-party packages on the other core while
@@ -92,7 +93,7 @@ def run_all(
 
 def _run(
     path: Path,
-    early: WarmStart | None,
+    early: WarmPython | None,
     console: Console,
     allow_dirty: bool,
     *,
@@ -111,7 +112,7 @@ def _run(
     if code != Exit.OK:
         return code
     with _checks_started(planned, python, early) as (host, interpreter, warm):
-        # Loaded only now, after the checks' interpreter has started.
+        # Loaded only now, after the checks' interpreters have started.
         from posthog_setup.workflow import render
         from posthog_setup.workflow.conclude import conclude_at, show
         from posthog_setup.workflow.edit import edit, raise_held, token_to_set

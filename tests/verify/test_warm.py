@@ -18,7 +18,12 @@ from posthog_setup.frameworks import registry
 from posthog_setup.mockhost import MockPostHogHost
 from posthog_setup.plan.plan import Plan, read_plan
 from posthog_setup.verify.checks import PASS
-from posthog_setup.verify.entry import entry_check, find_entry_point, start_entry_check
+from posthog_setup.verify.entry import (
+    EntryResult,
+    entry_check,
+    find_entry_point,
+    start_entry_check,
+)
 from posthog_setup.verify.environment import early_env
 from posthog_setup.verify.interpreter import Interpreter
 from posthog_setup.verify.live import live_check, subprocess_env
@@ -153,13 +158,32 @@ def test_an_unused_warm_process_ends_when_stopped(tmp_path: Path, site: Path) ->
 
 
 def _warmed(
-    root: Path, host: MockPostHogHost
+    root: Path, host: MockPostHogHost, early: WarmPython | None = None
 ) -> tuple[Path, Plan, tuple[AppObject, ...], WarmStart]:
-    """An integrated project's plan and apps, and the warm processes a full run starts."""
+    """An integrated project's plan and apps, and the warm processes a full run starts
+    (``early``: the app import's, started before the analysis)."""
     plan = read_plan(root)
     assert plan is not None
     apps = analyse_project(root, registry.analysers()).apps
-    return root, plan, apps, warm_up(root, plan, apps, CURRENT, host.url)
+    return root, plan, apps, warm_up(root, plan, apps, CURRENT, host.url, early=early)
+
+
+def _checks_taken(
+    root: Path, plan: Plan, apps: tuple[AppObject, ...], warm: WarmStart, host: MockPostHogHost
+) -> EntryResult:
+    """Run the live check and the app import on ``warm``'s processes: both are taken (not
+    started anew) and pass. The app import's result."""
+    assert warm.live is not None
+    assert warm.app is not None
+    live = live_check(root, plan, CURRENT, host, warm=warm.live)
+    entry = start_entry_check(
+        root, plan, CURRENT, host.url, find_entry_point(root, plan, apps), warm=warm.app
+    ).result()
+    assert warm.live.process is None
+    assert warm.app.process is None
+    assert live.check.status == PASS, live.check.message
+    assert entry.check.status == PASS, entry.check.message
+    return entry
 
 
 def test_the_checks_handed_to_warm_processes_pass_as_before(
@@ -168,19 +192,10 @@ def test_the_checks_handed_to_warm_processes_pass_as_before(
     """The live check and the app import of an integrated Flask app, each run by a warm
     process started for it, say what they say in processes of their own."""
     root, plan, apps, warm = _warmed(integrated("flask_blog"), mock_host)
-    assert warm.live is not None
-    assert warm.app is not None
-    live = live_check(root, plan, CURRENT, mock_host, warm=warm.live)
-    entry = start_entry_check(
-        root, plan, CURRENT, mock_host.url, find_entry_point(root, plan, apps), warm=warm.app
-    ).result()
-    # Both were taken (not started anew).
-    assert warm.live.process is None
-    assert warm.app.process is None
-    assert live.check.status == PASS, live.check.message
-    assert entry.check.status == PASS, entry.check.message
+    entry = _checks_taken(root, plan, apps, warm, mock_host)
     fresh = entry_check(root, plan, CURRENT, mock_host.url, find_entry_point(root, plan, apps))
     assert fresh.check == entry.check
+    assert warm.app is not None
     assert subprocess_env(plan, mock_host.url) == warm.app.env
 
 
@@ -231,11 +246,9 @@ def test_a_process_started_before_the_plan_has_the_sdk_then_the_plans_packages(
     root = tmp_path / "project"
     _write(root, {"app.py": "import vendor_db\n"})
     early = start_early(root, sys.executable)
-    assert early.live is None
-    assert early.app is not None
     env = {**early_env(), "APP_TOKEN": "phc_test"}
-    early.app.prepare(env, [("app.py", "app")], late=["APP_TOKEN"])
-    modules, token = _seen(early.app, root)
+    early.prepare(env, [("app.py", "app")], late=["APP_TOKEN"])
+    modules, token = _seen(early, root)
     assert {"posthog", "posthog.client", "vendor_db"} <= modules
     assert "app" not in modules
     # The variable the plan named was set before the check ran.
@@ -320,29 +333,16 @@ def test_a_process_not_yet_told_its_start_modules_takes_no_check(
     assert waiting.poll() is not None
 
 
-def test_the_full_run_starts_its_checks_interpreters_before_the_analysis(
+def test_the_full_run_starts_the_app_imports_interpreter_before_the_analysis(
     integrated: Callable[[str], Path], mock_host: MockPostHogHost
 ) -> None:
-    """The processes started ahead are the ones the checks are handed, and the checks
+    """The process started ahead is the one the app import is handed, and the checks
     pass as in processes of their own."""
     root = integrated("flask_blog")
     early = start_early(root, CURRENT.python)
-    app_early = early.app
-    plan = read_plan(root)
-    assert plan is not None
-    apps = analyse_project(root, registry.analysers()).apps
-    warm = warm_up(root, plan, apps, CURRENT, mock_host.url, early=early)
-    assert warm.live is not None
-    assert warm.app is app_early
-    assert warm.app is not None
-    live = live_check(root, plan, CURRENT, mock_host, warm=warm.live)
-    entry = start_entry_check(
-        root, plan, CURRENT, mock_host.url, find_entry_point(root, plan, apps), warm=warm.app
-    ).result()
-    assert warm.live.process is None
-    assert warm.app.process is None
-    assert live.check.status == PASS, live.check.message
-    assert entry.check.status == PASS, entry.check.message
+    root, plan, apps, warm = _warmed(root, mock_host, early)
+    assert warm.app is early
+    _checks_taken(root, plan, apps, warm, mock_host)
 
 
 def test_processes_started_with_another_interpreter_are_ended(
@@ -350,12 +350,11 @@ def test_processes_started_with_another_interpreter_are_ended(
 ) -> None:
     root = integrated("flask_blog")
     early = start_early(tmp_path, CURRENT.python)
-    assert early.app is not None
-    waiting = early.app.process
+    waiting = early.process
     assert waiting is not None
     plan = read_plan(root)
     assert plan is not None
     warm = warm_up(root, plan, (), CURRENT, mock_host.url, early=early)
-    assert warm.app is not early.app
+    assert warm.app is not early
     assert waiting.wait(timeout=60) is not None
     warm.stop()
