@@ -108,14 +108,20 @@ def module_of(path: str, root: Path | None = None) -> tuple[str, bool]:
     root is that folder. Under ``src/`` the import root is ``src``, or (given ``root``) the first
     folder below it that holds the module's top package: ``src/py/app/x.py`` is ``app.x``
     when ``src/py`` is a folder of packages (no ``__init__.py``, no module of its own; a
-    folder with modules is a namespace package, imported by its name).
+    folder with modules is a namespace package, imported by its name). A ``src`` that is
+    a package itself (given ``root``: it has an ``__init__.py``) is imported by its name,
+    ``src.main``, as the analysis names its modules.
     """
     parts = list(PurePosixPath(path).with_suffix("").parts)
     django = _django_folder(root, parts) if root is not None else 0
     if django:
         # ``manage.py`` runs from its folder: modules there import from it.
         parts = parts[django:]
-    elif parts and parts[0] == "src":
+    elif (
+        parts
+        and parts[0] == "src"
+        and not (root is not None and (root / "src/__init__.py").is_file())
+    ):
         parts = parts[1:]
         folder = root / "src" if root is not None else None
         while (

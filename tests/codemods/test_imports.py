@@ -148,6 +148,19 @@ def test_client_import_under_a_source_folder_that_is_no_package(tmp_path: Path) 
     assert module_of("src/ns/api/routes.py", tmp_path) == ("ns.api.routes", False)
 
 
+def test_client_import_where_src_is_a_package_of_its_own(tmp_path: Path) -> None:
+    """``src/__init__.py``: the project imports ``src.config``, so the client is
+    ``src.posthog_client`` (a bare ``posthog_client`` would not import)."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src/__init__.py").write_text("")
+    found = client_import("src/main.py", "src/posthog_client.py", relative=False, root=tmp_path)
+    assert found == ClientImport("src.posthog_client")
+    assert module_of("src/__init__.py", tmp_path) == ("src", True)
+    # Without the package's marker, ``src`` is the folder on ``sys.path``.
+    (tmp_path / "src/__init__.py").unlink()
+    assert module_of("src/main.py", tmp_path) == ("main", False)
+
+
 def test_scripts_in_a_folder_that_is_no_package_import_the_client_by_its_name(
     tmp_path: Path,
 ) -> None:
