@@ -30,6 +30,7 @@ from posthog_setup.analysis.model import (
     AppObject,
     AuthPoint,
     CaptureCall,
+    CaptureSite,
     Conventions,
     EnvSettings,
     ExistingPostHog,
@@ -457,16 +458,17 @@ def link(
     assigned = [a for f in facts for a in f.assigned]
     findings = [f for lint in lints for f in lint.findings]
     findings += rules.project_findings({lint.file: lint for lint in lints})
+    sites = tuple(s for lint in lints for s in lint.sites)
     return Analysis(
         project=project,
         findings=tuple(sorted(findings, key=lambda f: (f.file, f.line, f.col, f.rule))),
-        capture_sites=tuple(s for lint in lints for s in lint.sites),
+        capture_sites=sites,
         client_setups=tuple(s for lint in lints for s in lint.setups),
         own_contexts=tuple(c for lint in lints for c in lint.own_contexts),
         env_settings=tuple(s for r in results for s in r.env_settings),
         dotenv_modules=tuple(r.file for r in results if r.dotenv and not is_test_file(r.file)),
         apps=apps,
-        routes=_hooks_within_declared_versions(root, routes),
+        routes=_hooks_within_declared_versions(root, routes, sites),
         auth_points=_within_declared_versions(
             root, _with_created_users(routes, [p for part in linked for p in part.auth_points])
         ),
@@ -515,17 +517,24 @@ _ACCOUNT_CLASS = re.compile(r"user|account|member|customer|person|profile", re.I
 
 
 def _hooks_within_declared_versions(
-    root: Path | None, routes: Sequence[Route]
+    root: Path | None, routes: Sequence[Route], sites: Sequence[CaptureSite]
 ) -> tuple[Route, ...]:
     """``routes``, each whose default write hook is newer than the release the project
-    declares given the hook that release calls instead."""
+    declares given the hook that release calls instead, and what the class's own method
+    of that name captures (it is the route's write: the edit puts the capture there)."""
     found = []
     for route in routes:
         if root is not None and route.older_hook is not None and route.hook is None:
             package, minimum, older = route.older_hook
             gate = VersionGate(package, minimum, f"the write hook is {older}() before {minimum}")
             if hookup_blocker(root, gate) is not None:
-                route = dataclasses.replace(route, hook=older)
+                method = f"{route.handler.qualname}.{older}"
+                sent = tuple(
+                    s.event or ""
+                    for s in sites
+                    if s.file == route.handler.file and s.handler == method
+                )
+                route = dataclasses.replace(route, hook=older, captures=route.captures + sent)
         found.append(route)
     return tuple(found)
 

@@ -64,6 +64,34 @@ def test_a_delete_views_hook_is_the_one_its_django_calls(
     assert hook in views
     assert views.count("    def ") == 1
     assert '"order_deleted"' in views
+    # The check reads the capture where the edit put it: nothing is missing.
+    assert main(["revise", "--check", str(tmp_path)]) == 0
+
+
+OWN_DELETE = (
+    VIEWS
+    + """
+    def delete(self, request, *args, **kwargs):
+        response = super().delete(request, *args, **kwargs)
+        return response
+"""
+)
+
+
+@pytest.mark.parametrize("requirement", ["Django==3.2.25", "Django==2.0.1"])
+def test_an_older_delete_views_own_delete_sends_the_event(tmp_path: Path, requirement: str) -> None:
+    """Before 4.0 the view's own ``delete()`` is its write: the capture goes there, and
+    the check finds it there."""
+    files = {**FILES, "shop/views.py": OWN_DELETE, "requirements.txt": f"{requirement}\n"}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert main(["begin", str(tmp_path)]) == 0
+    assert main(["edit", "--allow-dirty", str(tmp_path)]) == 0
+    views = (tmp_path / "shop" / "views.py").read_text()
+    assert views.count("    def ") == 1
+    assert views.index('"order_deleted"') > views.index("super().delete(")
+    assert main(["revise", "--check", str(tmp_path)]) == 0
 
 
 FLASK_APP = """\
