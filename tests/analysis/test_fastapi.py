@@ -319,6 +319,35 @@ def test_token_login_is_a_login_point_but_not_a_mutating_route() -> None:
     )
 
 
+def test_a_password_check_in_a_condition_logs_in_at_the_token_issued_after_it() -> None:
+    """``if not user.check_password(...): raise`` guards the rest: the user has logged in
+    once the token is issued below it, never at the check (a wrong password reaches it)."""
+    analysis = analyse_one(
+        """
+        from fastapi import Body, FastAPI, HTTPException
+        from .repo import find_user
+        from .tokens import create_token_for_user
+
+        app = FastAPI()
+
+        @app.post("/users/login")
+        async def login(credentials: dict = Body(...)):
+            user = await find_user(credentials["email"])
+            if not user.check_password(credentials["password"]):
+                raise HTTPException(status_code=400)
+            token = create_token_for_user(user, "secret")
+            return {"token": token}
+        """
+    )
+    [point] = analysis.auth_points
+    assert (point.kind, point.line, point.call, point.user_expression) == (
+        "login",
+        13,
+        "create_token_for_user",
+        "user",
+    )
+
+
 def test_password_form_alone_marks_a_token_login() -> None:
     analysis = analyse_one(
         """

@@ -227,13 +227,15 @@ def _annotated_metadata(
 
 def _token_subject(func: FunctionNode, token: ast.Call) -> str | None:
     """The one local the token is made of (``user`` of ``create_access_token(data={"sub":
-    user.username})``), bound by an assignment before it: the user who logs in. Whether
+    user.username})`` or of ``create_token(user)``), bound by an assignment before it: the user who logs in. Whether
     its id may be read there is for the placement's proof to say."""
     read = {
         node.value.id
         for node in ast.walk(token)
         if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.value, ast.Name)
     }
+    # ``create_access_token_for_user(user, secret)``: the user itself, handed over whole.
+    read.update(arg.id for arg in token.args if isinstance(arg, ast.Name))
     assigned = {
         target.id
         for node in walk_body(func)
@@ -451,10 +453,14 @@ class _FastAPIFile:
                 assert isinstance(value, ast.Call)
                 call = dotted((token or value).func)
                 return self._point("login", func, line, call, node.targets[0].id)
-        if authenticating:
+        # The token issued after the last check: the check passed (``if not
+        # user.check_password(...): raise``). Without one, the check itself.
+        checked = max((c.lineno for c in authenticating), default=0)
+        issued = [c for c in calls if _ISSUES_TOKEN.search(dotted(c.func)) and c.lineno > checked]
+        if not issued:
             first = authenticating[0]
             return self._point("login", func, first.lineno, dotted(first.func), None)
-        token = next(c for c in calls if _ISSUES_TOKEN.search(dotted(c.func)))
+        token = min(issued, key=lambda c: (c.lineno, c.col_offset))
         return self._point(
             "login", func, token.lineno, dotted(token.func), _token_subject(func, token)
         )
