@@ -351,6 +351,43 @@ def _terminates(body: Sequence[ast.stmt]) -> bool:
     return (bool(body) and isinstance(body[-1], _TERMINAL)) or _aborts(body)
 
 
+def past_guard(func: FunctionNode, line: int, name: str) -> int:
+    """The line to place after for what the statement at ``line`` bound to ``name``: that
+    statement's, or the guard right after it that leaves when it failed (``if not user:
+    raise ...``, ``if user is None: return ...``), so only a user that was made is told of.
+    """
+    path = spine(func.body, line)
+    if not path:
+        return line
+    block, index, _ = path[-1]
+    found = block[index].lineno
+    for stmt in block[index + 1 :]:
+        if not (
+            isinstance(stmt, ast.If)
+            and not stmt.orelse
+            and _fails(stmt.test, name)
+            and _terminates(stmt.body)
+        ):
+            break
+        found = stmt.lineno
+    return found
+
+
+def _fails(test: ast.expr, name: str) -> bool:
+    """``not name`` or ``name is None``."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return isinstance(test.operand, ast.Name) and test.operand.id == name
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == name
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Is)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    )
+
+
 def _aborts(body: Sequence[ast.stmt]) -> bool:
     """A block ending in ``abort(...)``-style calls that never return (Flask, Werkzeug)."""
     if not body or not isinstance(body[-1], ast.Expr):

@@ -348,6 +348,34 @@ def test_a_password_check_in_a_condition_logs_in_at_the_token_issued_after_it() 
     )
 
 
+def test_a_signup_answering_with_a_token_is_a_signup_told_of_past_its_guard() -> None:
+    """``/signup`` taking a password form and issuing a token creates the user: a signup,
+    known once the check that it was made (``if not user: raise``) has passed."""
+    analysis = analyse_one(
+        """
+        from fastapi import Depends, FastAPI, HTTPException
+        from fastapi.security import OAuth2PasswordRequestForm
+        from .accounts import create_token, sign_up_new_user
+
+        app = FastAPI()
+
+        @app.post("/signup")
+        async def signup(form: OAuth2PasswordRequestForm = Depends()):
+            user = sign_up_new_user(form.username, form.password)
+            if not user:
+                raise HTTPException(status_code=409)
+            return {"access_token": create_token(data={"sub": user.email})}
+        """
+    )
+    [point] = analysis.auth_points
+    assert (point.kind, point.line, point.call, point.user_expression) == (
+        "signup",
+        11,
+        "sign_up_new_user",
+        "user",
+    )
+
+
 def test_password_form_alone_marks_a_token_login() -> None:
     analysis = analyse_one(
         """

@@ -33,6 +33,27 @@ def _proof(source: str, line: int, *, including: bool = False) -> flow.Proof:
 # -- placement -----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("guard", "line"),
+    [
+        ("if not user:\n            raise Conflict()", 3),
+        ("if user is None:\n            return None", 3),
+        ("if not user:\n            log(user)", 2),  # goes on: no guard
+        ("if not account:\n            raise Conflict()", 2),  # another name
+        ("if not user:\n            raise Conflict()\n        else:\n            pass", 2),
+        ("if user is not None:\n            return user", 2),
+    ],
+)
+def test_past_a_guard_that_leaves_when_nothing_was_made(guard: str, line: int) -> None:
+    source = f"""\
+    def signup(form):
+        user = make_user(form)
+        {guard}
+        return token_for(user)
+    """
+    assert flow.past_guard(_func(source), 2, "user") == line
+
+
 def test_after_the_write() -> None:
     source = """\
     def create():

@@ -18,6 +18,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
 from posthog_setup.analysis.body import dotted, scan_body, walk_body
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
+from posthog_setup.analysis.flow import past_guard
 from posthog_setup.analysis.model import (
     AppKind,
     AppObject,
@@ -381,8 +382,11 @@ class _FastAPIFile:
 
     def _auth_point(self, func: FunctionNode, spec: RouteSpec, body: BodyFacts) -> None:
         words = f"{func.name} {spec.path}"
-        point = self._token_login(func)
         named = SIGNUP_WORDS.search(words) is not None
+        # A signup that answers with a token (``/signup`` taking a password form) logs the
+        # new user in, but what happened is a signup: the user it creates comes first.
+        point = self._signup(func, body, named) if named and "POST" in spec.methods else None
+        point = point or self._token_login(func)
         # Who creates a user while logged in is an admin, not someone signing up.
         anonymous = body.user_access is None and dependency_user(self.ctx, func) is None
         # A handler named for signing up need not show a write of its own: ``_signup``
@@ -485,7 +489,7 @@ class _FastAPIFile:
                 continue
             callee = dotted(built.func)
             if named_signup or _USER_WORDS.search(callee):
-                line = built.lineno
+                line = past_guard(func, built.lineno, name)
                 if body.change_line is not None and body.change_line > line:
                     line = body.change_line
                 return self._point("signup", func, line, callee, name)
