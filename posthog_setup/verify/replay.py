@@ -1,5 +1,5 @@
-"""Contract replay: every planned event, an identify and an exception, sent through the
-bundled client to the mock host, which validates each one as PostHog ingestion would.
+"""Contract replay: every planned event, a sample identify and a sample exception, sent
+through the bundled client to the mock host, which validates each one as PostHog ingestion would.
 
 The client runs in serverless mode (``flush_at=0``), so each event goes out in its own
 request as it is captured: a refusal is tied to exactly one event, with the host's reason.
@@ -190,10 +190,11 @@ def replay_contract(
     *events, identify, exception = deliveries
     failures = [f"replay: '{d.event}' was {d.reason}" for d in deliveries if not d.accepted]
     accepted = sum(1 for d in events if d.accepted)
+    # The identify and the exception are the client's samples, not calls of the project's.
     message = (
         f"{accepted} of {len(events)} planned events, "
-        f"{'an' if identify.accepted else 'no'} identify and "
-        f"{'an' if exception.accepted else 'no'} exception accepted by the mock host"
+        f"{'a' if identify.accepted else 'no'} sample identify and "
+        f"{'a' if exception.accepted else 'no'} sample exception accepted by the mock host"
     )
     return ReplayResult(
         outcome("replay", "Contract replay", message, failures), tuple(events), identify, exception

@@ -40,7 +40,7 @@ def test_every_planned_event_identify_and_exception_arrive_with_typed_properties
     result = replay_contract(plan, mock_host)
     assert result.check.status == PASS
     assert result.check.message == (
-        "2 of 2 planned events, an identify and an exception accepted by the mock host"
+        "2 of 2 planned events, a sample identify and a sample exception accepted by the mock host"
     )
     assert result.events == (Delivery("post_created", True), Delivery("post_flagged", True))
     stored = mock_host.events(distinct_id=VERIFY_DISTINCT_ID)
@@ -90,7 +90,7 @@ def test_a_refused_request_names_its_event_and_the_host_reason(
         "replay: 'second' was rejected by the mock host: HTTP 400 injected_fault: Bad Request",
     )
     assert result.check.message == (
-        "1 of 2 planned events, an identify and an exception accepted by the mock host"
+        "1 of 2 planned events, a sample identify and a sample exception accepted by the mock host"
     )
 
 
@@ -103,7 +103,7 @@ def test_a_personal_api_key_is_refused_for_every_event(mock_host: MockPostHogHos
         f"replay: '$exception' was {reason}",
     )
     assert result.check.message == (
-        "0 of 1 planned events, no identify and no exception accepted by the mock host"
+        "0 of 1 planned events, no sample identify and no sample exception accepted by the mock host"
     )
     assert mock_host.events() == []
 

@@ -167,8 +167,8 @@ def test_the_stage_output_and_quiet(tmp_path: Path, capsys: pytest.CaptureFixtur
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("  Static checks    pass  5 of 5 touched files compile;")
     assert err[1] == (
-        "  Contract replay  pass  10 of 10 planned events, an identify and an exception "
-        "accepted by the mock host"
+        "  Contract replay  pass  10 of 10 planned events, a sample identify and a sample "
+        "exception accepted by the mock host"
     )
     assert err[2].startswith("  Live check       pass  tasks.posthog_client.posthog_client")
     assert err[3].startswith("  App import       pass  imported tasks.main (it creates app) in")
