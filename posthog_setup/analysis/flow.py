@@ -351,6 +351,15 @@ def _terminates(body: Sequence[ast.stmt]) -> bool:
     return (bool(body) and isinstance(body[-1], _TERMINAL)) or _aborts(body)
 
 
+def _tests_success(stmt: ast.stmt, line: int) -> bool:
+    """Is ``stmt`` an ``if`` whose test (not negated) holds ``line``, above its body?"""
+    return (
+        isinstance(stmt, ast.If)
+        and line < stmt.body[0].lineno
+        and not (isinstance(stmt.test, ast.UnaryOp) and isinstance(stmt.test.op, ast.Not))
+    )
+
+
 def past_guard(func: FunctionNode, line: int, name: str) -> int:
     """The line to place after for what the statement at ``line`` bound to ``name``: that
     statement's, or the guard right after it that leaves when it failed (``if not user:
@@ -636,6 +645,10 @@ def _success_anchor(func: FunctionNode, change_line: int | None) -> Anchor | Non
             return None
         if isinstance(stmt, ast.Raise):
             return None
+        if _tests_success(stmt, change_line):
+            # ``if user.reset_password(...):`` whose branches both return: past the
+            # statement is never reached, the branch the write's success takes is.
+            return Anchor(stmt.body[0].lineno, True, "first in the branch the write takes")
         return Anchor(stmt.lineno, False, "after the write")
     branch = _action_branch(func.body)
     if branch is None:

@@ -259,6 +259,24 @@ def handler_statement(
     )
 
 
+def branch_taken(spot: Spot, line: int, step: str, positions: Positions) -> Spot | None:
+    """Where code that follows a call made in an ``if`` test goes: the start of the branch
+    the call's success takes (``if login_user(user):``), since after the whole statement
+    may never be reached (both branches return). None where ``line`` (a line of the file
+    as edited) is not in the test, or the test negates it (``if not login_user(user):``,
+    whose success is past the statement)."""
+    stmt = spot.node
+    if not isinstance(stmt, cst.If) or not isinstance(stmt.body, cst.IndentedBlock):
+        return None
+    first = positions.get(stmt.body.body[0])
+    if first is None or not positions[stmt].start.line <= line < first.start.line:
+        return None
+    test = stmt.test
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return None
+    return Spot(stmt.body, 0, block_indent(stmt.body, spot.indent, step))
+
+
 def is_docstring(stmt: Statement) -> bool:
     """A bare string literal statement (a docstring when first in a body)."""
     if isinstance(stmt, cst.SimpleStatementLine):

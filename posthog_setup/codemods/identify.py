@@ -22,6 +22,7 @@ from posthog_setup.codemods.handlers import (
     FoundHandler,
     Spot,
     body_end,
+    branch_taken,
     handler_statement,
     is_super_call,
     last_return,
@@ -62,13 +63,21 @@ def plan_identify(point: IdentifyPoint, handler: FoundHandler, site: FileEdit) -
     )
     if spot is None:
         return f"has no statement at line {point.call_line}"
+    before = point.before
+    taken = (
+        None
+        if before
+        else branch_taken(spot, point.call_line + handler.offset, site.step, site.positions)
+    )
+    if taken is not None:
+        spot, before = taken, True
     event = point.event not in handler.definition.captured_events() and site.claim(
         handler.node, point.event
     )
     sources = _sources(point, spot.indent, site, with_event=event)
     if not sources:
         return None
-    site.splices.insert(spot, [site.statement(code) for code in sources], before=point.before)
+    site.splices.insert(spot, [site.statement(code) for code in sources], before=before)
     _use(point, sources, site)
     return None
 

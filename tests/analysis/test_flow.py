@@ -54,6 +54,22 @@ def test_past_a_guard_that_leaves_when_nothing_was_made(guard: str, line: int) -
     assert flow.past_guard(_func(source), 2, "user") == line
 
 
+def test_a_write_an_if_tests_is_followed_into_the_branch_it_takes() -> None:
+    source = """\
+    def reset(token):
+        user = find(token)
+        if user.reset_password(token, "x"):
+            flash("updated")
+            return redirect("/login")
+        else:
+            return redirect("/")
+    """
+    assert _anchor(source, 3) == (4, True)
+    # A negated test: the write succeeded past the statement.
+    negated = source.replace("if user.reset", "if not user.reset")
+    assert _anchor(negated, 3) == (3, False)
+
+
 def test_after_the_write() -> None:
     source = """\
     def create():

@@ -1155,6 +1155,58 @@ def test_identify_without_person_properties() -> None:
     )
 
 
+def test_identify_a_login_tested_by_an_if_in_the_branch_it_takes() -> None:
+    """``if login_user(user):`` whose branches both return: after the whole statement is
+    never reached, so the code goes first in the branch the login's success takes."""
+    check_transformed(
+        """\
+        def login(user):
+            if login_user(user):
+                flash("Welcome back.")
+                return redirect("/")
+            else:
+                return redirect("/blocked")
+        """,
+        IdentifyPoint("login", 1, 2, "user", "user.id", "user_logged_in"),
+        """\
+        from app.analytics import posthog_client
+        from posthog import identify_context
+
+        def login(user):
+            if login_user(user):
+                identify_context(str(user.id))
+                posthog_client.capture("user_logged_in", distinct_id=str(user.id))
+                flash("Welcome back.")
+                return redirect("/")
+            else:
+                return redirect("/blocked")
+        """,
+    )
+
+
+def test_identify_a_login_whose_failure_an_if_tests_past_that_if() -> None:
+    check_transformed(
+        """\
+        def login(user):
+            if not login_user(user):
+                return redirect("/blocked")
+            return redirect("/")
+        """,
+        IdentifyPoint("login", 1, 2, "user", "user.id", "user_logged_in"),
+        """\
+        from app.analytics import posthog_client
+        from posthog import identify_context
+
+        def login(user):
+            if not login_user(user):
+                return redirect("/blocked")
+            identify_context(str(user.id))
+            posthog_client.capture("user_logged_in", distinct_id=str(user.id))
+            return redirect("/")
+        """,
+    )
+
+
 def test_identify_skips_a_capture_already_there() -> None:
     check_transformed(
         """\
