@@ -178,6 +178,9 @@ def run_suite(
             comparison=comparison,
         )
     verdict = "failed" if failures else "passed"
+    if not failures and failing_both:
+        # Not "passed": the suite failed, only not because of the edit.
+        verdict = "failed only tests that failed before the edit too"
     message = (
         f"{shown} ({run.runner}) {verdict}; {len(planned & seen)} of {len(planned)} planned "
         "event names seen at the mock host during the run"

@@ -99,6 +99,9 @@ def test_an_edit_that_breaks_nothing_passes_with_the_counts(
     assert result.passed is not None
     assert result.passed > 0
     assert f"before the edit (HEAD) {result.passed} passed" in result.check.message
+    # The known failure fails both times: the edit broke nothing, but nothing says "passed".
+    assert " failed only tests that failed before the edit too; " in result.check.message
+    assert " passed;" not in result.check.message.split("; ")[0]
     # Both runs' output went by as it came, the comparison announced between them.
     marker = next(i for i, line in enumerate(echoed) if "the unedited tree (HEAD)" in line)
     assert any("1 failed" in line for line in echoed[:marker])
