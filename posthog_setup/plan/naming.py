@@ -95,7 +95,7 @@ KNOWN_VERBS = frozenset(
         "favorite", "favourite", "watch", "unwatch", "claim", "redeem", "fulfill", "ship", "deliver",
         "process", "retry", "revoke", "rotate", "kick", "promote", "demote", "reorder", "change",
         "regenerate", "request", "refresh", "rename", "unlink", "resolve", "dismiss", "clone",
-        "fork", "enroll", "unenroll", "attend", "apply",
+        "fork", "enroll", "unenroll", "attend", "apply", "lock", "unlock",
     }
 )  # fmt: skip
 
@@ -396,6 +396,18 @@ def _acted_on(route: Route, noun: str, verb: str) -> tuple[str, str] | None:
     return None
 
 
+def _action_at_end(word: str, segments: list[str], handler_words: list[str]) -> bool:
+    """Does the path's last named segment say what was done? A create / update / delete
+    word always does; a word that may be a verb (``like``, ``comment``) does as the path's
+    last segment (``/posts/<id>/like``), but before a parameter it names what that keys
+    (``/delete/comment/<id>``), where the handler says the action."""
+    if word in _CRUD_WORDS:
+        return True
+    if _as_verb(word) is None:
+        return False
+    return segments[-1] == word or _verb_from_words(handler_words) is None
+
+
 def _noun_and_verb(route: Route) -> tuple[str, str]:
     segments = _static_segments(route.path)
     handler_words = snake(_handler_name(route)).split("_")
@@ -420,7 +432,7 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
     verb: str | None = None
     # An action segment at the end of the path: /posts/<id>/like, /orders/<pk>/cancel/.
     named = [s for s in segments if s and not NO_RESOURCE.match(s)]
-    if named and (_as_verb(named[-1]) is not None or named[-1] in _CRUD_WORDS):
+    if named and _action_at_end(named[-1], segments, handler_words):
         verb = _verb_from_words([named[-1]])
         if named[-1] in _UNDOABLE and set(route.methods) == {"DELETE"}:
             # DELETE /articles/<slug>/favorite undoes the favorite: unfavorited, never the

@@ -66,6 +66,11 @@ def route(
         ("/", ("POST",), "save_search_string", "search_string_created"),
         ("/duplicates/", ("POST",), "resolve_all", "duplicates_resolved"),
         ("/api/products/", ("POST",), "search_view", "search_performed"),
+        # A word that may be a verb, before the parameter it keys: the handler says the act.
+        ("/delete/comment/<int:comment_id>", ("POST",), "delete_comment", "comment_deleted"),
+        ("/report/comment/<int:comment_id>", ("POST",), "report_comment", "comment_reported"),
+        ("/lock/user/<int:user_id>", ("POST",), "lock_user", "user_locked"),
+        ("/unlock/user/<int:user_id>", ("POST",), "unlock_user", "user_unlocked"),
     ],
 )
 def test_event_names(path: str, methods: tuple[str, ...], handler: str, expected: str) -> None:
