@@ -5,6 +5,11 @@ so, a check runs a second time on ``HEAD``, in a detached worktree under the sys
 temporary folder. The user's working tree, index and stash are never touched; the
 worktree is removed (and git's record of it pruned) however the check ends. Git's hooks
 are off while it is made, so a ``post-checkout`` hook of the project does not run.
+
+The files git ignores are the user's own set-up, which the edit does not change (a
+``.env``, a ``local_settings.py``): HEAD's tree gets a copy of each, as small files, so
+the app starts (or fails) as it would have before the edit. Folders git ignores whole (a
+virtualenv, ``node_modules``, a cache) are left out.
 """
 
 from __future__ import annotations
@@ -70,6 +75,7 @@ def unedited_tree(root: Path) -> Iterator[Path]:
         project = tree / prefix
         if not project.is_dir():
             raise BaselineUnavailable("HEAD does not have the project's folder yet")
+        _copy_ignored(top, tree)
         yield project
     finally:
         if tree.exists():
@@ -78,3 +84,32 @@ def unedited_tree(root: Path) -> Iterator[Path]:
         shutil.rmtree(scratch, ignore_errors=True)
         with contextlib.suppress(BaselineUnavailable):
             _git(top, "worktree", "prune")
+
+
+#: The largest ignored file copied into HEAD's tree, and the most copied in all (bytes).
+_LARGEST_COPIED = 1 << 20
+_MOST_COPIED = 32 << 20
+
+
+def _copy_ignored(top: Path, tree: Path) -> None:
+    """Copy the files of the working tree at ``top`` that git ignores into ``tree``, except
+    those in an ignored folder, and those too large to be configuration."""
+    listed = _git(
+        top, "ls-files", "--others", "--ignored", "--exclude-standard", "--directory", "-z"
+    )
+    if listed.returncode != 0:
+        return
+    budget = _MOST_COPIED
+    for name in listed.stdout.split("\0"):
+        if not name or name.endswith("/"):
+            continue
+        source, target = top / name, tree / name
+        try:
+            size = source.stat().st_size
+            if not source.is_file() or size > _LARGEST_COPIED or size > budget or target.exists():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+        except OSError:
+            continue
+        budget -= size

@@ -46,6 +46,25 @@ def test_the_project_folder_as_head_has_it_and_nothing_left_behind(tmp_path: Pat
     assert len(git(root, "worktree", "list").splitlines()) == 1
 
 
+def test_the_users_ignored_set_up_is_copied_but_not_ignored_folders(tmp_path: Path) -> None:
+    """A ``.env`` git ignores is the user's, read by the app before and after the edit."""
+    root = repository(tmp_path / "repo")
+    (root / ".gitignore").write_text(".env\n*.local.py\nbig.bin\ncache/\n")
+    git(root, "add", ".gitignore")
+    git(root, "commit", "-qm", "ignore")
+    (root / ".env").write_text("SECRET_KEY=x\n")
+    (root / "app" / "settings.local.py").write_text("DEBUG = True\n")
+    (root / "big.bin").write_bytes(b"0" * (2 << 20))
+    (root / "cache").mkdir()
+    (root / "cache" / "entry").write_text("kept out\n")
+    with unedited_tree(root) as before:
+        assert (before / ".env").read_text() == "SECRET_KEY=x\n"
+        assert (before / "app" / "settings.local.py").read_text() == "DEBUG = True\n"
+        assert not (before / "big.bin").exists()
+        assert not (before / "cache").exists()
+    assert len(git(root, "worktree", "list").splitlines()) == 1
+
+
 def test_cleaned_up_when_the_check_raises(tmp_path: Path) -> None:
     root = repository(tmp_path / "repo")
     with pytest.raises(RuntimeError), unedited_tree(root) as before:
