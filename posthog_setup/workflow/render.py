@@ -585,8 +585,17 @@ def conclude(console: Console, result: ConcludeResult, *, as_json: bool) -> None
     )
     verb = "Wrote" if result.report_changed else "Unchanged:"
     if result.verified:
-        events = len(v.events)
-        console.success(f"Verified {events} event{'s' * (events != 1)}. {verb} {report}.")
+        events = f"{len(v.events)} event{'s' * (len(v.events) != 1)}"
+        ran = (v.live.check, v.entry.check, *((v.suite.check,) if v.suite else ()))
+        if any(c.status == PASS for c in ran):
+            console.success(f"Verified {events}. {verb} {report}.")
+        else:
+            # Nothing of the project's ran (its client, its app, its tests): "verified"
+            # would claim what no check saw.
+            console.success(
+                f"Checked {events}: in the code and accepted by the mock host; the project's "
+                f"own code did not run (see skipped). {verb} {report}."
+            )
         return
     failures = len(result.failures)
     console.info(

@@ -389,6 +389,24 @@ def test_a_report_that_cannot_be_written_is_an_error(
     ]
 
 
+def test_where_none_of_the_projects_code_ran_nothing_is_said_verified(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An interpreter without the SDK and Flask: the live check and the app import are
+    skipped, so what passed is static and the replay, and the last line says so."""
+    root = integrated("flask_blog", tmp_path)
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    assert main(["conclude", "--env", str(bare / "bin" / "python"), str(root)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split()[:2] for line in err[2:4]] == [["Live", "check"], ["App", "import"]]
+    assert all("  skip  " in line for line in err[2:4])
+    assert err[-1] == (
+        "Checked 9 events: in the code and accepted by the mock host; the project's own code "
+        "did not run (see skipped). Wrote posthog-setup-report.md."
+    )
+
+
 def test_a_client_that_ignores_the_host_variable_is_never_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
