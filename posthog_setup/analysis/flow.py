@@ -351,12 +351,10 @@ def _terminates(body: Sequence[ast.stmt]) -> bool:
     return (bool(body) and isinstance(body[-1], _TERMINAL)) or _aborts(body)
 
 
-def _tests_success(stmt: ast.stmt, line: int) -> bool:
-    """Is ``stmt`` an ``if`` whose test (not negated) holds ``line``, above its body?"""
-    return (
-        isinstance(stmt, ast.If)
-        and line < stmt.body[0].lineno
-        and not (isinstance(stmt.test, ast.UnaryOp) and isinstance(stmt.test.op, ast.Not))
+def _tests_success(stmt: ast.If, line: int) -> bool:
+    """Does the ``if``'s test (not negated) hold ``line``, above its body?"""
+    return line < stmt.body[0].lineno and not (
+        isinstance(stmt.test, ast.UnaryOp) and isinstance(stmt.test.op, ast.Not)
     )
 
 
@@ -645,7 +643,7 @@ def _success_anchor(func: FunctionNode, change_line: int | None) -> Anchor | Non
             return None
         if isinstance(stmt, ast.Raise):
             return None
-        if _tests_success(stmt, change_line):
+        if isinstance(stmt, ast.If) and _tests_success(stmt, change_line):
             # ``if user.reset_password(...):`` whose branches both return: past the
             # statement is never reached, the branch the write's success takes is.
             return Anchor(stmt.body[0].lineno, True, "first in the branch the write takes")
