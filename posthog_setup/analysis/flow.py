@@ -1380,24 +1380,7 @@ def _refuses_none(stmt: ast.If, name: str) -> bool:
     """``if not user: raise ...`` / ``if user is None: raise ...`` (``or`` more tests)."""
     test = stmt.test
     tests = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or) else [test]
-    refuses = any(
-        (
-            isinstance(t, ast.UnaryOp)
-            and isinstance(t.op, ast.Not)
-            and isinstance(t.operand, ast.Name)
-            and t.operand.id == name
-        )
-        or (
-            isinstance(t, ast.Compare)
-            and isinstance(t.left, ast.Name)
-            and t.left.id == name
-            and len(t.ops) == 1
-            and isinstance(t.ops[0], ast.Is)
-            and isinstance(t.comparators[0], ast.Constant)
-            and t.comparators[0].value is None
-        )
-        for t in tests
-    )
+    refuses = any(_fails(t, name) for t in tests)
     return refuses and bool(stmt.body) and isinstance(stmt.body[-1], ast.Raise)
 
 

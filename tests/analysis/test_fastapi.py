@@ -319,11 +319,16 @@ def test_token_login_is_a_login_point_but_not_a_mutating_route() -> None:
     )
 
 
+def _only_point(source: str) -> tuple[str, int, str, str | None]:
+    """The one auth point of a module: its kind, line, call and user."""
+    [point] = analyse_one(source).auth_points
+    return (point.kind, point.line, point.call, point.user_expression)
+
+
 def test_a_password_check_in_a_condition_logs_in_at_the_token_issued_after_it() -> None:
     """``if not user.check_password(...): raise`` guards the rest: the user has logged in
     once the token is issued below it, never at the check (a wrong password reaches it)."""
-    analysis = analyse_one(
-        """
+    source = """
         from fastapi import Body, FastAPI, HTTPException
         from .repo import find_user
         from .tokens import create_token_for_user
@@ -338,21 +343,13 @@ def test_a_password_check_in_a_condition_logs_in_at_the_token_issued_after_it() 
             token = create_token_for_user(user, "secret")
             return {"token": token}
         """
-    )
-    [point] = analysis.auth_points
-    assert (point.kind, point.line, point.call, point.user_expression) == (
-        "login",
-        13,
-        "create_token_for_user",
-        "user",
-    )
+    assert _only_point(source) == ("login", 13, "create_token_for_user", "user")
 
 
 def test_a_signup_answering_with_a_token_is_a_signup_told_of_past_its_guard() -> None:
     """``/signup`` taking a password form and issuing a token creates the user: a signup,
     known once the check that it was made (``if not user: raise``) has passed."""
-    analysis = analyse_one(
-        """
+    source = """
         from fastapi import Depends, FastAPI, HTTPException
         from fastapi.security import OAuth2PasswordRequestForm
         from .accounts import create_token, sign_up_new_user
@@ -366,14 +363,7 @@ def test_a_signup_answering_with_a_token_is_a_signup_told_of_past_its_guard() ->
                 raise HTTPException(status_code=409)
             return {"access_token": create_token(data={"sub": user.email})}
         """
-    )
-    [point] = analysis.auth_points
-    assert (point.kind, point.line, point.call, point.user_expression) == (
-        "signup",
-        11,
-        "sign_up_new_user",
-        "user",
-    )
+    assert _only_point(source) == ("signup", 11, "sign_up_new_user", "user")
 
 
 def test_password_form_alone_marks_a_token_login() -> None:
