@@ -228,8 +228,9 @@ def _annotated_metadata(
 
 def _token_subject(func: FunctionNode, token: ast.Call) -> str | None:
     """The one local the token is made of (``user`` of ``create_access_token(data={"sub":
-    user.username})`` or of ``create_token(user)``), bound by an assignment before it: the user who logs in. Whether
-    its id may be read there is for the placement's proof to say."""
+    user.username})`` or of ``create_token(user)``), bound by an assignment before it: the
+    user who logs in. Whether its id may be read there is for the placement's proof to say.
+    """
     read = {
         node.value.id
         for node in ast.walk(token)
