@@ -352,9 +352,14 @@ def _terminates(body: Sequence[ast.stmt]) -> bool:
 
 
 def _tests_success(stmt: ast.If, line: int) -> bool:
-    """Does the ``if``'s test (not negated) hold ``line``, above its body?"""
-    return line < stmt.body[0].lineno and not (
-        isinstance(stmt.test, ast.UnaryOp) and isinstance(stmt.test.op, ast.Not)
+    """Does the ``if``'s test hold ``line``, above its body, and take the body on the
+    call's success: the call itself, or one of the terms ``and`` joins (never ``not``,
+    a comparison or ``or``, whose body may be the failure: ``if x.save() is None:``)."""
+    test = stmt.test
+    terms = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+    return line < stmt.body[0].lineno and any(
+        isinstance(term, ast.Call) and term.lineno <= line <= (term.end_lineno or term.lineno)
+        for term in terms
     )
 
 

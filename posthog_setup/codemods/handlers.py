@@ -263,18 +263,27 @@ def branch_taken(spot: Spot, line: int, step: str, positions: Positions) -> Spot
     """Where code that follows a call made in an ``if`` test goes: the start of the branch
     the call's success takes (``if login_user(user):``), since after the whole statement
     may never be reached (both branches return). None where ``line`` (a line of the file
-    as edited) is not in the test, or the test negates it (``if not login_user(user):``,
-    whose success is past the statement)."""
+    as edited) is not in the test, or the test is no call's success (``if not
+    login_user(user):``, ``if x.save() is None:``)."""
     stmt = spot.node
     if not isinstance(stmt, cst.If) or not isinstance(stmt.body, cst.IndentedBlock):
         return None
     first = positions.get(stmt.body.body[0])
     if first is None or not positions[stmt].start.line <= line < first.start.line:
         return None
-    test = stmt.test
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+    if not _truthy_call(stmt.test):
         return None
     return Spot(stmt.body, 0, block_indent(stmt.body, spot.indent, step))
+
+
+def _truthy_call(test: cst.BaseExpression) -> bool:
+    """A test that takes its body when a call in it succeeds: the call, or ``and`` terms
+    one of which is a call (never ``not``, a comparison or ``or``)."""
+    if isinstance(test, cst.BooleanOperation):
+        return isinstance(test.operator, cst.And) and (
+            _truthy_call(test.left) or _truthy_call(test.right)
+        )
+    return isinstance(test, cst.Call)
 
 
 def is_docstring(stmt: Statement) -> bool:

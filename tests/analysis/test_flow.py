@@ -65,9 +65,14 @@ def test_a_write_an_if_tests_is_followed_into_the_branch_it_takes() -> None:
             return redirect("/")
     """
     assert _anchor(source, 3) == (4, True)
-    # A negated test: the write succeeded past the statement.
+    # A negated test, a comparison: the body may be the failure, so past the statement.
     negated = source.replace("if user.reset", "if not user.reset")
     assert _anchor(negated, 3) == (3, False)
+    compared = source.replace('"x"):', '"x") is None:')
+    assert _anchor(compared, 3) == (3, False)
+    # ``and`` joins the call to another test: its body is still the success.
+    joined = source.replace("if user.reset", "if token and user.reset")
+    assert _anchor(joined, 3) == (4, True)
 
 
 def test_after_the_write() -> None:

@@ -1184,26 +1184,27 @@ def test_identify_a_login_tested_by_an_if_in_the_branch_it_takes() -> None:
     )
 
 
-def test_identify_a_login_whose_failure_an_if_tests_past_that_if() -> None:
+@pytest.mark.parametrize("test", ["not login_user(user)", "login_user(user) is False"])
+def test_identify_a_login_whose_failure_an_if_tests_past_that_if(test: str) -> None:
     check_transformed(
         """\
         def login(user):
-            if not login_user(user):
+            if TEST:
                 return redirect("/blocked")
             return redirect("/")
-        """,
+        """.replace("TEST", test),
         IdentifyPoint("login", 1, 2, "user", "user.id", "user_logged_in"),
         """\
         from app.analytics import posthog_client
         from posthog import identify_context
 
         def login(user):
-            if not login_user(user):
+            if TEST:
                 return redirect("/blocked")
             identify_context(str(user.id))
             posthog_client.capture("user_logged_in", distinct_id=str(user.id))
             return redirect("/")
-        """,
+        """.replace("TEST", test),
     )
 
 
