@@ -1,7 +1,8 @@
 """Add ``posthog`` to the project's dependency manifest, in that manifest's own style.
 
-One manifest changes at most: the one the project installs from. Everything
-else (an existing requirement, an old pin, a list that is not a literal) is
+The manifest the project installs from changes, and only that one, but for a Pipfile
+kept beside requirements files: pipenv reads one and pip the other, so both get it.
+Everything else (an existing requirement, an old pin, a list that is not a literal) is
 reported as a note for people and left exactly as it is. Every edit is an
 insertion: no other line is reordered, reformatted or re-pinned, and lock
 files are never touched (the notes say which lock command to run).
@@ -47,7 +48,8 @@ _SETUP_FUNCTIONS = frozenset({"setuptools.setup", "distutils.core.setup"})
 
 @dataclass(frozen=True)
 class DependencyEdit:
-    """The manifest change (none or one file) and the messages for people.
+    """The manifest changes (none, one, or a Pipfile and a requirements file) and the
+    messages for people.
 
     All notes are here, each naming its file; the ``FileChange`` carries none,
     so a caller that prints both never prints one twice.
@@ -87,7 +89,11 @@ def add_posthog_dependency(
     requirement: str = DEFAULT_REQUIREMENT,
     reason: str | None = None,
 ) -> DependencyEdit:
-    """Require ``posthog`` in the project's primary manifest, unless any manifest already does.
+    """Require ``posthog`` where the project installs from, unless any manifest already does.
+
+    That is the primary manifest and, where the project also keeps a Pipfile beside its
+    requirements files (pipenv beside pip), the other one too: an app installed either way
+    imports the client.
 
     ``reason`` says why that floor (``7.71 is the first ...``); it goes in a comment beside
     the new requirement where the manifest has comments (requirements files, TOML) and the
@@ -103,25 +109,45 @@ def add_posthog_dependency(
         return DependencyEdit(
             (), (f"No dependency manifest found: add {requirement} to the project's dependencies.",)
         )
-    target, redirect_notes = _primary_manifest(root, manifests)
+    primary = _primary_manifest(root, manifests)
+    changes: list[FileChange] = []
+    notes: list[str] = []
+    for target, target_notes in (primary, *_beside(root, manifests, primary[0])):
+        change, edit_notes = _edit_target(root, target, wanted, manager, reason, requirement)
+        if change is not None:
+            changes.append(change)
+            notes += target_notes
+        notes += edit_notes
+    return DependencyEdit(tuple(changes), tuple(notes))
+
+
+def _edit_target(
+    root: Path,
+    target: _Target,
+    wanted: Requirement,
+    manager: str,
+    reason: str | None,
+    requirement: str,
+) -> tuple[FileChange | None, list[str]]:
+    """The change that adds ``wanted`` to one manifest (None if it needs none or cannot
+    take one), and the notes for people."""
     path = root / target.file
     try:
         data = path.read_bytes()
         edited = _edit_manifest(target, data, wanted, manager, reason)
     except OSError as exc:
-        return DependencyEdit((), (f"{target.file}: cannot read ({exc.strerror or exc}).",))
+        return None, [f"{target.file}: cannot read ({exc.strerror or exc})."]
     except UnreadableFile as exc:
-        return DependencyEdit((), (f"{target.file}: cannot read ({exc}).",))
+        return None, [f"{target.file}: cannot read ({exc})."]
     except _AlreadyRequired:
-        return DependencyEdit((), ())
+        return None, []
     except (_NotEdited, EditError) as exc:
-        reason = str(exc).rstrip(".")
-        return DependencyEdit((), (f"{reason}; add {requirement} to it by hand.",))
+        why = str(exc).rstrip(".")
+        return None, [f"{why}; add {requirement} to it by hand."]
     after = _encode_like(data, edited.text, edited.encoding)
     if after == data:
-        return DependencyEdit((), ())
-    change = FileChange(path=target.file, before=data, after=after)
-    return DependencyEdit((change,), (*redirect_notes, *edited.notes))
+        return None, []
+    return FileChange(path=target.file, before=data, after=after), list(edited.notes)
 
 
 # --- which manifest -----------------------------------------------------------------------
@@ -133,33 +159,78 @@ def _primary_manifest(root: Path, manifests: Sequence[Manifest]) -> tuple[_Targe
     ``find_manifests`` lists pyproject, Pipfile, requirements files, setup.cfg, setup.py
     in that order, so the first is right except among requirements files, which come
     sorted by name: ``requirements-dev.txt`` sorts before the ``requirements.txt`` it
-    usually includes. A file pip-compile generated is edited through its ``.in`` source.
+    usually includes. A requirements file is followed through its ``-r`` includes to the
+    runtime file they share, and one pip-compile generated is edited through its ``.in``.
     """
     # With one manifest there is nothing to choose; with several, what the project's
     # build and install commands read decides, and the note says so.
     evidence = installed_from(root, manifests) if len(manifests) > 1 else None
-    notes: list[str] = []
     if evidence is not None:
         chosen = _shared_base(root, evidence.manifest, manifests)
         via = "" if chosen == evidence.manifest else f", which includes {chosen.file}"
-        notes.append(
+        note = (
             f"posthog goes in {chosen.file}: {evidence.where} installs from "
             f"{evidence.manifest.file}{via}."
         )
         if chosen.kind != "requirements":
-            return _Target(chosen.file, chosen.kind), notes
-    else:
-        first = manifests[0]
-        if first.kind != "requirements":
-            return _Target(first.file, first.kind), []
-        candidates = [m for m in manifests if m.kind == "requirements"]
-        chosen = next(
-            (m for m in candidates if m.file == "requirements.txt"),
-            next(
-                (m for m in candidates if not NOT_RUNTIME.search(PurePosixPath(m.file).stem)),
-                first,
-            ),
+            return _Target(chosen.file, chosen.kind), [note]
+        return _requirements_target(root, chosen, [note])
+    first = manifests[0]
+    if first.kind != "requirements":
+        return _Target(first.file, first.kind), []
+    return _requirements_target(root, *_runtime_requirements(root, manifests))
+
+
+def _runtime_requirements(root: Path, manifests: Sequence[Manifest]) -> tuple[Manifest, list[str]]:
+    """Among the requirements files, the one the app runs from, where nothing says which:
+    ``requirements.txt``, else the first not for development, tests or docs; followed to
+    the runtime file it includes (``requirements.txt`` reading ``requirements/prod.txt``,
+    which ``requirements/dev.txt`` reads too)."""
+    candidates = [m for m in manifests if m.kind == "requirements"]
+    chosen = next(
+        (m for m in candidates if m.file == "requirements.txt"),
+        next(
+            (m for m in candidates if not NOT_RUNTIME.search(PurePosixPath(m.file).stem)),
+            candidates[0],
+        ),
+    )
+    base = _shared_base(root, chosen, manifests)
+    if base == chosen:
+        return chosen, []
+    return base, [f"posthog goes in {base.file}, which {chosen.file} includes."]
+
+
+def _beside(
+    root: Path, manifests: Sequence[Manifest], primary: _Target
+) -> list[tuple[_Target, list[str]]]:
+    """The other manifest an app is installed from, where the project keeps both a Pipfile
+    and requirements files: pipenv and pip read one each, and a README offers either."""
+    pipfile = next((m for m in manifests if m.kind == "pipfile"), None)
+    runtime = [
+        m
+        for m in manifests
+        if m.kind == "requirements"
+        and (m.file == "requirements.txt" or not NOT_RUNTIME.search(PurePosixPath(m.file).stem))
+    ]
+    if pipfile is None or not runtime:
+        return []
+    if primary.kind == "pipfile":
+        target, notes = _requirements_target(root, *_runtime_requirements(root, manifests))
+        why = (
+            f"posthog also goes in {target.file}: the project installs with pip as well as pipenv."
         )
+        return [(target, [why, *notes])]
+    if primary.kind == "requirements":
+        why = "posthog also goes in Pipfile: the project installs with pipenv as well as pip."
+        return [(_Target(pipfile.file, pipfile.kind), [why])]
+    return []
+
+
+def _requirements_target(
+    root: Path, chosen: Manifest, notes: list[str]
+) -> tuple[_Target, list[str]]:
+    """``chosen``, a requirements file, as the file to edit: its ``.in`` source where
+    pip-compile generated it, with a note that says so."""
     target = _Target(chosen.file, "requirements")
     compiled = PurePosixPath(chosen.file)
     if compiled.suffix != ".txt":

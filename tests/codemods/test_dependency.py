@@ -187,14 +187,22 @@ def test_uv_compiled_requirements_name_the_uv_command(tmp_path: Path) -> None:
     assert "re-run `uv pip compile requirements.in -o requirements.txt`" in edit.notes[0]
 
 
-def test_include_edits_the_top_file(tmp_path: Path) -> None:
+def test_include_edits_the_runtime_file_it_reads(tmp_path: Path) -> None:
+    """``requirements.txt`` reads ``requirements/base.txt``, as ``requirements/dev.txt`` does:
+    there posthog reaches both."""
     edit = assert_edit(
         tmp_path,
-        {"requirements.txt": "-r requirements/base.txt\n", "requirements/base.txt": "flask\n"},
-        "requirements.txt",
-        "-r requirements/base.txt\nposthog>=7.66\n",
+        {
+            "requirements.txt": "-r requirements/base.txt\n",
+            "requirements/base.txt": "flask\n",
+            "requirements/dev.txt": "-r base.txt\npytest\n",
+        },
+        "requirements/base.txt",
+        "flask\nposthog>=7.66\n",
     )
-    assert edit.notes == ()
+    assert edit.notes == (
+        "posthog goes in requirements/base.txt, which requirements.txt includes.",
+    )
 
 
 def test_runtime_requirements_preferred_to_dev_file_that_includes_them(tmp_path: Path) -> None:
@@ -932,3 +940,76 @@ def test_the_base_every_environment_includes_gets_it(tmp_path: Path) -> None:
         "posthog goes in requirements/base.txt: Dockerfile:2 installs from "
         "requirements/production.txt, which includes requirements/base.txt.",
     )
+
+
+# --- pipenv beside pip ------------------------------------------------------------------------
+
+PIPENV_AND_PIP = {"Pipfile": '[packages]\nflask = "*"\n', "requirements.txt": "flask\n"}
+
+
+def _applied_twice(root: Path) -> DependencyEdit:
+    """The edit, written; a second run changes nothing."""
+    edit = run(root)
+    for change in edit.changes:
+        (root / change.path).write_bytes(change.after)
+    assert run(root).changes == ()
+    return edit
+
+
+def test_a_pipfile_beside_requirements_gets_posthog_in_both(tmp_path: Path) -> None:
+    write(tmp_path, PIPENV_AND_PIP)
+    edit = _applied_twice(tmp_path)
+    assert [c.path for c in edit.changes] == ["Pipfile", "requirements.txt"]
+    assert (tmp_path / "Pipfile").read_text() == '[packages]\nflask = "*"\nposthog = ">=7.66"\n'
+    assert (tmp_path / "requirements.txt").read_text() == "flask\nposthog>=7.66\n"
+    assert edit.notes == (
+        "Pipfile: run `pipenv lock` to refresh the lock file (posthog-setup does not edit "
+        "lock files).",
+        "posthog also goes in requirements.txt: the project installs with pip as well as pipenv.",
+    )
+
+
+def test_requirements_a_readme_installs_from_and_the_pipfile_beside_them(tmp_path: Path) -> None:
+    readme = (
+        "Install:\n\n    pip install -r requirements.txt\n\nor with Pipenv:\n\n    pipenv install\n"
+    )
+    write(tmp_path, {**PIPENV_AND_PIP, "README.md": readme})
+    edit = _applied_twice(tmp_path)
+    assert [c.path for c in edit.changes] == ["requirements.txt", "Pipfile"]
+    assert edit.notes[:2] == (
+        "posthog goes in requirements.txt: README.md:3 installs from requirements.txt.",
+        "posthog also goes in Pipfile: the project installs with pipenv as well as pip.",
+    )
+
+
+def test_a_pipfile_and_a_requirements_folder_get_the_runtime_file_they_share(
+    tmp_path: Path,
+) -> None:
+    write(
+        tmp_path,
+        {
+            "Pipfile": '[packages]\nflask = "*"\n',
+            "requirements.txt": "# for the platform\n-r requirements/prod.txt",
+            "requirements/prod.txt": "flask\n",
+            "requirements/dev.txt": "-r prod.txt\npytest\n",
+        },
+    )
+    edit = _applied_twice(tmp_path)
+    assert [c.path for c in edit.changes] == ["Pipfile", "requirements/prod.txt"]
+    assert (tmp_path / "requirements/prod.txt").read_text() == "flask\nposthog>=7.66\n"
+    assert "posthog goes in requirements/prod.txt, which requirements.txt includes." in edit.notes
+
+
+def test_a_pipfile_beside_development_requirements_only_is_the_one_edited(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, {"Pipfile": '[packages]\nflask = "*"\n', "requirements-dev.txt": "pytest\n"})
+    assert [c.path for c in _applied_twice(tmp_path).changes] == ["Pipfile"]
+
+
+def test_posthog_in_the_pipfile_already_leaves_the_requirements_alone(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {"Pipfile": '[packages]\nflask = "*"\nposthog = "*"\n', "requirements.txt": "flask\n"},
+    )
+    assert run(tmp_path).changes == ()
