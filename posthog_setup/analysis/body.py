@@ -13,7 +13,7 @@ import ast
 import dataclasses
 import functools
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from posthog_setup.analysis import flow
 from posthog_setup.analysis.context import FileContext, FunctionNode
@@ -289,6 +289,7 @@ def scan_body(
     *,
     logout_calls: frozenset[str] = frozenset(),
     handlers: frozenset[str] = frozenset(),
+    injected: Sequence[tuple[str, str]] = (),
 ) -> BodyFacts:
     """Collect the facts of one handler body.
 
@@ -296,7 +297,9 @@ def scan_body(
     the current user; ``logout_calls`` are qualified names whose call ends a session
     (itself a change of state, so a GET logout is mutating). ``handlers`` are functions
     of the module that are handlers of their own: what a call to one writes is its write,
-    not this handler's (a command a ``main`` dispatches to).
+    not this handler's (a command a ``main`` dispatches to). ``injected`` types parameters
+    the framework fills with what a project function returns (FastAPI's
+    ``user=Depends(get_current_user)``), by that function's qualified name.
     """
     evidence: list[Evidence] = []
     user: UserAccess | None = None
@@ -373,10 +376,15 @@ def scan_body(
         method_branches=tuple(branches),
         ignored=ctx.is_ignored(func),
     )
-    return settle(ctx, func, facts)
+    return settle(ctx, func, facts, injected)
 
 
-def settle(ctx: FileContext, func: FunctionNode | ast.ClassDef, facts: BodyFacts) -> BodyFacts:
+def settle(
+    ctx: FileContext,
+    func: FunctionNode | ast.ClassDef,
+    facts: BodyFacts,
+    injected: Sequence[tuple[str, str]] = (),
+) -> BodyFacts:
     """``facts`` with where a capture goes and what is proven there, from the change line.
 
     A class (a view whose write is implicit) has no statement of its own to anchor to.
@@ -384,6 +392,10 @@ def settle(ctx: FileContext, func: FunctionNode | ast.ClassDef, facts: BodyFacts
     if isinstance(func, ast.ClassDef):
         return dataclasses.replace(facts, anchor=None, proven=(), typed=())
     typed = flow.typed_names(ctx, func)
+    if injected:
+        # A parameter the body never binds again is what the framework passed in.
+        known = {name for name, _ in typed} | set(facts.locals)
+        typed = tuple(sorted([*typed, *((n, k) for n, k in injected if n not in known)]))
     written = flow.written_models(ctx, func, typed)
     facts = dataclasses.replace(
         facts,

@@ -690,6 +690,8 @@ class CaptureSite:
     handler: str | None
     client: str
     property_keys: tuple[str, ...]
+    #: the properties are none or a dict literal of constant keys: the keys are all it sends
+    properties_known: bool = True
 
 
 @dataclass(frozen=True)

@@ -182,6 +182,24 @@ def _hand_written(site: CaptureSite) -> PlannedEvent:
     )
 
 
+def _as_sent(event: PlannedEvent, sites: Sequence[CaptureSite]) -> PlannedEvent:
+    """``event`` without the properties its capture in the code does not send, where one
+    capture in its handler sends it with a literal set of them: the plan never claims a
+    property the code leaves out (a fresh analysis may see a value the edit could not,
+    such as the ``result`` it split a ``return`` into). A property added by hand stays the
+    code's own, as the rest of what people write there."""
+    if event.kind != "capture" or not event.properties:
+        return event
+    found = [
+        s for s in sites if s.event == event.event and _in_handler(s, event.file, event.handler)
+    ]
+    if len(found) != 1 or not found[0].properties_known:
+        return event
+    sent = set(found[0].property_keys)
+    kept = tuple(p for p in event.properties if p.name in sent)
+    return event if kept == event.properties else dataclasses.replace(event, properties=kept)
+
+
 def _second_clients(setups: Sequence[ClientSetup], client_module: str) -> list[Finding]:
     if len(setups) < 2:
         return []
@@ -209,6 +227,7 @@ def reconcile(
 ) -> Reconciled:
     """The plan to keep (``fresh`` with the previous names and hand-written events) and the drift."""
     merged = merge_names(fresh, previous)
+    merged = dataclasses.replace(merged, events=tuple(_as_sent(e, sites) for e in merged.events))
     fresh_keys = {e.key for e in merged.events}
     fresh_names = {e.event for e in merged.events}
     sent = {s.event for s in sites if s.event}

@@ -342,13 +342,15 @@ def _path_properties(route: Route, noun: str, analysis: Analysis) -> list[Planne
 
 
 def _object_property(
-    route: Route, noun: str, verb: str, classes: Analysis
+    route: Route, noun: str, verb: str, classes: Analysis, acting: str | None = None
 ) -> list[PlannedProperty]:
     """``post_id`` of the object the route created or acted on: a ``post`` local, or a local
     holding an instance of the noun's class (``posted = News.objects.create(...)`` for
     ``news_created``), where its key is proven readable at the capture (see
-    ``analysis.flow``): never a guess at an attribute. Not for a deletion: a deleted
-    object's key is gone (Django sets it to None)."""
+    ``analysis.flow``): never a guess at an attribute. Never the ``acting`` user's object
+    (``current_user`` of ``current_user.id``): the event's distinct id says who acted, and
+    the user an admin creates is not the admin. Not for a deletion: a deleted object's key
+    is gone (Django sets it to None)."""
     if verb == "deleted":
         return []
     holders = [noun] if noun in route.locals else []
@@ -358,6 +360,8 @@ def _object_property(
         if name != noun
         and snake(classes.instance_class(kind).rstrip("?").rsplit(".", 1)[-1]) == noun
     ]
+    if acting is not None:
+        holders = [h for h in holders if not acting.startswith((f"{h}.", f"{h}["))]
     proof = Proof.of(route.proven)
     for name in holders:
         key = _proven_key(name, proof, route, classes)
@@ -779,7 +783,9 @@ def build_plan(
         properties = _path_properties(route, noun, analysis)
         properties += [
             p
-            for p in _object_property(route, noun, verb, analysis)
+            for p in _object_property(
+                route, noun, verb, analysis, access.id_expression if access else None
+            )
             if p.name not in {q.name for q in properties}
         ]
         saved = analysis.conventions(route.framework).saved_object(route)

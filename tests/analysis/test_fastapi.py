@@ -846,10 +846,10 @@ def test_what_a_user_alias_and_a_model_validate_write_names_the_event() -> None:
     )
     plan = build_plan(analysis, client_module="app/posthog_client.py")
     events = {e.handler: (e.event, tuple(p.value for p in e.properties)) for e in plan.events}
-    # The object written through the alias is a User (whose declared id is sent, as the
-    # alias's annotated User always has one); the note built by model_validate is a Note,
+    # The object written through the alias is a User: the acting user, whose id is the
+    # event's distinct id, not a property; the note built by model_validate is a Note,
     # whose declared id is safe to send.
     assert events == {
-        "update_me": ("user_updated", ("me.id",)),
+        "update_me": ("user_updated", ()),
         "add_note": ("note_created", ("note.id",)),
     }

@@ -993,7 +993,10 @@ def test_capture_sites() -> None:
     )
     assert capture_sites(parsed(source)) == (
         CaptureSite(PATH, 5, "app_started", None, "posthog_client", ()),
-        CaptureSite(PATH, 9, "post_created", "PostAPI.post", "self.posthog", ("post_id", "kind")),
+        # ``3: 4`` and ``**extra``: it may send more than the keys it spells.
+        CaptureSite(
+            PATH, 9, "post_created", "PostAPI.post", "self.posthog", ("post_id", "kind"), False
+        ),
         CaptureSite(PATH, 10, "legacy_event", "PostAPI.post", "posthog_client", ("plan",)),
         CaptureSite(PATH, 14, None, "factory.<locals>.view", "posthog", ()),
         CaptureSite(PATH, 15, "from_module", "factory.<locals>.view", "posthog", ()),

@@ -518,12 +518,18 @@ class _FileScan:
             event = event_node.value
         properties = arguments.get("properties")
         keys: tuple[str, ...] = ()
+        known = properties is None or _is_none_constant(properties)
         if isinstance(properties, ast.Dict):
             keys = tuple(
                 k.value
                 for k in properties.keys
                 if isinstance(k, ast.Constant) and isinstance(k.value, str)
             )
+            known = len(keys) == len(properties.keys)
+        if any(kw.arg is None for kw in call.keywords) or any(
+            isinstance(a, ast.Starred) for a in call.args
+        ):
+            known = False  # ``**extra`` may hold properties
         self.sites.append(
             CaptureSite(
                 file=self.ctx.file,
@@ -534,6 +540,7 @@ class _FileScan:
                 if isinstance(call.func, ast.Attribute)
                 else "posthog",
                 property_keys=keys,
+                properties_known=known,
             )
         )
         if len(call.args) < 2:
@@ -670,3 +677,7 @@ def project_findings(per_file: Mapping[str, FileRuleFacts]) -> tuple[Finding, ..
         return ()
     found: Iterator[Finding] = (call for f in facts for call in f.default_client_calls)
     return tuple(sorted(found, key=lambda f: (f.file, f.line, f.col, f.rule)))
+
+
+def _is_none_constant(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None

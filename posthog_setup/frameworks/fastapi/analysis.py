@@ -137,6 +137,27 @@ def dependency_user(ctx: FileContext, func: FunctionNode) -> UserAccess | None:
     return None
 
 
+def injected_types(ctx: FileContext, func: FunctionNode) -> list[tuple[str, str]]:
+    """(parameter, function) for each parameter without an annotation that FastAPI fills
+    with what a named function returns (``current_user=Depends(get_current_user)``): the
+    parameter is typed as that function's result, which the link reads off its return
+    annotation or its returns. A factory's call (``Depends(require("admin"))``) types
+    nothing."""
+    annotated = {
+        a.arg
+        for a in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)
+        if a.annotation is not None
+    }
+    scope = ctx.names.scope_of(func)
+    return [
+        (param, qualified)
+        for param, dependency in _dependencies(ctx, func)
+        if param not in annotated
+        and isinstance(dependency, (ast.Name, ast.Attribute))
+        and (qualified := ctx.names.resolve(dependency, scope))
+    ]
+
+
 def _user_param(param: str) -> UserAccess:
     return UserAccess("fastapi.Depends", f"{param}.id", None)
 
@@ -334,7 +355,7 @@ class _FastAPIFile:
 
     def _body(self, func: FunctionNode) -> BodyFacts:
         if func not in self._bodies:
-            body = scan_body(self.ctx, func)
+            body = scan_body(self.ctx, func, injected=injected_types(self.ctx, func))
             self._bodies[func] = with_user(body, dependency_user(self.ctx, func))
         return self._bodies[func]
 
