@@ -79,6 +79,7 @@ _DOUBLING = {
     "unstar",
     "ban",
     "unban",
+    "crop",
 }
 #: Verbs recognised as actions in a path segment or handler name.
 KNOWN_VERBS = frozenset(
@@ -95,7 +96,10 @@ KNOWN_VERBS = frozenset(
         "favorite", "favourite", "watch", "unwatch", "claim", "redeem", "fulfill", "ship", "deliver",
         "process", "retry", "revoke", "rotate", "kick", "promote", "demote", "reorder", "change",
         "regenerate", "request", "refresh", "rename", "unlink", "resolve", "dismiss", "clone",
-        "fork", "enroll", "unenroll", "attend", "apply", "lock", "unlock",
+        "fork", "enroll", "unenroll", "attend", "apply", "lock", "unlock", "collect", "uncollect",
+        "authenticate", "reauthenticate", "suspend", "reactivate", "connect", "disconnect",
+        "notify", "remind", "pause", "resume", "install", "uninstall", "download", "sync",
+        "translate", "convert", "resize",
     }
 )  # fmt: skip
 

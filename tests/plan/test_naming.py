@@ -71,6 +71,8 @@ def route(
         ("/report/comment/<int:comment_id>", ("POST",), "report_comment", "comment_reported"),
         ("/lock/user/<int:user_id>", ("POST",), "lock_user", "user_locked"),
         ("/unlock/user/<int:user_id>", ("POST",), "unlock_user", "user_unlocked"),
+        ("/settings/avatar/crop", ("POST",), "crop_avatar", "avatar_cropped"),
+        ("/subscriptions/<int:sid>/pause", ("POST",), "pause_subscription", "subscription_paused"),
     ],
 )
 def test_event_names(path: str, methods: tuple[str, ...], handler: str, expected: str) -> None:
@@ -528,3 +530,17 @@ def test_a_form_named_for_the_action_says_the_verb_once_and_pk_parameters_are_id
         route("/students/quiz/<int:pk>/", ("POST",), "take_quiz"), written=("TakeQuizForm",)
     )
     assert event_name(taken) == "quiz_taken"
+
+
+@pytest.mark.parametrize(
+    ("path", "handler", "expected"),
+    [
+        ("/collect/<int:photo_id>", "collect", "photo_collected"),
+        ("/uncollect/<int:photo_id>", "uncollect", "photo_uncollected"),
+        ("/follow/<username>", "follow", "user_followed"),
+    ],
+)
+def test_a_verb_before_the_parameter_it_acts_on(path: str, handler: str, expected: str) -> None:
+    param = path.rpartition("<")[2].rpartition(":")[2].rstrip(">")
+    found = dataclasses.replace(route(path, ("POST",), handler), path_params=(param,))
+    assert event_name(found) == expected
