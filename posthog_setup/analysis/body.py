@@ -414,7 +414,8 @@ def settle(
         if "." in qualname and "<locals>" not in qualname:
             owner = f"{ctx.module}.{qualname.rsplit('.', 1)[0]}"
         facts = dataclasses.replace(facts, calls=handler_calls(ctx, func, owner))
-    anchor = flow.success_anchor(func, facts.change_line)
+    writes = [e.line for e in facts.evidence if e.kind == "write" and e.mutating]
+    anchor = flow.success_anchor(func, facts.change_line, writes)
     if anchor is None:
         return dataclasses.replace(facts, anchor=None, proven=())
     proof = flow.proof_at(func, anchor.line, including=not anchor.before, globals_=ctx.module_names)

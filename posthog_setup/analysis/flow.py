@@ -351,6 +351,74 @@ def _terminates(body: Sequence[ast.stmt]) -> bool:
     return (bool(body) and isinstance(body[-1], _TERMINAL)) or _aborts(body)
 
 
+def _past_branches(
+    path: Sequence[tuple[Sequence[ast.stmt], int, str]], writes: Collection[int]
+) -> ast.If | None:
+    """The outermost ``if`` around the write at the end of ``path`` past which every path
+    that arrives has written: the write's own branch runs on to its end, and each other
+    branch either leaves the handler or writes on every way through it (``if
+    use_default: order.address = saved; order.save()`` / ``else: address.save();
+    order.address = address; order.save()``). Captured after the branch that wrote last, a
+    change made through the other one sent nothing. None where there is no such ``if``,
+    or where the last one is an ``elif`` (whose line is its parent's too)."""
+    joined: ast.If | None = None
+    level = len(path) - 1
+    while level > 0 and writes:
+        block, _, how = path[level]
+        outer, index, _ = path[level - 1]
+        parent = outer[index]
+        if not (isinstance(parent, ast.If) and how in ("body", "orelse") and parent.orelse):
+            break
+        other = parent.orelse if how == "body" else parent.body
+        if _terminates(block) or not (_terminates(other) or _writes_throughout(other, writes)):
+            break
+        joined = parent
+        level -= 1
+    if joined is not None and level > 0:
+        outer, index, _ = path[level - 1]
+        parent = outer[index]
+        if _is_elif(parent, joined):
+            return None  # after an ``elif`` is after its whole chain
+    return joined
+
+
+def _is_elif(parent: ast.stmt, stmt: ast.If) -> bool:
+    """Is ``stmt`` the ``elif`` of ``parent`` (not an ``if`` alone in its ``else``)?"""
+    return (
+        isinstance(parent, ast.If)
+        and parent.orelse == [stmt]
+        and stmt.col_offset == parent.col_offset
+    )
+
+
+def _writes_throughout(block: Sequence[ast.stmt], writes: Collection[int]) -> bool:
+    """Does every way through ``block`` that runs to its end pass a write (a simple
+    statement on one of the ``writes`` lines, or an ``if`` each of whose branches leaves
+    or writes throughout)?"""
+    for stmt in block:
+        if isinstance(stmt, _TERMINAL):
+            return True
+        if isinstance(stmt, ast.If):
+            if stmt.orelse and all(
+                _terminates(b) or _writes_throughout(b, writes) for b in (stmt.body, stmt.orelse)
+            ):
+                return True
+            continue
+        if isinstance(stmt, (ast.With, ast.AsyncWith)):
+            if _writes_throughout(stmt.body, writes):
+                return True
+            continue
+        if isinstance(stmt, _SIMPLE) and any(
+            stmt.lineno <= line <= (stmt.end_lineno or stmt.lineno) for line in writes
+        ):
+            return True
+    return _terminates(block)
+
+
+#: Statements that run whole once reached: no branch, loop or handler inside them.
+_SIMPLE = (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Delete)
+
+
 def _tests_success(stmt: ast.If, line: int) -> bool:
     """Does the ``if``'s test hold ``line``, above its body, and take the body on the
     call's success: the call itself, or one of the terms ``and`` joins (never ``not``,
@@ -622,17 +690,23 @@ def reaching_methods(func: FunctionNode, line: int) -> tuple[str, ...]:
     return () if allowed == _ALL_METHODS else tuple(sorted(allowed))
 
 
-def success_anchor(func: FunctionNode, change_line: int | None) -> Anchor | None:
+def success_anchor(
+    func: FunctionNode, change_line: int | None, writes: Collection[int] = ()
+) -> Anchor | None:
     """Where the capture for a change made by ``func`` goes, or None where nowhere is safe;
-    with the methods that reach it, where the handler's method tests narrow them."""
-    anchor = _success_anchor(func, change_line)
+    with the methods that reach it, where the handler's method tests narrow them.
+    ``writes``: the lines of all its writes, by which a change made in every branch of an
+    ``if`` is captured once, after it (see ``_past_branches``)."""
+    anchor = _success_anchor(func, change_line, writes)
     if anchor is None:
         return None
     methods = reaching_methods(func, anchor.line)
     return dataclasses.replace(anchor, methods=methods) if methods else anchor
 
 
-def _success_anchor(func: FunctionNode, change_line: int | None) -> Anchor | None:
+def _success_anchor(
+    func: FunctionNode, change_line: int | None, writes: Collection[int] = ()
+) -> Anchor | None:
     if change_line is not None:
         path = spine(func.body, change_line)
         if not path:
@@ -652,6 +726,9 @@ def _success_anchor(func: FunctionNode, change_line: int | None) -> Anchor | Non
             # ``if user.reset_password(...):`` whose branches both return: past the
             # statement is never reached, the branch the write's success takes is.
             return Anchor(stmt.body[0].lineno, True, "first in the branch the write takes")
+        joined = _past_branches(path, writes)
+        if joined is not None:
+            return Anchor(joined.lineno, False, "after the branches that each write")
         return Anchor(stmt.lineno, False, "after the write")
     branch = _action_branch(func.body)
     if branch is None:

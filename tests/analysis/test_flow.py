@@ -26,6 +26,61 @@ def _anchor(source: str, change_line: int | None = None) -> tuple[int, bool] | N
     return None if anchor is None else (anchor.line, anchor.before)
 
 
+CHECKOUT = """\
+def checkout(request, form, order):
+    if form.is_valid():
+        if form.use_default:
+            address = Address.objects.filter(user=request.user).first()
+            if address is None:
+                return redirect("checkout")
+            order.address = address
+            order.save()
+        else:
+            address = Address(street=form.street)
+            address.save()
+            order.address = address
+            order.save(){after}
+        return redirect("payment")
+    return redirect("checkout")
+"""
+
+
+@pytest.mark.parametrize(
+    ("writes", "after", "anchor"),
+    [
+        # Each branch writes (or leaves): the change is captured once, after the ``if``.
+        ((8, 11, 13), "", 3),
+        # The first branch falls through without a write: only the one that wrote.
+        ((11, 13), "", 13),
+        # The last write's branch leaves the handler: its capture stays before it leaves.
+        ((8, 11, 13), '\n            return redirect("paid")', 13),
+    ],
+)
+def test_a_change_every_branch_makes_is_captured_past_the_branches(
+    writes: tuple[int, ...], after: str, anchor: int
+) -> None:
+    found = flow.success_anchor(_func(CHECKOUT.format(after=after)), 13, writes)
+    assert found is not None
+    assert (found.line, found.before) == (anchor, False)
+
+
+def test_an_elif_is_not_a_place_to_capture_after() -> None:
+    source = """\
+    def save(kind, item):
+        if kind == "a":
+            log(item)
+        elif kind == "b":
+            item.save()
+        else:
+            item.archive()
+            item.save()
+        return item
+    """
+    found = flow.success_anchor(_func(source), 8, (5, 8))
+    assert found is not None
+    assert found.line == 8
+
+
 def _proof(source: str, line: int, *, including: bool = False) -> flow.Proof:
     return flow.proof_at(_func(source), line, including=including)
 
