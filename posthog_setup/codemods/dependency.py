@@ -103,8 +103,8 @@ def add_posthog_dependency(
     minimum = _minimum_version(wanted)
     existing = [m for m in manifests if m.posthog_requirement is not None]
     if existing:
-        notes = [_old_pin_note(m, minimum, reason) for m in existing]
-        return DependencyEdit((), tuple(note for note in notes if note))
+        pins = [_old_pin_note(m, minimum, reason) for m in existing]
+        return DependencyEdit((), tuple(note for note in pins if note))
     if not manifests:
         return DependencyEdit(
             (), (f"No dependency manifest found: add {requirement} to the project's dependencies.",)

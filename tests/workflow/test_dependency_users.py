@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from posthog_setup.cli import main
 
@@ -109,7 +110,7 @@ def _project(root: Path) -> Path:
     return root
 
 
-def _planned(root: Path) -> dict[str, dict[str, object]]:
+def _planned(root: Path) -> dict[str, dict[str, Any]]:
     data = json.loads((root / "posthog-events.json").read_text())
     return {e["event"]: e for e in data["events"]}
 
