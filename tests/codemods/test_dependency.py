@@ -944,7 +944,10 @@ def test_the_base_every_environment_includes_gets_it(tmp_path: Path) -> None:
 
 # --- pipenv beside pip ------------------------------------------------------------------------
 
-PIPENV_AND_PIP: dict[str, str | bytes] = {"Pipfile": '[packages]\nflask = "*"\n', "requirements.txt": "flask\n"}
+PIPENV_AND_PIP: dict[str, str | bytes] = {
+    "Pipfile": '[packages]\nflask = "*"\n',
+    "requirements.txt": "flask\n",
+}
 
 
 def _applied_twice(root: Path) -> DependencyEdit:
