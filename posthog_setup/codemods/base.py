@@ -61,10 +61,54 @@ class NeededImport:
     #: a module of the project (one the tool generates), whatever its name
     local: bool = False
 
+    @property
+    def bound(self) -> str:
+        """The name the import binds in the importing module."""
+        return self.name or self.module.split(".", 1)[0]
+
     def source(self) -> str:
         if not self.name:
             return f"import {self.module}"
         return f"from {'.' * self.relative}{self.module} import {self.name}"
+
+
+class _Uses(cst.CSTVisitor):
+    """Is ``name`` read where a statement runs as the module is imported (not in the body
+    of a function or lambda it defines, which runs later)?"""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.found = False
+
+    def visit_Name(self, node: cst.Name) -> bool:
+        self.found = self.found or node.value == self.name
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        for part in (*node.decorators, node.params, node.returns):
+            if part is not None:
+                part.visit(self)
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        node.params.visit(self)
+        return False
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+
+def _first_use(body: Sequence[cst.BaseStatement], name: str) -> int | None:
+    """The index of the first statement of ``body`` that reads ``name`` as it runs."""
+    for index, stmt in enumerate(body):
+        uses = _Uses(name)
+        stmt.visit(uses)
+        if uses.found:
+            return index
+    return None
 
 
 def client_needed(client: ClientImport) -> NeededImport:
@@ -127,13 +171,19 @@ _BLANK = (cst.EmptyLine(),)
 
 
 def _insert_import(
-    body: list[cst.BaseStatement], new: cst.SimpleStatementLine, local_tops: frozenset[str]
+    body: list[cst.BaseStatement],
+    new: cst.SimpleStatementLine,
+    local_tops: frozenset[str],
+    limit: int | None = None,
 ) -> bool:
-    """Insert ``new`` among the top-level imports in isort order; False if there are none."""
+    """Insert ``new`` among the top-level imports above ``body[limit]`` in isort order;
+    False if there are none."""
     key = _import_group(new, local_tops)
     assert key is not None
     groups = [
-        (i, g) for i, g in ((i, _import_group(s, local_tops)) for i, s in enumerate(body)) if g
+        (i, g)
+        for i, g in ((i, _import_group(s, local_tops)) for i, s in enumerate(body[:limit]))
+        if g
     ]
     if not groups:
         return False
@@ -158,13 +208,16 @@ def _insert_import(
     return True
 
 
-def _extend_from_import(body: list[cst.BaseStatement], item: NeededImport) -> bool:
-    """Add ``item.name`` to an existing ``from <module> import ...`` line; False if there is none.
+def _extend_from_import(
+    body: list[cst.BaseStatement], item: NeededImport, limit: int | None = None
+) -> bool:
+    """Add ``item.name`` to an existing ``from <module> import ...`` line above
+    ``body[limit]``; False if there is none.
 
     The name goes at its alphabetical place when the names are sorted (else last), with
     the separators the line already uses, so a parenthesised import stays one per line.
     """
-    for index, stmt in enumerate(body):
+    for index, stmt in enumerate(body[:limit]):
         if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
             continue
         node = stmt.body[0]
@@ -220,11 +273,18 @@ def add_imports(module: cst.Module, needed: Sequence[NeededImport]) -> cst.Modul
     body: list[cst.BaseStatement] = list(module.body)
     leftovers = []
     for item in missing:
-        if item.name and _extend_from_import(body, item):
+        # Above the first statement that uses the name as the module runs (the hook-up
+        # after ``app = Flask(...)``), whatever the file imports further down (``from app
+        # import routes`` at the end of a package, against circular imports).
+        limit = _first_use(body, item.bound)
+        if item.name and _extend_from_import(body, item, limit):
             continue
         new = cast_line(cst.parse_statement(item.source(), config=module.config_for_parsing))
-        if not _insert_import(body, new, local_tops):
-            leftovers.append(item)
+        if not _insert_import(body, new, local_tops, limit):
+            if limit is None:
+                leftovers.append(item)
+            else:
+                body.insert(limit, new.with_changes(leading_lines=()))
     updated = module.with_changes(body=body)
     if leftovers:
         # Only here: libcst.codemod imports libcst.matchers, which costs more than libcst.

@@ -110,6 +110,71 @@ def test_relative_imports_go_furthest_first(before: str, after: str) -> None:
     assert added(before, NeededImport("posthog_client", "posthog_client", relative=2)) == after
 
 
+def test_an_import_goes_above_the_first_statement_that_uses_it_as_the_module_runs() -> None:
+    """A package that imports its routes at the end (against a circular import) and uses
+    the client right after the app is made: the import goes above that use."""
+    assert added(
+        """\
+        from flask import Flask
+
+        from config import Config
+
+        app = Flask(__name__)
+        PosthogFlaskIntegration(app, client=posthog_client)
+
+        from app import models, routes
+        """,
+        NeededImport("posthog.integrations.flask", "PosthogFlaskIntegration"),
+        CLIENT,
+    ) == dedent(
+        """\
+        from flask import Flask
+
+        from config import Config
+        from posthog.integrations.flask import PosthogFlaskIntegration
+
+        from app.posthog_client import posthog_client
+
+        app = Flask(__name__)
+        PosthogFlaskIntegration(app, client=posthog_client)
+
+        from app import models, routes
+        """
+    )
+
+
+def test_a_use_in_a_function_body_leaves_the_import_among_all_the_imports() -> None:
+    source = """\
+        from flask import Flask
+
+        def create_app():
+            app = Flask(__name__)
+            PosthogFlaskIntegration(app, client=posthog_client)
+            return app
+
+        from app import models
+        """
+    assert added(source, CLIENT).endswith(
+        "from app import models\nfrom app.posthog_client import posthog_client\n"
+    )
+
+
+def test_a_module_that_uses_the_name_before_any_import_gets_it_right_above() -> None:
+    assert added(
+        """\
+        posthog_client.capture("started")
+        import os
+        """,
+        CLIENT,
+    ) == dedent(
+        """\
+        from app.posthog_client import posthog_client
+        posthog_client.capture("started")
+        import os
+        """
+    )
+
+
 def test_already_imported_is_left_alone() -> None:
     source = "from .posthog_client import posthog_client\nimport sys\n"
     assert (
