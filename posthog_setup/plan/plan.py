@@ -262,9 +262,21 @@ _ONE_TIME_LINK = re.compile(
 _KEY_NAME = re.compile(r"(^|_)(id|pk|slug)$", re.IGNORECASE)
 
 
+#: Words of a parameter's own name that say its value is signed, encoded or a code to
+#: keep (``<signed_payload>``, ``<uidb64>``, ``<otp_code>``): a secret wherever it is.
+_SECRET_PARAM = re.compile(
+    r"(^|_)(signed|signature|payload|hash|digest|hmac|nonce|otp|code|key|uidb64|b64|jwt"
+    r"|encrypted|cipher)(_|$)",
+    re.IGNORECASE,
+)
+
+
 def _link_secret(route_path: str, param: str, param_type: str) -> bool:
-    """Whether a path parameter is a one-time link's secret: neither a number nor named as
-    a record's key, on a path whose fixed words name such a link (``/confirm/<data>``)."""
+    """Whether a path parameter is a secret: named as one (``<signed_payload>``), or a
+    one-time link's (neither a number nor named as a record's key, on a path whose fixed
+    words name such a link: ``/confirm/<data>``)."""
+    if _SECRET_PARAM.search(param):
+        return True
     if param_type == "integer" or _KEY_NAME.search(param):
         return False
     fixed = [

@@ -251,6 +251,10 @@ def test_a_deleted_objects_key_is_no_property() -> None:
         ("/invitations/<int:invitation_id>/accept", (), ("invitation_id",)),
         ("/posts/<slug>/comments", (), ("slug",)),
         ("/posts/{post_id}", (("post_id", "int"),), ("post_id",)),
+        # Named as a signed or coded value, on any path.
+        ("/accounts/change_email/<signed_payload>/", (), ()),
+        ("/ping/<uuid:code>/", (), ()),
+        ("/shares/<share_key>/comments", (), ()),
     ],
 )
 def test_what_a_one_time_links_path_carries_is_never_sent(
