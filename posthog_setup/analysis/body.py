@@ -129,6 +129,10 @@ def write_evidence(call: ast.Call) -> Evidence | None:
     line = call.lineno
     spelled = f"{receiver}.{method}()" if receiver else f".{method}()"
     if method in _STRONG_WRITES:
+        if method == "save" and _no_commit(call):
+            # ``form.save(commit=False)`` builds the object and writes nothing (Django's
+            # forms and DRF-style helpers alike): a preview, or a save still to come.
+            return None
         return Evidence("write", f"{spelled} {_STRONG_WRITES[method]}", line, True)
     if method == "delete" and receiver and not call.args and not call.keywords:
         # ``question.delete()``: an object deleting itself (an ORM row); a cache's or an
@@ -147,6 +151,14 @@ def write_evidence(call: ast.Call) -> Evidence | None:
         if sql is not None and _SQL_WRITE.match(sql):
             return Evidence("write", f"{spelled} runs {sql.split()[0].upper()}", line, True)
     return None
+
+
+def _no_commit(call: ast.Call) -> bool:
+    """``save(commit=False)``: a literal false ``commit``."""
+    return any(
+        k.arg == "commit" and isinstance(k.value, ast.Constant) and k.value.value is False
+        for k in call.keywords
+    )
 
 
 def _helper_write(ctx: FileContext, call: ast.Call, handlers: frozenset[str]) -> Evidence | None:

@@ -27,6 +27,8 @@ def _call(code: str) -> ast.Call:
         ("requests.delete(url)", False),
         ("client.delete(url, timeout=3)", False),
         ("items.append(x)", False),
+        ("form.save(commit=False)", False),  # builds the object, writes nothing
+        ("form.save(commit=True)", True),
     ],
 )
 def test_write_evidence(code: str, writes: bool) -> None:
