@@ -740,8 +740,15 @@ def _success_anchor(
     if ending is not None:
         return Anchor(ending.lineno, True, "before the success return")
     last = block[-1]
-    if isinstance(last, (ast.Raise, ast.Continue, ast.Break)) or _aborts(block):
+    if isinstance(last, ast.Raise | ast.Continue | ast.Break) or _aborts(block):
         return None
+    if isinstance(last, ast.Try) or type(last).__name__ == "TryStar":
+        # Its end may be a handler's: the success is the try's own return, where every
+        # handler answers an error, or nowhere that can be told.
+        success = _only_success_return(last)
+        if success is None:
+            return None
+        return Anchor(success.lineno, True, "before the only success return")
     if branch is False and any(isinstance(s, ast.Return) for s in _walk(func)):
         # Returns only inside branches: the success is the one branch of a final if/else
         # that does not answer an error (``return jsonify(errors), 400``, ``abort(403)``).
@@ -784,10 +791,20 @@ def _is_error_return(stmt: ast.stmt) -> bool:
         if _ERROR_RESPONSES.match(name):
             return True
         for keyword in value.keywords:
-            if keyword.arg in ("status", "status_code") and isinstance(keyword.value, ast.Constant):
+            if keyword.arg not in ("status", "status_code"):
+                continue
+            if isinstance(keyword.value, ast.Constant):
                 code = keyword.value.value
                 return isinstance(code, int) and code >= 400
+            # ``status=status.HTTP_404_NOT_FOUND`` (DRF, Starlette, FastAPI), ``HTTPStatus.X``
+            spelled = chain_text(keyword.value) or ""
+            return bool(_ERROR_STATUS_NAME.match(spelled.rsplit(".", 1)[-1]))
     return False
+
+
+#: A named HTTP status that is an error, told by the number its name carries
+#: (``status.HTTP_404_NOT_FOUND``).
+_ERROR_STATUS_NAME = re.compile(r"^HTTP_[45]\d\d(_|$)")
 
 
 def _only_success_return(stmt: ast.stmt) -> ast.Return | None:

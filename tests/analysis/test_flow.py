@@ -64,6 +64,33 @@ def test_a_change_every_branch_makes_is_captured_past_the_branches(
     assert (found.line, found.before) == (anchor, False)
 
 
+@pytest.mark.parametrize(
+    ("handler", "anchor"),
+    [
+        # Every handler answers an error: the try's own return is the success.
+        ("return Response(status=status.HTTP_404_NOT_FOUND)", (7, True)),
+        # A handler that answers anything else: no success to tell.
+        ("return Response(status=status.HTTP_200_OK)", None),
+    ],
+)
+def test_the_end_of_an_action_is_never_in_an_except_handler(
+    handler: str, anchor: tuple[int, bool] | None
+) -> None:
+    source = f"""\
+    def post(self, request, key):
+        found = DeviceSerializer(data=request.data)
+        if found.is_valid():
+            try:
+                device = Device.objects.get(key=key)
+                device.touch()
+                return self.verify(device, found.data["code"])
+            except Device.DoesNotExist:
+                {handler}
+        return Response(status=status.HTTP_400_BAD_REQUEST, data=found.errors)
+    """
+    assert _anchor(source) == anchor
+
+
 def test_an_elif_is_not_a_place_to_capture_after() -> None:
     source = """\
     def save(kind, item):
