@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from posthog_setup.analysis import flow
 from posthog_setup.analysis.context import FileContext, FunctionNode
-from posthog_setup.analysis.model import BodyFacts, Evidence, UserAccess
+from posthog_setup.analysis.model import Anchor, BodyFacts, Evidence, UserAccess
 from posthog_setup.analysis.names import child_nodes
 
 #: Methods that write through a unit of work or ORM, whatever the receiver.
@@ -430,6 +430,14 @@ def settle(
     anchor = flow.success_anchor(func, facts.change_line, writes)
     if anchor is None:
         return dataclasses.replace(facts, anchor=None, proven=())
+    access = facts.user_access
+    if (
+        not anchor.before
+        and access is not None
+        and flow.deletes_user(func, anchor.line, access.id_expression)
+    ):
+        # The account the event is sent for is gone past its delete: sent just before.
+        anchor = Anchor(anchor.line, True, "before the acting user is deleted")
     proof = flow.proof_at(func, anchor.line, including=not anchor.before, globals_=ctx.module_names)
     proven = proof.facts()
     if anchor.before and _returns_parent_call(func, anchor.line):

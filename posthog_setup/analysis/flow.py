@@ -351,6 +351,39 @@ def _terminates(body: Sequence[ast.stmt]) -> bool:
     return (bool(body) and isinstance(body[-1], _TERMINAL)) or _aborts(body)
 
 
+def deletes_user(func: FunctionNode, line: int, user: str) -> bool:
+    """Does the statement at ``line`` delete the acting user (``user``, the expression its
+    id is read from: ``request.user.pk``)? ``request.user.delete()``, ``user.delete()`` of
+    ``user = request.user``, ``db.session.delete(current_user)``: past it, the user's key
+    is gone (Django sets it to None; SQLAlchemy's deleted row cannot be read again)."""
+    path = spine(func.body, line)
+    if not path:
+        return False
+    block, index, _ = path[-1]
+    stmt = block[index]
+    if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
+        return False
+    call = stmt.value
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "delete"):
+        return False
+    deleted = call.args[0] if len(call.args) == 1 else None if call.args else call.func.value
+    if deleted is None:
+        return False
+    acting = user.rsplit(".", 1)[0] if "." in user else user
+    named = chain_text(deleted)
+    if named == acting:
+        return True
+    if not isinstance(deleted, ast.Name):
+        return False
+    bound = [
+        node.value
+        for node in _walk(func)
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == deleted.id for t in node.targets)
+    ]
+    return bool(bound) and all(chain_text(value) == acting for value in bound)
+
+
 def _past_branches(
     path: Sequence[tuple[Sequence[ast.stmt], int, str]], writes: Collection[int]
 ) -> ast.If | None:

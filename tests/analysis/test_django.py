@@ -1569,3 +1569,34 @@ class Me(generics.RetrieveUpdateAPIView):
         (("GET",), "blog.views:Me"),
         (("PUT", "PATCH"), "blog.views:Me.update"),
     ]
+
+
+@pytest.mark.parametrize(
+    "delete",
+    ["user.delete()", "request.user.delete()"],
+)
+def test_closing_ones_own_account_is_captured_before_the_delete(delete: str) -> None:
+    """Past the delete the account's key is None: the event would go out for a person
+    called "None"."""
+    views = f"""
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+
+@login_required
+@require_POST
+def close(request):
+    user = request.user
+    {delete}
+    request.session.flush()
+    return redirect("/")
+"""
+    analysis = django_project(
+        "from django.urls import path\nfrom blog import views\n"
+        'urlpatterns = [path("account/close/", views.close)]\n',
+        views=views,
+    )
+    (route,) = analysis.routes
+    assert route.anchor is not None
+    assert (route.anchor.line, route.anchor.before) == (11, True)
