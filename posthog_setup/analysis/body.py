@@ -321,6 +321,7 @@ def scan_body(
     captures_exception = False
     branches: list[str] = []
     responses: set[str] = set()
+    returned: list[ast.expr | None] = []
     scope = ctx.names.scope_for_def(func)
     for node in walk_body(func):
         if user is None and find_user is not None:
@@ -360,6 +361,8 @@ def scan_body(
                         False,
                     )
                 )
+        elif isinstance(node, ast.Return):
+            returned.append(node.value)
         elif isinstance(node, (ast.If, ast.IfExp, ast.While)):
             branches.extend(m for m in method_branch(node.test) if m not in branches)
         elif isinstance(node, ast.Assign):
@@ -387,8 +390,37 @@ def scan_body(
         captures_exception=captures_exception,
         method_branches=tuple(branches),
         ignored=ctx.is_ignored(func),
+        # A results page records the search made on it: the search is what was done.
+        renders_page=bool(returned)
+        and all(_renders_page(value) for value in returned)
+        and not _SEARCH.search(name),
     )
     return settle(ctx, func, facts, injected)
+
+
+_SEARCH = re.compile(r"(^|_)search(_|$)", re.IGNORECASE)
+#: Calls that answer with a page made from a template.
+_PAGE_RENDERS = frozenset(
+    {
+        "render_template",
+        "render",
+        "render_to_response",
+        "TemplateResponse",
+        "render_template_string",
+    }
+)
+
+
+def _renders_page(value: ast.expr | None) -> bool:
+    """``render_template("page.html", ...)``, ``render(request, ...)``,
+    ``templates.TemplateResponse(...)``, awaited or not."""
+    if isinstance(value, ast.Await):
+        value = value.value
+    if not isinstance(value, ast.Call):
+        return False
+    called = value.func
+    name = called.attr if isinstance(called, ast.Attribute) else getattr(called, "id", "")
+    return name in _PAGE_RENDERS
 
 
 def settle(
@@ -474,15 +506,34 @@ def judge_mutating(
 ) -> tuple[bool, tuple[Evidence, ...]]:
     """Does a route change data? The answer and the evidence it rests on.
 
-    Writes in the body (or an implicit write of a generic view) decide yes,
-    whatever the method. Without them, a mutating method decides yes unless
-    the body shows it only checks credentials, issues a token or searches.
+    Writes in the body (or an implicit write of a generic view) decide yes, whatever the
+    method, but in a page view (only GET reaches it, every answer is a rendered page, and
+    it deletes nothing), whose writes are the page's own bookkeeping. Without them, a
+    mutating method decides yes unless the body shows it only checks credentials, issues
+    a token or searches.
     """
     evidence = list(body.evidence)
     if implicit is not None:
         evidence.insert(0, implicit)
     writes = [e for e in evidence if e.mutating]
     mutating_methods = [m for m in methods if m in ("POST", "PUT", "PATCH", "DELETE")]
+    if (
+        writes
+        and body.renders_page
+        and methods
+        and not mutating_methods
+        and not any(e.detail.endswith("deletes") for e in writes)
+    ):
+        # A page view that keeps records of its own (a last-read time, a row made on first
+        # visit): a person opened a page, nothing was done to the data.
+        page = Evidence(
+            "read-only",
+            "a page view: every request is answered with a rendered page, and no method "
+            "but GET reaches it",
+            0,
+            False,
+        )
+        return False, (*evidence, page)
     if writes:
         return True, tuple(evidence)
     if not mutating_methods:

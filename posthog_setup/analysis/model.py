@@ -179,6 +179,8 @@ class BodyFacts:
     hook: str | None = None
     #: calls to code that may be the project's, where the body shows no write of its own
     calls: tuple[CalledCode, ...] = ()
+    #: every value the handler returns is a rendered page (``render_template(...)``)
+    renders_page: bool = False
 
 
 @dataclass(frozen=True)

@@ -207,6 +207,50 @@ def test_get_only_route_with_post_branch_and_no_write_is_not_mutating() -> None:
     assert route_rows(analysis, "flask") == [("/search", ("GET",), "search", False)]
 
 
+def test_a_page_view_that_keeps_its_own_records_changes_no_data() -> None:
+    """A GET page that stamps a last-read time is a page view; a GET link that does
+    something and sends the person on, or a page that deletes, is an action."""
+    analysis = analyse_one(
+        """
+        from flask import Flask, redirect, render_template, request
+        from flask_login import current_user
+
+        app = Flask(__name__)
+
+        @app.route("/messages")
+        def messages():
+            current_user.last_read = now()
+            db.session.commit()
+            page = request.args.get("page", 1, type=int)
+            return render_template("messages.html", page=page)
+
+        @app.route("/follow/<name>")
+        def follow(name):
+            current_user.follow(name)
+            db.session.commit()
+            return redirect("/")
+
+        @app.route("/purge/<int:key>")
+        def purge(key):
+            db.session.delete(db.session.get(Item, key))
+            db.session.commit()
+            return render_template("items.html")
+
+        @app.route("/notes", methods=["GET", "POST"])
+        def notes():
+            db.session.add(Note(text=request.form["text"]))
+            db.session.commit()
+            return render_template("notes.html")
+        """
+    )
+    assert route_rows(analysis, "flask") == [
+        ("/messages", ("GET",), "messages", False),
+        ("/follow/<name>", ("GET",), "follow", True),
+        ("/purge/<int:key>", ("GET",), "purge", True),
+        ("/notes", ("GET", "POST"), "notes", True),
+    ]
+
+
 # -- add_url_rule and class-based views ------------------------------------------------------
 
 
