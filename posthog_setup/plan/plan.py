@@ -770,6 +770,7 @@ def build_plan(
     style = style or analysis.existing.naming_style or "snake_case"
     auth_handlers = {(p.handler.file, p.handler.qualname) for p in analysis.auth_points}
     events: list[PlannedEvent] = []
+    shared: dict[tuple[str, str], str] = {}
     for route in analysis.routes:
         if not route.mutating or route.ignored:
             continue
@@ -782,8 +783,12 @@ def build_plan(
             # No statement on the success path to capture at (see ``analysis.flow``).
             continue
         access = user_access(route, route.handler, route.framework, analysis)
-        # A name the code already sends is the project's own: the plan adopts it.
-        sent = next((c for c in route.captures if c), None)
+        # A name the code already sends is the project's own: the plan adopts it. A handler
+        # several routes serve has one body, where one capture goes: every route's event
+        # takes the name its first route has (``/ping/<key>`` and ``/ping/<key>/start``).
+        sent = next((c for c in route.captures if c), None) or shared.get(
+            (route.handler.file, route.handler.qualname)
+        )
         if sent is None and not client_name:
             continue
         outcomes = _outcome_events(route, style, analysis, access) if route.outcomes else []
@@ -834,7 +839,9 @@ def build_plan(
             properties.append(PlannedProperty("$process_person_profile", "False", "boolean"))
         events.append(
             PlannedEvent(
-                event=sent or event_name(route, style),
+                event=shared.setdefault(
+                    (route.handler.file, route.handler.qualname), sent or event_name(route, style)
+                ),
                 description=_description(noun, verb, route),
                 kind="capture",
                 file=route.handler.file,

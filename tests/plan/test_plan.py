@@ -21,6 +21,7 @@ from posthog_setup.analysis.model import (
     Route,
     UserAccess,
 )
+from posthog_setup.plan.naming import event_name
 from posthog_setup.plan.plan import (
     RouteIndex,
     build_plan,
@@ -264,3 +265,14 @@ def test_what_a_one_time_links_path_carries_is_never_sent(
     handler = dataclasses.replace(HANDLER, params=("request", *params), annotations=annotations)
     (event,) = build_plan(analysis(route(handler, path=path)), client_module="c.py").events
     assert tuple(p.name for p in event.properties) == sent
+
+
+def test_a_handler_several_routes_serve_sends_one_event_under_one_name() -> None:
+    """One body, one capture: ``/checks/<key>`` and ``/checks/<key>/start`` served by the
+    same function take the name the first route has, not one each."""
+    ping = Handler("app.views", "app/views.py", "ping", 10, 20, 9, params=("request", "key"))
+    first = route(ping, path="/checks/<key>")
+    second = route(ping, path="/checks/<key>/start")
+    plan = build_plan(analysis(first, second), client_module="app/posthog_client.py")
+    assert {e.event for e in plan.events} == {event_name(first, "snake_case")}
+    assert event_name(second, "snake_case") != event_name(first, "snake_case")
