@@ -136,6 +136,21 @@ def _git_listing(root: Path) -> list[str] | None:
     return [n for n in names if n]
 
 
+def tracked_by_git(root: Path, path: str) -> bool:
+    """Is ``path`` (relative to ``root``) a file git tracks? A ``.gitignore`` line keeps
+    out only what git does not track yet."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--", path],
+            capture_output=True,
+            check=False,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0 and bool(result.stdout.strip(b"\0"))
+
+
 def _gitignore_spec(root: Path) -> pathspec.GitIgnoreSpec | None:
     ignore = root / ".gitignore"
     try:

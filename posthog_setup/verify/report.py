@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from posthog_setup.frameworks import registry
+from posthog_setup.project.discovery import tracked_by_git
 from posthog_setup.templating import prepare, render
 from posthog_setup.verify.checks import FAIL, PASS, SKIP
 from posthog_setup.verify.live import LIVE_EVENT, install_hint
@@ -230,6 +231,7 @@ def report_context(v: Verification) -> dict[str, Any]:
             for h in v.handlers
         ],
         "token_var": v.plan.setup.token_var,
+        "env_tracked": (v.root / ".env").is_file() and tracked_by_git(v.root, ".env"),
         "host_var": v.plan.setup.host_var,
         "default_host": DEFAULT_HOST,
         "checklist": _checklist(v),

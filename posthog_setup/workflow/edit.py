@@ -43,6 +43,7 @@ from posthog_setup.plan.plan import (
 )
 from posthog_setup.plan.sdk import oldest_python
 from posthog_setup.project.cache import ResultCache, file_digest
+from posthog_setup.project.discovery import tracked_by_git
 from posthog_setup.project.files import SourceText, UnreadableFile, decode_source
 from posthog_setup.project.python_version import python_below
 from posthog_setup.project.syntax import compiled_tree
@@ -170,6 +171,11 @@ def _env_example(workspace: _Workspace, plan: Plan) -> None:
 
 def _gitignore(workspace: _Workspace) -> None:
     path = ".gitignore"
+    if (workspace.root / ".env").is_file() and tracked_by_git(workspace.root, ".env"):
+        workspace.notes.append(
+            ".env is tracked by git: ignoring it does not keep a token written there out of "
+            "the repository; untrack it (`git rm --cached .env`) before you put the token in it."
+        )
     data = workspace.current(path)
     text = data.decode("utf-8", "surrogateescape") if data is not None else ""
     if any(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -53,6 +54,20 @@ def test_the_flask_report_is_exactly_the_golden_one(
     assert result.report_changed
     golden = (GOLDEN / "flask_blog-report.md").read_text(encoding="utf-8")
     assert normalised(report_of(result)) == golden
+
+
+def test_a_tracked_env_file_is_not_said_to_stay_out_of_git(
+    integrated: Copy, mock_host: MockPostHogHost
+) -> None:
+    root = integrated("flask_blog")
+    (root / ".env").write_text("FLASK_DEBUG=1\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost"]
+    subprocess.run([*git, "init", "-q"], cwd=root, check=True)
+    subprocess.run([*git, "add", "-f", ".env"], cwd=root, check=True)
+    text = section(report_of(conclude(root, host=mock_host)), "Environment variables")
+    assert "`.env` stays out of git" not in text
+    assert "`.env` is tracked by git here" in text
+    assert "`git rm --cached .env`" in text
 
 
 def test_the_report_is_the_same_on_every_run(integrated: Copy, mock_host: MockPostHogHost) -> None:
