@@ -211,6 +211,8 @@ class _Evaluated:
         name = _tested_name(test, present=present)
         if name:
             self.chains.add(f"{name} is not None")
+            if _truth_test(test):
+                self.chains.add(f"{name} is truthy")
 
     def target(self, node: ast.AST) -> None:
         if isinstance(node, ast.Name):
@@ -296,6 +298,14 @@ class _Evaluated:
             found.append(inner)
         self.names |= set.intersection(*(f.names for f in found))
         self.chains |= set.intersection(*(f.chains for f in found))
+
+
+def _truth_test(test: ast.expr) -> bool:
+    """``user`` or ``not user`` (any number of ``not``): a test of truth, which rules out
+    False as well as None; ``user is None`` rules out None only."""
+    while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test = test.operand
+    return isinstance(test, ast.Name)
 
 
 def _tested_name(test: ast.expr, *, present: bool) -> str | None:
@@ -1286,6 +1296,7 @@ def _inferred_result(ctx: FileContext, func: ast.FunctionDef) -> str | None:
     all types nothing."""
     kinds: set[str] = set()
     maybe_none = not _terminates(func.body)
+    maybe_false = False
     typed: dict[str, str] | None = None
     for node in _own_nodes(func):
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
@@ -1299,6 +1310,11 @@ def _inferred_result(ctx: FileContext, func: ast.FunctionDef) -> str | None:
         if value is None or _is_none(value):
             maybe_none = True
             continue
+        if isinstance(value, ast.Constant) and value.value is False:
+            # ``if not user: return False`` (an ``authenticate_user`` as FastAPI's tutorial
+            # writes it): the one, or a falsy non-instance only a truth test rules out.
+            maybe_false = True
+            continue
         if isinstance(value, ast.Name) and typed is None:
             typed = dict(typed_names(ctx, func))
         kind = value_kind(ctx, value, func, typed)
@@ -1308,7 +1324,7 @@ def _inferred_result(ctx: FileContext, func: ast.FunctionDef) -> str | None:
         kinds.add(kind.rstrip("?"))
     if len(kinds) != 1:
         return None
-    return kinds.pop() + ("?" if maybe_none else "")
+    return kinds.pop() + ("!" if maybe_false else "?" if maybe_none else "")
 
 
 def _is_none(value: ast.expr) -> bool:
@@ -1744,15 +1760,15 @@ def with_returns(
     attributes: tuple[tuple[str, tuple[str, ...]], ...], returns: Iterable[tuple[str, str]]
 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Class attributes plus, for each function returning a project class, ``f()`` -> the
-    attributes of what it returns (with ``?`` among them when it may return None)."""
+    attributes of what it returns (with ``?`` among them when it may return None, and
+    ``!`` too when it may return False: see ``_inferred_result``)."""
     by_name = dict(attributes)
     extra = []
     for function, cls in returns:
-        known = by_name.get(cls.rstrip("?"))
+        known = by_name.get(cls.rstrip("?!"))
         if known is not None:
-            extra.append(
-                (f"{function}()", tuple(sorted({*known, *("?" if cls.endswith("?") else "")})))
-            )
+            marks = {"?"} if cls.endswith("?") else {"?", "!"} if cls.endswith("!") else set()
+            extra.append((f"{function}()", tuple(sorted({*known, *marks}))))
     return tuple(sorted([*attributes, *extra]))
 
 

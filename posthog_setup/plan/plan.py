@@ -546,11 +546,27 @@ def provable(
     attributes = classes.attributes_of(kind)
     if node.attr not in attributes:
         return False
+    if "!" in attributes:
+        # A value that may be False too: a truth test rules it out, or an attribute read
+        # that False has not got (``user.email``; never ``user.real``).
+        return any(
+            c == f"{owner.id} is truthy"
+            or (
+                c.startswith(f"{owner.id}.")
+                and re.split(r"[.(\[]", c[len(owner.id) + 1 :])[0] not in _BOOL_ATTRIBUTES
+            )
+            for c in proof.chains
+        )
     # A value that may be None is known not to be once the handler has used it.
     return "?" not in attributes or any(
         c.startswith((f"{owner.id}.", f"{owner.id}[")) or c == f"{owner.id} is not None"
         for c in proof.chains
     )
+
+
+#: What False can be asked for without an error: reading one proves nothing of a value
+#: that may be False.
+_BOOL_ATTRIBUTES = frozenset(dir(False))
 
 
 _ID_KEYS = re.compile(r"""(\.|\[['"])(id|pk|uid|user_id|id_)(['"]\])?$""")

@@ -10,6 +10,7 @@ import pytest
 
 from posthog_setup.analysis import flow
 from posthog_setup.analysis.context import FileContext
+from posthog_setup.codemods.placement import build_points
 from posthog_setup.frameworks import registry
 from posthog_setup.plan.plan import build_plan
 from tests.analysers import analyse_sources
@@ -941,11 +942,22 @@ def test_an_unannotated_function_returns_the_one_class_every_return_gives() -> N
 
                 def or_visitor(key):
                     return Member() if key else Visitor()
+
+
+                def authenticate(name, password):
+                    member = Member.query.filter_by(name=name).first()
+                    if not member:
+                        return False
+                    if not member.check(password):
+                        return False
+                    return member
                 """
             ),
             "app.models",
         )
     )
+    # A False answer: only a truth test rules it out (``!``).
+    assert returns["app.models.authenticate"] == "app.models.Member!"
     assert returns["app.models.Member.newest"] == "app.models.Member?"
     assert returns["app.models.build"] == "app.models.Member"
     assert returns["app.models.find"] == "app.models.Member?"  # it may end without a return
@@ -953,6 +965,54 @@ def test_an_unannotated_function_returns_the_one_class_every_return_gives() -> N
     assert returns["app.models.if_given"] == "app.models.Member?"
     for untyped in ("Member.name", "either", "made", "rows", "nothing", "or_visitor"):
         assert f"app.models.{untyped}" not in returns
+
+
+@pytest.mark.parametrize(
+    ("guard", "identified"),
+    [
+        ("if not member:\n        raise Unauthorized()", True),
+        # ``is None`` leaves the False the function may answer.
+        ("if member is None:\n        raise Unauthorized()", False),
+    ],
+)
+def test_a_login_through_a_function_that_may_answer_false_needs_a_truth_test(
+    guard: str, identified: bool
+) -> None:
+    analysis = analyse_sources(
+        {
+            "app/__init__.py": "",
+            "app/models.py": """\
+class Member(Model):
+    id = Column(Integer)
+    name = Column(String)
+
+
+def authenticate(name, password):
+    member = Member.query.filter_by(name=name).first()
+    if not member or not member.check(password):
+        return False
+    return member
+""",
+            "app/main.py": f"""\
+from fastapi import Depends, FastAPI
+from fastapi.security import OAuth2PasswordRequestForm
+
+from .models import authenticate
+
+app = FastAPI()
+
+
+@app.post("/token")
+def login(form: OAuth2PasswordRequestForm = Depends()):
+    member = authenticate(form.username, form.password)
+    {guard}
+    return {{"access_token": create_access_token(data={{"sub": str(member.id)}})}}
+""",
+        }
+    )
+    plan = build_plan(analysis, client_module="app/posthog_client.py")
+    (login,) = build_points(analysis, plan)["app/main.py"].identifies
+    assert (login.user_id == "member.id") is identified
 
 
 def test_a_handler_local_from_an_unannotated_function_is_typed_by_it() -> None:
