@@ -60,6 +60,20 @@ def _summary(v: Verification) -> list[str]:
         f"Client: `{setup.client_module}`, configured from `{setup.token_var}` and "
         f"`{setup.host_var}`",
     ]
+    anonymous = sorted(
+        {
+            e.event.event
+            for e in v.events
+            if e.event.kind == "capture"
+            and e.event.distinct_id is None
+            and not any(p.name == "$process_person_profile" for p in e.event.properties)
+        }
+    )
+    if anonymous:
+        lines.append(
+            "Sent without a person (no signed-in user is proven readable where they are "
+            f"captured): {', '.join(f'`{name}`' for name in anonymous)}"
+        )
     if v.static.hookups:
         lines.append(
             "Hook-up: " + "; ".join(f"`{hook}` at `{where}`" for hook, where in v.static.hookups)

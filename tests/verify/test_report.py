@@ -70,6 +70,18 @@ def test_a_tracked_env_file_is_not_said_to_stay_out_of_git(
     assert "`git rm --cached .env`" in text
 
 
+def test_events_sent_without_a_person_are_named(
+    integrated: Copy, mock_host: MockPostHogHost
+) -> None:
+    """A reviewer sees which events go out without a user before merging, not only in the
+    plan's ``"distinct_id": null``."""
+    summary = section(report_of(conclude(integrated("sanic_tickets"), host=mock_host)), "Summary")
+    (line,) = [line for line in summary.splitlines() if "Sent without a person" in line]
+    assert line.endswith(": `board_deleted`, `board_renamed`, `ticket_deleted`, `ticket_updated`")
+    flask = section(report_of(conclude(integrated("flask_blog"), host=mock_host)), "Summary")
+    assert "Sent without a person" not in flask
+
+
 def test_the_report_is_the_same_on_every_run(integrated: Copy, mock_host: MockPostHogHost) -> None:
     root = integrated("fastapi_tasks")
     first = report_of(conclude(root, host=mock_host))
