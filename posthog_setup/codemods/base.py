@@ -281,10 +281,8 @@ def add_imports(module: cst.Module, needed: Sequence[NeededImport]) -> cst.Modul
             continue
         new = cast_line(cst.parse_statement(item.source(), config=module.config_for_parsing))
         if not _insert_import(body, new, local_tops, limit):
-            if limit is None:
-                leftovers.append(item)
-            else:
-                body.insert(limit, new.with_changes(leading_lines=()))
+            # No import above that use: libcst's visitor opens the block at the top.
+            leftovers.append(item)
     updated = module.with_changes(body=body)
     if leftovers:
         # Only here: libcst.codemod imports libcst.matchers, which costs more than libcst.

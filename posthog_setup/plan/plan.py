@@ -23,6 +23,7 @@ from posthog_setup.analysis.flow import Proof, parsed_expression
 from posthog_setup.analysis.model import (
     DEFAULT_TOKEN_VAR,
     Analysis,
+    Anchor,
     AuthPoint,
     ErrorHandler,
     Handler,
@@ -786,7 +787,7 @@ def build_plan(
     style = style or analysis.existing.naming_style or "snake_case"
     auth_handlers = {(p.handler.file, p.handler.qualname) for p in analysis.auth_points}
     events: list[PlannedEvent] = []
-    shared: dict[tuple[str, str], str] = {}
+    shared: dict[tuple[str, str, str | None, Anchor | None], str] = {}
     for route in analysis.routes:
         if not route.mutating or route.ignored:
             continue
@@ -800,10 +801,12 @@ def build_plan(
             continue
         access = user_access(route, route.handler, route.framework, analysis)
         # A name the code already sends is the project's own: the plan adopts it. A handler
-        # several routes serve has one body, where one capture goes: every route's event
-        # takes the name its first route has (``/ping/<key>`` and ``/ping/<key>/start``).
-        sent = next((c for c in route.captures if c), None) or shared.get(
-            (route.handler.file, route.handler.qualname)
+        # several routes serve has one body, where one capture goes at one place: every
+        # route's event there takes the name its first route has (``/ping/<key>`` and
+        # ``/ping/<key>/start``); a dispatcher's routes each have a branch of their own.
+        spot = (route.handler.file, route.handler.qualname, route.action, route.anchor)
+        sent = next((c for c in route.captures if c), None) or (
+            shared.get(spot) if route.anchor is not None else None
         )
         if sent is None and not client_name:
             continue
@@ -855,9 +858,7 @@ def build_plan(
             properties.append(PlannedProperty("$process_person_profile", "False", "boolean"))
         events.append(
             PlannedEvent(
-                event=shared.setdefault(
-                    (route.handler.file, route.handler.qualname), sent or event_name(route, style)
-                ),
+                event=shared.setdefault(spot, sent or event_name(route, style)),
                 description=_description(noun, verb, route),
                 kind="capture",
                 file=route.handler.file,

@@ -159,7 +159,7 @@ def test_a_use_in_a_function_body_leaves_the_import_among_all_the_imports() -> N
     )
 
 
-def test_a_module_that_uses_the_name_before_any_import_gets_it_right_above() -> None:
+def test_a_module_that_uses_the_name_before_any_import_gets_it_at_the_top() -> None:
     assert added(
         """\
         posthog_client.capture("started")
@@ -169,6 +169,7 @@ def test_a_module_that_uses_the_name_before_any_import_gets_it_right_above() -> 
     ) == dedent(
         """\
         from app.posthog_client import posthog_client
+
         posthog_client.capture("started")
         import os
         """
