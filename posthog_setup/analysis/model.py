@@ -704,6 +704,9 @@ class ClientSetup:
     name: str | None = None
     #: the posthog module's own client is configured (``posthog.project_api_key = ...``)
     default: bool = False
+    #: it turns exception autocapture on (``enable_exception_autocapture=True``), which
+    #: the SDK's integrations capture unhandled errors through
+    exception_autocapture: bool = False
 
 
 @dataclass(frozen=True)
