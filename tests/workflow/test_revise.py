@@ -170,6 +170,28 @@ def test_hand_edited_properties_are_kept(blog: Path, capsys: pytest.CaptureFixtu
     assert posts.read_text() == edited
 
 
+def test_a_500_handler_that_captures_what_the_integration_captured_is_reported_not_changed(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 500 handler an earlier edit gave a capture: Flask calls it after the integration
+    captured the error. The call is reported, never removed (it may be the project's own)."""
+    errors = blog / "blog" / "errors.py"
+    doubled = errors.read_text().replace(
+        "def internal_error(error: Exception) -> Any:\n",
+        "def internal_error(error: Exception) -> Any:\n    posthog_client.capture_exception(error)\n",
+    )
+    errors.write_text(doubled)
+    code, out, _ = revise(blog, capsys, "--check")
+    assert code == 1
+    assert out.splitlines() == [
+        "blog/errors.py:22:1: double-exception-capture error handler internal_error calls "
+        "capture_exception, but the Flask integration captures each error before Flask calls "
+        "this handler: each server error reaches PostHog twice; remove the call"
+    ]
+    assert revise(blog, capsys)[0] == 1
+    assert errors.read_text() == doubled
+
+
 def test_a_client_without_exception_autocapture_gives_the_500_handler_its_capture(
     blog: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -207,6 +207,40 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        "double-exception-capture",
+        "plan",
+        "an error handler captures errors the hook-up captured before it ran (a Flask 500 "
+        "handler): each reaches PostHog twice",
+        "reported",
+        valid=(
+            _AUTOCAPTURE,
+            _SERVER_ERROR_CAPTURED,
+            _changed(
+                "@app.errorhandler(500)\n",
+                "@app.errorhandler(500)  # posthog-setup: ignore[double-exception-capture]\n",
+                _changed("def server_error(error):\n", _SERVER_ERROR_CAPTURED_DEF, _AUTOCAPTURE),
+            ),
+        ),
+        invalid=(
+            Invalid(
+                _changed("def server_error(error):\n", _SERVER_ERROR_CAPTURED_DEF, _AUTOCAPTURE)
+            ),
+            Invalid(
+                _changed(
+                    "@app.errorhandler(500)",
+                    "@app.errorhandler(werkzeug.exceptions.HTTPException)",
+                    _changed(
+                        "import os\n",
+                        "import os\n\nimport werkzeug.exceptions\n",
+                        _changed(
+                            "def server_error(error):\n", _SERVER_ERROR_CAPTURED_DEF, _AUTOCAPTURE
+                        ),
+                    ),
+                )
+            ),
+        ),
+    ),
+    Rule(
         "renamed-event",
         "plan",
         "you renamed an event in the plan; the code sends the old name",
