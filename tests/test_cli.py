@@ -442,6 +442,27 @@ def test_findings_in_the_projects_own_code_are_reported_but_do_not_fail_the_full
     assert "blog/audit.py:5:" in capsys.readouterr().out
 
 
+def test_a_capture_an_earlier_edit_put_in_a_500_handler_is_reported_but_left(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Edited before Flask's 500 handlers were left to the integration, which captures
+    # each server error before Flask calls them: the run says so and changes nothing.
+    blog = tmp_path / "flask_blog"
+    shutil.copytree(FIXTURES / "expected" / "flask_blog", blog)
+    errors = blog / "blog" / "errors.py"
+    doubled = errors.read_text().replace(
+        "def internal_error(error: Exception) -> Any:\n",
+        "def internal_error(error: Exception) -> Any:\n    posthog_client.capture_exception(error)\n",
+    )
+    errors.write_text(doubled)
+    assert main([str(blog)]) == 0
+    captured = capsys.readouterr()
+    assert "blog/errors.py:22:1: double-exception-capture" in captured.out
+    assert "1 finding in the project's own code, there before this run" in captured.err
+    assert errors.read_text() == doubled
+    assert main(["revise", "--check", str(blog)]) == 1
+
+
 def test_begin_shows_a_class_views_event_on_the_row_of_its_hook(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

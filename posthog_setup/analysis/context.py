@@ -30,6 +30,7 @@ from posthog_setup.analysis.model import (
     RouterRegistration,
     SessionClear,
     SessionWrite,
+    UnhandledCapture,
     UrlPattern,
 )
 from posthog_setup.analysis.names import ModuleNames, Spellings, walk
@@ -238,6 +239,7 @@ class FactsBuilder:
     endpoint_refs: list[EndpointRef] = field(default_factory=list)
     auth_points: list[AuthPoint] = field(default_factory=list)
     error_handlers: list[ErrorHandler] = field(default_factory=list)
+    unhandled_captures: list[UnhandledCapture] = field(default_factory=list)
     urlpatterns: list[UrlPattern] = field(default_factory=list)
     django_views: list[DjangoView] = field(default_factory=list)
     router_registrations: list[RouterRegistration] = field(default_factory=list)
@@ -270,6 +272,7 @@ class FactsBuilder:
             endpoint_refs=tuple(self.endpoint_refs),
             auth_points=tuple(self.auth_points),
             error_handlers=tuple(self.error_handlers),
+            unhandled_captures=tuple(self.unhandled_captures),
             urlpatterns=tuple(self.urlpatterns),
             django_views=tuple(self.django_views),
             router_registrations=tuple(self.router_registrations),

@@ -31,8 +31,10 @@ from posthog_setup.analysis.model import (
     AuthPoint,
     CaptureCall,
     CaptureSite,
+    ClientSetup,
     Conventions,
     EnvSettings,
+    ErrorHandler,
     ExistingPostHog,
     Framework,
     ModuleFacts,
@@ -354,6 +356,7 @@ def own_facts(facts: ModuleFacts, analyser: FrameworkAnalyser) -> ModuleFacts:
         routes=tuple(r for r in facts.routes if r.framework == framework),
         auth_points=tuple(p for p in facts.auth_points if p.framework == framework),
         error_handlers=tuple(h for h in facts.error_handlers if h.framework == framework),
+        unhandled_captures=tuple(c for c in facts.unhandled_captures if c.framework == framework),
     )
 
 
@@ -459,12 +462,14 @@ def link(
     findings = [f for lint in lints for f in lint.findings]
     findings += rules.project_findings({lint.file: lint for lint in lints})
     sites = tuple(s for lint in lints for s in lint.sites)
+    setups = tuple(s for lint in lints for s in lint.setups)
+    own_contexts = tuple(c for lint in lints for c in lint.own_contexts)
     return Analysis(
         project=project,
         findings=tuple(sorted(findings, key=lambda f: (f.file, f.line, f.col, f.rule))),
         capture_sites=sites,
-        client_setups=tuple(s for lint in lints for s in lint.setups),
-        own_contexts=tuple(c for lint in lints for c in lint.own_contexts),
+        client_setups=setups,
+        own_contexts=own_contexts,
         env_settings=tuple(s for r in results for s in r.env_settings),
         dotenv_modules=tuple(r.file for r in results if r.dotenv and not is_test_file(r.file)),
         apps=apps,
@@ -472,7 +477,13 @@ def link(
         auth_points=_within_declared_versions(
             root, _with_created_users(routes, [p for part in linked for p in part.auth_points])
         ),
-        error_handlers=tuple(h for part in linked for h in part.error_handlers),
+        error_handlers=_left_to_hookups(
+            root,
+            [h for part in linked for h in part.error_handlers],
+            setups,
+            bool(own_contexts),
+            {f.file: f.module for f in facts},
+        ),
         existing=existing_posthog,
         monitoring=tuple(m for f in facts for m in f.monitoring),
         skipped=skipped,
@@ -537,6 +548,54 @@ def _hooks_within_declared_versions(
                 route = dataclasses.replace(route, hook=older, captures=route.captures + sent)
         found.append(route)
     return tuple(found)
+
+
+def _left_to_hookups(
+    root: Path | None,
+    handlers: Sequence[ErrorHandler],
+    setups: Sequence[ClientSetup],
+    own_context: bool,
+    modules: Mapping[str, str],
+) -> tuple[ErrorHandler, ...]:
+    """``handlers``, each whose server errors the hook-up captures before it runs left
+    without a capture of its own (one server error, one ``$exception``), where the hook-up
+    does capture them: not where edit leaves it out (a declared framework version it cannot
+    run on, the project's own request context) or the client it captures through leaves
+    exception autocapture off (every client of the project's code must turn it on: the
+    generated client does)."""
+    settled = []
+    for handler in handlers:
+        first = handler.captured_first
+        if first is not None:
+            captures = (
+                not first.autocapture or _autocaptures(first.client, setups, modules)
+            ) and not (
+                first.to_add
+                and (own_context or (root is not None and hookup_blocker(root, first.gate)))
+            )
+            handler = (
+                dataclasses.replace(handler, server_error=False)
+                if captures
+                else dataclasses.replace(handler, captured_first=None)
+            )
+        settled.append(handler)
+    return tuple(settled)
+
+
+def _autocaptures(
+    client: str | None, setups: Sequence[ClientSetup], modules: Mapping[str, str]
+) -> bool:
+    """Does ``client`` (see ``HookupCapture.client``) turn exception autocapture on? For the
+    one edit gives the hook-up (None), or one not found, every client the project sets up
+    must: the generated client does."""
+    own = [s for s in setups if not is_test_file(s.file)]
+    if client == "posthog":
+        # The posthog module's own client autocaptures only where the project turns it on.
+        return any(s.default for s in own) and all(
+            s.exception_autocapture for s in own if s.default
+        )
+    named = [s for s in own if s.name and f"{modules.get(s.file)}.{s.name}" == client]
+    return all(s.exception_autocapture for s in named or own)
 
 
 def _within_declared_versions(

@@ -18,6 +18,7 @@ from posthog_setup.project.manifests import Manifest
 
 if TYPE_CHECKING:
     from posthog_setup.analysis.definitions import FileDefinitions
+    from posthog_setup.project.versions import VersionGate
 
 #: a registered framework's name (see ``posthog_setup.frameworks.registry``)
 Framework = str
@@ -355,6 +356,54 @@ class ErrorHandler:
     #: Flask handler of ``Exception`` gets werkzeug's ``HTTPException`` for a 404): its
     #: capture skips those under 500
     client_errors: str | None = None
+    #: the framework gives the handler the errors it answers 500 for only after telling the
+    #: hook-up of them (Flask sends ``got_request_exception``, then calls a 500 handler)
+    after_hookup: bool = False
+    #: how the hook-up captures those errors before the handler runs, where it does: the
+    #: handler then sends nothing itself (``server_error`` is False), or each server error
+    #: would reach PostHog twice
+    captured_first: HookupCapture | None = None
+
+
+@dataclass(frozen=True)
+class HookupCapture:
+    """How the project's hook-up captures the errors an error handler is given after it,
+    and what that rests on (the analysis checks each against the project)."""
+
+    #: why the handler is left without a capture, as people read it
+    reason: str
+    #: the hook-up is still to be added: edit leaves it out where the project declares a
+    #: framework version below ``gate`` or opens PostHog's request context itself
+    to_add: bool = False
+    gate: VersionGate | None = None
+    #: it captures through the client's exception autocapture, which is off unless the
+    #: client turns it on (the generated client does)
+    autocapture: bool = False
+    #: that client, by qualified name (``posthog`` for the posthog module's own); None for
+    #: the one edit gives the hook-up: the project's own, else the generated one
+    client: str | None = None
+
+
+#: How code that captures unhandled errors does: "always" (``capture_exception`` itself, or
+#: capture turned on), "autocapture" (as the client's exception autocapture says), "never"
+#: (turned off) or "unknown"
+UnhandledCaptureKind = Literal["always", "autocapture", "never", "unknown"]
+
+
+@dataclass(frozen=True)
+class UnhandledCapture:
+    """Code of the project that captures the errors its framework answers with a 500 before
+    any error handler sees them: a hook-up already in place, or a receiver of its signal."""
+
+    framework: Framework
+    file: str
+    line: int
+    #: what it is, as people read it (``PosthogFlaskIntegration``)
+    what: str
+    captures: UnhandledCaptureKind
+    #: the client it captures through, by qualified name (``posthog`` for the posthog
+    #: module's own; "" where it cannot be told)
+    client: str = ""
 
 
 #: ``<framework or its package>.<class>``: ``flask.Flask``, ``flask.Blueprint``,
@@ -533,6 +582,7 @@ class ModuleFacts:
     endpoint_refs: tuple[EndpointRef, ...] = ()
     auth_points: tuple[AuthPoint, ...] = ()
     error_handlers: tuple[ErrorHandler, ...] = ()
+    unhandled_captures: tuple[UnhandledCapture, ...] = ()
     urlpatterns: tuple[UrlPattern, ...] = ()
     django_views: tuple[DjangoView, ...] = ()
     router_registrations: tuple[RouterRegistration, ...] = ()
@@ -708,6 +758,9 @@ class ClientSetup:
     name: str | None = None
     #: the posthog module's own client is configured (``posthog.project_api_key = ...``)
     default: bool = False
+    #: it turns exception autocapture on (``enable_exception_autocapture=True``), which
+    #: the SDK's integrations capture unhandled errors through
+    exception_autocapture: bool = False
 
 
 @dataclass(frozen=True)

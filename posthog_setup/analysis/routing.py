@@ -503,10 +503,6 @@ def error_handler(
         if handler.class_name and handler.params[:1] == ("self",)
         else handler.params
     )
-    captures = any(
-        isinstance(node, ast.Call) and dotted(node.func).rsplit(".", 1)[-1] == "capture_exception"
-        for node in walk_body(func)
-    )
     return ErrorHandler(
         framework=framework,
         handler=handler,
@@ -517,7 +513,15 @@ def error_handler(
             for t in targets
         ),
         error_param=params[error_param_index] if len(params) > error_param_index else None,
-        captures=captures,
+        captures=calls_capture_exception(func),
+    )
+
+
+def calls_capture_exception(func: FunctionNode) -> bool:
+    """Does ``func`` call a ``capture_exception`` (of any client) in its body?"""
+    return any(
+        isinstance(node, ast.Call) and dotted(node.func).rsplit(".", 1)[-1] == "capture_exception"
+        for node in walk_body(func)
     )
 
 

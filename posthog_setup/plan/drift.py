@@ -7,6 +7,8 @@ finding for each difference:
 - ``missing-capture`` / ``missing-identify`` / ``missing-exception-capture``: a
   mutating route (new or planned), login, signup, logout or 5xx handler that
   sends nothing. Fixed by the edit codemods.
+- ``double-exception-capture``: an error handler that captures what the hook-up
+  captured before it ran (a Flask 500 handler). Reported only.
 - ``renamed-event``: a person renamed an event in the plan; the code still sends
   the old name. The plan wins (renames are never reverted): the code is changed.
 - ``unplanned-event``: the code sends an event the plan does not list. Fixed by
@@ -131,6 +133,23 @@ def _missing(
                     1,
                     f"error handler {handler.handler.qualname} does not call capture_exception",
                     fixable=True,
+                )
+            )
+        first = handler.captured_first
+        if (
+            first is not None
+            and handler.captures
+            and not handler.handler.ignores("double-exception-capture")
+        ):
+            # Reported, never removed: the call may be the project's own.
+            found.append(
+                Finding(
+                    "double-exception-capture",
+                    handler.handler.file,
+                    handler.line,
+                    1,
+                    f"error handler {handler.handler.qualname} calls capture_exception, but "
+                    f"{first.reason}: each server error reaches PostHog twice; remove the call",
                 )
             )
     return found

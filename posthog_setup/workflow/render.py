@@ -293,7 +293,12 @@ def summary_table(result: BeginResult) -> str:
             f"  {point.kind:<7} {point.code_in.file}:{point.line} {point.call} -> {event}{via}"
         )
     for handler in analysis.error_handlers:
-        action = "capture_exception" if handler.server_error else "left alone (not a server error)"
+        if handler.server_error:
+            action = "capture_exception"
+        elif handler.captured_first is not None:
+            action = f"left alone ({handler.captured_first.reason})"
+        else:
+            action = "left alone (not a server error)"
         lines.append(
             f"  errors  {handler.handler.file}:{handler.line} {', '.join(handler.handles)} -> {action}"
         )

@@ -126,8 +126,12 @@ def _run(
         if edited.code != Exit.OK:
             return edited.code
         console.progress("[3/4] revise: checking the result")
+        # What revise only reports (a second client, a doubled capture) in the code as it
+        # was is the project's to change, as are the file rules' findings there.
+        reported = planned.reconciled.findings if planned.reconciled is not None else ()
         revised = inherit(
-            revise_stage(planned.root, write=True, use_cache=True), planned.analysis.findings
+            revise_stage(planned.root, write=True, use_cache=True),
+            [*planned.analysis.findings, *(f for f in reported if not f.fixable)],
         )
         render.revise(console, revised, diff=False, as_json=False)
         if revised.written is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from posthog_setup.analysis.model import AppObject, UserAccess
@@ -485,14 +487,267 @@ def test_error_handlers() -> None:
         (h.handler.qualname, h.handles, h.server_error, h.error_param, h.captures)
         for h in analysis.error_handlers
     ]
+    # Flask calls the handlers of 500, InternalServerError and HTTPException with an
+    # unhandled error after the integration the hook-up adds has captured it.
     assert found == [
         ("not_found", ("404",), False, "error", False),
-        ("server_error", ("500",), True, "e", False),
+        ("server_error", ("500",), False, "e", False),
         ("anything", ("Exception",), True, "exc", True),
-        ("http_error", ("werkzeug.exceptions.HTTPException",), True, "error", False),
+        ("http_error", ("werkzeug.exceptions.HTTPException",), False, "error", False),
         ("payment_failed", ("app.PaymentError",), False, "error", False),
-        ("crashed", ("werkzeug.exceptions.InternalServerError",), True, "error", False),
+        ("crashed", ("werkzeug.exceptions.InternalServerError",), False, "error", False),
     ]
+    left = {h.handler.qualname: h.captured_first for h in analysis.error_handlers}
+    assert left["server_error"] is not None
+    assert left["server_error"] == left["http_error"] == left["crashed"]
+    assert left["anything"] is None
+    assert left["not_found"] is None
+
+
+_ERRORS = """
+from flask import Blueprint
+from werkzeug.exceptions import InternalServerError
+
+bp = Blueprint("errors", __name__)
+
+
+@bp.app_errorhandler(500)
+def internal_error(error):
+    return "", 500
+
+
+@bp.app_errorhandler(503)
+def unavailable(error):
+    return "", 503
+
+
+@bp.app_errorhandler(Exception)
+def unexpected(error):
+    return "", 500
+"""
+_APP = """
+from flask import Flask
+
+from .errors import bp
+
+app = Flask(__name__)
+app.register_blueprint(bp)
+"""
+
+_INTEGRATION = "from posthog.integrations.flask import PosthogFlaskIntegration\n"
+#: The hook-up as an earlier edit left it, with the project's client module.
+_HOOKED_UP = (
+    _INTEGRATION + "from .analytics import client\nPosthogFlaskIntegration(app, client=client)\n"
+)
+_CLIENT = "from posthog import Posthog\nclient = Posthog('k')\n"
+_AUTOCAPTURING_CLIENT = (
+    "from posthog import Posthog\nclient = Posthog('k', enable_exception_autocapture=True)\n"
+)
+_MODULE_CLIENT = "import posthog\nposthog.api_key = 'k'\n"
+_OWN_CONTEXT = """
+from posthog import new_context
+
+
+class PosthogContext:
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        with new_context():
+            return self.app(environ, start_response)
+"""
+_RECEIVER = """
+from flask import got_request_exception
+
+from .analytics import client
+
+
+def capture_server_error(sender, exception, **extra):
+    client.capture_exception(exception)
+
+
+PosthogFlaskIntegration(app, client=client, capture_exceptions=False)
+got_request_exception.connect(capture_server_error, app)
+"""
+_DECORATED_RECEIVER = """
+import flask
+
+from .analytics import client
+
+
+@flask.got_request_exception.connect_via(flask.current_app)
+def report(sender, exception, **extra):
+    client.capture_exception(exception)
+"""
+
+
+def _server_errors(sources: dict[str, str]) -> dict[str, bool]:
+    analysis = analyse({"site/errors.py": _ERRORS, **sources})
+    return {h.handler.qualname: h.server_error for h in analysis.error_handlers}
+
+
+def test_a_500_handler_is_left_to_the_integration_the_hookup_adds() -> None:
+    # Flask sends got_request_exception (the integration captures there) before it calls
+    # the 500 handler; it calls a handler of Exception instead of sending it; a 503 is
+    # only what the app answers itself.
+    assert _server_errors({"site/app.py": _APP}) == {
+        "internal_error": False,
+        "unavailable": True,
+        "unexpected": True,
+    }
+
+
+@pytest.mark.parametrize(
+    "sources",
+    [
+        pytest.param({}, id="no app to hook up"),
+        pytest.param(
+            {
+                "site/app.py": _APP
+                + _INTEGRATION
+                + "PosthogFlaskIntegration(app, capture_exceptions=False)\n"
+            },
+            id="the project's integration does not capture",
+        ),
+        pytest.param(
+            {
+                "site/app.py": _APP
+                + _INTEGRATION
+                + "PosthogFlaskIntegration(app, capture_exceptions=CAPTURE)\n"
+            },
+            id="the project's integration may not capture",
+        ),
+        pytest.param(
+            {"site/app.py": _APP, "site/analytics.py": _CLIENT},
+            id="the project's client has no exception autocapture",
+        ),
+        pytest.param(
+            {
+                "site/app.py": _APP
+                + "from .context import PosthogContext\napp.wsgi_app = PosthogContext(app.wsgi_app)\n",
+                "site/context.py": _OWN_CONTEXT,
+            },
+            id="the project opens PostHog's context itself",
+        ),
+        pytest.param(
+            {
+                "site/app.py": _APP + _HOOKED_UP,
+                "site/analytics.py": _CLIENT,
+                "site/jobs.py": _AUTOCAPTURING_CLIENT,
+            },
+            id="the integration's client has no exception autocapture",
+        ),
+        pytest.param(
+            {
+                "site/app.py": _APP
+                + _MODULE_CLIENT
+                + _INTEGRATION
+                + "PosthogFlaskIntegration(app)\n"
+            },
+            id="the posthog module's own client has no exception autocapture",
+        ),
+    ],
+)
+def test_a_500_handler_keeps_its_capture_where_nothing_captures_before_it(
+    sources: dict[str, str],
+) -> None:
+    assert _server_errors(sources)["internal_error"] is True
+
+
+@pytest.mark.parametrize(
+    "sources",
+    [
+        pytest.param(
+            {"site/app.py": _APP, "site/analytics.py": _AUTOCAPTURING_CLIENT},
+            id="the project's client autocaptures",
+        ),
+        pytest.param(
+            {
+                "site/app.py": _APP + _HOOKED_UP,
+                "site/analytics.py": _AUTOCAPTURING_CLIENT,
+                "site/jobs.py": _CLIENT,
+            },
+            id="the integration's client autocaptures, beside one that does not",
+        ),
+        pytest.param(
+            {
+                "site/app.py": _APP
+                + _MODULE_CLIENT
+                + "posthog.enable_exception_autocapture = True\n"
+                + _INTEGRATION
+                + "PosthogFlaskIntegration(app)\n"
+            },
+            id="the posthog module's own client autocaptures",
+        ),
+        pytest.param(
+            {
+                "site/app.py": _APP
+                + _INTEGRATION
+                + "PosthogFlaskIntegration(app, capture_exceptions=True)\n",
+                "site/analytics.py": _CLIENT,
+            },
+            id="the project's integration captures",
+        ),
+        pytest.param(
+            {"site/app.py": _APP + _INTEGRATION + _RECEIVER, "site/analytics.py": _CLIENT},
+            id="the project's receiver captures",
+        ),
+        pytest.param(
+            {"site/hooks.py": _DECORATED_RECEIVER, "site/analytics.py": _CLIENT},
+            id="a receiver connected by its decorator, with no app found",
+        ),
+    ],
+)
+def test_a_500_handler_is_left_to_the_projects_own_capture(sources: dict[str, str]) -> None:
+    assert _server_errors(sources)["internal_error"] is False
+
+
+def test_a_500_handler_keeps_its_capture_on_a_flask_the_hookup_cannot_run_on(
+    tmp_path: Path,
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "__init__.py").write_text("", encoding="utf-8")
+    (site / "errors.py").write_text(_ERRORS, encoding="utf-8")
+    (site / "app.py").write_text(_APP, encoding="utf-8")
+    (tmp_path / "requirements.txt").write_text("flask==2.1.3\n", encoding="utf-8")
+    [internal] = [
+        h
+        for h in analyse_project(tmp_path, use_cache=False).error_handlers
+        if h.handler.qualname == "internal_error"
+    ]
+    assert internal.server_error
+    assert internal.captured_first is None
+    # With blinker declared the integration runs: it captures first.
+    (tmp_path / "requirements.txt").write_text("flask==2.1.3\nblinker\n", encoding="utf-8")
+    [internal] = [
+        h
+        for h in analyse_project(tmp_path, use_cache=False).error_handlers
+        if h.handler.qualname == "internal_error"
+    ]
+    assert not internal.server_error
+    assert internal.captured_first is not None
+
+
+def test_an_api_handler_of_internal_server_error_keeps_its_capture() -> None:
+    # Flask-RESTX calls an API's handler instead of sending the signal.
+    analysis = analyse_one(
+        """
+        from flask import Flask
+        from flask_restx import Api
+        from werkzeug.exceptions import InternalServerError
+
+        app = Flask(__name__)
+        api = Api(app)
+
+        @api.errorhandler(InternalServerError)
+        def api_error(error):
+            return {"message": "internal"}, 500
+        """
+    )
+    [handler] = analysis.error_handlers
+    assert handler.server_error
+    assert handler.captured_first is None
 
 
 def test_errorhandler_on_a_non_flask_object_is_ignored() -> None:
@@ -715,7 +970,7 @@ def test_flask_blog_fixture_analysis() -> None:
     ]
     assert handlers == [
         ("blog/errors.py", "not_found", ("404",), 15, False, "error"),
-        ("blog/errors.py", "internal_error", ("500",), 20, True, "error"),
+        ("blog/errors.py", "internal_error", ("500",), 20, False, "error"),
         ("blog/errors.py", "unexpected_error", ("Exception",), 27, True, "error"),
     ]
 

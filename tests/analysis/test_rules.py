@@ -1030,6 +1030,30 @@ def test_client_setups_are_constructions_and_module_keys() -> None:
     )
 
 
+def test_client_setups_say_whether_they_turn_exception_autocapture_on() -> None:
+    source = dedent(
+        """\
+        import posthog
+        from posthog import Posthog
+
+        client = Posthog("k", enable_exception_autocapture=True)
+        quiet = Posthog("k", enable_exception_autocapture=False)
+        unknown = Posthog("k", enable_exception_autocapture=settings.AUTOCAPTURE)
+        posthog.api_key = "k"
+        posthog.enable_exception_autocapture = True
+        """
+    )
+    setups = file_rule_facts(parsed(source)).setups
+    assert [(s.name, s.default, s.exception_autocapture) for s in setups] == [
+        ("client", False, True),
+        ("quiet", False, False),
+        ("unknown", False, False),
+        (None, True, True),
+    ]
+    unset = file_rule_facts(parsed('import posthog\nposthog.api_key = "k"\n')).setups
+    assert [s.exception_autocapture for s in unset] == [False]
+
+
 def test_own_contexts_are_middlewares_that_open_the_request_context() -> None:
     source = dedent(
         """\

@@ -300,7 +300,7 @@ def test_summary_lines(tmp_path: Path, host: MockPostHogHost) -> None:
     root = integrated("flask_blog", tmp_path)
     result = conclude(root, host=host)
     assert summary_lines(result) == [
-        "conclude: verified for blog: 9 events, 2 error handlers",
+        "conclude: verified for blog: 9 events, 1 error handler",
         "checks: static checks passed, contract replay passed, live check passed, "
         "app import passed, project tests not run",
         "failures: none",
@@ -308,7 +308,7 @@ def test_summary_lines(tmp_path: Path, host: MockPostHogHost) -> None:
     ]
     (root / "blog/posts.py").unlink()
     failed = summary_lines(conclude(root, host=host))
-    assert failed[0] == "conclude: verification failed for blog: 9 events, 2 error handlers"
+    assert failed[0] == "conclude: verification failed for blog: 9 events, 1 error handler"
     assert failed[1].startswith("checks: static checks failed, contract replay passed")
     assert failed[2] == "failures: 2"  # the file is missing, and the app cannot start
 

@@ -170,6 +170,48 @@ def test_hand_edited_properties_are_kept(blog: Path, capsys: pytest.CaptureFixtu
     assert posts.read_text() == edited
 
 
+def test_a_500_handler_that_captures_what_the_integration_captured_is_reported_not_changed(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 500 handler an earlier edit gave a capture: Flask calls it after the integration
+    captured the error. The call is reported, never removed (it may be the project's own)."""
+    errors = blog / "blog" / "errors.py"
+    doubled = errors.read_text().replace(
+        "def internal_error(error: Exception) -> Any:\n",
+        "def internal_error(error: Exception) -> Any:\n    posthog_client.capture_exception(error)\n",
+    )
+    errors.write_text(doubled)
+    code, out, _ = revise(blog, capsys, "--check")
+    assert code == 1
+    assert out.splitlines() == [
+        "blog/errors.py:22:1: double-exception-capture error handler internal_error calls "
+        "capture_exception, but the Flask integration captures each error before Flask calls "
+        "this handler: each server error reaches PostHog twice; remove the call"
+    ]
+    assert revise(blog, capsys)[0] == 1
+    assert errors.read_text() == doubled
+
+
+def test_a_client_without_exception_autocapture_gives_the_500_handler_its_capture(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The integration captures through the client's exception autocapture: with it off,
+    the 500 handler is where a server error is seen."""
+    client = blog / "blog" / "posthog_client.py"
+    client.write_text(client.read_text().replace("    enable_exception_autocapture=True,\n", ""))
+    code, out, _ = revise(blog, capsys, "--check")
+    assert code == 1
+    assert (
+        "blog/errors.py:22:1: missing-exception-capture error handler internal_error does not "
+        "call capture_exception [fixable]"
+    ) in out.splitlines()
+    revise(blog, capsys)
+    assert (
+        "def internal_error(error: Exception) -> Any:\n    posthog_client.capture_exception(error)\n"
+        in (blog / "blog" / "errors.py").read_text()
+    )
+
+
 def test_a_hand_written_client_is_kept_and_a_second_one_is_reported(
     blog: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -177,7 +219,8 @@ def test_a_hand_written_client_is_kept_and_a_second_one_is_reported(
     own = (
         '"""Our PostHog client."""\n\nimport os\n\nfrom posthog import Posthog\n\n'
         'posthog_client = Posthog(os.environ.get("POSTHOG_PROJECT_TOKEN", ""), '
-        'host=os.environ.get("POSTHOG_HOST"), sync_mode=True)\n'
+        'host=os.environ.get("POSTHOG_HOST"), sync_mode=True, '
+        "enable_exception_autocapture=True)\n"
     )
     client.write_text(own)
     assert revise(blog, capsys, "--check")[:2] == (0, "")
@@ -477,8 +520,8 @@ def test_a_cold_check_reports_what_a_warm_one_does(
     errors = blog / "blog" / "errors.py"
     errors.write_text(
         errors.read_text().replace(
-            "def internal_error(error: Exception) -> Any:\n",
-            "def internal_error(error: Exception, posthog_client: object = None) -> Any:\n",
+            "def unexpected_error(error: Exception) -> Any:\n",
+            "def unexpected_error(error: Exception, posthog_client: object = None) -> Any:\n",
         )
     )
     planned = json.loads((blog / "posthog-events.json").read_text())

@@ -75,6 +75,17 @@ _CAPTURED = _changed(
     "def create_post():\n", 'def create_post():\n    posthog_client.capture("post_created")\n'
 )
 _REPORT = '@app.get("/report")\ndef report():\n    posthog_client.capture("report_viewed")\n    return {}\n'
+#: The app with a client whose exception autocapture is on: the Flask integration captures
+#: each unhandled error before Flask calls the 500 handler.
+_AUTOCAPTURE = _changed(
+    'posthog_client = Posthog(os.environ["POSTHOG_PROJECT_TOKEN"])\n',
+    'posthog_client = Posthog(os.environ["POSTHOG_PROJECT_TOKEN"], '
+    "enable_exception_autocapture=True)\n",
+)
+_SERVER_ERROR_CAPTURED_DEF = (
+    "def server_error(error):\n    posthog_client.capture_exception(error)\n"
+)
+_SERVER_ERROR_CAPTURED = _changed("def server_error(error):\n", _SERVER_ERROR_CAPTURED_DEF)
 
 
 @dataclass(frozen=True)
@@ -173,19 +184,17 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "missing-exception-capture",
         "plan",
-        "a 5xx / `Exception` handler lacks `capture_exception`",
+        "a 5xx / `Exception` handler whose errors nothing else captures lacks `capture_exception`",
         "inserted",
         fixable=True,
         aliases=("exception",),
         valid=(
-            _changed(
-                "def server_error(error):\n",
-                "def server_error(error):\n    posthog_client.capture_exception(error)\n",
-            ),
+            _SERVER_ERROR_CAPTURED,
             _changed("@app.errorhandler(500)", "@app.errorhandler(404)"),
             _changed(
                 "@app.errorhandler(500)\n", "@app.errorhandler(500)  # posthog-setup: ignore\n"
             ),
+            _AUTOCAPTURE,
         ),
         invalid=(
             Invalid(PLANNED_APP),
@@ -193,6 +202,40 @@ RULES: tuple[Rule, ...] = (
                 _changed(
                     "def server_error(error):\n",
                     "def server_error(error):\n    app.logger.exception(error)\n",
+                )
+            ),
+        ),
+    ),
+    Rule(
+        "double-exception-capture",
+        "plan",
+        "an error handler captures errors the hook-up captured before it ran (a Flask 500 "
+        "handler): each reaches PostHog twice",
+        "reported",
+        valid=(
+            _AUTOCAPTURE,
+            _SERVER_ERROR_CAPTURED,
+            _changed(
+                "@app.errorhandler(500)\n",
+                "@app.errorhandler(500)  # posthog-setup: ignore[double-exception-capture]\n",
+                _changed("def server_error(error):\n", _SERVER_ERROR_CAPTURED_DEF, _AUTOCAPTURE),
+            ),
+        ),
+        invalid=(
+            Invalid(
+                _changed("def server_error(error):\n", _SERVER_ERROR_CAPTURED_DEF, _AUTOCAPTURE)
+            ),
+            Invalid(
+                _changed(
+                    "@app.errorhandler(500)",
+                    "@app.errorhandler(werkzeug.exceptions.HTTPException)",
+                    _changed(
+                        "import os\n",
+                        "import os\n\nimport werkzeug.exceptions\n",
+                        _changed(
+                            "def server_error(error):\n", _SERVER_ERROR_CAPTURED_DEF, _AUTOCAPTURE
+                        ),
+                    ),
                 )
             ),
         ),

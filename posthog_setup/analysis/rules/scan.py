@@ -17,6 +17,7 @@ combines them.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -94,6 +95,8 @@ LEGACY_IDENTIFY_ORDER = (
     "disable_geoip",
 )
 
+#: The client's option (and the posthog module's setting) that captures unhandled errors.
+AUTOCAPTURE = "enable_exception_autocapture"
 #: Module attributes whose assignment configures the posthog module's own client.
 _MODULE_CLIENT_SETTINGS = frozenset({"api_key", "project_api_key", "default_client"})
 #: Module functions that send through the posthog module's own client.
@@ -182,6 +185,15 @@ def _is_none(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
+def _is_true(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def _turned_on(call: ast.Call, option: str) -> bool:
+    """Does ``call`` pass ``option=True``?"""
+    return any(k.arg == option and _is_true(k.value) for k in call.keywords)
+
+
 def _is_str(node: ast.AST) -> bool:
     return (isinstance(node, ast.Constant) and isinstance(node.value, str)) or isinstance(
         node, ast.JoinedStr
@@ -262,6 +274,8 @@ class _FileScan:
         self.locals: dict[ast.AST, LocalValues] = {}
         #: constructor calls bound to a module-level name, by the call's id
         self.module_clients: dict[int, str] = {}
+        #: the file turns the posthog module's exception autocapture on
+        self.module_autocapture = False
 
     # -- positions and findings ------------------------------------------------------
 
@@ -328,6 +342,13 @@ class _FileScan:
             for assignment in assignments:
                 self.check_assignment(assignment)
         order = sorted(self.findings, key=lambda f: (f.line, f.col, f.rule))
+        if self.module_autocapture:
+            # ``posthog.enable_exception_autocapture = True`` beside the key: the module's
+            # own client captures unhandled errors.
+            self.setups = [
+                dataclasses.replace(s, exception_autocapture=True) if s.default else s
+                for s in self.setups
+            ]
         return FileRuleFacts(
             file=self.ctx.file,
             findings=tuple(order),
@@ -421,7 +442,14 @@ class _FileScan:
             line, col = self.start(call)
             name = self.module_clients.get(id(call))
             self.setups.append(
-                ClientSetup(self.ctx.file, line, col, f"{constructed}(...)", name=name)
+                ClientSetup(
+                    self.ctx.file,
+                    line,
+                    col,
+                    f"{constructed}(...)",
+                    name=name,
+                    exception_autocapture=_turned_on(call, AUTOCAPTURE),
+                )
             )
             self.check_constructor(call)
         if (
@@ -488,6 +516,12 @@ class _FileScan:
     def check_assignment(self, node: ast.Assign | ast.AnnAssign) -> None:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         for target in targets:
+            if (
+                isinstance(target, ast.Attribute)
+                and target.attr == AUTOCAPTURE
+                and self.ctx.names.resolve(target.value) == "posthog"
+            ):
+                self.module_autocapture = node.value is not None and _is_true(node.value)
             if not (
                 isinstance(target, ast.Attribute)
                 and target.attr in _MODULE_CLIENT_SETTINGS

@@ -14,6 +14,7 @@ from posthog_setup.analysis.model import Analysis, AppObject
 from posthog_setup.codemods.present import names_identifier
 from posthog_setup.frameworks.base import HOOKUP_MISSING, CodemodHookup, Workspace
 from posthog_setup.frameworks.flask.analysis import analyser
+from posthog_setup.frameworks.flask.unhandled import HOOKUP_GATE
 from posthog_setup.frameworks.flask_rest import analysis as rest
 from posthog_setup.plan.sdk import SdkFloor
 from posthog_setup.project.files import UnreadableFile, decode_source
@@ -35,13 +36,7 @@ class Flask(CodemodHookup):
     title = "Flask"
     analyser: FrameworkAnalyser = analyser
     sdk_floor = SdkFloor("7.66", "7.66 is the first release with PosthogFlaskIntegration")
-    version_gate: VersionGate | None = VersionGate(
-        "flask",
-        "2.3",
-        "PosthogFlaskIntegration needs Flask's signals, which need blinker: a Flask "
-        "dependency only from 2.3",
-        enabler="blinker",
-    )
+    version_gate: VersionGate | None = HOOKUP_GATE
     hookup_name = "PosthogFlaskIntegration"
     codemod = "posthog_setup.frameworks.flask.hookup:hook_up_flask"
 

@@ -56,7 +56,7 @@ from posthog_setup.analysis.routing import (
     source_of,
     user_construction,
 )
-from posthog_setup.frameworks.flask import httpauth, jwt, request_globals, session
+from posthog_setup.frameworks.flask import httpauth, jwt, request_globals, session, unhandled
 from posthog_setup.frameworks.flask_rest import analysis as rest
 
 # Words first, then a regex that starts with a literal: a regex of alternatives is tried
@@ -230,8 +230,12 @@ class FlaskAnalyser:
             httpauth_objects=tuple(sorted(known.items())),
             httpauth_guards=guards,
         )
+        captured = unhandled.hookup_capture(
+            linked.apps, [c for f in facts for c in f.unhandled_captures]
+        )
         return dataclasses.replace(
             linked,
+            error_handlers=unhandled.left_to_hookup(linked.error_handlers, captured),
             routes=jwt.keyed_routes(routes, points),
             auth_points=jwt.loaded_identities(points, (r for f in facts for r in f.returns)),
             conventions=conventions,
@@ -336,8 +340,10 @@ class FlaskFile:
             objects = [*httpauth.returns(self.ctx), *jwt.identity_loaders(self.ctx)]
             self.out.returns.extend(objects)
             self.out.assigned.extend(request_globals.assignments(self.ctx))
-            # The module the callbacks are in is one the link must see.
-            self.recorded = self.recorded or bool(objects)
+            captures = unhandled.collect(self.ctx, self.file)
+            self.out.unhandled_captures.extend(captures)
+            # The module the callbacks (or the error captures) are in is one the link must see.
+            self.recorded = self.recorded or bool(objects) or bool(captures)
         self.out.apps.extend(self.file.apps)
         for func, found in self.file.decorated(_ROUTE_DECORATORS | _ERROR_DECORATORS):
             if found.attr in _ERROR_DECORATORS:
@@ -572,8 +578,20 @@ class FlaskFile:
             and any(h.rsplit(".", 1)[-1] in _GIVEN_HTTP_ERRORS for h in handler.handles)
             else None
         )
+        # Flask calls a 500 handler of the app or its blueprints after sending the signal
+        # the hook-up captures in (an extension's API answers its errors itself).
+        after_hookup = (
+            self.dialect is FLASK
+            and found.kind not in rest.KINDS
+            and any(unhandled.after_signal(h) for h in handler.handles)
+        )
         self.out.error_handlers.append(
-            dataclasses.replace(handler, server_error=server_error, client_errors=client_errors)
+            dataclasses.replace(
+                handler,
+                server_error=server_error,
+                client_errors=client_errors,
+                after_hookup=after_hookup,
+            )
         )
 
     # -- login and logout ---------------------------------------------------------------------
