@@ -1533,8 +1533,20 @@ urlpatterns = [
 """
 
 
+SIGNUP_SERIALIZERS = """
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = get_user_model()
+        fields = ["username"]
+"""
+
+
 def test_a_create_view_anyone_may_use_to_make_a_user_is_a_signup() -> None:
-    analysis = django_project(SIGNUP_URLS, views=SIGNUP_VIEWS)
+    analysis = django_project(SIGNUP_URLS, views=SIGNUP_VIEWS, serializers=SIGNUP_SERIALIZERS)
     signups = sorted(
         (p.handler.qualname, p.call, p.user_expression)
         for p in analysis.auth_points
@@ -1569,3 +1581,110 @@ class Me(generics.RetrieveUpdateAPIView):
         (("GET",), "blog.views:Me"),
         (("PUT", "PATCH"), "blog.views:Me.update"),
     ]
+
+
+# -- who makes an account: a stranger signing up, or someone logged in ------------------
+
+STAFF_DECORATORS = """
+from django.contrib.auth.decorators import user_passes_test
+
+
+def staff_required(view):
+    return user_passes_test(lambda user: user.is_staff)(view)
+
+
+def audited(view):
+    return view
+"""
+STAFF_VIEWS = """
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.utils.decorators import method_decorator
+from rest_framework import generics
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+from .decorators import audited, staff_required
+from .serializers import UserSerializer
+
+User = get_user_model()
+
+
+@login_required
+def new_user(request):
+    user = User(username=request.POST["username"])
+    user.save()
+    return HttpResponse(status=201)
+
+
+def signup(request):
+    user = User(username=request.POST["username"])
+    user.save()
+    return HttpResponse(status=201)
+
+
+@api_view(["POST"])
+@staff_required
+def register_staff(request):
+    serializer = UserSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    serializer.save()
+    return Response(status=201)
+
+
+@api_view(["POST"])
+@audited
+def register(request):
+    serializer = UserSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    serializer.save()
+    return Response(status=201)
+
+
+@method_decorator(login_required, name="dispatch")
+class CreateUserView(generics.CreateAPIView):
+    serializer_class = UserSerializer
+
+
+class NewUserView(generics.CreateAPIView):
+    serializer_class = UserSerializer
+"""
+STAFF_URLS = """
+from django.contrib.auth.decorators import login_required
+from django.urls import path
+from blog import views
+
+urlpatterns = [
+    path("users/new/", views.new_user),
+    path("signup/", views.signup),
+    path("api/staff/register/", views.register_staff),
+    path("api/register/", views.register),
+    path("api/users/create/", views.CreateUserView.as_view()),
+    path("api/users/new/", login_required(views.NewUserView.as_view())),
+]
+"""
+
+
+def test_a_user_made_behind_a_login_requirement_is_no_signup() -> None:
+    analysis = django_project(
+        STAFF_URLS,
+        views=STAFF_VIEWS,
+        decorators=STAFF_DECORATORS,
+        serializers=SIGNUP_SERIALIZERS,
+    )
+    # Only the views a stranger reaches make their own accounts; a decorator of the
+    # project's that proves no login (``audited``) changes nothing.
+    signups = sorted(p.handler.qualname for p in analysis.auth_points if p.kind == "signup")
+    assert signups == ["register", "signup"]
+    guarded = {r.handler.qualname: r.members_only for r in analysis.routes}
+    # Django's decorator on a function, a decorator of the project's wrapping
+    # user_passes_test, method_decorator on the class, login_required around the entry.
+    assert guarded == {
+        "new_user": "@login_required",
+        "signup": None,
+        "register_staff": "@user_passes_test",
+        "register": None,
+        "CreateUserView": "@login_required",
+        "NewUserView": "@login_required",
+    }

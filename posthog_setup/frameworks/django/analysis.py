@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from posthog_setup.analysis import guards
 from posthog_setup.analysis.context import FactsBuilder, FileContext, Linked
 from posthog_setup.analysis.model import (
     Framework,
     ModuleFacts,
 )
+from posthog_setup.frameworks.django.common import MEMBERS_ONLY
 from posthog_setup.frameworks.django.conventions import conventions as django_conventions
 from posthog_setup.frameworks.django.linking import (
     Project,
@@ -109,7 +111,18 @@ class DjangoAnalyser:
         # API's save is a signup, a login API's validated user a login, only where the
         # class says so (see ``linking._serializer_user``).
         serializers = any(c.model is not None or c.authenticates is not None for c in out.classes)
-        if out.django_settings or urls or views or django_apps or operations or serializers:
+        # The project's own decorators that wrap a login requirement, for any view.
+        protecting = guards.module_guards(ctx, MEMBERS_ONLY)
+        out.login_guards.extend(protecting)
+        if (
+            out.django_settings
+            or urls
+            or views
+            or django_apps
+            or operations
+            or serializers
+            or protecting
+        ):
             out.uses("django")
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:

@@ -13,6 +13,7 @@ from posthog_setup.analysis.body import (
     judge_mutating,
     reads_as_query,
 )
+from posthog_setup.analysis.guards import project_guards, settled
 from posthog_setup.analysis.model import (
     TOKEN_VIEW,
     VIEW_HOOK,
@@ -116,6 +117,8 @@ class _Where:
     query_name: bool = False
     #: what a class view writes (its model, form or serializer), for naming
     model: str | None = None
+    #: why only a logged-in user reaches the view, where that is proven
+    members_only: str | None = None
 
 
 #: Django's DeleteView deletes through form_valid from 4.0, through delete() before.
@@ -167,6 +170,7 @@ def _route(
         outcomes=body.outcomes,
         model=where.model,
         older_hook=older_hook,
+        members_only=where.members_only,
     )
 
 
@@ -228,9 +232,20 @@ class Project:
         self.token_logins: dict[str, AuthPoint] = {}
         #: logins and logouts of library views nothing can be sent for, and why
         self.untracked: list[AuthPoint] = []
+        #: the project's own decorators that keep strangers out (see ``analysis.guards``)
+        self.guarding = project_guards(mf.login_guards for mf in self.facts)
 
     def setting(self, key: str) -> tuple[ModuleFacts, str] | None:
         return self.settings.get(key)
+
+    def members_only(self, handler: Handler) -> bool:
+        """Is ``handler`` routed, and only for logged-in users on every route to it?"""
+        found = [
+            r.members_only is not None
+            for r in self.routes
+            if r.handler.file == handler.file and r.handler.qualname == handler.qualname
+        ]
+        return bool(found) and all(found)
 
     # -- classes ----------------------------------------------------------------------
 
@@ -381,7 +396,8 @@ class Project:
         if not _is_function(located.view):
             cls = self.class_model(view)
             if cls is not None:
-                self.routes.extend(self.class_routes(cls, full, mf.module, pattern.name))
+                entry = settled(pattern.members_only, pattern.guards, self.guarding)
+                self.routes.extend(self.class_routes(cls, full, mf.module, pattern.name, entry))
             return
         entries = located.view.methods
         methods = tuple(m for m, _, _ in entries)
@@ -390,7 +406,9 @@ class Project:
         if located.view.kind == "function":
             # Methods not declared: the body's writes and method branches decide, not GET+POST.
             judged = ("GET", *body.method_branches)
-        where = _Where(mf.module, pattern.name, located.view.kind)
+        guarded = (*pattern.guards, *located.view.guards)
+        members = settled(pattern.members_only or located.view.members_only, guarded, self.guarding)
+        where = _Where(mf.module, pattern.name, located.view.kind, members_only=members)
         self.routes.append(_route(where, full, methods, handler, body, judged=judged))
 
     def sends_signal(self, view: str) -> bool:
@@ -425,15 +443,16 @@ class Project:
         )
 
     def class_routes(
-        self, cls: _ClassModel, path: str, owner: str, name: str | None
+        self, cls: _ClassModel, path: str, owner: str, name: str | None, entry: str | None
     ) -> list[Route]:
         """A class-based view: one route per HTTP method or generic action (a create view
         anyone may use to make a user is a signup, a library token view's subclass a
-        login)."""
-        routes = self._class_routes(cls, path, owner, name)
+        login); ``entry``: why its URL entry lets only logged-in users in, if it does."""
+        members = entry or self.kept_out(cls)
+        routes = self._class_routes(cls, path, owner, name, members)
         if cls.family == "token":
             self.token_login(cls)
-        signup = signup_hook(cls, path)
+        signup = signup_hook(cls, path) if members is None else None
         if signup is not None:
             override, user = signup
             self.signups.setdefault(
@@ -481,10 +500,30 @@ class Project:
             login, needs=TOKEN_VIEW_RELEASES.get(library), older=older
         )
 
+    def kept_out(self, cls: _ClassModel) -> str | None:
+        """Why only a logged-in user reaches the class view: a login mixin among its
+        ancestors or a permission class, or a decorator on it or on a project base."""
+        closed = _closed_to_strangers(cls)
+        if closed is not None:
+            return closed
+        views = [cls.located.view, *(self.views[a].view for a in cls.ancestry if a in self.views)]
+        for view in views:
+            why = settled(view.members_only, view.guards, self.guarding)
+            if why is not None:
+                return why
+        return None
+
     def _class_routes(
-        self, cls: _ClassModel, path: str, owner: str, name: str | None
+        self, cls: _ClassModel, path: str, owner: str, name: str | None, members: str | None
     ) -> list[Route]:
-        where = _Where(owner, name, cls.kind, reads_as_query(cls.handler.name), cls.model)
+        where = _Where(
+            owner,
+            name,
+            cls.kind,
+            reads_as_query(cls.handler.name),
+            cls.model,
+            members_only=members,
+        )
         if cls.family in ("edit", "auth"):
             return [self.form_route(cls, path, where)]
         if cls.family == "token":
@@ -558,7 +597,12 @@ class Project:
         model = cls.located.view.model
         basename = registration.basename or (short_name(model).lower() if model else None)
         where = _Where(
-            registration.router, None, cls.kind, reads_as_query(cls.handler.name), cls.model
+            registration.router,
+            None,
+            cls.kind,
+            reads_as_query(cls.handler.name),
+            cls.model,
+            members_only=self.kept_out(cls),
         )
 
         def url_name(suffix: str) -> str | None:
@@ -662,8 +706,6 @@ def signup_hook(cls: _ClassModel, path: str) -> tuple[str, str] | None:
         return None
     if not (SIGNUP_WORDS.search(words) or _SIGNUP_INTENT.search(words)):
         return None
-    if _closed_to_strangers(cls):
-        return None
     hook, user = (
         ("form_valid", "self.object")
         if cls.family == "edit"
@@ -708,16 +750,16 @@ def _saves_user(project: Project, point: AuthPoint) -> bool:
     words = owner or point.handler.name
     if not SIGNUP_WORDS.search(words) and not (owner and _SIGNUP_INTENT.search(owner)):
         return False
-    module = point.handler.module
-    cls = project.class_model(f"{module}.{owner}") if owner else None
-    return cls is None or not _closed_to_strangers(cls)
+    return not project.members_only(point.handler)
 
 
-def _closed_to_strangers(cls: _ClassModel) -> bool:
-    """Does a login mixin among its ancestors or a permission class keep strangers out?"""
-    return any(_LOGIN_REQUIRED.search(a) for a in cls.ancestry) or any(
-        _PERMISSION_NEEDED.search(p) for p in cls.permissions
-    )
+def _closed_to_strangers(cls: _ClassModel) -> str | None:
+    """Why a login mixin among its ancestors or a permission class keeps strangers out."""
+    mixin = next((a for a in cls.ancestry if _LOGIN_REQUIRED.search(a)), None)
+    if mixin is not None:
+        return short_name(mixin)
+    permission = next((p for p in cls.permissions if _PERMISSION_NEEDED.search(p)), None)
+    return f"permission_classes = [{permission}]" if permission is not None else None
 
 
 def _is_user_model(project: Project, model: str) -> bool:

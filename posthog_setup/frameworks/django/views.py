@@ -7,7 +7,7 @@ import ast
 import dataclasses
 from collections.abc import Iterator, Sequence
 
-from posthog_setup.analysis import flow
+from posthog_setup.analysis import flow, guards
 from posthog_setup.analysis.body import (
     UserFinder,
     dotted,
@@ -34,6 +34,7 @@ from posthog_setup.frameworks.django.common import (
     HTTP_METHODS,
     LOGIN,
     LOGOUT,
+    MEMBERS_ONLY,
     NOT_PROJECT_BASES,
     SIGNUP_NAME,
     TOKEN_ISSUERS,
@@ -145,26 +146,34 @@ def _validated_key(value: ast.expr, built: dict[str, str]) -> tuple[str, str] | 
     return value.value.value.id, value.slice.value
 
 
-#: Decorators that keep a view from anyone not logged in (or not staff).
-_MEMBERS_ONLY = frozenset(
-    {
-        "django.contrib.auth.decorators.login_required",
-        "django.contrib.auth.decorators.permission_required",
-        "django.contrib.auth.decorators.user_passes_test",
-        "django.contrib.admin.views.decorators.staff_member_required",
-    }
-)
+_METHOD_DECORATOR = "django.utils.decorators.method_decorator"
 
 
-def _members_only(ctx: FileContext, func: FunctionNode) -> bool:
-    """Does a decorator keep the function view from strangers: Django's
-    ``@login_required`` and kin, or DRF's ``@permission_classes([IsAuthenticated])``
-    (any permission but ``AllowAny``)?"""
+def members_only(
+    ctx: FileContext, func: FunctionNode | ast.ClassDef
+) -> tuple[str | None, tuple[str, ...]]:
+    """Why a decorator keeps the view from strangers: Django's ``@login_required`` and
+    kin (on a class, through ``@method_decorator(login_required, name="dispatch")``), or
+    DRF's ``@permission_classes([IsAuthenticated])`` (any permission but ``AllowAny``).
+    Else the project functions among its decorators, for the link to settle (see
+    ``analysis.guards``)."""
+    why, others = guards.decorated(ctx, func, MEMBERS_ONLY)
+    if why is not None:
+        return why, ()
     for decorator in func.decorator_list:
         call = decorator if isinstance(decorator, ast.Call) else None
         target = ctx.names.resolve(call.func if call else decorator) or ""
-        if target in _MEMBERS_ONLY:
-            return True
+        if target == _METHOD_DECORATOR and call is not None and call.args:
+            wrapped = call.args[0]
+            guard = guards.guard_of(ctx, wrapped, MEMBERS_ONLY)
+            if guard is not None and _dispatched(call):
+                return MEMBERS_ONLY[guard], ()
+            inner = wrapped.func if isinstance(wrapped, ast.Call) else wrapped
+            resolved = (
+                ctx.names.resolve(inner) if isinstance(inner, (ast.Name, ast.Attribute)) else None
+            )
+            if resolved is not None and _dispatched(call):
+                others += (resolved,)
         if target == "rest_framework.decorators.permission_classes" and call and call.args:
             listed = call.args[0]
             names = (
@@ -172,9 +181,15 @@ def _members_only(ctx: FileContext, func: FunctionNode) -> bool:
                 if isinstance(listed, (ast.List, ast.Tuple))
                 else [dotted(listed)]
             )
-            if any(n.rsplit(".", 1)[-1] != "AllowAny" for n in names):
-                return True
-    return False
+            closed = [n for n in names if n.rsplit(".", 1)[-1] != "AllowAny"]
+            if closed:
+                return f"@permission_classes([{closed[0].rsplit('.', 1)[-1]}])", ()
+    return None, others
+
+
+def _dispatched(call: ast.Call) -> bool:
+    """Does a class's ``method_decorator(..., name="dispatch")`` wrap every request?"""
+    return literal_string(keyword_value(call, "name")) == "dispatch"
 
 
 def _token_logins(ctx: FileContext, func: FunctionNode) -> Iterator[tuple[int, str, str]]:
@@ -338,7 +353,7 @@ class ViewCollector:
         # linked and the serializer proves to make or authenticate users.
         # Both read a serializer built with ``data=``.
         found = next(_serializer_users(self.ctx, func), None) if "data=" in source else None
-        if found is not None and found[0] == "signup" and _members_only(self.ctx, func):
+        if found is not None and found[0] == "signup" and members_only(self.ctx, func)[0]:
             # Someone already logged in makes the account (an admin): not their signup.
             found = None
         if found is not None:
@@ -361,11 +376,14 @@ class ViewCollector:
                 ("GET", *(m for m in branches if m != "GET")) if branches else ("GET", "POST")
             )
         handler = ctx.handler(func)
+        why, guarded_by = members_only(ctx, func)
         return DjangoView(
             qualname=handler.qualname,
             kind=kind,
             methods=tuple((m, handler, body) for m in declared),
             line=func.lineno,
+            members_only=why,
+            guards=guarded_by,
         )
 
     def declared_methods(self, func: FunctionNode) -> tuple[tuple[str, ...] | None, str]:
@@ -448,6 +466,7 @@ class ViewCollector:
             return None
         handler = ctx.handler(node)
         class_body = BodyFacts(ignored=ctx.is_ignored(node))
+        why, guarded_by = members_only(ctx, node)
         return DjangoView(
             qualname=handler.qualname,
             kind=class_kind(bases) or ("middleware" if "process_exception" in names else ""),
@@ -462,6 +481,8 @@ class ViewCollector:
             extends=tuple(extends),
             keeps_saved=tuple(keeps_saved),
             answers=tuple(answers),
+            members_only=why,
+            guards=guarded_by,
         )
 
     def model_name(self, value: ast.AST) -> str | None:
