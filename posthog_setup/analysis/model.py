@@ -480,6 +480,9 @@ class DjangoView:
     answers: tuple[str, ...] = ()
     #: why only a logged-in user reaches it (a decorator of its own), where its file proves it
     members_only: str | None = None
+    #: it defines ``get_serializer`` or ``get_serializer_class``: which serializer its
+    #: requests use is its own code's choice, not its ``serializer_class``
+    chooses_serializer: bool = False
     #: the project functions it is decorated with, for the link to settle (see
     #: ``LocalRoute.guards``)
     guards: tuple[str, ...] = ()
@@ -533,6 +536,11 @@ class ClassFacts:
     #: the key its ``validate`` stores the user ``authenticate()`` proved under (after
     #: refusing a None), in the data it returns: a login serializer's ``"user"``
     authenticates: str | None = None
+    #: a DRF model serializer that keeps the library's ``save`` but overrides ``create``:
+    #: what each ``return`` of its ``create`` answers (``<model>.objects.<method>``,
+    #: ``<model>()`` for an instance it built and saved, ``super`` for the parent's), to
+    #: be proven an instance when the project is linked; () where any is something else
+    created: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Who an account's creation is told as: a stranger signing up is identified as the new
 user; someone logged in making an account (an admin) sends an ordinary event as
-themselves, identifying nobody. A second run and revise --check find nothing to do."""
+themselves, identifying nobody; a registration API identifies the user its serializer
+is proven to have saved. A second run and revise --check find nothing to do."""
 
 from __future__ import annotations
 
@@ -113,3 +114,143 @@ def test_an_account_made_behind_login_required_is_sent_as_who_made_it(tmp_path: 
     assert created in made
     assert "identify_context" not in made
     assert "user_signed_up" not in made
+
+
+DRF_FILES = {
+    "requirements.txt": "django>=4.2\ndjangorestframework\n",
+    "site_app/__init__.py": "",
+    "site_app/settings.py": """\
+        ROOT_URLCONF = "site_app.urls"
+        INSTALLED_APPS = ["rest_framework", "members"]
+        AUTH_USER_MODEL = "members.Member"
+        """,
+    "site_app/urls.py": """\
+        from django.urls import path
+
+        from members import views
+
+        urlpatterns = [
+            path("api/members/", views.RegistrationAPIView.as_view()),
+            path("api/members/login/", views.LoginAPIView.as_view()),
+        ]
+        """,
+    "members/__init__.py": "",
+    "members/models.py": """\
+        from django.contrib.auth.models import AbstractBaseUser, BaseUserManager
+        from django.db import models
+
+
+        class MemberManager(BaseUserManager):
+            def create_user(self, email, password=None):
+                if email is None:
+                    raise TypeError("members need an email")
+                member = self.model(email=self.normalize_email(email))
+                member.set_password(password)
+                member.save()
+                return member
+
+
+        class Member(AbstractBaseUser):
+            email = models.EmailField(unique=True)
+
+            objects = MemberManager()
+
+            USERNAME_FIELD = "email"
+        """,
+    "members/serializers.py": """\
+        from django.contrib.auth import authenticate
+        from rest_framework import serializers
+
+        from .models import Member
+
+
+        class RegistrationSerializer(serializers.ModelSerializer):
+            password = serializers.CharField(write_only=True)
+
+            class Meta:
+                model = Member
+                fields = ["email", "password"]
+
+            def create(self, validated_data):
+                return Member.objects.create_user(**validated_data)
+
+
+        class LoginSerializer(serializers.Serializer):
+            email = serializers.CharField()
+            password = serializers.CharField(write_only=True)
+
+            def validate(self, data):
+                member = authenticate(username=data["email"], password=data["password"])
+                if member is None:
+                    raise serializers.ValidationError("no such member")
+                return {"email": member.email}
+        """,
+    "members/views.py": """\
+        from rest_framework import status
+        from rest_framework.permissions import AllowAny
+        from rest_framework.response import Response
+        from rest_framework.views import APIView
+
+        from .serializers import LoginSerializer, RegistrationSerializer
+
+
+        class RegistrationAPIView(APIView):
+            permission_classes = (AllowAny,)
+            serializer_class = RegistrationSerializer
+
+            def post(self, request):
+                serializer = self.serializer_class(data=request.data.get("member", {}))
+                serializer.is_valid(raise_exception=True)
+                serializer.save()
+                return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+
+        class LoginAPIView(APIView):
+            permission_classes = (AllowAny,)
+            serializer_class = LoginSerializer
+
+            def post(self, request):
+                serializer = self.serializer_class(data=request.data.get("member", {}))
+                serializer.is_valid(raise_exception=True)
+                return Response(serializer.data, status=status.HTTP_200_OK)
+        """,
+}
+
+
+def test_a_registration_api_identifies_the_member_its_serializer_saved(tmp_path: Path) -> None:
+    views = _edited(_written(tmp_path, DRF_FILES), "members/views.py")
+    registration, login = views.split("class LoginAPIView", 1)
+    # The serializer's create answers the manager's create_user, whose body returns the
+    # member it built and saved: ``serializer.instance`` is that member, never None.
+    saved = textwrap.indent(
+        textwrap.dedent(
+            """\
+            serializer.save()
+            identify_context(str(serializer.instance.pk))
+            posthog_client.capture("user_signed_up", distinct_id=str(serializer.instance.pk))
+            """
+        ),
+        "        ",
+    )
+    assert saved in registration
+    assert "request.user" not in registration
+    # A login serializer whose validate answers a dict exposes no member: the event keeps
+    # the request's user (anonymous here), and nobody is identified.
+    assert "identify_context" not in login
+    assert "self.request.user.is_authenticated" in login
+
+
+def test_a_registration_api_whose_create_answers_a_dict_reads_no_key_of_it(
+    tmp_path: Path,
+) -> None:
+    files = dict(DRF_FILES)
+    files["members/serializers.py"] = DRF_FILES["members/serializers.py"].replace(
+        "return Member.objects.create_user(**validated_data)",
+        'Member.objects.create_user(**validated_data)\n                return {"ok": True}',
+    )
+    project = _written(tmp_path, files)
+    compile((project / "members/serializers.py").read_text(encoding="utf-8"), "s.py", "exec")
+    views = _edited(project, "members/views.py")
+    registration = views.split("class LoginAPIView", 1)[0]
+    assert "serializer.instance" not in registration
+    assert "identify_context" not in registration

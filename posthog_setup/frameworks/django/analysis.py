@@ -36,6 +36,7 @@ from posthog_setup.frameworks.django.model_methods import (
     reads_models_file,
 )
 from posthog_setup.frameworks.django.receivers import identifying_receivers
+from posthog_setup.frameworks.django.serializers import with_creations
 from posthog_setup.frameworks.django.settings import collect_settings
 from posthog_setup.frameworks.django.urls import UrlCollector
 from posthog_setup.frameworks.django.views import ViewCollector, positional
@@ -98,6 +99,7 @@ class DjangoAnalyser:
     def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
         """Record the settings, URL patterns, routers and views this file declares."""
         collect_settings(ctx, out)
+        out.classes = with_creations(ctx, out.classes)
         if "user_logged_in" in ctx.source:
             out.auth_points.extend(identifying_receivers(ctx))
         urls = UrlCollector(ctx).collect(out)
@@ -127,7 +129,7 @@ class DjangoAnalyser:
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
         """Walk the URL tree and bind views, auth points and error handlers across modules."""
-        project = Project(facts)
+        project = Project(facts, self.models)
         roots = project.roots()
         for root in roots:
             project.walk(root, "", frozenset({root}))

@@ -92,15 +92,18 @@ def _auth_calls(ctx: FileContext, func: FunctionNode) -> Iterator[tuple[str, ast
 
 
 def _serializer_users(
-    ctx: FileContext, func: FunctionNode
+    ctx: FileContext, func: FunctionNode, own: str | None = None
 ) -> Iterator[tuple[AuthKind, str, int, str, str]]:
     """``(kind, serializer class, line, user, how it is read)`` of each statement that takes
-    a user from a serializer the function builds from the request (``S(data=...)``): its
-    ``save()`` (a signup: the user is the name the result is bound to, else
-    ``<serializer>.instance``, which DRF's ``save()`` sets to what it saved and never
-    leaves None) or ``user = <serializer>.validated_data["user"]`` (a login). Whether the
-    class makes or proves users is decided when the project is linked."""
+    a user from a serializer the function builds from the request (``S(data=...)``, or
+    ``self.serializer_class(data=...)`` / ``self.get_serializer(data=...)`` of a class view
+    whose ``serializer_class`` is ``own``): its ``save()`` where nothing else was given to
+    update (a signup: the user is the name the result is bound to, else
+    ``<serializer>.instance``, which DRF's ``save()`` sets to what ``create`` answered) or
+    ``user = <serializer>.validated_data["user"]`` (a login). Whether the class makes or
+    proves users, and what its ``create`` answers, is decided when the project is linked."""
     scope = ctx.names.scope_for_def(func)
+    creating: set[str] = set()
     built: dict[str, str] = {}
     for node in walk_body(func):
         if not isinstance(node, (ast.Assign, ast.Expr)):
@@ -117,7 +120,9 @@ def _serializer_users(
             and not value.args
         ):
             serializer = value.func.value.id
-            yield "signup", built[serializer], node.lineno, name or f"{serializer}.instance", "save"
+            if serializer in creating:
+                user = name or f"{serializer}.instance"
+                yield "signup", built[serializer], node.lineno, user, "save"
         validated = _validated_key(value, built)
         if name is not None and validated is not None:
             serializer, key = validated
@@ -125,10 +130,24 @@ def _serializer_users(
         if name is None:
             continue
         built.pop(name, None)
+        creating.discard(name)
         if isinstance(value, ast.Call) and any(k.arg == "data" for k in value.keywords):
-            made = ctx.names.resolve(value.func, scope)
+            made = own if _own_serializer(value.func) else ctx.names.resolve(value.func, scope)
             if made is not None:
                 built[name] = made
+                # Given no instance, ``save()`` creates: it runs the class's ``create``.
+                if not value.args and not any(k.arg == "instance" for k in value.keywords):
+                    creating.add(name)
+
+
+def _own_serializer(func: ast.expr) -> bool:
+    """``self.serializer_class`` / ``self.get_serializer``: the class view's serializer."""
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr in ("serializer_class", "get_serializer")
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "self"
+    )
 
 
 def _validated_key(value: ast.expr, built: dict[str, str]) -> tuple[str, str] | None:
@@ -322,7 +341,9 @@ class ViewCollector:
             )
         return written
 
-    def auth_points(self, func: FunctionNode, body: BodyFacts) -> None:
+    def auth_points(self, func: FunctionNode, body: BodyFacts, own: str | None = None) -> None:
+        """The logins, signups and logouts of a view function or method (``own``: its class
+        view's ``serializer_class``, where the class leaves the choice to it)."""
         creates_user = any(e.kind == "write" for e in body.evidence)
         for name, call in _auth_calls(self.ctx, func):
             kind: AuthKind
@@ -352,7 +373,7 @@ class ViewCollector:
         # user a serializer authenticated, and calls no login(): kept where the project is
         # linked and the serializer proves to make or authenticate users.
         # Both read a serializer built with ``data=``.
-        found = next(_serializer_users(self.ctx, func), None) if "data=" in source else None
+        found = next(_serializer_users(self.ctx, func, own), None) if "data=" in source else None
         if found is not None and found[0] == "signup" and members_only(self.ctx, func)[0]:
             # Someone already logged in makes the account (an admin): not their signup.
             found = None
@@ -420,6 +441,12 @@ class ViewCollector:
         extends: list[str] = []
         keeps_saved: list[str] = []
         answers: list[str] = []
+        chooses = any(
+            isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and stmt.name in ("get_serializer", "get_serializer_class")
+            for stmt in node.body
+        )
+        own = None if chooses else self.own_serializer(node)
         for stmt in node.body:
             assigned = assigned_name(stmt)
             if assigned is not None:
@@ -451,7 +478,7 @@ class ViewCollector:
             )
             request_param = params[1] if serves and len(params) > 1 else None
             body = self.body(stmt, request_param)
-            self.auth_points(stmt, body)
+            self.auth_points(stmt, body, own)
             if decorated is not None:
                 url_path, verbs, detail = decorated
                 actions.append((url_path, verbs, detail, ctx.handler(stmt), body))
@@ -483,7 +510,18 @@ class ViewCollector:
             answers=tuple(answers),
             members_only=why,
             guards=guarded_by,
+            chooses_serializer=chooses,
         )
+
+    def own_serializer(self, node: ast.ClassDef) -> str | None:
+        """The class named by the class body's ``serializer_class = S``, qualified."""
+        for stmt in node.body:
+            assigned = assigned_name(stmt)
+            if assigned is not None and assigned[0] == "serializer_class":
+                value = assigned[1]
+                if isinstance(value, (ast.Name, ast.Attribute)):
+                    return self.ctx.names.resolve(value)
+        return None
 
     def model_name(self, value: ast.AST) -> str | None:
         """``Product`` or ``Product.objects.filter(...)`` -> the model's qualified name."""
