@@ -255,6 +255,7 @@ class FactsBuilder:
     helper_calls: list[HelperCall] = field(default_factory=list)
     user_aliases: list[str] = field(default_factory=list)
     assigned: list[tuple[str, str]] = field(default_factory=list)
+    login_guards: list[tuple[str, str]] = field(default_factory=list)
 
     def uses(self, framework: Framework) -> None:
         if framework not in self.frameworks:
@@ -288,6 +289,7 @@ class FactsBuilder:
             helper_calls=tuple(self.helper_calls),
             user_aliases=tuple(self.user_aliases),
             assigned=tuple(self.assigned),
+            login_guards=tuple(self.login_guards),
         )
 
 

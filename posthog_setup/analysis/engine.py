@@ -623,9 +623,11 @@ def _with_created_users(
     routes: Sequence[Route], points: Sequence[AuthPoint]
 ) -> tuple[AuthPoint, ...]:
     """``points``, plus a signup for each route that creates an account and logs nobody in
-    (a registration confirmed by email): its name or path says signup, and what it writes
-    first is an account class the handler built (``user = User(...)``). The user becomes
-    known where the write succeeded."""
+    (a registration confirmed by email): its name or path says signup, what it writes
+    first is an account class the handler built (``user = User(...)``), and a stranger
+    may use it (on a route only logged-in users reach, the account is made by someone
+    else, an admin: an ordinary capture, sent as them). The user becomes known where the
+    write succeeded."""
     covered = {(p.handler.file, p.handler.qualname) for p in points}
     found = list(points)
     for route in routes:
@@ -635,6 +637,7 @@ def _with_created_users(
             key in covered
             or not route.mutating
             or route.ignored
+            or route.members_only is not None
             or anchor is None
             or anchor.before
             or not route.written

@@ -1155,7 +1155,7 @@ def _select_model(ctx: FileContext, statement: ast.expr | None, scope: Scope) ->
 
 #: Django's model form and DRF's model serializers: ``save()`` answers the instance of the
 #: ``Meta.model`` it created or updated, never None.
-_MODEL_SAVING_BASES = frozenset(
+MODEL_SAVING_BASES = frozenset(
     {
         "django.forms.ModelForm",
         "django.forms.models.ModelForm",
@@ -1173,7 +1173,7 @@ def _saved_model(ctx: FileContext, cls: ast.ClassDef) -> str | None:
     forms and serializers, that overrides none of ``save``, ``create`` and ``update`` (an
     override, its own or a mixin's, may answer anything), and whose ``Meta`` names a model."""
     bases = [ctx.names.resolve(b) for b in cls.bases]
-    if not bases or not all(b in _MODEL_SAVING_BASES for b in bases):
+    if not bases or not all(b in MODEL_SAVING_BASES for b in bases):
         return None
     if any(
         isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name in _SAVING_METHODS

@@ -230,6 +230,9 @@ class Route:
     hook: str | None = None
     #: calls to code that may be the project's, where the body shows no write of its own
     calls: tuple[CalledCode, ...] = ()
+    #: why only a logged-in user reaches the route (``@login_required``, a dependency on
+    #: the current user), where that is proven: who creates a user here is not signing up
+    members_only: str | None = None
 
 
 AuthKind = Literal["login", "signup", "logout"]
@@ -454,6 +457,12 @@ class LocalRoute:
     name: str | None = None
     view_kind: str | None = None
     action: str | None = None
+    #: why only a logged-in user reaches the route, where this file proves it
+    members_only: str | None = None
+    #: the project's own functions the handler is decorated with or depends on, by
+    #: qualified name: any that a module proves admits only logged-in users
+    #: (``ModuleFacts.login_guards``) makes the route ``members_only`` once linked
+    guards: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -486,6 +495,11 @@ class UrlPattern:
     #: module included (``blog.urls``), or a qualified name of a router's urls
     include: str | None = None
     name: str | None = None
+    #: why only a logged-in user reaches the view, where the entry wraps it in a guard
+    #: (``login_required(View.as_view())``)
+    members_only: str | None = None
+    #: the project functions the entry wraps the view in, for the link to settle
+    guards: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -515,6 +529,14 @@ class DjangoView:
     #: its methods that may return a value other than None (a middleware's
     #: ``process_exception`` that answers the request itself)
     answers: tuple[str, ...] = ()
+    #: why only a logged-in user reaches it (a decorator of its own), where its file proves it
+    members_only: str | None = None
+    #: it defines ``get_serializer`` or ``get_serializer_class``: which serializer its
+    #: requests use is its own code's choice, not its ``serializer_class``
+    chooses_serializer: bool = False
+    #: the project functions it is decorated with, for the link to settle (see
+    #: ``LocalRoute.guards``)
+    guards: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -565,6 +587,11 @@ class ClassFacts:
     #: the key its ``validate`` stores the user ``authenticate()`` proved under (after
     #: refusing a None), in the data it returns: a login serializer's ``"user"``
     authenticates: str | None = None
+    #: a DRF model serializer that keeps the library's ``save`` but overrides ``create``:
+    #: what each ``return`` of its ``create`` answers (``<model>.objects.<method>``,
+    #: ``<model>()`` for an instance it built and saved, ``super`` for the parent's), to
+    #: be proven an instance when the project is linked; () where any is something else
+    created: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -610,6 +637,9 @@ class ModuleFacts:
     functions: tuple[ProjectFunction, ...] = ()
     #: where the module declares handlers: its definitions as the route codemods read them
     definitions: FileDefinitions | None = None
+    #: the module's functions (and type aliases) that admit only a logged-in user to a
+    #: handler decorated with them or depending on them, by qualified name, with why
+    login_guards: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

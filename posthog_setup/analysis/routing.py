@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from posthog_setup.analysis.body import dotted, judge_mutating, walk_body
 from posthog_setup.analysis.context import FileContext, FunctionNode, Linked
+from posthog_setup.analysis.guards import project_guards, settled
 from posthog_setup.analysis.model import (
     HTTP_METHODS,
     AppKind,
@@ -607,13 +608,15 @@ def link_routes(
             mounts.setdefault(child.name, []).append((registration, parent))
 
     routes: list[Route] = []
+    guarding = project_guards(module.login_guards for module in facts)
     for module in facts:
         for local in module.routes:
             owner = owners.find(local.owner) if local.framework == framework else None
             if owner is None:
                 continue
             for chain in _mount_paths(owner, mounts, mount_prefix, frozenset()):
-                routes.append(linked_route(local, owner, join_paths(*chain, local.path)))
+                path = join_paths(*chain, local.path)
+                routes.append(linked_route(local, owner, path, guarding))
     return linked(framework, facts, apps, routes)
 
 
@@ -645,8 +648,12 @@ def linked(
     )
 
 
-def linked_route(local: LocalRoute, owner: AppObject, path: str) -> Route:
-    """A declared route at its full path, judged mutating or not from its body."""
+def linked_route(
+    local: LocalRoute, owner: AppObject, path: str, guarding: Mapping[str, str] | None = None
+) -> Route:
+    """A declared route at its full path, judged mutating or not from its body; only for
+    logged-in users where its file says so or one of its guards is among ``guarding`` (the
+    project's own, see ``analysis.guards``)."""
     mutating, evidence = judge_mutating(local.methods, local.body)
     return Route(
         framework=local.framework,
@@ -675,6 +682,7 @@ def linked_route(local: LocalRoute, owner: AppObject, path: str) -> Route:
         outcomes=local.body.outcomes,
         counts=local.body.counts,
         calls=local.body.calls,
+        members_only=settled(local.members_only, local.guards, guarding or {}),
     )
 
 

@@ -1533,8 +1533,20 @@ urlpatterns = [
 """
 
 
+SIGNUP_SERIALIZERS = """
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = get_user_model()
+        fields = ["username"]
+"""
+
+
 def test_a_create_view_anyone_may_use_to_make_a_user_is_a_signup() -> None:
-    analysis = django_project(SIGNUP_URLS, views=SIGNUP_VIEWS)
+    analysis = django_project(SIGNUP_URLS, views=SIGNUP_VIEWS, serializers=SIGNUP_SERIALIZERS)
     signups = sorted(
         (p.handler.qualname, p.call, p.user_expression)
         for p in analysis.auth_points
@@ -1545,6 +1557,21 @@ def test_a_create_view_anyone_may_use_to_make_a_user_is_a_signup() -> None:
         ("CreateUserView", "perform_create", "serializer.instance"),
         ("RegisterView", "form_valid", "self.object"),
     ]
+
+
+def test_a_create_view_whose_serializer_is_not_proven_to_save_a_user_reads_none_of_it() -> None:
+    # Its create answers a dict: ``serializer.instance.pk`` would raise.
+    answers_a_dict = SIGNUP_SERIALIZERS + (
+        '\n    def create(self, validated_data):\n        return {"username": "x"}\n'
+    )
+    for serializers in (answers_a_dict, ""):
+        analysis = django_project(SIGNUP_URLS, views=SIGNUP_VIEWS, serializers=serializers)
+        signups = sorted(
+            (p.handler.qualname, p.user_expression)
+            for p in analysis.auth_points
+            if p.kind == "signup"
+        )
+        assert signups == [("CreateUserView", None), ("RegisterView", "self.object")]
 
 
 def test_an_own_update_serves_patch_and_gets_no_perform_update_it_never_calls() -> None:
@@ -1600,3 +1627,315 @@ def close(request):
     (route,) = analysis.routes
     assert route.anchor is not None
     assert (route.anchor.line, route.anchor.before) == (11, True)
+
+
+# -- who makes an account: a stranger signing up, or someone logged in ------------------
+
+STAFF_DECORATORS = """
+from django.contrib.auth.decorators import user_passes_test
+
+
+def staff_required(view):
+    return user_passes_test(lambda user: user.is_staff)(view)
+
+
+def audited(view):
+    return view
+"""
+STAFF_VIEWS = """
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.utils.decorators import method_decorator
+from rest_framework import generics
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+from .decorators import audited, staff_required
+from .serializers import UserSerializer
+
+User = get_user_model()
+
+
+@login_required
+def new_user(request):
+    user = User(username=request.POST["username"])
+    user.save()
+    return HttpResponse(status=201)
+
+
+def signup(request):
+    user = User(username=request.POST["username"])
+    user.save()
+    return HttpResponse(status=201)
+
+
+@api_view(["POST"])
+@staff_required
+def register_staff(request):
+    serializer = UserSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    serializer.save()
+    return Response(status=201)
+
+
+@api_view(["POST"])
+@audited
+def register(request):
+    serializer = UserSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    serializer.save()
+    return Response(status=201)
+
+
+@method_decorator(login_required, name="dispatch")
+class CreateUserView(generics.CreateAPIView):
+    serializer_class = UserSerializer
+
+
+class NewUserView(generics.CreateAPIView):
+    serializer_class = UserSerializer
+"""
+STAFF_URLS = """
+from django.contrib.auth.decorators import login_required
+from django.urls import path
+from blog import views
+
+urlpatterns = [
+    path("users/new/", views.new_user),
+    path("signup/", views.signup),
+    path("api/staff/register/", views.register_staff),
+    path("api/register/", views.register),
+    path("api/users/create/", views.CreateUserView.as_view()),
+    path("api/users/new/", login_required(views.NewUserView.as_view())),
+]
+"""
+
+
+def test_a_user_made_behind_a_login_requirement_is_no_signup() -> None:
+    analysis = django_project(
+        STAFF_URLS,
+        views=STAFF_VIEWS,
+        decorators=STAFF_DECORATORS,
+        serializers=SIGNUP_SERIALIZERS,
+    )
+    # Only the views a stranger reaches make their own accounts; a decorator of the
+    # project's that proves no login (``audited``) changes nothing.
+    signups = sorted(p.handler.qualname for p in analysis.auth_points if p.kind == "signup")
+    assert signups == ["register", "signup"]
+    guarded = {r.handler.qualname: r.members_only for r in analysis.routes}
+    # Django's decorator on a function, a decorator of the project's wrapping
+    # user_passes_test, method_decorator on the class, login_required around the entry.
+    assert guarded == {
+        "new_user": "@login_required",
+        "signup": None,
+        "register_staff": "@user_passes_test",
+        "register": None,
+        "CreateUserView": "@login_required",
+        "NewUserView": "@login_required",
+    }
+
+
+# -- what a registration API's serializer saves -------------------------------------------
+
+ACCOUNT_SETTINGS = SETTINGS + 'AUTH_USER_MODEL = "blog.Account"\n'
+ACCOUNT_MODELS = """
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager
+from django.db import models
+
+
+class AccountManager(BaseUserManager):
+    def create_user(self, email, password=None):
+        if not email:
+            raise ValueError("an email is needed")
+        account = self.model(email=self.normalize_email(email))
+        account.set_password(password)
+        account.save()
+        return account
+
+    def create_guest(self, email):
+        if not email:
+            return None
+        account = self.model(email=email)
+        account.save()
+        return account
+
+    def create_payload(self, email):
+        return {"email": email}
+
+
+class Account(AbstractBaseUser):
+    email = models.EmailField(unique=True)
+
+    objects = AccountManager()
+
+    USERNAME_FIELD = "email"
+"""
+ACCOUNT_SERIALIZERS = """
+from rest_framework import serializers
+
+from .models import Account
+
+
+class SignUpSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Account
+        fields = ["email", "password"]
+
+    def create(self, validated_data):
+        return Account.objects.create_user(**validated_data)
+
+
+class BuiltSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Account
+        fields = ["email", "password"]
+
+    def create(self, validated_data):
+        account = Account(email=validated_data["email"])
+        account.set_password(validated_data["password"])
+        account.save()
+        return account
+
+
+class ParentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Account
+        fields = ["email"]
+
+    def create(self, validated_data):
+        account = super().create(validated_data)
+        return account
+
+
+class GuestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Account
+        fields = ["email"]
+
+    def create(self, validated_data):
+        return Account.objects.create_guest(**validated_data)
+
+
+class PayloadSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Account
+        fields = ["email"]
+
+    def create(self, validated_data):
+        return Account.objects.create_payload(**validated_data)
+
+
+class EchoSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Account
+        fields = ["email"]
+
+    def create(self, validated_data):
+        return {"email": validated_data["email"]}
+"""
+REGISTRATION_VIEW = """
+
+class {name}(APIView):
+    permission_classes = (AllowAny,)
+    serializer_class = {serializer}
+
+    def post(self, request):
+        serializer = self.serializer_class(data=request.data.get("account", {{}}))
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data, status=201)
+"""
+REGISTRATION_KINDS = {
+    "RegistrationView": "SignUpSerializer",
+    "BuiltRegistrationView": "BuiltSerializer",
+    "ParentRegistrationView": "ParentSerializer",
+    "GuestRegistrationView": "GuestSerializer",
+    "PayloadRegistrationView": "PayloadSerializer",
+    "EchoRegistrationView": "EchoSerializer",
+}
+REGISTRATION_VIEWS = (
+    "from rest_framework import generics\n"
+    "from rest_framework.permissions import AllowAny\n"
+    "from rest_framework.response import Response\n"
+    "from rest_framework.views import APIView\n\n"
+    "from .serializers import (\n"
+    "    BuiltSerializer,\n"
+    "    EchoSerializer,\n"
+    "    GuestSerializer,\n"
+    "    ParentSerializer,\n"
+    "    PayloadSerializer,\n"
+    "    SignUpSerializer,\n"
+    ")\n"
+    + "".join(
+        REGISTRATION_VIEW.format(name=name, serializer=serializer)
+        for name, serializer in REGISTRATION_KINDS.items()
+    )
+    + """
+
+class ChosenRegistrationView(generics.GenericAPIView):
+    serializer_class = SignUpSerializer
+
+    def get_serializer_class(self):
+        return EchoSerializer
+
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data, status=201)
+
+
+class JoinView(generics.CreateAPIView):
+    serializer_class = SignUpSerializer
+"""
+)
+REGISTRATION_URLS = (
+    "from django.urls import path\nfrom blog import views\n\nurlpatterns = [\n"
+    + "".join(
+        f'    path("api/{name.lower()}/", views.{name}.as_view()),\n'
+        for name in [*REGISTRATION_KINDS, "ChosenRegistrationView", "JoinView"]
+    )
+    + "]\n"
+)
+
+
+def _registration_project(views: str = REGISTRATION_VIEWS) -> Analysis:
+    return analyse_django_sources(
+        {
+            "proj/__init__.py": "",
+            "proj/settings.py": ACCOUNT_SETTINGS,
+            "proj/urls.py": REGISTRATION_URLS,
+            "blog/__init__.py": "",
+            "blog/models.py": ACCOUNT_MODELS,
+            "blog/serializers.py": ACCOUNT_SERIALIZERS,
+            "blog/views.py": views,
+        }
+    )
+
+
+def test_a_registration_api_identifies_the_user_its_serializers_create_is_proven_to_make() -> None:
+    analysis = _registration_project()
+    signups = sorted(
+        (p.handler.qualname, p.user_expression) for p in analysis.auth_points if p.kind == "signup"
+    )
+    # ``create`` answers the manager's ``create_user`` (its body returns the saved
+    # ``self.model(...)``), an account it built and saved, or the library's own. Not one
+    # that may answer None, a dict, or a view whose serializer is chosen in code.
+    assert signups == [
+        ("BuiltRegistrationView.post", "serializer.instance"),
+        ("JoinView", "serializer.instance"),
+        ("ParentRegistrationView.post", "serializer.instance"),
+        ("RegistrationView.post", "serializer.instance"),
+    ]
+
+
+def test_a_registration_view_a_subclass_gives_another_serializer_identifies_nobody() -> None:
+    views = REGISTRATION_VIEWS + (
+        "\n\nclass PartnerRegistrationView(RegistrationView):\n"
+        "    serializer_class = EchoSerializer\n"
+    )
+    analysis = _registration_project(views)
+    signups = [p.handler.qualname for p in analysis.auth_points if p.kind == "signup"]
+    # Its post runs with the subclass's serializer too, whose create answers a dict.
+    assert "RegistrationView.post" not in signups

@@ -301,3 +301,62 @@ def test_many_models_modules_read_in_workers_give_what_one_process_reads(
     assert parallel.method("app9.models.AlertQuerySet", "mark_all_as_read") == model_methods.READS
     assert parallel.method("app8.models.AlertQuerySet", "mark_all_as_read") not in ("", "?", None)
     assert parallel.user_relations == {"mine": "zz.models.Alert"}
+
+
+MANAGERS = """
+from django.contrib.auth.models import BaseUserManager, UserManager
+from django.db import models
+
+
+class MemberManager(BaseUserManager):
+    def create_user(self, email, password=None):
+        if not email:
+            raise ValueError("an email is needed")
+        member = self.model(email=email)
+        member.set_password(password)
+        member.save(using=self._db)
+        return member
+
+    def create_superuser(self, email, password):
+        member = self.create_user(email, password)
+        member.is_staff = True
+        member.save()
+        return member
+
+    def create_unsaved(self, email):
+        return self.model(email=email)
+
+    def create_maybe(self, email):
+        if email:
+            member = self.model(email=email)
+            member.save()
+            return member
+
+    def create_twice(self, email):
+        member = self.model(email=email)
+        member.save()
+        member = {"email": email}
+        return member
+
+
+class StaffManager(UserManager):
+    def create_staff(self, username):
+        return super().create_user(username, is_staff=True)
+
+
+class Member(models.Model):
+    objects = MemberManager()
+"""
+
+
+def test_manager_methods_proven_to_answer_a_saved_instance() -> None:
+    models = model_methods.read_models(
+        {"club/models.py": MANAGERS}, {"club/models.py": ("club.models", False)}
+    )
+    # Built with self.model(...) and saved, or another such method's; Django's own
+    # UserManager methods through super(). Not one that never saves, may end without a
+    # return (None), or binds the name to something else as well.
+    assert models.instance_methods == {
+        "club.models.MemberManager": frozenset({"create_user", "create_superuser"}),
+        "club.models.StaffManager": frozenset({"create_staff"}),
+    }

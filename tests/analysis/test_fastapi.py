@@ -853,3 +853,96 @@ def test_what_a_user_alias_and_a_model_validate_write_names_the_event() -> None:
         "update_me": ("user_updated", ()),
         "add_note": ("note_created", ("note.id",)),
     }
+
+
+# -- who makes an account: a stranger signing up, or someone logged in ------------------
+
+MEMBER_DEPS = """
+from typing import Annotated
+
+from fastapi import Depends, HTTPException
+
+from club.models import Member
+
+
+def get_current_member(token: str) -> Member:
+    member = Member.find(token)
+    if member is None:
+        raise HTTPException(status_code=401)
+    return member
+
+
+def get_current_admin(member: Annotated[Member, Depends(get_current_member)]) -> Member:
+    if not member.is_admin:
+        raise HTTPException(status_code=403)
+    return member
+
+
+def get_member_store() -> "MemberStore":
+    return MemberStore()
+
+
+CurrentMember = Annotated[Member, Depends(get_current_member)]
+"""
+MEMBER_ROUTES = """
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from club import crud
+from club.deps import CurrentMember, get_current_admin, get_current_member
+from club.models import Member
+
+router = APIRouter()
+
+
+@router.post("/members/register")
+def register_member(body: dict):
+    member = crud.create_user(body)
+    return member
+
+
+@router.post("/admin/members", dependencies=[Depends(get_current_admin)])
+def add_member(body: dict):
+    member = crud.create_user(body)
+    return member
+
+
+@router.post("/team/register")
+def register_teammate(body: dict, inviter: CurrentMember):
+    member = crud.create_user(body)
+    return member
+
+
+@router.post("/desk/signup")
+def signup_at_desk(body: dict, clerk: Member = Depends(get_current_member)):
+    member = crud.create_user(body)
+    return member
+"""
+
+
+def test_a_user_made_by_someone_logged_in_is_no_signup() -> None:
+    analysis = analyse(
+        {
+            "club/__init__.py": "",
+            "club/deps.py": MEMBER_DEPS,
+            "club/routes.py": MEMBER_ROUTES,
+            "club/main.py": (
+                "from fastapi import FastAPI\nfrom club.routes import router\n\n"
+                "app = FastAPI()\napp.include_router(router)\n"
+            ),
+        }
+    )
+    # Named for registering or not, a route that needs a logged-in member makes someone
+    # else's account.
+    signups = [p.handler.qualname for p in analysis.auth_points if p.kind == "signup"]
+    assert signups == ["register_member"]
+    guarded = {r.handler.qualname: r.members_only for r in analysis.routes}
+    # A route's own dependency on a function answering a member (never None, raising
+    # otherwise), an alias of another module declaring one, a parameter declaring one.
+    assert guarded == {
+        "register_member": None,
+        "add_member": "depends on get_current_admin",
+        "register_teammate": "depends on get_current_member",
+        "signup_at_desk": "depends on get_current_member",
+    }

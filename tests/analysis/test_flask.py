@@ -1020,3 +1020,147 @@ def test_a_flask_subclass_made_in_a_factory_is_the_app_and_test_apps_are_not() -
         ("flask.Flask", "shop.create_app.<locals>.app", "create_app")
     ]
     assert analysis.project.app_package == "shop"
+
+
+# -- who makes an account: a stranger signing up, or someone logged in ------------------
+
+ACCOUNT_VIEWS = """
+from flask import Blueprint, request
+from flask.views import MethodView
+from flask_login import login_required
+
+from shop.decorators import staff_only, owner_checked
+from shop.models import Customer, db
+
+panel = Blueprint("panel", __name__)
+
+
+@panel.route("/join", methods=["POST"])
+def join():
+    customer = Customer(email=request.form["email"])
+    db.session.add(customer)
+    db.session.commit()
+    return "", 201
+
+
+@panel.route("/panel/new-user", methods=["GET", "POST"])
+@login_required
+def new_user():
+    customer = Customer(email=request.form["email"])
+    db.session.add(customer)
+    db.session.commit()
+    return "", 201
+
+
+@login_required
+@panel.route("/panel/new-user-too", methods=["POST"])
+def new_user_too():
+    customer = Customer(email=request.form["email"])
+    db.session.add(customer)
+    db.session.commit()
+    return "", 201
+
+
+@panel.route("/staff/register", methods=["POST"])
+@staff_only
+def register_for_staff():
+    customer = Customer(email=request.form["email"])
+    db.session.add(customer)
+    db.session.commit()
+    return "", 201
+
+
+@panel.route("/owners/register", methods=["POST"])
+@owner_checked
+def register_owner():
+    customer = Customer(email=request.form["email"])
+    db.session.add(customer)
+    db.session.commit()
+    return "", 201
+
+
+class SignupDesk(MethodView):
+    decorators = [login_required]
+
+    def post(self):
+        customer = Customer(email=request.form["email"])
+        db.session.add(customer)
+        db.session.commit()
+        return "", 201
+
+
+panel.add_url_rule("/desk/signup", view_func=SignupDesk.as_view("desk"))
+"""
+ACCOUNT_DECORATORS = """
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+
+
+def staff_only(view):
+    @wraps(view)
+    @login_required
+    def checked(*args, **kwargs):
+        if not current_user.is_staff:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return checked
+
+
+def owner_checked(view):
+    @wraps(view)
+    def checked(*args, **kwargs):
+        if not getattr(current_user, "is_owner", False):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return checked
+"""
+ACCOUNT_MODELS = """
+from flask_sqlalchemy import SQLAlchemy
+
+db = SQLAlchemy()
+
+
+class Customer(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String)
+"""
+ACCOUNT_APP = """
+from flask import Flask
+
+from shop.views import panel
+
+app = Flask(__name__)
+app.register_blueprint(panel)
+"""
+
+
+def test_a_user_made_behind_a_login_requirement_is_no_signup() -> None:
+    analysis = analyse(
+        {
+            "shop/__init__.py": "",
+            "shop/app.py": ACCOUNT_APP,
+            "shop/views.py": ACCOUNT_VIEWS,
+            "shop/decorators.py": ACCOUNT_DECORATORS,
+            "shop/models.py": ACCOUNT_MODELS,
+        }
+    )
+    # A stranger joining signs up; who is logged in makes someone else's account. A check
+    # that proves no login (``owner_checked`` reads ``current_user`` itself) changes nothing.
+    signups = sorted(p.handler.qualname for p in analysis.auth_points if p.kind == "signup")
+    assert signups == ["join", "new_user_too", "register_owner"]
+    guarded = {r.handler.qualname: r.members_only for r in analysis.routes}
+    # flask-login's decorator, a class view's ``decorators``, and a decorator of the
+    # project's (in another module) whose wrapper is under ``login_required``; not one
+    # above the route's, which wraps a function the route never calls.
+    assert guarded == {
+        "join": None,
+        "new_user": "@login_required",
+        "new_user_too": None,
+        "register_for_staff": "@login_required",
+        "register_owner": None,
+        "SignupDesk.post": "@login_required",
+    }

@@ -37,6 +37,27 @@ class RegisterMember(generics.CreateAPIView):
         serializer.save(active=True)
 """
 
+SERIALIZERS = """\
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from rest_framework import serializers
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = get_user_model()
+        fields = ["username", "password"]
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["username", "password"]
+
+    def create(self, validated_data):
+        return User.objects.create_user(**validated_data)
+"""
+
 
 def _project(root: Path) -> Path:
     files = {
@@ -44,7 +65,7 @@ def _project(root: Path) -> Path:
         "site_app/settings.py": SETTINGS,
         "site_app/urls.py": URLS,
         "accounts/__init__.py": "",
-        "accounts/serializers.py": "",
+        "accounts/serializers.py": SERIALIZERS,
         "accounts/views.py": VIEWS,
         "requirements.txt": "django>=4.2\ndjangorestframework\n",
     }

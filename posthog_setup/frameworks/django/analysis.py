@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from posthog_setup.analysis import guards
 from posthog_setup.analysis.context import FactsBuilder, FileContext, Linked
 from posthog_setup.analysis.model import (
     Framework,
     ModuleFacts,
 )
+from posthog_setup.frameworks.django.common import MEMBERS_ONLY
 from posthog_setup.frameworks.django.conventions import conventions as django_conventions
 from posthog_setup.frameworks.django.linking import (
     Project,
@@ -34,6 +36,7 @@ from posthog_setup.frameworks.django.model_methods import (
     reads_models_file,
 )
 from posthog_setup.frameworks.django.receivers import identifying_receivers
+from posthog_setup.frameworks.django.serializers import with_creations
 from posthog_setup.frameworks.django.settings import collect_settings
 from posthog_setup.frameworks.django.urls import UrlCollector
 from posthog_setup.frameworks.django.views import ViewCollector, positional
@@ -96,6 +99,7 @@ class DjangoAnalyser:
     def collect(self, ctx: FileContext, out: FactsBuilder) -> None:
         """Record the settings, URL patterns, routers and views this file declares."""
         collect_settings(ctx, out)
+        out.classes = with_creations(ctx, out.classes)
         if "user_logged_in" in ctx.source:
             out.auth_points.extend(identifying_receivers(ctx))
         urls = UrlCollector(ctx).collect(out)
@@ -109,12 +113,23 @@ class DjangoAnalyser:
         # API's save is a signup, a login API's validated user a login, only where the
         # class says so (see ``linking._serializer_user``).
         serializers = any(c.model is not None or c.authenticates is not None for c in out.classes)
-        if out.django_settings or urls or views or django_apps or operations or serializers:
+        # The project's own decorators that wrap a login requirement, for any view.
+        protecting = guards.module_guards(ctx, MEMBERS_ONLY)
+        out.login_guards.extend(protecting)
+        if (
+            out.django_settings
+            or urls
+            or views
+            or django_apps
+            or operations
+            or serializers
+            or protecting
+        ):
             out.uses("django")
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
         """Walk the URL tree and bind views, auth points and error handlers across modules."""
-        project = Project(facts)
+        project = Project(facts, self.models)
         roots = project.roots()
         for root in roots:
             project.walk(root, "", frozenset({root}))

@@ -64,6 +64,13 @@ CLASS_METHODS = frozenset(
 )
 #: The entry of ``DjangoView.methods`` that stands for the class itself (implicit actions).
 CLASS_ENTRY = "<class>"
+#: Decorators that keep a view from anyone not logged in (or not staff), with why.
+MEMBERS_ONLY = {
+    "django.contrib.auth.decorators.login_required": "@login_required",
+    "django.contrib.auth.decorators.permission_required": "@permission_required",
+    "django.contrib.auth.decorators.user_passes_test": "@user_passes_test",
+    "django.contrib.admin.views.decorators.staff_member_required": "@staff_member_required",
+}
 SIGNUP_NAME = re.compile(r"sign_?up|register|join", re.IGNORECASE)
 USER_CREATION = frozenset({"create_user", "create_superuser"})
 HANDLER_SETTINGS = {

@@ -13,6 +13,7 @@ from posthog_setup.analysis.body import (
     judge_mutating,
     reads_as_query,
 )
+from posthog_setup.analysis.guards import project_guards, settled
 from posthog_setup.analysis.model import (
     TOKEN_VIEW,
     VIEW_HOOK,
@@ -55,7 +56,9 @@ from posthog_setup.frameworks.django.common import (
     TOKEN_VIEW_RESPONSE_USERS,
     short_name,
 )
+from posthog_setup.frameworks.django.model_methods import NO_MODELS, ProjectModels
 from posthog_setup.frameworks.django.receivers import OWN_RECEIVER
+from posthog_setup.frameworks.django.serializers import DJANGO_USER, saved_instances
 from posthog_setup.frameworks.django.urls import path_form
 from posthog_setup.frameworks.django.views import class_kind
 
@@ -116,6 +119,8 @@ class _Where:
     query_name: bool = False
     #: what a class view writes (its model, form or serializer), for naming
     model: str | None = None
+    #: why only a logged-in user reaches the view, where that is proven
+    members_only: str | None = None
 
 
 #: Django's DeleteView deletes through form_valid from 4.0, through delete() before.
@@ -167,6 +172,7 @@ def _route(
         outcomes=body.outcomes,
         model=where.model,
         older_hook=older_hook,
+        members_only=where.members_only,
     )
 
 
@@ -186,21 +192,18 @@ def _method_order(route: Route) -> int:
 class Project:
     """Indexes over every Django module of the project, and the walk of its URL tree."""
 
-    def __init__(self, facts: Sequence[ModuleFacts]) -> None:
+    def __init__(self, facts: Sequence[ModuleFacts], models: ProjectModels = NO_MODELS) -> None:
         self.facts = sorted(facts, key=lambda f: f.file)
+        self.models = models
         self.views: dict[str, _Located] = {}
         self.urlconfs: dict[str, ModuleFacts] = {}
         self.routers: dict[str, AppObject] = {}
         self.registrations: dict[str, list[RouterRegistration]] = {}
         self.settings: dict[str, tuple[ModuleFacts, str]] = {}
-        #: serializer (or form) class -> the model its ``Meta`` names
-        self.serializer_models: dict[str, str] = {}
         #: serializer class -> the key its ``validate`` keeps an authenticated user under
         self.serializer_logins: dict[str, str] = {}
         for mf in self.facts:
             for declared in mf.classes:
-                if declared.model is not None:
-                    self.serializer_models[declared.qualname] = declared.model
                 if declared.authenticates is not None:
                     self.serializer_logins[declared.qualname] = declared.authenticates
             for view in mf.django_views:
@@ -228,9 +231,65 @@ class Project:
         self.token_logins: dict[str, AuthPoint] = {}
         #: logins and logouts of library views nothing can be sent for, and why
         self.untracked: list[AuthPoint] = []
+        #: the project's own decorators that keep strangers out (see ``analysis.guards``)
+        self.guarding = project_guards(mf.login_guards for mf in self.facts)
+        #: what each serializer's ``save()`` answers when it creates, where proven
+        self.saved = saved_instances(
+            ((mf.classes, mf.returns) for mf in self.facts), models, self.user_model()
+        )
 
     def setting(self, key: str) -> tuple[ModuleFacts, str] | None:
         return self.settings.get(key)
+
+    def user_model(self) -> str | None:
+        """The model ``get_user_model()`` answers: the project model ``AUTH_USER_MODEL``
+        names (``"accounts.User"``: a ``User`` of a models module of the ``accounts`` app,
+        where only one is), else Django's ``User``; None where it cannot be told."""
+        configured = self.setting("AUTH_USER_MODEL")
+        if configured is None:
+            return DJANGO_USER
+        label, _, name = configured[1].strip("'\"").rpartition(".")
+        found = [
+            cls
+            for cls in self.models.bases
+            if cls.rsplit(".", 1)[-1] == name and label in cls.split(".")[:-1]
+        ]
+        return found[0] if len(found) == 1 else None
+
+    def serializer_of(self, cls: _ClassModel) -> str | None:
+        """The serializer a class view's requests use: the ``serializer_class`` of it or
+        its nearest project base, where none of them chooses another in code."""
+        views = [cls.located.view, *(self.views[a].view for a in cls.ancestry if a in self.views)]
+        for view in views:
+            if view.chooses_serializer:
+                return None
+            if view.form is not None:
+                return view.form
+        return None
+
+    def shares_view(self, owner: str) -> bool:
+        """Does every project subclass of the view class ``owner`` keep its serializer (a
+        method of ``owner`` that builds ``self.serializer_class`` runs for them too)?"""
+        own = self.class_model(owner)
+        serializer = self.serializer_of(own) if own is not None else None
+        for name, located in self.views.items():
+            if name == owner or _is_function(located.view):
+                continue
+            cls = self.class_model(name)
+            if cls is None or owner not in cls.ancestry:
+                continue
+            if self.serializer_of(cls) != serializer:
+                return False
+        return True
+
+    def members_only(self, handler: Handler) -> bool:
+        """Is ``handler`` routed, and only for logged-in users on every route to it?"""
+        found = [
+            r.members_only is not None
+            for r in self.routes
+            if r.handler.file == handler.file and r.handler.qualname == handler.qualname
+        ]
+        return bool(found) and all(found)
 
     # -- classes ----------------------------------------------------------------------
 
@@ -381,7 +440,8 @@ class Project:
         if not _is_function(located.view):
             cls = self.class_model(view)
             if cls is not None:
-                self.routes.extend(self.class_routes(cls, full, mf.module, pattern.name))
+                entry = settled(pattern.members_only, pattern.guards, self.guarding)
+                self.routes.extend(self.class_routes(cls, full, mf.module, pattern.name, entry))
             return
         entries = located.view.methods
         methods = tuple(m for m, _, _ in entries)
@@ -390,7 +450,9 @@ class Project:
         if located.view.kind == "function":
             # Methods not declared: the body's writes and method branches decide, not GET+POST.
             judged = ("GET", *body.method_branches)
-        where = _Where(mf.module, pattern.name, located.view.kind)
+        guarded = (*pattern.guards, *located.view.guards)
+        members = settled(pattern.members_only or located.view.members_only, guarded, self.guarding)
+        where = _Where(mf.module, pattern.name, located.view.kind, members_only=members)
         self.routes.append(_route(where, full, methods, handler, body, judged=judged))
 
     def sends_signal(self, view: str) -> bool:
@@ -425,15 +487,16 @@ class Project:
         )
 
     def class_routes(
-        self, cls: _ClassModel, path: str, owner: str, name: str | None
+        self, cls: _ClassModel, path: str, owner: str, name: str | None, entry: str | None
     ) -> list[Route]:
         """A class-based view: one route per HTTP method or generic action (a create view
         anyone may use to make a user is a signup, a library token view's subclass a
-        login)."""
-        routes = self._class_routes(cls, path, owner, name)
+        login); ``entry``: why its URL entry lets only logged-in users in, if it does."""
+        members = entry or self.kept_out(cls)
+        routes = self._class_routes(cls, path, owner, name, members)
         if cls.family == "token":
             self.token_login(cls)
-        signup = signup_hook(cls, path)
+        signup = signup_hook(cls, path, self) if members is None else None
         if signup is not None:
             override, user = signup
             self.signups.setdefault(
@@ -481,10 +544,30 @@ class Project:
             login, needs=TOKEN_VIEW_RELEASES.get(library), older=older
         )
 
+    def kept_out(self, cls: _ClassModel) -> str | None:
+        """Why only a logged-in user reaches the class view: a login mixin among its
+        ancestors or a permission class, or a decorator on it or on a project base."""
+        closed = _closed_to_strangers(cls)
+        if closed is not None:
+            return closed
+        views = [cls.located.view, *(self.views[a].view for a in cls.ancestry if a in self.views)]
+        for view in views:
+            why = settled(view.members_only, view.guards, self.guarding)
+            if why is not None:
+                return why
+        return None
+
     def _class_routes(
-        self, cls: _ClassModel, path: str, owner: str, name: str | None
+        self, cls: _ClassModel, path: str, owner: str, name: str | None, members: str | None
     ) -> list[Route]:
-        where = _Where(owner, name, cls.kind, reads_as_query(cls.handler.name), cls.model)
+        where = _Where(
+            owner,
+            name,
+            cls.kind,
+            reads_as_query(cls.handler.name),
+            cls.model,
+            members_only=members,
+        )
         if cls.family in ("edit", "auth"):
             return [self.form_route(cls, path, where)]
         if cls.family == "token":
@@ -558,7 +641,12 @@ class Project:
         model = cls.located.view.model
         basename = registration.basename or (short_name(model).lower() if model else None)
         where = _Where(
-            registration.router, None, cls.kind, reads_as_query(cls.handler.name), cls.model
+            registration.router,
+            None,
+            cls.kind,
+            reads_as_query(cls.handler.name),
+            cls.model,
+            members_only=self.kept_out(cls),
         )
 
         def url_name(suffix: str) -> str | None:
@@ -649,35 +737,35 @@ _PERMISSION_NEEDED = re.compile(r"IsAuthenticated|IsAdmin|Admin|Staff|Owner")
 _HELPER_SUFFIX = re.compile(r"(Model)?(Form|ModelForm|Serializer|Create|Registration|Register)$")
 
 
-def signup_hook(cls: _ClassModel, path: str) -> tuple[str, str] | None:
+def signup_hook(cls: _ClassModel, path: str, project: Project) -> tuple[str, str | None] | None:
     """(the write hook, the user there) where the class view creates users for anyone: a
-    DRF create (``serializer.instance`` after ``perform_create`` saved it) or a Django
-    ``CreateView`` (``self.object`` after ``form_valid`` saved it)."""
+    DRF create (``serializer.instance`` after ``perform_create`` saved it, read only where
+    its serializer's ``save()`` is proven to answer an instance of the user model) or a
+    Django ``CreateView`` (``self.object`` after ``form_valid`` saved it)."""
     if "create" not in cls.implicit or not cls.model:
         return None
     words = f"{cls.handler.name} {path}"
     model = cls.model.rsplit(".", 1)[-1]
     noun = _HELPER_SUFFIX.sub("", model) or model
-    if cls.model not in _USER_FACTORIES and not _USER_MODELS.match(noun):
+    drf = cls.family != "edit"
+    serializer = project.serializer_of(cls) if drf else None
+    saved = project.saved.model_of(serializer) if serializer is not None else None
+    makes_users = saved is not None and _is_user_model(project, saved)
+    if cls.model not in _USER_FACTORIES and not _USER_MODELS.match(noun) and not makes_users:
         return None
     if not (SIGNUP_WORDS.search(words) or _SIGNUP_INTENT.search(words)):
         return None
-    if _closed_to_strangers(cls):
-        return None
-    hook, user = (
-        ("form_valid", "self.object")
-        if cls.family == "edit"
-        else (
-            "perform_create",
-            "serializer.instance",
-        )
-    )
+    hook = "perform_create" if drf else "form_valid"
     own = cls.located.view
     if any(name == hook for name, _, _ in own.methods) and hook not in own.keeps_saved:
         # The project's own hook saves without the parent's: ``self.object`` is never set
         # (its body is analysed as the handler it is: a login there is identified there).
         return None
-    return hook, user
+    if drf:
+        # What the serializer saved is a user only where proven (a ``create`` may answer
+        # a dict): else the signup is sent with no identity.
+        return hook, "serializer.instance" if makes_users else None
+    return hook, "self.object"
 
 
 def _serializer_user(project: Project, point: AuthPoint) -> bool:
@@ -699,25 +787,29 @@ def _serializer_user(project: Project, point: AuthPoint) -> bool:
 
 def _saves_user(project: Project, point: AuthPoint) -> bool:
     """Whether a registration API's serializer save signs a user up for anyone: the
-    serializer's ``Meta.model`` is the user model, the view says it registers, and no
-    permission or login requirement keeps strangers out."""
-    model = project.serializer_models.get(point.serializer or "")
+    serializer's ``save()`` is proven to answer an instance of the user model (see
+    ``serializers``: never a dict, never None), the view says it registers, its project
+    subclasses keep its serializer, and no permission or login requirement keeps
+    strangers out."""
+    model = project.saved.model_of(point.serializer or "")
     if model is None or not _is_user_model(project, model):
         return False
     owner = point.handler.class_name
     words = owner or point.handler.name
     if not SIGNUP_WORDS.search(words) and not (owner and _SIGNUP_INTENT.search(owner)):
         return False
-    module = point.handler.module
-    cls = project.class_model(f"{module}.{owner}") if owner else None
-    return cls is None or not _closed_to_strangers(cls)
+    if owner and not project.shares_view(f"{point.handler.module}.{owner}"):
+        return False
+    return not project.members_only(point.handler)
 
 
-def _closed_to_strangers(cls: _ClassModel) -> bool:
-    """Does a login mixin among its ancestors or a permission class keep strangers out?"""
-    return any(_LOGIN_REQUIRED.search(a) for a in cls.ancestry) or any(
-        _PERMISSION_NEEDED.search(p) for p in cls.permissions
-    )
+def _closed_to_strangers(cls: _ClassModel) -> str | None:
+    """Why a login mixin among its ancestors or a permission class keeps strangers out."""
+    mixin = next((a for a in cls.ancestry if _LOGIN_REQUIRED.search(a)), None)
+    if mixin is not None:
+        return short_name(mixin)
+    permission = next((p for p in cls.permissions if _PERMISSION_NEEDED.search(p)), None)
+    return f"permission_classes = [{permission}]" if permission is not None else None
 
 
 def _is_user_model(project: Project, model: str) -> bool:

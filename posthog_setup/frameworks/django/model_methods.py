@@ -87,6 +87,9 @@ class ProjectModels:
     managers: Mapping[str, str] = field(default_factory=dict)
     #: reverse accessor on the user model (a ``related_name``) -> the model it holds
     user_relations: Mapping[str, str] = field(default_factory=dict)
+    #: manager class -> its methods proven to answer a saved instance of the manager's
+    #: model, never None (``create_user`` returning ``user = self.model(...)`` it saved)
+    instance_methods: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def method(self, cls: str, name: str) -> str | None:
         """What ``cls.name`` writes (``READS``, ``UNKNOWN``), looked up through project
@@ -147,6 +150,7 @@ class _ModelsModule:
     bases: dict[str, tuple[str, ...]]
     managers: dict[str, str]
     relations: list[tuple[str, str]]
+    instance_methods: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def read_models(texts: Mapping[str, str], modules: Mapping[str, tuple[str, bool]]) -> ProjectModels:
@@ -159,17 +163,19 @@ def read_models(texts: Mapping[str, str], modules: Mapping[str, tuple[str, bool]
     bases: dict[str, tuple[str, ...]] = {}
     managers: dict[str, str] = {}
     relations: dict[str, set[str]] = {}
+    instances: dict[str, frozenset[str]] = {}
     for read in process_map(_read_module, jobs, min_items=_PARALLEL_FILES):
         if read is None:
             continue
         methods.update(read.methods)
         bases.update(read.bases)
         managers.update(read.managers)
+        instances.update(read.instance_methods)
         for accessor, model in read.relations:
             relations.setdefault(accessor, set()).add(model)
     # A related name two models share says nothing of which one is meant.
     unique = {name: next(iter(found)) for name, found in relations.items() if len(found) == 1}
-    return ProjectModels(methods, bases, managers, unique)
+    return ProjectModels(methods, bases, managers, unique, instances)
 
 
 def _read_module(job: tuple[str, str, str, bool]) -> _ModelsModule | None:
@@ -189,6 +195,9 @@ def _read_module(job: tuple[str, str, str, bool]) -> _ModelsModule | None:
         qualified = f"{module}.{stmt.name}" if module else stmt.name
         found.bases[qualified] = tuple(b for b in (names.resolve(x) for x in stmt.bases) if b)
         found.methods[qualified] = _class_methods(stmt, functions)
+        answering = _instance_methods(stmt, found.bases[qualified])
+        if answering:
+            found.instance_methods[qualified] = answering
         for target, value in _assignments(stmt):
             manager = _manager_class(names, value)
             if target == "objects" and manager is not None:
@@ -272,6 +281,104 @@ def _class_methods(cls: ast.ClassDef, functions: Mapping[str, str]) -> dict[str,
                 found[name] = UNKNOWN
                 changed = True
     return found
+
+
+#: Django's manager of its own users: ``create_user`` and ``create_superuser`` save and
+#: answer the user (``BaseUserManager`` has neither).
+DJANGO_USER_MANAGER = "django.contrib.auth.models.UserManager"
+_USER_MANAGER_METHODS = frozenset({"create_user", "create_superuser", "_create_user"})
+
+
+def _instance_methods(cls: ast.ClassDef, bases: Sequence[str]) -> frozenset[str]:
+    """The methods of a manager class that answer a saved instance of its model, never
+    None: the body ends in ``return`` or ``raise``, and each ``return`` answers a name bound
+    once, to ``self.model(...)``, that a statement of the body saves (``user.save()``), or
+    the result of such a method of the class (``self.create_user(...)``), of Django's
+    ``create`` (``self.create(...)``, where the class does not define it) or, for a
+    subclass of Django's ``UserManager``, of its ``create_user`` / ``create_superuser``
+    (through ``super()``)."""
+    own = {s.name: s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    user_manager = DJANGO_USER_MANAGER in bases
+    # Django's ``create`` is the one ``self.create`` runs only where no base of the
+    # project's own may override it.
+    django_create = bool(bases) and all(b.startswith("django.") for b in bases)
+    proven: set[str] = set()
+
+    def answers(value: ast.expr | None, method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        if isinstance(value, ast.Name):
+            bound = [
+                n.value
+                for n in walk_body(method)
+                if isinstance(n, (ast.Assign, ast.AnnAssign, ast.AugAssign))
+                and any(
+                    isinstance(t, ast.Name) and t.id == value.id
+                    for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+                )
+            ]
+            if len(bound) != 1 or bound[0] is None:
+                return False
+            built = bound[0]
+            if _is_self_call(built, "model"):
+                return _saves(method, value.id)
+            return answers(built, method)
+        if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Attribute):
+            return False
+        name = value.func.attr
+        receiver = value.func.value
+        if isinstance(receiver, ast.Name) and receiver.id == "self":
+            if name in own:
+                return name in proven
+            return (django_create and name == "create") or (
+                user_manager and name in _USER_MANAGER_METHODS
+            )
+        if (
+            isinstance(receiver, ast.Call)
+            and isinstance(receiver.func, ast.Name)
+            and receiver.func.id == "super"
+        ):
+            return (django_create and name == "create") or (
+                user_manager and name in _USER_MANAGER_METHODS
+            )
+        return False
+
+    changed = True
+    while changed:
+        changed = False
+        for name, method in own.items():
+            if name in proven or not method.body:
+                continue
+            if not isinstance(method.body[-1], (ast.Return, ast.Raise)):
+                continue
+            returns = [n for n in walk_body(method) if isinstance(n, ast.Return)]
+            if returns and all(answers(r.value, method) for r in returns):
+                proven.add(name)
+                changed = True
+    return frozenset(proven)
+
+
+def _is_self_call(value: ast.expr, attribute: str) -> bool:
+    """``self.<attribute>(...)``."""
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr == attribute
+        and isinstance(value.func.value, ast.Name)
+        and value.func.value.id == "self"
+    )
+
+
+def _saves(method: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    """Does a statement of the method's own body (not one inside a branch) call
+    ``<name>.save(...)``?"""
+    return any(
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Call)
+        and isinstance(stmt.value.func, ast.Attribute)
+        and stmt.value.func.attr == "save"
+        and isinstance(stmt.value.func.value, ast.Name)
+        and stmt.value.func.value.id == name
+        for stmt in method.body
+    )
 
 
 def _queryset_expression(node: ast.expr, querysets: set[str]) -> bool:

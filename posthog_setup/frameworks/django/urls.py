@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 
+from posthog_setup.analysis import guards
 from posthog_setup.analysis.context import FactsBuilder, FileContext
 from posthog_setup.analysis.model import (
     AppObject,
@@ -16,6 +17,7 @@ from posthog_setup.analysis.paths import regex_to_path
 from posthog_setup.frameworks.django.common import (
     HANDLER_SETTINGS,
     INCLUDE,
+    MEMBERS_ONLY,
     PATH,
     RE_PATH,
     ROUTERS,
@@ -92,13 +94,32 @@ class UrlCollector:
                 cls = names.resolve(view.func.value)
                 return [dataclasses.replace(base, view=cls, class_based=True)] if cls else []
             # Wrappers such as login_required(view) or cache_page(60)(view).
-            return self.target(base, view.args[0]) if view.args else []
+            if not view.args:
+                return []
+            return [self.wrapped(p, view.func) for p in self.target(base, view.args[0])]
         target = names.resolve(view)
         if target is None:
             return []
         if target.endswith(".urls"):
             return [dataclasses.replace(base, include=target)]
         return [dataclasses.replace(base, view=target)]
+
+    def wrapped(self, pattern: UrlPattern, wrapper: ast.expr) -> UrlPattern:
+        """``pattern`` of a view an entry wraps in ``wrapper``: only for logged-in users
+        where that is a login guard, and the wrapper noted where it is the project's own
+        (``login_required(View.as_view())``, ``staff_only(view)``)."""
+        if pattern.members_only is not None or pattern.view is None:
+            return pattern
+        guard = guards.guard_of(self.ctx, wrapper, MEMBERS_ONLY)
+        if guard is not None:
+            return dataclasses.replace(pattern, members_only=MEMBERS_ONLY[guard], guards=())
+        target = wrapper.func if isinstance(wrapper, ast.Call) else wrapper
+        if not isinstance(target, (ast.Name, ast.Attribute)):
+            return pattern
+        resolved = self.ctx.names.resolve(target)
+        if resolved is None:
+            return pattern
+        return dataclasses.replace(pattern, guards=(*pattern.guards, resolved))
 
     def include(self, base: UrlPattern, argument: ast.AST) -> list[UrlPattern]:
         if isinstance(argument, ast.Tuple) and argument.elts:

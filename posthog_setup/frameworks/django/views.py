@@ -7,7 +7,7 @@ import ast
 import dataclasses
 from collections.abc import Iterator, Sequence
 
-from posthog_setup.analysis import flow
+from posthog_setup.analysis import flow, guards
 from posthog_setup.analysis.body import (
     UserFinder,
     dotted,
@@ -34,6 +34,7 @@ from posthog_setup.frameworks.django.common import (
     HTTP_METHODS,
     LOGIN,
     LOGOUT,
+    MEMBERS_ONLY,
     NOT_PROJECT_BASES,
     SIGNUP_NAME,
     TOKEN_ISSUERS,
@@ -91,15 +92,18 @@ def _auth_calls(ctx: FileContext, func: FunctionNode) -> Iterator[tuple[str, ast
 
 
 def _serializer_users(
-    ctx: FileContext, func: FunctionNode
+    ctx: FileContext, func: FunctionNode, own: str | None = None
 ) -> Iterator[tuple[AuthKind, str, int, str, str]]:
     """``(kind, serializer class, line, user, how it is read)`` of each statement that takes
-    a user from a serializer the function builds from the request (``S(data=...)``): its
-    ``save()`` (a signup: the user is the name the result is bound to, else
-    ``<serializer>.instance``, which DRF's ``save()`` sets to what it saved and never
-    leaves None) or ``user = <serializer>.validated_data["user"]`` (a login). Whether the
-    class makes or proves users is decided when the project is linked."""
+    a user from a serializer the function builds from the request (``S(data=...)``, or
+    ``self.serializer_class(data=...)`` / ``self.get_serializer(data=...)`` of a class view
+    whose ``serializer_class`` is ``own``): its ``save()`` where nothing else was given to
+    update (a signup: the user is the name the result is bound to, else
+    ``<serializer>.instance``, which DRF's ``save()`` sets to what ``create`` answered) or
+    ``user = <serializer>.validated_data["user"]`` (a login). Whether the class makes or
+    proves users, and what its ``create`` answers, is decided when the project is linked."""
     scope = ctx.names.scope_for_def(func)
+    creating: set[str] = set()
     built: dict[str, str] = {}
     for node in walk_body(func):
         if not isinstance(node, (ast.Assign, ast.Expr)):
@@ -116,7 +120,9 @@ def _serializer_users(
             and not value.args
         ):
             serializer = value.func.value.id
-            yield "signup", built[serializer], node.lineno, name or f"{serializer}.instance", "save"
+            if serializer in creating:
+                user = name or f"{serializer}.instance"
+                yield "signup", built[serializer], node.lineno, user, "save"
         validated = _validated_key(value, built)
         if name is not None and validated is not None:
             serializer, key = validated
@@ -124,10 +130,24 @@ def _serializer_users(
         if name is None:
             continue
         built.pop(name, None)
+        creating.discard(name)
         if isinstance(value, ast.Call) and any(k.arg == "data" for k in value.keywords):
-            made = ctx.names.resolve(value.func, scope)
+            made = own if _own_serializer(value.func) else ctx.names.resolve(value.func, scope)
             if made is not None:
                 built[name] = made
+                # Given no instance, ``save()`` creates: it runs the class's ``create``.
+                if not value.args and not any(k.arg == "instance" for k in value.keywords):
+                    creating.add(name)
+
+
+def _own_serializer(func: ast.expr) -> bool:
+    """``self.serializer_class`` / ``self.get_serializer``: the class view's serializer."""
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr in ("serializer_class", "get_serializer")
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "self"
+    )
 
 
 def _validated_key(value: ast.expr, built: dict[str, str]) -> tuple[str, str] | None:
@@ -145,26 +165,34 @@ def _validated_key(value: ast.expr, built: dict[str, str]) -> tuple[str, str] | 
     return value.value.value.id, value.slice.value
 
 
-#: Decorators that keep a view from anyone not logged in (or not staff).
-_MEMBERS_ONLY = frozenset(
-    {
-        "django.contrib.auth.decorators.login_required",
-        "django.contrib.auth.decorators.permission_required",
-        "django.contrib.auth.decorators.user_passes_test",
-        "django.contrib.admin.views.decorators.staff_member_required",
-    }
-)
+_METHOD_DECORATOR = "django.utils.decorators.method_decorator"
 
 
-def _members_only(ctx: FileContext, func: FunctionNode) -> bool:
-    """Does a decorator keep the function view from strangers: Django's
-    ``@login_required`` and kin, or DRF's ``@permission_classes([IsAuthenticated])``
-    (any permission but ``AllowAny``)?"""
+def members_only(
+    ctx: FileContext, func: FunctionNode | ast.ClassDef
+) -> tuple[str | None, tuple[str, ...]]:
+    """Why a decorator keeps the view from strangers: Django's ``@login_required`` and
+    kin (on a class, through ``@method_decorator(login_required, name="dispatch")``), or
+    DRF's ``@permission_classes([IsAuthenticated])`` (any permission but ``AllowAny``).
+    Else the project functions among its decorators, for the link to settle (see
+    ``analysis.guards``)."""
+    why, others = guards.decorated(ctx, func, MEMBERS_ONLY)
+    if why is not None:
+        return why, ()
     for decorator in func.decorator_list:
         call = decorator if isinstance(decorator, ast.Call) else None
         target = ctx.names.resolve(call.func if call else decorator) or ""
-        if target in _MEMBERS_ONLY:
-            return True
+        if target == _METHOD_DECORATOR and call is not None and call.args:
+            wrapped = call.args[0]
+            guard = guards.guard_of(ctx, wrapped, MEMBERS_ONLY)
+            if guard is not None and _dispatched(call):
+                return MEMBERS_ONLY[guard], ()
+            inner = wrapped.func if isinstance(wrapped, ast.Call) else wrapped
+            resolved = (
+                ctx.names.resolve(inner) if isinstance(inner, (ast.Name, ast.Attribute)) else None
+            )
+            if resolved is not None and _dispatched(call):
+                others += (resolved,)
         if target == "rest_framework.decorators.permission_classes" and call and call.args:
             listed = call.args[0]
             names = (
@@ -172,9 +200,15 @@ def _members_only(ctx: FileContext, func: FunctionNode) -> bool:
                 if isinstance(listed, (ast.List, ast.Tuple))
                 else [dotted(listed)]
             )
-            if any(n.rsplit(".", 1)[-1] != "AllowAny" for n in names):
-                return True
-    return False
+            closed = [n for n in names if n.rsplit(".", 1)[-1] != "AllowAny"]
+            if closed:
+                return f"@permission_classes([{closed[0].rsplit('.', 1)[-1]}])", ()
+    return None, others
+
+
+def _dispatched(call: ast.Call) -> bool:
+    """Does a class's ``method_decorator(..., name="dispatch")`` wrap every request?"""
+    return literal_string(keyword_value(call, "name")) == "dispatch"
 
 
 def _token_logins(ctx: FileContext, func: FunctionNode) -> Iterator[tuple[int, str, str]]:
@@ -307,7 +341,9 @@ class ViewCollector:
             )
         return written
 
-    def auth_points(self, func: FunctionNode, body: BodyFacts) -> None:
+    def auth_points(self, func: FunctionNode, body: BodyFacts, own: str | None = None) -> None:
+        """The logins, signups and logouts of a view function or method (``own``: its class
+        view's ``serializer_class``, where the class leaves the choice to it)."""
         creates_user = any(e.kind == "write" for e in body.evidence)
         for name, call in _auth_calls(self.ctx, func):
             kind: AuthKind
@@ -337,8 +373,8 @@ class ViewCollector:
         # user a serializer authenticated, and calls no login(): kept where the project is
         # linked and the serializer proves to make or authenticate users.
         # Both read a serializer built with ``data=``.
-        found = next(_serializer_users(self.ctx, func), None) if "data=" in source else None
-        if found is not None and found[0] == "signup" and _members_only(self.ctx, func):
+        found = next(_serializer_users(self.ctx, func, own), None) if "data=" in source else None
+        if found is not None and found[0] == "signup" and members_only(self.ctx, func)[0]:
             # Someone already logged in makes the account (an admin): not their signup.
             found = None
         if found is not None:
@@ -361,11 +397,14 @@ class ViewCollector:
                 ("GET", *(m for m in branches if m != "GET")) if branches else ("GET", "POST")
             )
         handler = ctx.handler(func)
+        why, guarded_by = members_only(ctx, func)
         return DjangoView(
             qualname=handler.qualname,
             kind=kind,
             methods=tuple((m, handler, body) for m in declared),
             line=func.lineno,
+            members_only=why,
+            guards=guarded_by,
         )
 
     def declared_methods(self, func: FunctionNode) -> tuple[tuple[str, ...] | None, str]:
@@ -402,6 +441,12 @@ class ViewCollector:
         extends: list[str] = []
         keeps_saved: list[str] = []
         answers: list[str] = []
+        chooses = any(
+            isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and stmt.name in ("get_serializer", "get_serializer_class")
+            for stmt in node.body
+        )
+        own = None if chooses else self.own_serializer(node)
         for stmt in node.body:
             assigned = assigned_name(stmt)
             if assigned is not None:
@@ -433,7 +478,7 @@ class ViewCollector:
             )
             request_param = params[1] if serves and len(params) > 1 else None
             body = self.body(stmt, request_param)
-            self.auth_points(stmt, body)
+            self.auth_points(stmt, body, own)
             if decorated is not None:
                 url_path, verbs, detail = decorated
                 actions.append((url_path, verbs, detail, ctx.handler(stmt), body))
@@ -448,6 +493,7 @@ class ViewCollector:
             return None
         handler = ctx.handler(node)
         class_body = BodyFacts(ignored=ctx.is_ignored(node))
+        why, guarded_by = members_only(ctx, node)
         return DjangoView(
             qualname=handler.qualname,
             kind=class_kind(bases) or ("middleware" if "process_exception" in names else ""),
@@ -462,7 +508,20 @@ class ViewCollector:
             extends=tuple(extends),
             keeps_saved=tuple(keeps_saved),
             answers=tuple(answers),
+            members_only=why,
+            guards=guarded_by,
+            chooses_serializer=chooses,
         )
+
+    def own_serializer(self, node: ast.ClassDef) -> str | None:
+        """The class named by the class body's ``serializer_class = S``, qualified."""
+        for stmt in node.body:
+            assigned = assigned_name(stmt)
+            if assigned is not None and assigned[0] == "serializer_class":
+                value = assigned[1]
+                if isinstance(value, (ast.Name, ast.Attribute)):
+                    return self.ctx.names.resolve(value)
+        return None
 
     def model_name(self, value: ast.AST) -> str | None:
         """``Product`` or ``Product.objects.filter(...)`` -> the model's qualified name."""

@@ -112,13 +112,16 @@ class FastAPIAnalyser:
         _FastAPIFile(ctx, out).collect()
 
     def link(self, facts: Sequence[ModuleFacts]) -> Linked:
-        """Resolve every route's full path through ``include_router`` prefixes, and give
-        handlers the user a dependency alias of another module injects."""
+        """Resolve every route's full path through ``include_router`` prefixes, give
+        handlers the user a dependency alias of another module injects, and keep no signup
+        of a route only logged-in users reach (an admin makes that account)."""
         linked = link_routes("fastapi", facts, _KINDS, _mount_prefix)
         aliases = {alias for f in facts for alias in f.user_aliases}
-        if not aliases:
-            return linked
-        return dataclasses.replace(linked, routes=tuple(alias_users(linked.routes, aliases)))
+        if aliases:
+            linked = dataclasses.replace(linked, routes=tuple(alias_users(linked.routes, aliases)))
+        return dataclasses.replace(
+            linked, auth_points=tuple(strangers_signups(linked.auth_points, linked.routes))
+        )
 
 
 def _mount_prefix(child: AppObject, registration: Registration | None) -> str | None:
@@ -156,6 +159,130 @@ def injected_types(ctx: FileContext, func: FunctionNode) -> list[tuple[str, str]
         and isinstance(dependency, (ast.Name, ast.Attribute))
         and (qualified := ctx.names.resolve(dependency, scope))
     ]
+
+
+def strangers_signups(points: Iterable[AuthPoint], routes: Sequence[Route]) -> Iterator[AuthPoint]:
+    """``points`` but the signups of handlers whose every route only a logged-in user
+    reaches: there the account is made by someone else, whom it must not identify as the
+    new user (the route captures an ordinary event instead)."""
+    guarded: dict[tuple[str, str], bool] = {}
+    for route in routes:
+        key = (route.handler.file, route.handler.qualname)
+        guarded[key] = guarded.get(key, True) and route.members_only is not None
+    for point in points:
+        if point.kind == "signup" and guarded.get((point.handler.file, point.handler.qualname)):
+            continue
+        yield point
+
+
+def members_only(
+    ctx: FileContext, func: FunctionNode, route: ast.Call | None
+) -> tuple[str | None, tuple[str, ...]]:
+    """Why only a logged-in user reaches the handler, where this file proves it: a
+    parameter declared as a user (never None) that depends on a function named for one
+    (``user: User = Depends(get_current_user)``, or such an ``Annotated`` alias of this
+    file). Else what the link settles against the project's ``login_guards``: the
+    functions its route's ``dependencies=[Depends(...)]`` and its parameters depend on,
+    and the aliases of other modules its parameters are typed with."""
+    scope = ctx.names.scope_of(func)
+    candidates: list[str] = []
+    for param, dependency in _dependencies(ctx, func):
+        if not isinstance(dependency, (ast.Name, ast.Attribute)):
+            continue  # a factory's result (``Depends(get_user(required=False))``)
+        arg = next(a for a in _arguments(func) if a.arg == param)
+        declared = _declared_type(ctx, arg.annotation)
+        if declared is not None and _is_user_dependency(dependency) and _names_a_user(declared):
+            return f"depends on {dotted(dependency)}", ()
+        resolved = ctx.names.resolve(dependency, scope)
+        if resolved is not None:
+            candidates.append(resolved)
+    for arg in _arguments(func):
+        if isinstance(arg.annotation, (ast.Name, ast.Attribute)):
+            resolved = ctx.names.resolve(arg.annotation, scope)
+            if resolved is not None and _module_assignment(ctx, resolved) is None:
+                candidates.append(resolved)  # an alias of another module, maybe
+    listed = call_arg(route, None, "dependencies") if route is not None else None
+    for element in listed.elts if isinstance(listed, (ast.List, ast.Tuple)) else ():
+        if isinstance(element, ast.Call) and ctx.names.resolve_call(element, scope) in _DEPENDS:
+            needed = call_arg(element, 0, "dependency")
+            if isinstance(needed, (ast.Name, ast.Attribute)):
+                resolved = ctx.names.resolve(needed, scope)
+                if resolved is not None:
+                    candidates.append(resolved)
+    return None, tuple(dict.fromkeys(candidates))
+
+
+def login_guards(ctx: FileContext) -> Iterator[tuple[str, str]]:
+    """The module's dependencies that let only a logged-in user through, by qualified
+    name: a function annotated to answer a user (never None) that refuses otherwise (a
+    ``raise`` in its body), and an alias declaring a user (never None) that depends on
+    such a function or one named for a user
+    (``CurrentUser = Annotated[User, Depends(get_current_user)]``)."""
+    functions: set[str] = set()
+    for stmt in ctx.tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            returned = _declared_type(ctx, stmt.returns)
+            if (
+                returned is not None
+                and _names_a_user(returned)
+                and any(isinstance(n, ast.Raise) for n in walk_body(stmt))
+            ):
+                functions.add(ctx.qualified(stmt.name))
+                yield ctx.qualified(stmt.name), f"depends on {stmt.name}"
+    for target, value in named_assignments(ctx.tree.body):
+        declared = _declared_type(ctx, value) if isinstance(value, ast.Subscript) else None
+        if declared is None or not _names_a_user(declared):
+            continue
+        for meta in _annotated_metadata(ctx, value):
+            dependency = (
+                call_arg(meta, 0, "dependency")
+                if isinstance(meta, ast.Call) and ctx.names.resolve_call(meta) in _DEPENDS
+                else None
+            )
+            if isinstance(dependency, (ast.Name, ast.Attribute)) and (
+                _is_user_dependency(dependency) or ctx.names.resolve(dependency) in functions
+            ):
+                yield ctx.qualified(target.id), f"depends on {dotted(dependency)}"
+                break
+
+
+#: A class that is a person's account (``User``, ``UserInDB``, ``CustomerAccount``), never
+#: what serves or stores them (``UserRepository``, ``UserService``).
+_USER_CLASS = re.compile(
+    r"^(?!.*(?:Repo|Repository|Service|Manager|Crud|CRUD|Dao|DAO|Store|Client|Session|Schema)s?$)"
+    r"\w*(?:User|Account|Member|Customer)\w*$"
+)
+
+
+def _names_a_user(declared: ast.expr) -> bool:
+    """Is the declared type a user class (by its last name part), never None?"""
+    return isinstance(declared, (ast.Name, ast.Attribute)) and bool(
+        _USER_CLASS.match(dotted(declared).rsplit(".", 1)[-1])
+    )
+
+
+def _declared_type(
+    ctx: FileContext, annotation: ast.expr | None, depth: int = 0
+) -> ast.expr | None:
+    """The type an annotation declares, through ``Annotated[T, ...]`` and an alias of this
+    file; None where it may be None (``T | None``, ``Optional[T]``) or is not one type."""
+    if annotation is None or depth > 3:
+        return None
+    if isinstance(annotation, (ast.Name, ast.Attribute)):
+        qualified = ctx.names.resolve(annotation)
+        alias = _module_assignment(ctx, qualified) if qualified else None
+        if isinstance(alias, ast.Subscript):
+            return _declared_type(ctx, alias, depth + 1)
+        return annotation
+    if isinstance(annotation, ast.Subscript):
+        inner = _annotated_type(ctx, annotation)
+        return _declared_type(ctx, inner[0], depth + 1) if inner else None
+    return None
+
+
+def _arguments(func: FunctionNode) -> list[ast.arg]:
+    args = func.args
+    return [*args.posonlyargs, *args.args, *args.kwonlyargs]
 
 
 def _user_param(param: str) -> UserAccess:
@@ -340,6 +467,10 @@ class _FastAPIFile:
                 if handler is not None:
                     target = call_arg(found.call, 0, "exc_class_or_status_code")
                     self._exception_handler(handler, target, found)
+        protecting = list(login_guards(self.ctx))
+        if protecting:
+            self.recorded = True
+            self.out.login_guards.extend(protecting)
         aliases = list(user_aliases(self.ctx))
         if aliases:
             self.recorded = True
@@ -364,6 +495,7 @@ class _FastAPIFile:
             return
         body = self._body(func)
         self.recorded = True
+        why, guarded_by = members_only(self.ctx, func, found.call)
         self.out.routes.append(
             LocalRoute(
                 framework="fastapi",
@@ -374,6 +506,8 @@ class _FastAPIFile:
                 line=found.call.lineno,
                 body=body,
                 name=spec.name or func.name,
+                members_only=why,
+                guards=guarded_by,
             )
         )
         self._auth_point(func, spec, body)

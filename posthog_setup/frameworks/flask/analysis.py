@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from posthog_setup.analysis import guards
 from posthog_setup.analysis.body import UserFinder, dotted, reads_as_query, scan_body, walk_body
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
 from posthog_setup.analysis.model import (
@@ -104,6 +105,9 @@ class Dialect:
     #: owners that extensions add (Flask-RESTX's ``Api`` and ``Namespace``), by constructor
     extension_constructors: Mapping[str, Constructor] = dataclasses.field(default_factory=dict)
     extension_kinds: tuple[AppKind, ...] = ()
+    #: decorators that let only a logged-in user in (qualified name -> why), see
+    #: ``analysis.guards``
+    login_guards: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def kinds(self) -> tuple[AppKind, ...]:
@@ -130,9 +134,15 @@ class Dialect:
 
     def logs_in(self, linked: Linked, user_kind: str) -> bool:
         """Does the project log users in with this dialect's login extension (its login
-        calls, or handlers reading its current user, of kind ``user_kind``)?"""
-        return any(p.mechanism == self.mechanism for p in linked.auth_points) or any(
-            r.user_access is not None and r.user_access.kind == user_kind for r in linked.routes
+        calls, handlers reading its current user, of kind ``user_kind``, or routes only
+        its logged-in users reach)?"""
+        guards = set(self.login_guards.values())
+        return (
+            any(p.mechanism == self.mechanism for p in linked.auth_points)
+            or any(
+                r.user_access is not None and r.user_access.kind == user_kind for r in linked.routes
+            )
+            or any(r.members_only in guards for r in linked.routes)
         )
 
 
@@ -309,6 +319,10 @@ FLASK = Dialect(
     sees_server_errors=_flask_sees_server_errors,
     extension_constructors=rest.CONSTRUCTORS,
     extension_kinds=rest.KINDS,
+    login_guards={
+        "flask_login.login_required": "@login_required",
+        "flask_login.fresh_login_required": "@fresh_login_required",
+    },
 )
 #: Class views that dispatch to one method per HTTP verb.
 _METHOD_VIEWS = frozenset({"MethodView", *rest.VIEW_BASES.values()})
@@ -345,6 +359,9 @@ class FlaskFile:
             # The module the callbacks (or the error captures) are in is one the link must see.
             self.recorded = self.recorded or bool(objects) or bool(captures)
         self.out.apps.extend(self.file.apps)
+        protecting = guards.module_guards(self.ctx, self.dialect.login_guards)
+        self.out.login_guards.extend(protecting)
+        self.recorded = self.recorded or bool(protecting)
         for func, found in self.file.decorated(_ROUTE_DECORATORS | _ERROR_DECORATORS):
             if found.attr in _ERROR_DECORATORS:
                 self._error_handler(func, found.call.args[:1], found)
@@ -392,9 +409,11 @@ class FlaskFile:
         *,
         view_kind: str | None = None,
         action: str | None = None,
+        registered_by: ast.expr | None = None,
     ) -> None:
         self._paths.setdefault(func, []).append(path)
         self.recorded = True
+        members_only, guarded_by = self._members_only(func, registered_by)
         self.out.routes.append(
             LocalRoute(
                 framework=self.dialect.framework,
@@ -407,8 +426,41 @@ class FlaskFile:
                 name=name,
                 view_kind=view_kind,
                 action=action,
+                members_only=members_only,
+                guards=guarded_by,
             )
         )
+
+    def _members_only(
+        self, func: FunctionNode, registered_by: ast.expr | None
+    ) -> tuple[str | None, tuple[str, ...]]:
+        """Why only a logged-in user reaches ``func`` (a decorator of its own below the
+        route's, or of its class view's ``decorators`` / ``method_decorators`` list, that is
+        a login guard), else the project functions among those decorators, for the link
+        to settle."""
+        ctx = self.ctx
+        why, others = guards.decorated(ctx, func, self.dialect.login_guards, registered_by)
+        if why is None and self.dialect is FLASK:
+            if jwt.required(ctx, func):
+                why = "@jwt_required()"
+            elif httpauth.required(ctx, func) is not None:
+                why = "flask-httpauth's @login_required"
+        owner = ctx.names.parent(func)
+        if why is None and isinstance(owner, ast.ClassDef):
+            listed = [
+                element
+                for name in ("decorators", "method_decorators")
+                if isinstance(value := _class_attribute(owner, name), (ast.List, ast.Tuple))
+                for element in value.elts
+            ]
+            for element in listed:
+                guard = guards.guard_of(ctx, element, self.dialect.login_guards)
+                if guard is not None:
+                    return self.dialect.login_guards[guard], ()
+                if isinstance(element, (ast.Name, ast.Attribute)):
+                    resolved = ctx.names.resolve(element)
+                    others += (resolved,) if resolved else ()
+        return why, () if why is not None else others
 
     def _decorator_route(self, func: FunctionNode, found: OwnerCall) -> None:
         if found.kind is None and not self.trust_imported:
@@ -416,7 +468,15 @@ class FlaskFile:
         spec = route_spec(found.call, found.attr, path_keyword="rule", name_keyword="endpoint")
         if spec is not None:
             name = spec.name or func.name
-            self._add_route(found.owner, spec.path, spec.methods, func, found.call.lineno, name)
+            self._add_route(
+                found.owner,
+                spec.path,
+                spec.methods,
+                func,
+                found.call.lineno,
+                name,
+                registered_by=found.call,
+            )
 
     def _url_rule(self, found: OwnerCall) -> None:
         """``x.add_url_rule(rule, endpoint, view_func, methods=...)``."""

@@ -88,6 +88,7 @@ QUART = Dialect(
     find_user=find_user,
     login_subject=_login_subject,
     sees_server_errors=_sees_unhandled_errors,
+    login_guards={"quart_auth.login_required": "@login_required"},
 )
 
 
