@@ -319,7 +319,7 @@ def _instance_methods(cls: ast.ClassDef, bases: Sequence[str]) -> frozenset[str]
                 return False
             built = bound[0]
             if _is_self_call(built, "model"):
-                return _saves(method, value.id)
+                return saves_on_every_path(method, value.id)
             return answers(built, method)
         if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Attribute):
             return False
@@ -367,7 +367,7 @@ def _is_self_call(value: ast.expr, attribute: str) -> bool:
     )
 
 
-def _saves(method: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+def saves_on_every_path(method: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
     """Does a statement of the method's own body (not one inside a branch) call
     ``<name>.save(...)``?"""
     return any(

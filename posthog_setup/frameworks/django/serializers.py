@@ -30,7 +30,11 @@ from posthog_setup.analysis.body import walk_body
 from posthog_setup.analysis.context import FileContext, FunctionNode
 from posthog_setup.analysis.flow import MODEL_SAVING_BASES
 from posthog_setup.analysis.model import ClassFacts
-from posthog_setup.frameworks.django.model_methods import DJANGO_USER_MANAGER, ProjectModels
+from posthog_setup.frameworks.django.model_methods import (
+    DJANGO_USER_MANAGER,
+    ProjectModels,
+    saves_on_every_path,
+)
 
 #: What ``ClassFacts.created`` records for ``super().create(...)``.
 PARENT = "super"
@@ -102,7 +106,7 @@ def _answer(ctx: FileContext, method: FunctionNode, value: ast.expr | None) -> s
         built = bound[0]
         model = _constructed(ctx, method, built)
         if model is not None:
-            return f"{model}()" if _saves(method, value.id) else None
+            return f"{model}()" if saves_on_every_path(method, value.id) else None
         return _answer(ctx, method, built)
     if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Attribute):
         return None
@@ -157,19 +161,6 @@ def _constructed(ctx: FileContext, method: FunctionNode, value: ast.expr) -> str
         return None
     model = _model(ctx, method, value.func)
     return model if model is not None and model.rsplit(".", 1)[-1][:1].isupper() else None
-
-
-def _saves(method: FunctionNode, name: str) -> bool:
-    """Does a statement of the method's own body (not one in a branch) save ``name``?"""
-    return any(
-        isinstance(stmt, ast.Expr)
-        and isinstance(stmt.value, ast.Call)
-        and isinstance(stmt.value.func, ast.Attribute)
-        and stmt.value.func.attr == "save"
-        and isinstance(stmt.value.func.value, ast.Name)
-        and stmt.value.func.value.id == name
-        for stmt in method.body
-    )
 
 
 @dataclasses.dataclass(frozen=True)
