@@ -121,8 +121,9 @@ def _checklist(v: Verification) -> list[ChecklistItem]:
     items.append(
         ChecklistItem(
             "Review the diff (`git diff`): the client module, the framework hook-up and each "
-            "capture. A capture belongs after the change it records, and no property may carry "
-            "personal data (emails, names, tokens)."
+            "capture. A capture belongs after the change it records, and no event property may "
+            "carry personal data (emails, names, tokens): an email or a username goes on the "
+            "person, as login and signup set it (`posthog_client.set`)."
         )
     )
     manifest = f" (`{setup.manifest}` lists it)" if setup.manifest else ""
