@@ -66,16 +66,31 @@ def _summary(v: Verification) -> list[str]:
     lines.append(
         f"Python for the live check: `{v.interpreter.display(v.root)}`, {v.interpreter.reason}"
     )
-    lines.append(
-        "Verification: **passed**"
-        if v.verified
-        else f"Verification: **failed**, {failures} problem{'s' * (failures != 1)} (listed below)"
-    )
+    nothing = v.nothing_planned
+    if nothing is not None and nothing.warning:
+        lines.append(
+            f"**Warning**: {nothing.reason}, so no event is captured; `posthog-setup begin` "
+            "lists what the analysis found"
+        )
+    if not v.verified:
+        lines.append(
+            f"Verification: **failed**, {failures} problem{'s' * (failures != 1)} (listed below)"
+        )
+    elif nothing is not None:
+        # No event exists to have passed: the checks verified the client and the hook-up.
+        lines.append("Verification: **no events to verify**; no check failed")
+    else:
+        lines.append("Verification: **passed**")
     return lines
 
 
 def _verdict(v: Verification) -> str:
     ran = [c.title.lower() for c in v.checks if c.status == PASS]
+    if v.verified and v.nothing_planned is not None:
+        return (
+            f"**No events**: {v.nothing_planned.reason}, so no event is captured; "
+            f"{', '.join(ran) or 'no check'} passed."
+        )
     if v.verified:
         return f"**Verified**: {', '.join(ran) or 'no check'} passed."
     failed = [c.title.lower() for c in v.checks if c.status == FAIL]
@@ -211,6 +226,7 @@ def report_context(v: Verification) -> dict[str, Any]:
             for c in v.checks
         ],
         "problems": list(v.failures),
+        "nothing_planned": v.nothing_planned.reason if v.nothing_planned else None,
         "events": [
             {
                 "event": code(cell(e.event.event)),
