@@ -111,6 +111,16 @@ def _legend(v: Verification) -> list[str]:
     return lines
 
 
+def _find_the_events(host_var: str) -> ChecklistItem:
+    """The item that sends people to PostHog to see the planned events arrive."""
+    return ChecklistItem(
+        "Once deployed with the token (or run locally with it), use the app, then find the "
+        "events above in PostHog's Activity view (live events). To watch them locally "
+        "first, run `posthog-setup mock-host` and point "
+        f"`{host_var}` at the address it prints."
+    )
+
+
 def _checklist(v: Verification) -> list[ChecklistItem]:
     setup = v.plan.setup
     items = []
@@ -152,14 +162,8 @@ def _checklist(v: Verification) -> list[ChecklistItem]:
                 "`posthog-setup conclude --run-tests`."
             )
         )
-    items.append(
-        ChecklistItem(
-            "Once deployed with the token (or run locally with it), use the app, then find the "
-            "events above in PostHog's Activity view (live events). To watch them locally "
-            "first, run `posthog-setup mock-host` and point "
-            f"`{setup.host_var}` at the address it prints."
-        )
-    )
+    if v.events:
+        items.append(_find_the_events(setup.host_var))
     if v.handlers:
         items.append(
             ChecklistItem(

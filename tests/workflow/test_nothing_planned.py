@@ -120,6 +120,7 @@ def test_a_django_app_with_no_route_found_warns_and_claims_no_verified_event(
     assert (
         "No events are planned in `posthog-events.json`: no routes of the Django app were found."
     ) in report.splitlines()
+    assert "find the events above" not in report
 
     assert main(["conclude", "--json", "--env", str(bare_python), str(root)]) == 0
     data = json.loads(capsys.readouterr().out)
