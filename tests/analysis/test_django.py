@@ -357,6 +357,53 @@ def test_urlpatterns_added_to_under_if_and_try(tail: str, paths: list[str]) -> N
     assert [r.path for r in django_project(URLS_HEAD + tail, views=FUNCTION_VIEWS).routes] == paths
 
 
+@pytest.mark.parametrize(
+    ("urls", "paths"),
+    [
+        pytest.param(
+            "from django.urls import path\n"
+            "from rest_framework.urlpatterns import format_suffix_patterns\n"
+            "from blog import views\n"
+            'urlpatterns = [path("posts/", views.post_list)]\n'
+            "urlpatterns = format_suffix_patterns(urlpatterns)\n",
+            ["/posts/"],
+            id="format-suffix-patterns",
+        ),
+        pytest.param(
+            "from django.conf.urls.i18n import i18n_patterns\n"
+            "from django.urls import path\n"
+            "from blog import views\n"
+            'liked = [path("like/<int:pk>/", views.post_like)]\n'
+            'urlpatterns = [path("posts/", views.post_list)]\n'
+            "urlpatterns += i18n_patterns(\n"
+            '    path("remove/<int:pk>/", views.post_remove), *liked, prefix_default_language=False\n'
+            ")\n",
+            ["/posts/", "/remove/<int:pk>/", "/like/<int:pk>/"],
+            id="i18n-patterns",
+        ),
+        pytest.param(
+            "from django.urls import path\n"
+            "from blog import views\n"
+            'liked = [path("like/<int:pk>/", views.post_like)]\n'
+            'urlpatterns = [*liked, path("posts/", views.post_list)]\n',
+            ["/like/<int:pk>/", "/posts/"],
+            id="spread-list",
+        ),
+        pytest.param(
+            "from django.urls import path\n"
+            "from blog import views\n"
+            "def format_suffix_patterns(patterns):\n"
+            "    return []\n"
+            'urlpatterns = format_suffix_patterns([path("posts/", views.post_list)])\n',
+            [],
+            id="a-function-of-the-same-name",
+        ),
+    ],
+)
+def test_lists_handed_back_under_a_suffix_or_language_prefix(urls: str, paths: list[str]) -> None:
+    assert [r.path for r in django_project(urls, views=FUNCTION_VIEWS).routes] == paths
+
+
 def test_include_cycles_and_third_party_includes_end_quietly() -> None:
     urls = """
 from django.contrib import admin

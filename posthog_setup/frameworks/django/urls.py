@@ -14,7 +14,9 @@ from posthog_setup.analysis.model import (
 )
 from posthog_setup.analysis.paths import regex_to_path
 from posthog_setup.frameworks.django.common import (
+    FORMAT_SUFFIX_PATTERNS,
     HANDLER_SETTINGS,
+    I18N_PATTERNS,
     INCLUDE,
     PATH,
     RE_PATH,
@@ -91,7 +93,15 @@ class UrlCollector:
     def patterns(self, expr: ast.AST) -> list[UrlPattern]:
         """The entries an expression contributes to a pattern list."""
         if isinstance(expr, (ast.List, ast.Tuple)):
-            return [p for element in expr.elts for p in self.entry(element)]
+            return [p for element in expr.elts for p in self.element(element)]
+        if isinstance(expr, ast.Call):
+            # format_suffix_patterns(urlpatterns) and i18n_patterns(path(...), *more): the
+            # same views, also under a suffix or a language prefix each request chooses.
+            wrapper = self.ctx.names.resolve_call(expr)
+            if wrapper == FORMAT_SUFFIX_PATTERNS and expr.args:
+                return self.patterns(expr.args[0])
+            if wrapper == I18N_PATTERNS:
+                return [p for element in expr.args for p in self.element(element)]
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
             return self.patterns(expr.left) + self.patterns(expr.right)
         if isinstance(expr, ast.Name) and expr.id in self.lists:
@@ -101,6 +111,12 @@ class UrlCollector:
             if target is not None:
                 return [UrlPattern("", False, expr.lineno, include=target)]
         return []
+
+    def element(self, element: ast.AST) -> list[UrlPattern]:
+        """One element of a pattern list: an entry, or ``*patterns`` spread into it."""
+        if isinstance(element, ast.Starred):
+            return self.patterns(element.value)
+        return self.entry(element)
 
     def entry(self, element: ast.AST) -> list[UrlPattern]:
         call = self.ctx.names.resolve_call(element)
