@@ -65,6 +65,15 @@ def analysers(names: Iterable[str] = ()) -> tuple[FrameworkAnalyser, ...]:
     return tuple(f.analyser for f in FRAMEWORKS if not wanted or f.name in wanted)
 
 
+def web(names: Iterable[str]) -> list[str]:
+    """The web frameworks among ``names``: not scripts, CLIs and jobs."""
+    return [
+        n
+        for n in names
+        if (f := get(n)) is not None and not getattr(f.analyser, "standalone", False)
+    ]
+
+
 def title(name: str) -> str:
     """How people write the framework's name."""
     framework = get(name)

@@ -81,16 +81,31 @@ def _summary(v: Verification) -> list[str]:
     lines.append(
         f"Python for the live check: `{v.interpreter.display(v.root)}`, {v.interpreter.reason}"
     )
-    lines.append(
-        "Verification: **passed**"
-        if v.verified
-        else f"Verification: **failed**, {failures} problem{'s' * (failures != 1)} (listed below)"
-    )
+    nothing = v.nothing_planned
+    if nothing is not None and nothing.warning:
+        lines.append(
+            f"**Warning**: {nothing.reason}, so no event is captured; `posthog-setup begin` "
+            "lists what the analysis found"
+        )
+    if not v.verified:
+        lines.append(
+            f"Verification: **failed**, {failures} problem{'s' * (failures != 1)} (listed below)"
+        )
+    elif nothing is not None:
+        # No event exists to have passed: the checks verified the client and the hook-up.
+        lines.append("Verification: **no events to verify**; no check failed")
+    else:
+        lines.append("Verification: **passed**")
     return lines
 
 
 def _verdict(v: Verification) -> str:
     ran = [c.title.lower() for c in v.checks if c.status == PASS]
+    if v.verified and v.nothing_planned is not None:
+        return (
+            f"**No events**: {v.nothing_planned.reason}, so no event is captured; "
+            f"{', '.join(ran) or 'no check'} passed."
+        )
     if v.verified:
         return f"**Verified**: {', '.join(ran) or 'no check'} passed."
     failed = [c.title.lower() for c in v.checks if c.status == FAIL]
@@ -109,6 +124,16 @@ def _legend(v: Verification) -> list[str]:
             "seen in tests: the project's test suite, run against the mock host, sent the event."
         )
     return lines
+
+
+def _find_the_events(host_var: str) -> ChecklistItem:
+    """The item that sends people to PostHog to see the planned events arrive."""
+    return ChecklistItem(
+        "Once deployed with the token (or run locally with it), use the app, then find the "
+        "events above in PostHog's Activity view (live events). To watch them locally "
+        "first, run `posthog-setup mock-host` and point "
+        f"`{host_var}` at the address it prints."
+    )
 
 
 def _checklist(v: Verification) -> list[ChecklistItem]:
@@ -153,14 +178,8 @@ def _checklist(v: Verification) -> list[ChecklistItem]:
                 "`posthog-setup conclude --run-tests`."
             )
         )
-    items.append(
-        ChecklistItem(
-            "Once deployed with the token (or run locally with it), use the app, then find the "
-            "events above in PostHog's Activity view (live events). To watch them locally "
-            "first, run `posthog-setup mock-host` and point "
-            f"`{setup.host_var}` at the address it prints."
-        )
-    )
+    if v.events:
+        items.append(_find_the_events(setup.host_var))
     if v.handlers:
         items.append(
             ChecklistItem(
@@ -227,6 +246,7 @@ def report_context(v: Verification) -> dict[str, Any]:
             for c in v.checks
         ],
         "problems": list(v.failures),
+        "nothing_planned": v.nothing_planned.reason if v.nothing_planned else None,
         "events": [
             {
                 "event": code(cell(e.event.event)),

@@ -75,6 +75,16 @@ class HandlerVerification:
 
 
 @dataclass(frozen=True)
+class NothingPlanned:
+    """Why the plan holds no event, so that no verdict claims events that do not exist."""
+
+    #: what the analysis found instead (``no routes of the Django app were found``)
+    reason: str
+    #: an app was found but none of its routes: the user should look, not only read
+    warning: bool
+
+
+@dataclass(frozen=True)
 class Verification:
     """Everything ``conclude`` measured about one project."""
 
@@ -90,6 +100,8 @@ class Verification:
     events: tuple[EventVerification, ...]
     handlers: tuple[HandlerVerification, ...]
     front_end: bool
+    #: where the plan holds no event, why (None where it holds some)
+    nothing_planned: NothingPlanned | None = None
 
     @property
     def checks(self) -> tuple[Check, ...]:

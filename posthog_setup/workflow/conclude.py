@@ -2,28 +2,32 @@
 
 Static checks, the contract replay and the live check always run; ``--run-tests`` adds the
 project's own test suite. Exit 0 when verified, 1 when a check failed (one line per
-problem on stderr), 2 when there is nothing to verify or the run itself failed.
+problem on stderr), 2 when there is no plan to verify or the run itself failed. A plan
+with no event is verified for what it holds (the client, the hook-up) and never said to
+have verified events: the last line says why there are none.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
 from posthog_setup.analysis.engine import analyse_project
-from posthog_setup.analysis.model import AppObject
+from posthog_setup.analysis.model import Analysis
 from posthog_setup.config import Config, ConfigError, load_config
 from posthog_setup.console import Console
 from posthog_setup.exits import Exit
 from posthog_setup.frameworks import registry
 from posthog_setup.mockhost import MockPostHogHost
-from posthog_setup.plan.plan import PLAN_FILE, PlanError, plans_below, read_plan
+from posthog_setup.plan.plan import PLAN_FILE, Plan, PlanError, plans_below, read_plan
 from posthog_setup.project.discovery import NotAPythonProject, python_project_root
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
 from posthog_setup.verify.checks import TEST_TOKEN
 from posthog_setup.verify.interpreter import Interpreter, named_interpreter
 from posthog_setup.verify.suite import Echo
-from posthog_setup.verify.verification import Verification, verify_project
+from posthog_setup.verify.verification import NothingPlanned, Verification, verify_project
 from posthog_setup.verify.warm import WarmStart
 from posthog_setup.workflow import render
 
@@ -79,6 +83,7 @@ def conclude(
             f"no {PLAN_FILE} in {root}{plans_below(root)}: run `posthog-setup begin` and "
             "`posthog-setup edit` first (or `posthog-setup` for every stage)"
         )
+    analysis = functools.cache(lambda: _analyse(root))
     verification = verify_project(
         root,
         plan,
@@ -88,10 +93,14 @@ def conclude(
         token=token,
         test_timeout=test_timeout,
         echo=echo,
-        apps=lambda: _app_objects(root),
+        apps=lambda: analysis().apps,
         meanwhile=_load_report,
         warm=warm,
     )
+    if not plan.events:
+        verification = dataclasses.replace(
+            verification, nothing_planned=nothing_planned(plan, analysis())
+        )
     from posthog_setup.verify.report import REPORT_FILE, render_report
 
     text = render_report(verification)
@@ -116,16 +125,47 @@ def _load_report() -> None:
     prepare_report()
 
 
-def _app_objects(root: Path) -> tuple[AppObject, ...]:
-    """The app objects and factories the analysis finds in the project."""
+def _analyse(root: Path) -> Analysis:
+    """The project as the analysis finds it: its app objects and factories, its routes."""
     try:
         config = load_config(root)
     except ConfigError:
         config = Config()
     analysers = registry.analysers(config.frameworks)
-    return analyse_project(
-        root, analysers, exclude=config.exclude, max_file_kb=config.max_file_kb
-    ).apps
+    return analyse_project(root, analysers, exclude=config.exclude, max_file_kb=config.max_file_kb)
+
+
+def _counted(count: int, word: str) -> str:
+    return f"the one {word}" if count == 1 else f"the {count} {word}s"
+
+
+def nothing_planned(plan: Plan, analysis: Analysis) -> NothingPlanned | None:
+    """Why ``plan`` holds no event, from what the analysis finds; None where it holds some.
+
+    A web app with no route found is a warning: the app is there, so its routes are most
+    likely built in a way the analysis does not read. Routes that change no data, or a
+    script with nothing to capture, are not.
+    """
+    if plan.events:
+        return None
+    web = registry.web(plan.setup.frameworks)
+    kind = "route" if web else "entry point"
+    routes = [r for r in analysis.routes if not web or r.framework in web]
+    if not routes:
+        where = " and ".join(registry.title(name) for name in web)
+        found = f"no routes of the {where} app were found" if web else "no entry points were found"
+        return NothingPlanned(found, warning=bool(web))
+    writing = sum(1 for r in routes if r.mutating)
+    if not writing:
+        return NothingPlanned(
+            f"{_counted(len(routes), kind)} found change{'s' * (len(routes) == 1)} no data",
+            warning=False,
+        )
+    return NothingPlanned(
+        f"{PLAN_FILE} plans no event for {_counted(writing, kind)} found that change"
+        f"{'s' * (writing == 1)} data",
+        warning=False,
+    )
 
 
 def conclude_at(

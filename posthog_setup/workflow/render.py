@@ -390,6 +390,8 @@ def summary_lines(result: ConcludeResult) -> list[str]:
     events = len(v.events)
     handlers = len(v.handlers)
     verdict = "verified" if result.verified else "verification failed"
+    if v.nothing_planned is not None and result.verified:
+        verdict = f"no events to verify ({v.nothing_planned.reason})"
     lines = [
         f"conclude: {verdict} for {v.project}: {events} event{'s' * (events != 1)}, "
         f"{handlers} error handler{'s' * (handlers != 1)}",
@@ -412,6 +414,11 @@ def conclude_json(result: ConcludeResult) -> str:
         "project": v.project,
         "frameworks": list(v.plan.setup.frameworks),
         "verified": result.verified,
+        "nothing_planned": (
+            None
+            if v.nothing_planned is None
+            else {"reason": v.nothing_planned.reason, "warning": v.nothing_planned.warning}
+        ),
         "report": str(result.report_path),
         "interpreter": {
             "python": v.interpreter.python,
@@ -491,8 +498,15 @@ def _verified_lines(v: Verification) -> list[str]:
     """What passed, and how it was seen: imported, tests run, events seen."""
     lines = []
     if v.static.check.status == PASS:
-        lines.append("the edited files compile, and every planned capture is in the code")
-    if v.replay.check.status == PASS:
+        if v.events:
+            lines.append("the edited files compile, and every planned capture is in the code")
+        elif v.handlers:
+            lines.append(
+                "the edited files compile, and every error handler's capture is in the code"
+            )
+        else:
+            lines.append("the edited files compile")
+    if v.replay.check.status == PASS and v.events:
         lines.append(
             f"{_plural(len(v.events), 'planned event')} accepted by a local mock PostHog host"
         )
@@ -551,6 +565,11 @@ def summary(
         for number, item in enumerate(items):
             lines.append(f"  {label if number == 0 else '':<9} {item}")
 
+    nothing = v.nothing_planned
+    if nothing is not None and nothing.warning:
+        block("warning", [f"no event is captured: {nothing.reason}"])
+    elif nothing is not None:
+        block("events", [f"none captured: {nothing.reason}"])
     block("verified", _verified_lines(v) or ["nothing"])
     block("skipped", _skipped_lines(v, path))
     if not concluded.verified:
@@ -589,6 +608,19 @@ def conclude(console: Console, result: ConcludeResult, *, as_json: bool) -> None
         result.report_path.name if result.report_path.parent == v.root else str(result.report_path)
     )
     verb = "Wrote" if result.report_changed else "Unchanged:"
+    nothing = v.nothing_planned
+    if nothing is not None:
+        # No event exists to be verified: say why, never "Verified 0 events".
+        why = f"no events to verify: {nothing.reason}, so no event is captured"
+        if not result.verified:
+            if nothing.warning:
+                console.warn(f"{why}.")
+        elif nothing.warning:
+            console.warn(f"{why}. {verb} {report}.")
+            return
+        else:
+            console.success(f"{why[0].upper()}{why[1:]}. {verb} {report}.")
+            return
     if result.verified:
         events = f"{len(v.events)} event{'s' * (len(v.events) != 1)}"
         ran = (v.live.check, v.entry.check, *((v.suite.check,) if v.suite else ()))

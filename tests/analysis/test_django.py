@@ -266,6 +266,144 @@ urlpatterns.append(path("again/", views.post_list))
     ]
 
 
+URLS_HEAD = """
+from django.conf import settings
+from django.urls import include, path
+from blog import views
+
+urlpatterns = [path("posts/", views.post_list)]
+"""
+
+
+@pytest.mark.parametrize(
+    ("tail", "paths"),
+    [
+        pytest.param(
+            'urlpatterns = [path("", include((urlpatterns, "blog")))]\n'
+            "if settings.SITE_PREFIX:\n"
+            "    urlpatterns = [path(settings.SITE_PREFIX, include(urlpatterns))]\n",
+            ["/posts/"],
+            id="setting-prefix-in-an-if",
+        ),
+        pytest.param(
+            "urlpatterns = [path(settings.SITE_PREFIX, include((urlpatterns, 'blog')))]\n",
+            ["/posts/"],
+            id="setting-prefix-namespace-tuple",
+        ),
+        pytest.param(
+            'if settings.UNDER_APP:\n    urlpatterns = [path("app/", include(urlpatterns))]\n',
+            ["/app/posts/"],
+            id="literal-prefix-in-an-if",
+        ),
+        pytest.param(
+            "if settings.UNDER_APP:\n"
+            '    urlpatterns = [path("app/", include(urlpatterns))]\n'
+            "else:\n"
+            '    urlpatterns = [path("site/", include((urlpatterns, "blog")))]\n'
+            '    urlpatterns.append(path("remove/<int:pk>/", views.post_remove))\n',
+            ["/app/posts/", "/remove/<int:pk>/"],
+            id="each-branch-wraps-the-list-before-the-if",
+        ),
+        pytest.param(
+            "if settings.FLAT:\n"
+            "    pass\n"
+            "else:\n"
+            '    urlpatterns = [path("app/", include(urlpatterns))]\n',
+            ["/app/posts/"],
+            id="literal-prefix-in-an-else",
+        ),
+    ],
+)
+def test_urlpatterns_rewrapped_under_a_prefix_keep_their_routes(
+    tail: str, paths: list[str]
+) -> None:
+    routes = django_project(URLS_HEAD + tail, views=FUNCTION_VIEWS).routes
+    assert [r.path for r in routes] == paths
+    assert {r.handler.qualname for r in routes} <= {"post_list", "post_remove"}
+
+
+@pytest.mark.parametrize(
+    ("tail", "paths"),
+    [
+        pytest.param(
+            "if settings.DEBUG:\n"
+            '    urlpatterns += [path("like/<int:pk>/", views.post_like)]\n'
+            "else:\n"
+            '    urlpatterns.append(path("remove/<int:pk>/", views.post_remove))\n',
+            ["/posts/", "/like/<int:pk>/", "/remove/<int:pk>/"],
+            id="added-in-if-and-else",
+        ),
+        pytest.param(
+            "if settings.DEBUG:\n"
+            "    if settings.LIKES:\n"
+            '        urlpatterns.extend([path("like/<int:pk>/", views.post_like)])\n'
+            'urlpatterns.append(path("remove/<int:pk>/", views.post_remove))\n',
+            ["/posts/", "/like/<int:pk>/", "/remove/<int:pk>/"],
+            id="nested-if-then-after",
+        ),
+        pytest.param(
+            "try:\n"
+            "    import debug_toolbar\n"
+            "except ImportError:\n"
+            "    pass\n"
+            "else:\n"
+            '    urlpatterns += [path("like/<int:pk>/", views.post_like)]\n',
+            ["/posts/", "/like/<int:pk>/"],
+            id="try-else",
+        ),
+    ],
+)
+def test_urlpatterns_added_to_under_if_and_try(tail: str, paths: list[str]) -> None:
+    assert [r.path for r in django_project(URLS_HEAD + tail, views=FUNCTION_VIEWS).routes] == paths
+
+
+@pytest.mark.parametrize(
+    ("urls", "paths"),
+    [
+        pytest.param(
+            "from django.urls import path\n"
+            "from rest_framework.urlpatterns import format_suffix_patterns\n"
+            "from blog import views\n"
+            'urlpatterns = [path("posts/", views.post_list)]\n'
+            "urlpatterns = format_suffix_patterns(urlpatterns)\n",
+            ["/posts/"],
+            id="format-suffix-patterns",
+        ),
+        pytest.param(
+            "from django.conf.urls.i18n import i18n_patterns\n"
+            "from django.urls import path\n"
+            "from blog import views\n"
+            'liked = [path("like/<int:pk>/", views.post_like)]\n'
+            'urlpatterns = [path("posts/", views.post_list)]\n'
+            "urlpatterns += i18n_patterns(\n"
+            '    path("remove/<int:pk>/", views.post_remove), *liked, prefix_default_language=False\n'
+            ")\n",
+            ["/posts/", "/remove/<int:pk>/", "/like/<int:pk>/"],
+            id="i18n-patterns",
+        ),
+        pytest.param(
+            "from django.urls import path\n"
+            "from blog import views\n"
+            'liked = [path("like/<int:pk>/", views.post_like)]\n'
+            'urlpatterns = [*liked, path("posts/", views.post_list)]\n',
+            ["/like/<int:pk>/", "/posts/"],
+            id="spread-list",
+        ),
+        pytest.param(
+            "from django.urls import path\n"
+            "from blog import views\n"
+            "def format_suffix_patterns(patterns):\n"
+            "    return []\n"
+            'urlpatterns = format_suffix_patterns([path("posts/", views.post_list)])\n',
+            [],
+            id="a-function-of-the-same-name",
+        ),
+    ],
+)
+def test_lists_handed_back_under_a_suffix_or_language_prefix(urls: str, paths: list[str]) -> None:
+    assert [r.path for r in django_project(urls, views=FUNCTION_VIEWS).routes] == paths
+
+
 def test_include_cycles_and_third_party_includes_end_quietly() -> None:
     urls = """
 from django.contrib import admin

@@ -14,6 +14,11 @@ from posthog_setup.analysis.model import (
 PATH = "django.urls.path"
 RE_PATH = "django.urls.re_path"
 INCLUDE = "django.urls.include"
+#: They give back the patterns they are handed, also under a suffix or prefix chosen per
+#: request (``.json``, ``/en/``): the same views, read without it.
+FORMAT_SUFFIX_PATTERNS = "rest_framework.urlpatterns.format_suffix_patterns"
+#: ``django.conf.urls.i18n.i18n_patterns``, as the analyser's spellings write it
+I18N_PATTERNS = "django.urls.i18n.i18n_patterns"
 LOGIN = "django.contrib.auth.login"
 #: Calls that hand a token to the user they are given and fail on None (``for_user`` reads
 #: the user's id; a token's user is a required key): past one, the user is a user.

@@ -15,7 +15,9 @@ from posthog_setup.analysis.model import (
 )
 from posthog_setup.analysis.paths import regex_to_path
 from posthog_setup.frameworks.django.common import (
+    FORMAT_SUFFIX_PATTERNS,
     HANDLER_SETTINGS,
+    I18N_PATTERNS,
     INCLUDE,
     MEMBERS_ONLY,
     PATH,
@@ -25,7 +27,7 @@ from posthog_setup.frameworks.django.common import (
     keyword_value,
     literal_string,
 )
-from posthog_setup.frameworks.django.settings import assigned_name, module_statements
+from posthog_setup.frameworks.django.settings import assigned_name
 
 
 def path_form(pattern: str, regex: bool) -> str:
@@ -45,6 +47,43 @@ def _concat(prefix: UrlPattern, child: UrlPattern) -> UrlPattern:
     return dataclasses.replace(child, pattern=pattern, regex=regex)
 
 
+def _included(argument: ast.AST) -> ast.AST:
+    """What ``include()`` is given: the patterns, also out of ``(patterns, "app_name")``."""
+    if isinstance(argument, ast.Tuple) and argument.elts:
+        # include((patterns, "app_name")) and include(("app.urls", "app_name"))
+        return argument.elts[0]
+    return argument
+
+
+def _same_entry(entry: UrlPattern) -> tuple[object, ...]:
+    """What stays of an entry when a wrapper puts it under a prefix."""
+    return (entry.line, entry.view, entry.include, entry.class_based, entry.name)
+
+
+def _either_branch(
+    body: dict[str, list[UrlPattern]],
+    orelse: dict[str, list[UrlPattern]],
+    before: dict[str, list[UrlPattern]],
+) -> dict[str, list[UrlPattern]]:
+    """The lists after an ``if``: the routes of either branch may be served.
+
+    A list only one branch changed is that branch's; one both changed is the ``if``
+    branch's, with the entries only the ``else`` branch has after it (an entry both hold,
+    under different prefixes, is kept once: it is one view).
+    """
+    merged: dict[str, list[UrlPattern]] = {}
+    for name in dict.fromkeys([*body, *orelse]):
+        first, second = body.get(name), orelse.get(name)
+        if first is None or first == before.get(name):
+            merged[name] = list(second if second is not None else first or [])
+        elif second is None or second == before.get(name):
+            merged[name] = list(first)
+        else:
+            seen = {_same_entry(e) for e in first}
+            merged[name] = first + [e for e in second if _same_entry(e) not in seen]
+    return merged
+
+
 class UrlCollector:
     """Reads ``urlpatterns`` (and the lists it includes) of one module."""
 
@@ -56,7 +95,15 @@ class UrlCollector:
     def patterns(self, expr: ast.AST) -> list[UrlPattern]:
         """The entries an expression contributes to a pattern list."""
         if isinstance(expr, (ast.List, ast.Tuple)):
-            return [p for element in expr.elts for p in self.entry(element)]
+            return [p for element in expr.elts for p in self.element(element)]
+        if isinstance(expr, ast.Call):
+            # format_suffix_patterns(urlpatterns) and i18n_patterns(path(...), *more): the
+            # same views, also under a suffix or a language prefix each request chooses.
+            wrapper = self.ctx.names.resolve_call(expr)
+            if wrapper == FORMAT_SUFFIX_PATTERNS and expr.args:
+                return self.patterns(expr.args[0])
+            if wrapper == I18N_PATTERNS:
+                return [p for element in expr.args for p in self.element(element)]
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
             return self.patterns(expr.left) + self.patterns(expr.right)
         if isinstance(expr, ast.Name) and expr.id in self.lists:
@@ -67,6 +114,12 @@ class UrlCollector:
                 return [UrlPattern("", False, expr.lineno, include=target)]
         return []
 
+    def element(self, element: ast.AST) -> list[UrlPattern]:
+        """One element of a pattern list: an entry, or ``*patterns`` spread into it."""
+        if isinstance(element, ast.Starred):
+            return self.patterns(element.value)
+        return self.entry(element)
+
     def entry(self, element: ast.AST) -> list[UrlPattern]:
         call = self.ctx.names.resolve_call(element)
         if call not in (PATH, RE_PATH) or not isinstance(element, ast.Call):
@@ -74,8 +127,15 @@ class UrlCollector:
         # ``url(regex=..., view=...)``: Django's old url() names its pattern ``regex``.
         pattern = literal_string(argument(element, 0, "route") or keyword_value(element, "regex"))
         view = argument(element, 1, "view")
-        if pattern is None or view is None:
+        if view is None:
             return []
+        if pattern is None:
+            if not self.includes_own_list(view):
+                return []
+            # ``path(settings.CONTEXT_PATH, include(urlpatterns))``: a prefix the deployment
+            # chooses. The routes are the same views with or without it, and routes serve to
+            # name events and find handlers, so they are read without the prefix.
+            pattern = ""
         base = UrlPattern(
             pattern=pattern,
             regex=call == RE_PATH,
@@ -121,25 +181,55 @@ class UrlCollector:
             return pattern
         return dataclasses.replace(pattern, guards=(*pattern.guards, resolved))
 
+    def includes_own_list(self, view: ast.AST) -> bool:
+        """Is ``view`` an ``include()`` of a pattern list written in this module?"""
+        if not isinstance(view, ast.Call) or not view.args:
+            return False
+        if self.ctx.names.resolve_call(view) != INCLUDE:
+            return False
+        return self.own_list(_included(view.args[0]))
+
+    def own_list(self, argument: ast.AST) -> bool:
+        return isinstance(argument, (ast.List, ast.Tuple)) or (
+            isinstance(argument, ast.Name) and argument.id in self.lists
+        )
+
     def include(self, base: UrlPattern, argument: ast.AST) -> list[UrlPattern]:
-        if isinstance(argument, ast.Tuple) and argument.elts:
-            # include((patterns, "app_name")) and include(("app.urls", "app_name"))
-            argument = argument.elts[0]
+        argument = _included(argument)
         module = literal_string(argument)
         if module is not None:
             return [dataclasses.replace(base, include=module)]
-        if isinstance(argument, (ast.List, ast.Tuple)) or (
-            isinstance(argument, ast.Name) and argument.id in self.lists
-        ):
+        if self.own_list(argument):
             return [_concat(base, child) for child in self.patterns(argument)]
         target = self.ctx.names.resolve(argument)
         return [dataclasses.replace(base, include=target)] if target else []
 
     def collect(self, out: FactsBuilder) -> bool:
         """Record ``urlpatterns``, routers and ``handlerNNN``; True if the module has any."""
+        found = self.read(self.ctx.tree.body, out)
+        if "urlpatterns" in self.lists:
+            out.urlpatterns.extend(self.lists["urlpatterns"])
+            found = True
+        return found
+
+    def read(self, body: list[ast.stmt], out: FactsBuilder) -> bool:
+        """Read module-level statements in order, each branch of an ``if`` from the lists
+        as they were before it (``urlpatterns = [path("", include(urlpatterns))]`` in an
+        ``if`` and again in its ``else`` wraps the same list)."""
         ctx = self.ctx
         found = False
-        for stmt in module_statements(ctx.tree.body):
+        for stmt in body:
+            if isinstance(stmt, ast.If):
+                before = {name: list(entries) for name, entries in self.lists.items()}
+                found = self.read(stmt.body, out) or found
+                after_body, self.lists = self.lists, {n: list(e) for n, e in before.items()}
+                found = self.read(stmt.orelse, out) or found
+                self.lists = _either_branch(after_body, self.lists, before)
+                continue
+            if isinstance(stmt, ast.Try):
+                for part in (stmt.body, stmt.orelse, stmt.finalbody):
+                    found = self.read(part, out) or found
+                continue
             assigned = assigned_name(stmt)
             if assigned is not None:
                 name, value, augmented = assigned
@@ -165,9 +255,6 @@ class UrlCollector:
                 continue
             if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
                 found = self.method_call(stmt.value, out) or found
-        if "urlpatterns" in self.lists:
-            out.urlpatterns.extend(self.lists["urlpatterns"])
-            found = True
         return found
 
     def method_call(self, call: ast.Call, out: FactsBuilder) -> bool:
