@@ -151,8 +151,9 @@ def test_each_integrated_fixture_is_verified(
     assert "## Verify before merging" in lines
     assert (
         "- [ ] Review the diff (`git diff`): the client module, the framework hook-up and "
-        "each capture. A capture belongs after the change it records, and no property may "
-        "carry personal data (emails, names, tokens)." in lines
+        "each capture. A capture belongs after the change it records, and no event property "
+        "may carry personal data (emails, names, tokens): an email or a username goes on the "
+        "person, as login and signup set it (`posthog_client.set`)." in lines
     )
     assert (
         "- [ ] Set `POSTHOG_PROJECT_TOKEN` in every environment the app runs in (deployments, "
