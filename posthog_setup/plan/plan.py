@@ -264,10 +264,14 @@ _KEY_NAME = re.compile(r"(^|_)(id|pk|slug)$", re.IGNORECASE)
 
 
 #: Words of a parameter's own name that say its value is signed, encoded or a code to
-#: keep (``<signed_payload>``, ``<uidb64>``, ``<otp_code>``): a secret wherever it is.
+#: keep (``<signed_payload>``, ``<uidb64>``, ``<otp_code>``): a secret wherever it is. A
+#: ``code`` alone or of a login's kind only (``<country_code>`` is data); never ``key``
+#: (``<config_key>`` names a setting; an ``api_key`` is PII's already).
 _SECRET_PARAM = re.compile(
-    r"(^|_)(signed|signature|payload|hash|digest|hmac|nonce|otp|code|key|uidb64|b64|jwt"
-    r"|encrypted|cipher)(_|$)",
+    r"(^|_)(signed|signature|payload|hash|digest|hmac|nonce|otp|uidb64|b64|jwt|encrypted"
+    r"|cipher)(_|$)"
+    r"|^((auth|otp|verification|verify|reset|confirm|confirmation|invite|invitation|access"
+    r"|activation|magic|login|mfa)_)?code$",
     re.IGNORECASE,
 )
 

@@ -255,7 +255,11 @@ def test_a_deleted_objects_key_is_no_property() -> None:
         # Named as a signed or coded value, on any path.
         ("/accounts/change_email/<signed_payload>/", (), ()),
         ("/ping/<uuid:code>/", (), ()),
-        ("/shares/<share_key>/comments", (), ()),
+        ("/shares/<share_hash>/comments", (), ()),
+        ("/reset/<reset_code>", (), ()),
+        # Data, not secrets: a setting's name, a country.
+        ("/configs/<config_key>", (), ("config_key",)),
+        ("/countries/<country_code>/cities", (), ("country_code",)),
     ],
 )
 def test_what_a_one_time_links_path_carries_is_never_sent(
