@@ -102,8 +102,16 @@ class _Uses(cst.CSTVisitor):
 
 
 def _first_use(body: Sequence[cst.BaseStatement], name: str) -> int | None:
-    """The index of the first statement of ``body`` that reads ``name`` as it runs."""
-    for index, stmt in enumerate(body):
+    """The index of the first statement of ``body`` that reads ``name`` as it runs, where
+    an import follows it (the only place a use can be above where an import would go):
+    the statements after the last import are never walked."""
+    imports = [
+        index
+        for index, stmt in enumerate(body)
+        if isinstance(stmt, cst.SimpleStatementLine)
+        and any(isinstance(small, (cst.Import, cst.ImportFrom)) for small in stmt.body)
+    ]
+    for index, stmt in enumerate(body[: imports[-1] if imports else 0]):
         uses = _Uses(name)
         stmt.visit(uses)
         if uses.found:
