@@ -377,14 +377,18 @@ def _object_property(
         if name != noun
         and snake(classes.instance_class(kind).rstrip("?").rsplit(".", 1)[-1]) == noun
     ]
-    if acting is not None:
-        holders = [h for h in holders if not acting.startswith((f"{h}.", f"{h}["))]
+    holders = [h for h in holders if not _read_from(acting, h)]
     proof = Proof.of(route.proven)
     for name in holders:
         key = _proven_key(name, proof, route, classes)
         if key is not None:
             return [PlannedProperty(f"{noun}_id", key, "integer")]
     return []
+
+
+def _read_from(expression: str | None, name: str) -> bool:
+    """Is ``expression`` (the acting user's id: ``current_user.id``) read off ``name``?"""
+    return expression is not None and expression.startswith((f"{name}.", f"{name}["))
 
 
 def _proven_key(name: str, proof: Proof, route: Route, classes: Analysis) -> str | None:
@@ -418,9 +422,7 @@ def _related_properties(
         related = singular(snake(short))
         if not related or related == noun or name == noun or names_pii(related):
             continue
-        if name.startswith("current_") or any(
-            who is not None and who.startswith((f"{name}.", f"{name}[")) for who in users
-        ):
+        if name.startswith("current_") or any(_read_from(who, name) for who in users):
             continue  # the acting user (or the acting whatever): the distinct id says who
         key = _proven_key(name, proof, route, classes)
         if key is None or any(p.name == f"{related}_id" for p in found):
