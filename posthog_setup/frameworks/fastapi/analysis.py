@@ -146,11 +146,7 @@ def injected_types(ctx: FileContext, func: FunctionNode) -> list[tuple[str, str]
     parameter is typed as that function's result, which the link reads off its return
     annotation or its returns. A factory's call (``Depends(require("admin"))``) types
     nothing."""
-    annotated = {
-        a.arg
-        for a in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)
-        if a.annotation is not None
-    }
+    annotated = {a.arg for a in _arguments(func) if a.annotation is not None}
     scope = ctx.names.scope_of(func)
     return [
         (param, qualified)
