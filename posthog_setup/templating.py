@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -73,9 +74,11 @@ def render_client_module(
     sync_mode: bool = False,
     settings: SettingsSource | None = None,
     dotenv: bool = False,
+    env_files: Sequence[str] = (),
 ) -> str:
     """The source of the project's PostHog client module: the variables from the
-    environment, then from the project's ``settings`` object or (``dotenv``) its .env."""
+    environment, then from the project's ``settings`` object, its settings' ``env_files``
+    or (``dotenv``) the nearest .env."""
     return render(
         "posthog_client.py.j2",
         project_name=project_name,
@@ -85,4 +88,5 @@ def render_client_module(
         sync_mode=sync_mode,
         settings=settings,
         dotenv=dotenv,
+        env_files=tuple(env_files),
     )

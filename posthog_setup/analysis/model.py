@@ -825,6 +825,8 @@ class EnvSettings:
     instance: str = ""
     #: the top-level packages the file imports ("." for a relative import)
     imports: tuple[str, ...] = ()
+    #: the env files it reads, in order, where written as literals (() where not known)
+    env_files: tuple[str, ...] = ()
 
     def declares(self, variable: str) -> bool:
         """Whether the variable already has a field (by the name pydantic matches it by)."""

@@ -63,6 +63,7 @@ def collect(ctx: FileContext) -> tuple[EnvSettings, ...]:
                 module=ctx.module,
                 instance=_instance(ctx.tree, node.name),
                 imports=_imported_packages(ctx),
+                env_files=_env_files(config["env_file"]),
             )
         )
     return tuple(found)
@@ -129,6 +130,15 @@ def _config(ctx: FileContext, node: ast.ClassDef) -> dict[str, ast.expr] | None:
 def _reads_env_file(config: dict[str, ast.expr]) -> bool:
     value = config.get("env_file")
     return value is not None and not (isinstance(value, ast.Constant) and value.value is None)
+
+
+def _env_files(value: ast.expr) -> tuple[str, ...]:
+    """``env_file=".env"`` or ``(".env", ".env.prod")``: the files, where all are literals."""
+    items = value.elts if isinstance(value, ast.Tuple | ast.List) else [value]
+    files = tuple(_literal(item) for item in items)
+    if not files or not all(isinstance(f, str) and f for f in files):
+        return ()
+    return tuple(str(f) for f in files)
 
 
 def _literal(node: ast.expr | None) -> object:

@@ -225,12 +225,16 @@ def _client_module(workspace: _Workspace, analysis: Analysis, plan: Plan) -> Non
     if existing is None:
         from posthog_setup.templating import render_client_module  # jinja2: only to create it
 
+        settings = _settings_source(analysis, plan)
+        settings_files = None if settings else _settings_env_files(analysis, path)
         rendered = render_client_module(
             project_name=analysis.project.name,
             token_var=plan.setup.token_var,
             host_var=plan.setup.host_var,
-            settings=_settings_source(analysis, plan),
-            dotenv=any(_package_of(f) == _package_of(path) != "" for f in analysis.dotenv_modules),
+            settings=settings,
+            dotenv=settings_files == ()
+            or any(_package_of(f) == _package_of(path) != "" for f in analysis.dotenv_modules),
+            env_files=settings_files or (),
         )
         workspace.propose(path, rendered.encode("utf-8"), "the PostHog client module is missing")
     elif b"Posthog(" not in existing and b"posthog_client" not in existing:
@@ -273,6 +277,21 @@ def _settings_source(analysis: Analysis, plan: Plan) -> SettingsSource | None:
     return SettingsSource(
         chosen.module, chosen.instance, _field_name(chosen, token), _field_name(chosen, host)
     )
+
+
+def _settings_env_files(analysis: Analysis, client: str) -> tuple[str, ...] | None:
+    """The env files the settings classes of the client module's package read, for a client
+    that cannot read a settings object (no module-level instance, a prefix, an import
+    loop): pydantic-settings keeps their lines out of ``os.environ``, so the client reads
+    them itself, with python-dotenv (which pydantic-settings requires). None where no such
+    class is there; () where one reads a file not written as a literal (the client then
+    reads the nearest .env)."""
+    found = [s for s in analysis.env_settings if _package_of(s.file) == _package_of(client)]
+    if not found:
+        return None
+    if not all(s.env_files for s in found):
+        return ()
+    return tuple(dict.fromkeys(f for s in found for f in s.env_files))
 
 
 def _package_of(path: str) -> str:

@@ -224,3 +224,45 @@ def test_a_package_that_loads_env_late_gets_a_client_that_reads_it_itself(tmp_pa
     (root / ".env").unlink()
     assert _run(root, read).stdout.split() == ["-", "True"]
     assert main(["revise", "--check", str(root)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("env_file", "read"),
+    [('".env"', 'dotenv_values(".env")'), ("BASE / '.env'", "dotenv_values()")],
+)
+def test_settings_without_an_instance_to_read_leave_the_client_reading_their_env_file(
+    tmp_path: Path, env_file: str, read: str
+) -> None:
+    # The settings are made where they are used (``Settings()`` in each module), so the
+    # client has no settings object to read: it reads the env file itself, as they do.
+    root = _project(tmp_path / "notes_app")
+    config = CONFIG.replace("settings = Settings()\n", "").replace('".env"', env_file)
+    if "BASE" in env_file:
+        config = "from pathlib import Path\n\nBASE = Path(__file__).parent.parent\n" + config
+    (root / "notes" / "config.py").write_text(config)
+    (root / "notes" / "main.py").write_text(
+        APP.replace("import settings", "import Settings").replace(
+            "settings.app_name", "Settings().app_name"
+        )
+    )
+    (root / ".env").write_text("POSTHOG_PROJECT_TOKEN=phc_file\n")
+    assert main(["begin", str(root)]) == 0
+    assert main(["edit", "--allow-dirty", str(root)]) == 0
+    client = (root / "notes" / "posthog_client.py").read_text()
+    assert f"_dotenv = {read}\n" in client
+    read_client = (
+        "from notes.main import app\n"
+        "from notes.posthog_client import posthog_client as c\n"
+        "print(c.api_key or '-', c.disabled)"
+    )
+    assert _run(root, read_client).stdout.split() == ["phc_file", "False"]
+    (root / ".env").write_text("")
+    assert _run(root, read_client).stdout.split() == ["-", "True"]
+    assert main(["revise", "--check", str(root)]) == 0
+
+
+def test_each_literal_env_file_the_settings_read_is_read_in_their_order() -> None:
+    source = CONFIG.replace('env_file=".env"', 'env_file=(".env", ".env.prod")')
+    (found,) = _found(source)
+    assert found.env_files == (".env", ".env.prod")
+    assert _found(CONFIG.replace('".env"', "ENV_PATH"))[0].env_files == ()
