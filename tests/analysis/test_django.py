@@ -995,6 +995,43 @@ urlpatterns = [path("in/", views.sign_in), path("join/", views.join), path("out/
     assert [r.mutating for r in analysis.routes] == [False, True, True]
 
 
+def test_a_helper_logging_in_the_user_it_is_handed_is_a_login_whatever_it_writes() -> None:
+    # Shared by the password and the emailed-link logins: the helper notes a step in the
+    # session (a write) and logs in a user its callers found. Nobody signs up there.
+    views = """
+from django.contrib.auth import login
+from django.shortcuts import redirect
+
+from blog.models import Profile
+
+
+def _finish_login(request, user):
+    if Profile.objects.filter(user=user, needs_code=True).exists():
+        request.session["pending_user"] = user.id
+        return redirect("/code/")
+    Profile.objects.filter(user=user).update(logins=F("logins") + 1)
+    login(request, user)
+    return redirect("/")
+
+
+def sign_in(request):
+    form = LoginForm(request.POST)
+    if form.is_valid():
+        return _finish_login(request, form.user)
+    return redirect("/in/")
+"""
+    urls = """
+from django.urls import path
+from blog import views
+
+urlpatterns = [path("in/", views.sign_in)]
+"""
+    analysis = django_project(urls, views=views)
+    assert [(p.kind, p.handler.qualname) for p in analysis.auth_points] == [
+        ("login", "_finish_login")
+    ]
+
+
 def test_built_in_auth_views_are_hooked_through_signals() -> None:
     urls = """
 from django.contrib.auth import views as auth_views

@@ -345,6 +345,10 @@ class ViewCollector:
         """The logins, signups and logouts of a view function or method (``own``: its class
         view's ``serializer_class``, where the class leaves the choice to it)."""
         creates_user = any(e.kind == "write" for e in body.evidence)
+        arguments = func.args
+        parameters = {
+            a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
+        }
         for name, call in _auth_calls(self.ctx, func):
             kind: AuthKind
             if name == LOGOUT:
@@ -352,9 +356,12 @@ class ViewCollector:
                 request = dotted(call.args[0]) if call.args else ""
                 user = f"{request}.user" if request else None
             else:
-                kind = "signup" if creates_user or SIGNUP_NAME.search(func.name) else "login"
                 user_node = argument(call, 1, "user")
                 user = dotted(user_node) or None if user_node is not None else None
+                # A user the caller hands in was made, or found, by the caller: a write of
+                # this function's own (a session key, a profile) does not make it a signup.
+                made_here = creates_user and (user or "").split(".")[0] not in parameters
+                kind = "signup" if made_here or SIGNUP_NAME.search(func.name) else "login"
             self.out.auth_points.append(
                 AuthPoint(kind, "django", self.ctx.handler(func), call.lineno, name, user, "call")
             )
