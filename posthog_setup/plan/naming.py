@@ -80,6 +80,10 @@ _DOUBLING = {
     "ban",
     "unban",
     "crop",
+    "transfer",
+    "refer",
+    "untag",
+    "unflag",
 }
 #: Verbs recognised as actions in a path segment or handler name.
 KNOWN_VERBS = frozenset(

@@ -129,6 +129,7 @@ def test_styles(style: str, expected: str) -> None:
         ("pin", "pinned"),
         ("send", "sent"),
         ("publish", "published"),
+        ("transfer", "transferred"),
     ],
 )
 def test_past_tense(verb: str, past: str) -> None:
