@@ -576,6 +576,8 @@ def provable(
 _BOOL_ATTRIBUTES = frozenset(dir(False))
 
 
+#: The attributes a user's id is kept in, in the order they are looked for.
+_ID_ATTRIBUTES = ("id", "pk", "user_id", "uid")
 _ID_KEYS = re.compile(r"""(\.|\[['"])(id|pk|uid|user_id|id_)(['"]\])?$""")
 
 
@@ -604,6 +606,10 @@ def proven_user_id(
     if provable(access.id_expression, proof, typed, classes):
         return access.id_expression, guard
     base = access.id_expression.rsplit(".", 1)[0]
+    for key in _ID_ATTRIBUTES:
+        # A user class whose id is not ``id`` (``user_id``, ``uid``): the one it declares.
+        if base.isidentifier() and provable(f"{base}.{key}", proof, typed, classes):
+            return f"{base}.{key}", guard
     for chain in sorted(proof.chains):
         rest = chain[len(base) :]
         if chain.startswith(base) and rest[:1] in ".[" and _ID_KEYS.fullmatch(rest):

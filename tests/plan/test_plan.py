@@ -137,6 +137,23 @@ def test_any_other_user_id_is_read_only_where_the_handler_read_it() -> None:
     assert proven_user_id(row, ("g.user", 'g.user["id"]')) == ('g.user["id"]', "g.user")
 
 
+def test_a_user_class_without_an_id_gives_the_id_attribute_it_declares() -> None:
+    # ``current_user: User = Depends(...)`` where ``User`` keeps its key in ``user_id``.
+    access = UserAccess("fastapi.dependency", "current_user.id", None)
+    typed = (("current_user", "app.models.User"),)
+    users = dataclasses.replace(
+        analysis(route()), class_attributes=(("app.models.User", ("user_id", "email")),)
+    )
+    assert proven_user_id(access, ("current_user",), typed, users) == (
+        "current_user.user_id",
+        None,
+    )
+    # Nothing proves the user there, or the class declares no id at all: no id.
+    assert proven_user_id(access, (), typed, users) == (None, None)
+    emails = dataclasses.replace(users, class_attributes=(("app.models.User", ("email",)),))
+    assert proven_user_id(access, ("current_user",), typed, emails) == (None, None)
+
+
 @pytest.mark.parametrize(
     ("expression", "proven", "safe"),
     [
