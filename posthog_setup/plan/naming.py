@@ -374,7 +374,17 @@ def _named_parts(route: Route) -> tuple[str, str]:
         return "user", _IDENTITY_NOUNS.get(noun) or _IDENTITY_NOUNS[said]
     if verb == "registered" and noun in ("user", "account", "member"):
         return "user", "signed_up"
+    if noun in _ACCOUNT_NOUNS:
+        # POST /reset-password writes the user: the password was reset, not the user.
+        words = [*_static_segments(route.path)[-1:], snake(_handler_name(route))]
+        part = next((w for w in "_".join(words).split("_") if w in _ACCOUNT_PARTS), None)
+        noun = part or noun
     return _acted_on(route, noun, verb) or (noun, verb)
+
+
+#: Who an account's parts belong to, and the parts an action names on its own.
+_ACCOUNT_NOUNS = frozenset({"user", "account", "member", "profile"})
+_ACCOUNT_PARTS = frozenset({"password", "email", "username", "avatar", "phone"})
 
 
 #: Records whose creation is an act on another resource: a Like made under

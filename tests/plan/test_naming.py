@@ -545,3 +545,21 @@ def test_a_verb_before_the_parameter_it_acts_on(path: str, handler: str, expecte
     param = path.rpartition("<")[2].rpartition(":")[2].rstrip(">")
     found = dataclasses.replace(route(path, ("POST",), handler), path_params=(param,))
     assert event_name(found) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "handler", "expected"),
+    [
+        ("/auth/reset-password", "reset_current_user_password", "password_reset"),
+        ("/account/email/", "change_email", "email_changed"),
+        ("/me/avatar", "upload", "avatar_uploaded"),
+        # Nothing but the user named: the user was updated.
+        ("/api/user/me/", "update", "user_updated"),
+    ],
+)
+def test_a_part_of_an_account_the_action_names_is_the_noun_not_the_user(
+    path: str, handler: str, expected: str
+) -> None:
+    # The body writes the user row; the path or handler says which part of it changed.
+    written = dataclasses.replace(route(path, ("POST",), handler), written=("User",))
+    assert event_name(written) == expected
