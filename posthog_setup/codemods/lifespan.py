@@ -79,7 +79,7 @@ def _shut_down_with_app(
             body=first.body.with_changes(body=body)
         )
         return []
-    if _has_event_handlers(creation):
+    if _has_event_handlers(creation) or (creation.factory and _registers_handlers(module)):
         _add_shutdown_handler(creation, edits, module, flush)
         return []
     return _add_lifespan(creation, edits, module, flush)
@@ -183,6 +183,20 @@ def _has_event_handlers(creation: AppCreation) -> bool:
     )
 
 
+def _registers_handlers(module: cst.Module) -> bool:
+    """Startup or shutdown handlers registered anywhere in the module: on the app a factory
+    returns (``app = create_app()`` then ``@app.on_event("startup")``), which the factory's
+    own ``lifespan=`` would silently stop from running."""
+    return bool(
+        find_all(
+            module,
+            cst.Call,
+            lambda call: isinstance(call.func, cst.Attribute)
+            and call.func.attr.value in ("on_event", "add_event_handler"),
+        )
+    )
+
+
 def _blank_lines(creation: AppCreation) -> list[cst.EmptyLine]:
     """Blank lines before a new function: two at module level, one inside a factory."""
     return [cst.EmptyLine(indent=False)] * (1 if creation.factory else 2)
@@ -201,7 +215,20 @@ def _add_shutdown_handler(
     )
     handler = handler.with_changes(leading_lines=_blank_lines(creation))
     startup = _event_handlers(creation, "startup")
-    edits.insert_after(startup[-1] if startup else creation.statement, handler)
+    anchor = startup[-1] if startup else creation.statement
+    edits.insert_after(anchor, handler)
+    siblings = list(creation.siblings)
+    following = siblings[siblings.index(anchor) + 1] if anchor in siblings[:-1] else None
+    if (
+        isinstance(following, cst.SimpleStatementLine | cst.BaseCompoundStatement)
+        and following not in edits.replace
+    ):
+        # A blank line after the new function too, as before it (Black's spacing).
+        lines = list(following.leading_lines)
+        if not lines or lines[0].comment is not None:
+            edits.replace[following] = following.with_changes(
+                leading_lines=[*_blank_lines(creation), *lines]
+            )
 
 
 def _add_lifespan(

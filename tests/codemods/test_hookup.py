@@ -354,6 +354,60 @@ def test_fastapi_startup_handler_only_gets_a_shutdown_handler() -> None:
     )
 
 
+def test_a_factory_whose_app_gets_startup_handlers_outside_it_gets_a_shutdown_handler() -> None:
+    # ``app = create_app()`` then ``@app.on_event("startup")``: a lifespan= in the factory
+    # would stop that handler (the database set-up) from running.
+    app = AppObject(
+        "fastapi.FastAPI", "myapp.create_app.<locals>.application", "myapp/main.py", 0, "create_app"
+    )
+    check(
+        fastapi_edit(app),
+        """\
+        from fastapi import FastAPI
+
+
+        def create_app() -> FastAPI:
+            application = FastAPI()
+            application.include_router(router)
+            return application
+
+
+        app = create_app()
+
+
+        @app.on_event("startup")
+        async def start():
+            init_db(app)
+        """,
+        """\
+        from fastapi import FastAPI
+        from posthog.integrations.asgi import PosthogASGIMiddleware
+
+        from myapp.posthog_client import posthog_client
+
+
+        def create_app() -> FastAPI:
+            application = FastAPI()
+            application.add_middleware(PosthogASGIMiddleware, client=posthog_client)
+
+            @application.on_event("shutdown")
+            def shutdown_posthog() -> None:
+                posthog_client.flush()
+
+            application.include_router(router)
+            return application
+
+
+        app = create_app()
+
+
+        @app.on_event("startup")
+        async def start():
+            init_db(app)
+        """,
+    )
+
+
 def test_fastapi_without_lifecycle_gets_a_lifespan() -> None:
     check(
         fastapi_edit(),
