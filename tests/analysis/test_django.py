@@ -775,6 +775,40 @@ urlpatterns = [
     }
 
 
+def test_a_model_forms_route_carries_the_model_its_meta_names() -> None:
+    # ``UserInformationUpdateForm`` writes a user: its Meta says so.
+    forms = """
+from django import forms
+from django.contrib.auth.models import User
+
+
+class UserInformationUpdateForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ("first_name", "email")
+"""
+    views = """
+from django.views.generic import UpdateView
+
+from .forms import UserInformationUpdateForm
+
+
+class AccountUpdate(UpdateView):
+    form_class = UserInformationUpdateForm
+
+    def get_object(self):
+        return self.request.user
+"""
+    urls = """
+from django.urls import path
+from blog import views
+
+urlpatterns = [path("settings/account/", views.AccountUpdate.as_view())]
+"""
+    analysis = django_project(urls, views=views, forms=forms)
+    assert [r.model for r in analysis.routes] == ["django.contrib.auth.models.User"]
+
+
 # -- DRF --------------------------------------------------------------------------------
 
 

@@ -58,7 +58,11 @@ from posthog_setup.frameworks.django.common import (
 )
 from posthog_setup.frameworks.django.model_methods import NO_MODELS, ProjectModels
 from posthog_setup.frameworks.django.receivers import OWN_RECEIVER
-from posthog_setup.frameworks.django.serializers import DJANGO_USER, saved_instances
+from posthog_setup.frameworks.django.serializers import (
+    DJANGO_USER,
+    GET_USER_MODEL,
+    saved_instances,
+)
 from posthog_setup.frameworks.django.urls import path_form
 from posthog_setup.frameworks.django.views import class_kind
 
@@ -202,10 +206,16 @@ class Project:
         self.settings: dict[str, tuple[ModuleFacts, str]] = {}
         #: serializer class -> the key its ``validate`` keeps an authenticated user under
         self.serializer_logins: dict[str, str] = {}
+        #: form or serializer class -> the model its ``Meta`` names (what it writes)
+        self.meta_models: dict[str, str] = {}
         for mf in self.facts:
             for declared in mf.classes:
                 if declared.authenticates is not None:
                     self.serializer_logins[declared.qualname] = declared.authenticates
+                if declared.model is not None:
+                    self.meta_models[declared.qualname] = (
+                        "User" if declared.model == GET_USER_MODEL else declared.model
+                    )
             for view in mf.django_views:
                 self.views[f"{mf.module}.{view.qualname}"] = _Located(mf, view)
             # A root URLconf may declare only handler500 and an empty urlpatterns.
@@ -305,7 +315,9 @@ class Project:
         methods = {m: (h, b) for m, h, b in view.methods}
         actions = list(view.actions)
         lookup = view.lookup
-        written = view.model or view.form
+        # A view's form writes the model its Meta names: ``UserInformationUpdateForm``
+        # writes a user.
+        written = view.model or (view.form and self.meta_models.get(view.form, view.form))
         permissions = view.permissions
         for base in view.bases:
             ancestry.append(base)
