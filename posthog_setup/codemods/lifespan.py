@@ -191,8 +191,10 @@ def _registers_handlers(module: cst.Module) -> bool:
         find_all(
             module,
             cst.Call,
-            lambda call: isinstance(call.func, cst.Attribute)
-            and call.func.attr.value in ("on_event", "add_event_handler"),
+            lambda call: (
+                isinstance(call.func, cst.Attribute)
+                and call.func.attr.value in ("on_event", "add_event_handler")
+            ),
         )
     )
 

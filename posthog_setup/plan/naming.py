@@ -450,8 +450,15 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
     verb: str | None = None
     # An action segment at the end of the path: /posts/<id>/like, /orders/<pk>/cancel/.
     named = [s for s in segments if s and not NO_RESOURCE.match(s)]
+    acted_on: str | None = None
     if named and _action_at_end(named[-1], segments, handler_words):
         verb = _verb_from_words([named[-1]])
+        at = len(segments) - 1 - segments[::-1].index(named[-1])
+        if named[-1] not in _CRUD_WORDS and len(named) > 1 and at > 1 and segments[at - 1] == "":
+            # ``/topics/<pk>/reply``: the action is the topic's (a reply to it), whatever
+            # the handler writes to record it (a post).
+            words = _content_words(named[-2].split("_"), verb, path=True)
+            acted_on = singular("_".join(words)) if words else None
         if named[-1] in _UNDOABLE and set(route.methods) == {"DELETE"}:
             # DELETE /articles/<slug>/favorite undoes the favorite: unfavorited, never the
             # same event as the POST that made it (DELETE /mfa/disable still disables).
@@ -477,6 +484,7 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
             # A POST that saves what it looked up changed it; nothing was created.
             verb = route.existing_change
     candidates: list[str | None] = [
+        acted_on,
         _model_noun(route.model.rsplit(".", 1)[-1]) if route.model else None,
         _model_noun(route.written[0]) if route.written else None,
         _created_child(route, verb, segments),

@@ -563,3 +563,20 @@ def test_a_part_of_an_account_the_action_names_is_the_noun_not_the_user(
     # The body writes the user row; the path or handler says which part of it changed.
     written = dataclasses.replace(route(path, ("POST",), handler), written=("User",))
     assert event_name(written) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "handler", "written", "expected"),
+    [
+        ("/boards/<pk>/topics/<topic_pk>/reply/", "reply_topic", "Post", "topic_replied"),
+        ("/tasks/<int:task_id>/assign", "assign", "Assignment", "task_assigned"),
+        # A create / update / delete word names no action of its own: the model is written.
+        ("/boards/<pk>/new/", "new_topic", "Topic", "topic_created"),
+        ("/posts/<int:post_id>/comments", "add_comment", "Comment", "comment_created"),
+    ],
+)
+def test_an_action_on_a_resource_names_the_resource_not_the_record_it_writes(
+    path: str, handler: str, written: str, expected: str
+) -> None:
+    acted = dataclasses.replace(route(path, ("POST",), handler), written=(written,))
+    assert event_name(acted) == expected
