@@ -52,10 +52,12 @@ _DEPTH = 4
 #: At most this many calls of one handler get a placement of their own.
 _MAX_CALLS = 64
 UNKNOWN = "?"
-#: A library method named for a change (``objects.create_user``, ``get_or_upsert``).
+#: A library method named for a change (``objects.create_user``, ``get_or_upsert``); a
+#: bare ``remove`` is a list's or a set's.
 _WRITE_WORD = re.compile(
     r"(^|_)(create|update|delete|insert|upsert|save|add|bulk|enqueue|store|put|register"
-    r"|assign|grant|revoke|mark|increment|decrement|persist|flush|upload|session|login|logout)"
+    r"|assign|grant|revoke|mark|increment|decrement|persist|flush|upload|session|login|logout"
+    r"|remove(?!$)|destroy|purge|archive|publish|(un)?(subscribe|follow|favou?rite))"
     r"(_|$)"
 )
 #: A write reached through these keeps a login's or a refresh's tokens: bookkeeping of
@@ -77,6 +79,7 @@ _BUILTIN_METHODS = frozenset(
     if not name.startswith("_")
 )
 _MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_UPDATE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
 
 
 def _stored_names(func: FunctionNode) -> set[str]:
@@ -388,6 +391,20 @@ class ProjectCode:
             return self._resolve(f"m:{parts[-1]}")
         return None
 
+    def _held_object(self, target: str) -> bool:
+        """Is ``target`` a method of an object a module holds (``mailer.send``), whose
+        class is not known?"""
+        kind, _, name = target.partition(":")
+        if kind != "q" or self._named(name) is not None:
+            return False
+        parts = name.split(".")
+        held = [k for k in range(1, len(parts)) if ".".join(parts[:k]) in self.modules]
+        return (
+            bool(held)
+            and max(held) < len(parts) - 1
+            and not any(p[:1].isupper() for p in parts[max(held) :])
+        )
+
     def _inherited(self, target: str) -> str | None:
         """``roles_service.get_or_upsert(...)``: a project class's method it inherits from a
         library base, named for a change."""
@@ -434,13 +451,18 @@ class ProjectCode:
         found = self._resolve(target)
         if found is None:
             return True
-        if not found:
-            # A library's: one named for a change may make it (``objects.create_user``),
-            # unless it is a cache's.
-            parts = target.partition(":")[2].split(".")
+        parts = target.partition(":")[2].split(".")
+        if not found or self._held_object(target):
+            # A library's, or a method of an object a module holds, which is only guessed
+            # to be the project's method of that name (``queries.update_article`` of a
+            # query loader, beside the repository's own ``update_article``): one named for
+            # a change may make it (``objects.create_user``), unless it is a cache's.
             if len(parts) > 1 and _CACHE.search(parts[-2]):
                 return False
-            return _WRITE_WORD.search(parts[-1]) is not None
+            if _WRITE_WORD.search(parts[-1]) is not None:
+                return True
+            if not found:
+                return False
         return any(self._function_may_write(f, depth) for f in found)
 
     def _function_may_write(self, function: ProjectFunction, depth: int) -> bool:
@@ -471,6 +493,21 @@ class ProjectCode:
             # methods of the handler's own class already (shared by two verbs, say).
             and (route.mutating or not c.target.startswith(own))
         ]
+        if not writes and (
+            (route.mutating and route.anchor is None)
+            or (not route.mutating and not set(route.methods) - _UPDATE_METHODS)
+        ):
+            # Calls named for a change that may write through code the analysis cannot read
+            # (``users_repo.update_user`` running a loaded SQL query): the change, where
+            # nothing else says where it succeeded, or where a PUT / PATCH / DELETE (never
+            # a login) was taken for read-only only because it issues a token too.
+            writes = [
+                (c, "writes, by its name, through code the analysis cannot read")
+                for c in route.calls
+                if _WRITE_WORD.search(c.target.partition(":")[2].rsplit(".", 1)[-1])
+                and not _CREDENTIAL.search(c.target)
+                and self.may_write(c.target)
+            ]
         if writes:
             evidence = tuple(
                 Evidence("write", f"{_spelled(c.target)}() {_lowered(d)}", c.line, True)

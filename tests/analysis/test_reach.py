@@ -314,3 +314,80 @@ def test_a_service_method_that_writes_through_its_inherited_base_is_a_write() ->
     assert not routes["AccountController.start_link"].mutating
     # Rotating a refresh token is credential bookkeeping, not a product change.
     assert not routes["AccountController.refresh_token"].mutating
+
+
+#: A repository whose methods run queries a library loaded from SQL files: what they
+#: write is out of the analysis's sight, and the query object's methods share their names.
+QUERY_REPOSITORY = {
+    "board/__init__.py": "",
+    "board/queries.py": """
+        import pathlib
+
+        import aiosql
+
+        queries = aiosql.from_path(pathlib.Path(__file__).parent / "sql", "asyncpg")
+        """,
+    "board/repository.py": """
+        from board.queries import queries
+
+        class NotesRepository:
+            def __init__(self, connection):
+                self.connection = connection
+
+            async def update_note(self, *, slug, text):
+                await queries.update_note(self.connection, slug=slug, text=text)
+
+            async def remove_note_from_pins(self, *, slug):
+                await queries.remove_note_from_pins(self.connection, slug=slug)
+
+            async def get_note(self, *, slug):
+                return await queries.get_note(self.connection, slug=slug)
+        """,
+    "board/tokens.py": """
+        def create_access_token_for_user(name):
+            return "token:" + name
+        """,
+    "board/api.py": """
+        from fastapi import Depends, FastAPI, HTTPException
+
+        from board.repository import NotesRepository
+        from board.tokens import create_access_token_for_user
+
+        app = FastAPI()
+
+        def repository() -> NotesRepository:
+            return NotesRepository(None)
+
+        @app.put("/notes/{slug}")
+        async def edit_note(slug: str, text: str, repo: NotesRepository = Depends(repository)):
+            await repo.update_note(slug=slug, text=text)
+            return {"token": create_access_token_for_user(slug)}
+
+        @app.delete("/notes/{slug}/pin")
+        async def unpin_note(slug: str, pinned: bool, repo: NotesRepository = Depends(repository)):
+            if pinned:
+                await repo.remove_note_from_pins(slug=slug)
+                return {"pinned": False}
+            raise HTTPException(status_code=400)
+
+        @app.post("/notes/{slug}/preview")
+        async def preview(slug: str, repo: NotesRepository = Depends(repository)):
+            return await repo.get_note(slug=slug)
+        """,
+}
+
+
+def test_a_call_named_for_a_change_through_loaded_queries_is_the_write() -> None:
+    routes = {r.handler.qualname: r for r in analyse(QUERY_REPOSITORY).routes}
+    # A PUT that also issues a token is no login: the update it asks for is its change.
+    edit = routes["edit_note"]
+    assert edit.mutating
+    assert edit.anchor is not None
+    assert edit.anchor.line == edit.line + 2
+    # Its only success is inside the branch: the capture goes after the named call.
+    unpin = routes["unpin_note"]
+    assert unpin.mutating
+    assert unpin.anchor is not None
+    assert unpin.anchor.line == unpin.line + 3
+    # A read named as one stays a read.
+    assert not routes["preview"].mutating
