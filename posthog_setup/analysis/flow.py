@@ -399,7 +399,8 @@ def _past_branches(
 ) -> ast.If | None:
     """The outermost ``if`` around the write at the end of ``path`` past which every path
     that arrives has written: the write's own branch runs on to its end, and each other
-    branch either leaves the handler or writes on every way through it (``if
+    branch either leaves the handler or writes on every way through it, or a write before
+    the ``if`` has on every way into it (``if
     use_default: order.address = saved; order.save()`` / ``else: address.save();
     order.address = address; order.save()``). Captured after the branch that wrote last, a
     change made through the other one sent nothing. None where there is no such ``if``,
@@ -410,10 +411,15 @@ def _past_branches(
         block, _, how = path[level]
         outer, index, _ = path[level - 1]
         parent = outer[index]
-        if not (isinstance(parent, ast.If) and how in ("body", "orelse") and parent.orelse):
+        if not (isinstance(parent, ast.If) and how in ("body", "orelse")):
             break
         other = parent.orelse if how == "body" else parent.body
-        if _terminates(block) or not (_terminates(other) or _writes_throughout(other, writes)):
+        # Every way into the ``if`` has written already (``current_user.collect(photo)``,
+        # then ``if ...: push_notification(...)``): whatever the other branch does.
+        written = _writes_throughout(outer[:index], writes)
+        if _terminates(block) or not (
+            written or (parent.orelse and (_terminates(other) or _writes_throughout(other, writes)))
+        ):
             break
         joined = parent
         level -= 1

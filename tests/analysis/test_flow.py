@@ -92,6 +92,25 @@ def test_the_end_of_an_action_is_never_in_an_except_handler(
     assert _anchor(source) == anchor
 
 
+def test_a_write_on_every_way_into_an_if_takes_the_capture_past_it() -> None:
+    # The collect is made on every way in; the notice only when the author wants one.
+    source = """\
+    def collect(photo):
+        photo.collectors.append(user)
+        db.session.commit()
+        if photo.author.wants_notices:
+            notify(photo.author)
+        return "collected"
+    """
+    found = flow.success_anchor(_func(source), 5, (3, 5))
+    assert found is not None
+    assert (found.line, found.before) == (4, False)
+    # Nothing written before the ``if``: the capture stays with the write in it.
+    found = flow.success_anchor(_func(source), 5, (5,))
+    assert found is not None
+    assert found.line == 5
+
+
 def test_an_elif_is_not_a_place_to_capture_after() -> None:
     source = """\
     def save(kind, item):
