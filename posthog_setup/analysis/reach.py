@@ -47,6 +47,8 @@ INHERITED_WRITES = frozenset(
         "add_many",
     }
 )
+#: The logged-in user of a login library: the project's user object.
+_CURRENT_USERS = ("flask_login.current_user.", "flask_login.utils.current_user.")
 #: How many calls deep a write is followed.
 _DEPTH = 4
 #: At most this many calls of one handler get a placement of their own.
@@ -145,8 +147,9 @@ def _target(
             # A method of what another call returned (``query.filter_by(...).first()``).
             return f"m:{func.attr}" if isinstance(func, ast.Attribute) else None
         return None if hasattr(builtins, base.id) else UNKNOWN
-    if "<locals>" in qualified:
-        # An attribute chain on a local or parameter of unknown type.
+    if "<locals>" in qualified or qualified.startswith(_CURRENT_USERS):
+        # An attribute chain on a local or parameter of unknown type, or on the logged-in
+        # user, an instance of the project's user class (``current_user.collect(photo)``).
         return f"m:{func.attr}" if isinstance(func, ast.Attribute) else None
     return f"q:{qualified}"
 

@@ -391,3 +391,49 @@ def test_a_call_named_for_a_change_through_loaded_queries_is_the_write() -> None
     assert unpin.anchor.line == unpin.line + 3
     # A read named as one stays a read.
     assert not routes["preview"].mutating
+
+
+def test_a_method_of_the_logged_in_user_that_writes_is_the_change() -> None:
+    routes = _routes(
+        """
+        from flask import Blueprint, Flask
+        from flask_login import current_user
+
+        from notes.models import Team
+
+        app = Flask(__name__)
+        views = Blueprint("views", __name__)
+
+        @views.route("/teams/<int:team_id>/leave", methods=["POST"])
+        def leave(team_id):
+            current_user.leave(Team.query.get_or_404(team_id))
+            return {"left": True}
+
+        @views.route("/teams/<int:team_id>/peek", methods=["POST"])
+        def peek(team_id):
+            return {"member": current_user.is_member(Team.query.get_or_404(team_id))}
+
+        app.register_blueprint(views)
+        """,
+        {
+            "notes/members.py": """
+                from flask_login import UserMixin
+
+                from notes.db import db
+
+                class Member(UserMixin, db.Model):
+                    id = db.Column(db.Integer, primary_key=True)
+
+                    def leave(self, team):
+                        self.teams.remove(team)
+                        db.session.commit()
+
+                    def is_member(self, team):
+                        return team in self.teams
+                """
+        },
+    )
+    # ``current_user`` is the project's user object: its ``leave`` writes, ``is_member`` reads.
+    assert routes["leave"].mutating
+    assert any("leave()" in e.detail for e in routes["leave"].evidence)
+    assert not routes["peek"].mutating
