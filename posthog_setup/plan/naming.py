@@ -284,6 +284,9 @@ def _parameter_noun(route: Route) -> str | None:
     return None
 
 
+#: What a path parameter is, rather than what it keys (``/confirm/<key>``).
+_KEY_WORDS = frozenset({"key", "token", "code", "hash", "signature", "secret", "uid"})
+
 _HELPER_SUFFIX = re.compile(
     r"(Model)?(Form|ModelForm|Serializer|Schema|In|Create|Update|Data)$"
     r"|(?<=[a-z])(Model|Service|Repository|Repo|Crud|Dao)$"
@@ -466,6 +469,18 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
         named = named[:-1]
     if verb is None:
         verb = _verb_phrase(handler_words) or _verb_from_words(handler_words)
+    if (
+        acted_on is None
+        and verb is not None
+        and len(segments) > 1
+        and segments[-1] == ""
+        and _as_verb(segments[-2]) is not None
+        and past_tense(_as_verb(segments[-2]) or "") == verb
+    ):
+        # ``/collect/<int:photo_id>``: the action is on what the parameter keys (a photo),
+        # whatever else the handler writes beside it (a notification to its author).
+        keyed = _parameter_noun(route)
+        acted_on = keyed if keyed not in _KEY_WORDS else None
     helper_words = _helper_words(route)
     if verb is None and not set(helper_words) & _VAGUE_VERBS:
         # ``list_actions`` that calls ``delete_documents()``: the helper says what was done.

@@ -580,3 +580,20 @@ def test_an_action_on_a_resource_names_the_resource_not_the_record_it_writes(
 ) -> None:
     acted = dataclasses.replace(route(path, ("POST",), handler), written=(written,))
     assert event_name(acted) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "handler", "params", "expected"),
+    [
+        ("/collect/<int:photo_id>", "collect", ("photo_id",), "photo_collected"),
+        ("/follow/<username>", "follow", ("username",), "user_followed"),
+    ],
+)
+def test_an_action_on_what_its_parameter_keys_names_that_not_what_else_is_written(
+    path: str, handler: str, params: tuple[str, ...], expected: str
+) -> None:
+    # The handler also writes a notification to the photo's author.
+    acted = dataclasses.replace(
+        route(path, ("POST",), handler), path_params=params, written=("Notification",)
+    )
+    assert event_name(acted) == expected
