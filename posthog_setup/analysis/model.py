@@ -948,11 +948,21 @@ class Analysis:
         what function ``f`` returns; ``?`` among them when the value may be None."""
         maybe_none = kind.endswith("?")
         kind = kind.rstrip("?")
-        for name in (kind, f"{kind}()"):
+        for name in (kind, f"{kind}()", self._reexported(kind)):
             attributes = self._attributes_by_kind.get(name)
             if attributes is not None:
                 return attributes | ({"?"} if maybe_none else set())
         return frozenset()
+
+    def _reexported(self, kind: str) -> str:
+        """The class a package's re-export names (``app.models.User`` for
+        ``app.models.user.User``, through ``from .user import *``): the project's only
+        class so named in a module under that package; ``kind`` itself otherwise."""
+        package, _, short = kind.rpartition(".")
+        same = self._classes_by_short_name.get(short, [])
+        if package and len(same) == 1 and same[0].startswith(f"{package}."):
+            return same[0]
+        return kind
 
     @cached_property
     def _attributes_by_kind(self) -> dict[str, frozenset[str]]:
