@@ -208,6 +208,14 @@ class _Evaluated:
                 self._held(value, joined, present=present)
             return
         self.expression(test)
+        flag, held = test, present
+        while isinstance(flag, ast.UnaryOp) and isinstance(flag.op, ast.Not):
+            flag, held = flag.operand, not held
+        if isinstance(flag, ast.Attribute):
+            # ``if current_user.is_authenticated: return ...``: past it, the flag is false.
+            text = chain_text(flag)
+            if text is not None:
+                self.chains.add(f"{text} is {'true' if held else 'false'}")
         name = _tested_name(test, present=present)
         if name:
             self.chains.add(f"{name} is not None")

@@ -20,6 +20,7 @@ from posthog_setup.codemods.points import (
 from posthog_setup.plan.plan import (
     Plan,
     RouteIndex,
+    anonymous_here,
     implicit_write,
     provable,
     proven_user_id,
@@ -91,7 +92,12 @@ def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
         if route is None or route.ignored:
             continue
         access = user_access(route, route.handler, route.framework, analysis)
-        if event.outcome is None:
+        anonymous = access is not None and anonymous_here(access, route.proven)
+        if anonymous:
+            # Nobody is logged in there: the person is the user the plan names, if any.
+            anchor = route.anchor
+            distinct_id, guard = event.distinct_id, None
+        elif event.outcome is None:
             anchor = route.anchor
             distinct_id, guard = proven_user_id(access, route.proven, route.typed, analysis)
         else:
@@ -111,7 +117,7 @@ def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
                 after_line=anchor.line if anchor and not anchor.before else None,
                 before_line=anchor.line if anchor and anchor.before else None,
                 override=implicit_write(route, analysis),
-                imports=_imports(access) if distinct_id else (),
+                imports=_imports(access) if distinct_id and not anonymous else (),
                 sent=event.event in route.captures,
             )
         )

@@ -621,6 +621,16 @@ def proven_user_id(
     return None, None
 
 
+def anonymous_here(access: UserAccess, proven: Iterable[str]) -> bool:
+    """Is nobody logged in where ``proven`` holds: the handler left earlier for a
+    logged-in user (``if current_user.is_authenticated: return redirect(...)``)?"""
+    if access.guard is None or not access.guard.endswith(".is_authenticated"):
+        return False
+    user = access.guard.removesuffix(".is_authenticated")
+    facts = set(proven)
+    return f"{access.guard} is false" in facts or f"{user}.is_anonymous is true" in facts
+
+
 def _outcome_events(
     route: Route, style: str, analysis: Analysis, access: UserAccess | None
 ) -> list[PlannedEvent]:
@@ -865,6 +875,12 @@ def build_plan(
             for p in (*_body_properties(route, analysis), *_serializer_properties(route, analysis))
             if p.name not in {q.name for q in properties}
         ]
+        if access is not None and anonymous_here(access, route.proven):
+            # Only a visitor nobody is logged in as gets here (a password reset): the user
+            # the event is about is its person, never the always-absent current user.
+            person = next((p for p in properties if p.name == "user_id"), None)
+            distinct_id = person.value if person is not None else None
+            properties = [p for p in properties if p is not person]
         if access is not None and access.system:
             # Sent for a process, not a person: no person profile for it.
             properties.append(PlannedProperty("$process_person_profile", "False", "boolean"))

@@ -297,3 +297,76 @@ def test_a_handler_several_routes_serve_sends_one_event_under_one_name() -> None
     plan = build_plan(analysis(first, second), client_module="app/posthog_client.py")
     assert {e.event for e in plan.events} == {event_name(first, "snake_case")}
     assert event_name(second, "snake_case") != event_name(first, "snake_case")
+
+
+ANONYMOUS_ONLY = """\
+from flask import Flask, redirect, request
+from flask_login import LoginManager, UserMixin, current_user
+from flask_sqlalchemy import SQLAlchemy
+
+app = Flask(__name__)
+db = SQLAlchemy(app)
+login_manager = LoginManager(app)
+
+
+class User(UserMixin, db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String)
+    password = db.Column(db.String)
+
+
+@app.post("/reset/<token>")
+def reset(token):
+    if current_user.is_authenticated:
+        return redirect("/")
+    user = User.query.filter_by(email=request.form["email"]).first()
+    if user is None:
+        return redirect("/reset")
+    user.password = request.form["password"]
+    db.session.commit()
+    return redirect("/login")
+
+
+@app.post("/notes/<int:note_id>/close")
+def close(note_id):
+    note = Note.query.get(note_id)
+    note.closed = True
+    db.session.commit()
+    return redirect("/")
+"""
+
+
+def test_a_route_only_visitors_reach_sends_the_user_it_changed_not_the_current_user() -> None:
+    import textwrap
+
+    from posthog_setup.codemods.placement import build_points
+    from tests.analysers import analyse_sources
+
+    analysis = analyse_sources({"app.py": textwrap.dedent(ANONYMOUS_ONLY)})
+    plan = build_plan(analysis, client_module="c.py")
+    ids = {e.handler: e.distinct_id for e in plan.events}
+    # Past ``if current_user.is_authenticated: return``, nobody is logged in: the person
+    # is the user whose password was reset.
+    assert ids["reset"] == "user.id"
+    reset = next(e for e in plan.events if e.handler == "reset")
+    assert "user_id" not in {p.name for p in reset.properties}
+    # Elsewhere the logged-in user, by the library's contract.
+    assert ids["close"] == "current_user.get_id()"
+    points = {p.handler: p for p in build_points(analysis, plan)["app.py"].captures}
+    assert (points["reset"].distinct_id, points["reset"].guard) == ("user.id", None)
+
+
+def test_a_class_a_package_re_exports_has_its_attributes() -> None:
+    # ``from app.models import User`` of ``app/models/user.py``, through ``from .user import *``.
+    users = dataclasses.replace(
+        analysis(route()), class_attributes=(("app.models.user.User", ("id", "email")),)
+    )
+    assert users.attributes_of("app.models.User") == {"id", "email"}
+    assert users.attributes_of("app.models.User?") == {"id", "email", "?"}
+    # Another package's, or a name two classes share: not known.
+    assert users.attributes_of("billing.User") == frozenset()
+    two = dataclasses.replace(
+        users,
+        class_attributes=(*users.class_attributes, ("app.models.legacy.User", ("pk",))),
+    )
+    assert two.attributes_of("app.models.User") == frozenset()
