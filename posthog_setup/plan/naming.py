@@ -196,6 +196,8 @@ def snake(text: str) -> str:
 def _static_segments(path: str) -> list[str]:
     segments = []
     for segment in path.strip("/").split("/"):
+        if segment in ("?", "$"):
+            continue  # a pattern's optional trailing slash (``favorite/?``), or its end
         if not segment or "<" in segment or "{" in segment or "(" in segment:
             segments.append("")  # a parameter: keeps positions, names nothing
             continue
@@ -284,6 +286,8 @@ def _parameter_noun(route: Route) -> str | None:
     return None
 
 
+#: Words after which a path's noun is where something went, not what was acted on.
+_PREPOSITIONS = frozenset({"to", "from", "into", "in", "on", "for", "with", "at", "of"})
 #: What a path parameter is, rather than what it keys (``/confirm/<key>``).
 _KEY_WORDS = frozenset({"key", "token", "code", "hash", "signature", "secret", "uid"})
 
@@ -469,6 +473,19 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
         named = named[:-1]
     if verb is None:
         verb = _verb_phrase(handler_words) or _verb_from_words(handler_words)
+    phrase = named[-1].split("_") if named else []
+    if (
+        acted_on is None
+        and len(phrase) > 1
+        and phrase[0] not in _CRUD_WORDS
+        and _as_verb(phrase[0]) is not None
+        and past_tense(_as_verb(phrase[0]) or "") == verb
+        and not set(phrase[1:]) & _PREPOSITIONS
+    ):
+        # ``/request-refund/``: what the path says was acted on (a refund), whatever
+        # records it (the order's flag).
+        words = _content_words(phrase[1:], verb, path=True)
+        acted_on = singular("_".join(words)) if words else None
     if (
         acted_on is None
         and verb is not None

@@ -597,3 +597,27 @@ def test_an_action_on_what_its_parameter_keys_names_that_not_what_else_is_writte
         route(path, ("POST",), handler), path_params=params, written=("Notification",)
     )
     assert event_name(acted) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "methods", "handler", "written", "expected"),
+    [
+        # A verb and its object in one segment: the object, not the flag that records it.
+        ("/request-refund/", ("POST",), "RequestRefundView", "Order", "refund_requested"),
+        # A place, not an object: the record written says what moved.
+        ("/add-to-cart/<slug>/", ("POST",), "add_to_cart", "OrderItem", "order_item_created"),
+        # A pattern's optional trailing slash is no segment: DELETE undoes the favorite.
+        (
+            "/articles/<slug>/favorite/?",
+            ("DELETE",),
+            "ArticleFavorite",
+            "Article",
+            "article_unfavorited",
+        ),
+    ],
+)
+def test_a_path_that_says_its_action_and_object_names_them(
+    path: str, methods: tuple[str, ...], handler: str, written: str, expected: str
+) -> None:
+    said = dataclasses.replace(route(path, methods, handler), written=(written,))
+    assert event_name(said) == expected
