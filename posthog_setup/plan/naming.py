@@ -300,6 +300,8 @@ _HELPER_SUFFIX = re.compile(
 def _model_noun(name: str) -> str:
     """``ReviewForm`` writes a review: a form's, serializer's, schema's, service's or
     repository's own noun (``TeamInvitationService`` writes team invitations)."""
+    if name == "get_user_model":
+        return "user"  # ``model = get_user_model()``: the project's user model
     words = snake(_HELPER_SUFFIX.sub("", name) or name).split("_")
     # ``CreateReviewForm`` and ``NewReviewForm`` write a review.
     while len(words) > 1 and words[0] in _CRUD_WORDS:

@@ -10,6 +10,7 @@ import pytest
 from posthog_setup.analysis.engine import analyse_text, for_project, link
 from posthog_setup.analysis.model import Analysis, ModuleFacts, Route
 from posthog_setup.frameworks.django.analysis import analyser
+from posthog_setup.plan.naming import event_name
 from posthog_setup.project.discovery import project_files
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "django_shop"
@@ -773,6 +774,36 @@ urlpatterns = [
         "/ask/": "blog.forms.QuestionForm",
         "/special/<int:pk>/": "blog.models.Post",
     }
+
+
+def test_a_model_named_through_its_module_is_the_models_class() -> None:
+    # ``from blog import models`` then ``model = models.Post``: a Post, not "models".
+    views = """
+from django.contrib.auth import get_user_model
+from django.views.generic import CreateView
+
+from blog import models
+
+
+class PostAdd(CreateView):
+    model = models.Post
+
+
+class UserAdd(CreateView):
+    model = get_user_model()
+"""
+    urls = """
+from django.urls import path
+from blog import views
+
+urlpatterns = [path("posts/add/", views.PostAdd.as_view()), path("users/add/", views.UserAdd.as_view())]
+"""
+    analysis = django_project(urls, views=views)
+    assert {r.path: r.model for r in analysis.routes} == {
+        "/posts/add/": "blog.models.Post",
+        "/users/add/": "django.contrib.auth.get_user_model",
+    }
+    assert sorted(event_name(r) for r in analysis.routes) == ["post_created", "user_created"]
 
 
 def test_a_model_forms_route_carries_the_model_its_meta_names() -> None:

@@ -531,17 +531,25 @@ class ViewCollector:
         return None
 
     def model_name(self, value: ast.AST) -> str | None:
-        """``Product`` or ``Product.objects.filter(...)`` -> the model's qualified name."""
+        """``Product``, ``models.Product`` or ``Product.objects.filter(...)`` -> the
+        model's qualified name: the chain up to its first capitalised name (a class)."""
+        chain: list[ast.expr] = []
         while True:
             if isinstance(value, ast.Call):
                 value = value.func
             elif isinstance(value, ast.Attribute):
+                chain.append(value)
                 value = value.value
             else:
                 break
-        if isinstance(value, ast.Name):
-            return self.ctx.names.resolve(value) or value.id
-        return None
+        if not isinstance(value, ast.Name):
+            return None
+        if not value.id[:1].isupper():
+            # ``models.Product``: the module's class, not the module.
+            named = next((a for a in reversed(chain) if a.attr[:1].isupper()), None)
+            if named is not None:
+                return self.ctx.names.resolve(named) or dotted(named)
+        return self.ctx.names.resolve(value) or value.id
 
     def action(self, func: FunctionNode) -> tuple[str, tuple[str, ...], bool] | None:
         """``@action(detail=True, methods=["post"], url_path="x")`` -> (url path, methods, detail)."""
