@@ -1079,7 +1079,10 @@ def prove_auth_points(ctx: FileContext, points: Sequence[AuthPoint]) -> list[Aut
         if func is None:
             proved.append(point)
             continue
-        after = point.kind != "logout" and point.mechanism != "token"
+        # As ``codemods.placement`` places it: a FastAPI signup is a "token" point too,
+        # and its identify goes after the call that made the user.
+        token_login = point.kind == "login" and point.mechanism == "token"
+        after = point.kind != "logout" and not token_login
         proof = proof_at(func, point.line, including=after, globals_=globals_)
         typed = typed_at(ctx, func, point.line, including=after)
         proved.append(dataclasses.replace(point, proven=proof.facts(), typed=typed))
