@@ -435,11 +435,7 @@ def settle(
     """
     if isinstance(func, ast.ClassDef):
         return dataclasses.replace(facts, anchor=None, proven=(), typed=())
-    typed = flow.typed_names(ctx, func)
-    if injected:
-        # A parameter the body never binds again is what the framework passed in.
-        known = {name for name, _ in typed} | set(facts.locals)
-        typed = tuple(sorted([*typed, *((n, k) for n, k in injected if n not in known)]))
+    typed = _with_injected(flow.typed_names(ctx, func), facts, injected)
     written = flow.written_models(ctx, func, typed)
     facts = dataclasses.replace(
         facts,
@@ -472,6 +468,11 @@ def settle(
         anchor = Anchor(anchor.line, True, "before the acting user is deleted")
     proof = flow.proof_at(func, anchor.line, including=not anchor.before, globals_=ctx.module_names)
     proven = proof.facts()
+    # What the capture reads is typed as it is bound there: after ``user = create_user()``
+    # that user, not the lookup above it that found none.
+    typed = _with_injected(
+        flow.typed_at(ctx, func, anchor.line, including=not anchor.before), facts, injected
+    )
     if anchor.before and _returns_parent_call(func, anchor.line):
         # ``return super().form_valid(form)``: the edit splits it and captures after the
         # parent's call, which has then run.
@@ -482,7 +483,18 @@ def settle(
         for name, value in (*flow.tallies(func, proof), *flow.text_lengths(func, proof))
         if name not in counted
     )
-    return dataclasses.replace(facts, anchor=anchor, proven=proven, counts=counts)
+    return dataclasses.replace(facts, anchor=anchor, proven=proven, typed=typed, counts=counts)
+
+
+def _with_injected(
+    typed: tuple[tuple[str, str], ...], facts: BodyFacts, injected: Sequence[tuple[str, str]]
+) -> tuple[tuple[str, str], ...]:
+    """``typed`` with the parameters the framework passed in, where the body never binds
+    them again."""
+    if not injected:
+        return typed
+    known = {name for name, _ in typed} | set(facts.locals)
+    return tuple(sorted([*typed, *((n, k) for n, k in injected if n not in known)]))
 
 
 def _returns_parent_call(func: FunctionNode, line: int) -> bool:

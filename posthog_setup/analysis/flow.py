@@ -180,6 +180,7 @@ class _Evaluated:
             return
         if isinstance(node, ast.NamedExpr):
             self.expression(node.value)
+            self.forget([node.target.id])
             self.names.add(node.target.id)
             return
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
@@ -224,6 +225,7 @@ class _Evaluated:
 
     def target(self, node: ast.AST) -> None:
         if isinstance(node, ast.Name):
+            self.forget([node.id])
             self.names.add(node.id)
         elif isinstance(node, (ast.Tuple, ast.List)):
             for element in node.elts:
@@ -233,6 +235,11 @@ class _Evaluated:
         elif isinstance(node, (ast.Attribute, ast.Subscript)):
             # ``post.author = x`` reads ``post``; what it sets is not read back as proof.
             self.expression(node.value)
+
+    def forget(self, names: Iterable[str]) -> None:
+        """What was evaluated of ``names`` is not known of the values they are bound to now."""
+        for name in names:
+            self.chains = {c for c in self.chains if name not in c or not _mentions(c, name)}
 
     def statement(self, stmt: ast.stmt) -> None:
         """Record a statement that ran to completion."""
@@ -264,6 +271,7 @@ class _Evaluated:
         elif isinstance(stmt, ast.Delete):
             for target in stmt.targets:
                 if isinstance(target, ast.Name):
+                    self.forget([target.id])
                     self.names.discard(target.id)
         elif isinstance(stmt, (ast.With, ast.AsyncWith)):
             for item in stmt.items:
@@ -279,16 +287,22 @@ class _Evaluated:
             self._branches([stmt.body, stmt.orelse])
         elif isinstance(stmt, (ast.For, ast.AsyncFor)):
             self.expression(stmt.iter)
+            self.forget(_bound_names([stmt]))
         elif isinstance(stmt, ast.While):
             self.expression(stmt.test)
+            self.forget(_bound_names([stmt]))
         elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
             handlers = stmt.handlers  # type: ignore[attr-defined]
             if all(_terminates(h.body) for h in handlers):
                 # Past the try, its body (and else) ran to the end.
                 self.block(stmt.body)  # type: ignore[attr-defined]
                 self.block(stmt.orelse)  # type: ignore[attr-defined]
+                self.forget(_bound_names(stmt.finalbody))  # type: ignore[attr-defined]
+            else:
+                self.forget(_bound_names([stmt]))
         elif isinstance(stmt, ast.Match):
             self.expression(stmt.subject)
+            self.forget(_bound_names([stmt]))
 
     def block(self, body: Sequence[ast.stmt]) -> None:
         for stmt in body:
@@ -299,6 +313,8 @@ class _Evaluated:
         through = [b for b in branches if not _terminates(b)]
         if not through:
             return
+        # Past the ``if``, a name bound on one way through may hold what it bound there.
+        self.forget(_bound_names([s for branch in through for s in branch]))
         found = []
         for branch in through:
             inner = _Evaluated()
@@ -306,6 +322,12 @@ class _Evaluated:
             found.append(inner)
         self.names |= set.intersection(*(f.names for f in found))
         self.chains |= set.intersection(*(f.chains for f in found))
+
+
+def _mentions(chain: str, name: str) -> bool:
+    """Does the evaluated ``chain`` (``user.email``, ``user is not None``) read ``name``?"""
+    node = parsed_expression(chain)
+    return node is None or any(isinstance(n, ast.Name) and n.id == name for n in walk(node))
 
 
 def _truth_test(test: ast.expr) -> bool:
@@ -611,9 +633,11 @@ def _entered(known: _Evaluated, parent: ast.stmt, how: str, block: Sequence[ast.
             known.expression(parent.test)
     elif isinstance(parent, (ast.For, ast.AsyncFor)):
         known.expression(parent.iter)
+        known.forget(_bound_names([parent]))
         if how == "body":
             known.target(parent.target)
     elif isinstance(parent, ast.While):
+        known.forget(_bound_names([parent]))
         if how == "body":
             known.truthy(parent.test)
         else:
@@ -624,6 +648,8 @@ def _entered(known: _Evaluated, parent: ast.stmt, how: str, block: Sequence[ast.
             if item.optional_vars is not None:
                 known.target(item.optional_vars)
     elif isinstance(parent, ast.Try) or type(parent).__name__ == "TryStar":
+        if how in ("handler", "finally"):
+            known.forget(_bound_names([parent]))
         if how == "orelse":
             known.block(parent.body)  # type: ignore[attr-defined]
         elif how == "handler":
@@ -632,6 +658,157 @@ def _entered(known: _Evaluated, parent: ast.stmt, how: str, block: Sequence[ast.
                     known.names.add(handler.name)
     elif isinstance(parent, ast.Match):
         known.expression(parent.subject)
+
+
+# -- which binding of a local reaches a point ---------------------------------------------
+
+
+#: Where a name gets its value: an ``ast.arg``, an ``ast.Name`` stored or deleted, an
+#: imported alias, a ``def`` or ``class``, an ``except ... as`` or a match pattern.
+Bindings = dict[str, frozenset[ast.AST]]
+
+
+def reaching_bindings(func: FunctionNode, line: int, *, including: bool) -> Bindings:
+    """For each local bound above the statement holding ``line`` (or by it, where
+    ``including``), the bindings that can reach it: the last one above it on each way
+    there. A branch that leaves the handler (``if user: raise ...``) takes its bindings
+    with it; a loop the point is in, a ``try`` left half-way, a ``match``, reach with
+    every binding they hold."""
+    reaching: Bindings = {}
+    args = func.args
+    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+        if arg is not None:
+            reaching[arg.arg] = frozenset({arg})
+    path = spine(func.body, line)
+    for depth, (block, index, how) in enumerate(path):
+        if depth:
+            parent = path[depth - 1][0][path[depth - 1][1]]
+            _enter_bindings(reaching, parent, how, block)
+        _run_bindings(reaching, block[:index])
+    if path and including:
+        block, index, _ = path[-1]
+        stmt = block[index]
+        if not isinstance(stmt, (ast.If, *_LOOPS, ast.Try, ast.Match)):
+            _run_bindings(reaching, [stmt])
+    return reaching
+
+
+def _bound_in(nodes: Iterable[ast.AST]) -> Iterator[tuple[str, ast.AST]]:
+    """(name, binding) of every binding in ``nodes`` of the function's own scope: not
+    inside a nested function, class, lambda or comprehension (bar its first iterable and
+    its ``:=``), whose names are their own."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            yield node.id, node
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield node.name, node
+            stack.extend(node.decorator_list)
+            continue
+        elif isinstance(node, ast.Lambda):
+            continue
+        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            # ``[y := f(x) for x in xs]`` binds ``y`` out here, its ``x`` in there.
+            yield from (
+                (inner.target.id, inner.target)
+                for inner in walk(node)
+                if isinstance(inner, ast.NamedExpr)
+            )
+            stack.append(node.generators[0].iter)
+            continue
+        elif isinstance(node, ast.alias) and node.name != "*":
+            yield (node.asname or node.name.split(".")[0]), node
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+            yield node.name, node
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            yield node.rest, node
+        stack.extend(child_nodes(node))
+
+
+def _bound_names(nodes: Iterable[ast.AST]) -> set[str]:
+    return {name for name, _ in _bound_in(nodes)}
+
+
+def _rebind(reaching: Bindings, nodes: Iterable[ast.AST]) -> None:
+    """``nodes`` ran once, in full: each name they bind has their binding of it (two
+    bindings of one name in one statement both reach, as the order is not read)."""
+    bound: dict[str, set[ast.AST]] = {}
+    for name, binding in _bound_in(nodes):
+        bound.setdefault(name, set()).add(binding)
+    for name, bindings in bound.items():
+        reaching[name] = frozenset(bindings)
+
+
+def _add_bindings(reaching: Bindings, nodes: Iterable[ast.AST]) -> None:
+    """``nodes`` may have run, in part or several times: their bindings reach as well."""
+    for name, binding in _bound_in(nodes):
+        reaching[name] = reaching.get(name, frozenset()) | {binding}
+
+
+def _run_bindings(reaching: Bindings, block: Sequence[ast.stmt]) -> None:
+    """The statements of ``block`` ran, one after another, to its end."""
+    for stmt in block:
+        if isinstance(stmt, ast.If):
+            _add_bindings(reaching, [stmt.test])  # an ``and`` may have stopped short
+            through = [b for b in (stmt.body, stmt.orelse) if not _terminates(b)]
+            ways = []
+            for branch in through:
+                way = dict(reaching)
+                _run_bindings(way, branch)
+                ways.append(way)
+            if ways:
+                reaching.clear()
+                for way in ways:
+                    for name, bindings in way.items():
+                        reaching[name] = reaching.get(name, frozenset()) | bindings
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            _rebind(reaching, stmt.items)
+            _run_bindings(reaching, stmt.body)
+        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            handlers = stmt.handlers  # type: ignore[attr-defined]
+            if all(_terminates(h.body) for h in handlers):
+                # Past the try, its body (and else) ran to the end.
+                _run_bindings(reaching, stmt.body)  # type: ignore[attr-defined]
+                _run_bindings(reaching, stmt.orelse)  # type: ignore[attr-defined]
+            else:
+                _add_bindings(reaching, [*stmt.body, *handlers, *stmt.orelse])  # type: ignore[attr-defined]
+            _run_bindings(reaching, stmt.finalbody)  # type: ignore[attr-defined]
+        elif isinstance(stmt, (*_LOOPS, ast.Match)):
+            _add_bindings(reaching, [stmt])
+        else:
+            _rebind(reaching, [stmt])
+
+
+def _enter_bindings(
+    reaching: Bindings, parent: ast.stmt, how: str, block: Sequence[ast.stmt]
+) -> None:
+    """What entering ``block`` of ``parent`` binds, and what may reach from a way round."""
+    if isinstance(parent, ast.If):
+        _add_bindings(reaching, [parent.test])  # an ``and`` may have stopped short
+    elif isinstance(parent, _LOOPS):
+        # Each way round may bring any binding of the loop back to the top of its body.
+        _add_bindings(reaching, [parent])
+    elif isinstance(parent, (ast.With, ast.AsyncWith)):
+        _rebind(reaching, parent.items)
+    elif isinstance(parent, ast.Try) or type(parent).__name__ == "TryStar":
+        body = parent.body  # type: ignore[attr-defined]
+        if how == "orelse":
+            _run_bindings(reaching, body)
+        elif how == "handler":
+            _add_bindings(reaching, body)
+            for handler in parent.handlers:  # type: ignore[attr-defined]
+                if handler.body is block and handler.name:
+                    reaching[handler.name] = frozenset({handler})
+        elif how == "finally":
+            handlers = parent.handlers  # type: ignore[attr-defined]
+            _add_bindings(reaching, [*body, *handlers, *parent.orelse])  # type: ignore[attr-defined]
+    elif isinstance(parent, ast.Match):
+        _rebind(reaching, [parent.subject])
+        case = next(c for c in parent.cases if c.body is block)
+        _rebind(reaching, [case.pattern])
+        if case.guard is not None:
+            _add_bindings(reaching, [case.guard])
 
 
 # -- where the capture goes ---------------------------------------------------------------
@@ -916,11 +1093,13 @@ def prove_auth_points(ctx: FileContext, points: Sequence[AuthPoint]) -> list[Aut
         if func is None:
             proved.append(point)
             continue
-        after = point.kind != "logout" and point.mechanism != "token"
+        # As ``codemods.placement`` places it: a FastAPI signup is a "token" point too,
+        # and its identify goes after the call that made the user.
+        token_login = point.kind == "login" and point.mechanism == "token"
+        after = point.kind != "logout" and not token_login
         proof = proof_at(func, point.line, including=after, globals_=globals_)
-        proved.append(
-            dataclasses.replace(point, proven=proof.facts(), typed=typed_names(ctx, func))
-        )
+        typed = typed_at(ctx, func, point.line, including=after)
+        proved.append(dataclasses.replace(point, proven=proof.facts(), typed=typed))
     return proved
 
 
@@ -948,8 +1127,24 @@ def _annotated_class(node: ast.expr | None) -> ast.expr | None:
 
 def typed_names(ctx: FileContext, func: FunctionNode) -> tuple[tuple[str, str], ...]:
     """(name, qualified class) for parameters annotated with a class and for locals built
-    by calling one (``post = Post(...)``); names bound more than one way are left out."""
+    by calling one (``post = Post(...)``); names bound more than one way are left out
+    (``typed_at`` types them where one binding reaches)."""
+    return _binding_kinds(ctx, func).typed
+
+
+@dataclass(frozen=True)
+class _Kinds:
+    """What each typed binding of a function's locals holds (``""``: not known)."""
+
+    #: A parameter's ``ast.arg`` or a ``name = value`` target's ``ast.Name``, to its kind.
+    of_binding: Mapping[ast.AST, str]
+    #: (name, kind) of the names every binding of which is of one known kind.
+    typed: tuple[tuple[str, str], ...]
+
+
+def _binding_kinds(ctx: FileContext, func: FunctionNode) -> _Kinds:
     scope = ctx.names.scope_for_def(func)
+    of_binding: dict[ast.AST, str] = {}
     found: dict[str, set[str]] = {}
     args = func.args
     for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
@@ -957,7 +1152,8 @@ def typed_names(ctx: FileContext, func: FunctionNode) -> tuple[tuple[str, str], 
         qualified = ctx.names.resolve(cls) if cls is not None else None
         if qualified:
             found.setdefault(arg.arg, set()).add(qualified)
-    received: list[tuple[str, str, str]] = []
+            of_binding[arg] = qualified
+    received: list[tuple[ast.Name, str, str]] = []
     for node in _walk(func):
         if not isinstance(node, ast.Assign) or len(node.targets) != 1:
             continue
@@ -973,24 +1169,45 @@ def typed_names(ctx: FileContext, func: FunctionNode) -> tuple[tuple[str, str], 
             kind = None  # ``Serializer(data, many=True)`` builds a list serializer instead
         receiver = _method_receiver(value)
         if kind is None and receiver is not None:
-            received.append((target.id, *receiver))
+            received.append((target, *receiver))
             continue
         found.setdefault(target.id, set()).add(kind or "")
+        of_binding[target] = kind or ""
     # ``file = uploads.create()`` where ``uploads`` is an instance of a project class: the
     # result of that class's method (what its annotation returns; see ``instance_class``).
-    for name, owner, method in received:
+    for target, owner, method in received:
         kinds = found.get(owner, set())
-        kind = next(iter(kinds)) if len(kinds) == 1 and owner != name else ""
-        found.setdefault(name, set()).add(
-            f"{kind}.{method}" if kind and not kind.endswith("?") else ""
-        )
-    return tuple(
+        kind = next(iter(kinds)) if len(kinds) == 1 and owner != target.id else ""
+        kind = f"{kind}.{method}" if kind and not kind.endswith("?") else ""
+        found.setdefault(target.id, set()).add(kind)
+        of_binding[target] = kind
+    typed = tuple(
         sorted(
             (name, next(iter(kinds)))
             for name, kinds in found.items()
             if len(kinds) == 1 and "" not in kinds
         )
     )
+    return _Kinds(of_binding, typed)
+
+
+def typed_at(
+    ctx: FileContext, func: FunctionNode, line: int, *, including: bool
+) -> tuple[tuple[str, str], ...]:
+    """``typed_names`` at the statement holding ``line`` (before it, or after it): a local
+    bound above it is typed by the bindings that can reach it (see ``reaching_bindings``),
+    so ``user`` is the created user after ``user = create_user(...)`` even where a lookup
+    bound it first (and left the handler when it found one). Where bindings of different
+    kinds, or one of no known kind, can reach the point, the name is not typed there."""
+    kinds = _binding_kinds(ctx, func)
+    typed = dict(kinds.typed)
+    for name, reaching in reaching_bindings(func, line, including=including).items():
+        found = {kinds.of_binding.get(binding, "") for binding in reaching}
+        if len(found) == 1 and "" not in found:
+            typed[name] = found.pop()
+        else:
+            typed.pop(name, None)
+    return tuple(sorted(typed.items()))
 
 
 def _nested_class_built(ctx: FileContext, func: FunctionNode, value: ast.expr) -> str | None:
@@ -1845,16 +2062,24 @@ def written_models(
         if short and (table or short[:1].isupper()) and short not in found:
             found.append(short)
 
+    def kind_of(name: str, node: ast.stmt | ast.expr) -> str | None:
+        if name in kinds or name not in own:
+            return kinds.get(name)
+        # Bound more than one way: as the binding that reaches this statement types it
+        # (``user = User(...)`` past ``user = find(...)``; ``if user: return ...``).
+        kind = dict(typed_at(ctx, func, node.lineno, including=False)).get(name)
+        return kind.rstrip("?") if kind else None
+
     changed: list[str] = []
     for node in _walk(func):
         if isinstance(node, (ast.Assign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             changed += [
-                kinds[t.value.id]
+                kind
                 for t in targets
-                if isinstance(t, ast.Attribute)
-                and isinstance(t.value, ast.Name)
-                and t.value.id in kinds
+                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
+                for kind in [kind_of(t.value.id, node)]
+                if kind
             ]
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
@@ -1872,9 +2097,9 @@ def written_models(
             and _SESSION.search(ast.unparse(receiver))
         ):
             # ``db.session.add(post)``; not ``workbook.save(response)``.
-            add(kinds.get(node.args[0].id))
+            add(kind_of(node.args[0].id, node))
         elif method in ("save", "delete") and not node.args and isinstance(receiver, ast.Name):
-            add(kinds.get(receiver.id))
+            add(kind_of(receiver.id, node))
         elif method in _MANAGER_WRITES:
             add(_managed_model(ctx, receiver, scope))
     if not found:

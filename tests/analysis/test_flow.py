@@ -1128,3 +1128,106 @@ def test_one_type_test_is_a_guard_not_a_webhook() -> None:
         return ok()
     """
     assert flow.event_type_branches(_func(source)) == ()
+
+
+# -- a name bound again ----------------------------------------------------------------------
+
+REBOUND = """\
+from app.models import User
+
+
+def register(session, data, flag, items):
+    user = session.query(User).filter_by(email=data.email).first()
+    {guard}
+    {rebind}
+    session.add(user)
+    return user
+"""
+
+
+def _typed_user(guard: str, rebind: str, line: int = 8) -> str | None:
+    source = REBOUND.format(guard=guard, rebind=rebind)
+    ctx = FileContext.parse("app/views.py", "app.views", False, source, registry.analysers())
+    func = ctx.tree.body[-1]
+    assert isinstance(func, ast.FunctionDef)
+    return dict(flow.typed_at(ctx, func, line, including=False)).get("user")
+
+
+@pytest.mark.parametrize(
+    ("guard", "rebind", "kind"),
+    [
+        # The lookup's branch leaves: past the new binding, the name is the new user.
+        ("if user:\n        raise Conflict()", "user = User(email=data.email)", "app.models.User"),
+        # Its branch goes on, but the name is bound again on every way past it.
+        ("if user:\n        log(user)", "user = User(email=data.email)", "app.models.User"),
+        # Bound again on one way only: the lookup's user (None, or found) reaches too.
+        ("pass", "if flag:\n        user = User(email=data.email)", None),
+        (
+            "pass",
+            "if flag:\n        user = User()\n    else:\n        user = User()",
+            "app.models.User",
+        ),
+        ("pass", "for item in items:\n        user = User(email=item)", None),
+        ("pass", "try:\n        user = User()\n    except KeyError:\n        pass", None),
+        (
+            "pass",
+            "try:\n        user = User()\n    except KeyError:\n        raise",
+            "app.models.User",
+        ),
+        ("pass", "user, created = pair()", None),
+    ],
+)
+def test_a_name_is_typed_by_the_binding_that_reaches_the_point(
+    guard: str, rebind: str, kind: str | None
+) -> None:
+    line = REBOUND.format(guard=guard, rebind=rebind).splitlines().index("    session.add(user)")
+    assert _typed_user(guard, rebind, line + 1) == kind
+
+
+def test_above_the_new_binding_the_name_is_still_the_lookup() -> None:
+    # Between the guard and the creation: the lookup's user, which may be None.
+    kind = _typed_user("if user:\n        raise Conflict()", "user = User()", line=7)
+    assert kind == "app.models.User?"
+
+
+def test_a_loop_brings_a_later_binding_back_to_the_top_of_its_body() -> None:
+    source = """\
+    from app.models import User
+
+
+    def invite(emails):
+        user = User(email="first")
+        for email in emails:
+            notify(user)
+            user = make(email)
+    """
+    ctx = FileContext.parse(
+        "app/views.py", "app.views", False, textwrap.dedent(source), registry.analysers()
+    )
+    func = ctx.tree.body[-1]
+    assert isinstance(func, ast.FunctionDef)
+    assert "user" not in dict(flow.typed_at(ctx, func, 7, including=False))
+
+
+def test_what_was_read_of_a_name_is_forgotten_once_it_is_bound_again() -> None:
+    source = """\
+    def register(data):
+        user = find(data)
+        if user is None:
+            raise Missing()
+        log(user.email)
+        user = make(data)
+        save(user)
+        for item in data.items:
+            item.owner = user.email
+            user = other(item)
+        done(user)
+    """
+    after_rebinding = _proof(source, 7)
+    assert after_rebinding.proves("user")
+    assert not after_rebinding.proves("user.email")
+    assert "user is not None" not in after_rebinding.chains
+    before_rebinding = _proof(source, 6)
+    assert before_rebinding.proves("user.email")
+    # Read in the loop, then bound again in it: past the loop, not known of the last one.
+    assert not _proof(source, 11).proves("user.email")

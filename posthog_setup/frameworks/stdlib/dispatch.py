@@ -407,7 +407,8 @@ def branch_facts(
     if anchor is None:
         return facts
     proof = flow.proof_at(func, anchor.line, including=not anchor.before, globals_=ctx.module_names)
-    return dataclasses.replace(facts, anchor=anchor, proven=proof.facts())
+    typed = flow.typed_at(ctx, func, anchor.line, including=not anchor.before)
+    return dataclasses.replace(facts, anchor=anchor, proven=proof.facts(), typed=typed)
 
 
 # -- a table of routes ------------------------------------------------------------------
