@@ -459,13 +459,14 @@ def settle(
     if anchor is None:
         return dataclasses.replace(facts, anchor=None, proven=())
     access = facts.user_access
-    if (
-        not anchor.before
-        and access is not None
-        and flow.deletes_user(func, anchor.line, access.id_expression)
-    ):
+    deleted = (
+        flow.deletes_user(func, anchor.line, access.id_expression)
+        if not anchor.before and access is not None
+        else None
+    )
+    if deleted is not None:
         # The account the event is sent for is gone past its delete: sent just before.
-        anchor = Anchor(anchor.line, True, "before the acting user is deleted")
+        anchor = Anchor(deleted, True, "before the acting user is deleted")
     proof = flow.proof_at(func, anchor.line, including=not anchor.before, globals_=ctx.module_names)
     proven = proof.facts()
     # What the capture reads is typed as it is bound there: after ``user = create_user()``

@@ -391,37 +391,58 @@ def _terminates(body: Sequence[ast.stmt]) -> bool:
     return (bool(body) and isinstance(body[-1], _TERMINAL)) or _aborts(body)
 
 
-def deletes_user(func: FunctionNode, line: int, user: str) -> bool:
-    """Does the statement at ``line`` delete the acting user (``user``, the expression its
-    id is read from: ``request.user.pk``)? ``request.user.delete()``, ``user.delete()`` of
-    ``user = request.user``, ``db.session.delete(current_user)``: past it, the user's key
-    is gone (Django sets it to None; SQLAlchemy's deleted row cannot be read again)."""
+def deletes_user(func: FunctionNode, line: int, user: str) -> int | None:
+    """The line of the statement at ``line``, or of the delete the commit at ``line``
+    follows, that deletes the acting user (``user``, the expression its id is read from:
+    ``request.user.pk``): ``request.user.delete()``, ``user.delete()`` of ``user =
+    request.user``, ``db.session.delete(current_user)``, ``await session.delete(user)``.
+    Past it, the user's key is gone (Django sets it to None; SQLAlchemy's deleted row
+    cannot be read again). None where it does not."""
     path = spine(func.body, line)
     if not path:
-        return False
+        return None
     block, index, _ = path[-1]
-    stmt = block[index]
-    if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
-        return False
-    call = stmt.value
-    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "delete"):
-        return False
+    while index > 0 and _calls_method(block[index], "commit"):
+        index -= 1  # ``db.session.delete(current_user)`` then ``db.session.commit()``
+    call = _statement_call(block[index])
+    if call is None or not (isinstance(call.func, ast.Attribute) and call.func.attr == "delete"):
+        return None
     deleted = call.args[0] if len(call.args) == 1 else None if call.args else call.func.value
     if deleted is None:
-        return False
+        return None
     acting = user.rsplit(".", 1)[0] if "." in user else user
     named = chain_text(deleted)
     if named == acting:
-        return True
+        return block[index].lineno
     if not isinstance(deleted, ast.Name):
-        return False
+        return None
     bound = [
         node.value
         for node in _walk(func)
         if isinstance(node, ast.Assign)
         and any(isinstance(t, ast.Name) and t.id == deleted.id for t in node.targets)
     ]
-    return bool(bound) and all(chain_text(value) == acting for value in bound)
+    if bound and all(chain_text(value) == acting for value in bound):
+        return block[index].lineno
+    return None
+
+
+def _statement_call(stmt: ast.stmt) -> ast.Call | None:
+    """The call a statement is, awaited or not (``x.delete()``, ``await s.delete(x)``)."""
+    if not isinstance(stmt, ast.Expr):
+        return None
+    value = stmt.value.value if isinstance(stmt.value, ast.Await) else stmt.value
+    return value if isinstance(value, ast.Call) else None
+
+
+def _calls_method(stmt: ast.stmt, method: str) -> bool:
+    call = _statement_call(stmt)
+    return call is not None and isinstance(call.func, ast.Attribute) and call.func.attr == method
+
+
+def _refreshes(stmt: ast.stmt) -> bool:
+    """``session.refresh(obj)`` or ``await session.refresh(obj)``, alone on its line."""
+    return _calls_method(stmt, "refresh")
 
 
 def _past_branches(
@@ -963,7 +984,12 @@ def _success_anchor(
         joined = _past_branches(path, writes)
         if joined is not None:
             return Anchor(joined.lineno, False, "after the branches that each write")
-        return Anchor(stmt.lineno, False, "after the write")
+        # ``await session.commit()`` then ``await session.refresh(user)``: an async
+        # session expires what it committed, and reading ``user.id`` before the refresh
+        # loads it lazily, which an async session refuses (MissingGreenlet).
+        while index + 1 < len(inner) and _refreshes(inner[index + 1]):
+            index += 1
+        return Anchor(inner[index].lineno, False, "after the write")
     branch = _action_branch(func.body)
     if branch is None:
         return None

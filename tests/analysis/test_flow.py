@@ -1231,3 +1231,19 @@ def test_what_was_read_of_a_name_is_forgotten_once_it_is_bound_again() -> None:
     assert before_rebinding.proves("user.email")
     # Read in the loop, then bound again in it: past the loop, not known of the last one.
     assert not _proof(source, 11).proves("user.email")
+
+
+def test_a_capture_after_a_commit_waits_for_the_refresh_that_follows_it() -> None:
+    # An async session expires what it committed: ``user.id`` read before the refresh
+    # would load it lazily, which an async session refuses.
+    source = """\
+    async def register(session, data):
+        user = User(**data)
+        session.add(user)
+        await session.commit()
+        await session.refresh(user)
+        return user
+    """
+    found = flow.success_anchor(_func(source), 4, (3, 4))
+    assert found is not None
+    assert (found.line, found.before) == (5, False)

@@ -437,3 +437,32 @@ def test_a_method_of_the_logged_in_user_that_writes_is_the_change() -> None:
     assert routes["leave"].mutating
     assert any("leave()" in e.detail for e in routes["leave"].evidence)
     assert not routes["peek"].mutating
+
+
+def test_deleting_the_logged_in_user_then_committing_is_captured_before_the_delete() -> None:
+    # Past ``db.session.delete(current_user)`` and its commit the row is gone: the
+    # capture, which reads the user's id, goes before the delete.
+    routes = _routes(
+        """
+        from flask import Blueprint, Flask
+        from flask_login import current_user, login_required, logout_user
+
+        from notes.db import db
+
+        app = Flask(__name__)
+        views = Blueprint("views", __name__)
+
+        @views.route("/account/close", methods=["POST"])
+        @login_required
+        def close_account():
+            logout_user()
+            db.session.delete(current_user)
+            db.session.commit()
+            return {"closed": True}
+
+        app.register_blueprint(views)
+        """
+    )
+    route = routes["close_account"]
+    assert route.anchor is not None
+    assert (route.anchor.line, route.anchor.before) == (route.line + 4, True)
