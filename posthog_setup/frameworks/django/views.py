@@ -533,7 +533,7 @@ class ViewCollector:
     def model_name(self, value: ast.AST) -> str | None:
         """``Product``, ``models.Product`` or ``Product.objects.filter(...)`` -> the
         model's qualified name: the chain up to its first capitalised name (a class)."""
-        chain: list[ast.expr] = []
+        chain: list[ast.Attribute] = []
         while True:
             if isinstance(value, ast.Call):
                 value = value.func
