@@ -367,8 +367,9 @@ def _handler_name(route: Route) -> str:
     verb (``FileStandardUploadApi.post``) says nothing, its class does."""
     name = route.action or route.handler.name
     owner = route.handler.class_name
-    if owner and name.upper() in HTTP_METHODS:
-        return _VIEW_SUFFIX.sub("", owner.rsplit(".", 1)[-1])
+    if name.upper() in HTTP_METHODS:
+        # A function named for its method (``def put``) says nothing either.
+        return _VIEW_SUFFIX.sub("", owner.rsplit(".", 1)[-1]) if owner else ""
     return name
 
 
@@ -547,6 +548,8 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
     helped = _content_words(helper_words, verb)
     candidates.append(singular("_".join(helped)) if helped else None)
     candidates += resources
+    if "me" in segments:
+        candidates.append("user")  # ``/api/me``: the logged-in user's own record
     candidates.append(_parameter_noun(route))
     # A resource the path or the code names is the project's own word, even ``items``;
     # only these never name anything.
