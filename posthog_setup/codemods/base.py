@@ -119,6 +119,43 @@ def _first_use(body: Sequence[cst.BaseStatement], name: str) -> int | None:
     return None
 
 
+def _drop_below_use(body: list[cst.BaseStatement], item: NeededImport) -> bool:
+    """Take ``item``'s top-level import out of ``body`` where it comes after the first
+    statement that reads its name as the module runs; whether it did."""
+    limit = _first_use(body, item.bound)
+    if limit is None:
+        return False
+    for index in range(limit + 1, len(body)):
+        stmt = body[index]
+        if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+            continue
+        node = stmt.body[0]
+        if (
+            item.name
+            and isinstance(node, cst.ImportFrom)
+            and not isinstance(node.names, cst.ImportStar)
+        ):
+            dotted = cst.helpers.get_full_name_for_node(node.module) if node.module else ""
+            if dotted != item.module or len(node.relative) != item.relative:
+                continue
+            kept = [
+                a for a in node.names if not (a.asname is None and a.evaluated_name == item.name)
+            ]
+            if len(kept) == len(node.names):
+                continue
+            if kept:
+                last = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                body[index] = stmt.with_changes(body=[node.with_changes(names=[*kept[:-1], last])])
+            else:
+                del body[index]
+            return True
+        if not item.name and isinstance(node, cst.Import):
+            if [cst.helpers.get_full_name_for_node(a.name) for a in node.names] == [item.module]:
+                del body[index]
+                return True
+    return False
+
+
 def client_needed(client: ClientImport) -> NeededImport:
     """The client's import; its module is the project's own, whatever it is called."""
     return NeededImport(*client.imported, local=not client.module_default)
@@ -267,6 +304,12 @@ def add_imports(module: cst.Module, needed: Sequence[NeededImport]) -> cst.Modul
     opened, with a blank line, where it belongs. A file with no imports at all is
     left to libcst's AddImportsVisitor (after the docstring and ``__future__``).
     """
+    body: list[cst.BaseStatement] = list(module.body)
+    # An import an earlier edit added below a use made since (the captures' import with
+    # the project's own, then a hook-up run as the module is imported) moves above it.
+    moved = [n for n in needed if _drop_below_use(body, n)]
+    if moved:
+        module = module.with_changes(body=body)
     present = _imported(module)
     missing = [n for n in needed if (n.module, n.name, n.relative) not in present]
     if not missing:
@@ -278,7 +321,6 @@ def add_imports(module: cst.Module, needed: Sequence[NeededImport]) -> cst.Modul
         for n in needed
         if (n.name == CLIENT_NAME or n.local) and not n.relative
     )
-    body: list[cst.BaseStatement] = list(module.body)
     leftovers = []
     for item in missing:
         # Above the first statement that uses the name as the module runs (the hook-up

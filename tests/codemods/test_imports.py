@@ -143,6 +143,38 @@ def test_an_import_goes_above_the_first_statement_that_uses_it_as_the_module_run
     )
 
 
+def test_an_import_an_earlier_edit_put_below_a_new_use_moves_above_it() -> None:
+    # The captures' edit imported the client with the project's own imports, at the end;
+    # the hook-up then used it as the module runs: the import moves above that use.
+    assert added(
+        """\
+        from flask import Flask
+        from posthog.integrations.flask import PosthogFlaskIntegration
+
+        app = Flask(__name__)
+        PosthogFlaskIntegration(app, client=posthog_client)
+
+        from app import models
+        from app.posthog_client import Helper, posthog_client
+        """,
+        NeededImport("posthog.integrations.flask", "PosthogFlaskIntegration"),
+        CLIENT,
+    ) == dedent(
+        """\
+        from flask import Flask
+        from posthog.integrations.flask import PosthogFlaskIntegration
+
+        from app.posthog_client import posthog_client
+
+        app = Flask(__name__)
+        PosthogFlaskIntegration(app, client=posthog_client)
+
+        from app import models
+        from app.posthog_client import Helper
+        """
+    )
+
+
 def test_a_use_in_a_function_body_leaves_the_import_among_all_the_imports() -> None:
     source = """\
         from flask import Flask
