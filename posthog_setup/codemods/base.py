@@ -149,10 +149,14 @@ def _drop_below_use(body: list[cst.BaseStatement], item: NeededImport) -> bool:
             else:
                 del body[index]
             return True
-        if not item.name and isinstance(node, cst.Import):
-            if [cst.helpers.get_full_name_for_node(a.name) for a in node.names] == [item.module]:
-                del body[index]
-                return True
+        names = (
+            [cst.helpers.get_full_name_for_node(a.name) for a in node.names]
+            if isinstance(node, cst.Import)
+            else []
+        )
+        if not item.name and names == [item.module]:
+            del body[index]
+            return True
     return False
 
 
