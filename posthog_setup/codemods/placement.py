@@ -20,6 +20,7 @@ from posthog_setup.codemods.points import (
 from posthog_setup.plan.plan import (
     Plan,
     RouteIndex,
+    branch_routes,
     implicit_write,
     provable,
     proven_user_id,
@@ -91,7 +92,11 @@ def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
         if route is None or route.ignored:
             continue
         access = user_access(route, route.handler, route.framework, analysis)
-        if event.outcome is None:
+        way = branch_routes(route).get(event.outcome) if event.outcome else None
+        if way is not None:
+            # One way through a handler whose ways write different kinds of things.
+            route = way
+        if event.outcome is None or way is not None:
             anchor = route.anchor
             distinct_id, guard = proven_user_id(access, route.proven, route.typed, analysis)
         else:

@@ -529,6 +529,9 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
             # ``make_comment`` writes a Comment: a comment was created, not "commented".
             mutating_methods = [m for m in route.methods if m in _METHOD_VERBS]
             verb = _METHOD_VERBS[mutating_methods[0]] if mutating_methods else "created"
+            if verb == "created" and route.existing_change is not None:
+                # ``vote`` that deletes the vote it looked up: a vote was deleted.
+                verb = route.existing_change
     if "all" in handler_words and noun != "all" and noun == singular(noun):
         # ``mark_all_as_read``: every one of them was.
         noun = plural(noun)
