@@ -2022,6 +2022,15 @@ def existing_change(func: FunctionNode, within: tuple[int, int] | None = None) -
             elif not _of_a_parameter(receiver, func):
                 return None
             kinds.add(method)
+        elif (
+            method == "delete"
+            and len(node.args) == 1
+            and isinstance(node.args[0], ast.Name)
+            and _SESSION.search(ast.unparse(receiver))
+        ):
+            # ``db.session.delete(star)``: the session deletes the object it is given.
+            saved.append(node.args[0].id)
+            kinds.add("delete")
         elif method == "update" and isinstance(receiver, ast.Call):
             kinds.add("save")  # ``....filter(...).update(...)``: rows changed in place
     if committed and not kinds:

@@ -422,6 +422,8 @@ def _related_properties(
         related = singular(snake(short))
         if not related or related == noun or name == noun or names_pii(related):
             continue
+        if route.existing_change == "deleted" and short in route.written:
+            continue  # what the handler deleted (an unstarred repo's star): its key is gone
         if name.startswith("current_") or any(_read_from(who, name) for who in users):
             continue  # the acting user (or the acting whatever): the distinct id says who
         key = _proven_key(name, proof, route, classes)
