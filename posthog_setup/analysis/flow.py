@@ -1850,13 +1850,10 @@ def _managed_model(ctx: FileContext, receiver: ast.expr, scope: Scope) -> str | 
     """The model whose manager a call chain starts from: ``Post.objects.filter(...)`` is
     Post's; ``review.article_set.filter(...)`` is the reverse relation to the model named
     ``article`` in lower case (Django's default ``<model>_set``), where this module binds
-    a class of that name; ``db.query(Post).filter(...)`` (SQLAlchemy's) is Post's."""
+    a class of that name."""
     node = receiver
     while isinstance(node, (ast.Call, ast.Attribute)):
         if isinstance(node, ast.Call):
-            called = node.func
-            if isinstance(called, ast.Attribute) and called.attr == "query" and node.args:
-                return ctx.names.resolve(node.args[0], scope)
             node = node.func
             continue
         if node.attr == "objects":
@@ -1930,7 +1927,7 @@ def written_models(
             add(kinds.get(node.args[0].id))
         elif method in ("save", "delete") and not node.args and isinstance(receiver, ast.Name):
             query = _query_bound(func, receiver.id) if receiver.id not in kinds else None
-            add(kinds.get(receiver.id) or (_managed_model(ctx, query, scope) if query else None))
+            add(kinds.get(receiver.id) or (_queried_model(ctx, query, scope) if query else None))
         elif method in _MANAGER_WRITES:
             add(_managed_model(ctx, receiver, scope))
     if not found:
@@ -1958,6 +1955,21 @@ def _query_bound(func: FunctionNode, name: str) -> ast.Call | None:
     if len(values) != 1 or not isinstance(values[0], ast.Call):
         return None
     return values[0] if _called(values[0]) in _QUERIES else None
+
+
+def _queried_model(ctx: FileContext, query: ast.Call, scope: Scope) -> str | None:
+    """The model a query bound to a name selects: a manager's (see ``_managed_model``), or
+    the class SQLAlchemy's ``session.query(Vote)`` starts from."""
+    node: ast.expr = query
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        if isinstance(node, ast.Call):
+            called = node.func
+            if isinstance(called, ast.Attribute) and called.attr == "query" and node.args:
+                return ctx.names.resolve(node.args[0], scope)
+            node = called
+            continue
+        node = node.value
+    return _managed_model(ctx, query, scope)
 
 
 def _on_lines(node: ast.AST, lines: tuple[int, int]) -> bool:
