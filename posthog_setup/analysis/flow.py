@@ -754,7 +754,7 @@ Way = tuple[tuple[int, int], tuple[int, ...]]
 def write_ways(func: FunctionNode, writes: Collection[int]) -> tuple[Way, ...]:
     """The ways through ``func`` that each end its action with writes of their own: the
     branches of an ``if`` / ``elif`` / ``else`` of which two at least write, where nothing
-    writes past it (``if vote.dir == 1: ... db.add(vote) ... else: ... query.delete()``),
+    writes before it nor past it (``if vote.dir == 1: ... db.add(vote) ... else: ... query.delete()``),
     or an ``if`` whose body writes and returns and the code after it, which writes too.
     The first such ``if``, outermost first; never one in a loop or an error handler, nor
     a ``request.method`` test (its branches are the methods' own). A branch that writes
@@ -769,6 +769,10 @@ def write_ways(func: FunctionNode, writes: Collection[int]) -> tuple[Way, ...]:
     def split(stmt: ast.If) -> tuple[Way, ...]:
         end = stmt.end_lineno or stmt.lineno
         later = tuple(sorted(line for line in writes if line > end))
+        if any(line < stmt.lineno for line in writes):
+            # The action is made before the branches (a field saved, then its lookup
+            # values added or removed): what they write follows it up.
+            return ()
         ways: list[Way] = []
         if stmt.orelse:
             if later:
@@ -2035,12 +2039,16 @@ def existing_change(func: FunctionNode, within: tuple[int, int] | None = None) -
                 return None
             kinds.add(method)
         elif (
-            method == "delete"
+            within is not None
+            and method == "delete"
             and len(node.args) == 1
             and isinstance(node.args[0], ast.Name)
             and _SESSION.search(ast.unparse(receiver))
         ):
-            # ``db.session.delete(star)``: the session deletes the object it is given.
+            # ``db.session.delete(star)``: the session deletes the object it is given. Told
+            # only of one way through a handler (an unstar beside the star), where the
+            # way's own write is all its event can be named from; a whole handler keeps
+            # the name its path and method give (a loop pruning sessions stays a prune).
             saved.append(node.args[0].id)
             kinds.add("delete")
         elif method == "update" and isinstance(receiver, ast.Call):
