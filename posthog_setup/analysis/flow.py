@@ -754,8 +754,9 @@ Way = tuple[tuple[int, int], tuple[int, ...]]
 def write_ways(func: FunctionNode, writes: Collection[int]) -> tuple[Way, ...]:
     """The ways through ``func`` that each end its action with writes of their own: the
     branches of an ``if`` / ``elif`` / ``else`` of which two at least write, where nothing
-    writes before it nor past it (``if vote.dir == 1: ... db.add(vote) ... else: ... query.delete()``),
-    or an ``if`` whose body writes and returns and the code after it, which writes too.
+    writes before it nor past it (``if vote.dir == 1: ... db.add(vote) ... else: ...
+    votes.delete()``), or an ``if`` whose body writes and returns and the code after it,
+    which writes too.
     The first such ``if``, outermost first; never one in a loop or an error handler, nor
     a ``request.method`` test (its branches are the methods' own). A branch that writes
     nothing (a 404) is no way of the action. () where there is no such ``if``."""

@@ -163,6 +163,42 @@ def save_note():
 """
 
 
+#: The action is made before the branches (the card saved); what they write (its tag
+#: added or removed) follows it up: one event, as before.
+FOLLOW_UP_APP = """\
+from flask import Flask, request
+from flask_sqlalchemy import SQLAlchemy
+
+app = Flask(__name__)
+db = SQLAlchemy(app)
+
+
+class Card(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    title = db.Column(db.String)
+
+
+class Tag(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    card_id = db.Column(db.Integer)
+
+
+@app.post("/cards/<int:card_id>")
+def update_card(card_id):
+    card = db.get_or_404(Card, card_id)
+    card.title = request.form["title"]
+    db.session.commit()
+    old = Tag.query.filter_by(card_id=card_id).first()
+    if request.form.get("tagged"):
+        db.session.add(Tag(card_id=card_id))
+        db.session.commit()
+    else:
+        db.session.delete(old)
+        db.session.commit()
+    return {"ok": True}
+"""
+
+
 def _write(root: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -271,3 +307,15 @@ def test_ways_that_write_the_same_kind_of_thing_send_one_event_after_the_branche
     assert edited.count("posthog_client.capture(") == 1
     assert _at(edited, "note = Note(") < _at(edited, "posthog_client.capture(")
     assert _at(edited, "posthog_client.capture(") < _at(edited, 'return redirect("/notes")')
+
+
+def test_branches_that_follow_up_a_change_made_before_them_send_one_event(
+    tmp_path: Path,
+) -> None:
+    project = _write(
+        tmp_path / "cards",
+        {"app.py": FOLLOW_UP_APP, "requirements.txt": "flask\nflask-sqlalchemy\n"},
+    )
+    edited, events = _edited(project, "app.py")
+    assert [outcome for _, outcome in events] == [None]
+    assert edited.count("posthog_client.capture(") == 1
