@@ -183,8 +183,8 @@ class Tag(db.Model):
     card_id = db.Column(db.Integer)
 
 
-@app.post("/cards/<int:card_id>")
-def update_card(card_id):
+@app.post("/cards/<int:card_id>/tags")
+def card_tags(card_id):
     card = db.get_or_404(Card, card_id)
     card.title = request.form["title"]
     db.session.commit()
