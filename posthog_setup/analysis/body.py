@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from posthog_setup.analysis import flow
 from posthog_setup.analysis.context import FileContext, FunctionNode
-from posthog_setup.analysis.model import Anchor, BodyFacts, Evidence, UserAccess
+from posthog_setup.analysis.model import Anchor, BodyFacts, Evidence, UserAccess, WriteBranch
 from posthog_setup.analysis.names import child_nodes
 
 #: Methods that write through a unit of work or ORM, whatever the receiver.
@@ -455,18 +455,11 @@ def settle(
             owner = f"{ctx.module}.{qualname.rsplit('.', 1)[0]}"
         facts = dataclasses.replace(facts, calls=handler_calls(ctx, func, owner))
     writes = [e.line for e in facts.evidence if e.kind == "write" and e.mutating]
-    anchor = flow.success_anchor(func, facts.change_line, writes)
+    if not facts.outcomes:
+        facts = dataclasses.replace(facts, branches=_write_branches(ctx, func, facts, writes))
+    anchor = _anchor(func, facts.change_line, writes, facts.user_access)
     if anchor is None:
         return dataclasses.replace(facts, anchor=None, proven=())
-    access = facts.user_access
-    deleted = (
-        flow.deletes_user(func, anchor.line, access.id_expression)
-        if not anchor.before and access is not None
-        else None
-    )
-    if deleted is not None:
-        # The account the event is sent for is gone past its delete: sent just before.
-        anchor = Anchor(deleted, True, "before the acting user is deleted")
     proof = flow.proof_at(func, anchor.line, including=not anchor.before, globals_=ctx.module_names)
     proven = proof.facts()
     # What the capture reads is typed as it is bound there: after ``user = create_user()``
@@ -496,6 +489,49 @@ def _with_injected(
         return typed
     known = {name for name, _ in typed} | set(facts.locals)
     return tuple(sorted([*typed, *((n, k) for n, k in injected if n not in known)]))
+
+
+def _anchor(
+    func: FunctionNode, change_line: int | None, writes: Sequence[int], access: UserAccess | None
+) -> Anchor | None:
+    """Where the capture of the change made at ``change_line`` goes (see
+    ``flow.success_anchor``), before the write where it deletes the acting user."""
+    anchor = flow.success_anchor(func, change_line, writes)
+    if anchor is None or anchor.before or access is None:
+        return anchor
+    deleted = flow.deletes_user(func, anchor.line, access.id_expression)
+    if deleted is not None:
+        # The account the event is sent for is gone past its delete: sent just before.
+        return Anchor(deleted, True, "before the acting user is deleted")
+    return anchor
+
+
+def _write_branches(
+    ctx: FileContext, func: FunctionNode, facts: BodyFacts, writes: Sequence[int]
+) -> tuple[WriteBranch, ...]:
+    """Each way through the handler that ends its action with writes of its own (see
+    ``flow.write_ways``), with where its capture goes and what it writes; none where one
+    of them has nowhere safe, or two share a place."""
+    branches: list[WriteBranch] = []
+    for lines, own in flow.write_ways(func, writes):
+        anchor = _anchor(func, own[-1], own, facts.user_access)
+        if anchor is None:
+            return ()
+        proof = flow.proof_at(
+            func, anchor.line, including=not anchor.before, globals_=ctx.module_names
+        )
+        branches.append(
+            WriteBranch(
+                writes=own,
+                anchor=anchor,
+                proven=proof.facts(),
+                written=flow.written_models(ctx, func, facts.typed, within=lines),
+                existing_change=flow.existing_change(func, within=lines),
+            )
+        )
+    if len({b.anchor for b in branches}) < len(branches):
+        return ()
+    return tuple(branches)
 
 
 def _returns_parent_call(func: FunctionNode, line: int) -> bool:

@@ -959,6 +959,70 @@ def success_anchor(
     return dataclasses.replace(anchor, methods=methods) if methods else anchor
 
 
+#: A way through a handler: the lines it spans (first, last) and the lines of its writes.
+Way = tuple[tuple[int, int], tuple[int, ...]]
+
+
+def write_ways(func: FunctionNode, writes: Collection[int]) -> tuple[Way, ...]:
+    """The ways through ``func`` that each end its action with writes of their own: the
+    branches of an ``if`` / ``elif`` / ``else`` of which two at least write, where nothing
+    writes before it nor past it (``if vote.dir == 1: ... db.add(vote) ... else: ...
+    votes.delete()``), or an ``if`` whose body writes and returns and the code after it,
+    which writes too.
+    The first such ``if``, outermost first; never one in a loop or an error handler, nor
+    a ``request.method`` test (its branches are the methods' own). A branch that writes
+    nothing (a 404) is no way of the action. () where there is no such ``if``."""
+
+    def within(first: int, last: int) -> tuple[int, ...]:
+        return tuple(sorted(line for line in writes if first <= line <= last))
+
+    def span(block: Sequence[ast.stmt]) -> tuple[int, int]:
+        return block[0].lineno, block[-1].end_lineno or block[-1].lineno
+
+    def split(stmt: ast.If) -> tuple[Way, ...]:
+        end = stmt.end_lineno or stmt.lineno
+        later = tuple(sorted(line for line in writes if line > end))
+        if any(line < stmt.lineno for line in writes):
+            # The action is made before the branches (a field saved, then its lookup
+            # values added or removed): what they write follows it up.
+            return ()
+        ways: list[Way] = []
+        if stmt.orelse:
+            if later:
+                return ()  # the action ends past the branches, with a write they share
+            node = stmt
+            while True:
+                ways.append((span(node.body), within(*span(node.body))))
+                inner = node.orelse[0] if len(node.orelse) == 1 else None
+                if isinstance(inner, ast.If) and _is_elif(node, inner):
+                    node = inner
+                    continue
+                if node.orelse:
+                    ways.append((span(node.orelse), within(*span(node.orelse))))
+                break
+        elif isinstance(stmt.body[-1], ast.Return) and later:
+            last = func.end_lineno or end
+            ways = [(span(stmt.body), within(*span(stmt.body))), ((end + 1, last), later)]
+        ways = [way for way in ways if way[1]]
+        return tuple(ways) if len(ways) >= 2 else ()
+
+    def search(block: Sequence[ast.stmt]) -> tuple[Way, ...]:
+        for stmt in block:
+            if isinstance(stmt, ast.If) and not compared_methods(stmt.test)[0]:
+                found = split(stmt)
+                if found:
+                    return found
+            if isinstance(stmt, _LOOPS):
+                continue
+            for how, inner in _blocks(stmt):
+                found = search(inner) if how not in ("handler", "finally") else ()
+                if found:
+                    return found
+        return ()
+
+    return search(func.body) if len(writes) > 1 else ()
+
+
 def _success_anchor(
     func: FunctionNode, change_line: int | None, writes: Collection[int] = ()
 ) -> Anchor | None:
@@ -2065,13 +2129,18 @@ def _managed_model(ctx: FileContext, receiver: ast.expr, scope: Scope) -> str | 
 
 
 def written_models(
-    ctx: FileContext, func: FunctionNode, typed: Sequence[tuple[str, str]]
+    ctx: FileContext,
+    func: FunctionNode,
+    typed: Sequence[tuple[str, str]],
+    within: tuple[int, int] | None = None,
 ) -> tuple[str, ...]:
     """What the handler writes, in order: the class of each object it adds, saves or
     deletes (``db.session.add(post)`` with ``post = Post(...)``), each model whose manager
-    writes (``Post.objects.create``), each table an SQL statement writes (``INSERT INTO
+    or query writes (``Post.objects.create``, ``votes.delete()`` of ``votes =
+    db.query(Vote).filter(...)``), each table an SQL statement writes (``INSERT INTO
     post``), else each object whose attributes it sets. Names as the project spells them;
-    the event is named after the first."""
+    the event is named after the first. ``within``: only the writes on those lines (first,
+    last), one way through the handler (see ``write_ways``)."""
     kinds = {name: kind.rstrip("?") for name, kind in typed}
     scope = ctx.names.scope_for_def(func)
     found: list[str] = []
@@ -2098,6 +2167,8 @@ def written_models(
 
     changed: list[str] = []
     for node in _walk(func):
+        if within is not None and not _on_lines(node, within):
+            continue
         if isinstance(node, (ast.Assign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             changed += [
@@ -2125,7 +2196,10 @@ def written_models(
             # ``db.session.add(post)``; not ``workbook.save(response)``.
             add(kind_of(node.args[0].id, node))
         elif method in ("save", "delete") and not node.args and isinstance(receiver, ast.Name):
-            add(kind_of(receiver.id, node))
+            query = _query_bound(func, receiver.id) if receiver.id not in kinds else None
+            add(
+                kind_of(receiver.id, node) or (_queried_model(ctx, query, scope) if query else None)
+            )
         elif method in _MANAGER_WRITES:
             add(_managed_model(ctx, receiver, scope))
     if not found:
@@ -2134,6 +2208,46 @@ def written_models(
         for kind in changed:
             add(kind)
     return tuple(found)
+
+
+#: Calls that narrow a query to stored rows (``db.query(Vote).filter(...)``): what the
+#: query then deletes or updates exists.
+_QUERIES = frozenset({"filter", "filter_by", "where", "exclude", "query"})
+
+
+def _query_bound(func: FunctionNode, name: str) -> ast.Call | None:
+    """The query ``name`` is bound to, where every assignment of it in ``func`` binds one
+    (``votes = db.query(Vote).filter(...)``)."""
+    values = [
+        node.value
+        for node in _walk(func)
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+    ]
+    if len(values) != 1 or not isinstance(values[0], ast.Call):
+        return None
+    return values[0] if _called(values[0]) in _QUERIES else None
+
+
+def _queried_model(ctx: FileContext, query: ast.Call, scope: Scope) -> str | None:
+    """The model a query bound to a name selects: a manager's (see ``_managed_model``), or
+    the class SQLAlchemy's ``session.query(Vote)`` starts from."""
+    node: ast.expr = query
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        if isinstance(node, ast.Call):
+            called = node.func
+            if isinstance(called, ast.Attribute) and called.attr == "query" and node.args:
+                return ctx.names.resolve(node.args[0], scope)
+            node = called
+            continue
+        node = node.value
+    return _managed_model(ctx, query, scope)
+
+
+def _on_lines(node: ast.AST, lines: tuple[int, int]) -> bool:
+    """Does ``node`` start on one of ``lines`` (first, last)?"""
+    line = getattr(node, "lineno", None)
+    return line is not None and lines[0] <= line <= lines[1]
 
 
 #: Calls that look a stored object up rather than make one (``get_object_or_404(...)``,
@@ -2147,13 +2261,14 @@ _CREATING = frozenset({"create", "bulk_create", "get_or_create", "update_or_crea
                        "add_all", "insert", "insert_one", "insert_many"})  # fmt: skip
 
 
-def existing_change(func: FunctionNode) -> str | None:
+def existing_change(func: FunctionNode, within: tuple[int, int] | None = None) -> str | None:
     """What the handler does to stored objects where it makes none: ``"deleted"`` where
     every write deletes, ``"updated"`` where every object it saves (or sets fields of
     before a commit) is one it looked up (``post = get_object_or_404(...)``, a loop over
     a query, the request's user, an object of the module such as an imported current user)
     or a query it updates in place; None where it creates anything, runs SQL, or saves
-    what it made (a form's ``save()`` may create)."""
+    what it made (a form's ``save()`` may create). ``within``: only the writes on those
+    lines (first, last), one way through the handler (see ``write_ways``)."""
     looked_up: set[str] = set()
     made: set[str] = set()
     saved: list[str] = []
@@ -2163,10 +2278,12 @@ def existing_change(func: FunctionNode) -> str | None:
     for node in _walk(func):
         if isinstance(node, ast.Assign):
             names = {t.id for t in node.targets if isinstance(t, ast.Name)}
-            if isinstance(node.value, ast.Call) and _called(node.value) in _LOOKUPS:
+            if isinstance(node.value, ast.Call) and _called(node.value) in _LOOKUPS | _QUERIES:
                 looked_up |= names
             else:
                 made |= names
+            if within is not None and not _on_lines(node, within):
+                continue
             set_fields += [
                 t.value.id
                 for t in node.targets
@@ -2175,6 +2292,8 @@ def existing_change(func: FunctionNode) -> str | None:
         elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
             looked_up.add(node.target.id)
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        if within is not None and not _on_lines(node, within):
             continue
         method, receiver = node.func.attr, node.func.value
         if method in _CREATING or method in ("execute", "executemany"):
@@ -2187,6 +2306,19 @@ def existing_change(func: FunctionNode) -> str | None:
             elif not _of_a_parameter(receiver, func):
                 return None
             kinds.add(method)
+        elif (
+            within is not None
+            and method == "delete"
+            and len(node.args) == 1
+            and isinstance(node.args[0], ast.Name)
+            and _SESSION.search(ast.unparse(receiver))
+        ):
+            # ``db.session.delete(star)``: the session deletes the object it is given. Told
+            # only of one way through a handler (an unstar beside the star), where the
+            # way's own write is all its event can be named from; a whole handler keeps
+            # the name its path and method give (a loop pruning sessions stays a prune).
+            saved.append(node.args[0].id)
+            kinds.add("delete")
         elif method == "update" and isinstance(receiver, ast.Call):
             kinds.add("save")  # ``....filter(...).update(...)``: rows changed in place
     if committed and not kinds:

@@ -78,6 +78,23 @@ class Anchor:
 
 
 @dataclass(frozen=True)
+class WriteBranch:
+    """One way through a handler that ends its action with writes of its own, where
+    another way ends it with others (``if found: vote.delete()`` / ``else: db.add(vote)``):
+    what that way writes and where its capture goes."""
+
+    #: the lines of the way's own writes
+    writes: tuple[int, ...]
+    anchor: Anchor
+    #: names and chains proven safe to read at the anchor
+    proven: tuple[str, ...] = ()
+    #: the models or tables the way writes, in order
+    written: tuple[str, ...] = ()
+    #: ``updated`` / ``deleted`` where the way only changes objects the handler looked up
+    existing_change: str | None = None
+
+
+@dataclass(frozen=True)
 class CalledCode:
     """A call a handler makes to code that may be the project's, and where its capture
     would go if that code turns out to write (see ``analysis.reach``)."""
@@ -170,6 +187,9 @@ class BodyFacts:
     existing_change: str | None = None
     #: a webhook's outcomes: (event type it tests for, where that branch's capture goes)
     outcomes: tuple[tuple[str, Anchor], ...] = ()
+    #: the ways through the handler that each end its action with writes of their own
+    #: (a toggle's create and delete), two at least, else none
+    branches: tuple[WriteBranch, ...] = ()
     #: (property, expression) counts safe to read at the anchor (``len(closed)`` of a list
     #: the handler built, ``cursor.rowcount`` of the write it ran)
     counts: tuple[tuple[str, str], ...] = ()
@@ -220,6 +240,9 @@ class Route:
     existing_change: str | None = None
     #: a webhook's outcomes: (event type it tests for, where that branch's capture goes)
     outcomes: tuple[tuple[str, Anchor], ...] = ()
+    #: the ways through the handler that each end its action with writes of their own
+    #: (a toggle's create and delete), two at least, else none
+    branches: tuple[WriteBranch, ...] = ()
     #: (property, expression) counts safe to read at the anchor (``len(closed)`` of a list
     #: the handler built, ``cursor.rowcount`` of the write it ran)
     counts: tuple[tuple[str, str], ...] = ()

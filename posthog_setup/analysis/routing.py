@@ -680,6 +680,7 @@ def linked_route(
         toggles=local.body.toggles,
         existing_change=local.body.existing_change,
         outcomes=local.body.outcomes,
+        branches=local.body.branches,
         counts=local.body.counts,
         calls=local.body.calls,
         members_only=settled(local.members_only, local.guards, guarding or {}),

@@ -21,6 +21,7 @@ from posthog_setup.plan.plan import (
     Plan,
     RouteIndex,
     anonymous_here,
+    branch_routes,
     implicit_write,
     provable,
     proven_user_id,
@@ -92,12 +93,16 @@ def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
         if route is None or route.ignored:
             continue
         access = user_access(route, route.handler, route.framework, analysis)
+        way = branch_routes(route).get(event.outcome) if event.outcome else None
+        if way is not None:
+            # One way through a handler whose ways write different kinds of things.
+            route = way
         anonymous = access is not None and anonymous_here(access, route.proven)
         if anonymous:
             # Nobody is logged in there: the person is the user the plan names, if any.
             anchor = route.anchor
             distinct_id, guard = event.distinct_id, None
-        elif event.outcome is None:
+        elif event.outcome is None or way is not None:
             anchor = route.anchor
             distinct_id, guard = proven_user_id(access, route.proven, route.typed, analysis)
         else:

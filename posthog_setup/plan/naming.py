@@ -464,7 +464,16 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
     if named and _action_at_end(named[-1], segments, handler_words):
         verb = _verb_from_words([named[-1]])
         at = len(segments) - 1 - segments[::-1].index(named[-1])
-        if named[-1] not in _CRUD_WORDS and len(named) > 1 and at > 1 and segments[at - 1] == "":
+        records = {
+            _model_noun(w.rsplit(".", 1)[-1]) for w in (*route.written, route.model or "") if w
+        }
+        if (
+            named[-1] not in _CRUD_WORDS
+            and named[-1] not in records  # a Star for /star: the act itself (see _acted_on)
+            and len(named) > 1
+            and at > 1
+            and segments[at - 1] == ""
+        ):
             # ``/topics/<pk>/reply``: the action is the topic's (a reply to it), whatever
             # the handler writes to record it (a post).
             words = _content_words(named[-2].split("_"), verb, path=True)
@@ -588,6 +597,9 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
             # ``make_comment`` writes a Comment: a comment was created, not "commented".
             mutating_methods = [m for m in route.methods if m in _METHOD_VERBS]
             verb = _METHOD_VERBS[mutating_methods[0]] if mutating_methods else "created"
+            if verb == "created" and route.existing_change is not None:
+                # ``vote`` that deletes the vote it looked up: a vote was deleted.
+                verb = route.existing_change
     if "all" in handler_words and noun != "all" and noun == singular(noun):
         # ``mark_all_as_read``: every one of them was.
         noun = plural(noun)

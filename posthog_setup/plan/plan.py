@@ -422,6 +422,8 @@ def _related_properties(
         related = singular(snake(short))
         if not related or related == noun or name == noun or names_pii(related):
             continue
+        if route.existing_change == "deleted" and short in route.written:
+            continue  # what the handler deleted (an unstarred repo's star): its key is gone
         if name.startswith("current_") or any(_read_from(who, name) for who in users):
             continue  # the acting user (or the acting whatever): the distinct id says who
         key = _proven_key(name, proof, route, classes)
@@ -662,6 +664,117 @@ def _outcome_events(
     return events
 
 
+def _route_event(
+    route: Route, analysis: Analysis, access: UserAccess | None, event: str
+) -> PlannedEvent:
+    """The event ``event`` of a mutating route, with what is safe to read at its anchor."""
+    noun, verb = name_parts(route)
+    properties = _path_properties(route, noun, analysis)
+    properties += [
+        p
+        for p in _object_property(
+            route, noun, verb, analysis, access.id_expression if access else None
+        )
+        if p.name not in {q.name for q in properties}
+    ]
+    saved = analysis.conventions(route.framework).saved_object(route)
+    if saved is not None and verb != "deleted" and f"{noun}_id" not in {q.name for q in properties}:
+        properties.append(PlannedProperty(f"{noun}_id", f"{saved}.pk", "integer"))
+    own = analysis.conventions(route.framework).own_key(route, analysis)
+    if own is not None and own[0] not in {q.name for q in properties}:
+        properties.append(PlannedProperty(own[0], own[1], "integer"))
+    properties += [
+        PlannedProperty(name, value, "integer")
+        for name, value in route.counts
+        if name not in {q.name for q in properties}
+    ]
+    distinct_id = proven_user_id(access, route.proven, route.typed, analysis)[0]
+    properties += [
+        p
+        for p in _related_properties(
+            route, noun, analysis, (distinct_id, access.id_expression if access else None)
+        )
+        if p.name not in {q.name for q in properties}
+        and p.value not in {q.value for q in properties}
+    ]
+    properties += [
+        p
+        for p in (*_body_properties(route, analysis), *_serializer_properties(route, analysis))
+        if p.name not in {q.name for q in properties}
+    ]
+    if access is not None and anonymous_here(access, route.proven):
+        # Only a visitor nobody is logged in as gets here (a password reset): the user
+        # the event is about is its person, never the always-absent current user.
+        person = next((p for p in properties if p.name == "user_id"), None)
+        distinct_id = person.value if person is not None else None
+        properties = [p for p in properties if p is not person]
+    if access is not None and access.system:
+        # Sent for a process, not a person: no person profile for it.
+        properties.append(PlannedProperty("$process_person_profile", "False", "boolean"))
+    return PlannedEvent(
+        event=event,
+        description=_description(noun, verb, route),
+        kind="capture",
+        file=route.handler.file,
+        handler=plan_handler(route, analysis),
+        line=route.handler.line,
+        route=route.path,
+        methods=event_methods(route),
+        properties=tuple(properties),
+        distinct_id=distinct_id,
+    )
+
+
+def branch_routes(route: Route) -> dict[str, Route]:
+    """The route as each way through its handler sees it (see ``WriteBranch``: only its
+    own writes, its own anchor and what is proven there), by the name its event is made
+    from (``vote_created``, ``vote_deleted``), where the ways' writes are of different
+    kinds: each event's verb its own. Else none: the ways make one kind of change (an
+    address picked or a new one saved), sent as one event (see ``flow._past_branches``)."""
+    if not route.branches or route.outcomes:
+        return {}
+    ways: dict[str, Route] = {}
+    verbs: set[str] = set()
+    for branch in route.branches:
+        way = dataclasses.replace(
+            route,
+            evidence=tuple(
+                e for e in route.evidence if e.kind != "write" or e.line in branch.writes
+            ),
+            change_line=branch.writes[-1],
+            anchor=branch.anchor,
+            proven=branch.proven,
+            written=branch.written,
+            existing_change=branch.existing_change,
+            # Each way is one outcome: neither is the toggle the handler's name may say.
+            toggles=None,
+            counts=(),
+            branches=(),
+        )
+        noun, verb = name_parts(way)
+        ways[format_event(noun, verb)] = way
+        verbs.add(verb)
+    if len(ways) < len(route.branches) or len(verbs) < len(ways):
+        return {}
+    return ways
+
+
+def _branch_events(
+    route: Route, style: str, analysis: Analysis, access: UserAccess | None
+) -> list[PlannedEvent]:
+    """One event per way through a handler whose ways write different kinds of things
+    (see ``branch_routes``), each filed under the route's methods."""
+    methods = event_methods(route)
+    return [
+        dataclasses.replace(
+            _route_event(way, analysis, access, event_name(way, style)),
+            methods=methods,
+            outcome=key,
+        )
+        for key, way in branch_routes(route).items()
+    ]
+
+
 def _description(noun: str, verb: str, route: Route) -> str:
     methods = "/".join(event_methods(route))
     subject = noun.replace("_", " ")
@@ -837,65 +950,15 @@ def build_plan(
             # A webhook: one event per event type it handles, never one for them all.
             events += outcomes
             continue
-        noun, verb = name_parts(route)
-        properties = _path_properties(route, noun, analysis)
-        properties += [
-            p
-            for p in _object_property(
-                route, noun, verb, analysis, access.id_expression if access else None
-            )
-            if p.name not in {q.name for q in properties}
-        ]
-        saved = analysis.conventions(route.framework).saved_object(route)
-        if (
-            saved is not None
-            and verb != "deleted"
-            and f"{noun}_id" not in {q.name for q in properties}
-        ):
-            properties.append(PlannedProperty(f"{noun}_id", f"{saved}.pk", "integer"))
-        own = analysis.conventions(route.framework).own_key(route, analysis)
-        if own is not None and own[0] not in {q.name for q in properties}:
-            properties.append(PlannedProperty(own[0], own[1], "integer"))
-        properties += [
-            PlannedProperty(name, value, "integer")
-            for name, value in route.counts
-            if name not in {q.name for q in properties}
-        ]
-        distinct_id = proven_user_id(access, route.proven, route.typed, analysis)[0]
-        properties += [
-            p
-            for p in _related_properties(
-                route, noun, analysis, (distinct_id, access.id_expression if access else None)
-            )
-            if p.name not in {q.name for q in properties}
-            and p.value not in {q.value for q in properties}
-        ]
-        properties += [
-            p
-            for p in (*_body_properties(route, analysis), *_serializer_properties(route, analysis))
-            if p.name not in {q.name for q in properties}
-        ]
-        if access is not None and anonymous_here(access, route.proven):
-            # Only a visitor nobody is logged in as gets here (a password reset): the user
-            # the event is about is its person, never the always-absent current user.
-            person = next((p for p in properties if p.name == "user_id"), None)
-            distinct_id = person.value if person is not None else None
-            properties = [p for p in properties if p is not person]
-        if access is not None and access.system:
-            # Sent for a process, not a person: no person profile for it.
-            properties.append(PlannedProperty("$process_person_profile", "False", "boolean"))
+        ways = _branch_events(route, style, analysis, access)
+        if ways and (not route.captures or set(route.captures) & {e.event for e in ways}):
+            # Ways that end the action with different writes (a toggle's create and
+            # delete): each sends its own event, never one named from the other.
+            events += ways
+            continue
         events.append(
-            PlannedEvent(
-                event=shared.setdefault(spot, sent or event_name(route, style)),
-                description=_description(noun, verb, route),
-                kind="capture",
-                file=route.handler.file,
-                handler=plan_handler(route, analysis),
-                line=route.handler.line,
-                route=route.path,
-                methods=event_methods(route),
-                properties=tuple(properties),
-                distinct_id=distinct_id,
+            _route_event(
+                route, analysis, access, shared.setdefault(spot, sent or event_name(route, style))
             )
         )
     events.extend(

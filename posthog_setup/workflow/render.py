@@ -225,7 +225,12 @@ def summary_table(result: BeginResult) -> str:
         f"{analysis.files_scanned} files, {analysis.files_analysed} analysed, {len(analysis.skipped)} skipped",
         "",
     ]
-    events_by_route = {(e.file, e.handler, e.route, e.methods): e.event for e in plan.events}
+    # A route whose ways send events of their own (a webhook's types, a toggle's create
+    # and delete) lists them all.
+    named: dict[tuple[str, str, str | None, tuple[str, ...]], list[str]] = {}
+    for e in plan.events:
+        named.setdefault((e.file, e.handler, e.route, e.methods), []).append(e.event)
+    events_by_route = {key: ", ".join(events) for key, events in named.items()}
     rows = [("Route", "Methods", "Handler", "Mutates", "Event")]
     for route in analysis.routes:
         methods = event_methods(route)

@@ -174,6 +174,7 @@ def _route(
         toggles=body.toggles,
         existing_change=body.existing_change,
         outcomes=body.outcomes,
+        branches=body.branches,
         model=where.model,
         older_hook=older_hook,
         members_only=where.members_only,
