@@ -478,6 +478,8 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
             # the handler writes to record it (a post).
             words = _content_words(named[-2].split("_"), verb, path=True)
             acted_on = singular("_".join(words)) if words else None
+            # ``TeamInvitation`` for ``/invitations/<id>/reject``: the record's own name.
+            acted_on = next((r for r in sorted(records) if r.endswith(f"_{acted_on}")), acted_on)
         if named[-1] in _UNDOABLE and set(route.methods) == {"DELETE"}:
             # DELETE /articles/<slug>/favorite undoes the favorite: unfavorited, never the
             # same event as the POST that made it (DELETE /mfa/disable still disables).
@@ -495,9 +497,19 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
         and not set(phrase[1:]) & _PREPOSITIONS
     ):
         # ``/request-refund/``: what the path says was acted on (a refund), whatever
-        # records it (the order's flag).
+        # records it (the order's flag); one of the resource the path keys before it
+        # (``/recipes/<pk>/upload-image``: the recipe's image).
         words = _content_words(phrase[1:], verb, path=True)
         acted_on = singular("_".join(words)) if words else None
+        at = len(segments) - 1 - segments[::-1].index(named[-1])
+        if (
+            acted_on
+            and acted_on not in _ACCOUNT_PARTS
+            and len(named) > 1
+            and segments[at - 1] == ""
+        ):
+            owner = _content_words(named[-2].split("_"), verb, path=True)
+            acted_on = f"{singular('_'.join(owner))}_{acted_on}" if owner else acted_on
     if (
         acted_on is None
         and verb is not None

@@ -623,3 +623,24 @@ def test_a_path_that_says_its_action_and_object_names_them(
 ) -> None:
     said = dataclasses.replace(route(path, methods, handler), written=(written,) if written else ())
     assert event_name(said) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "handler", "written", "expected"),
+    [
+        # The record's own, longer name for the resource the action is on.
+        (
+            "/teams/<team_id>/invitations/<invitation_id>/reject",
+            "reject_team_invitation",
+            "TeamInvitation",
+            "team_invitation_rejected",
+        ),
+        # A thing of the resource the path keys before it: the recipe's image.
+        ("/recipes/<pk>/upload-image/", "upload_image", "Recipe", "recipe_image_uploaded"),
+    ],
+)
+def test_an_action_on_a_resource_keeps_the_resources_full_name(
+    path: str, handler: str, written: str, expected: str
+) -> None:
+    acted = dataclasses.replace(route(path, ("POST",), handler), written=(written,))
+    assert event_name(acted) == expected
