@@ -508,8 +508,8 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
             and len(named) > 1
             and segments[at - 1] == ""
         ):
-            owner = _content_words(named[-2].split("_"), verb, path=True)
-            acted_on = f"{singular('_'.join(owner))}_{acted_on}" if owner else acted_on
+            keyed_by = _content_words(named[-2].split("_"), verb, path=True)
+            acted_on = f"{singular('_'.join(keyed_by))}_{acted_on}" if keyed_by else acted_on
     if (
         acted_on is None
         and verb is not None
