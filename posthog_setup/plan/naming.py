@@ -387,7 +387,10 @@ def _named_parts(route: Route) -> tuple[str, str]:
     if noun in _ACCOUNT_NOUNS:
         # POST /reset-password writes the user: the password was reset, not the user.
         words = [*_static_segments(route.path)[-1:], snake(_handler_name(route))]
-        part = next((w for w in "_".join(words).split("_") if w in _ACCOUNT_PARTS), None)
+        part = next(
+            (singular(w) for w in "_".join(words).split("_") if singular(w) in _ACCOUNT_PARTS),
+            None,
+        )
         noun = part or noun
     return _acted_on(route, noun, verb) or (noun, verb)
 
@@ -461,12 +464,11 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
     # An action segment at the end of the path: /posts/<id>/like, /orders/<pk>/cancel/.
     named = [s for s in segments if s and not NO_RESOURCE.match(s)]
     acted_on: str | None = None
+    #: what the handler records, by noun (``Star`` for ``/star``; ``TeamInvitation``)
+    records = {_model_noun(w.rsplit(".", 1)[-1]) for w in (*route.written, route.model or "") if w}
     if named and _action_at_end(named[-1], segments, handler_words):
         verb = _verb_from_words([named[-1]])
         at = len(segments) - 1 - segments[::-1].index(named[-1])
-        records = {
-            _model_noun(w.rsplit(".", 1)[-1]) for w in (*route.written, route.model or "") if w
-        }
         if (
             named[-1] not in _CRUD_WORDS
             and named[-1] not in records  # a Star for /star: the act itself (see _acted_on)
@@ -478,8 +480,16 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
             # the handler writes to record it (a post).
             words = _content_words(named[-2].split("_"), verb, path=True)
             acted_on = singular("_".join(words)) if words else None
-            # ``TeamInvitation`` for ``/invitations/<id>/reject``: the record's own name.
-            acted_on = next((r for r in sorted(records) if r.endswith(f"_{acted_on}")), acted_on)
+            # ``TeamInvitation`` for ``/invitations/<id>/reject``, ``BookInstance`` for
+            # ``/book/<pk>/renew``: the record's own, fuller name.
+            acted_on = next(
+                (
+                    r
+                    for r in sorted(records)
+                    if r.endswith(f"_{acted_on}") or r.startswith(f"{acted_on}_")
+                ),
+                acted_on,
+            )
         if named[-1] in _UNDOABLE and set(route.methods) == {"DELETE"}:
             # DELETE /articles/<slug>/favorite undoes the favorite: unfavorited, never the
             # same event as the POST that made it (DELETE /mfa/disable still disables).
@@ -495,21 +505,24 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
         and _as_verb(phrase[0]) is not None
         and past_tense(_as_verb(phrase[0]) or "") == verb
         and not set(phrase[1:]) & _PREPOSITIONS
+        and not any(w in _PARTICIPLES or w.endswith("ed") for w in phrase[1:])
     ):
-        # ``/request-refund/``: what the path says was acted on (a refund), whatever
-        # records it (the order's flag); one of the resource the path keys before it
-        # (``/recipes/<pk>/upload-image``: the recipe's image).
+        # ``/request-refund/``: what the path says was acted on (a refund) where the
+        # handler records that (with the order's flag), or nothing, or it is a thing of
+        # the resource the path keys before it (``/recipes/<pk>/upload-image``: the
+        # recipe's image); ``/import_bibtex/`` that records documents imports documents.
         words = _content_words(phrase[1:], verb, path=True)
-        acted_on = singular("_".join(words)) if words else None
+        said = singular("_".join(words)) if words else None
         at = len(segments) - 1 - segments[::-1].index(named[-1])
-        if (
-            acted_on
-            and acted_on not in _ACCOUNT_PARTS
-            and len(named) > 1
-            and segments[at - 1] == ""
-        ):
-            keyed_by = _content_words(named[-2].split("_"), verb, path=True)
-            acted_on = f"{singular('_'.join(keyed_by))}_{acted_on}" if keyed_by else acted_on
+        keyed_by = (
+            _content_words(named[-2].split("_"), verb, path=True)
+            if len(named) > 1 and segments[at - 1] == ""
+            else []
+        )
+        if said and keyed_by and said not in _ACCOUNT_PARTS:
+            acted_on = f"{singular('_'.join(keyed_by))}_{said}"
+        elif said and (not records or said in records or said in _ACCOUNT_PARTS):
+            acted_on = said
     if (
         acted_on is None
         and verb is not None

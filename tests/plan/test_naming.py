@@ -603,7 +603,11 @@ def test_an_action_on_what_its_parameter_keys_names_that_not_what_else_is_writte
     ("path", "methods", "handler", "written", "expected"),
     [
         # A verb and its object in one segment: the object, not the flag that records it.
-        ("/request-refund/", ("POST",), "RequestRefundView", "Order", "refund_requested"),
+        ("/request-refund/", ("POST",), "RequestRefundView", "Order Refund", "refund_requested"),
+        # What the handler records, where the path names a format (a BibTeX file).
+        ("/library/import_bibtex/", ("POST",), "import_bibtex", "Document", "document_imported"),
+        # A participle says how, not what: the records written say what.
+        ("/resolve_duplicated/", ("POST",), "resolve_duplicated", "Article", "article_resolved"),
         # A place, not an object: the record written says what moved.
         ("/add-to-cart/<slug>/", ("POST",), "add_to_cart", "OrderItem", "order_item_created"),
         # ``/api/me`` is the logged-in user's record; ``def put`` says nothing of it.
@@ -621,7 +625,7 @@ def test_an_action_on_what_its_parameter_keys_names_that_not_what_else_is_writte
 def test_a_path_that_says_its_action_and_object_names_them(
     path: str, methods: tuple[str, ...], handler: str, written: str, expected: str
 ) -> None:
-    said = dataclasses.replace(route(path, methods, handler), written=(written,) if written else ())
+    said = dataclasses.replace(route(path, methods, handler), written=tuple(written.split()))
     assert event_name(said) == expected
 
 
