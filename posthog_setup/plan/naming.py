@@ -481,12 +481,13 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
             words = _content_words(named[-2].split("_"), verb, path=True)
             acted_on = singular("_".join(words)) if words else None
             # ``TeamInvitation`` for ``/invitations/<id>/reject``, ``BookInstance`` for
-            # ``/book/<pk>/renew``: the record's own, fuller name.
+            # ``/book/<pk>/renew``, ``FlaggedPackage`` for ``/flag/<pk>/approve``: the
+            # record's own, fuller name.
             acted_on = next(
                 (
                     r
                     for r in sorted(records)
-                    if r.endswith(f"_{acted_on}") or r.startswith(f"{acted_on}_")
+                    if r.endswith(f"_{acted_on}") or r.split("_")[0].startswith(acted_on or "-")
                 ),
                 acted_on,
             )

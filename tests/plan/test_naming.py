@@ -639,6 +639,13 @@ def test_a_path_that_says_its_action_and_object_names_them(
             "TeamInvitation",
             "team_invitation_rejected",
         ),
+        ("/catalog/book/<uuid:pk>/renew/", "renew_book", "BookInstance", "book_instance_renewed"),
+        (
+            "/packages/flag/<int:pk>/approve/",
+            "approve",
+            "FlaggedPackage",
+            "flagged_package_approved",
+        ),
         # A thing of the resource the path keys before it: the recipe's image.
         ("/recipes/<pk>/upload-image/", "upload_image", "Recipe", "recipe_image_uploaded"),
     ],
