@@ -388,7 +388,7 @@ def _named_parts(route: Route) -> tuple[str, str]:
         # POST /reset-password writes the user: the password was reset, not the user.
         words = [*_static_segments(route.path)[-1:], snake(_handler_name(route))]
         part = next(
-            (singular(w) for w in "_".join(words).split("_") if singular(w) in _ACCOUNT_PARTS),
+            (singular(w) for w in "_".join(words).split("_") if singular(w) in ACCOUNT_PARTS),
             None,
         )
         noun = part or noun
@@ -397,7 +397,7 @@ def _named_parts(route: Route) -> tuple[str, str]:
 
 #: Who an account's parts belong to, and the parts an action names on its own.
 _ACCOUNT_NOUNS = frozenset({"user", "account", "member", "profile"})
-_ACCOUNT_PARTS = frozenset({"password", "email", "username", "avatar", "phone"})
+ACCOUNT_PARTS = frozenset({"password", "email", "username", "avatar", "phone"})
 
 
 #: Records whose creation is an act on another resource: a Like made under
@@ -520,9 +520,9 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
             if len(named) > 1 and segments[at - 1] == ""
             else []
         )
-        if said and keyed_by and said not in _ACCOUNT_PARTS:
+        if said and keyed_by and said not in ACCOUNT_PARTS:
             acted_on = f"{singular('_'.join(keyed_by))}_{said}"
-        elif said and (not records or said in records or said in _ACCOUNT_PARTS):
+        elif said and (not records or said in records or said in ACCOUNT_PARTS):
             acted_on = said
     if (
         acted_on is None

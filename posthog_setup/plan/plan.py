@@ -33,6 +33,7 @@ from posthog_setup.analysis.model import (
 from posthog_setup.analysis.paths import path_converters, path_parameters
 from posthog_setup.analysis.rules.pii import PII_NAMES
 from posthog_setup.plan.naming import (
+    ACCOUNT_PARTS,
     NO_RESOURCE,
     event_name,
     format_event,
@@ -678,7 +679,13 @@ def _route_event(
         if p.name not in {q.name for q in properties}
     ]
     saved = analysis.conventions(route.framework).saved_object(route)
-    if saved is not None and verb != "deleted" and f"{noun}_id" not in {q.name for q in properties}:
+    if (
+        saved is not None
+        and verb != "deleted"
+        # A password or an email is the account's: no ``email_id`` of the user's row.
+        and noun not in ACCOUNT_PARTS
+        and f"{noun}_id" not in {q.name for q in properties}
+    ):
         properties.append(PlannedProperty(f"{noun}_id", f"{saved}.pk", "integer"))
     own = analysis.conventions(route.framework).own_key(route, analysis)
     if own is not None and own[0] not in {q.name for q in properties}:

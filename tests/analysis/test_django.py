@@ -11,6 +11,7 @@ from posthog_setup.analysis.engine import analyse_text, for_project, link
 from posthog_setup.analysis.model import Analysis, ModuleFacts, Route
 from posthog_setup.frameworks.django.analysis import analyser
 from posthog_setup.plan.naming import event_name
+from posthog_setup.plan.plan import build_plan
 from posthog_setup.project.discovery import project_files
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "django_shop"
@@ -838,6 +839,14 @@ urlpatterns = [path("settings/account/", views.AccountUpdate.as_view())]
 """
     analysis = django_project(urls, views=views, forms=forms)
     assert [r.model for r in analysis.routes] == ["django.contrib.auth.models.User"]
+    assert [event_name(r) for r in analysis.routes] == ["user_updated"]
+    # Under /settings/emails/ the same view changes the account's email: no "email_id"
+    # of the user's own row goes with it.
+    emails = django_project(
+        urls.replace("settings/account/", "settings/emails/"), views=views, forms=forms
+    )
+    (event,) = build_plan(emails, client_module="proj/posthog_client.py").events
+    assert (event.event, [p.name for p in event.properties]) == ("email_updated", [])
 
 
 # -- DRF --------------------------------------------------------------------------------
