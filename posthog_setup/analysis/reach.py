@@ -376,7 +376,7 @@ class ProjectCode:
                 return []  # a method the project's class inherits (see ``_inherited``)
             # Not a class of the project's (a function that returns one): type unknown.
             return self._resolve(f"m:{parts[-1]}")
-        held = [k for k in range(1, len(parts)) if ".".join(parts[:k]) in self.modules]
+        held = self._module_parts(parts)
         if not held:
             return []  # a library's
         # A name imported through a package's re-export.
@@ -384,12 +384,12 @@ class ProjectCode:
             shorts = self.by_short.get(".".join(parts[-size:]), [])
             if len(shorts) == 1 and (size == 2) == shorts[0].method:
                 return shorts
-        if any(p[:1].isupper() for p in parts[max(held) :]):
+        if any(p[:1].isupper() for p in parts[held:]):
             return []  # an attribute of a project class it does not define: inherited
-        if max(held) < len(parts) - 1:
+        if held < len(parts) - 1:
             # A method of an object the module holds (``mailer.send``); a cache's changes
             # no stored data.
-            if _CACHE.search(parts[max(held)]):
+            if _CACHE.search(parts[held]):
                 return []
             return self._resolve(f"m:{parts[-1]}")
         return None
@@ -401,11 +401,14 @@ class ProjectCode:
         if kind != "q" or self._named(name) is not None:
             return False
         parts = name.split(".")
-        held = [k for k in range(1, len(parts)) if ".".join(parts[:k]) in self.modules]
-        return (
-            bool(held)
-            and max(held) < len(parts) - 1
-            and not any(p[:1].isupper() for p in parts[max(held) :])
+        held = self._module_parts(parts)
+        return 0 < held < len(parts) - 1 and not any(p[:1].isupper() for p in parts[held:])
+
+    def _module_parts(self, parts: Sequence[str]) -> int:
+        """How many leading ``parts`` of a dotted name name one of the project's modules
+        (0: none, a library's name)."""
+        return max(
+            (k for k in range(1, len(parts)) if ".".join(parts[:k]) in self.modules), default=0
         )
 
     def _inherited(self, target: str) -> str | None:
