@@ -68,6 +68,11 @@ class FileContext:
     plain: bool = False
     lines: list[str] = field(init=False)
     _mentioned: dict[str, bool] = field(init=False, default_factory=dict, repr=False, compare=False)
+    #: what ``flow`` worked out of each function (``_binding_kinds``): several questions of one
+    #: handler (its typed names, and again at its capture) ask it of the same bindings
+    binding_kinds: dict[ast.AST, object] = field(
+        init=False, default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self.lines = self.source.splitlines()

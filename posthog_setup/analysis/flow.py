@@ -1233,6 +1233,14 @@ class _Kinds:
 
 
 def _binding_kinds(ctx: FileContext, func: FunctionNode) -> _Kinds:
+    known = ctx.binding_kinds.get(func)
+    if isinstance(known, _Kinds):
+        return known
+    kinds = ctx.binding_kinds[func] = _kinds_of(ctx, func)
+    return kinds
+
+
+def _kinds_of(ctx: FileContext, func: FunctionNode) -> _Kinds:
     scope = ctx.names.scope_for_def(func)
     of_binding: dict[ast.AST, str] = {}
     found: dict[str, set[str]] = {}

@@ -440,7 +440,15 @@ _MIXED_LISTS = frozenset({"names", "kwd_attrs", "keys", "kw_defaults"})
 
 def child_nodes(node: ast.AST) -> list[ast.AST]:
     """``ast.iter_child_nodes``, as a list read off the fields that can hold nodes (no
-    generators per node; a ``Name`` has one such field of two, a ``Constant`` none)."""
+    generators per node; a ``Name`` has one such field of two, a ``Constant`` none).
+
+    The list is kept on the node (the analysis never changes a tree it has parsed) and
+    shared: the binder, the handler scans, the rules and the definitions each walk the same
+    nodes, and read the fields of each once. Never change it.
+    """
+    known: list[ast.AST] | None = getattr(node, _CHILDREN, None)
+    if known is not None:
+        return known
     children: list[ast.AST] = []
     kind = type(node)
     fields = _NODE_FIELDS.get(kind)
@@ -453,7 +461,12 @@ def child_nodes(node: ast.AST) -> list[ast.AST]:
                 children.extend([item for item in value if isinstance(item, ast.AST)])
             else:
                 children.extend(value)
+    setattr(node, _CHILDREN, children)
     return children
+
+
+#: The attribute ``child_nodes`` keeps a node's children in.
+_CHILDREN = "_posthog_setup_children"
 
 
 def _all_args(args: ast.arguments) -> list[ast.arg]:
