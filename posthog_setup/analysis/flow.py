@@ -1469,7 +1469,9 @@ def _source_of(node: ast.expr, methods: tuple[str, ...]) -> ast.expr | None:
 
 
 def _select_model(ctx: FileContext, statement: ast.expr | None, scope: Scope) -> str | None:
-    """``X`` of a one-entity ``select(X)``, through ``.where(...)`` / ``.filter_by(...)``."""
+    """``X`` of a one-entity ``select(X)``, through ``.where(...)`` / ``.filter_by(...)``:
+    SQLAlchemy's, the one Flask-SQLAlchemy's object lends (``db.select(X)``), or a model
+    class's own (``X.select()``, as alchemical's and peewee's models have)."""
     node = statement
     while isinstance(node, ast.Call):
         if ctx.names.resolve_call(node, scope) in _SELECT:
@@ -1478,6 +1480,10 @@ def _select_model(ctx: FileContext, statement: ast.expr | None, scope: Scope) ->
             return ctx.names.resolve(node.args[0], scope)
         if not isinstance(node.func, ast.Attribute):
             return None
+        if node.func.attr == "select" and not node.keywords:
+            selected = node.args[0] if len(node.args) == 1 else node.func.value
+            model = ctx.names.resolve(selected, scope) if len(node.args) <= 1 else None
+            return model if model and model.rsplit(".", 1)[-1][:1].isupper() else None
         node = node.func.value  # ``select(X).where(...).limit(1)`` down to ``select(X)``
     return None
 

@@ -83,7 +83,7 @@ def test_the_guarded_user_is_every_event_s_person(tmp_path: Path) -> None:
 AUTH = """\
 from flask_httpauth import HTTPBasicAuth, HTTPTokenAuth
 
-from site_app.models import Member
+from site_app.models import Member, db
 
 auth = HTTPBasicAuth()
 tokens = HTTPTokenAuth()
@@ -118,6 +118,7 @@ class Member(db.Model):
         return member
 """
 VIEWS = """\
+from apifairy import authenticate
 from flask import Flask
 
 from site_app.auth import auth, tokens
@@ -169,6 +170,12 @@ def _item_capture(project: Path) -> str:
         "member = Member.query.first()\nreturn member if member else None\n",
         # what a method of the project answers
         "return Member.by_token(password) if password else None\n",
+        # a query of the model's own select (alchemical's, peewee's), or the one
+        # Flask-SQLAlchemy's object lends
+        "member = db.session.scalar(Member.select().filter_by(token=password))\n"
+        "if member is not None:\n    return member\n",
+        "member = db.session.scalar(db.select(Member).filter_by(token=password))\n"
+        "if member is not None:\n    return member\n",
     ],
 )
 def test_a_callback_returning_a_member_keys_it_by_its_id(tmp_path: Path, callback: str) -> None:
@@ -211,3 +218,22 @@ def test_a_username_callback_keys_by_the_username(tmp_path: Path) -> None:
 def test_an_optional_guard_proves_no_user(tmp_path: Path) -> None:
     project = _project(tmp_path, "return username\n", guard="auth.login_required(optional=True)")
     assert _item_capture(project) == 'posthog_client.capture("item_created")'
+
+
+@pytest.mark.parametrize(
+    ("guard", "expected"),
+    [
+        (
+            "authenticate(auth)",
+            'posthog_client.capture("item_created", distinct_id=str(auth.current_user().id))',
+        ),
+        ("authenticate(auth, optional=True)", 'posthog_client.capture("item_created")'),
+    ],
+)
+def test_apifairy_s_authenticate_is_the_login_required_it_wraps(
+    tmp_path: Path, guard: str, expected: str
+) -> None:
+    project = _project(
+        tmp_path, "member = Member.query.first()\nif member:\n    return member\n", guard
+    )
+    assert _item_capture(project) == expected

@@ -131,14 +131,19 @@ def _falsy(value: ast.expr) -> bool:
 
 def required(ctx: FileContext, func: FunctionNode) -> tuple[str, str] | None:
     """(the object, as qualified and as spelled) whose ``@x.login_required`` guards the
-    handler, where one does and not ``optional``."""
+    handler, where one does and not ``optional``. apifairy's ``@authenticate(x, ...)``
+    is ``@x.login_required(...)`` (it decorates with that and nothing else)."""
     scope = ctx.names.scope_of(func)
     for decorator in func.decorator_list:
         call = decorator if isinstance(decorator, ast.Call) else None
         target = call.func if call is not None else decorator
-        if not isinstance(target, ast.Attribute) or target.attr != "login_required":
+        if call is not None and call.args and ctx.names.resolve(target, scope) in _AUTHENTICATE:
+            target = call.args[0]
+        elif isinstance(target, ast.Attribute) and target.attr == "login_required":
+            target = target.value
+        else:
             continue
-        owner = ctx.names.resolve(target.value, scope)
+        owner = ctx.names.resolve(target, scope)
         if owner is None or owner.startswith("flask_login"):
             continue
         optional = call_arg(call, None, "optional") if call is not None else None
@@ -146,8 +151,12 @@ def required(ctx: FileContext, func: FunctionNode) -> tuple[str, str] | None:
             isinstance(optional, ast.Constant) and optional.value in (False, None)
         ):
             return None
-        return owner, dotted(target.value)
+        return owner, dotted(target)
     return None
+
+
+#: apifairy's decorator that guards a handler with an auth object's ``login_required``.
+_AUTHENTICATE = frozenset({"apifairy.authenticate", "apifairy.decorators.authenticate"})
 
 
 def find_user(
