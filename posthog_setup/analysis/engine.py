@@ -623,12 +623,15 @@ def _with_created_users(
     routes: Sequence[Route], points: Sequence[AuthPoint]
 ) -> tuple[AuthPoint, ...]:
     """``points``, plus a signup for each route that creates an account and logs nobody in
-    (a registration confirmed by email): its name or path says signup, what it writes
-    first is an account class the handler built (``user = User(...)``), and a stranger
-    may use it (on a route only logged-in users reach, the account is made by someone
-    else, an admin: an ordinary capture, sent as them). The user becomes known where the
-    write succeeded."""
+    (a registration confirmed by email): what it writes first is an account class the
+    handler built (``user = User(...)``), and a stranger may use it (on a route only
+    logged-in users reach, the account is made by someone else, an admin: an ordinary
+    capture, sent as them). Its name or path says signup, or it is a POST that reads no
+    current user in a project people log in to (``POST /users`` of an API whose tokens
+    are had by logging in: who else makes an account there but the one it is for). The
+    user becomes known where the write succeeded."""
     covered = {(p.handler.file, p.handler.qualname) for p in points}
+    logins = any(p.kind == "login" for p in points)
     found = list(points)
     for route in routes:
         key = (route.handler.file, route.handler.qualname)
@@ -641,8 +644,11 @@ def _with_created_users(
             or anchor is None
             or anchor.before
             or not route.written
-            or not SIGNUP_WORDS.search(f"{route.handler.name} {route.path}")
             or not _ACCOUNT_CLASS.search(route.written[0])
+        ):
+            continue
+        if not SIGNUP_WORDS.search(f"{route.handler.name} {route.path}") and not (
+            logins and route.user_access is None and "POST" in route.methods
         ):
             continue
         user = next(

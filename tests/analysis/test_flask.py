@@ -1024,6 +1024,86 @@ def test_a_flask_subclass_made_in_a_factory_is_the_app_and_test_apps_are_not() -
 
 # -- who makes an account: a stranger signing up, or someone logged in ------------------
 
+OPEN_API = """
+from flask import Blueprint, request
+from flask_login import login_user
+
+from club.models import Member, Note, db
+
+api = Blueprint("api", __name__)
+
+
+@api.route("/members", methods=["POST"])
+def add():
+    member = Member(email=request.json["email"])
+    db.session.add(member)
+    db.session.commit()
+    return {"id": member.id}, 201
+
+
+@api.route("/notes", methods=["POST"])
+def add_note():
+    note = Note(text=request.json["text"])
+    db.session.add(note)
+    db.session.commit()
+    return {"id": note.id}, 201
+"""
+OPEN_LOGIN = """
+from flask import request
+from flask_login import login_user
+
+from club.api import api
+from club.models import Member
+
+
+@api.route("/sessions", methods=["POST"])
+def start():
+    member = Member.query.filter_by(email=request.json["email"]).first_or_404()
+    login_user(member)
+    return "", 204
+"""
+OPEN_MODELS = """
+from flask_sqlalchemy import SQLAlchemy
+
+db = SQLAlchemy()
+
+
+class Member(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String)
+
+
+class Note(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    text = db.Column(db.String)
+"""
+
+
+@pytest.mark.parametrize("logins", [True, False])
+def test_an_open_post_that_makes_an_account_where_people_log_in_is_a_signup(
+    logins: bool,
+) -> None:
+    sources = {
+        "club/__init__.py": "",
+        "club/app.py": "from flask import Flask\nfrom club.api import api\n"
+        "app = Flask(__name__)\napp.register_blueprint(api)\n",
+        "club/api.py": OPEN_API,
+        "club/models.py": OPEN_MODELS,
+    }
+    if logins:
+        sources["club/sessions.py"] = OPEN_LOGIN
+        sources["club/app.py"] += "import club.sessions\n"
+    analysis = analyse(sources)
+    points = sorted((p.kind, p.handler.qualname) for p in analysis.auth_points)
+    # ``POST /members`` says nothing of signing up, but a stranger makes their own account
+    # there where accounts are logged in to; a note is no account, and where nobody logs
+    # in, a member made is a record like any other.
+    if logins:
+        assert points == [("login", "start"), ("signup", "add")]
+    else:
+        assert points == []
+
+
 ACCOUNT_VIEWS = """
 from flask import Blueprint, request
 from flask.views import MethodView
