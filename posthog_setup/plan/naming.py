@@ -392,6 +392,18 @@ def _named_parts(route: Route) -> tuple[str, str]:
             None,
         )
         noun = part or noun
+    elif not route.written:
+        # ``def password_reset`` at PUT /tokens/reset, writing nothing of its own: the
+        # handler names the part of the account its action changes, the path the means.
+        handler = snake(_handler_name(route)).split("_")
+        part = _content_words(handler, verb)
+        said = singular(part[0]) if len(part) == 1 else ""
+        if (
+            said in ACCOUNT_PARTS
+            and said not in noun.split("_")
+            and verb in (past_tense(w) for w in handler if _as_verb(w) is not None)
+        ):
+            noun = said
     return _acted_on(route, noun, verb) or (noun, verb)
 
 

@@ -566,6 +566,25 @@ def test_a_part_of_an_account_the_action_names_is_the_noun_not_the_user(
 
 
 @pytest.mark.parametrize(
+    ("path", "handler", "expected"),
+    [
+        ("/tokens/reset", "password_reset", "password_reset"),
+        ("/credentials", "change_email", "email_changed"),
+        # More than the part: the handler says what else, the path names the resource.
+        ("/notifications", "update_email_settings", "notification_updated"),
+        # A handler naming no action of its own says nothing of the part.
+        ("/tokens", "password", "token_updated"),
+    ],
+)
+def test_a_handler_named_for_an_account_part_and_its_action_names_the_part(
+    path: str, handler: str, expected: str
+) -> None:
+    # The write is the user's, found only at link (``user = User.verify(token)``): the
+    # path names the means (a reset token), the handler what it changed.
+    assert event_name(route(path, ("PUT",), handler)) == expected
+
+
+@pytest.mark.parametrize(
     ("path", "handler", "written", "expected"),
     [
         ("/boards/<pk>/topics/<topic_pk>/reply/", "reply_topic", "Post", "topic_replied"),
