@@ -396,8 +396,8 @@ def _named_parts(route: Route) -> tuple[str, str]:
         # ``def password_reset`` at PUT /tokens/reset, writing nothing of its own: the
         # handler names the part of the account its action changes, the path the means.
         handler = snake(_handler_name(route)).split("_")
-        part = _content_words(handler, verb)
-        said = singular(part[0]) if len(part) == 1 else ""
+        content = _content_words(handler, verb)
+        said = singular(content[0]) if len(content) == 1 else ""
         if (
             said in ACCOUNT_PARTS
             and said not in noun.split("_")
