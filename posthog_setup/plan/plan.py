@@ -438,9 +438,12 @@ def _related_properties(
 
 #: At most this many properties from the fields of a request's validated body.
 _BODY_FIELDS = 3
-#: Fields whose value is a secret or a one-time code whatever their type (``otp``, ``pin``).
+#: Fields whose value is a secret or a one-time code whatever their type (``otp``, ``pin``),
+#: numbered or not (``new_password1``): not even a password's length is sent.
 _SECRET_FIELD = re.compile(
-    r"(^|_)(code|otp|pin|key|hash|salt|signature|nonce|cvc|ssn|name)s?$", re.IGNORECASE
+    r"(^|_)(code|otp|pin|key|hash|salt|signature|nonce|cvc|ssn|name)s?\d*$"
+    r"|(^|_)(pass|password|passwd|pwd|passphrase|secret|token|credential)s?(_|\d|$)",
+    re.IGNORECASE,
 )
 #: An annotation whose value a framework does not validate against it (a dependency), or
 #: that lets it be None.

@@ -230,6 +230,8 @@ DRF_APIS = """\
     class OrderCreateApi(APIView):
         class InputSerializer(serializers.Serializer):
             express = serializers.BooleanField(required=False)
+            new_password1 = serializers.CharField()
+            passphrase_hint = serializers.CharField()
             comment = serializers.CharField()
             password = serializers.CharField()
             token = serializers.CharField()
@@ -294,7 +296,7 @@ def _properties_by_handler(sources: dict[str, str]) -> dict[str, tuple[tuple[str
 def test_a_drf_serializers_validated_fields_are_read_after_is_valid() -> None:
     by_handler = _drf_events_by_handler()
     # A serializer the view declares: a flag read safely, the length of free text; never a
-    # password or a token.
+    # password or a token, numbered or not, nor the length of one.
     assert by_handler["OrderCreateApi.post"] == (
         ("order_id", "order.pk", "integer"),
         ("express", 'serializer.validated_data.get("express")', "boolean"),
