@@ -525,6 +525,9 @@ def _written_as_classes(routes: Sequence[Route], returns: Iterable[tuple[str, st
 
 #: What a signup creates: the class of the written object says it is a person's account.
 _ACCOUNT_CLASS = re.compile(r"user|account|member|customer|person|profile", re.IGNORECASE)
+#: What validates or shows an account, not the account: a serializer's save makes the
+#: user, but the serializer is no user (it has no key).
+_NO_ACCOUNT = re.compile(r"(Serializer|Form|Schema)$")
 
 
 def _hooks_within_declared_versions(
@@ -645,6 +648,7 @@ def _with_created_users(
             or anchor.before
             or not route.written
             or not _ACCOUNT_CLASS.search(route.written[0])
+            or _NO_ACCOUNT.search(route.written[0])
         ):
             continue
         if not SIGNUP_WORDS.search(f"{route.handler.name} {route.path}") and not (

@@ -300,6 +300,77 @@ def test_a_registration_api_that_saves_a_user_serializer_identifies_the_saved_us
     _settled(project, views)
 
 
+PATH_SERIALIZERS = (
+    API_SERIALIZERS
+    + """
+
+class OpenAccountSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["username", "password"]
+
+    def create(self, validated_data):
+        made = self.Meta.model.objects.create_user(**validated_data)
+        made.save()
+        return made
+"""
+)
+PATH_VIEWS = """\
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.serializers import OpenAccountSerializer, SignUpSerializer
+
+
+class AccountsApi(APIView):
+    def post(self, request):
+        serializer = SignUpSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = serializer.save()
+        return Response({"id": account.pk}, status=201)
+
+
+class OpenAccountApi(APIView):
+    def post(self, request):
+        serializer = OpenAccountSerializer(data=request.data)
+        if serializer.is_valid():
+            made = serializer.save()
+            return Response({"id": made.pk}, status=201)
+        return Response(serializer.errors, status=400)
+"""
+PATH_URLS = """\
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("api/accounts/signup/", views.AccountsApi.as_view()),
+    path("api/open/signup/", views.OpenAccountApi.as_view()),
+]
+"""
+
+
+def test_a_signup_path_says_what_the_view_s_name_does_not_and_a_serializer_is_no_user(
+    tmp_path: Path,
+) -> None:
+    views = _edited(
+        _project(tmp_path),
+        {
+            "accounts/serializers.py": PATH_SERIALIZERS,
+            "accounts/views.py": PATH_VIEWS,
+            "site_app/urls.py": PATH_URLS,
+        },
+    )
+    accounts, unproven = views.split("class OpenAccountApi", 1)
+    # The path says signup where the class does not: the user its save answered.
+    assert "account = serializer.save()\n        identify_context(str(account.pk))" in accounts
+    # What this serializer's save answers is not shown: nobody is identified, and never
+    # the serializer itself (it has no pk).
+    assert "identify_context" not in unproven
+    assert "serializer.pk" not in unproven
+    _settled(tmp_path, views)
+
+
 TOKEN_VIEWS = """\
 from django.contrib.auth import authenticate
 from rest_framework.authtoken.models import Token

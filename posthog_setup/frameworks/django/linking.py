@@ -293,6 +293,14 @@ class Project:
                 return False
         return True
 
+    def paths_of(self, handler: Handler) -> list[str]:
+        """The paths routed to ``handler``."""
+        return [
+            r.path
+            for r in self.routes
+            if r.handler.file == handler.file and r.handler.qualname == handler.qualname
+        ]
+
     def members_only(self, handler: Handler) -> bool:
         """Is ``handler`` routed, and only for logged-in users on every route to it?"""
         found = [
@@ -801,14 +809,14 @@ def _serializer_user(project: Project, point: AuthPoint) -> bool:
 def _saves_user(project: Project, point: AuthPoint) -> bool:
     """Whether a registration API's serializer save signs a user up for anyone: the
     serializer's ``save()`` is proven to answer an instance of the user model (see
-    ``serializers``: never a dict, never None), the view says it registers, its project
+    ``serializers``: never a dict, never None), the view or its path says it registers, its project
     subclasses keep its serializer, and no permission or login requirement keeps
     strangers out."""
     model = project.saved.model_of(point.serializer or "")
     if model is None or not _is_user_model(project, model):
         return False
     owner = point.handler.class_name
-    words = owner or point.handler.name
+    words = " ".join([owner or point.handler.name, *project.paths_of(point.handler)])
     if not SIGNUP_WORDS.search(words) and not (owner and _SIGNUP_INTENT.search(owner)):
         return False
     if owner and not project.shares_view(f"{point.handler.module}.{owner}"):
