@@ -252,6 +252,7 @@ class FactsBuilder:
     captures: list[CaptureCall] = field(default_factory=list)
     env_vars: list[str] = field(default_factory=list)
     monitoring: list[Monitoring] = field(default_factory=list)
+    app_handed_to: list[str] = field(default_factory=list)
     posthog_imported: bool = False
     classes: list[ClassFacts] = field(default_factory=list)
     returns: list[tuple[str, str]] = field(default_factory=list)
@@ -286,6 +287,7 @@ class FactsBuilder:
             captures=tuple(self.captures),
             env_vars=tuple(sorted(set(self.env_vars))),
             monitoring=tuple(self.monitoring),
+            app_handed_to=tuple(dict.fromkeys(self.app_handed_to)),
             posthog_imported=self.posthog_imported,
             classes=tuple(self.classes),
             returns=tuple(self.returns),

@@ -486,6 +486,7 @@ def link(
         ),
         existing=existing_posthog,
         monitoring=tuple(m for f in facts for m in f.monitoring),
+        app_handed_to=_libraries_given_apps(product),
         skipped=skipped,
         files_scanned=sum(1 for r in results if r.file.endswith(".py")),
         files_analysed=len(facts),
@@ -528,6 +529,17 @@ _ACCOUNT_CLASS = re.compile(r"user|account|member|customer|person|profile", re.I
 #: What validates or shows an account, not the account: a serializer's save makes the
 #: user, but the serializer is no user (it has no key).
 _NO_ACCOUNT = re.compile(r"(Serializer|Form|Schema)$")
+
+
+def _libraries_given_apps(facts: Sequence[ModuleFacts]) -> tuple[tuple[str, str], ...]:
+    """(file, function) for each function outside the project an app is handed to."""
+    modules = {f.module for f in facts}
+    return tuple(
+        (f.file, called)
+        for f in facts
+        for called in f.app_handed_to
+        if not any(called.startswith(f"{m}.") for m in modules)
+    )
 
 
 def _hooks_within_declared_versions(

@@ -641,6 +641,9 @@ class ModuleFacts:
     captures: tuple[CaptureCall, ...] = ()
     env_vars: tuple[str, ...] = ()
     monitoring: tuple[Monitoring, ...] = ()
+    #: the library functions the module hands an ASGI app to (``register_orm(app)``):
+    #: what they register on it (startup handlers) no analysis sees
+    app_handed_to: tuple[str, ...] = ()
     posthog_imported: bool = False
     classes: tuple[ClassFacts, ...] = ()
     #: (function, class it is annotated to return; ``?`` where it may return None)
@@ -871,6 +874,9 @@ class Analysis:
     files_scanned: int
     files_analysed: int
     django_settings: tuple[tuple[str, str, str], ...] = field(default=())
+    #: (file, function) for each library function an ASGI app is handed to (see
+    #: ``ModuleFacts.app_handed_to``; the project's own functions are read instead)
+    app_handed_to: tuple[tuple[str, str], ...] = ()
     #: integration mistakes revise's rules found, file by file and across the project
     findings: tuple[Finding, ...] = field(default=())
     #: every PostHog capture call in the code

@@ -3,8 +3,9 @@
 The client is flushed where the app already tears down: after the ``yield`` of its
 lifespan (in the ``finally:`` when there is one), else in its first
 ``@app.on_event("shutdown")`` handler. An app with neither gets a lifespan, unless it
-has startup handlers: passing ``lifespan=`` would silently stop those from running, so
-it gets a shutdown handler instead. Not ``shutdown()``: a shut-down client cannot be
+has startup handlers, or may have (a library it is handed to registers its own), or its
+release takes no ``lifespan=``: passing one would silently stop those handlers from
+running, or be ignored, so it gets a shutdown handler instead. Not ``shutdown()``: a shut-down client cannot be
 reused, so a test suite that starts the app once per test would lose every later
 event; the client module shuts the client down when the process exits.
 """
@@ -40,14 +41,18 @@ def flush_with_app(
     edits: StatementEdits,
     path: str,
     client: str = CLIENT_NAME,
+    *,
+    lifespan: bool = True,
 ) -> list[tuple[str, str]]:
     """Plan flushing ``client`` when the app stops, unless the module already flushes or
-    shuts it down; returns the imports the new code needs."""
+    shuts it down; returns the imports the new code needs. Without ``lifespan`` (the
+    framework's release takes none, or a library the app is handed to may register
+    startup handlers a lifespan would stop), a new flush goes in a shutdown handler."""
     if calls_client_method(wrapper.module, "flush", client) or calls_client_method(
         wrapper.module, "shutdown", client
     ):
         return []
-    return _shut_down_with_app(wrapper, creation, edits, path, _flush(client))
+    return _shut_down_with_app(wrapper, creation, edits, path, _flush(client), lifespan)
 
 
 def _shut_down_with_app(
@@ -56,6 +61,7 @@ def _shut_down_with_app(
     edits: StatementEdits,
     path: str,
     flush: str,
+    new_lifespan: bool,
 ) -> list[tuple[str, str]]:
     """Plan the ``flush`` call; returns the imports the new code needs."""
     module = wrapper.module
@@ -79,7 +85,11 @@ def _shut_down_with_app(
             body=first.body.with_changes(body=body)
         )
         return []
-    if _has_event_handlers(creation) or (creation.factory and _registers_handlers(module)):
+    if (
+        not new_lifespan
+        or _has_event_handlers(creation)
+        or (creation.factory and _registers_handlers(module))
+    ):
         _add_shutdown_handler(creation, edits, module, flush)
         return []
     return _add_lifespan(creation, edits, module, flush)

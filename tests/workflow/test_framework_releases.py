@@ -147,3 +147,56 @@ def test_the_oldest_python_a_floors_releases_install_on(
     version: str, python: tuple[int, int]
 ) -> None:
     assert oldest_python(SdkFloor(version, "")) == python
+
+
+FASTAPI_FACTORY = """\
+from fastapi import FastAPI
+{imports}
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="shop")
+{setup}    return app
+"""
+
+
+@pytest.mark.parametrize(
+    ("requirement", "imports", "setup", "flush"),
+    [
+        # Before 0.93 ``lifespan=`` is no parameter: it would land in app.extra, unused.
+        ("fastapi==0.92.0", "", "", "on_event"),
+        ("fastapi>=0.80,<0.93", "", "", "on_event"),
+        ("fastapi>=0.100", "", "", "lifespan"),
+        # A library handed the app may register startup handlers (an ORM's connection):
+        # a lifespan would stop them.
+        (
+            "fastapi>=0.100",
+            "from orm_kit.contrib import register_orm\n",
+            "    register_orm(app, modules=['shop.models'])\n",
+            "on_event",
+        ),
+        # Serving it registers nothing.
+        ("fastapi>=0.100", "import uvicorn\n", "    uvicorn.Config(app)\n", "lifespan"),
+    ],
+)
+def test_an_asgi_app_s_flush_is_where_its_fastapi_and_its_libraries_run_it(
+    tmp_path: Path, requirement: str, imports: str, setup: str, flush: str
+) -> None:
+    files = {
+        "shop/__init__.py": "",
+        "shop/main.py": FASTAPI_FACTORY.format(imports=imports, setup=setup),
+        "requirements.txt": f"{requirement}\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert main(["edit", "-q", "--allow-dirty", str(tmp_path)]) == 0
+    edited = (tmp_path / "shop" / "main.py").read_text()
+    compile(edited, "main.py", "exec")
+    if flush == "lifespan":
+        assert "lifespan=lifespan" in edited
+        assert "on_event" not in edited
+    else:
+        assert '@app.on_event("shutdown")' in edited
+        assert "lifespan" not in edited
+    assert "posthog_client.flush()" in edited
+    assert main(["revise", "--check", str(tmp_path)]) == 0

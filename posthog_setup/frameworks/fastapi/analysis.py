@@ -130,6 +130,61 @@ def _mount_prefix(child: AppObject, registration: Registration | None) -> str | 
     return (include or "") + child.prefix
 
 
+#: The ASGI app's classes, by qualified name.
+_APP_CLASSES = frozenset({"fastapi.FastAPI", "starlette.Starlette"})
+#: Packages that serve, wrap or test an app without registering handlers on it.
+_SERVING = frozenset(
+    {
+        "fastapi", "starlette", "posthog", "uvicorn", "hypercorn", "gunicorn", "granian",
+        "mangum", "httpx", "asgi_lifespan", "a2wsgi", "asgiref", "typing", "logging",
+    }
+)  # fmt: skip
+
+
+def handed_app(ctx: FileContext) -> list[str]:
+    """The functions, qualified, that the module hands an app to: a name bound to
+    ``FastAPI(...)``, or a parameter annotated with the app's class or named ``app`` /
+    ``application``, passed to a function of a package that does not just serve it
+    (``register_orm(app, ...)``: what it registers on the app, startup handlers a new
+    lifespan would stop, is not in the project's code)."""
+    found: list[str] = []
+    apps: dict[ast.AST, set[str]] = {}
+    for node in ctx.nodes:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            apps.setdefault(node, set()).update(
+                a.arg
+                for a in _arguments(node)
+                if a.arg in ("app", "application")
+                or (
+                    a.annotation is not None
+                    and ctx.names.resolve(a.annotation, ctx.names.scope_of(node)) in _APP_CLASSES
+                )
+            )
+        elif (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and ctx.names.resolve_call(node.value) in _APP_CLASSES
+        ):
+            owner = ctx.names.scope_of(node).node
+            apps.setdefault(owner, set()).update(
+                t.id for t in node.targets if isinstance(t, ast.Name)
+            )
+    if not any(apps.values()):
+        return found
+    for node in ctx.nodes:
+        if not isinstance(node, ast.Call):
+            continue
+        scope = ctx.names.scope_of(node)
+        names = apps.get(scope.node, set()) | apps.get(ctx.tree, set())
+        given = [*node.args, *(k.value for k in node.keywords)]
+        if not any(isinstance(a, ast.Name) and a.id in names for a in given):
+            continue
+        called = ctx.names.resolve(node.func, scope) or ""
+        if "." in called and called.split(".", 1)[0] not in _SERVING:
+            found.append(called)
+    return found
+
+
 def dependency_user(ctx: FileContext, func: FunctionNode) -> UserAccess | None:
     """A parameter that depends on a user-returning function: ``user = Depends(get_current_user)``,
     ``user: Annotated[User, Depends(get_current_user)]`` or an alias of that defined in this
@@ -435,6 +490,7 @@ class _FastAPIFile:
 
     def collect(self) -> None:
         self.out.apps.extend(self.file.apps)
+        self.out.app_handed_to.extend(handed_app(self.ctx))
         for func, found in self.file.decorated(_ROUTE_DECORATORS | {"exception_handler"}):
             if found.attr == "exception_handler":
                 self._exception_handler(

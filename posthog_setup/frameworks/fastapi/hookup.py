@@ -23,8 +23,11 @@ MIDDLEWARE = "PosthogASGIMiddleware"
 MIDDLEWARE_MODULE = "posthog.integrations.asgi"
 
 
-def hook_up_fastapi(source: str, path: str, app: AppObject, client: ClientImport) -> str:
-    """Add the PostHog ASGI middleware to ``app`` and flush the client when the app stops.
+def hook_up_fastapi(
+    source: str, path: str, app: AppObject, client: ClientImport, *, lifespan: bool = True
+) -> str:
+    """Add the PostHog ASGI middleware to ``app`` and flush the client when the app stops
+    (in a new lifespan only where ``lifespan``: see ``codemods.lifespan``).
 
     Each part is skipped when the module already has it (the middleware is
     mentioned; ``posthog_client.flush()`` or ``shutdown()`` is called), so a second run changes
@@ -41,7 +44,7 @@ def hook_up_fastapi(source: str, path: str, app: AppObject, client: ClientImport
         middleware = f"{creation.variable}.add_middleware({client.arguments(MIDDLEWARE)})"
         edits.insert_after(creation.statement, statement(middleware, module))
         imports.append((MIDDLEWARE_MODULE, MIDDLEWARE))
-    imports.extend(flush_with_app(wrapper, creation, edits, path, client.name))
+    imports.extend(flush_with_app(wrapper, creation, edits, path, client.name, lifespan=lifespan))
     if edits.empty:
         return source
     return add_imports(apply(module, edits), client, *imports).code
