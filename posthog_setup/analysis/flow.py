@@ -1061,6 +1061,10 @@ def _success_anchor(
     if not block:
         return None
     ending = _last_return(block)
+    if ending is not None and isinstance(ending.value, ast.Await):
+        # ``return await books.add(data)``: the awaited call is the action (seen or not);
+        # the event follows it (the edit splits the return), so a refused one sends none.
+        return Anchor(ending.lineno, False, "after the awaited call it returns")
     if ending is not None:
         return Anchor(ending.lineno, True, "before the success return")
     last = block[-1]

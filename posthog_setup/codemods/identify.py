@@ -16,7 +16,14 @@ import re
 import libcst as cst
 
 from posthog_setup.analysis.bindings import bindings, means_import
-from posthog_setup.codemods.capture import RESPONSE, add_override, existing_method, free_name
+from posthog_setup.codemods.capture import (
+    RESPONSE,
+    RESULT,
+    add_override,
+    existing_method,
+    free_name,
+    split_return,
+)
 from posthog_setup.codemods.handlers import (
     Definition,
     FoundHandler,
@@ -26,6 +33,7 @@ from posthog_setup.codemods.handlers import (
     handler_statement,
     is_super_call,
     last_return,
+    returned,
 )
 from posthog_setup.codemods.points import IdentifyPoint
 from posthog_setup.codemods.render import (
@@ -77,6 +85,10 @@ def plan_identify(point: IdentifyPoint, handler: FoundHandler, site: FileEdit) -
     sources = _sources(point, spot.indent, site, with_event=event)
     if not sources:
         return None
+    result = None if before else returned(spot.node)
+    if result is not None and result.value is not None:
+        # ``return await register(data)``: code after it would never run.
+        split_return(spot, result, free_name(handler.node, RESULT), site)
     site.splices.insert(spot, [site.statement(code) for code in sources], before=before)
     _use(point, sources, site)
     return None

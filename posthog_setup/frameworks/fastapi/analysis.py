@@ -16,7 +16,7 @@ import dataclasses
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
-from posthog_setup.analysis.body import dotted, scan_body, walk_body
+from posthog_setup.analysis.body import dotted, scan_body, walk_body, write_evidence
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
 from posthog_setup.analysis.flow import past_guard
 from posthog_setup.analysis.model import (
@@ -183,6 +183,50 @@ def handed_app(ctx: FileContext) -> list[str]:
         if "." in called and called.split(".", 1)[0] not in _SERVING:
             found.append(called)
     return found
+
+
+def handed_on(func: FunctionNode, line: int, name: str) -> tuple[int, str | None] | None:
+    """(line, name bound to its result, if any) of the first statement after ``line`` that
+    calls ``name`` or hands it to a call (``user = await users.create(data)``, ``return
+    await register(data)``), where one does. None where the handler writes it itself
+    (``db.add(user)``): then it is the user."""
+    found = [
+        node
+        for node in walk_body(func)
+        if isinstance(node, ast.Call)
+        and node.lineno > line
+        and any(
+            isinstance(n, ast.Name) and n.id == name
+            for n in (node.func, *node.args, *(k.value for k in node.keywords))
+        )
+    ]
+    if not found or any(write_evidence(call) is not None for call in found):
+        return None
+    call = min(found, key=lambda c: (c.lineno, c.col_offset))
+    statement = next(
+        (
+            s
+            for s in walk_body(func)
+            if isinstance(s, ast.stmt)
+            and s.lineno <= call.lineno <= (s.end_lineno or s.lineno)
+            and not isinstance(
+                s, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)
+            )
+        ),
+        None,
+    )
+    if statement is None:
+        return None
+    bound = (
+        statement.targets[0].id
+        if isinstance(statement, ast.Assign)
+        and len(statement.targets) == 1
+        and isinstance(statement.targets[0], ast.Name)
+        else statement.target.id
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
+        else None
+    )
+    return statement.lineno, bound
 
 
 def dependency_user(ctx: FileContext, func: FunctionNode) -> UserAccess | None:
@@ -590,13 +634,14 @@ class _FastAPIFile:
 
     def _auth_point(self, func: FunctionNode, spec: RouteSpec, body: BodyFacts) -> None:
         words = f"{func.name} {spec.path}"
-        named = SIGNUP_WORDS.search(words) is not None
+        # Who creates a user while logged in is an admin, not someone signing up (nor is
+        # an admin registering a book).
+        anonymous = body.user_access is None and dependency_user(self.ctx, func) is None
+        named = anonymous and SIGNUP_WORDS.search(words) is not None
         # A signup that answers with a token (``/signup`` taking a password form) logs the
         # new user in, but what happened is a signup: the user it creates comes first.
         point = self._signup(func, body, named) if named and "POST" in spec.methods else None
         point = point or self._token_login(func)
-        # Who creates a user while logged in is an admin, not someone signing up.
-        anonymous = body.user_access is None and dependency_user(self.ctx, func) is None
         # A handler named for signing up need not show a write of its own: ``_signup``
         # still wants the user it creates (``User.create_user(db, ...)``).
         if (
@@ -697,10 +742,18 @@ class _FastAPIFile:
                 continue
             callee = dotted(built.func)
             if named_signup or _USER_WORDS.search(callee):
+                user: str | None = name
                 line = past_guard(func, built.lineno, name)
+                handed = handed_on(func, built.lineno, name)
+                if handed is not None:
+                    # ``data = UserCreate(**form)`` then ``user = await create(data)``: what
+                    # was built is the request for a user, made (or refused) by the call
+                    # it is handed to; the user is what that call answers.
+                    line, user = handed
+                    line = past_guard(func, line, user) if user is not None else line
                 if body.change_line is not None and body.change_line > line:
                     line = body.change_line
-                return self._point("signup", func, line, callee, name)
+                return self._point("signup", func, line, callee, user)
         return None
 
     def _logout(self, func: FunctionNode, body: BodyFacts) -> AuthPoint | None:
