@@ -902,7 +902,7 @@ def _action_branch(body: Sequence[ast.stmt]) -> list[ast.stmt] | bool | None:
     return False
 
 
-def _last_return(block: Sequence[ast.stmt]) -> ast.stmt | None:
+def _last_return(block: Sequence[ast.stmt]) -> ast.Return | None:
     for stmt in reversed(block):
         if isinstance(stmt, ast.Return):
             return stmt
