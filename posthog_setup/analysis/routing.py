@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from posthog_setup.analysis.body import dotted, judge_mutating, walk_body
 from posthog_setup.analysis.context import FileContext, FunctionNode, Linked
+from posthog_setup.analysis.flow import reaching_bindings
 from posthog_setup.analysis.guards import project_guards, settled
 from posthog_setup.analysis.model import (
     HTTP_METHODS,
@@ -700,13 +701,17 @@ def with_user(body: BodyFacts, user: UserAccess | None) -> BodyFacts:
 SIGNUP_WORDS = re.compile(r"sign_?up|register|create_account|new_user|join", re.IGNORECASE)
 
 
-def user_construction(func: FunctionNode, name: str) -> ast.Call | None:
-    """The call that builds the user bound to ``name`` in ``func``'s body, if one does.
+def user_construction(func: FunctionNode, name: str, at: int | None = None) -> ast.Call | None:
+    """The call that builds the user bound to ``name`` in ``func``'s body, if one does;
+    with ``at``, one whose binding reaches the statement on that line (``if user is None:
+    user = User(...); ...; login_user(user); return ...`` then ``login_user(user)``: the
+    second logs in the user the lookup found).
 
     ``user = User(...)`` (a class, by convention capitalised) or ``user =
     create_user(...)`` / ``await repo.create_user(...)`` / ``user: UserRead = await
     crud_users.create(...)``: anything whose callee is a class or speaks of creating a user.
     """
+    reaching = None if at is None else reaching_bindings(func, at, including=False).get(name, ())
     for node in walk_body(func):
         if isinstance(node, ast.Assign):
             targets: list[ast.expr] = node.targets
@@ -714,7 +719,10 @@ def user_construction(func: FunctionNode, name: str) -> ast.Call | None:
             targets = [node.target]
         else:
             continue
-        if not any(isinstance(t, ast.Name) and t.id == name for t in targets):
+        if not any(
+            isinstance(t, ast.Name) and t.id == name and (reaching is None or t in reaching)
+            for t in targets
+        ):
             continue
         assert node.value is not None
         value = node.value.value if isinstance(node.value, ast.Await) else node.value

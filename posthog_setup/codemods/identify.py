@@ -62,8 +62,11 @@ def describe(point: IdentifyPoint) -> str:
 
 def plan_identify(point: IdentifyPoint, handler: FoundHandler, site: FileEdit) -> str | None:
     """Plan the identify statements; returns why they cannot go in, if they cannot."""
+    # A handler may log in on two ways (a returning user, a new one): each call is
+    # identified where it is; a second run finds the handler identifying and adds none.
     if not point.identified and (
-        handler.definition.calls_named(IDENTIFY) or not site.claim(handler.node, IDENTIFY)
+        handler.definition.calls_named(IDENTIFY)
+        or not site.claim(handler.node, f"{IDENTIFY} at {point.call_line}")
     ):
         return None
     spot = handler_statement(
@@ -79,9 +82,14 @@ def plan_identify(point: IdentifyPoint, handler: FoundHandler, site: FileEdit) -
     )
     if taken is not None:
         spot, before = taken, True
-    event = point.event not in handler.definition.captured_events() and site.claim(
-        handler.node, point.event
-    )
+    sends = f"{IDENTIFY} sends {point.event}"
+    if point.event in handler.definition.captured_events():
+        event = False
+    elif site.claim(handler.node, point.event):
+        event = site.claim(handler.node, sends)
+    else:
+        # Sent on another way of the handler by an identify too: this way sends its own.
+        event = site.has_claimed(handler.node, sends)
     sources = _sources(point, spot.indent, site, with_event=event)
     if not sources:
         return None

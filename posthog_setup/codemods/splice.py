@@ -156,10 +156,14 @@ class FileEdit:
 
     def claim(self, node: cst.CSTNode, key: str) -> bool:
         """True the first time ``key`` is planned for ``node`` in this run."""
-        if (id(node), key) in self.claimed:
+        if self.has_claimed(node, key):
             return False
         self.claimed.add((id(node), key))
         return True
+
+    def has_claimed(self, node: cst.CSTNode, key: str) -> bool:
+        """Was ``key`` planned for ``node`` in this run?"""
+        return (id(node), key) in self.claimed
 
     def use_client(self) -> None:
         self.imports.add(self.client.imported)

@@ -971,17 +971,19 @@ def build_plan(
                 route, analysis, access, shared.setdefault(spot, sent or event_name(route, style))
             )
         )
-    events.extend(
-        _auth_event(
-            point,
-            style,
-            analysis.routes,
-            classes=analysis,
-            client_module=client_module,
+    identities: set[tuple[str, str, str | None, tuple[str, ...], str]] = set()
+    for point in analysis.auth_points:
+        if not client_name or point.untracked is not None:
+            continue
+        made = _auth_event(
+            point, style, analysis.routes, classes=analysis, client_module=client_module
         )
-        for point in analysis.auth_points
-        if client_name and point.untracked is None
-    )
+        # One handler may log in (or sign up) on two ways (an OAuth callback's new and
+        # returning users): the plan lists the handler's event once.
+        place = (made.file, made.handler, made.route, made.methods, made.kind)
+        if place not in identities:
+            identities.add(place)
+            events.append(made)
     # Ordered by what identifies an event, never by line: edits move lines.
     events.sort(key=lambda e: (e.file, e.route or "", e.methods, e.kind, e.handler, e.event))
     captures = tuple(

@@ -736,7 +736,7 @@ class FlaskFile:
         if (
             subject is None
             or not subject.isidentifier()
-            or user_construction(func, subject) is None
+            or user_construction(func, subject, at=login.lineno) is None
         ):
             return False
         return any(e.mutating for e in self._body(func).evidence)
