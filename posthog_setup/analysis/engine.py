@@ -31,6 +31,7 @@ from posthog_setup.analysis.model import (
     AuthPoint,
     CaptureCall,
     CaptureSite,
+    ClassFacts,
     ClientSetup,
     Conventions,
     EnvSettings,
@@ -475,7 +476,8 @@ def link(
         apps=apps,
         routes=_hooks_within_declared_versions(root, routes, sites),
         auth_points=_within_declared_versions(
-            root, _with_created_users(routes, [p for part in linked for p in part.auth_points])
+            root,
+            _with_created_users(routes, [p for part in linked for p in part.auth_points], classes),
         ),
         error_handlers=_left_to_hookups(
             root,
@@ -635,7 +637,7 @@ def _within_declared_versions(
 
 
 def _with_created_users(
-    routes: Sequence[Route], points: Sequence[AuthPoint]
+    routes: Sequence[Route], points: Sequence[AuthPoint], classes: Sequence[ClassFacts] = ()
 ) -> tuple[AuthPoint, ...]:
     """``points``, plus a signup for each route that creates an account and logs nobody in
     (a registration confirmed by email): what it writes first is an account class the
@@ -644,9 +646,19 @@ def _with_created_users(
     capture, sent as them). Its name or path says signup, or it is a POST that reads no
     current user in a project people log in to (``POST /users`` of an API whose tokens
     are had by logging in: who else makes an account there but the one it is for). The
-    user becomes known where the write succeeded."""
+    user becomes known where the write succeeded. A model form's save makes the account
+    its ``Meta`` names (``user = form.save()``)."""
     covered = {(p.handler.file, p.handler.qualname) for p in points}
     logins = any(p.kind == "login" for p in points)
+    # A model form's save answers its model's instance; a serializer's is proven by the
+    # Django link, which reads its ``create``.
+    account_savers = {
+        c.qualname: c.model
+        for c in classes
+        if c.model is not None
+        and c.qualname.endswith("Form")
+        and _ACCOUNT_CLASS.search(c.model.rsplit(".", 1)[-1])
+    }
     found = list(points)
     for route in routes:
         key = (route.handler.file, route.handler.qualname)
@@ -659,22 +671,13 @@ def _with_created_users(
             or anchor is None
             or anchor.before
             or not route.written
-            or not _ACCOUNT_CLASS.search(route.written[0])
-            or _NO_ACCOUNT.search(route.written[0])
         ):
             continue
         if not SIGNUP_WORDS.search(f"{route.handler.name} {route.path}") and not (
             logins and route.user_access is None and "POST" in route.methods
         ):
             continue
-        user = next(
-            (
-                name
-                for name, kind in route.typed
-                if kind.rstrip("?").rsplit(".", 1)[-1] == route.written[0]
-            ),
-            None,
-        )
+        user = _created_account(route, account_savers)
         if user is None:
             continue
         covered.add(key)
@@ -692,6 +695,22 @@ def _with_created_users(
             )
         )
     return tuple(found)
+
+
+def _created_account(route: Route, account_savers: Mapping[str, str]) -> str | None:
+    """The local holding the account the route wrote first: an instance of the account
+    class (``user = User(...)``), or what a saver of accounts answered (``user =
+    form.save()``), never the form or serializer itself (it has no key)."""
+    written = route.written[0]
+    for name, kind in route.typed:
+        kind = kind.rstrip("?")
+        if _NO_ACCOUNT.search(written):
+            owner, _, method = kind.rpartition(".")
+            if method == "save" and owner.rsplit(".", 1)[-1] == written and owner in account_savers:
+                return name
+        elif kind.rsplit(".", 1)[-1] == written and _ACCOUNT_CLASS.search(written):
+            return name
+    return None
 
 
 def _unsupported(
