@@ -596,6 +596,31 @@ def test_django_without_authentication_middleware_appends_in_the_lists_quotes() 
     )
 
 
+@pytest.mark.parametrize(
+    "loading",
+    [
+        "environ.Env.read_env(os.path.join(BASE_DIR, '.env'))",
+        "if os.path.isfile('.env'):\n    load_dotenv('.env')",
+    ],
+)
+def test_django_settings_that_load_an_env_file_import_the_client_after_it(loading: str) -> None:
+    # The client reads its token from the environment when it is imported: above the
+    # env file's loading, a token kept there would never be seen.
+    source = (
+        "import os\n\nimport environ\nfrom dotenv import load_dotenv\n\nBASE_DIR = '.'\n"
+        f"{loading}\n\nMIDDLEWARE = [\n    'django.middleware.common.CommonMiddleware',\n]\n"
+    )
+    edited = django_edit(source)
+    lines = edited.splitlines()
+    imported = lines.index("from myapp.posthog_client import posthog_client  # noqa: E402")
+    loaded = next(
+        i for i, line in enumerate(lines) if "read_env(" in line or "load_dotenv(" in line
+    )
+    assert loaded < imported < lines.index("POSTHOG_MW_CLIENT = posthog_client")
+    compile(edited, "settings.py", "exec")
+    assert django_edit(edited) == edited
+
+
 def test_django_one_line_tuple() -> None:
     check(
         django_edit,

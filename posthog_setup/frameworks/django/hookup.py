@@ -13,6 +13,8 @@ signals instead.
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from posthog_setup.codemods.base import (
@@ -188,9 +190,13 @@ def hook_up_django(
     if edits.empty and (receivers is None or _imports_module(module, receivers)):
         return settings_source
     edited = add_imports(apply(module, edits), client if needs_client else None)
-    if needs_client and not _bound_before_use(edited.code, client):
+    if needs_client and (
+        not _bound_before_use(edited.code, client) or _env_loaded_after_import(edited.code, client)
+    ):
         # The file's imports sit below its settings (or it has none where isort would put
-        # one): the import goes right above the setting that uses it, never below.
+        # one), or the settings load an env file below them (``environ.Env.read_env()``,
+        # ``load_dotenv()``), whose token the client reads when it is imported: the import
+        # goes right above the setting that uses it.
         edited = _client_import_above_setting(apply(module, edits), client)
     if receivers is not None and not _imports_module(edited, receivers):
         edited = _import_receivers(edited, receivers)
@@ -205,6 +211,22 @@ def _bound_before_use(code: str, client: ClientImport) -> bool:
         (i for i, line in enumerate(lines) if line.startswith(f"{CLIENT_SETTING} = ")), None
     )
     return imported is not None and used is not None and imported < used
+
+
+#: Calls that load an env file into the process's environment.
+_LOADS_ENV = re.compile(r"\b(read_env|load_dotenv)\(")
+
+
+def _env_loaded_after_import(code: str, client: ClientImport) -> bool:
+    """Does the settings module load an env file below the client's import?"""
+    lines = code.splitlines()
+    imported = next((i for i, line in enumerate(lines) if line.startswith(client.source())), None)
+    used = next(
+        (i for i, line in enumerate(lines) if line.startswith(f"{CLIENT_SETTING} = ")), None
+    )
+    if imported is None or used is None:
+        return False
+    return any(_LOADS_ENV.search(line) for line in lines[imported:used])
 
 
 def _client_import_above_setting(module: cst.Module, client: ClientImport) -> cst.Module:
