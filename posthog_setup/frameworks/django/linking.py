@@ -845,13 +845,35 @@ def _is_user_model(project: Project, model: str) -> bool:
     return bool(_USER_MODELS.match(short))
 
 
+def _reached_functions(project: Project) -> frozenset[str]:
+    """What the project's functions call, qualified, and the last part of each (a call
+    through an object or an import the resolver could not follow still names it)."""
+    calls = {call for mf in project.facts for f in mf.functions for call in f.calls}
+    return frozenset(calls | {call.rsplit(".", 1)[-1] for call in calls})
+
+
+def _runs(project: Project, point: AuthPoint, reached: frozenset[str]) -> bool:
+    """Can ``point``'s function run: a URL routes to it, the project calls it, or it is
+    no view function (a method, a receiver)? A view function nothing routes to or calls
+    (a login view left behind when the URLs moved to Django's ``LoginView``) is dead code:
+    instrumenting it sends nothing, and counting it would keep the receiver that covers
+    the real login out."""
+    handler = point.handler
+    if handler.class_name or "." in handler.qualname or point.mechanism != "call":
+        return True
+    if project.paths_of(handler):
+        return True
+    return f"{handler.module}.{handler.qualname}" in reached or handler.qualname in reached
+
+
 def linked_auth_points(project: Project) -> tuple[AuthPoint, ...]:
     """Logins and logouts the project calls, then signal hooks for those Django performs."""
+    reached = _reached_functions(project)
     gathered = [
         p
         for mf in project.facts
         for p in mf.auth_points
-        if p.serializer is None or _serializer_user(project, p)
+        if (p.serializer is None or _serializer_user(project, p)) and _runs(project, p, reached)
     ]
     own = [p for p in gathered if p.mechanism == OWN_RECEIVER]
     direct = sorted(
