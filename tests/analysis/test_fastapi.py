@@ -946,3 +946,33 @@ def test_a_user_made_by_someone_logged_in_is_no_signup() -> None:
         "register_teammate": "depends on get_current_member",
         "signup_at_desk": "depends on get_current_member",
     }
+
+
+def test_the_request_s_user_is_sent_where_the_handler_read_its_id_first() -> None:
+    analysis = analyse_one(
+        """
+        from fastapi import FastAPI, Request
+        from .tasks import tasks
+
+        app = FastAPI()
+
+        @app.post("/tasks")
+        async def add_task(body: dict, request: Request):
+            task = await tasks.add(body, author_id=request.user.id)
+            tasks.session.commit()
+            return task
+
+        @app.post("/drafts")
+        async def add_draft(body: dict, request: Request):
+            if request.user.is_authenticated:
+                tasks.session.commit()
+            return {}
+        """
+    )
+    events = {
+        e.handler: e.distinct_id
+        for e in build_plan(analysis, client_module="app/posthog_client.py").events
+    }
+    # Starlette's authentication middleware sets ``request.user``; without it reading it
+    # raises, and an anonymous user has no id: only the id the handler read itself.
+    assert events == {"add_task": "request.user.id", "add_draft": None}

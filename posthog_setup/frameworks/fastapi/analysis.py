@@ -229,6 +229,35 @@ def handed_on(func: FunctionNode, line: int, name: str) -> tuple[int, str | None
     return statement.lineno, bound
 
 
+#: A request's classes, by qualified name.
+_REQUESTS = frozenset({"fastapi.Request", "starlette.requests.Request"})
+
+
+def request_user(
+    ctx: FileContext, func: FunctionNode | ast.ClassDef, node: ast.AST
+) -> UserAccess | None:
+    """``request.user`` read on a parameter annotated as the request: the user Starlette's
+    authentication middleware put there. Reading it raises without that middleware, so its
+    id is read only where the handler read it first (see ``proven_user_id``)."""
+    if not (
+        isinstance(node, ast.Attribute)
+        and node.attr == "user"
+        and isinstance(node.value, ast.Name)
+        and isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ):
+        return None
+    scope = ctx.names.scope_of(func)
+    param = next((a for a in _arguments(func) if a.arg == node.value.id), None)
+    if (
+        param is None
+        or param.annotation is None
+        or ctx.names.resolve(param.annotation, scope) not in _REQUESTS
+    ):
+        return None
+    spelled = dotted(node)
+    return UserAccess("starlette.request.user", f"{spelled}.id", None)
+
+
 def dependency_user(ctx: FileContext, func: FunctionNode) -> UserAccess | None:
     """A parameter that depends on a user-returning function: ``user = Depends(get_current_user)``,
     ``user: Annotated[User, Depends(get_current_user)]`` or an alias of that defined in this
@@ -582,8 +611,14 @@ class _FastAPIFile:
 
     def _body(self, func: FunctionNode) -> BodyFacts:
         if func not in self._bodies:
-            body = scan_body(self.ctx, func, injected=injected_types(self.ctx, func))
-            self._bodies[func] = with_user(body, dependency_user(self.ctx, func))
+            dependency = dependency_user(self.ctx, func)
+            body = scan_body(
+                self.ctx,
+                func,
+                None if dependency is not None else request_user,
+                injected=injected_types(self.ctx, func),
+            )
+            self._bodies[func] = with_user(body, dependency)
         return self._bodies[func]
 
     def _add_route(self, found: OwnerCall, spec: RouteSpec, func: FunctionNode) -> None:
