@@ -103,7 +103,7 @@ KNOWN_VERBS = frozenset(
         "fork", "enroll", "unenroll", "attend", "apply", "lock", "unlock", "collect", "uncollect",
         "authenticate", "reauthenticate", "suspend", "reactivate", "connect", "disconnect",
         "notify", "remind", "pause", "resume", "install", "uninstall", "download", "sync",
-        "translate", "convert", "resize",
+        "translate", "convert", "resize", "clear",
     }
 )  # fmt: skip
 
@@ -302,7 +302,11 @@ def _model_noun(name: str) -> str:
     repository's own noun (``TeamInvitationService`` writes team invitations)."""
     if name == "get_user_model":
         return "user"  # ``model = get_user_model()``: the project's user model
-    words = snake(_HELPER_SUFFIX.sub("", name) or name).split("_")
+    # ``UserInUpdate``: the suffixes stack (``In`` under ``Update``), each said of a user.
+    bare = name
+    while (stripped := _HELPER_SUFFIX.sub("", bare)) and stripped != bare:
+        bare = stripped
+    words = snake(bare).split("_")
     # ``CreateReviewForm`` and ``NewReviewForm`` write a review.
     while len(words) > 1 and words[0] in _CRUD_WORDS:
         words = words[1:]

@@ -674,3 +674,18 @@ def test_an_action_on_a_resource_keeps_the_resources_full_name(
 ) -> None:
     acted = dataclasses.replace(route(path, ("POST",), handler), written=(written,))
     assert event_name(acted) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "handler", "written", "expected"),
+    [
+        # The schema's suffixes stack: a user, updated.
+        ("/user", "PUT", "update_current_user", ("UserInUpdate",), "user_updated"),
+        ("/clear-tokens", "POST", "clear_tokens", (), "token_cleared"),
+    ],
+)
+def test_stacked_schema_suffixes_and_clearing(
+    path: str, method: str, handler: str, written: tuple[str, ...], expected: str
+) -> None:
+    found = dataclasses.replace(route(path, (method,), handler), written=written)
+    assert event_name(found) == expected
