@@ -914,6 +914,28 @@ def _logout_distinct_id(point: AuthPoint, route: Route | None, classes: Analysis
     return proven_user_id(access, point.proven, point.typed, classes)[0]
 
 
+def _one_capture_per_spot(events: list[PlannedEvent]) -> list[PlannedEvent]:
+    """``events``, those that one capture in a handler several routes serve sends (the
+    same event at the same line) each with what that capture can send on every route:
+    the properties they all have, and the person where it is the same (``blog_id`` of
+    ``/blog/<blog_id>/edit`` is no value on ``/blog/create``, which the handler serves too)."""
+    spots: dict[tuple[str, str, int, str], list[int]] = {}
+    for index, event in enumerate(events):
+        if event.kind == "capture" and event.outcome is None:
+            spots.setdefault((event.file, event.handler, event.line, event.event), []).append(index)
+    shared = list(events)
+    for indexes in spots.values():
+        if len(indexes) < 2:
+            continue
+        group = [events[i] for i in indexes]
+        common = tuple(p for p in group[0].properties if all(p in e.properties for e in group))
+        people = {e.distinct_id for e in group}
+        person = people.pop() if len(people) == 1 else None
+        for i in indexes:
+            shared[i] = dataclasses.replace(events[i], properties=common, distinct_id=person)
+    return shared
+
+
 def build_plan(
     analysis: Analysis,
     *,
@@ -971,6 +993,7 @@ def build_plan(
                 route, analysis, access, shared.setdefault(spot, sent or event_name(route, style))
             )
         )
+    events = _one_capture_per_spot(events)
     identities: set[tuple[str, str, str | None, tuple[str, ...], str]] = set()
     for point in analysis.auth_points:
         if not client_name or point.untracked is not None:
