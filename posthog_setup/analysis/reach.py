@@ -130,11 +130,21 @@ def _target(
         if receiver in locals_:
             return f"m:{func.attr}"
     if isinstance(func, ast.Name) and func.id in locals_:
+        if func.id in typed:
+            # ``register = Registration()`` then ``register(data)``: its ``__call__``.
+            return f"t:{typed[func.id]}.__call__"
         # A function the body looked up in a table (``loaders[kind]``) may be any of the
         # table's; one another call returned was judged with that call.
         return UNKNOWN if func.id in looked_up else None
     if isinstance(func, ast.Call):
-        return None  # ``factory()(...)``: the factory's call is judged on its own
+        # ``Approve(user_id)()``: a use case the project's class builds runs its
+        # ``__call__``; ``factory()(...)``: the factory's call is judged on its own.
+        built = func.func
+        if isinstance(built, (ast.Name, ast.Attribute)):
+            cls = ctx.names.resolve(built, scope) or ""
+            if cls.rsplit(".", 1)[-1][:1].isupper() and "<locals>" not in cls:
+                return f"t:{cls}.__call__"
+        return None
     if not isinstance(func, (ast.Name, ast.Attribute)):
         return UNKNOWN
     qualified = ctx.names.resolve(func, scope)
@@ -194,6 +204,8 @@ def _calls(
     locals_ = _stored_names(func)
     typed = dict(flow.typed_names(ctx, func)) if handler else _annotated(ctx, func)
     scope = ctx.names.scope_for_def(func)
+    if handler:
+        typed = {**_annotated_instances(ctx, func, scope), **typed}
     looked_up = {
         t.id
         for node in walk_body(func)
@@ -208,6 +220,31 @@ def _calls(
                 yield node.lineno, target
         elif _stores_outside(ctx, node, locals_, scope):
             yield getattr(node, "lineno", func.lineno), UNKNOWN
+
+
+def _annotated_instances(ctx: FileContext, func: FunctionNode, scope: Scope) -> dict[str, str]:
+    """Locals bound once, with an annotation, to an instance the project's class builds
+    (``approve: Approve = Approve(user_id)``): by that class."""
+    bound: dict[str, list[str | None]] = {}
+    for node in walk_body(func):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            value = node.value
+            cls = None
+            if isinstance(value, ast.Call) and isinstance(value.func, (ast.Name, ast.Attribute)):
+                cls = ctx.names.resolve(value.func, scope)
+            bound.setdefault(node.target.id, []).append(cls)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    bound.setdefault(target.id, []).append(None)
+    return {
+        name: kinds[0]
+        for name, kinds in bound.items()
+        if len(kinds) == 1
+        and kinds[0] is not None
+        and kinds[0].rsplit(".", 1)[-1][:1].isupper()
+        and "<locals>" not in kinds[0]
+    }
 
 
 def _annotated(ctx: FileContext, func: FunctionNode) -> dict[str, str]:

@@ -466,3 +466,68 @@ def test_deleting_the_logged_in_user_then_committing_is_captured_before_the_dele
     route = routes["close_account"]
     assert route.anchor is not None
     assert (route.anchor.line, route.anchor.before) == (route.line + 4, True)
+
+
+USE_CASES = """
+from sqlalchemy.orm import Session
+
+from shop.db import session
+
+
+class Approve:
+    def __init__(self, order_id: int) -> None:
+        self.order_id = order_id
+
+    async def __call__(self) -> None:
+        session.execute("update orders set approved = 1 where id = :id", {"id": self.order_id})
+        session.commit()
+
+
+class Lookup:
+    def __init__(self, order_id: int) -> None:
+        self.order_id = order_id
+
+    async def __call__(self) -> dict:
+        return {"id": self.order_id}
+"""
+USE_CASE_ROUTES = """
+from fastapi import APIRouter
+
+from shop.use_cases import Approve, Lookup
+
+router = APIRouter()
+
+
+@router.patch("/orders/{order_id}/approve")
+async def approve(order_id: int):
+    return await Approve(order_id)()
+
+
+@router.patch("/orders/{order_id}/approve-later")
+async def approve_later(order_id: int):
+    approval: Approve = Approve(order_id)
+    return await approval()
+
+
+@router.patch("/orders/{order_id}/look")
+async def look(order_id: int):
+    lookup: Lookup = Lookup(order_id)
+    return await lookup()
+"""
+
+
+def test_a_use_case_the_handler_builds_and_calls_runs_its_call_method() -> None:
+    analysis = analyse(
+        {
+            "shop/__init__.py": "",
+            "shop/db.py": "from sqlalchemy.orm import Session\nsession = Session()\n",
+            "shop/main.py": "from fastapi import FastAPI\nfrom shop.routes import router\n"
+            "app = FastAPI()\napp.include_router(router)\n",
+            "shop/use_cases.py": USE_CASES,
+            "shop/routes.py": USE_CASE_ROUTES,
+        }
+    )
+    mutating = {r.handler.qualname: r.mutating for r in analysis.routes}
+    # ``Approve(order_id)()`` and a local annotated and built as one run ``__call__``,
+    # which writes; ``Lookup``'s only reads.
+    assert mutating == {"approve": True, "approve_later": True, "look": False}
