@@ -674,7 +674,11 @@ def _with_created_users(
         ):
             continue
         if not SIGNUP_WORDS.search(f"{route.handler.name} {route.path}") and not (
-            logins and route.user_access is None and "POST" in route.methods
+            logins
+            and route.user_access is None
+            and "POST" in route.methods
+            # made here, not an account it looked up and changed (an email confirmed)
+            and route.existing_change is None
         ):
             continue
         user = _created_account(route, account_savers)
