@@ -861,6 +861,8 @@ def _runs(project: Project, point: AuthPoint, reached: frozenset[str]) -> bool:
     handler = point.handler
     if handler.class_name or "." in handler.qualname or point.mechanism != "call":
         return True
+    if handler.decorator_line != handler.line:
+        return True  # a decorator may register it (a Ninja operation, a receiver)
     if project.paths_of(handler):
         return True
     return f"{handler.module}.{handler.qualname}" in reached or handler.qualname in reached
