@@ -325,7 +325,12 @@ def name_parts(route: Route) -> tuple[str, str]:
     """
     if route.toggles is not None:
         noun, _ = _named_parts(route)
-        toggled = _content_words(route.toggles.split("_"), None, path=True)
+        # What was switched, unless it is the thing itself (``item.done`` toggled: the item).
+        toggled = [
+            w
+            for w in _content_words(route.toggles.split("_"), None, path=True)
+            if w not in noun.split("_")
+        ]
         return noun, "_".join([*toggled, "toggled"])
     return _named_parts(route)
 

@@ -303,6 +303,11 @@ def test_a_toggle_names_no_outcome() -> None:
     liked = dataclasses.replace(route("/news/like/", ("POST",), "like"), written=("News",))
     assert event_name(dataclasses.replace(liked, toggles="like")) == "news_like_toggled"
     assert event_name(dataclasses.replace(liked, toggles="")) == "news_toggled"
+    # What is switched is the thing itself: named once.
+    done = dataclasses.replace(
+        route("/item/<int:item_id>/toggle", ("PATCH",), "toggle_item"), written=("Item",)
+    )
+    assert event_name(dataclasses.replace(done, toggles="item")) == "item_toggled"
 
 
 @pytest.mark.parametrize(
