@@ -610,6 +610,9 @@ def test_django_settings_that_load_an_env_file_import_the_client_after_it(loadin
         "import os\n\nimport environ\nfrom dotenv import load_dotenv\n\nBASE_DIR = '.'\n"
         f"{loading}\n\nMIDDLEWARE = [\n    'django.middleware.common.CommonMiddleware',\n]\n"
     )
+    # A loading commented out loads nothing: the import stays with the others.
+    commented = django_edit(source.replace(loading, "# environ.Env.read_env('.env')"))
+    assert "# noqa: E402" not in commented
     edited = django_edit(source)
     lines = edited.splitlines()
     imported = lines.index("from myapp.posthog_client import posthog_client  # noqa: E402")

@@ -226,7 +226,10 @@ def _env_loaded_after_import(code: str, client: ClientImport) -> bool:
     )
     if imported is None or used is None:
         return False
-    return any(_LOADS_ENV.search(line) for line in lines[imported:used])
+    return any(
+        _LOADS_ENV.search(line) and not line.lstrip().startswith("#")
+        for line in lines[imported:used]
+    )
 
 
 def _client_import_above_setting(module: cst.Module, client: ClientImport) -> cst.Module:
