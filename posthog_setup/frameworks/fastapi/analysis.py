@@ -51,6 +51,7 @@ from posthog_setup.analysis.routing import (
     with_user,
 )
 from posthog_setup.frameworks.fastapi import users
+from posthog_setup.frameworks.starlette.analysis import STARLETTE_USER, user_read
 
 # Words first, then a regex that starts with a literal: a regex of alternatives is tried
 # at every position of every file, a tenth of a parse.
@@ -239,23 +240,18 @@ def request_user(
     """``request.user`` read on a parameter annotated as the request: the user Starlette's
     authentication middleware put there. Reading it raises without that middleware, so its
     id is read only where the handler read it first (see ``proven_user_id``)."""
-    if not (
-        isinstance(node, ast.Attribute)
-        and node.attr == "user"
-        and isinstance(node.value, ast.Name)
-        and isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef))
-    ):
+    read = user_read(func, node)
+    if read is None or not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
         return None
     scope = ctx.names.scope_of(func)
-    param = next((a for a in _arguments(func) if a.arg == node.value.id), None)
+    param = next((a for a in _arguments(func) if a.arg == read), None)
     if (
         param is None
         or param.annotation is None
         or ctx.names.resolve(param.annotation, scope) not in _REQUESTS
     ):
         return None
-    spelled = dotted(node)
-    return UserAccess("starlette.request.user", f"{spelled}.id", None)
+    return UserAccess(STARLETTE_USER, f"{read}.user.id", None)
 
 
 def dependency_user(ctx: FileContext, func: FunctionNode) -> UserAccess | None:

@@ -21,7 +21,7 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 
-from posthog_setup.analysis.body import dotted, scan_body, walk_body
+from posthog_setup.analysis.body import scan_body, walk_body
 from posthog_setup.analysis.context import FactsBuilder, FileContext, FunctionNode, Linked
 from posthog_setup.analysis.model import (
     HTTP_METHODS,
@@ -135,20 +135,28 @@ def _mount_prefix(child: AppObject, registration: Registration | None) -> str | 
     return registration.prefix if registration is not None else child.prefix
 
 
-def find_user(
-    ctx: FileContext, func: FunctionNode | ast.ClassDef, node: ast.AST
-) -> UserAccess | None:
-    """``request.user`` read on the endpoint's request parameter."""
-    if not (
+def user_read(func: FunctionNode | ast.ClassDef, node: ast.AST) -> str | None:
+    """The name ``<name>.user`` is read on, where ``node`` is that read in a function."""
+    if (
         isinstance(node, ast.Attribute)
         and node.attr == "user"
         and isinstance(node.value, ast.Name)
         and isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef))
     ):
+        return node.value.id
+    return None
+
+
+def find_user(
+    ctx: FileContext, func: FunctionNode | ast.ClassDef, node: ast.AST
+) -> UserAccess | None:
+    """``request.user`` read on the endpoint's request parameter."""
+    read = user_read(func, node)
+    if read is None or not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
         return None
-    if node.value.id != _first_param(func):
+    if read != _first_param(func):
         return None
-    spelled = dotted(node)
+    spelled = f"{read}.user"
     return UserAccess(STARLETTE_USER, f"{spelled}.id", f"{spelled}.is_authenticated")
 
 
