@@ -139,11 +139,16 @@ def _counted(count: int, word: str) -> str:
     return f"the one {word}" if count == 1 else f"the {count} {word}s"
 
 
+#: The methods a route takes data to store with.
+_WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def nothing_planned(plan: Plan, analysis: Analysis) -> NothingPlanned | None:
     """Why ``plan`` holds no event, from what the analysis finds; None where it holds some.
 
     A web app with no route found is a warning: the app is there, so its routes are most
-    likely built in a way the analysis does not read. Routes that change no data, or a
+    likely built in a way the analysis does not read; so are routes that take POST, PUT,
+    PATCH or DELETE where no write was found behind any. Routes that change no data, or a
     script with nothing to capture, are not.
     """
     if plan.events:
@@ -156,6 +161,16 @@ def nothing_planned(plan: Plan, analysis: Analysis) -> NothingPlanned | None:
         found = f"no routes of the {where} app were found" if web else "no entry points were found"
         return NothingPlanned(found, warning=bool(web))
     writing = sum(1 for r in routes if r.mutating)
+    asking = sum(1 for r in routes if set(r.methods) & _WRITING_METHODS)
+    if not writing and asking:
+        # Routes that take writes, none seen to make one: they most likely write through
+        # code the analysis cannot follow (an injected service, a container).
+        return NothingPlanned(
+            f"{_counted(asking, kind)} found accept{'s' * (asking == 1)} POST, PUT, PATCH "
+            "or DELETE, but no change of data was found behind "
+            f"{'it' if asking == 1 else 'them'}",
+            warning=True,
+        )
     if not writing:
         return NothingPlanned(
             f"{_counted(len(routes), kind)} found change{'s' * (len(routes) == 1)} no data",

@@ -148,3 +148,45 @@ def test_an_app_whose_routes_change_nothing_says_so_without_a_warning(
     assert report.splitlines()[2].startswith(
         "**No events**: the 2 routes found change no data, so no event is captured; "
     )
+
+
+#: A FastAPI app whose only POST route writes through a service the framework injects:
+#: no write is seen behind it.
+INJECTED_FILES = {
+    "requirements.txt": "fastapi\n",
+    "shop/__init__.py": "",
+    "shop/ports.py": (
+        "from abc import ABC, abstractmethod\n\n\n"
+        "class Orders(ABC):\n"
+        "    @abstractmethod\n"
+        "    async def place(self, item: str) -> None: ...\n"
+    ),
+    "shop/main.py": (
+        "from fastapi import Depends, FastAPI\n\n"
+        "from shop.ports import Orders\n\n"
+        "app = FastAPI()\n\n\n"
+        "def orders() -> Orders:\n"
+        "    raise NotImplementedError\n\n\n"
+        '@app.get("/")\n'
+        "async def home():\n"
+        '    return {"ok": True}\n\n\n'
+        '@app.post("/orders")\n'
+        "async def place(item: str, service: Orders = Depends(orders)):\n"
+        "    await service.place(item)\n"
+        '    return {"ok": True}\n'
+    ),
+}
+
+
+def test_routes_that_take_writes_with_none_seen_behind_them_warn(
+    tmp_path: Path, bare_python: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = project(tmp_path / "shop", INJECTED_FILES)
+    assert main(["--env", str(bare_python), str(root)]) == 0
+    err = capsys.readouterr().err
+    reason = (
+        "the one route found accepts POST, PUT, PATCH or DELETE, but no change of data was "
+        "found behind it"
+    )
+    assert f"  warning   no event is captured: {reason}" in summary_of(err)
+    assert "Verified" not in err
