@@ -528,6 +528,8 @@ def _written_as_classes(routes: Sequence[Route], returns: Iterable[tuple[str, st
 
 #: What a signup creates: the class of the written object says it is a person's account.
 _ACCOUNT_CLASS = re.compile(r"user|account|member|customer|person|profile", re.IGNORECASE)
+#: The account people log in as (``get_user_model()``, ``User``, ``Account``, ``Member``).
+_LOGIN_ACCOUNT = re.compile(r"user|account|member", re.IGNORECASE)
 #: What validates or shows an account, not the account: a serializer's save makes the
 #: user, but the serializer is no user (it has no key).
 _NO_ACCOUNT = re.compile(r"(Serializer|Form|Schema)$")
@@ -651,13 +653,14 @@ def _with_created_users(
     covered = {(p.handler.file, p.handler.qualname) for p in points}
     logins = any(p.kind == "login" for p in points)
     # A model form's save answers its model's instance; a serializer's is proven by the
-    # Django link, which reads its ``create``.
+    # Django link, which reads its ``create``. Only a form of the account people log in
+    # as: a profile's key is not the user's.
     account_savers = {
         c.qualname: c.model
         for c in classes
         if c.model is not None
         and c.qualname.endswith("Form")
-        and _ACCOUNT_CLASS.search(c.model.rsplit(".", 1)[-1])
+        and _LOGIN_ACCOUNT.search(c.model.rsplit(".", 1)[-1])
     }
     found = list(points)
     for route in routes:

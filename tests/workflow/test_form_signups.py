@@ -12,7 +12,13 @@ FORMS = """\
     from django import forms
     from django.contrib.auth import get_user_model
 
-    from notes.models import Note
+    from notes.models import Note, Profile
+
+
+    class ProfileForm(forms.ModelForm):
+        class Meta:
+            model = Profile
+            fields = ["bio"]
 
 
     class JoinForm(forms.ModelForm):
@@ -29,7 +35,7 @@ FORMS = """\
 VIEWS = """\
     from django.shortcuts import redirect, render
 
-    from notes.forms import JoinForm, NoteForm
+    from notes.forms import JoinForm, NoteForm, ProfileForm
 
 
     def join(request):
@@ -43,6 +49,14 @@ VIEWS = """\
         else:
             form = JoinForm()
         return render(request, "join.html", {"form": form})
+
+
+    def signup_profile(request):
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            profile = form.save()
+            return redirect("/")
+        return render(request, "profile.html", {"form": form})
 
 
     def signup_note(request):
@@ -69,20 +83,25 @@ def test_the_account_a_model_form_saved_is_who_signed_up(tmp_path: Path) -> None
                 urlpatterns = [
                     path("accounts/signup/", views.join),
                     path("notes/signup/", views.signup_note),
+                    path("profiles/signup/", views.signup_profile),
                 ]
                 """,
             "notes/__init__.py": "",
             "notes/models.py": "from django.db import models\n\n\nclass Note(models.Model):\n"
-            "    text = models.TextField()\n",
+            "    text = models.TextField()\n\n\nclass Profile(models.Model):\n"
+            "    bio = models.TextField()\n",
             "notes/forms.py": FORMS,
             "notes/views.py": VIEWS,
             "requirements.txt": "django>=4.2\n",
         },
     )
     views = edited(project, "notes/views.py")
-    join, note = views.split("def signup_note", 1)
+    join, rest = views.split("def signup_profile", 1)
+    profile, note = rest.split("def signup_note", 1)
     assert "member.save()\n            identify_context(str(member.pk))" in join
     assert 'capture("user_signed_up", distinct_id=str(member.pk))' in join
     assert "request.user" not in join
-    # A note's form makes no account, whatever its path says.
+    # A note's form makes no account, whatever its path says; a profile's key is not the
+    # key of the user who logs in.
     assert "identify_context" not in note
+    assert "identify_context" not in profile
