@@ -712,6 +712,10 @@ def _route_event(
         for p in (*_body_properties(route, analysis), *_serializer_properties(route, analysis))
         if p.name not in {q.name for q in properties}
     ]
+    if verb == "signed_up":
+        # A signup whose new account is not known here (an INSERT, no user object): the
+        # person logged in, if anyone is, is not who signed up.
+        distinct_id = None
     if access is not None and anonymous_here(access, route.proven):
         # Only a visitor nobody is logged in as gets here (a password reset): the user
         # the event is about is its person, never the always-absent current user.

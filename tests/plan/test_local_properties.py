@@ -387,3 +387,47 @@ def test_what_a_model_forms_save_answers_is_its_model_unless_the_form_overrides_
     events = _properties_by_handler(sources)
     assert ("folder_id", "folder.pk", "integer") in events["new_folder"]
     assert not any(p[1].startswith("folder.") for p in events["rename_folder"])
+
+
+def test_a_signup_whose_account_is_unknown_is_sent_as_nobody() -> None:
+    by_handler = {
+        e.handler: e.distinct_id
+        for e in build_plan(
+            analyse_sources(
+                {
+                    "app.py": textwrap.dedent(
+                        """\
+                        from flask import Flask, redirect, session
+                        from .db import get_db
+
+                        app = Flask(__name__)
+
+                        @app.post("/auth/register")
+                        def register():
+                            get_db().execute("INSERT INTO user (name) VALUES (?)", ("x",))
+                            get_db().commit()
+                            return redirect("/auth/login")
+
+                        @app.post("/auth/login")
+                        def login():
+                            row = get_db().execute("SELECT id FROM user").fetchone()
+                            session.clear()
+                            session["user_id"] = row["id"]
+                            return redirect("/")
+
+                        @app.post("/notes")
+                        def add_note():
+                            get_db().execute("INSERT INTO note (author) VALUES (?)", (session["user_id"],))
+                            get_db().commit()
+                            return redirect("/")
+                        """
+                    )
+                }
+            ),
+            client_module="posthog_client.py",
+        ).events
+        if e.kind == "capture"
+    }
+    # Whoever is logged in (if anyone) did not sign up: the new account is not known.
+    assert by_handler["register"] is None
+    assert by_handler["add_note"] == 'session["user_id"]'
