@@ -142,8 +142,8 @@ class CodemodHookup:
     version_gate: VersionGate | None = None
     hookup_name: str
     app_start: AppStart = START_APP
-    #: ``module:function`` of the codemod ``(text, path, app, client) -> text``, imported
-    #: only to edit (it needs libcst)
+    #: ``module:function`` of the codemod ``(text, path, app, client, **options) -> text``
+    #: (``codemod_options``), imported only to edit (it needs libcst)
     codemod: str
 
     def hook_up(
@@ -156,9 +156,17 @@ class CodemodHookup:
     ) -> None:
         module, _, name = self.codemod.partition(":")
         edit = getattr(importlib.import_module(module), name)
+        options = self.codemod_options(workspace, analysis)
         workspace.edit_python(
-            app.file, lambda text: str(edit(text, app.file, app, client)), HOOKUP_MISSING
+            app.file,
+            lambda text: str(edit(text, app.file, app, client, **options)),
+            HOOKUP_MISSING,
         )
+
+    def codemod_options(self, workspace: Workspace, analysis: Analysis) -> Mapping[str, object]:
+        """Keyword arguments the codemod takes from the project beyond the app's file (what
+        its declared release allows): none by default."""
+        return {}
 
     def find_hookups(self, path: str, tree: ast.Module) -> Iterator[tuple[int, str | None]]:
         for line in calls_to(tree, self.hookup_name):
