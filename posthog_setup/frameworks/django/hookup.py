@@ -203,13 +203,22 @@ def hook_up_django(
     return edited.code
 
 
-def _bound_before_use(code: str, client: ClientImport) -> bool:
-    """Is the client imported on a line above ``POSTHOG_MW_CLIENT = posthog_client``?"""
+def _import_and_setting(
+    code: str, client: ClientImport
+) -> tuple[list[str], int | None, int | None]:
+    """The settings' lines, with the line of the client's import and of
+    ``POSTHOG_MW_CLIENT = posthog_client`` (None where there is none)."""
     lines = code.splitlines()
     imported = next((i for i, line in enumerate(lines) if line.startswith(client.source())), None)
     used = next(
         (i for i, line in enumerate(lines) if line.startswith(f"{CLIENT_SETTING} = ")), None
     )
+    return lines, imported, used
+
+
+def _bound_before_use(code: str, client: ClientImport) -> bool:
+    """Is the client imported on a line above ``POSTHOG_MW_CLIENT = posthog_client``?"""
+    _, imported, used = _import_and_setting(code, client)
     return imported is not None and used is not None and imported < used
 
 
@@ -219,11 +228,7 @@ _LOADS_ENV = re.compile(r"\b(read_env|load_dotenv)\(")
 
 def _env_loaded_after_import(code: str, client: ClientImport) -> bool:
     """Does the settings module load an env file below the client's import?"""
-    lines = code.splitlines()
-    imported = next((i for i, line in enumerate(lines) if line.startswith(client.source())), None)
-    used = next(
-        (i for i, line in enumerate(lines) if line.startswith(f"{CLIENT_SETTING} = ")), None
-    )
+    lines, imported, used = _import_and_setting(code, client)
     if imported is None or used is None:
         return False
     return any(
