@@ -141,8 +141,8 @@ def _target(
         # ``__call__``; ``factory()(...)``: the factory's call is judged on its own.
         built = func.func
         if isinstance(built, (ast.Name, ast.Attribute)):
-            cls = ctx.names.resolve(built, scope) or ""
-            if cls.rsplit(".", 1)[-1][:1].isupper() and "<locals>" not in cls:
+            cls = _class_named(ctx.names.resolve(built, scope))
+            if cls is not None:
                 return f"t:{cls}.__call__"
         return None
     if not isinstance(func, (ast.Name, ast.Attribute)):
@@ -231,20 +231,23 @@ def _annotated_instances(ctx: FileContext, func: FunctionNode, scope: Scope) -> 
             value = node.value
             cls = None
             if isinstance(value, ast.Call) and isinstance(value.func, (ast.Name, ast.Attribute)):
-                cls = ctx.names.resolve(value.func, scope)
+                cls = _class_named(ctx.names.resolve(value.func, scope))
             bound.setdefault(node.target.id, []).append(cls)
         elif isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     bound.setdefault(target.id, []).append(None)
     return {
-        name: kinds[0]
-        for name, kinds in bound.items()
-        if len(kinds) == 1
-        and kinds[0] is not None
-        and kinds[0].rsplit(".", 1)[-1][:1].isupper()
-        and "<locals>" not in kinds[0]
+        name: kinds[0] for name, kinds in bound.items() if len(kinds) == 1 and kinds[0] is not None
     }
+
+
+def _class_named(qualified: str | None) -> str | None:
+    """``qualified`` where it names a class (capitalised, by convention) of a module, not
+    one a function defines."""
+    if qualified and qualified.rsplit(".", 1)[-1][:1].isupper() and "<locals>" not in qualified:
+        return qualified
+    return None
 
 
 def _annotated(ctx: FileContext, func: FunctionNode) -> dict[str, str]:
