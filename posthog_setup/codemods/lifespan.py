@@ -5,9 +5,10 @@ lifespan (in the ``finally:`` when there is one), else in its first
 ``@app.on_event("shutdown")`` handler. An app with neither gets a lifespan, unless it
 has startup handlers, or may have (a library it is handed to registers its own), or its
 release takes no ``lifespan=``: passing one would silently stop those handlers from
-running, or be ignored, so it gets a shutdown handler instead. Not ``shutdown()``: a shut-down client cannot be
-reused, so a test suite that starts the app once per test would lose every later
-event; the client module shuts the client down when the process exits.
+running, or be ignored, so it gets a shutdown handler instead. Not ``shutdown()``: a
+shut-down client cannot be reused, so a test suite that starts the app once per test
+would lose every later event; the client module shuts the client down when the process
+exits.
 """
 
 from __future__ import annotations
