@@ -103,7 +103,7 @@ KNOWN_VERBS = frozenset(
         "fork", "enroll", "unenroll", "attend", "apply", "lock", "unlock", "collect", "uncollect",
         "authenticate", "reauthenticate", "suspend", "reactivate", "connect", "disconnect",
         "notify", "remind", "pause", "resume", "install", "uninstall", "download", "sync",
-        "translate", "convert", "resize", "clear",
+        "translate", "convert", "resize", "clear", "purge",
     }
 )  # fmt: skip
 
@@ -455,14 +455,58 @@ def _action_at_end(word: str, segments: list[str], handler_words: list[str]) -> 
     (``/delete/comment/<id>``), where the handler says the action."""
     if word in _CRUD_WORDS:
         return True
-    if _as_verb(word) is None:
+    if _as_verb(word) is None or _selecting_segment(segments) == word:
         return False
     return segments[-1] == word or _verb_from_words(handler_words) is None
 
 
+def _selecting_participle(words: list[str]) -> int | None:
+    """Where a handler's name says which of the things were acted on, not the act: the
+    participle that opens it before a word that is no verb (``CompletedTasks``: the
+    completed ones, whatever the method did to them) or ends it after its verb
+    (``purge_completed``: the completed ones were purged)."""
+    if len(words) < 2:
+        return None
+    if words[0] in _PARTICIPLES and _as_verb(words[1]) is None and words[1] not in _CRUD_WORDS:
+        return 0
+    if words[-1] in _PARTICIPLES and names_action(words[0]):
+        return len(words) - 1
+    return None
+
+
+def _selecting_segment(segments: list[str]) -> str | None:
+    """A path that ends in a participle after a collection (``/tasks/completed``): the
+    completed tasks, a selection of them, never what was done to them."""
+    if len(segments) > 1 and segments[-1] in _PARTICIPLES and segments[-2]:
+        return segments[-1]
+    return None
+
+
 def _noun_and_verb(route: Route) -> tuple[str, str]:
+    noun, verb = _unselected_noun_and_verb(route)
+    words = snake(_handler_name(route)).split("_")
+    at = _selecting_participle(words)
+    if at is None and (selection := _selecting_segment(_static_segments(route.path))):
+        # ``/tasks/completed``: the collection's own word says how many.
+        words, at = [selection, _static_segments(route.path)[-2]], 0
+    if at is None or noun in _IDENTITY_NOUNS or noun.endswith(f"_{words[at]}"):
+        return noun, verb
+    if at == 0 and singular(words[1]) == noun.rpartition("_")[2]:
+        # ``CompletedTasks``: the completed tasks, as many as the name says.
+        return f"{words[0]}_{noun if singular(words[1]) == words[1] else plural(noun)}", verb
+    if at > 0:
+        # ``purge_completed``: the completed ones of what it writes.
+        return f"{words[at]}_{plural(noun)}", verb
+    return noun, verb
+
+
+def _unselected_noun_and_verb(route: Route) -> tuple[str, str]:
     segments = _static_segments(route.path)
     handler_words = snake(_handler_name(route)).split("_")
+    selecting = _selecting_participle(handler_words)
+    if selecting is not None:
+        # ``completed`` in ``CompletedTasks`` says which tasks, not what was done to them.
+        handler_words = handler_words[:selecting] + handler_words[selecting + 1 :]
     if "forgot" in handler_words or "forgot" in "_".join(segments).split("_"):
         # ``forgot_password`` / ``/forgot-password``: a reset of it is asked for.
         return "password_reset", "requested"
@@ -484,6 +528,8 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
     verb: str | None = None
     # An action segment at the end of the path: /posts/<id>/like, /orders/<pk>/cancel/.
     named = [s for s in segments if s and not NO_RESOURCE.match(s)]
+    if named and _selecting_segment(segments) == named[-1]:
+        named = named[:-1]  # ``/tasks/completed``: tasks (see ``_noun_and_verb``)
     acted_on: str | None = None
     #: what the handler records, by noun (``Star`` for ``/star``; ``TeamInvitation``)
     records = {_model_noun(w.rsplit(".", 1)[-1]) for w in (*route.written, route.model or "") if w}

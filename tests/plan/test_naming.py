@@ -630,8 +630,14 @@ def test_an_action_on_what_its_parameter_keys_names_that_not_what_else_is_writte
         ("/request-refund/", ("POST",), "RequestRefundView", "Order Refund", "refund_requested"),
         # What the handler records, where the path names a format (a BibTeX file).
         ("/library/import_bibtex/", ("POST",), "import_bibtex", "Document", "document_imported"),
-        # A participle says how, not what: the records written say what.
-        ("/resolve_duplicated/", ("POST",), "resolve_duplicated", "Article", "article_resolved"),
+        # A participle says which, not what: the records written say what.
+        (
+            "/resolve_duplicated/",
+            ("POST",),
+            "resolve_duplicated",
+            "Article",
+            "duplicated_articles_resolved",
+        ),
         # A place, not an object: the record written says what moved.
         ("/add-to-cart/<slug>/", ("POST",), "add_to_cart", "OrderItem", "order_item_created"),
         # ``/api/me`` is the logged-in user's record; ``def put`` says nothing of it.
@@ -693,4 +699,26 @@ def test_stacked_schema_suffixes_and_clearing(
     path: str, method: str, handler: str, written: tuple[str, ...], expected: str
 ) -> None:
     found = dataclasses.replace(route(path, (method,), handler), written=written)
+    assert event_name(found) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "handler", "expected"),
+    [
+        # A participle that opens a class view's name says which records, not the act.
+        ("/jobs/done", "DELETE", "FinishedJobsAPI.delete", "finished_jobs_deleted"),
+        ("/jobs", "DELETE", "FinishedJobsAPI.delete", "finished_jobs_deleted"),
+        # So does one a path ends in after its collection.
+        ("/jobs/finished", "DELETE", "JobsAPI.delete", "finished_jobs_deleted"),
+        # Or one said after the handler's verb: the finished ones were purged.
+        ("/jobs/cleanup", "POST", "purge_finished", "finished_jobs_purged"),
+        # A participle after a parameter is still the act (``/jobs/<id>/approved``).
+        ("/jobs/<int:job_id>/approved", "POST", "mark", "job_approved"),
+    ],
+)
+def test_a_participle_that_selects_records_is_no_verb(
+    path: str, method: str, handler: str, expected: str
+) -> None:
+    h = Handler("m", "m.py", handler, 1, 2, 1)
+    found = Route("flask", path, (method,), h, None, 1, True, (), None, written=("Job",))
     assert event_name(found) == expected
