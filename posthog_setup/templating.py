@@ -74,11 +74,12 @@ def render_client_module(
     sync_mode: bool = False,
     settings: SettingsSource | None = None,
     dotenv: bool = False,
+    decouple: bool = False,
     env_files: Sequence[str] = (),
 ) -> str:
     """The source of the project's PostHog client module: the variables from the
-    environment, then from the project's ``settings`` object, its settings' ``env_files``
-    or (``dotenv``) the nearest .env."""
+    environment, then from the project's ``settings`` object, its settings' ``env_files``,
+    (``decouple``) python-decouple's configuration or (``dotenv``) the nearest .env."""
     return render(
         "posthog_client.py.j2",
         project_name=project_name,
@@ -88,5 +89,6 @@ def render_client_module(
         sync_mode=sync_mode,
         settings=settings,
         dotenv=dotenv,
+        decouple=decouple,
         env_files=tuple(env_files),
     )

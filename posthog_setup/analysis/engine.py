@@ -75,6 +75,8 @@ class FileResult:
     env_settings: tuple[EnvSettings, ...] = ()
     #: the file imports python-dotenv at its top
     dotenv: bool = False
+    #: the file imports python-decouple at its top
+    decouple: bool = False
 
 
 def module_for_file(relative: str, source_roots: Sequence[str] = ()) -> tuple[str, bool]:
@@ -159,6 +161,7 @@ def _analyse_text(
     wants_models = _model_hint(lowered)
     wants_settings = settings.wants(text)
     wants_dotenv = "dotenv" in text
+    wants_decouple = "decouple" in text
     wants_writes = any(word in text for word in _WRITE_WORDS)
     if not (
         wanted
@@ -167,6 +170,7 @@ def _analyse_text(
         or wants_models
         or wants_settings
         or wants_dotenv
+        or wants_decouple
         or wants_writes
     ):
         return FileResult(file)
@@ -190,13 +194,16 @@ def _analyse_text(
         existing.collect(ctx, out)
     lint = rules.file_rule_facts(ctx) if wants_rules else None
     env_settings = settings.collect(ctx) if wants_settings else ()
-    dotenv = wants_dotenv and settings.imports_dotenv(ctx)
+    dotenv = wants_dotenv and settings.imports_at_top(ctx, "dotenv")
+    decouple = wants_decouple and settings.imports_at_top(ctx, "decouple")
     facts = dataclasses.replace(
         out.freeze(),
         functions=reach.project_functions(ctx),
         definitions=_handler_definitions(ctx, out),
     )
-    return FileResult(file, facts=facts, lint=lint, env_settings=env_settings, dotenv=dotenv)
+    return FileResult(
+        file, facts=facts, lint=lint, env_settings=env_settings, dotenv=dotenv, decouple=decouple
+    )
 
 
 def _handler_definitions(ctx: FileContext, out: FactsBuilder) -> FileDefinitions | None:
@@ -473,6 +480,7 @@ def link(
         own_contexts=own_contexts,
         env_settings=tuple(s for r in results for s in r.env_settings),
         dotenv_modules=tuple(r.file for r in results if r.dotenv and not is_test_file(r.file)),
+        decouple_modules=tuple(r.file for r in results if r.decouple and not is_test_file(r.file)),
         apps=apps,
         routes=_hooks_within_declared_versions(root, routes, sites),
         auth_points=_within_declared_versions(

@@ -888,6 +888,8 @@ class Analysis:
     env_settings: tuple[EnvSettings, ...] = field(default=())
     #: non-test modules that import python-dotenv at their top
     dotenv_modules: tuple[str, ...] = field(default=())
+    #: non-test modules that import python-decouple at their top
+    decouple_modules: tuple[str, ...] = field(default=())
     #: (framework, first file) for web frameworks found but not supported yet
     unsupported: tuple[tuple[str, str], ...] = field(default=())
     #: qualified class -> attributes every instance is known to have (own and inherited)

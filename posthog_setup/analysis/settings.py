@@ -145,11 +145,12 @@ def _literal(node: ast.expr | None) -> object:
     return node.value if isinstance(node, ast.Constant) else None
 
 
-def imports_dotenv(ctx: FileContext) -> bool:
-    """Whether the module imports python-dotenv at its top level (run on import)."""
+def imports_at_top(ctx: FileContext, package: str) -> bool:
+    """Whether the module imports ``package`` (python-dotenv's ``dotenv``, python-decouple's
+    ``decouple``) at its top level: run on import, so installed wherever the app runs."""
     for node in ctx.tree.body:
-        if isinstance(node, ast.ImportFrom) and not node.level and node.module == "dotenv":
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module == package:
             return True
-        if isinstance(node, ast.Import) and any(a.name == "dotenv" for a in node.names):
+        if isinstance(node, ast.Import) and any(a.name == package for a in node.names):
             return True
     return False

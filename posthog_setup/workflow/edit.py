@@ -232,8 +232,8 @@ def _client_module(workspace: _Workspace, analysis: Analysis, plan: Plan) -> Non
             token_var=plan.setup.token_var,
             host_var=plan.setup.host_var,
             settings=settings,
-            dotenv=settings_files == ()
-            or any(_package_of(f) == _package_of(path) != "" for f in analysis.dotenv_modules),
+            dotenv=settings_files == () or _in_package_of(path, analysis.dotenv_modules),
+            decouple=settings_files is None and _in_package_of(path, analysis.decouple_modules),
             env_files=settings_files or (),
         )
         workspace.propose(path, rendered.encode("utf-8"), "the PostHog client module is missing")
@@ -292,6 +292,11 @@ def _settings_env_files(analysis: Analysis, client: str) -> tuple[str, ...] | No
     if not all(s.env_files for s in found):
         return ()
     return tuple(dict.fromkeys(f for s in found for f in s.env_files))
+
+
+def _in_package_of(path: str, modules: Sequence[str]) -> bool:
+    """Is one of ``modules`` in the top-level package of ``path`` (never a top-level module)?"""
+    return any(_package_of(module) == _package_of(path) != "" for module in modules)
 
 
 def _package_of(path: str) -> str:

@@ -226,6 +226,46 @@ def test_a_package_that_loads_env_late_gets_a_client_that_reads_it_itself(tmp_pa
     assert main(["revise", "--check", str(root)]) == 0
 
 
+DECOUPLED = """\
+from decouple import config
+from flask import Flask, request
+
+app = Flask(__name__)
+app.secret_key = config("SECRET_KEY", default="dev")
+NOTES: list[str] = []
+
+
+@app.post("/notes")
+def add_note():
+    NOTES.append(request.form["text"])
+    return "saved", 201
+"""
+
+
+def test_a_project_configured_by_decouple_gets_a_client_that_reads_it_the_same_way(
+    tmp_path: Path,
+) -> None:
+    # python-decouple reads .env into its own configuration, never into the environment: a
+    # client reading only the environment would stay disabled with the token in .env.
+    root = tmp_path / "decoupled"
+    (root / "notes").mkdir(parents=True)
+    (root / "notes" / "__init__.py").write_text(DECOUPLED)
+    (root / "requirements.txt").write_text("flask\npython-decouple\n")
+    (root / ".env").write_text("SECRET_KEY=s3cret\nPOSTHOG_PROJECT_TOKEN=phc_from_file\n")
+    assert main(["begin", str(root)]) == 0
+    assert main(["edit", "--allow-dirty", str(root)]) == 0
+    client = (root / "notes" / "posthog_client.py").read_text()
+    assert "from decouple import config\n" in client
+    read = (
+        "from notes.posthog_client import posthog_client as c\n"
+        "print(c.api_key or '-', c.disabled, c.host)"
+    )
+    assert _run(root, read).stdout.split() == ["phc_from_file", "False", "https://us.i.posthog.com"]
+    (root / ".env").write_text("SECRET_KEY=s3cret\n")
+    assert _run(root, read).stdout.split() == ["-", "True", "https://us.i.posthog.com"]
+    assert main(["revise", "--check", str(root)]) == 0
+
+
 @pytest.mark.parametrize(
     ("env_file", "read"),
     [('".env"', 'dotenv_values(".env")'), ("BASE / '.env'", "dotenv_values()")],
