@@ -188,7 +188,7 @@ def _posthog_in_pyproject(data: dict[str, Any]) -> str | None:
 
 def _pyproject_manager(data: dict[str, Any], root: Path) -> str:
     tool = data.get("tool", {})
-    if (root / "uv.lock").is_file() or "uv" in tool:
+    if (root / "uv.lock").is_file() or "uv" in tool or _uv_workspace_of(root) is not None:
         return "uv"
     if "poetry" in tool or (root / "poetry.lock").is_file():
         return "poetry"
@@ -197,6 +197,23 @@ def _pyproject_manager(data: dict[str, Any], root: Path) -> str:
     if "hatch" in tool:
         return "hatch"
     return "pip"
+
+
+def _uv_workspace_of(root: Path) -> Path | None:
+    """The folder of the uv workspace ``root`` is a member of, where its lock is (uv locks
+    a workspace once, at its root): the nearest folder above with a ``uv.lock`` and a
+    ``[tool.uv.workspace]``, within the repository."""
+    here = root.resolve()
+    if (here / ".git").exists():
+        return None
+    for folder in here.parents:
+        if (folder / "uv.lock").is_file() and (folder / "pyproject.toml").is_file():
+            data = load_toml(folder / "pyproject.toml") or {}
+            if "workspace" in data.get("tool", {}).get("uv", {}):
+                return folder
+        if (folder / ".git").exists():
+            return None
+    return None
 
 
 def find_manifests(root: Path) -> tuple[str, tuple[Manifest, ...]]:

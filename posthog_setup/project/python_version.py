@@ -29,6 +29,8 @@ class DeclaredPython:
 
     version: Version
     source: str
+    #: the range is locked for every Python it allows (the oldest is only its start)
+    locked: bool = False
 
     def display(self) -> str:
         return f"{self.version[0]}.{self.version[1]} ({self.source})"
@@ -91,28 +93,78 @@ def declared_python(root: Path) -> DeclaredPython | None:
     return None
 
 
-def python_below(root: Path, needed: Version) -> DeclaredPython | None:
+def _from_pipfile(root: Path) -> Version | None:
+    """Pipfile's ``[requires] python_version`` (or ``python_full_version``): the Python
+    ``pipenv`` locks and installs for."""
+    path = root / "Pipfile"
+    document = load_toml(path) if path.is_file() else None
+    requires = (document or {}).get("requires", {})
+    for key in ("python_version", "python_full_version"):
+        value = requires.get(key) if isinstance(requires, dict) else None
+        match = _MINOR.match(value) if isinstance(value, str) else None
+        if match:
+            return (3, int(match.group(1)))
+    return None
+
+
+#: A Python image a Dockerfile builds on: ``python:3.9-slim``, ``library/python:3.8``, or a
+#: tag that names it (``uvicorn-gunicorn-fastapi:python3.8``).
+_PYTHON_IMAGE = re.compile(
+    r"^\s*FROM\s+(?:--\S+\s+)*\S*?(?:python:|:python)3\.(\d+)", re.IGNORECASE | re.MULTILINE
+)
+
+
+def _from_dockerfiles(root: Path) -> tuple[Version, str] | None:
+    """The oldest Python image a Dockerfile at the project root builds on, and its file."""
+    found: list[tuple[Version, str]] = []
+    for path in sorted(root.glob("Dockerfile*")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        found += [((3, int(m.group(1))), path.name) for m in _PYTHON_IMAGE.finditer(text)]
+    return min(found, default=None)
+
+
+def python_below(root: Path, needed: Version, *, locked: bool = False) -> DeclaredPython | None:
     """A Python older than ``needed`` that the project at ``root`` says it runs on, if it
-    says so: its ``.python-version`` or ``runtime.txt``, or a ``requires-python`` that
-    allows no release from ``needed`` on."""
+    says so: its ``.python-version``, ``runtime.txt``, Pipfile or Dockerfile's image; its
+    ``requires-python`` where that allows no release from ``needed`` on, or (``locked``: a
+    lock file is resolved for every Python the range allows, as uv, poetry and pdm do)
+    any release before it; poetry's ``python`` dependency, which poetry always locks for."""
     for name in (".python-version", "runtime.txt"):
         found = _first_minor(root / name)
         if found is not None and found < needed:
             return DeclaredPython(found, name)
+    pipenv = _from_pipfile(root)
+    if pipenv is not None and pipenv < needed:
+        return DeclaredPython(pipenv, "Pipfile")
+    image = _from_dockerfiles(root)
+    if image is not None and image[0] < needed:
+        return DeclaredPython(image[0], image[1])
     path = root / "pyproject.toml"
     document = load_toml(path) if path.is_file() else None
-    specifier = (document or {}).get("project", {}).get("requires-python")
-    if isinstance(specifier, str):
-        try:
-            allowed = SpecifierSet(specifier)
-        except InvalidSpecifier:
-            return None
-        newer = range(needed[1], needed[1] + len(_MINORS))
-        oldest = oldest_allowed(specifier)
-        if oldest is not None and not any(
-            allowed.contains(f"3.{minor}.{patch}", prereleases=True)
-            for minor in newer
-            for patch in _PATCHES
-        ):
-            return DeclaredPython(oldest, "pyproject.toml")
+    poetry = (document or {}).get("tool", {}).get("poetry", {}).get("dependencies", {})
+    for specifier, locks in (
+        ((document or {}).get("project", {}).get("requires-python"), locked),
+        (poetry.get("python") if isinstance(poetry, dict) else None, True),
+    ):
+        if isinstance(specifier, str):
+            oldest = oldest_allowed(specifier)
+            if oldest is not None and oldest < needed and (locks or not _allows(specifier, needed)):
+                return DeclaredPython(oldest, "pyproject.toml", locked=locks)
     return None
+
+
+def _allows(specifier: str, needed: Version) -> bool:
+    """Does ``specifier`` allow some release of ``needed`` or later?"""
+    spelled = re.sub(r"(?<![~=!<>])[\^~](?!=)", ">=", specifier.strip())
+    try:
+        allowed = SpecifierSet(spelled)
+    except InvalidSpecifier:
+        return True
+    return any(
+        allowed.contains(f"3.{minor}.{patch}", prereleases=True)
+        for minor in range(needed[1], needed[1] + len(_MINORS))
+        for patch in _PATCHES
+    )

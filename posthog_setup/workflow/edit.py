@@ -691,6 +691,10 @@ def _shadowed_sdk(root: Path, client_module: str) -> str | None:
     return None
 
 
+#: Dependency managers that lock for every Python the project allows.
+_LOCKERS = frozenset({"uv", "poetry", "pdm"})
+
+
 def _old_python(root: Path, analysis: Analysis) -> str | None:
     """Why the dependency cannot install where the project says it runs, if it cannot.
 
@@ -699,9 +703,16 @@ def _old_python(root: Path, analysis: Analysis) -> str | None:
     """
     floor = registry.sdk_floor(analysis.project.frameworks)
     needed = oldest_python(floor)
-    found = python_below(root, needed)
+    found = python_below(root, needed, locked=analysis.project.dependency_manager in _LOCKERS)
     if found is None:
         return None
+    if found.locked:
+        return (
+            f"{found.source} allows Python {found.version[0]}.{found.version[1]}, and its lock "
+            f"is resolved for every Python it allows: posthog {floor.version} or later, which "
+            f"the integration needs, installs only on Python {needed[0]}.{needed[1]} or later, "
+            f"so the lock fails; raise the project's Python to {needed[0]}.{needed[1]}+"
+        )
     return (
         f"{found.source} says Python {found.version[0]}.{found.version[1]}: posthog "
         f"{floor.version} or later, which the integration needs, installs only on Python "

@@ -135,3 +135,30 @@ def test_toml_reads_as_tomlkit_reads_it_and_fails_with_its_error() -> None:
     with pytest.raises(tomlkit.exceptions.ParseError) as kit:
         tomlkit.parse("name = \n")
     assert str(refused.value) == str(kit.value)
+
+
+def test_a_uv_workspace_member_is_locked_by_the_workspace(tmp_path: Path) -> None:
+    # uv locks a workspace once, at its root: a member's own folder has no uv.lock.
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname="mono"\n[tool.uv.workspace]\nmembers=["api"]\n',
+            "uv.lock": "version = 1\n",
+            "api/pyproject.toml": '[project]\nname="api"\ndependencies=["fastapi"]\n',
+        },
+    )
+    (tmp_path / ".git").mkdir()
+    assert find_manifests(tmp_path / "api")[0] == "uv"
+
+
+def test_a_lock_above_the_repository_is_not_the_projects(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname="mono"\n[tool.uv.workspace]\nmembers=["*"]\n',
+            "uv.lock": "version = 1\n",
+            "api/pyproject.toml": '[project]\nname="api"\ndependencies=["fastapi"]\n',
+        },
+    )
+    (tmp_path / "api" / ".git").mkdir()
+    assert find_manifests(tmp_path / "api")[0] == "pip"

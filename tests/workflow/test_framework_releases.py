@@ -116,6 +116,40 @@ def add_note():
         ({"pyproject.toml": '[project]\nname = "n"\nrequires-python = ">=3.7,<3.9"\n'}, "3.7"),
         ({".python-version": "3.12\n"}, None),
         ({"pyproject.toml": '[project]\nname = "n"\nrequires-python = ">=3.8"\n'}, None),
+        # pipenv installs for its Pipfile's Python; an image runs on its Python.
+        ({"Pipfile": '[packages]\nflask = "*"\n\n[requires]\npython_version = "3.7"\n'}, "3.7"),
+        (
+            {"Dockerfile": "FROM python:3.8-slim AS base\nRUN pip install -r requirements.txt\n"},
+            "3.8",
+        ),
+        (
+            {"Dockerfile": "FROM tiangolo/uvicorn-gunicorn:python3.9\n"},
+            "Dockerfile says Python 3.9",
+        ),
+        ({"Dockerfile": "FROM python:3.12-slim\n"}, None),
+        # A lock is resolved for every Python the range allows: one older release fails it.
+        (
+            {
+                "pyproject.toml": '[project]\nname = "n"\nrequires-python = ">=3.9"\n'
+                'dependencies = ["flask"]\n',
+                "uv.lock": "version = 1\n",
+            },
+            "pyproject.toml allows Python 3.9, and its lock",
+        ),
+        (
+            {
+                "pyproject.toml": '[tool.poetry]\nname = "n"\n\n[tool.poetry.dependencies]\n'
+                'python = "^3.9"\nflask = "*"\n'
+            },
+            "so the lock fails",
+        ),
+        (
+            {
+                "pyproject.toml": '[tool.poetry]\nname = "n"\n\n[tool.poetry.dependencies]\n'
+                'python = "^3.10"\nflask = "*"\n'
+            },
+            None,
+        ),
     ],
 )
 def test_a_python_the_sdk_cannot_install_on_is_named(
@@ -136,7 +170,7 @@ def test_a_python_the_sdk_cannot_install_on_is_named(
         assert said in err
         assert (
             "posthog 7.66 or later, which the integration needs, installs only on Python 3.10"
-            in err
+            in " ".join(err.split())
         )
 
 
