@@ -531,3 +531,82 @@ def test_a_use_case_the_handler_builds_and_calls_runs_its_call_method() -> None:
     # ``Approve(order_id)()`` and a local annotated and built as one run ``__call__``,
     # which writes; ``Lookup``'s only reads.
     assert mutating == {"approve": True, "approve_later": True, "look": False}
+
+
+FOLLOWED_UP = {
+    "shelf/__init__.py": "",
+    "shelf/db.py": """
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy()
+        """,
+    "shelf/models.py": """
+        from shelf.db import db
+
+        class Reader(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+
+            def bookmark(self, book):
+                db.session.add(Mark(reader=self, book=book))
+                db.session.commit()
+
+        class Book(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            author_id = db.Column(db.Integer)
+
+        class Mark(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+
+        class Notice(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+        """,
+    "shelf/views.py": """
+        from flask import Blueprint, jsonify
+        from flask_login import current_user, login_required
+
+        from shelf.db import db
+        from shelf.models import Book, Notice
+
+        views = Blueprint("views", __name__)
+
+
+        def tell_author(book):
+            db.session.add(Notice(user_id=book.author_id))
+            db.session.commit()
+
+
+        @views.route("/books/<int:book_id>/bookmark", methods=["POST"])
+        @login_required
+        def bookmark(book_id):
+            book = Book.query.get_or_404(book_id)
+            current_user.bookmark(book)
+            if book.author_id != current_user.id:
+                tell_author(book)
+            return jsonify(ok=True)
+
+
+        @views.route("/books/<int:book_id>/note", methods=["POST"])
+        @login_required
+        def note(book_id):
+            book = Book.query.get_or_404(book_id)
+            if book.author_id:
+                tell_author(book)
+            return jsonify(ok=True)
+        """,
+}
+
+
+def test_a_write_in_a_branch_that_follows_up_the_action_is_captured_past_it() -> None:
+    # The bookmark is made by a model method (seen only through the project's code); the
+    # notice to the author, in a branch the way may skip, follows it up: the event goes
+    # past that branch, on every way the bookmark was made.
+    routes = {r.handler.qualname: r for r in analyse(FOLLOWED_UP).routes}
+    bookmark = routes["bookmark"]
+    assert bookmark.anchor is not None
+    assert (bookmark.anchor.line, bookmark.anchor.before) == (bookmark.handler.line + 3, False)
+    assert "after the branches" in bookmark.anchor.reason
+    assert any(e.detail.startswith("bookmark() writes") for e in bookmark.evidence)
+    # With nothing written before it, the branch's write is the action: captured in it.
+    note = routes["note"]
+    assert note.anchor is not None
+    assert (note.anchor.line, note.anchor.before) == (note.handler.line + 3, False)
