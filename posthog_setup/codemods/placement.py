@@ -44,7 +44,7 @@ def _person_properties(point: AuthPoint, user: str, classes: Analysis) -> tuple[
     )
 
 
-def _identity(point: AuthPoint, classes: Analysis) -> str | None:
+def identity(point: AuthPoint, classes: Analysis) -> str | None:
     """The key of the user who just logged in or signed up, where it is safe to read.
 
     Where the framework's own login call reads the user's key, that key is safe (see
@@ -169,7 +169,7 @@ def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
                     where.line,
                     point.line,
                     point.user_expression or "",
-                    _identity(point, analysis),
+                    identity(point, analysis),
                     auth_event,
                     _person_properties(point, point.user_expression, analysis)
                     if point.user_expression

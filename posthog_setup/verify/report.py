@@ -74,6 +74,12 @@ def _summary(v: Verification) -> list[str]:
             "Sent without a person (no signed-in user is proven readable where they are "
             f"captured): {', '.join(f'`{name}`' for name in anonymous)}"
         )
+    unidentified = sorted({e.event.event for e in v.events if e.personless})
+    if unidentified:
+        lines.append(
+            "Logins and signups that identify nobody (no key of the user is proven readable "
+            f"where they are captured): {', '.join(f'`{name}`' for name in unidentified)}"
+        )
     if v.static.hookups:
         lines.append(
             "Hook-up: " + "; ".join(f"`{hook}` at `{where}`" for hook, where in v.static.hookups)

@@ -48,6 +48,9 @@ class Site:
 
     location: str | None
     problem: str | None = None
+    #: a login or signup sent with no person: its capture names none, and nothing in its
+    #: function identifies one
+    personless: bool = False
 
 
 @dataclass(frozen=True)
@@ -266,7 +269,15 @@ def _event_site(event: PlannedEvent, parsed: _ParsedFile) -> tuple[Site, str | N
     in_handler = [c for c in named if _in_scope(c.scope, event.handler)]
     chosen = in_handler or named
     if chosen:
-        return Site(f"{event.file}:{chosen[0].line}"), None
+        found = chosen[0]
+        personless = event.kind in ("login", "signup") and not (
+            any(k.arg == "distinct_id" for k in found.node.keywords)
+            or any(
+                called_name(c.node) == "identify_context" and c.scope == found.scope
+                for c in parsed.calls
+            )
+        )
+        return Site(f"{event.file}:{found.line}", personless=personless), None
     return Site(None, f"no capture of '{event.event}' in {event.handler}"), (
         f"{event.file}: planned event '{event.event}' is not captured in the code "
         f'(no capture("{event.event}", ...) in {event.handler}); the plan and the code '

@@ -44,6 +44,8 @@ class EventVerification:
     live: bool
     seen_in_tests: bool | None
     problem: str | None
+    #: a login or signup whose code identifies nobody (see ``static.Site``)
+    personless: bool = False
 
     @property
     def ok(self) -> bool:
@@ -175,6 +177,7 @@ def _event_verdicts(
                 live=live.check.status == PASS and site.location is not None,
                 seen_in_tests=None if suite is None else event.event in suite.seen,
                 problem=problem,
+                personless=site.personless,
             )
         )
     return tuple(verdicts)

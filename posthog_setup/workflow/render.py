@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from posthog_setup.analysis.model import Finding
 from posthog_setup.codemods.changes import FileChange
+from posthog_setup.codemods.placement import identity
 from posthog_setup.console import Console
 from posthog_setup.frameworks import registry
 from posthog_setup.plan.plan import (
@@ -275,9 +276,9 @@ def summary_table(result: BeginResult) -> str:
     receivers = receivers_file(plan.setup.client_module)
     for point in analysis.auth_points:
         signal = point.mechanism.endswith("signals")
-        event = next(
+        planned = next(
             (
-                e.event
+                e
                 for e in plan.events
                 if e.kind == point.kind
                 and (e.file, e.handler)
@@ -287,11 +288,19 @@ def summary_table(result: BeginResult) -> str:
                     else (point.handler.file, point.handler.qualname)
                 )
             ),
-            "",
+            None,
         )
+        event = planned.event if planned is not None else ""
         via = f" (a signal receiver in {receivers})" if signal and event else ""
         if point.identified_by is not None and event:
             via = f" (identified by {point.identified_by})"
+        elif (
+            planned is not None
+            and not signal
+            and point.kind != "logout"
+            and identity(point, analysis) is None
+        ):
+            via = " (sent without a person: no key of the user is proven readable there)"
         if point.untracked is not None:
             event, via = "not instrumented", f": {point.untracked}"
         lines.append(

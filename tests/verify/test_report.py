@@ -202,3 +202,50 @@ def test_the_tests_column_and_checklist_after_a_test_run(
 
 def test_cell_escapes_pipes_and_newlines() -> None:
     assert cell("a | b\nc") == "a \\| b c"
+
+
+KEYLESS = """\
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+app = FastAPI()
+READERS: dict[str, "Reader"] = {}
+
+
+class Reader(BaseModel):
+    nickname: str
+
+
+class Join(BaseModel):
+    nickname: str
+
+
+@app.post("/readers")
+def join(body: Join) -> dict[str, str]:
+    reader = Reader(nickname=body.nickname)
+    READERS[reader.nickname] = reader
+    return {"nickname": reader.nickname}
+"""
+
+
+def test_a_signup_that_identifies_nobody_is_named_by_begin_and_the_report(
+    tmp_path: Path, mock_host: MockPostHogHost, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A user with no key the analysis can read (no ``id``) is sent as nobody: begin says
+    so beside the signup, and the report lists it, never implying it was identified."""
+    from posthog_setup.cli import main
+
+    root = tmp_path / "readers"
+    (root / "club").mkdir(parents=True)
+    (root / "club" / "__init__.py").write_text("")
+    (root / "club" / "main.py").write_text(KEYLESS)
+    (root / "requirements.txt").write_text("fastapi\n")
+    assert main(["begin", str(root)]) == 0
+    (line,) = [line for line in capsys.readouterr().err.splitlines() if "signup" in line]
+    assert line.endswith(
+        "-> user_signed_up (sent without a person: no key of the user is proven readable there)"
+    )
+    assert main(["edit", "--allow-dirty", str(root)]) == 0
+    summary = section(report_of(conclude(root, host=mock_host)), "Summary")
+    assert "Logins and signups that identify nobody" in summary
+    assert summary.count("`user_signed_up`") == 1
