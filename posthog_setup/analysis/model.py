@@ -831,7 +831,7 @@ class OwnContext:
 
 @dataclass(frozen=True)
 class EnvSettings:
-    """One settings class that reads an env file and forbids what it does not declare."""
+    """One settings class that reads an env file (its lines never reach the environment)."""
 
     file: str
     name: str
@@ -853,6 +853,12 @@ class EnvSettings:
     imports: tuple[str, ...] = ()
     #: the env files it reads, in order, where written as literals (() where not known)
     env_files: tuple[str, ...] = ()
+    #: it refuses a variable of its env file that it does not declare (pydantic-settings'
+    #: default; not with ``extra="ignore"`` or pydantic v1)
+    strict: bool = True
+    #: pydantic v1, to which python-dotenv is optional: installed only where the project
+    #: says so
+    dotenv_optional: bool = False
 
     def declares(self, variable: str) -> bool:
         """Whether the variable already has a field (by the name pydantic matches it by)."""

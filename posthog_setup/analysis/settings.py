@@ -21,6 +21,8 @@ from posthog_setup.analysis.model import EnvSettings
 #: The base classes whose dotenv source rejects undeclared variables (pydantic v1's
 #: ``pydantic.BaseSettings`` only ever reads the fields it declares).
 _STRICT_BASES = frozenset({"pydantic_settings.BaseSettings", "pydantic_settings.main.BaseSettings"})
+#: pydantic v1's, whose env file is read through an inner ``class Config``.
+_V1_BASES = frozenset({"pydantic.BaseSettings", "pydantic.env_settings.BaseSettings"})
 _CONFIG_CALLS = frozenset({"pydantic_settings.SettingsConfigDict", "dict"})
 
 
@@ -30,17 +32,24 @@ def wants(text: str) -> bool:
 
 
 def collect(ctx: FileContext) -> tuple[EnvSettings, ...]:
-    """Every top-level or nested settings class of the file that needs the declarations."""
+    """Every top-level or nested settings class of the file that reads an env file: those
+    that refuse what they do not declare need the declarations; every one keeps its file's
+    lines out of the environment, where the client module looks first."""
     found = []
     for node in ctx.nodes:
         if not isinstance(node, ast.ClassDef) or not node.body:
             continue
-        if not any(ctx.names.resolve(base) in _STRICT_BASES for base in node.bases):
+        bases = {ctx.names.resolve(base) for base in node.bases}
+        v1 = bool(bases & _V1_BASES)
+        if bases & _STRICT_BASES:
+            config = _config(ctx, node)
+            strict = config is not None and _literal(config.get("extra")) not in ("ignore", "allow")
+        elif v1:
+            # pydantic v1 looks its fields up in the env file and never sees the rest.
+            config, strict = _v1_config(node), False
+        else:
             continue
-        config = _config(ctx, node)
         if config is None or not _reads_env_file(config):
-            continue
-        if _literal(config.get("extra")) in ("ignore", "allow"):
             continue
         prefix = _literal(config.get("env_prefix"))
         fields = [
@@ -64,6 +73,8 @@ def collect(ctx: FileContext) -> tuple[EnvSettings, ...]:
                 instance=_instance(ctx.tree, node.name),
                 imports=_imported_packages(ctx),
                 env_files=_env_files(config["env_file"]),
+                strict=strict,
+                dotenv_optional=v1,
             )
         )
     return tuple(found)
@@ -124,6 +135,20 @@ def _config(ctx: FileContext, node: ast.ClassDef) -> dict[str, ast.expr] | None:
                 if isinstance(k, ast.Constant) and isinstance(k.value, str)
             }
         return None
+    return None
+
+
+def _v1_config(node: ast.ClassDef) -> dict[str, ast.expr] | None:
+    """pydantic v1's settings: the assignments of the class's inner ``class Config``."""
+    for item in node.body:
+        if isinstance(item, ast.ClassDef) and item.name == "Config":
+            return {
+                target.id: stmt.value
+                for stmt in item.body
+                if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None
+                for target in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
+                if isinstance(target, ast.Name)
+            }
     return None
 
 

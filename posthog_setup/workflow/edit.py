@@ -48,7 +48,7 @@ from posthog_setup.project.files import SourceText, UnreadableFile, decode_sourc
 from posthog_setup.project.python_version import python_below
 from posthog_setup.project.syntax import compiled_tree
 from posthog_setup.project.transaction import TransactionFailed, Write, commit_changes
-from posthog_setup.project.versions import allows_at_least, hookup_blocker
+from posthog_setup.project.versions import allows_at_least, declared_specifiers, hookup_blocker
 from posthog_setup.workflow import render
 from posthog_setup.workflow.begin import BeginResult, plan_at
 
@@ -260,7 +260,11 @@ def _settings_source(analysis: Analysis, plan: Plan) -> SettingsSource | None:
     found = [
         s
         for s in analysis.env_settings
-        if s.instance and not s.declares(token) and not s.declares(host) and not s.env_prefix
+        if s.strict
+        and s.instance
+        and not s.declares(token)
+        and not s.declares(host)
+        and not s.env_prefix
     ]
     package = _package_of(plan.setup.client_module)
     if len(found) != 1 or not package or _import_root(analysis, plan.setup.client_module):
@@ -286,12 +290,23 @@ def _settings_env_files(analysis: Analysis, client: str) -> tuple[str, ...] | No
     them itself, with python-dotenv (which pydantic-settings requires). None where no such
     class is there; () where one reads a file not written as a literal (the client then
     reads the nearest .env)."""
-    found = [s for s in analysis.env_settings if _package_of(s.file) == _package_of(client)]
+    found = [
+        s
+        for s in analysis.env_settings
+        if _package_of(s.file) == _package_of(client)
+        and (not s.dotenv_optional or _has_dotenv(analysis))
+    ]
     if not found:
         return None
     if not all(s.env_files for s in found):
         return ()
     return tuple(dict.fromkeys(f for s in found for f in s.env_files))
+
+
+def _has_dotenv(analysis: Analysis) -> bool:
+    """Does the project install python-dotenv (declares it, or imports it on import)?"""
+    root = Path(analysis.project.root)
+    return bool(analysis.dotenv_modules or declared_specifiers(root, "python-dotenv"))
 
 
 def _in_package_of(path: str, modules: Sequence[str]) -> bool:
@@ -311,6 +326,8 @@ def _settings_fields(workspace: _Workspace, analysis: Analysis, plan: Plan) -> N
     """Declare the client module's variables in each settings class that reads an env
     file and would refuse them there (pydantic-settings forbids undeclared inputs)."""
     for found in analysis.env_settings:
+        if not found.strict:
+            continue
         variables = [
             v for v in (plan.setup.token_var, plan.setup.host_var) if not found.declares(v)
         ]

@@ -67,25 +67,35 @@ def test_a_strict_settings_class_reading_an_env_file_is_found() -> None:
 @pytest.mark.parametrize(
     "config",
     [
-        'SettingsConfigDict(env_file=".env", extra="ignore")',
         'SettingsConfigDict(extra="forbid")',  # no env file: only real variables, by field
         "SettingsConfigDict(env_file=None)",
         "SettingsConfigDict(**BASE)",  # unknown
     ],
 )
-def test_a_class_that_accepts_or_never_reads_env_file_lines_is_left_alone(config: str) -> None:
+def test_a_class_that_never_reads_env_file_lines_is_left_alone(config: str) -> None:
     source = CONFIG.replace(
         'SettingsConfigDict(env_file=".env", env_file_encoding="utf-8")', config
     )
     assert _found(source) == ()
 
 
-def test_pydantic_v1_settings_read_only_their_fields_and_are_left_alone() -> None:
+def test_a_class_that_ignores_what_it_does_not_declare_needs_no_declaration() -> None:
+    # Its env file's lines stay out of the environment all the same: the client reads it.
+    source = CONFIG.replace(
+        'SettingsConfigDict(env_file=".env", env_file_encoding="utf-8")',
+        'SettingsConfigDict(env_file=".env", extra="ignore")',
+    )
+    (found,) = _found(source)
+    assert (found.strict, found.env_files, found.dotenv_optional) == (False, (".env",), False)
+
+
+def test_pydantic_v1_settings_read_only_their_fields_and_need_no_declaration() -> None:
     source = (
         "from pydantic import BaseSettings\n\n\nclass Settings(BaseSettings):\n"
         '    DEBUG: bool = False\n\n    class Config:\n        env_file = ".env"\n'
     )
-    assert _found(source) == ()
+    (found,) = _found(source)
+    assert (found.strict, found.env_files, found.dotenv_optional) == (False, (".env",), True)
 
 
 def test_capitals_and_case_sensitivity_are_followed() -> None:
@@ -224,6 +234,46 @@ def test_a_package_that_loads_env_late_gets_a_client_that_reads_it_itself(tmp_pa
     (root / ".env").unlink()
     assert _run(root, read).stdout.split() == ["-", "True"]
     assert main(["revise", "--check", str(root)]) == 0
+
+
+def test_a_lenient_settings_class_keeps_its_class_and_the_client_reads_its_env_file(
+    tmp_path: Path,
+) -> None:
+    # ``extra="ignore"``: the token in .env is accepted, and never reaches the environment.
+    root = _project(tmp_path / "lenient")
+    (root / "notes" / "config.py").write_text(
+        CONFIG.replace('env_file_encoding="utf-8"', 'extra="ignore"')
+    )
+    (root / ".env").write_text("POSTHOG_PROJECT_TOKEN=phc_from_file\n")
+    assert main(["begin", str(root)]) == 0
+    assert main(["edit", "--allow-dirty", str(root)]) == 0
+    assert "posthog_project_token" not in (root / "notes" / "config.py").read_text()
+    client = (root / "notes" / "posthog_client.py").read_text()
+    assert '_dotenv = dotenv_values(".env")\n' in client
+    read = (
+        "from notes.posthog_client import posthog_client as c\nprint(c.api_key or '-', c.disabled)"
+    )
+    assert _run(root, read).stdout.split() == ["phc_from_file", "False"]
+    assert main(["revise", "--check", str(root)]) == 0
+
+
+@pytest.mark.parametrize(("requirements", "reads"), [("python-dotenv\n", True), ("", False)])
+def test_a_pydantic_v1_env_file_is_read_by_the_client_where_dotenv_is_installed(
+    tmp_path: Path, requirements: str, reads: bool
+) -> None:
+    # python-dotenv is optional to pydantic v1: a client importing it where it is not
+    # installed would stop the app.
+    root = _project(tmp_path / "v1")
+    (root / "notes" / "config.py").write_text(
+        "from pydantic import BaseSettings\n\n\nclass Settings(BaseSettings):\n"
+        '    app_name: str = "Notes"\n\n    class Config:\n        env_file = ".env"\n'
+    )
+    (root / "requirements.txt").write_text("fastapi\n" + requirements)
+    assert main(["begin", str(root)]) == 0
+    assert main(["edit", "--allow-dirty", str(root)]) == 0
+    client = (root / "notes" / "posthog_client.py").read_text()
+    assert ('_dotenv = dotenv_values(".env")\n' in client) is reads
+    assert "class Config:\n        env_file" in (root / "notes" / "config.py").read_text()
 
 
 DECOUPLED = """\
