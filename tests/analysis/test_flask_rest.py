@@ -603,3 +603,39 @@ def test_begin_names_the_extensions_it_read(
     assert "Flask (Flask-RESTful, flask-smorest) · pip" in err.splitlines()[0]
     assert "not supported yet" not in err
     assert "/animals/<int:pet_id>/adopt" in err
+
+
+def test_flask_restplus_is_read_as_flask_restx_the_package_it_became() -> None:
+    # The same API under its earlier name: an older project's whole API was invisible.
+    analysis = analyse(
+        {
+            "shop/__init__.py": """
+                from flask import Flask
+                from flask_restplus import Api
+
+                from shop.crates import ns
+
+                app = Flask(__name__)
+                api = Api(app, prefix="/api")
+                api.add_namespace(ns)
+            """,
+            "shop/crates.py": """
+                from flask_restplus import Namespace, Resource
+
+                ns = Namespace("crates")
+
+                @ns.route("/")
+                class Crates(Resource):
+                    def post(self):
+                        db.session.add(Crate())
+                        db.session.commit()
+                        return {}, 201
+            """,
+        }
+    )
+    assert route_rows(analysis, "flask") == [("/api/crates/", ("POST",), "Crates.post", True)]
+    assert [(app.kind, app.extension) for app in analysis.apps] == [
+        ("flask.Flask", None),
+        ("flask.Api", "Flask-RESTPlus"),
+        ("flask.Namespace", "Flask-RESTPlus"),
+    ]

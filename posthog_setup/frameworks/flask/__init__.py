@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
 
 #: Extensions whose APIs send ``got_request_exception`` for the 4xx errors they answer.
-SIGNALLING_4XX = frozenset({rest.TITLES["flask_restx"], rest.TITLES["flask_restful"]})
+SIGNALLING_4XX = frozenset(
+    {rest.TITLES["flask_restx"], rest.TITLES["flask_restplus"], rest.TITLES["flask_restful"]}
+)
 
 
 class Flask(CodemodHookup):

@@ -1,4 +1,5 @@
-"""Flask-RESTX, Flask-RESTful and flask-smorest: APIs, namespaces and resource classes.
+"""Flask-RESTX (and Flask-RESTPlus, the package it continues under the same API),
+Flask-RESTful and flask-smorest: APIs, namespaces and resource classes.
 
 These extensions serve their routes from the Flask app itself, so the hook-up, the user
 and the error path are Flask's; what they add are route owners and a class per URL:
@@ -43,6 +44,7 @@ from posthog_setup.analysis.routing import (
 #: The packages of the three extensions, and what they are called.
 TITLES = {
     "flask_restx": "Flask-RESTX",
+    "flask_restplus": "Flask-RESTPlus",
     "flask_restful": "Flask-RESTful",
     "flask_smorest": "flask-smorest",
 }
@@ -61,6 +63,10 @@ CONSTRUCTORS = {
     "flask_smorest.Api": Constructor(_API),
     "flask_restx.Namespace": Constructor(_NAMESPACE),
     "flask_restx.namespace.Namespace": Constructor(_NAMESPACE),
+    "flask_restplus.Api": Constructor(_API),
+    "flask_restplus.api.Api": Constructor(_API),
+    "flask_restplus.Namespace": Constructor(_NAMESPACE),
+    "flask_restplus.namespace.Namespace": Constructor(_NAMESPACE),
     "flask_smorest.Blueprint": Constructor(_BLUEPRINT, prefix_keyword="url_prefix"),
 }
 #: The owner kinds this module adds to Flask's.
@@ -69,6 +75,8 @@ KINDS: tuple[AppKind, ...] = (_API, _NAMESPACE, _RESOURCE)
 VIEW_BASES = {
     "flask_restx.Resource": "Resource",
     "flask_restx.resource.Resource": "Resource",
+    "flask_restplus.Resource": "Resource",
+    "flask_restplus.resource.Resource": "Resource",
     "flask_restful.Resource": "Resource",
 }
 
