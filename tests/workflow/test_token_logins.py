@@ -379,3 +379,58 @@ def test_the_identify_in_an_own_post_takes_names_the_post_does_not_use(tmp_path:
     assert 'user_2 = self.login_serializer.validated_data["user"]' in edited
     assert "distinct_id = str(user_2.pk)" in edited
     assert 'response["X-User"] = user\n' in edited
+
+
+FAILING_AS_A_TOKEN_USER = """\
+import os, django
+os.environ["DJANGO_SETTINGS_MODULE"] = "journal.settings"
+django.setup()
+from django.core.management import call_command
+from django.contrib.auth import get_user_model
+from django.urls import clear_url_caches, path
+from rest_framework.test import APIClient
+from rest_framework.views import APIView
+import journal.urls
+from journal.posthog_client import posthog_client
+
+class Boom(APIView):
+    def post(self, request):
+        raise RuntimeError("boom")
+
+journal.urls.urlpatterns.append(path("api/boom/", Boom.as_view()))
+clear_url_caches()
+call_command("migrate", verbosity=0)
+user = get_user_model().objects.create_user("ada", "ada@example.com", "pw-for-tests")
+client = APIClient(raise_request_exception=False)
+# DRF authenticates in the view, after the context middleware saw an anonymous request.
+client.force_authenticate(user)
+print(client.post("/api/boom/").status_code)
+client.force_authenticate(None)
+print(client.post("/api/boom/").status_code)
+posthog_client.flush()
+print(user.pk)
+"""
+
+
+@pytest.mark.slow
+def test_a_server_error_of_a_user_drf_authenticated_is_theirs(tmp_path: Path) -> None:
+    project = tmp_path / "drf_tokens"
+    shutil.copytree(FIXTURES / "expected" / "drf_tokens", project)
+    with MockPostHogHost() as host:
+        env = {**os.environ, "POSTHOG_HOST": host.url, "POSTHOG_PROJECT_TOKEN": "phc_test"}
+        done = subprocess.run(
+            [sys.executable, "-c", FAILING_AS_A_TOKEN_USER],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        *statuses, pk = done.stdout.split()
+        assert statuses == ["500", "500"]
+        mine, nobodys = host.wait_for(2, event="$exception")
+        assert mine.distinct_id == pk
+        assert nobodys.distinct_id != pk
+        assert nobodys.properties.get("$process_person_profile") is False
