@@ -138,6 +138,14 @@ def write_evidence(call: ast.Call) -> Evidence | None:
         # ``question.delete()``: an object deleting itself (an ORM row); a cache's or an
         # HTTP client's ``delete`` is told what to delete.
         return Evidence("write", f"{spelled} deletes", line, True)
+    if (
+        method == "create"
+        and isinstance(func.value, (ast.Name, ast.Attribute))
+        and receiver.rsplit(".", 1)[-1][:1].isupper()
+    ):
+        # ``Item.create(...)``: a model's own create makes and saves one (peewee's,
+        # Tortoise's, a CRUD mixin's).
+        return Evidence("write", f"{spelled} creates a {receiver.rsplit('.', 1)[-1]}", line, True)
     if method in _RECEIVER_WRITES and receiver:
         base = receiver.removesuffix("()")
         if _WRITE_RECEIVERS.search(base) or (

@@ -1389,7 +1389,8 @@ def _built_by(ctx: FileContext, value: ast.expr, scope: object) -> str | None:
     if selected is not None:
         return selected
     if method in _ALTERNATE_CONSTRUCTORS and isinstance(func.value, (ast.Name, ast.Attribute)):
-        # ``Item.model_validate(data)`` builds an Item, as ``Item(...)`` does.
+        # ``Item.model_validate(data)`` builds an Item, as ``Item(...)`` does; so does a
+        # model's own ``Item.create(...)`` (peewee's, Tortoise's, a CRUD mixin's).
         owner = ctx.names.resolve(func.value, scope)  # type: ignore[arg-type]
         if owner and owner.rsplit(".", 1)[-1][:1].isupper():
             return owner
@@ -1430,7 +1431,7 @@ def _built_by(ctx: FileContext, value: ast.expr, scope: object) -> str | None:
 
 #: Class methods of pydantic (and SQLModel) models that answer an instance of the class.
 _ALTERNATE_CONSTRUCTORS = frozenset(
-    {"model_validate", "model_validate_json", "model_construct", "parse_obj", "from_orm"}
+    {"model_validate", "model_validate_json", "model_construct", "parse_obj", "from_orm", "create"}
 )
 #: SQLAlchemy's (and SQLModel's) ``select``, by qualified name.
 _SELECT = frozenset(
@@ -2157,6 +2158,18 @@ def _managed_model(ctx: FileContext, receiver: ast.expr, scope: Scope) -> str | 
     return None
 
 
+def _created_by_class(ctx: FileContext, call: ast.Call, scope: Scope) -> str | None:
+    """The model whose own ``create`` makes and saves one (``Item.create(...)``: peewee's,
+    Tortoise's, a CRUD mixin's)."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr == "create"):
+        return None
+    if not isinstance(func.value, (ast.Name, ast.Attribute)):
+        return None
+    owner = ctx.names.resolve(func.value, scope)
+    return owner if owner and owner.rsplit(".", 1)[-1][:1].isupper() else None
+
+
 def written_models(
     ctx: FileContext,
     func: FunctionNode,
@@ -2230,7 +2243,7 @@ def written_models(
                 kind_of(receiver.id, node) or (_queried_model(ctx, query, scope) if query else None)
             )
         elif method in _MANAGER_WRITES:
-            add(_managed_model(ctx, receiver, scope))
+            add(_managed_model(ctx, receiver, scope) or _created_by_class(ctx, node, scope))
     if not found:
         # Nothing added, saved or deleted by name: the object whose fields it sets before
         # the commit (``account.confirmed = True``) is what it writes.
