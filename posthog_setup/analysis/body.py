@@ -453,21 +453,16 @@ def settle(
         existing_change=flow.existing_change(func),
         outcomes=flow.event_type_branches(func),
     )
-    writes = [e.line for e in facts.evidence if e.kind == "write" and e.mutating]
-    own = any(e.mutating for e in facts.evidence)
-    if not own or (facts.change_line and flow.in_open_branch(func, facts.change_line)):
-        # What it calls may write: the link follows the calls into the project's code. Of
-        # a handler whose own writes end in a branch it may skip (``if item.owner !=
-        # current_user: notify(item.owner)``), the calls around that branch may be the
-        # action it follows up, or the save after it.
+    if not any(e.mutating for e in facts.evidence):
+        # What it calls may write: the link follows the calls into the project's code.
         from posthog_setup.analysis.reach import handler_calls
 
         qualname = ctx.names.qualname_of(func)
         owner = None
         if "." in qualname and "<locals>" not in qualname:
             owner = f"{ctx.module}.{qualname.rsplit('.', 1)[0]}"
-        found = handler_calls(ctx, func, owner, writes=writes if own else ())
-        facts = dataclasses.replace(facts, calls=found)
+        facts = dataclasses.replace(facts, calls=handler_calls(ctx, func, owner))
+    writes = [e.line for e in facts.evidence if e.kind == "write" and e.mutating]
     if not facts.outcomes:
         facts = dataclasses.replace(facts, branches=_write_branches(ctx, func, facts, writes))
     anchor = _anchor(func, facts.change_line, writes, facts.user_access)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
-import itertools
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -962,16 +961,6 @@ def success_anchor(
 
 #: A way through a handler: the lines it spans (first, last) and the lines of its writes.
 Way = tuple[tuple[int, int], tuple[int, ...]]
-
-
-def in_open_branch(func: FunctionNode, line: int) -> bool:
-    """Is ``line`` in a branch of an ``if`` that runs on past it, one a way through the
-    handler may skip (``if item.owner != user: notify(item.owner)``)?"""
-    path = spine(func.body, line)
-    return any(
-        isinstance(outer[index], ast.If) and how in ("body", "orelse") and not _terminates(block)
-        for (outer, index, _), (block, _, how) in itertools.pairwise(path)
-    )
 
 
 def write_ways(func: FunctionNode, writes: Collection[int]) -> tuple[Way, ...]:

@@ -316,11 +316,10 @@ def _function(
 
 
 def handler_calls(
-    ctx: FileContext, func: FunctionNode, owner: str | None, *, writes: Sequence[int] = ()
+    ctx: FileContext, func: FunctionNode, owner: str | None
 ) -> tuple[CalledCode, ...]:
-    """The calls of a handler, each with where its capture would go if it writes and what
-    is proven there: after it, or, beside the handler's own ``writes``, where a capture of
-    them and it goes (past a branch that only follows up the change it made)."""
+    """The calls of a handler that shows no write of its own, each with where a capture
+    after it would go and what is proven there."""
     lines: dict[int, list[str]] = {}
     for line, target in _calls(ctx, func, owner):
         lines.setdefault(line, []).append(target)
@@ -337,11 +336,7 @@ def handler_calls(
         own = [t for t in targets if not _library_call(t, libraries)]
         if own and placed < _MAX_CALLS and UNKNOWN not in targets:
             placed += 1
-            anchor = (
-                flow.success_anchor(func, max(line, *writes), (*writes, line))
-                if writes
-                else flow.success_anchor(func, line)
-            )
+            anchor = flow.success_anchor(func, line)
             if anchor is not None:
                 # Many calls share one anchor (before the success return): one proof each.
                 key = (anchor.line, anchor.before)
@@ -532,7 +527,7 @@ class ProjectCode:
         if route.ignored or not (set(route.methods) & _MUTATING_METHODS):
             return route
         if any(e.mutating and e.kind != "method" for e in route.evidence):
-            return self._followed(route)
+            return route
         own = f"t:{route.handler.module}.{route.handler.qualname.rsplit('.', 1)[0]}."
         reached = [(c, self.writes(c.target)) for c in route.calls]
         writes = [
@@ -592,36 +587,6 @@ class ProjectCode:
             for e in route.evidence
         )
         return dataclasses.replace(route, mutating=False, evidence=(*evidence, reason))
-
-    def _followed(self, route: Route) -> Route:
-        """``route``, whose own writes end in a branch it may skip, with the writes its calls
-        around that branch reach (see ``body.settle``): the last one places the capture,
-        past the branch where they come before it (the branch only follows their change
-        up), after them where they come after it (the save the branch prepared)."""
-        own = {e.line for e in route.evidence if e.kind == "write" and e.mutating}
-        writes = [
-            (c, detail)
-            for c in route.calls
-            if c.anchor is not None
-            and c.line not in own
-            and (detail := self.writes(c.target)) is not None
-            and not _CREDENTIAL.search(f"{c.target} {detail}")
-        ]
-        if not writes:
-            return route
-        last = max(writes, key=lambda w: w[0].line)[0]
-        assert last.anchor is not None
-        evidence = tuple(
-            Evidence("write", f"{_spelled(c.target)}() {_lowered(d)}", c.line, True)
-            for c, d in writes
-        )
-        return dataclasses.replace(
-            route,
-            evidence=(*route.evidence, *evidence),
-            change_line=max(route.change_line or 0, last.line),
-            anchor=last.anchor,
-            proven=last.proven,
-        )
 
 
 def _spelled(target: str) -> str:
