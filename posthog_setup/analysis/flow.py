@@ -1377,11 +1377,11 @@ def _built_by(ctx: FileContext, value: ast.expr, scope: object) -> str | None:
     selected = _selected(ctx, value, scope)  # type: ignore[arg-type]
     if selected is not None:
         return selected
-    if method in _ALTERNATE_CONSTRUCTORS and isinstance(func.value, (ast.Name, ast.Attribute)):
+    if method in _ALTERNATE_CONSTRUCTORS:
         # ``Item.model_validate(data)`` builds an Item, as ``Item(...)`` does; so does a
         # model's own ``Item.create(...)`` (peewee's, Tortoise's, a CRUD mixin's).
-        owner = ctx.names.resolve(func.value, scope)  # type: ignore[arg-type]
-        if owner and owner.rsplit(".", 1)[-1][:1].isupper():
+        owner = _class_called(ctx, func, scope)  # type: ignore[arg-type]
+        if owner is not None:
             return owner
     # ``models.Post(...)`` builds a Post; ``crud.create_user(...)`` answers what that project
     # function's annotation says (``request.get_json()`` resolves to no project function).
@@ -2147,12 +2147,9 @@ def _managed_model(ctx: FileContext, receiver: ast.expr, scope: Scope) -> str | 
     return None
 
 
-def _created_by_class(ctx: FileContext, call: ast.Call, scope: Scope) -> str | None:
-    """The model whose own ``create`` makes and saves one (``Item.create(...)``: peewee's,
-    Tortoise's, a CRUD mixin's)."""
-    func = call.func
-    if not (isinstance(func, ast.Attribute) and func.attr == "create"):
-        return None
+def _class_called(ctx: FileContext, func: ast.Attribute, scope: Scope) -> str | None:
+    """The class ``func`` is a method of, where it is called on one by name (``Item.create``,
+    ``models.Item.model_validate``): a name spelled as classes are."""
     if not isinstance(func.value, (ast.Name, ast.Attribute)):
         return None
     owner = ctx.names.resolve(func.value, scope)
@@ -2232,7 +2229,10 @@ def written_models(
                 kind_of(receiver.id, node) or (_queried_model(ctx, query, scope) if query else None)
             )
         elif method in _MANAGER_WRITES:
-            add(_managed_model(ctx, receiver, scope) or _created_by_class(ctx, node, scope))
+            # ``Item.create(...)``: a model's own create makes and saves one (peewee's,
+            # Tortoise's, a CRUD mixin's).
+            made = _class_called(ctx, node.func, scope) if method == "create" else None
+            add(_managed_model(ctx, receiver, scope) or made)
     if not found:
         # Nothing added, saved or deleted by name: the object whose fields it sets before
         # the commit (``account.confirmed = True``) is what it writes.

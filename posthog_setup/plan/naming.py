@@ -483,12 +483,15 @@ def _selecting_segment(segments: list[str]) -> str | None:
 
 
 def _noun_and_verb(route: Route) -> tuple[str, str]:
-    noun, verb = _unselected_noun_and_verb(route)
     words = snake(_handler_name(route)).split("_")
     at = _selecting_participle(words)
-    if at is None and (selection := _selecting_segment(_static_segments(route.path))):
+    # ``completed`` in ``CompletedTasks`` says which tasks, not what was done to them.
+    unselected = words if at is None else words[:at] + words[at + 1 :]
+    noun, verb = _unselected_noun_and_verb(route, unselected)
+    segments = _static_segments(route.path)
+    if at is None and (selection := _selecting_segment(segments)):
         # ``/tasks/completed``: the collection's own word says how many.
-        words, at = [selection, _static_segments(route.path)[-2]], 0
+        words, at = [selection, segments[-2]], 0
     if at is None or noun in _IDENTITY_NOUNS or noun.endswith(f"_{words[at]}"):
         return noun, verb
     if at == 0 and singular(words[1]) == noun.rpartition("_")[2]:
@@ -500,13 +503,10 @@ def _noun_and_verb(route: Route) -> tuple[str, str]:
     return noun, verb
 
 
-def _unselected_noun_and_verb(route: Route) -> tuple[str, str]:
+def _unselected_noun_and_verb(route: Route, handler_words: list[str]) -> tuple[str, str]:
+    """The noun and verb from the path and ``handler_words`` (the handler's name, less a
+    participle that says which records: see ``_noun_and_verb``)."""
     segments = _static_segments(route.path)
-    handler_words = snake(_handler_name(route)).split("_")
-    selecting = _selecting_participle(handler_words)
-    if selecting is not None:
-        # ``completed`` in ``CompletedTasks`` says which tasks, not what was done to them.
-        handler_words = handler_words[:selecting] + handler_words[selecting + 1 :]
     if "forgot" in handler_words or "forgot" in "_".join(segments).split("_"):
         # ``forgot_password`` / ``/forgot-password``: a reset of it is asked for.
         return "password_reset", "requested"

@@ -36,13 +36,20 @@ class DeclaredPython:
         return f"{self.version[0]}.{self.version[1]} ({self.source})"
 
 
-def oldest_allowed(specifier: str) -> Version | None:
-    """The oldest Python 3 minor release a ``requires-python`` string allows."""
-    # poetry's ^3.12 and ~3.12 mean at least 3.12 as far as the oldest release goes.
+def _specifier_set(specifier: str) -> SpecifierSet | None:
+    """A ``requires-python`` (or poetry ``python``) string as a set; None if unreadable.
+    poetry's ^3.12 and ~3.12 mean at least 3.12 as far as the oldest release goes."""
     spelled = re.sub(r"(?<![~=!<>])[\^~](?!=)", ">=", specifier.strip())
     try:
-        allowed = SpecifierSet(spelled)
+        return SpecifierSet(spelled)
     except InvalidSpecifier:
+        return None
+
+
+def oldest_allowed(specifier: str) -> Version | None:
+    """The oldest Python 3 minor release a ``requires-python`` string allows."""
+    allowed = _specifier_set(specifier)
+    if allowed is None:
         return None
     for minor in _MINORS:
         if any(allowed.contains(f"3.{minor}.{patch}", prereleases=True) for patch in _PATCHES):
@@ -157,11 +164,9 @@ def python_below(root: Path, needed: Version, *, locked: bool = False) -> Declar
 
 
 def _allows(specifier: str, needed: Version) -> bool:
-    """Does ``specifier`` allow some release of ``needed`` or later?"""
-    spelled = re.sub(r"(?<![~=!<>])[\^~](?!=)", ">=", specifier.strip())
-    try:
-        allowed = SpecifierSet(spelled)
-    except InvalidSpecifier:
+    """Does ``specifier`` allow some release of ``needed`` or later? (Unreadable: as if so.)"""
+    allowed = _specifier_set(specifier)
+    if allowed is None:
         return True
     return any(
         allowed.contains(f"3.{minor}.{patch}", prereleases=True)

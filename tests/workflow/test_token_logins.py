@@ -46,23 +46,29 @@ print(user.pk)
 """
 
 
-@pytest.mark.slow
-def test_token_logins_send_the_user_the_library_proved(tmp_path: Path) -> None:
+def _run_edited_journal(tmp_path: Path, script: str, host: MockPostHogHost) -> list[str]:
+    """Run ``script`` in a copy of the edited drf_tokens project, its client sending to
+    ``host``; the words it printed."""
     project = tmp_path / "drf_tokens"
     shutil.copytree(FIXTURES / "expected" / "drf_tokens", project)
+    env = {**os.environ, "POSTHOG_HOST": host.url, "POSTHOG_PROJECT_TOKEN": "phc_test"}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+@pytest.mark.slow
+def test_token_logins_send_the_user_the_library_proved(tmp_path: Path) -> None:
     with MockPostHogHost() as host:
-        env = {**os.environ, "POSTHOG_HOST": host.url, "POSTHOG_PROJECT_TOKEN": "phc_test"}
-        done = subprocess.run(
-            [sys.executable, "-c", LOGINS],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        *statuses, pk = done.stdout.split()
+        *statuses, pk = _run_edited_journal(tmp_path, LOGINS, host)
         assert statuses == ["400", "401", "200", "200", "200"]
         # The two project views log in; the failed attempts and the library's own route
         # (nothing of the project runs there) send nothing.
@@ -414,21 +420,8 @@ print(user.pk)
 
 @pytest.mark.slow
 def test_a_server_error_of_a_user_drf_authenticated_is_theirs(tmp_path: Path) -> None:
-    project = tmp_path / "drf_tokens"
-    shutil.copytree(FIXTURES / "expected" / "drf_tokens", project)
     with MockPostHogHost() as host:
-        env = {**os.environ, "POSTHOG_HOST": host.url, "POSTHOG_PROJECT_TOKEN": "phc_test"}
-        done = subprocess.run(
-            [sys.executable, "-c", FAILING_AS_A_TOKEN_USER],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        *statuses, pk = done.stdout.split()
+        *statuses, pk = _run_edited_journal(tmp_path, FAILING_AS_A_TOKEN_USER, host)
         assert statuses == ["500", "500"]
         mine, nobodys = host.wait_for(2, event="$exception")
         assert mine.distinct_id == pk
