@@ -154,15 +154,19 @@ def _analyse_text(
     *,
     source_roots: Sequence[str] = (),
 ) -> FileResult:
-    wanted = [a for a in analysers if a.wants(text)]
+    # A test module is no part of the product: the link drops its apps and routes, and no
+    # handler calls its functions. Only what the project holds as a whole is read of it
+    # (PostHog use, other monitoring, the rules, settings classes).
+    product = not is_test_file(file)
+    wanted = [a for a in analysers if a.wants(text)] if product else []
     lowered = text.lower()
     wants_existing = existing.wants(lowered)
     wants_rules = rules.wants(lowered)
-    wants_models = _model_hint(lowered)
+    wants_models = product and _model_hint(lowered)
     wants_settings = settings.wants(text)
     wants_dotenv = "dotenv" in text
     wants_decouple = "decouple" in text
-    wants_writes = any(word in text for word in _WRITE_WORDS)
+    wants_writes = product and any(word in text for word in _WRITE_WORDS)
     if not (
         wanted
         or wants_existing
@@ -183,13 +187,14 @@ def _analyse_text(
     except (ValueError, RecursionError, MemoryError) as exc:
         return FileResult(file, skipped=SkippedFile(file, f"cannot parse: {exc}"))
     out = FactsBuilder(file, module)
-    # Read before the analysers: Django's asks what its serializers prove.
-    out.classes = list(flow.class_facts(ctx))
-    for analyser in wanted:
-        analyser.collect(ctx, out)
-    if out.auth_points:
-        out.auth_points = flow.prove_auth_points(ctx, out.auth_points)
-    out.returns = [*out.returns, *flow.function_returns(ctx)]
+    if product:
+        # Read before the analysers: Django's asks what its serializers prove.
+        out.classes = list(flow.class_facts(ctx))
+        for analyser in wanted:
+            analyser.collect(ctx, out)
+        if out.auth_points:
+            out.auth_points = flow.prove_auth_points(ctx, out.auth_points)
+        out.returns = [*out.returns, *flow.function_returns(ctx)]
     if wants_existing:
         existing.collect(ctx, out)
     lint = rules.file_rule_facts(ctx) if wants_rules else None
@@ -198,7 +203,7 @@ def _analyse_text(
     decouple = wants_decouple and settings.imports_at_top(ctx, "decouple")
     facts = dataclasses.replace(
         out.freeze(),
-        functions=reach.project_functions(ctx),
+        functions=reach.project_functions(ctx) if product else (),
         definitions=_handler_definitions(ctx, out),
     )
     return FileResult(

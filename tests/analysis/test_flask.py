@@ -1022,6 +1022,45 @@ def test_a_flask_subclass_made_in_a_factory_is_the_app_and_test_apps_are_not() -
     assert analysis.project.app_package == "shop"
 
 
+TEST_MODULE = """
+from flask import Flask, request
+from posthog import Posthog
+
+from shop.models import Order, db
+
+app = Flask(__name__)
+client = Posthog("key", host="http://127.0.0.1:1")
+
+
+def place(item):
+    db.session.add(Order(item=item))
+    db.session.commit()
+
+
+@app.route("/orders", methods=["POST"])
+def create_order():
+    place(request.form["item"])
+    client.capture("order_placed", distinct_id="someone")
+    return "", 201
+"""
+
+
+def test_a_test_module_is_read_for_the_project_as_a_whole_and_never_as_its_code() -> None:
+    """Tests are no part of the product: their routes and functions are never analysed (no
+    handler calls them), but PostHog use in them is still seen."""
+    from posthog_setup.analysis.engine import analyse_text
+
+    product = analyse_text("shop/views.py", TEST_MODULE, (analyser,)).facts
+    tests = analyse_text("tests/test_orders.py", TEST_MODULE, (analyser,)).facts
+    assert product is not None
+    assert tests is not None
+    assert [r.handler.qualname for r in product.routes] == ["create_order"]
+    assert {f.name for f in product.functions} >= {"shop.views.place"}
+    assert (tests.routes, tests.functions, tests.apps, tests.returns) == ((), (), (), ())
+    assert [c.event for c in tests.captures] == [c.event for c in product.captures]
+    assert [c.event for c in tests.captures] == ["order_placed"]
+
+
 # -- who makes an account: a stranger signing up, or someone logged in ------------------
 
 OPEN_API = """
