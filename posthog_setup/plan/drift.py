@@ -20,7 +20,7 @@ finding for each difference:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from posthog_setup.analysis.model import Analysis, CaptureSite, ClientSetup, Finding, Route
@@ -201,17 +201,15 @@ def _hand_written(site: CaptureSite) -> PlannedEvent:
     )
 
 
-def _as_sent(event: PlannedEvent, sites: Sequence[CaptureSite]) -> PlannedEvent:
+def _as_sent(event: PlannedEvent, sites: Mapping[str, Sequence[CaptureSite]]) -> PlannedEvent:
     """``event`` without the properties its capture in the code does not send, where one
-    capture in its handler sends it with a literal set of them: the plan never claims a
-    property the code leaves out (a fresh analysis may see a value the edit could not,
-    such as the ``result`` it split a ``return`` into). A property added by hand stays the
-    code's own, as the rest of what people write there."""
+    capture in its handler sends it with a literal set of them (``sites`` by the event they
+    send): the plan never claims a property the code leaves out (a fresh analysis may see a
+    value the edit could not, such as the ``result`` it split a ``return`` into). A property
+    added by hand stays the code's own, as the rest of what people write there."""
     if event.kind != "capture" or not event.properties:
         return event
-    found = [
-        s for s in sites if s.event == event.event and _in_handler(s, event.file, event.handler)
-    ]
+    found = [s for s in sites.get(event.event, ()) if _in_handler(s, event.file, event.handler)]
     if len(found) != 1 or not found[0].properties_known:
         return event
     sent = set(found[0].property_keys)
@@ -246,7 +244,11 @@ def reconcile(
 ) -> Reconciled:
     """The plan to keep (``fresh`` with the previous names and hand-written events) and the drift."""
     merged = merge_names(fresh, previous)
-    merged = dataclasses.replace(merged, events=tuple(_as_sent(e, sites) for e in merged.events))
+    by_event: dict[str, list[CaptureSite]] = {}
+    for site in sites:
+        if site.event:
+            by_event.setdefault(site.event, []).append(site)
+    merged = dataclasses.replace(merged, events=tuple(_as_sent(e, by_event) for e in merged.events))
     fresh_keys = {e.key for e in merged.events}
     fresh_names = {e.event for e in merged.events}
     sent = {s.event for s in sites if s.event}
