@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast, runtime_checkable
 
 from posthog_setup.analysis.model import (
     PLAIN_CONVENTIONS,
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from posthog_setup.analysis.routing import FileScan
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+T = TypeVar("T")
 
 
 _LINE_END = re.compile(r"(\r\n|\r|\n)")
@@ -68,9 +69,8 @@ class FileContext:
     plain: bool = False
     lines: list[str] = field(init=False)
     _mentioned: dict[str, bool] = field(init=False, default_factory=dict, repr=False, compare=False)
-    #: what ``flow`` worked out of each function (``_binding_kinds``): several questions of one
-    #: handler (its typed names, and again at its capture) ask it of the same bindings
-    binding_kinds: dict[ast.AST, object] = field(
+    #: answers worked out once per node and asked again (see ``remembered``)
+    _remembered: dict[tuple[str, ast.AST], object] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
 
@@ -83,6 +83,16 @@ class FileContext:
         found = self._mentioned.get(text)
         if found is None:
             found = self._mentioned[text] = text in self.source
+        return found
+
+    def remembered(self, question: str, node: ast.AST, answer: Callable[[], T]) -> T:
+        """``answer()``, worked out the first time ``question`` is asked of ``node`` (a
+        handler's bindings, the guard on its decorators): several passes over one handler
+        ask the same, some of them at every node of its body."""
+        key = (question, node)
+        if key in self._remembered:
+            return cast(T, self._remembered[key])
+        found = self._remembered[key] = answer()
         return found
 
     def segment(self, node: ast.AST) -> str | None:

@@ -1237,11 +1237,8 @@ class _Kinds:
 
 
 def _binding_kinds(ctx: FileContext, func: FunctionNode) -> _Kinds:
-    known = ctx.binding_kinds.get(func)
-    if isinstance(known, _Kinds):
-        return known
-    kinds = ctx.binding_kinds[func] = _kinds_of(ctx, func)
-    return kinds
+    # Several questions of one handler (its typed names, and again at its capture) ask it.
+    return ctx.remembered("binding kinds", func, lambda: _kinds_of(ctx, func))
 
 
 def _kinds_of(ctx: FileContext, func: FunctionNode) -> _Kinds:

@@ -166,7 +166,8 @@ def find_user(
     key that user has is settled for the plan (see ``current_user``)."""
     if isinstance(func, ast.ClassDef):
         return None
-    guard = required(ctx, func)
+    # Asked at each node of the body until a user is found; the decorators answer once.
+    guard = ctx.remembered("httpauth guard", func, lambda: required(ctx, func))
     if guard is None:
         return None
     owner, spelled = guard
