@@ -257,14 +257,27 @@ def _insert_import(
     return True
 
 
+def _by_type(name: str) -> tuple[int, str]:
+    """Ruff's and isort's default order of imported names: constants, classes, the rest,
+    each alphabetically."""
+    if name.isupper() and len(name) > 1:
+        return 0, name.lower()
+    return (1 if name[:1].isupper() else 2), name.lower()
+
+
+def _alphabetically(name: str) -> tuple[int, str]:
+    return 0, name.lower()
+
+
 def _extend_from_import(
     body: list[cst.BaseStatement], item: NeededImport, limit: int | None = None
 ) -> bool:
     """Add ``item.name`` to an existing ``from <module> import ...`` line above
     ``body[limit]``; False if there is none.
 
-    The name goes at its alphabetical place when the names are sorted (else last), with
-    the separators the line already uses, so a parenthesised import stays one per line.
+    The name goes at its place when the names are sorted (by type, as Ruff and isort sort
+    them, or alphabetically; else last), with the separators the line already uses, so a
+    parenthesised import stays one per line.
     """
     for index, stmt in enumerate(body[:limit]):
         if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
@@ -279,15 +292,19 @@ def _extend_from_import(
         ):
             continue
         names = list(node.names)
-        keys = [(cst.helpers.get_full_name_for_node(a.name) or "").lower() for a in names]
+        spelled = [cst.helpers.get_full_name_for_node(a.name) or "" for a in names]
         between = next(
             (a.comma for a in names[:-1] if isinstance(a.comma, cst.Comma)),
             cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
         )
         alias = cst.ImportAlias(name=cst.Name(item.name))
         position = len(names)
-        if keys == sorted(keys):
-            position = next((i for i, k in enumerate(keys) if k > item.name.lower()), len(names))
+        for order in (_by_type, _alphabetically):
+            keys = [order(name) for name in spelled]
+            if keys == sorted(keys):
+                new = order(item.name)
+                position = next((i for i, k in enumerate(keys) if k > new), len(names))
+                break
         if position == len(names):
             last = names[-1]
             names[-1] = last.with_changes(comma=between)

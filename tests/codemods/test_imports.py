@@ -36,8 +36,32 @@ def added(source: str, *needed: NeededImport) -> str:
             "from flask_login import (\n    login_required,\n    logout_user,\n)\n",
             "from flask_login import (\n    current_user,\n    login_required,\n    logout_user,\n)\n",
         ),
+        (
+            "from flask_login import LoginManager, login_user\n",
+            "from flask_login import LoginManager, current_user, login_user\n",
+        ),
+        (
+            "from flask_login import LoginManager\n",
+            "from flask_login import LoginManager, current_user\n",
+        ),
+        (
+            "from flask_login import AUTH_HEADER, login_user\n",
+            "from flask_login import AUTH_HEADER, current_user, login_user\n",
+        ),
+        (
+            "from flask_login import current_app, LoginManager\n",
+            "from flask_login import current_app, current_user, LoginManager\n",
+        ),
     ],
-    ids=["sorted line", "unsorted line", "parenthesised"],
+    ids=[
+        "sorted line",
+        "unsorted line",
+        "parenthesised",
+        "classes first",
+        "after a class",
+        "constants first",
+        "alphabetical, not by type",
+    ],
 )
 def test_a_name_joins_the_existing_from_import(before: str, after: str) -> None:
     assert added(before, NeededImport("flask_login", "current_user")) == after
