@@ -54,8 +54,8 @@ def test_receiver_defined_before_the_app_and_connected_after_it() -> None:
 
         # The app.
         def capture_server_error(sender: object, exception: BaseException, **extra: object) -> None:
-            """Send an error Flask answers with a 5xx to PostHog (the API extension also
-            reports the 4xx it answers: those are not errors)."""
+            """Send an error Flask answers with a 5xx to PostHog (the API extension also reports
+            the 4xx it answers: those are not errors)."""
             if isinstance(exception, HTTPException) and (exception.code or 500) < 500:
                 return
             posthog_client.capture_exception(exception)

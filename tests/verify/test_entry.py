@@ -81,14 +81,14 @@ def test_a_factory_raising_on_an_inserted_line_fails_naming_it(
     root = edited_repo("flask_blog", tmp_path)
     replace(
         root / "blog" / "__init__.py",
-        "PosthogFlaskIntegration(app, client=posthog_client)",
-        "PosthogFlaskIntegration(app, client=posthog_client.not_an_attribute)",
+        "PosthogFlaskIntegration(app, client=posthog_client, capture_exceptions=False)",
+        "PosthogFlaskIntegration(app, client=posthog_client.not_an_attribute, capture_exceptions=False)",
     )
     result = run_check(root, mock_host)
     assert result.check.status == FAIL
     assert result.check.failures == (
         "app: blog.create_app() failed: AttributeError: 'Posthog' object has no attribute "
-        "'not_an_attribute' at blog/__init__.py:24, a line posthog-setup inserted: the edit "
+        "'not_an_attribute' at blog/__init__.py:35, a line posthog-setup inserted: the edit "
         "broke the app's start-up; run `git diff` on that line and report it",
     )
 

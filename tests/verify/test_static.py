@@ -49,7 +49,7 @@ def test_flask_fixture_passes_with_every_capture_located(integrated: Copy) -> No
         "blog/posts.py:55",
     ]
     assert [site.location for site in result.handlers] == ["blog/errors.py:32"]
-    assert result.hookups == (("PosthogFlaskIntegration", "blog/__init__.py:24"),)
+    assert result.hookups == (("PosthogFlaskIntegration", "blog/__init__.py:35"),)
     assert result.touched == (
         "blog/__init__.py",
         "blog/api/v1.py",
@@ -62,7 +62,7 @@ def test_flask_fixture_passes_with_every_capture_located(integrated: Copy) -> No
     assert result.check.message == (
         "6 of 6 touched files compile; 9 of 9 events and 1 of 1 error handlers found in the "
         "code; the client module reads POSTHOG_PROJECT_TOKEN and POSTHOG_HOST, as .env.example "
-        "documents; hook-up: PosthogFlaskIntegration at blog/__init__.py:24"
+        "documents; hook-up: PosthogFlaskIntegration at blog/__init__.py:35"
     )
 
 
@@ -212,7 +212,9 @@ def test_missing_planned_files_and_client_module_fail(integrated: Copy) -> None:
 def test_a_missing_hookup_and_a_misplaced_middleware_fail(integrated: Copy) -> None:
     flask = integrated("flask_blog")
     replace(
-        flask / "blog/__init__.py", "    PosthogFlaskIntegration(app, client=posthog_client)\n", ""
+        flask / "blog/__init__.py",
+        "    PosthogFlaskIntegration(app, client=posthog_client, capture_exceptions=False)\n",
+        "",
     )
     assert run(flask).check.failures == (
         "no PosthogFlaskIntegration hook-up found for flask: requests are not tied to users "

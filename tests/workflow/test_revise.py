@@ -185,8 +185,9 @@ def test_a_500_handler_that_captures_what_the_integration_captured_is_reported_n
     assert code == 1
     assert out.splitlines() == [
         "blog/errors.py:22:1: double-exception-capture error handler internal_error calls "
-        "capture_exception, but the Flask integration captures each error before Flask calls "
-        "this handler: each server error reaches PostHog twice; remove the call"
+        "capture_exception, but capture_server_error in blog/__init__.py, a receiver of "
+        "got_request_exception, captures each error before Flask calls this handler: each "
+        "server error reaches PostHog twice; remove the call"
     ]
     assert revise(blog, capsys)[0] == 1
     assert errors.read_text() == doubled
@@ -197,6 +198,15 @@ def test_a_client_without_exception_autocapture_gives_the_500_handler_its_captur
 ) -> None:
     """The integration captures through the client's exception autocapture: with it off,
     the 500 handler is where a server error is seen."""
+    # The integration capturing itself, as an app without Flask-Login has it.
+    app = blog / "blog" / "__init__.py"
+    app.write_text(
+        app.read_text().replace(
+            "PosthogFlaskIntegration(app, client=posthog_client, capture_exceptions=False)\n"
+            "    got_request_exception.connect(capture_server_error, app)\n",
+            "PosthogFlaskIntegration(app, client=posthog_client)\n",
+        )
+    )
     client = blog / "blog" / "posthog_client.py"
     client.write_text(client.read_text().replace("    enable_exception_autocapture=True,\n", ""))
     code, out, _ = revise(blog, capsys, "--check")

@@ -13,7 +13,7 @@ from posthog_setup.analysis.context import FrameworkAnalyser
 from posthog_setup.analysis.model import Analysis, AppObject
 from posthog_setup.codemods.present import names_identifier
 from posthog_setup.frameworks.base import HOOKUP_MISSING, CodemodHookup, Workspace
-from posthog_setup.frameworks.flask.analysis import analyser
+from posthog_setup.frameworks.flask.analysis import FlaskConventions, analyser
 from posthog_setup.frameworks.flask.unhandled import HOOKUP_GATE
 from posthog_setup.frameworks.flask_rest import analysis as rest
 from posthog_setup.plan.sdk import SdkFloor
@@ -65,11 +65,20 @@ class Flask(CodemodHookup):
         from posthog_setup.frameworks.flask.hookup import hook_up_flask  # libcst
 
         signals_4xx = any(a.extension in SIGNALLING_4XX for a in analysis.apps)
+        flask_login = _logs_in_with_flask_login(analysis)
         workspace.edit_python(
             app.file,
-            lambda text: hook_up_flask(text, app.file, app, client, signals_4xx=signals_4xx),
+            lambda text: hook_up_flask(
+                text, app.file, app, client, signals_4xx=signals_4xx, flask_login=flask_login
+            ),
             HOOKUP_MISSING,
         )
+
+
+def _logs_in_with_flask_login(analysis: Analysis) -> bool:
+    """Do the app's users log in with Flask-Login (see ``FlaskAnalyser.logs_in``)?"""
+    conventions = analysis.conventions("flask")
+    return isinstance(conventions, FlaskConventions) and conventions.flask_login
 
 
 def _mentions_integration(data: bytes | None) -> bool:
