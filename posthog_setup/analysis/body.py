@@ -449,6 +449,7 @@ def settle(
         facts,
         typed=typed,
         written=written,
+        lookup_keys=flow.lookup_keys(ctx, func),
         toggles=flow.toggled(func),
         existing_change=flow.existing_change(func),
         outcomes=flow.event_type_branches(func),

@@ -1290,6 +1290,83 @@ def _kinds_of(ctx: FileContext, func: FunctionNode) -> _Kinds:
     return _Kinds(of_binding, typed)
 
 
+#: Keywords of a lookup that take a record's key (``get_object_or_404(Post, pk=pk)``,
+#: ``Post.objects.get(id=id)``, ``Post.query.filter_by(id=id)``).
+_KEY_KEYWORDS = frozenset({"pk", "id"})
+#: Lookups that take the key as their only argument (SQLAlchemy's ``Post.query.get(id)``).
+_KEY_METHODS = frozenset({"get", "get_or_404"})
+
+
+def lookup_keys(ctx: FileContext, func: FunctionNode) -> tuple[tuple[str, str], ...]:
+    """(parameter, qualified model) for each parameter the handler looks a model up by, as
+    its key: ``get_object_or_404(BookInstance, pk=pk)``, ``Post.objects.get(id=id)``,
+    ``Post.query.get_or_404(id)``, ``Post.query.filter_by(id=id).first()``. A parameter
+    used as the key of two models keys neither."""
+    params = {a.arg for a in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)}
+    scope = ctx.names.scope_for_def(func)
+    found: dict[str, set[str]] = {}
+    seen: set[ast.AST] = set()
+    for node in _walk(func):
+        if not isinstance(node, ast.Call) or node in seen:
+            continue
+        chain = _call_chain(node)
+        seen.update(chain)
+        keys = {k for call in chain for k in _key_arguments(call, params)}
+        if not keys:
+            continue
+        # The outermost call that answers a model: ``.first()`` of a filter, ``.get(...)``
+        # of ``.get(...).delete()``.
+        model = next(filter(None, (_model_answered(ctx, call, scope) for call in chain)), None)
+        if model is None:
+            continue
+        for key in keys:
+            found.setdefault(key, set()).add(model)
+    return tuple(
+        sorted((key, next(iter(models))) for key, models in found.items() if len(models) == 1)
+    )
+
+
+def _model_answered(ctx: FileContext, call: ast.Call, scope: object) -> str | None:
+    """The class ``call`` answers an instance of, where that is a class (named as one)."""
+    model = (_built_by(ctx, call, scope) or "").rstrip("?")
+    if not model or ".<locals>." in model or not model.rsplit(".", 1)[-1][:1].isupper():
+        return None
+    return model
+
+
+def _call_chain(call: ast.Call) -> list[ast.Call]:
+    """``call`` and the calls it is made on: ``filter_by(...)`` of ``....filter_by(...).first()``."""
+    chain = [call]
+    node: ast.expr = call.func
+    while isinstance(node, (ast.Attribute, ast.Call)):
+        if isinstance(node, ast.Call):
+            chain.append(node)
+            node = node.func
+        else:
+            node = node.value
+    return chain
+
+
+def _key_arguments(call: ast.Call, params: Collection[str]) -> Iterator[str]:
+    """The parameters ``call`` passes as a record's key."""
+    for keyword in call.keywords:
+        if (
+            keyword.arg in _KEY_KEYWORDS
+            and isinstance(keyword.value, ast.Name)
+            and keyword.value.id in params
+        ):
+            yield keyword.value.id
+    if (
+        isinstance(call.func, ast.Attribute)
+        and call.func.attr in _KEY_METHODS
+        and len(call.args) == 1
+        and not call.keywords
+        and isinstance(call.args[0], ast.Name)
+        and call.args[0].id in params
+    ):
+        yield call.args[0].id
+
+
 def typed_at(
     ctx: FileContext, func: FunctionNode, line: int, *, including: bool
 ) -> tuple[tuple[str, str], ...]:

@@ -179,6 +179,8 @@ class BodyFacts:
     proven: tuple[str, ...] = ()
     #: (local or parameter, qualified class) where the handler builds or annotates an object
     typed: tuple[tuple[str, str], ...] = ()
+    #: (parameter, qualified model) where the handler looks a model up by the parameter
+    lookup_keys: tuple[tuple[str, str], ...] = ()
     #: the models or tables the handler writes, in order (``Post``, ``comment``)
     written: tuple[str, ...] = ()
     #: what the handler switches on or off (``news.switch_like(user)``: ``like``), if anything
@@ -233,6 +235,8 @@ class Route:
     anchor: Anchor | None = None
     proven: tuple[str, ...] = ()
     typed: tuple[tuple[str, str], ...] = ()
+    #: (parameter, qualified model) where the handler looks a model up by the parameter
+    lookup_keys: tuple[tuple[str, str], ...] = ()
     written: tuple[str, ...] = ()
     #: what the handler switches on or off (``news.switch_like(user)``: ``like``), if anything
     toggles: str | None = None

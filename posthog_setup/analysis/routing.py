@@ -677,6 +677,7 @@ def linked_route(
         anchor=local.body.anchor,
         proven=local.body.proven,
         typed=local.body.typed,
+        lookup_keys=local.body.lookup_keys,
         written=local.body.written,
         toggles=local.body.toggles,
         existing_change=local.body.existing_change,

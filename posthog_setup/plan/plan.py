@@ -331,12 +331,18 @@ _SHORT_ID = re.compile(r"([a-z]{1,3})_?id")
 def _path_properties(route: Route, noun: str, analysis: Analysis) -> list[PlannedProperty]:
     found = []
     conventions = analysis.conventions(route.framework)
+    looked_up_by = dict(route.lookup_keys)
     for param in path_parameters(route.path):
         kind = _property_type(route.path, param, route.handler)
         if names_pii(param) or _link_secret(route.path, param, kind):
             continue
         short = _SHORT_ID.fullmatch(param)
-        if param in ("id", "pk"):
+        looked_up = looked_up_by.get(param)
+        if looked_up is not None and (param in ("id", "pk") or short):
+            # What the handler looks up by it says what it keys, whatever the path says
+            # (``/book/<pk>/renew`` with ``get_object_or_404(BookInstance, pk=pk)``).
+            name = f"{snake(looked_up.rsplit('.', 1)[-1])}_id"
+        elif param in ("id", "pk"):
             name = f"{_keyed_resource(route.path, param, noun)}_id"
         elif (
             short

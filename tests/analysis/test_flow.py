@@ -1247,3 +1247,44 @@ def test_a_capture_after_a_commit_waits_for_the_refresh_that_follows_it() -> Non
     found = flow.success_anchor(_func(source), 4, (3, 4))
     assert found is not None
     assert (found.line, found.before) == (5, False)
+
+
+# -- what a handler looks up by its parameters -----------------------------------------
+
+
+def _lookup_keys(body: str) -> tuple[tuple[str, str], ...]:
+    source = (
+        "from django.shortcuts import get_object_or_404\n"
+        "from depot.models import Crate, ShelfSlot, db\n\n\n"
+        "def restock(request, pk, id, cid, note):\n"
+        + textwrap.indent(textwrap.dedent(body), "    ")
+    )
+    ctx = FileContext.parse("depot/views.py", "depot.views", False, source, registry.analysers())
+    func = next(n for n in ctx.tree.body if isinstance(n, ast.FunctionDef))
+    return flow.lookup_keys(ctx, func)
+
+
+@pytest.mark.parametrize(
+    ("body", "keys"),
+    [
+        ("slot = get_object_or_404(ShelfSlot, pk=pk)\n", (("pk", "depot.models.ShelfSlot"),)),
+        ("ShelfSlot.objects.get(id=id).delete()\n", (("id", "depot.models.ShelfSlot"),)),
+        (
+            "crate = Crate.query.filter_by(id=cid).first()\nslot = ShelfSlot.query.get_or_404(pk)\n",
+            (("cid", "depot.models.Crate"), ("pk", "depot.models.ShelfSlot")),
+        ),
+        # the key of two models keys neither
+        (
+            "a = Crate.objects.get(pk=pk)\nb = ShelfSlot.objects.get(pk=pk)\n",
+            (),
+        ),
+        # not a key, not a model, not a parameter
+        ("slot = ShelfSlot.objects.get(note=note)\n", ()),
+        ("value = request.GET.get(pk)\n", ()),
+        ("other = 3\nslot = ShelfSlot.objects.get(pk=other)\n", ()),
+    ],
+)
+def test_a_parameter_a_model_is_looked_up_by_keys_that_model(
+    body: str, keys: tuple[tuple[str, str], ...]
+) -> None:
+    assert _lookup_keys(body) == keys

@@ -370,3 +370,22 @@ def test_a_class_a_package_re_exports_has_its_attributes() -> None:
         class_attributes=(*users.class_attributes, ("app.models.legacy.User", ("pk",))),
     )
     assert two.attributes_of("app.models.User") == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("lookup_keys", "sent"),
+    [
+        # what the handler looks up by the key names it, not the path's segment before it
+        ((("pk", "app.models.ShelfSlot"),), [("shelf_slot_id", "pk")]),
+        ((), [("shelf_id", "pk")]),
+    ],
+)
+def test_a_key_is_named_by_the_model_the_handler_looks_up_by_it(
+    lookup_keys: tuple[tuple[str, str], ...], sent: list[tuple[str, str]]
+) -> None:
+    restocking = Handler("app.views", "app/views.py", "restock", 10, 20, 9, params=("pk",))
+    r = dataclasses.replace(
+        route(restocking, path="/shelf/<int:pk>/restock"), lookup_keys=lookup_keys
+    )
+    (event,) = build_plan(analysis(r), client_module="app/posthog_client.py").events
+    assert [(p.name, p.value) for p in event.properties] == sent

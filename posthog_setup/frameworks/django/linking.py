@@ -169,6 +169,7 @@ def _route(
         anchor=body.anchor,
         proven=body.proven,
         typed=body.typed,
+        lookup_keys=body.lookup_keys,
         counts=body.counts,
         written=body.written,
         toggles=body.toggles,
