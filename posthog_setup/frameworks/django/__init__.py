@@ -82,6 +82,11 @@ class Django:
         if self.hookup_name.encode() in settings and RECEIVERS_MODULE.encode()[:-3] not in settings:
             # The project hooked PostHog up itself: its settings are its own.
             return
+        projects = {a.file for a in analysis.apps if a.kind == app.kind} - {app.file}
+        if _inherits_middleware(settings, app.file, projects):
+            # ``from .base import *`` then at most ``MIDDLEWARE += [...]``: the hook-up is the
+            # base's, and so is the receivers' import.
+            return
         receivers = _auth_receivers(workspace, plan)
         blocker = hookup_blocker(workspace.root, self.version_gate)
         if blocker is not None:
@@ -145,3 +150,42 @@ def _auth_receivers(workspace: Workspace, plan: Plan) -> str:
 
 
 framework = Django()
+
+
+def _inherits_middleware(settings: bytes, file: str, others: set[str]) -> bool:
+    """Does the settings module (its text, its path) take ``MIDDLEWARE`` from another of
+    the project's settings modules (``others``, by path): it star-imports one and never
+    sets ``MIDDLEWARE`` itself, at most adds to it (``MIDDLEWARE += [...]``)?"""
+    try:
+        tree = ast.parse(settings)
+    except (SyntaxError, ValueError):
+        return False
+    sets = any(
+        isinstance(stmt, (ast.Assign, ast.AnnAssign))
+        and any(
+            isinstance(t, ast.Name) and t.id == "MIDDLEWARE"
+            for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
+        )
+        for stmt in tree.body
+    )
+    if sets:
+        return False
+    folder = file.rsplit("/", 1)[0] if "/" in file else ""
+    for stmt in tree.body:
+        if not (isinstance(stmt, ast.ImportFrom) and any(a.name == "*" for a in stmt.names)):
+            continue
+        parts = (stmt.module or "").split(".") if stmt.module else []
+        if stmt.level:
+            base = folder.split("/") if folder else []
+            base = base[: len(base) - (stmt.level - 1)] if stmt.level > 1 else base
+            stem = "/".join([*base, *parts])
+            if {f"{stem}.py", f"{stem}/__init__.py"} & others:
+                return True
+        elif parts:
+            stem = "/".join(parts)
+            if any(
+                o == f"{stem}.py" or o.endswith((f"/{stem}.py", f"/{stem}/__init__.py"))
+                for o in others
+            ):
+                return True
+    return False
