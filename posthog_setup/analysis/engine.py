@@ -614,6 +614,12 @@ def _left_to_hookups(
     return tuple(settled)
 
 
+def hookup_autocaptures(setups: Sequence[ClientSetup]) -> bool:
+    """Does the client edit gives a hook-up turn exception autocapture on (the hook-up
+    captures unhandled errors only then; see ``_autocaptures``)?"""
+    return _autocaptures(None, setups, {})
+
+
 def _autocaptures(
     client: str | None, setups: Sequence[ClientSetup], modules: Mapping[str, str]
 ) -> bool:

@@ -162,6 +162,44 @@ def test_a_module_level_client_is_imported_by_the_edited_code(tmp_path: Path) ->
     assert [e.event for e in events] == ["order_created"]
 
 
+MEMBERS_FACTORY = FACTORY.replace(
+    "from flask import Flask\n", "from flask import Flask\nfrom flask_login import LoginManager\n"
+).replace("    app = Flask(__name__)\n", "    app = Flask(__name__)\n    LoginManager(app)\n")
+
+MEMBERS_VIEWS = VIEWS.replace(
+    "from flask import Blueprint, jsonify, request\n",
+    "from flask import Blueprint, jsonify, request\nfrom flask_login import current_user\n",
+).replace('request.get_json()["item"]', '(current_user.get_id(), request.get_json()["item"])')
+
+
+@pytest.mark.parametrize("autocapture", [False, True])
+def test_errors_go_through_a_receiver_only_where_the_client_autocaptures_them(
+    tmp_path: Path, autocapture: bool
+) -> None:
+    """The integration captures unhandled errors only with exception autocapture on; its
+    receiver that sends them as the logged-in user must capture no more than it would."""
+    analytics = (
+        ANALYTICS.replace("    disabled=", "    enable_exception_autocapture=True,\n    disabled=")
+        if autocapture
+        else ANALYTICS
+    )
+    root = project(
+        tmp_path,
+        {
+            "shop/__init__.py": MEMBERS_FACTORY,
+            "shop/analytics.py": analytics,
+            "shop/views.py": MEMBERS_VIEWS,
+        },
+    )
+    app = edited_twice(root)["shop/__init__.py"]
+    if autocapture:
+        assert "PosthogFlaskIntegration(app, client=analytics, capture_exceptions=False)" in app
+        assert "got_request_exception.connect(capture_server_error, app)" in app
+    else:
+        assert "PosthogFlaskIntegration(app, client=analytics)\n" in app
+        assert "got_request_exception" not in app
+
+
 def test_the_posthog_module_client_configured_at_start_up_is_called_as_posthog(
     tmp_path: Path,
 ) -> None:

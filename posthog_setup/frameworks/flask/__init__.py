@@ -62,10 +62,14 @@ class Flask(CodemodHookup):
             # What hook_up_flask would find first (and leave the file as it is), off ast:
             # a check of a hooked-up app loads no libcst.
             return
+        from posthog_setup.analysis.engine import hookup_autocaptures
         from posthog_setup.frameworks.flask.hookup import hook_up_flask  # libcst
 
-        signals_4xx = any(a.extension in SIGNALLING_4XX for a in analysis.apps)
-        flask_login = _logs_in_with_flask_login(analysis)
+        # A receiver of ours captures as the integration would, so only where it would: a
+        # client that leaves exception autocapture off leaves errors to the app's handlers.
+        captures = hookup_autocaptures(analysis.client_setups)
+        signals_4xx = captures and any(a.extension in SIGNALLING_4XX for a in analysis.apps)
+        flask_login = captures and _logs_in_with_flask_login(analysis)
         workspace.edit_python(
             app.file,
             lambda text: hook_up_flask(
