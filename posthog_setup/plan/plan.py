@@ -341,7 +341,7 @@ def _path_properties(route: Route, noun: str, analysis: Analysis) -> list[Planne
         if looked_up is not None and (param in ("id", "pk") or short):
             # What the handler looks up by it says what it keys, whatever the path says
             # (``/book/<pk>/renew`` with ``get_object_or_404(BookInstance, pk=pk)``).
-            name = f"{snake(looked_up.rsplit('.', 1)[-1])}_id"
+            name = f"{singular(snake(looked_up.rsplit('.', 1)[-1]))}_id"
         elif param in ("id", "pk"):
             name = f"{_keyed_resource(route.path, param, noun)}_id"
         elif (

@@ -377,6 +377,8 @@ def test_a_class_a_package_re_exports_has_its_attributes() -> None:
     [
         # what the handler looks up by the key names it, not the path's segment before it
         ((("pk", "app.models.ShelfSlot"),), [("shelf_slot_id", "pk")]),
+        # a model named in the plural is one of them
+        ((("pk", "app.models.Crates"),), [("crate_id", "pk")]),
         ((), [("shelf_id", "pk")]),
     ],
 )
