@@ -29,6 +29,7 @@ from posthog_setup.analysis.body import called_name, walk_body, write_evidence
 from posthog_setup.analysis.context import FileContext, FunctionNode
 from posthog_setup.analysis.model import CalledCode, Evidence, ModuleFacts, ProjectFunction, Route
 from posthog_setup.analysis.names import Scope
+from posthog_setup.analysis.paths import path_parameters
 
 #: Methods an inherited repository or service (advanced-alchemy's, a generic CRUD base)
 #: writes with when a project class calls them on ``self`` without defining them.
@@ -82,6 +83,24 @@ _BUILTIN_METHODS = frozenset(
 )
 _MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _UPDATE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
+#: Fixed words of a path that serves a link mailed to one person, who acts by following it
+#: (confirm an address, activate an account, accept an invitation, unsubscribe): a GET is
+#: the only request such a link makes, so what its handler's calls write is its action.
+_ACTION_LINK = re.compile(r"confirm|verif|activat|invit|unsubscribe|magic", re.IGNORECASE)
+
+
+#: A path parameter that carries a signed token: only a link handed to one person has one.
+_TOKEN_PARAMETER = re.compile(r"(^|_)(token|signature|uidb64)$", re.IGNORECASE)
+
+
+def action_link(path: str) -> bool:
+    """Is ``path`` a link followed to act: a fixed word says so (``/confirm/<key>``), or it
+    carries a token (``/change-email/<token>``)?"""
+    return any(
+        _ACTION_LINK.search(part)
+        for part in re.split(r"[/.]", path)
+        if part and not any(mark in part for mark in "<{(:")
+    ) or any(_TOKEN_PARAMETER.search(name) for name in path_parameters(path))
 
 
 def _stored_names(func: FunctionNode) -> set[str]:
@@ -523,8 +542,10 @@ class ProjectCode:
 
     def judged(self, route: Route, *, signs_in: bool = False) -> Route:
         """``route`` with the writes its calls reach, or judged read-only where none can
-        (never a login, signup or logout: ``signs_in``)."""
-        if route.ignored or not (set(route.methods) & _MUTATING_METHODS):
+        (never a login, signup or logout: ``signs_in``). A GET's calls are followed only
+        where its path is a link followed to act (``/confirm/<token>``): what a page view
+        writes on the way (a view count, a last-seen time) is no action of its visitor."""
+        if route.ignored or not (set(route.methods) & _MUTATING_METHODS or action_link(route.path)):
             return route
         if any(e.mutating and e.kind != "method" for e in route.evidence):
             return route

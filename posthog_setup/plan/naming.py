@@ -13,6 +13,7 @@ import functools
 import re
 
 from posthog_setup.analysis.model import HTTP_METHODS, Route
+from posthog_setup.analysis.reach import action_link
 
 #: Path segments and handler-name words that mean create / update / delete.
 _CRUD_WORDS = {
@@ -103,7 +104,7 @@ KNOWN_VERBS = frozenset(
         "fork", "enroll", "unenroll", "attend", "apply", "lock", "unlock", "collect", "uncollect",
         "authenticate", "reauthenticate", "suspend", "reactivate", "connect", "disconnect",
         "notify", "remind", "pause", "resume", "install", "uninstall", "download", "sync",
-        "translate", "convert", "resize", "clear", "purge",
+        "translate", "convert", "resize", "clear", "purge", "validate", "check",
     }
 )  # fmt: skip
 
@@ -647,11 +648,15 @@ def _unselected_noun_and_verb(route: Route, handler_words: list[str]) -> tuple[s
         # ``file_upload_finish``: the verb said last makes the one before it a noun.
         rest.append(handler_words[-2])
     candidates.append(singular("_".join(rest)) if rest else None)
-    helped = _content_words(helper_words, verb)
+    # ``validate_token()``: what a function is handed to check is no object of the action.
+    helped = [w for w in _content_words(helper_words, verb) if w not in _KEY_WORDS]
     candidates.append(singular("_".join(helped)) if helped else None)
     candidates += resources
     if "me" in segments:
         candidates.append("user")  # ``/api/me``: the logged-in user's own record
+    if action_link(route.path):
+        # ``/confirm/<token>`` mailed to one person: their account is what it confirms.
+        candidates.append("account")
     candidates.append(_parameter_noun(route))
     # A resource the path or the code names is the project's own word, even ``items``;
     # only these never name anything.

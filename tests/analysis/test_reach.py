@@ -531,3 +531,63 @@ def test_a_use_case_the_handler_builds_and_calls_runs_its_call_method() -> None:
     # ``Approve(order_id)()`` and a local annotated and built as one run ``__call__``,
     # which writes; ``Lookup``'s only reads.
     assert mutating == {"approve": True, "approve_later": True, "look": False}
+
+
+LINKS = """
+from flask import Blueprint, redirect
+from flask_login import current_user, login_required
+
+from notes.settings import store_setting
+from notes.tokens import validate_token
+
+bp = Blueprint("links", __name__)
+
+
+@bp.route("/confirm/<token>")
+@login_required
+def confirm(token):
+    if validate_token(current_user, token):
+        return redirect("/")
+    return redirect("/resend")
+
+
+@bp.route("/change-address/<token>")
+@login_required
+def change_address(token):
+    store_setting("address", token)
+    return redirect("/")
+
+
+@bp.route("/pages/<int:page_id>")
+def page(page_id):
+    store_setting("last_page", page_id)
+    return redirect("/")
+"""
+
+TOKENS = """
+from notes.db import db
+
+
+def validate_token(member, token):
+    if token != member.expected:
+        return False
+    member.confirmed = True
+    db.session.commit()
+    return True
+"""
+
+
+def test_a_get_link_followed_to_act_writes_through_the_projects_code() -> None:
+    """A mailed link (a word of its path says so, or it carries a token) makes a GET, so
+    what its calls write is its action; a page's own writes on the way are not."""
+    from posthog_setup.plan.plan import build_plan
+
+    analysis = analyse({**HELPERS, "notes/tokens.py": TOKENS, "notes/views.py": LINKS})
+    mutating = {r.handler.qualname: r.mutating for r in analysis.routes}
+    assert mutating == {"confirm": True, "change_address": True, "page": False}
+    plan = build_plan(analysis, client_module="notes/c.py")
+    # ``validate_token()`` says how, not what: the person's account was confirmed.
+    assert {e.handler: e.event for e in plan.events} == {
+        "confirm": "account_confirmed",
+        "change_address": "address_changed",
+    }
