@@ -105,6 +105,10 @@ def build_points(analysis: Analysis, plan: Plan) -> dict[str, FilePoints]:
         elif event.outcome is None or way is not None:
             anchor = route.anchor
             distinct_id, guard = proven_user_id(access, route.proven, route.typed, analysis)
+            if event.distinct_id is None:
+                # The plan sends it as nobody: a signup or a login whose user it never saw
+                # (the request's user is the visitor before it).
+                distinct_id, guard = None, None
         else:
             # A webhook's branch for one event type: the user only by contract.
             anchor = dict(route.outcomes).get(event.outcome)

@@ -389,8 +389,9 @@ def _named_parts(route: Route) -> tuple[str, str]:
         # ``UserJwtLogoutApi`` logged a user out, not a JWT.
         return "user", verb
     said = "_".join(_content_words(snake(_handler_name(route)).split("_"), None))
-    if verb == "created" and (noun in _IDENTITY_NOUNS or said in _IDENTITY_NOUNS):
-        # ``LoginAPIView.post`` made no login: a user logged in.
+    if verb in ("created", "completed") and (noun in _IDENTITY_NOUNS or said in _IDENTITY_NOUNS):
+        # ``LoginAPIView.post`` made no login, and ``def login`` completed none: a user
+        # logged in.
         return "user", _IDENTITY_NOUNS.get(noun) or _IDENTITY_NOUNS[said]
     if verb == "registered" and noun in ("user", "account", "member"):
         return "user", "signed_up"

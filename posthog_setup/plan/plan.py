@@ -718,9 +718,10 @@ def _route_event(
         for p in (*_body_properties(route, analysis), *_serializer_properties(route, analysis))
         if p.name not in {q.name for q in properties}
     ]
-    if verb == "signed_up":
-        # A signup whose new account is not known here (an INSERT, no user object): the
-        # person logged in, if anyone is, is not who signed up.
+    if verb in ("signed_up", "logged_in"):
+        # A signup or a login the analysis saw no user of (an INSERT, a serializer that
+        # answers a token): the request's user, if anyone is logged in, is the visitor
+        # before it, not who signed up or logged in.
         distinct_id = None
     if access is not None and anonymous_here(access, route.proven):
         # Only a visitor nobody is logged in as gets here (a password reset): the user

@@ -391,3 +391,63 @@ def test_a_key_is_named_by_the_model_the_handler_looks_up_by_it(
     )
     (event,) = build_plan(analysis(r), client_module="app/posthog_client.py").events
     assert [(p.name, p.value) for p in event.properties] == sent
+
+
+VISITOR_LOGIN = {
+    "settings.py": """
+ROOT_URLCONF = "urls"
+INSTALLED_APPS = ["django.contrib.auth", "rest_framework", "desk"]
+""",
+    "urls.py": """
+from django.urls import path
+
+from desk.views import LoginAPIView
+
+urlpatterns = [path("api/login/", LoginAPIView.as_view())]
+""",
+    "desk/__init__.py": "",
+    "desk/views.py": """
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from desk.serializers import LoginSerializer
+
+
+class LoginAPIView(APIView):
+    permission_classes = (AllowAny,)
+
+    def post(self, request):
+        credentials = LoginSerializer(data=request.data)
+        credentials.is_valid(raise_exception=True)
+        return Response(credentials.data)
+""",
+    "desk/serializers.py": """
+from django.contrib.auth import authenticate
+from rest_framework import serializers
+
+
+class LoginSerializer(serializers.Serializer):
+    handle = serializers.CharField()
+
+    def validate(self, data):
+        if authenticate(username=data["handle"], password=data["secret"]) is None:
+            raise serializers.ValidationError("no")
+        return {"token": "t"}
+""",
+}
+
+
+def test_a_login_the_analysis_saw_no_user_of_is_sent_as_nobody_in_the_plan_and_the_code() -> None:
+    """The request's user at a login is the visitor before it, never who logged in: a
+    login whose user the analysis never saw is sent as nobody, by the plan and the edit."""
+    import textwrap
+
+    from posthog_setup.codemods.placement import build_points
+    from tests.analysers import analyse_sources
+
+    analysis = analyse_sources({f: textwrap.dedent(t) for f, t in VISITOR_LOGIN.items()})
+    plan = build_plan(analysis, client_module="c.py")
+    assert [(e.event, e.distinct_id) for e in plan.events] == [("user_logged_in", None)]
+    (point,) = build_points(analysis, plan)["desk/views.py"].captures
+    assert (point.event, point.distinct_id, point.guard) == ("user_logged_in", None, None)

@@ -216,10 +216,12 @@ def test_a_registration_api_identifies_the_member_its_serializer_saved(tmp_path:
     )
     assert saved in registration
     assert "request.user" not in registration
-    # A login serializer whose validate answers a dict exposes no member: the event keeps
-    # the request's user (anonymous here), and nobody is identified.
+    # A login serializer whose validate answers a dict exposes no member: nobody is
+    # identified, and the event is sent as nobody (the request's user is the visitor
+    # before the login).
     assert "identify_context" not in login
-    assert "self.request.user.is_authenticated" in login
+    assert "request.user" not in login
+    assert 'posthog_client.capture("user_logged_in")' in login
 
 
 def test_a_registration_api_whose_create_answers_a_dict_reads_no_key_of_it(
