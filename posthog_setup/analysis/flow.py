@@ -376,6 +376,14 @@ def chain_text(node: ast.expr) -> str | None:
     if isinstance(node, ast.Call) and not node.args and not node.keywords:
         base = chain_text(node.func)
         return None if base is None else f"{base}()"
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "super"
+        and len(node.args) == 2
+        and not node.keywords
+    ):
+        return "super()"  # ``super(Cls, self)``, as Python 2 had it spelled
     return None
 
 
