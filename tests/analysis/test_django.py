@@ -925,6 +925,42 @@ urlpatterns = [
 """
 
 
+@pytest.mark.parametrize(
+    "queryset",
+    [
+        "with_counts(Post.objects.all())",
+        "helpers.with_counts(Post.objects.filter(published=True))",
+        "models.Post.objects.all()",
+    ],
+)
+def test_a_queryset_a_function_wraps_is_of_the_model_it_is_handed(queryset: str) -> None:
+    """``with_counts(Post.objects.all())``: a function of the project's is no model; the
+    viewset works on posts, and its events say so."""
+    views = (
+        "from rest_framework import viewsets\n\n"
+        "from blog import helpers, models\n"
+        "from blog.helpers import with_counts\n"
+        "from blog.models import Post\n\n\n"
+        "class PostViewSet(viewsets.ModelViewSet):\n"
+        f"    queryset = {queryset}\n"
+    )
+    urls = (
+        "from django.urls import include, path\n"
+        "from rest_framework.routers import DefaultRouter\n"
+        "from blog import views\n\n"
+        "router = DefaultRouter()\n"
+        'router.register("posts", views.PostViewSet)\n'
+        'urlpatterns = [path("api/", include(router.urls))]\n'
+    )
+    analysis = django_project(urls, views=views)
+    assert {r.model for r in analysis.routes} == {"blog.models.Post"}
+    assert sorted({event_name(r) for r in analysis.routes if r.mutating}) == [
+        "post_created",
+        "post_deleted",
+        "post_updated",
+    ]
+
+
 def test_viewsets_on_routers_expand_into_implicit_and_extra_actions() -> None:
     analysis = django_project(DRF_URLS, views=DRF_VIEWS)
     rows = [

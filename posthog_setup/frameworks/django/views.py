@@ -532,7 +532,19 @@ class ViewCollector:
 
     def model_name(self, value: ast.AST) -> str | None:
         """``Product``, ``models.Product`` or ``Product.objects.filter(...)`` -> the
-        model's qualified name: the chain up to its first capitalised name (a class)."""
+        model's qualified name: the chain up to its first capitalised name (a class). A
+        function's result (``with_counts(Product.objects.all())``) is of the model it is
+        handed, if any: the function is no model."""
+        if (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, (ast.Name, ast.Attribute))
+            and not (value.func.id if isinstance(value.func, ast.Name) else value.func.attr)[
+                :1
+            ].isupper()
+            and not _is_query_chain(value.func)
+        ):
+            handed = (self.model_name(arg) for arg in value.args)
+            return next((m for m in handed if m and m.rsplit(".", 1)[-1][:1].isupper()), None)
         chain: list[ast.Attribute] = []
         while True:
             if isinstance(value, ast.Call):
@@ -668,3 +680,18 @@ def class_kind(ancestry: Sequence[str]) -> str:
         if spec is not None and spec.rank >= 0 and (best is None or spec.rank > best[0]):
             best = (spec.rank, name)
     return short_name(best[1]) if best else ""
+
+
+def _is_query_chain(func: ast.expr) -> bool:
+    """Is ``func`` a method of a model's query (``Product.objects.filter``,
+    ``models.Product.objects.all``), not a function of the project's?"""
+    node: ast.expr = func
+    while True:
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            if node is not func and node.attr[:1].isupper():
+                return True
+            node = node.value
+        else:
+            return isinstance(node, ast.Name) and node.id[:1].isupper()
