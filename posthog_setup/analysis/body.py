@@ -129,6 +129,10 @@ def write_evidence(call: ast.Call) -> Evidence | None:
     line = call.lineno
     spelled = f"{receiver}.{method}()" if receiver else f".{method}()"
     if method in _STRONG_WRITES:
+        if method == "set_password" and receiver.rsplit(".", 1)[-1][:1].isupper():
+            # ``User.set_password(raw)``: a class's own (static) helper that hashes a text
+            # and answers it; a user's ``user.set_password(raw)`` changes the account.
+            return None
         if method == "save" and _no_commit(call):
             # ``form.save(commit=False)`` builds the object and writes nothing (Django's
             # forms and DRF-style helpers alike): a preview, or a save still to come.

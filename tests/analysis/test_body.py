@@ -29,6 +29,8 @@ def _call(code: str) -> ast.Call:
         ("items.append(x)", False),
         ("form.save(commit=False)", False),  # builds the object, writes nothing
         ("form.save(commit=True)", True),
+        ("member.set_password(raw)", True),  # the account's password changes
+        ("Member.set_password(raw)", False),  # a class's helper that hashes a text
     ],
 )
 def test_write_evidence(code: str, writes: bool) -> None:
