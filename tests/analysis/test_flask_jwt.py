@@ -70,6 +70,27 @@ def test_a_route_that_issues_a_token_is_a_login_keyed_by_its_identity() -> None:
     assert analysis.conventions("flask").login_key(point) == "user.id"
 
 
+REFRESH = """\
+from flask import Flask
+from flask_jwt_extended import create_access_token, get_jwt_identity, {guard}
+
+app = Flask(__name__)
+
+
+@app.post("/token/renew")
+@{guard}
+def renew():
+    return {{"token": create_access_token(identity=get_jwt_identity())}}
+"""
+
+
+def test_a_route_that_renews_a_token_it_requires_logs_nobody_in() -> None:
+    for guard in ("jwt_refresh_token_required", "fresh_jwt_required"):
+        analysis = analyse_one(REFRESH.format(guard=guard))
+        assert analysis.auth_points == ()
+        assert _users(analysis)["renew"] == ("get_jwt_identity()", True)
+
+
 def test_an_identity_that_reads_as_personal_data_is_no_key() -> None:
     analysis = analyse_one(APP.replace("{key}", "email"))
     [point] = analysis.auth_points

@@ -25,7 +25,13 @@ from posthog_setup.analysis.routing import call_arg, source_of
 PACKAGE = "flask_jwt_extended"
 MECHANISM = "token"
 KIND = "flask_jwt_extended.identity"
-REQUIRED = f"{PACKAGE}.jwt_required"
+#: Decorators under which a handler runs only with a valid token: ``jwt_required`` and
+#: 3.x's ``jwt_refresh_token_required`` / ``fresh_jwt_required`` (4.x spells those
+#: ``jwt_required(refresh=True)`` / ``(fresh=True)``).
+REQUIRED = frozenset(
+    f"{PACKAGE}.{name}"
+    for name in ("jwt_required", "jwt_refresh_token_required", "fresh_jwt_required")
+)
 IDENTITY = f"{PACKAGE}.get_jwt_identity"
 ISSUE = frozenset({f"{PACKAGE}.create_access_token"})
 #: Where the package defines what it exports, spelled as it exports them.
@@ -41,7 +47,7 @@ def required(ctx: FileContext, func: FunctionNode | ast.ClassDef) -> bool:
     for decorator in func.decorator_list:
         call = decorator if isinstance(decorator, ast.Call) else None
         target = call.func if call is not None else decorator
-        if ctx.names.resolve(target, scope) != REQUIRED:
+        if ctx.names.resolve(target, scope) not in REQUIRED:
             continue
         optional = call_arg(call, 0, "optional") if call is not None else None
         return optional is None or (isinstance(optional, ast.Constant) and optional.value is False)
