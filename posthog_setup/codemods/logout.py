@@ -1,4 +1,5 @@
-"""Capture ``user_logged_out`` right before the logout call, while the user is still known."""
+"""Capture ``user_logged_out`` right before the logout call, while the user is still known,
+and only where someone is logged in."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from posthog_setup.codemods.render import (
     Argument,
     call_source,
     distinct_id_argument,
+    indented,
     string_literal,
 )
 from posthog_setup.codemods.splice import FileEdit
@@ -33,9 +35,14 @@ def plan_logout(point: LogoutPoint, handler: FoundHandler, site: FileEdit) -> st
     args: list[Argument] = [string_literal(point.event)]
     # The user's id may read a name the code binds to something else: then leave it out.
     known = site.may_import(point.imports, handler.node)
+    # A visitor nobody is logged in as logs nobody out: sent only where someone is.
+    guard = point.guard if known and point.distinct_id is not None else None
     if known:
-        args += distinct_id_argument(point.distinct_id, point.guard)
-    code = call_source(f"{site.client.name}.capture", args, indent=spot.indent, step=site.step)
+        args += distinct_id_argument(point.distinct_id, None)
+    indent = spot.indent + site.step if guard else spot.indent
+    code = call_source(f"{site.client.name}.capture", args, indent=indent, step=site.step)
+    if guard:
+        code = f"if {guard}:\n{indented(code, site.step)}"
     site.splices.insert(spot, [site.statement(code)], before=True)
     site.use_client()
     for module, name in point.imports if known else ():

@@ -40,7 +40,7 @@ def test_flask_fixture_passes_with_every_capture_located(integrated: Copy) -> No
     assert [site.location for site in result.events] == [
         "blog/api/v1.py:43",
         "blog/auth.py:55",
-        "blog/auth.py:63",
+        "blog/auth.py:64",
         "blog/auth.py:39",
         "blog/posts.py:116",
         "blog/posts.py:87",

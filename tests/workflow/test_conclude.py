@@ -24,7 +24,7 @@ LOCATIONS = {
     "flask_blog": [
         ("post_created", "blog/api/v1.py:43"),
         ("user_logged_in", "blog/auth.py:55"),
-        ("user_logged_out", "blog/auth.py:63"),
+        ("user_logged_out", "blog/auth.py:64"),
         ("user_signed_up", "blog/auth.py:39"),
         ("comment_created", "blog/posts.py:116"),
         ("post_deleted", "blog/posts.py:87"),
@@ -46,7 +46,7 @@ LOCATIONS = {
     ],
     "django_shop": [
         ("user_logged_in", "accounts/views.py:21"),
-        ("user_logged_out", "accounts/views.py:44"),
+        ("user_logged_out", "accounts/views.py:45"),
         ("user_signed_up", "accounts/views.py:35"),
         ("review_created", "catalog/views.py:31"),
         ("product_deleted", "catalog/views.py:105"),
