@@ -324,8 +324,9 @@ def _keyed_resource(path: str, param: str, noun: str) -> str:
     return noun
 
 
-#: A short id parameter: the first letters of what it keys, then ``id`` (``cid``, ``pid``).
-_SHORT_ID = re.compile(r"([a-z]{1,3})_?id")
+#: A short key parameter: the first letters of what it keys, then ``id`` or ``pk``
+#: (``cid``, ``pid``, ``fpk``).
+_SHORT_ID = re.compile(r"([a-z]{1,3})_?(?:id|pk)")
 
 
 def _path_properties(route: Route, noun: str, analysis: Analysis) -> list[PlannedProperty]:
@@ -352,8 +353,9 @@ def _path_properties(route: Route, noun: str, analysis: Analysis) -> list[Planne
             # ``/comments/<cid>``: the comment's id, as every other id is named.
             name = f"{keyed}_id"
         else:
-            # ``<int:quiz_pk>`` is the quiz's id, as every other id is named.
-            name = re.sub(r"(?<=[a-z0-9])_?pk$", "_id", param)
+            # ``<int:quiz_pk>`` is the quiz's id, as every other id is named; a short one
+            # that keys nothing the path names (``<spk>``) keeps its own name.
+            name = param if short else re.sub(r"(?<=[a-z0-9])_?pk$", "_id", param)
         if param in route.handler.params:
             value = param
         else:

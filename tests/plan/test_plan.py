@@ -215,6 +215,9 @@ def test_a_path_resource_spelled_as_one_word_is_the_events_noun() -> None:
         ("/posts/<int:xid>", [("xid", "xid")]),
         # the resource's own name (a bid of an auction), no abbreviation
         ("/bids/<int:bid>", [("bid", "bid")]),
+        # a short pk as a short id; one that keys nothing the path names keeps its name
+        ("/forums/<int:fpk>", [("forum_id", "fpk")]),
+        ("/<int:spk>/remove", [("spk", "spk")]),
     ],
 )
 def test_a_short_id_after_a_resource_is_that_resources_id(
@@ -227,7 +230,7 @@ def test_a_short_id_after_a_resource_is_that_resources_id(
         10,
         20,
         9,
-        params=("slug", "cid", "pid", "xid", "bid"),
+        params=("slug", "cid", "pid", "xid", "bid", "fpk", "spk"),
     )
     r = dataclasses.replace(route(deleting, path=path), methods=("DELETE",))
     (event,) = build_plan(analysis(r), client_module="app/posthog_client.py").events
