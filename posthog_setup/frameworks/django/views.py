@@ -537,6 +537,7 @@ class ViewCollector:
         handed, if any: the function is no model."""
         if (
             isinstance(value, ast.Call)
+            and value.args  # ``get_user_model()`` answers the model itself
             and isinstance(value.func, (ast.Name, ast.Attribute))
             and not (value.func.id if isinstance(value.func, ast.Name) else value.func.attr)[
                 :1
