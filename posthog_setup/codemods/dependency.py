@@ -13,7 +13,7 @@ from __future__ import annotations
 import codecs
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -22,6 +22,7 @@ import tomlkit
 import tomlkit.items
 from libcst.metadata import MetadataWrapper, QualifiedNameProvider
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -445,7 +446,38 @@ def _edit_requirements(
             f"{name} pins every package with =={hashes}: {wanted} was added unpinned; pin it "
             "with the team's lock workflow (pip freeze, pip-compile) before merging.",
         )
+    if canonicalize_name(wanted.name) == "posthog":
+        notes += tuple(_conflicting_pins(name, pins))
     return _Edited("".join(lines), notes)
+
+
+#: What posthog itself requires (the Requires-Dist of every release from 7.66 to the
+#: latest 7.x read alike): a project pin outside one of these cannot install beside it.
+_POSTHOG_REQUIRES = {
+    "requests": SpecifierSet(">=2.7,<3.0"),
+    "backoff": SpecifierSet(">=1.10.0"),
+    "distro": SpecifierSet(">=1.5.0"),
+    "typing-extensions": SpecifierSet(">=4.2.0"),
+}
+
+
+def _conflicting_pins(name: str, requirements: Sequence[Requirement]) -> Iterator[str]:
+    """A note for each exact pin of the file that posthog's own requirements exclude: the
+    file then installs nowhere (pip says ResolutionImpossible)."""
+    for requirement in requirements:
+        needed = _POSTHOG_REQUIRES.get(canonicalize_name(requirement.name))
+        if needed is None or not _is_exact_pin(requirement):
+            continue
+        pinned = next(iter(requirement.specifier)).version
+        try:
+            allowed = needed.contains(pinned, prereleases=True)
+        except InvalidVersion:
+            continue
+        if not allowed:
+            yield (
+                f"{name} pins {requirement.name}=={pinned}, and posthog needs "
+                f"{requirement.name}{needed}: the file no longer installs; raise that pin."
+            )
 
 
 def _is_comment(line: str) -> bool:
