@@ -454,3 +454,11 @@ def test_a_login_the_analysis_saw_no_user_of_is_sent_as_nobody_in_the_plan_and_t
     assert [(e.event, e.distinct_id) for e in plan.events] == [("user_logged_in", None)]
     (point,) = build_points(analysis, plan)["desk/views.py"].captures
     assert (point.event, point.distinct_id, point.guard) == ("user_logged_in", None, None)
+
+
+@pytest.mark.parametrize("param", ["fax", "mobile", "telephone", "home_fax"])
+def test_a_phone_number_in_the_path_is_never_a_property(param: str) -> None:
+    setting = Handler("app.views", "app/views.py", "set_number", 10, 20, 9, params=(param,))
+    r = dataclasses.replace(route(setting, path=f"/me/numbers/<{param}>"), methods=("PUT",))
+    (event,) = build_plan(analysis(r), client_module="app/posthog_client.py").events
+    assert event.properties == ()

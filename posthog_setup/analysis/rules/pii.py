@@ -13,6 +13,7 @@ from posthog_setup.analysis.names import child_nodes
 #: Property names never sent as event properties: they identify people or grant access.
 PII_NAMES = re.compile(
     r"pass(word)?|passwd|secret|token|api_?key|auth|credential|session|cookie|e_?mail|phone|"
+    r"tele?phone|cell_?phone|mobile|fax|"
     r"address|ssn|card|cvv|iban|birth|first_?name|last_?name|full_?name|username|ip",
     re.IGNORECASE,
 )
