@@ -961,6 +961,25 @@ def test_a_queryset_a_function_wraps_is_of_the_model_it_is_handed(queryset: str)
     ]
 
 
+def test_a_viewset_registered_with_no_prefix_is_served_where_its_router_is_included() -> None:
+    views = (
+        "from rest_framework import viewsets\n\n"
+        "from blog.models import Post\n\n\n"
+        "class PostViewSet(viewsets.ModelViewSet):\n"
+        "    queryset = Post.objects.all()\n"
+    )
+    urls = (
+        "from django.urls import include, path\n"
+        "from rest_framework.routers import DefaultRouter\n"
+        "from blog import views\n\n"
+        "router = DefaultRouter()\n"
+        'router.register("", views.PostViewSet, basename="post")\n'
+        'urlpatterns = [path("posts/", include(router.urls))]\n'
+    )
+    paths = {r.path for r in django_project(urls, views=views).routes}
+    assert paths == {"/posts/", "/posts/<pk>/"}
+
+
 def test_viewsets_on_routers_expand_into_implicit_and_extra_actions() -> None:
     analysis = django_project(DRF_URLS, views=DRF_VIEWS)
     rows = [

@@ -657,9 +657,10 @@ class Project:
         cls = self.class_model(registration.viewset)
         if cls is None or cls.family != "viewset":
             return
-        base = prefix + registration.prefix.strip("/")
-        list_path = f"/{base}/"
-        detail_path = f"/{base}/<{cls.lookup}>/"
+        # ``router.register("", ...)`` under ``stock/``: the list is ``/stock/`` itself.
+        base = (prefix + registration.prefix.strip("/")).strip("/")
+        list_path = f"/{base}/" if base else "/"
+        detail_path = f"{list_path}<{cls.lookup}>/"
         model = cls.located.view.model
         basename = registration.basename or (short_name(model).lower() if model else None)
         where = _Where(
