@@ -7,6 +7,9 @@ the same points) must change nothing: both are checked here, once, for every cas
 from __future__ import annotations
 
 import difflib
+import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from textwrap import dedent
@@ -21,6 +24,8 @@ from posthog_setup.codemods.points import (
 )
 from posthog_setup.codemods.present import already_present
 from posthog_setup.codemods.routes import instrument_file, instrument_file_with_notes
+from posthog_setup.mockhost import MockPostHogHost
+from posthog_setup.templating import render_client_module
 
 Point = CapturePoint | IdentifyPoint | LogoutPoint | ExceptionPoint
 
@@ -106,3 +111,35 @@ def line_before(source: str, anchor: str) -> str:
     lines = source.splitlines()
     index = next(i for i, line in enumerate(lines) if anchor in line)
     return lines[index - 1].strip()
+
+
+def serve_edited(
+    tmp_path: Path, module: str, source: str, script: str
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Run ``script`` beside the edited ``module`` (its name, its source) and a generated
+    client module pointed at a mock host; what it printed, by word, and the events the host
+    received, as (name, distinct id). The script's last event is ``after``."""
+    (tmp_path / f"{module}.py").write_text(source, encoding="utf-8")
+    client = render_client_module(
+        project_name=module, token_var="POSTHOG_PROJECT_TOKEN", host_var="POSTHOG_HOST"
+    )
+    (tmp_path / "posthog_client.py").write_text(client, encoding="utf-8")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("POSTHOG_")}
+    with MockPostHogHost() as host:
+        env |= {
+            "PYTHONPATH": str(tmp_path),
+            "POSTHOG_PROJECT_TOKEN": "phc_served",
+            "POSTHOG_HOST": host.url,
+        }
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        host.wait_for(1, timeout=10, event="after")
+        return result.stdout.split(), [(e.event, e.distinct_id) for e in host.events()]

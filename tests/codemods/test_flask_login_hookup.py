@@ -4,9 +4,6 @@ the mock host."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -15,8 +12,7 @@ import pytest
 from posthog_setup.analysis.model import AppObject
 from posthog_setup.codemods.base import ClientImport
 from posthog_setup.frameworks.flask.hookup import hook_up_flask
-from posthog_setup.mockhost import MockPostHogHost
-from posthog_setup.templating import render_client_module
+from tests.codemods.helpers import serve_edited
 
 APP = AppObject("flask.Flask", "site.app", "site.py", 0)
 
@@ -140,31 +136,10 @@ def _serve(tmp_path: Path, *, flask_login: bool) -> list[tuple[str, str]]:
     """The edited app answers errors to a logged-in member (7), a stranger whose browser
     sends its PostHog id (visitor-3), and a member whose user cannot be loaded (13); the
     events its client sent, as (name, distinct id)."""
-    (tmp_path / "site_app.py").write_text(edit(SERVED, flask_login=flask_login), encoding="utf-8")
-    client = render_client_module(
-        project_name="site", token_var="POSTHOG_PROJECT_TOKEN", host_var="POSTHOG_HOST"
-    )
-    (tmp_path / "posthog_client.py").write_text(client, encoding="utf-8")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("POSTHOG_")}
-    with MockPostHogHost() as host:
-        env |= {
-            "PYTHONPATH": str(tmp_path),
-            "POSTHOG_PROJECT_TOKEN": "phc_login",
-            "POSTHOG_HOST": host.url,
-        }
-        result = subprocess.run(
-            [sys.executable, "-c", SCRIPT],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        assert result.stdout.split() == ["200", "500", "404", "500", "500"]
-        host.wait_for(1, timeout=10, event="after")
-        return [(e.event, e.distinct_id) for e in host.events()]
+    source = edit(SERVED, flask_login=flask_login)
+    printed, events = serve_edited(tmp_path, "site_app", source, SCRIPT)
+    assert printed == ["200", "500", "404", "500", "500"]
+    return events
 
 
 def test_an_error_is_sent_as_the_member_logged_in(tmp_path: Path) -> None:

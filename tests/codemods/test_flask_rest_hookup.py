@@ -4,9 +4,6 @@ served against the mock host."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -15,8 +12,7 @@ import pytest
 from posthog_setup.analysis.model import AppObject
 from posthog_setup.codemods.base import ClientImport
 from posthog_setup.frameworks.flask.hookup import hook_up_flask
-from posthog_setup.mockhost import MockPostHogHost
-from posthog_setup.templating import render_client_module
+from tests.codemods.helpers import serve_edited
 
 APP = AppObject("flask.Flask", "api.app", "api.py", 0)
 
@@ -135,32 +131,10 @@ posthog_client.flush()
 def _serve(tmp_path: Path, extension: str, *, signals_4xx: bool) -> list[tuple[str, str]]:
     """The edited app answers a 404 and a 500 (the 500 to user-7); the events its client
     sent, as (name, distinct id)."""
-    source = SERVED.format(extension=extension)
-    (tmp_path / "api.py").write_text(edit(source, signals_4xx=signals_4xx), encoding="utf-8")
-    client = render_client_module(
-        project_name="api", token_var="POSTHOG_PROJECT_TOKEN", host_var="POSTHOG_HOST"
-    )
-    (tmp_path / "posthog_client.py").write_text(client, encoding="utf-8")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("POSTHOG_")}
-    with MockPostHogHost() as host:
-        env |= {
-            "PYTHONPATH": str(tmp_path),
-            "POSTHOG_PROJECT_TOKEN": "phc_rest",
-            "POSTHOG_HOST": host.url,
-        }
-        result = subprocess.run(
-            [sys.executable, "-c", SCRIPT],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        assert result.stdout.split() == ["404", "500"]
-        host.wait_for(1, timeout=10, event="after")
-        return [(e.event, e.distinct_id) for e in host.events()]
+    source = edit(SERVED.format(extension=extension), signals_4xx=signals_4xx)
+    printed, events = serve_edited(tmp_path, "api", source, SCRIPT)
+    assert printed == ["404", "500"]
+    return events
 
 
 @pytest.mark.parametrize(
