@@ -401,7 +401,11 @@ def _read_from(expression: str | None, name: str) -> bool:
 
 
 def _proven_key(name: str, proof: Proof, route: Route, classes: Analysis) -> str | None:
-    """``name.pk`` / ``name.id``, the first key attribute proven readable at the capture."""
+    """``name.pk`` / ``name.id``, the first key attribute proven readable at the capture;
+    never of an object the handler deleted on the way there (``pin.delete()``: Django sets
+    its key to None)."""
+    if f"{name}.delete()" in route.proven:
+        return None
     for attribute in classes.conventions(route.framework).key_attributes:
         if provable(f"{name}.{attribute}", proof, route.typed, classes):
             return f"{name}.{attribute}"

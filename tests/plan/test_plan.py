@@ -462,3 +462,14 @@ def test_a_phone_number_in_the_path_is_never_a_property(param: str) -> None:
     r = dataclasses.replace(route(setting, path=f"/me/numbers/<{param}>"), methods=("PUT",))
     (event,) = build_plan(analysis(r), client_module="app/posthog_client.py").events
     assert event.properties == ()
+
+
+@pytest.mark.parametrize(("deleted", "sent"), [(False, True), (True, False)])
+def test_the_key_of_an_object_the_handler_deleted_is_never_sent(deleted: bool, sent: bool) -> None:
+    """``pin.delete()`` before the capture: Django sets the key to None, so ``pin.pk``
+    would always send None."""
+    confirming = Handler("app.views", "app/views.py", "confirm_join", 10, 20, 9, params=())
+    proven = ("pin", "pin.pk", *(("pin.delete()",) if deleted else ()))
+    r = route(confirming, path="/join/confirm", typed=(("pin", "app.models.Pin"),), proven=proven)
+    (event,) = build_plan(analysis(r), client_module="app/posthog_client.py").events
+    assert ("pin_id" in {p.name for p in event.properties}) is sent
