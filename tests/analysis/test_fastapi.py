@@ -276,13 +276,14 @@ def test_user_access_through_dependencies() -> None:
             return {}
         """
     )
-    assert [r.user_access for r in analysis.routes] == [
-        DEPENDS_USER,
-        DEPENDS_USER,
-        DEPENDS_USER,
-        None,
-        None,
-    ]
+    # Declared a dict (the token's claims): its id, read only where it is a dict holding one.
+    claims = UserAccess(
+        "fastapi.Depends",
+        'user.get("id")',
+        'isinstance(user, dict) and user.get("id") is not None',
+        contract=True,
+    )
+    assert [r.user_access for r in analysis.routes] == [DEPENDS_USER, claims, claims, None, None]
 
 
 # -- auth points -----------------------------------------------------------------------------------

@@ -260,8 +260,34 @@ def dependency_user(ctx: FileContext, func: FunctionNode) -> UserAccess | None:
     file (an alias imported from another module is settled by the link: ``alias_users``)."""
     for param, dependency in _dependencies(ctx, func):
         if _is_user_dependency(dependency):
-            return _user_param(param)
+            arg = next(a for a in _arguments(func) if a.arg == param)
+            return _dict_user_param(param) if _declares_dict(ctx, arg) else _user_param(param)
     return None
+
+
+def _declares_dict(ctx: FileContext, arg: ast.arg) -> bool:
+    """Is the parameter declared a dict (``Annotated[dict, Depends(get_current_user)]``, a
+    dependency that answers the token's claims)?"""
+    declared = _declared_type(ctx, arg.annotation)
+    if declared is None and isinstance(arg.annotation, ast.Subscript):
+        inner = _annotated_type(ctx, arg.annotation)
+        declared = inner[0] if inner else None
+    if isinstance(declared, ast.Subscript):
+        declared = declared.value  # ``dict[str, Any]``
+    return isinstance(declared, (ast.Name, ast.Attribute)) and dotted(declared).rsplit(".", 1)[
+        -1
+    ] in ("dict", "Dict")
+
+
+def _dict_user_param(param: str) -> UserAccess:
+    """The user a dependency answers as a dict of claims: its ``id``, read only where it is
+    a dict holding one (FastAPI checks no dependency's answer against its annotation)."""
+    return UserAccess(
+        "fastapi.Depends",
+        f'{param}.get("id")',
+        f'isinstance({param}, dict) and {param}.get("id") is not None',
+        contract=True,
+    )
 
 
 def injected_types(ctx: FileContext, func: FunctionNode) -> list[tuple[str, str]]:
