@@ -63,7 +63,7 @@ _TOKEN_CALLS = re.compile(
     re.IGNORECASE,
 )
 _READ_ONLY_NAMES = re.compile(
-    r"(^|_)(search|preview|validate|validation|check|verify|lookup|query|estimate|calculate"
+    r"(^|_)(search|find|preview|validate|validation|check|verify|lookup|query|estimate|calculate"
     r"|quote|render|token|introspect|autocomplete|suggest|filter|convert|dry_run)(_|$)",
     re.IGNORECASE,
 )

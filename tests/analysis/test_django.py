@@ -980,6 +980,29 @@ def test_a_viewset_registered_with_no_prefix_is_served_where_its_router_is_inclu
     assert paths == {"/posts/", "/posts/<pk>/"}
 
 
+@pytest.mark.parametrize(
+    ("form", "mutating"), [("FindForm", False), ("SearchForm", False), ("ContactForm", True)]
+)
+def test_a_form_view_whose_form_asks_a_question_changes_nothing(form: str, mutating: bool) -> None:
+    """A FormView submits its form; one named as a question (``FindForm`` on a list page)
+    answers it, and a submission of it is no event."""
+    views = (
+        "from django.views.generic import FormView, ListView\n\n"
+        f"from blog.forms import {form}\n"
+        "from blog.models import Post\n\n\n"
+        "class PostIndex(ListView, FormView):\n"
+        "    model = Post\n"
+        f"    form_class = {form}\n"
+    )
+    urls = (
+        "from django.urls import path\n"
+        "from blog import views\n\n"
+        'urlpatterns = [path("posts/", views.PostIndex.as_view())]\n'
+    )
+    (route,) = django_project(urls, views=views).routes
+    assert route.mutating is mutating
+
+
 def test_viewsets_on_routers_expand_into_implicit_and_extra_actions() -> None:
     analysis = django_project(DRF_URLS, views=DRF_VIEWS)
     rows = [

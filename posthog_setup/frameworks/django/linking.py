@@ -91,6 +91,8 @@ class _ClassModel:
     model: str | None = None
     #: the names in its own or its nearest ancestor's ``permission_classes``
     permissions: tuple[str, ...] = ()
+    #: its own or its nearest ancestor's ``form_class``
+    form: str | None = None
 
     @property
     def handler(self) -> Handler:
@@ -329,6 +331,7 @@ class Project:
         # writes a user.
         written = view.model or (view.form and self.meta_models.get(view.form, view.form))
         permissions = view.permissions
+        form = view.form
         for base in view.bases:
             ancestry.append(base)
             parent = self.class_model(base, seen | {name})
@@ -342,6 +345,7 @@ class Project:
             lookup = lookup or parent.lookup
             written = written or parent.model
             permissions = permissions or parent.permissions
+            form = form or parent.form
         kind = class_kind(ancestry)
         spec = next(
             (CLASS_SPECS[a] for a in ancestry if a in CLASS_SPECS and short_name(a) == kind), None
@@ -358,6 +362,7 @@ class Project:
             lookup=lookup or "pk",
             model=written,
             permissions=permissions,
+            form=form,
         )
         self.classes[name] = model
         return model
@@ -586,7 +591,14 @@ class Project:
             owner,
             name,
             cls.kind,
-            reads_as_query(cls.handler.name),
+            # A view, or the form a FormView submits, named as a question
+            # (``SearchForm``): what it answers changes nothing.
+            reads_as_query(cls.handler.name)
+            or (
+                any(short_name(a) == "FormView" for a in cls.ancestry)
+                and cls.form is not None
+                and reads_as_query(cls.form.rsplit(".", 1)[-1])
+            ),
             cls.model,
             members_only=members,
         )
