@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from posthog_setup.analysis import flow
 from posthog_setup.analysis.context import FileContext, FunctionNode
 from posthog_setup.analysis.model import Anchor, BodyFacts, Evidence, UserAccess, WriteBranch
-from posthog_setup.analysis.names import child_nodes
+from posthog_setup.analysis.names import child_nodes, spelled_as_class
 
 #: Methods that write through a unit of work or ORM, whatever the receiver.
 _STRONG_WRITES = {
@@ -129,7 +129,7 @@ def write_evidence(call: ast.Call) -> Evidence | None:
     line = call.lineno
     spelled = f"{receiver}.{method}()" if receiver else f".{method}()"
     if method in _STRONG_WRITES:
-        if method == "set_password" and receiver.rsplit(".", 1)[-1][:1].isupper():
+        if method == "set_password" and spelled_as_class(receiver):
             # ``User.set_password(raw)``: a class's own (static) helper that hashes a text
             # and answers it; a user's ``user.set_password(raw)`` changes the account.
             return None
@@ -145,7 +145,7 @@ def write_evidence(call: ast.Call) -> Evidence | None:
     if (
         method == "create"
         and isinstance(func.value, (ast.Name, ast.Attribute))
-        and receiver.rsplit(".", 1)[-1][:1].isupper()
+        and spelled_as_class(receiver)
     ):
         # ``Item.create(...)``: a model's own create makes and saves one (peewee's,
         # Tortoise's, a CRUD mixin's).

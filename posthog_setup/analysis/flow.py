@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from posthog_setup.analysis.model import Anchor, AuthPoint, ClassFacts
-from posthog_setup.analysis.names import child_nodes, walk
+from posthog_setup.analysis.names import child_nodes, spelled_as_class, walk
 
 if TYPE_CHECKING:
     from posthog_setup.analysis.context import FileContext
@@ -1337,7 +1337,7 @@ def lookup_keys(ctx: FileContext, func: FunctionNode) -> tuple[tuple[str, str], 
 def _model_answered(ctx: FileContext, call: ast.Call, scope: object) -> str | None:
     """The class ``call`` answers an instance of, where that is a class (named as one)."""
     model = (_built_by(ctx, call, scope) or "").rstrip("?")
-    if not model or ".<locals>." in model or not model.rsplit(".", 1)[-1][:1].isupper():
+    if not model or ".<locals>." in model or not spelled_as_class(model):
         return None
     return model
 
@@ -1570,7 +1570,7 @@ def _select_model(ctx: FileContext, statement: ast.expr | None, scope: Scope) ->
         if node.func.attr == "select" and not node.keywords:
             selected = node.args[0] if len(node.args) == 1 else node.func.value
             model = ctx.names.resolve(selected, scope) if len(node.args) <= 1 else None
-            return model if model and model.rsplit(".", 1)[-1][:1].isupper() else None
+            return model if model and spelled_as_class(model) else None
         node = node.func.value  # ``select(X).where(...).limit(1)`` down to ``select(X)``
     return None
 
@@ -2235,7 +2235,7 @@ def _class_called(ctx: FileContext, func: ast.Attribute, scope: Scope) -> str | 
     if not isinstance(func.value, (ast.Name, ast.Attribute)):
         return None
     owner = ctx.names.resolve(func.value, scope)
-    return owner if owner and owner.rsplit(".", 1)[-1][:1].isupper() else None
+    return owner if owner and spelled_as_class(owner) else None
 
 
 def written_models(

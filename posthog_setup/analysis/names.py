@@ -18,6 +18,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 
+def spelled_as_class(qualified: str) -> bool:
+    """Is the last part of a dotted name spelled as classes are (``app.models.Post``, not
+    ``app.helpers.with_counts``)?"""
+    return qualified.rsplit(".", 1)[-1][:1].isupper()
+
+
 class Spellings:
     """Public spellings of re-exported names: full names, and module prefixes ending in
     ``.``, mapped to how the package's users write them (``flask.app.`` -> ``flask.``)."""

@@ -28,7 +28,7 @@ from posthog_setup.analysis import flow
 from posthog_setup.analysis.body import called_name, walk_body, write_evidence
 from posthog_setup.analysis.context import FileContext, FunctionNode
 from posthog_setup.analysis.model import CalledCode, Evidence, ModuleFacts, ProjectFunction, Route
-from posthog_setup.analysis.names import Scope
+from posthog_setup.analysis.names import Scope, spelled_as_class
 from posthog_setup.analysis.paths import path_parameters
 
 #: Methods an inherited repository or service (advanced-alchemy's, a generic CRUD base)
@@ -264,7 +264,7 @@ def _annotated_instances(ctx: FileContext, func: FunctionNode, scope: Scope) -> 
 def _class_named(qualified: str | None) -> str | None:
     """``qualified`` where it names a class (capitalised, by convention) of a module, not
     one a function defines."""
-    if qualified and qualified.rsplit(".", 1)[-1][:1].isupper() and "<locals>" not in qualified:
+    if qualified and spelled_as_class(qualified) and "<locals>" not in qualified:
         return qualified
     return None
 

@@ -30,6 +30,7 @@ from posthog_setup.analysis.body import walk_body
 from posthog_setup.analysis.context import FileContext, FunctionNode
 from posthog_setup.analysis.flow import MODEL_SAVING_BASES
 from posthog_setup.analysis.model import ClassFacts
+from posthog_setup.analysis.names import spelled_as_class
 from posthog_setup.frameworks.django.model_methods import (
     DJANGO_USER_MANAGER,
     ProjectModels,
@@ -160,7 +161,7 @@ def _constructed(ctx: FileContext, method: FunctionNode, value: ast.expr) -> str
     if not isinstance(value, ast.Call):
         return None
     model = _model(ctx, method, value.func)
-    return model if model is not None and model.rsplit(".", 1)[-1][:1].isupper() else None
+    return model if model is not None and spelled_as_class(model) else None
 
 
 @dataclasses.dataclass(frozen=True)

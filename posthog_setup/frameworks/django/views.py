@@ -25,6 +25,7 @@ from posthog_setup.analysis.model import (
     Handler,
     UserAccess,
 )
+from posthog_setup.analysis.names import spelled_as_class
 from posthog_setup.frameworks.django import wagtail
 from posthog_setup.frameworks.django.common import (
     ACTION_METHODS,
@@ -539,13 +540,11 @@ class ViewCollector:
             isinstance(value, ast.Call)
             and value.args  # ``get_user_model()`` answers the model itself
             and isinstance(value.func, (ast.Name, ast.Attribute))
-            and not (value.func.id if isinstance(value.func, ast.Name) else value.func.attr)[
-                :1
-            ].isupper()
+            and not spelled_as_class(dotted(value.func))
             and not _is_query_chain(value.func)
         ):
             handed = (self.model_name(arg) for arg in value.args)
-            return next((m for m in handed if m and m.rsplit(".", 1)[-1][:1].isupper()), None)
+            return next((m for m in handed if m and spelled_as_class(m)), None)
         chain: list[ast.Attribute] = []
         while True:
             if isinstance(value, ast.Call):

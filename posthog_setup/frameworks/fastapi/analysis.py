@@ -274,9 +274,9 @@ def _declares_dict(ctx: FileContext, arg: ast.arg) -> bool:
         declared = inner[0] if inner else None
     if isinstance(declared, ast.Subscript):
         declared = declared.value  # ``dict[str, Any]``
-    return isinstance(declared, (ast.Name, ast.Attribute)) and dotted(declared).rsplit(".", 1)[
-        -1
-    ] in ("dict", "Dict")
+    if not isinstance(declared, (ast.Name, ast.Attribute)):
+        return False
+    return dotted(declared).rsplit(".", 1)[-1] in ("dict", "Dict")
 
 
 def _dict_user_param(param: str) -> UserAccess:
